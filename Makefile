@@ -1,0 +1,45 @@
+# vanthu: `make run` starts the service on its embedded default; `make test`
+# prepares what the tests need and runs the whole suite.
+SHELL := /bin/bash
+export GOTOOLCHAIN := auto
+
+TOOLS_DIR ?= $(HOME)/.cache/vanthu-tools
+MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
+export VANTHU_MINIO_BIN ?= $(TOOLS_DIR)/minio
+DATA_DIR ?= ./var
+ADDR ?= 127.0.0.1:8080
+BIN := bin/vanthu
+
+.PHONY: all build run test bench deps deps-run minio fuzz clean
+
+all: build
+
+build:
+	go build -o $(BIN) ./cmd/vanthu
+
+# deps-run installs what `make run` needs (PostgreSQL server binaries).
+deps-run:
+	./scripts/install-deps.sh run
+
+# deps installs everything the test suite needs.
+deps: minio
+	./scripts/install-deps.sh test
+
+minio: $(VANTHU_MINIO_BIN)
+
+$(VANTHU_MINIO_BIN):
+	mkdir -p $(TOOLS_DIR)
+	cd /tmp && GOBIN=$(TOOLS_DIR) GOTOOLCHAIN=auto go install github.com/minio/minio@$(MINIO_VERSION)
+
+run: deps-run build
+	./$(BIN) serve --addr $(ADDR) --data-dir $(DATA_DIR)
+
+test: deps
+	go vet ./...
+	go run ./internal/testharness/cmd/testenv -- go test -race -timeout 40m ./...
+
+bench: deps build
+	go run ./internal/testharness/cmd/testenv -- go test -run '^$$' -bench . -benchmem -count 5 -timeout 60m ./...
+
+clean:
+	rm -rf bin

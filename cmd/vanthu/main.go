@@ -1,0 +1,70 @@
+// Command vanthu is the one binary of the vanthu document service: the HTTP
+// service, its database migrations, signing, verification, the development PKI
+// and the administration tools. Each subcommand lives in its own file and
+// registers itself with the root command.
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+var rootCmd = &cobra.Command{
+	Use:           "vanthu",
+	Short:         "Document service for paperless government offices",
+	SilenceUsage:  true,
+	SilenceErrors: true,
+}
+
+func main() {
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()})))
+	if err := rootCmd.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "vanthu:", oneLine(err))
+		os.Exit(exitCode(err))
+	}
+}
+
+// exitError carries a specific process exit status out of a subcommand.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func exitCode(err error) int {
+	if e, ok := err.(*exitError); ok {
+		return e.code
+	}
+	return 1
+}
+
+// oneLine keeps failure messages on a single line so scripts can log them.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+func logLevel() slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(os.Getenv("VANTHU_LOG_LEVEL"))); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+// envOr returns the VANTHU_* environment variable name if set, else def; flags
+// use it for their defaults so every flag can also come from the environment.
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
