@@ -42,6 +42,9 @@ type Store interface {
 	Retain(ctx context.Context, key string, until time.Time) error
 	// List calls fn for every object; it is used by the sweeper.
 	List(ctx context.Context, fn func(Info) error) error
+	// SweepTemporary removes what interrupted uploads left behind, once
+	// older than grace.
+	SweepTemporary(ctx context.Context, grace time.Duration) (int, error)
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
 }

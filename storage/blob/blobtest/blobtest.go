@@ -1,0 +1,212 @@
+// Package blobtest is the contract every blob.Store implementation passes.
+package blobtest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"math/rand"
+	"testing"
+	"time"
+
+	"github.com/vanthu/vanthu/storage/blob"
+)
+
+// Run runs the contract against stores made by newStore (a fresh one per call).
+func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
+	ctx := context.Background()
+	data := make([]byte, 3<<20+17)
+	rand.New(rand.NewSource(1)).Read(data)
+	sum := sha256.Sum256(data)
+	wantKey := hex.EncodeToString(sum[:])
+
+	t.Run("round trip and dedupe", func(t *testing.T) {
+		s := newStore(t)
+		info, err := s.Put(ctx, bytes.NewReader(data), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Key != wantKey || info.Size != int64(len(data)) {
+			t.Fatalf("info %+v, want key %s size %d", info, wantKey, len(data))
+		}
+		again, err := s.Put(ctx, bytes.NewReader(data), 0)
+		if err != nil || again.Key != wantKey {
+			t.Fatalf("second put: %+v %v", again, err)
+		}
+		if got := readAll(t, s, wantKey, 0, -1); !bytes.Equal(got, data) {
+			t.Fatal("read back differs")
+		}
+		if n := count(t, s); n != 1 {
+			t.Fatalf("%d objects after storing the same bytes twice", n)
+		}
+	})
+
+	t.Run("ranges", func(t *testing.T) {
+		s := newStore(t)
+		mustPut(t, s, data)
+		for _, r := range []struct{ off, n int64 }{{0, 1}, {5, 100}, {int64(len(data)) - 10, 10}, {1 << 20, -1}, {7, 0}} {
+			want := data[r.off:]
+			if r.n >= 0 {
+				want = data[r.off : r.off+r.n]
+			}
+			if got := readAll(t, s, wantKey, r.off, r.n); !bytes.Equal(got, want) {
+				t.Fatalf("range %d+%d: got %d bytes, want %d", r.off, r.n, len(got), len(want))
+			}
+		}
+	})
+
+	t.Run("missing and invalid keys", func(t *testing.T) {
+		s := newStore(t)
+		if _, err := s.Stat(ctx, wantKey); !errors.Is(err, blob.ErrNotFound) {
+			t.Fatalf("stat of missing object: %v", err)
+		}
+		if _, err := s.Open(ctx, wantKey, 0, -1); !errors.Is(err, blob.ErrNotFound) {
+			t.Fatalf("open of missing object: %v", err)
+		}
+		if _, err := s.Open(ctx, "../../etc/passwd", 0, -1); err == nil {
+			t.Fatal("path-like key accepted")
+		}
+	})
+
+	t.Run("size limit stores nothing", func(t *testing.T) {
+		s := newStore(t)
+		if _, err := s.Put(ctx, bytes.NewReader(data), int64(len(data)-1)); !errors.Is(err, blob.ErrTooLarge) {
+			t.Fatalf("want ErrTooLarge, got %v", err)
+		}
+		assertEmpty(t, s)
+	})
+
+	t.Run("reader failing mid-stream stores nothing", func(t *testing.T) {
+		s := newStore(t)
+		r := io.MultiReader(bytes.NewReader(data[:1<<20]), failingReader{})
+		if _, err := s.Put(ctx, r, 0); err == nil {
+			t.Fatal("put of a failing stream succeeded")
+		}
+		assertEmpty(t, s)
+	})
+
+	t.Run("cancelled context stores nothing", func(t *testing.T) {
+		s := newStore(t)
+		cctx, cancel := context.WithCancel(ctx)
+		r := &cancelAfter{r: bytes.NewReader(data), n: 1 << 20, cancel: cancel}
+		if _, err := s.Put(cctx, r, 0); err == nil {
+			t.Fatal("put with a cancelled context succeeded")
+		}
+		assertEmpty(t, s)
+	})
+
+	t.Run("retention blocks delete", func(t *testing.T) {
+		s := newStore(t)
+		mustPut(t, s, data)
+		if err := s.Retain(ctx, wantKey, time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Delete(ctx, wantKey); !errors.Is(err, blob.ErrRetained) {
+			t.Fatalf("delete of retained object: %v", err)
+		}
+		if got := readAll(t, s, wantKey, 0, -1); !bytes.Equal(got, data) {
+			t.Fatal("retained object changed")
+		}
+	})
+
+	t.Run("sweep removes only unreferenced old objects", func(t *testing.T) {
+		s := newStore(t)
+		keep := mustPut(t, s, []byte("referenced"))
+		orphan := mustPut(t, s, []byte("orphan"))
+		retained := mustPut(t, s, []byte("retained, unreferenced"))
+		if err := s.Retain(ctx, retained, time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		referenced := func(_ context.Context, key string) (bool, error) { return key == keep, nil }
+		if n, err := blob.Sweep(ctx, s, referenced, time.Hour); err != nil || n != 0 {
+			t.Fatalf("sweep inside the grace period removed %d (%v)", n, err)
+		}
+		if _, err := blob.Sweep(ctx, s, referenced, -time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Stat(ctx, orphan); !errors.Is(err, blob.ErrNotFound) {
+			t.Fatalf("orphan survived the sweep: %v", err)
+		}
+		for _, k := range []string{keep, retained} {
+			if _, err := s.Stat(ctx, k); err != nil {
+				t.Fatalf("sweep removed %s: %v", k, err)
+			}
+		}
+	})
+
+	t.Run("ping", func(t *testing.T) {
+		if err := newStore(t).Ping(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func mustPut(t *testing.T, s blob.Store, b []byte) string {
+	t.Helper()
+	info, err := s.Put(context.Background(), bytes.NewReader(b), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.Key
+}
+
+func readAll(t *testing.T, s blob.Store, key string, off, n int64) []byte {
+	t.Helper()
+	rc, err := s.Open(context.Background(), key, off, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func count(t *testing.T, s blob.Store) int {
+	t.Helper()
+	n := 0
+	if err := s.List(context.Background(), func(blob.Info) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// assertEmpty checks that nothing readable was stored, including after the
+// sweeper removed temporary leftovers.
+func assertEmpty(t *testing.T, s blob.Store) {
+	t.Helper()
+	if n := count(t, s); n != 0 {
+		t.Fatalf("%d objects readable after a failed put", n)
+	}
+	if _, err := s.SweepTemporary(context.Background(), -time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, errors.New("client went away") }
+
+type cancelAfter struct {
+	r      io.Reader
+	n      int
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Read(p []byte) (int, error) {
+	if c.n <= 0 {
+		c.cancel()
+		return 0, context.Canceled
+	}
+	if len(p) > c.n {
+		p = p[:c.n]
+	}
+	n, err := c.r.Read(p)
+	c.n -= n
+	return n, err
+}

@@ -1,0 +1,72 @@
+package blob
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// IsReferenced reports whether some metadata row points at a key.
+type IsReferenced func(ctx context.Context, key string) (bool, error)
+
+// Sweep removes objects that no row references once they are older than
+// grace (an upload whose row has not committed yet is younger than that), and
+// what interrupted uploads left behind. Retained objects are never removed.
+func Sweep(ctx context.Context, store Store, referenced IsReferenced, grace time.Duration) (int, error) {
+	removed, err := store.SweepTemporary(ctx, grace)
+	if err != nil {
+		return removed, err
+	}
+	var orphans []string
+	err = store.List(ctx, func(info Info) error {
+		if time.Since(info.Modified) < grace {
+			return nil
+		}
+		ok, err := referenced(ctx, info.Key)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			orphans = append(orphans, info.Key)
+		}
+		return nil
+	})
+	if err != nil {
+		return removed, fmt.Errorf("sweep: %w", err)
+	}
+	for _, key := range orphans {
+		// Check again: a row may have committed while we were listing.
+		if ok, err := referenced(ctx, key); err != nil || ok {
+			continue
+		}
+		if err := store.Delete(ctx, key); err != nil {
+			if errors.Is(err, ErrRetained) {
+				continue
+			}
+			return removed, fmt.Errorf("sweep: %w", err)
+		}
+		removed++
+	}
+	return removed, nil
+}
+
+// RunSweeper sweeps every interval until ctx ends.
+func RunSweeper(ctx context.Context, interval time.Duration, store Store, referenced IsReferenced, grace time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := Sweep(ctx, store, referenced, grace)
+			if err != nil {
+				slog.Warn("blob sweep failed", "err", err)
+			} else if n > 0 {
+				slog.Info("blob sweep removed unreferenced objects", "count", n)
+			}
+		}
+	}
+}
