@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/spf13/cobra"
+
+	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/storage"
+	"github.com/vanthu/vanthu/storage/blob"
+	"github.com/vanthu/vanthu/storage/blob/localdisk"
+	"github.com/vanthu/vanthu/storage/blob/s3"
+	"github.com/vanthu/vanthu/storage/pgembed"
+	"github.com/vanthu/vanthu/web"
+)
+
+// serviceConfig is where the service keeps its data and what it connects to.
+type serviceConfig struct {
+	dataDir       string
+	databaseURL   string
+	s3            s3.Config
+	retention     time.Duration
+	maxUpload     int64
+	sweepInterval time.Duration
+	sweepGrace    time.Duration
+}
+
+func (c *serviceConfig) flags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&c.dataDir, "data-dir", envOr("VANTHU_DATA_DIR", "./var"), "directory for the embedded database, local blobs, database-url and admin-token (VANTHU_DATA_DIR)")
+	f.StringVar(&c.databaseURL, "database-url", "", "PostgreSQL URL; empty runs a private PostgreSQL in the data directory (VANTHU_DATABASE_URL)")
+	f.StringVar(&c.s3.Endpoint, "s3-endpoint", envOr("VANTHU_S3_ENDPOINT", ""), "MinIO/S3 endpoint host:port; empty keeps blobs on local disk (VANTHU_S3_ENDPOINT)")
+	f.StringVar(&c.s3.Bucket, "s3-bucket", envOr("VANTHU_S3_BUCKET", "vanthu"), "bucket, created with object lock when missing (VANTHU_S3_BUCKET)")
+	f.BoolVar(&c.s3.UseSSL, "s3-tls", envOr("VANTHU_S3_TLS", "") == "true", "connect to the object store over TLS (VANTHU_S3_TLS)")
+	f.StringVar(&c.s3.RetentionMode, "retention-mode", envOr("VANTHU_RETENTION_MODE", "GOVERNANCE"), "object-lock mode for signed versions: GOVERNANCE or COMPLIANCE (VANTHU_RETENTION_MODE)")
+	f.DurationVar(&c.retention, "retention", durationEnv("VANTHU_RETENTION", 10*365*24*time.Hour), "how long signed versions are locked against deletion (VANTHU_RETENTION)")
+	f.Int64Var(&c.maxUpload, "max-upload", int64Env("VANTHU_MAX_UPLOAD", 200<<20), "largest accepted file in bytes (VANTHU_MAX_UPLOAD)")
+	f.DurationVar(&c.sweepInterval, "sweep-interval", durationEnv("VANTHU_SWEEP_INTERVAL", time.Hour), "how often unreferenced blobs are swept (VANTHU_SWEEP_INTERVAL)")
+	f.DurationVar(&c.sweepGrace, "sweep-grace", durationEnv("VANTHU_SWEEP_GRACE", 24*time.Hour), "age before an unreferenced blob is removed (VANTHU_SWEEP_GRACE)")
+	// Secrets come from the environment only, so they never show in a process list.
+	c.databaseURL = os.Getenv("VANTHU_DATABASE_URL")
+	c.s3.AccessKey = os.Getenv("VANTHU_S3_ACCESS_KEY")
+	c.s3.SecretKey = os.Getenv("VANTHU_S3_SECRET_KEY")
+}
+
+func durationEnv(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
+	}
+	return def
+}
+
+func int64Env(name string, def int64) int64 {
+	if n, err := strconv.ParseInt(os.Getenv(name), 10, 64); err == nil {
+		return n
+	}
+	return def
+}
+
+// openDatabase connects to the configured database, or starts the embedded
+// one; stop releases whatever was started.
+func (c *serviceConfig) openDatabase(ctx context.Context) (url string, stop func(), err error) {
+	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
+		return "", nil, fmt.Errorf("data dir: %w", err)
+	}
+	if c.databaseURL != "" {
+		return c.databaseURL, func() {}, nil
+	}
+	srv, err := pgembed.Start(ctx, filepath.Join(c.dataDir, "pg"), "vanthu")
+	if err != nil {
+		return "", nil, err
+	}
+	if err := writeSecretFile(filepath.Join(c.dataDir, "database-url"), srv.URL()+"\n"); err != nil {
+		srv.Stop()
+		return "", nil, err
+	}
+	return srv.URL(), srv.Stop, nil
+}
+
+func (c *serviceConfig) openBlobs(ctx context.Context) (blob.Store, error) {
+	if c.s3.Endpoint == "" {
+		return localdisk.New(filepath.Join(c.dataDir, "blobs"))
+	}
+	return s3.New(ctx, c.s3)
+}
+
+func init() {
+	var cfg serviceConfig
+	var addr string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the HTTP service",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return serve(ctx, cmd, &cfg, addr)
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", envOr("VANTHU_ADDR", "127.0.0.1:8080"), "listen address (VANTHU_ADDR)")
+	cfg.flags(cmd)
+	rootCmd.AddCommand(cmd)
+}
+
+func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr string) error {
+	dbURL, stopDB, err := cfg.openDatabase(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopDB()
+	if err := storage.Migrate(ctx, dbURL); err != nil {
+		return err
+	}
+	db, err := storage.Open(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	blobs, err := cfg.openBlobs(ctx)
+	if err != nil {
+		return err
+	}
+	tokenFile := filepath.Join(cfg.dataDir, "admin-token")
+	created, err := bootstrapAdmin(ctx, db, tokenFile)
+	if err != nil {
+		return err
+	}
+	docs := &documents.Service{DB: db, Blobs: blobs, MaxUpload: cfg.maxUpload, Retention: cfg.retention}
+	go blob.RunSweeper(ctx, cfg.sweepInterval, blobs, docs.IsReferenced, cfg.sweepGrace)
+
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           (&web.Server{DB: db, Blobs: blobs, Docs: docs}).Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "vanthu is serving on http://%s\n", ln.Addr())
+	if created {
+		fmt.Fprintf(out, "administrator created; its API token is in %s\n", tokenFile)
+	} else if _, err := os.Stat(tokenFile); err == nil {
+		fmt.Fprintf(out, "administrator API token: %s\n", tokenFile)
+	}
+	if cfg.databaseURL == "" {
+		fmt.Fprintf(out, "database URL: %s\n", filepath.Join(cfg.dataDir, "database-url"))
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	slog.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// bootstrapAdmin creates the first administrator and its API token on a
+// database without users, writing the token to tokenFile (0600) before the
+// transaction commits so that a failed write leaves no unusable account.
+func bootstrapAdmin(ctx context.Context, db *storage.DB, tokenFile string) (bool, error) {
+	created := false
+	err := db.InTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "LOCK TABLE users IN EXCLUSIVE MODE"); err != nil {
+			return err
+		}
+		n, err := storage.CountUsers(ctx, tx)
+		if err != nil || n > 0 {
+			return err
+		}
+		u, err := storage.CreateUser(ctx, tx, storage.User{Username: "admin", FullName: "Quản trị hệ thống", IsSuperadmin: true})
+		if err != nil {
+			return err
+		}
+		token, err := newToken()
+		if err != nil {
+			return err
+		}
+		if _, err := storage.CreateToken(ctx, tx, u.ID, "bootstrap", token, nil); err != nil {
+			return err
+		}
+		created = true
+		return writeSecretFile(tokenFile, token+"\n")
+	})
+	if err != nil {
+		return false, fmt.Errorf("bootstrap administrator: %w", err)
+	}
+	return created, nil
+}
+
+// newToken returns a random API token; only its hash is stored.
+func newToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return "vt_" + base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// writeSecretFile writes a file readable only by its owner, atomically.
+func writeSecretFile(path, content string) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,399 @@
+package documents
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/vanthu/vanthu/storage"
+	"github.com/vanthu/vanthu/storage/blob"
+)
+
+// Service applies the office's rules to documents and their versions.
+type Service struct {
+	DB    *storage.DB
+	Blobs blob.Store
+	// MaxUpload is the largest file accepted, in bytes.
+	MaxUpload int64
+	// Retention is how long a signed version's bytes are locked against
+	// deletion and overwriting.
+	Retention time.Duration
+}
+
+// Document and Version are the storage rows, shared with the API.
+type (
+	Document = storage.Document
+	Version  = storage.Version
+	User     = storage.User
+)
+
+// Meta is what a drafter says about a new document.
+type Meta struct {
+	Type            string
+	Subject         string
+	Urgency         string
+	Confidentiality string
+	Unit            string
+}
+
+// CheckMeta validates and normalises the fields of a new document, so a bad
+// request is refused before its file is read.
+func (s *Service) CheckMeta(ctx context.Context, m Meta) (Meta, error) {
+	m.Type = strings.TrimSpace(norm.NFC.String(m.Type))
+	m.Subject = strings.TrimSpace(norm.NFC.String(m.Subject))
+	m.Unit = strings.TrimSpace(norm.NFC.String(m.Unit))
+	if m.Type == "" {
+		return m, inputError(ErrInvalidField, "type is required: a Decree 30 abbreviation such as QĐ, or CV for công văn")
+	}
+	types, err := storage.ReferenceCodes(ctx, s.DB.Pool, "document_types")
+	if err != nil {
+		return m, err
+	}
+	if _, ok := types[m.Type]; !ok {
+		return m, inputError(ErrInvalidField, fmt.Sprintf("unknown document type %q: use a Decree 30 abbreviation such as QĐ, TB, KH, or CV for công văn", m.Type))
+	}
+	if m.Subject == "" {
+		return m, inputError(ErrInvalidField, "subject (trích yếu) is required")
+	}
+	if utf8.RuneCountInString(m.Subject) > 1000 {
+		return m, inputError(ErrInvalidField, "subject (trích yếu) is longer than 1000 characters")
+	}
+	if m.Urgency, err = s.level(ctx, "urgency_levels", "urgency", m.Urgency, "thường, khẩn, thượng khẩn, hỏa tốc"); err != nil {
+		return m, err
+	}
+	if m.Confidentiality, err = s.level(ctx, "confidentiality_levels", "confidentiality", m.Confidentiality, "thường, mật, tối mật, tuyệt mật"); err != nil {
+		return m, err
+	}
+	return m, nil
+}
+
+func (s *Service) level(ctx context.Context, table, field, value, choices string) (string, error) {
+	if strings.TrimSpace(value) == "" {
+		return "thuong", nil
+	}
+	c := code(value)
+	codes, err := storage.ReferenceCodes(ctx, s.DB.Pool, table)
+	if err != nil {
+		return "", err
+	}
+	if _, ok := codes[c]; !ok {
+		return "", inputError(ErrInvalidField, fmt.Sprintf("unknown %s %q: use one of %s", field, value, choices))
+	}
+	return c, nil
+}
+
+// StoredFile is an uploaded file in the blob store, not yet referenced by any row.
+type StoredFile struct {
+	Key      string
+	Size     int64
+	FileName string
+	Signed   bool
+}
+
+// StoreFile streams an upload into the blob store and checks it is a usable
+// PDF. On error nothing readable remains referenced.
+func (s *Service) StoreFile(ctx context.Context, r io.Reader, fileName string) (StoredFile, error) {
+	sig := &signatureSpotter{r: r}
+	info, err := s.Blobs.Put(ctx, sig, s.MaxUpload)
+	if errors.Is(err, blob.ErrTooLarge) {
+		return StoredFile{}, inputError(ErrTooLarge, fmt.Sprintf("the file is larger than the limit of %d bytes", s.MaxUpload))
+	}
+	if err != nil {
+		return StoredFile{}, fmt.Errorf("store upload: %w", err)
+	}
+	f := StoredFile{Key: info.Key, Size: info.Size, FileName: cleanFileName(fileName), Signed: sig.found}
+	err = checkPDF(info.Size, func(off, n int64) ([]byte, error) {
+		rc, err := s.Blobs.Open(ctx, info.Key, off, n)
+		if err != nil {
+			return nil, err
+		}
+		defer rc.Close()
+		return io.ReadAll(rc)
+	})
+	if err != nil {
+		s.Discard(ctx, f)
+		return StoredFile{}, err
+	}
+	return f, nil
+}
+
+// Discard deletes a stored file that no row references, under the blob lock
+// so a concurrent upload of the same bytes cannot lose its object.
+func (s *Service) Discard(ctx context.Context, f StoredFile) {
+	if f.Key == "" {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
+		if err := storage.LockBlob(ctx, tx, f.Key); err != nil {
+			return err
+		}
+		ref, err := storage.BlobReferenced(ctx, tx, f.Key)
+		if err != nil || ref {
+			return err
+		}
+		return s.Blobs.Delete(ctx, f.Key)
+	})
+	if err != nil {
+		slog.Warn("discarding rejected upload failed; the sweeper will retry", "blob", f.Key, "err", err)
+	}
+}
+
+// IsReferenced tells the sweeper whether a blob is in use; it takes the blob
+// lock so it cannot race a commit.
+func (s *Service) IsReferenced(ctx context.Context, key string) (bool, error) {
+	var ref bool
+	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
+		if err := storage.LockBlob(ctx, tx, key); err != nil {
+			return err
+		}
+		var err error
+		ref, err = storage.BlobReferenced(ctx, tx, key)
+		return err
+	})
+	return ref, err
+}
+
+// Create records a new document whose first version is f. With an
+// idempotency key, a repeated request returns the first one's document and
+// created=false.
+func (s *Service) Create(ctx context.Context, u User, m Meta, f StoredFile, idemKey string) (doc Document, created bool, err error) {
+	err = s.DB.InTx(ctx, func(tx pgx.Tx) error {
+		if err := s.lockBlobForCommit(ctx, tx, f); err != nil {
+			return err
+		}
+		doc, err = storage.InsertDocument(ctx, tx, Document{
+			Type: m.Type, Subject: m.Subject, Urgency: m.Urgency, Confidentiality: m.Confidentiality,
+			Unit: m.Unit, CreatedBy: u.ID, SearchText: Fold(m.Subject),
+		})
+		if err != nil {
+			return err
+		}
+		if _, err := storage.InsertVersion(ctx, tx, Version{DocumentID: doc.ID, SHA256: f.Key, Size: f.Size, FileName: f.FileName, Signed: f.Signed, CreatedBy: u.ID}); err != nil {
+			return err
+		}
+		if idemKey != "" {
+			if err := storage.RecordIdempotencyKey(ctx, tx, u.ID, idemKey, doc.ID); err != nil {
+				return err
+			}
+		}
+		doc.Versions = 1
+		return nil
+	})
+	if errors.Is(err, storage.ErrDuplicateKey) {
+		// A concurrent request with the same key won the race.
+		d, derr := s.Idempotent(ctx, u, idemKey)
+		if derr != nil {
+			return Document{}, false, derr
+		}
+		s.Discard(ctx, f)
+		return *d, false, nil
+	}
+	if err != nil {
+		s.Discard(ctx, f)
+		return Document{}, false, fmt.Errorf("create document: %w", err)
+	}
+	return doc, true, nil
+}
+
+// lockBlobForCommit makes sure the blob still exists and, for a signed PDF,
+// is retained, before a row starts pointing at it.
+func (s *Service) lockBlobForCommit(ctx context.Context, tx pgx.Tx, f StoredFile) error {
+	if err := storage.LockBlob(ctx, tx, f.Key); err != nil {
+		return err
+	}
+	if _, err := s.Blobs.Stat(ctx, f.Key); err != nil {
+		return fmt.Errorf("stored file %s: %w", f.Key, err)
+	}
+	if f.Signed && s.Retention > 0 {
+		if err := s.Blobs.Retain(ctx, f.Key, time.Now().Add(s.Retention)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Idempotent returns the document an earlier request with this key created,
+// or nil.
+func (s *Service) Idempotent(ctx context.Context, u User, key string) (*Document, error) {
+	if key == "" {
+		return nil, nil
+	}
+	if len(key) > 200 {
+		return nil, inputError(ErrInvalidField, "Idempotency-Key is longer than 200 characters")
+	}
+	id, err := storage.IdempotentDocument(ctx, s.DB.Pool, u.ID, key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	d, err := storage.GetDocument(ctx, s.DB.Pool, id)
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// AddVersion records f as the next version of a document.
+func (s *Service) AddVersion(ctx context.Context, u User, documentID string, f StoredFile) (Version, error) {
+	var v Version
+	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
+		if err := storage.LockDocument(ctx, tx, documentID); err != nil {
+			return err
+		}
+		if err := s.lockBlobForCommit(ctx, tx, f); err != nil {
+			return err
+		}
+		var err error
+		v, err = storage.InsertVersion(ctx, tx, Version{DocumentID: documentID, SHA256: f.Key, Size: f.Size, FileName: f.FileName, Signed: f.Signed, CreatedBy: u.ID})
+		return err
+	})
+	if err != nil {
+		s.Discard(ctx, f)
+		if errors.Is(err, storage.ErrNotFound) {
+			return Version{}, ErrNotFound
+		}
+		return Version{}, fmt.Errorf("add version: %w", err)
+	}
+	return v, nil
+}
+
+// Get returns one document.
+func (s *Service) Get(ctx context.Context, id string) (Document, error) {
+	d, err := storage.GetDocument(ctx, s.DB.Pool, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return d, ErrNotFound
+	}
+	return d, err
+}
+
+// Versions lists a document's versions.
+func (s *Service) Versions(ctx context.Context, id string) ([]Version, error) {
+	if _, err := s.Get(ctx, id); err != nil {
+		return nil, err
+	}
+	return storage.Versions(ctx, s.DB.Pool, id)
+}
+
+// Version returns version n of a document.
+func (s *Service) Version(ctx context.Context, id string, n int) (Version, error) {
+	v, err := storage.GetVersion(ctx, s.DB.Pool, id, n)
+	if errors.Is(err, storage.ErrNotFound) {
+		return v, ErrNotFound
+	}
+	return v, err
+}
+
+// Filter is a listing request as the API receives it.
+type Filter struct {
+	Type, Status, Unit, Query string
+	From, To               *time.Time
+	Limit                  int
+	Cursor                 string
+}
+
+// List returns one page of documents and the cursor of the next page ("" at the end).
+func (s *Service) List(ctx context.Context, f Filter) ([]Document, string, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	sf := storage.DocumentFilter{Type: norm.NFC.String(f.Type), Status: f.Status, Unit: norm.NFC.String(f.Unit), From: f.From, To: f.To, Limit: limit + 1}
+	if q := Fold(f.Query); q != "" {
+		sf.Words = strings.Fields(q)
+	}
+	if f.Cursor != "" {
+		c, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		sf.After = &c
+	}
+	docs, err := storage.ListDocuments(ctx, s.DB.Pool, sf)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(docs) > limit {
+		docs = docs[:limit]
+		last := docs[len(docs)-1]
+		next = encodeCursor(storage.Cursor{CreatedAt: last.CreatedAt, ID: last.ID})
+	}
+	return docs, next, nil
+}
+
+func encodeCursor(c storage.Cursor) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(c.CreatedAt.UTC().Format(time.RFC3339Nano) + "|" + c.ID))
+}
+
+func decodeCursor(s string) (storage.Cursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return storage.Cursor{}, inputError(ErrInvalidCursor, "cursor is not one this service returned")
+	}
+	ts, id, ok := strings.Cut(string(b), "|")
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if !ok || err != nil || len(id) != 36 {
+		return storage.Cursor{}, inputError(ErrInvalidCursor, "cursor is not one this service returned")
+	}
+	return storage.Cursor{CreatedAt: t, ID: id}, nil
+}
+
+// Open reads a version's bytes from offset for length bytes (-1: to the end).
+func (s *Service) Open(ctx context.Context, v Version, offset, length int64) (io.ReadCloser, error) {
+	return s.Blobs.Open(ctx, v.SHA256, offset, length)
+}
+
+// cleanFileName keeps the base name a browser sent, without directories or
+// control characters.
+func cleanFileName(name string) string {
+	name = path.Base(strings.ReplaceAll(norm.NFC.String(name), `\`, "/"))
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, name)
+	if name == "" || name == "." || name == "/" {
+		return "document.pdf"
+	}
+	return name
+}
+
+// signatureSpotter notes whether "/ByteRange" passes through the stream: a
+// signed PDF, whose bytes must be retained once stored.
+type signatureSpotter struct {
+	r     io.Reader
+	carry []byte // the last len(byteRange)-1 bytes seen, for matches across reads
+	found bool
+}
+
+var byteRange = []byte("/ByteRange")
+
+func (s *signatureSpotter) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if n > 0 && !s.found {
+		chunk, k := p[:n], len(byteRange)-1
+		joined := append(s.carry, chunk[:min(n, k)]...)
+		s.found = bytes.Contains(joined, byteRange) || bytes.Contains(chunk, byteRange)
+		if n >= k {
+			s.carry = append(s.carry[:0], chunk[n-k:]...)
+		} else {
+			s.carry = append([]byte(nil), joined[max(0, len(joined)-k):]...)
+		}
+	}
+	return n, err
+}

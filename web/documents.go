@@ -1,0 +1,298 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/vanthu/vanthu/documents"
+)
+
+// fieldLimit bounds a text field of a multipart upload.
+const fieldLimit = 8 << 10
+
+// multipartOverhead is what a multipart body may carry besides the file.
+const multipartOverhead = 1 << 20
+
+// upload reads a multipart body part by part: text fields into meta, the
+// file straight into the blob store. The file is refused before it is read
+// when the fields sent ahead of it are already wrong.
+func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, wantMeta bool) (documents.Meta, documents.StoredFile, error) {
+	var meta documents.Meta
+	var stored documents.StoredFile
+	fail := func(err error) (documents.Meta, documents.StoredFile, error) {
+		s.Docs.Discard(r.Context(), stored)
+		return meta, documents.StoredFile{}, err
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.Docs.MaxUpload+multipartOverhead)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return fail(&documents.InputError{Kind: documents.ErrMissingFile, Detail: "send the document as multipart/form-data with a part named file"})
+	}
+	seen := map[string]bool{}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fail(bodyError(err, s.Docs.MaxUpload))
+		}
+		name := part.FormName()
+		switch name {
+		case "file":
+			if stored.Key != "" {
+				return fail(&documents.InputError{Kind: documents.ErrInvalidField, Detail: "more than one file part; send one file per request"})
+			}
+			if wantMeta && seen["type"] && seen["subject"] {
+				if meta, err = s.Docs.CheckMeta(r.Context(), meta); err != nil {
+					return fail(err)
+				}
+			}
+			if stored, err = s.Docs.StoreFile(r.Context(), part, part.FileName()); err != nil {
+				return fail(bodyError(err, s.Docs.MaxUpload))
+			}
+		case "type", "subject", "urgency", "confidentiality", "unit":
+			b, err := io.ReadAll(io.LimitReader(part, fieldLimit+1))
+			if err != nil {
+				return fail(bodyError(err, s.Docs.MaxUpload))
+			}
+			if len(b) > fieldLimit {
+				return fail(&documents.InputError{Kind: documents.ErrInvalidField, Detail: name + " is too long"})
+			}
+			seen[name] = true
+			v := string(b)
+			switch name {
+			case "type":
+				meta.Type = v
+			case "subject":
+				meta.Subject = v
+			case "urgency":
+				meta.Urgency = v
+			case "confidentiality":
+				meta.Confidentiality = v
+			case "unit":
+				meta.Unit = v
+			}
+		default:
+			if _, err := io.Copy(io.Discard, io.LimitReader(part, fieldLimit)); err != nil {
+				return fail(bodyError(err, s.Docs.MaxUpload))
+			}
+		}
+	}
+	if stored.Key == "" {
+		return fail(&documents.InputError{Kind: documents.ErrMissingFile, Detail: "the upload has no part named file"})
+	}
+	if wantMeta {
+		if meta, err = s.Docs.CheckMeta(r.Context(), meta); err != nil {
+			return fail(err)
+		}
+	}
+	return meta, stored, nil
+}
+
+// bodyError turns a body-size overflow into the too-large problem.
+func bodyError(err error, limit int64) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return &documents.InputError{Kind: documents.ErrTooLarge, Detail: fmt.Sprintf("the upload is larger than the limit of %d bytes", limit)}
+	}
+	return err
+}
+
+func (s *Server) createDocument(w http.ResponseWriter, r *http.Request) {
+	u := userFrom(r.Context())
+	key := r.Header.Get("Idempotency-Key")
+	if d, err := s.Docs.Idempotent(r.Context(), u, key); err != nil || d != nil {
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		writeCreated(w, *d)
+		return
+	}
+	meta, stored, err := s.readUpload(w, r, true)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	doc, _, err := s.Docs.Create(r.Context(), u, meta, stored, key)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeCreated(w, doc)
+}
+
+// writeCreated answers a creation, and its idempotent replay, the same way.
+func writeCreated(w http.ResponseWriter, d documents.Document) {
+	w.Header().Set("Location", "/api/v1/documents/"+d.ID)
+	writeJSON(w, http.StatusCreated, d)
+}
+
+func (s *Server) addVersion(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	if _, err := s.Docs.Get(r.Context(), id); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	_, stored, err := s.readUpload(w, r, false)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v, err := s.Docs.AddVersion(r.Context(), userFrom(r.Context()), id, stored)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", fmt.Sprintf("/api/v1/documents/%s/versions/%d", id, v.Number))
+	writeJSON(w, http.StatusCreated, v)
+}
+
+func (s *Server) listDocuments(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := documents.Filter{Type: q.Get("type"), Status: q.Get("status"), Unit: q.Get("unit"), Query: q.Get("q"), Cursor: q.Get("cursor")}
+	var err error
+	if f.From, err = parseDate(q.Get("from"), false); err == nil {
+		f.To, err = parseDate(q.Get("to"), true)
+	}
+	if err == nil && q.Get("limit") != "" {
+		if f.Limit, err = strconv.Atoi(q.Get("limit")); err != nil || f.Limit < 1 || f.Limit > 200 {
+			err = &documents.InputError{Kind: documents.ErrInvalidField, Detail: "limit must be a number from 1 to 200"}
+		}
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	docs, next, err := s.Docs.List(r.Context(), f)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"documents": docs, "next_cursor": next})
+}
+
+// parseDate reads a date (YYYY-MM-DD, Vietnam time) or an RFC 3339 time; an
+// end date includes its whole day.
+func parseDate(s string, end bool) (*time.Time, error) {
+	if s == "" {
+		return nil, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return &t, nil
+	}
+	t, err := time.ParseInLocation(time.DateOnly, s, vietnam)
+	if err != nil {
+		return nil, &documents.InputError{Kind: documents.ErrInvalidField, Detail: fmt.Sprintf("date %q: use YYYY-MM-DD or RFC 3339", s)}
+	}
+	if end {
+		t = t.AddDate(0, 0, 1)
+	}
+	return &t, nil
+}
+
+var vietnam = time.FixedZone("ICT", 7*3600)
+
+func (s *Server) getDocument(w http.ResponseWriter, r *http.Request) {
+	d, err := s.Docs.Get(r.Context(), chi.URLParam(r, "id"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func (s *Server) listVersions(w http.ResponseWriter, r *http.Request) {
+	vs, err := s.Docs.Versions(r.Context(), chi.URLParam(r, "id"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"versions": vs})
+}
+
+func (s *Server) downloadVersion(w http.ResponseWriter, r *http.Request) {
+	n, err := strconv.Atoi(chi.URLParam(r, "n"))
+	if err != nil || n < 1 {
+		writeError(w, r, documents.ErrNotFound)
+		return
+	}
+	v, err := s.Docs.Version(r.Context(), chi.URLParam(r, "id"), n)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", `"`+v.SHA256+`"`)
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": v.FileName}))
+	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
+	rs := &blobSeeker{ctx: r.Context(), size: v.Size, open: func(ctx context.Context, off int64) (io.ReadCloser, error) {
+		return s.Docs.Open(ctx, v, off, -1)
+	}}
+	defer rs.Close()
+	http.ServeContent(w, r, "", v.CreatedAt, rs)
+}
+
+// blobSeeker gives http.ServeContent the seekable view it needs for ranges,
+// opening the blob at the wanted offset only when it is read.
+type blobSeeker struct {
+	ctx  context.Context
+	open func(ctx context.Context, off int64) (io.ReadCloser, error)
+	size int64
+	off  int64
+	rc   io.ReadCloser
+}
+
+func (b *blobSeeker) Read(p []byte) (int, error) {
+	if b.off >= b.size {
+		return 0, io.EOF
+	}
+	if b.rc == nil {
+		rc, err := b.open(b.ctx, b.off)
+		if err != nil {
+			return 0, err
+		}
+		b.rc = rc
+	}
+	n, err := b.rc.Read(p)
+	b.off += int64(n)
+	return n, err
+}
+
+func (b *blobSeeker) Seek(offset int64, whence int) (int64, error) {
+	var abs int64
+	switch whence {
+	case io.SeekStart:
+		abs = offset
+	case io.SeekCurrent:
+		abs = b.off + offset
+	case io.SeekEnd:
+		abs = b.size + offset
+	}
+	if abs < 0 {
+		return 0, errors.New("seek before start")
+	}
+	if abs != b.off {
+		b.Close()
+		b.off = abs
+	}
+	return abs, nil
+}
+
+func (b *blobSeeker) Close() error {
+	if b.rc == nil {
+		return nil
+	}
+	err := b.rc.Close()
+	b.rc = nil
+	return err
+}

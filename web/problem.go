@@ -1,0 +1,72 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/vanthu/vanthu/documents"
+)
+
+// problem is an RFC 9457 problem details object.
+type problem struct {
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail,omitempty"`
+	Instance string `json:"instance,omitempty"`
+}
+
+func writeProblem(w http.ResponseWriter, r *http.Request, status int, slug, title, detail string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(problem{Type: "/problems/" + slug, Title: title, Status: status, Detail: detail, Instance: r.URL.Path})
+}
+
+// problemKinds maps the documents package's input errors to HTTP.
+var problemKinds = []struct {
+	kind   error
+	status int
+	slug   string
+	title  string
+}{
+	{documents.ErrEmptyFile, http.StatusBadRequest, "empty-file", "The uploaded file is empty"},
+	{documents.ErrNotPDF, http.StatusUnsupportedMediaType, "not-a-pdf", "The uploaded file is not a PDF"},
+	{documents.ErrEncryptedPDF, http.StatusUnprocessableEntity, "encrypted-pdf", "The PDF is encrypted"},
+	{documents.ErrTruncatedPDF, http.StatusUnprocessableEntity, "truncated-pdf", "The PDF is truncated"},
+	{documents.ErrUnparsablePDF, http.StatusUnprocessableEntity, "unparsable-pdf", "The PDF cannot be parsed"},
+	{documents.ErrTooLarge, http.StatusRequestEntityTooLarge, "too-large", "The upload is too large"},
+	{documents.ErrMissingFile, http.StatusBadRequest, "missing-file", "No file in the upload"},
+	{documents.ErrInvalidField, http.StatusBadRequest, "invalid-field", "A field is missing or invalid"},
+	{documents.ErrInvalidCursor, http.StatusBadRequest, "invalid-cursor", "Invalid pagination cursor"},
+	{documents.ErrNotFound, http.StatusNotFound, "not-found", "Not found"},
+}
+
+// writeError answers with the problem that matches err; anything unexpected is
+// logged and reported as a 500 without internals.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	for _, k := range problemKinds {
+		if errors.Is(err, k.kind) {
+			detail := ""
+			var in *documents.InputError
+			if errors.As(err, &in) {
+				detail = in.Detail
+			}
+			writeProblem(w, r, k.status, k.slug, k.title, detail)
+			return
+		}
+	}
+	if r.Context().Err() != nil {
+		return // the client went away; nobody reads the answer
+	}
+	slog.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	writeProblem(w, r, http.StatusInternalServerError, "internal", "Internal error", "the request could not be completed; it has been logged")
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,96 @@
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/storage"
+	"github.com/vanthu/vanthu/storage/blob"
+)
+
+// Server holds what the handlers need.
+type Server struct {
+	DB    *storage.DB
+	Blobs blob.Store
+	Docs  *documents.Service
+}
+
+// Handler returns the HTTP routes of the service.
+func (s *Server) Handler() http.Handler {
+	r := chi.NewRouter()
+	r.Use(recoverer, requestLog)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, http.StatusNotFound, "not-found", "Not found", "no such route")
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed", r.Method+" is not allowed here")
+	})
+	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, map[string]string{"status": "ok"}) })
+	r.Get("/readyz", s.ready)
+	r.Route("/api/v1", func(r chi.Router) {
+		r.Use(s.authenticate)
+		r.Post("/documents", s.createDocument)
+		r.Get("/documents", s.listDocuments)
+		r.Get("/documents/{id}", s.getDocument)
+		r.Get("/documents/{id}/versions", s.listVersions)
+		r.Post("/documents/{id}/versions", s.addVersion)
+		r.Get("/documents/{id}/versions/{n}/file", s.downloadVersion)
+	})
+	return r
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	checks := map[string]string{"database": "ok", "blobs": "ok"}
+	status := http.StatusOK
+	if err := s.DB.Ping(ctx); err != nil {
+		checks["database"], status = "unreachable", http.StatusServiceUnavailable
+	}
+	if err := s.Blobs.Ping(ctx); err != nil {
+		checks["blobs"], status = "unreachable", http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, checks)
+}
+
+func recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				slog.Error("handler panic", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				writeProblem(w, r, http.StatusInternalServerError, "internal", "Internal error", "")
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func requestLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		slog.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start).Round(time.Microsecond))
+	})
+}
