@@ -300,9 +300,9 @@ func (s *Service) Version(ctx context.Context, id string, n int) (Version, error
 // Filter is a listing request as the API receives it.
 type Filter struct {
 	Type, Status, Unit, Query string
-	From, To               *time.Time
-	Limit                  int
-	Cursor                 string
+	From, To                  *time.Time
+	Limit                     int
+	Cursor                    string
 }
 
 // List returns one page of documents and the cursor of the next page ("" at the end).
