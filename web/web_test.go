@@ -1,0 +1,161 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/internal/testharness"
+	"github.com/vanthu/vanthu/storage"
+	"github.com/vanthu/vanthu/storage/blob"
+	"github.com/vanthu/vanthu/storage/blob/s3"
+	"github.com/vanthu/vanthu/web"
+)
+
+func TestMain(m *testing.M) { testharness.Main(m) }
+
+// env is one service instance on its own database and bucket.
+type env struct {
+	t     testing.TB
+	url   string
+	token string
+	db    *storage.DB
+	blobs blob.Store
+}
+
+func newEnv(t testing.TB, maxUpload int64) *env {
+	t.Helper()
+	ctx := context.Background()
+	dbURL := testharness.Postgres(t)
+	if err := storage.Migrate(ctx, dbURL); err != nil {
+		t.Fatal(err)
+	}
+	db, err := storage.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	cfg := testharness.MinIO(t)
+	blobs, err := s3.New(ctx, s3.Config{Endpoint: cfg.Endpoint, AccessKey: cfg.AccessKey, SecretKey: cfg.SecretKey, Bucket: cfg.Bucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := storage.CreateUser(ctx, db.Pool, storage.User{Username: "clerk", FullName: "Lê Thị Văn Thư"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := "test-token-" + t.Name()
+	if _, err := storage.CreateToken(ctx, db.Pool, u.ID, "test", token, nil); err != nil {
+		t.Fatal(err)
+	}
+	docs := &documents.Service{DB: db, Blobs: blobs, MaxUpload: maxUpload, Retention: time.Hour}
+	srv := httptest.NewServer((&web.Server{DB: db, Blobs: blobs, Docs: docs}).Handler())
+	t.Cleanup(srv.Close)
+	return &env{t: t, url: srv.URL, token: token, db: db, blobs: blobs}
+}
+
+type part struct{ name, fileName, value string }
+
+func multipartBody(parts []part) (*bytes.Buffer, string) {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for _, p := range parts {
+		if p.fileName != "" {
+			w, _ := mw.CreateFormFile(p.name, p.fileName)
+			io.WriteString(w, p.value)
+		} else {
+			mw.WriteField(p.name, p.value)
+		}
+	}
+	mw.Close()
+	return &body, mw.FormDataContentType()
+}
+
+func (e *env) do(method, path string, body io.Reader, contentType string, hdr map[string]string) (*http.Response, []byte) {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.url+path, body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return resp, b
+}
+
+func (e *env) upload(parts []part, hdr map[string]string) (*http.Response, []byte) {
+	e.t.Helper()
+	body, ct := multipartBody(parts)
+	return e.do("POST", "/api/v1/documents", body, ct, hdr)
+}
+
+func (e *env) uploadPDF(subject string, pdf []byte) storage.Document {
+	e.t.Helper()
+	resp, b := e.upload([]part{{name: "type", value: "QĐ"}, {name: "subject", value: subject}, {name: "file", fileName: "quyết định.pdf", value: string(pdf)}}, nil)
+	if resp.StatusCode != http.StatusCreated {
+		e.t.Fatalf("upload: %d %s", resp.StatusCode, b)
+	}
+	var d storage.Document
+	if err := json.Unmarshal(b, &d); err != nil {
+		e.t.Fatal(err)
+	}
+	return d
+}
+
+// stored counts document rows and readable blobs.
+func (e *env) stored() (rows, blobs int) {
+	e.t.Helper()
+	ctx := context.Background()
+	if err := e.db.Pool.QueryRow(ctx, "SELECT count(*) FROM documents").Scan(&rows); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.blobs.List(ctx, func(blob.Info) error { blobs++; return nil }); err != nil {
+		e.t.Fatal(err)
+	}
+	return rows, blobs
+}
+
+func decode[T any](t testing.TB, b []byte) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("decode %s: %v", b, err)
+	}
+	return v
+}
+
+type problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+}
+
+func sha(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+
