@@ -30,6 +30,9 @@ type env struct {
 	token string
 	db    *storage.DB
 	blobs blob.Store
+	s3    testharness.S3Config
+	// finished receives "METHOD path" when a request's handler has returned.
+	finished chan string
 }
 
 func newEnv(t testing.TB, maxUpload int64) *env {
@@ -58,9 +61,17 @@ func newEnv(t testing.TB, maxUpload int64) *env {
 		t.Fatal(err)
 	}
 	docs := &documents.Service{DB: db, Blobs: blobs, MaxUpload: maxUpload, Retention: time.Hour}
-	srv := httptest.NewServer((&web.Server{DB: db, Blobs: blobs, Docs: docs}).Handler())
+	h := (&web.Server{DB: db, Blobs: blobs, Docs: docs}).Handler()
+	finished := make(chan string, 100)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r)
+		select {
+		case finished <- r.Method + " " + r.URL.Path:
+		default:
+		}
+	}))
 	t.Cleanup(srv.Close)
-	return &env{t: t, url: srv.URL, token: token, db: db, blobs: blobs}
+	return &env{t: t, url: srv.URL, token: token, db: db, blobs: blobs, s3: cfg, finished: finished}
 }
 
 type part struct{ name, fileName, value string }
