@@ -2,6 +2,8 @@ package documents
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -11,9 +13,6 @@ import (
 // spec puts %%EOF in the last 1024 bytes, but producers append junk.
 const tailWindow = 64 << 10
 
-// readAt reads up to n bytes at off; it is how the checks reach stored bytes
-// without loading a whole file.
-type readAt func(off, n int64) ([]byte, error)
 
 var (
 	startxrefRe = regexp.MustCompile(`startxref\s+(\d+)\s+%%EOF`)
@@ -23,7 +22,14 @@ var (
 // checkPDF looks at the head, the last trailer and the cross-reference
 // section it points to: enough to refuse files that are not PDFs, truncated,
 // unparsable at the top level, or encrypted, in constant memory.
-func checkPDF(size int64, read readAt) error {
+func checkPDF(r io.ReaderAt, size int64) error {
+	read := func(off, n int64) ([]byte, error) {
+		b := make([]byte, n)
+		if _, err := r.ReadAt(b, off); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("read upload: %w", err)
+		}
+		return b, nil
+	}
 	if size == 0 {
 		return inputError(ErrEmptyFile, "the file is empty")
 	}

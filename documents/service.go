@@ -101,31 +101,31 @@ type StoredFile struct {
 	Signed   bool
 }
 
-// StoreFile streams an upload into the blob store and checks it is a usable
-// PDF. On error nothing readable remains referenced.
+// StoreFile streams an upload into the blob store. The PDF checks run on the
+// complete, hashed bytes before the store makes them an object, so a rejected
+// file is never stored at all.
 func (s *Service) StoreFile(ctx context.Context, r io.Reader, fileName string) (StoredFile, error) {
 	sig := &signatureSpotter{r: r}
-	info, err := s.Blobs.Put(ctx, sig, s.MaxUpload)
-	if errors.Is(err, blob.ErrTooLarge) {
+	info, err := s.Blobs.Put(ctx, sig, blob.PutOptions{Max: s.MaxUpload, Check: func(ra io.ReaderAt, size int64) error {
+		return checkPDF(size, func(off, n int64) ([]byte, error) {
+			b := make([]byte, n)
+			m, err := ra.ReadAt(b, off)
+			if int64(m) == n {
+				return b, nil // ReadAt may report io.EOF with a full read at the end
+			}
+			return nil, fmt.Errorf("read stored upload at %d: %w", off, err)
+		})
+	}})
+	var in *InputError
+	switch {
+	case errors.As(err, &in):
+		return StoredFile{}, err
+	case errors.Is(err, blob.ErrTooLarge):
 		return StoredFile{}, inputError(ErrTooLarge, fmt.Sprintf("the file is larger than the limit of %d bytes", s.MaxUpload))
-	}
-	if err != nil {
+	case err != nil:
 		return StoredFile{}, fmt.Errorf("store upload: %w", err)
 	}
-	f := StoredFile{Key: info.Key, Size: info.Size, FileName: cleanFileName(fileName), Signed: sig.found}
-	err = checkPDF(info.Size, func(off, n int64) ([]byte, error) {
-		rc, err := s.Blobs.Open(ctx, info.Key, off, n)
-		if err != nil {
-			return nil, err
-		}
-		defer rc.Close()
-		return io.ReadAll(rc)
-	})
-	if err != nil {
-		s.Discard(ctx, f)
-		return StoredFile{}, err
-	}
-	return f, nil
+	return StoredFile{Key: info.Key, Size: info.Size, FileName: cleanFileName(fileName), Signed: sig.found}, nil
 }
 
 // Discard deletes a stored file that no row references, under the blob lock

@@ -1,11 +1,13 @@
 package web
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 	"time"
@@ -31,11 +33,14 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, wantMeta boo
 		s.Docs.Discard(r.Context(), stored)
 		return meta, documents.StoredFile{}, err
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.Docs.MaxUpload+multipartOverhead)
-	mr, err := r.MultipartReader()
-	if err != nil {
+	mediaType, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mediaType != "multipart/form-data" || params["boundary"] == "" {
 		return fail(&documents.InputError{Kind: documents.ErrMissingFile, Detail: "send the document as multipart/form-data with a part named file"})
 	}
+	// The multipart reader pulls a few KB at a time; a large buffer keeps
+	// network reads few.
+	body := bufio.NewReaderSize(http.MaxBytesReader(w, r.Body, s.Docs.MaxUpload+multipartOverhead), 1<<20)
+	mr := multipart.NewReader(body, params["boundary"])
 	seen := map[string]bool{}
 	for {
 		part, err := mr.NextPart()

@@ -7,9 +7,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 	"time"
 
@@ -21,7 +23,11 @@ import (
 	"github.com/vanthu/vanthu/web"
 )
 
-func TestMain(m *testing.M) { testharness.Main(m) }
+func TestMain(m *testing.M) {
+	// Request logs would drown test and benchmark output.
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	testharness.Main(m)
+}
 
 // env is one service instance on its own database and bucket.
 type env struct {
@@ -168,5 +174,3 @@ func sha(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
 }
-
-

@@ -57,7 +57,9 @@ func Write(w io.Writer, o Options) error {
 	}
 	obj(func() { fmt.Fprint(cw, "<< /Type /Catalog /Pages 2 0 R >>") })
 	obj(func() { fmt.Fprintf(cw, "<< /Type /Pages /Kids [%s] /Count %d >>", kids, o.Pages) })
-	obj(func() { fmt.Fprint(cw, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>") })
+	obj(func() {
+		fmt.Fprint(cw, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+	})
 	pad := o.Size - 2048 - int64(o.Pages)*300
 	if pad < 0 {
 		pad = 0

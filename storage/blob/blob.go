@@ -28,10 +28,9 @@ type Info struct {
 // same bytes twice is a no-op, and no partially written object is ever visible.
 type Store interface {
 	// Put streams r into the store and returns the key (hex SHA-256) and size.
-	// The object becomes readable only after the whole stream was read and
-	// hashed. If max > 0 and r yields more than max bytes, Put fails and stores
-	// nothing.
-	Put(ctx context.Context, r io.Reader, max int64) (Info, error)
+	// The object becomes readable only after the whole stream was read,
+	// hashed and checked; on any error nothing is stored.
+	Put(ctx context.Context, r io.Reader, opts PutOptions) (Info, error)
 	// Open returns a reader positioned at offset that yields length bytes
 	// (length < 0 means to the end).
 	Open(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error)

@@ -1,6 +1,7 @@
 package blob
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -53,3 +54,18 @@ func (hr *HashingReader) Read(p []byte) (int, error) {
 
 // Key is the hex SHA-256 of everything read so far.
 func (hr *HashingReader) Key() string { return hex.EncodeToString(hr.h.Sum(nil)) }
+
+// ContextReader stops a copy once ctx is cancelled.
+func ContextReader(ctx context.Context, r io.Reader) io.Reader { return ctxReader{ctx, r} }
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

@@ -25,14 +25,14 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
 
 	t.Run("round trip and dedupe", func(t *testing.T) {
 		s := newStore(t)
-		info, err := s.Put(ctx, bytes.NewReader(data), 0)
+		info, err := s.Put(ctx, bytes.NewReader(data), blob.PutOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if info.Key != wantKey || info.Size != int64(len(data)) {
 			t.Fatalf("info %+v, want key %s size %d", info, wantKey, len(data))
 		}
-		again, err := s.Put(ctx, bytes.NewReader(data), 0)
+		again, err := s.Put(ctx, bytes.NewReader(data), blob.PutOptions{})
 		if err != nil || again.Key != wantKey {
 			t.Fatalf("second put: %+v %v", again, err)
 		}
@@ -73,8 +73,28 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
 
 	t.Run("size limit stores nothing", func(t *testing.T) {
 		s := newStore(t)
-		if _, err := s.Put(ctx, bytes.NewReader(data), int64(len(data)-1)); !errors.Is(err, blob.ErrTooLarge) {
+		if _, err := s.Put(ctx, bytes.NewReader(data), blob.PutOptions{Max: int64(len(data) - 1)}); !errors.Is(err, blob.ErrTooLarge) {
 			t.Fatalf("want ErrTooLarge, got %v", err)
+		}
+		assertEmpty(t, s)
+	})
+
+	t.Run("failed check stores nothing", func(t *testing.T) {
+		s := newStore(t)
+		var seen int64
+		_, err := s.Put(ctx, bytes.NewReader(data), blob.PutOptions{Check: func(r io.ReaderAt, size int64) error {
+			seen = size
+			head := make([]byte, 4)
+			if _, err := r.ReadAt(head, 0); err != nil {
+				return err
+			}
+			if !bytes.Equal(head, data[:4]) {
+				return errors.New("check saw other bytes")
+			}
+			return errRejected
+		}})
+		if !errors.Is(err, errRejected) || seen != int64(len(data)) {
+			t.Fatalf("put with a failing check: %v (check saw %d bytes)", err, seen)
 		}
 		assertEmpty(t, s)
 	})
@@ -82,7 +102,7 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
 	t.Run("reader failing mid-stream stores nothing", func(t *testing.T) {
 		s := newStore(t)
 		r := io.MultiReader(bytes.NewReader(data[:1<<20]), failingReader{})
-		if _, err := s.Put(ctx, r, 0); err == nil {
+		if _, err := s.Put(ctx, r, blob.PutOptions{}); err == nil {
 			t.Fatal("put of a failing stream succeeded")
 		}
 		assertEmpty(t, s)
@@ -92,7 +112,7 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
 		s := newStore(t)
 		cctx, cancel := context.WithCancel(ctx)
 		r := &cancelAfter{r: bytes.NewReader(data), n: 1 << 20, cancel: cancel}
-		if _, err := s.Put(cctx, r, 0); err == nil {
+		if _, err := s.Put(cctx, r, blob.PutOptions{}); err == nil {
 			t.Fatal("put with a cancelled context succeeded")
 		}
 		assertEmpty(t, s)
@@ -146,7 +166,7 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
 
 func mustPut(t *testing.T, s blob.Store, b []byte) string {
 	t.Helper()
-	info, err := s.Put(context.Background(), bytes.NewReader(b), 0)
+	info, err := s.Put(context.Background(), bytes.NewReader(b), blob.PutOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,6 +207,8 @@ func assertEmpty(t *testing.T, s blob.Store) {
 		t.Fatal(err)
 	}
 }
+
+var errRejected = errors.New("rejected by check")
 
 type failingReader struct{}
 

@@ -35,31 +35,21 @@ func (s *Store) path(key string) string { return filepath.Join(s.dir, key[:2], k
 func (s *Store) retentionPath(key string) string { return s.path(key) + ".retain" }
 
 // Put streams r into a temporary file, then renames it under its hash.
-func (s *Store) Put(ctx context.Context, r io.Reader, max int64) (blob.Info, error) {
-	tmp, err := os.CreateTemp(filepath.Join(s.dir, "tmp"), "put-")
+func (s *Store) Put(ctx context.Context, r io.Reader, opts blob.PutOptions) (blob.Info, error) {
+	sp, err := blob.Spool(ctx, filepath.Join(s.dir, "tmp"), "put-", r, opts)
 	if err != nil {
+		return blob.Info{}, err
+	}
+	defer sp.Close() // removes the temporary file unless it was renamed
+	if err := sp.File.Sync(); err != nil {
 		return blob.Info{}, fmt.Errorf("blob put: %w", err)
 	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	hr := blob.NewHashingReader(ctxReader{ctx, r}, max)
-	if _, err := io.Copy(tmp, hr); err != nil {
-		tmp.Close()
-		return blob.Info{}, fmt.Errorf("blob put: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return blob.Info{}, fmt.Errorf("blob put: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return blob.Info{}, fmt.Errorf("blob put: %w", err)
-	}
-	key := hr.Key()
-	dst := s.path(key)
+	dst := s.path(sp.Key)
 	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
 		return blob.Info{}, fmt.Errorf("blob put: %w", err)
 	}
 	if _, err := os.Stat(dst); err != nil {
-		if err := os.Rename(tmp.Name(), dst); err != nil {
+		if err := os.Rename(sp.File.Name(), dst); err != nil {
 			return blob.Info{}, fmt.Errorf("blob put: %w", err)
 		}
 		if d, err := os.Open(filepath.Dir(dst)); err == nil {
@@ -67,20 +57,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader, max int64) (blob.Info, err
 			d.Close()
 		}
 	}
-	return s.Stat(ctx, key)
-}
-
-// ctxReader stops a copy when the context is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
+	return s.Stat(ctx, sp.Key)
 }
 
 func (s *Store) Open(_ context.Context, key string, offset, length int64) (io.ReadCloser, error) {

@@ -5,9 +5,10 @@ package s3
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -27,14 +28,14 @@ type Config struct {
 	// RetentionMode is GOVERNANCE (default; an administrator with the bypass
 	// permission can still lift it) or COMPLIANCE (nobody can).
 	RetentionMode string
-	// PartSize bounds the memory one upload holds; default 8 MiB.
+	// PartSize is the multipart part size; default 16 MiB.
 	PartSize uint64
+	// SpoolDir holds uploads while they are hashed; default the system's
+	// temporary directory.
+	SpoolDir string
 }
 
-const (
-	contentPrefix = "sha256/"
-	tmpPrefix     = "tmp/"
-)
+const contentPrefix = "sha256/"
 
 // Store is a content-addressed blob store in one bucket.
 type Store struct {
@@ -50,7 +51,10 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("s3 client: %w", err)
 	}
 	if cfg.PartSize == 0 {
-		cfg.PartSize = 8 << 20
+		cfg.PartSize = 16 << 20
+	}
+	if cfg.SpoolDir == "" {
+		cfg.SpoolDir = os.TempDir()
 	}
 	mode := minio.Governance
 	switch strings.ToUpper(cfg.RetentionMode) {
@@ -78,50 +82,39 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 
 func contentKey(key string) string { return contentPrefix + key }
 
-// Put uploads to a temporary key (an unfinished multipart upload is never
-// readable), then copies server-side to the content key once the hash is known.
-func (s *Store) Put(ctx context.Context, r io.Reader, max int64) (blob.Info, error) {
-	hr := blob.NewHashingReader(r, max)
-	tmp := tmpPrefix + time.Now().UTC().Format("20060102T150405") + "-" + randomID()
-	up, err := s.client.PutObject(ctx, s.cfg.Bucket, tmp, hr, -1, minio.PutObjectOptions{
-		PartSize:    s.cfg.PartSize,
-		ContentType: "application/octet-stream",
-	})
-	if err != nil {
-		if errors.Is(err, blob.ErrTooLarge) || strings.Contains(err.Error(), blob.ErrTooLarge.Error()) {
-			return blob.Info{}, blob.ErrTooLarge
-		}
-		return blob.Info{}, fmt.Errorf("blob put: %w", err)
-	}
-	defer func() {
-		// Remove the temporary version itself, not just hide it behind a delete marker.
-		_ = s.client.RemoveObject(context.WithoutCancel(ctx), s.cfg.Bucket, tmp, minio.RemoveObjectOptions{VersionID: up.VersionID})
-	}()
-	if hr.Max > 0 && hr.N > hr.Max {
-		return blob.Info{}, blob.ErrTooLarge
-	}
-	key := hr.Key()
-	if up.Size != hr.N {
-		return blob.Info{}, fmt.Errorf("blob put: stored %d bytes, read %d", up.Size, hr.N)
-	}
-	if info, err := s.Stat(ctx, key); err == nil {
-		return info, nil
-	}
-	_, err = s.client.CopyObject(ctx,
-		minio.CopyDestOptions{Bucket: s.cfg.Bucket, Object: contentKey(key)},
-		minio.CopySrcOptions{Bucket: s.cfg.Bucket, Object: tmp, VersionID: up.VersionID})
-	if err != nil {
-		return blob.Info{}, fmt.Errorf("blob put: copy to content key: %w", err)
-	}
-	info, err := s.Stat(ctx, key)
+// Put spools the stream to a local temporary file while hashing it, then
+// uploads the file under its content key. The object appears only when the
+// upload completes (an unfinished multipart upload is never readable), no
+// server-side copy is needed, and parts are sent in parallel straight from
+// the file, so memory stays small whatever the size.
+func (s *Store) Put(ctx context.Context, r io.Reader, opts blob.PutOptions) (blob.Info, error) {
+	sp, err := blob.Spool(ctx, s.cfg.SpoolDir, spoolPattern, r, opts)
 	if err != nil {
 		return blob.Info{}, err
 	}
-	if info.Size != hr.N {
-		return blob.Info{}, fmt.Errorf("blob put: %w: stored %d bytes, read %d", blob.ErrDigestMismatch, info.Size, hr.N)
+	defer sp.Close()
+	if info, err := s.Stat(ctx, sp.Key); err == nil {
+		return info, nil
+	}
+	if _, err := s.client.PutObject(ctx, s.cfg.Bucket, contentKey(sp.Key), io.NewSectionReader(sp.File, 0, sp.Size), sp.Size, minio.PutObjectOptions{
+		PartSize:    s.cfg.PartSize,
+		ContentType: "application/octet-stream",
+	}); err != nil {
+		return blob.Info{}, fmt.Errorf("blob put: %w", err)
+	}
+	info, err := s.Stat(ctx, sp.Key)
+	if err != nil {
+		return blob.Info{}, err
+	}
+	if info.Size != sp.Size {
+		return blob.Info{}, fmt.Errorf("blob put: %w: stored %d bytes, read %d", blob.ErrDigestMismatch, info.Size, sp.Size)
 	}
 	return info, nil
 }
+
+// spoolPattern names local temporary files so a restart can sweep them.
+const spoolPattern = "vanthu-spool-*"
+
 
 func (s *Store) Open(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
 	if err := blob.ValidKey(key); err != nil {
@@ -229,21 +222,17 @@ func (s *Store) List(ctx context.Context, fn func(blob.Info) error) error {
 	return nil
 }
 
-// SweepTemporary removes completed temporary objects and aborts multipart
-// uploads that a killed process left behind.
+// SweepTemporary removes spool files and aborts multipart uploads that a
+// killed process left behind.
 func (s *Store) SweepTemporary(ctx context.Context, grace time.Duration) (int, error) {
 	n := 0
-	for o := range s.client.ListObjects(ctx, s.cfg.Bucket, minio.ListObjectsOptions{Prefix: tmpPrefix, Recursive: true, WithVersions: true}) {
-		if o.Err != nil {
-			return n, fmt.Errorf("blob sweep: %w", o.Err)
-		}
-		if time.Since(o.LastModified) > grace {
-			if err := s.client.RemoveObject(ctx, s.cfg.Bucket, o.Key, minio.RemoveObjectOptions{VersionID: o.VersionID}); err == nil {
-				n++
-			}
+	spooled, _ := filepath.Glob(filepath.Join(s.cfg.SpoolDir, spoolPattern))
+	for _, p := range spooled {
+		if st, err := os.Stat(p); err == nil && time.Since(st.ModTime()) > grace && os.Remove(p) == nil {
+			n++
 		}
 	}
-	for u := range s.client.ListIncompleteUploads(ctx, s.cfg.Bucket, tmpPrefix, true) {
+	for u := range s.client.ListIncompleteUploads(ctx, s.cfg.Bucket, contentPrefix, true) {
 		if u.Err != nil {
 			return n, fmt.Errorf("blob sweep: %w", u.Err)
 		}

@@ -1,0 +1,66 @@
+package blob
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// PutOptions shape one Put.
+type PutOptions struct {
+	// Max is the largest accepted stream in bytes; 0 means no limit.
+	Max int64
+	// Check, when set, sees the complete bytes before they are stored; an
+	// error from it stops the Put and nothing is stored.
+	Check func(r io.ReaderAt, size int64) error
+}
+
+// Spooled is a stream written to a local temporary file and hashed on the way.
+type Spooled struct {
+	File *os.File
+	Key  string
+	Size int64
+}
+
+// Close removes the temporary file unless it was renamed away.
+func (s *Spooled) Close() {
+	s.File.Close()
+	os.Remove(s.File.Name())
+}
+
+// spoolBuffer keeps file writes large: a multipart part yields a few KB per Read.
+const spoolBuffer = 1 << 20
+
+// Spool copies r into a new file in dir (named by pattern), hashing it, then
+// runs the caller's check. On error nothing is left behind.
+func Spool(ctx context.Context, dir, pattern string, r io.Reader, opts PutOptions) (*Spooled, error) {
+	f, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	s := &Spooled{File: f}
+	hr := NewHashingReader(ContextReader(ctx, r), opts.Max)
+	w := bufio.NewWriterSize(f, spoolBuffer)
+	_, err = io.Copy(w, hr)
+	if err == nil {
+		err = w.Flush()
+	}
+	if err != nil {
+		s.Close()
+		if errors.Is(err, ErrTooLarge) {
+			return nil, ErrTooLarge
+		}
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	s.Key, s.Size = hr.Key(), hr.N
+	if opts.Check != nil {
+		if err := opts.Check(f, s.Size); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
