@@ -3,8 +3,8 @@ package documents
 import (
 	"bytes"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"regexp"
 	"strconv"
 )
@@ -12,7 +12,6 @@ import (
 // tailWindow is how much of the end of a file is read to find the trailer; the
 // spec puts %%EOF in the last 1024 bytes, but producers append junk.
 const tailWindow = 64 << 10
-
 
 var (
 	startxrefRe = regexp.MustCompile(`startxref\s+(\d+)\s+%%EOF`)

@@ -115,7 +115,6 @@ func (s *Store) Put(ctx context.Context, r io.Reader, opts blob.PutOptions) (blo
 // spoolPattern names local temporary files so a restart can sweep them.
 const spoolPattern = "vanthu-spool-*"
 
-
 func (s *Store) Open(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
 	if err := blob.ValidKey(key); err != nil {
 		return nil, err
