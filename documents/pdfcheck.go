@@ -24,8 +24,9 @@ var (
 func checkPDF(r io.ReaderAt, size int64) error {
 	read := func(off, n int64) ([]byte, error) {
 		b := make([]byte, n)
-		if _, err := r.ReadAt(b, off); err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("read upload: %w", err)
+		m, err := r.ReadAt(b, off)
+		if err != nil && !(errors.Is(err, io.EOF) && int64(m) == n) {
+			return nil, fmt.Errorf("read upload at byte %d: %w", off, err)
 		}
 		return b, nil
 	}

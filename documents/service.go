@@ -107,14 +107,7 @@ type StoredFile struct {
 func (s *Service) StoreFile(ctx context.Context, r io.Reader, fileName string) (StoredFile, error) {
 	sig := &signatureSpotter{r: r}
 	info, err := s.Blobs.Put(ctx, sig, blob.PutOptions{Max: s.MaxUpload, Check: func(ra io.ReaderAt, size int64) error {
-		return checkPDF(size, func(off, n int64) ([]byte, error) {
-			b := make([]byte, n)
-			m, err := ra.ReadAt(b, off)
-			if int64(m) == n {
-				return b, nil // ReadAt may report io.EOF with a full read at the end
-			}
-			return nil, fmt.Errorf("read stored upload at %d: %w", off, err)
-		})
+		return checkPDF(ra, size)
 	}})
 	var in *InputError
 	switch {
