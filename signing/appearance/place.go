@@ -113,11 +113,11 @@ func CopyRect(pageW, pageH float64) Rect {
 type Side int
 
 const (
-	Above Side = iota // centred horizontally, gap above the anchor
-	Below             // centred horizontally, gap below the anchor
-	LeftOf            // centred vertically, gap to the left
-	RightOf           // centred vertically, gap to the right
-	Over              // centred on the anchor
+	Above   Side = iota // centred horizontally, gap above the anchor
+	Below               // centred horizontally, gap below the anchor
+	LeftOf              // centred vertically, gap to the left
+	RightOf             // centred vertically, gap to the right
+	Over                // centred on the anchor
 )
 
 // PlaceRelative returns a w×h rectangle placed on the given side of
