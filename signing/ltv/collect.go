@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"math/big"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/digitorus/pkcs7"
@@ -214,6 +215,13 @@ type Collector struct {
 	opts Options
 	f    fetcher
 	log  *slog.Logger
+
+	// Answers are reused within one Collector: a signer's and a TSA's
+	// chain usually share CAs, and one CRL per distribution point is both
+	// less traffic and a smaller DSS.
+	mu        sync.Mutex
+	crlCache  map[string]*CRLEvidence    // URL + issuer → CRL
+	ocspCache map[[32]byte]*OCSPEvidence // certificate → response
 }
 
 // NewCollector returns a Collector for opts.
@@ -222,7 +230,10 @@ func NewCollector(opts Options) *Collector {
 	if l == nil {
 		l = slog.Default()
 	}
-	return &Collector{opts: opts, f: fetcher{client: opts.HTTPClient, timeout: opts.Timeout}, log: l}
+	return &Collector{
+		opts: opts, f: fetcher{client: opts.HTTPClient, timeout: opts.Timeout}, log: l,
+		crlCache: map[string]*CRLEvidence{}, ocspCache: map[[32]byte]*OCSPEvidence{},
+	}
 }
 
 func (c *Collector) now() time.Time {
@@ -478,6 +489,13 @@ func httpURLs(urls []string) []string {
 // verify is an error, not a reason to try the next responder: it means
 // something is wrong that a person must look at.
 func (c *Collector) fetchOCSP(ctx context.Context, cert, issuer *x509.Certificate) (*OCSPEvidence, error) {
+	key := sha256.Sum256(cert.Raw)
+	c.mu.Lock()
+	cached := c.ocspCache[key]
+	c.mu.Unlock()
+	if cached != nil {
+		return cached, nil
+	}
 	// SHA-1 CertIDs are what RFC 5019 responders are guaranteed to answer.
 	req, err := ocsp.CreateRequest(cert, issuer, nil)
 	if err != nil {
@@ -495,7 +513,11 @@ func (c *Collector) fetchOCSP(ctx context.Context, cert, issuer *x509.Certificat
 			return nil, fmt.Errorf("ltv: OCSP answer from %s for %q: %w", u, cert.Subject, err)
 		}
 		c.log.Debug("ltv: OCSP", "subject", cert.Subject.String(), "url", u, "status", Status(resp.Status))
-		return &OCSPEvidence{Raw: raw, Response: resp, Subject: cert, URL: u}, nil
+		o := &OCSPEvidence{Raw: raw, Response: resp, Subject: cert, URL: u}
+		c.mu.Lock()
+		c.ocspCache[key] = o
+		c.mu.Unlock()
+		return o, nil
 	}
 	return nil, fmt.Errorf("ltv: OCSP responder for %q unreachable: %w", cert.Subject, errors.Join(errs...))
 }
@@ -552,7 +574,15 @@ func (c *Collector) verifyOCSP(raw []byte, cert, issuer *x509.Certificate) (*ocs
 // certificate's issuer.
 func (c *Collector) fetchCRL(ctx context.Context, cert, issuer *x509.Certificate) (*CRLEvidence, error) {
 	var errs []error
+	issuerKey := sha256.Sum256(issuer.Raw)
 	for _, u := range httpURLs(cert.CRLDistributionPoints) {
+		key := u + "\x00" + string(issuerKey[:])
+		c.mu.Lock()
+		cached := c.crlCache[key]
+		c.mu.Unlock()
+		if cached != nil {
+			return cached, nil
+		}
 		raw, _, err := c.f.do(ctx, http.MethodGet, u, "", nil)
 		if err != nil {
 			errs = append(errs, err)
@@ -564,7 +594,11 @@ func (c *Collector) fetchCRL(ctx context.Context, cert, issuer *x509.Certificate
 			return nil, fmt.Errorf("ltv: CRL from %s for %q: %w", u, cert.Subject, err)
 		}
 		c.log.Debug("ltv: CRL", "subject", cert.Subject.String(), "url", u, "entries", len(list.RevokedCertificateEntries))
-		return &CRLEvidence{Raw: raw, List: list, Issuer: issuer, URL: u}, nil
+		e := &CRLEvidence{Raw: raw, List: list, Issuer: issuer, URL: u}
+		c.mu.Lock()
+		c.crlCache[key] = e
+		c.mu.Unlock()
+		return e, nil
 	}
 	return nil, fmt.Errorf("ltv: CRL distribution point for %q unreachable: %w", cert.Subject, errors.Join(errs...))
 }

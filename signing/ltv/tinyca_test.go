@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"io"
 	"math/big"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/digitorus/timestamp"
 	"golang.org/x/crypto/ocsp"
 )
 
@@ -32,6 +34,11 @@ type tinyCA struct {
 	// responder is a delegated OCSP responder issued by ca.
 	responder    *x509.Certificate
 	responderKey crypto.Signer
+	// tsa is an RFC 3161 time-stamping unit issued by ca.
+	tsa    *x509.Certificate
+	tsaKey crypto.Signer
+	// tsaDown makes the TSA answer 503.
+	tsaDown bool
 
 	mu      sync.Mutex
 	revoked map[string]time.Time // serial → revocation time, issued by ca
@@ -73,6 +80,15 @@ func newTinyCA(t *testing.T) *tinyCA {
 		ExtraExtensions: []pkix.Extension{{Id: idPKIXOCSPNoCheck, Value: []byte{0x05, 0x00}}},
 	})
 
+	ca.tsaKey = newKey(t)
+	ca.tsa = ca.issue(ca.ca, ca.caKey, ca.tsaKey, &x509.Certificate{
+		Subject:               pkix.Name{CommonName: "Tiny TSA"},
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping},
+		KeyUsage:              x509.KeyUsageDigitalSignature,
+		OCSPServer:            []string{ca.srv.URL + "/ocsp"},
+		CRLDistributionPoints: []string{ca.srv.URL + "/crl/ca"},
+	})
+	mux.HandleFunc("/tsa", ca.serveTSA)
 	mux.HandleFunc("/cert/root", func(w http.ResponseWriter, r *http.Request) { w.Write(ca.root.Raw) })
 	mux.HandleFunc("/cert/ca", func(w http.ResponseWriter, r *http.Request) { w.Write(ca.ca.Raw) })
 	mux.HandleFunc("/crl/root", func(w http.ResponseWriter, r *http.Request) {
@@ -204,5 +220,37 @@ func (ca *tinyCA) serveOCSP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/ocsp-response")
+	w.Write(der)
+}
+
+func (ca *tinyCA) serveTSA(w http.ResponseWriter, r *http.Request) {
+	ca.mu.Lock()
+	down := ca.tsaDown
+	ca.mu.Unlock()
+	if down {
+		http.Error(w, "maintenance", http.StatusServiceUnavailable)
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
+	req, err := timestamp.ParseRequest(body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	ts := timestamp.Timestamp{
+		HashAlgorithm:     req.HashAlgorithm,
+		HashedMessage:     req.HashedMessage,
+		Time:              time.Now().UTC().Truncate(time.Second),
+		Nonce:             req.Nonce,
+		Policy:            asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 1},
+		AddTSACertificate: req.Certificates,
+		Certificates:      []*x509.Certificate{ca.ca},
+	}
+	der, err := ts.CreateResponseWithOpts(ca.tsa, ca.tsaKey, crypto.SHA256)
+	if err != nil {
+		http.Error(w, err.Error(), 500)
+		return
+	}
+	w.Header().Set("Content-Type", "application/timestamp-reply")
 	w.Write(der)
 }
