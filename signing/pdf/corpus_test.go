@@ -1,0 +1,65 @@
+package pdf
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+const corpusDir = "/work/shared/corpora/pdf-signatures"
+
+// walkAll reads every object of every revision and decodes every stream it
+// can, returning the number of objects read and the first error.
+func walkAll(f *File) (int, error) {
+	n := 0
+	var first error
+	for _, r := range f.Revisions() {
+		for _, ref := range f.Objects(r.Index) {
+			o, err := f.Get(ref, r.Index)
+			if err != nil {
+				if first == nil {
+					first = err
+				}
+				continue
+			}
+			n++
+			if s, ok := o.(*Stream); ok {
+				if _, err := f.StreamData(s, r.Index); err != nil && first == nil {
+					first = err
+				}
+			}
+		}
+	}
+	return n, first
+}
+
+// Every third-party file opens, or fails with an error, quickly.
+func TestCorpusOpensQuickly(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(corpusDir, "*", "*.pdf"))
+	if len(files) < 30 {
+		t.Fatalf("corpus has %d files, expected the shared corpus", len(files))
+	}
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			f, err := OpenBytes(data, nil)
+			if err != nil {
+				t.Logf("open: %v", err)
+			} else {
+				n, werr := walkAll(f)
+				t.Logf("%d revisions, %d objects, walk error %v, warnings %q", len(f.Revisions()), n, werr, f.Warnings())
+				for _, r := range f.Revisions() {
+					t.Logf("  rev %d xref %d end %d entries %d xrefstream %v", r.Index, r.StartXref, r.End, len(r.Entries), r.XrefStream)
+				}
+			}
+			if d := time.Since(start); d > 3*time.Second {
+				t.Fatalf("took %v", d)
+			}
+		})
+	}
+}

@@ -1,0 +1,13 @@
+// Package pdf is a hardened, revision-aware PDF reader for signature
+// verification. It owns splitting a file into its incremental revisions
+// (classic xref tables, xref streams, hybrid files, object streams, /Prev
+// chains), resolving objects as they were visible in a given revision, and
+// decoding streams within fixed limits.
+//
+// It is deliberately strict: a broken or missing cross-reference section is an
+// error, not something silently reconstructed, because an auditor must know
+// that the revisions we report are the ones the file declares. The few
+// oddities it does tolerate (whitespace slack before an object or xref
+// section, duplicate dictionary keys, trailing bytes) are reported by
+// Warnings. Every input is processed in bounded time and memory: see Limits.
+package pdf
