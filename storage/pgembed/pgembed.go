@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,6 +24,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 )
+
+// binGlob is where Debian's postgresql packages put the server binaries, one
+// directory per major version. A variable so tests can point it elsewhere.
+var binGlob = "/usr/lib/postgresql/*/bin"
 
 // ErrNoBinaries means no PostgreSQL server binaries were found.
 var ErrNoBinaries = errors.New("PostgreSQL server binaries not found (install them with: apt-get install -y postgresql)")
@@ -35,6 +40,7 @@ type Server struct {
 	cmd       *exec.Cmd
 	done      chan error
 	cred      *syscall.Credential
+	settings  []string
 	Database  string
 }
 
@@ -54,7 +60,7 @@ func FindBinDir() (string, error) {
 			return dir, nil
 		}
 	}
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	dirs, _ := filepath.Glob(binGlob)
 	sort.Slice(dirs, func(i, j int) bool { return versionOf(dirs[i]) > versionOf(dirs[j]) })
 	for _, d := range dirs {
 		if _, err := os.Stat(filepath.Join(d, "postgres")); err == nil {
@@ -71,10 +77,19 @@ func versionOf(binDir string) float64 {
 	return v
 }
 
+// Option adjusts how Start runs the server.
+type Option func(*Server)
+
+// Setting passes a server configuration parameter (postgres -c name=value),
+// for example Setting("fsync", "off") for a throwaway test cluster.
+func Setting(name, value string) Option {
+	return func(s *Server) { s.settings = append(s.settings, name+"="+value) }
+}
+
 // Start initialises dataDir if it is empty, starts the server and waits until it
 // accepts connections, then makes sure the database named database exists.
 // The server dies with this process if it is killed (the data survives).
-func Start(ctx context.Context, dataDir, database string) (*Server, error) {
+func Start(ctx context.Context, dataDir, database string, opts ...Option) (*Server, error) {
 	binDir, err := FindBinDir()
 	if err != nil {
 		return nil, err
@@ -84,16 +99,22 @@ func Start(ctx context.Context, dataDir, database string) (*Server, error) {
 		return nil, fmt.Errorf("postgres data dir: %w", err)
 	}
 	s := &Server{dataDir: dataDir, binDir: binDir, done: make(chan error, 1), Database: database}
+	for _, o := range opts {
+		o(s)
+	}
 	if s.cred, err = serverCredential(); err != nil {
 		return nil, err
 	}
 	if err := s.prepareDirs(); err != nil {
+		s.removeSocketDir()
 		return nil, err
 	}
 	if err := s.initdb(ctx); err != nil {
+		s.removeSocketDir()
 		return nil, err
 	}
 	if err := s.start(ctx); err != nil {
+		s.removeSocketDir()
 		return nil, err
 	}
 	if err := s.ensureDatabase(ctx); err != nil {
@@ -101,6 +122,14 @@ func Start(ctx context.Context, dataDir, database string) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// removeSocketDir removes the socket directory when it is a private one
+// outside the data directory.
+func (s *Server) removeSocketDir() {
+	if s.socketDir != "" && !strings.HasPrefix(s.socketDir, s.dataDir+string(filepath.Separator)) {
+		_ = os.RemoveAll(s.socketDir)
+	}
 }
 
 // serverCredential picks the unprivileged account PostgreSQL runs as when we
@@ -146,7 +175,11 @@ func (s *Server) prepareDirs() error {
 		// The unprivileged server must be able to reach its data through the parents.
 		for d := filepath.Dir(s.dataDir); d != "/" && d != "."; d = filepath.Dir(d) {
 			if st, err := os.Stat(d); err == nil && st.Mode().Perm()&0o001 == 0 {
-				_ = os.Chmod(d, st.Mode().Perm()|0o001)
+				// Search permission only (o+x): nobody can list the directory.
+				if err := os.Chmod(d, st.Mode().Perm()|0o001); err != nil {
+					return fmt.Errorf("postgres data dir: %s must be searchable by the server's account: %w", d, err)
+				}
+				slog.Info("embedded postgres: made a parent of the data directory searchable for the server's account", "dir", d)
 			}
 		}
 	}
@@ -193,68 +226,136 @@ func (s *Server) initdb(ctx context.Context) error {
 }
 
 func (s *Server) start(ctx context.Context) error {
-	// A server killed with its parent leaves postmaster.pid behind; PostgreSQL
-	// itself checks whether that pid is still a postmaster, so only a file
-	// naming a dead process is removed here.
-	s.removeStalePID()
-	logFile, err := os.OpenFile(filepath.Join(s.dataDir, "postgres.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err := s.clearStalePID(ctx); err != nil {
+		return err
+	}
+	logPath := filepath.Join(s.dataDir, "postgres.log")
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("postgres log: %w", err)
 	}
 	if s.cred != nil {
 		_ = logFile.Chown(int(s.cred.Uid), int(s.cred.Gid))
 	}
-	cmd := s.command(context.Background(), "postgres", "-D", s.pgdata(),
-		"-c", "listen_addresses=", "-c", "unix_socket_directories="+s.socketDir,
-		"-c", "unix_socket_permissions=0700", "-c", "fsync=on", "-c", "max_connections=200")
+	args := []string{"-D", s.pgdata(),
+		"-c", "listen_addresses=", "-c", "unix_socket_directories=" + s.socketDir,
+		"-c", "unix_socket_permissions=0700", "-c", "max_connections=200"}
+	for _, kv := range s.settings {
+		args = append(args, "-c", kv)
+	}
+	cmd := s.command(context.Background(), "postgres", args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
+	started := make(chan error, 1)
+	go func() {
+		// The kernel sends Pdeathsig when the thread that forked the child
+		// exits, not the process (go.dev/issue/27505), and Go may retire
+		// threads. Forking from a thread locked to this goroutine, which lives
+		// exactly as long as the server, makes the signal mean "vanthu died".
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			logFile.Close()
+			started <- err
+			return
+		}
+		started <- nil
+		s.done <- cmd.Wait()
 		logFile.Close()
+	}()
+	if err := <-started; err != nil {
 		return fmt.Errorf("postgres start: %w", err)
 	}
 	s.cmd = cmd
-	go func() { s.done <- cmd.Wait(); logFile.Close() }()
 
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		conn, err := pgx.Connect(ctx, s.urlFor("postgres"))
 		if err == nil {
 			conn.Close(ctx)
-			slog.Info("embedded postgres ready", "data", s.dataDir)
+			slog.Info("embedded postgres ready", "data", s.dataDir, "log", logPath)
 			return nil
 		}
 		select {
 		case err := <-s.done:
 			s.done <- err
-			return fmt.Errorf("postgres exited during start-up (see %s): %v", filepath.Join(s.dataDir, "postgres.log"), err)
+			s.cmd = nil
+			return fmt.Errorf("postgres exited during start-up: %v: %s (full log: %s)", err, tailFile(logPath, 5), logPath)
 		case <-ctx.Done():
 			s.Stop()
-			return ctx.Err()
+			return fmt.Errorf("postgres start: %w", ctx.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			s.Stop()
-			return fmt.Errorf("postgres did not accept connections within 60s (see %s): %v", filepath.Join(s.dataDir, "postgres.log"), err)
+			return fmt.Errorf("postgres did not accept connections within 60s (see %s): %v", logPath, err)
 		}
 	}
 }
 
-func (s *Server) removeStalePID() {
+// clearStalePID deals with the postmaster.pid of an earlier run. A server
+// whose parent was killed got SIGINT through Pdeathsig and may still be in
+// its fast shutdown, so it is given time to finish. A file naming a process
+// that is gone, or that now belongs to something other than a postgres on
+// this data directory (pids are reused, in containers especially), is removed.
+func (s *Server) clearStalePID(ctx context.Context) error {
 	pidFile := filepath.Join(s.pgdata(), "postmaster.pid")
-	b, err := os.ReadFile(pidFile)
-	if err != nil {
-		return
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
-	if err != nil || pid <= 0 {
-		return
-	}
-	if syscall.Kill(pid, 0) == nil {
-		if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil && bytes.Contains(cmdline, []byte("postgres")) {
-			return
+	deadline := time.Now().Add(stalePIDWait)
+	for {
+		pid, ok := readPID(pidFile)
+		if !ok {
+			return nil
+		}
+		if !s.isOurPostmaster(pid) {
+			if err := os.Remove(pidFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("postgres stale pid file: %w", err)
+			}
+			slog.Info("embedded postgres: removed a stale postmaster.pid", "pid", pid)
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("postgres: another server (pid %d) is running on %s; stop the other vanthu first", pid, s.pgdata())
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("postgres start: %w", ctx.Err())
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	_ = os.Remove(pidFile)
+}
+
+// stalePIDWait is how long a dying server from an earlier run gets to finish
+// its shutdown.
+var stalePIDWait = 15 * time.Second
+
+func readPID(pidFile string) (int, bool) {
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	return pid, err == nil && pid > 0
+}
+
+// isOurPostmaster reports whether pid is a live postgres serving this data
+// directory.
+func (s *Server) isOurPostmaster(pid int) bool {
+	if syscall.Kill(pid, 0) != nil && !errors.Is(syscall.Kill(pid, 0), syscall.EPERM) {
+		return false
+	}
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return false
+	}
+	args := strings.Split(string(cmdline), "\x00")
+	if len(args) == 0 || filepath.Base(args[0]) != "postgres" {
+		return false
+	}
+	for _, a := range args {
+		if a == s.pgdata() {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) ensureDatabase(ctx context.Context) error {
@@ -302,9 +403,16 @@ func (s *Server) Stop() {
 		<-s.done
 	}
 	s.cmd = nil
-	if !strings.HasPrefix(s.socketDir, s.dataDir) {
-		_ = os.RemoveAll(s.socketDir)
+	s.removeSocketDir()
+}
+
+// tailFile returns the last n lines of a log file, for error messages.
+func tailFile(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
 	}
+	return lastLines(string(b), n)
 }
 
 func lastLines(s string, n int) string {
