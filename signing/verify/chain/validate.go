@@ -1,0 +1,344 @@
+package chain
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ocsp"
+
+	"github.com/vanthu/vanthu/signing/verify/etsi"
+)
+
+// Usage says what the certificate must be good for.
+type Usage int
+
+const (
+	// Signing: key usage digitalSignature or nonRepudiation.
+	Signing Usage = iota
+	// Timestamping: extended key usage id-kp-timeStamping.
+	Timestamping
+)
+
+// clockSkew tolerates responders whose clocks run a little ahead.
+const clockSkew = 5 * time.Minute
+
+// maxFetch bounds what an OCSP responder or CRL server may send us.
+const maxFetch = 20 << 20
+
+// Evidence is revocation data found in the document or the CMS.
+type Evidence struct {
+	OCSP  [][]byte // OCSPResponse DER
+	CRLs  [][]byte // CertificateList DER
+	Certs []*x509.Certificate
+}
+
+// Request asks whether Leaf is trustworthy at At.
+type Request struct {
+	Leaf          *x509.Certificate
+	Intermediates []*x509.Certificate
+	Anchors       *Store
+	At            time.Time
+	Usage         Usage
+	Evidence      Evidence
+	Offline       bool
+	Client        *http.Client
+	Now           time.Time // the wall clock, for freshness of online data; zero = time.Now()
+}
+
+// RevocationCheck records how one certificate's status was established.
+type RevocationCheck struct {
+	Subject    string    `json:"subject"`
+	Source     string    `json:"source"` // embedded-ocsp, embedded-crl, online-ocsp, online-crl, none
+	Status     string    `json:"status"` // good, revoked, unknown
+	ThisUpdate time.Time `json:"this_update,omitzero"`
+	RevokedAt  time.Time `json:"revoked_at,omitzero"`
+	Detail     string    `json:"detail,omitempty"`
+}
+
+// Result is the answer.
+type Result struct {
+	Indication etsi.Indication
+	Sub        etsi.SubIndication
+	Detail     string
+	Chain      []*x509.Certificate
+	Revocation []RevocationCheck
+	Checks     []string
+}
+
+func (r *Result) fail(ind etsi.Indication, sub etsi.SubIndication, format string, a ...any) Result {
+	r.Indication, r.Sub, r.Detail = ind, sub, fmt.Sprintf(format, a...)
+	return *r
+}
+
+// Validate builds the chain at req.At and checks key usage and revocation.
+func Validate(ctx context.Context, req Request) Result {
+	var r Result
+	if req.Leaf == nil {
+		return r.fail(etsi.Indeterminate, etsi.NoSigningCertificateFound, "no certificate")
+	}
+	if req.Anchors.Len() == 0 {
+		return r.fail(etsi.Indeterminate, etsi.NoCertificateChainFound, "no trust anchors configured")
+	}
+	inter := x509.NewCertPool()
+	for _, c := range req.Intermediates {
+		inter.AddCert(c)
+	}
+	for _, c := range req.Evidence.Certs {
+		inter.AddCert(c)
+	}
+	eku := x509.ExtKeyUsageAny
+	if req.Usage == Timestamping {
+		eku = x509.ExtKeyUsageTimeStamping
+	}
+	opts := x509.VerifyOptions{Roots: req.Anchors.pool, Intermediates: inter, CurrentTime: req.At, KeyUsages: []x509.ExtKeyUsage{eku}}
+	chains, err := req.Leaf.Verify(opts)
+	if err != nil {
+		var inv x509.CertificateInvalidError
+		if errors.As(err, &inv) && inv.Reason == x509.Expired {
+			// Was the chain good while the certificate lived? Then it is a
+			// question of proof of existence, not of trust.
+			if req.At.After(req.Leaf.NotAfter) {
+				o := opts
+				o.CurrentTime = req.Leaf.NotAfter.Add(-time.Second)
+				if _, e2 := req.Leaf.Verify(o); e2 == nil {
+					return r.fail(etsi.Indeterminate, etsi.OutOfBoundsNoPOE,
+						"certificate expired %s, before the validation time %s, and no proof of existence before expiry",
+						req.Leaf.NotAfter.UTC().Format(time.RFC3339), req.At.UTC().Format(time.RFC3339))
+				}
+			}
+			if req.At.Before(req.Leaf.NotBefore) {
+				return r.fail(etsi.Indeterminate, etsi.NotYetValid, "certificate not valid before %s", req.Leaf.NotBefore.UTC().Format(time.RFC3339))
+			}
+			return r.fail(etsi.Indeterminate, etsi.OutOfBoundsNoPOE, "a certificate of the chain is outside its validity at %s: %v", req.At.UTC().Format(time.RFC3339), err)
+		}
+		var ua x509.UnknownAuthorityError
+		if errors.As(err, &ua) {
+			return r.fail(etsi.Indeterminate, etsi.NoCertificateChainFound, "no chain to a trust anchor: %v", err)
+		}
+		if errors.As(err, &inv) && inv.Reason == x509.IncompatibleUsage {
+			return r.fail(etsi.Indeterminate, etsi.ChainConstraintsFailure, "extended key usage: %v", err)
+		}
+		return r.fail(etsi.Indeterminate, etsi.CertificateChainGeneral, "chain: %v", err)
+	}
+	r.Chain = chains[0]
+	r.Checks = append(r.Checks, fmt.Sprintf("chain of %d certificates to trust anchor %q at %s", len(r.Chain), r.Chain[len(r.Chain)-1].Subject.String(), req.At.UTC().Format(time.RFC3339)))
+	if req.Usage == Signing && req.Leaf.KeyUsage != 0 &&
+		req.Leaf.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
+		return r.fail(etsi.Indeterminate, etsi.ChainConstraintsFailure, "signer certificate key usage allows neither digitalSignature nor nonRepudiation")
+	}
+	r.Checks = append(r.Checks, "key usage")
+
+	now := req.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	for i := 0; i+1 < len(r.Chain); i++ {
+		cert, issuer := r.Chain[i], r.Chain[i+1]
+		rc := checkRevocation(ctx, req, cert, issuer, now)
+		r.Revocation = append(r.Revocation, rc)
+		switch rc.Status {
+		case "revoked":
+			if i == 0 {
+				return r.fail(etsi.TotalFailed, etsi.Revoked, "%s revoked at %s (%s)", cert.Subject.CommonName, rc.RevokedAt.UTC().Format(time.RFC3339), rc.Source)
+			}
+			return r.fail(etsi.Indeterminate, etsi.RevokedCANoPOE, "CA %s revoked at %s (%s)", cert.Subject.CommonName, rc.RevokedAt.UTC().Format(time.RFC3339), rc.Source)
+		case "good":
+		case "out-of-bounds":
+			return r.fail(etsi.Indeterminate, etsi.RevocationOutOfBoundsNoPOE, "%s: %s", cert.Subject.CommonName, rc.Detail)
+		default:
+			return r.fail(etsi.Indeterminate, etsi.TryLater, "no acceptable revocation information for %s: %s", cert.Subject.CommonName, rc.Detail)
+		}
+	}
+	r.Checks = append(r.Checks, "revocation status")
+	r.Indication = etsi.TotalPassed
+	return r
+}
+
+// status is one piece of authentic revocation information.
+type status struct {
+	revoked    bool
+	revokedAt  time.Time
+	thisUpdate time.Time
+	nextUpdate time.Time
+}
+
+// acceptable says whether the information speaks for the validation time:
+// issued at or after it, or valid over it, and not from the future.
+func (s status) acceptable(at, now time.Time) bool {
+	if s.thisUpdate.After(now.Add(clockSkew)) {
+		return false
+	}
+	if !s.thisUpdate.Before(at.Add(-clockSkew)) {
+		return true
+	}
+	return !s.nextUpdate.IsZero() && !at.Before(s.thisUpdate) && !at.After(s.nextUpdate)
+}
+
+func checkRevocation(ctx context.Context, req Request, cert, issuer *x509.Certificate, now time.Time) RevocationCheck {
+	rc := RevocationCheck{Subject: cert.Subject.String(), Source: "none", Status: "unknown"}
+	var notes []string
+	decide := func(src string, s status) bool {
+		if s.revoked {
+			if !s.revokedAt.After(req.At) {
+				rc.Source, rc.Status, rc.RevokedAt, rc.ThisUpdate = src, "revoked", s.revokedAt, s.thisUpdate
+				return true
+			}
+			notes = append(notes, fmt.Sprintf("%s: revoked at %s, after the validation time", src, s.revokedAt.UTC().Format(time.RFC3339)))
+		}
+		if !s.acceptable(req.At, now) {
+			notes = append(notes, fmt.Sprintf("%s of %s not fresh for %s", src, s.thisUpdate.UTC().Format(time.RFC3339), req.At.UTC().Format(time.RFC3339)))
+			return false
+		}
+		if s.thisUpdate.After(cert.NotAfter) && !s.revoked {
+			// A CA may drop expired certificates from its lists: "good"
+			// after expiry proves nothing.
+			notes = append(notes, src+" issued after the certificate expired")
+			rc.Status = "out-of-bounds"
+			return false
+		}
+		rc.Source, rc.ThisUpdate = src, s.thisUpdate
+		if s.revoked {
+			rc.Status, rc.RevokedAt = "good", s.revokedAt
+			rc.Detail = "revoked only after the validation time " + s.revokedAt.UTC().Format(time.RFC3339)
+		} else {
+			rc.Status = "good"
+		}
+		return true
+	}
+	for _, der := range req.Evidence.OCSP {
+		if s, ok := ocspStatus(der, cert, issuer, now); ok && decide("embedded-ocsp", s) {
+			return rc
+		}
+	}
+	for _, der := range req.Evidence.CRLs {
+		if s, ok := crlStatus(der, cert, issuer); ok && decide("embedded-crl", s) {
+			return rc
+		}
+	}
+	if req.Offline {
+		notes = append(notes, "offline: online OCSP/CRL not consulted")
+	} else {
+		client := req.Client
+		if client == nil {
+			client = &http.Client{Timeout: 15 * time.Second}
+		}
+		for _, u := range cert.OCSPServer {
+			der, err := fetchOCSP(ctx, client, u, cert, issuer)
+			if err != nil {
+				notes = append(notes, err.Error())
+				continue
+			}
+			if s, ok := ocspStatus(der, cert, issuer, now); ok && decide("online-ocsp", s) {
+				return rc
+			}
+		}
+		for _, u := range cert.CRLDistributionPoints {
+			der, err := fetch(ctx, client, http.MethodGet, u, "", nil)
+			if err != nil {
+				notes = append(notes, err.Error())
+				continue
+			}
+			if s, ok := crlStatus(der, cert, issuer); ok && decide("online-crl", s) {
+				return rc
+			}
+		}
+		if len(cert.OCSPServer) == 0 && len(cert.CRLDistributionPoints) == 0 {
+			notes = append(notes, "certificate names no OCSP responder or CRL distribution point")
+		}
+	}
+	if len(notes) == 0 {
+		notes = append(notes, "none found")
+	}
+	rc.Detail = strings.Join(notes, "; ")
+	return rc
+}
+
+// ocspStatus authenticates an OCSP response for cert: signed by the issuer
+// or by a responder certificate the issuer delegated with id-kp-OCSPSigning.
+func ocspStatus(der []byte, cert, issuer *x509.Certificate, now time.Time) (status, bool) {
+	resp, err := ocsp.ParseResponseForCert(der, cert, issuer)
+	if err != nil {
+		// The responder may have included the issuer itself.
+		r2, e2 := ocsp.ParseResponseForCert(der, cert, nil)
+		if e2 != nil || r2.Certificate == nil || !bytes.Equal(r2.Certificate.Raw, issuer.Raw) || r2.CheckSignatureFrom(issuer) != nil {
+			return status{}, false
+		}
+		resp = r2
+	} else if resp.Certificate != nil && !bytes.Equal(resp.Certificate.Raw, issuer.Raw) {
+		delegated := false
+		for _, u := range resp.Certificate.ExtKeyUsage {
+			delegated = delegated || u == x509.ExtKeyUsageOCSPSigning
+		}
+		if !delegated || resp.ProducedAt.Before(resp.Certificate.NotBefore) || resp.ProducedAt.After(resp.Certificate.NotAfter) {
+			return status{}, false
+		}
+	}
+	if resp.SerialNumber == nil || resp.SerialNumber.Cmp(cert.SerialNumber) != 0 {
+		return status{}, false
+	}
+	s := status{thisUpdate: resp.ThisUpdate, nextUpdate: resp.NextUpdate}
+	switch resp.Status {
+	case ocsp.Good:
+	case ocsp.Revoked:
+		s.revoked, s.revokedAt = true, resp.RevokedAt
+	default:
+		return status{}, false
+	}
+	return s, true
+}
+
+func crlStatus(der []byte, cert, issuer *x509.Certificate) (status, bool) {
+	crl, err := x509.ParseRevocationList(der)
+	if err != nil || !bytes.Equal(crl.RawIssuer, issuer.RawSubject) || crl.CheckSignatureFrom(issuer) != nil {
+		return status{}, false
+	}
+	s := status{thisUpdate: crl.ThisUpdate, nextUpdate: crl.NextUpdate}
+	for _, e := range crl.RevokedCertificateEntries {
+		if e.SerialNumber != nil && e.SerialNumber.Cmp(cert.SerialNumber) == 0 {
+			s.revoked, s.revokedAt = true, e.RevocationTime
+			break
+		}
+	}
+	return s, true
+}
+
+func fetchOCSP(ctx context.Context, client *http.Client, url string, cert, issuer *x509.Certificate) ([]byte, error) {
+	body, err := ocsp.CreateRequest(cert, issuer, nil)
+	if err != nil {
+		return nil, fmt.Errorf("OCSP request for %s: %w", url, err)
+	}
+	return fetch(ctx, client, http.MethodPost, url, "application/ocsp-request", body)
+}
+
+func fetch(ctx context.Context, client *http.Client, method, url, ctype string, body []byte) ([]byte, error) {
+	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
+		return nil, fmt.Errorf("%s: unsupported scheme", url)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", url, err)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: HTTP %d", url, resp.StatusCode)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxFetch))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", url, err)
+	}
+	return b, nil
+}

@@ -1,0 +1,364 @@
+// Package verify is vanthu's auditor-grade validator of signed PDFs. It owns
+// finding every signature of a file (form fields and hidden signature
+// dictionaries alike), checking each one (ByteRange and coverage, CMS
+// structure and cryptography, algorithm policy, certificate chain, revocation,
+// timestamps, changes made after signing) and the report in ETSI EN 319 102-1
+// vocabulary, rendered as text (Vietnamese or English), JSON lines or a PDF
+// an auditor can file.
+//
+// Its subpackages: cms (CMS parsing and signer checks), chain (trust anchors,
+// path building, revocation), etsi (indications), tamper (generators of
+// manipulated files for the regression suite). Change analysis lives in
+// signing/verify/diff.
+package verify
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/vanthu/vanthu/signing/verify/chain"
+	"github.com/vanthu/vanthu/signing/verify/cms"
+	"github.com/vanthu/vanthu/signing/verify/etsi"
+)
+
+// Options configure a validation.
+type Options struct {
+	Trust   *chain.Store // trust anchors; nil trusts nothing
+	At      time.Time    // validation time when no timestamp proves an earlier one; zero = now
+	Offline bool         // use only revocation data embedded in the file
+	Client  *http.Client // for OCSP/CRL; nil = a client with a timeout
+	Logger  *slog.Logger
+}
+
+// maxSignatures bounds the work on a hostile file with thousands of
+// signature dictionaries.
+const maxSignatures = 200
+
+// VerifyFile validates the file at path.
+func VerifyFile(ctx context.Context, path string, opts Options) (*Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("stat %s: %w", path, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	rep, err := Verify(ctx, f, st.Size(), opts)
+	if rep != nil {
+		rep.File = path
+	}
+	return rep, err
+}
+
+// Verify validates a signed PDF read through r. Only a read error is
+// returned as an error: anything wrong with the file is in the report.
+func Verify(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Report, error) {
+	now := time.Now()
+	rep := &Report{Size: size, CheckedAt: now.UTC(), Errors: []string{}, Warnings: []string{}, Signatures: []*Signature{}}
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(r, 0, size)); err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	rep.SHA256 = hex.EncodeToString(h.Sum(nil))
+
+	v := &verifier{r: r, size: size, opts: opts, rep: rep, now: now}
+	if v.opts.Logger == nil {
+		v.opts.Logger = slog.Default()
+	}
+	v.st = openStructure(r, size)
+	rep.Revisions = len(v.st.revisionEnds())
+	if err := v.st.err(); err != nil {
+		rep.Errors = append(rep.Errors, "PDF structure: "+err.Error())
+	}
+	rep.Warnings = append(rep.Warnings, v.st.warnings()...)
+	v.discover()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	v.checkAll(ctx)
+	v.verdict()
+	return rep, nil
+}
+
+type verifier struct {
+	r    io.ReaderAt
+	size int64
+	opts Options
+	rep  *Report
+	now  time.Time
+	st   structure
+
+	sigs []*sigEntry
+	dss  chain.Evidence
+}
+
+type sigEntry struct {
+	rep  *Signature
+	dict *sigDict
+	sd   *cms.SignedData
+	// cryptoOK: the CMS verifies over the ranges and the ranges are sane.
+	cryptoOK  bool
+	signer    *x509.Certificate
+	certs     []*x509.Certificate // CMS certificates plus DSS and certificate-values
+	sigTSAt   time.Time           // genTime of the first valid signature timestamp
+	docTSAt   time.Time           // genTime of a document timestamp
+	tstCerts  []*x509.Certificate // the TSA's certificates (document timestamps)
+	tstSigner *x509.Certificate
+}
+
+// discover finds the signatures: form fields of the latest revision first,
+// then every other dictionary with a /ByteRange, reported as hidden.
+func (v *verifier) discover() {
+	fields := v.st.fields()
+	byOffset := map[int64]string{}
+	for _, f := range fields {
+		byOffset[f.offset] = f.name
+	}
+	seen := map[int64]bool{}
+	add := func(off int64, field string, hidden bool) {
+		if seen[off] || len(v.sigs) >= maxSignatures {
+			return
+		}
+		seen[off] = true
+		s := &Signature{Field: field, Hidden: hidden, Revision: -1, Changes: []Change{}, Checks: []Check{}, Errors: []string{}, Warnings: []string{}, Type: "signature", offset: off}
+		e := &sigEntry{rep: s}
+		d, err := parseSigDictAt(v.r, v.size, off)
+		if err != nil {
+			s.fail(etsi.TotalFailed, etsi.FormatFailure, "signature dictionary cannot be parsed: "+err.Error())
+		} else {
+			e.dict = d
+			if d.ObjNum >= 0 {
+				s.Object = fmt.Sprintf("%d 0 obj", d.ObjNum)
+			}
+		}
+		if hidden {
+			s.Warnings = append(s.Warnings, "signature dictionary not reachable from the form fields of the latest revision (hidden signature)")
+		}
+		v.sigs = append(v.sigs, e)
+	}
+	for _, f := range fields {
+		if f.offset < 0 {
+			s := &Signature{Field: f.name, Revision: -1, Changes: []Change{}, Checks: []Check{}, Errors: []string{}, Warnings: []string{}, Type: "signature"}
+			s.fail(etsi.TotalFailed, etsi.FormatFailure, "signature dictionary is not a plain object in the file ("+f.problem+")")
+			v.sigs = append(v.sigs, &sigEntry{rep: s})
+			continue
+		}
+		add(f.offset, f.name, false)
+	}
+	for _, pos := range scanSigDicts(v.r, v.size) {
+		off, ok := v.enclosingDict(pos)
+		if !ok {
+			// "/ByteRange" where no dictionary can be read: a broken or
+			// disguised signature, never silently ignored.
+			s := &Signature{Field: "", Hidden: true, Revision: -1, Changes: []Change{}, Checks: []Check{}, Errors: []string{}, Warnings: []string{}, Type: "signature", offset: pos}
+			s.fail(etsi.TotalFailed, etsi.FormatFailure, fmt.Sprintf("/ByteRange at offset %d outside any readable dictionary", pos))
+			if !seen[pos] && len(v.sigs) < maxSignatures {
+				seen[pos] = true
+				v.sigs = append(v.sigs, &sigEntry{rep: s})
+			}
+			continue
+		}
+		if _, isField := byOffset[off]; isField || seen[off] {
+			continue
+		}
+		d, err := parseSigDictAt(v.r, v.size, off)
+		if err == nil && !d.isSignature() {
+			continue // a /ByteRange in some other dictionary
+		}
+		add(off, "", true)
+	}
+	for _, off := range v.st.streamSigDicts() {
+		s := &Signature{Hidden: true, Revision: -1, Changes: []Change{}, Checks: []Check{}, Errors: []string{}, Warnings: []string{}, Type: "signature"}
+		s.fail(etsi.TotalFailed, etsi.FormatFailure, fmt.Sprintf("signature dictionary %s inside an object stream cannot have a verifiable /Contents gap", off))
+		v.sigs = append(v.sigs, &sigEntry{rep: s})
+	}
+	if len(v.sigs) >= maxSignatures {
+		v.rep.Errors = append(v.rep.Errors, fmt.Sprintf("more than %d signature dictionaries; the rest were not checked", maxSignatures))
+	}
+	sort.SliceStable(v.sigs, func(i, j int) bool { return v.sigs[i].rep.offset < v.sigs[j].rep.offset })
+	v.dss = v.st.dss()
+}
+
+// isSignature: an object with /ByteRange and /Contents, /Type /Sig or
+// /DocTimeStamp (or no /Type, which the specification allows).
+func (d *sigDict) isSignature() bool {
+	return d.ContentsEnd > 0 || d.Type == "Sig" || d.Type == "DocTimeStamp"
+}
+
+// enclosingDict finds the object (or dictionary) that holds the /ByteRange
+// key at pos.
+func (v *verifier) enclosingDict(pos int64) (int64, bool) {
+	if off, ok := findObjectStart(v.r, pos); ok {
+		if d, err := parseSigDictAt(v.r, v.size, off); err == nil && len(d.ByteRange) > 0 || err == nil && d.ByteRangeOK {
+			return off, true
+		}
+	}
+	// No object header: try each "<<" before pos, innermost first.
+	const back = 64 << 10
+	from := max(0, pos-back)
+	buf := make([]byte, pos-from)
+	if _, err := v.r.ReadAt(buf, from); err != nil && err != io.EOF {
+		return 0, false
+	}
+	for tries, i := 0, len(buf); tries < 16; tries++ {
+		i = bytes.LastIndex(buf[:i], []byte("<<"))
+		if i < 0 {
+			break
+		}
+		if d, err := parseSigDictAt(v.r, v.size, from+int64(i)); err == nil && d.ByteRangeOK && d.ContentsEnd > from+int64(i) {
+			return from + int64(i), true
+		}
+	}
+	return 0, false
+}
+
+func (v *verifier) checkAll(ctx context.Context) {
+	// Pass 1: structure and cryptography of every signature and timestamp.
+	for _, e := range v.sigs {
+		if ctx.Err() != nil {
+			return
+		}
+		if e.dict != nil {
+			v.checkIntrinsic(e)
+		}
+	}
+	// Pass 2: document timestamps (their chains) give proof of existence to
+	// the signatures they cover.
+	for _, e := range v.sigs {
+		if e.dict != nil && e.rep.Type == "document-timestamp" && e.cryptoOK {
+			v.checkTimestampChain(ctx, e)
+		}
+	}
+	// Pass 3: chains, revocation and changes.
+	for _, e := range v.sigs {
+		if ctx.Err() != nil {
+			return
+		}
+		if e.dict != nil && e.rep.Type == "signature" && e.sd != nil {
+			v.checkTrust(ctx, e)
+		}
+		if e.dict != nil {
+			v.checkChanges(e)
+		}
+		v.level(e)
+		e.rep.conclude()
+	}
+}
+
+// poe returns the earliest time a valid document timestamp proves the bytes
+// up to end existed.
+func (v *verifier) poe(end int64) (time.Time, bool) {
+	var best time.Time
+	for _, e := range v.sigs {
+		if e.rep.Type != "document-timestamp" || !e.cryptoOK || e.rep.Indication != etsi.TotalPassed {
+			continue
+		}
+		br := e.rep.ByteRange
+		if len(br) == 4 && br[2]+br[3] >= end && (best.IsZero() || e.docTSAt.Before(best)) {
+			best = e.docTSAt
+		}
+	}
+	return best, !best.IsZero()
+}
+
+func (v *verifier) validationTime() time.Time {
+	if !v.opts.At.IsZero() {
+		return v.opts.At
+	}
+	return v.now
+}
+
+func (v *verifier) verdict() {
+	rep := v.rep
+	if len(v.sigs) == 0 {
+		rep.Verdict = etsi.Unsigned
+		return
+	}
+	invalid, allPassed := false, true
+	for _, e := range v.sigs {
+		s := e.rep
+		rep.Signatures = append(rep.Signatures, s)
+		if s.Indication == etsi.TotalFailed || s.Modifications == ModDisallowed {
+			invalid = true
+		}
+		if s.Indication != etsi.TotalPassed || s.Hidden || s.Modifications == ModUnknown {
+			allPassed = false
+		}
+		if s.Hidden {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("hidden signature dictionary at offset %d", s.offset))
+		}
+	}
+	switch {
+	case invalid:
+		rep.Verdict = etsi.Invalid
+	case allPassed && len(rep.Errors) == 0:
+		rep.Verdict = etsi.Valid
+	default:
+		rep.Verdict = etsi.VerdictIndeterminate
+	}
+}
+
+// hashRanges digests the signed byte ranges, streamed.
+func (v *verifier) hashRanges(br []int64, hs ...crypto.Hash) ([][]byte, error) {
+	var ws []io.Writer
+	var hh []interface{ Sum([]byte) []byte }
+	for _, h := range hs {
+		if !h.Available() {
+			return nil, fmt.Errorf("hash %v not available", h)
+		}
+		x := h.New()
+		ws = append(ws, x)
+		hh = append(hh, x)
+	}
+	w := io.MultiWriter(ws...)
+	buf := make([]byte, 256<<10)
+	for i := 0; i+1 < len(br); i += 2 {
+		if _, err := io.CopyBuffer(w, io.NewSectionReader(v.r, br[i], br[i+1]), buf); err != nil {
+			return nil, fmt.Errorf("read signed range: %w", err)
+		}
+	}
+	out := make([][]byte, len(hh))
+	for i, x := range hh {
+		out[i] = x.Sum(nil)
+	}
+	return out, nil
+}
+
+// revisionOf says which revision a range end closes, tolerating the EOL
+// that may follow %%EOF.
+func (v *verifier) revisionOf(end int64) (int, bool) {
+	ends := v.st.revisionEnds()
+	for i, e := range ends {
+		if e == end {
+			return i, true
+		}
+		if end < e && e-end <= 2 && v.onlyEOL(end, e) {
+			return i, true
+		}
+	}
+	return -1, false
+}
+
+func (v *verifier) onlyEOL(from, to int64) bool {
+	b := make([]byte, to-from)
+	if _, err := v.r.ReadAt(b, from); err != nil && err != io.EOF {
+		return false
+	}
+	return len(bytes.Trim(b, "\r\n")) == 0
+}
