@@ -64,6 +64,10 @@ type Options struct {
 	NoAIAFetch bool
 	// Now returns the current time (tests); nil means time.Now.
 	Now func() time.Time
+	// Refresh gathers fresh evidence even for signatures the DSS already
+	// has a VRI entry for (before an archive timestamp renewal); by default
+	// they are left alone.
+	Refresh bool
 	// Logger receives progress and warnings; nil means slog.Default().
 	Logger *slog.Logger
 }

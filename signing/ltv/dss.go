@@ -17,6 +17,29 @@ import (
 	"github.com/vanthu/vanthu/signing/pdfupdate"
 )
 
+// ErrUpToDate is returned when every signature already has a VRI entry and
+// Options.Refresh is not set: there is nothing to add.
+var ErrUpToDate = errors.New("ltv: every signature already has validation data in the DSS")
+
+// existingVRIKeys lists the signatures an earlier DSS already covers.
+func existingVRIKeys(doc *pdfupdate.Doc) (map[string]bool, error) {
+	cat, err := doc.Catalog()
+	if err != nil {
+		return nil, fmt.Errorf("ltv: read catalog: %w", err)
+	}
+	keys := map[string]bool{}
+	err = pdfupdate.Safe(func() error {
+		for _, k := range cat.Key("DSS").Key("VRI").Keys() {
+			keys[k] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ltv: existing DSS: %w", err)
+	}
+	return keys, nil
+}
+
 // SignatureReport says what was recorded for one signature.
 type SignatureReport struct {
 	Field     string
@@ -42,31 +65,7 @@ type Report struct {
 // evidence was fetched and verified, but callers should still write to a
 // temporary file: a failing out.Write leaves a partial file.
 func AddValidationData(ctx context.Context, in io.ReaderAt, size int64, out io.Writer, opts Options) (*Report, error) {
-	doc, err := pdfupdate.Open(in, size)
-	if err != nil {
-		return nil, fmt.Errorf("ltv: open PDF: %w", err)
-	}
-	sigs, err := FindSignatures(doc.Reader())
-	if err != nil {
-		return nil, err
-	}
-	if len(sigs) == 0 {
-		return nil, errors.New("ltv: the PDF has no signatures to add validation data for")
-	}
-	col := NewCollector(opts)
-	rep := &Report{}
-	for _, s := range sigs {
-		ev, err := col.CollectSignature(ctx, s)
-		if err != nil {
-			return nil, fmt.Errorf("ltv: signature %q: %w", s.Field, err)
-		}
-		rep.Signatures = append(rep.Signatures, SignatureReport{Field: s.Field, SubFilter: s.SubFilter, VRIKey: s.VRIKey(), Evidence: ev})
-	}
-	now := time.Now()
-	if opts.Now != nil {
-		now = opts.Now()
-	}
-	u, err := buildDSSUpdate(doc, rep, now)
+	u, rep, err := prepareDSS(ctx, in, size, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -74,6 +73,52 @@ func AddValidationData(ctx context.Context, in io.ReaderAt, size int64, out io.W
 		return nil, fmt.Errorf("ltv: write DSS update: %w", err)
 	}
 	return rep, nil
+}
+
+// prepareDSS gathers the evidence and builds the update without writing it.
+func prepareDSS(ctx context.Context, in io.ReaderAt, size int64, opts Options) (*pdfupdate.Update, *Report, error) {
+	doc, err := pdfupdate.Open(in, size)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ltv: open PDF: %w", err)
+	}
+	sigs, err := FindSignatures(doc.Reader())
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(sigs) == 0 {
+		return nil, nil, errors.New("ltv: the PDF has no signatures to add validation data for")
+	}
+	covered, err := existingVRIKeys(doc)
+	if err != nil {
+		return nil, nil, err
+	}
+	col := NewCollector(opts)
+	rep := &Report{}
+	for _, s := range sigs {
+		if covered[s.VRIKey()] && !opts.Refresh {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, nil, fmt.Errorf("ltv: %w", err)
+		}
+		ev, err := col.CollectSignature(ctx, s)
+		if err != nil {
+			return nil, nil, fmt.Errorf("ltv: signature %q: %w", s.Field, err)
+		}
+		rep.Signatures = append(rep.Signatures, SignatureReport{Field: s.Field, SubFilter: s.SubFilter, VRIKey: s.VRIKey(), Evidence: ev})
+	}
+	if len(rep.Signatures) == 0 {
+		return nil, nil, ErrUpToDate
+	}
+	now := time.Now()
+	if opts.Now != nil {
+		now = opts.Now()
+	}
+	u, err := buildDSSUpdate(doc, rep, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	return u, rep, nil
 }
 
 // CollectSignature gathers the evidence for one signature: its signer's chain

@@ -274,6 +274,9 @@ func TestLTAndLTA(t *testing.T) {
 					}
 				}
 			}
+			if len(rep2.Signatures) != 1 || !strings.HasPrefix(rep2.Signatures[0].SubFilter, "ETSI.RFC3161") {
+				t.Fatalf("second pass covered %d signatures, want only the document timestamp", len(rep2.Signatures))
+			}
 			if rep2.AddedCerts != 0 {
 				t.Fatalf("second DSS added %d certificates, all were there already", rep2.AddedCerts)
 			}
