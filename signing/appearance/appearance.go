@@ -188,6 +188,7 @@ func signerLayout(spec Spec, wPx, hPx float64, dpi int) ([]line, image.Rectangle
 	shift := fixed.Int26_6((hPx - textH) * 64) // the name goes to the bottom
 	for i := nHead; i < len(lines); i++ {
 		lines[i].baseline += shift
+		lines[i].top += hPx - textH
 	}
 	sig := image.Rect(0, int(headH+0.5), int(wPx), int(hPx-nameH+0.5))
 	return lines, sig, nil

@@ -105,7 +105,8 @@ func DemoSignature(name string) *image.NRGBA {
 
 // DemoSeal returns a transparent 600×600 image of a red round seal: a
 // double ring, the organisation's name in capitals around it and a star in
-// the middle.
+// the middle. The outer ring touches the image's edges, so drawing the
+// image at the seal's diameter draws the seal at real size.
 func DemoSeal(org string) *image.NRGBA {
 	const size = 600
 	const cx, cy = size / 2.0, size / 2.0
@@ -116,12 +117,12 @@ func DemoSeal(org string) *image.NRGBA {
 			ring := func(rOut, rIn float64) float64 {
 				return math.Min(1, math.Max(0, rOut+0.5-d)) * math.Min(1, math.Max(0, d-rIn+0.5))
 			}
-			c.a[y*size+x] = math.Max(ring(292, 276), ring(200, 192))
+			c.a[y*size+x] = math.Max(ring(299, 283), ring(206, 198))
 		}
 	}
 	img := c.image(sealRed)
 	drawStar(img, cx, cy, 95, 38)
-	drawArcText(img, strings.ToUpper(normalise(org)), cx, cy, 218)
+	drawArcText(img, strings.ToUpper(normalise(org)), cx, cy, 226)
 	return img
 }
 
