@@ -136,3 +136,39 @@ func uniquePDF(pdf []byte, i int) []byte {
 	v[1000], v[1001], v[1002] = byte(i), byte(i>>8), 0xA5
 	return v
 }
+
+// BenchmarkUploadVsBarePaired alternates an API upload and a bare PutObject
+// of the same 20 MB in every iteration, so both see the same machine load
+// (the sub-benchmarks above run minutes apart on a shared machine), and
+// reports their throughputs and the ratio api/bare.
+func BenchmarkUploadVsBarePaired(b *testing.B) {
+	const size = 20 << 20
+	pdf := testpdf.Bytes(testpdf.Options{Size: size})
+	e := newEnv(b, 250<<20)
+	client, err := minio.New(e.s3.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(e.s3.AccessKey, e.s3.SecretKey, "")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var apiTime, bareTime time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		data := uniquePDF(pdf, i)
+		body, ct := multipartBody([]part{{name: "type", value: "BC"}, {name: "subject", value: "Báo cáo"}, {name: "file", fileName: "bc.pdf", value: string(data)}})
+		start := time.Now()
+		resp, out := e.do("POST", "/api/v1/documents", body, ct, nil)
+		apiTime += time.Since(start)
+		if resp.StatusCode != http.StatusCreated {
+			b.Fatalf("upload: %d %s", resp.StatusCode, out)
+		}
+		start = time.Now()
+		_, err := client.PutObject(context.Background(), e.s3.Bucket, fmt.Sprintf("bare-%d", i), bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{})
+		bareTime += time.Since(start)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	mb := float64(size) * float64(b.N) / (1 << 20)
+	b.ReportMetric(mb/apiTime.Seconds(), "api-MB/s")
+	b.ReportMetric(mb/bareTime.Seconds(), "bare-MB/s")
+	b.ReportMetric(bareTime.Seconds()/apiTime.Seconds(), "api/bare")
+}

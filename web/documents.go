@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -238,7 +239,7 @@ func (s *Server) downloadVersion(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("ETag", `"`+v.SHA256+`"`)
 	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": v.FileName}))
+	w.Header().Set("Content-Disposition", contentDisposition(v.FileName))
 	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
 	rs := &blobSeeker{ctx: r.Context(), size: v.Size, open: func(ctx context.Context, off int64) (io.ReadCloser, error) {
 		return s.Docs.Open(ctx, v, off, -1)
@@ -300,4 +301,40 @@ func (b *blobSeeker) Close() error {
 	err := b.rc.Close()
 	b.rc = nil
 	return err
+}
+
+// contentDisposition names the download: an ASCII filename without diacritics
+// for old clients, and the exact Vietnamese name as RFC 5987 filename* for
+// the rest (RFC 6266 says filename* wins when both are present).
+func contentDisposition(name string) string {
+	ascii := strings.Map(func(r rune) rune {
+		switch {
+		case r == '"' || r == '\\' || r < 0x20 || r >= 0x7f:
+			return '_'
+		}
+		return r
+	}, documents.Fold(name))
+	v := "attachment; filename=\"" + ascii + "\""
+	if ascii != name {
+		v += "; filename*=UTF-8''" + rfc5987(name)
+	}
+	return v
+}
+
+// rfc5987 percent-encodes everything but RFC 5987's attr-char.
+func rfc5987(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
+			strings.IndexByte("!#$&+-.^_`|~", c) >= 0:
+			b.WriteByte(c)
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+	return b.String()
 }

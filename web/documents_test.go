@@ -43,7 +43,7 @@ func TestUploadFindDownload(t *testing.T) {
 	if got := resp.Header.Get("ETag"); got != `"`+sha(pdf)+`"` {
 		t.Errorf("ETag %s", got)
 	}
-	if cd := resp.Header.Get("Content-Disposition"); !strings.Contains(cd, "filename*=utf-8''quy%E1%BA%BFt") {
+	if cd := resp.Header.Get("Content-Disposition"); cd != `attachment; filename="quyet dinh.pdf"; filename*=UTF-8''quy%E1%BA%BFt%20%C4%91%E1%BB%8Bnh.pdf` {
 		t.Errorf("Content-Disposition %q", cd)
 	}
 	resp, b = e.do("GET", "/api/v1/documents/"+doc.ID+"/versions/1/file", nil, "", map[string]string{"Range": "bytes=100-199"})
