@@ -12,6 +12,7 @@ import (
 // is an interface so that a file whose structure cannot be read is still
 // checked signature by signature from its raw bytes (scanStructure).
 type structure interface {
+	close()                   // releases the file mapping; nothing read from it may be used after
 	err() error               // why the structure could not be read, nil if it could
 	warnings() []string       // oddities the reader tolerated
 	revisionEnds() []int64    // offset just past each revision's %%EOF, ascending
@@ -78,6 +79,7 @@ func (s *scanStructure) err() error {
 	}
 	return s.cause
 }
+func (s *scanStructure) close()                   {}
 func (s *scanStructure) warnings() []string       { return nil }
 func (s *scanStructure) revisionEnds() []int64    { return s.ends }
 func (s *scanStructure) fields() []sigField       { return nil }

@@ -82,6 +82,7 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Repo
 		v.opts.Logger = slog.Default()
 	}
 	v.st = openStructure(r, size)
+	defer v.st.close()
 	rep.Revisions = len(v.st.revisionEnds())
 	if err := v.st.err(); err != nil {
 		rep.Errors = append(rep.Errors, "PDF structure: "+err.Error())
