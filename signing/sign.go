@@ -1,0 +1,282 @@
+package signing
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/vanthu/vanthu/signing/keys"
+	"github.com/vanthu/vanthu/signing/pdfupdate"
+)
+
+// Errors about the signer's certificate, checked before anything is written.
+var (
+	ErrCertificateNotValid = errors.New("signing: certificate not valid at signing time")
+	ErrKeyUsage            = errors.New("signing: certificate key usage allows neither digitalSignature nor nonRepudiation")
+	ErrKeyMismatch         = errors.New("signing: certificate does not match the signing key")
+	ErrNoCertificate       = errors.New("signing: key has no certificate chain")
+	ErrContentsTooSmall    = errors.New("signing: CMS larger than the reserved /Contents")
+)
+
+// Output is where a signed PDF is written: sequentially, then patched once
+// in place with the CMS. *os.File satisfies it.
+type Output interface {
+	io.Writer
+	io.WriterAt
+}
+
+// Prepared is a PDF with the signature's place reserved, waiting for the
+// signature value (external two-step signing). The caller signs
+// SignedAttributes (DER), or equivalently the precomputed Digest, with the
+// certificate's key and hands the value to Finalize.
+type Prepared struct {
+	// SignedAttributes is the DER SET OF Attribute to be signed.
+	SignedAttributes []byte
+	// Digest is Hash(SignedAttributes): what a token signs when it is given
+	// a hash rather than data.
+	Digest []byte
+	Hash   crypto.Hash
+	PSS    bool
+	// Size is the length of the prepared file.
+	Size int64
+
+	chain        []*x509.Certificate
+	contentsAt   int64
+	contentsSize int
+	opts         Options
+}
+
+// SignerOpts returns the options to pass to crypto.Signer.Sign with Digest.
+func (p *Prepared) SignerOpts() crypto.SignerOpts { return algorithm{p.Hash, p.PSS}.signerOpts() }
+
+// checkCertificate refuses a certificate that is outside its validity at t,
+// not meant for signatures, or not the key's.
+func checkCertificate(cert *x509.Certificate, pub crypto.PublicKey, t time.Time) error {
+	if t.Before(cert.NotBefore) {
+		return fmt.Errorf("%w: not valid before %s", ErrCertificateNotValid, cert.NotBefore.Format(time.RFC3339))
+	}
+	if t.After(cert.NotAfter) {
+		return fmt.Errorf("%w: expired %s", ErrCertificateNotValid, cert.NotAfter.Format(time.RFC3339))
+	}
+	// An absent keyUsage extension leaves the key unrestricted (RFC 5280).
+	if cert.KeyUsage != 0 && cert.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
+		return ErrKeyUsage
+	}
+	if pub != nil {
+		eq, ok := pub.(interface{ Equal(crypto.PublicKey) bool })
+		if !ok || !eq.Equal(cert.PublicKey) {
+			return ErrKeyMismatch
+		}
+	}
+	return nil
+}
+
+// contentsEstimate reserves room for the CMS: the chain, the signature, the
+// attributes and, for B-T, a TSA token with its own chain.
+func contentsEstimate(chain []*x509.Certificate, o *Options) int {
+	if o.ContentsSize > 0 {
+		return o.ContentsSize
+	}
+	n := 2048
+	for _, c := range chain {
+		n += len(c.Raw) + 16
+	}
+	switch k := chain[0].PublicKey.(type) {
+	case *rsa.PublicKey:
+		n += k.Size()
+	case *ecdsa.PublicKey:
+		n += 2*(k.Curve.Params().BitSize+7)/8 + 16
+	}
+	if o.Level.timestamped() {
+		n += 12 * 1024
+	}
+	return n
+}
+
+// Prepare writes in (size bytes) followed by an incremental update with the
+// signature field and a reserved /Contents to out, hashing the signed byte
+// ranges on the way, and returns what must be signed. The original bytes are
+// streamed, never held in memory.
+func Prepare(ctx context.Context, in io.ReaderAt, size int64, out Output, chain []*x509.Certificate, opts Options) (*Prepared, error) {
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	if len(chain) == 0 || chain[0] == nil {
+		return nil, ErrNoCertificate
+	}
+	if err := checkCertificate(chain[0], nil, opts.Time); err != nil {
+		return nil, err
+	}
+	alg := algorithm{opts.Hash, opts.PSS}
+	if _, ok := chain[0].PublicKey.(*rsa.PublicKey); !ok && opts.PSS {
+		return nil, errors.New("signing: RSA-PSS needs an RSA key")
+	}
+	doc, err := pdfupdate.Open(in, size)
+	if err != nil {
+		return nil, err
+	}
+	csize := contentsEstimate(chain, &opts)
+	ph, err := buildUpdate(doc, &opts, csize)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// One pass over the input: copy it to out while hashing, then the
+	// update without the /Contents hole. No read-back is needed because
+	// every byte of the ranges goes through here.
+	h := opts.Hash.New()
+	buf := make([]byte, 1<<20)
+	src := io.NewSectionReader(in, 0, size)
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n, rerr := src.Read(buf)
+		if n > 0 {
+			h.Write(buf[:n])
+			if _, err := out.Write(buf[:n]); err != nil {
+				return nil, fmt.Errorf("signing: write output: %w", err)
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return nil, fmt.Errorf("signing: read input: %w", rerr)
+		}
+	}
+	u := ph.update
+	hole0, hole1 := ph.contentsAt-ph.base, ph.contentsTo-ph.base
+	h.Write(u[:hole0])
+	h.Write(u[hole1:])
+	if _, err := out.Write(u); err != nil {
+		return nil, fmt.Errorf("signing: write output: %w", err)
+	}
+	attrs, err := alg.signedAttributes(h.Sum(nil), chain[0])
+	if err != nil {
+		return nil, err
+	}
+	ah := opts.Hash.New()
+	ah.Write(attrs)
+	return &Prepared{
+		SignedAttributes: attrs, Digest: ah.Sum(nil), Hash: opts.Hash, PSS: opts.PSS,
+		Size:  size + int64(len(u)),
+		chain: chain, contentsAt: ph.contentsAt + 1, contentsSize: csize, opts: opts,
+	}, nil
+}
+
+// Finalize checks signatureValue against the signer's certificate over the
+// prepared signed attributes (a wrong value or a value from another key is
+// rejected and nothing is written), adds the signature timestamp for B-T and
+// up, and writes the CMS into the reserved /Contents of out.
+func Finalize(ctx context.Context, p *Prepared, out io.WriterAt, signatureValue []byte) error {
+	alg := algorithm{p.Hash, p.PSS}
+	if err := alg.verify(p.chain[0].PublicKey, p.SignedAttributes, signatureValue); err != nil {
+		return err
+	}
+	var tst []byte
+	if p.opts.Level.timestamped() {
+		var err error
+		if tst, err = fetchTimestamp(ctx, p.opts.HTTPClient, p.opts.TSAURL, p.Hash, signatureValue); err != nil {
+			return err
+		}
+	}
+	cms, err := alg.buildCMS(p.chain, p.SignedAttributes, signatureValue, tst)
+	if err != nil {
+		return err
+	}
+	if len(cms) > p.contentsSize {
+		return fmt.Errorf("%w: %d > %d bytes", ErrContentsTooSmall, len(cms), p.contentsSize)
+	}
+	if _, err := out.WriteAt([]byte(hex.EncodeToString(cms)), p.contentsAt); err != nil {
+		return fmt.Errorf("signing: write signature: %w", err)
+	}
+	return nil
+}
+
+// Sign signs the PDF in (size bytes) with key and writes the signed file to
+// out. The levels B-LT and B-LTA need an *os.File output and an Extender.
+func Sign(ctx context.Context, in io.ReaderAt, size int64, out Output, key keys.Key, opts Options) error {
+	if err := opts.defaults(); err != nil {
+		return err
+	}
+	chain := key.Chain()
+	if len(chain) == 0 || chain[0] == nil {
+		return ErrNoCertificate
+	}
+	if err := checkCertificate(chain[0], key.Public(), opts.Time); err != nil {
+		return err
+	}
+	f, isFile := out.(*os.File)
+	if opts.Level.extended() && !isFile {
+		return fmt.Errorf("signing: level %s needs a file output", opts.Level)
+	}
+	p, err := Prepare(ctx, in, size, out, chain, opts)
+	if err != nil {
+		return err
+	}
+	sig, err := key.Sign(rand.Reader, p.Digest, p.SignerOpts())
+	if err != nil {
+		return fmt.Errorf("signing: key refused to sign: %w", err)
+	}
+	if err := Finalize(ctx, p, out, sig); err != nil {
+		return err
+	}
+	if opts.Level.extended() {
+		if _, err := opts.Extender.ExtendFile(ctx, f, p.Size, opts.Level == LevelBLTA); err != nil {
+			return fmt.Errorf("signing: extend to %s: %w", opts.Level, err)
+		}
+	}
+	slog.DebugContext(ctx, "signed PDF", "level", opts.Level, "subject", chain[0].Subject.CommonName, "bytes", p.Size)
+	return nil
+}
+
+// SignFile signs inPath into outPath. It writes a temporary file next to
+// outPath and renames it only on success, so outPath is never half-written.
+func SignFile(ctx context.Context, inPath, outPath string, key keys.Key, opts Options) (err error) {
+	in, err := os.Open(inPath)
+	if err != nil {
+		return fmt.Errorf("signing: open input: %w", err)
+	}
+	defer in.Close()
+	st, err := in.Stat()
+	if err != nil {
+		return fmt.Errorf("signing: stat input: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(outPath), "."+filepath.Base(outPath)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("signing: create output: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err = Sign(ctx, in, st.Size(), tmp, key, opts); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("signing: sync output: %w", err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("signing: close output: %w", err)
+	}
+	if err = os.Rename(tmp.Name(), outPath); err != nil {
+		return fmt.Errorf("signing: rename output: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,350 @@
+package signing
+
+import (
+	"bytes"
+	"compress/zlib"
+	"errors"
+	"fmt"
+	"image"
+	"strings"
+	"time"
+
+	"github.com/digitorus/pdf"
+
+	"github.com/vanthu/vanthu/signing/pdfupdate"
+)
+
+// ErrAlreadySigned is returned when a certification signature is requested
+// for a document that already carries signatures: DocMDP must come first.
+var ErrAlreadySigned = errors.New("signing: a certification signature must be the document's first signature")
+
+// placeholder locates the reserved /Contents and /ByteRange in the update.
+type placeholder struct {
+	update                 []byte // the update section, ByteRange filled in
+	base                   int64  // offset of update[0] in the output
+	contentsAt, contentsTo int64  // file offsets of '<' and just after '>'
+}
+
+const byteRangeWidth = 48
+
+// buildUpdate writes the objects of the signature's incremental update: the
+// signature dictionary with placeholders, the field/widget, the page's new
+// /Annots, the AcroForm and, when needed, the catalog.
+func buildUpdate(doc *pdfupdate.Doc, o *Options, contentsSize int) (*placeholder, error) {
+	var ph *placeholder
+	err := pdfupdate.Safe(func() error {
+		var err error
+		ph, err = buildUpdateUnsafe(doc, o, contentsSize)
+		return err
+	})
+	return ph, err
+}
+
+func buildUpdateUnsafe(doc *pdfupdate.Doc, o *Options, contentsSize int) (*placeholder, error) {
+	cat, err := doc.Catalog()
+	if err != nil {
+		return nil, err
+	}
+	u := doc.NewUpdate()
+	rootID := doc.Root().Num
+
+	// Existing form fields: keep them, learn their names, refuse DocMDP
+	// when something is signed already.
+	acro := cat.Key("AcroForm")
+	var fieldRefs []string
+	names := map[string]bool{}
+	signed := 0
+	if acro.Kind() == pdf.Dict {
+		fields := acro.Key("Fields")
+		self := fields.GetPtr().GetID()
+		for i := 0; i < fields.Len(); i++ {
+			f := fields.Index(i)
+			s, err := pdfupdate.Value(f, self)
+			if err != nil {
+				return nil, fmt.Errorf("read /AcroForm /Fields: %w", err)
+			}
+			fieldRefs = append(fieldRefs, s)
+			names[f.Key("T").Text()] = true
+			if f.Key("FT").Name() == "Sig" && f.Key("V").Kind() == pdf.Dict {
+				signed++
+			}
+		}
+	}
+	if o.Certify != 0 && signed > 0 {
+		return nil, ErrAlreadySigned
+	}
+	if !cat.Key("Perms").Key("DocMDP").IsNull() && o.Certify != 0 {
+		return nil, ErrAlreadySigned
+	}
+	name := o.FieldName
+	if name == "" {
+		for n := signed + 1; ; n++ {
+			if name = fmt.Sprintf("Signature%d", n); !names[name] {
+				break
+			}
+		}
+	} else if names[name] {
+		return nil, fmt.Errorf("signing: a field named %q already exists", name)
+	}
+
+	// Page and rectangle.
+	pageNo := 1
+	var rect [4]float64
+	if v := o.Visible; v != nil {
+		if v.Page > 0 {
+			pageNo = v.Page
+		}
+		rect = v.Rect
+	}
+	page, pageRef, err := doc.Page(pageNo)
+	if err != nil {
+		return nil, err
+	}
+	if v := o.Visible; v != nil && v.Anchor != "" {
+		if rect, err = anchorRect(doc, pageNo, v.Anchor, v.Width, v.Height); err != nil {
+			return nil, err
+		}
+	}
+	if rect[0] > rect[2] {
+		rect[0], rect[2] = rect[2], rect[0]
+	}
+	if rect[1] > rect[3] {
+		rect[1], rect[3] = rect[3], rect[1]
+	}
+	w, h := rect[2]-rect[0], rect[3]-rect[1]
+	if o.Visible != nil && (w <= 0 || h <= 0) {
+		return nil, fmt.Errorf("signing: visible signature needs a non-empty rectangle, got %v", rect)
+	}
+
+	// Appearance: a form XObject drawing the image; empty when invisible.
+	var ap pdfupdate.Ref
+	if o.Visible != nil && o.Visible.Image != nil {
+		img, err := imageXObject(u, o.Visible.Image)
+		if err != nil {
+			return nil, err
+		}
+		content := fmt.Sprintf("q %s 0 0 %s 0 0 cm /Img Do Q", pdfupdate.Real(w), pdfupdate.Real(h))
+		ap = u.Add(pdfupdate.Stream(pdfupdate.Dict{
+			"Type": "/XObject", "Subtype": "/Form",
+			"BBox":      fmt.Sprintf("[0 0 %s %s]", pdfupdate.Real(w), pdfupdate.Real(h)),
+			"Resources": fmt.Sprintf("<< /XObject << /Img %s >> >>", img),
+		}, []byte(content)))
+	} else {
+		ap = u.Add(pdfupdate.Stream(pdfupdate.Dict{
+			"Type": "/XObject", "Subtype": "/Form",
+			"BBox": fmt.Sprintf("[0 0 %s %s]", pdfupdate.Real(w), pdfupdate.Real(h)),
+		}, nil))
+	}
+
+	// Signature dictionary.
+	sigRef := u.Reserve()
+	sig := pdfupdate.Dict{
+		"Type":       "/Sig",
+		"Filter":     "/Adobe.PPKLite",
+		"SubFilter":  "/ETSI.CAdES.detached",
+		"ByteRange":  "[" + strings.Repeat(" ", byteRangeWidth) + "]",
+		"Contents":   "<" + strings.Repeat("0", 2*contentsSize) + ">",
+		"M":          pdfupdate.LiteralString([]byte(pdfDate(o.Time))),
+		"Prop_Build": "<< /App << /Name /vanthu >> >>",
+	}
+	for k, v := range map[string]string{"Name": o.Name, "Reason": o.Reason, "Location": o.Location, "ContactInfo": o.ContactInfo} {
+		if v != "" {
+			sig[k] = pdfupdate.TextString(v)
+		}
+	}
+	var refs []string
+	if o.Certify != 0 {
+		refs = append(refs, fmt.Sprintf("<< /Type /SigRef /TransformMethod /DocMDP /TransformParams << /Type /TransformParams /P %d /V /1.2 >> >>", o.Certify))
+	}
+	if o.Lock {
+		refs = append(refs, "<< /Type /SigRef /TransformMethod /FieldMDP /TransformParams << /Type /TransformParams /Action /All /V /1.2 >> >>")
+	}
+	if len(refs) > 0 {
+		sig["Reference"] = "[" + strings.Join(refs, " ") + "]"
+	}
+	u.Set(sigRef, sig.Bytes())
+
+	// The field merged with its widget annotation.
+	widget := pdfupdate.Dict{
+		"Type": "/Annot", "Subtype": "/Widget", "FT": "/Sig",
+		"T":    pdfupdate.TextString(name),
+		"V":    sigRef.String(),
+		"P":    pageRef.String(),
+		"Rect": fmt.Sprintf("[%s %s %s %s]", pdfupdate.Real(rect[0]), pdfupdate.Real(rect[1]), pdfupdate.Real(rect[2]), pdfupdate.Real(rect[3])),
+		"F":    "132", // Print | Locked
+		"AP":   fmt.Sprintf("<< /N %s >>", ap),
+	}
+	if o.Lock {
+		widget["Lock"] = "<< /Type /SigFieldLock /Action /All >>"
+	}
+	widgetRef := u.Add(widget.Bytes())
+
+	// The page lists the widget among its annotations.
+	pageDict, err := pdfupdate.DictOf(page)
+	if err != nil {
+		return nil, err
+	}
+	annots := page.Key("Annots")
+	var annotRefs []string
+	self := annots.GetPtr().GetID()
+	for i := 0; i < annots.Len(); i++ {
+		s, err := pdfupdate.Value(annots.Index(i), self)
+		if err != nil {
+			return nil, fmt.Errorf("read page %d /Annots: %w", pageNo, err)
+		}
+		annotRefs = append(annotRefs, s)
+	}
+	pageDict["Annots"] = "[" + strings.Join(append(annotRefs, widgetRef.String()), " ") + "]"
+	u.Set(pageRef, pageDict.Bytes())
+
+	// AcroForm: in place when it is its own object, else inside the catalog.
+	acroDict := pdfupdate.Dict{}
+	if acro.Kind() == pdf.Dict {
+		if acroDict, err = pdfupdate.DictOf(acro); err != nil {
+			return nil, err
+		}
+	}
+	acroDict["Fields"] = "[" + strings.Join(append(fieldRefs, widgetRef.String()), " ") + "]"
+	acroDict["SigFlags"] = "3"
+	catDict, err := pdfupdate.DictOf(cat)
+	if err != nil {
+		return nil, err
+	}
+	catChanged := false
+	if id := acro.GetPtr().GetID(); acro.Kind() == pdf.Dict && id != 0 && id != rootID {
+		u.Set(pdfupdate.Ref{Num: id, Gen: acro.GetPtr().GetGen()}, acroDict.Bytes())
+	} else {
+		catDict["AcroForm"] = acroDict.String()
+		catChanged = true
+	}
+	if o.Certify != 0 {
+		catDict["Perms"] = fmt.Sprintf("<< /DocMDP %s >>", sigRef)
+		catChanged = true
+	}
+	if catChanged {
+		u.Set(doc.Root(), catDict.Bytes())
+	}
+
+	b, res, err := u.Bytes()
+	if err != nil {
+		return nil, err
+	}
+	body := res.Bodies[sigRef.Num] - res.Start
+	ci := bytes.Index(b[body:], []byte("/Contents <"))
+	bi := bytes.Index(b[body:], []byte("/ByteRange ["))
+	if ci < 0 || bi < 0 {
+		return nil, errors.New("signing: placeholder not found in the signature dictionary")
+	}
+	ph := &placeholder{update: b, base: res.Start}
+	ph.contentsAt = res.Start + body + int64(ci) + int64(len("/Contents "))
+	ph.contentsTo = ph.contentsAt + int64(2*contentsSize) + 2
+	br := fmt.Sprintf("0 %d %d %d", ph.contentsAt, ph.contentsTo, res.End-ph.contentsTo)
+	if len(br) > byteRangeWidth {
+		return nil, errors.New("signing: file too large for the /ByteRange placeholder")
+	}
+	at := body + int64(bi) + int64(len("/ByteRange ["))
+	copy(b[at:], br)
+	return ph, nil
+}
+
+// pdfDate formats t as a PDF date string, keeping its zone (+07'00').
+func pdfDate(t time.Time) string {
+	_, off := t.Zone()
+	sign := byte('+')
+	if off < 0 {
+		sign, off = '-', -off
+	}
+	if off == 0 {
+		return t.Format("D:20060102150405") + "Z"
+	}
+	return fmt.Sprintf("%s%c%02d'%02d'", t.Format("D:20060102150405"), sign, off/3600, off%3600/60)
+}
+
+// imageXObject adds img as an RGB image XObject with its alpha channel as a
+// soft mask, both Flate-compressed, and returns the image's reference.
+func imageXObject(u *pdfupdate.Update, img image.Image) (pdfupdate.Ref, error) {
+	bnd := img.Bounds()
+	wd, ht := bnd.Dx(), bnd.Dy()
+	if wd <= 0 || ht <= 0 || wd > 20000 || ht > 20000 {
+		return pdfupdate.Ref{}, fmt.Errorf("signing: appearance image %dx%d out of range", wd, ht)
+	}
+	rgb := make([]byte, 0, wd*ht*3)
+	alpha := make([]byte, 0, wd*ht)
+	opaque := true
+	for y := bnd.Min.Y; y < bnd.Max.Y; y++ {
+		for x := bnd.Min.X; x < bnd.Max.X; x++ {
+			r, g, b, a := img.At(x, y).RGBA()
+			// Un-premultiply: PDF soft masks composite straight colour.
+			if a != 0 && a != 0xffff {
+				r, g, b = r*0xffff/a, g*0xffff/a, b*0xffff/a
+			}
+			rgb = append(rgb, byte(r>>8), byte(g>>8), byte(b>>8))
+			alpha = append(alpha, byte(a>>8))
+			if a != 0xffff {
+				opaque = false
+			}
+		}
+	}
+	d := pdfupdate.Dict{
+		"Type": "/XObject", "Subtype": "/Image",
+		"Width": fmt.Sprint(wd), "Height": fmt.Sprint(ht),
+		"ColorSpace": "/DeviceRGB", "BitsPerComponent": "8", "Filter": "/FlateDecode",
+	}
+	if !opaque {
+		smask := u.Add(pdfupdate.Stream(pdfupdate.Dict{
+			"Type": "/XObject", "Subtype": "/Image",
+			"Width": fmt.Sprint(wd), "Height": fmt.Sprint(ht),
+			"ColorSpace": "/DeviceGray", "BitsPerComponent": "8", "Filter": "/FlateDecode",
+		}, deflate(alpha)))
+		d["SMask"] = smask.String()
+	}
+	return u.Add(pdfupdate.Stream(d, deflate(rgb))), nil
+}
+
+func deflate(b []byte) []byte {
+	var out bytes.Buffer
+	zw := zlib.NewWriter(&out)
+	_, _ = zw.Write(b)
+	_ = zw.Close()
+	return out.Bytes()
+}
+
+// anchorRect finds text on the page and returns a w×h rectangle whose top
+// left corner is just below the text's start.
+func anchorRect(doc *pdfupdate.Doc, pageNo int, anchor string, w, h float64) ([4]float64, error) {
+	if w <= 0 || h <= 0 {
+		return [4]float64{}, errors.New("signing: an anchored signature needs a width and height")
+	}
+	var texts []pdf.Text
+	if err := pdfupdate.Safe(func() error {
+		texts = doc.Reader().Page(pageNo).Content().Text
+		return nil
+	}); err != nil {
+		return [4]float64{}, err
+	}
+	// Content() yields one item per glyph run; join runs on one baseline.
+	var line strings.Builder
+	var starts []int
+	var items []pdf.Text
+	for i, t := range texts {
+		if i > 0 && (t.Y != texts[i-1].Y) {
+			line.WriteByte('\n')
+		}
+		starts = append(starts, line.Len())
+		items = append(items, t)
+		line.WriteString(t.S)
+	}
+	s := line.String()
+	at := strings.Index(s, anchor)
+	if at < 0 {
+		return [4]float64{}, fmt.Errorf("signing: anchor text %q not found on page %d", anchor, pageNo)
+	}
+	var first pdf.Text
+	for i, st := range starts {
+		if st <= at {
+			first = items[i]
+		}
+	}
+	x1, top := first.X, first.Y-first.FontSize*0.3
+	return [4]float64{x1, top - h, x1 + w, top}, nil
+}
