@@ -49,4 +49,5 @@ require (
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
 	gopkg.in/ini.v1 v1.67.3 // indirect
+	software.sslmate.com/src/go-pkcs12 v0.7.4 // indirect
 )
