@@ -63,3 +63,18 @@ func UserByToken(ctx context.Context, q Querier, token string) (User, error) {
 	}
 	return u, err
 }
+
+// RevokeToken ends a token's validity now; revoking twice keeps the first time.
+func RevokeToken(ctx context.Context, q Querier, id string) error {
+	if !isUUID(id) {
+		return ErrNotFound
+	}
+	tag, err := q.Exec(ctx, "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1", id)
+	if err != nil {
+		return fmt.Errorf("revoke token: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
