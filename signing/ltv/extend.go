@@ -7,7 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/vanthu/vanthu/signing"
 )
+
+// The signing engine calls ExtendFile for B-LT and B-LTA.
+var _ signing.Extender = (*Extender)(nil)
 
 // Extender raises a freshly signed B-T file to B-LT or B-LTA in place. It is
 // what the signing engine calls after writing the signature.
