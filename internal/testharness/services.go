@@ -11,7 +11,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -34,9 +36,10 @@ type Services struct {
 	S3AccessKey string
 	S3SecretKey string
 
-	pg    *pgembed.Server
-	minio *exec.Cmd
-	dirs  []string
+	pg          *pgembed.Server
+	minio       *exec.Cmd
+	minioExited chan struct{}
+	dirs        []string
 }
 
 // Env returns the variables that pass the services to child processes.
@@ -49,19 +52,18 @@ func (s *Services) Env() []string {
 	}
 }
 
+// String says where the services run, for logs; it leaves out the secret key.
+func (s *Services) String() string {
+	return fmt.Sprintf("postgres %s, minio %s", strings.SplitN(s.PostgresURL, "?", 2)[0], s.S3Endpoint)
+}
+
 // StartServices starts a throwaway PostgreSQL cluster and a MinIO server.
 func StartServices(ctx context.Context) (*Services, error) {
 	s := &Services{}
-	pgDir, err := os.MkdirTemp("", "vanthu-test-pg-")
-	if err != nil {
+	if err := s.startPostgres(ctx); err != nil {
+		s.Stop()
 		return nil, err
 	}
-	s.dirs = append(s.dirs, pgDir)
-	if s.pg, err = pgembed.Start(ctx, pgDir, "postgres"); err != nil {
-		s.Stop()
-		return nil, fmt.Errorf("test postgres: %w", err)
-	}
-	s.PostgresURL = s.pg.AdminURL()
 	if err := s.startMinIO(ctx); err != nil {
 		s.Stop()
 		return nil, err
@@ -69,20 +71,44 @@ func StartServices(ctx context.Context) (*Services, error) {
 	return s, nil
 }
 
+// startPostgres starts a cluster in a temporary directory. Durability is
+// switched off: the cluster is thrown away and the machine is shared.
+func (s *Services) startPostgres(ctx context.Context) error {
+	dir, err := os.MkdirTemp("", "vanthu-test-pg-")
+	if err != nil {
+		return fmt.Errorf("test postgres: %w", err)
+	}
+	s.dirs = append(s.dirs, dir)
+	s.pg, err = pgembed.Start(ctx, dir, "postgres",
+		pgembed.Setting("fsync", "off"),
+		pgembed.Setting("synchronous_commit", "off"),
+		pgembed.Setting("full_page_writes", "off"))
+	if err != nil {
+		return fmt.Errorf("test postgres: %w", err)
+	}
+	s.PostgresURL = s.pg.AdminURL()
+	return nil
+}
+
 // MinIOBinary is where the MinIO server is expected: $VANTHU_MINIO_BIN, else
 // the tools directory that `make minio` fills.
 func MinIOBinary() (string, error) {
 	p := os.Getenv("VANTHU_MINIO_BIN")
 	if p == "" {
-		home, _ := os.UserHomeDir()
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("MinIO server: no home directory to find it in (set VANTHU_MINIO_BIN): %w", err)
+		}
 		p = filepath.Join(home, ".cache", "vanthu-tools", "minio")
 	}
-	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("MinIO server not found at %s: build it with `make minio`", p)
+	if st, err := os.Stat(p); err != nil || st.IsDir() || st.Mode().Perm()&0o111 == 0 {
+		return "", fmt.Errorf("MinIO server not found at %s: run `make minio`", p)
 	}
 	return p, nil
 }
 
+// startMinIO runs a single-drive MinIO on a free loopback port with random
+// root credentials.
 func (s *Services) startMinIO(ctx context.Context) error {
 	bin, err := MinIOBinary()
 	if err != nil {
@@ -90,9 +116,23 @@ func (s *Services) startMinIO(ctx context.Context) error {
 	}
 	dir, err := os.MkdirTemp("", "vanthu-test-minio-")
 	if err != nil {
-		return err
+		return fmt.Errorf("test minio: %w", err)
 	}
 	s.dirs = append(s.dirs, dir)
+	logPath := filepath.Join(dir, "minio.log")
+	// A free port can be taken by someone else between our probe and MinIO's
+	// bind; try a few.
+	for attempt := 0; ; attempt++ {
+		err = s.runMinIO(ctx, bin, filepath.Join(dir, "data"), logPath)
+		if err == nil || attempt == 2 || ctx.Err() != nil || !errors.Is(err, errMinIOExited) {
+			return err
+		}
+	}
+}
+
+var errMinIOExited = errors.New("minio exited during start-up")
+
+func (s *Services) runMinIO(ctx context.Context, bin, dataDir, logPath string) error {
 	port, err := freePort()
 	if err != nil {
 		return err
@@ -104,66 +144,92 @@ func (s *Services) startMinIO(ctx context.Context) error {
 	s.S3Endpoint = "127.0.0.1:" + strconv.Itoa(port)
 	s.S3AccessKey = "vanthu" + randomHex(4)
 	s.S3SecretKey = randomHex(20)
-	cmd := exec.Command(bin, "server", "--quiet", "--address", s.S3Endpoint, "--console-address", "127.0.0.1:"+strconv.Itoa(consolePort), filepath.Join(dir, "data"))
-	cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+s.S3AccessKey, "MINIO_ROOT_PASSWORD="+s.S3SecretKey, "MINIO_BROWSER=off", "MINIO_UPDATE=off")
-	logFile, err := os.Create(filepath.Join(dir, "minio.log"))
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		return err
+		return fmt.Errorf("test minio: %w", err)
 	}
+	cmd := exec.Command(bin, "server", "--quiet", "--address", s.S3Endpoint,
+		"--console-address", "127.0.0.1:"+strconv.Itoa(consolePort), dataDir)
+	cmd.Env = append(os.Environ(),
+		"MINIO_ROOT_USER="+s.S3AccessKey, "MINIO_ROOT_PASSWORD="+s.S3SecretKey,
+		"MINIO_BROWSER=off", "MINIO_UPDATE=off")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM, Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	started := make(chan error, 1)
+	exited := make(chan struct{})
+	go func() {
+		// Pdeathsig follows the forking thread, not the process
+		// (go.dev/issue/27505): fork from a thread that lives as long as MinIO.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		err := cmd.Start()
+		started <- err
+		if err == nil {
+			_ = cmd.Wait()
+		}
+		logFile.Close()
+		close(exited)
+	}()
+	if err := <-started; err != nil {
 		return fmt.Errorf("start minio: %w", err)
 	}
-	s.minio = cmd
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait(); logFile.Close() }()
+	s.minio, s.minioExited = cmd, exited
+
+	client := &http.Client{Timeout: 2 * time.Second}
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		resp, err := http.Get("http://" + s.S3Endpoint + "/minio/health/live")
-		if err == nil {
+		if resp, err := client.Get("http://" + s.S3Endpoint + "/minio/health/live"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return nil
 			}
 		}
 		select {
-		case err := <-exited:
+		case <-exited:
 			s.minio = nil
-			log, _ := os.ReadFile(filepath.Join(dir, "minio.log"))
-			return fmt.Errorf("minio exited during start-up: %v: %s", err, log)
+			log, _ := os.ReadFile(logPath)
+			return fmt.Errorf("%w: %s", errMinIOExited, lastLines(string(log), 10))
 		case <-ctx.Done():
-			return ctx.Err()
+			s.stopMinIO()
+			return fmt.Errorf("test minio: %w", ctx.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	return errors.New("minio did not become live within 60s")
+	s.stopMinIO()
+	return fmt.Errorf("minio did not become live within 60s (log: %s)", logPath)
+}
+
+func (s *Services) stopMinIO() {
+	if s.minio == nil {
+		return
+	}
+	_ = s.minio.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.minioExited:
+	case <-time.After(10 * time.Second):
+		_ = s.minio.Process.Kill()
+		<-s.minioExited
+	}
+	s.minio = nil
 }
 
 // Stop ends both servers and removes their data.
 func (s *Services) Stop() {
-	if s.minio != nil && s.minio.Process != nil {
-		_ = s.minio.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _, _ = s.minio.Process.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = s.minio.Process.Kill()
-		}
-	}
+	s.stopMinIO()
 	if s.pg != nil {
 		s.pg.Stop()
+		s.pg = nil
 	}
 	for _, d := range s.dirs {
 		_ = os.RemoveAll(d)
 	}
+	s.dirs = nil
 }
 
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("free port: %w", err)
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
@@ -173,4 +239,12 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
