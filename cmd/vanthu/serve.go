@@ -95,7 +95,17 @@ func (c *serviceConfig) openBlobs(ctx context.Context) (blob.Store, error) {
 	if c.s3.Endpoint == "" {
 		return localdisk.New(filepath.Join(c.dataDir, "blobs"))
 	}
-	return s3.New(ctx, c.s3)
+	// Uploads are spooled on the data volume, not in a tmpfs /tmp that
+	// would hold 200 MB files in memory; a killed process's leftovers there
+	// are removed by the sweeper.
+	cfg := c.s3
+	if cfg.SpoolDir == "" {
+		cfg.SpoolDir = filepath.Join(c.dataDir, "spool")
+		if err := os.MkdirAll(cfg.SpoolDir, 0o700); err != nil {
+			return nil, fmt.Errorf("spool dir: %w", err)
+		}
+	}
+	return s3.New(ctx, cfg)
 }
 
 func init() {
@@ -140,7 +150,16 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 		return err
 	}
 	docs := &documents.Service{DB: db, Blobs: blobs, MaxUpload: cfg.maxUpload, Retention: cfg.retention}
-	go blob.RunSweeper(ctx, cfg.sweepInterval, blobs, docs.IsReferenced, cfg.sweepGrace)
+	go func() {
+		// Sweep once at start: a killed predecessor may have left spool
+		// files and unfinished multipart uploads.
+		if n, err := blob.Sweep(ctx, blobs, docs.IsReferenced, cfg.sweepGrace); err != nil {
+			slog.Warn("blob sweep failed", "err", err)
+		} else if n > 0 {
+			slog.Info("blob sweep removed leftovers", "count", n)
+		}
+		blob.RunSweeper(ctx, cfg.sweepInterval, blobs, docs.IsReferenced, cfg.sweepGrace)
+	}()
 
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

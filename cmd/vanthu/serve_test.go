@@ -151,9 +151,16 @@ func TestZeroConfigServeKeepsDataAcrossRestarts(t *testing.T) {
 		t.Fatalf("upload: %v %v", resp.Status, err)
 	}
 	resp.Body.Close()
+	if blobs, _ := filepath.Glob(filepath.Join(dataDir, "blobs", "*", "*")); len(blobs) != 1 {
+		t.Errorf("want the one upload under %s/blobs, found %v", dataDir, blobs)
+	}
 	s.stop(t)
 	if _, err := os.Stat(filepath.Join(dataDir, "pg", "data", "postmaster.pid")); !os.IsNotExist(err) {
 		t.Fatalf("PostgreSQL still running after the service stopped: %v", err)
+	}
+	// migrate starts the same private PostgreSQL and finds nothing to do.
+	if out, err := exec.Command(binary(t), "migrate", "--data-dir", dataDir).CombinedOutput(); err != nil || !strings.Contains(string(out), "migrations applied") {
+		t.Fatalf("vanthu migrate: %v\n%s", err, out)
 	}
 
 	s = startService(t, dataDir)
@@ -180,10 +187,10 @@ func TestKillMidUploadLeavesNothing(t *testing.T) {
 	dbURL := testharness.Postgres(t)
 	bucket := testharness.MinIO(t)
 	dataDir := t.TempDir()
-	s := startService(t, dataDir,
-		"VANTHU_DATABASE_URL="+dbURL,
-		"VANTHU_S3_ENDPOINT="+bucket.Endpoint, "VANTHU_S3_ACCESS_KEY="+bucket.AccessKey,
-		"VANTHU_S3_SECRET_KEY="+bucket.SecretKey, "VANTHU_S3_BUCKET="+bucket.Bucket)
+	env := []string{"VANTHU_DATABASE_URL=" + dbURL,
+		"VANTHU_S3_ENDPOINT=" + bucket.Endpoint, "VANTHU_S3_ACCESS_KEY=" + bucket.AccessKey,
+		"VANTHU_S3_SECRET_KEY=" + bucket.SecretKey, "VANTHU_S3_BUCKET=" + bucket.Bucket}
+	s := startService(t, dataDir, env...)
 	token := readToken(t, dataDir)
 
 	pr, pw := io.Pipe()
@@ -259,5 +266,28 @@ func TestKillMidUploadLeavesNothing(t *testing.T) {
 			incomplete++
 		}
 	}
-	t.Logf("%d interrupted multipart uploads left for the sweeper", incomplete)
+	spooled, _ := filepath.Glob(filepath.Join(dataDir, "spool", "*"))
+	t.Logf("%d spool files and %d interrupted multipart uploads left for the sweeper", len(spooled), incomplete)
+
+	// A restart sweeps what the killed process left once it is older than
+	// the grace period.
+	s = startService(t, dataDir, append(env, "VANTHU_SWEEP_GRACE=1ms")...)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		spooled, _ = filepath.Glob(filepath.Join(dataDir, "spool", "*"))
+		incomplete = 0
+		for u := range client.ListIncompleteUploads(ctx, bucket.Bucket, "", true) {
+			if u.Err == nil {
+				incomplete++
+			}
+		}
+		if len(spooled) == 0 && incomplete == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after a restart %d spool files and %d unfinished uploads remain", len(spooled), incomplete)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.stop(t)
 }
