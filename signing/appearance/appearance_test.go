@@ -401,6 +401,8 @@ func TestRenderRejectsBadInput(t *testing.T) {
 		{"organisation without a name", Spec{Kind: Organization}, 200, 120, 72, "organisation"},
 		{"copy without an organisation", Spec{Kind: Copy}, 200, 60, 72, "organisation"},
 		{"unknown kind", Spec{Kind: Kind(9)}, 200, 60, 72, "unknown kind"},
+		{"character the font lacks", Spec{Kind: Signer, Name: "Trần \u4e2d"}, 200, 120, 72, "no glyph"},
+		{"control character", Spec{Kind: Copy, Organization: "UBND\x00"}, 200, 60, 72, "no glyph"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			img, err := Render(tc.spec, tc.w, tc.h, tc.dpi)
@@ -409,6 +411,31 @@ func TestRenderRejectsBadInput(t *testing.T) {
 			}
 			if img != nil {
 				t.Errorf("image returned with an error")
+			}
+		})
+	}
+}
+
+func TestRenderOddInputsDoNotFail(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		spec Spec
+	}{
+		{"empty signature image", Spec{Kind: Signer, Name: "An", SignatureImage: image.NewNRGBA(image.Rect(0, 0, 0, 0))}},
+		{"one-pixel signature image", Spec{Kind: Signer, Name: "An", SignatureImage: image.NewNRGBA(image.Rect(0, 0, 1, 1))}},
+		{"negative seal diameter", Spec{Kind: Organization, Organization: "UBND", SealDiameterMM: -5, SealImage: DemoSeal("")}},
+		{"NaN seal diameter", Spec{Kind: Organization, Organization: "UBND", SealDiameterMM: nanF()}},
+		{"no seal image", Spec{Kind: Organization, Organization: "UBND"}},
+		{"blank extra lines", Spec{Kind: Copy, Organization: "UBND", Lines: []string{"", "  ", "SAO Y"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, h := Size(tc.spec)
+			img, err := Render(tc.spec, w, h, 96)
+			if err != nil {
+				t.Fatalf("Render: %v", err)
+			}
+			if inkIn(img, img.Bounds()) == 0 {
+				t.Errorf("nothing drawn")
 			}
 		})
 	}

@@ -156,6 +156,15 @@ func layoutBlock(paras []para, w, maxH float64, dpi int, centre bool) ([]line, f
 	largest := 0.0
 	for _, p := range paras {
 		largest = max(largest, p.st.size)
+		// A missing glyph would print as an empty box on a legal document;
+		// refuse it instead.
+		missing, err := missingGlyphs(p.text, p.st.bold)
+		if err != nil {
+			return nil, 0, err
+		}
+		if len(missing) > 0 {
+			return nil, 0, fmt.Errorf("appearance: the font has no glyph for %q in %q", string(missing), p.text)
+		}
 	}
 	for scale := 1.0; largest*scale >= minSizePt; scale *= 0.94 {
 		lines, h, ok, err := tryLayout(paras, w, maxH, dpi, pxPerPt, scale, centre)
