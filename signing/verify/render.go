@@ -1,0 +1,169 @@
+package verify
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/vanthu/vanthu/signing/verify/etsi"
+)
+
+// Lang selects the language of text and PDF reports.
+type Lang string
+
+const (
+	Vietnamese Lang = "vi"
+	English    Lang = "en"
+)
+
+var words = map[Lang]map[string]string{
+	Vietnamese: {
+		"file": "Tệp", "sha256": "SHA-256", "verdict": "Kết luận", "signature": "Chữ ký", "doc-ts": "Dấu thời gian tài liệu",
+		"field": "Trường", "signer": "Người ký", "issuer": "Tổ chức cấp", "signing_time": "Thời điểm ký (khai báo)",
+		"timestamp_time": "Thời điểm theo dấu thời gian", "level": "Mức", "indication": "Kết quả", "sub": "Lý do",
+		"coverage": "Phạm vi ký", "modifications": "Thay đổi sau khi ký", "validation_time": "Thời điểm kiểm tra",
+		"errors": "Lỗi", "warnings": "Cảnh báo", "checks": "Đã kiểm tra", "hidden": "CHỮ KÝ ẨN (không thuộc trường chữ ký nào)",
+		"none": "không có", "title": "BÁO CÁO KIỂM TRA CHỮ KÝ SỐ", "checked_at": "Lập lúc", "revisions": "Số phiên bản",
+		"VALID": "HỢP LỆ", "INVALID": "KHÔNG HỢP LỆ", "INDETERMINATE": "CHƯA XÁC ĐỊNH", "UNSIGNED": "KHÔNG CÓ CHỮ KÝ",
+		"TOTAL-PASSED": "ĐẠT", "TOTAL-FAILED": "KHÔNG ĐẠT", "changes": "Các thay đổi", "allowed": "được phép", "disallowed": "KHÔNG được phép",
+		"certification": "Chữ ký chứng thực (DocMDP P)",
+	},
+	English: {
+		"file": "File", "sha256": "SHA-256", "verdict": "Verdict", "signature": "Signature", "doc-ts": "Document timestamp",
+		"field": "Field", "signer": "Signer", "issuer": "Issuer", "signing_time": "Signing time (claimed)",
+		"timestamp_time": "Timestamp time", "level": "Level", "indication": "Indication", "sub": "Sub-indication",
+		"coverage": "Coverage", "modifications": "Changes after signing", "validation_time": "Validation time",
+		"errors": "Errors", "warnings": "Warnings", "checks": "Checked", "hidden": "HIDDEN SIGNATURE (not in any signature field)",
+		"none": "none", "title": "DIGITAL SIGNATURE VALIDATION REPORT", "checked_at": "Checked at", "revisions": "Revisions",
+		"VALID": "VALID", "INVALID": "INVALID", "INDETERMINATE": "INDETERMINATE", "UNSIGNED": "UNSIGNED",
+		"TOTAL-PASSED": "TOTAL-PASSED", "TOTAL-FAILED": "TOTAL-FAILED", "changes": "Changes", "allowed": "allowed", "disallowed": "NOT allowed",
+		"certification": "Certification signature (DocMDP P)",
+	},
+}
+
+func (l Lang) t(k string) string {
+	m, ok := words[l]
+	if !ok {
+		m = words[Vietnamese]
+	}
+	if s, ok := m[k]; ok {
+		return s
+	}
+	return k
+}
+
+// vnTime shows times in Vietnam's offset, as office documents do.
+var vnZone = time.FixedZone("+07:00", 7*3600)
+
+func fmtTime(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return "-"
+	}
+	return t.In(vnZone).Format(time.RFC3339)
+}
+
+// Lines renders a report as lines of text, shared by the text and PDF
+// outputs.
+func Lines(rep *Report, lang Lang) []string {
+	var out []string
+	add := func(format string, a ...any) { out = append(out, fmt.Sprintf(format, a...)) }
+	add("%s: %s", lang.t("file"), rep.File)
+	add("%s: %s", lang.t("sha256"), rep.SHA256)
+	add("%s: %s (%s)", lang.t("verdict"), lang.t(string(rep.Verdict)), rep.Verdict)
+	add("%s: %d", lang.t("revisions"), rep.Revisions)
+	for i, s := range rep.Signatures {
+		kind := lang.t("signature")
+		if s.Type == "document-timestamp" {
+			kind = lang.t("doc-ts")
+		}
+		add("")
+		add("%s %d: %s", kind, i+1, s.Field)
+		if s.Hidden {
+			add("  %s", lang.t("hidden"))
+		}
+		add("  %s: %s", lang.t("signer"), orDash(s.Signer))
+		if s.Issuer != "" {
+			add("  %s: %s", lang.t("issuer"), s.Issuer)
+		}
+		add("  %s: %s", lang.t("signing_time"), fmtTime(s.SigningTime))
+		add("  %s: %s", lang.t("timestamp_time"), fmtTime(s.TimestampTime))
+		if !s.ValidationAt.IsZero() {
+			t := s.ValidationAt
+			add("  %s: %s", lang.t("validation_time"), fmtTime(&t))
+		}
+		add("  %s: %s  (%s)", lang.t("level"), orDash(s.Level), s.SubFilter)
+		if s.Certification > 0 {
+			add("  %s: %d", lang.t("certification"), s.Certification)
+		}
+		ind := lang.t(string(s.Indication))
+		if ind != string(s.Indication) {
+			ind += " (" + string(s.Indication) + ")"
+		}
+		add("  %s: %s", lang.t("indication"), ind)
+		if s.SubIndication != etsi.None {
+			add("  %s: %s", lang.t("sub"), s.SubIndication)
+		}
+		add("  %s: %s %v", lang.t("coverage"), s.Coverage, s.ByteRange)
+		add("  %s: %s", lang.t("modifications"), s.Modifications)
+		for _, c := range s.Changes {
+			al := lang.t("allowed")
+			if !c.Allowed {
+				al = lang.t("disallowed")
+			}
+			add("    - %s (rev %d) %s %s: %s %s", c.Object, c.Revision, c.Kind, c.Rule, al, c.Detail)
+		}
+		if len(s.Checks) > 0 {
+			var ok []string
+			for _, c := range s.Checks {
+				if c.OK {
+					ok = append(ok, c.Name)
+				}
+			}
+			add("  %s: %s", lang.t("checks"), strings.Join(ok, "; "))
+		}
+		for _, e := range s.Errors {
+			add("  %s: %s", lang.t("errors"), e)
+		}
+		for _, w := range s.Warnings {
+			add("  %s: %s", lang.t("warnings"), w)
+		}
+	}
+	for _, e := range rep.Errors {
+		add("%s: %s", lang.t("errors"), e)
+	}
+	for _, w := range rep.Warnings {
+		add("%s: %s", lang.t("warnings"), w)
+	}
+	return out
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// WriteText writes the human-readable report.
+func WriteText(w io.Writer, rep *Report, lang Lang) error {
+	for _, l := range Lines(rep, lang) {
+		if _, err := fmt.Fprintln(w, l); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintln(w)
+	return err
+}
+
+// WriteJSON writes the report as one JSON object on one line.
+func WriteJSON(w io.Writer, rep *Report) error {
+	b, err := json.Marshal(rep)
+	if err != nil {
+		return fmt.Errorf("encode report: %w", err)
+	}
+	b = append(b, '\n')
+	_, err = w.Write(b)
+	return err
+}
