@@ -11,6 +11,7 @@ import (
 
 	"github.com/digitorus/pdf"
 
+	"github.com/vanthu/vanthu/signing/appearance"
 	"github.com/vanthu/vanthu/signing/pdfupdate"
 )
 
@@ -309,42 +310,18 @@ func deflate(b []byte) []byte {
 	return out.Bytes()
 }
 
-// anchorRect finds text on the page and returns a w×h rectangle whose top
-// left corner is just below the text's start.
+// anchorRect finds text on the page (appearance.FindAnchor reads the fonts
+// office suites write, Type0/Identity-H included) and returns a w×h
+// rectangle centred just below it.
 func anchorRect(doc *pdfupdate.Doc, pageNo int, anchor string, w, h float64) ([4]float64, error) {
 	if w <= 0 || h <= 0 {
 		return [4]float64{}, errors.New("signing: an anchored signature needs a width and height")
 	}
-	var texts []pdf.Text
-	if err := pdfupdate.Safe(func() error {
-		texts = doc.Reader().Page(pageNo).Content().Text
-		return nil
-	}); err != nil {
-		return [4]float64{}, err
+	r, size := doc.Source()
+	a, err := appearance.FindAnchor(r, size, pageNo, anchor)
+	if err != nil {
+		return [4]float64{}, fmt.Errorf("signing: anchor %q on page %d: %w", anchor, pageNo, err)
 	}
-	// Content() yields one item per glyph run; join runs on one baseline.
-	var line strings.Builder
-	var starts []int
-	var items []pdf.Text
-	for i, t := range texts {
-		if i > 0 && (t.Y != texts[i-1].Y) {
-			line.WriteByte('\n')
-		}
-		starts = append(starts, line.Len())
-		items = append(items, t)
-		line.WriteString(t.S)
-	}
-	s := line.String()
-	at := strings.Index(s, anchor)
-	if at < 0 {
-		return [4]float64{}, fmt.Errorf("signing: anchor text %q not found on page %d", anchor, pageNo)
-	}
-	var first pdf.Text
-	for i, st := range starts {
-		if st <= at {
-			first = items[i]
-		}
-	}
-	x1, top := first.X, first.Y-first.FontSize*0.3
-	return [4]float64{x1, top - h, x1 + w, top}, nil
+	p := appearance.PlaceRelative(a, w, h, appearance.Below, 2)
+	return [4]float64{p.X1, p.Y1, p.X2, p.Y2}, nil
 }

@@ -127,6 +127,9 @@ func refOf(v pdf.Value) Ref {
 // Size is the length in bytes of the original file.
 func (d *Doc) Size() int64 { return d.size }
 
+// Source returns the reader and size the document was opened with.
+func (d *Doc) Source() (io.ReaderAt, int64) { return d.r, d.size }
+
 // Root is the reference of the document catalog.
 func (d *Doc) Root() Ref { return d.root }
 
