@@ -77,6 +77,9 @@ type Revision struct {
 	// Sections lists the offsets of every xref section merged into this
 	// revision: more than one for a hybrid file or a linearized original.
 	Sections []int64
+	// EOFMarkers are the offsets of the "%%EOF" markers that end this
+	// revision's xref sections.
+	EOFMarkers []int64
 }
 
 // File is an opened PDF. It is safe for concurrent use.
@@ -222,6 +225,28 @@ func (f *File) Objects(rev int) []Ref {
 		}
 		return out[i].Gen < out[j].Gen
 	})
+	return out
+}
+
+// StrayEOFs returns the "%%EOF" markers before the end of revision rev that
+// end none of the xref sections of revisions 0..rev: traces of a trailer or
+// xref section that is not part of the /Prev chain.
+func (f *File) StrayEOFs(rev int) []int64 {
+	if rev < 0 || rev >= len(f.revs) {
+		return nil
+	}
+	known := map[int64]bool{}
+	for i := 0; i <= rev; i++ {
+		for _, m := range f.revs[i].EOFMarkers {
+			known[m] = true
+		}
+	}
+	var out []int64
+	for _, m := range f.EOFMarkers() {
+		if m < f.revs[rev].End && !known[m] {
+			out = append(out, m)
+		}
+	}
 	return out
 }
 

@@ -112,6 +112,9 @@ func (f *File) readRevisions() error {
 				return fmt.Errorf("revision %d: %w", idx, err)
 			}
 			end = max(end, e)
+			if m := bytes.LastIndex(f.data[:e], []byte("%%EOF")); m >= 0 && int64(m) >= s.end {
+				rev.EOFMarkers = append(rev.EOFMarkers, int64(m))
+			}
 		}
 		rev.End = end
 		f.revs[idx] = rev

@@ -259,14 +259,17 @@ func (a *analyzer) clear(ref pdf.Ref, kind string, oldObj, newObj pdf.Object, ol
 		}
 		return a.page(n, dictOf(oldObj), dictOf(newObj))
 	case lAnnots:
-		if kind == "added" && len(newL) == 1 {
-			// A new /Annots array: the page's change is judged in page().
-			arr, _ := newObj.(pdf.Array)
-			return a.annotsGrow(a.pageOfAnnots(ref), nil, arr)
+		// Compare with what the same page listed before, whether that was
+		// this array or another one.
+		n, page := a.pageOfAnnots(ref)
+		var oa pdf.Array
+		if od := a.old.dictOf(page); od != nil && od["Annots"] != nil {
+			oa, _ = a.old.get(od["Annots"]).(pdf.Array)
+		} else if kind == "modified" {
+			oa, _ = oldObj.(pdf.Array)
 		}
-		oa, _ := oldObj.(pdf.Array)
 		na, _ := newObj.(pdf.Array)
-		return a.annotsGrow(a.pageOfAnnots(ref), oa, na)
+		return a.annotsGrow(n, oa, na)
 	case lAcroForm:
 		return a.acroForm(dictOf(oldObj), dictOf(newObj))
 	case lFields:
@@ -405,11 +408,11 @@ func (a *analyzer) pageNumber(ref pdf.Ref) int {
 	return 0
 }
 
-func (a *analyzer) pageOfAnnots(arr pdf.Ref) int {
+func (a *analyzer) pageOfAnnots(arr pdf.Ref) (int, pdf.Ref) {
 	for i, p := range a.new.pages {
 		if d := a.new.dictOf(p); d != nil && pdf.Equal(d["Annots"], arr, nil) {
-			return i + 1
+			return i + 1, p
 		}
 	}
-	return 0
+	return 0, pdf.Ref{}
 }

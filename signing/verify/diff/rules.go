@@ -239,12 +239,20 @@ func (a *analyzer) fieldOrWidget(ref pdf.Ref, kind string, od, nd pdf.Dict) (str
 			continue
 		}
 		switch {
-		case sig && (k == "V" || k == "AP") && a.signingAllowed(field):
+		case sig && (k == "V" || k == "AP" || k == "F") && a.signingAllowed(field):
+			// Signing an empty field writes its value, its appearance and
+			// (Adobe) its print/hidden flags; nothing else.
 			if k == "V" && ov != nil {
 				return "", fmt.Sprintf("signature field %s /V replaced", quote(fi.name))
 			}
+			if k == "AP" && !a.ownedBy(ov, pAP+ref.String(), 0) {
+				return "", fmt.Sprintf("signature field %s /AP replaced while the old appearance is used elsewhere", quote(fi.name))
+			}
 			continue
 		case !sig && (k == "V" || k == "AS" || k == "AP") && a.canFill(fi):
+			if k == "AP" && !a.ownedBy(ov, pAP+ref.String(), 0) {
+				return "", fmt.Sprintf("form field %s /AP replaced while the old appearance is used elsewhere", quote(fi.name))
+			}
 			continue
 		case k == "Annots" || k == "Kids":
 		}
@@ -381,3 +389,31 @@ func parseRef(s string) (pdf.Ref, bool) {
 }
 
 func quote(s string) string { return strconv.Quote(s) }
+
+// ownedBy says whether every object the old value o refers to (through
+// appearance dictionaries, down to the streams) was reached in the old
+// revision only as label l: replacing an appearance that something else
+// also uses would change that other thing (pyHanko's "clobber" check).
+func (a *analyzer) ownedBy(o pdf.Object, l string, depth int) bool {
+	if depth > 4 {
+		return true
+	}
+	switch x := o.(type) {
+	case pdf.Ref:
+		for other := range a.old.labels[x] {
+			if other != l {
+				return false
+			}
+		}
+		if d, ok := a.old.get(x).(pdf.Dict); ok {
+			return a.ownedBy(d, l, depth+1)
+		}
+	case pdf.Dict:
+		for _, v := range x {
+			if !a.ownedBy(v, l, depth+1) {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -83,6 +83,14 @@ func newView(f *pdf.File, rev int) (*view, error) {
 	}
 	v.info = tr["Info"]
 	v.visit(tr["Info"], lInfo, 0)
+	for _, k := range tr.Keys() {
+		switch k {
+		case "Root", "Info", "Prev", "XRefStm", "Size", "ID", "Encrypt", "W", "Index", "Length", "Filter", "DecodeParms", "Type":
+		default:
+			// Anything else a trailer refers to is reachable: judge it.
+			v.visit(tr[k], lOther, 0)
+		}
+	}
 	for _, k := range cat.Keys() {
 		val := cat[k]
 		switch k {
