@@ -127,20 +127,52 @@ func (s *Service) Discard(ctx context.Context, f StoredFile) {
 	if f.Key == "" {
 		return
 	}
-	ctx = context.WithoutCancel(ctx)
-	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
-		if err := storage.LockBlob(ctx, tx, f.Key); err != nil {
-			return err
-		}
-		ref, err := storage.BlobReferenced(ctx, tx, f.Key)
-		if err != nil || ref {
-			return err
-		}
-		return s.Blobs.Delete(ctx, f.Key)
-	})
-	if err != nil {
+	if err := s.deleteUnreferenced(context.WithoutCancel(ctx), f.Key); err != nil && !errors.Is(err, errReferenced) {
 		slog.Warn("discarding rejected upload failed; the sweeper will retry", "blob", f.Key, "err", err)
 	}
+}
+
+var errReferenced = errors.New("blob is referenced by a document version")
+
+// deleteUnreferenced deletes a blob only if no row points at it, holding the
+// blob lock across the check and the delete so that no commit slips between.
+func (s *Service) deleteUnreferenced(ctx context.Context, key string) error {
+	return s.DB.InTx(ctx, func(tx pgx.Tx) error {
+		if err := storage.LockBlob(ctx, tx, key); err != nil {
+			return err
+		}
+		ref, err := storage.BlobReferenced(ctx, tx, key)
+		if err != nil {
+			return err
+		}
+		if ref {
+			return errReferenced
+		}
+		return s.Blobs.Delete(ctx, key)
+	})
+}
+
+// SweptBlobs is the blob store as the sweeper should see it: its Delete
+// re-checks, under the blob lock, that no row references the object, so an
+// upload of the same bytes committing while the sweeper works keeps them.
+func (s *Service) SweptBlobs() blob.Store { return guardedStore{s.Blobs, s} }
+
+type guardedStore struct {
+	blob.Store
+	s *Service
+}
+
+// Delete reports a referenced object as retained: a row keeps it, and the
+// sweeper already knows to pass over retained objects.
+func (g guardedStore) Delete(ctx context.Context, key string) error {
+	err := g.s.deleteUnreferenced(ctx, key)
+	if errors.Is(err, errReferenced) {
+		return fmt.Errorf("delete blob %s: %w: %w", key, blob.ErrRetained, err)
+	}
+	if err != nil {
+		return fmt.Errorf("delete blob %s: %w", key, err)
+	}
+	return nil
 }
 
 // IsReferenced tells the sweeper whether a blob is in use; it takes the blob

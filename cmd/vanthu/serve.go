@@ -153,12 +153,12 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 	go func() {
 		// Sweep once at start: a killed predecessor may have left spool
 		// files and unfinished multipart uploads.
-		if n, err := blob.Sweep(ctx, blobs, docs.IsReferenced, cfg.sweepGrace); err != nil {
+		if n, err := blob.Sweep(ctx, docs.SweptBlobs(), docs.IsReferenced, cfg.sweepGrace); err != nil {
 			slog.Warn("blob sweep failed", "err", err)
 		} else if n > 0 {
 			slog.Info("blob sweep removed leftovers", "count", n)
 		}
-		blob.RunSweeper(ctx, cfg.sweepInterval, blobs, docs.IsReferenced, cfg.sweepGrace)
+		blob.RunSweeper(ctx, cfg.sweepInterval, docs.SweptBlobs(), docs.IsReferenced, cfg.sweepGrace)
 	}()
 
 	ln, err := net.Listen("tcp", addr)
