@@ -257,7 +257,9 @@ func (s *pdfStructure) transforms(sig pdf.Dict) (int, []diff.Lock) {
 
 // analyze runs the change analysis on everything after signedRev.
 func (s *pdfStructure) analyze(signedRev, certLevel int, e *sigEntry) (Modifications, []Change, error) {
-	level := diff.Annotations // what an approval signature tolerates
+	// An approval signature tolerates form filling and further signatures;
+	// annotations can overlay what was signed, so they are not cleared.
+	level := diff.FormFilling
 	if certLevel > 0 {
 		level = diff.Level(certLevel)
 	}
