@@ -184,13 +184,20 @@ func loadPKCS11Key(p11 *crypto11.Context, u *PKCS11URI) (*pkcs11Key, error) {
 	if len(label) == 0 {
 		label = nil
 	}
-	signer, err := p11.FindKeyPair(id, label)
+	signers, err := p11.FindKeyPairs(id, label)
 	if err != nil {
 		return nil, fmt.Errorf("find key: %w", err)
 	}
-	if signer == nil {
-		return nil, fmt.Errorf("private key: %w", ErrNotFound)
+	switch len(signers) {
+	case 0:
+		// crypto11 pairs a private key with the public key object of the
+		// same CKA_ID; a token holding only the private half looks empty.
+		return nil, fmt.Errorf("private key with its public key object: %w", ErrNotFound)
+	case 1:
+	default:
+		return nil, fmt.Errorf("%d keys match; add id= or object= to the URI to choose one", len(signers))
 	}
+	signer := signers[0]
 	// The certificate is matched by id first (the PKCS#11 convention that
 	// ties a key to its certificate), then by label.
 	var cert *x509.Certificate
