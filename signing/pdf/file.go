@@ -95,6 +95,7 @@ type File struct {
 	objStms   map[cacheKey]*objStm
 	decoded   int64
 	resolving map[cacheKey]bool
+	defs      map[Ref][]int // revisions defining or freeing each object, ascending
 }
 
 type cacheKey struct {
@@ -191,6 +192,15 @@ func (f *File) Revisions() []Revision { return f.revs }
 func (f *File) Lookup(ref Ref, rev int) (e Entry, definedIn int, ok bool) {
 	if rev >= len(f.revs) {
 		rev = len(f.revs) - 1
+	}
+	if f.defs != nil {
+		// Binary search keeps lookups cheap in files with many revisions.
+		d := f.defs[ref]
+		i := sort.SearchInts(d, rev+1) - 1
+		if i < 0 {
+			return Entry{}, -1, false
+		}
+		return f.revs[d[i]].Entries[ref], d[i], true
 	}
 	for i := rev; i >= 0; i-- {
 		if e, ok := f.revs[i].Entries[ref]; ok {

@@ -47,11 +47,11 @@ func (f *File) readRevisions() error {
 		if firstErr != nil {
 			// Some writers record a wrong /Prev or startxref. Recover the
 			// section that ends at the preceding %%EOF, loudly, or fail.
-			var before int64 = int64(len(f.data))
-			if len(chain) > 0 {
-				before = chain[len(chain)-1].off
+			// The file's own startxref is never second-guessed.
+			if len(chain) == 0 {
+				return fmt.Errorf("xref section at offset %d: %w", off, firstErr)
 			}
-			roff, ok := f.recoverSection(before, visited)
+			roff, ok := f.recoverSection(chain[len(chain)-1].off, visited)
 			if !ok {
 				return fmt.Errorf("xref section at offset %d: %w", off, firstErr)
 			}
@@ -119,7 +119,17 @@ func (f *File) readRevisions() error {
 		rev.End = end
 		f.revs[idx] = rev
 	}
-	return f.checkRevisions()
+	if err := f.checkRevisions(); err != nil {
+		return err
+	}
+	defs := map[Ref][]int{}
+	for i, r := range f.revs {
+		for ref := range r.Entries {
+			defs[ref] = append(defs[ref], i)
+		}
+	}
+	f.defs = defs
+	return nil
 }
 
 func (f *File) isLinearized() bool {
