@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/vanthu/vanthu/signing/pdf"
 )
@@ -127,5 +128,38 @@ func TestCorpusVerdicts(t *testing.T) {
 				t.Errorf("signed revision %d level %d of %d: disallowed = %v, want %v", first, level, len(f.Revisions()), res.Disallowed, tc.disallowed)
 			}
 		})
+	}
+}
+
+// Every corpus file that opens is analysed for every signature quickly,
+// and the two-signature files clear the first signature's later revision.
+func TestCorpusAllSignaturesAnalysed(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(corpusDir, "*", "*.pdf"))
+	analysed := 0
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		f, err := pdf.OpenBytes(data, nil)
+		if err != nil {
+			continue
+		}
+		for _, s := range signatures(t, f) {
+			if s.signedRev < 0 {
+				continue
+			}
+			if _, err := Analyze(f, s.signedRev, s.level, nil); err != nil {
+				t.Errorf("%s: %v", filepath.Base(path), err)
+			}
+			analysed++
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("%s took %v", filepath.Base(path), d)
+		}
+	}
+	if analysed < 25 {
+		t.Fatalf("only %d signatures analysed", analysed)
 	}
 }
