@@ -7,8 +7,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,7 +81,7 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
 		assertEmpty(t, s)
 	})
 
-	t.Run("failed check stores nothing", func(t *testing.T) {
+	t.Run("check sees the complete bytes; a failed check stores nothing", func(t *testing.T) {
 		s := newStore(t)
 		var seen int64
 		_, err := s.Put(ctx, bytes.NewReader(data), blob.PutOptions{Check: func(r io.ReaderAt, size int64) error {
@@ -89,7 +91,14 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
 				return err
 			}
 			if !bytes.Equal(head, data[:4]) {
-				return errors.New("check saw other bytes")
+				return errors.New("check saw other bytes at the head")
+			}
+			// A read running past the end yields what there is and io.EOF,
+			// as io.ReaderAt says.
+			tail := make([]byte, 20)
+			n, err := r.ReadAt(tail, size-10)
+			if n != 10 || !errors.Is(err, io.EOF) || !bytes.Equal(tail[:n], data[len(data)-10:]) {
+				return fmt.Errorf("read across the end: %d bytes, %v", n, err)
 			}
 			return errRejected
 		}})
@@ -97,11 +106,18 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
 			t.Fatalf("put with a failing check: %v (check saw %d bytes)", err, seen)
 		}
 		assertEmpty(t, s)
+
+		// A passing check stores the object.
+		info, err := s.Put(ctx, bytes.NewReader(data), blob.PutOptions{Check: func(io.ReaderAt, int64) error { return nil }})
+		if err != nil || info.Key != wantKey {
+			t.Fatalf("put with a passing check: %+v %v", info, err)
+		}
 	})
 
 	t.Run("reader failing mid-stream stores nothing", func(t *testing.T) {
 		s := newStore(t)
-		r := io.MultiReader(bytes.NewReader(data[:1<<20]), failingReader{})
+		// Long enough for several multipart parts to be sent before the failure.
+		r := io.MultiReader(io.LimitReader(newPattern(), streamBeforeFailure), failingReader{})
 		if _, err := s.Put(ctx, r, blob.PutOptions{}); err == nil {
 			t.Fatal("put of a failing stream succeeded")
 		}
@@ -111,7 +127,7 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
 	t.Run("cancelled context stores nothing", func(t *testing.T) {
 		s := newStore(t)
 		cctx, cancel := context.WithCancel(ctx)
-		r := &cancelAfter{r: bytes.NewReader(data), n: 1 << 20, cancel: cancel}
+		r := &cancelAfter{r: newPattern(), n: streamBeforeFailure, cancel: cancel}
 		if _, err := s.Put(cctx, r, blob.PutOptions{}); err == nil {
 			t.Fatal("put with a cancelled context succeeded")
 		}
@@ -129,6 +145,37 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
 		}
 		if got := readAll(t, s, wantKey, 0, -1); !bytes.Equal(got, data) {
 			t.Fatal("retained object changed")
+		}
+		// Storing the same bytes again is still fine.
+		if info, err := s.Put(ctx, bytes.NewReader(data), blob.PutOptions{}); err != nil || info.Key != wantKey {
+			t.Fatalf("put of retained bytes: %+v %v", info, err)
+		}
+		if err := s.Retain(ctx, strings.Repeat("0", 64), time.Now().Add(time.Hour)); !errors.Is(err, blob.ErrNotFound) {
+			t.Fatalf("retain of a missing object: %v", err)
+		}
+	})
+
+	t.Run("delete removes the object for good", func(t *testing.T) {
+		s := newStore(t)
+		small := []byte("xoá được")
+		key := mustPut(t, s, small)
+		if err := s.Delete(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Stat(ctx, key); !errors.Is(err, blob.ErrNotFound) {
+			t.Fatalf("stat after delete: %v", err)
+		}
+		if n := count(t, s); n != 0 {
+			t.Fatalf("%d objects listed after delete", n)
+		}
+		if err := s.Delete(ctx, key); err != nil {
+			t.Fatalf("deleting a missing object: %v", err)
+		}
+		if got := mustPut(t, s, small); got != key {
+			t.Fatalf("put after delete: %s", got)
+		}
+		if got := readAll(t, s, key, 0, -1); !bytes.Equal(got, small) {
+			t.Fatal("read after re-put differs")
 		}
 	})
 
@@ -209,6 +256,14 @@ func assertEmpty(t *testing.T, s blob.Store) {
 }
 
 var errRejected = errors.New("rejected by check")
+
+// streamBeforeFailure is how much a failing or cancelled stream yields first:
+// more than two parts at S3's 5 MiB minimum part size.
+const streamBeforeFailure = 12 << 20
+
+// newPattern returns an endless deterministic stream that never repeats a
+// part, without holding it in memory.
+func newPattern() io.Reader { return rand.New(rand.NewSource(42)) }
 
 type failingReader struct{}
 

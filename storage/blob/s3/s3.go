@@ -4,12 +4,18 @@
 package s3
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -28,20 +34,31 @@ type Config struct {
 	// RetentionMode is GOVERNANCE (default; an administrator with the bypass
 	// permission can still lift it) or COMPLIANCE (nobody can).
 	RetentionMode string
-	// PartSize is the multipart part size; default 16 MiB.
+	// PartSize is the multipart part size and, when streaming, the one
+	// buffer an upload holds; default 16 MiB, at least 5 MiB (S3's minimum).
 	PartSize uint64
-	// SpoolDir holds uploads while they are hashed; default the system's
-	// temporary directory.
+	// SpoolDir, when set, makes Put write the stream to a local file there
+	// and upload that under its content key: no server-side copy, but local
+	// disk for every upload in flight. Empty (the default) streams straight
+	// to a temporary object under tmp/ and copies it server-side once the
+	// hash is known, so the service needs no local scratch space.
 	SpoolDir string
 }
 
-const contentPrefix = "sha256/"
+const (
+	contentPrefix = "sha256/"
+	tmpPrefix     = "tmp/"
+	minPartSize   = 5 << 20
+	maxParts      = 10000
+)
 
 // Store is a content-addressed blob store in one bucket.
 type Store struct {
 	client *minio.Client
+	core   minio.Core
 	cfg    Config
 	mode   minio.RetentionMode
+	bufs   sync.Pool // part buffers for streamed uploads
 }
 
 // New connects and creates the bucket with object lock when it is missing.
@@ -53,8 +70,8 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.PartSize == 0 {
 		cfg.PartSize = 16 << 20
 	}
-	if cfg.SpoolDir == "" {
-		cfg.SpoolDir = os.TempDir()
+	if cfg.PartSize < minPartSize {
+		return nil, fmt.Errorf("s3 part size %d: at least %d bytes", cfg.PartSize, minPartSize)
 	}
 	mode := minio.Governance
 	switch strings.ToUpper(cfg.RetentionMode) {
@@ -64,7 +81,8 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("s3 retention mode %q: want GOVERNANCE or COMPLIANCE", cfg.RetentionMode)
 	}
-	s := &Store{client: client, cfg: cfg, mode: mode}
+	s := &Store{client: client, core: minio.Core{Client: client}, cfg: cfg, mode: mode}
+	s.bufs.New = func() any { b := make([]byte, cfg.PartSize); return &b }
 	exists, err := client.BucketExists(ctx, cfg.Bucket)
 	if err != nil {
 		return nil, fmt.Errorf("s3 bucket %s: %w", cfg.Bucket, err)
@@ -82,12 +100,63 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 
 func contentKey(key string) string { return contentPrefix + key }
 
-// Put spools the stream to a local temporary file while hashing it, then
-// uploads the file under its content key. The object appears only when the
-// upload completes (an unfinished multipart upload is never readable), no
-// server-side copy is needed, and parts are sent in parallel straight from
-// the file, so memory stays small whatever the size.
+// Put stores the stream under its SHA-256. Readers only ever see complete
+// objects: an S3 object appears only when its upload completes, an upload
+// that fails or is cancelled is aborted, and nothing is written under a
+// content key before the hash is known and opts.Check has passed.
 func (s *Store) Put(ctx context.Context, r io.Reader, opts blob.PutOptions) (blob.Info, error) {
+	if s.cfg.SpoolDir != "" {
+		return s.putSpooled(ctx, r, opts)
+	}
+	return s.putStreamed(ctx, r, opts)
+}
+
+// putStreamed uploads to a fresh key under tmp/, hashing on the way, then
+// copies server-side to the content key (skipped when that already exists)
+// and removes the temporary object.
+func (s *Store) putStreamed(ctx context.Context, r io.Reader, opts blob.PutOptions) (blob.Info, error) {
+	hr := blob.NewHashingReader(blob.ContextReader(ctx, r), opts.Max)
+	tmp := tmpPrefix + time.Now().UTC().Format("20060102T150405") + "-" + randomID()
+	up, err := s.uploadStream(ctx, tmp, hr)
+	if err != nil {
+		if errors.Is(err, blob.ErrTooLarge) {
+			return blob.Info{}, blob.ErrTooLarge
+		}
+		return blob.Info{}, fmt.Errorf("blob put: %w", err)
+	}
+	defer func() {
+		// Remove the temporary version itself, not just hide it behind a
+		// delete marker; the sweeper catches what a crash leaves here.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if err := s.client.RemoveObject(rctx, s.cfg.Bucket, tmp, minio.RemoveObjectOptions{VersionID: up.VersionID}); err != nil {
+			slog.Warn("blob put: temporary object left for the sweeper", "object", tmp, "err", err)
+		}
+	}()
+	if up.Size != hr.N {
+		return blob.Info{}, fmt.Errorf("blob put: stored %d bytes, read %d", up.Size, hr.N)
+	}
+	key := hr.Key()
+	if opts.Check != nil {
+		ra := &objectReaderAt{ctx: ctx, client: s.client, bucket: s.cfg.Bucket, object: tmp, version: up.VersionID, size: hr.N}
+		if err := opts.Check(ra, hr.N); err != nil {
+			return blob.Info{}, err
+		}
+	}
+	if info, err := s.Stat(ctx, key); err == nil {
+		return info, nil
+	}
+	if _, err := s.client.CopyObject(ctx,
+		minio.CopyDestOptions{Bucket: s.cfg.Bucket, Object: contentKey(key)},
+		minio.CopySrcOptions{Bucket: s.cfg.Bucket, Object: tmp, VersionID: up.VersionID}); err != nil {
+		return blob.Info{}, fmt.Errorf("blob put: copy to content key: %w", err)
+	}
+	return s.statStored(ctx, key, hr.N)
+}
+
+// putSpooled writes the stream to a local file, hashing and checking it, and
+// uploads the file under its content key.
+func (s *Store) putSpooled(ctx context.Context, r io.Reader, opts blob.PutOptions) (blob.Info, error) {
 	sp, err := blob.Spool(ctx, s.cfg.SpoolDir, spoolPattern, r, opts)
 	if err != nil {
 		return blob.Info{}, err
@@ -96,24 +165,189 @@ func (s *Store) Put(ctx context.Context, r io.Reader, opts blob.PutOptions) (blo
 	if info, err := s.Stat(ctx, sp.Key); err == nil {
 		return info, nil
 	}
-	if _, err := s.client.PutObject(ctx, s.cfg.Bucket, contentKey(sp.Key), io.NewSectionReader(sp.File, 0, sp.Size), sp.Size, minio.PutObjectOptions{
-		PartSize:    s.cfg.PartSize,
-		ContentType: "application/octet-stream",
-	}); err != nil {
+	if _, err := s.uploadFile(ctx, contentKey(sp.Key), sp.File, sp.Size); err != nil {
 		return blob.Info{}, fmt.Errorf("blob put: %w", err)
 	}
-	info, err := s.Stat(ctx, sp.Key)
+	return s.statStored(ctx, sp.Key, sp.Size)
+}
+
+func (s *Store) statStored(ctx context.Context, key string, size int64) (blob.Info, error) {
+	info, err := s.Stat(ctx, key)
 	if err != nil {
 		return blob.Info{}, err
 	}
-	if info.Size != sp.Size {
-		return blob.Info{}, fmt.Errorf("blob put: %w: stored %d bytes, read %d", blob.ErrDigestMismatch, info.Size, sp.Size)
+	if info.Size != size {
+		return blob.Info{}, fmt.Errorf("blob put: %w: stored %d bytes, read %d", blob.ErrDigestMismatch, info.Size, size)
 	}
 	return info, nil
 }
 
 // spoolPattern names local temporary files so a restart can sweep them.
 const spoolPattern = "vanthu-spool-*"
+
+// uploadStream writes a stream of unknown length to object. A stream that
+// fits in one part goes up in a single PUT; a longer one as a multipart
+// upload, one pooled part buffer at a time, so memory stays at PartSize
+// whatever the length.
+func (s *Store) uploadStream(ctx context.Context, object string, r io.Reader) (minio.UploadInfo, error) {
+	bp := s.bufs.Get().(*[]byte)
+	defer s.bufs.Put(bp)
+	buf := *bp
+	n, err := io.ReadFull(r, buf)
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		return s.putSingle(ctx, object, bytes.NewReader(buf[:n]), int64(n))
+	case err != nil:
+		return minio.UploadInfo{}, err
+	}
+	first := true
+	return s.multipart(ctx, object, func(int) (io.Reader, int64, bool, error) {
+		if first {
+			first = false
+			return bytes.NewReader(buf[:n]), int64(n), false, nil
+		}
+		n, err := io.ReadFull(r, buf)
+		switch {
+		case err == io.EOF:
+			return nil, 0, true, nil
+		case err == io.ErrUnexpectedEOF:
+			return bytes.NewReader(buf[:n]), int64(n), false, nil
+		case err != nil:
+			return nil, 0, false, err
+		}
+		return bytes.NewReader(buf[:n]), int64(n), false, nil
+	})
+}
+
+// uploadFile writes size bytes of f to object, reading parts straight from
+// the file.
+func (s *Store) uploadFile(ctx context.Context, object string, f io.ReaderAt, size int64) (minio.UploadInfo, error) {
+	part := int64(s.cfg.PartSize)
+	if size <= part {
+		return s.putSingle(ctx, object, io.NewSectionReader(f, 0, size), size)
+	}
+	var off int64
+	return s.multipart(ctx, object, func(int) (io.Reader, int64, bool, error) {
+		if off >= size {
+			return nil, 0, true, nil
+		}
+		n := min(part, size-off)
+		r := io.NewSectionReader(f, off, n)
+		off += n
+		return r, n, false, nil
+	})
+}
+
+func (s *Store) putSingle(ctx context.Context, object string, r io.Reader, size int64) (minio.UploadInfo, error) {
+	return s.client.PutObject(ctx, s.cfg.Bucket, object, r, size, minio.PutObjectOptions{
+		ContentType: "application/octet-stream", DisableMultipart: true,
+	})
+}
+
+// multipart runs one multipart upload whose parts come from next. Any
+// failure, a cancelled ctx included, aborts the upload by its own id (a
+// concurrent upload of the same bytes is left alone), so no parts linger.
+func (s *Store) multipart(ctx context.Context, object string, next func(part int) (r io.Reader, size int64, done bool, err error)) (info minio.UploadInfo, err error) {
+	id, err := s.core.NewMultipartUpload(ctx, s.cfg.Bucket, object, minio.PutObjectOptions{ContentType: "application/octet-stream"})
+	if err != nil {
+		return minio.UploadInfo{}, err
+	}
+	defer func() {
+		if err == nil {
+			return
+		}
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if aerr := s.core.AbortMultipartUpload(actx, s.cfg.Bucket, object, id); aerr != nil {
+			slog.Warn("blob put: abort of a failed upload failed; the sweeper will retry", "object", object, "err", aerr)
+		}
+	}()
+	var parts []minio.CompletePart
+	for n := 1; ; n++ {
+		if err := ctx.Err(); err != nil {
+			return minio.UploadInfo{}, err
+		}
+		r, size, done, err := next(n)
+		if err != nil {
+			return minio.UploadInfo{}, err
+		}
+		if done {
+			break
+		}
+		if n > maxParts {
+			return minio.UploadInfo{}, fmt.Errorf("more than %d parts of %d bytes: raise the part size", maxParts, s.cfg.PartSize)
+		}
+		p, err := s.core.PutObjectPart(ctx, s.cfg.Bucket, object, id, n, r, size, minio.PutObjectPartOptions{})
+		if err != nil {
+			return minio.UploadInfo{}, fmt.Errorf("part %d: %w", n, err)
+		}
+		parts = append(parts, minio.CompletePart{
+			PartNumber: n, ETag: p.ETag,
+			ChecksumCRC32: p.ChecksumCRC32, ChecksumCRC32C: p.ChecksumCRC32C, ChecksumSHA1: p.ChecksumSHA1,
+			ChecksumSHA256: p.ChecksumSHA256, ChecksumCRC64NVME: p.ChecksumCRC64NVME,
+		})
+	}
+	info, err = s.core.CompleteMultipartUpload(ctx, s.cfg.Bucket, object, id, parts, minio.PutObjectOptions{})
+	if err != nil {
+		return minio.UploadInfo{}, err
+	}
+	if info.Size == 0 {
+		// CompleteMultipartUpload does not report the size.
+		st, err := s.client.StatObject(ctx, s.cfg.Bucket, object, minio.StatObjectOptions{VersionID: info.VersionID})
+		if err != nil {
+			return minio.UploadInfo{}, fmt.Errorf("stat after upload: %w", err)
+		}
+		info.Size = st.Size
+	}
+	return info, nil
+}
+
+// objectReaderAt reads one object version with ranged GETs, so a check can
+// look at head and tail of a temporary object without downloading it.
+type objectReaderAt struct {
+	ctx     context.Context
+	client  *minio.Client
+	bucket  string
+	object  string
+	version string
+	size    int64
+}
+
+func (o *objectReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errors.New("blob read: negative offset")
+	}
+	if off >= o.size {
+		return 0, io.EOF
+	}
+	want := min(int64(len(p)), o.size-off)
+	if want == 0 {
+		return 0, nil
+	}
+	opts := minio.GetObjectOptions{VersionID: o.version}
+	if err := opts.SetRange(off, off+want-1); err != nil {
+		return 0, err
+	}
+	obj, err := o.client.GetObject(o.ctx, o.bucket, o.object, opts)
+	if err != nil {
+		return 0, fmt.Errorf("blob read: %w", err)
+	}
+	defer obj.Close()
+	n, err := io.ReadFull(obj, p[:want])
+	if err != nil {
+		return n, fmt.Errorf("blob read: %w", err)
+	}
+	if want < int64(len(p)) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func randomID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
 
 func (s *Store) Open(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
 	if err := blob.ValidKey(key); err != nil {
@@ -164,7 +398,10 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	return s.removeAllVersions(ctx, contentKey(key))
 }
 
+// removeAllVersions checks every version for retention before removing any,
+// so a refused delete leaves the object exactly as it was.
 func (s *Store) removeAllVersions(ctx context.Context, object string) error {
+	var versions []string
 	for v := range s.client.ListObjects(ctx, s.cfg.Bucket, minio.ListObjectsOptions{Prefix: object, WithVersions: true}) {
 		if v.Err != nil {
 			return fmt.Errorf("blob delete: %w", v.Err)
@@ -174,11 +411,20 @@ func (s *Store) removeAllVersions(ctx context.Context, object string) error {
 		}
 		if !v.IsDeleteMarker {
 			mode, until, err := s.client.GetObjectRetention(ctx, s.cfg.Bucket, object, v.VersionID)
-			if err == nil && mode != nil && until != nil && time.Now().Before(*until) {
+			if err != nil && minio.ToErrorResponse(err).Code != "NoSuchObjectLockConfiguration" {
+				return fmt.Errorf("blob delete %s: retention: %w", object, err)
+			}
+			if mode != nil && until != nil && time.Now().Before(*until) {
 				return fmt.Errorf("blob %s: %w until %s", object, blob.ErrRetained, until.Format(time.RFC3339))
 			}
 		}
-		if err := s.client.RemoveObject(ctx, s.cfg.Bucket, object, minio.RemoveObjectOptions{VersionID: v.VersionID}); err != nil {
+		versions = append(versions, v.VersionID)
+	}
+	for _, id := range versions {
+		if err := s.client.RemoveObject(ctx, s.cfg.Bucket, object, minio.RemoveObjectOptions{VersionID: id}); err != nil {
+			if minio.ToErrorResponse(err).Code == "AccessDenied" || minio.ToErrorResponse(err).Code == "ObjectLocked" {
+				return fmt.Errorf("blob %s: %w: %v", object, blob.ErrRetained, err)
+			}
 			return fmt.Errorf("blob delete %s: %w", object, err)
 		}
 	}
@@ -221,24 +467,42 @@ func (s *Store) List(ctx context.Context, fn func(blob.Info) error) error {
 	return nil
 }
 
-// SweepTemporary removes spool files and aborts multipart uploads that a
-// killed process left behind.
+// SweepTemporary removes what interrupted uploads left behind once older
+// than grace: temporary objects under tmp/ (every version), multipart uploads
+// never completed or aborted, and local spool files.
 func (s *Store) SweepTemporary(ctx context.Context, grace time.Duration) (int, error) {
 	n := 0
-	spooled, _ := filepath.Glob(filepath.Join(s.cfg.SpoolDir, spoolPattern))
-	for _, p := range spooled {
-		if st, err := os.Stat(p); err == nil && time.Since(st.ModTime()) > grace && os.Remove(p) == nil {
+	if s.cfg.SpoolDir != "" {
+		spooled, _ := filepath.Glob(filepath.Join(s.cfg.SpoolDir, spoolPattern))
+		for _, p := range spooled {
+			if st, err := os.Stat(p); err == nil && time.Since(st.ModTime()) > grace && os.Remove(p) == nil {
+				n++
+			}
+		}
+	}
+	for o := range s.client.ListObjects(ctx, s.cfg.Bucket, minio.ListObjectsOptions{Prefix: tmpPrefix, Recursive: true, WithVersions: true}) {
+		if o.Err != nil {
+			return n, fmt.Errorf("blob sweep: %w", o.Err)
+		}
+		if time.Since(o.LastModified) > grace {
+			if err := s.client.RemoveObject(ctx, s.cfg.Bucket, o.Key, minio.RemoveObjectOptions{VersionID: o.VersionID}); err != nil {
+				return n, fmt.Errorf("blob sweep %s: %w", o.Key, err)
+			}
 			n++
 		}
 	}
-	for u := range s.client.ListIncompleteUploads(ctx, s.cfg.Bucket, contentPrefix, true) {
+	// MinIO lists unfinished uploads either for one exact key or for the
+	// whole bucket, not by prefix: list them all and pick ours.
+	for u := range s.client.ListIncompleteUploads(ctx, s.cfg.Bucket, "", true) {
 		if u.Err != nil {
 			return n, fmt.Errorf("blob sweep: %w", u.Err)
 		}
-		if time.Since(u.Initiated) > grace {
-			if err := s.client.RemoveIncompleteUpload(ctx, s.cfg.Bucket, u.Key); err == nil {
-				n++
+		ours := strings.HasPrefix(u.Key, tmpPrefix) || strings.HasPrefix(u.Key, contentPrefix)
+		if ours && time.Since(u.Initiated) > grace {
+			if err := s.core.AbortMultipartUpload(ctx, s.cfg.Bucket, u.Key, u.UploadID); err != nil {
+				return n, fmt.Errorf("blob sweep %s: %w", u.Key, err)
 			}
+			n++
 		}
 	}
 	return n, nil
