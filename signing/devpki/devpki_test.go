@@ -300,6 +300,27 @@ func TestOCSPOverHTTP(t *testing.T) {
 		})
 	}
 
+	t.Run("GET with unescaped base64", func(t *testing.T) {
+		// Some clients send the base64 as is; "/" and "+" must survive,
+		// and a "//" must not turn into a redirect.
+		der := ocspRequest(t, mustCert(t, p, devpki.Official), issuing, crypto.SHA1)
+		enc := base64.StdEncoding.EncodeToString(der)
+		for _, path := range []string{"/ocsp/" + enc, "/ocsp/" + strings.ReplaceAll(enc, "/", "%2F")} {
+			resp, body := get(t, p.URL()+path)
+			if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != strings.ReplaceAll(path, "%2F", "/") {
+				t.Fatalf("HTTP %d at %s", resp.StatusCode, resp.Request.URL)
+			}
+			if r, err := ocsp.ParseResponseForCert(body, mustCert(t, p, devpki.Official), issuing); err != nil || r.Status != ocsp.Good {
+				t.Errorf("%s: %v", path, err)
+			}
+		}
+		// A "//" inside the encoded request reaches the responder (which
+		// then finds no valid base64) instead of being redirected.
+		resp, _ := get(t, p.URL()+"/ocsp/AA//BB")
+		if resp.StatusCode != http.StatusBadRequest || resp.Request.URL.Path != "/ocsp/AA//BB" {
+			t.Errorf("HTTP %d at %s, want 400 without redirect", resp.StatusCode, resp.Request.URL.Path)
+		}
+	})
 	t.Run("foreign issuer unauthorized", func(t *testing.T) {
 		der := ocspRequest(t, mustCert(t, p, devpki.Official), mustCert(t, p, devpki.Seal), crypto.SHA1)
 		_, body := post(t, p.OCSPURL(), "application/ocsp-request", der)

@@ -39,11 +39,18 @@ func (p *PKI) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /ocsp", p.serveOCSPPost)
 	mux.HandleFunc("POST /ocsp/", p.serveOCSPPost)
-	mux.HandleFunc("GET /ocsp/", p.serveOCSPGet)
 	mux.HandleFunc("GET /crl/{name}", p.serveCRL)
 	mux.HandleFunc("POST /tsa", p.serveTSA)
 	mux.HandleFunc("GET /ca/{name}", p.serveCA)
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// OCSP GET requests carry base64, which some clients do not
+		// URL-encode; ServeMux would "clean" a "//" in it into a redirect.
+		if r.Method == http.MethodGet && strings.HasPrefix(r.URL.EscapedPath(), "/ocsp/") {
+			p.serveOCSPGet(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 func (p *PKI) serveOCSPPost(w http.ResponseWriter, r *http.Request) {
