@@ -52,21 +52,26 @@ func Sweep(ctx context.Context, store Store, referenced IsReferenced, grace time
 	return removed, nil
 }
 
-// RunSweeper sweeps every interval until ctx ends.
+// RunSweeper sweeps once at start (what a crash left behind goes first) and
+// then every interval until ctx ends. Failures are logged and retried at the
+// next tick: a sweep only ever removes garbage, so missing one is harmless.
 func RunSweeper(ctx context.Context, interval time.Duration, store Store, referenced IsReferenced, grace time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
+		n, err := Sweep(ctx, store, referenced, grace)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			slog.Warn("blob sweep failed", "err", err)
+		case n > 0:
+			slog.Info("blob sweep removed unreferenced objects and leftovers", "count", n)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			n, err := Sweep(ctx, store, referenced, grace)
-			if err != nil {
-				slog.Warn("blob sweep failed", "err", err)
-			} else if n > 0 {
-				slog.Info("blob sweep removed unreferenced objects", "count", n)
-			}
 		}
 	}
 }

@@ -135,14 +135,25 @@ func (s *Store) Retain(ctx context.Context, key string, until time.Time) error {
 	return nil
 }
 
+// retainedUntil reads the retention marker. A marker that exists but cannot
+// be read or parsed counts as retention without end: deleting must fail
+// closed.
 func (s *Store) retainedUntil(key string) (time.Time, bool) {
 	b, err := os.ReadFile(s.retentionPath(key))
-	if err != nil {
+	if errors.Is(err, fs.ErrNotExist) {
 		return time.Time{}, false
 	}
+	if err != nil {
+		return forever, true
+	}
 	t, err := time.Parse(time.RFC3339, strings.TrimSpace(string(b)))
-	return t, err == nil
+	if err != nil {
+		return forever, true
+	}
+	return t, true
 }
+
+var forever = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 
 func (s *Store) List(ctx context.Context, fn func(blob.Info) error) error {
 	return filepath.WalkDir(s.dir, func(p string, d fs.DirEntry, err error) error {
