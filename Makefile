@@ -27,9 +27,13 @@ deps: minio
 
 minio: $(VANTHU_MINIO_BIN)
 
+# MinIO is built once from source into the tools directory, outside the
+# repository (and outside its go.mod: `go install pkg@version` from /tmp), then
+# moved to where the harness looks, so a custom VANTHU_MINIO_BIN works too.
 $(VANTHU_MINIO_BIN):
-	mkdir -p $(TOOLS_DIR)
-	cd /tmp && GOBIN=$(TOOLS_DIR) GOTOOLCHAIN=auto go install github.com/minio/minio@$(MINIO_VERSION)
+	mkdir -p $(TOOLS_DIR)/.build "$(dir $(VANTHU_MINIO_BIN))"
+	cd /tmp && GOBIN=$(TOOLS_DIR)/.build GOTOOLCHAIN=auto GOFLAGS= go install github.com/minio/minio@$(MINIO_VERSION)
+	mv $(TOOLS_DIR)/.build/minio "$(VANTHU_MINIO_BIN)"
 
 run: deps-run build
 	./$(BIN) serve --addr $(ADDR) --data-dir $(DATA_DIR)
