@@ -517,6 +517,15 @@ func TestTSAOverHTTP(t *testing.T) {
 			t.Errorf("got %v, want a rejection", err)
 		}
 	})
+	t.Run("garbage rejected", func(t *testing.T) {
+		resp, body := post(t, p.TSAURL(), "application/timestamp-query", []byte("not a TimeStampReq"))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("HTTP %d", resp.StatusCode)
+		}
+		if _, err := timestamp.ParseResponse(body); err == nil || !strings.Contains(err.Error(), "rejected") {
+			t.Errorf("got %v, want a rejection", err)
+		}
+	})
 	t.Run("wrong content type", func(t *testing.T) {
 		resp, _ := post(t, p.TSAURL(), "application/octet-stream", []byte{0x30, 0})
 		if resp.StatusCode != http.StatusUnsupportedMediaType {

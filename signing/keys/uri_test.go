@@ -75,3 +75,30 @@ func TestParsePKCS11URI(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParsePKCS11URI: any input parses or fails cleanly, a parsed URI's
+// redacted form reparses, and no error repeats a pin-value.
+func FuzzParsePKCS11URI(f *testing.F) {
+	for _, s := range []string{
+		"pkcs11:token=a;object=b;id=%01?module-path=/m.so&pin-value=1234",
+		"pkcs11:slot-id=1?pin-source=file:/p",
+		"pkcs11:;;??&&==",
+		"pkcs11:id=%",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		u, err := ParsePKCS11URI(s)
+		if err != nil {
+			return
+		}
+		if u.PINValue != "" {
+			if red := u.Redacted(); !strings.Contains(red, "pin-value=***") || strings.Contains(red, "pin-value="+escape(u.PINValue)+"&") {
+				t.Errorf("Redacted does not hide the PIN: %s", red)
+			}
+		}
+		if _, err := ParsePKCS11URI(u.Redacted()); err != nil {
+			t.Errorf("Redacted %q does not reparse: %v", u.Redacted(), err)
+		}
+	})
+}
