@@ -15,6 +15,7 @@ var (
 	ErrUnparsablePDF   = errors.New("unparsable PDF")
 	ErrTooLarge        = errors.New("file too large")
 	ErrMissingFile     = errors.New("missing file")
+	ErrMalformedBody   = errors.New("malformed request body")
 	ErrInvalidField    = errors.New("invalid field")
 	ErrNotFound        = errors.New("not found")
 	ErrInvalidCursor   = errors.New("invalid cursor")

@@ -49,7 +49,11 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, wantMeta boo
 			break
 		}
 		if err != nil {
-			return fail(bodyError(err, s.Docs.MaxUpload))
+			if err = bodyError(err, s.Docs.MaxUpload); !errors.Is(err, documents.ErrTooLarge) && !errors.Is(err, documents.ErrMalformedBody) {
+				// Whatever NextPart refuses is the client's multipart.
+				err = &documents.InputError{Kind: documents.ErrMalformedBody, Detail: "the multipart body is malformed: " + err.Error()}
+			}
+			return fail(err)
 		}
 		name := part.FormName()
 		switch name {
@@ -104,11 +108,16 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, wantMeta boo
 	return meta, stored, nil
 }
 
-// bodyError turns a body-size overflow into the too-large problem.
+// bodyError turns a body-size overflow into the too-large problem and a body
+// that ends mid-part into the malformed-body problem; other errors (the blob
+// store failing) stay server errors.
 func bodyError(err error, limit int64) error {
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	switch {
+	case errors.As(err, &mbe):
 		return &documents.InputError{Kind: documents.ErrTooLarge, Detail: fmt.Sprintf("the upload is larger than the limit of %d bytes", limit)}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &documents.InputError{Kind: documents.ErrMalformedBody, Detail: "the body ended before the multipart upload was complete"}
 	}
 	return err
 }

@@ -128,6 +128,29 @@ func TestBadUploadsStoreNothing(t *testing.T) {
 	}
 }
 
+func TestMalformedBodies(t *testing.T) {
+	e := newEnv(t, 1<<20)
+	for _, tc := range []struct {
+		name, contentType, body, slug string
+	}{
+		{"no body", "", "", "missing-file"},
+		{"json", "application/json", `{"type":"QĐ"}`, "missing-file"},
+		// Go's multipart reader sees no parts at all in these.
+		{"empty multipart", "multipart/form-data; boundary=xyz", "", "missing-file"},
+		{"garbage multipart", "multipart/form-data; boundary=xyz", "this is not multipart at all", "missing-file"},
+		{"unterminated field", "multipart/form-data; boundary=xyz", "--xyz\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\nQĐ", "malformed-body"},
+		{"unterminated file", "multipart/form-data; boundary=xyz", "--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\n%PDF-1.7\n", "truncated-pdf"},
+	} {
+		resp, b := e.do("POST", "/api/v1/documents", strings.NewReader(tc.body), tc.contentType, nil)
+		if p := decode[problem](t, b); resp.StatusCode/100 != 4 || p.Type != "/problems/"+tc.slug || p.Detail == "" {
+			t.Errorf("%s: %d %s", tc.name, resp.StatusCode, b)
+		}
+	}
+	if rows, blobs := e.stored(); rows != 0 || blobs != 0 {
+		t.Fatalf("%d rows, %d blobs", rows, blobs)
+	}
+}
+
 func TestAuthentication(t *testing.T) {
 	e := newEnv(t, 1<<20)
 	for _, auth := range []string{"", "Bearer ", "Bearer wrong", "Basic abc"} {

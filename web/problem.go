@@ -39,6 +39,7 @@ var problemKinds = []struct {
 	{documents.ErrUnparsablePDF, http.StatusUnprocessableEntity, "unparsable-pdf", "The PDF cannot be parsed"},
 	{documents.ErrTooLarge, http.StatusRequestEntityTooLarge, "too-large", "The upload is too large"},
 	{documents.ErrMissingFile, http.StatusBadRequest, "missing-file", "No file in the upload"},
+	{documents.ErrMalformedBody, http.StatusBadRequest, "malformed-body", "The multipart body is malformed or incomplete"},
 	{documents.ErrInvalidField, http.StatusBadRequest, "invalid-field", "A field is missing or invalid"},
 	{documents.ErrInvalidCursor, http.StatusBadRequest, "invalid-cursor", "Invalid pagination cursor"},
 	{documents.ErrNotFound, http.StatusNotFound, "not-found", "Not found"},

@@ -41,7 +41,16 @@ type env struct {
 	finished chan string
 }
 
+// newEnv runs the service as `vanthu serve` does with MinIO: uploads spooled
+// in a local directory while they are hashed and checked.
 func newEnv(t testing.TB, maxUpload int64) *env {
+	t.Helper()
+	return newEnvMode(t, maxUpload, true)
+}
+
+// newEnvMode chooses between spooling uploads locally and streaming them to
+// a temporary object in MinIO (the blob store's two modes).
+func newEnvMode(t testing.TB, maxUpload int64, spool bool) *env {
 	t.Helper()
 	ctx := context.Background()
 	dbURL := testharness.Postgres(t)
@@ -54,7 +63,11 @@ func newEnv(t testing.TB, maxUpload int64) *env {
 	}
 	t.Cleanup(db.Close)
 	cfg := testharness.MinIO(t)
-	blobs, err := s3.New(ctx, s3.Config{Endpoint: cfg.Endpoint, AccessKey: cfg.AccessKey, SecretKey: cfg.SecretKey, Bucket: cfg.Bucket})
+	s3cfg := s3.Config{Endpoint: cfg.Endpoint, AccessKey: cfg.AccessKey, SecretKey: cfg.SecretKey, Bucket: cfg.Bucket}
+	if spool {
+		s3cfg.SpoolDir = t.TempDir()
+	}
+	blobs, err := s3.New(ctx, s3cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
