@@ -139,7 +139,7 @@ func TestMalformedBodies(t *testing.T) {
 		{"empty multipart", "multipart/form-data; boundary=xyz", "", "missing-file"},
 		{"garbage multipart", "multipart/form-data; boundary=xyz", "this is not multipart at all", "missing-file"},
 		{"unterminated field", "multipart/form-data; boundary=xyz", "--xyz\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\nQĐ", "malformed-body"},
-		{"unterminated file", "multipart/form-data; boundary=xyz", "--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\n%PDF-1.7\n", "truncated-pdf"},
+		{"unterminated file", "multipart/form-data; boundary=xyz", "--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\n%PDF-1.7\n", "malformed-body"},
 	} {
 		resp, b := e.do("POST", "/api/v1/documents", strings.NewReader(tc.body), tc.contentType, nil)
 		if p := decode[problem](t, b); resp.StatusCode/100 != 4 || p.Type != "/problems/"+tc.slug || p.Detail == "" {
