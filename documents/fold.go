@@ -34,3 +34,12 @@ func Fold(s string) string {
 
 // code turns a label such as "Thượng khẩn" into its code "thuong-khan".
 func code(s string) string { return strings.ReplaceAll(Fold(s), " ", "-") }
+
+// SearchText is what listing queries match against: subject and number (once
+// the document has one), folded. Whoever assigns a number must store it anew.
+func SearchText(subject string, number *string) string {
+	if number == nil || *number == "" {
+		return Fold(subject)
+	}
+	return Fold(*number + " " + subject)
+}

@@ -20,3 +20,15 @@ func TestFold(t *testing.T) {
 		t.Errorf("code = %q", got)
 	}
 }
+
+func TestSearchText(t *testing.T) {
+	n := "05/QĐ-UBND"
+	for _, tc := range []struct {
+		number *string
+		want   string
+	}{{nil, "quyet dinh ve viec"}, {&n, "05/qd-ubnd quyet dinh ve viec"}} {
+		if got := SearchText("Quyết định về việc", tc.number); got != tc.want {
+			t.Errorf("SearchText = %q, want %q", got, tc.want)
+		}
+	}
+}

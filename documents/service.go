@@ -200,7 +200,7 @@ func (s *Service) Create(ctx context.Context, u User, m Meta, f StoredFile, idem
 		}
 		doc, err = storage.InsertDocument(ctx, tx, Document{
 			Type: m.Type, Subject: m.Subject, Urgency: m.Urgency, Confidentiality: m.Confidentiality,
-			Unit: m.Unit, CreatedBy: u.ID, SearchText: Fold(m.Subject),
+			Unit: m.Unit, CreatedBy: u.ID, SearchText: SearchText(m.Subject, nil),
 		})
 		if err != nil {
 			return err
