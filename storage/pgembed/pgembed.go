@@ -16,6 +16,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -217,7 +218,12 @@ func (s *Server) initdb(ctx context.Context) error {
 		return fmt.Errorf("postgres initdb: %w", err)
 	}
 	var out bytes.Buffer
-	cmd := s.command(ctx, "initdb", "-D", s.pgdata(), "-U", "vanthu", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
+	args := []string{"-D", s.pgdata(), "-U", "vanthu", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8"}
+	if slices.Contains(s.settings, "fsync=off") {
+		// A throwaway cluster: skip flushing the new files, as the server will.
+		args = append(args, "--no-sync")
+	}
+	cmd := s.command(ctx, "initdb", args...)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("postgres initdb: %w: %s", err, lastLines(out.String(), 5))
