@@ -146,7 +146,9 @@ func (s *Store) putStreamed(ctx context.Context, r io.Reader, opts blob.PutOptio
 	if info, err := s.Stat(ctx, key); err == nil {
 		return info, nil
 	}
-	if _, err := s.client.CopyObject(ctx,
+	// ComposeObject is a plain server-side copy up to 5 GiB and a multipart
+	// copy beyond, where a single copy request is refused.
+	if _, err := s.client.ComposeObject(ctx,
 		minio.CopyDestOptions{Bucket: s.cfg.Bucket, Object: contentKey(key)},
 		minio.CopySrcOptions{Bucket: s.cfg.Bucket, Object: tmp, VersionID: up.VersionID}); err != nil {
 		return blob.Info{}, fmt.Errorf("blob put: copy to content key: %w", err)
