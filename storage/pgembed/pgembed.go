@@ -33,7 +33,9 @@ var binGlob = "/usr/lib/postgresql/*/bin"
 // ErrNoBinaries means no PostgreSQL server binaries were found.
 var ErrNoBinaries = errors.New("PostgreSQL server binaries not found (install them with: apt-get install -y postgresql)")
 
-// Server is a running private PostgreSQL.
+// Server is a running private PostgreSQL. It trusts every local connection:
+// it listens on no TCP address, and its socket sits in a 0700 directory that
+// only the server's account (and root) can enter.
 type Server struct {
 	dataDir   string
 	socketDir string

@@ -1,6 +1,10 @@
 // Package s3 keeps blobs in a MinIO (or other S3-compatible) bucket with
 // versioning and object lock, so a retained document version can be neither
 // deleted nor overwritten, even by the service itself.
+//
+// Bucket layout: sha256/<hex> holds content; tmp/ holds uploads whose hash is
+// not known yet (streamed mode), removed once copied and swept if a crash
+// leaves them. Nothing under sha256/ is ever partial.
 package s3
 
 import (
