@@ -17,10 +17,12 @@ import (
 	"github.com/vanthu/vanthu/signing/appearance"
 	"github.com/vanthu/vanthu/signing/keys"
 	"github.com/vanthu/vanthu/signing/ltv"
+	"github.com/vanthu/vanthu/signing/verify/chain"
 )
 
 type signFlags struct {
 	key, passwordFile, level, tsa string
+	trust                         []string
 	visible                       bool
 	page                          int
 	rect, anchor                  string
@@ -35,8 +37,19 @@ func newSignCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sign IN.pdf OUT.pdf",
 		Short: "Add a PAdES signature to a PDF as an incremental update",
-		Long: `Sign IN.pdf with a PKCS#12 file and write OUT.pdf. OUT is written to a
-temporary file next to it and renamed only on success.`,
+		Long: `Sign IN.pdf and write OUT.pdf. OUT is written to a temporary file next to
+it and renamed only on success.
+
+The key is a PKCS#12 file (password from --password-file, else
+$VANTHU_KEY_PASSWORD) or a PKCS#11 key named by an RFC 7512 URI such as
+  pkcs11:token=vanthu;object=official?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/secrets/pin
+(PIN from the URI's pin-value or pin-source, else --password-file, else
+$VANTHU_PKCS11_PIN; the module from module-path, else $VANTHU_PKCS11_MODULE).
+Secrets are never taken from flags and never printed.
+
+B-T and up need --tsa. B-LT and B-LTA also fetch OCSP responses and CRLs for
+the signer's chain into the document security store; with --trust the chain
+must end in one of the given anchors.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runSign(cmd.Context(), f, args[0], args[1])
@@ -44,9 +57,10 @@ temporary file next to it and renamed only on success.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.key, "key", envOr("VANTHU_SIGN_KEY", ""), "signing key: FILE.p12 or a pkcs11: URI")
-	fl.StringVar(&f.passwordFile, "password-file", envOr("VANTHU_SIGN_PASSWORD_FILE", ""), "file holding the PKCS#12 password or PIN (else $VANTHU_SIGN_PASSWORD)")
+	fl.StringVar(&f.passwordFile, "password-file", envOr("VANTHU_SIGN_PASSWORD_FILE", ""), "file holding the PKCS#12 password (else $VANTHU_KEY_PASSWORD) or the PKCS#11 PIN when the URI names none (else $VANTHU_PKCS11_PIN)")
 	fl.StringVar(&f.level, "level", envOr("VANTHU_SIGN_LEVEL", "B-B"), "PAdES level: B-B, B-T, B-LT or B-LTA")
 	fl.StringVar(&f.tsa, "tsa", envOr("VANTHU_TSA_URL", ""), "RFC 3161 timestamp authority URL (B-T and up)")
+	fl.StringArrayVar(&f.trust, "trust", splitList(envOr("VANTHU_TRUST", "")), "trust anchor certificates for B-LT/B-LTA validation data: a PEM/DER file or a directory (repeatable)")
 	fl.BoolVar(&f.visible, "visible", false, "draw a visible appearance")
 	fl.IntVar(&f.page, "page", 1, "page of the visible signature")
 	fl.StringVar(&f.rect, "rect", "", "visible signature rectangle x1,y1,x2,y2 in points")
@@ -66,7 +80,7 @@ temporary file next to it and renamed only on success.`,
 
 func init() { rootCmd.AddCommand(newSignCmd()) }
 
-func runSign(ctx context.Context, f signFlags, in, out string) error {
+func runSign(ctx context.Context, f signFlags, in, out string) (err error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -77,22 +91,33 @@ func runSign(ctx context.Context, f signFlags, in, out string) error {
 	if f.key == "" {
 		return &exitError{2, errors.New("sign: --key is required")}
 	}
-	key, err := openKey(f)
+	if level != signing.LevelBB && f.tsa == "" {
+		return &exitError{2, fmt.Errorf("sign: level %s needs --tsa (or $VANTHU_TSA_URL)", level)}
+	}
+	opts := signing.Options{Level: level, TSAURL: f.tsa, Reason: f.reason, Location: f.location, Certify: f.certify, Lock: f.lock}
+	if level == signing.LevelBLT || level == signing.LevelBLTA {
+		ext, err := extender(f)
+		if err != nil {
+			return &exitError{2, err}
+		}
+		opts.Extender = ext
+	}
+	key, err := openKey(ctx, f)
 	if err != nil {
 		return err
 	}
-	if c, ok := key.(interface{ Close() error }); ok {
-		defer c.Close()
-	}
+	defer func() {
+		// Closing a PKCS#11 key logs out of the token.
+		if cerr := keys.Close(key); cerr != nil && err == nil {
+			err = fmt.Errorf("sign: close key %s: %w", keyName(f.key), cerr)
+		}
+	}()
 	cert := key.Chain()[0]
 	now := time.Now()
-	opts := signing.Options{Level: level, TSAURL: f.tsa, Time: now, Reason: f.reason, Location: f.location, Certify: f.certify, Lock: f.lock}
+	opts.Time = now
 	opts.Name = f.name
 	if opts.Name == "" {
 		opts.Name = cert.Subject.CommonName
-	}
-	if level == signing.LevelBLT || level == signing.LevelBLTA {
-		opts.Extender = &ltv.Extender{TSA: ltv.TSA{URL: f.tsa}}
 	}
 	if f.visible || f.rect != "" || f.anchor != "" {
 		vis, err := visibleFlags(f, opts.Name, cert.Subject.Organization, now)
@@ -107,22 +132,70 @@ func runSign(ctx context.Context, f signFlags, in, out string) error {
 	return nil
 }
 
-func openKey(f signFlags) (keys.Key, error) {
-	if strings.HasPrefix(f.key, "pkcs11:") {
-		return nil, &exitError{2, errors.New("sign: PKCS#11 keys are not available in this build yet")}
+// extender configures the LTV step of B-LT/B-LTA: validation data is
+// collected over OCSP and CRL (both where the certificates name them), chains
+// must end in a --trust anchor when any is given, and the B-LTA document
+// timestamp comes from the same TSA as the signature timestamp.
+func extender(f signFlags) (*ltv.Extender, error) {
+	ext := &ltv.Extender{TSA: ltv.TSA{URL: f.tsa}}
+	if len(f.trust) > 0 {
+		st, err := chain.LoadStore(f.trust...)
+		if err != nil {
+			return nil, fmt.Errorf("sign: --trust: %w", err)
+		}
+		ext.Options.Roots = st.Certificates()
 	}
-	pw := keys.PasswordFromEnv("VANTHU_SIGN_PASSWORD")
+	return ext, nil
+}
+
+// keyName is how a key is named in messages: a pkcs11: URI in its redacted
+// form (never its PIN), a file by its path.
+func keyName(ref string) string {
+	if !strings.HasPrefix(ref, "pkcs11:") {
+		return ref
+	}
+	u, err := keys.ParsePKCS11URI(ref)
+	if err != nil {
+		return "pkcs11:…"
+	}
+	return u.Redacted()
+}
+
+// passwordSource says where the key's secret comes from: --password-file
+// for either kind; otherwise $VANTHU_KEY_PASSWORD (or the older
+// $VANTHU_SIGN_PASSWORD) for a PKCS#12 file, and for a PKCS#11 key nothing
+// here, so the URI's pin-value or pin-source, then $VANTHU_PKCS11_PIN, apply.
+func passwordSource(f signFlags) keys.PasswordSource {
 	if f.passwordFile != "" {
-		pw = keys.PasswordFromFile(f.passwordFile)
+		return keys.PasswordFromFile(f.passwordFile)
 	}
-	secret, err := pw()
-	if err != nil {
-		return nil, fmt.Errorf("sign: password: %w", err)
+	if strings.HasPrefix(f.key, "pkcs11:") {
+		return nil
 	}
-	defer clear(secret)
-	k, err := keys.OpenPKCS12(f.key, secret)
+	for _, name := range []string{"VANTHU_KEY_PASSWORD", "VANTHU_SIGN_PASSWORD"} {
+		if _, ok := os.LookupEnv(name); ok {
+			return keys.PasswordFromEnv(name)
+		}
+	}
+	return func() ([]byte, error) {
+		return nil, errors.New("no password: give --password-file or set VANTHU_KEY_PASSWORD")
+	}
+}
+
+// openKey opens --key through keys.Open. Its errors name a pkcs11: URI only
+// in redacted form.
+func openKey(ctx context.Context, f signFlags) (keys.Key, error) {
+	k, err := keys.Open(ctx, f.key, passwordSource(f))
 	if err != nil {
-		return nil, fmt.Errorf("sign: open key %s: %w", f.key, err)
+		if strings.HasPrefix(f.key, "pkcs11:") {
+			// keys.Open already names the key by its redacted URI.
+			return nil, fmt.Errorf("sign: %w", err)
+		}
+		return nil, fmt.Errorf("sign: open key: %w", err)
+	}
+	if len(k.Chain()) == 0 {
+		keys.Close(k)
+		return nil, fmt.Errorf("sign: key %s has no certificate", keyName(f.key))
 	}
 	return k, nil
 }
