@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -50,7 +51,7 @@ func binary(t *testing.T) string {
 type service struct {
 	cmd  *exec.Cmd
 	url  string
-	logs *bytes.Buffer
+	logs *processOutput
 	done chan error
 }
 
@@ -62,7 +63,7 @@ func startService(t *testing.T, dataDir string, env ...string) *service {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	s := &service{url: "http://" + addr, logs: &bytes.Buffer{}, done: make(chan error, 1)}
+	s := &service{url: "http://" + addr, logs: &processOutput{}, done: make(chan error, 1)}
 	s.cmd = exec.Command(binary(t), "serve", "--addr", addr, "--data-dir", dataDir)
 	s.cmd.Env = append(os.Environ(), env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
@@ -88,6 +89,25 @@ func startService(t *testing.T, dataDir string, env ...string) *service {
 	}
 	t.Fatalf("vanthu serve not ready\n%s", s.logs)
 	return nil
+}
+
+// processOutput collects the process output, which exec copies from its own
+// goroutine while the test reads it.
+type processOutput struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *processOutput) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *processOutput) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 func (s *service) stop(t *testing.T) {
