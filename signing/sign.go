@@ -10,12 +10,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/vanthu/vanthu/signing/keys"
@@ -129,18 +127,17 @@ func Prepare(ctx context.Context, in io.ReaderAt, size int64, out Output, chain 
 		return nil, err
 	}
 	csize := contentsEstimate(chain, &opts)
-	ph, err := buildUpdate(doc, &opts, csize)
+	ph, err := buildUpdate(doc, &opts, csize, kindSignature)
 	if err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	// One pass over the input: copy it to out while hashing, then the
-	// update without the /Contents hole. No read-back is needed because
-	// every byte of the ranges goes through here.
+	// Copy the input to out while hashing it, then the update without the
+	// /Contents hole. No read-back of the output is needed.
 	h := opts.Hash.New()
-	if err := copyHashing(ctx, out, h, io.NewSectionReader(in, 0, size)); err != nil {
+	if err := copyInput(ctx, out, h, in, size); err != nil {
 		return nil, err
 	}
 	u := ph.update
@@ -264,64 +261,4 @@ func SignFile(ctx context.Context, inPath, outPath string, key keys.Key, opts Op
 		return fmt.Errorf("signing: rename output: %w", err)
 	}
 	return nil
-}
-
-const (
-	copyChunk    = 1 << 20
-	copyInFlight = 4
-)
-
-// chunkPool keeps copy buffers between signatures: bulk signing would
-// otherwise allocate and zero 4 MB per document.
-var chunkPool = sync.Pool{New: func() any { b := make([]byte, copyChunk); return &b }}
-
-// copyHashing copies src to out and into h. Hashing runs on its own
-// goroutine, overlapped with reading and writing, so signing a large file
-// costs about what hashing it does; at most four chunks are in flight.
-func copyHashing(ctx context.Context, out io.Writer, h hash.Hash, src io.Reader) error {
-	free := make(chan []byte, copyInFlight)
-	for i := 0; i < cap(free); i++ {
-		free <- *chunkPool.Get().(*[]byte)
-	}
-	defer func() {
-		for i := 0; i < cap(free); i++ {
-			b := <-free
-			chunkPool.Put(&b)
-		}
-	}()
-	full := make(chan []byte, cap(free))
-	hashed := make(chan struct{})
-	go func() {
-		defer close(hashed)
-		for b := range full {
-			h.Write(b)
-			free <- b[:cap(b)]
-		}
-	}()
-	err := func() error {
-		for {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			buf := <-free
-			n, rerr := io.ReadFull(src, buf)
-			if n > 0 {
-				full <- buf[:n]
-				if _, err := out.Write(buf[:n]); err != nil {
-					return fmt.Errorf("signing: write output: %w", err)
-				}
-			} else {
-				free <- buf
-			}
-			if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
-				return nil
-			}
-			if rerr != nil {
-				return fmt.Errorf("signing: read input: %w", rerr)
-			}
-		}
-	}()
-	close(full)
-	<-hashed
-	return err
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/rand"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/digitorus/pkcs7"
 	"github.com/digitorus/timestamp"
 )
 
@@ -21,19 +23,41 @@ var ErrTSA = errors.New("signing: timestamp authority")
 
 const maxTSAResponse = 1 << 20
 
+// tsaClient is one RFC 3161 time-stamping authority.
+type tsaClient struct {
+	client             *http.Client // nil means http.DefaultClient
+	url                string
+	username, password string // HTTP basic authentication, when set
+}
+
 // fetchTimestamp asks the RFC 3161 TSA at url for a token over data (the
 // signature value, for a signature timestamp) and checks the answer binds to
 // the request: hash algorithm, message imprint and nonce.
 func fetchTimestamp(ctx context.Context, client *http.Client, url string, hash crypto.Hash, data []byte) ([]byte, error) {
+	imprint := hash.New()
+	imprint.Write(data)
+	return tsaClient{client: client, url: url}.timestamp(ctx, hash, imprint.Sum(nil))
+}
+
+// timestamp asks the TSA for a token over digest (computed with hash) and
+// checks the answer before returning the token: granted status, the
+// requested hash algorithm and imprint, our nonce, and a TSA certificate
+// that signed the token, is meant for time-stamping and was valid at the
+// time it states. There is no fallback to the local clock.
+func (c tsaClient) timestamp(ctx context.Context, hash crypto.Hash, digest []byte) ([]byte, error) {
+	url := c.url
 	if url == "" {
 		return nil, fmt.Errorf("%w: no TSA URL configured", ErrTSA)
+	}
+	if len(digest) != hash.Size() {
+		return nil, fmt.Errorf("%w: imprint of %d bytes for %v", ErrTSA, len(digest), hash)
 	}
 	nonce, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
 	if err != nil {
 		return nil, fmt.Errorf("%w: nonce: %v", ErrTSA, err)
 	}
-	reqOpts := &timestamp.RequestOptions{Hash: hash, Certificates: true, Nonce: nonce}
-	reqDER, err := timestamp.CreateRequest(bytes.NewReader(data), reqOpts)
+	tsReq := timestamp.Request{HashAlgorithm: hash, HashedMessage: digest, Certificates: true, Nonce: nonce}
+	reqDER, err := tsReq.Marshal()
 	if err != nil {
 		return nil, fmt.Errorf("%w: build request: %v", ErrTSA, err)
 	}
@@ -47,6 +71,10 @@ func fetchTimestamp(ctx context.Context, client *http.Client, url string, hash c
 		return nil, fmt.Errorf("%w: %s: %v", ErrTSA, url, err)
 	}
 	req.Header.Set("Content-Type", "application/timestamp-query")
+	if c.username != "" || c.password != "" {
+		req.SetBasicAuth(c.username, c.password)
+	}
+	client := c.client
 	if client == nil {
 		client = http.DefaultClient
 	}
@@ -65,23 +93,50 @@ func fetchTimestamp(ctx context.Context, client *http.Client, url string, hash c
 	if len(body) > maxTSAResponse {
 		return nil, fmt.Errorf("%w: %s: answer larger than %d bytes", ErrTSA, url, maxTSAResponse)
 	}
+	// ParseResponse refuses any status other than granted.
 	ts, err := parseTimestampResponse(body)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: bad answer: %v", ErrTSA, url, err)
 	}
-	imprint := hash.New()
-	imprint.Write(data)
 	switch {
 	case ts.HashAlgorithm != hash:
 		return nil, fmt.Errorf("%w: %s: token hash %v, requested %v", ErrTSA, url, ts.HashAlgorithm, hash)
-	case !bytes.Equal(ts.HashedMessage, imprint.Sum(nil)):
-		return nil, fmt.Errorf("%w: %s: token imprint does not match the signature", ErrTSA, url)
+	case !bytes.Equal(ts.HashedMessage, digest):
+		return nil, fmt.Errorf("%w: %s: token imprint does not match the request", ErrTSA, url)
 	case ts.Nonce == nil || ts.Nonce.Cmp(nonce) != 0:
 		return nil, fmt.Errorf("%w: %s: token nonce does not match the request", ErrTSA, url)
 	case len(ts.Certificates) == 0:
 		return nil, fmt.Errorf("%w: %s: token carries no TSA certificate", ErrTSA, url)
 	}
+	if err := checkTSACertificate(ts); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrTSA, url, err)
+	}
 	return ts.RawToken, nil
+}
+
+// checkTSACertificate finds the certificate that signed the token (its
+// signature was verified while parsing) and requires it to be a
+// time-stamping certificate (RFC 3161 §2.3) valid at the token's time.
+func checkTSACertificate(ts *timestamp.Timestamp) error {
+	p7, err := pkcs7.Parse(ts.RawToken)
+	if err != nil {
+		return fmt.Errorf("token: %v", err)
+	}
+	signer := p7.GetOnlySigner()
+	if signer == nil {
+		return errors.New("token has no single signer certificate")
+	}
+	eku := false
+	for _, u := range signer.ExtKeyUsage {
+		eku = eku || u == x509.ExtKeyUsageTimeStamping
+	}
+	if !eku {
+		return fmt.Errorf("token signer %q is not a time-stamping certificate", signer.Subject.CommonName)
+	}
+	if ts.Time.Before(signer.NotBefore) || ts.Time.After(signer.NotAfter) {
+		return fmt.Errorf("token time %s outside the TSA certificate's validity", ts.Time.Format(time.RFC3339))
+	}
+	return nil
 }
 
 // parseTimestampResponse parses (and, with the embedded TSA certificate,

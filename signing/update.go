@@ -28,20 +28,37 @@ type placeholder struct {
 
 const byteRangeWidth = 48
 
+// updateKind is what an incremental update adds.
+type updateKind int
+
+const (
+	// kindSignature: a CAdES signature (/Type /Sig, ETSI.CAdES.detached).
+	kindSignature updateKind = iota
+	// kindDocTimestamp: a document timestamp (/Type /DocTimeStamp,
+	// ETSI.RFC3161) in an invisible field, ETSI EN 319 142-1 §5.4.3.
+	kindDocTimestamp
+)
+
 // buildUpdate writes the objects of the signature's incremental update: the
 // signature dictionary with placeholders, the field/widget, the page's new
-// /Annots, the AcroForm and, when needed, the catalog.
-func buildUpdate(doc *pdfupdate.Doc, o *Options, contentsSize int) (*placeholder, error) {
+// /Annots, the AcroForm and, when needed, the catalog. Existing objects
+// (page, AcroForm, catalog) get new versions under their own numbers, with
+// every key they had kept, so the trailer's /Root never moves.
+func buildUpdate(doc *pdfupdate.Doc, o *Options, contentsSize int, kind updateKind) (*placeholder, error) {
 	var ph *placeholder
 	err := pdfupdate.Safe(func() error {
 		var err error
-		ph, err = buildUpdateUnsafe(doc, o, contentsSize)
+		ph, err = buildUpdateUnsafe(doc, o, contentsSize, kind)
 		return err
 	})
 	return ph, err
 }
 
-func buildUpdateUnsafe(doc *pdfupdate.Doc, o *Options, contentsSize int) (*placeholder, error) {
+func buildUpdateUnsafe(doc *pdfupdate.Doc, o *Options, contentsSize int, kind updateKind) (*placeholder, error) {
+	docTS := kind == kindDocTimestamp
+	if docTS && (o.Certify != 0 || o.Lock || o.Visible != nil) {
+		return nil, errors.New("signing: a document timestamp is invisible and neither certifies nor locks")
+	}
 	cat, err := doc.Catalog()
 	if err != nil {
 		return nil, err
@@ -78,9 +95,13 @@ func buildUpdateUnsafe(doc *pdfupdate.Doc, o *Options, contentsSize int) (*place
 		return nil, ErrAlreadySigned
 	}
 	name := o.FieldName
+	prefix := "Signature"
+	if docTS {
+		prefix = "DocTimeStamp"
+	}
 	if name == "" {
 		for n := signed + 1; ; n++ {
-			if name = fmt.Sprintf("Signature%d", n); !names[name] {
+			if name = fmt.Sprintf("%s%d", prefix, n); !names[name] {
 				break
 			}
 		}
@@ -148,8 +169,15 @@ func buildUpdateUnsafe(doc *pdfupdate.Doc, o *Options, contentsSize int) (*place
 		"M":          pdfupdate.LiteralString([]byte(pdfDate(o.Time))),
 		"Prop_Build": "<< /App << /Name /vanthu >> >>",
 	}
+	if docTS {
+		// The time is the token's; /M and the signer's details do not
+		// apply (ETSI EN 319 142-1 §5.4.3, ISO 32000-2 §12.8.5).
+		sig["Type"] = "/DocTimeStamp"
+		sig["SubFilter"] = "/ETSI.RFC3161"
+		delete(sig, "M")
+	}
 	for k, v := range map[string]string{"Name": o.Name, "Reason": o.Reason, "Location": o.Location, "ContactInfo": o.ContactInfo} {
-		if v != "" {
+		if v != "" && !docTS {
 			sig[k] = pdfupdate.TextString(v)
 		}
 	}

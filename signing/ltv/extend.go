@@ -1,7 +1,6 @@
 package ltv
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -61,17 +60,14 @@ func (e *Extender) ExtendFile(ctx context.Context, f *os.File, size int64, lta b
 	if !lta {
 		return cur, nil
 	}
-	var buf bytes.Buffer
-	if err := AddDocumentTimestamp(ctx, io.NewSectionReader(f, 0, cur), cur, &buf, e.TSA); err != nil {
+	u, err := documentTimestamp(ctx, io.NewSectionReader(f, 0, cur), cur, e.TSA)
+	if err != nil {
 		return 0, err
 	}
-	if int64(buf.Len()) <= cur {
-		return 0, errors.New("ltv: document timestamp produced no update")
-	}
-	if _, err := f.WriteAt(buf.Bytes()[cur:], cur); err != nil {
+	if _, err := f.WriteAt(u, cur); err != nil {
 		return 0, fmt.Errorf("ltv: append document timestamp: %w", err)
 	}
-	cur = int64(buf.Len())
+	cur += int64(len(u))
 	if err := appendDSS(); err != nil {
 		return 0, fmt.Errorf("ltv: validation data for the document timestamp: %w", err)
 	}
