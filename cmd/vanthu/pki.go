@@ -1,19 +1,25 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	"image/png"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/vanthu/vanthu/signing/appearance"
 	"github.com/vanthu/vanthu/signing/devpki"
 )
 
@@ -33,11 +39,21 @@ func init() {
 		Short: "Create a development PKI in DIR (root and issuing CA, officials, seal, TSA, OCSP responder)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := devpki.Init(args[0], baseURL, devpki.Options{ECDSA: ecdsa}); err != nil {
+			dir := args[0]
+			if err := devpki.Init(dir, baseURL, devpki.Options{ECDSA: ecdsa}); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "development PKI created in %s\ntrust anchor: %s/root-ca.pem\n.p12 password: %s/p12-password\nserve it with: vanthu pki serve %s\n",
-				args[0], args[0], args[0], args[0])
+			if err := writeDemoImages(dir); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), `development PKI created in %[1]s
+trust anchor: %[1]s/root-ca.pem
+.p12 password: %[1]s/p12-password
+demo images: %[1]s/signature.png (the official's handwritten signature), %[1]s/seal.png (the organisation's seal)
+serve it with: vanthu pki serve %[1]s
+sign with: vanthu sign --key %[1]s/official.p12 --password-file %[1]s/p12-password --visible --anchor TEXT --image %[1]s/signature.png IN.pdf OUT.pdf
+seal with: vanthu sign --key %[1]s/seal.p12 --password-file %[1]s/p12-password --visible --anchor TEXT --seal %[1]s/seal.png --lock IN.pdf OUT.pdf
+`, dir)
 			return nil
 		},
 	}
@@ -84,6 +100,51 @@ func init() {
 
 	pki.AddCommand(initCmd, serveCmd, revokeCmd)
 	rootCmd.AddCommand(pki)
+}
+
+// Demo images written by `pki init` next to the keys, so visible signatures
+// work out of the box.
+const (
+	demoSignatureFile = "signature.png"
+	demoSealFile      = "seal.png"
+)
+
+// writeDemoImages draws the official's handwritten-looking signature and the
+// organisation's red seal (transparent PNGs) into dir, using the names in the
+// PKI's certificates.
+func writeDemoImages(dir string) error {
+	p, err := devpki.Load(dir)
+	if err != nil {
+		return err
+	}
+	official, err := p.Cert(devpki.Official)
+	if err != nil {
+		return err
+	}
+	seal, err := p.Cert(devpki.Seal)
+	if err != nil {
+		return err
+	}
+	org := seal.Subject.CommonName
+	if len(seal.Subject.Organization) > 0 {
+		org = seal.Subject.Organization[0]
+	}
+	for _, img := range []struct {
+		name string
+		img  image.Image
+	}{
+		{demoSignatureFile, appearance.DemoSignature(official.Subject.CommonName)},
+		{demoSealFile, appearance.DemoSeal(org)},
+	} {
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, img.img); err != nil {
+			return fmt.Errorf("pki init: %s: %w", img.name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, img.name), buf.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("pki init: %w", err)
+		}
+	}
+	return nil
 }
 
 // servePKI serves p's responders on addr until ctx ends, then shuts down

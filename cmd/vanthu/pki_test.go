@@ -124,3 +124,63 @@ func TestPKIInitServeShutdown(t *testing.T) {
 		t.Error("server still answers after shutdown")
 	}
 }
+
+// TestPKIInitDemoImages: `pki init` writes the official's signature and the
+// organisation's seal as transparent PNGs, and they sign out of the box:
+// the official's visible signature, then the organisation's seal signature
+// over it, both valid for pdfsig.
+func TestPKIInitDemoImages(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	var out bytes.Buffer
+	rootCmd.SetOut(&out)
+	rootCmd.SetArgs([]string{"pki", "init", dir, "--url", "http://127.0.0.1:1"})
+	t.Cleanup(func() { rootCmd.SetArgs(nil); rootCmd.SetOut(nil) })
+	if err := rootCmd.Execute(); err != nil {
+		t.Fatalf("pki init: %v", err)
+	}
+	for _, want := range []string{"signature.png", "seal.png", "--image " + dir + "/signature.png", "--seal " + dir + "/seal.png"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("init output lacks %q:\n%s", want, out.String())
+		}
+	}
+	for _, c := range []struct {
+		file string
+		w, h int
+	}{{"signature.png", 600, 220}, {"seal.png", 600, 600}} {
+		img, err := loadPNG(filepath.Join(dir, c.file))
+		if err != nil {
+			t.Fatalf("%s: %v", c.file, err)
+		}
+		if b := img.Bounds(); b.Dx() != c.w || b.Dy() != c.h {
+			t.Errorf("%s is %v, want %dx%d", c.file, b, c.w, c.h)
+		}
+		var clear, ink int
+		b := img.Bounds()
+		for y := b.Min.Y; y < b.Max.Y; y += 4 {
+			for x := b.Min.X; x < b.Max.X; x += 4 {
+				if _, _, _, a := img.At(x, y).RGBA(); a == 0 {
+					clear++
+				} else {
+					ink++
+				}
+			}
+		}
+		if clear == 0 || ink == 0 {
+			t.Errorf("%s: %d transparent and %d inked samples, want both", c.file, clear, ink)
+		}
+	}
+
+	pdfDir := t.TempDir()
+	in := writeInput(t, pdfDir)
+	signed := filepath.Join(pdfDir, "signed.pdf")
+	if err := signCLI(in, signed, "--key", filepath.Join(dir, "official.p12"), "--password-file", filepath.Join(dir, "p12-password"),
+		"--visible", "--rect", "330,520,530,620", "--title", "CHỦ TỊCH", "--image", filepath.Join(dir, "signature.png")); err != nil {
+		t.Fatalf("sign with the demo signature image: %v", err)
+	}
+	sealed := filepath.Join(pdfDir, "sealed.pdf")
+	if err := signCLI(signed, sealed, "--key", filepath.Join(dir, "seal.p12"), "--password-file", filepath.Join(dir, "p12-password"),
+		"--visible", "--rect", "280,500,400,620", "--seal", filepath.Join(dir, "seal.png"), "--lock"); err != nil {
+		t.Fatalf("sign with the demo seal image: %v", err)
+	}
+	assertPdfsigValid(t, sealed, 2)
+}
