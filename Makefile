@@ -41,6 +41,13 @@ run: deps-run build
 test: deps
 	go vet ./...
 	go run ./internal/testharness/cmd/testenv -- go test -race -timeout 40m ./...
+	$(MAKE) fuzz
+
+# fuzz runs the parser and verifier fuzz targets for a bounded time each.
+FUZZTIME ?= 30s
+fuzz:
+	go test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime $(FUZZTIME) ./signing/pdf
+	go test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./signing/verify
 
 bench: deps build
 	go run ./internal/testharness/cmd/testenv -- go test -run '^$$' -bench . -benchmem -count 5 -timeout 60m ./...
