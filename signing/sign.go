@@ -136,8 +136,13 @@ func Prepare(ctx context.Context, in io.ReaderAt, size int64, out Output, chain 
 	}
 	// Copy the input to out while hashing it, then the update without the
 	// /Contents hole. No read-back of the output is needed.
+	release, err := preallocate(out, size+int64(len(ph.update)))
+	if err != nil {
+		return nil, err
+	}
 	h := opts.Hash.New()
 	if err := copyInput(ctx, out, h, in, size); err != nil {
+		release()
 		return nil, err
 	}
 	u := ph.update
@@ -145,6 +150,7 @@ func Prepare(ctx context.Context, in io.ReaderAt, size int64, out Output, chain 
 	h.Write(u[:hole0])
 	h.Write(u[hole1:])
 	if _, err := out.Write(u); err != nil {
+		release()
 		return nil, fmt.Errorf("signing: write output: %w", err)
 	}
 	attrs, err := alg.signedAttributes(h.Sum(nil), chain[0])

@@ -57,13 +57,13 @@ type Doc struct {
 func Open(r io.ReaderAt, size int64) (d *Doc, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			d, err = nil, fmt.Errorf("%w: %v", ErrMalformed, p)
+			d, err = nil, recovered(p)
 		}
 	}()
 	if size < 16 {
 		return nil, fmt.Errorf("%w: %d bytes is too short", ErrMalformed, size)
 	}
-	rd, err := pdf.NewReader(r, size)
+	rd, err := pdf.NewReader(checkedReader{r}, size)
 	if err != nil {
 		if errors.Is(err, pdf.ErrInvalidPassword) || strings.Contains(strings.ToLower(err.Error()), "encrypt") {
 			return nil, ErrEncrypted
@@ -177,10 +177,39 @@ func (d *Doc) NumPages() (n int, err error) {
 func Safe(f func() error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("%w: %v", ErrMalformed, p)
+			err = recovered(p)
 		}
 	}()
 	return f()
+}
+
+// readFailure carries an I/O error out of the parser, which ignores the
+// errors of ReadAt and would go on reading zeros (or search the same bytes
+// forever) when the input cannot be read.
+type readFailure struct{ err error }
+
+// checkedReader turns a failed read into a readFailure panic, recovered by
+// Open and Safe as an I/O error rather than a parse result.
+type checkedReader struct{ r io.ReaderAt }
+
+func (c checkedReader) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		// The parser computed an offset from garbage: a malformed file,
+		// not a failing disk.
+		return 0, io.EOF
+	}
+	n, err := c.r.ReadAt(p, off)
+	if err != nil && err != io.EOF {
+		panic(readFailure{err})
+	}
+	return n, err
+}
+
+func recovered(p any) error {
+	if rf, ok := p.(readFailure); ok {
+		return fmt.Errorf("pdfupdate: read input: %w", rf.err)
+	}
+	return fmt.Errorf("%w: %v", ErrMalformed, p)
 }
 
 // Update collects the objects of one incremental update.
