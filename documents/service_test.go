@@ -32,7 +32,11 @@ func newService(t *testing.T) (*documents.Service, documents.User) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := storage.CreateUser(ctx, db.Pool, storage.User{Username: "drafter", FullName: "Trần Chuyên Viên"})
+	org, err := storage.CreateOrganization(ctx, db.Pool, storage.Organization{Code: "UBND", Name: "Ủy ban nhân dân xã"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := storage.CreateUser(ctx, db.Pool, storage.User{Username: "drafter", FullName: "Trần Chuyên Viên", OrganizationID: org.ID, Roles: []string{storage.RoleDrafter}}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

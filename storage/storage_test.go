@@ -68,19 +68,23 @@ func TestReferenceDataSeeded(t *testing.T) {
 func TestTokens(t *testing.T) {
 	db := open(t)
 	ctx := context.Background()
-	u, err := storage.CreateUser(ctx, db.Pool, storage.User{Username: "vanthu1", FullName: "Nguyễn Văn Thư"})
+	org, err := storage.CreateOrganization(ctx, db.Pool, storage.Organization{Code: "UBND", Name: "Ủy ban nhân dân xã"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := storage.CreateUser(ctx, db.Pool, storage.User{Username: "vanthu1", FullName: "Nguyễn Văn Thư", OrganizationID: org.ID}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	past, future := time.Now().Add(-time.Minute), time.Now().Add(time.Hour)
-	live, _ := storage.CreateToken(ctx, db.Pool, u.ID, "live", "tok-live", nil)
-	if _, err := storage.CreateToken(ctx, db.Pool, u.ID, "expiring", "tok-future", &future); err != nil {
+	live, _ := storage.CreateToken(ctx, db.Pool, u.ID, "live", "tok-live", nil, nil)
+	if _, err := storage.CreateToken(ctx, db.Pool, u.ID, "expiring", "tok-future", nil, &future); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := storage.CreateToken(ctx, db.Pool, u.ID, "expired", "tok-past", &past); err != nil {
+	if _, err := storage.CreateToken(ctx, db.Pool, u.ID, "expired", "tok-past", nil, &past); err != nil {
 		t.Fatal(err)
 	}
-	if err := storage.RevokeToken(ctx, db.Pool, live); err != nil {
+	if err := storage.RevokeToken(ctx, db.Pool, live.ID); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -89,7 +93,7 @@ func TestTokens(t *testing.T) {
 	}{{"tok-future", true}, {"tok-live", false}, {"tok-past", false}, {"unknown", false}, {"", false}} {
 		got, err := storage.UserByToken(ctx, db.Pool, tc.token)
 		switch {
-		case tc.ok && (err != nil || got.ID != u.ID || got.FullName != "Nguyễn Văn Thư"):
+		case tc.ok && (err != nil || got.User.ID != u.ID || got.User.FullName != "Nguyễn Văn Thư" || got.Token.Scopes[0] != "*"):
 			t.Errorf("%s: %+v %v", tc.token, got, err)
 		case !tc.ok && !errors.Is(err, storage.ErrNotFound):
 			t.Errorf("%s: accepted (%+v, %v)", tc.token, got, err)
@@ -103,7 +107,10 @@ func TestTokens(t *testing.T) {
 	if err := storage.RevokeToken(ctx, db.Pool, "00000000-0000-0000-0000-000000000000"); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("revoke of an unknown token: %v", err)
 	}
-	if _, err := storage.CreateUser(ctx, db.Pool, storage.User{Username: "vanthu1", FullName: "x"}); err == nil {
-		t.Error("duplicate username accepted")
+	if _, err := storage.CreateUser(ctx, db.Pool, storage.User{Username: "vanthu1", FullName: "x", OrganizationID: org.ID}, ""); !errors.Is(err, storage.ErrConflict) {
+		t.Errorf("duplicate username: %v", err)
+	}
+	if _, err := storage.CreateUser(ctx, db.Pool, storage.User{Username: "loner", FullName: "x"}, ""); err == nil {
+		t.Error("a user outside any organisation accepted")
 	}
 }

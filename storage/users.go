@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
@@ -10,12 +9,48 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// User is an account of the service.
+// User is an account of the service. OrganizationID is empty only for the
+// superadmin, who manages organisations and belongs to none.
 type User struct {
-	ID           string
-	Username     string
-	FullName     string
-	IsSuperadmin bool
+	ID             string     `json:"id"`
+	Username       string     `json:"username"`
+	FullName       string     `json:"full_name"`
+	Title          string     `json:"title"`
+	OrganizationID string     `json:"organization_id,omitempty"`
+	IsSuperadmin   bool       `json:"is_superadmin,omitempty"`
+	Roles          []string   `json:"roles"`
+	UnitIDs        []string   `json:"unit_ids"`
+	DisabledAt     *time.Time `json:"disabled_at,omitempty"`
+	CreatedAt      time.Time  `json:"created_at"`
+}
+
+// Roles a user may hold.
+const (
+	RoleDrafter   = "drafter"
+	RoleReviewer  = "reviewer"
+	RoleSigner    = "signer"
+	RoleClerk     = "clerk"
+	RoleCertifier = "certifier"
+	RoleAuditor   = "auditor"
+	RoleAdmin     = "admin"
+)
+
+// AllRoles lists the roles in the order they are shown.
+var AllRoles = []string{RoleDrafter, RoleReviewer, RoleSigner, RoleClerk, RoleCertifier, RoleAuditor, RoleAdmin}
+
+const userColumns = `u.id, u.username, u.full_name, u.title, coalesce(u.organization_id::text, ''), u.is_superadmin,
+	coalesce((SELECT array_agg(r.role ORDER BY r.role) FROM user_roles r WHERE r.user_id = u.id), '{}'),
+	coalesce((SELECT array_agg(m.unit_id::text ORDER BY m.unit_id) FROM user_units m WHERE m.user_id = u.id), '{}'),
+	u.disabled_at, u.created_at`
+
+func scanUser(row pgx.Row) (User, error) {
+	var u User
+	err := row.Scan(&u.ID, &u.Username, &u.FullName, &u.Title, &u.OrganizationID, &u.IsSuperadmin,
+		&u.Roles, &u.UnitIDs, &u.DisabledAt, &u.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return User{}, ErrNotFound
+	}
+	return u, err
 }
 
 // CountUsers is used at start to tell a first start from a restart.
@@ -25,56 +60,113 @@ func CountUsers(ctx context.Context, q Querier) (int, error) {
 	return n, err
 }
 
-// CreateUser inserts a user.
-func CreateUser(ctx context.Context, q Querier, u User) (User, error) {
-	err := q.QueryRow(ctx,
-		"INSERT INTO users (username, full_name, is_superadmin) VALUES ($1, $2, $3) RETURNING id",
-		u.Username, u.FullName, u.IsSuperadmin).Scan(&u.ID)
+// ErrConflict is returned when a unique name is already taken.
+var ErrConflict = errors.New("already exists")
+
+// CreateUser inserts a user with their roles and units; passwordHash may be
+// empty (no password login).
+func CreateUser(ctx context.Context, q Querier, u User, passwordHash string) (User, error) {
+	var org, hash any
+	if u.OrganizationID != "" {
+		org = u.OrganizationID
+	}
+	if passwordHash != "" {
+		hash = passwordHash
+	}
+	err := q.QueryRow(ctx, `
+		INSERT INTO users (username, full_name, title, organization_id, is_superadmin, password_hash)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		u.Username, u.FullName, u.Title, org, u.IsSuperadmin, hash).Scan(&u.ID)
+	if isUniqueViolation(err) {
+		return User{}, fmt.Errorf("user %s: %w", u.Username, ErrConflict)
+	}
 	if err != nil {
 		return User{}, fmt.Errorf("create user %s: %w", u.Username, err)
 	}
-	return u, nil
-}
-
-// CreateToken stores the hash of an API token for a user.
-func CreateToken(ctx context.Context, q Querier, userID, name, token string, expires *time.Time) (string, error) {
-	sum := sha256.Sum256([]byte(token))
-	var id string
-	err := q.QueryRow(ctx,
-		"INSERT INTO api_tokens (user_id, name, token_hash, expires_at) VALUES ($1, $2, $3, $4) RETURNING id",
-		userID, name, sum[:], expires).Scan(&id)
-	if err != nil {
-		return "", fmt.Errorf("create token: %w", err)
+	for _, r := range u.Roles {
+		if _, err := q.Exec(ctx, "INSERT INTO user_roles (user_id, role) VALUES ($1, $2) ON CONFLICT DO NOTHING", u.ID, r); err != nil {
+			return User{}, fmt.Errorf("create user %s: role %s: %w", u.Username, r, err)
+		}
 	}
-	return id, nil
+	for _, unit := range u.UnitIDs {
+		if _, err := q.Exec(ctx, "INSERT INTO user_units (user_id, organization_id, unit_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+			u.ID, org, unit); err != nil {
+			return User{}, fmt.Errorf("create user %s: unit %s: %w", u.Username, unit, err)
+		}
+	}
+	return GetUser(ctx, q, u.ID)
 }
 
-// UserByToken finds the user of a valid (unexpired, unrevoked) API token.
-func UserByToken(ctx context.Context, q Querier, token string) (User, error) {
-	sum := sha256.Sum256([]byte(token))
-	var u User
-	err := q.QueryRow(ctx, `
-		SELECT u.id, u.username, u.full_name, u.is_superadmin
-		FROM api_tokens t JOIN users u ON u.id = t.user_id
-		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())`,
-		sum[:]).Scan(&u.ID, &u.Username, &u.FullName, &u.IsSuperadmin)
-	if errors.Is(err, pgx.ErrNoRows) {
+// GetUser reads one user.
+func GetUser(ctx context.Context, q Querier, id string) (User, error) {
+	if !isUUID(id) {
 		return User{}, ErrNotFound
 	}
-	return u, err
+	return scanUser(q.QueryRow(ctx, "SELECT "+userColumns+" FROM users u WHERE u.id = $1", id))
 }
 
-// RevokeToken ends a token's validity now; revoking twice keeps the first time.
-func RevokeToken(ctx context.Context, q Querier, id string) error {
-	if !isUUID(id) {
-		return ErrNotFound
+// UserCredentials is what a password login needs.
+type UserCredentials struct {
+	User
+	PasswordHash string
+}
+
+// UserByUsername reads a user and their password hash for a login.
+func UserByUsername(ctx context.Context, q Querier, username string) (UserCredentials, error) {
+	var c UserCredentials
+	var hash *string
+	err := q.QueryRow(ctx, "SELECT u.password_hash, u.id FROM users u WHERE u.username = $1", username).Scan(&hash, &c.ID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, ErrNotFound
 	}
-	tag, err := q.Exec(ctx, "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1", id)
 	if err != nil {
-		return fmt.Errorf("revoke token: %w", err)
+		return c, err
+	}
+	if hash != nil {
+		c.PasswordHash = *hash
+	}
+	c.User, err = GetUser(ctx, q, c.ID)
+	return c, err
+}
+
+// ListUsers lists the users of one organisation, or every user when
+// organizationID is empty, by username.
+func ListUsers(ctx context.Context, q Querier, organizationID string) ([]User, error) {
+	sql := "SELECT " + userColumns + " FROM users u"
+	var args []any
+	if organizationID != "" {
+		sql += " WHERE u.organization_id = $1"
+		args = append(args, organizationID)
+	}
+	rows, err := q.Query(ctx, sql+" ORDER BY u.username", args...)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return collect(rows, scanUser)
+}
+
+// SetPassword replaces a user's password hash.
+func SetPassword(ctx context.Context, q Querier, userID, hash string) error {
+	tag, err := q.Exec(ctx, "UPDATE users SET password_hash = $2 WHERE id = $1", userID, hash)
+	if err != nil {
+		return fmt.Errorf("set password: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
 		return ErrNotFound
 	}
 	return nil
+}
+
+// collect scans every row with scan, closing rows.
+func collect[T any](rows pgx.Rows, scan func(pgx.Row) (T, error)) ([]T, error) {
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }

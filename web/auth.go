@@ -22,7 +22,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			writeProblem(w, r, http.StatusUnauthorized, "unauthenticated", "Authentication required", "send an API token as Authorization: Bearer <token>")
 			return
 		}
-		u, err := storage.UserByToken(r.Context(), s.DB.Pool, strings.TrimSpace(token))
+		owner, err := storage.UserByToken(r.Context(), s.DB.Pool, strings.TrimSpace(token))
 		if errors.Is(err, storage.ErrNotFound) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="vanthu", error="invalid_token"`)
 			writeProblem(w, r, http.StatusUnauthorized, "invalid-token", "Invalid token", "the API token is unknown, expired or revoked")
@@ -32,7 +32,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey, u)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey, owner.User)))
 	})
 }
 

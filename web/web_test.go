@@ -71,12 +71,17 @@ func newEnvMode(t testing.TB, maxUpload int64, spool bool) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := storage.CreateUser(ctx, db.Pool, storage.User{Username: "clerk", FullName: "Lê Thị Văn Thư"})
+	org, err := storage.CreateOrganization(ctx, db.Pool, storage.Organization{Code: "UBND", Name: "Ủy ban nhân dân xã"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := storage.CreateUser(ctx, db.Pool, storage.User{Username: "clerk", FullName: "Lê Thị Văn Thư", OrganizationID: org.ID,
+		Roles: []string{storage.RoleDrafter, storage.RoleClerk}}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	token := "test-token-" + t.Name()
-	if _, err := storage.CreateToken(ctx, db.Pool, u.ID, "test", token, nil); err != nil {
+	if _, err := storage.CreateToken(ctx, db.Pool, u.ID, "test", token, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	docs := &documents.Service{DB: db, Blobs: blobs, MaxUpload: maxUpload, Retention: time.Hour}

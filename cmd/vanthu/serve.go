@@ -209,7 +209,7 @@ func bootstrapAdmin(ctx context.Context, db *storage.DB, tokenFile string) (bool
 		if err != nil || n > 0 {
 			return err
 		}
-		u, err := storage.CreateUser(ctx, tx, storage.User{Username: "admin", FullName: "Quản trị hệ thống", IsSuperadmin: true})
+		u, err := storage.CreateUser(ctx, tx, storage.User{Username: "admin", FullName: "Quản trị hệ thống", IsSuperadmin: true}, "")
 		if err != nil {
 			return err
 		}
@@ -217,7 +217,7 @@ func bootstrapAdmin(ctx context.Context, db *storage.DB, tokenFile string) (bool
 		if err != nil {
 			return err
 		}
-		if _, err := storage.CreateToken(ctx, tx, u.ID, "bootstrap", token, nil); err != nil {
+		if _, err := storage.CreateToken(ctx, tx, u.ID, "bootstrap", token, nil, nil); err != nil {
 			return err
 		}
 		created = true
