@@ -45,10 +45,6 @@ func scanDelegation(row pgx.Row) (Delegation, error) {
 
 // CreateDelegation inserts a delegation.
 func CreateDelegation(ctx context.Context, q Querier, d Delegation) (Delegation, error) {
-	var parent any
-	if d.ParentID != "" {
-		parent = d.ParentID
-	}
 	if d.DocumentTypes == nil {
 		d.DocumentTypes = []string{}
 	}
@@ -58,7 +54,7 @@ func CreateDelegation(ctx context.Context, q Querier, d Delegation) (Delegation,
 	got, err := scanDelegation(q.QueryRow(ctx, `
 		INSERT INTO delegations (organization_id, from_user, to_user, form, document_types, unit_ids, parent_id, basis, starts_at, ends_at, created_by)
 		VALUES ($1, $2, $3, $4, $5, $6::uuid[], $7, $8, $9, $10, $11) RETURNING `+delegationColumns,
-		d.OrganizationID, d.FromUser, d.ToUser, d.Form, d.DocumentTypes, d.UnitIDs, parent, d.Basis, d.StartsAt, d.EndsAt, d.CreatedBy))
+		d.OrganizationID, d.FromUser, d.ToUser, d.Form, d.DocumentTypes, d.UnitIDs, nullable(d.ParentID), d.Basis, d.StartsAt, d.EndsAt, d.CreatedBy))
 	if err != nil {
 		return Delegation{}, fmt.Errorf("create delegation: %w", err)
 	}

@@ -18,6 +18,8 @@ type Document struct {
 	Urgency         string    `json:"urgency"`
 	Confidentiality string    `json:"confidentiality"`
 	Unit            string    `json:"unit"`
+	OrganizationID  string    `json:"organization_id"`
+	UnitID          string    `json:"unit_id,omitempty"`
 	Status          string    `json:"status"`
 	Number          *string   `json:"number"`
 	CreatedBy       string    `json:"created_by"`
@@ -39,13 +41,14 @@ type Version struct {
 	CreatedAt  time.Time `json:"created_at"`
 }
 
-const documentColumns = `d.id, d.type_code, d.subject, d.urgency, d.confidentiality, d.unit, d.status, d.number,
+const documentColumns = `d.id, d.type_code, d.subject, d.urgency, d.confidentiality, d.unit,
+	coalesce(d.organization_id::text, ''), coalesce(d.unit_id::text, ''), d.status, d.number,
 	d.created_by, d.created_at, d.updated_at,
 	(SELECT count(*) FROM document_versions v WHERE v.document_id = d.id)`
 
 func scanDocument(row pgx.Row) (Document, error) {
 	var d Document
-	err := row.Scan(&d.ID, &d.Type, &d.Subject, &d.Urgency, &d.Confidentiality, &d.Unit, &d.Status, &d.Number,
+	err := row.Scan(&d.ID, &d.Type, &d.Subject, &d.Urgency, &d.Confidentiality, &d.Unit, &d.OrganizationID, &d.UnitID, &d.Status, &d.Number,
 		&d.CreatedBy, &d.CreatedAt, &d.UpdatedAt, &d.Versions)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Document{}, ErrNotFound
@@ -56,9 +59,9 @@ func scanDocument(row pgx.Row) (Document, error) {
 // InsertDocument inserts the document row and returns it with its id.
 func InsertDocument(ctx context.Context, q Querier, d Document) (Document, error) {
 	err := q.QueryRow(ctx, `
-		INSERT INTO documents (type_code, subject, urgency, confidentiality, unit, search_text, created_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		d.Type, d.Subject, d.Urgency, d.Confidentiality, d.Unit, d.SearchText, d.CreatedBy).Scan(&d.ID)
+		INSERT INTO documents (type_code, subject, urgency, confidentiality, unit, search_text, created_by, organization_id, unit_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		d.Type, d.Subject, d.Urgency, d.Confidentiality, d.Unit, d.SearchText, d.CreatedBy, nullable(d.OrganizationID), nullable(d.UnitID)).Scan(&d.ID)
 	if err != nil {
 		return Document{}, fmt.Errorf("insert document: %w", err)
 	}
@@ -143,8 +146,55 @@ func GetVersion(ctx context.Context, q Querier, documentID string, n int) (Versi
 	return scanVersion(q.QueryRow(ctx, "SELECT "+versionColumns+" FROM document_versions WHERE document_id = $1 AND number = $2", documentID, n))
 }
 
+// Viewer says which documents someone may see; accounts decides its fields
+// from their roles, and every document query that serves a user applies it.
+type Viewer struct {
+	UserID, OrganizationID string
+	UnitIDs                []string
+	// WholeOrganization: every document of the organisation, and what was
+	// sent to it.
+	WholeOrganization bool
+	// UnitDocuments: the documents of one's units, and what was sent to them;
+	// UnitConfidential adds their confidential ones.
+	UnitDocuments, UnitConfidential bool
+}
+
+// visibleSQL is the condition on documents d that v may see, with its
+// arguments appended to args. One's own documents are always visible.
+func (v Viewer) visibleSQL(args *[]any) string {
+	if v.OrganizationID == "" || !isUUID(v.OrganizationID) {
+		return "false"
+	}
+	units := v.UnitIDs
+	if !v.UnitDocuments {
+		units = nil
+	}
+	if units == nil {
+		units = []string{}
+	}
+	*args = append(*args, v.OrganizationID, v.UserID, v.WholeOrganization, units, v.UnitConfidential)
+	n := len(*args)
+	org, user, whole, unitIDs, conf := n-4, n-3, n-2, n-1, n
+	return fmt.Sprintf(`(
+		(d.organization_id = $%[1]d AND (d.created_by = $%[2]d OR $%[3]d
+			OR (d.unit_id = ANY($%[4]d::uuid[]) AND (d.confidentiality = 'thuong' OR $%[5]d))))
+		OR EXISTS (SELECT 1 FROM document_recipients r WHERE r.document_id = d.id AND r.organization_id = $%[1]d
+			AND ($%[3]d OR r.unit_id = ANY($%[4]d::uuid[]))))`, org, user, whole, unitIDs, conf)
+}
+
+// VisibleDocument reads one document if v may see it, else ErrNotFound.
+func VisibleDocument(ctx context.Context, q Querier, id string, v Viewer) (Document, error) {
+	if !isUUID(id) {
+		return Document{}, ErrNotFound
+	}
+	args := []any{id}
+	cond := v.visibleSQL(&args)
+	return scanDocument(q.QueryRow(ctx, "SELECT "+documentColumns+" FROM documents d WHERE d.id = $1 AND "+cond, args...))
+}
+
 // DocumentFilter selects documents for a listing; After is the keyset cursor.
 type DocumentFilter struct {
+	Viewer             Viewer
 	Type, Status, Unit string
 	From, To           *time.Time
 	Words              []string // each must occur in the normalised search text
@@ -166,6 +216,7 @@ func ListDocuments(ctx context.Context, q Querier, f DocumentFilter) ([]Document
 		args = append(args, v)
 		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
 	}
+	where = append(where, f.Viewer.visibleSQL(&args))
 	if f.Type != "" {
 		add("d.type_code = ?", f.Type)
 	}
@@ -188,10 +239,7 @@ func ListDocuments(ctx context.Context, q Querier, f DocumentFilter) ([]Document
 		args = append(args, f.After.CreatedAt, f.After.ID)
 		where = append(where, fmt.Sprintf("(d.created_at, d.id) < ($%d, $%d)", len(args)-1, len(args)))
 	}
-	sql := "SELECT " + documentColumns + " FROM documents d"
-	if len(where) > 0 {
-		sql += " WHERE " + strings.Join(where, " AND ")
-	}
+	sql := "SELECT " + documentColumns + " FROM documents d WHERE " + strings.Join(where, " AND ")
 	args = append(args, f.Limit)
 	sql += fmt.Sprintf(" ORDER BY d.created_at DESC, d.id DESC LIMIT $%d", len(args))
 	rows, err := q.Query(ctx, sql, args...)
@@ -276,4 +324,12 @@ func isUUID(s string) bool {
 		}
 	}
 	return true
+}
+
+// nullable maps an empty id to NULL.
+func nullable(id string) any {
+	if id == "" {
+		return nil
+	}
+	return id
 }

@@ -52,20 +52,13 @@ func scanKeyBinding(row pgx.Row) (KeyBinding, error) {
 
 // CreateKeyBinding inserts a key binding.
 func CreateKeyBinding(ctx context.Context, q Querier, k KeyBinding) (KeyBinding, error) {
-	var user, org any
-	if k.UserID != "" {
-		user = k.UserID
-	}
-	if k.OrganizationID != "" {
-		org = k.OrganizationID
-	}
 	if k.Chain == nil {
 		k.Chain = [][]byte{}
 	}
 	got, err := scanKeyBinding(q.QueryRow(ctx, `
 		INSERT INTO key_bindings (user_id, organization_id, kind, uri, sealed_key, certificate, chain, fingerprint, subject, not_before, not_after, created_by)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING `+keyColumns,
-		user, org, k.Kind, k.URI, k.SealedKey, k.Certificate, k.Chain, k.Fingerprint, k.Subject, k.NotBefore, k.NotAfter, k.CreatedBy))
+		nullable(k.UserID), nullable(k.OrganizationID), k.Kind, k.URI, k.SealedKey, k.Certificate, k.Chain, k.Fingerprint, k.Subject, k.NotBefore, k.NotAfter, k.CreatedBy))
 	if err != nil {
 		return KeyBinding{}, fmt.Errorf("create key binding: %w", err)
 	}

@@ -41,12 +41,8 @@ func scanOrganization(row pgx.Row) (Organization, error) {
 
 // CreateOrganization inserts an organisation.
 func CreateOrganization(ctx context.Context, q Querier, o Organization) (Organization, error) {
-	var parent any
-	if o.ParentID != "" {
-		parent = o.ParentID
-	}
 	err := q.QueryRow(ctx, "INSERT INTO organizations (code, name, parent_id) VALUES ($1, $2, $3) RETURNING "+orgColumns,
-		o.Code, o.Name, parent).Scan(&o.ID, &o.Code, &o.Name, &o.ParentID, &o.CreatedAt)
+		o.Code, o.Name, nullable(o.ParentID)).Scan(&o.ID, &o.Code, &o.Name, &o.ParentID, &o.CreatedAt)
 	if isUniqueViolation(err) {
 		return Organization{}, fmt.Errorf("organization %s: %w", o.Code, ErrConflict)
 	}

@@ -66,13 +66,7 @@ var ErrConflict = errors.New("already exists")
 // CreateUser inserts a user with their roles and units; passwordHash may be
 // empty (no password login).
 func CreateUser(ctx context.Context, q Querier, u User, passwordHash string) (User, error) {
-	var org, hash any
-	if u.OrganizationID != "" {
-		org = u.OrganizationID
-	}
-	if passwordHash != "" {
-		hash = passwordHash
-	}
+	org, hash := nullable(u.OrganizationID), nullable(passwordHash)
 	err := q.QueryRow(ctx, `
 		INSERT INTO users (username, full_name, title, organization_id, is_superadmin, password_hash)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
