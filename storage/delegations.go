@@ -31,7 +31,7 @@ type Delegation struct {
 
 const delegationColumns = `id, organization_id, from_user, to_user, form, document_types,
 	(SELECT coalesce(array_agg(u::text), '{}') FROM unnest(unit_ids) u), coalesce(parent_id::text, ''),
-	basis, starts_at, ends_at, created_by, created_at, revoked_at`
+	basis, starts_at, ends_at, coalesce(created_by::text, ''), created_at, revoked_at`
 
 func scanDelegation(row pgx.Row) (Delegation, error) {
 	var d Delegation
@@ -54,7 +54,7 @@ func CreateDelegation(ctx context.Context, q Querier, d Delegation) (Delegation,
 	got, err := scanDelegation(q.QueryRow(ctx, `
 		INSERT INTO delegations (organization_id, from_user, to_user, form, document_types, unit_ids, parent_id, basis, starts_at, ends_at, created_by)
 		VALUES ($1, $2, $3, $4, $5, $6::uuid[], $7, $8, $9, $10, $11) RETURNING `+delegationColumns,
-		d.OrganizationID, d.FromUser, d.ToUser, d.Form, d.DocumentTypes, d.UnitIDs, nullable(d.ParentID), d.Basis, d.StartsAt, d.EndsAt, d.CreatedBy))
+		d.OrganizationID, d.FromUser, d.ToUser, d.Form, d.DocumentTypes, d.UnitIDs, nullable(d.ParentID), d.Basis, d.StartsAt, d.EndsAt, nullable(d.CreatedBy)))
 	if err != nil {
 		return Delegation{}, fmt.Errorf("create delegation: %w", err)
 	}

@@ -38,7 +38,7 @@ const (
 )
 
 const keyColumns = `id, coalesce(user_id::text, ''), coalesce(organization_id::text, ''), kind, uri, sealed_key,
-	certificate, chain, fingerprint, subject, not_before, not_after, created_by, created_at, revoked_at`
+	certificate, chain, fingerprint, subject, not_before, not_after, coalesce(created_by::text, ''), created_at, revoked_at`
 
 func scanKeyBinding(row pgx.Row) (KeyBinding, error) {
 	var k KeyBinding
@@ -58,7 +58,7 @@ func CreateKeyBinding(ctx context.Context, q Querier, k KeyBinding) (KeyBinding,
 	got, err := scanKeyBinding(q.QueryRow(ctx, `
 		INSERT INTO key_bindings (user_id, organization_id, kind, uri, sealed_key, certificate, chain, fingerprint, subject, not_before, not_after, created_by)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING `+keyColumns,
-		nullable(k.UserID), nullable(k.OrganizationID), k.Kind, k.URI, k.SealedKey, k.Certificate, k.Chain, k.Fingerprint, k.Subject, k.NotBefore, k.NotAfter, k.CreatedBy))
+		nullable(k.UserID), nullable(k.OrganizationID), k.Kind, k.URI, k.SealedKey, k.Certificate, k.Chain, k.Fingerprint, k.Subject, k.NotBefore, k.NotAfter, nullable(k.CreatedBy)))
 	if err != nil {
 		return KeyBinding{}, fmt.Errorf("create key binding: %w", err)
 	}

@@ -94,7 +94,7 @@ CREATE TABLE delegations (
     basis           text NOT NULL DEFAULT '',     -- the written decision or authorisation
     starts_at       timestamptz NOT NULL,
     ends_at         timestamptz NOT NULL CHECK (ends_at > starts_at),
-    created_by      uuid NOT NULL REFERENCES users (id),
+    created_by      uuid REFERENCES users (id), -- NULL: the operator, from the command line
     created_at      timestamptz NOT NULL DEFAULT now(),
     revoked_at      timestamptz
 );
@@ -117,7 +117,7 @@ CREATE TABLE key_bindings (
     subject         text NOT NULL,
     not_before      timestamptz NOT NULL,
     not_after       timestamptz NOT NULL,
-    created_by      uuid NOT NULL REFERENCES users (id),
+    created_by      uuid REFERENCES users (id), -- NULL: the operator, from the command line
     created_at      timestamptz NOT NULL DEFAULT now(),
     revoked_at      timestamptz,
     CHECK ((user_id IS NULL) <> (organization_id IS NULL)),

@@ -1,0 +1,179 @@
+package accounts
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vanthu/vanthu/storage"
+)
+
+// Authority forms before a signer's title (Decree 30 art. 13).
+const (
+	FormCollective = "TM"  // on behalf of a collective
+	FormDeputy     = "KT"  // a deputy signing for the head
+	FormActing     = "Q"   // acting head
+	FormByOrder    = "TL"  // by order; may be passed on once
+	FormAuthorised = "TUQ" // by written authorisation; may not be passed on
+)
+
+// ErrDelegation is the error of a delegation refused when made or used;
+// the wrapping message gives the reason.
+var ErrDelegation = errors.New("delegation refused")
+
+func refuse(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrDelegation, fmt.Sprintf(format, a...))
+}
+
+// ParseForm accepts a form as written before a title ("KT.", "tuq", "TL").
+func ParseForm(s string) (string, error) {
+	f := strings.ToUpper(strings.TrimSuffix(strings.TrimSpace(s), "."))
+	switch f {
+	case FormCollective, FormDeputy, FormActing, FormByOrder, FormAuthorised:
+		return f, nil
+	}
+	return "", refuse("unknown authority form %q: use TM., KT., Q., TL. or TUQ.", s)
+}
+
+// CheckNewDelegation applies the rules for making d: both people in its
+// organisation, the delegate a signer, a period that has not already ended,
+// a written basis for TUQ., and, for a delegation passed on from parent,
+// that only a TL. may be passed on, once, by its holder, within its scope
+// and period.
+func CheckNewDelegation(d storage.Delegation, from, to storage.User, parent *storage.Delegation, parentChildren int, now time.Time) error {
+	if _, err := ParseForm(d.Form); err != nil {
+		return err
+	}
+	switch {
+	case from.ID == to.ID:
+		return refuse("a user cannot delegate to themselves")
+	case from.OrganizationID != d.OrganizationID || to.OrganizationID != d.OrganizationID:
+		return refuse("both users must belong to the delegation's organisation")
+	case to.DisabledAt != nil:
+		return refuse("%s's account is disabled", to.Username)
+	case !slices.Contains(to.Roles, storage.RoleSigner):
+		return refuse("%s does not hold the signer role", to.Username)
+	case !d.EndsAt.After(d.StartsAt):
+		return refuse("the period ends (%s) before it starts (%s)", day(d.EndsAt), day(d.StartsAt))
+	case !d.EndsAt.After(now):
+		return refuse("the period already ended on %s", day(d.EndsAt))
+	case d.Form == FormAuthorised && strings.TrimSpace(d.Basis) == "":
+		return refuse("TUQ. needs the written authorisation it rests on (basis)")
+	}
+	if parent == nil {
+		return nil
+	}
+	switch {
+	case parent.Form == FormAuthorised:
+		return refuse("a TUQ. delegation may not be passed on")
+	case parent.Form != FormByOrder:
+		return refuse("only a TL. delegation may be passed on, not %s.", parent.Form)
+	case d.Form != FormByOrder:
+		return refuse("a TL. delegation can only be passed on as TL.")
+	case parent.ParentID != "":
+		return refuse("a TL. delegation may be passed on only once")
+	case parentChildren > 0:
+		return refuse("this TL. delegation has already been passed on")
+	case parent.ToUser != from.ID:
+		return refuse("only the holder of a delegation may pass it on")
+	case parent.RevokedAt != nil:
+		return refuse("the delegation passed on was revoked")
+	case d.StartsAt.Before(parent.StartsAt) || d.EndsAt.After(parent.EndsAt):
+		return refuse("the period must lie within %s – %s", day(parent.StartsAt), day(parent.EndsAt))
+	case !subset(d.DocumentTypes, parent.DocumentTypes):
+		return refuse("the document types must lie within those delegated (%s)", strings.Join(parent.DocumentTypes, ", "))
+	case !subset(d.UnitIDs, parent.UnitIDs):
+		return refuse("the units must lie within those delegated")
+	}
+	return nil
+}
+
+// subset reports whether scope a lies within b, where empty means all.
+func subset(a, b []string) bool {
+	if len(b) == 0 {
+		return true
+	}
+	if len(a) == 0 {
+		return false
+	}
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}
+
+func day(t time.Time) string { return t.In(vietnam).Format("02/01/2006 15:04") }
+
+var vietnam = time.FixedZone("ICT", 7*3600)
+
+// SigningUse is one use of signing authority: signer signs a document of
+// DocumentType from UnitID at At with Form ("" for their own name).
+type SigningUse struct {
+	Signer       storage.User
+	Form         string
+	DocumentType string
+	UnitID       string
+	At           time.Time
+}
+
+// CheckAuthority finds the delegation that allows u among held (the
+// delegations to the signer, with parents for passed-on ones), or says why
+// none does. Signing in one's own name needs only the signer role.
+func CheckAuthority(u SigningUse, held []storage.Delegation, parentOf func(id string) (storage.Delegation, error)) (*storage.Delegation, error) {
+	if !slices.Contains(u.Signer.Roles, storage.RoleSigner) {
+		return nil, refuse("%s does not hold the signer role", u.Signer.Username)
+	}
+	if u.Form == "" {
+		return nil, nil
+	}
+	form, err := ParseForm(u.Form)
+	if err != nil {
+		return nil, err
+	}
+	var reasons []string
+	for i := range held {
+		d := held[i]
+		if d.Form != form {
+			continue
+		}
+		why := coverage(d, u)
+		if why == "" && d.ParentID != "" {
+			p, err := parentOf(d.ParentID)
+			if err != nil {
+				return nil, fmt.Errorf("delegation %s: parent: %w", d.ID, err)
+			}
+			if w := coverage(p, u); w != "" {
+				why = "the delegation it was passed on from: " + w
+			}
+		}
+		if why == "" {
+			return &d, nil
+		}
+		reasons = append(reasons, why)
+	}
+	if len(reasons) == 0 {
+		return nil, refuse("%s holds no %s. delegation", u.Signer.Username, form)
+	}
+	return nil, refuse("%s. delegation to %s does not apply: %s", form, u.Signer.Username, strings.Join(reasons, "; "))
+}
+
+// coverage says why d does not cover u, or "" when it does.
+func coverage(d storage.Delegation, u SigningUse) string {
+	switch {
+	case d.RevokedAt != nil && !u.At.Before(*d.RevokedAt):
+		return "revoked on " + day(*d.RevokedAt)
+	case u.At.Before(d.StartsAt):
+		return "not valid before " + day(d.StartsAt)
+	case !u.At.Before(d.EndsAt):
+		return "expired on " + day(d.EndsAt)
+	case len(d.DocumentTypes) > 0 && !slices.Contains(d.DocumentTypes, u.DocumentType):
+		return fmt.Sprintf("document type %s is outside its scope (%s)", u.DocumentType, strings.Join(d.DocumentTypes, ", "))
+	case len(d.UnitIDs) > 0 && !slices.Contains(d.UnitIDs, u.UnitID):
+		return "the document's unit is outside its scope"
+	}
+	return ""
+}

@@ -1,0 +1,236 @@
+package accounts
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/vanthu/vanthu/storage"
+)
+
+// Principal is an authenticated user as one request sees them: the
+// account, and the scopes of the API token used (nil for a browser session,
+// which carries every right the user has).
+type Principal struct {
+	storage.User
+	TokenID string
+	Scopes  []string
+	// operator is set for the command line run by whoever operates the
+	// server: they hold the database already, so every action is allowed
+	// (and still recorded in the audit log under their name).
+	operator bool
+}
+
+// Operator is the principal of `vanthu admin`, named for the audit log
+// after the operating-system account that ran it.
+func Operator(name string) Principal {
+	return Principal{User: storage.User{Username: "operator:" + name, IsSuperadmin: true}, operator: true}
+}
+
+// Has reports whether the user holds a role.
+func (p Principal) Has(role string) bool { return slices.Contains(p.Roles, role) }
+
+func (p Principal) hasAny(roles ...string) bool {
+	return slices.ContainsFunc(roles, p.Has)
+}
+
+// Member reports whether the user belongs to the organisation.
+func (p Principal) Member(orgID string) bool { return orgID != "" && p.OrganizationID == orgID }
+
+// InUnit reports whether the user belongs to the unit.
+func (p Principal) InUnit(unitID string) bool { return slices.Contains(p.UnitIDs, unitID) }
+
+// allows reports whether the credential's scopes permit scope.
+func (p Principal) allows(scope string) bool {
+	return p.Scopes == nil || slices.Contains(p.Scopes, "*") || slices.Contains(p.Scopes, scope)
+}
+
+// Token scopes: what an integration's token may be limited to.
+const (
+	ScopeDocumentsRead  = "documents:read"
+	ScopeDocumentsWrite = "documents:write"
+	ScopeDirectoryRead  = "directory:read"
+	ScopeDirectoryWrite = "directory:write"
+	ScopeSign           = "sign"
+	ScopeVerify         = "verify"
+	ScopeAuditRead      = "audit:read"
+)
+
+// AllScopes lists the scopes a token may be given ("*" is all of them).
+var AllScopes = []string{ScopeDocumentsRead, ScopeDocumentsWrite, ScopeDirectoryRead, ScopeDirectoryWrite, ScopeSign, ScopeVerify, ScopeAuditRead}
+
+// ErrForbidden is the error of a refused action on something the user may
+// know exists (HTTP 403). Something they may not even know of is
+// storage.ErrNotFound (HTTP 404), so that existence does not leak.
+var ErrForbidden = errors.New("forbidden")
+
+// Action names something a user does; Authorize decides it.
+type Action string
+
+// The actions of the API and the CLI.
+const (
+	OrganizationCreate Action = "organization.create"
+	OrganizationRead   Action = "organization.read"
+	UnitCreate         Action = "unit.create"
+	UnitRead           Action = "unit.read"
+	UserCreate         Action = "user.create"
+	UserRead           Action = "user.read"
+	TokenManage        Action = "token.manage" // create, list or revoke another's or one's own tokens
+	DelegationCreate   Action = "delegation.create"
+	DelegationRead     Action = "delegation.read"
+	KeyBind            Action = "key.bind"
+	KeyRead            Action = "key.read"
+	DocumentCreate     Action = "document.create"
+	DocumentRead       Action = "document.read"  // after the visibility filter found it
+	DocumentChange     Action = "document.change" // new versions, and the workflow to come
+	Verify             Action = "verify"
+	AuditRead          Action = "audit.read"
+)
+
+// Target is what an action is about: the organisation owning it and, for
+// actions on a person's things (tokens, keys, delegations), that person.
+type Target struct {
+	OrgID  string
+	UserID string
+}
+
+// scopeOf maps each action to the token scope it needs.
+var scopeOf = map[Action]string{
+	OrganizationCreate: ScopeDirectoryWrite, OrganizationRead: ScopeDirectoryRead,
+	UnitCreate: ScopeDirectoryWrite, UnitRead: ScopeDirectoryRead,
+	UserCreate: ScopeDirectoryWrite, UserRead: ScopeDirectoryRead,
+	TokenManage: ScopeDirectoryWrite, DelegationCreate: ScopeDirectoryWrite, DelegationRead: ScopeDirectoryRead,
+	KeyBind: ScopeDirectoryWrite, KeyRead: ScopeDirectoryRead,
+	DocumentCreate: ScopeDocumentsWrite, DocumentRead: ScopeDocumentsRead, DocumentChange: ScopeDocumentsWrite,
+	Verify: ScopeVerify, AuditRead: ScopeAuditRead,
+}
+
+// Roles that may see every document of their organisation; drafters and
+// reviewers see their units' documents (see Viewer).
+var wholeOrganizationRoles = []string{storage.RoleClerk, storage.RoleSigner, storage.RoleAuditor, storage.RoleCertifier}
+
+// Authorize decides whether p may do a to t: nil, ErrForbidden (wrapped
+// with the reason) or storage.ErrNotFound when t lies outside everything p
+// may know of. Every route and command calls it; no rule lives elsewhere.
+func Authorize(p Principal, a Action, t Target) error {
+	scope, known := scopeOf[a]
+	if !known {
+		return fmt.Errorf("%w: unknown action %s", ErrForbidden, a)
+	}
+	if p.operator {
+		return nil
+	}
+	if p.DisabledAt != nil {
+		return fmt.Errorf("%w: the account is disabled", ErrForbidden)
+	}
+	if !p.allows(scope) {
+		return fmt.Errorf("%w: the token's scopes do not include %s", ErrForbidden, scope)
+	}
+	deny := func(why string) error { return fmt.Errorf("%w: %s", ErrForbidden, why) }
+	// Outside one's own organisation nothing is visible, except to the
+	// superadmin for the directory.
+	outside := t.OrgID != "" && !p.Member(t.OrgID)
+	switch a {
+	case OrganizationCreate:
+		if !p.IsSuperadmin {
+			return deny("only the system administrator creates organisations")
+		}
+	case OrganizationRead, UnitRead, UserRead, DelegationRead:
+		if p.IsSuperadmin && a != DelegationRead {
+			return nil
+		}
+		if outside || t.OrgID == "" {
+			return storage.ErrNotFound
+		}
+	case UnitCreate, UserCreate:
+		if p.IsSuperadmin {
+			return nil
+		}
+		if outside || t.OrgID == "" {
+			return storage.ErrNotFound
+		}
+		if !p.Has(storage.RoleAdmin) {
+			return deny("only an administrator of the organisation manages its accounts")
+		}
+	case TokenManage:
+		if t.UserID == p.ID || p.IsSuperadmin {
+			return nil
+		}
+		if outside || t.OrgID == "" {
+			return storage.ErrNotFound
+		}
+		if !p.Has(storage.RoleAdmin) {
+			return deny("only the token's owner or an administrator of the organisation manages tokens")
+		}
+	case DelegationCreate:
+		if outside || t.OrgID == "" {
+			return storage.ErrNotFound
+		}
+		if !p.Has(storage.RoleAdmin) && !(t.UserID == p.ID && p.Has(storage.RoleSigner)) {
+			return deny("a delegation is made by the signer who delegates or by an administrator")
+		}
+	case KeyBind:
+		if outside || t.OrgID == "" {
+			return storage.ErrNotFound
+		}
+		if !p.Has(storage.RoleAdmin) && !(t.UserID != "" && t.UserID == p.ID) {
+			return deny("keys are bound by their holder or by an administrator; the seal key by an administrator")
+		}
+	case KeyRead:
+		if outside || t.OrgID == "" {
+			return storage.ErrNotFound
+		}
+		if t.UserID != p.ID && !p.hasAny(storage.RoleAdmin, storage.RoleAuditor) {
+			return deny("only the key's holder, an administrator or an auditor sees key bindings")
+		}
+	case DocumentCreate:
+		if p.OrganizationID == "" {
+			return deny("documents belong to an organisation; this account has none")
+		}
+		if outside {
+			return storage.ErrNotFound
+		}
+		if !p.hasAny(storage.RoleDrafter, storage.RoleClerk) {
+			return deny("only drafters and clerks create documents")
+		}
+	case DocumentRead:
+		if p.OrganizationID == "" {
+			return storage.ErrNotFound
+		}
+	case DocumentChange:
+		if p.OrganizationID == "" {
+			return storage.ErrNotFound
+		}
+		if !p.hasAny(storage.RoleDrafter, storage.RoleReviewer, storage.RoleSigner, storage.RoleClerk) {
+			return deny("auditors and administrators read documents but never change them")
+		}
+	case Verify:
+		// Anyone signed in may check a signature.
+	case AuditRead:
+		if p.IsSuperadmin {
+			return nil
+		}
+		if outside || t.OrgID == "" {
+			return storage.ErrNotFound
+		}
+		if !p.Has(storage.RoleAuditor) {
+			return deny("only auditors read the audit trail")
+		}
+	}
+	return nil
+}
+
+// Viewer describes, for the storage queries, which documents p may see: those
+// of their organisation that their role or unit reaches, plus what was sent
+// to them. DocumentRead on a single document goes through the same filter,
+// so listing and fetching can never disagree.
+func (p Principal) Viewer() storage.Viewer {
+	return storage.Viewer{
+		UserID:            p.ID,
+		OrganizationID:    p.OrganizationID,
+		UnitIDs:           p.UnitIDs,
+		WholeOrganization: p.hasAny(wholeOrganizationRoles...),
+		UnitDocuments:     p.hasAny(storage.RoleDrafter, storage.RoleReviewer),
+		UnitConfidential:  p.Has(storage.RoleReviewer),
+	}
+}
