@@ -1,6 +1,7 @@
 package signing
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/vanthu/vanthu/signing/keys"
 	"github.com/vanthu/vanthu/signing/pdfupdate"
+	"github.com/vanthu/vanthu/signing/verify/cms"
 )
 
 // Errors about the signer's certificate, checked before anything is written.
@@ -26,7 +28,10 @@ var (
 	ErrKeyUsage            = errors.New("signing: certificate key usage allows neither digitalSignature nor nonRepudiation")
 	ErrKeyMismatch         = errors.New("signing: certificate does not match the signing key")
 	ErrNoCertificate       = errors.New("signing: key has no certificate chain")
-	ErrContentsTooSmall    = errors.New("signing: CMS larger than the reserved /Contents")
+	// ErrCMSRejected: a CMS handed to FinalizeCMS is not the signature that
+	// was prepared.
+	ErrCMSRejected      = errors.New("signing: CMS from the external signer rejected")
+	ErrContentsTooSmall = errors.New("signing: CMS larger than the reserved /Contents")
 )
 
 // Output is where a signed PDF is written: sequentially, then patched once
@@ -193,6 +198,30 @@ func Finalize(ctx context.Context, p *Prepared, out io.WriterAt, signatureValue 
 		return fmt.Errorf("signing: write signature: %w", err)
 	}
 	return nil
+}
+
+// FinalizeCMS completes a prepared signature from a whole CMS SignedData
+// made elsewhere, for remote signing services that answer with CMS rather
+// than a bare signature value. The CMS is accepted only if it is detached,
+// has one signer, names the prepared certificate, and signs exactly the
+// prepared signed attributes; its signature value then goes through
+// Finalize, so what lands in the PDF is always a CMS built here, with the
+// prepared chain and, from B-T on, the configured TSA's timestamp.
+func FinalizeCMS(ctx context.Context, p *Prepared, out io.WriterAt, der []byte) error {
+	sd, err := cms.Parse(der)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: %v", ErrCMSRejected, err)
+	case sd.HasEContent:
+		return fmt.Errorf("%w: it encapsulates content; a PDF signature is detached", ErrCMSRejected)
+	case sd.SignerCount != 1:
+		return fmt.Errorf("%w: %d signers, want 1", ErrCMSRejected, sd.SignerCount)
+	case sd.FindSigner(p.chain[:1]) == nil:
+		return fmt.Errorf("%w: it names another signer than %s", ErrCMSRejected, p.chain[0].Subject.CommonName)
+	case !bytes.Equal(sd.SignedAttrsRaw, p.SignedAttributes):
+		return fmt.Errorf("%w: it signs other attributes than those prepared", ErrCMSRejected)
+	}
+	return Finalize(ctx, p, out, sd.Signature)
 }
 
 // Sign signs the PDF in (size bytes) with key and writes the signed file to

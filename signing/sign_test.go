@@ -24,6 +24,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/digitorus/pkcs7"
+
 	"github.com/vanthu/vanthu/internal/testpdf"
 	"github.com/vanthu/vanthu/signing/devpki"
 	"github.com/vanthu/vanthu/signing/keys"
@@ -426,4 +428,93 @@ func TestExternalTwoStep(t *testing.T) {
 			assertAllValid(t, out, 1)
 		})
 	}
+}
+
+// TestExternalFullCMS: a remote service may answer with a whole CMS; it is
+// taken only when it is the prepared signature, and what is embedded is
+// rebuilt here (with the TSA's token at B-T).
+func TestExternalFullCMS(t *testing.T) {
+	pki := testPKI(t)
+	key := pkiKey(t, devpki.Official)
+	deputy := pkiKey(t, devpki.Deputy)
+	inB, _ := os.ReadFile(writePDF(t, t.TempDir(), testpdf.Options{}, false))
+	prepare := func(t *testing.T, out *os.File) *Prepared {
+		p, err := Prepare(context.Background(), bytes.NewReader(inB), int64(len(inB)), out, key.Chain(), Options{Level: LevelBT, TSAURL: pki.TSAURL()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	wrap := func(t *testing.T, k keys.Key, p *Prepared, attrs []byte) []byte {
+		h := p.Hash.New()
+		h.Write(attrs)
+		sig, err := k.Sign(rand.Reader, h.Sum(nil), p.SignerOpts())
+		if err != nil {
+			t.Fatal(err)
+		}
+		der, err := algorithm{p.Hash, p.PSS}.buildCMS(k.Chain(), attrs, sig, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der
+	}
+	otherIn := testpdf.Bytes(testpdf.Options{Pages: 2})
+	other, err := Prepare(context.Background(), bytes.NewReader(otherIn), int64(len(otherIn)), mustCreate(t, filepath.Join(t.TempDir(), "other.pdf")), key.Chain(), Options{Level: LevelBT, TSAURL: pki.TSAURL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		cms  func(p *Prepared) []byte
+		want error
+	}{
+		{"the prepared signature", func(p *Prepared) []byte { return wrap(t, key, p, p.SignedAttributes) }, nil},
+		{"other attributes", func(p *Prepared) []byte { return wrap(t, key, p, other.SignedAttributes) }, ErrCMSRejected},
+		{"another signer", func(p *Prepared) []byte { return wrap(t, deputy, p, p.SignedAttributes) }, ErrCMSRejected},
+		{"encapsulated content", func(p *Prepared) []byte {
+			sd, err := pkcs7.NewSignedData([]byte("nội dung"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := sd.AddSigner(key.Chain()[0], key, pkcs7.SignerInfoConfig{}); err != nil {
+				t.Fatal(err)
+			}
+			der, err := sd.Finish()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return der
+		}, ErrCMSRejected},
+		{"garbage", func(p *Prepared) []byte { return []byte("not a CMS") }, ErrCMSRejected},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out.pdf")
+			f := mustCreate(t, out)
+			p := prepare(t, f)
+			before, _ := os.ReadFile(out)
+			err := FinalizeCMS(context.Background(), p, f, c.cms(p))
+			if !errors.Is(err, c.want) {
+				t.Fatalf("FinalizeCMS = %v, want %v", err, c.want)
+			}
+			if c.want != nil {
+				if after, _ := os.ReadFile(out); !bytes.Equal(before, after) {
+					t.Fatal("a rejected CMS was written")
+				}
+				return
+			}
+			f.Close()
+			assertAllValid(t, out, 1)
+		})
+	}
+}
+
+func mustCreate(t *testing.T, path string) *os.File {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
 }
