@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -132,6 +133,12 @@ func Validate(ctx context.Context, req Request) Result {
 	if req.Usage == Signing && req.Leaf.KeyUsage != 0 &&
 		req.Leaf.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
 		return r.fail(etsi.Indeterminate, etsi.ChainConstraintsFailure, "signer certificate key usage allows neither digitalSignature nor nonRepudiation")
+	}
+	// RFC 3161 §2.3: a TSA certificate must carry the timeStamping
+	// extended key usage; crypto/x509 would accept a certificate with no
+	// extended key usage at all.
+	if req.Usage == Timestamping && !slices.Contains(req.Leaf.ExtKeyUsage, x509.ExtKeyUsageTimeStamping) {
+		return r.fail(etsi.Indeterminate, etsi.ChainConstraintsFailure, "TSA certificate lacks the timeStamping extended key usage")
 	}
 	r.Checks = append(r.Checks, "key usage")
 
