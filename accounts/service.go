@@ -1,0 +1,468 @@
+package accounts
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/vanthu/vanthu/audit"
+	"github.com/vanthu/vanthu/signing/keys"
+	"github.com/vanthu/vanthu/storage"
+)
+
+// Service applies the directory's rules: every method authorizes its
+// caller, validates, and records the change in the audit log in the same
+// transaction.
+type Service struct {
+	DB *storage.DB
+	// Anchors are the trust anchors key bindings must chain to.
+	Anchors []*x509.Certificate
+	// Keystore seals PKCS#12 keys; nil refuses them.
+	Keystore *Keystore
+	// PIN supplies PKCS#11 PINs (the service's configuration).
+	PIN keys.PasswordSource
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// InputError is a request the directory refuses as malformed (HTTP 400 or
+// 422); its message names the field.
+type InputError struct{ Msg string }
+
+func (e *InputError) Error() string { return e.Msg }
+
+func invalid(format string, a ...any) error { return &InputError{Msg: fmt.Sprintf(format, a...)} }
+
+func event(p Principal, action, object string, details map[string]any) audit.Event {
+	return audit.Event{Actor: p.ID, ActorName: p.Username, OrgID: p.OrganizationID, Action: action, Object: object, Details: details}
+}
+
+// inTx runs fn and appends e (completed by fn) in one transaction.
+func (s *Service) inTx(ctx context.Context, fn func(tx pgx.Tx) (audit.Event, error)) error {
+	return s.DB.InTx(ctx, func(tx pgx.Tx) error {
+		e, err := fn(tx)
+		if err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, e)
+	})
+}
+
+func clean(s string) string { return strings.TrimSpace(norm.NFC.String(s)) }
+
+func checkCode(field, code string) error {
+	if code == "" || utf8.RuneCountInString(code) > 20 || strings.ContainsAny(code, " \t/-") {
+		return invalid("%s must be 1–20 characters without spaces, slashes or hyphens (it goes into document symbols such as 05/QĐ-UBND)", field)
+	}
+	return nil
+}
+
+// CreateOrganization adds an organisation (superadmin only).
+func (s *Service) CreateOrganization(ctx context.Context, p Principal, o storage.Organization) (storage.Organization, error) {
+	if err := Authorize(p, OrganizationCreate, Target{}); err != nil {
+		return o, err
+	}
+	o.Code, o.Name = clean(o.Code), clean(o.Name)
+	if err := checkCode("code", o.Code); err != nil {
+		return o, err
+	}
+	if o.Name == "" {
+		return o, invalid("name is required")
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) (audit.Event, error) {
+		if o.ParentID != "" {
+			if _, err := storage.GetOrganization(ctx, tx, o.ParentID); err != nil {
+				return audit.Event{}, invalid("parent_id names no organisation")
+			}
+		}
+		var err error
+		o, err = storage.CreateOrganization(ctx, tx, o)
+		return event(p, "organization.create", "organization:"+o.ID, map[string]any{"code": o.Code, "name": o.Name}), err
+	})
+	return o, err
+}
+
+// Organizations lists what p may see: every organisation for the
+// superadmin, one's own for everyone else.
+func (s *Service) Organizations(ctx context.Context, p Principal) ([]storage.Organization, error) {
+	if p.IsSuperadmin {
+		if err := Authorize(p, OrganizationRead, Target{}); err != nil {
+			return nil, err
+		}
+		return storage.ListOrganizations(ctx, s.DB.Pool, "")
+	}
+	if err := Authorize(p, OrganizationRead, Target{OrgID: p.OrganizationID}); err != nil {
+		return nil, err
+	}
+	return storage.ListOrganizations(ctx, s.DB.Pool, p.OrganizationID)
+}
+
+// Organization reads one organisation p may see.
+func (s *Service) Organization(ctx context.Context, p Principal, id string) (storage.Organization, error) {
+	if err := Authorize(p, OrganizationRead, Target{OrgID: id}); err != nil {
+		return storage.Organization{}, err
+	}
+	return storage.GetOrganization(ctx, s.DB.Pool, id)
+}
+
+// CreateUnit adds a unit to an organisation.
+func (s *Service) CreateUnit(ctx context.Context, p Principal, u storage.Unit) (storage.Unit, error) {
+	if _, err := s.Organization(ctx, p, u.OrganizationID); err != nil {
+		return u, err
+	}
+	if err := Authorize(p, UnitCreate, Target{OrgID: u.OrganizationID}); err != nil {
+		return u, err
+	}
+	u.Code, u.Name = clean(u.Code), clean(u.Name)
+	if err := checkCode("code", u.Code); err != nil {
+		return u, err
+	}
+	if u.Name == "" {
+		return u, invalid("name is required")
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) (audit.Event, error) {
+		var err error
+		u, err = storage.CreateUnit(ctx, tx, u)
+		e := event(p, "unit.create", "unit:"+u.ID, map[string]any{"code": u.Code, "name": u.Name})
+		e.OrgID = u.OrganizationID
+		return e, err
+	})
+	return u, err
+}
+
+// Units lists an organisation's units.
+func (s *Service) Units(ctx context.Context, p Principal, orgID string) ([]storage.Unit, error) {
+	if _, err := s.Organization(ctx, p, orgID); err != nil {
+		return nil, err
+	}
+	if err := Authorize(p, UnitRead, Target{OrgID: orgID}); err != nil {
+		return nil, err
+	}
+	return storage.ListUnits(ctx, s.DB.Pool, orgID)
+}
+
+// NewUser is a request to create an account.
+type NewUser struct {
+	Username, FullName, Title, OrganizationID string
+	UnitIDs, Roles                            []string
+	Password                                  string
+}
+
+// CreateUser adds an account to an organisation, with an argon2id hash of
+// its password when one is given.
+func (s *Service) CreateUser(ctx context.Context, p Principal, n NewUser) (storage.User, error) {
+	if _, err := s.Organization(ctx, p, n.OrganizationID); err != nil {
+		if errors.Is(err, storage.ErrNotFound) && p.IsSuperadmin {
+			return storage.User{}, invalid("organization_id names no organisation")
+		}
+		return storage.User{}, err
+	}
+	if err := Authorize(p, UserCreate, Target{OrgID: n.OrganizationID}); err != nil {
+		return storage.User{}, err
+	}
+	u := storage.User{Username: strings.ToLower(clean(n.Username)), FullName: clean(n.FullName), Title: clean(n.Title),
+		OrganizationID: n.OrganizationID, UnitIDs: n.UnitIDs, Roles: n.Roles}
+	if !validUsername(u.Username) {
+		return u, invalid("username must be 3–64 letters, digits, dots, hyphens or underscores")
+	}
+	if u.FullName == "" {
+		return u, invalid("full_name is required")
+	}
+	for _, r := range u.Roles {
+		if !slices.Contains(storage.AllRoles, r) {
+			return u, invalid("unknown role %q: one of %s", r, strings.Join(storage.AllRoles, ", "))
+		}
+	}
+	var hash string
+	if n.Password != "" {
+		var err error
+		if hash, err = HashPassword(n.Password); err != nil {
+			return u, invalid("%v", err)
+		}
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) (audit.Event, error) {
+		units, err := storage.ListUnits(ctx, tx, n.OrganizationID)
+		if err != nil {
+			return audit.Event{}, err
+		}
+		for _, id := range u.UnitIDs {
+			if !slices.ContainsFunc(units, func(x storage.Unit) bool { return x.ID == id }) {
+				return audit.Event{}, invalid("unit %s is not a unit of the organisation", id)
+			}
+		}
+		u, err = storage.CreateUser(ctx, tx, u, hash)
+		if errors.Is(err, storage.ErrConflict) {
+			return audit.Event{}, invalid("username %s is taken", n.Username)
+		}
+		e := event(p, "user.create", "user:"+u.ID, map[string]any{"username": u.Username, "roles": u.Roles, "units": u.UnitIDs})
+		e.OrgID = u.OrganizationID
+		return e, err
+	})
+	return u, err
+}
+
+func validUsername(s string) bool {
+	if len(s) < 3 || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// Users lists an organisation's accounts.
+func (s *Service) Users(ctx context.Context, p Principal, orgID string) ([]storage.User, error) {
+	if orgID == "" && p.IsSuperadmin {
+		return storage.ListUsers(ctx, s.DB.Pool, "")
+	}
+	if err := Authorize(p, UserRead, Target{OrgID: orgID}); err != nil {
+		return nil, err
+	}
+	return storage.ListUsers(ctx, s.DB.Pool, orgID)
+}
+
+// User reads one account p may see.
+func (s *Service) User(ctx context.Context, p Principal, id string) (storage.User, error) {
+	u, err := storage.GetUser(ctx, s.DB.Pool, id)
+	if err != nil {
+		return u, err
+	}
+	if u.ID == p.ID {
+		return u, nil
+	}
+	if err := Authorize(p, UserRead, Target{OrgID: u.OrganizationID}); err != nil {
+		return storage.User{}, err
+	}
+	return u, nil
+}
+
+// NewToken returns a random secret for an API token or a session.
+func NewToken(prefix string) (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return prefix + base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// IssueToken creates an API token for a user; the token is returned once
+// and only its hash is kept.
+func (s *Service) IssueToken(ctx context.Context, p Principal, userID, name string, scopes []string, expires *time.Time) (string, storage.Token, error) {
+	u, err := s.User(ctx, p, userID)
+	if err != nil {
+		return "", storage.Token{}, err
+	}
+	if err := Authorize(p, TokenManage, Target{OrgID: u.OrganizationID, UserID: u.ID}); err != nil {
+		return "", storage.Token{}, err
+	}
+	for _, sc := range scopes {
+		if sc != "*" && !slices.Contains(AllScopes, sc) {
+			return "", storage.Token{}, invalid("unknown scope %q: one of *, %s", sc, strings.Join(AllScopes, ", "))
+		}
+	}
+	// A token never carries more than the credential that made it.
+	if p.Scopes != nil && !slices.Contains(p.Scopes, "*") {
+		if len(scopes) == 0 || slices.Contains(scopes, "*") {
+			scopes = p.Scopes
+		}
+		for _, sc := range scopes {
+			if !slices.Contains(p.Scopes, sc) {
+				return "", storage.Token{}, fmt.Errorf("%w: a token cannot grant scope %s its maker lacks", ErrForbidden, sc)
+			}
+		}
+	}
+	if expires != nil && !expires.After(s.now()) {
+		return "", storage.Token{}, invalid("expires_at lies in the past")
+	}
+	if name = clean(name); name == "" {
+		name = "api"
+	}
+	secret, err := NewToken("vt_")
+	if err != nil {
+		return "", storage.Token{}, err
+	}
+	var t storage.Token
+	err = s.inTx(ctx, func(tx pgx.Tx) (audit.Event, error) {
+		var err error
+		t, err = storage.CreateToken(ctx, tx, u.ID, name, secret, scopes, expires)
+		e := event(p, "token.create", "token:"+t.ID, map[string]any{"user": u.ID, "name": name, "scopes": t.Scopes})
+		e.OrgID = u.OrganizationID
+		return e, err
+	})
+	if err != nil {
+		return "", storage.Token{}, err
+	}
+	return secret, t, nil
+}
+
+// Tokens lists a user's tokens (never the secrets).
+func (s *Service) Tokens(ctx context.Context, p Principal, userID string) ([]storage.Token, error) {
+	u, err := s.User(ctx, p, userID)
+	if err != nil {
+		return nil, err
+	}
+	if err := Authorize(p, TokenManage, Target{OrgID: u.OrganizationID, UserID: u.ID}); err != nil {
+		return nil, err
+	}
+	return storage.ListTokens(ctx, s.DB.Pool, u.ID)
+}
+
+// RevokeToken ends a token now.
+func (s *Service) RevokeToken(ctx context.Context, p Principal, tokenID string) error {
+	t, err := storage.GetToken(ctx, s.DB.Pool, tokenID)
+	if err != nil {
+		return err
+	}
+	u, err := storage.GetUser(ctx, s.DB.Pool, t.UserID)
+	if err != nil {
+		return err
+	}
+	if err := Authorize(p, TokenManage, Target{OrgID: u.OrganizationID, UserID: u.ID}); err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx pgx.Tx) (audit.Event, error) {
+		e := event(p, "token.revoke", "token:"+t.ID, map[string]any{"user": u.ID})
+		e.OrgID = u.OrganizationID
+		return e, storage.RevokeToken(ctx, tx, t.ID)
+	})
+}
+
+// CreateDelegation records a delegation of signing authority after the
+// rules of CheckNewDelegation.
+func (s *Service) CreateDelegation(ctx context.Context, p Principal, d storage.Delegation) (storage.Delegation, error) {
+	from, err := s.User(ctx, p, d.FromUser)
+	if err != nil {
+		return d, err
+	}
+	d.OrganizationID = from.OrganizationID
+	if err := Authorize(p, DelegationCreate, Target{OrgID: d.OrganizationID, UserID: from.ID}); err != nil {
+		return d, err
+	}
+	to, err := s.User(ctx, p, d.ToUser)
+	if errors.Is(err, storage.ErrNotFound) {
+		return d, invalid("to_user names no user of the organisation")
+	} else if err != nil {
+		return d, err
+	}
+	if d.Form, err = ParseForm(d.Form); err != nil {
+		return d, err
+	}
+	d.Basis, d.CreatedBy = clean(d.Basis), p.ID
+	err = s.inTx(ctx, func(tx pgx.Tx) (audit.Event, error) {
+		var parent *storage.Delegation
+		children := 0
+		if d.ParentID != "" {
+			pd, err := storage.GetDelegation(ctx, tx, d.ParentID)
+			if err != nil || pd.OrganizationID != d.OrganizationID {
+				return audit.Event{}, invalid("parent_id names no delegation of the organisation")
+			}
+			// Serialise passing on the same delegation.
+			if _, err := tx.Exec(ctx, "SELECT 1 FROM delegations WHERE id = $1 FOR UPDATE", pd.ID); err != nil {
+				return audit.Event{}, err
+			}
+			if children, err = storage.CountDelegationChildren(ctx, tx, pd.ID); err != nil {
+				return audit.Event{}, err
+			}
+			parent = &pd
+		}
+		if err := CheckNewDelegation(d, from, to, parent, children, s.now()); err != nil {
+			return audit.Event{}, err
+		}
+		var err error
+		d, err = storage.CreateDelegation(ctx, tx, d)
+		e := event(p, "delegation.create", "delegation:"+d.ID, map[string]any{
+			"from": d.FromUser, "to": d.ToUser, "form": d.Form, "document_types": d.DocumentTypes, "unit_ids": d.UnitIDs,
+			"starts_at": d.StartsAt, "ends_at": d.EndsAt, "parent": d.ParentID})
+		e.OrgID = d.OrganizationID
+		return e, err
+	})
+	return d, err
+}
+
+// Delegations lists an organisation's delegations, with userID set only
+// those from or to that user.
+func (s *Service) Delegations(ctx context.Context, p Principal, orgID, userID string) ([]storage.Delegation, error) {
+	if err := Authorize(p, DelegationRead, Target{OrgID: orgID}); err != nil {
+		return nil, err
+	}
+	return storage.ListDelegations(ctx, s.DB.Pool, orgID, userID)
+}
+
+// Authority checks that signer may sign with form ("" for their own name)
+// a document of docType from unitID at a time, and returns the delegation
+// that allows it.
+func (s *Service) Authority(ctx context.Context, u SigningUse) (*storage.Delegation, error) {
+	held, err := storage.DelegationsTo(ctx, s.DB.Pool, u.Signer.ID)
+	if err != nil {
+		return nil, err
+	}
+	return CheckAuthority(u, held, func(id string) (storage.Delegation, error) {
+		return storage.GetDelegation(ctx, s.DB.Pool, id)
+	})
+}
+
+// BindKey checks key material and binds it to a user, or with orgID set
+// (and userID empty) as the organisation's seal key.
+func (s *Service) BindKey(ctx context.Context, p Principal, userID, orgID string, m KeyMaterial) (storage.KeyBinding, error) {
+	if userID != "" {
+		u, err := s.User(ctx, p, userID)
+		if err != nil {
+			return storage.KeyBinding{}, err
+		}
+		orgID = u.OrganizationID
+	}
+	if err := Authorize(p, KeyBind, Target{OrgID: orgID, UserID: userID}); err != nil {
+		return storage.KeyBinding{}, err
+	}
+	b, err := BindingFor(ctx, m, s.PIN, s.Anchors, s.Keystore, s.now())
+	if err != nil {
+		return b, err
+	}
+	b.CreatedBy = p.ID
+	if userID != "" {
+		b.UserID = userID
+	} else {
+		b.OrganizationID = orgID
+	}
+	err = s.inTx(ctx, func(tx pgx.Tx) (audit.Event, error) {
+		var err error
+		b, err = storage.CreateKeyBinding(ctx, tx, b)
+		e := event(p, "key.bind", "key:"+b.ID, map[string]any{"user": userID, "organization": b.OrganizationID,
+			"kind": b.Kind, "subject": b.Subject, "fingerprint": b.Fingerprint})
+		e.OrgID = orgID
+		return e, err
+	})
+	return b, err
+}
+
+// Keys lists the keys bound to a user.
+func (s *Service) Keys(ctx context.Context, p Principal, userID string) ([]storage.KeyBinding, error) {
+	u, err := s.User(ctx, p, userID)
+	if err != nil {
+		return nil, err
+	}
+	if err := Authorize(p, KeyRead, Target{OrgID: u.OrganizationID, UserID: u.ID}); err != nil {
+		return nil, err
+	}
+	return storage.ListKeyBindings(ctx, s.DB.Pool, u.ID, "")
+}

@@ -1,0 +1,146 @@
+// Package audit owns the tamper-evident audit log: every state change is
+// appended in the same transaction as the change, each entry hashes the one
+// before it, and the head is timestamped by an RFC 3161 TSA from time to
+// time. It is a top-level package because documents, accounts, the web API
+// and the command line all record into it, and `vanthu audit` checks it.
+package audit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/vanthu/vanthu/storage"
+)
+
+// Event is one state change: who did what to which object.
+type Event struct {
+	Actor     string // user id; "" for anonymous or the operator
+	ActorName string // username at the time
+	OrgID     string // organisation the change belongs to, if any
+	Action    string // e.g. document.create, login.failure
+	Object    string // e.g. document:<uuid>
+	Details   map[string]any
+}
+
+// Entry is a stored event with its place in the chain.
+type Entry struct {
+	Seq       int64           `json:"seq"`
+	At        time.Time       `json:"at"`
+	Actor     string          `json:"actor,omitempty"`
+	ActorName string          `json:"actor_name,omitempty"`
+	OrgID     string          `json:"organization_id,omitempty"`
+	Action    string          `json:"action"`
+	Object    string          `json:"object,omitempty"`
+	Details   json.RawMessage `json:"details"`
+	PrevHash  []byte          `json:"prev_hash"`
+	Hash      []byte          `json:"hash"`
+}
+
+// ErrSecretInDetails refuses an event whose details name a secret: the log
+// is read by auditors and exported, so secrets never enter it.
+var ErrSecretInDetails = errors.New("audit: event details must not carry secrets")
+
+// lockKey serialises appends so the chain stays linear.
+const lockKey = "vanthu.audit.append"
+
+// Append adds e in tx, the transaction of the change it records. The chain
+// lock is held until tx ends, so call it last in the transaction.
+func Append(ctx context.Context, tx pgx.Tx, e Event) error {
+	if e.Action == "" {
+		return errors.New("audit: event without action")
+	}
+	if err := checkDetails(e.Details); err != nil {
+		return err
+	}
+	details := []byte("{}")
+	if len(e.Details) > 0 {
+		var err error
+		if details, err = json.Marshal(e.Details); err != nil {
+			return fmt.Errorf("audit: details of %s: %w", e.Action, err)
+		}
+	}
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", lockKey); err != nil {
+		return fmt.Errorf("audit: lock: %w", err)
+	}
+	head := Entry{Hash: make([]byte, sha256.Size)}
+	err := tx.QueryRow(ctx, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").Scan(&head.Seq, &head.Hash)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("audit: chain head: %w", err)
+	}
+	en := Entry{Seq: head.Seq + 1, At: time.Now().UTC().Truncate(time.Microsecond), Actor: e.Actor, ActorName: e.ActorName,
+		OrgID: e.OrgID, Action: e.Action, Object: e.Object, Details: details, PrevHash: head.Hash}
+	en.Hash = en.computeHash()
+	_, err = tx.Exec(ctx, `
+		INSERT INTO audit_log (seq, at, actor, actor_name, organization_id, action, object, details, prev_hash, hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		en.Seq, en.At, nullable(en.Actor), en.ActorName, nullable(en.OrgID), en.Action, en.Object, string(en.Details), en.PrevHash, en.Hash)
+	if err != nil {
+		return fmt.Errorf("audit: append %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// Record appends e in a transaction of its own, for events that change
+// nothing else (a failed login, a read of a confidential document).
+func Record(ctx context.Context, db *storage.DB, e Event) error {
+	return db.InTx(ctx, func(tx pgx.Tx) error { return Append(ctx, tx, e) })
+}
+
+// computeHash is SHA-256 over every field, each length-prefixed so no two
+// different entries encode alike.
+func (en *Entry) computeHash() []byte {
+	h := sha256.New()
+	var n [8]byte
+	for _, f := range [][]byte{
+		[]byte(strconv.FormatInt(en.Seq, 10)),
+		[]byte(en.At.UTC().Format("2006-01-02T15:04:05.000000Z")),
+		[]byte(en.Actor), []byte(en.ActorName), []byte(en.OrgID),
+		[]byte(en.Action), []byte(en.Object), en.Details, en.PrevHash,
+	} {
+		binary.BigEndian.PutUint64(n[:], uint64(len(f)))
+		h.Write(n[:])
+		h.Write(f)
+	}
+	return h.Sum(nil)
+}
+
+// checkDetails refuses keys that name secrets, at any depth.
+func checkDetails(d map[string]any) error {
+	for k, v := range d {
+		if secretName(k) {
+			return fmt.Errorf("%w: %q", ErrSecretInDetails, k)
+		}
+		if m, ok := v.(map[string]any); ok {
+			if err := checkDetails(m); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func secretName(k string) bool {
+	k = strings.ToLower(k)
+	for _, s := range []string{"password", "passphrase", "secret", "private", "pkcs12", "credential"} {
+		if strings.Contains(k, s) {
+			return true
+		}
+	}
+	return k == "pin" || strings.HasSuffix(k, "_pin") || k == "token" || strings.HasSuffix(k, "_token")
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
