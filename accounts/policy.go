@@ -112,6 +112,10 @@ var wholeOrganizationRoles = []string{storage.RoleClerk, storage.RoleSigner, sto
 // Authorize decides whether p may do a to t: nil, ErrForbidden (wrapped
 // with the reason) or storage.ErrNotFound when t lies outside everything p
 // may know of. Every route and command calls it; no rule lives elsewhere.
+//
+// The order matters: what p may not even know of is decided first, so that
+// a refusal for any other reason (a token's scopes, a missing role) can
+// only ever be given about something p may know exists.
 func Authorize(p Principal, a Action, t Target) error {
 	scope, known := scopeOf[a]
 	if !known {
@@ -123,101 +127,87 @@ func Authorize(p Principal, a Action, t Target) error {
 	if p.DisabledAt != nil {
 		return fmt.Errorf("%w: the account is disabled", ErrForbidden)
 	}
+	if hidden(p, a, t) {
+		return storage.ErrNotFound
+	}
 	if !p.allows(scope) {
 		return fmt.Errorf("%w: the token's scopes do not include %s", ErrForbidden, scope)
 	}
-	deny := func(why string) error { return fmt.Errorf("%w: %s", ErrForbidden, why) }
-	// Outside one's own organisation nothing is visible, except to the
-	// superadmin for the directory.
-	outside := t.OrgID != "" && !p.Member(t.OrgID)
+	if why := refusal(p, a, t); why != "" {
+		return fmt.Errorf("%w: %s", ErrForbidden, why)
+	}
+	return nil
+}
+
+// hidden reports whether t lies outside what p may know of for a: outside
+// one's own organisation nothing is visible, except the directory to the
+// superadmin and one's own things to oneself.
+func hidden(p Principal, a Action, t Target) bool {
+	outside := t.OrgID == "" || !p.Member(t.OrgID)
+	switch a {
+	case OrganizationRead, UnitRead, UserRead, UnitCreate, UserCreate, AuditRead:
+		return outside && !p.IsSuperadmin
+	case TokenManage:
+		return outside && !p.IsSuperadmin && t.UserID != p.ID
+	case DelegationRead, DelegationCreate, KeyBind, KeyRead:
+		return outside
+	case DocumentCreate:
+		return t.OrgID != "" && !p.Member(t.OrgID)
+	case DocumentRead, DocumentChange:
+		// Documents are found through the viewer's filter first; someone
+		// of no organisation finds none.
+		return p.OrganizationID == ""
+	}
+	return false
+}
+
+// refusal says why p may not do a to t although t is visible to them, or ""
+// when p may.
+func refusal(p Principal, a Action, t Target) string {
 	switch a {
 	case OrganizationCreate:
 		if !p.IsSuperadmin {
-			return deny("only the system administrator creates organisations")
-		}
-	case OrganizationRead, UnitRead, UserRead, DelegationRead:
-		if p.IsSuperadmin && a != DelegationRead {
-			return nil
-		}
-		if outside || t.OrgID == "" {
-			return storage.ErrNotFound
+			return "only the system administrator creates organisations"
 		}
 	case UnitCreate, UserCreate:
-		if p.IsSuperadmin {
-			return nil
-		}
-		if outside || t.OrgID == "" {
-			return storage.ErrNotFound
-		}
-		if !p.Has(storage.RoleAdmin) {
-			return deny("only an administrator of the organisation manages its accounts")
+		if !p.IsSuperadmin && !p.Has(storage.RoleAdmin) {
+			return "only an administrator of the organisation manages its accounts"
 		}
 	case TokenManage:
-		if t.UserID == p.ID || p.IsSuperadmin {
-			return nil
-		}
-		if outside || t.OrgID == "" {
-			return storage.ErrNotFound
-		}
-		if !p.Has(storage.RoleAdmin) {
-			return deny("only the token's owner or an administrator of the organisation manages tokens")
+		if t.UserID != p.ID && !p.IsSuperadmin && !p.Has(storage.RoleAdmin) {
+			return "only the token's owner or an administrator of the organisation manages tokens"
 		}
 	case DelegationCreate:
-		if outside || t.OrgID == "" {
-			return storage.ErrNotFound
-		}
 		if !p.Has(storage.RoleAdmin) && !(t.UserID == p.ID && p.Has(storage.RoleSigner)) {
-			return deny("a delegation is made by the signer who delegates or by an administrator")
+			return "a delegation is made by the signer who delegates or by an administrator"
 		}
 	case KeyBind:
-		if outside || t.OrgID == "" {
-			return storage.ErrNotFound
-		}
 		if !p.Has(storage.RoleAdmin) && !(t.UserID != "" && t.UserID == p.ID) {
-			return deny("keys are bound by their holder or by an administrator; the seal key by an administrator")
+			return "keys are bound by their holder or by an administrator; the seal key by an administrator"
 		}
 	case KeyRead:
-		if outside || t.OrgID == "" {
-			return storage.ErrNotFound
-		}
 		if t.UserID != p.ID && !p.hasAny(storage.RoleAdmin, storage.RoleAuditor) {
-			return deny("only the key's holder, an administrator or an auditor sees key bindings")
+			return "only the key's holder, an administrator or an auditor sees key bindings"
 		}
 	case DocumentCreate:
 		if p.OrganizationID == "" {
-			return deny("documents belong to an organisation; this account has none")
-		}
-		if outside {
-			return storage.ErrNotFound
+			return "documents belong to an organisation; this account has none"
 		}
 		if !p.hasAny(storage.RoleDrafter, storage.RoleClerk) {
-			return deny("only drafters and clerks create documents")
-		}
-	case DocumentRead:
-		if p.OrganizationID == "" {
-			return storage.ErrNotFound
+			return "only drafters and clerks create documents"
 		}
 	case DocumentChange:
-		if p.OrganizationID == "" {
-			return storage.ErrNotFound
-		}
 		if !p.hasAny(storage.RoleDrafter, storage.RoleReviewer, storage.RoleSigner, storage.RoleClerk) {
-			return deny("auditors and administrators read documents but never change them")
+			return "auditors and administrators read documents but never change them"
 		}
-	case Verify:
-		// Anyone signed in may check a signature.
 	case AuditRead:
-		if p.IsSuperadmin {
-			return nil
+		if !p.IsSuperadmin && !p.Has(storage.RoleAuditor) {
+			return "only auditors read the audit trail"
 		}
-		if outside || t.OrgID == "" {
-			return storage.ErrNotFound
-		}
-		if !p.Has(storage.RoleAuditor) {
-			return deny("only auditors read the audit trail")
-		}
+	case OrganizationRead, UnitRead, UserRead, DelegationRead, DocumentRead, Verify:
+		// Visible is enough; anyone signed in may check a signature.
 	}
-	return nil
+	return ""
 }
 
 // Viewer describes, for the storage queries, which documents p may see: those

@@ -57,6 +57,12 @@ func TestAuthorize(t *testing.T) {
 		{"auditor changes document", auditor, DocumentChange, Target{OrgID: orgA}, forbidden},
 		{"read-only token reads", readOnly, DocumentRead, Target{OrgID: orgA}, ok},
 		{"read-only token writes", readOnly, DocumentCreate, Target{OrgID: orgA}, forbidden},
+		// A narrow token learns nothing more than its user would: what lies
+		// outside the organisation is hidden before scopes are looked at.
+		{"read-only token, other org's token", readOnly, TokenManage, Target{OrgID: orgB, UserID: "x"}, hidden},
+		{"read-only token, other org's units", readOnly, UnitCreate, Target{OrgID: orgB}, hidden},
+		{"read-only token, own org's units", readOnly, UnitCreate, Target{OrgID: orgA}, forbidden},
+		{"superadmin without scope", func() Principal { p := super; p.Scopes = []string{ScopeDocumentsRead}; return p }(), UserCreate, Target{OrgID: orgB}, forbidden},
 		{"disabled", disabled, DocumentRead, Target{OrgID: orgA}, forbidden},
 		{"auditor audit", auditor, AuditRead, Target{OrgID: orgA}, ok},
 		{"drafter audit", drafter, AuditRead, Target{OrgID: orgA}, forbidden},
