@@ -81,7 +81,7 @@ const (
 	KeyBind            Action = "key.bind"
 	KeyRead            Action = "key.read"
 	DocumentCreate     Action = "document.create"
-	DocumentRead       Action = "document.read"  // after the visibility filter found it
+	DocumentRead       Action = "document.read"   // after the visibility filter found it
 	DocumentChange     Action = "document.change" // new versions, and the workflow to come
 	Verify             Action = "verify"
 	AuditRead          Action = "audit.read"
