@@ -2,8 +2,11 @@ package accounts
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -47,8 +50,8 @@ var ErrUnauthenticated = errors.New("unknown, expired or revoked credentials")
 // Login checks a password and opens a session, returning the cookie secret.
 // Success and failure are both recorded in the audit log.
 func (s *Service) Login(ctx context.Context, username, password, address string) (string, Principal, error) {
-	username = clean(username)
-	subjects := []string{"user:" + username, "ip:" + address}
+	username = strings.ToLower(clean(username))
+	subjects := []string{userSubject(username), "ip:" + address}
 	for _, sub := range subjects {
 		until, err := storage.LoginLocked(ctx, s.DB.Pool, sub)
 		if err != nil {
@@ -102,7 +105,7 @@ func (s *Service) loginFailed(ctx context.Context, u storage.User, username, add
 		for _, l := range []struct {
 			subject string
 			max     int
-		}{{"user:" + username, MaxLoginFailures}, {"ip:" + address, MaxAddressFailures}} {
+		}{{userSubject(username), MaxLoginFailures}, {"ip:" + address, MaxAddressFailures}} {
 			st, err := storage.RecordLoginFailure(ctx, tx, l.subject, LoginWindow, l.max, LoginLockout)
 			if err != nil {
 				return err
@@ -111,9 +114,11 @@ func (s *Service) loginFailed(ctx context.Context, u storage.User, username, add
 				locked = st.LockedUntil
 			}
 		}
-		e := audit.Event{Actor: u.ID, ActorName: username, OrgID: u.OrganizationID, Action: "login.failure",
+		e := audit.Event{Actor: u.ID, ActorName: u.Username, OrgID: u.OrganizationID, Action: "login.failure",
 			Object: "user:" + u.ID, Details: map[string]any{"address": address, "locked": locked != nil}}
 		if u.ID == "" {
+			// What was typed as an unknown username is not kept: people
+			// type their password into the wrong field.
 			e.Object = "user:unknown"
 		}
 		return audit.Append(ctx, tx, e)
@@ -125,6 +130,14 @@ func (s *Service) loginFailed(ctx context.Context, u storage.User, username, add
 		return &LockedError{Until: *locked}
 	}
 	return ErrBadCredentials
+}
+
+// userSubject is the throttling subject of a username: a hash, the same
+// whether or not the account exists (so lockouts do not tell), and never
+// the typed text itself (which may be a mistyped password).
+func userSubject(username string) string {
+	sum := sha256.Sum256([]byte(username))
+	return "user:" + hex.EncodeToString(sum[:16])
 }
 
 // Logout ends a session.

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/vanthu/vanthu/signing/keys"
@@ -106,6 +107,27 @@ func BindingFor(ctx context.Context, m KeyMaterial, pin keys.PasswordSource, anc
 		b.Chain = append(b.Chain, c.Raw)
 	}
 	return b, nil
+}
+
+// checkServiceURI refuses what a PKCS#11 URI handed to the service may not
+// say: a module the operator did not configure (the service would load
+// any library named), a PIN or PIN file (PINs are the service's
+// configuration, and pin-source would read any file the service can), or
+// a chain file on the server's disk (extra CAs are given as certificates).
+func checkServiceURI(uri string, modules []string) error {
+	u, err := keys.ParsePKCS11URI(uri)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrKeyRefused, err)
+	}
+	switch {
+	case u.PINValue != "" || u.PINSource != "":
+		return fmt.Errorf("%w: the URI carries a PIN; PINs belong in the service's configuration", ErrKeyRefused)
+	case u.ChainFile != "":
+		return fmt.Errorf("%w: x-chain-file names a file on the server; send issuing CAs as certificates", ErrKeyRefused)
+	case u.ModulePath != "" && !slices.Contains(modules, u.ModulePath):
+		return fmt.Errorf("%w: module-path is not a PKCS#11 module the service is configured with", ErrKeyRefused)
+	}
+	return nil
 }
 
 // checkCertificate applies the checks every binding needs on the signer's

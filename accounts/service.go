@@ -31,6 +31,9 @@ type Service struct {
 	Keystore *Keystore
 	// PIN supplies PKCS#11 PINs (the service's configuration).
 	PIN keys.PasswordSource
+	// PKCS11Modules are the PKCS#11 modules a bound URI may name as its
+	// module-path; a URI naming none uses VANTHU_PKCS11_MODULE.
+	PKCS11Modules []string
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 }
@@ -233,7 +236,13 @@ func validUsername(s string) bool {
 // Users lists an organisation's accounts.
 func (s *Service) Users(ctx context.Context, p Principal, orgID string) ([]storage.User, error) {
 	if orgID == "" && p.IsSuperadmin {
+		if err := Authorize(p, UserRead, Target{}); err != nil {
+			return nil, err
+		}
 		return storage.ListUsers(ctx, s.DB.Pool, "")
+	}
+	if orgID == "" {
+		orgID = p.OrganizationID
 	}
 	if err := Authorize(p, UserRead, Target{OrgID: orgID}); err != nil {
 		return nil, err
@@ -350,6 +359,9 @@ func (s *Service) RevokeToken(ctx context.Context, p Principal, tokenID string) 
 // CreateDelegation records a delegation of signing authority after the
 // rules of CheckNewDelegation.
 func (s *Service) CreateDelegation(ctx context.Context, p Principal, d storage.Delegation) (storage.Delegation, error) {
+	if d.FromUser == "" {
+		d.FromUser = p.ID // a signer delegating their own authority
+	}
 	from, err := s.User(ctx, p, d.FromUser)
 	if err != nil {
 		return d, err
@@ -368,6 +380,15 @@ func (s *Service) CreateDelegation(ctx context.Context, p Principal, d storage.D
 		return d, err
 	}
 	d.Basis, d.CreatedBy = clean(d.Basis), p.ID
+	if d.StartsAt.IsZero() {
+		d.StartsAt = s.now()
+	}
+	if d.EndsAt.IsZero() {
+		return d, invalid("ends_at is required: a delegation is for a period")
+	}
+	if err := s.checkScope(ctx, d); err != nil {
+		return d, err
+	}
 	err = s.inTx(ctx, func(tx pgx.Tx) (audit.Event, error) {
 		var parent *storage.Delegation
 		children := 0
@@ -399,9 +420,40 @@ func (s *Service) CreateDelegation(ctx context.Context, p Principal, d storage.D
 	return d, err
 }
 
+// checkScope refuses document types that Decree 30 does not know and units
+// that are not the organisation's.
+func (s *Service) checkScope(ctx context.Context, d storage.Delegation) error {
+	if len(d.DocumentTypes) > 0 {
+		types, err := storage.ReferenceCodes(ctx, s.DB.Pool, "document_types")
+		if err != nil {
+			return err
+		}
+		for _, t := range d.DocumentTypes {
+			if _, ok := types[t]; !ok {
+				return invalid("document_types: unknown document type %q", t)
+			}
+		}
+	}
+	if len(d.UnitIDs) > 0 {
+		units, err := storage.ListUnits(ctx, s.DB.Pool, d.OrganizationID)
+		if err != nil {
+			return err
+		}
+		for _, id := range d.UnitIDs {
+			if !slices.ContainsFunc(units, func(u storage.Unit) bool { return u.ID == id }) {
+				return invalid("unit_ids: %s is not a unit of the organisation", id)
+			}
+		}
+	}
+	return nil
+}
+
 // Delegations lists an organisation's delegations, with userID set only
 // those from or to that user.
 func (s *Service) Delegations(ctx context.Context, p Principal, orgID, userID string) ([]storage.Delegation, error) {
+	if orgID == "" {
+		orgID = p.OrganizationID
+	}
 	if err := Authorize(p, DelegationRead, Target{OrgID: orgID}); err != nil {
 		return nil, err
 	}
@@ -433,6 +485,14 @@ func (s *Service) BindKey(ctx context.Context, p Principal, userID, orgID string
 	}
 	if err := Authorize(p, KeyBind, Target{OrgID: orgID, UserID: userID}); err != nil {
 		return storage.KeyBinding{}, err
+	}
+	if _, err := storage.GetOrganization(ctx, s.DB.Pool, orgID); err != nil {
+		return storage.KeyBinding{}, err
+	}
+	if m.Kind == storage.KeyPKCS11 {
+		if err := checkServiceURI(m.URI, s.PKCS11Modules); err != nil {
+			return storage.KeyBinding{}, err
+		}
 	}
 	b, err := BindingFor(ctx, m, s.PIN, s.Anchors, s.Keystore, s.now())
 	if err != nil {

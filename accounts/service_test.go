@@ -294,20 +294,34 @@ func TestKeyBindings(t *testing.T) {
 	// The seal key on SoftHSM2: bound by the administrator, used by clerks only.
 	tok := testharness.SoftHSM(t)
 	sealKey, _ := o.pki.Key(devpki.Seal)
-	uri := testharness.ImportKey(t, tok, sealKey, sealKey.Chain(), "seal", []byte{1})
+	withPINFile := testharness.ImportKey(t, tok, sealKey, sealKey.Chain(), "seal", []byte{1})
+	// The service holds the PIN and names the modules it loads; the URI
+	// it is handed says neither.
+	o.svc.PIN = keys.PasswordFromFile(tok.PINFile)
+	o.svc.PKCS11Modules = []string{tok.ModulePath}
+	uri, _, _ := strings.Cut(withPINFile, "&pin-source=")
+	for _, tc := range []struct{ name, uri, want string }{
+		{"pin-source", withPINFile, "carries a PIN"},
+		{"unconfigured module", strings.Replace(uri, tok.ModulePath, "/tmp/evil.so", 1), "not a PKCS#11 module the service is configured with"},
+		{"chain file", uri + "&x-chain-file=/etc/passwd", "x-chain-file"},
+	} {
+		if _, err := o.svc.BindKey(ctx, admin, "", o.org.ID, accounts.KeyMaterial{Kind: storage.KeyPKCS11, URI: tc.uri}); !errors.Is(err, accounts.ErrKeyRefused) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
 	if _, err := o.svc.BindKey(ctx, signer, "", o.org.ID, accounts.KeyMaterial{Kind: storage.KeyPKCS11, URI: uri}); !errors.Is(err, accounts.ErrForbidden) {
 		t.Fatalf("signer binding the seal: %v", err)
 	}
-	seal, err := o.svc.BindKey(ctx, admin, "", o.org.ID, accounts.KeyMaterial{Kind: storage.KeyPKCS11, URI: uri})
+	seal, err := o.svc.BindKey(ctx, admin, "", o.org.ID, accounts.KeyMaterial{Kind: storage.KeyPKCS11, URI: uri, Certificates: sealKey.Chain()[1:]})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k, err := accounts.SigningKey(ctx, clerk, seal, nil, nil, time.Now()); err != nil {
+	if k, err := accounts.SigningKey(ctx, clerk, seal, o.svc.PIN, nil, time.Now()); err != nil {
 		t.Fatalf("clerk applying the seal: %v", err)
 	} else {
 		keys.Close(k)
 	}
-	if _, err := accounts.SigningKey(ctx, signer, seal, nil, nil, time.Now()); !errors.Is(err, accounts.ErrForbidden) {
+	if _, err := accounts.SigningKey(ctx, signer, seal, o.svc.PIN, nil, time.Now()); !errors.Is(err, accounts.ErrForbidden) {
 		t.Fatalf("signer applying the seal: %v", err)
 	}
 	if n := count(auditActions(t, o.db), "key.bind"); n != 3 {
@@ -325,4 +339,54 @@ func selfSigned(t *testing.T) *x509.Certificate {
 	}
 	c, _ := x509.ParseCertificate(der)
 	return c
+}
+
+func TestServiceDefaultsAndInputChecks(t *testing.T) {
+	o := newOffice(t)
+	ctx := context.Background()
+	signer, admin := o.users[storage.RoleSigner], o.users[storage.RoleAdmin]
+	deputy, err := o.svc.CreateUser(ctx, admin, accounts.NewUser{Username: "PhoChuTich", FullName: "Phó Chủ tịch", OrganizationID: o.org.ID,
+		Roles: []string{storage.RoleSigner}, Password: password})
+	if err != nil || deputy.Username != "phochutich" {
+		t.Fatalf("create user: %+v %v", deputy, err)
+	}
+	// Usernames are matched without regard to case.
+	if _, p, err := o.svc.Login(ctx, "PHOCHUTICH", password, "10.0.0.9"); err != nil || p.ID != deputy.ID {
+		t.Fatalf("login in capitals: %v", err)
+	}
+	// A signer delegating their own authority need not name themselves,
+	// and the period starts now unless said otherwise.
+	d, err := o.svc.CreateDelegation(ctx, signer, storage.Delegation{ToUser: deputy.ID, Form: "KT", EndsAt: time.Now().AddDate(0, 1, 0)})
+	if err != nil || d.FromUser != signer.ID || time.Since(d.StartsAt) > time.Minute {
+		t.Fatalf("delegation with defaults: %+v %v", d, err)
+	}
+	var in *accounts.InputError
+	for _, tc := range []struct {
+		name string
+		d    storage.Delegation
+	}{
+		{"no end", storage.Delegation{ToUser: deputy.ID, Form: "KT"}},
+		{"unknown document type", storage.Delegation{ToUser: deputy.ID, Form: "KT", DocumentTypes: []string{"XYZ"}, EndsAt: time.Now().AddDate(0, 0, 1)}},
+		{"malformed unit", storage.Delegation{ToUser: deputy.ID, Form: "KT", UnitIDs: []string{"not-a-unit"}, EndsAt: time.Now().AddDate(0, 0, 1)}},
+	} {
+		if _, err := o.svc.CreateDelegation(ctx, signer, tc.d); !errors.As(err, &in) {
+			t.Errorf("%s: %v, want an input error", tc.name, err)
+		}
+	}
+	// The seal key of an organisation that does not exist is not found,
+	// whoever asks.
+	if _, err := o.svc.BindKey(ctx, accounts.Operator("test"), "", "00000000-0000-0000-0000-000000000000", accounts.KeyMaterial{Kind: storage.KeyExternal}); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("seal of no organisation: %v", err)
+	}
+	// A failed login as an unknown user keeps nothing of what was typed.
+	const typed = "mat-khau-go-nham-o-ten"
+	if _, _, err := o.svc.Login(ctx, typed, "x", "10.0.0.9"); !errors.Is(err, accounts.ErrBadCredentials) {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, table := range []string{"audit_log", "login_throttle"} {
+		if err := o.db.Pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+table+" t WHERE t::text LIKE '%' || $1 || '%')", typed).Scan(&found); err != nil || found {
+			t.Errorf("%s keeps the typed username (%v)", table, err)
+		}
+	}
 }
