@@ -39,6 +39,41 @@ func fetchTimestamp(ctx context.Context, client *http.Client, url string, hash c
 	return tsaClient{client: client, url: url}.timestamp(ctx, hash, imprint.Sum(nil))
 }
 
+// TimestampDigest asks the RFC 3161 TSA named in opts for a token over
+// digest, a hash made with opts.Hash (default SHA-256), and checks the answer
+// as for every timestamp the engine requests: granted status, hash algorithm,
+// imprint, nonce, and a time-stamping certificate valid at the token's time.
+// It returns the TimeStampToken (a CMS SignedData, DER). Only opts.TSAURL,
+// Username, Password, HTTPClient and Hash are used. Other records than PDFs
+// (the audit log's chain head, for one) are timestamped with it.
+func TimestampDigest(ctx context.Context, opts TimestampOptions, digest []byte) ([]byte, error) {
+	if opts.Hash == 0 {
+		opts.Hash = crypto.SHA256
+	}
+	c := tsaClient{client: opts.HTTPClient, url: opts.TSAURL, username: opts.Username, password: opts.Password}
+	return c.timestamp(ctx, opts.Hash, digest)
+}
+
+// CheckTimestampToken parses a TimeStampToken (DER), verifies its signature
+// with the TSA certificate it carries, and checks that this certificate is
+// a time-stamping certificate valid at the token's time. Whether the
+// certificate chains to a trusted root is the caller's question; so is
+// whether the token's imprint (HashAlgorithm, HashedMessage) is the digest
+// it should cover.
+func CheckTimestampToken(token []byte) (*timestamp.Timestamp, error) {
+	ts, err := parseTimestampToken(token)
+	if err != nil {
+		return nil, fmt.Errorf("%w: token: %v", ErrTSA, err)
+	}
+	if len(ts.Certificates) == 0 {
+		return nil, fmt.Errorf("%w: token carries no TSA certificate to verify it with", ErrTSA)
+	}
+	if err := checkTSACertificate(ts); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrTSA, err)
+	}
+	return ts, nil
+}
+
 // timestamp asks the TSA for a token over digest (computed with hash) and
 // checks the answer before returning the token: granted status, the
 // requested hash algorithm and imprint, our nonce, and a TSA certificate
@@ -149,4 +184,14 @@ func parseTimestampResponse(b []byte) (ts *timestamp.Timestamp, err error) {
 		}
 	}()
 	return timestamp.ParseResponse(b)
+}
+
+// parseTimestampToken is parseTimestampResponse for a bare token.
+func parseTimestampToken(b []byte) (ts *timestamp.Timestamp, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			ts, err = nil, fmt.Errorf("malformed timestamp token: %v", p)
+		}
+	}()
+	return timestamp.Parse(b)
 }
