@@ -244,6 +244,9 @@ func (s *Service) Users(ctx context.Context, p Principal, orgID string) ([]stora
 	if orgID == "" {
 		orgID = p.OrganizationID
 	}
+	if _, err := s.Organization(ctx, p, orgID); err != nil {
+		return nil, err
+	}
 	if err := Authorize(p, UserRead, Target{OrgID: orgID}); err != nil {
 		return nil, err
 	}

@@ -20,6 +20,7 @@ var (
 	ErrNotFound        = errors.New("not found")
 	ErrInvalidCursor   = errors.New("invalid cursor")
 	ErrIdempotencyUsed = errors.New("idempotency key used for a different request")
+	ErrUnknownUnit     = errors.New("unknown unit")
 )
 
 // InputError is a rejected request: Kind says what class of problem, Detail

@@ -16,6 +16,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/vanthu/vanthu/accounts"
+	"github.com/vanthu/vanthu/audit"
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/storage/blob"
 )
@@ -44,12 +46,15 @@ type Meta struct {
 	Subject         string
 	Urgency         string
 	Confidentiality string
-	Unit            string
+	// Unit is a unit code of the drafter's organisation; CheckMeta
+	// resolves it to UnitID.
+	Unit   string
+	UnitID string
 }
 
-// CheckMeta validates and normalises the fields of a new document, so a bad
-// request is refused before its file is read.
-func (s *Service) CheckMeta(ctx context.Context, m Meta) (Meta, error) {
+// CheckMeta validates and normalises the fields of a new document by p, so
+// a bad request is refused before its file is read.
+func (s *Service) CheckMeta(ctx context.Context, p Principal, m Meta) (Meta, error) {
 	m.Type = strings.TrimSpace(norm.NFC.String(m.Type))
 	m.Subject = strings.TrimSpace(norm.NFC.String(m.Subject))
 	m.Unit = strings.TrimSpace(norm.NFC.String(m.Unit))
@@ -75,6 +80,11 @@ func (s *Service) CheckMeta(ctx context.Context, m Meta) (Meta, error) {
 	if m.Confidentiality, err = s.level(ctx, "confidentiality_levels", "confidentiality", m.Confidentiality, "thường, mật, tối mật, tuyệt mật"); err != nil {
 		return m, err
 	}
+	unit, err := s.unitOf(ctx, p, m.Unit)
+	if err != nil {
+		return m, err
+	}
+	m.Unit, m.UnitID = unit.Code, unit.ID
 	return m, nil
 }
 
@@ -190,35 +200,40 @@ func (s *Service) IsReferenced(ctx context.Context, key string) (bool, error) {
 	return ref, err
 }
 
-// Create records a new document whose first version is f. With an
-// idempotency key, a repeated request returns the first one's document and
-// created=false.
-func (s *Service) Create(ctx context.Context, u User, m Meta, f StoredFile, idemKey string) (doc Document, created bool, err error) {
+// Create records a new document of p's organisation whose first version is
+// f; m comes from CheckMeta. With an idempotency key, a repeated request
+// returns the first one's document and created=false.
+func (s *Service) Create(ctx context.Context, p Principal, m Meta, f StoredFile, idemKey string) (doc Document, created bool, err error) {
+	if err := s.CanCreate(p); err != nil {
+		s.Discard(ctx, f)
+		return Document{}, false, err
+	}
 	err = s.DB.InTx(ctx, func(tx pgx.Tx) error {
 		if err := s.lockBlobForCommit(ctx, tx, f); err != nil {
 			return err
 		}
 		doc, err = storage.InsertDocument(ctx, tx, Document{
 			Type: m.Type, Subject: m.Subject, Urgency: m.Urgency, Confidentiality: m.Confidentiality,
-			Unit: m.Unit, CreatedBy: u.ID, SearchText: SearchText(m.Subject, nil),
+			Unit: m.Unit, UnitID: m.UnitID, OrganizationID: p.OrganizationID, CreatedBy: p.ID, SearchText: SearchText(m.Subject, nil),
 		})
 		if err != nil {
 			return err
 		}
-		if _, err := storage.InsertVersion(ctx, tx, Version{DocumentID: doc.ID, SHA256: f.Key, Size: f.Size, FileName: f.FileName, Signed: f.Signed, CreatedBy: u.ID}); err != nil {
+		v, err := storage.InsertVersion(ctx, tx, Version{DocumentID: doc.ID, SHA256: f.Key, Size: f.Size, FileName: f.FileName, Signed: f.Signed, CreatedBy: p.ID})
+		if err != nil {
 			return err
 		}
 		if idemKey != "" {
-			if err := storage.RecordIdempotencyKey(ctx, tx, u.ID, idemKey, doc.ID); err != nil {
+			if err := storage.RecordIdempotencyKey(ctx, tx, p.ID, idemKey, doc.ID); err != nil {
 				return err
 			}
 		}
 		doc.Versions = 1
-		return nil
+		return audit.Append(ctx, tx, versionEvent(p, "document.create", doc, v))
 	})
 	if errors.Is(err, storage.ErrDuplicateKey) {
 		// A concurrent request with the same key won the race.
-		d, derr := s.Idempotent(ctx, u, idemKey)
+		d, derr := s.Idempotent(ctx, p, idemKey)
 		if derr != nil {
 			return Document{}, false, derr
 		}
@@ -249,42 +264,48 @@ func (s *Service) lockBlobForCommit(ctx context.Context, tx pgx.Tx, f StoredFile
 	return nil
 }
 
-// Idempotent returns the document an earlier request with this key created,
-// or nil.
-func (s *Service) Idempotent(ctx context.Context, u User, key string) (*Document, error) {
+// Idempotent returns the document an earlier request by p with this key
+// created, or nil.
+func (s *Service) Idempotent(ctx context.Context, p Principal, key string) (*Document, error) {
 	if key == "" {
 		return nil, nil
 	}
 	if len(key) > 200 {
 		return nil, inputError(ErrInvalidField, "Idempotency-Key is longer than 200 characters")
 	}
-	id, err := storage.IdempotentDocument(ctx, s.DB.Pool, u.ID, key)
+	id, err := storage.IdempotentDocument(ctx, s.DB.Pool, p.ID, key)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	d, err := storage.GetDocument(ctx, s.DB.Pool, id)
+	d, err := s.visible(ctx, s.DB.Pool, p, id)
 	if err != nil {
 		return nil, err
 	}
 	return &d, nil
 }
 
-// AddVersion records f as the next version of a document.
-func (s *Service) AddVersion(ctx context.Context, u User, documentID string, f StoredFile) (Version, error) {
+// AddVersion records f as the next version of a document p may change.
+func (s *Service) AddVersion(ctx context.Context, p Principal, documentID string, f StoredFile) (Version, error) {
 	var v Version
 	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
 		if err := storage.LockDocument(ctx, tx, documentID); err != nil {
 			return err
 		}
+		d, err := s.changeable(ctx, tx, p, documentID)
+		if err != nil {
+			return err
+		}
 		if err := s.lockBlobForCommit(ctx, tx, f); err != nil {
 			return err
 		}
-		var err error
-		v, err = storage.InsertVersion(ctx, tx, Version{DocumentID: documentID, SHA256: f.Key, Size: f.Size, FileName: f.FileName, Signed: f.Signed, CreatedBy: u.ID})
-		return err
+		v, err = storage.InsertVersion(ctx, tx, Version{DocumentID: documentID, SHA256: f.Key, Size: f.Size, FileName: f.FileName, Signed: f.Signed, CreatedBy: p.ID})
+		if err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, versionEvent(p, "document.version", d, v))
 	})
 	if err != nil {
 		s.Discard(ctx, f)
@@ -296,30 +317,47 @@ func (s *Service) AddVersion(ctx context.Context, u User, documentID string, f S
 	return v, nil
 }
 
-// Get returns one document.
-func (s *Service) Get(ctx context.Context, id string) (Document, error) {
-	d, err := storage.GetDocument(ctx, s.DB.Pool, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		return d, ErrNotFound
-	}
-	return d, err
+func versionEvent(p Principal, action string, d Document, v Version) audit.Event {
+	return audit.Event{Actor: p.ID, ActorName: p.Username, OrgID: d.OrganizationID, Action: action, Object: "document:" + d.ID,
+		Details: map[string]any{"version": v.Number, "sha256": v.SHA256, "size": v.Size, "file_name": v.FileName, "signed": v.Signed}}
 }
 
-// Versions lists a document's versions.
-func (s *Service) Versions(ctx context.Context, id string) ([]Version, error) {
-	if _, err := s.Get(ctx, id); err != nil {
+// Get returns one document p may see.
+func (s *Service) Get(ctx context.Context, p Principal, id string) (Document, error) {
+	d, err := s.visible(ctx, s.DB.Pool, p, id)
+	if err != nil {
+		return d, err
+	}
+	return d, s.recordRead(ctx, p, d, "metadata", 0)
+}
+
+// Versions lists the versions of a document p may see.
+func (s *Service) Versions(ctx context.Context, p Principal, id string) ([]Version, error) {
+	d, err := s.visible(ctx, s.DB.Pool, p, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.recordRead(ctx, p, d, "versions", 0); err != nil {
 		return nil, err
 	}
 	return storage.Versions(ctx, s.DB.Pool, id)
 }
 
-// Version returns version n of a document.
-func (s *Service) Version(ctx context.Context, id string, n int) (Version, error) {
+// Version returns version n of a document p may see, for reading its
+// bytes (a download, a verification).
+func (s *Service) Version(ctx context.Context, p Principal, id string, n int) (Version, error) {
+	d, err := s.visible(ctx, s.DB.Pool, p, id)
+	if err != nil {
+		return Version{}, err
+	}
 	v, err := storage.GetVersion(ctx, s.DB.Pool, id, n)
 	if errors.Is(err, storage.ErrNotFound) {
 		return v, ErrNotFound
 	}
-	return v, err
+	if err != nil {
+		return v, err
+	}
+	return v, s.recordRead(ctx, p, d, "file", n)
 }
 
 // Filter is a listing request as the API receives it.
@@ -330,13 +368,18 @@ type Filter struct {
 	Cursor                    string
 }
 
-// List returns one page of documents and the cursor of the next page ("" at the end).
-func (s *Service) List(ctx context.Context, f Filter) ([]Document, string, error) {
+// List returns one page of the documents p may see and the cursor of the
+// next page ("" at the end).
+func (s *Service) List(ctx context.Context, p Principal, f Filter) ([]Document, string, error) {
+	// Someone of no organisation may list, and finds nothing.
+	if err := accounts.Authorize(p, accounts.DocumentRead, accounts.Target{}); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return nil, "", err
+	}
 	limit := f.Limit
 	if limit <= 0 || limit > 200 {
 		limit = 50
 	}
-	sf := storage.DocumentFilter{Type: norm.NFC.String(f.Type), Status: f.Status, Unit: norm.NFC.String(f.Unit), From: f.From, To: f.To, Limit: limit + 1}
+	sf := storage.DocumentFilter{Viewer: p.Viewer(), Type: norm.NFC.String(f.Type), Status: f.Status, Unit: norm.NFC.String(f.Unit), From: f.From, To: f.To, Limit: limit + 1}
 	if q := Fold(f.Query); q != "" {
 		sf.Words = strings.Fields(q)
 	}

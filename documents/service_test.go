@@ -16,7 +16,7 @@ import (
 
 func TestMain(m *testing.M) { testharness.Main(m) }
 
-func newService(t *testing.T) (*documents.Service, documents.User) {
+func newService(t *testing.T) (*documents.Service, documents.Principal) {
 	t.Helper()
 	ctx := context.Background()
 	url := testharness.Postgres(t)
@@ -40,7 +40,7 @@ func newService(t *testing.T) (*documents.Service, documents.User) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &documents.Service{DB: db, Blobs: blobs, MaxUpload: 1 << 20}, u
+	return &documents.Service{DB: db, Blobs: blobs, MaxUpload: 1 << 20}, documents.Principal{User: u}
 }
 
 // The sweeper must never delete bytes a document version points at, even
@@ -52,7 +52,7 @@ func TestSweeperKeepsReferencedBlobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	meta, err := s.CheckMeta(ctx, documents.Meta{Type: "QĐ", Subject: "Quyết định giữ lại", Urgency: "Hỏa tốc"})
+	meta, err := s.CheckMeta(ctx, u, documents.Meta{Type: "QĐ", Subject: "Quyết định giữ lại", Urgency: "Hỏa tốc"})
 	if err != nil || meta.Urgency != "hoa-toc" {
 		t.Fatalf("meta %+v %v", meta, err)
 	}

@@ -28,6 +28,7 @@ const multipartOverhead = 1 << 20
 // file straight into the blob store. The file is refused before it is read
 // when the fields sent ahead of it are already wrong.
 func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, wantMeta bool) (documents.Meta, documents.StoredFile, error) {
+	p := principalFrom(r.Context())
 	var meta documents.Meta
 	var stored documents.StoredFile
 	fail := func(err error) (documents.Meta, documents.StoredFile, error) {
@@ -62,7 +63,7 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, wantMeta boo
 				return fail(&documents.InputError{Kind: documents.ErrInvalidField, Detail: "more than one file part; send one file per request"})
 			}
 			if wantMeta && seen["type"] && seen["subject"] {
-				if meta, err = s.Docs.CheckMeta(r.Context(), meta); err != nil {
+				if meta, err = s.Docs.CheckMeta(r.Context(), p, meta); err != nil {
 					return fail(err)
 				}
 			}
@@ -101,7 +102,7 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, wantMeta boo
 		return fail(&documents.InputError{Kind: documents.ErrMissingFile, Detail: "the upload has no part named file"})
 	}
 	if wantMeta {
-		if meta, err = s.Docs.CheckMeta(r.Context(), meta); err != nil {
+		if meta, err = s.Docs.CheckMeta(r.Context(), p, meta); err != nil {
 			return fail(err)
 		}
 	}
@@ -123,9 +124,14 @@ func bodyError(err error, limit int64) error {
 }
 
 func (s *Server) createDocument(w http.ResponseWriter, r *http.Request) {
-	u := userFrom(r.Context())
+	p := principalFrom(r.Context())
+	// Refused before a byte of the file is read.
+	if err := s.Docs.CanCreate(p); err != nil {
+		writeError(w, r, err)
+		return
+	}
 	key := r.Header.Get("Idempotency-Key")
-	if d, err := s.Docs.Idempotent(r.Context(), u, key); err != nil || d != nil {
+	if d, err := s.Docs.Idempotent(r.Context(), p, key); err != nil || d != nil {
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -138,7 +144,7 @@ func (s *Server) createDocument(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	doc, _, err := s.Docs.Create(r.Context(), u, meta, stored, key)
+	doc, _, err := s.Docs.Create(r.Context(), p, meta, stored, key)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -154,7 +160,9 @@ func writeCreated(w http.ResponseWriter, d documents.Document) {
 
 func (s *Server) addVersion(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
-	if _, err := s.Docs.Get(r.Context(), id); err != nil {
+	p := principalFrom(r.Context())
+	// A document the caller may not change is refused before the file is read.
+	if _, err := s.Docs.Changeable(r.Context(), p, id); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -163,7 +171,7 @@ func (s *Server) addVersion(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	v, err := s.Docs.AddVersion(r.Context(), userFrom(r.Context()), id, stored)
+	v, err := s.Docs.AddVersion(r.Context(), p, id, stored)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -188,7 +196,7 @@ func (s *Server) listDocuments(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	docs, next, err := s.Docs.List(r.Context(), f)
+	docs, next, err := s.Docs.List(r.Context(), principalFrom(r.Context()), f)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -218,7 +226,7 @@ func parseDate(s string, end bool) (*time.Time, error) {
 var vietnam = time.FixedZone("ICT", 7*3600)
 
 func (s *Server) getDocument(w http.ResponseWriter, r *http.Request) {
-	d, err := s.Docs.Get(r.Context(), chi.URLParam(r, "id"))
+	d, err := s.Docs.Get(r.Context(), principalFrom(r.Context()), chi.URLParam(r, "id"))
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -227,7 +235,7 @@ func (s *Server) getDocument(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listVersions(w http.ResponseWriter, r *http.Request) {
-	vs, err := s.Docs.Versions(r.Context(), chi.URLParam(r, "id"))
+	vs, err := s.Docs.Versions(r.Context(), principalFrom(r.Context()), chi.URLParam(r, "id"))
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -235,13 +243,19 @@ func (s *Server) listVersions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"versions": vs})
 }
 
-func (s *Server) downloadVersion(w http.ResponseWriter, r *http.Request) {
+// versionOf finds the version a route's {id} and {n} name, if the caller
+// may see its document: the one lookup behind every read of a version's
+// bytes (download, verification).
+func (s *Server) versionOf(r *http.Request) (documents.Version, error) {
 	n, err := strconv.Atoi(chi.URLParam(r, "n"))
 	if err != nil || n < 1 {
-		writeError(w, r, documents.ErrNotFound)
-		return
+		return documents.Version{}, documents.ErrNotFound
 	}
-	v, err := s.Docs.Version(r.Context(), chi.URLParam(r, "id"), n)
+	return s.Docs.Version(r.Context(), principalFrom(r.Context()), chi.URLParam(r, "id"), n)
+}
+
+func (s *Server) downloadVersion(w http.ResponseWriter, r *http.Request) {
+	v, err := s.versionOf(r)
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -43,6 +43,7 @@ var problemKinds = []struct {
 	{documents.ErrInvalidField, http.StatusBadRequest, "invalid-field", "A field is missing or invalid"},
 	{documents.ErrInvalidCursor, http.StatusBadRequest, "invalid-cursor", "Invalid pagination cursor"},
 	{documents.ErrNotFound, http.StatusNotFound, "not-found", "Not found"},
+	{documents.ErrUnknownUnit, http.StatusUnprocessableEntity, "unknown-unit", "Unknown unit"},
 }
 
 // writeError answers with the problem that matches err; anything unexpected is
@@ -58,6 +59,9 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 			writeProblem(w, r, k.status, k.slug, k.title, detail)
 			return
 		}
+	}
+	if accountsProblem(w, r, err) {
+		return
 	}
 	if r.Context().Err() != nil {
 		return // the client went away; nobody reads the answer

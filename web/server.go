@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/storage/blob"
@@ -16,9 +17,13 @@ import (
 
 // Server holds what the handlers need.
 type Server struct {
-	DB    *storage.DB
-	Blobs blob.Store
-	Docs  *documents.Service
+	DB       *storage.DB
+	Blobs    blob.Store
+	Docs     *documents.Service
+	Accounts *accounts.Service
+	// SecureCookies marks the session cookie Secure on plain HTTP too, for
+	// a service behind a proxy that terminates TLS.
+	SecureCookies bool
 }
 
 // Handler returns the HTTP routes of the service.
@@ -35,8 +40,12 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	r.Get("/readyz", s.ready)
+	s.sessionRoutes(r)
+	// Everything under /api/v1 but logging in needs a credential, and
+	// every handler authorizes through accounts.Authorize.
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(s.authenticate)
+		s.directoryRoutes(r)
 		r.Post("/documents", s.createDocument)
 		r.Get("/documents", s.listDocuments)
 		r.Get("/documents/{id}", s.getDocument)

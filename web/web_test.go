@@ -12,9 +12,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/internal/testharness"
 	"github.com/vanthu/vanthu/storage"
@@ -29,14 +31,18 @@ func TestMain(m *testing.M) {
 	testharness.Main(m)
 }
 
-// env is one service instance on its own database and bucket.
+// env is one service instance on its own database and bucket, with one
+// organisation (UBND, units VP and TH) and a drafter of both units whose
+// API token is token.
 type env struct {
-	t     testing.TB
-	url   string
-	token string
-	db    *storage.DB
-	blobs blob.Store
-	s3    testharness.S3Config
+	t        testing.TB
+	url      string
+	token    string
+	db       *storage.DB
+	blobs    blob.Store
+	accounts *accounts.Service
+	office   *office
+	s3       testharness.S3Config
 	// finished receives "METHOD path" when a request's handler has returned.
 	finished chan string
 }
@@ -71,21 +77,13 @@ func newEnvMode(t testing.TB, maxUpload int64, spool bool) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	org, err := storage.CreateOrganization(ctx, db.Pool, storage.Organization{Code: "UBND", Name: "Ủy ban nhân dân xã"})
+	ks, err := accounts.OpenKeystore(filepath.Join(t.TempDir(), "keystore-key"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := storage.CreateUser(ctx, db.Pool, storage.User{Username: "clerk", FullName: "Lê Thị Văn Thư", OrganizationID: org.ID,
-		Roles: []string{storage.RoleDrafter, storage.RoleClerk}}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	token := "test-token-" + t.Name()
-	if _, err := storage.CreateToken(ctx, db.Pool, u.ID, "test", token, nil, nil); err != nil {
-		t.Fatal(err)
-	}
+	acc := &accounts.Service{DB: db, Keystore: ks}
 	docs := &documents.Service{DB: db, Blobs: blobs, MaxUpload: maxUpload, Retention: time.Hour}
-	h := (&web.Server{DB: db, Blobs: blobs, Docs: docs}).Handler()
+	h := (&web.Server{DB: db, Blobs: blobs, Docs: docs, Accounts: acc}).Handler()
 	finished := make(chan string, 100)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r)
@@ -95,7 +93,10 @@ func newEnvMode(t testing.TB, maxUpload int64, spool bool) *env {
 		}
 	}))
 	t.Cleanup(srv.Close)
-	return &env{t: t, url: srv.URL, token: token, db: db, blobs: blobs, s3: cfg, finished: finished}
+	e := &env{t: t, url: srv.URL, db: db, blobs: blobs, accounts: acc, s3: cfg, finished: finished}
+	e.office = e.newOffice("UBND", "Ủy ban nhân dân xã An Bình", "VP", "TH")
+	e.token = e.member(e.office.org.ID, "chuyenvien", []string{storage.RoleDrafter}, e.office.units["VP"].ID, e.office.units["TH"].ID).token
+	return e
 }
 
 type part struct{ name, fileName, value string }
