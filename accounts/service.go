@@ -183,7 +183,7 @@ func (s *Service) CreateUser(ctx context.Context, p Principal, n NewUser) (stora
 	u := storage.User{Username: strings.ToLower(clean(n.Username)), FullName: clean(n.FullName), Title: clean(n.Title),
 		OrganizationID: n.OrganizationID, UnitIDs: n.UnitIDs, Roles: n.Roles}
 	if !validUsername(u.Username) {
-		return u, invalid("username must be 3–64 letters, digits, dots, hyphens or underscores")
+		return u, invalid("username must be 2–64 letters, digits, dots, hyphens or underscores")
 	}
 	if u.FullName == "" {
 		return u, invalid("full_name is required")
@@ -222,7 +222,7 @@ func (s *Service) CreateUser(ctx context.Context, p Principal, n NewUser) (stora
 }
 
 func validUsername(s string) bool {
-	if len(s) < 3 || len(s) > 64 {
+	if len(s) < 2 || len(s) > 64 { // "an", "ba": short given names are usernames
 		return false
 	}
 	for _, c := range s {

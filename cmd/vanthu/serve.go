@@ -37,6 +37,7 @@ type serviceConfig struct {
 	maxUpload     int64
 	sweepInterval time.Duration
 	sweepGrace    time.Duration
+	accounts      accountsConfig
 }
 
 func (c *serviceConfig) flags(cmd *cobra.Command) {
@@ -123,6 +124,7 @@ func init() {
 	}
 	cmd.Flags().StringVar(&addr, "addr", envOr("VANTHU_ADDR", "127.0.0.1:8080"), "listen address (VANTHU_ADDR)")
 	cfg.flags(cmd)
+	cfg.accounts.flags(cmd.Flags())
 	rootCmd.AddCommand(cmd)
 }
 
@@ -149,6 +151,10 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 	if err != nil {
 		return err
 	}
+	acct, err := cfg.accountsService(db)
+	if err != nil {
+		return err
+	}
 	docs := &documents.Service{DB: db, Blobs: blobs, MaxUpload: cfg.maxUpload, Retention: cfg.retention}
 	go func() {
 		// Sweep once at start: a killed predecessor may have left spool
@@ -166,7 +172,7 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           (&web.Server{DB: db, Blobs: blobs, Docs: docs}).Handler(),
+		Handler:           (&web.Server{DB: db, Blobs: blobs, Docs: docs, Accounts: acct}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
