@@ -70,3 +70,18 @@ func (e *env) issueToken(userID string, scopes ...string) string {
 	}
 	return token
 }
+
+// testPassword is the password of users that log in.
+const testPassword = "mật-khẩu-kiểm-thử-2026"
+
+// setPassword gives a user testPassword.
+func (e *env) setPassword(userID string) {
+	e.t.Helper()
+	hash, err := accounts.HashPassword(testPassword)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := storage.SetPassword(context.Background(), e.db.Pool, userID, hash); err != nil {
+		e.t.Fatal(err)
+	}
+}

@@ -42,6 +42,7 @@ type env struct {
 	blobs    blob.Store
 	accounts *accounts.Service
 	office   *office
+	handler  http.Handler
 	s3       testharness.S3Config
 	// finished receives "METHOD path" when a request's handler has returned.
 	finished chan string
@@ -93,7 +94,7 @@ func newEnvMode(t testing.TB, maxUpload int64, spool bool) *env {
 		}
 	}))
 	t.Cleanup(srv.Close)
-	e := &env{t: t, url: srv.URL, db: db, blobs: blobs, accounts: acc, s3: cfg, finished: finished}
+	e := &env{t: t, url: srv.URL, db: db, blobs: blobs, accounts: acc, handler: h, s3: cfg, finished: finished}
 	e.office = e.newOffice("UBND", "Ủy ban nhân dân xã An Bình", "VP", "TH")
 	e.token = e.member(e.office.org.ID, "chuyenvien", []string{storage.RoleDrafter}, e.office.units["VP"].ID, e.office.units["TH"].ID).token
 	return e

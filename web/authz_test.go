@@ -1,0 +1,515 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/vanthu/vanthu/accounts"
+	"github.com/vanthu/vanthu/internal/testharness"
+	"github.com/vanthu/vanthu/internal/testpdf"
+	"github.com/vanthu/vanthu/signing/devpki"
+	"github.com/vanthu/vanthu/storage"
+)
+
+// Callers of the matrix besides the roles of storage.AllRoles.
+const (
+	superadmin = "superadmin"
+	readOnly   = "read-only token" // a drafter's token limited to documents:read and directory:read
+	anonymous  = "anonymous"
+)
+
+// Relations of a request's target to the caller.
+const (
+	own   = "own organisation"
+	other = "other organisation"
+	self  = "self"
+	none  = "-" // the route has no target
+)
+
+// caller is who sends a request: every caller but the superadmin belongs
+// to organisation A, unit VP.
+type caller struct {
+	role  string
+	token string
+	user  storage.User
+}
+
+// side is one organisation's fixtures: a signer to act on (subject), a
+// second signer (delegate), and a document of unit VP drafted by neither.
+type side struct {
+	office   *office
+	subject  storage.User
+	delegate storage.User
+	doc      storage.Document
+}
+
+// matrix is the world every request of the matrix runs in.
+type matrix struct {
+	e      *env
+	a, b   *side
+	pemOf  map[string]string // PEM chains of dev PKI certificates by name
+	serial int
+}
+
+func (m *matrix) unique(prefix string) string {
+	m.serial++
+	return fmt.Sprintf("%s%d", prefix, m.serial)
+}
+
+// request is what one matrix entry sends.
+type request struct {
+	path        string
+	body        io.Reader
+	contentType string
+}
+
+func jsonBody(path string, v any) request {
+	b, _ := json.Marshal(v)
+	return request{path: path, body: bytes.NewReader(b), contentType: "application/json"}
+}
+
+// route is one entry of the matrix: how to call it about a target, and
+// which status each caller gets.
+type route struct {
+	method, pattern string
+	rels            []string
+	req             func(m *matrix, c caller, rel string, t *side) request
+	want            func(role, rel string) int
+}
+
+// authed keeps the anonymous caller's answer in one place: 401 on every
+// route but the public ones.
+func authed(f func(role, rel string) int) func(role, rel string) int {
+	return func(role, rel string) int {
+		if role == anonymous {
+			return http.StatusUnauthorized
+		}
+		return f(role, rel)
+	}
+}
+
+func in(role string, roles ...string) bool { return slices.Contains(roles, role) }
+
+// directoryRead: the superadmin sees every organisation's directory, a
+// member their own.
+func directoryRead(role, rel string) int {
+	if role == superadmin || rel == own || rel == self {
+		return http.StatusOK
+	}
+	return http.StatusNotFound
+}
+
+// adminWrite: the superadmin or the organisation's administrator; an
+// outsider does not even learn the target exists.
+func adminWrite(status int, superToo bool) func(role, rel string) int {
+	return func(role, rel string) int {
+		switch {
+		case role == superadmin && superToo:
+			return status
+		case role == superadmin || rel == other:
+			return http.StatusNotFound
+		case role == storage.RoleAdmin:
+			return status
+		}
+		return http.StatusForbidden
+	}
+}
+
+// ownTokens: one's own tokens, else as write; managing tokens, even
+// listing them, needs the directory:write scope.
+func ownTokens(status int) func(role, rel string) int {
+	write := adminWrite(status, true)
+	return func(role, rel string) int {
+		switch {
+		case role == readOnly && rel != other:
+			return http.StatusForbidden
+		case rel == self:
+			return status
+		}
+		return write(role, rel)
+	}
+}
+
+// documentRead: a document of unit VP is visible to its organisation's
+// drafters and reviewers of VP and to its whole-organisation roles, not to
+// administrators, the superadmin or anyone outside.
+func documentRead(role, rel string) int {
+	if rel == other || in(role, superadmin, storage.RoleAdmin) {
+		return http.StatusNotFound
+	}
+	return http.StatusOK
+}
+
+func (m *matrix) routes() []route {
+	pdf := func(field ...string) request {
+		var parts []part
+		for i := 0; i+1 < len(field); i += 2 {
+			parts = append(parts, part{name: field[i], value: field[i+1]})
+		}
+		parts = append(parts, part{name: "file", fileName: "m.pdf", value: string(testpdf.Bytes(testpdf.Options{Text: m.unique("matrix ")}))})
+		body, ct := multipartBody(parts)
+		return request{body: body, contentType: ct}
+	}
+	userOf := func(c caller, rel string, t *side) storage.User {
+		if rel == self && c.user.ID != "" {
+			return c.user
+		}
+		return t.subject
+	}
+	docPath := func(t *side, suffix string) string { return "/api/v1/documents/" + t.doc.ID + suffix }
+	return []route{
+		{"GET", "/healthz", []string{none}, func(*matrix, caller, string, *side) request { return request{path: "/healthz"} },
+			func(string, string) int { return http.StatusOK }},
+		{"GET", "/readyz", []string{none}, func(*matrix, caller, string, *side) request { return request{path: "/readyz"} },
+			func(string, string) int { return http.StatusOK }},
+		{"POST", "/api/v1/session", []string{none}, func(m *matrix, _ caller, _ string, t *side) request {
+			return jsonBody("/api/v1/session", map[string]string{"username": "dangnhap", "password": testPassword})
+		}, func(string, string) int { return http.StatusOK }},
+		{"DELETE", "/api/v1/session", []string{none}, func(*matrix, caller, string, *side) request { return request{path: "/api/v1/session"} },
+			authed(func(string, string) int { return http.StatusNoContent })},
+
+		{"POST", "/api/v1/organizations", []string{none}, func(m *matrix, _ caller, _ string, _ *side) request {
+			return jsonBody("/api/v1/organizations", map[string]string{"code": m.unique("TC"), "name": "Tổ chức thử"})
+		}, authed(func(role, _ string) int {
+			if role == superadmin {
+				return http.StatusCreated
+			}
+			return http.StatusForbidden
+		})},
+		{"GET", "/api/v1/organizations", []string{none}, func(*matrix, caller, string, *side) request { return request{path: "/api/v1/organizations"} },
+			authed(func(string, string) int { return http.StatusOK })},
+		{"GET", "/api/v1/organizations/{id}", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
+			return request{path: "/api/v1/organizations/" + t.office.org.ID}
+		}, authed(directoryRead)},
+		{"POST", "/api/v1/organizations/{id}/units", []string{own, other}, func(m *matrix, _ caller, _ string, t *side) request {
+			return jsonBody("/api/v1/organizations/"+t.office.org.ID+"/units", map[string]string{"code": m.unique("P"), "name": "Phòng thử"})
+		}, authed(adminWrite(http.StatusCreated, true))},
+		{"GET", "/api/v1/organizations/{id}/units", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
+			return request{path: "/api/v1/organizations/" + t.office.org.ID + "/units"}
+		}, authed(directoryRead)},
+		{"POST", "/api/v1/organizations/{id}/seal-key", []string{own, other}, func(m *matrix, _ caller, _ string, t *side) request {
+			return jsonBody("/api/v1/organizations/"+t.office.org.ID+"/seal-key", map[string]string{"kind": "external", "certificates": m.pemOf[devpki.Seal]})
+		}, authed(adminWrite(http.StatusCreated, false))},
+
+		{"POST", "/api/v1/users", []string{own, other}, func(m *matrix, _ caller, _ string, t *side) request {
+			return jsonBody("/api/v1/users", map[string]any{"username": m.unique("nguoidung"), "full_name": "Người dùng mới", "title": "Chuyên viên",
+				"organization_id": t.office.org.ID, "unit_ids": []string{t.office.units["VP"].ID}, "roles": []string{storage.RoleDrafter}})
+		}, authed(adminWrite(http.StatusCreated, true))},
+		{"GET", "/api/v1/users", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
+			return request{path: "/api/v1/users?organization_id=" + t.office.org.ID}
+		}, authed(directoryRead)},
+		{"GET", "/api/v1/users/{id}", []string{own, other, self}, func(_ *matrix, c caller, rel string, t *side) request {
+			return request{path: "/api/v1/users/" + userOf(c, rel, t).ID}
+		}, authed(directoryRead)},
+		{"POST", "/api/v1/users/{id}/tokens", []string{own, other, self}, func(_ *matrix, c caller, rel string, t *side) request {
+			return jsonBody("/api/v1/users/"+userOf(c, rel, t).ID+"/tokens", map[string]any{"name": "tích hợp", "scopes": []string{accounts.ScopeDocumentsRead}})
+		}, authed(ownTokens(http.StatusCreated))},
+		{"GET", "/api/v1/users/{id}/tokens", []string{own, other, self}, func(_ *matrix, c caller, rel string, t *side) request {
+			return request{path: "/api/v1/users/" + userOf(c, rel, t).ID + "/tokens"}
+		}, authed(ownTokens(http.StatusOK))},
+		{"DELETE", "/api/v1/tokens/{id}", []string{own, other, self}, func(m *matrix, c caller, rel string, t *side) request {
+			// A fresh token each time, so every caller revokes a live one.
+			_, rec, err := m.e.accounts.IssueToken(context.Background(), operator, userOf(c, rel, t).ID, "revoke me", nil, nil)
+			if err != nil {
+				m.e.t.Fatal(err)
+			}
+			return request{path: "/api/v1/tokens/" + rec.ID}
+		}, authed(ownTokens(http.StatusNoContent))},
+		{"POST", "/api/v1/users/{id}/keys", []string{own, other, self}, func(m *matrix, c caller, rel string, t *side) request {
+			return jsonBody("/api/v1/users/"+userOf(c, rel, t).ID+"/keys", map[string]string{"kind": "external", "certificates": m.pemOf[devpki.Official]})
+		}, authed(func(role, rel string) int {
+			switch {
+			case role == superadmin:
+				return http.StatusNotFound // signing keys belong to an organisation's people
+			case role == readOnly && rel != other:
+				return http.StatusForbidden
+			case rel == self:
+				return http.StatusCreated
+			}
+			return adminWrite(http.StatusCreated, false)(role, rel)
+		})},
+		{"GET", "/api/v1/users/{id}/keys", []string{own, other, self}, func(_ *matrix, c caller, rel string, t *side) request {
+			return request{path: "/api/v1/users/" + userOf(c, rel, t).ID + "/keys"}
+		}, authed(func(role, rel string) int {
+			switch {
+			case role == superadmin || rel == other:
+				return http.StatusNotFound
+			case rel == self || in(role, storage.RoleAdmin, storage.RoleAuditor):
+				return http.StatusOK
+			}
+			return http.StatusForbidden
+		})},
+
+		{"POST", "/api/v1/delegations", []string{own, other, self}, func(m *matrix, c caller, rel string, t *side) request {
+			from, to := t.subject, t.delegate
+			if rel == self {
+				from, to = c.user, m.a.delegate
+			}
+			return jsonBody("/api/v1/delegations", map[string]any{"from_user": from.ID, "to_user": to.ID, "form": "KT.",
+				"document_types": []string{"QĐ"}, "basis": "Quyết định phân công", "ends_at": time.Now().AddDate(0, 1, 0)})
+		}, authed(func(role, rel string) int {
+			switch {
+			case role == superadmin || rel == other:
+				return http.StatusNotFound
+			case role == storage.RoleAdmin, rel == self && role == storage.RoleSigner:
+				return http.StatusCreated
+			}
+			return http.StatusForbidden
+		})},
+		{"GET", "/api/v1/delegations", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
+			return request{path: "/api/v1/delegations?organization_id=" + t.office.org.ID}
+		}, authed(func(role, rel string) int {
+			if role == superadmin || rel == other {
+				return http.StatusNotFound
+			}
+			return http.StatusOK
+		})},
+
+		{"POST", "/api/v1/documents", []string{none}, func(*matrix, caller, string, *side) request {
+			r := pdf("type", "CV", "subject", "Công văn thử quyền", "unit", "VP")
+			r.path = "/api/v1/documents"
+			return r
+		}, authed(func(role, _ string) int {
+			if in(role, storage.RoleDrafter, storage.RoleClerk) {
+				return http.StatusCreated
+			}
+			return http.StatusForbidden
+		})},
+		{"GET", "/api/v1/documents", []string{none}, func(*matrix, caller, string, *side) request { return request{path: "/api/v1/documents"} },
+			authed(func(string, string) int { return http.StatusOK })},
+		{"GET", "/api/v1/documents/{id}", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
+			return request{path: docPath(t, "")}
+		}, authed(documentRead)},
+		{"GET", "/api/v1/documents/{id}/versions", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
+			return request{path: docPath(t, "/versions")}
+		}, authed(documentRead)},
+		{"GET", "/api/v1/documents/{id}/versions/{n}/file", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
+			return request{path: docPath(t, "/versions/1/file")}
+		}, authed(documentRead)},
+		{"POST", "/api/v1/documents/{id}/versions", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
+			r := pdf()
+			r.path = docPath(t, "/versions")
+			return r
+		}, authed(func(role, rel string) int {
+			switch {
+			case documentRead(role, rel) == http.StatusNotFound:
+				return http.StatusNotFound
+			case in(role, storage.RoleDrafter, storage.RoleReviewer, storage.RoleSigner, storage.RoleClerk):
+				return http.StatusCreated
+			}
+			return http.StatusForbidden // auditors and certifiers read, a read-only token reads
+		})},
+	}
+}
+
+// newMatrix builds organisations A (the callers') and B, each with a unit
+// VP, a subject, a delegate and a document, and one caller per role.
+func newMatrix(t *testing.T) (*matrix, []caller) {
+	e := newEnv(t, 1<<20)
+	pki := testharness.DevPKI(t)
+	e.accounts.Anchors = []*x509.Certificate{pki.Root()}
+	m := &matrix{e: e, pemOf: map[string]string{}}
+	for _, name := range []string{devpki.Official, devpki.Seal} {
+		chain, err := pki.Chain(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for _, c := range chain {
+			pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+		}
+		m.pemOf[name] = b.String()
+	}
+	newSide := func(o *office) *side {
+		vp := o.units["VP"].ID
+		code := strings.ToLower(o.org.Code)
+		s := &side{office: o,
+			subject:  e.member(o.org.ID, "subject-"+code, []string{storage.RoleSigner}, vp).user,
+			delegate: e.member(o.org.ID, "delegate-"+code, []string{storage.RoleSigner}, vp).user}
+		author := e.member(o.org.ID, "author-"+code, []string{storage.RoleDrafter}, vp)
+		body, ct := multipartBody([]part{{name: "type", value: "QĐ"}, {name: "subject", value: "Quyết định của " + o.org.Code}, {name: "unit", value: "VP"},
+			{name: "file", fileName: "qd.pdf", value: string(testpdf.Bytes(testpdf.Options{Text: o.org.Code}))}})
+		resp, b := send(t, e.url, author.token, "POST", "/api/v1/documents", body, ct)
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("document of %s: %d %s", o.org.Code, resp.StatusCode, b)
+		}
+		s.doc = decode[storage.Document](t, b)
+		return s
+	}
+	m.a = newSide(e.office)
+	m.b = newSide(e.newOffice("SYT", "Sở Y tế", "VP"))
+
+	vp := m.a.office.units["VP"].ID
+	var callers []caller
+	for _, role := range storage.AllRoles {
+		mb := e.member(m.a.office.org.ID, role+"-a", []string{role}, vp)
+		callers = append(callers, caller{role: role, token: mb.token, user: mb.user})
+	}
+	root := e.member("", "root", nil)
+	callers = append(callers, caller{role: superadmin, token: root.token, user: root.user})
+	drafter := callers[slices.IndexFunc(callers, func(c caller) bool { return c.role == storage.RoleDrafter })]
+	callers = append(callers, caller{role: readOnly, user: drafter.user,
+		token: e.issueToken(drafter.user.ID, accounts.ScopeDocumentsRead, accounts.ScopeDirectoryRead)})
+	callers = append(callers, caller{role: anonymous})
+
+	login := e.member(m.a.office.org.ID, "dangnhap", []string{storage.RoleDrafter}, vp)
+	e.setPassword(login.user.ID)
+	return m, callers
+}
+
+// send makes one request with an API token ("" for none).
+func send(t testing.TB, base, token, method, path string, body io.Reader, contentType string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b
+}
+
+// registered lists every route of the service as "METHOD pattern".
+func registered(t *testing.T, h http.Handler) []string {
+	t.Helper()
+	routes, ok := h.(chi.Routes)
+	if !ok {
+		t.Fatalf("the handler is a %T, not a chi router to walk", h)
+	}
+	var out []string
+	err := chi.Walk(routes, func(method, pattern string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		out = append(out, method+" "+strings.TrimSuffix(pattern, "/"))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestAuthorizationMatrix walks every registered route × every role (and
+// the superadmin, a read-only token and no credential at all) × a target
+// in the caller's own organisation, another organisation and, for a
+// person's things, the caller themselves.
+func TestAuthorizationMatrix(t *testing.T) {
+	m, callers := newMatrix(t)
+	routes := m.routes()
+	byKey := map[string]route{}
+	for _, r := range routes {
+		byKey[r.method+" "+r.pattern] = r
+	}
+	seen := map[string]bool{}
+	for _, key := range registered(t, m.e.handler) {
+		seen[key] = true
+		if _, ok := byKey[key]; !ok {
+			t.Errorf("route %s has no entry in the authorization matrix: add one saying who may call it", key)
+		}
+	}
+	for key := range byKey {
+		if !seen[key] {
+			t.Errorf("the matrix names %s, which the router does not have", key)
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	cases, statuses := 0, map[int]int{}
+	for _, r := range routes {
+		for _, rel := range r.rels {
+			for _, c := range callers {
+				target := m.a
+				if rel == other {
+					target = m.b
+				}
+				req := r.req(m, c, rel, target)
+				want := r.want(c.role, rel)
+				resp, body := send(t, m.e.url, c.token, r.method, req.path, req.body, req.contentType)
+				cases++
+				statuses[resp.StatusCode]++
+				if resp.StatusCode != want {
+					t.Errorf("%s %s as %s, %s: %d %s, want %d", r.method, r.pattern, c.role, rel, resp.StatusCode, body, want)
+					continue
+				}
+				if want >= 400 && resp.Header.Get("Content-Type") != "application/problem+json" {
+					t.Errorf("%s %s as %s, %s: %d answered as %q, not a problem", r.method, r.pattern, c.role, rel, want, resp.Header.Get("Content-Type"))
+				}
+			}
+		}
+	}
+	t.Logf("%d routes, %d callers, %d requests; statuses %v", len(routes), len(callers), cases, statuses)
+}
+
+// TestOrganizationsDoNotSeeEachOther: whatever a user of B may do in B,
+// nothing of A's documents or directory reaches them, and the other way
+// round; listings are filtered, not refused.
+func TestOrganizationsDoNotSeeEachOther(t *testing.T) {
+	m, _ := newMatrix(t)
+	for _, tc := range []struct {
+		name       string
+		mine, them *side
+	}{{"B looks at A", m.b, m.a}, {"A looks at B", m.a, m.b}} {
+		code := strings.ToLower(tc.mine.office.org.Code)
+		for _, role := range []string{storage.RoleClerk, storage.RoleAuditor, storage.RoleSigner, storage.RoleAdmin} {
+			tok := m.e.member(tc.mine.office.org.ID, m.unique(role+"-"+code+"-"), []string{role}, tc.mine.office.units["VP"].ID).token
+			get := func(path string) (int, []byte) {
+				resp, b := send(t, m.e.url, tok, "GET", path, nil, "")
+				return resp.StatusCode, b
+			}
+			doc := "/api/v1/documents/" + tc.them.doc.ID
+			for _, path := range []string{doc, doc + "/versions", doc + "/versions/1/file",
+				"/api/v1/users/" + tc.them.subject.ID, "/api/v1/organizations/" + tc.them.office.org.ID} {
+				if status, b := get(path); status != http.StatusNotFound {
+					t.Errorf("%s as %s: GET %s: %d %s", tc.name, role, path, status, b)
+				}
+			}
+			body, ct := multipartBody([]part{{name: "file", fileName: "v.pdf", value: string(testpdf.Bytes(testpdf.Options{Text: "intruder"}))}})
+			if resp, b := send(t, m.e.url, tok, "POST", doc+"/versions", body, ct); resp.StatusCode != http.StatusNotFound {
+				t.Errorf("%s as %s: new version: %d %s", tc.name, role, resp.StatusCode, b)
+			}
+			for _, path := range []string{"/api/v1/documents", "/api/v1/documents?q=quyet+dinh", "/api/v1/users", "/api/v1/organizations", "/api/v1/delegations"} {
+				status, b := get(path)
+				if status != http.StatusOK {
+					t.Errorf("%s as %s: GET %s: %d %s", tc.name, role, path, status, b)
+				}
+				for _, id := range []string{tc.them.doc.ID, tc.them.subject.ID, tc.them.office.org.ID} {
+					if bytes.Contains(b, []byte(id)) {
+						t.Errorf("%s as %s: GET %s lists %s of the other organisation", tc.name, role, path, id)
+					}
+				}
+			}
+		}
+	}
+	// A's document still has exactly its one version.
+	var n int
+	if err := m.e.db.Pool.QueryRow(context.Background(), "SELECT count(*) FROM document_versions WHERE document_id = $1", m.a.doc.ID).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("A's document has %d versions (%v)", n, err)
+	}
+}
