@@ -123,6 +123,7 @@ func init() {
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", envOr("VANTHU_ADDR", "127.0.0.1:8080"), "listen address (VANTHU_ADDR)")
+	cmd.Flags().Bool("secure-cookies", envOr("VANTHU_SECURE_COOKIES", "") == "true", "mark the session cookie Secure on plain HTTP too, behind a proxy that terminates TLS (VANTHU_SECURE_COOKIES)")
 	cfg.flags(cmd)
 	cfg.accounts.flags(cmd.Flags())
 	rootCmd.AddCommand(cmd)
@@ -167,12 +168,13 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 		blob.RunSweeper(ctx, cfg.sweepInterval, docs.SweptBlobs(), docs.IsReferenced, cfg.sweepGrace)
 	}()
 
+	secureCookies, _ := cmd.Flags().GetBool("secure-cookies")
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           (&web.Server{DB: db, Blobs: blobs, Docs: docs, Accounts: acct}).Handler(),
+		Handler:           (&web.Server{DB: db, Blobs: blobs, Docs: docs, Accounts: acct, SecureCookies: secureCookies}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -134,6 +135,56 @@ func uploadRequest(t *testing.T, url, token string, body io.Reader, contentType 
 	return req
 }
 
+// apiJSON sends a JSON request with a token and decodes the answer into
+// out, failing the test unless the status is want.
+func apiJSON(t *testing.T, method, url, token string, in, out any, want int) {
+	t.Helper()
+	var body io.Reader
+	if in != nil {
+		b, _ := json.Marshal(in)
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s: %d %s, want %d", method, url, resp.StatusCode, b, want)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %v", method, url, err)
+		}
+	}
+}
+
+// newDrafter does, as the bootstrap administrator, what an office does
+// first (the administrator belongs to no organisation and drafts nothing):
+// an organisation, a unit, and a drafter of that unit with an API token,
+// which it returns.
+func newDrafter(t *testing.T, base, adminToken string) string {
+	t.Helper()
+	var org, unit, user struct{ ID string }
+	apiJSON(t, "POST", base+"/api/v1/organizations", adminToken, map[string]string{"code": "UBND", "name": "Ủy ban nhân dân xã An Bình"}, &org, 201)
+	apiJSON(t, "POST", base+"/api/v1/organizations/"+org.ID+"/units", adminToken, map[string]string{"code": "VP", "name": "Văn phòng"}, &unit, 201)
+	apiJSON(t, "POST", base+"/api/v1/users", adminToken, map[string]any{"username": "chuyenvien", "full_name": "Trần Văn Chuyên",
+		"organization_id": org.ID, "unit_ids": []string{unit.ID}, "roles": []string{"drafter"}}, &user, 201)
+	var tok struct{ Token string }
+	apiJSON(t, "POST", base+"/api/v1/users/"+user.ID+"/tokens", adminToken, map[string]string{"name": "thử"}, &tok, 201)
+	if tok.Token == "" {
+		t.Fatal("no token in the answer")
+	}
+	return tok.Token
+}
+
 func readToken(t *testing.T, dataDir string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dataDir, "admin-token"))
@@ -155,22 +206,33 @@ func TestZeroConfigServeKeepsDataAcrossRestarts(t *testing.T) {
 	if !strings.Contains(s.logs.String(), filepath.Join(dataDir, "admin-token")) {
 		t.Errorf("start-up output does not say where the admin token is:\n%s", s.logs)
 	}
-	token := readToken(t, dataDir)
-	if strings.Contains(s.logs.String(), token) {
+	adminToken := readToken(t, dataDir)
+	if strings.Contains(s.logs.String(), adminToken) {
 		t.Fatal("the admin token appears in the output")
 	}
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	mw.WriteField("type", "TB")
-	mw.WriteField("subject", "Thông báo lịch họp")
-	w, _ := mw.CreateFormFile("file", "tb.pdf")
-	w.Write(testpdf.Bytes(testpdf.Options{}))
-	mw.Close()
-	resp, err := http.DefaultClient.Do(uploadRequest(t, s.url, token, &body, mw.FormDataContentType()))
-	if err != nil || resp.StatusCode != 201 {
-		t.Fatalf("upload: %v %v", resp.Status, err)
+	upload := func(token string) *http.Response {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		mw.WriteField("type", "TB")
+		mw.WriteField("subject", "Thông báo lịch họp")
+		w, _ := mw.CreateFormFile("file", "tb.pdf")
+		w.Write(testpdf.Bytes(testpdf.Options{}))
+		mw.Close()
+		resp, err := http.DefaultClient.Do(uploadRequest(t, s.url, token, &body, mw.FormDataContentType()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
 	}
-	resp.Body.Close()
+	// The administrator manages organisations but drafts nothing.
+	if resp := upload(adminToken); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("upload as the administrator: %s", resp.Status)
+	}
+	token := newDrafter(t, s.url, adminToken)
+	if resp := upload(token); resp.StatusCode != 201 {
+		t.Fatalf("upload: %s", resp.Status)
+	}
 	if blobs, _ := filepath.Glob(filepath.Join(dataDir, "blobs", "*", "*")); len(blobs) != 1 {
 		t.Errorf("want the one upload under %s/blobs, found %v", dataDir, blobs)
 	}
@@ -184,12 +246,12 @@ func TestZeroConfigServeKeepsDataAcrossRestarts(t *testing.T) {
 	}
 
 	s = startService(t, dataDir)
-	if readToken(t, dataDir) != token {
+	if readToken(t, dataDir) != adminToken {
 		t.Fatal("restart replaced the admin token")
 	}
 	req, _ := http.NewRequest("GET", s.url+"/api/v1/documents?q=thong+bao", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err = http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +273,7 @@ func TestKillMidUploadLeavesNothing(t *testing.T) {
 		"VANTHU_S3_ENDPOINT=" + bucket.Endpoint, "VANTHU_S3_ACCESS_KEY=" + bucket.AccessKey,
 		"VANTHU_S3_SECRET_KEY=" + bucket.SecretKey, "VANTHU_S3_BUCKET=" + bucket.Bucket}
 	s := startService(t, dataDir, env...)
-	token := readToken(t, dataDir)
+	token := newDrafter(t, s.url, readToken(t, dataDir))
 
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
