@@ -52,14 +52,14 @@ var ErrSecretInDetails = errors.New("audit: event details must not carry secrets
 // lockKey serialises appends so the chain stays linear.
 const lockKey = "vanthu.audit.append"
 
-// Append adds e in tx, the transaction of the change it records. The chain
-// lock is held until tx ends, so call it last in the transaction.
+// Append adds e in tx, the transaction of the change it records, so the
+// entry exists exactly when the change does. The chain lock is held until
+// tx ends, so call it last in the transaction. tx must run at READ
+// COMMITTED (the default): the head is read after the lock is taken and
+// must see the appends committed while waiting for it.
 func Append(ctx context.Context, tx pgx.Tx, e Event) error {
 	if e.Action == "" {
 		return errors.New("audit: event without action")
-	}
-	if err := checkDetails(e.Details); err != nil {
-		return err
 	}
 	details := []byte("{}")
 	if len(e.Details) > 0 {
@@ -67,12 +67,24 @@ func Append(ctx context.Context, tx pgx.Tx, e Event) error {
 		if details, err = json.Marshal(e.Details); err != nil {
 			return fmt.Errorf("audit: details of %s: %w", e.Action, err)
 		}
+		if err := checkDetails(details); err != nil {
+			return fmt.Errorf("audit: %s: %w", e.Action, err)
+		}
 	}
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", lockKey); err != nil {
+	// The lock orders appends; seq is assigned under it (not by a sequence,
+	// whose values are handed out before the lock), so seq order is chain
+	// order.
+	var isolation string
+	err := tx.QueryRow(ctx, "SELECT current_setting('transaction_isolation'), pg_advisory_xact_lock(hashtextextended($1, 0))::text",
+		lockKey).Scan(&isolation, new(string))
+	if err != nil {
 		return fmt.Errorf("audit: lock: %w", err)
 	}
+	if isolation != "read committed" {
+		return fmt.Errorf("audit: append needs a READ COMMITTED transaction, not %s", strings.ToUpper(isolation))
+	}
 	head := Entry{Hash: make([]byte, sha256.Size)}
-	err := tx.QueryRow(ctx, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").Scan(&head.Seq, &head.Hash)
+	err = tx.QueryRow(ctx, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").Scan(&head.Seq, &head.Hash)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("audit: chain head: %w", err)
 	}
@@ -113,14 +125,31 @@ func (en *Entry) computeHash() []byte {
 	return h.Sum(nil)
 }
 
-// checkDetails refuses keys that name secrets, at any depth.
-func checkDetails(d map[string]any) error {
-	for k, v := range d {
-		if secretName(k) {
-			return fmt.Errorf("%w: %q", ErrSecretInDetails, k)
+// checkDetails refuses details whose JSON has a key naming a secret, at
+// any depth (in nested objects and in arrays): the JSON is what is stored,
+// so structs and maps alike are checked as they will be written.
+func checkDetails(details []byte) error {
+	var v any
+	if err := json.Unmarshal(details, &v); err != nil {
+		return fmt.Errorf("details: %w", err)
+	}
+	return checkValue(v)
+}
+
+func checkValue(v any) error {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if secretName(k) {
+				return fmt.Errorf("%w: %q", ErrSecretInDetails, k)
+			}
+			if err := checkValue(x); err != nil {
+				return err
+			}
 		}
-		if m, ok := v.(map[string]any); ok {
-			if err := checkDetails(m); err != nil {
+	case []any:
+		for _, x := range v {
+			if err := checkValue(x); err != nil {
 				return err
 			}
 		}
@@ -128,14 +157,24 @@ func checkDetails(d map[string]any) error {
 	return nil
 }
 
+// secretName reports whether a details key names a secret or key material:
+// passwords, tokens, PINs, secrets, private keys and their containers.
 func secretName(k string) bool {
-	k = strings.ToLower(k)
-	for _, s := range []string{"password", "passphrase", "secret", "private", "pkcs12", "credential"} {
+	k = strings.ToLower(strings.NewReplacer("-", "_", " ", "_").Replace(k))
+	for _, s := range []string{"password", "passwd", "passphrase", "secret", "private", "pkcs12", "pkcs8", "credential", "cookie", "authorization"} {
 		if strings.Contains(k, s) {
 			return true
 		}
 	}
-	return k == "pin" || strings.HasSuffix(k, "_pin") || k == "token" || strings.HasSuffix(k, "_token")
+	if strings.HasPrefix(k, "public_") {
+		return false
+	}
+	for _, s := range []string{"pin", "token", "key", "p12", "pfx"} {
+		if k == s || strings.HasSuffix(k, "_"+s) {
+			return true
+		}
+	}
+	return false
 }
 
 func nullable(s string) any {
