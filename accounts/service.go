@@ -95,8 +95,11 @@ func (s *Service) CreateOrganization(ctx context.Context, p Principal, o storage
 				return audit.Event{}, invalid("parent_id names no organisation")
 			}
 		}
-		var err error
-		o, err = storage.CreateOrganization(ctx, tx, o)
+		got, err := storage.CreateOrganization(ctx, tx, o)
+		if errors.Is(err, storage.ErrConflict) {
+			return audit.Event{}, invalid("code %s is taken by another organisation", o.Code)
+		}
+		o = got
 		return event(p, "organization.create", "organization:"+o.ID, map[string]any{"code": o.Code, "name": o.Name}), err
 	})
 	return o, err
@@ -141,8 +144,11 @@ func (s *Service) CreateUnit(ctx context.Context, p Principal, u storage.Unit) (
 		return u, invalid("name is required")
 	}
 	err := s.inTx(ctx, func(tx pgx.Tx) (audit.Event, error) {
-		var err error
-		u, err = storage.CreateUnit(ctx, tx, u)
+		got, err := storage.CreateUnit(ctx, tx, u)
+		if errors.Is(err, storage.ErrConflict) {
+			return audit.Event{}, invalid("code %s is taken by another unit of the organisation", u.Code)
+		}
+		u = got
 		e := event(p, "unit.create", "unit:"+u.ID, map[string]any{"code": u.Code, "name": u.Name})
 		e.OrgID = u.OrganizationID
 		return e, err

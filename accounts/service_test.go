@@ -390,3 +390,19 @@ func TestServiceDefaultsAndInputChecks(t *testing.T) {
 		}
 	}
 }
+
+func TestTakenCodesAreInputErrors(t *testing.T) {
+	o := newOffice(t)
+	ctx := context.Background()
+	op := accounts.Operator("test")
+	var in *accounts.InputError
+	if _, err := o.svc.CreateOrganization(ctx, op, storage.Organization{Code: "UBND", Name: "Trùng mã"}); !errors.As(err, &in) || !strings.Contains(in.Msg, "UBND") {
+		t.Errorf("organisation code taken: %v", err)
+	}
+	if _, err := o.svc.CreateUnit(ctx, op, storage.Unit{OrganizationID: o.org.ID, Code: "VP", Name: "Trùng mã"}); !errors.As(err, &in) || !strings.Contains(in.Msg, "VP") {
+		t.Errorf("unit code taken: %v", err)
+	}
+	if _, err := o.svc.CreateUser(ctx, op, accounts.NewUser{Username: "drafter1", FullName: "Trùng tên", OrganizationID: o.org.ID}); !errors.As(err, &in) {
+		t.Errorf("username taken: %v", err)
+	}
+}
