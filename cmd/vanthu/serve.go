@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -19,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
 
+	"github.com/vanthu/vanthu/audit"
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/storage/blob"
@@ -32,11 +34,14 @@ import (
 type serviceConfig struct {
 	dataDir       string
 	databaseURL   string
+	migrateURL    string // the schema owner, for migrations; empty: databaseURL
 	s3            s3.Config
 	retention     time.Duration
 	maxUpload     int64
 	sweepInterval time.Duration
 	sweepGrace    time.Duration
+	tsaURL        string        // RFC 3161 TSA that anchors the audit log; empty: none
+	anchorEvery   time.Duration // how often the audit log's head is timestamped
 	accounts      accountsConfig
 }
 
@@ -54,6 +59,7 @@ func (c *serviceConfig) flags(cmd *cobra.Command) {
 	f.DurationVar(&c.sweepGrace, "sweep-grace", durationEnv("VANTHU_SWEEP_GRACE", 24*time.Hour), "age before an unreferenced blob is removed (VANTHU_SWEEP_GRACE)")
 	// Secrets come from the environment only, so they never show in a process list.
 	c.databaseURL = os.Getenv("VANTHU_DATABASE_URL")
+	c.migrateURL = os.Getenv("VANTHU_MIGRATE_DATABASE_URL")
 	c.s3.AccessKey = os.Getenv("VANTHU_S3_ACCESS_KEY")
 	c.s3.SecretKey = os.Getenv("VANTHU_S3_SECRET_KEY")
 }
@@ -73,23 +79,64 @@ func int64Env(name string, def int64) int64 {
 }
 
 // openDatabase connects to the configured database, or starts the embedded
-// one; stop releases whatever was started.
+// one, and brings its schema up to date; it returns the URL the service
+// runs with, and stop releases whatever was started. The embedded database
+// is migrated as the cluster's superuser and used as storage.ServiceRole,
+// which may only read and append the audit log; that URL is written to
+// <data-dir>/database-url. An external database is migrated through
+// VANTHU_MIGRATE_DATABASE_URL when set, else VANTHU_DATABASE_URL.
 func (c *serviceConfig) openDatabase(ctx context.Context) (url string, stop func(), err error) {
 	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
 		return "", nil, fmt.Errorf("data dir: %w", err)
 	}
 	if c.databaseURL != "" {
+		if err := storage.Migrate(ctx, cmp.Or(c.migrateURL, c.databaseURL)); err != nil {
+			return "", nil, err
+		}
 		return c.databaseURL, func() {}, nil
 	}
-	srv, err := pgembed.Start(ctx, filepath.Join(c.dataDir, "pg"), "vanthu")
+	srv, err := startEmbedded(ctx, c.dataDir)
 	if err != nil {
 		return "", nil, err
 	}
-	if err := writeSecretFile(filepath.Join(c.dataDir, "database-url"), srv.URL()+"\n"); err != nil {
+	if url, err = migrateEmbedded(ctx, srv.URL()); err != nil {
 		srv.Stop()
 		return "", nil, err
 	}
-	return srv.URL(), srv.Stop, nil
+	if err := writeSecretFile(filepath.Join(c.dataDir, "database-url"), url+"\n"); err != nil {
+		srv.Stop()
+		return "", nil, err
+	}
+	return url, srv.Stop, nil
+}
+
+// startEmbedded starts the private PostgreSQL of a data directory.
+func startEmbedded(ctx context.Context, dataDir string) (*pgembed.Server, error) {
+	return pgembed.Start(ctx, filepath.Join(dataDir, "pg"), "vanthu")
+}
+
+// migrateEmbedded migrates the embedded database as the cluster's superuser
+// and returns the URL of the service's role (the cluster trusts local
+// connections, so it needs no password). A cluster without that role (its
+// schema predates it) keeps running as the superuser, with a warning.
+func migrateEmbedded(ctx context.Context, superURL string) (string, error) {
+	if err := storage.Migrate(ctx, superURL); err != nil {
+		return "", err
+	}
+	conn, err := pgx.Connect(ctx, superURL)
+	if err != nil {
+		return "", fmt.Errorf("database: %w", err)
+	}
+	defer conn.Close(ctx)
+	ok, err := storage.RoleExists(ctx, conn, storage.ServiceRole)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		slog.Warn("embedded database has no service role; running as its superuser", "role", storage.ServiceRole)
+		return superURL, nil
+	}
+	return storage.RoleURL(superURL, storage.ServiceRole)
 }
 
 func (c *serviceConfig) openBlobs(ctx context.Context) (blob.Store, error) {
@@ -124,6 +171,8 @@ func init() {
 	}
 	cmd.Flags().StringVar(&addr, "addr", envOr("VANTHU_ADDR", "127.0.0.1:8080"), "listen address (VANTHU_ADDR)")
 	cmd.Flags().Bool("secure-cookies", envOr("VANTHU_SECURE_COOKIES", "") == "true", "mark the session cookie Secure on plain HTTP too, behind a proxy that terminates TLS (VANTHU_SECURE_COOKIES)")
+	cmd.Flags().StringVar(&cfg.tsaURL, "tsa-url", envOr("VANTHU_TSA_URL", ""), "RFC 3161 timestamp authority; the audit log's head is timestamped by it (VANTHU_TSA_URL)")
+	cmd.Flags().DurationVar(&cfg.anchorEvery, "audit-anchor-interval", durationEnv("VANTHU_AUDIT_ANCHOR_INTERVAL", time.Hour), "how often the audit log's head is timestamped when it moved (VANTHU_AUDIT_ANCHOR_INTERVAL)")
 	cfg.flags(cmd)
 	cfg.accounts.flags(cmd.Flags())
 	rootCmd.AddCommand(cmd)
@@ -135,14 +184,17 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 		return err
 	}
 	defer stopDB()
-	if err := storage.Migrate(ctx, dbURL); err != nil {
-		return err
-	}
 	db, err := storage.Open(ctx, dbURL)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if can, err := audit.CanRewrite(ctx, db.Pool); err != nil {
+		return err
+	} else if can {
+		slog.Warn("the service's database role can change or delete audit entries: run it as a role that may only read and append them, migrating through VANTHU_MIGRATE_DATABASE_URL",
+			"role", storage.URLUser(dbURL))
+	}
 	blobs, err := cfg.openBlobs(ctx)
 	if err != nil {
 		return err
@@ -151,6 +203,9 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 	created, err := bootstrapAdmin(ctx, db, tokenFile)
 	if err != nil {
 		return err
+	}
+	if cfg.tsaURL != "" {
+		go audit.RunAnchorer(ctx, db, cfg.tsaURL, cfg.anchorEvery)
 	}
 	acct, err := cfg.accountsService(db)
 	if err != nil {
@@ -225,7 +280,17 @@ func bootstrapAdmin(ctx context.Context, db *storage.DB, tokenFile string) (bool
 		if err != nil {
 			return err
 		}
-		if _, err := storage.CreateToken(ctx, tx, u.ID, "bootstrap", token, nil, nil); err != nil {
+		tok, err := storage.CreateToken(ctx, tx, u.ID, "bootstrap", token, nil, nil)
+		if err != nil {
+			return err
+		}
+		// The system acts here: no actor.
+		if err := audit.Append(ctx, tx, audit.Event{Action: "user.create", Object: "user:" + u.ID,
+			Details: map[string]any{"username": u.Username, "superadmin": true, "bootstrap": true}}); err != nil {
+			return err
+		}
+		if err := audit.Append(ctx, tx, audit.Event{Action: "token.create", Object: "token:" + tok.ID,
+			Details: map[string]any{"user": u.ID, "name": tok.Name, "scopes": tok.Scopes}}); err != nil {
 			return err
 		}
 		created = true
