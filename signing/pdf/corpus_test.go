@@ -1,13 +1,12 @@
 package pdf
 
 import (
+	"github.com/vanthu/vanthu/internal/testharness"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 )
-
-const corpusDir = "/work/shared/corpora/pdf-signatures"
 
 // walkAll reads every object of every revision and decodes every stream it
 // can, returning the number of objects read and the first error.
@@ -49,7 +48,7 @@ var mustOpen = map[string]bool{
 
 // Every third-party file opens, or fails with an error, quickly.
 func TestCorpusOpensQuickly(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(corpusDir, "*", "*.pdf"))
+	files, _ := filepath.Glob(filepath.Join(testharness.SignatureCorpus(t), "*", "*.pdf"))
 	if len(files) < 30 {
 		t.Fatalf("corpus has %d files, expected the shared corpus", len(files))
 	}

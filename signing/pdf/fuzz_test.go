@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/vanthu/vanthu/internal/testharness"
 	"github.com/vanthu/vanthu/signing/pdf"
 	"github.com/vanthu/vanthu/signing/pdf/pdftest"
 )
@@ -20,10 +21,13 @@ func FuzzOpen(f *testing.F) {
 	b.ObjStm(30, map[uint32]string{5: "<</A [1 2 (x) <41>]>>", 31: "31"})
 	b.EndRevisionXrefStream(32)
 	f.Add(b.Bytes())
+	corpus := testharness.SignatureCorpus(f)
 	for _, name := range []string{"esig-dss/pades_infinite_loop.pdf", "pyhanko/minimal-two-fields-signed-twice.pdf", "esig-dss/dss-2236__hide.pdf"} {
-		if data, err := os.ReadFile(filepath.Join("/work/shared/corpora/pdf-signatures", name)); err == nil {
-			f.Add(data)
+		data, err := os.ReadFile(filepath.Join(corpus, name))
+		if err != nil {
+			f.Fatal(err)
 		}
+		f.Add(data)
 	}
 	lim := pdf.Limits{MaxStreamBytes: 1 << 20, MaxTotalDecoded: 8 << 20, MaxObjects: 100000}
 	f.Fuzz(func(t *testing.T, data []byte) {

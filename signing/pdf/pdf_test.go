@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vanthu/vanthu/internal/testharness"
 	"github.com/vanthu/vanthu/signing/pdf"
 	"github.com/vanthu/vanthu/signing/pdf/pdftest"
 )
@@ -251,7 +252,7 @@ func TestWhitespaceSlackIsReported(t *testing.T) {
 }
 
 func TestInfiniteLoopCorpusFileFinishes(t *testing.T) {
-	data, err := os.ReadFile("/work/shared/corpora/pdf-signatures/esig-dss/pades_infinite_loop.pdf")
+	data, err := os.ReadFile(filepath.Join(testharness.SignatureCorpus(t), "esig-dss/pades_infinite_loop.pdf"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,22 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vanthu/vanthu/internal/testharness"
 	"github.com/vanthu/vanthu/signing/verify/chain"
 	"github.com/vanthu/vanthu/signing/verify/etsi"
 )
 
-// corpusDir is the shared third-party corpus: VANTHU_SIGNATURE_CORPUS, else
-// /work/shared resolved from the repository's parent directory.
-func corpusDir(t testing.TB) string {
-	if d := os.Getenv("VANTHU_SIGNATURE_CORPUS"); d != "" {
-		return d
-	}
-	d, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "corpora", "pdf-signatures"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
+// corpusDir is the shared third-party corpus.
+func corpusDir(t testing.TB) string { return testharness.SignatureCorpus(t) }
 
 type corpusEntry struct{ file, expected, reason string }
 

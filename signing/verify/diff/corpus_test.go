@@ -6,10 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vanthu/vanthu/internal/testharness"
 	"github.com/vanthu/vanthu/signing/pdf"
 )
-
-const corpusDir = "/work/shared/corpora/pdf-signatures"
 
 type sigInfo struct {
 	ref       pdf.Ref
@@ -105,7 +104,7 @@ func TestCorpusVerdicts(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(filepath.Base(tc.file), func(t *testing.T) {
-			f := openFile(t, filepath.Join(corpusDir, tc.file))
+			f := openFile(t, filepath.Join(testharness.SignatureCorpus(t), tc.file))
 			sigs := signatures(t, f)
 			first := -1
 			var level Level
@@ -134,7 +133,7 @@ func TestCorpusVerdicts(t *testing.T) {
 // Every corpus file that opens is analysed for every signature quickly,
 // and the two-signature files clear the first signature's later revision.
 func TestCorpusAllSignaturesAnalysed(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(corpusDir, "*", "*.pdf"))
+	files, _ := filepath.Glob(filepath.Join(testharness.SignatureCorpus(t), "*", "*.pdf"))
 	analysed := 0
 	for _, path := range files {
 		data, err := os.ReadFile(path)

@@ -8,22 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vanthu/vanthu/internal/testharness"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/signing/verify/chain"
 	"github.com/vanthu/vanthu/signing/verify/etsi"
 	"github.com/vanthu/vanthu/signing/verify/tamper"
 )
 
-func corpus(t *testing.T) string {
-	if d := os.Getenv("VANTHU_SIGNATURE_CORPUS"); d != "" {
-		return d
-	}
-	d, err := filepath.Abs(filepath.Join("..", "..", "..", "..", "shared", "corpora", "pdf-signatures"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
+func corpus(t *testing.T) string { return testharness.SignatureCorpus(t) }
 
 func check(t *testing.T, b []byte, opts verify.Options) *verify.Report {
 	t.Helper()
