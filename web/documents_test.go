@@ -110,6 +110,8 @@ func TestBadUploadsStoreNothing(t *testing.T) {
 		{"unknown urgency", append(fields("QĐ", "s", string(valid)), part{name: "urgency", value: "rất gấp"}), 400, "invalid-field"},
 		{"missing file", fields("QĐ", "s", "\x00none"), 400, "missing-file"},
 		{"file before fields, bad type", []part{{name: "file", fileName: "a.pdf", value: string(valid)}, {name: "type", value: "??"}, {name: "subject", value: "s"}}, 400, "invalid-field"},
+		{"unknown unit", append(fields("QĐ", "s", "\x00none"), part{name: "unit", value: "KHONGCO"}, part{name: "file", fileName: "f.pdf", value: string(valid)}), 422, "unknown-unit"},
+		{"unit given after the file", append(fields("QĐ", "s", string(valid)), part{name: "unit", value: "KHONGCO"}), 422, "unknown-unit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, 200<<10)
@@ -295,5 +297,21 @@ func TestSignedVersionIsRetained(t *testing.T) {
 	}
 	if err := e.blobs.Delete(context.Background(), sha(pdf)); !errors.Is(err, blob.ErrRetained) {
 		t.Fatalf("delete of a signed version's bytes: %v", err)
+	}
+}
+
+// Someone who may not create documents is refused before the file is read,
+// and nothing is stored.
+func TestRefusedUploadStoresNothing(t *testing.T) {
+	e := newEnv(t, 1<<20)
+	auditor := e.member(e.office.org.ID, "thanhtra", []string{storage.RoleAuditor}, e.office.units["VP"].ID)
+	body, ct := multipartBody([]part{{name: "type", value: "QĐ"}, {name: "subject", value: "s"},
+		{name: "file", fileName: "f.pdf", value: string(testpdf.Bytes(testpdf.Options{}))}})
+	resp, b := send(t, e.url, auditor.token, "POST", "/api/v1/documents", body, ct)
+	if p := decode[problem](t, b); resp.StatusCode != http.StatusForbidden || p.Type != "/problems/forbidden" || p.Detail == "" {
+		t.Fatalf("auditor upload: %d %s", resp.StatusCode, b)
+	}
+	if rows, blobs := e.stored(); rows != 0 || blobs != 0 {
+		t.Fatalf("%d rows, %d blobs after a refused upload", rows, blobs)
 	}
 }
