@@ -10,6 +10,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/vanthu/vanthu/accounts"
+	"github.com/vanthu/vanthu/accounts/oidc"
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/storage/blob"
@@ -24,6 +25,8 @@ type Server struct {
 	// SecureCookies marks the session cookie Secure on plain HTTP too, for
 	// a service behind a proxy that terminates TLS.
 	SecureCookies bool
+	// OIDC, when set, adds OpenID Connect login (see oidc.go).
+	OIDC *oidc.Client
 }
 
 // Handler returns the HTTP routes of the service.
@@ -41,6 +44,7 @@ func (s *Server) Handler() http.Handler {
 	})
 	r.Get("/readyz", s.ready)
 	s.sessionRoutes(r)
+	s.oidcRoutes(r)
 	// Everything under /api/v1 but logging in needs a credential, and
 	// every handler authorizes through accounts.Authorize.
 	r.Route("/api/v1", func(r chi.Router) {
