@@ -43,6 +43,7 @@ type serviceConfig struct {
 	tsaURL        string        // RFC 3161 TSA that anchors the audit log; empty: none
 	anchorEvery   time.Duration // how often the audit log's head is timestamped
 	accounts      accountsConfig
+	oidc          oidcConfig
 }
 
 func (c *serviceConfig) flags(cmd *cobra.Command) {
@@ -175,6 +176,7 @@ func init() {
 	cmd.Flags().DurationVar(&cfg.anchorEvery, "audit-anchor-interval", durationEnv("VANTHU_AUDIT_ANCHOR_INTERVAL", time.Hour), "how often the audit log's head is timestamped when it moved (VANTHU_AUDIT_ANCHOR_INTERVAL)")
 	cfg.flags(cmd)
 	cfg.accounts.flags(cmd.Flags())
+	cfg.oidc.flags(cmd.Flags())
 	rootCmd.AddCommand(cmd)
 }
 
@@ -211,6 +213,10 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 	if err != nil {
 		return err
 	}
+	oidcClient, err := cfg.oidc.client(ctx)
+	if err != nil {
+		return err
+	}
 	docs := &documents.Service{DB: db, Blobs: blobs, MaxUpload: cfg.maxUpload, Retention: cfg.retention}
 	go func() {
 		// Sweep once at start: a killed predecessor may have left spool
@@ -229,7 +235,7 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           (&web.Server{DB: db, Blobs: blobs, Docs: docs, Accounts: acct, SecureCookies: secureCookies}).Handler(),
+		Handler:           (&web.Server{DB: db, Blobs: blobs, Docs: docs, Accounts: acct, SecureCookies: secureCookies, OIDC: oidcClient}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
