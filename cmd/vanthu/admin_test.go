@@ -261,7 +261,7 @@ func TestAdminRefusals(t *testing.T) {
 	}{
 		{"code with a space", "", []string{"org", "create", "--code", "UB ND", "--name", "x"}, "code must be", 1},
 		{"code with a hyphen", "", []string{"unit", "create", "--org", "UBND", "--code", "V-P", "--name", "x"}, "without spaces, slashes or hyphens", 1},
-		{"duplicate code", "", []string{"org", "create", "--code", "UBND", "--name", "x"}, "already exists", 1},
+		{"duplicate code", "", []string{"org", "create", "--code", "UBND", "--name", "x"}, "code UBND is taken", 1},
 		{"unknown parent", "", []string{"org", "create", "--code", "X", "--name", "x", "--parent", "KHONG"}, `no organisation has the code "KHONG"`, 1},
 		{"unknown organisation", "", []string{"unit", "list", "--org", "KHONG"}, `no organisation has the code "KHONG"`, 1},
 		{"unknown role", "", []string{"user", "create", "--org", "UBND", "--username", "em", "--full-name", "E", "--role", "boss"}, `unknown role "boss"`, 1},
