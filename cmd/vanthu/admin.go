@@ -96,7 +96,7 @@ func usage(format string, a ...any) error {
 	return &exitError{2, fmt.Errorf(format, a...)}
 }
 
-// run opens the database (migrated), builds the directory service and runs
+// run opens the database (migrated by openDatabase), builds the directory service and runs
 // fn as the operator. Errors are prefixed with the command's path.
 func (a *admin) run(cmd *cobra.Command, fn func(ctx context.Context, e *adminEnv) error) error {
 	name := strings.TrimPrefix(cmd.CommandPath(), "vanthu ")
@@ -120,9 +120,6 @@ func (a *admin) runErr(cmd *cobra.Command, fn func(ctx context.Context, e *admin
 		return err
 	}
 	defer stop()
-	if err := storage.Migrate(ctx, url); err != nil {
-		return err
-	}
 	db, err := storage.Open(ctx, url)
 	if err != nil {
 		return err
@@ -140,9 +137,11 @@ func (a *admin) runErr(cmd *cobra.Command, fn func(ctx context.Context, e *admin
 		out: cmd.OutOrStdout(), log: cmd.ErrOrStderr(), in: cmd.InOrStdin(), json: a.json})
 }
 
-// openDatabase is serve's openDatabase, except that with a data directory
-// whose embedded database a running serve already holds, it connects to that
-// one (through the database-url file serve wrote) instead of waiting for it.
+// openDatabase is serve's openDatabase (which migrates, and runs the
+// embedded database as the service's role), except that with a data
+// directory whose embedded database a running serve already holds, it
+// connects to that one as serve does (through the database-url file serve
+// wrote) instead of waiting for it.
 func (a *admin) openDatabase(ctx context.Context) (string, func(), error) {
 	if a.cfg.databaseURL == "" {
 		if b, err := os.ReadFile(filepath.Join(a.cfg.dataDir, "database-url")); err == nil {
