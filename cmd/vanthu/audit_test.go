@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"mime/multipart"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/vanthu/vanthu/audit"
 	"github.com/vanthu/vanthu/internal/testharness"
+	"github.com/vanthu/vanthu/internal/testpdf"
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/storage/pgembed"
 )
@@ -219,17 +222,60 @@ func TestAuditWithServe(t *testing.T) {
 			t.Errorf("%s as the service: %v, want permission denied", sql, err)
 		}
 	}
-	// The bootstrap administrator and its token are in the log, anchored.
+	// An office is set up and a drafter uploads a document and a second
+	// version; a refused upload leaves no entry.
+	adminToken := readToken(t, dataDir)
+	drafter := newDrafter(t, s.url, adminToken)
+	upload := func(url, token string, meta bool) int {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		if meta {
+			mw.WriteField("type", "KH")
+			mw.WriteField("subject", "Kế hoạch kiểm tra")
+		}
+		w, _ := mw.CreateFormFile("file", "kh.pdf")
+		w.Write(testpdf.Bytes(testpdf.Options{}))
+		mw.Close()
+		req, _ := http.NewRequest("POST", url, &body)
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := upload(s.url+"/api/v1/documents", adminToken, true); code != 403 {
+		t.Fatalf("upload as the administrator: %d", code)
+	}
+	if code := upload(s.url+"/api/v1/documents", drafter, true); code != 201 {
+		t.Fatalf("upload: %d", code)
+	}
+	var docID string
+	if err := conn.QueryRow(ctx, "SELECT id::text FROM documents").Scan(&docID); err != nil {
+		t.Fatal(err)
+	}
+	if code := upload(s.url+"/api/v1/documents/"+docID+"/versions", drafter, false); code != 201 {
+		t.Fatalf("new version: %d", code)
+	}
+	var actions string
+	var head int64
+	conn.QueryRow(ctx, "SELECT string_agg(action, ',' ORDER BY seq), max(seq) FROM audit_log").Scan(&actions, &head)
+	if !strings.HasPrefix(actions, "user.create,token.create,") || !strings.HasSuffix(actions, ",document.create,document.version") {
+		t.Errorf("audit actions %q: want the bootstrap administrator and its token first, the upload and its version last", actions)
+	}
+	var object string
+	conn.QueryRow(ctx, "SELECT object FROM audit_log WHERE seq = $1", head).Scan(&object)
+	if object != "document:"+docID {
+		t.Errorf("the version's entry names %q", object)
+	}
+	// The anchorer timestamps the head once it moved.
 	waitFor(t, func() bool {
 		var n int
-		conn.QueryRow(ctx, "SELECT count(*) FROM audit_anchors WHERE seq = 2").Scan(&n)
+		conn.QueryRow(ctx, "SELECT count(*) FROM audit_anchors WHERE seq = $1", head).Scan(&n)
 		return n == 1
 	})
-	var actions string
-	conn.QueryRow(ctx, "SELECT string_agg(action, ',' ORDER BY seq) FROM audit_log").Scan(&actions)
-	if actions != "user.create,token.create" {
-		t.Errorf("audit actions %q", actions)
-	}
 	conn.Close(ctx)
 
 	verify := func(wantCode int, want ...string) {
@@ -251,21 +297,22 @@ func TestAuditWithServe(t *testing.T) {
 			}
 		}
 	}
-	verify(0, "intact: 2 entries checked", "1 anchors checked, the latest timestamps entry 2")
+	verify(0, fmt.Sprintf("intact: %d entries checked", head), fmt.Sprintf("the latest timestamps entry %d", head))
 	s.stop(t)
-	verify(0, "intact: 2 entries checked") // starts the embedded database itself
+	verify(0, fmt.Sprintf("intact: %d entries checked", head)) // starts the embedded database itself
 
-	// Someone with the server's account deletes the token's entry.
+	// Someone with the server's account deletes the new version's entry.
 	srv, err := pgembed.Start(ctx, filepath.Join(dataDir, "pg"), "vanthu")
 	if err != nil {
 		t.Fatal(err)
 	}
-	tamperSQL(t, srv.URL(), "DELETE FROM audit_log WHERE seq = 2")
+	tamperSQL(t, srv.URL(), fmt.Sprintf("DELETE FROM audit_log WHERE seq = %d", head))
 	srv.Stop()
-	verify(1, "BROKEN", "audit entry 2: missing: the TSA timestamped the log up to entry 2", "1 entries before it are intact")
+	verify(1, "BROKEN", fmt.Sprintf("audit entry %d: missing: the TSA timestamped the log up to entry %d", head, head),
+		fmt.Sprintf("%d entries before it are intact", head-1))
 
-	out, err := exec.Command(binary(t), "audit", "export", "--data-dir", dataDir).Output()
-	if err != nil || strings.Count(string(out), "\n") != 1 || !strings.Contains(string(out), `"action":"user.create"`) {
+	out, err := exec.Command(binary(t), "audit", "export", "--data-dir", dataDir, "--since", fmt.Sprint(head-2)).Output()
+	if err != nil || strings.Count(string(out), "\n") != 1 || !strings.Contains(string(out), `"action":"document.create"`) {
 		t.Fatalf("audit export: %v\n%s", err, out)
 	}
 }
