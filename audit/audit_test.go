@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +24,7 @@ import (
 	"github.com/vanthu/vanthu/audit"
 	"github.com/vanthu/vanthu/internal/testharness"
 	"github.com/vanthu/vanthu/storage"
+	"github.com/vanthu/vanthu/storage/pgembed"
 )
 
 func TestMain(m *testing.M) { testharness.Main(m) }
@@ -583,5 +585,57 @@ func TestExportRoundTrip(t *testing.T) {
 	}
 	if !strings.Contains(want[0].At.Location().String(), "UTC") {
 		t.Errorf("entries come back in %v, want UTC", want[0].At.Location())
+	}
+}
+
+// TestServiceRoleCreatedOnceInAFreshCluster migrates several databases of
+// a new cluster at once: they race to create the cluster-wide service role,
+// and every migration must succeed and grant it.
+func TestServiceRoleCreatedOnceInAFreshCluster(t *testing.T) {
+	ctx := context.Background()
+	srv, err := pgembed.Start(ctx, t.TempDir(), "postgres", pgembed.Setting("fsync", "off"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	conn, err := pgx.Connect(ctx, srv.AdminURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	const n = 6
+	urls := make([]string, n)
+	for i := range urls {
+		name := fmt.Sprintf("office%d", i)
+		if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+			t.Fatal(err)
+		}
+		u, err := url.Parse(srv.AdminURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Path = "/" + name
+		urls[i] = u.String()
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i, u := range urls {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = storage.Migrate(ctx, u) }()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("migrating database %d: %v", i, err)
+		}
+	}
+	for _, u := range urls {
+		svc := serviceDB(t, u)
+		if err := audit.Record(ctx, svc, audit.Event{Action: "verify"}); err != nil {
+			t.Fatal(err)
+		}
+		if can, err := audit.CanRewrite(ctx, svc.Pool); err != nil || can {
+			t.Fatalf("CanRewrite as the service: %v %v", can, err)
+		}
 	}
 }
