@@ -235,6 +235,17 @@ func TestVerifyDetectsTampering(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// One connection (a transaction) does as well as the pool.
+			err = db.InTx(context.Background(), func(tx pgx.Tx) error {
+				rtx, err := audit.Verify(context.Background(), tx)
+				if err == nil && fmt.Sprint(rtx.Break) != fmt.Sprint(r.Break) {
+					err = fmt.Errorf("in a transaction: %v, with the pool: %v", rtx.Break, r.Break)
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
 			if r.Break == nil || r.Break.Seq != tc.Seq || !strings.Contains(r.Break.Reason, tc.Because) || r.Break.Anchor != tc.Anchor {
 				t.Fatalf("break %+v, want entry %d (%s, anchor %v)", r.Break, tc.Seq, tc.Because, tc.Anchor)
 			}

@@ -106,9 +106,10 @@ type walker struct {
 	started  bool
 	anchors  map[int64]*anchorCheck
 	lastGood *anchorCheck
-	// find returns the entry whose hash is h, to tell an anchor moved to
-	// another entry from a rewritten log.
-	find func(h []byte) (int64, bool)
+	// misfit is the anchor whose head hash is not its entry's; once the
+	// scan is over Verify looks for the entry it does timestamp, to tell an
+	// anchor moved to another entry from a rewritten log.
+	misfit *anchorCheck
 }
 
 // anchorCheck is a stored anchor and what checking its token found.
@@ -142,10 +143,7 @@ func (w *walker) next(en Entry) *Break {
 			return &Break{Seq: en.Seq, Action: en.Action, Anchor: true, Reason: a.fault}
 		}
 		if !bytes.Equal(a.HeadHash, en.Hash) {
-			if seq, ok := w.find(a.HeadHash); ok {
-				return &Break{Seq: en.Seq, Action: en.Action, Anchor: true,
-					Reason: fmt.Sprintf("the anchor stored with this entry timestamps entry %d (moved)", seq)}
-			}
+			w.misfit = a
 			reason := fmt.Sprintf("hash differs from the one the TSA timestamped at %s: the log up to here was rewritten", a.At.Format(time.RFC3339))
 			if w.lastGood != nil {
 				reason += fmt.Sprintf(" after entry %d, the last anchor that matches", w.lastGood.Seq)
@@ -209,12 +207,7 @@ func VerifyWith(ctx context.Context, q storage.Querier, opts VerifyOptions) (Res
 	if err != nil {
 		return r, err
 	}
-	w := &walker{r: &r, prev: make([]byte, sha256.Size), want: 1, anchors: map[int64]*anchorCheck{},
-		find: func(h []byte) (int64, bool) {
-			var seq int64
-			err := q.QueryRow(ctx, "SELECT seq FROM audit_log WHERE hash = $1 ORDER BY seq LIMIT 1", h).Scan(&seq)
-			return seq, err == nil
-		}}
+	w := &walker{r: &r, prev: make([]byte, sha256.Size), want: 1, anchors: map[int64]*anchorCheck{}}
 	ordered := make([]*anchorCheck, 0, len(stored))
 	for _, a := range stored {
 		c := &anchorCheck{AnchorRecord: a}
@@ -231,6 +224,17 @@ func VerifyWith(ctx context.Context, q storage.Querier, opts VerifyOptions) (Res
 	})
 	if err != nil && !errors.Is(err, errStop) {
 		return r, err
+	}
+	if w.misfit != nil {
+		var seq int64
+		err := q.QueryRow(ctx, "SELECT seq FROM audit_log WHERE hash = $1 ORDER BY seq LIMIT 1", w.misfit.HeadHash).Scan(&seq)
+		switch {
+		case err == nil:
+			r.Break.Anchor = true
+			r.Break.Reason = fmt.Sprintf("the anchor stored with this entry timestamps entry %d (moved)", seq)
+		case !errors.Is(err, pgx.ErrNoRows):
+			return r, fmt.Errorf("audit: read: %w", err)
+		}
 	}
 	if r.Break == nil {
 		r.Break = w.end(ordered)
