@@ -18,10 +18,13 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/vanthu/vanthu/accounts"
+	"github.com/vanthu/vanthu/accounts/oidc"
+	"github.com/vanthu/vanthu/accounts/oidc/oidctest"
 	"github.com/vanthu/vanthu/internal/testharness"
 	"github.com/vanthu/vanthu/internal/testpdf"
 	"github.com/vanthu/vanthu/signing/devpki"
 	"github.com/vanthu/vanthu/storage"
+	"github.com/vanthu/vanthu/web"
 )
 
 // Callers of the matrix besides the roles of storage.AllRoles.
@@ -180,6 +183,14 @@ func (m *matrix) routes() []route {
 		}, func(string, string) int { return http.StatusOK }},
 		{"DELETE", "/api/v1/session", []string{none}, func(*matrix, caller, string, *side) request { return request{path: "/api/v1/session"} },
 			authed(func(string, string) int { return http.StatusNoContent })},
+		// OpenID Connect login is public: the start sends anyone to the
+		// provider; a callback this browser did not start is refused
+		// whoever calls it (the whole flow is tested in oidc_test.go).
+		{"GET", "/api/v1/session/oidc", []string{none}, func(*matrix, caller, string, *side) request { return request{path: "/api/v1/session/oidc"} },
+			func(string, string) int { return http.StatusFound }},
+		{"GET", "/api/v1/session/oidc/callback", []string{none}, func(*matrix, caller, string, *side) request {
+			return request{path: "/api/v1/session/oidc/callback?state=x&code=y"}
+		}, func(string, string) int { return http.StatusBadRequest }},
 
 		{"POST", "/api/v1/organizations", []string{none}, func(m *matrix, _ caller, _ string, _ *side) request {
 			return jsonBody("/api/v1/organizations", map[string]string{"code": m.unique("TC"), "name": "Tổ chức thử"})
@@ -319,6 +330,15 @@ func (m *matrix) routes() []route {
 // VP, a subject, a delegate and a document, and one caller per role.
 func newMatrix(t *testing.T) (*matrix, []caller) {
 	e := newEnv(t, 1<<20)
+	// The service as configured with every optional part, so that every
+	// route it may serve is walked.
+	idp := oidctest.New(t, "vanthu", "client-secret-for-tests")
+	client, err := oidc.New(context.Background(), oidc.Config{Issuer: idp.URL, ClientID: "vanthu", ClientSecret: "client-secret-for-tests",
+		RedirectURL: e.url + "/api/v1/session/oidc/callback"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.configure(func(s *web.Server) { s.OIDC = client })
 	pki := testharness.DevPKI(t)
 	e.accounts.Anchors = []*x509.Certificate{pki.Root()}
 	m := &matrix{e: e, pemOf: map[string]string{}}
@@ -370,6 +390,9 @@ func newMatrix(t *testing.T) (*matrix, []caller) {
 	return m, callers
 }
 
+// noRedirects answers a redirect as it is, for the matrix to see.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
 // send makes one request with an API token ("" for none).
 func send(t testing.TB, base, token, method, path string, body io.Reader, contentType string) (*http.Response, []byte) {
 	t.Helper()
@@ -383,7 +406,7 @@ func send(t testing.TB, base, token, method, path string, body io.Reader, conten
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := noRedirects.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -426,7 +449,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		byKey[r.method+" "+r.pattern] = r
 	}
 	seen := map[string]bool{}
-	for _, key := range registered(t, m.e.handler) {
+	for _, key := range registered(t, *m.e.handler.Load()) {
 		seen[key] = true
 		if _, ok := byKey[key]; !ok {
 			t.Errorf("route %s has no entry in the authorization matrix: add one saying who may call it", key)

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,7 +43,8 @@ type env struct {
 	blobs    blob.Store
 	accounts *accounts.Service
 	office   *office
-	handler  http.Handler
+	server   *web.Server
+	handler  atomic.Pointer[http.Handler] // what the test server serves: server.Handler(), rebuilt by configure
 	s3       testharness.S3Config
 	// finished receives "METHOD path" when a request's handler has returned.
 	finished chan string
@@ -84,20 +86,29 @@ func newEnvMode(t testing.TB, maxUpload int64, spool bool) *env {
 	}
 	acc := &accounts.Service{DB: db, Keystore: ks}
 	docs := &documents.Service{DB: db, Blobs: blobs, MaxUpload: maxUpload, Retention: time.Hour}
-	h := (&web.Server{DB: db, Blobs: blobs, Docs: docs, Accounts: acc}).Handler()
-	finished := make(chan string, 100)
+	e := &env{t: t, db: db, blobs: blobs, accounts: acc, s3: cfg, finished: make(chan string, 100),
+		server: &web.Server{DB: db, Blobs: blobs, Docs: docs, Accounts: acc}}
+	e.configure(func(*web.Server) {})
+	finished := e.finished
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.ServeHTTP(w, r)
+		(*e.handler.Load()).ServeHTTP(w, r)
 		select {
 		case finished <- r.Method + " " + r.URL.Path:
 		default:
 		}
 	}))
 	t.Cleanup(srv.Close)
-	e := &env{t: t, url: srv.URL, db: db, blobs: blobs, accounts: acc, handler: h, s3: cfg, finished: finished}
+	e.url = srv.URL
 	e.office = e.newOffice("UBND", "Ủy ban nhân dân xã An Bình", "VP", "TH")
 	e.token = e.member(e.office.org.ID, "chuyenvien", []string{storage.RoleDrafter}, e.office.units["VP"].ID, e.office.units["TH"].ID).token
 	return e
+}
+
+// configure changes the service's configuration and rebuilds its routes.
+func (e *env) configure(change func(*web.Server)) {
+	change(e.server)
+	h := e.server.Handler()
+	e.handler.Store(&h)
 }
 
 type part struct{ name, fileName, value string }
