@@ -57,11 +57,11 @@ stderr with a non-zero exit status. Secrets (passwords, PINs) are read from
 files or stdin, never from flags.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
-		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+		PersistentPreRun: func(*cobra.Command, []string) {
 			// The embedded database's start-up notes are noise around a
 			// table; VANTHU_LOG_LEVEL=info brings them back.
-			if _, ok := os.LookupEnv("VANTHU_LOG_LEVEL"); !ok {
-				slog.SetDefault(slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn})))
+			if os.Getenv("VANTHU_LOG_LEVEL") == "" {
+				slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 			}
 		},
 	}
