@@ -291,11 +291,12 @@ func (s *Service) Idempotent(ctx context.Context, p Principal, key string) (*Doc
 func (s *Service) AddVersion(ctx context.Context, p Principal, documentID string, f StoredFile) (Version, error) {
 	var v Version
 	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
-		if err := storage.LockDocument(ctx, tx, documentID); err != nil {
-			return err
-		}
+		// Decided before the lock, so no one locks what they may not change.
 		d, err := s.changeable(ctx, tx, p, documentID)
 		if err != nil {
+			return err
+		}
+		if err := storage.LockDocument(ctx, tx, documentID); err != nil {
 			return err
 		}
 		if err := s.lockBlobForCommit(ctx, tx, f); err != nil {
