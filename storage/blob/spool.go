@@ -1,7 +1,6 @@
 package blob
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -31,23 +30,17 @@ func (s *Spooled) Close() {
 	os.Remove(s.File.Name())
 }
 
-// spoolBuffer keeps file writes large: a multipart part yields a few KB per Read.
-const spoolBuffer = 1 << 20
-
-// Spool copies r into a new file in dir (named by pattern), hashing it, then
-// runs the caller's check. On error nothing is left behind.
+// Spool copies r into a new file in dir (named by pattern), hashing it on the
+// way (see CopyHashed), then runs the caller's check. The file is not synced:
+// it is scratch space, and the caller decides what durability it needs. On
+// error nothing is left behind.
 func Spool(ctx context.Context, dir, pattern string, r io.Reader, opts PutOptions) (*Spooled, error) {
 	f, err := os.CreateTemp(dir, pattern)
 	if err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
 	s := &Spooled{File: f}
-	hr := NewHashingReader(ContextReader(ctx, r), opts.Max)
-	w := bufio.NewWriterSize(f, spoolBuffer)
-	_, err = io.Copy(w, hr)
-	if err == nil {
-		err = w.Flush()
-	}
+	s.Key, s.Size, err = CopyHashed(ctx, f, ContextReader(ctx, r), opts.Max)
 	if err != nil {
 		s.Close()
 		if errors.Is(err, ErrTooLarge) {
@@ -55,7 +48,6 @@ func Spool(ctx context.Context, dir, pattern string, r io.Reader, opts PutOption
 		}
 		return nil, fmt.Errorf("spool: %w", err)
 	}
-	s.Key, s.Size = hr.Key(), hr.N
 	if opts.Check != nil {
 		if err := opts.Check(f, s.Size); err != nil {
 			s.Close()

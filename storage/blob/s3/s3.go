@@ -41,12 +41,20 @@ type Config struct {
 	// PartSize is the multipart part size and, when streaming, the one
 	// buffer an upload holds; default 16 MiB, at least 5 MiB (S3's minimum).
 	PartSize uint64
-	// SpoolDir, when set, makes Put write the stream to a local file there
-	// and upload that under its content key: no server-side copy, but local
-	// disk for every upload in flight. Empty (the default) streams straight
-	// to a temporary object under tmp/ and copies it server-side once the
-	// hash is known, so the service needs no local scratch space.
+	// SpoolDir, when set, makes Put receive the whole stream locally
+	// (hashing and checking it) and then upload it under its content key in
+	// one PUT that MinIO verifies against that key: no server-side copy, but
+	// local space for every upload in flight. Uploads are held in memory
+	// within BufferMemory and in a file in SpoolDir beyond. Empty (the
+	// default) streams straight to a temporary object under tmp/ and copies
+	// it server-side once the hash is known, so the service needs no local
+	// scratch space.
 	SpoolDir string
+	// BufferMemory is how many bytes of uploads in flight a spooling store
+	// may hold in memory, all uploads together; one upload holds at most
+	// half of it, and one that outgrows its share or finds the budget spent
+	// goes on in a file. Default 64 MiB; negative: always a file.
+	BufferMemory int64
 }
 
 const (
@@ -62,7 +70,8 @@ type Store struct {
 	core   minio.Core
 	cfg    Config
 	mode   minio.RetentionMode
-	bufs   sync.Pool // part buffers for streamed uploads
+	bufs   sync.Pool    // part buffers for streamed uploads
+	mem    *blob.Memory // what spooled uploads may hold in memory
 }
 
 // New connects and creates the bucket with object lock when it is missing.
@@ -85,7 +94,10 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("s3 retention mode %q: want GOVERNANCE or COMPLIANCE", cfg.RetentionMode)
 	}
-	s := &Store{client: client, core: minio.Core{Client: client}, cfg: cfg, mode: mode}
+	if cfg.BufferMemory == 0 {
+		cfg.BufferMemory = 64 << 20
+	}
+	s := &Store{client: client, core: minio.Core{Client: client}, cfg: cfg, mode: mode, mem: blob.NewMemory(max(cfg.BufferMemory, 0), max(cfg.BufferMemory, 0)/2)}
 	s.bufs.New = func() any { b := make([]byte, cfg.PartSize); return &b }
 	exists, err := client.BucketExists(ctx, cfg.Bucket)
 	if err != nil {
@@ -160,23 +172,6 @@ func (s *Store) putStreamed(ctx context.Context, r io.Reader, opts blob.PutOptio
 	return s.statStored(ctx, key, hr.N)
 }
 
-// putSpooled writes the stream to a local file, hashing and checking it, and
-// uploads the file under its content key.
-func (s *Store) putSpooled(ctx context.Context, r io.Reader, opts blob.PutOptions) (blob.Info, error) {
-	sp, err := blob.Spool(ctx, s.cfg.SpoolDir, spoolPattern, r, opts)
-	if err != nil {
-		return blob.Info{}, err
-	}
-	defer sp.Close()
-	if info, err := s.Stat(ctx, sp.Key); err == nil {
-		return info, nil
-	}
-	if _, err := s.uploadFile(ctx, contentKey(sp.Key), sp.File, sp.Size); err != nil {
-		return blob.Info{}, fmt.Errorf("blob put: %w", err)
-	}
-	return s.statStored(ctx, sp.Key, sp.Size)
-}
-
 func (s *Store) statStored(ctx context.Context, key string, size int64) (blob.Info, error) {
 	info, err := s.Stat(ctx, key)
 	if err != nil {
@@ -187,9 +182,6 @@ func (s *Store) statStored(ctx context.Context, key string, size int64) (blob.In
 	}
 	return info, nil
 }
-
-// spoolPattern names local temporary files so a restart can sweep them.
-const spoolPattern = "vanthu-spool-*"
 
 // uploadStream writes a stream of unknown length to object. A stream that
 // fits in one part goes up in a single PUT; a longer one as a multipart

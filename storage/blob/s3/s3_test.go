@@ -21,22 +21,34 @@ import (
 	"github.com/vanthu/vanthu/storage/blob/blobtest"
 )
 
-func TestMain(m *testing.M) { testharness.Main(m) }
-
-// modes are the two ways Put can reach the bucket.
-var modes = []struct {
-	name  string
-	spool bool
-}{
-	{"streamed via tmp object", false},
-	{"spooled to local file", true},
+func TestMain(m *testing.M) {
+	if spec := os.Getenv(killHelperEnv); spec != "" {
+		runKillHelper(spec)
+	}
+	testharness.Main(m)
 }
 
-func newStore(t *testing.T, spool bool, partSize uint64) *Store {
+// mode is one way Put can reach the bucket.
+type mode struct {
+	name   string
+	spool  bool
+	memory int64 // Config.BufferMemory
+}
+
+var (
+	streamed = mode{"streamed via tmp object", false, 0}
+	modes    = []mode{
+		streamed,
+		{"spooled in memory", true, 0},
+		{"spooled to local file", true, -1},
+	}
+)
+
+func newStore(t *testing.T, m mode, partSize uint64) *Store {
 	t.Helper()
 	cfg := testharness.MinIO(t)
-	c := Config{Endpoint: cfg.Endpoint, AccessKey: cfg.AccessKey, SecretKey: cfg.SecretKey, Bucket: cfg.Bucket, PartSize: partSize}
-	if spool {
+	c := Config{Endpoint: cfg.Endpoint, AccessKey: cfg.AccessKey, SecretKey: cfg.SecretKey, Bucket: cfg.Bucket, PartSize: partSize, BufferMemory: m.memory}
+	if m.spool {
 		c.SpoolDir = t.TempDir()
 	}
 	s, err := New(context.Background(), c)
@@ -52,7 +64,7 @@ func TestContract(t *testing.T) {
 			blobtest.Run(t, func(t *testing.T) blob.Store {
 				// The smallest part size S3 allows, so the contract's
 				// streams span several parts.
-				return newStore(t, m.spool, minPartSize)
+				return newStore(t, m, minPartSize)
 			})
 		})
 	}
@@ -88,7 +100,7 @@ func TestInterruptedUploadIsAborted(t *testing.T) {
 	for _, m := range modes {
 		for _, how := range []string{"cancelled", "reader error", "too large"} {
 			t.Run(m.name+"/"+how, func(t *testing.T) {
-				s := newStore(t, m.spool, minPartSize)
+				s := newStore(t, m, minPartSize)
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
 				src := rand.New(rand.NewSource(7))
@@ -126,7 +138,7 @@ func TestInterruptedUploadIsAborted(t *testing.T) {
 func TestSuccessfulPutLeavesOnlyTheContentObject(t *testing.T) {
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
-			s := newStore(t, m.spool, minPartSize)
+			s := newStore(t, m, minPartSize)
 			data := make([]byte, 11<<20) // three parts
 			rand.New(rand.NewSource(3)).Read(data)
 			info, err := s.Put(context.Background(), bytes.NewReader(data), blob.PutOptions{})
@@ -150,7 +162,7 @@ func TestSuccessfulPutLeavesOnlyTheContentObject(t *testing.T) {
 
 func TestRetainedVersionCannotBeRemoved(t *testing.T) {
 	ctx := context.Background()
-	s := newStore(t, false, 0)
+	s := newStore(t, streamed, 0)
 	info, err := s.Put(ctx, strings.NewReader("quyết định đã ban hành"), blob.PutOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -187,7 +199,7 @@ func TestRetainedVersionCannotBeRemoved(t *testing.T) {
 
 func TestSweepTemporary(t *testing.T) {
 	ctx := context.Background()
-	s := newStore(t, false, 0)
+	s := newStore(t, streamed, 0)
 	if _, err := s.client.PutObject(ctx, s.cfg.Bucket, tmpPrefix+"left-by-a-crash", strings.NewReader("x"), 1, minio.PutObjectOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +250,7 @@ func TestHeapStaysSmall(t *testing.T) {
 	const size, limit = 200 << 20, 64 << 20
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
-			s := newStore(t, m.spool, 0)
+			s := newStore(t, m, 0)
 			var info blob.Info
 			var err error
 			peak := peakHeap(func() {
