@@ -30,15 +30,8 @@ func checkPDF(r io.ReaderAt, size int64) error {
 		}
 		return b, nil
 	}
-	if size == 0 {
-		return inputError(ErrEmptyFile, "the file is empty")
-	}
-	head, err := read(0, min(size, 1024))
-	if err != nil {
+	if err := CheckHead(r, size); err != nil {
 		return err
-	}
-	if !bytes.Contains(head, []byte("%PDF-")) {
-		return inputError(ErrNotPDF, "the file is not a PDF: it does not start with %PDF-")
 	}
 	tailStart := max(0, size-tailWindow)
 	tail, err := read(tailStart, size-tailStart)
@@ -70,6 +63,23 @@ func checkPDF(r io.ReaderAt, size int64) error {
 	}
 	if !bytes.Contains(trailer, []byte("/Root")) {
 		return inputError(ErrUnparsablePDF, "the PDF is damaged: its trailer has no document catalog (/Root)")
+	}
+	return nil
+}
+
+// CheckHead refuses an empty file and one that is not a PDF at all. It is
+// all the verifier asks of an upload: a damaged, truncated or encrypted PDF
+// is what it reports on, not a reason to refuse it.
+func CheckHead(r io.ReaderAt, size int64) error {
+	if size == 0 {
+		return inputError(ErrEmptyFile, "the file is empty")
+	}
+	head := make([]byte, min(size, 1024))
+	if n, err := r.ReadAt(head, 0); err != nil && !(errors.Is(err, io.EOF) && n == len(head)) {
+		return fmt.Errorf("read upload head: %w", err)
+	}
+	if !bytes.Contains(head, []byte("%PDF-")) {
+		return inputError(ErrNotPDF, "the file is not a PDF: it does not start with %PDF-")
 	}
 	return nil
 }

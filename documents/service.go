@@ -128,7 +128,7 @@ func (s *Service) StoreFile(ctx context.Context, r io.Reader, fileName string) (
 	case err != nil:
 		return StoredFile{}, fmt.Errorf("store upload: %w", err)
 	}
-	return StoredFile{Key: info.Key, Size: info.Size, FileName: cleanFileName(fileName), Signed: sig.found}, nil
+	return StoredFile{Key: info.Key, Size: info.Size, FileName: CleanFileName(fileName), Signed: sig.found}, nil
 }
 
 // Discard deletes a stored file that no row references, under the blob lock
@@ -426,9 +426,9 @@ func (s *Service) Open(ctx context.Context, v Version, offset, length int64) (io
 	return s.Blobs.Open(ctx, v.SHA256, offset, length)
 }
 
-// cleanFileName keeps the base name a browser sent, without directories or
+// CleanFileName keeps the base name a browser sent, without directories or
 // control characters.
-func cleanFileName(name string) string {
+func CleanFileName(name string) string {
 	name = path.Base(strings.ReplaceAll(norm.NFC.String(name), `\`, "/"))
 	name = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {

@@ -100,3 +100,20 @@ func (s *Server) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil || s.SecureCookies})
 }
+
+// require refuses a request before its handler runs unless the caller may
+// do a, an action about no particular organisation's thing (Verify: a PDF
+// uploaded to be checked). Routes about a document find it through the
+// documents service instead (versionOf for a version's bytes), which
+// applies the viewer and answers 404 for what the caller may not see.
+func require(a accounts.Action) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if err := accounts.Authorize(principalFrom(r.Context()), a, accounts.Target{}); err != nil {
+				writeError(w, r, err)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}

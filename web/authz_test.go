@@ -323,6 +323,27 @@ func (m *matrix) routes() []route {
 			}
 			return http.StatusForbidden // auditors and certifiers read, a read-only token reads
 		})},
+
+		// Anyone signed in may check a signature, with a token that has the
+		// verify scope; a stored version only if they may see it.
+		{"POST", "/api/v1/verify", []string{none}, func(*matrix, caller, string, *side) request {
+			r := pdf()
+			r.path = "/api/v1/verify"
+			return r
+		}, authed(func(role, _ string) int {
+			if role == readOnly {
+				return http.StatusForbidden
+			}
+			return http.StatusOK
+		})},
+		{"GET", "/api/v1/documents/{id}/versions/{n}/verification", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
+			return request{path: docPath(t, "/versions/1/verification")}
+		}, authed(func(role, rel string) int {
+			if role == readOnly {
+				return http.StatusForbidden // for every document alike, so nothing leaks
+			}
+			return documentRead(role, rel)
+		})},
 	}
 }
 

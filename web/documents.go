@@ -24,20 +24,41 @@ const fieldLimit = 8 << 10
 // multipartOverhead is what a multipart body may carry besides the file.
 const multipartOverhead = 1 << 20
 
-// upload reads a multipart body part by part: text fields into meta, the
-// file straight into the blob store. The file is refused before it is read
-// when the fields sent ahead of it are already wrong.
+// readUpload reads a document upload: its text fields into meta, its file
+// straight into the blob store. The file is refused before it is read when
+// the fields sent ahead of it are already wrong.
 func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, wantMeta bool) (documents.Meta, documents.StoredFile, error) {
-	p := principalFrom(r.Context())
-	var meta documents.Meta
+	ctx := r.Context()
+	p := principalFrom(ctx)
 	var stored documents.StoredFile
-	fail := func(err error) (documents.Meta, documents.StoredFile, error) {
-		s.Docs.Discard(r.Context(), stored)
+	meta, err := s.readMultipart(w, r, func(m *documents.Meta, seen map[string]bool) (err error) {
+		if wantMeta && seen["type"] && seen["subject"] {
+			*m, err = s.Docs.CheckMeta(ctx, p, *m)
+		}
+		return err
+	}, func(part *multipart.Part) (err error) {
+		stored, err = s.Docs.StoreFile(ctx, part, part.FileName())
+		return err
+	})
+	if err == nil && wantMeta {
+		meta, err = s.Docs.CheckMeta(ctx, p, meta)
+	}
+	if err != nil {
+		s.Docs.Discard(ctx, stored)
 		return meta, documents.StoredFile{}, err
 	}
+	return meta, stored, nil
+}
+
+// readMultipart walks a multipart/form-data body part by part: the text
+// fields of a document into its Meta, the one part named file to file.
+// beforeFile sees the fields sent ahead of the file, so a request can be
+// refused before its file is read.
+func (s *Server) readMultipart(w http.ResponseWriter, r *http.Request, beforeFile func(*documents.Meta, map[string]bool) error, file func(*multipart.Part) error) (documents.Meta, error) {
+	var meta documents.Meta
 	mediaType, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mediaType != "multipart/form-data" || params["boundary"] == "" {
-		return fail(&documents.InputError{Kind: documents.ErrMissingFile, Detail: "send the document as multipart/form-data with a part named file"})
+		return meta, &documents.InputError{Kind: documents.ErrMissingFile, Detail: "send the document as multipart/form-data with a part named file"}
 	}
 	// The multipart reader pulls a few KB at a time; a large buffer keeps
 	// network reads few.
@@ -54,29 +75,28 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, wantMeta boo
 				// Whatever NextPart refuses is the client's multipart.
 				err = &documents.InputError{Kind: documents.ErrMalformedBody, Detail: "the multipart body is malformed: " + err.Error()}
 			}
-			return fail(err)
+			return meta, err
 		}
 		name := part.FormName()
 		switch name {
 		case "file":
-			if stored.Key != "" {
-				return fail(&documents.InputError{Kind: documents.ErrInvalidField, Detail: "more than one file part; send one file per request"})
+			if seen[name] {
+				return meta, &documents.InputError{Kind: documents.ErrInvalidField, Detail: "more than one file part; send one file per request"}
 			}
-			if wantMeta && seen["type"] && seen["subject"] {
-				if meta, err = s.Docs.CheckMeta(r.Context(), p, meta); err != nil {
-					return fail(err)
-				}
+			seen[name] = true
+			if err := beforeFile(&meta, seen); err != nil {
+				return meta, err
 			}
-			if stored, err = s.Docs.StoreFile(r.Context(), part, part.FileName()); err != nil {
-				return fail(bodyError(err, s.Docs.MaxUpload))
+			if err := file(part); err != nil {
+				return meta, bodyError(err, s.Docs.MaxUpload)
 			}
 		case "type", "subject", "urgency", "confidentiality", "unit":
 			b, err := io.ReadAll(io.LimitReader(part, fieldLimit+1))
 			if err != nil {
-				return fail(bodyError(err, s.Docs.MaxUpload))
+				return meta, bodyError(err, s.Docs.MaxUpload)
 			}
 			if len(b) > fieldLimit {
-				return fail(&documents.InputError{Kind: documents.ErrInvalidField, Detail: name + " is too long"})
+				return meta, &documents.InputError{Kind: documents.ErrInvalidField, Detail: name + " is too long"}
 			}
 			seen[name] = true
 			v := string(b)
@@ -94,19 +114,14 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, wantMeta boo
 			}
 		default:
 			if _, err := io.Copy(io.Discard, io.LimitReader(part, fieldLimit)); err != nil {
-				return fail(bodyError(err, s.Docs.MaxUpload))
+				return meta, bodyError(err, s.Docs.MaxUpload)
 			}
 		}
 	}
-	if stored.Key == "" {
-		return fail(&documents.InputError{Kind: documents.ErrMissingFile, Detail: "the upload has no part named file"})
+	if !seen["file"] {
+		return meta, &documents.InputError{Kind: documents.ErrMissingFile, Detail: "the upload has no part named file"}
 	}
-	if wantMeta {
-		if meta, err = s.Docs.CheckMeta(r.Context(), p, meta); err != nil {
-			return fail(err)
-		}
-	}
-	return meta, stored, nil
+	return meta, nil
 }
 
 // bodyError turns a body-size overflow into the too-large problem and a body

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"runtime/debug"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/accounts/oidc"
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/storage/blob"
 )
@@ -27,10 +29,19 @@ type Server struct {
 	SecureCookies bool
 	// OIDC, when set, adds OpenID Connect login (see oidc.go).
 	OIDC *oidc.Client
+	// Verify is the deployment's verification: its trust anchors (nil
+	// trusts nothing), whether revocation is checked online, the client
+	// that fetches OCSP and CRLs. A request may go offline, never online.
+	Verify verify.Options
+
+	verifySlots  chan struct{}
+	verifyMemory *blob.Memory
 }
 
 // Handler returns the HTTP routes of the service.
 func (s *Server) Handler() http.Handler {
+	s.verifySlots = make(chan struct{}, runtime.GOMAXPROCS(0))
+	s.verifyMemory = blob.NewMemory(verifyMemoryTotal, verifyMemoryPerPDF)
 	r := chi.NewRouter()
 	r.Use(recoverer, requestLog)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
@@ -56,6 +67,7 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/documents/{id}/versions", s.listVersions)
 		r.Post("/documents/{id}/versions", s.addVersion)
 		r.Get("/documents/{id}/versions/{n}/file", s.downloadVersion)
+		s.verifyRoutes(r)
 	})
 	return r
 }

@@ -27,7 +27,7 @@ type accountsConfig struct {
 }
 
 func (c *accountsConfig) flags(f *pflag.FlagSet) {
-	f.StringArrayVar(&c.trust, "trust", splitList(envOr("VANTHU_TRUST", "")), "trust anchors key bindings must chain to: a PEM/DER file or a directory (repeatable; VANTHU_TRUST)")
+	f.StringArrayVar(&c.trust, "trust", splitList(envOr("VANTHU_TRUST", "")), "trust anchors, which key bindings must chain to and verification trusts: a PEM/DER file or a directory (repeatable; VANTHU_TRUST)")
 	f.StringVar(&c.keystoreKey, "keystore-key", envOr("VANTHU_KEYSTORE_KEY", ""), "file holding the key that seals PKCS#12 keys, created on first use (default <data-dir>/keystore-key; VANTHU_KEYSTORE_KEY)")
 	var modules []string
 	if m := os.Getenv(keys.EnvPKCS11Module); m != "" {
@@ -50,13 +50,11 @@ func (c *serviceConfig) keystorePath() string {
 // keystore key, the same PIN source.
 func (c *serviceConfig) accountsService(db *storage.DB) (*accounts.Service, error) {
 	svc := &accounts.Service{DB: db, PKCS11Modules: c.accounts.pkcs11Modules}
-	if len(c.accounts.trust) > 0 {
-		st, err := chain.LoadStore(c.accounts.trust...)
-		if err != nil {
-			return nil, fmt.Errorf("--trust: %w", err)
-		}
-		svc.Anchors = st.Certificates()
+	st, err := c.trustStore()
+	if err != nil {
+		return nil, err
 	}
+	svc.Anchors = st.Certificates()
 	ks, err := accounts.OpenKeystore(c.keystorePath())
 	if err != nil {
 		return nil, err
@@ -69,6 +67,19 @@ func (c *serviceConfig) accountsService(db *storage.DB) (*accounts.Service, erro
 		svc.PIN = keys.PasswordFromFile(c.accounts.pinFile)
 	}
 	return svc, nil
+}
+
+// trustStore loads the deployment's trust anchors: key bindings must chain
+// to them and the verifier trusts them. None given, nothing is trusted.
+func (c *serviceConfig) trustStore() (*chain.Store, error) {
+	if len(c.accounts.trust) == 0 {
+		return chain.NewStore(), nil
+	}
+	st, err := chain.LoadStore(c.accounts.trust...)
+	if err != nil {
+		return nil, fmt.Errorf("--trust: %w", err)
+	}
+	return st, nil
 }
 
 // keystoreExists reports whether the keystore key is already there (admin
