@@ -19,6 +19,7 @@ import (
 	"github.com/vanthu/vanthu/internal/testpdf"
 	"github.com/vanthu/vanthu/signing"
 	"github.com/vanthu/vanthu/signing/devpki"
+	"github.com/vanthu/vanthu/signing/ltv"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/signing/verify/chain"
 	"github.com/vanthu/vanthu/signing/verify/tamper"
@@ -45,7 +46,11 @@ type verifyAnswer struct {
 
 // signedPDF signs a one-page PDF as the dev PKI's official, at B-B: its
 // revocation status is found online, from the dev PKI's OCSP responder.
-func signedPDF(t *testing.T, pki *devpki.PKI, text string) []byte {
+func signedPDF(t testing.TB, pki *devpki.PKI, text string) []byte {
+	return signedAt(t, pki, text, signing.Options{Level: signing.LevelBB, Reason: "Phê duyệt"})
+}
+
+func signedAt(t testing.TB, pki *devpki.PKI, text string, opts signing.Options) []byte {
 	t.Helper()
 	dir := t.TempDir()
 	in, out := filepath.Join(dir, "in.pdf"), filepath.Join(dir, "out.pdf")
@@ -56,7 +61,7 @@ func signedPDF(t *testing.T, pki *devpki.PKI, text string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := signing.SignFile(context.Background(), in, out, key, signing.Options{Level: signing.LevelBB, Reason: "Phê duyệt"}); err != nil {
+	if err := signing.SignFile(context.Background(), in, out, key, opts); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(out)
@@ -338,4 +343,33 @@ func TestConcurrentVerifications(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+}
+
+// BenchmarkVerify compares a verification through the API (upload, buffer,
+// verify, JSON answer over loopback HTTP) with the library alone on the
+// same B-LT file, offline so that no network time is measured.
+func BenchmarkVerify(b *testing.B) {
+	e := newEnv(b, 1<<20)
+	pki := testharness.DevPKI(b)
+	trust := verify.Options{Trust: chain.NewStore(pki.Root()), Offline: true}
+	e.configure(func(s *web.Server) { s.Verify = trust })
+	pdf := signedAt(b, pki, "Quyet dinh 1/QD-UBND", signing.Options{Level: signing.LevelBLT, TSAURL: pki.TSAURL(),
+		Extender: &ltv.Extender{TSA: ltv.TSA{URL: pki.TSAURL()}}})
+	b.Run("library", func(b *testing.B) {
+		for b.Loop() {
+			rep, err := verify.Verify(context.Background(), bytes.NewReader(pdf), int64(len(pdf)), trust)
+			if err != nil || rep.Verdict != "VALID" {
+				b.Fatalf("%v %v", err, rep)
+			}
+		}
+	})
+	body, ct := multipartBody([]part{{name: "file", fileName: "qd.pdf", value: string(pdf)}})
+	b.Run("api", func(b *testing.B) {
+		for b.Loop() {
+			resp, out := send(b, e.url, e.token, "POST", "/api/v1/verify", bytes.NewReader(body.Bytes()), ct)
+			if resp.StatusCode != 200 || !bytes.Contains(out, []byte(`"verdict":"VALID"`)) {
+				b.Fatalf("%d %s", resp.StatusCode, out)
+			}
+		}
+	})
 }

@@ -24,6 +24,9 @@ import (
 
 	"github.com/vanthu/vanthu/internal/testharness"
 	"github.com/vanthu/vanthu/internal/testpdf"
+	"github.com/vanthu/vanthu/signing"
+	"github.com/vanthu/vanthu/signing/devpki"
+	"github.com/vanthu/vanthu/signing/ltv"
 )
 
 func TestMain(m *testing.M) { testharness.Main(m) }
@@ -372,4 +375,58 @@ func TestKillMidUploadLeavesNothing(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	s.stop(t)
+}
+
+// TestServeVerifiesWithItsTrustAndOfflineSetting: serve's --trust anchors
+// and --verify-offline reach the verification API. Offline, a B-LT file
+// carries its own revocation data and is VALID; a B-B file has none.
+func TestServeVerifiesWithItsTrustAndOfflineSetting(t *testing.T) {
+	pki := testharness.DevPKI(t)
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "plain.pdf")
+	if err := os.WriteFile(plain, testpdf.Bytes(testpdf.Options{Pages: 1, Text: "Quyet dinh 7/QD-UBND"}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	key, err := pki.Key(devpki.Official)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{"B-LT": "VALID", "B-B": "INDETERMINATE"}
+	for level := range files {
+		opts := signing.Options{Level: signing.LevelBB}
+		if level == "B-LT" {
+			opts = signing.Options{Level: signing.LevelBLT, TSAURL: pki.TSAURL(), Extender: &ltv.Extender{TSA: ltv.TSA{URL: pki.TSAURL()}}}
+		}
+		if err := signing.SignFile(context.Background(), plain, filepath.Join(dir, level+".pdf"), key, opts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dataDir := filepath.Join(t.TempDir(), "var")
+	s := startService(t, dataDir, "VANTHU_TRUST="+filepath.Join(pki.Dir(), devpki.RootCA+".pem"), "VANTHU_VERIFY_OFFLINE=true")
+	defer s.stop(t)
+	token := newDrafter(t, s.url, readToken(t, dataDir))
+	for level, want := range files {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		w, _ := mw.CreateFormFile("file", level+".pdf")
+		b, err := os.ReadFile(filepath.Join(dir, level+".pdf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(b)
+		mw.Close()
+		req, _ := http.NewRequest("POST", s.url+"/api/v1/verify", &body)
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep struct{ Verdict string }
+		err = json.NewDecoder(resp.Body).Decode(&rep)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 || rep.Verdict != want {
+			t.Errorf("%s: %s %v verdict %q, want %s", level, resp.Status, err, rep.Verdict, want)
+		}
+	}
 }
