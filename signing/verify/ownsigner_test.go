@@ -44,35 +44,46 @@ func TestOwnSignerOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	trust := chain.NewStore(pki.Root())
+	type step struct {
+		who  string
+		opts signing.Options
+	}
+	// The office's chain: the official, the deputy, then the organisation's
+	// seal locking every field.
+	office := []step{
+		{devpki.Deputy, signing.Options{Level: signing.LevelBT, Reason: "KT. Chủ tịch"}},
+		{devpki.Seal, signing.Options{Level: signing.LevelBB, Lock: true, Reason: "Ban hành"}},
+	}
 	cases := []struct {
 		name    string
 		who     string
 		level   signing.Level
 		offline bool
 		certify int
-		second  string // a second signer, if any
+		after   []step // later signatures, if any
 		verdict etsi.Verdict
 		sub     etsi.SubIndication
 		lvl     string
 	}{
-		{"B-B online", devpki.Official, signing.LevelBB, false, 0, "", etsi.Valid, "", "B-B"},
-		{"B-B offline has no revocation data", devpki.Official, signing.LevelBB, true, 0, "", etsi.VerdictIndeterminate, etsi.TryLater, "B-B"},
-		{"B-T online", devpki.Official, signing.LevelBT, false, 0, "", etsi.Valid, "", "B-T"},
-		{"B-LT offline", devpki.Official, signing.LevelBLT, true, 0, "", etsi.Valid, "", "B-LT"},
-		{"B-LTA offline", devpki.Official, signing.LevelBLTA, true, 0, "", etsi.Valid, "", "B-LTA"},
-		{"revoked signer", devpki.Revoked, signing.LevelBB, false, 0, "", etsi.Invalid, etsi.Revoked, "B-B"},
-		{"approval after approval", devpki.Official, signing.LevelBB, false, 0, devpki.Deputy, etsi.Valid, "", "B-B"},
-		{"approval after certification P=2", devpki.Official, signing.LevelBB, false, 2, devpki.Seal, etsi.Valid, "", "B-B"},
-		{"approval after certification P=1", devpki.Official, signing.LevelBB, false, 1, devpki.Seal, etsi.Invalid, etsi.FormatFailure, "B-B"},
+		{"B-B online", devpki.Official, signing.LevelBB, false, 0, nil, etsi.Valid, "", "B-B"},
+		{"B-B offline has no revocation data", devpki.Official, signing.LevelBB, true, 0, nil, etsi.VerdictIndeterminate, etsi.TryLater, "B-B"},
+		{"B-T online", devpki.Official, signing.LevelBT, false, 0, nil, etsi.Valid, "", "B-T"},
+		{"B-LT offline", devpki.Official, signing.LevelBLT, true, 0, nil, etsi.Valid, "", "B-LT"},
+		{"B-LTA offline", devpki.Official, signing.LevelBLTA, true, 0, nil, etsi.Valid, "", "B-LTA"},
+		{"revoked signer", devpki.Revoked, signing.LevelBB, false, 0, nil, etsi.Invalid, etsi.Revoked, "B-B"},
+		{"approval after approval", devpki.Official, signing.LevelBB, false, 0, []step{{devpki.Deputy, signing.Options{Level: signing.LevelBB}}}, etsi.Valid, "", "B-B"},
+		{"approval after certification P=2", devpki.Official, signing.LevelBB, false, 2, []step{{devpki.Seal, signing.Options{Level: signing.LevelBB}}}, etsi.Valid, "", "B-B"},
+		{"approval after certification P=1", devpki.Official, signing.LevelBB, false, 1, []step{{devpki.Seal, signing.Options{Level: signing.LevelBB}}}, etsi.Invalid, etsi.FormatFailure, "B-B"},
+		{"three-signature chain with the organisation's lock", devpki.Official, signing.LevelBT, false, 0, office, etsi.Valid, "", "B-T"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "signed.pdf")
 			sign(t, pki, plain, out, c.who, signing.Options{Level: c.level, Certify: c.certify, Reason: "Phê duyệt"})
-			if c.second != "" {
-				out2 := filepath.Join(t.TempDir(), "signed2.pdf")
-				sign(t, pki, out, out2, c.second, signing.Options{Level: signing.LevelBB})
-				out = out2
+			for _, st := range c.after {
+				next := filepath.Join(t.TempDir(), "signed-more.pdf")
+				sign(t, pki, out, next, st.who, st.opts)
+				out = next
 			}
 			rep, err := verify.VerifyFile(context.Background(), out, verify.Options{Trust: trust, Offline: c.offline})
 			if err != nil {
