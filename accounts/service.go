@@ -365,6 +365,43 @@ func (s *Service) RevokeToken(ctx context.Context, p Principal, tokenID string) 
 	})
 }
 
+// SetDisabled disables a user's account, ending their sessions (their
+// tokens stop working while it stays disabled), or enables it again. An
+// administrator of the organisation, or the superadmin, may; nobody
+// disables themselves, so an organisation cannot lose its last way in by
+// a slip.
+func (s *Service) SetDisabled(ctx context.Context, p Principal, userID string, disabled bool) (storage.User, error) {
+	u, err := s.User(ctx, p, userID)
+	if err != nil {
+		return u, err
+	}
+	if err := Authorize(p, UserCreate, Target{OrgID: u.OrganizationID}); err != nil {
+		return u, err
+	}
+	if u.ID == p.ID {
+		return u, fmt.Errorf("%w: an account cannot disable or enable itself", ErrForbidden)
+	}
+	action := "user.enable"
+	if disabled {
+		action = "user.disable"
+	}
+	err = s.inTx(ctx, func(tx pgx.Tx) (audit.Event, error) {
+		e := event(p, action, "user:"+u.ID, map[string]any{"username": u.Username})
+		e.OrgID = u.OrganizationID
+		if err := storage.SetUserDisabled(ctx, tx, u.ID, disabled); err != nil {
+			return e, err
+		}
+		if disabled {
+			return e, storage.DeleteUserSessions(ctx, tx, u.ID)
+		}
+		return e, nil
+	})
+	if err != nil {
+		return u, err
+	}
+	return storage.GetUser(ctx, s.DB.Pool, u.ID)
+}
+
 // CreateDelegation records a delegation of signing authority after the
 // rules of CheckNewDelegation.
 func (s *Service) CreateDelegation(ctx context.Context, p Principal, d storage.Delegation) (storage.Delegation, error) {
@@ -457,6 +494,25 @@ func (s *Service) checkScope(ctx context.Context, d storage.Delegation) error {
 	return nil
 }
 
+// RevokeDelegation ends a delegation now, and any passed on from it; those
+// who may make it (the delegating signer, an administrator) may end it.
+// Signatures made under it before stay valid: they were made with the
+// authority of their time.
+func (s *Service) RevokeDelegation(ctx context.Context, p Principal, id string) error {
+	d, err := storage.GetDelegation(ctx, s.DB.Pool, id)
+	if err != nil {
+		return err
+	}
+	if err := Authorize(p, DelegationCreate, Target{OrgID: d.OrganizationID, UserID: d.FromUser}); err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx pgx.Tx) (audit.Event, error) {
+		e := event(p, "delegation.revoke", "delegation:"+d.ID, map[string]any{"from": d.FromUser, "to": d.ToUser, "form": d.Form})
+		e.OrgID = d.OrganizationID
+		return e, storage.RevokeDelegation(ctx, tx, d.ID)
+	})
+}
+
 // Delegations lists an organisation's delegations, with userID set only
 // those from or to that user.
 func (s *Service) Delegations(ctx context.Context, p Principal, orgID, userID string) ([]storage.Delegation, error) {
@@ -522,6 +578,31 @@ func (s *Service) BindKey(ctx context.Context, p Principal, userID, orgID string
 		return e, err
 	})
 	return b, err
+}
+
+// RevokeKey stops a bound key from signing from now on: its holder or an
+// administrator may, and only an administrator the seal key.
+func (s *Service) RevokeKey(ctx context.Context, p Principal, id string) error {
+	b, err := storage.GetKeyBinding(ctx, s.DB.Pool, id)
+	if err != nil {
+		return err
+	}
+	orgID := b.OrganizationID
+	if b.UserID != "" {
+		u, err := storage.GetUser(ctx, s.DB.Pool, b.UserID)
+		if err != nil {
+			return err
+		}
+		orgID = u.OrganizationID
+	}
+	if err := Authorize(p, KeyBind, Target{OrgID: orgID, UserID: b.UserID}); err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx pgx.Tx) (audit.Event, error) {
+		e := event(p, "key.revoke", "key:"+b.ID, map[string]any{"user": b.UserID, "organization": b.OrganizationID, "fingerprint": b.Fingerprint})
+		e.OrgID = orgID
+		return e, storage.RevokeKeyBinding(ctx, tx, b.ID)
+	})
 }
 
 // Keys lists the keys bound to a user.

@@ -406,3 +406,117 @@ func TestTakenCodesAreInputErrors(t *testing.T) {
 		t.Errorf("username taken: %v", err)
 	}
 }
+
+// TestRevokingAndDisabling: a delegation, a key and an account each end
+// when revoked or disabled, by whom the rules allow and nobody else, with
+// an audit entry each.
+func TestRevokingAndDisabling(t *testing.T) {
+	o := newOffice(t)
+	ctx := context.Background()
+	op := accounts.Operator("test")
+	admin, head, drafter := o.users[storage.RoleAdmin], o.users[storage.RoleSigner], o.users[storage.RoleDrafter]
+	deputy, err := o.svc.CreateUser(ctx, op, accounts.NewUser{Username: "phochutich", FullName: "Trần Phó Chủ Tịch", OrganizationID: o.org.ID,
+		Roles: []string{storage.RoleSigner}, Password: password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+
+	t.Run("delegation, with the one passed on from it", func(t *testing.T) {
+		tl, err := o.svc.CreateDelegation(ctx, head, storage.Delegation{FromUser: head.ID, ToUser: deputy.ID, Form: "TL.", StartsAt: now.Add(-time.Hour), EndsAt: now.AddDate(0, 1, 0)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		passed, err := o.svc.CreateDelegation(ctx, op, storage.Delegation{FromUser: deputy.ID, ToUser: head.ID, Form: "TL.", ParentID: tl.ID, StartsAt: now.Add(-time.Hour), EndsAt: now.AddDate(0, 0, 7)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := o.svc.RevokeDelegation(ctx, drafter, tl.ID); !errors.Is(err, accounts.ErrForbidden) {
+			t.Fatalf("a drafter revoking the head's delegation: %v", err)
+		}
+		if err := o.svc.RevokeDelegation(ctx, head, tl.ID); err != nil {
+			t.Fatalf("the delegating signer revoking: %v", err)
+		}
+		for _, id := range []string{tl.ID, passed.ID} {
+			if d, err := storage.GetDelegation(ctx, o.db.Pool, id); err != nil || d.RevokedAt == nil {
+				t.Fatalf("delegation %s after revoking: %+v %v", id, d, err)
+			}
+		}
+		if _, err := o.svc.Authority(ctx, accounts.SigningUse{Signer: deputy, Form: "TL.", DocumentType: "QĐ", At: time.Now()}); !errors.Is(err, accounts.ErrDelegation) {
+			t.Fatalf("signing under a revoked delegation: %v", err)
+		}
+		if err := o.svc.RevokeDelegation(ctx, admin, "00000000-0000-0000-0000-000000000000"); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("unknown delegation: %v", err)
+		}
+	})
+
+	t.Run("key", func(t *testing.T) {
+		chain, err := o.pki.Chain(devpki.Official)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := o.svc.BindKey(ctx, admin, head.ID, "", accounts.KeyMaterial{Kind: storage.KeyExternal, Certificates: chain})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := o.svc.RevokeKey(ctx, drafter, b.ID); !errors.Is(err, accounts.ErrForbidden) {
+			t.Fatalf("a drafter revoking the head's key: %v", err)
+		}
+		if err := o.svc.RevokeKey(ctx, head, b.ID); err != nil {
+			t.Fatalf("the holder revoking: %v", err)
+		}
+		b, err = storage.GetKeyBinding(ctx, o.db.Pool, b.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := accounts.SigningKey(ctx, head, b, nil, o.svc.Keystore, time.Now()); !errors.Is(err, accounts.ErrForbidden) || !strings.Contains(err.Error(), "revoked") {
+			t.Fatalf("signing with a revoked key: %v", err)
+		}
+	})
+
+	t.Run("account", func(t *testing.T) {
+		secret, _, err := o.svc.IssueToken(ctx, op, deputy.ID, "máy trạm", nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		session, _, err := o.svc.Login(ctx, "phochutich", password, "10.0.0.9")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := o.svc.SetDisabled(ctx, drafter, deputy.ID, true); !errors.Is(err, accounts.ErrForbidden) {
+			t.Fatalf("a drafter disabling: %v", err)
+		}
+		if _, err := o.svc.SetDisabled(ctx, admin, admin.ID, true); !errors.Is(err, accounts.ErrForbidden) {
+			t.Fatalf("an administrator disabling themselves: %v", err)
+		}
+		u, err := o.svc.SetDisabled(ctx, admin, deputy.ID, true)
+		if err != nil || u.DisabledAt == nil {
+			t.Fatalf("disable: %+v %v", u, err)
+		}
+		if _, err := o.svc.AuthenticateToken(ctx, secret); !errors.Is(err, accounts.ErrUnauthenticated) {
+			t.Fatalf("token of a disabled account: %v", err)
+		}
+		if _, err := o.svc.AuthenticateSession(ctx, session); !errors.Is(err, accounts.ErrUnauthenticated) {
+			t.Fatalf("session of a disabled account: %v", err)
+		}
+		if _, _, err := o.svc.Login(ctx, "phochutich", password, "10.0.0.9"); !errors.Is(err, accounts.ErrBadCredentials) {
+			t.Fatalf("login to a disabled account: %v", err)
+		}
+		if u, err := o.svc.SetDisabled(ctx, admin, deputy.ID, false); err != nil || u.DisabledAt != nil {
+			t.Fatalf("enable: %+v %v", u, err)
+		}
+		if _, err := o.svc.AuthenticateToken(ctx, secret); err != nil {
+			t.Fatalf("token after enabling: %v", err)
+		}
+		if _, err := o.svc.AuthenticateSession(ctx, session); !errors.Is(err, accounts.ErrUnauthenticated) {
+			t.Fatalf("a session ended by disabling came back: %v", err)
+		}
+	})
+
+	actions := auditActions(t, o.db)
+	for _, a := range []string{"delegation.revoke", "key.revoke", "user.disable", "user.enable"} {
+		if count(actions, a) != 1 {
+			t.Errorf("%d %s entries, want 1", count(actions, a), a)
+		}
+	}
+}

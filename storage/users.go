@@ -151,6 +151,19 @@ func SetPassword(ctx context.Context, q Querier, userID, hash string) error {
 	return nil
 }
 
+// SetUserDisabled disables a user from now (keeping an earlier date) or
+// enables them again.
+func SetUserDisabled(ctx context.Context, q Querier, userID string, disabled bool) error {
+	tag, err := q.Exec(ctx, "UPDATE users SET disabled_at = CASE WHEN $2 THEN coalesce(disabled_at, now()) END WHERE id = $1", userID, disabled)
+	if err != nil {
+		return fmt.Errorf("set user disabled: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
 // collect scans every row with scan, closing rows.
 func collect[T any](rows pgx.Rows, scan func(pgx.Row) (T, error)) ([]T, error) {
 	defer rows.Close()

@@ -61,10 +61,11 @@ type side struct {
 
 // matrix is the world every request of the matrix runs in.
 type matrix struct {
-	e      *env
-	a, b   *side
-	pemOf  map[string]string // PEM chains of dev PKI certificates by name
-	serial int
+	e       *env
+	a, b    *side
+	pemOf   map[string]string              // PEM chains of dev PKI certificates by name
+	chainOf map[string][]*x509.Certificate // the same, parsed
+	serial  int
 }
 
 func (m *matrix) unique(prefix string) string {
@@ -156,6 +157,43 @@ func documentRead(role, rel string) int {
 	return http.StatusOK
 }
 
+// keyWrite: binding or revoking a person's key is for its holder or an
+// administrator of their organisation.
+func keyWrite(status int) func(role, rel string) int {
+	return func(role, rel string) int {
+		switch {
+		case role == superadmin:
+			return http.StatusNotFound // signing keys belong to an organisation's people
+		case role == readOnly && rel != other:
+			return http.StatusForbidden
+		case rel == self:
+			return status
+		}
+		return adminWrite(status, false)(role, rel)
+	}
+}
+
+// userSwitch: accounts are disabled and enabled by an administrator of
+// their organisation or the superadmin, and never by themselves.
+func userSwitch(role, rel string) int {
+	if rel == self {
+		return http.StatusForbidden
+	}
+	return adminWrite(http.StatusOK, true)(role, rel)
+}
+
+// throwaway is a user to disable or enable: the caller themselves, or a
+// new member of the target organisation, so no fixture is disabled.
+func (m *matrix) throwaway(c caller, rel string, t *side) string {
+	if rel == self && c.user.ID != "" {
+		return c.user.ID
+	}
+	if rel == self {
+		return t.subject.ID
+	}
+	return m.e.member(t.office.org.ID, m.unique("tamkhoa"), []string{storage.RoleDrafter}, t.office.units["VP"].ID).user.ID
+}
+
 func (m *matrix) routes() []route {
 	pdf := func(field ...string) request {
 		var parts []part
@@ -225,6 +263,12 @@ func (m *matrix) routes() []route {
 		{"GET", "/api/v1/users/{id}", []string{own, other, self}, func(_ *matrix, c caller, rel string, t *side) request {
 			return request{path: "/api/v1/users/" + userOf(c, rel, t).ID}
 		}, authed(directoryRead)},
+		{"POST", "/api/v1/users/{id}/disable", []string{own, other, self}, func(m *matrix, c caller, rel string, t *side) request {
+			return request{path: "/api/v1/users/" + m.throwaway(c, rel, t) + "/disable"}
+		}, authed(userSwitch)},
+		{"POST", "/api/v1/users/{id}/enable", []string{own, other, self}, func(m *matrix, c caller, rel string, t *side) request {
+			return request{path: "/api/v1/users/" + m.throwaway(c, rel, t) + "/enable"}
+		}, authed(userSwitch)},
 		{"POST", "/api/v1/users/{id}/tokens", []string{own, other, self}, func(_ *matrix, c caller, rel string, t *side) request {
 			return jsonBody("/api/v1/users/"+userOf(c, rel, t).ID+"/tokens", map[string]any{"name": "tích hợp", "scopes": []string{accounts.ScopeDocumentsRead}})
 		}, authed(ownTokens(http.StatusCreated))},
@@ -241,17 +285,20 @@ func (m *matrix) routes() []route {
 		}, authed(ownTokens(http.StatusNoContent))},
 		{"POST", "/api/v1/users/{id}/keys", []string{own, other, self}, func(m *matrix, c caller, rel string, t *side) request {
 			return jsonBody("/api/v1/users/"+userOf(c, rel, t).ID+"/keys", map[string]string{"kind": "external", "certificates": m.pemOf[devpki.Official]})
-		}, authed(func(role, rel string) int {
-			switch {
-			case role == superadmin:
-				return http.StatusNotFound // signing keys belong to an organisation's people
-			case role == readOnly && rel != other:
-				return http.StatusForbidden
-			case rel == self:
-				return http.StatusCreated
+		}, authed(keyWrite(http.StatusCreated))},
+		{"DELETE", "/api/v1/keys/{id}", []string{own, other, self}, func(m *matrix, c caller, rel string, t *side) request {
+			// A fresh binding each time, so every caller revokes a live one.
+			holder := userOf(c, rel, t)
+			if holder.OrganizationID == "" {
+				holder = t.subject // the superadmin holds no keys: its "own" is someone's
 			}
-			return adminWrite(http.StatusCreated, false)(role, rel)
-		})},
+			b, err := m.e.accounts.BindKey(context.Background(), operator, holder.ID, "",
+				accounts.KeyMaterial{Kind: storage.KeyExternal, Certificates: m.chainOf[devpki.Official]})
+			if err != nil {
+				m.e.t.Fatal(err)
+			}
+			return request{path: "/api/v1/keys/" + b.ID}
+		}, authed(keyWrite(http.StatusNoContent))},
 		{"GET", "/api/v1/users/{id}/keys", []string{own, other, self}, func(_ *matrix, c caller, rel string, t *side) request {
 			return request{path: "/api/v1/users/" + userOf(c, rel, t).ID + "/keys"}
 		}, authed(func(role, rel string) int {
@@ -279,6 +326,18 @@ func (m *matrix) routes() []route {
 				return http.StatusCreated
 			}
 			return http.StatusForbidden
+		})},
+		{"DELETE", "/api/v1/delegations/{id}", []string{own, other}, func(m *matrix, _ caller, _ string, t *side) request {
+			d, err := m.e.accounts.CreateDelegation(context.Background(), operator, storage.Delegation{FromUser: t.subject.ID, ToUser: t.delegate.ID,
+				Form: "KT.", Basis: "Quyết định phân công", EndsAt: time.Now().AddDate(0, 1, 0)})
+			if err != nil {
+				m.e.t.Fatal(err)
+			}
+			return request{path: "/api/v1/delegations/" + d.ID}
+		}, authed(func(role, rel string) int {
+			// The delegating signer may end it too; the matrix's signer
+			// is not the one who delegated (see accounts' tests).
+			return adminWrite(http.StatusNoContent, false)(role, rel)
 		})},
 		{"GET", "/api/v1/delegations", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
 			return request{path: "/api/v1/delegations?organization_id=" + t.office.org.ID}
@@ -362,7 +421,7 @@ func newMatrix(t *testing.T) (*matrix, []caller) {
 	e.configure(func(s *web.Server) { s.OIDC = client })
 	pki := testharness.DevPKI(t)
 	e.accounts.Anchors = []*x509.Certificate{pki.Root()}
-	m := &matrix{e: e, pemOf: map[string]string{}}
+	m := &matrix{e: e, pemOf: map[string]string{}, chainOf: map[string][]*x509.Certificate{}}
 	for _, name := range []string{devpki.Official, devpki.Seal} {
 		chain, err := pki.Chain(name)
 		if err != nil {
@@ -372,7 +431,7 @@ func newMatrix(t *testing.T) (*matrix, []caller) {
 		for _, c := range chain {
 			pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
 		}
-		m.pemOf[name] = b.String()
+		m.pemOf[name], m.chainOf[name] = b.String(), chain
 	}
 	newSide := func(o *office) *side {
 		vp := o.units["VP"].ID

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -23,13 +24,17 @@ func (s *Server) directoryRoutes(r chi.Router) {
 	r.Post("/users", s.createUser)
 	r.Get("/users", s.listUsers)
 	r.Get("/users/{id}", s.getUser)
+	r.Post("/users/{id}/disable", s.setDisabled(true))
+	r.Post("/users/{id}/enable", s.setDisabled(false))
 	r.Post("/users/{id}/tokens", s.issueToken)
 	r.Get("/users/{id}/tokens", s.listTokens)
 	r.Post("/users/{id}/keys", s.bindUserKey)
 	r.Get("/users/{id}/keys", s.listKeys)
-	r.Delete("/tokens/{id}", s.revokeToken)
+	r.Delete("/keys/{id}", s.revoke(s.Accounts.RevokeKey))
+	r.Delete("/tokens/{id}", s.revoke(s.Accounts.RevokeToken))
 	r.Post("/delegations", s.createDelegation)
 	r.Get("/delegations", s.listDelegations)
+	r.Delete("/delegations/{id}", s.revoke(s.Accounts.RevokeDelegation))
 }
 
 // created answers 201 with the new resource and where it lives.
@@ -189,12 +194,27 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"tokens": list})
 }
 
-func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
-	if err := s.Accounts.RevokeToken(r.Context(), principalFrom(r.Context()), chi.URLParam(r, "id")); err != nil {
-		writeError(w, r, err)
-		return
+// revoke answers a DELETE that ends a token, a key binding or a delegation
+// from now on; the row stays, for the audit trail.
+func (s *Server) revoke(end func(context.Context, accounts.Principal, string) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := end(r.Context(), principalFrom(r.Context()), chi.URLParam(r, "id")); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
 	}
-	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) setDisabled(disabled bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		u, err := s.Accounts.SetDisabled(r.Context(), principalFrom(r.Context()), chi.URLParam(r, "id"), disabled)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, u)
+	}
 }
 
 type delegationRequest struct {

@@ -199,6 +199,28 @@ func (e *adminEnv) user(ctx context.Context, username string) (storage.User, err
 	return c.User, err
 }
 
+// revokeCmd is `revoke ID` for a token, a key binding or a delegation: it
+// ends now, and its row stays for the record.
+func (a *admin) revokeCmd(what string, end func(ctx context.Context, e *adminEnv, id string) error) *cobra.Command {
+	return &cobra.Command{
+		Use:   "revoke ID",
+		Short: "Revoke a " + what + " now",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.run(cmd, func(ctx context.Context, e *adminEnv) error {
+				if err := end(ctx, e, args[0]); err != nil {
+					if errors.Is(err, storage.ErrNotFound) {
+						return fmt.Errorf("no %s has the id %q", what, args[0])
+					}
+					return err
+				}
+				fmt.Fprintf(e.log, "%s %s revoked\n", what, args[0])
+				return nil
+			})
+		},
+	}
+}
+
 // names maps ids to what people recognise (codes, usernames) for tables.
 type names map[string]string
 

@@ -87,7 +87,9 @@ not be passed on.`,
 	}
 	list.Flags().StringVar(&listOrg, "org", "", "organisation code")
 	list.Flags().StringVar(&listUser, "user", "", "only delegations from or to this username")
-	cmd.AddCommand(create, list)
+	revoke := a.revokeCmd("delegation", func(ctx context.Context, e *adminEnv, id string) error { return e.svc.RevokeDelegation(ctx, e.op, id) })
+	revoke.Long = "Revoke a delegation now, and any TL. delegation passed on from it. Documents signed under it before stay valid."
+	cmd.AddCommand(create, list, revoke)
 	return cmd
 }
 

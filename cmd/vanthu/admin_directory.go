@@ -190,7 +190,29 @@ never from a flag; one trailing newline is dropped.`,
 		},
 	}
 	list.Flags().StringVar(&listOrg, "org", "", "organisation code")
-	cmd.AddCommand(create, list)
+	switchCmd := func(verb string, disabled bool, short string) *cobra.Command {
+		return &cobra.Command{
+			Use:   verb + " USERNAME",
+			Short: short,
+			Args:  cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				return a.run(cmd, func(ctx context.Context, e *adminEnv) error {
+					u, err := e.user(ctx, args[0])
+					if err != nil {
+						return err
+					}
+					if _, err := e.svc.SetDisabled(ctx, e.op, u.ID, disabled); err != nil {
+						return err
+					}
+					fmt.Fprintf(e.log, "user %s %sd\n", u.Username, verb)
+					return nil
+				})
+			},
+		}
+	}
+	cmd.AddCommand(create, list,
+		switchCmd("disable", true, "Disable an account now: its sessions end and its tokens and password stop working"),
+		switchCmd("enable", false, "Enable a disabled account again (its unexpired tokens work again)"))
 	return cmd
 }
 

@@ -101,7 +101,8 @@ usage, matching the key, and chaining to a --trust anchor (VANTHU_TRUST).
 	}
 	list.Flags().StringVar(&listUser, "user", "", "username")
 	list.Flags().StringVar(&listOrg, "org", "", "organisation code (its seal keys)")
-	cmd.AddCommand(bind, list)
+	revoke := a.revokeCmd("key binding", func(ctx context.Context, e *adminEnv, id string) error { return e.svc.RevokeKey(ctx, e.op, id) })
+	cmd.AddCommand(bind, list, revoke)
 	return cmd
 }
 

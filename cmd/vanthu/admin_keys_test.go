@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"math/big"
 	"path/filepath"
 	"strings"
@@ -134,6 +135,15 @@ func TestAdminKeyBind(t *testing.T) {
 	a.okJSON(&mine, "key", "list", "--user", "an")
 	if len(mine) != 1 || mine[0].ID != p12.ID {
 		t.Fatalf("key list --user an: %d bindings", len(mine))
+	}
+	a.ok("key", "revoke", ext.ID)
+	var binhs []storage.KeyBinding
+	a.okJSON(&binhs, "key", "list", "--user", "binh")
+	if len(binhs) != 1 || binhs[0].RevokedAt == nil {
+		t.Fatalf("binh's key after revoking: %+v", binhs)
+	}
+	if _, err := accounts.SigningKey(ctx, user("binh"), binhs[0], nil, nil, time.Now()); !errors.Is(err, accounts.ErrForbidden) {
+		t.Fatalf("signing with a revoked key: %v", err)
 	}
 
 	wrongPw := writeFile(t, "wrong", "không phải mật khẩu\n")

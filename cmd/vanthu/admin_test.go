@@ -214,6 +214,19 @@ func TestAdminDirectory(t *testing.T) {
 	if d, err := svc.Authority(ctx, accounts.SigningUse{Signer: binh.User, Form: "KT.", DocumentType: "QĐ", UnitID: kt.UnitIDs[0], At: time.Now()}); err != nil || d.ID != kt.ID {
 		t.Fatalf("binh signing KT. under the delegation: %v", err)
 	}
+	a.ok("delegation", "revoke", kt.ID)
+	if _, err := svc.Authority(ctx, accounts.SigningUse{Signer: binh.User, Form: "KT.", DocumentType: "QĐ", UnitID: kt.UnitIDs[0], At: time.Now()}); !errors.Is(err, accounts.ErrDelegation) {
+		t.Fatalf("binh signing KT. under the revoked delegation: %v", err)
+	}
+	// Disabling stops the account's tokens; enabling brings them back.
+	a.ok("user", "disable", "binh")
+	if _, err := svc.AuthenticateToken(ctx, issued.Token); !errors.Is(err, accounts.ErrUnauthenticated) {
+		t.Fatalf("token of a disabled account: %v", err)
+	}
+	a.ok("user", "enable", "binh")
+	if _, err := svc.AuthenticateToken(ctx, issued.Token); err != nil {
+		t.Fatalf("token after enabling: %v", err)
+	}
 
 	entries, err := audit.Entries(ctx, db.Pool, "", 0, 1000)
 	if err != nil {
@@ -229,9 +242,10 @@ func TestAdminDirectory(t *testing.T) {
 			t.Errorf("audit %s by %q", e.Action, e.ActorName)
 		}
 	}
-	// 3 organisations, 2 units, 3 users, 2 tokens, 1 revocation, 2 delegations.
-	if changes != 13 {
-		t.Fatalf("%d audited changes, want 13", changes)
+	// 3 organisations, 2 units, 3 users, 2 tokens, 1 token revocation, 2
+	// delegations, 1 delegation revocation, 1 disabling, 1 enabling.
+	if changes != 16 {
+		t.Fatalf("%d audited changes, want 16", changes)
 	}
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -61,23 +60,7 @@ one JSON object on stdout). Scopes: * (default), ` + strings.Join(accounts.AllSc
 	create.Flags().StringVar(&name, "name", "", "what the token is for, e.g. ci")
 	create.Flags().StringSliceVar(&scopes, "scope", nil, "scope (repeatable or comma-separated); default all of the user's rights")
 	create.Flags().DurationVar(&expires, "expires", 0, "lifetime, e.g. 720h; default no expiry")
-	revoke := &cobra.Command{
-		Use:   "revoke ID",
-		Short: "Revoke a token now",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.run(cmd, func(ctx context.Context, e *adminEnv) error {
-				if err := e.svc.RevokeToken(ctx, e.op, args[0]); err != nil {
-					if errors.Is(err, storage.ErrNotFound) {
-						return fmt.Errorf("no token has the id %q", args[0])
-					}
-					return err
-				}
-				fmt.Fprintf(e.log, "token %s revoked\n", args[0])
-				return nil
-			})
-		},
-	}
+	revoke := a.revokeCmd("token", func(ctx context.Context, e *adminEnv, id string) error { return e.svc.RevokeToken(ctx, e.op, id) })
 	var listUser string
 	list := &cobra.Command{
 		Use:   "list --user an",
