@@ -57,6 +57,7 @@ func (c *serviceConfig) flags(cmd *cobra.Command) {
 	f.BoolVar(&c.s3.UseSSL, "s3-tls", envOr("VANTHU_S3_TLS", "") == "true", "connect to the object store over TLS (VANTHU_S3_TLS)")
 	f.StringVar(&c.s3.RetentionMode, "retention-mode", envOr("VANTHU_RETENTION_MODE", "GOVERNANCE"), "object-lock mode for signed versions: GOVERNANCE or COMPLIANCE (VANTHU_RETENTION_MODE)")
 	f.DurationVar(&c.retention, "retention", durationEnv("VANTHU_RETENTION", 10*365*24*time.Hour), "how long signed versions are locked against deletion (VANTHU_RETENTION)")
+	f.Int64Var(&c.s3.BufferMemory, "upload-memory", int64Env("VANTHU_UPLOAD_MEMORY", 64<<20), "bytes of uploads in flight to MinIO held in memory, all together (one upload at most half); beyond, they go to <data-dir>/spool; -1: always the spool (VANTHU_UPLOAD_MEMORY)")
 	f.Int64Var(&c.maxUpload, "max-upload", int64Env("VANTHU_MAX_UPLOAD", 200<<20), "largest accepted file in bytes (VANTHU_MAX_UPLOAD)")
 	f.DurationVar(&c.sweepInterval, "sweep-interval", durationEnv("VANTHU_SWEEP_INTERVAL", time.Hour), "how often unreferenced blobs are swept (VANTHU_SWEEP_INTERVAL)")
 	f.DurationVar(&c.sweepGrace, "sweep-grace", durationEnv("VANTHU_SWEEP_GRACE", 24*time.Hour), "age before an unreferenced blob is removed (VANTHU_SWEEP_GRACE)")
