@@ -68,14 +68,14 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusBadRequest, "oidc-flow", "Login not started here", "the login does not match one started from this browser, or took too long; start again from "+oidcPath)
 		return
 	case errors.Is(err, oidc.ErrIdentity):
-		slog.Warn("oidc login refused", "err", err, "address", clientAddress(r))
+		slog.Warn("oidc login refused", "err", err, "address", s.clientAddress(r))
 		writeProblem(w, r, http.StatusUnauthorized, "oidc-refused", "Login failed", "the identity provider's answer could not be verified")
 		return
 	case err != nil:
 		writeError(w, r, err)
 		return
 	}
-	secret, _, err := s.Accounts.LoginExternal(r.Context(), id.Username, clientAddress(r), "oidc")
+	secret, _, err := s.Accounts.LoginExternal(r.Context(), id.Username, s.clientAddress(r), "oidc")
 	if errors.Is(err, accounts.ErrNoAccount) {
 		writeProblem(w, r, http.StatusForbidden, "no-account", "No vanthu account", accounts.ErrNoAccount.Error())
 		return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime"
 	"runtime/debug"
 	"time"
@@ -27,6 +28,9 @@ type Server struct {
 	// SecureCookies marks the session cookie Secure on plain HTTP too, for
 	// a service behind a proxy that terminates TLS.
 	SecureCookies bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed when throttling logins and auditing their address.
+	TrustedProxies []netip.Prefix
 	// OIDC, when set, adds OpenID Connect login (see oidc.go).
 	OIDC *oidc.Client
 	// Verify is the deployment's verification: its trust anchors (nil

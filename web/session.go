@@ -5,7 +5,9 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -39,7 +41,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	secret, p, err := s.Accounts.Login(r.Context(), req.Username, req.Password, clientAddress(r))
+	secret, p, err := s.Accounts.Login(r.Context(), req.Username, req.Password, s.clientAddress(r))
 	var locked *accounts.LockedError
 	switch {
 	case errors.As(err, &locked):
@@ -71,12 +73,40 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// clientAddress is the peer address logins are throttled by. Forwarding
-// headers are not believed: anyone can send them.
-func clientAddress(r *http.Request) string {
+// clientAddress is the address logins are throttled by and the audit log
+// records: the peer's, unless the peer is one of the TrustedProxies. Then
+// X-Forwarded-For is read from the right, past every trusted proxy, to the
+// first address no trusted proxy vouches for: anything left of it may be
+// forged by the client.
+func (s *Server) clientAddress(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	addr, err := netip.ParseAddr(host)
+	if err != nil || !s.trusted(addr) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // a malformed hop: stop at the last address we can vouch for
+		}
+		addr = hop.Unmap()
+		if !s.trusted(addr) {
+			break
+		}
+	}
+	return addr.String()
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range s.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }

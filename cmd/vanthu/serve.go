@@ -10,10 +10,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -44,6 +46,7 @@ type serviceConfig struct {
 	tsaURL        string        // RFC 3161 TSA that anchors the audit log; empty: none
 	anchorEvery   time.Duration // how often the audit log's head is timestamped
 	verifyOffline bool          // verification uses only revocation data embedded in the files
+	proxies       []string      // reverse proxies whose X-Forwarded-For is believed
 	accounts      accountsConfig
 	oidc          oidcConfig
 }
@@ -176,6 +179,7 @@ func init() {
 	cmd.Flags().StringVar(&addr, "addr", envOr("VANTHU_ADDR", "127.0.0.1:8080"), "listen address (VANTHU_ADDR)")
 	cmd.Flags().Bool("secure-cookies", envOr("VANTHU_SECURE_COOKIES", "") == "true", "mark the session cookie Secure on plain HTTP too, behind a proxy that terminates TLS (VANTHU_SECURE_COOKIES)")
 	cmd.Flags().StringVar(&cfg.tsaURL, "tsa-url", envOr("VANTHU_TSA_URL", ""), "RFC 3161 timestamp authority; the audit log's head is timestamped by it (VANTHU_TSA_URL)")
+	cmd.Flags().StringSliceVar(&cfg.proxies, "trusted-proxy", splitComma(os.Getenv("VANTHU_TRUSTED_PROXIES")), "address or CIDR of a reverse proxy whose X-Forwarded-For names the client, for login throttling and the audit log (repeatable or comma-separated; VANTHU_TRUSTED_PROXIES)")
 	cmd.Flags().BoolVar(&cfg.verifyOffline, "verify-offline", envOr("VANTHU_VERIFY_OFFLINE", "") == "true", "verify with only the revocation data embedded in the files, never fetching OCSP or CRLs (VANTHU_VERIFY_OFFLINE)")
 	cmd.Flags().DurationVar(&cfg.anchorEvery, "audit-anchor-interval", durationEnv("VANTHU_AUDIT_ANCHOR_INTERVAL", time.Hour), "how often the audit log's head is timestamped when it moved (VANTHU_AUDIT_ANCHOR_INTERVAL)")
 	cfg.flags(cmd)
@@ -221,6 +225,10 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 	if err != nil {
 		return err
 	}
+	proxies, err := parsePrefixes(cfg.proxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxy: %w", err)
+	}
 	oidcClient, err := cfg.oidc.client(ctx)
 	if err != nil {
 		return err
@@ -243,7 +251,7 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler: (&web.Server{DB: db, Blobs: blobs, Docs: docs, Accounts: acct, SecureCookies: secureCookies, OIDC: oidcClient,
+		Handler: (&web.Server{DB: db, Blobs: blobs, Docs: docs, Accounts: acct, SecureCookies: secureCookies, OIDC: oidcClient, TrustedProxies: proxies,
 			Verify: verify.Options{Trust: trust, Offline: cfg.verifyOffline}}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -339,4 +347,29 @@ func writeSecretFile(path, content string) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+func splitComma(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// parsePrefixes reads addresses (one host each) and CIDR prefixes.
+func parsePrefixes(list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, v := range list {
+		v = strings.TrimSpace(v)
+		if p, err := netip.ParsePrefix(v); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(v)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR prefix", v)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }
