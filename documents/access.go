@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/audit"
 	"github.com/vanthu/vanthu/storage"
@@ -65,17 +67,38 @@ const ActionReadConfidential = "document.read_confidential"
 // recordRead appends a read of a confidential document to the audit log
 // before it is served; a read that cannot be recorded is not served.
 func (s *Service) recordRead(ctx context.Context, p Principal, d Document, what string, version int) error {
-	if d.Confidentiality == "" || d.Confidentiality == "thuong" {
+	return s.recordReads(ctx, p, []Document{d}, what, version)
+}
+
+// recordReads records, in one transaction, the reads of those of docs that
+// are confidential: one entry each, so an auditor following one document
+// finds its listings too.
+func (s *Service) recordReads(ctx context.Context, p Principal, docs []Document, what string, version int) error {
+	var events []audit.Event
+	for _, d := range docs {
+		if d.Confidentiality == "" || d.Confidentiality == "thuong" {
+			continue
+		}
+		details := map[string]any{"read": what, "confidentiality": d.Confidentiality}
+		if version > 0 {
+			details["version"] = version
+		}
+		events = append(events, audit.Event{Actor: p.ID, ActorName: p.Username, OrgID: p.OrganizationID, Action: ActionReadConfidential,
+			Object: "document:" + d.ID, Details: details})
+	}
+	if len(events) == 0 {
 		return nil
 	}
-	details := map[string]any{"read": what, "confidentiality": d.Confidentiality}
-	if version > 0 {
-		details["version"] = version
-	}
-	e := audit.Event{Actor: p.ID, ActorName: p.Username, OrgID: p.OrganizationID, Action: ActionReadConfidential,
-		Object: "document:" + d.ID, Details: details}
-	if err := audit.Record(ctx, s.DB, e); err != nil {
-		return fmt.Errorf("record read of document %s: %w", d.ID, err)
+	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
+		for _, e := range events {
+			if err := audit.Append(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record %s of %d confidential documents: %w", what, len(events), err)
 	}
 	return nil
 }

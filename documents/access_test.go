@@ -3,6 +3,7 @@ package documents_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -125,20 +126,27 @@ func TestVisibilityUnitsAndConfidentialReads(t *testing.T) {
 		t.Fatal("the refused version's bytes are still stored")
 	}
 
-	// Reads of the confidential document are in the audit log (reviewer:
-	// metadata and file; author and auditor: the same again above), those
-	// of the ordinary one are not.
+	// Reads of the confidential document are in the audit log (author,
+	// reviewer and auditor each: its listing, metadata and file), those of
+	// the ordinary one are not.
 	entries, err := audit.Entries(ctx, s.DB.Pool, "", 0, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	reads := map[string]int{}
+	reads, listings := map[string]int{}, 0
 	for _, e := range entries {
 		if e.Action == documents.ActionReadConfidential {
 			reads[e.Object]++
+			var d struct{ Read string }
+			if err := json.Unmarshal(e.Details, &d); err != nil {
+				t.Fatal(err)
+			}
+			if d.Read == "listing" {
+				listings++
+			}
 		}
 	}
-	if reads["document:"+secret.ID] != 6 || reads["document:"+plain.ID] != 0 {
-		t.Fatalf("confidential reads recorded: %v", reads)
+	if reads["document:"+secret.ID] != 9 || listings != 3 || reads["document:"+plain.ID] != 0 {
+		t.Fatalf("confidential reads recorded: %v, %d in listings", reads, listings)
 	}
 }

@@ -401,6 +401,9 @@ func (s *Service) List(ctx context.Context, p Principal, f Filter) ([]Document, 
 		last := docs[len(docs)-1]
 		next = encodeCursor(storage.Cursor{CreatedAt: last.CreatedAt, ID: last.ID})
 	}
+	if err := s.recordReads(ctx, p, docs, "listing", 0); err != nil {
+		return nil, "", err
+	}
 	return docs, next, nil
 }
 
