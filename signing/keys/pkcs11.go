@@ -56,7 +56,10 @@ func openPKCS11(ctx context.Context, uri string, pinFallback PasswordSource) (Ke
 	where := u.Redacted()
 	fail := func(err error) (Key, error) { return nil, fmt.Errorf("open PKCS#11 key %s: %w", where, err) }
 
-	cfg := &crypto11.Config{Path: u.ModulePath, MaxSessions: 4}
+	cfg := &crypto11.Config{Path: u.ModulePath, MaxSessions: DefaultPKCS11Sessions}
+	if u.MaxSessions > 0 {
+		cfg.MaxSessions = u.MaxSessions
+	}
 	if cfg.Path == "" {
 		cfg.Path = os.Getenv(EnvPKCS11Module)
 	}

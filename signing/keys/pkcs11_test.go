@@ -76,6 +76,28 @@ func TestPKCS11SoftHSM(t *testing.T) {
 		}
 		keys.Close(k)
 	})
+	t.Run("more signers than sessions wait their turn", func(t *testing.T) {
+		k, err := keys.OpenPKCS11(ctx, official+"&x-max-sessions=2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer keys.Close(k)
+		errs := make(chan error, 8)
+		for range 8 {
+			go func() {
+				sig, err := k.Sign(rand.Reader, digest[:], crypto.SHA256)
+				if err == nil {
+					err = rsa.VerifyPKCS1v15(k.Public().(*rsa.PublicKey), crypto.SHA256, digest[:], sig)
+				}
+				errs <- err
+			}()
+		}
+		for range 8 {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+	})
 	t.Run("sign after close", func(t *testing.T) {
 		k, err := keys.OpenPKCS11(ctx, official)
 		if err != nil {

@@ -14,7 +14,10 @@ import (
 //
 // Path attributes select the token and the key; query attributes say how to
 // reach it. The vendor attribute x-chain-file names a PEM file of extra
-// chain certificates (issuing CAs) to append after the token's certificate.
+// chain certificates (issuing CAs) to append after the token's certificate;
+// x-max-sessions (1–64, default 4) is how many sessions the key may keep
+// open, so how many signatures it makes at once: a network HSM serves
+// more than a USB token.
 type PKCS11URI struct {
 	// Token selection (at least one of Token, Serial, SlotID).
 	Token        string
@@ -32,9 +35,14 @@ type PKCS11URI struct {
 	ModuleName string
 	PINSource  string
 	// PINValue is secret: Redacted never shows it and no error mentions it.
-	PINValue  string
-	ChainFile string
+	PINValue    string
+	ChainFile   string
+	MaxSessions int // 0: the default
 }
+
+// DefaultPKCS11Sessions is the sessions a key keeps open unless its URI
+// says x-max-sessions.
+const DefaultPKCS11Sessions = 4
 
 // pathAttrs and queryAttrs are the RFC 7512 attributes this parser knows;
 // library-* and slot-* descriptions are accepted and ignored.
@@ -97,6 +105,12 @@ func ParsePKCS11URI(s string) (*PKCS11URI, error) {
 				u.PINValue = val
 			case "x-chain-file":
 				u.ChainFile = val
+			case "x-max-sessions":
+				n, err := strconv.Atoi(val)
+				if err != nil || n < 1 || n > 64 {
+					return nil, errors.New("pkcs11 URI: x-max-sessions must be a number from 1 to 64")
+				}
+				u.MaxSessions = n
 			default:
 				if !strings.HasPrefix(name, "x-") {
 					return nil, fmt.Errorf("pkcs11 URI: unknown query attribute %q", safeName(name))
@@ -188,6 +202,9 @@ func (u *PKCS11URI) Redacted() string {
 		q = append(q, "pin-value=***")
 	}
 	addq("x-chain-file", u.ChainFile)
+	if u.MaxSessions > 0 {
+		addq("x-max-sessions", strconv.Itoa(u.MaxSessions))
+	}
 	s := "pkcs11:" + strings.Join(path, ";")
 	if len(q) > 0 {
 		s += "?" + strings.Join(q, "&")

@@ -25,7 +25,10 @@ func TestParsePKCS11URI(t *testing.T) {
 			in:   "pkcs11:serial=0123abcd;slot-id=3;library-manufacturer=SoftHSM;x-vendor=1?x-chain-file=/etc/vanthu/chain.pem&module-name=softhsm2",
 			want: PKCS11URI{Serial: "0123abcd", SlotID: &slot, ChainFile: "/etc/vanthu/chain.pem", ModuleName: "softhsm2"},
 		},
+		{in: "pkcs11:token=hsm;object=seal?x-max-sessions=16", want: PKCS11URI{Token: "hsm", Object: "seal", MaxSessions: 16}},
 		{in: "pkcs11:", want: PKCS11URI{}},
+		{in: "pkcs11:token=a?x-max-sessions=0", wantErr: "x-max-sessions"},
+		{in: "pkcs11:token=a?x-max-sessions=1000", wantErr: "x-max-sessions"},
 		{in: "file:/tmp/key.p12", wantErr: "must start with"},
 		{in: "pkcs11:token=a;token=b", wantErr: "twice"},
 		{in: "pkcs11:tokn=a", wantErr: "unknown path attribute"},
@@ -56,7 +59,7 @@ func TestParsePKCS11URI(t *testing.T) {
 			if got.Token != tc.want.Token || got.Object != tc.want.Object || !bytes.Equal(got.ID, tc.want.ID) ||
 				got.Serial != tc.want.Serial || got.Type != tc.want.Type || got.ModulePath != tc.want.ModulePath ||
 				got.ModuleName != tc.want.ModuleName || got.PINSource != tc.want.PINSource || got.PINValue != tc.want.PINValue ||
-				got.ChainFile != tc.want.ChainFile || (got.SlotID == nil) != (tc.want.SlotID == nil) ||
+				got.ChainFile != tc.want.ChainFile || got.MaxSessions != tc.want.MaxSessions || (got.SlotID == nil) != (tc.want.SlotID == nil) ||
 				(got.SlotID != nil && *got.SlotID != *tc.want.SlotID) {
 				t.Errorf("got %+v\nwant %+v", *got, tc.want)
 			}
