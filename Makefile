@@ -43,11 +43,14 @@ test: deps
 	go run ./internal/testharness/cmd/testenv -- go test -race -timeout 40m ./...
 	$(MAKE) fuzz
 
-# fuzz runs the parser and verifier fuzz targets for a bounded time each.
+# fuzz runs the fuzz targets of every parser of untrusted input (PDF, the
+# upload check, PKCS#11 URIs) and of the verifier, for a bounded time each.
 FUZZTIME ?= 30s
 fuzz:
 	go test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime $(FUZZTIME) ./signing/pdf
 	go test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./signing/verify
+	go test -run '^$$' -fuzz '^FuzzCheckPDF$$' -fuzztime 15s ./documents
+	go test -run '^$$' -fuzz '^FuzzParsePKCS11URI$$' -fuzztime 15s ./signing/keys
 
 bench: deps build
 	go run ./internal/testharness/cmd/testenv -- go test -run '^$$' -bench . -benchmem -count 5 -timeout 60m ./...
