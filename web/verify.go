@@ -125,19 +125,24 @@ func (s *Server) verifyUpload(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	// A file to keep is stored first, so one the document rules refuse
+	// (encrypted, damaged) is refused before any verification work.
+	var stored documents.StoredFile
+	if vq.store {
+		if stored, err = s.Docs.StoreFile(ctx, io.NewSectionReader(buf, 0, buf.Size), fileName); err != nil {
+			writeError(w, r, err)
+			return
+		}
+	}
 	rep, err := s.runVerify(ctx, buf, vq.opts)
 	if err != nil {
+		s.Docs.Discard(ctx, stored)
 		writeError(w, r, err)
 		return
 	}
 	rep.File = fileName
 	if !vq.store {
 		writeReport(w, r, http.StatusOK, rep, vq, nil)
-		return
-	}
-	stored, err := s.Docs.StoreFile(ctx, io.NewSectionReader(buf, 0, buf.Size), fileName)
-	if err != nil {
-		writeError(w, r, err)
 		return
 	}
 	doc, _, err := s.Docs.Create(ctx, p, meta, stored, "")
