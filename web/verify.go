@@ -100,6 +100,21 @@ func (s *Server) verifyUpload(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	// A stored upload may be retried under an Idempotency-Key like POST
+	// /documents: the replay verifies the document the first one made.
+	key := ""
+	if vq.store {
+		key = r.Header.Get("Idempotency-Key")
+		if doc, err := s.Docs.Idempotent(ctx, p, key); err != nil || doc != nil {
+			if err == nil {
+				err = s.replayVerify(w, r, vq, doc)
+			}
+			if err != nil {
+				writeError(w, r, err)
+			}
+			return
+		}
+	}
 	var buf *blob.Buffered
 	var fileName string
 	meta, err := s.readMultipart(w, r, func(m *documents.Meta, seen map[string]bool) (err error) {
@@ -145,13 +160,36 @@ func (s *Server) verifyUpload(w http.ResponseWriter, r *http.Request) {
 		writeReport(w, r, http.StatusOK, rep, vq, nil)
 		return
 	}
-	doc, _, err := s.Docs.Create(ctx, p, meta, stored, "")
+	doc, created, err := s.Docs.Create(ctx, p, meta, stored, key)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
+	if !created {
+		// A concurrent request with the same key made the document first.
+		if err := s.replayVerify(w, r, vq, &doc); err != nil {
+			writeError(w, r, err)
+		}
+		return
+	}
 	w.Header().Set("Location", "/api/v1/documents/"+doc.ID)
 	writeReport(w, r, http.StatusCreated, rep, vq, &doc)
+}
+
+// replayVerify answers a repeated store request with the report of the
+// document the first one created, as that one was answered.
+func (s *Server) replayVerify(w http.ResponseWriter, r *http.Request, vq verifyQuery, doc *documents.Document) error {
+	v, err := s.Docs.Version(r.Context(), principalFrom(r.Context()), doc.ID, 1)
+	if err != nil {
+		return err
+	}
+	rep, err := s.verifyStored(r.Context(), v, vq.opts)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/documents/"+doc.ID)
+	writeReport(w, r, http.StatusCreated, rep, vq, doc)
+	return nil
 }
 
 // verifyVersion validates a stored version as it is now: the answer may
@@ -170,30 +208,37 @@ func (s *Server) verifyVersion(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	ctx := r.Context()
-	rc, err := s.Docs.Open(ctx, v, 0, -1)
-	if err != nil {
-		writeError(w, r, fmt.Errorf("open version %d of %s: %w", v.Number, v.DocumentID, err))
-		return
-	}
-	buf, err := s.buffer(ctx, rc, v.Size)
-	rc.Close()
-	if err == nil && buf.Key != v.SHA256 {
-		buf.Close()
-		err = fmt.Errorf("version %d of %s: the stored bytes hash to %s, not to their key", v.Number, v.DocumentID, buf.Key)
-	}
-	if err != nil {
-		writeError(w, r, fmt.Errorf("read version %d of %s: %w", v.Number, v.DocumentID, err))
-		return
-	}
-	defer buf.Close()
-	rep, err := s.runVerify(ctx, buf, vq.opts)
+	rep, err := s.verifyStored(r.Context(), v, vq.opts)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	rep.File = v.FileName
 	writeReport(w, r, http.StatusOK, rep, vq, nil)
+}
+
+// verifyStored validates a stored version, after checking that its bytes
+// still hash to their key: a changed object is a server fault, never a
+// report.
+func (s *Server) verifyStored(ctx context.Context, v documents.Version, opts verify.Options) (*verify.Report, error) {
+	rc, err := s.Docs.Open(ctx, v, 0, -1)
+	if err != nil {
+		return nil, fmt.Errorf("open version %d of %s: %w", v.Number, v.DocumentID, err)
+	}
+	buf, err := s.buffer(ctx, rc, v.Size)
+	rc.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read version %d of %s: %w", v.Number, v.DocumentID, err)
+	}
+	defer buf.Close()
+	if buf.Key != v.SHA256 {
+		return nil, fmt.Errorf("version %d of %s: the stored bytes hash to %s, not to their key", v.Number, v.DocumentID, buf.Key)
+	}
+	rep, err := s.runVerify(ctx, buf, opts)
+	if err != nil {
+		return nil, err
+	}
+	rep.File = v.FileName
+	return rep, nil
 }
 
 // buffer holds a PDF to verify where the verifier can read it at random:

@@ -265,6 +265,22 @@ func TestVerifyAndStore(t *testing.T) {
 		}
 	}
 
+	t.Run("a retried store with an Idempotency-Key makes one document", func(t *testing.T) {
+		rows, _ := e.stored()
+		var ids []string
+		for range 2 {
+			body, ct := multipartBody([]part{{name: "type", value: "QĐ"}, {name: "subject", value: "Quyết định gửi lại"}, {name: "file", fileName: "qd.pdf", value: string(signed)}})
+			resp, b := e.do("POST", "/api/v1/verify?store=true", body, ct, map[string]string{"Idempotency-Key": "nhan-qd-13"})
+			a := decode[verifyAnswer](t, b)
+			if resp.StatusCode != http.StatusCreated || a.Verdict != "VALID" || a.Document == nil || a.File != "qd.pdf" {
+				t.Fatalf("%d %s", resp.StatusCode, b)
+			}
+			ids = append(ids, a.Document.ID)
+		}
+		if r, _ := e.stored(); ids[0] != ids[1] || r != rows+1 {
+			t.Fatalf("documents %v, %d rows more", ids, r-rows)
+		}
+	})
 	t.Run("an auditor may verify but not store", func(t *testing.T) {
 		auditor := e.member(e.office.org.ID, "kiemtra", []string{storage.RoleAuditor}, e.office.units["VP"].ID)
 		body, ct := multipartBody([]part{{name: "type", value: "QĐ"}, {name: "subject", value: "x"}, {name: "file", fileName: "a.pdf", value: string(signed)}})
