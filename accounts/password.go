@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -74,5 +75,10 @@ func CheckPassword(hash, password string) (bool, error) {
 }
 
 // dummyHash is checked against when a login names an unknown user, so that
-// the answer takes as long as for a known one.
-var dummyHash, _ = HashPassword("vanthu-no-such-user-password")
+// the answer takes as long as for a known one. It is made on first use, not at
+// package init: an argon2id hash costs 64 MiB and most of a second, which every
+// vanthu process (version, verify, migrate) would otherwise pay at start.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("vanthu-no-such-user-password")
+	return h
+})
