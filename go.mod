@@ -4,6 +4,13 @@ go 1.27.0
 
 toolchain go1.27.4
 
+// Certificates with negative serial numbers: RFC 5280 forbids them and Go's
+// crypto/x509 refuses them since 1.23, but older CAs and tools issued many
+// and real signed PDFs, trust anchors, TSA and OCSP certificates carry them.
+// The verifier accepts them and says so in its report. This applies to the
+// vanthu binary and to every test binary of the module.
+godebug x509negativeserial=1
+
 require (
 	github.com/ThalesGroup/crypto11 v1.5.0
 	github.com/coreos/go-oidc/v3 v3.21.0

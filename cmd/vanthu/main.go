@@ -1,3 +1,8 @@
+// Accept certificates with negative serial numbers (older CAs issued them;
+// `vanthu verify` reports each one as a warning). go.mod sets the same for
+// the test binaries.
+//go:debug x509negativeserial=1
+
 // Command vanthu is the one binary of the vanthu document service: the HTTP
 // service, its database migrations, signing, verification, the development PKI
 // and the administration tools. Each subcommand lives in its own file and

@@ -124,17 +124,17 @@ func Lines(rep *Report, lang Lang) []string {
 			add("  %s: %s", lang.t("checks"), strings.Join(ok, "; "))
 		}
 		for _, e := range s.Errors {
-			add("  %s: %s", lang.t("errors"), e)
+			add("  %s: %s", lang.t("errors"), lang.say(e))
 		}
 		for _, w := range s.Warnings {
-			add("  %s: %s", lang.t("warnings"), w)
+			add("  %s: %s", lang.t("warnings"), lang.say(w))
 		}
 	}
 	for _, e := range rep.Errors {
-		add("%s: %s", lang.t("errors"), e)
+		add("%s: %s", lang.t("errors"), lang.say(e))
 	}
 	for _, w := range rep.Warnings {
-		add("%s: %s", lang.t("warnings"), w)
+		add("%s: %s", lang.t("warnings"), lang.say(w))
 	}
 	return out
 }

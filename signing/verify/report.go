@@ -53,6 +53,7 @@ type Timestamp struct {
 	Indication    etsi.Indication    `json:"indication"`
 	SubIndication etsi.SubIndication `json:"sub_indication,omitempty"`
 	Detail        string             `json:"detail,omitempty"`
+	Warnings      []string           `json:"warnings,omitempty"`
 }
 
 // Signature is the validation report of one signature or document

@@ -5,8 +5,8 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
-	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -134,9 +134,16 @@ func (v *verifier) checkDetached(e *sigEntry) {
 	if !sd.EContentType.Equal(cms.OIDData) {
 		s.fail(etsi.TotalFailed, etsi.FormatFailure, fmt.Sprintf("encapsulated content type %v is not id-data", sd.EContentType))
 	}
-	h, ok := cms.HashForOID(sd.DigestAlgorithm.Algorithm)
-	if !ok {
-		s.fail(etsi.Indeterminate, etsi.CryptoConstraintsFailure, fmt.Sprintf("unknown digest algorithm %v", sd.DigestAlgorithm.Algorithm))
+	v.selectSignerInfo(e, func(h crypto.Hash) ([]byte, error) {
+		sums, err := v.hashRanges(s.ByteRange, h)
+		if err != nil {
+			return nil, err
+		}
+		return sums[0], nil
+	})
+	h, err := cms.Digest(sd.DigestAlgorithm.Algorithm)
+	if err != nil {
+		failAlgorithm(s, err)
 		v.findSigner(e)
 		return
 	}
@@ -163,9 +170,10 @@ func (v *verifier) checkSHA1(e *sigEntry) {
 		s.fail(etsi.TotalFailed, etsi.HashFailure, "encapsulated SHA-1 digest does not match the signed ranges")
 		return
 	}
-	h, ok := cms.HashForOID(sd.DigestAlgorithm.Algorithm)
-	if !ok {
-		s.fail(etsi.Indeterminate, etsi.CryptoConstraintsFailure, "unknown digest algorithm")
+	v.selectSignerInfo(e, econtentDigest(sd))
+	h, err := cms.Digest(sd.DigestAlgorithm.Algorithm)
+	if err != nil {
+		failAlgorithm(s, err)
 		return
 	}
 	hh := h.New()
@@ -190,6 +198,7 @@ func (v *verifier) findSigner(e *sigEntry) *x509.Certificate {
 	e.rep.Issuer = c.Issuer.String()
 	e.rep.SignerSerial = c.SerialNumber.Text(16)
 	e.rep.check("signing certificate found", true, c.Subject.String())
+	noteNegativeSerials(e.rep, "signer", c)
 	return c
 }
 
@@ -249,12 +258,7 @@ func (v *verifier) checkSignerInfo(e *sigEntry, h crypto.Hash, contentDigest []b
 		s.Warnings = append(s.Warnings, "no signing-certificate(-v2) attribute: not a PAdES baseline signature")
 	}
 	if err := sd.VerifySignature(cert, contentDigest); err != nil {
-		var pe *cms.PolicyError
-		if errors.As(err, &pe) {
-			s.fail(etsi.Indeterminate, etsi.CryptoConstraintsFailure, err.Error())
-		} else {
-			s.fail(etsi.TotalFailed, etsi.SigCryptoFailure, err.Error())
-		}
+		failAlgorithm(s, err)
 		s.check("signature value", false, err.Error())
 		return
 	}
@@ -279,6 +283,11 @@ func (v *verifier) checkSignatureTimestamps(e *sigEntry) {
 		}
 		ts, _, _ := v.validateToken(context.Background(), tok, imprint, "signature-timestamp", e.rep.ByteRange)
 		e.rep.Timestamps = append(e.rep.Timestamps, ts)
+		for _, w := range ts.Warnings {
+			if !slices.Contains(e.rep.Warnings, w) {
+				e.rep.Warnings = append(e.rep.Warnings, w)
+			}
+		}
 		if ts.Indication == etsi.TotalPassed && e.sigTSAt.IsZero() {
 			e.sigTSAt = ts.Time
 			t := ts.Time
@@ -306,18 +315,22 @@ func (v *verifier) validateToken(ctx context.Context, der []byte, imprint func(c
 		return ts, sd, nil
 	}
 	ts.Time = info.GenTime.UTC()
-	mh, ok := cms.HashForOID(info.MessageImprint.HashAlgorithm.Algorithm)
-	if !ok {
-		ts.Indication, ts.SubIndication, ts.Detail = etsi.Indeterminate, etsi.CryptoConstraintsFailure, "unknown imprint hash"
+	mh, err := cms.Digest(info.MessageImprint.HashAlgorithm.Algorithm)
+	if err != nil {
+		ts.Indication, ts.SubIndication = algorithmFailure(err)
+		ts.Detail = "imprint: " + err.Error()
 		return ts, sd, nil
 	}
 	if !bytes.Equal(imprint(mh), info.MessageImprint.HashedMessage) {
 		ts.SubIndication, ts.Detail = etsi.HashFailure, "message imprint does not match the timestamped data"
 		return ts, sd, nil
 	}
-	h, ok := cms.HashForOID(sd.DigestAlgorithm.Algorithm)
-	if !ok {
-		ts.Indication, ts.SubIndication, ts.Detail = etsi.Indeterminate, etsi.CryptoConstraintsFailure, "unknown digest"
+	pool := append(append([]*x509.Certificate{}, sd.Certificates...), v.dss.Certs...)
+	chooseSignerInfo(sd, pool, econtentDigest(sd))
+	h, err := cms.Digest(sd.DigestAlgorithm.Algorithm)
+	if err != nil {
+		ts.Indication, ts.SubIndication = algorithmFailure(err)
+		ts.Detail = err.Error()
 		return ts, sd, nil
 	}
 	md, err := sd.MessageDigest()
@@ -331,7 +344,6 @@ func (v *verifier) validateToken(ctx context.Context, der []byte, imprint func(c
 		ts.SubIndication, ts.Detail = etsi.HashFailure, "timestamp token message digest does not match TSTInfo"
 		return ts, sd, nil
 	}
-	pool := append(append([]*x509.Certificate{}, sd.Certificates...), v.dss.Certs...)
 	signer := sd.FindSigner(pool)
 	if signer == nil {
 		ts.Indication, ts.SubIndication, ts.Detail = etsi.Indeterminate, etsi.NoSigningCertificateFound, "TSA certificate not found"
@@ -343,12 +355,8 @@ func (v *verifier) validateToken(ctx context.Context, der []byte, imprint func(c
 		return ts, sd, signer
 	}
 	if err := sd.VerifySignature(signer, nil); err != nil {
-		var pe *cms.PolicyError
-		if errors.As(err, &pe) {
-			ts.Indication, ts.SubIndication, ts.Detail = etsi.Indeterminate, etsi.CryptoConstraintsFailure, err.Error()
-		} else {
-			ts.SubIndication, ts.Detail = etsi.SigCryptoFailure, err.Error()
-		}
+		ts.Indication, ts.SubIndication = algorithmFailure(err)
+		ts.Detail = err.Error()
 		return ts, sd, signer
 	}
 	if !cms.HashAllowed(h) || !cms.HashAllowed(mh) {
@@ -373,6 +381,9 @@ func (v *verifier) validateToken(ctx context.Context, der []byte, imprint func(c
 		ts.Indication, ts.SubIndication, ts.Detail = res.Indication, res.Sub, "TSA: "+res.Detail
 		return ts, sd, signer
 	}
+	var notes Signature
+	noteChainSerials(&notes, res, "TSA")
+	ts.Warnings = notes.Warnings
 	ts.Indication, ts.SubIndication = etsi.TotalPassed, etsi.None
 	return ts, sd, signer
 }
@@ -390,9 +401,9 @@ func (v *verifier) checkDocTimestamp(e *sigEntry) {
 	t := info.GenTime.UTC()
 	s.TimestampTime = &t
 	e.docTSAt = t
-	mh, ok := cms.HashForOID(info.MessageImprint.HashAlgorithm.Algorithm)
-	if !ok {
-		s.fail(etsi.Indeterminate, etsi.CryptoConstraintsFailure, "unknown imprint hash")
+	mh, err := cms.Digest(info.MessageImprint.HashAlgorithm.Algorithm)
+	if err != nil {
+		failAlgorithm(s, fmt.Errorf("timestamp imprint: %w", err))
 		return
 	}
 	s.Digest = cms.HashName(mh)
@@ -409,9 +420,10 @@ func (v *verifier) checkDocTimestamp(e *sigEntry) {
 	if !cms.HashAllowed(mh) {
 		s.fail(etsi.Indeterminate, etsi.CryptoConstraintsFailure, "imprint digest outside the policy")
 	}
-	h, ok := cms.HashForOID(sd.DigestAlgorithm.Algorithm)
-	if !ok {
-		s.fail(etsi.Indeterminate, etsi.CryptoConstraintsFailure, "unknown digest algorithm")
+	v.selectSignerInfo(e, econtentDigest(sd))
+	h, err := cms.Digest(sd.DigestAlgorithm.Algorithm)
+	if err != nil {
+		failAlgorithm(s, err)
 		return
 	}
 	x := h.New()
@@ -428,6 +440,7 @@ func (v *verifier) checkTimestampChain(ctx context.Context, e *sigEntry) {
 		Evidence: v.evidence(e), Offline: v.opts.Offline, Client: v.opts.Client, Now: v.now})
 	s.ValidationAt = v.validationTime().UTC()
 	s.Revocation = res.Revocation
+	noteChainSerials(s, res, "TSA")
 	for _, c := range res.Checks {
 		s.check(c, true, "")
 	}
@@ -468,6 +481,7 @@ func (v *verifier) checkTrust(ctx context.Context, e *sigEntry) {
 	res := chain.Validate(ctx, chain.Request{Leaf: e.signer, Intermediates: e.certs, Anchors: v.opts.Trust, At: at, Usage: chain.Signing,
 		Evidence: v.evidence(e), Offline: v.opts.Offline, Client: v.opts.Client, Now: v.now})
 	s.Revocation = res.Revocation
+	noteChainSerials(s, res, "signer")
 	for _, c := range res.Checks {
 		s.check(c, true, "")
 	}

@@ -61,6 +61,9 @@ type RevocationCheck struct {
 	ThisUpdate time.Time `json:"this_update,omitzero"`
 	RevokedAt  time.Time `json:"revoked_at,omitzero"`
 	Detail     string    `json:"detail,omitempty"`
+	// Responder is the certificate that signed the OCSP response relied
+	// on, if any, so the report can say what it was.
+	Responder *x509.Certificate `json:"-"`
 }
 
 // Result is the answer.
@@ -174,6 +177,7 @@ type status struct {
 	revokedAt  time.Time
 	thisUpdate time.Time
 	nextUpdate time.Time
+	responder  *x509.Certificate // the OCSP response's signer
 }
 
 // acceptable says whether the information speaks for the validation time:
@@ -210,7 +214,7 @@ func checkRevocation(ctx context.Context, req Request, cert, issuer *x509.Certif
 			rc.Status = "out-of-bounds"
 			return false
 		}
-		rc.Source, rc.ThisUpdate = src, s.thisUpdate
+		rc.Source, rc.ThisUpdate, rc.Responder = src, s.thisUpdate, s.responder
 		if s.revoked {
 			rc.Status, rc.RevokedAt = "good", s.revokedAt
 			rc.Detail = "revoked only after the validation time " + s.revokedAt.UTC().Format(time.RFC3339)
@@ -290,7 +294,10 @@ func ocspStatus(der []byte, cert, issuer *x509.Certificate, now time.Time) (stat
 	if resp.SerialNumber == nil || resp.SerialNumber.Cmp(cert.SerialNumber) != 0 {
 		return status{}, false
 	}
-	s := status{thisUpdate: resp.ThisUpdate, nextUpdate: resp.NextUpdate}
+	s := status{thisUpdate: resp.ThisUpdate, nextUpdate: resp.NextUpdate, responder: issuer}
+	if resp.Certificate != nil {
+		s.responder = resp.Certificate
+	}
 	switch resp.Status {
 	case ocsp.Good:
 	case ocsp.Revoked:

@@ -77,15 +77,9 @@ type Attribute struct {
 	Values []asn1.RawValue `asn1:"set"`
 }
 
-// SignedData is a parsed CMS SignedData with exactly the one signer a PDF
-// signature may carry.
-type SignedData struct {
-	Raw             []byte // the ContentInfo DER, without /Contents padding
-	EContentType    asn1.ObjectIdentifier
-	EContent        []byte // encapsulated content, nil when detached
-	HasEContent     bool
-	Certificates    []*x509.Certificate
-	CRLs            [][]byte // raw CertificateList DER from the crls field
+// SignerInfo is one signer of a SignedData: its identifier, algorithms,
+// signed and unsigned attributes and signature value.
+type SignerInfo struct {
 	DigestAlgorithm pkix.AlgorithmIdentifier
 	SignatureAlg    pkix.AlgorithmIdentifier
 	Signature       []byte
@@ -95,9 +89,45 @@ type SignedData struct {
 	SignedAttrsDER  bool // the received encoding is DER (sorted, minimal)
 	SIDIssuerSerial *issuerAndSerial
 	SIDSubjectKeyID []byte
+}
+
+// SignedData is a parsed CMS SignedData. A PDF signature normally has one
+// signer, but adbe.pkcs7.detached allows several; the embedded SignerInfo is
+// the selected one (the first until UseSigner picks another), and every
+// method below speaks of it.
+type SignedData struct {
+	Raw          []byte // the ContentInfo DER, without /Contents padding
+	EContentType asn1.ObjectIdentifier
+	EContent     []byte // encapsulated content, nil when detached
+	HasEContent  bool
+	Certificates []*x509.Certificate
+	CRLs         [][]byte // raw CertificateList DER from the crls field
+	SignerInfo
+	SignerInfos     []SignerInfo // every signer, in the order of the SET
+	Selected        int          // index of the embedded SignerInfo in SignerInfos
 	SignerCount     int
 	TrailingGarbage bool // non-zero bytes after the ContentInfo
 	BERNormalised   bool // the outer structure was BER and had to be normalised
+}
+
+// UseSigner makes SignerInfos[i] the signer the methods speak of.
+func (sd *SignedData) UseSigner(i int) {
+	sd.SignerInfo, sd.Selected = sd.SignerInfos[i], i
+}
+
+// SignerID describes how a signer identifies its certificate, for reports.
+func (si *SignerInfo) SignerID() string {
+	if si.SIDIssuerSerial != nil && si.SIDIssuerSerial.Serial != nil {
+		var issuer pkix.RDNSequence
+		name := "?"
+		if _, err := asn1.Unmarshal(si.SIDIssuerSerial.Issuer.FullBytes, &issuer); err == nil {
+			var n pkix.Name
+			n.FillFromRDNSequence(&issuer)
+			name = n.String()
+		}
+		return fmt.Sprintf("issuer %q serial %s", name, si.SIDIssuerSerial.Serial.Text(16))
+	}
+	return fmt.Sprintf("subject key identifier %x", si.SIDSubjectKeyID)
 }
 
 // Parse parses a CMS ContentInfo holding SignedData. PDF /Contents is padded
@@ -162,50 +192,66 @@ func Parse(der []byte) (*SignedData, error) {
 		}
 	}
 	sd.SignerCount = len(s.SignerInfos)
-	if len(s.SignerInfos) != 1 {
-		return nil, fmt.Errorf("SignedData has %d signer infos, a PDF signature needs exactly one", len(s.SignerInfos))
+	if len(s.SignerInfos) == 0 {
+		return nil, errors.New("SignedData has no signer info")
 	}
+	for i, raw := range s.SignerInfos {
+		si, err := parseSignerInfo(raw.FullBytes)
+		if err != nil {
+			if len(s.SignerInfos) > 1 {
+				err = fmt.Errorf("signer info %d of %d: %w", i+1, len(s.SignerInfos), err)
+			}
+			return nil, err
+		}
+		sd.SignerInfos = append(sd.SignerInfos, si)
+	}
+	sd.UseSigner(0)
+	return sd, nil
+}
+
+func parseSignerInfo(der []byte) (SignerInfo, error) {
+	var out SignerInfo
 	var si signerInfo
-	if _, err := asn1.Unmarshal(s.SignerInfos[0].FullBytes, &si); err != nil {
-		return nil, fmt.Errorf("parse SignerInfo: %w", err)
+	if _, err := asn1.Unmarshal(der, &si); err != nil {
+		return out, fmt.Errorf("parse SignerInfo: %w", err)
 	}
-	sd.DigestAlgorithm = si.DigestAlgorithm
-	sd.SignatureAlg = si.SignatureAlgorithm
-	sd.Signature = si.Signature
+	out.DigestAlgorithm = si.DigestAlgorithm
+	out.SignatureAlg = si.SignatureAlgorithm
+	out.Signature = si.Signature
 	switch {
 	case si.SID.Class == asn1.ClassUniversal && si.SID.Tag == asn1.TagSequence:
 		var ias issuerAndSerial
 		if _, err := asn1.Unmarshal(si.SID.FullBytes, &ias); err != nil {
-			return nil, fmt.Errorf("parse signer identifier: %w", err)
+			return out, fmt.Errorf("parse signer identifier: %w", err)
 		}
-		sd.SIDIssuerSerial = &ias
+		out.SIDIssuerSerial = &ias
 	case si.SID.Class == asn1.ClassContextSpecific && si.SID.Tag == 0:
-		sd.SIDSubjectKeyID = si.SID.Bytes
+		out.SIDSubjectKeyID = si.SID.Bytes
 	default:
-		return nil, errors.New("unknown signer identifier form")
+		return out, errors.New("unknown signer identifier form")
 	}
 	if len(si.SignedAttrs.FullBytes) > 0 {
 		// The signature covers the attributes with the universal SET tag in
 		// place of the [0] IMPLICIT one (RFC 5652 §5.4).
 		raw := append([]byte{0x31}, si.SignedAttrs.FullBytes[1:]...)
-		sd.SignedAttrsRaw = raw
+		out.SignedAttrsRaw = raw
 		var attrs []Attribute
 		if _, err := asn1.UnmarshalWithParams(raw, &attrs, "set"); err != nil {
-			return nil, fmt.Errorf("parse signed attributes: %w", err)
+			return out, fmt.Errorf("parse signed attributes: %w", err)
 		}
-		sd.SignedAttrs = attrs
+		out.SignedAttrs = attrs
 		re, err := asn1.MarshalWithParams(attrs, "set")
-		sd.SignedAttrsDER = err == nil && bytes.Equal(re, raw)
+		out.SignedAttrsDER = err == nil && bytes.Equal(re, raw)
 	}
 	if len(si.UnsignedAttrs.FullBytes) > 0 {
 		raw := append([]byte{0x31}, si.UnsignedAttrs.FullBytes[1:]...)
 		var attrs []Attribute
 		if _, err := asn1.UnmarshalWithParams(raw, &attrs, "set"); err != nil {
-			return nil, fmt.Errorf("parse unsigned attributes: %w", err)
+			return out, fmt.Errorf("parse unsigned attributes: %w", err)
 		}
-		sd.UnsignedAttrs = attrs
+		out.UnsignedAttrs = attrs
 	}
-	return sd, nil
+	return out, nil
 }
 
 func parseCertSet(b []byte) ([]*x509.Certificate, error) {
@@ -287,9 +333,14 @@ func (sd *SignedData) SigningTime() (time.Time, bool) {
 	return t, true
 }
 
-// FindSigner looks the signer certificate up by issuer and serial number or
-// by subject key identifier among the given certificates.
+// FindSigner looks the selected signer's certificate up by issuer and serial
+// number or by subject key identifier among the given certificates.
 func (sd *SignedData) FindSigner(pool []*x509.Certificate) *x509.Certificate {
+	return sd.SignerInfo.FindCertificate(pool)
+}
+
+// FindCertificate looks this signer's certificate up among pool.
+func (sd *SignerInfo) FindCertificate(pool []*x509.Certificate) *x509.Certificate {
 	for _, c := range pool {
 		if sd.SIDIssuerSerial != nil {
 			if c.SerialNumber != nil && sd.SIDIssuerSerial.Serial != nil &&

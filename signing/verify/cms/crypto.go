@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"time"
 
+	_ "crypto/md5"  // registered so MD5 signatures can be checked and then rejected by policy
 	_ "crypto/sha1" // registered so SHA-1 documents can be hashed and then rejected by policy
 	_ "crypto/sha256"
 	_ "crypto/sha3"
@@ -50,12 +51,87 @@ var (
 	oidECDSASHA3512 = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 12}
 	oidEd25519      = asn1.ObjectIdentifier{1, 3, 101, 112}
 	oidEd448        = asn1.ObjectIdentifier{1, 3, 101, 113}
+
+	oidMD5 = asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 5}
 )
+
+// knownDigests are digest algorithms that are recognised but cannot be
+// computed here: a signature using one is outside the policy
+// (INDETERMINATE), not malformed.
+var knownDigests = map[string]string{
+	"1.2.840.113549.2.2":  "MD2",
+	"1.2.840.113549.2.4":  "MD4",
+	"1.3.36.3.2.1":        "RIPEMD-160",
+	"1.2.643.7.1.1.2.2":   "GOST R 34.11-2012 (256 bit)",
+	"1.2.643.7.1.1.2.3":   "GOST R 34.11-2012 (512 bit)",
+	"1.2.156.10197.1.401": "SM3",
+}
+
+// knownSignatureAlgs are signature algorithms that are recognised but not
+// supported: outside the policy (INDETERMINATE), not malformed.
+var knownSignatureAlgs = map[string]string{
+	"1.2.840.113549.1.1.2":   "md2WithRSAEncryption",
+	"1.2.840.113549.1.1.3":   "md4WithRSAEncryption",
+	"1.2.840.113549.1.1.4":   "md5WithRSAEncryption",
+	"1.2.840.10040.4.1":      "DSA",
+	"1.2.840.10040.4.3":      "dsa-with-sha1",
+	"2.16.840.1.101.3.4.3.1": "dsa-with-sha224",
+	"2.16.840.1.101.3.4.3.2": "dsa-with-sha256",
+	"1.3.101.113":            "Ed448",
+	"1.2.643.7.1.1.1.1":      "GOST R 34.10-2012 (256 bit)",
+	"1.2.643.7.1.1.1.2":      "GOST R 34.10-2012 (512 bit)",
+	"1.2.643.7.1.1.3.2":      "GOST R 34.10-2012 with 34.11-2012 (256 bit)",
+	"1.2.643.7.1.1.3.3":      "GOST R 34.10-2012 with 34.11-2012 (512 bit)",
+	"1.2.156.10197.1.501":    "SM2 with SM3",
+}
+
+// sigAlgHash is the digest a signature algorithm identifier names itself;
+// the SignerInfo's digest algorithm must agree with it.
+var sigAlgHash = map[string]crypto.Hash{
+	oidSHA1RSA.String():      crypto.SHA1,
+	oidSHA224RSA.String():    crypto.SHA224,
+	oidSHA256RSA.String():    crypto.SHA256,
+	oidSHA384RSA.String():    crypto.SHA384,
+	oidSHA512RSA.String():    crypto.SHA512,
+	oidSHA3_256RSA.String():  crypto.SHA3_256,
+	oidSHA3_384RSA.String():  crypto.SHA3_384,
+	oidSHA3_512RSA.String():  crypto.SHA3_512,
+	oidECDSASHA1.String():    crypto.SHA1,
+	oidECDSASHA256.String():  crypto.SHA256,
+	oidECDSASHA384.String():  crypto.SHA384,
+	oidECDSASHA512.String():  crypto.SHA512,
+	oidECDSASHA3256.String(): crypto.SHA3_256,
+	oidECDSASHA3384.String(): crypto.SHA3_384,
+	oidECDSASHA3512.String(): crypto.SHA3_512,
+}
+
+// MalformedError says the signature value cannot be checked at all because
+// the structure is malformed: an algorithm identifier nobody defines, or
+// identifiers that contradict each other. It is TOTAL-FAILED
+// (FORMAT_FAILURE), unlike a PolicyError, which is about a known algorithm
+// that is not allowed.
+type MalformedError struct{ Reason string }
+
+func (e *MalformedError) Error() string { return "malformed signature: " + e.Reason }
+
+// Digest maps a digest algorithm identifier to a hash: a PolicyError for a
+// recognised digest that cannot be used, a MalformedError for an unknown one.
+func Digest(oid asn1.ObjectIdentifier) (crypto.Hash, error) {
+	if h, ok := HashForOID(oid); ok {
+		return h, nil
+	}
+	if name, ok := knownDigests[oid.String()]; ok {
+		return 0, &PolicyError{"digest algorithm " + name + " is not supported"}
+	}
+	return 0, &MalformedError{fmt.Sprintf("unknown digest algorithm %v", oid)}
+}
 
 // HashForOID maps a digest algorithm OID to a hash. SHA-1 maps too, so that
 // the policy, not the parser, is what rejects it.
 func HashForOID(oid asn1.ObjectIdentifier) (crypto.Hash, bool) {
 	switch {
+	case oid.Equal(oidMD5):
+		return crypto.MD5, true
 	case oid.Equal(oidSHA1):
 		return crypto.SHA1, true
 	case oid.Equal(oidSHA224):
@@ -124,12 +200,19 @@ func KeyAllowed(pub crypto.PublicKey) error {
 // digest is the hash of the signed content computed by the caller; it is used
 // when there are no signed attributes.
 func (sd *SignedData) VerifySignature(cert *x509.Certificate, contentDigest []byte) error {
-	h, ok := HashForOID(sd.DigestAlgorithm.Algorithm)
-	if !ok {
-		if _, err := sd.sigAlgorithm(cert.PublicKey); err != nil {
-			return err
+	h, err := Digest(sd.DigestAlgorithm.Algorithm)
+	if err != nil {
+		if _, serr := sd.sigAlgorithm(cert.PublicKey); serr != nil {
+			var me *MalformedError
+			if errors.As(serr, &me) {
+				return serr
+			}
 		}
-		return &PolicyError{fmt.Sprintf("unknown digest algorithm %v", sd.DigestAlgorithm.Algorithm)}
+		return err
+	}
+	if want, ok := sigAlgHash[sd.SignatureAlg.Algorithm.String()]; ok && want != h {
+		return &MalformedError{fmt.Sprintf("the signature algorithm contradicts the SignerInfo digest algorithm: %v names %s, the digest algorithm is %s",
+			sd.SignatureAlg.Algorithm, HashName(want), HashName(h))}
 	}
 	if cert.PublicKey == nil {
 		return &PolicyError{fmt.Sprintf("unsupported public key algorithm %v", cert.PublicKeyAlgorithm)}
@@ -161,7 +244,7 @@ func (sd *SignedData) VerifySignature(cert *x509.Certificate, contentDigest []by
 			return err
 		}
 		if ph != h {
-			return fmt.Errorf("RSA-PSS hash %v differs from the digest algorithm %v", ph, h)
+			return &MalformedError{fmt.Sprintf("the signature algorithm contradicts the SignerInfo digest algorithm: RSA-PSS names %v, the digest algorithm is %v", ph, h)}
 		}
 		if err := rsa.VerifyPSS(pub, h, d, sd.Signature, &rsa.PSSOptions{SaltLength: salt, Hash: h}); err != nil {
 			return fmt.Errorf("RSA-PSS signature: %w", err)
@@ -186,9 +269,10 @@ func (sd *SignedData) VerifySignature(cert *x509.Certificate, contentDigest []by
 // sigAlgorithm matches the signature algorithm identifier to the key type.
 func (sd *SignedData) sigAlgorithm(pub crypto.PublicKey) (string, error) {
 	a := sd.SignatureAlg.Algorithm
+	if name, ok := knownSignatureAlgs[a.String()]; ok {
+		return "", &PolicyError{"signature algorithm " + name + " is not supported"}
+	}
 	switch {
-	case a.Equal(oidEd448):
-		return "", &PolicyError{"Ed448 is not supported by this verifier"}
 	case a.Equal(oidEd25519):
 		if _, ok := pub.(ed25519.PublicKey); ok {
 			return "ed25519", nil
@@ -208,7 +292,7 @@ func (sd *SignedData) sigAlgorithm(pub crypto.PublicKey) (string, error) {
 			return "ecdsa", nil
 		}
 	default:
-		return "", &PolicyError{fmt.Sprintf("unsupported signature algorithm %v", a)}
+		return "", &MalformedError{fmt.Sprintf("unknown signature algorithm %v", a)}
 	}
 	return "", fmt.Errorf("signature algorithm %v does not match the %T key", a, pub)
 }
@@ -314,8 +398,8 @@ func (sd *SignedData) EmbeddedRevocation() Revocation {
 			OCSP asn1.RawValue `asn1:"explicit,optional,tag:1"`
 		}
 		if _, err := asn1.Unmarshal(v.FullBytes, &ria); err == nil {
-			rev.CRLs = append(rev.CRLs, splitDER(ria.CRL.Bytes)...)
-			rev.OCSP = append(rev.OCSP, splitDER(ria.OCSP.Bytes)...)
+			rev.CRLs = append(rev.CRLs, taggedSequenceOf(ria.CRL)...)
+			rev.OCSP = append(rev.OCSP, taggedSequenceOf(ria.OCSP)...)
 		}
 	}
 	if v, n := Attr(sd.UnsignedAttrs, OIDAttrRevocationValues); n > 0 {
@@ -324,8 +408,8 @@ func (sd *SignedData) EmbeddedRevocation() Revocation {
 			OCSP asn1.RawValue `asn1:"explicit,optional,tag:1"`
 		}
 		if _, err := asn1.Unmarshal(v.FullBytes, &rv); err == nil {
-			rev.CRLs = append(rev.CRLs, splitDER(rv.CRLs.Bytes)...)
-			for _, b := range splitDER(rv.OCSP.Bytes) {
+			rev.CRLs = append(rev.CRLs, taggedSequenceOf(rv.CRLs)...)
+			for _, b := range taggedSequenceOf(rv.OCSP) {
 				if w := wrapBasicOCSP(b); w != nil {
 					rev.OCSP = append(rev.OCSP, w)
 				}
@@ -340,6 +424,24 @@ func (sd *SignedData) EmbeddedRevocation() Revocation {
 		}
 	}
 	return rev
+}
+
+// taggedSequenceOf returns the elements of a "[n] EXPLICIT SEQUENCE OF X"
+// field. encoding/asn1 hands a RawValue field the tagged element itself,
+// not what the explicit tag wraps, so the SEQUENCE OF is unwrapped here; a
+// field that is already the SEQUENCE OF is accepted as well.
+func taggedSequenceOf(rv asn1.RawValue) [][]byte {
+	if rv.Class == asn1.ClassContextSpecific {
+		var inner asn1.RawValue
+		if _, err := asn1.Unmarshal(rv.Bytes, &inner); err != nil {
+			return nil
+		}
+		rv = inner
+	}
+	if rv.Class != asn1.ClassUniversal || rv.Tag != asn1.TagSequence {
+		return nil
+	}
+	return splitDER(rv.Bytes)
 }
 
 func splitDER(b []byte) [][]byte {
