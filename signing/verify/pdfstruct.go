@@ -257,9 +257,9 @@ func (s *pdfStructure) transforms(sig pdf.Dict) (int, []diff.Lock) {
 
 // analyze runs the change analysis on everything after signedRev.
 func (s *pdfStructure) analyze(signedRev, certLevel int, e *sigEntry) (Modifications, []Change, error) {
-	// An approval signature tolerates form filling and further signatures;
-	// annotations can overlay what was signed, so they are not cleared.
-	level := diff.FormFilling
+	// An approval signature tolerates form filling, further signatures
+	// and annotations drawn over nothing it signed.
+	level := diff.Approval
 	if certLevel > 0 {
 		level = diff.Level(certLevel)
 	}

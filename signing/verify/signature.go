@@ -12,6 +12,7 @@ import (
 
 	"github.com/vanthu/vanthu/signing/verify/chain"
 	"github.com/vanthu/vanthu/signing/verify/cms"
+	"github.com/vanthu/vanthu/signing/verify/diff"
 	"github.com/vanthu/vanthu/signing/verify/etsi"
 )
 
@@ -497,6 +498,11 @@ func (v *verifier) checkChanges(e *sigEntry) {
 	mods, changes, err := v.st.analyze(s.Revision, v.certificationLevel(), e)
 	s.Changes = append(s.Changes, changes...)
 	s.Modifications = mods
+	for _, c := range changes {
+		if c.Allowed && diff.Warns(c.Rule) {
+			s.Warnings = append(s.Warnings, fmt.Sprintf("%s: %s (%s, revision %d)", warnPermittedChange, c.Detail, c.Object, c.Revision))
+		}
+	}
 	if err != nil {
 		s.Modifications = ModUnknown
 		s.Warnings = append(s.Warnings, "changes after signing could not be analysed: "+err.Error())

@@ -14,6 +14,10 @@ import (
 type Level int
 
 const (
+	// Approval is an approval signature in a document without DocMDP:
+	// FormFilling, plus annotations over no signed content when the
+	// signature locks no field.
+	Approval Level = 0
 	// NoChanges is DocMDP /P 1: only DSS updates and document timestamps.
 	NoChanges Level = 1
 	// FormFilling is DocMDP /P 2, and the default for approval signatures:
