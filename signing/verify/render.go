@@ -51,7 +51,7 @@ var words = map[Lang]map[string]string{
 		"none": "none", "title": "DIGITAL SIGNATURE VALIDATION REPORT", "checked_at": "Checked at", "revisions": "Revisions",
 		"VALID": "VALID", "INVALID": "INVALID", "INDETERMINATE": "INDETERMINATE", "UNSIGNED": "UNSIGNED",
 		"TOTAL-PASSED": "TOTAL-PASSED", "TOTAL-FAILED": "TOTAL-FAILED", "changes": "Changes", "allowed": "allowed", "disallowed": "NOT allowed",
-		"certification": "Certification signature (DocMDP P)",
+		"certification":                       "Certification signature (DocMDP P)",
 		"rule:approval-annotation":            "annotation (comment, stamp, link) added after an approval signature, covering no signed content",
 		"rule:approval-annotation-appearance": "appearance of an annotation added after signing",
 		"rule:approval-annotation-data":       "data of an annotation added after signing",

@@ -53,15 +53,15 @@ func Warns(rule string) bool {
 }
 
 type analyzer struct {
-	f       *pdf.File
-	level   Level
-	locks   []Lock
+	f     *pdf.File
+	level Level
+	locks []Lock
 	// approval: the signature is an approval signature in a document
 	// without DocMDP (Analyze's level 0).
 	approval  bool
 	signedRev int
-	views   map[int]*view
-	changes []Change
+	views     map[int]*view
+	changes   []Change
 	// per revision being analysed
 	rev      int
 	old, new *view

@@ -68,7 +68,7 @@ type view struct {
 	// annotPage maps each annotation listed in a page's /Annots to the page.
 	annotPage map[pdf.Ref]pdf.Ref
 	content   map[pdf.Ref]contentResult // measured page content, by page
-	err     error
+	err       error
 }
 
 func newView(f *pdf.File, rev int) (*view, error) {
