@@ -279,7 +279,7 @@ func (s *pdfStructure) analyze(signedRev, certLevel int, e *sigEntry) (Modificat
 	}
 	var out []Change
 	for _, c := range res.Changes {
-		out = append(out, Change{Object: c.Ref.String(), Revision: c.Revision, Kind: c.Kind, Rule: c.Rule, Allowed: c.Allowed, Detail: c.Detail})
+		out = append(out, Change{Object: c.Ref.String(), Revision: c.Revision, Kind: c.Kind, Rule: c.Rule, Allowed: c.Allowed, Detail: c.Detail, Visual: c.Visual})
 	}
 	switch {
 	case res.Disallowed:

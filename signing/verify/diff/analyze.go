@@ -39,6 +39,10 @@ const (
 	// RuleStructTree clears updates to the tagged-PDF structure tree (and
 	// its parent tree) that signing or filling in writes.
 	RuleStructTree = "structure-tree-update"
+	// RuleRepairedXref records that a revision's damaged cross-reference
+	// data was rebuilt from its objects, as viewers do, before its changes
+	// were judged (the changes themselves are judged by the other rules).
+	RuleRepairedXref = "xref-rebuilt"
 )
 
 // Warns says whether a change cleared by rule, though permitted, changes
@@ -133,9 +137,12 @@ func (a *analyzer) revision(r int) error {
 	}
 	a.rev = r
 	revs := a.f.Revisions()
+	if why := revs[r].Repaired; why != "" {
+		a.add(Change{Revision: r, Kind: "structure", Rule: RuleRepairedXref, Detail: fmt.Sprintf("revision %d: %s; rebuilt from the objects its bytes define, as viewers do, and judged as rebuilt", r, why)})
+	}
 	oldT, newT := revs[r-1].Trailer, revs[r].Trailer
 	if !pdf.Equal(oldT["Root"], newT["Root"], nil) {
-		a.add(Change{Revision: r, Kind: "structure", Detail: fmt.Sprintf("trailer /Root changed from %s to %s: document catalog replaced", pdf.Format(oldT["Root"]), pdf.Format(newT["Root"]))})
+		a.add(Change{Revision: r, Kind: "structure", Visual: true, Detail: fmt.Sprintf("trailer /Root changed from %s to %s: document catalog replaced", pdf.Format(oldT["Root"]), pdf.Format(newT["Root"]))})
 	}
 	if !pdf.Equal(oldT["Encrypt"], newT["Encrypt"], nil) {
 		a.add(Change{Revision: r, Kind: "structure", Detail: "trailer /Encrypt changed"})
@@ -145,7 +152,7 @@ func (a *analyzer) revision(r int) error {
 		if len(a.new.pages) < len(a.old.pages) {
 			what = "page removed"
 		}
-		a.add(Change{Revision: r, Kind: "structure", Detail: fmt.Sprintf("%s: %d pages before, %d after", what, len(a.old.pages), len(a.new.pages))})
+		a.add(Change{Revision: r, Kind: "structure", Visual: true, Detail: fmt.Sprintf("%s: %d pages before, %d after", what, len(a.old.pages), len(a.new.pages))})
 	}
 	a.findNewSignatures()
 	refs := make([]pdf.Ref, 0, len(revs[r].Entries))
@@ -240,7 +247,20 @@ func (a *analyzer) object(ref pdf.Ref, e pdf.Entry) {
 		detail += fmt.Sprintf(" (object %d %d redefined in an object stream)", ref.Num, ref.Gen)
 	}
 	c.Rule, c.Detail = rule, detail
+	c.Visual = rule == "" && (shows(oldL) || shows(newL))
 	a.add(c)
+}
+
+// shows says whether an object reached as labels takes part in what a
+// page shows.
+func shows(ls labelSet) bool {
+	for l := range ls {
+		switch {
+		case l == lContent, l == lPage, l == lPageTree, l == lAnnots, l == lAnnot, l == lWidget, l == lCatalog, strings.HasPrefix(l, pAP):
+			return true
+		}
+	}
+	return false
 }
 
 func (a *analyzer) rawEqual(x, y *pdf.Stream) bool {

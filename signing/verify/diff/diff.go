@@ -43,6 +43,10 @@ type Change struct {
 	Rule     string // name of the rule that cleared it, empty if none
 	Allowed  bool
 	Detail   string
+	// Visual marks a disallowed change to what a page shows (its content,
+	// resources, annotations or appearances, or the page tree): the shadow
+	// attacks' hide, replace and hide-and-replace.
+	Visual bool
 }
 
 // Result lists every change and whether any of them is disallowed.
