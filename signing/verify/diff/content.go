@@ -493,3 +493,16 @@ func (m *contentMeasure) xobject(res pdf.Dict, name pdf.Name, ctm matrix, depth 
 		m.run(data, fres, fm.mul(ctm), depth+1)
 	}
 }
+
+// ContentBoxes returns the bounding boxes of what page (an indirect page
+// object) draws in revision rev of f: its glyphs, images and painted paths,
+// as the change analysis measures them. ok is false when the page could
+// not be measured within the analysis limits.
+func ContentBoxes(f *pdf.File, rev int, page pdf.Ref) (boxes []Box, ok bool, err error) {
+	v, err := newView(f, rev)
+	if err != nil {
+		return nil, false, err
+	}
+	boxes, ok = v.pageContent(page)
+	return boxes, ok, nil
+}
