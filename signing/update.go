@@ -181,12 +181,15 @@ func buildUpdateUnsafe(doc *pdfupdate.Doc, o *Options, contentsSize int, kind up
 			sig[k] = pdfupdate.TextString(v)
 		}
 	}
+	// Each signature reference names the catalog as its /Data: ISO 32000-1
+	// requires it for FieldMDP, and Acrobat writes it for DocMDP too, so
+	// verifiers meet it in most certified files.
 	var refs []string
 	if o.Certify != 0 {
-		refs = append(refs, fmt.Sprintf("<< /Type /SigRef /TransformMethod /DocMDP /TransformParams << /Type /TransformParams /P %d /V /1.2 >> >>", o.Certify))
+		refs = append(refs, fmt.Sprintf("<< /Type /SigRef /TransformMethod /DocMDP /TransformParams << /Type /TransformParams /P %d /V /1.2 >> /Data %s >>", o.Certify, doc.Root()))
 	}
 	if o.Lock {
-		refs = append(refs, "<< /Type /SigRef /TransformMethod /FieldMDP /TransformParams << /Type /TransformParams /Action /All /V /1.2 >> >>")
+		refs = append(refs, fmt.Sprintf("<< /Type /SigRef /TransformMethod /FieldMDP /TransformParams << /Type /TransformParams /Action /All /V /1.2 >> /Data %s >>", doc.Root()))
 	}
 	if len(refs) > 0 {
 		sig["Reference"] = "[" + strings.Join(refs, " ") + "]"

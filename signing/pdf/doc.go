@@ -6,7 +6,11 @@
 //
 // It is deliberately strict: a broken or missing cross-reference section is an
 // error, not something silently reconstructed, because an auditor must know
-// that the revisions we report are the ones the file declares. The few
+// that the revisions we report are the ones the file declares. The one
+// exception is a later revision (never the first) whose cross-reference
+// data is damaged: viewers rebuild it and show what it defines, so it is
+// rebuilt the same way, marked Revision.Repaired and reported in Warnings,
+// for the change analysis to judge what a viewer shows. The few
 // oddities it does tolerate (whitespace slack before an object or xref
 // section, duplicate dictionary keys, trailing bytes) are reported by
 // Warnings. Every input is processed in bounded time and memory: see Limits.

@@ -80,6 +80,10 @@ type Revision struct {
 	// EOFMarkers are the offsets of the "%%EOF" markers that end this
 	// revision's xref sections.
 	EOFMarkers []int64
+	// Repaired, when not empty, says why this revision's cross-reference
+	// data could not be used: its Entries were rebuilt from the objects
+	// its bytes define, as viewers do (see repair.go).
+	Repaired string
 }
 
 // File is an opened PDF. It is safe for concurrent use.
@@ -145,8 +149,14 @@ func OpenBytes(data []byte, lim *Limits) (*File, error) {
 		resolving: map[cacheKey]bool{},
 	}
 	if err := f.readRevisions(); err != nil {
-		return nil, fmt.Errorf("pdf: %w", err)
+		// A later revision's damaged cross-reference data is rebuilt as
+		// viewers do (see repair.go); the first revision must read.
+		if rerr := f.repair(err); rerr != nil {
+			return nil, fmt.Errorf("pdf: %w", err)
+		}
+		return f, nil
 	}
+	f.checkOffsets()
 	return f, nil
 }
 

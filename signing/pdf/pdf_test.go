@@ -137,7 +137,6 @@ func TestMalformedFilesFailClearly(t *testing.T) {
 		{"not a pdf", []byte("hello"), "header"},
 		{"truncated", base[:len(base)/2], "startxref"},
 		{"startxref beyond the file", bytes.Replace(base, []byte(fmt.Sprintf("startxref\n%d", xrefAt)), []byte("startxref\n99999999"), 1), "outside the file"},
-		{"cyclic prev", cyclic(), "cyclic /Prev"},
 		{"object past its revision", pastEnd(), "outside the revision's bytes"},
 		{"absurd W", xrefStreamWith("/W [1 99 2]"), "/W"},
 		{"absurd Index", xrefStreamWith("/W [1 4 2] /Index [0 4000000000]"), "xref"},
@@ -257,9 +256,9 @@ func TestInfiniteLoopCorpusFileFinishes(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	_, err = pdf.OpenBytes(data, nil)
-	if err == nil {
-		t.Fatal("opened a file whose xref offsets point outside it")
+	f, err := pdf.OpenBytes(data, nil)
+	if err == nil && !strings.Contains(strings.Join(f.Warnings(), ";"), "REPAIRED") {
+		t.Fatal("opened a file whose xref offsets point outside it without repairing it")
 	}
 	if d := time.Since(start); d > 3*time.Second {
 		t.Fatalf("took %v", d)
@@ -274,5 +273,66 @@ func runQpdf(t *testing.T, args ...string) {
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
 			t.Fatalf("qpdf %v: %v\n%s", args, err, out)
 		}
+	}
+}
+
+// A later revision whose /Prev chain is cyclic is rebuilt from its own
+// objects, as viewers do, and says so; the first revision reads strictly.
+func TestCyclicPrevInLaterRevisionIsRepaired(t *testing.T) {
+	f := mustOpen(t, cyclic())
+	revs := f.Revisions()
+	if len(revs) != 2 || revs[0].Repaired != "" || !strings.Contains(revs[1].Repaired, "cyclic /Prev") {
+		t.Fatalf("revisions %d, repaired %q / %q", len(revs), revs[0].Repaired, revs[len(revs)-1].Repaired)
+	}
+	o, err := f.Get(pdf.Ref{Num: 10}, 1)
+	if d, ok := o.(pdf.Dict); err != nil || !ok || string(d["Producer"].(pdf.String)) != "x" {
+		t.Fatalf("object 10 in the repaired revision: %s %v", pdf.Format(o), err)
+	}
+	if w := strings.Join(f.Warnings(), ";"); !strings.Contains(w, "REPAIRED: revision 1") {
+		t.Fatalf("warnings %q", w)
+	}
+}
+
+// Damaged cross-reference data of a later revision: a startxref that
+// points nowhere, and entries that point at the wrong bytes. Both are
+// rebuilt from the revision's own objects; the first revision never is.
+func TestDamagedLaterXrefIsRebuilt(t *testing.T) {
+	b := pdftest.Signed()
+	b.Stream(4, "", []byte("BT /F1 12 Tf 72 760 Td (DA THANH TOAN) Tj ET"))
+	b.EndRevision()
+	good := b.Bytes()
+	startxref := bytes.LastIndex(good, []byte("startxref\n"))
+	wrongStart := append(append([]byte{}, good[:startxref]...), []byte("startxref\n12\n%%EOF\n")...)
+	// Shift the second section's entry for object 4 by 5 bytes.
+	x := bytes.LastIndex(good, []byte("\nxref\n")) + 1
+	sec := string(good[x:])
+	var entry string
+	for _, line := range strings.Split(sec, "\n") {
+		if strings.HasSuffix(strings.TrimSpace(line), " n") && len(strings.TrimSpace(line)) == 18 {
+			entry = line
+		}
+	}
+	var off int
+	fmt.Sscanf(entry, "%d", &off)
+	wrongOffsets := append(append([]byte{}, good[:x]...), []byte(strings.Replace(sec, entry, fmt.Sprintf("%010d%s", off+5, entry[10:]), 1))...)
+	for name, data := range map[string][]byte{"startxref": wrongStart, "offsets": wrongOffsets} {
+		t.Run(name, func(t *testing.T) {
+			f := mustOpen(t, data)
+			revs := f.Revisions()
+			if len(revs) != 2 || revs[0].Repaired != "" || revs[1].Repaired == "" {
+				t.Fatalf("revisions %d, repaired %q / %q", len(revs), revs[0].Repaired, revs[len(revs)-1].Repaired)
+			}
+			o, err := f.Get(pdf.Ref{Num: 4}, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, ok := o.(*pdf.Stream)
+			if !ok {
+				t.Fatalf("object 4: %s", pdf.Format(o))
+			}
+			if data, _ := f.StreamData(st, 1); !bytes.Contains(data, []byte("DA THANH TOAN")) {
+				t.Fatalf("object 4 reads %q", data)
+			}
+		})
 	}
 }

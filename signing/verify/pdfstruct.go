@@ -257,9 +257,9 @@ func (s *pdfStructure) transforms(sig pdf.Dict) (int, []diff.Lock) {
 
 // analyze runs the change analysis on everything after signedRev.
 func (s *pdfStructure) analyze(signedRev, certLevel int, e *sigEntry) (Modifications, []Change, error) {
-	// An approval signature tolerates form filling and further signatures;
-	// annotations can overlay what was signed, so they are not cleared.
-	level := diff.FormFilling
+	// An approval signature tolerates form filling, further signatures
+	// and annotations drawn over nothing it signed.
+	level := diff.Approval
 	if certLevel > 0 {
 		level = diff.Level(certLevel)
 	}
@@ -279,7 +279,7 @@ func (s *pdfStructure) analyze(signedRev, certLevel int, e *sigEntry) (Modificat
 	}
 	var out []Change
 	for _, c := range res.Changes {
-		out = append(out, Change{Object: c.Ref.String(), Revision: c.Revision, Kind: c.Kind, Rule: c.Rule, Allowed: c.Allowed, Detail: c.Detail})
+		out = append(out, Change{Object: c.Ref.String(), Revision: c.Revision, Kind: c.Kind, Rule: c.Rule, Allowed: c.Allowed, Detail: c.Detail, Visual: c.Visual})
 	}
 	switch {
 	case res.Disallowed:

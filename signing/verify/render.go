@@ -29,6 +29,18 @@ var words = map[Lang]map[string]string{
 		"VALID": "HỢP LỆ", "INVALID": "KHÔNG HỢP LỆ", "INDETERMINATE": "CHƯA XÁC ĐỊNH", "UNSIGNED": "KHÔNG CÓ CHỮ KÝ",
 		"TOTAL-PASSED": "ĐẠT", "TOTAL-FAILED": "KHÔNG ĐẠT", "changes": "Các thay đổi", "allowed": "được phép", "disallowed": "KHÔNG được phép",
 		"certification": "Chữ ký chứng thực (DocMDP P)",
+		// Change-analysis rules and warnings (the JSON keeps the English
+		// text; these render it).
+		"rule:approval-annotation":            "chú thích (ghi chú, dấu, liên kết) thêm sau chữ ký phê duyệt, không che nội dung đã ký",
+		"rule:approval-annotation-appearance": "hình hiển thị của chú thích thêm sau khi ký",
+		"rule:approval-annotation-data":       "dữ liệu của chú thích thêm sau khi ký",
+		"rule:annotation-change":              "chú thích thay đổi (DocMDP P=3 cho phép)",
+		"rule:form-fill":                      "điền trường biểu mẫu chưa ký",
+		"rule:form-fill-appearance":           "hình hiển thị của trường biểu mẫu đã điền, không che nội dung đã ký",
+		"rule:structure-tree-update":          "cập nhật cây cấu trúc (tagged PDF) khi ký hoặc điền biểu mẫu",
+		"warn:" + warnPermittedChange:         "Thay đổi được phép sau khi ký",
+		"warn:" + warnXrefRepaired:            "Bảng tham chiếu chéo (xref) hỏng, đã dựng lại bằng cách quét đối tượng như trình xem PDF",
+		"warn:" + warnShadow:                  "Thay đổi nội dung hiển thị sau khi ký (tấn công bóng - shadow attack)",
 	},
 	English: {
 		"file": "File", "sha256": "SHA-256", "verdict": "Verdict", "signature": "Signature", "doc-ts": "Document timestamp",
@@ -39,8 +51,47 @@ var words = map[Lang]map[string]string{
 		"none": "none", "title": "DIGITAL SIGNATURE VALIDATION REPORT", "checked_at": "Checked at", "revisions": "Revisions",
 		"VALID": "VALID", "INVALID": "INVALID", "INDETERMINATE": "INDETERMINATE", "UNSIGNED": "UNSIGNED",
 		"TOTAL-PASSED": "TOTAL-PASSED", "TOTAL-FAILED": "TOTAL-FAILED", "changes": "Changes", "allowed": "allowed", "disallowed": "NOT allowed",
-		"certification": "Certification signature (DocMDP P)",
+		"certification":                       "Certification signature (DocMDP P)",
+		"rule:approval-annotation":            "annotation (comment, stamp, link) added after an approval signature, covering no signed content",
+		"rule:approval-annotation-appearance": "appearance of an annotation added after signing",
+		"rule:approval-annotation-data":       "data of an annotation added after signing",
+		"rule:annotation-change":              "annotation changed (permitted by DocMDP P=3)",
+		"rule:form-fill":                      "unsigned form field filled in",
+		"rule:form-fill-appearance":           "appearance of a filled-in form field, covering no signed content",
+		"rule:structure-tree-update":          "tagged-PDF structure tree updated by signing or filling in",
+		"warn:" + warnPermittedChange:         "Permitted change after signing",
+		"warn:" + warnXrefRepaired:            "Damaged cross-reference data, rebuilt by scanning the objects as viewers do",
+		"warn:" + warnShadow:                  "What a page shows changed after signing (shadow attack)",
 	},
+}
+
+// Codes that start report warnings ("code: detail"), rendered in the
+// report's language.
+const (
+	warnPermittedChange = "permitted change after signing"
+	warnXrefRepaired    = "cross-reference data repaired"
+	warnShadow          = "page content changed after signing"
+)
+
+// warning renders a warning that starts with a known code in lang.
+func (l Lang) warning(w string) string {
+	for _, code := range []string{warnPermittedChange, warnXrefRepaired, warnShadow} {
+		if rest, ok := strings.CutPrefix(w, code); ok {
+			return l.t("warn:"+code) + rest
+		}
+	}
+	return w
+}
+
+// rule names a change-analysis rule in lang, with its identifier.
+func (l Lang) rule(r string) string {
+	if r == "" {
+		return ""
+	}
+	if d := l.t("rule:" + r); d != "rule:"+r {
+		return r + " (" + d + ")"
+	}
+	return r
 }
 
 func (l Lang) t(k string) string {
@@ -112,7 +163,7 @@ func Lines(rep *Report, lang Lang) []string {
 			if !c.Allowed {
 				al = lang.t("disallowed")
 			}
-			add("    - %s (rev %d) %s %s: %s %s", c.Object, c.Revision, c.Kind, c.Rule, al, c.Detail)
+			add("    - %s (rev %d) %s %s: %s %s", c.Object, c.Revision, c.Kind, lang.rule(c.Rule), al, c.Detail)
 		}
 		if len(s.Checks) > 0 {
 			var ok []string
@@ -127,14 +178,14 @@ func Lines(rep *Report, lang Lang) []string {
 			add("  %s: %s", lang.t("errors"), lang.say(e))
 		}
 		for _, w := range s.Warnings {
-			add("  %s: %s", lang.t("warnings"), lang.say(w))
+			add("  %s: %s", lang.t("warnings"), lang.say(lang.warning(w)))
 		}
 	}
 	for _, e := range rep.Errors {
 		add("%s: %s", lang.t("errors"), lang.say(e))
 	}
 	for _, w := range rep.Warnings {
-		add("%s: %s", lang.t("warnings"), lang.say(w))
+		add("%s: %s", lang.t("warnings"), lang.say(lang.warning(w)))
 	}
 	return out
 }

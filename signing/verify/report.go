@@ -36,6 +36,8 @@ type Change struct {
 	Rule     string `json:"rule,omitempty"`
 	Allowed  bool   `json:"allowed"`
 	Detail   string `json:"detail,omitempty"`
+	// Visual: a disallowed change to what a page shows.
+	Visual bool `json:"visual,omitempty"`
 }
 
 // Check is one fact the verifier established (or failed to).

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vanthu/vanthu/signing/verify/chain"
 	"github.com/vanthu/vanthu/signing/verify/cms"
+	"github.com/vanthu/vanthu/signing/verify/diff"
 	"github.com/vanthu/vanthu/signing/verify/etsi"
 )
 
@@ -511,6 +512,24 @@ func (v *verifier) checkChanges(e *sigEntry) {
 	mods, changes, err := v.st.analyze(s.Revision, v.certificationLevel(), e)
 	s.Changes = append(s.Changes, changes...)
 	s.Modifications = mods
+	var visual []string
+	for _, c := range changes {
+		switch {
+		case c.Rule == diff.RuleRepairedXref:
+			s.Warnings = append(s.Warnings, fmt.Sprintf("%s: %s", warnXrefRepaired, c.Detail))
+		case c.Allowed && diff.Warns(c.Rule):
+			s.Warnings = append(s.Warnings, fmt.Sprintf("%s: %s (%s, revision %d)", warnPermittedChange, c.Detail, c.Object, c.Revision))
+		case c.Visual:
+			if c.Kind == "structure" {
+				visual = append(visual, c.Detail)
+			} else {
+				visual = append(visual, c.Object+" "+c.Kind)
+			}
+		}
+	}
+	if len(visual) > 0 {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%s: %s", warnShadow, strings.Join(visual, ", ")))
+	}
 	if err != nil {
 		s.Modifications = ModUnknown
 		s.Warnings = append(s.Warnings, "changes after signing could not be analysed: "+err.Error())

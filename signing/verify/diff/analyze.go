@@ -29,14 +29,43 @@ const (
 	RuleAnnotation       = "annotation-change"
 	RuleAnnotAppearance  = "annotation-appearance"
 	RuleNewFormResources = "form-default-resources"
+	// RuleAnnotationAdded clears an annotation added (or changed after it
+	// was added) after an approval signature, drawn over no signed content.
+	RuleAnnotationAdded = "approval-annotation"
+	// RuleAnnotationAppearance clears the appearance of such an annotation.
+	RuleAnnotationAppearance = "approval-annotation-appearance"
+	// RuleAnnotationData clears other objects of such an annotation.
+	RuleAnnotationData = "approval-annotation-data"
+	// RuleStructTree clears updates to the tagged-PDF structure tree (and
+	// its parent tree) that signing or filling in writes.
+	RuleStructTree = "structure-tree-update"
+	// RuleRepairedXref records that a revision's damaged cross-reference
+	// data was rebuilt from its objects, as viewers do, before its changes
+	// were judged (the changes themselves are judged by the other rules).
+	RuleRepairedXref = "xref-rebuilt"
 )
 
+// Warns says whether a change cleared by rule, though permitted, changes
+// what a reader sees or fills in, so the report warns about it (EU DSS
+// reports such changes as warnings too).
+func Warns(rule string) bool {
+	switch rule {
+	case RuleAnnotationAdded, RuleAnnotation, RuleFormFill:
+		return true
+	}
+	return false
+}
+
 type analyzer struct {
-	f       *pdf.File
-	level   Level
-	locks   []Lock
-	views   map[int]*view
-	changes []Change
+	f     *pdf.File
+	level Level
+	locks []Lock
+	// approval: the signature is an approval signature in a document
+	// without DocMDP (Analyze's level 0).
+	approval  bool
+	signedRev int
+	views     map[int]*view
+	changes   []Change
 	// per revision being analysed
 	rev      int
 	old, new *view
@@ -45,10 +74,10 @@ type analyzer struct {
 }
 
 // Analyze lists every change made after revision signedRev and clears each
-// one by a named rule at level, honouring the field locks. Level 0 means an
-// approval signature without DocMDP, analysed like FormFilling: signing,
-// form filling and DSS are allowed, annotation changes are not (pyHanko's
-// default for documents without a certification signature).
+// one by a named rule at level, honouring the field locks. Level 0
+// (Approval) means an approval signature without DocMDP: what FormFilling
+// allows, and, when no field is locked, annotations added after signing
+// that are drawn over no signed content (ISO 32000-2 §12.8, EU DSS).
 func Analyze(f *pdf.File, signedRev int, level Level, locks []Lock) (Result, error) {
 	if f == nil {
 		return Result{}, fmt.Errorf("diff: nil file")
@@ -57,10 +86,10 @@ func Analyze(f *pdf.File, signedRev int, level Level, locks []Lock) (Result, err
 	if signedRev < 0 || signedRev >= len(revs) {
 		return Result{}, fmt.Errorf("diff: signed revision %d out of range (0..%d)", signedRev, len(revs)-1)
 	}
-	if level == 0 {
-		level = FormFilling
+	a := &analyzer{f: f, level: level, locks: locks, views: map[int]*view{}, signedRev: signedRev}
+	if level == Approval {
+		a.level, a.approval = FormFilling, true
 	}
-	a := &analyzer{f: f, level: level, locks: locks, views: map[int]*view{}}
 	if stray := f.StrayEOFs(signedRev); len(stray) > 0 {
 		a.add(Change{Revision: signedRev, Kind: "structure", Detail: fmt.Sprintf("%d %%%%EOF marker(s) inside the signed revision (first at offset %d) end no xref section of the /Prev chain: a hidden trailer or xref section", len(stray), stray[0])})
 	}
@@ -108,9 +137,12 @@ func (a *analyzer) revision(r int) error {
 	}
 	a.rev = r
 	revs := a.f.Revisions()
+	if why := revs[r].Repaired; why != "" {
+		a.add(Change{Revision: r, Kind: "structure", Rule: RuleRepairedXref, Detail: fmt.Sprintf("revision %d: %s; rebuilt from the objects its bytes define, as viewers do, and judged as rebuilt", r, why)})
+	}
 	oldT, newT := revs[r-1].Trailer, revs[r].Trailer
 	if !pdf.Equal(oldT["Root"], newT["Root"], nil) {
-		a.add(Change{Revision: r, Kind: "structure", Detail: fmt.Sprintf("trailer /Root changed from %s to %s: document catalog replaced", pdf.Format(oldT["Root"]), pdf.Format(newT["Root"]))})
+		a.add(Change{Revision: r, Kind: "structure", Visual: true, Detail: fmt.Sprintf("trailer /Root changed from %s to %s: document catalog replaced", pdf.Format(oldT["Root"]), pdf.Format(newT["Root"]))})
 	}
 	if !pdf.Equal(oldT["Encrypt"], newT["Encrypt"], nil) {
 		a.add(Change{Revision: r, Kind: "structure", Detail: "trailer /Encrypt changed"})
@@ -120,7 +152,7 @@ func (a *analyzer) revision(r int) error {
 		if len(a.new.pages) < len(a.old.pages) {
 			what = "page removed"
 		}
-		a.add(Change{Revision: r, Kind: "structure", Detail: fmt.Sprintf("%s: %d pages before, %d after", what, len(a.old.pages), len(a.new.pages))})
+		a.add(Change{Revision: r, Kind: "structure", Visual: true, Detail: fmt.Sprintf("%s: %d pages before, %d after", what, len(a.old.pages), len(a.new.pages))})
 	}
 	a.findNewSignatures()
 	refs := make([]pdf.Ref, 0, len(revs[r].Entries))
@@ -215,7 +247,20 @@ func (a *analyzer) object(ref pdf.Ref, e pdf.Entry) {
 		detail += fmt.Sprintf(" (object %d %d redefined in an object stream)", ref.Num, ref.Gen)
 	}
 	c.Rule, c.Detail = rule, detail
+	c.Visual = rule == "" && (shows(oldL) || shows(newL))
 	a.add(c)
+}
+
+// shows says whether an object reached as labels takes part in what a
+// page shows.
+func shows(ls labelSet) bool {
+	for l := range ls {
+		switch {
+		case l == lContent, l == lPage, l == lPageTree, l == lAnnots, l == lAnnot, l == lWidget, l == lCatalog, strings.HasPrefix(l, pAP):
+			return true
+		}
+	}
+	return false
 }
 
 func (a *analyzer) rawEqual(x, y *pdf.Stream) bool {
@@ -279,10 +324,7 @@ func (a *analyzer) clear(ref pdf.Ref, kind string, oldObj, newObj pdf.Object, ol
 	case lField, lWidget:
 		return a.fieldOrWidget(ref, kind, dictOf(oldObj), dictOf(newObj))
 	case lAnnot:
-		if a.level >= Annotations {
-			return RuleAnnotation, "annotation " + kind + " (DocMDP level 3)"
-		}
-		return "", fmt.Sprintf("annotation %d %d %s", ref.Num, ref.Gen, kind)
+		return a.annotation(ref, kind)
 	}
 	// Leaf objects: every way the object is reached must permit the change,
 	// in the new revision and, for a modification, in the old one too (an
@@ -294,6 +336,11 @@ func (a *analyzer) clear(ref pdf.Ref, kind string, oldObj, newObj pdf.Object, ol
 	if kind == "modified" {
 		for l := range oldL {
 			labels[l] = true
+		}
+		if labels.has(lStruct) {
+			if why := a.structChange(oldObj, newObj); why != "" {
+				return "", fmt.Sprintf("%s modified, used as %s: %s", name, describe(lStruct), why)
+			}
 		}
 	}
 	rule := ""
@@ -313,6 +360,11 @@ func (a *analyzer) leaf(l, kind string) (string, string) {
 	switch {
 	case l == lDSS:
 		return RuleDSS, ""
+	case l == lStruct:
+		if a.level >= FormFilling {
+			return RuleStructTree, ""
+		}
+		return "", "structure tree changed where DocMDP permits no changes"
 	case l == lInfo:
 		return RuleDocInfo, ""
 	case l == lMetadata:
@@ -335,6 +387,9 @@ func (a *analyzer) leaf(l, kind string) (string, string) {
 				return RuleSigAppearance, ""
 			}
 			if fi := a.new.fields[field]; fi != nil && fi.ft != "Sig" && a.canFill(fi) {
+				if c, why := a.covers(owner); c {
+					return "", "filled-in appearance " + why
+				}
 				return RuleFormAppearance, ""
 			}
 			return "", "appearance of a field that may not change"
@@ -344,6 +399,9 @@ func (a *analyzer) leaf(l, kind string) (string, string) {
 				return RuleSigAppearance, ""
 			}
 			if fi.ft != "Sig" && a.canFill(fi) {
+				if c, why := a.covers(owner); c {
+					return "", "filled-in appearance " + why
+				}
 				return RuleFormAppearance, ""
 			}
 			return "", "appearance of a field that may not change"
@@ -351,7 +409,19 @@ func (a *analyzer) leaf(l, kind string) (string, string) {
 		if a.level >= Annotations {
 			return RuleAnnotAppearance, ""
 		}
+		if a.annotate() && !a.existedAtSigning(owner) {
+			if c, why := a.covers(owner); c {
+				return "", why
+			}
+			return RuleAnnotationAppearance, ""
+		}
 		return "", "appearance of an annotation"
+	case strings.HasPrefix(l, pData):
+		owner, _ := parseRef(strings.TrimPrefix(l, pData))
+		if a.new.labels[owner].has(lAnnot) && a.annotate() && (a.level >= Annotations || !a.existedAtSigning(owner)) {
+			return RuleAnnotationData, ""
+		}
+		return "", "data of a form field or annotation"
 	case strings.HasPrefix(l, pValue):
 		owner, _ := parseRef(strings.TrimPrefix(l, pValue))
 		if fi := a.new.fields[owner]; fi != nil && a.canFill(fi) {

@@ -14,6 +14,10 @@ import (
 type Level int
 
 const (
+	// Approval is an approval signature in a document without DocMDP:
+	// FormFilling, plus annotations over no signed content when the
+	// signature locks no field.
+	Approval Level = 0
 	// NoChanges is DocMDP /P 1: only DSS updates and document timestamps.
 	NoChanges Level = 1
 	// FormFilling is DocMDP /P 2, and the default for approval signatures:
@@ -39,6 +43,10 @@ type Change struct {
 	Rule     string // name of the rule that cleared it, empty if none
 	Allowed  bool
 	Detail   string
+	// Visual marks a disallowed change to what a page shows (its content,
+	// resources, annotations or appearances, or the page tree): the shadow
+	// attacks' hide, replace and hide-and-replace.
+	Visual bool
 }
 
 // Result lists every change and whether any of them is disallowed.

@@ -27,6 +27,11 @@ func (a *analyzer) catalog(oldObj, newObj pdf.Object) (string, string) {
 			continue // DSS and XMP objects are judged by their own rules
 		case "Version":
 			continue // a higher version declares features, it does not draw
+		case "MarkInfo":
+			// Tagged-PDF flags: signing a tagged document may set them.
+			if a.level >= FormFilling && markInfoOnly(a.new.get(nv)) {
+				continue
+			}
 		case "AcroForm":
 			if ov == nil {
 				if _, isRef := nv.(pdf.Ref); isRef {
@@ -203,7 +208,13 @@ func (a *analyzer) annotsGrow(n int, oa, na pdf.Array) (string, string) {
 		if field, isWidget := a.new.widget[r]; isWidget && a.signingAllowed(field) {
 			continue
 		}
-		if _, isWidget := a.new.widget[r]; !isWidget && a.level >= Annotations {
+		if _, isWidget := a.new.widget[r]; !isWidget && a.annotate() {
+			if a.level >= Annotations {
+				continue
+			}
+			if c, why := a.covers(r); c {
+				return "", why
+			}
 			continue
 		}
 		return "", fmt.Sprintf("page %d: annotation %s added", n, pdf.Format(r))
@@ -252,6 +263,13 @@ func (a *analyzer) fieldOrWidget(ref pdf.Ref, kind string, od, nd pdf.Dict) (str
 		case !sig && (k == "V" || k == "AS" || k == "AP") && a.canFill(fi):
 			if k == "AP" && !a.ownedBy(ov, pAP+ref.String(), 0) {
 				return "", fmt.Sprintf("form field %s /AP replaced while the old appearance is used elsewhere", quote(fi.name))
+			}
+			if k == "AP" || k == "AS" {
+				// What the filled-in field shows must not lie over what
+				// was signed (a shadow attack's "replace via overlay").
+				if c, why := a.covers(ref); c {
+					return "", fmt.Sprintf("form field %s filled in: its appearance %s", quote(fi.name), why)
+				}
 			}
 			continue
 		case k == "Annots" || k == "Kids":
@@ -356,6 +374,8 @@ func describe(l string) string {
 		return "document-level data"
 	case l == lDSS:
 		return "DSS data"
+	case l == lStruct:
+		return "structure tree"
 	case l == lInfo:
 		return "document information"
 	case l == lMetadata:
@@ -413,6 +433,83 @@ func (a *analyzer) ownedBy(o pdf.Object, l string, depth int) bool {
 			if !a.ownedBy(v, l, depth+1) {
 				return false
 			}
+		}
+	}
+	return true
+}
+
+// markInfoOnly says whether o is a /MarkInfo dictionary with only its
+// defined flags.
+func markInfoOnly(o pdf.Object) bool {
+	d, ok := o.(pdf.Dict)
+	if !ok {
+		return false
+	}
+	for k, v := range d {
+		if _, isBool := v.(pdf.Bool); !isBool || (k != "Marked" && k != "UserProperties" && k != "Suspects") {
+			return false
+		}
+	}
+	return true
+}
+
+// structChange says why a modified object of the structure tree is not a
+// permitted update, or "" if it is: structure elements and number-tree
+// nodes may gain kids and entries (a new field's or annotation's element,
+// its parent-tree entry) but keep every one they had, and keep what they
+// say (/ActualText, /Alt, /S, ...).
+func (a *analyzer) structChange(oldObj, newObj pdf.Object) string {
+	switch o := oldObj.(type) {
+	case pdf.Array:
+		n, ok := newObj.(pdf.Array)
+		if !ok {
+			return "array replaced"
+		}
+		if !keepsAll(o, n) {
+			return "entries removed or replaced"
+		}
+		return ""
+	}
+	od, nd := dictOf(oldObj), dictOf(newObj)
+	if od == nil || nd == nil {
+		return "object type changed"
+	}
+	for _, k := range unionKeys(od, nd) {
+		ov, nv := od[k], nd[k]
+		if pdf.Equal(ov, nv, nil) {
+			continue
+		}
+		switch k {
+		case "ParentTreeNextKey", "Limits":
+			continue
+		case "K", "Kids", "Nums", "Names":
+			oa, ok1 := ov.(pdf.Array)
+			na, ok2 := nv.(pdf.Array)
+			if ov == nil || ok1 && ok2 && keepsAll(oa, na) {
+				continue
+			}
+			if ok2 && !ok1 && ov != nil && keepsAll(pdf.Array{ov}, na) {
+				continue // a single kid became an array of kids
+			}
+		}
+		return fmt.Sprintf("/%s %s", k, changeWord(ov, nv))
+	}
+	return ""
+}
+
+// keepsAll says whether every entry of o is still in n.
+func keepsAll(o, n pdf.Array) bool {
+	used := make([]bool, len(n))
+	for _, e := range o {
+		found := false
+		for i, f := range n {
+			if !used[i] && pdf.Equal(e, f, nil) {
+				used[i], found = true, true
+				break
+			}
+		}
+		if !found {
+			return false
 		}
 	}
 	return true

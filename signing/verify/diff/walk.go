@@ -26,6 +26,7 @@ const (
 	lMetadata = "metadata"
 	lDR       = "dr"
 	lOther    = "other"
+	lStruct   = "struct" // the structure tree: elements, parent tree, role and class maps
 	pAP       = "ap:"    // appearance subtree of the annotation or field named
 	pSig      = "sig:"   // signature dictionary subtree of the field named
 	pValue    = "value:" // indirect form field value of the field named
@@ -64,12 +65,15 @@ type view struct {
 	widget  map[pdf.Ref]pdf.Ref // widget annotation -> its terminal field
 	visited map[string]bool
 	budget  int
-	err     error
+	// annotPage maps each annotation listed in a page's /Annots to the page.
+	annotPage map[pdf.Ref]pdf.Ref
+	content   map[pdf.Ref]contentResult // measured page content, by page
+	err       error
 }
 
 func newView(f *pdf.File, rev int) (*view, error) {
 	v := &view{f: f, rev: rev, labels: map[pdf.Ref]labelSet{}, fields: map[pdf.Ref]*fieldInfo{},
-		widget: map[pdf.Ref]pdf.Ref{}, visited: map[string]bool{}, budget: 2_000_000}
+		widget: map[pdf.Ref]pdf.Ref{}, visited: map[string]bool{}, budget: 2_000_000, annotPage: map[pdf.Ref]pdf.Ref{}}
 	tr := f.Revisions()[rev].Trailer
 	root, ok := tr["Root"].(pdf.Ref)
 	if !ok {
@@ -102,6 +106,8 @@ func newView(f *pdf.File, rev int) (*view, error) {
 			v.visit(val, lDSS, 0)
 		case "Metadata":
 			v.visit(val, lMetadata, 0)
+		case "StructTreeRoot":
+			v.visit(val, lStruct, 0)
 		default:
 			v.visit(val, lOther, 0)
 		}
@@ -181,8 +187,21 @@ func (v *view) visit(o pdf.Object, l string, depth int) {
 			v.visit(e, l, depth+1)
 		}
 	case pdf.Dict:
+		_, sigRef := x["TransformMethod"]
 		for _, k := range x.Keys() {
 			if k == "Parent" || k == "P" {
+				continue
+			}
+			if l == lStruct && (k == "Pg" || k == "Obj" || k == "Stm" || k == "StmOwn") {
+				// What a structure element tags is judged where the
+				// page or annotation tree reaches it.
+				continue
+			}
+			if k == "Data" && sigRef {
+				// A signature reference's /Data names the object the
+				// transform applies to (the catalog, for DocMDP and
+				// FieldMDP): it points at the document, it is not part
+				// of the signature dictionary.
 				continue
 			}
 			v.visit(x[k], l, depth+1)
@@ -230,6 +249,11 @@ func (v *view) pageTree(o pdf.Object, depth int) {
 			}
 			arr, _ := v.get(d[k]).(pdf.Array)
 			for _, a := range arr {
+				if ar, ok := a.(pdf.Ref); ok {
+					if _, seen := v.annotPage[ar]; !seen {
+						v.annotPage[ar] = r
+					}
+				}
 				v.annot(a)
 			}
 		default:
