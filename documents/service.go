@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -55,6 +54,9 @@ type Meta struct {
 // CheckMeta validates and normalises the fields of a new document by p, so
 // a bad request is refused before its file is read.
 func (s *Service) CheckMeta(ctx context.Context, p Principal, m Meta) (Meta, error) {
+	if err := checkTexts("type", m.Type, "subject", m.Subject, "urgency", m.Urgency, "confidentiality", m.Confidentiality, "unit", m.Unit); err != nil {
+		return m, err
+	}
 	m.Type = strings.TrimSpace(norm.NFC.String(m.Type))
 	m.Subject = strings.TrimSpace(norm.NFC.String(m.Subject))
 	m.Unit = strings.TrimSpace(norm.NFC.String(m.Unit))
@@ -109,6 +111,9 @@ type StoredFile struct {
 	Size     int64
 	FileName string
 	Signed   bool
+	// Warnings are what the upload check forgave (see inspectPDF); they
+	// go into the audit entry of the version.
+	Warnings []string
 }
 
 // StoreFile streams an upload into the blob store. The PDF checks run on the
@@ -116,8 +121,10 @@ type StoredFile struct {
 // file is never stored at all.
 func (s *Service) StoreFile(ctx context.Context, r io.Reader, fileName string) (StoredFile, error) {
 	sig := &signatureSpotter{r: r}
-	info, err := s.Blobs.Put(ctx, sig, blob.PutOptions{Max: s.MaxUpload, Check: func(ra io.ReaderAt, size int64) error {
-		return checkPDF(ra, size)
+	var warnings []string
+	info, err := s.Blobs.Put(ctx, sig, blob.PutOptions{Max: s.MaxUpload, Check: func(ra io.ReaderAt, size int64) (err error) {
+		warnings, err = inspectPDF(ra, size)
+		return err
 	}})
 	var in *InputError
 	switch {
@@ -128,7 +135,10 @@ func (s *Service) StoreFile(ctx context.Context, r io.Reader, fileName string) (
 	case err != nil:
 		return StoredFile{}, fmt.Errorf("store upload: %w", err)
 	}
-	return StoredFile{Key: info.Key, Size: info.Size, FileName: CleanFileName(fileName), Signed: sig.found}, nil
+	for _, w := range warnings {
+		slog.WarnContext(ctx, "upload accepted with a warning", "blob", info.Key, "warning", w)
+	}
+	return StoredFile{Key: info.Key, Size: info.Size, FileName: CleanFileName(fileName), Signed: sig.found, Warnings: warnings}, nil
 }
 
 // Discard deletes a stored file that no row references, under the blob lock
@@ -229,7 +239,7 @@ func (s *Service) Create(ctx context.Context, p Principal, m Meta, f StoredFile,
 			}
 		}
 		doc.Versions = 1
-		return audit.Append(ctx, tx, versionEvent(p, "document.create", doc, v))
+		return audit.Append(ctx, tx, versionEvent(p, "document.create", doc, v, f.Warnings))
 	})
 	if errors.Is(err, storage.ErrDuplicateKey) {
 		// A concurrent request with the same key won the race.
@@ -273,6 +283,9 @@ func (s *Service) Idempotent(ctx context.Context, p Principal, key string) (*Doc
 	if len(key) > 200 {
 		return nil, inputError(ErrInvalidField, "Idempotency-Key is longer than 200 characters")
 	}
+	if err := checkText("Idempotency-Key", key); err != nil {
+		return nil, err
+	}
 	id, err := storage.IdempotentDocument(ctx, s.DB.Pool, p.ID, key)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
@@ -306,7 +319,7 @@ func (s *Service) AddVersion(ctx context.Context, p Principal, documentID string
 		if err != nil {
 			return err
 		}
-		return audit.Append(ctx, tx, versionEvent(p, "document.version", d, v))
+		return audit.Append(ctx, tx, versionEvent(p, "document.version", d, v, f.Warnings))
 	})
 	if err != nil {
 		s.Discard(ctx, f)
@@ -318,9 +331,12 @@ func (s *Service) AddVersion(ctx context.Context, p Principal, documentID string
 	return v, nil
 }
 
-func versionEvent(p Principal, action string, d Document, v Version) audit.Event {
-	return audit.Event{Actor: p.ID, ActorName: p.Username, OrgID: d.OrganizationID, Action: action, Object: "document:" + d.ID,
-		Details: map[string]any{"version": v.Number, "sha256": v.SHA256, "size": v.Size, "file_name": v.FileName, "signed": v.Signed}}
+func versionEvent(p Principal, action string, d Document, v Version, warnings []string) audit.Event {
+	details := map[string]any{"version": v.Number, "sha256": v.SHA256, "size": v.Size, "file_name": v.FileName, "signed": v.Signed}
+	if len(warnings) > 0 {
+		details["warnings"] = warnings
+	}
+	return audit.Event{Actor: p.ID, ActorName: p.Username, OrgID: d.OrganizationID, Action: action, Object: "document:" + d.ID, Details: details}
 }
 
 // Get returns one document p may see.
@@ -376,6 +392,9 @@ func (s *Service) List(ctx context.Context, p Principal, f Filter) ([]Document, 
 	if err := accounts.Authorize(p, accounts.DocumentRead, accounts.Target{}); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return nil, "", err
 	}
+	if err := checkFilter(f); err != nil {
+		return nil, "", err
+	}
 	limit := f.Limit
 	if limit <= 0 || limit > 200 {
 		limit = 50
@@ -418,7 +437,7 @@ func decodeCursor(s string) (storage.Cursor, error) {
 	}
 	ts, id, ok := strings.Cut(string(b), "|")
 	t, err := time.Parse(time.RFC3339Nano, ts)
-	if !ok || err != nil || len(id) != 36 {
+	if !ok || err != nil || !storage.IsUUID(id) {
 		return storage.Cursor{}, inputError(ErrInvalidCursor, "cursor is not one this service returned")
 	}
 	return storage.Cursor{CreatedAt: t, ID: id}, nil
@@ -427,22 +446,6 @@ func decodeCursor(s string) (storage.Cursor, error) {
 // Open reads a version's bytes from offset for length bytes (-1: to the end).
 func (s *Service) Open(ctx context.Context, v Version, offset, length int64) (io.ReadCloser, error) {
 	return s.Blobs.Open(ctx, v.SHA256, offset, length)
-}
-
-// CleanFileName keeps the base name a browser sent, without directories or
-// control characters.
-func CleanFileName(name string) string {
-	name = path.Base(strings.ReplaceAll(norm.NFC.String(name), `\`, "/"))
-	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, name)
-	if name == "" || name == "." || name == "/" {
-		return "document.pdf"
-	}
-	return name
 }
 
 // signatureSpotter notes whether "/ByteRange" passes through the stream: a
