@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 )
 
 // PutOptions shape one Put.
@@ -55,4 +57,23 @@ func Spool(ctx context.Context, dir, pattern string, r io.Reader, opts PutOption
 		}
 	}
 	return s, nil
+}
+
+// RemoveTemporaries deletes the files in dir whose names match pattern (a
+// filepath.Match pattern such as "vanthu-spool-*"), whatever their age: at
+// start, before any upload runs, every such file is a killed upload's
+// leftover. A missing dir has nothing to remove.
+func RemoveTemporaries(dir, pattern string) (int, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, pattern))
+	if err != nil {
+		return 0, fmt.Errorf("remove temporaries in %s: %w", dir, err)
+	}
+	n := 0
+	for _, p := range paths {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return n, fmt.Errorf("remove temporaries: %w", err)
+		}
+		n++
+	}
+	return n, nil
 }
