@@ -114,6 +114,9 @@ type StoredFile struct {
 	// Warnings are what the upload check forgave (see inspectPDF); they
 	// go into the audit entry of the version.
 	Warnings []string
+	// hold keeps the blob from deletion by others until this file is
+	// committed or discarded.
+	hold string
 }
 
 // StoreFile streams an upload into the blob store. The PDF checks run on the
@@ -122,10 +125,20 @@ type StoredFile struct {
 func (s *Service) StoreFile(ctx context.Context, r io.Reader, fileName string) (StoredFile, error) {
 	sig := &signatureSpotter{r: r}
 	var warnings []string
+	var hold, heldKey string
 	info, err := s.Blobs.Put(ctx, sig, blob.PutOptions{Max: s.MaxUpload, Check: func(ra io.ReaderAt, size int64) (err error) {
 		warnings, err = inspectPDF(ra, size)
 		return err
+	}, BeforeStore: func(ctx context.Context, key string) (err error) {
+		// Claimed before the store decides the object exists, so another
+		// request's Discard of the same bytes cannot delete it under us.
+		hold, err = s.DB.HoldBlob(ctx, key)
+		heldKey = key
+		return err
 	}})
+	if err != nil && hold != "" {
+		s.Discard(ctx, StoredFile{Key: heldKey, hold: hold})
+	}
 	var in *InputError
 	switch {
 	case errors.As(err, &in):
@@ -138,38 +151,55 @@ func (s *Service) StoreFile(ctx context.Context, r io.Reader, fileName string) (
 	for _, w := range warnings {
 		slog.WarnContext(ctx, "upload accepted with a warning", "blob", info.Key, "warning", w)
 	}
-	return StoredFile{Key: info.Key, Size: info.Size, FileName: CleanFileName(fileName), Signed: sig.found, Warnings: warnings}, nil
+	return StoredFile{Key: info.Key, Size: info.Size, FileName: CleanFileName(fileName), Signed: sig.found, Warnings: warnings, hold: hold}, nil
 }
 
-// Discard deletes a stored file that no row references, under the blob lock
-// so a concurrent upload of the same bytes cannot lose its object.
+// Discard releases a stored file that will not be committed: its hold goes,
+// and its blob too unless a row references it or another request holds it
+// (the same bytes, uploaded by someone else, about to be committed).
 func (s *Service) Discard(ctx context.Context, f StoredFile) {
 	if f.Key == "" {
 		return
 	}
-	if err := s.deleteUnreferenced(context.WithoutCancel(ctx), f.Key); err != nil && !errors.Is(err, errReferenced) {
+	if err := s.deleteUnreferenced(context.WithoutCancel(ctx), f.Key, f.hold); err != nil && !errors.Is(err, errReferenced) {
 		slog.Warn("discarding rejected upload failed; the sweeper will retry", "blob", f.Key, "err", err)
 	}
 }
 
-var errReferenced = errors.New("blob is referenced by a document version")
+var errReferenced = errors.New("blob is referenced by a document version or held by an upload")
 
-// deleteUnreferenced deletes a blob only if no row points at it, holding the
-// blob lock across the check and the delete so that no commit slips between.
-func (s *Service) deleteUnreferenced(ctx context.Context, key string) error {
-	return s.DB.InTx(ctx, func(tx pgx.Tx) error {
+// deleteUnreferenced releases the hold ownHold (if any) and deletes the blob
+// only if no row points at it and no one else holds it, under the blob lock
+// across the check and the delete, in one transaction, so that no commit
+// and no new hold slips between.
+func (s *Service) deleteUnreferenced(ctx context.Context, key, ownHold string) error {
+	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
 		if err := storage.LockBlob(ctx, tx, key); err != nil {
+			return err
+		}
+		if err := storage.ReleaseHold(ctx, tx, ownHold); err != nil {
 			return err
 		}
 		ref, err := storage.BlobReferenced(ctx, tx, key)
 		if err != nil {
 			return err
 		}
-		if ref {
+		held, err := storage.BlobHeld(ctx, tx, key)
+		if err != nil {
+			return err
+		}
+		if ref || held {
 			return errReferenced
 		}
 		return s.Blobs.Delete(ctx, key)
 	})
+	if errors.Is(err, errReferenced) && ownHold != "" {
+		// The rollback kept our hold: drop it on its own.
+		if rerr := s.DB.InTx(ctx, func(tx pgx.Tx) error { return storage.ReleaseHold(ctx, tx, ownHold) }); rerr != nil {
+			return rerr
+		}
+	}
+	return err
 }
 
 // SweptBlobs is the blob store as the sweeper should see it: its Delete
@@ -185,7 +215,7 @@ type guardedStore struct {
 // Delete reports a referenced object as retained: a row keeps it, and the
 // sweeper already knows to pass over retained objects.
 func (g guardedStore) Delete(ctx context.Context, key string) error {
-	err := g.s.deleteUnreferenced(ctx, key)
+	err := g.s.deleteUnreferenced(ctx, key, "")
 	if errors.Is(err, errReferenced) {
 		return fmt.Errorf("delete blob %s: %w: %w", key, blob.ErrRetained, err)
 	}
@@ -243,11 +273,11 @@ func (s *Service) Create(ctx context.Context, p Principal, m Meta, f StoredFile,
 	})
 	if errors.Is(err, storage.ErrDuplicateKey) {
 		// A concurrent request with the same key won the race.
+		s.Discard(ctx, f)
 		d, derr := s.Idempotent(ctx, p, idemKey)
 		if derr != nil {
 			return Document{}, false, derr
 		}
-		s.Discard(ctx, f)
 		return *d, false, nil
 	}
 	if err != nil {
@@ -258,9 +288,14 @@ func (s *Service) Create(ctx context.Context, p Principal, m Meta, f StoredFile,
 }
 
 // lockBlobForCommit makes sure the blob still exists and, for a signed PDF,
-// is retained, before a row starts pointing at it.
+// is retained, before a row starts pointing at it, and releases the upload's
+// hold in the same transaction.
 func (s *Service) lockBlobForCommit(ctx context.Context, tx pgx.Tx, f StoredFile) error {
 	if err := storage.LockBlob(ctx, tx, f.Key); err != nil {
+		return err
+	}
+	// The row about to point at the blob takes over from the hold.
+	if err := storage.ReleaseHold(ctx, tx, f.hold); err != nil {
 		return err
 	}
 	if _, err := s.Blobs.Stat(ctx, f.Key); err != nil {

@@ -17,6 +17,26 @@ type PutOptions struct {
 	// Check, when set, sees the complete bytes before they are stored; an
 	// error from it stops the Put and nothing is stored.
 	Check func(r io.ReaderAt, size int64) error
+	// BeforeStore, when set, is called with the key once the bytes are
+	// hashed and checked, before the store looks for an object of that key
+	// or writes one; an error from it stops the Put and nothing is stored.
+	// A caller that shares objects with others records its claim here, so
+	// no one deletes the object between this Put and its use of it.
+	BeforeStore func(ctx context.Context, key string) error
+}
+
+// beforeStore runs opts.BeforeStore, if any.
+func (opts PutOptions) beforeStore(ctx context.Context, key string) error {
+	if opts.BeforeStore == nil {
+		return nil
+	}
+	return opts.BeforeStore(ctx, key)
+}
+
+// BeforeStore runs opts.BeforeStore, if any: for stores outside this
+// package.
+func BeforeStore(ctx context.Context, opts PutOptions, key string) error {
+	return opts.beforeStore(ctx, key)
 }
 
 // Spooled is a stream written to a local temporary file and hashed on the way.
@@ -55,6 +75,10 @@ func Spool(ctx context.Context, dir, pattern string, r io.Reader, opts PutOption
 			s.Close()
 			return nil, err
 		}
+	}
+	if err := opts.beforeStore(ctx, s.Key); err != nil {
+		s.Close()
+		return nil, err
 	}
 	return s, nil
 }
