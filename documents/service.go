@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -55,6 +54,9 @@ type Meta struct {
 // CheckMeta validates and normalises the fields of a new document by p, so
 // a bad request is refused before its file is read.
 func (s *Service) CheckMeta(ctx context.Context, p Principal, m Meta) (Meta, error) {
+	if err := checkTexts("type", m.Type, "subject", m.Subject, "urgency", m.Urgency, "confidentiality", m.Confidentiality, "unit", m.Unit); err != nil {
+		return m, err
+	}
 	m.Type = strings.TrimSpace(norm.NFC.String(m.Type))
 	m.Subject = strings.TrimSpace(norm.NFC.String(m.Subject))
 	m.Unit = strings.TrimSpace(norm.NFC.String(m.Unit))
@@ -109,6 +111,12 @@ type StoredFile struct {
 	Size     int64
 	FileName string
 	Signed   bool
+	// Warnings are what the upload check forgave (see inspectPDF); they
+	// go into the audit entry of the version.
+	Warnings []string
+	// hold keeps the blob from deletion by others until this file is
+	// committed or discarded.
+	hold string
 }
 
 // StoreFile streams an upload into the blob store. The PDF checks run on the
@@ -116,9 +124,21 @@ type StoredFile struct {
 // file is never stored at all.
 func (s *Service) StoreFile(ctx context.Context, r io.Reader, fileName string) (StoredFile, error) {
 	sig := &signatureSpotter{r: r}
-	info, err := s.Blobs.Put(ctx, sig, blob.PutOptions{Max: s.MaxUpload, Check: func(ra io.ReaderAt, size int64) error {
-		return checkPDF(ra, size)
+	var warnings []string
+	var hold, heldKey string
+	info, err := s.Blobs.Put(ctx, sig, blob.PutOptions{Max: s.MaxUpload, Check: func(ra io.ReaderAt, size int64) (err error) {
+		warnings, err = inspectPDF(ra, size)
+		return err
+	}, BeforeStore: func(ctx context.Context, key string) (err error) {
+		// Claimed before the store decides the object exists, so another
+		// request's Discard of the same bytes cannot delete it under us.
+		hold, err = s.DB.HoldBlob(ctx, key)
+		heldKey = key
+		return err
 	}})
+	if err != nil && hold != "" {
+		s.Discard(ctx, StoredFile{Key: heldKey, hold: hold})
+	}
 	var in *InputError
 	switch {
 	case errors.As(err, &in):
@@ -128,38 +148,58 @@ func (s *Service) StoreFile(ctx context.Context, r io.Reader, fileName string) (
 	case err != nil:
 		return StoredFile{}, fmt.Errorf("store upload: %w", err)
 	}
-	return StoredFile{Key: info.Key, Size: info.Size, FileName: CleanFileName(fileName), Signed: sig.found}, nil
+	for _, w := range warnings {
+		slog.WarnContext(ctx, "upload accepted with a warning", "blob", info.Key, "warning", w)
+	}
+	return StoredFile{Key: info.Key, Size: info.Size, FileName: CleanFileName(fileName), Signed: sig.found, Warnings: warnings, hold: hold}, nil
 }
 
-// Discard deletes a stored file that no row references, under the blob lock
-// so a concurrent upload of the same bytes cannot lose its object.
+// Discard releases a stored file that will not be committed: its hold goes,
+// and its blob too unless a row references it or another request holds it
+// (the same bytes, uploaded by someone else, about to be committed).
 func (s *Service) Discard(ctx context.Context, f StoredFile) {
 	if f.Key == "" {
 		return
 	}
-	if err := s.deleteUnreferenced(context.WithoutCancel(ctx), f.Key); err != nil && !errors.Is(err, errReferenced) {
+	if err := s.deleteUnreferenced(context.WithoutCancel(ctx), f.Key, f.hold); err != nil && !errors.Is(err, errReferenced) {
 		slog.Warn("discarding rejected upload failed; the sweeper will retry", "blob", f.Key, "err", err)
 	}
 }
 
-var errReferenced = errors.New("blob is referenced by a document version")
+var errReferenced = errors.New("blob is referenced by a document version or held by an upload")
 
-// deleteUnreferenced deletes a blob only if no row points at it, holding the
-// blob lock across the check and the delete so that no commit slips between.
-func (s *Service) deleteUnreferenced(ctx context.Context, key string) error {
-	return s.DB.InTx(ctx, func(tx pgx.Tx) error {
+// deleteUnreferenced releases the hold ownHold (if any) and deletes the blob
+// only if no row points at it and no one else holds it, under the blob lock
+// across the check and the delete, in one transaction, so that no commit
+// and no new hold slips between.
+func (s *Service) deleteUnreferenced(ctx context.Context, key, ownHold string) error {
+	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
 		if err := storage.LockBlob(ctx, tx, key); err != nil {
+			return err
+		}
+		if err := storage.ReleaseHold(ctx, tx, ownHold); err != nil {
 			return err
 		}
 		ref, err := storage.BlobReferenced(ctx, tx, key)
 		if err != nil {
 			return err
 		}
-		if ref {
+		held, err := storage.BlobHeld(ctx, tx, key)
+		if err != nil {
+			return err
+		}
+		if ref || held {
 			return errReferenced
 		}
 		return s.Blobs.Delete(ctx, key)
 	})
+	if errors.Is(err, errReferenced) && ownHold != "" {
+		// The rollback kept our hold: drop it on its own.
+		if rerr := s.DB.InTx(ctx, func(tx pgx.Tx) error { return storage.ReleaseHold(ctx, tx, ownHold) }); rerr != nil {
+			return rerr
+		}
+	}
+	return err
 }
 
 // SweptBlobs is the blob store as the sweeper should see it: its Delete
@@ -175,7 +215,7 @@ type guardedStore struct {
 // Delete reports a referenced object as retained: a row keeps it, and the
 // sweeper already knows to pass over retained objects.
 func (g guardedStore) Delete(ctx context.Context, key string) error {
-	err := g.s.deleteUnreferenced(ctx, key)
+	err := g.s.deleteUnreferenced(ctx, key, "")
 	if errors.Is(err, errReferenced) {
 		return fmt.Errorf("delete blob %s: %w: %w", key, blob.ErrRetained, err)
 	}
@@ -229,15 +269,15 @@ func (s *Service) Create(ctx context.Context, p Principal, m Meta, f StoredFile,
 			}
 		}
 		doc.Versions = 1
-		return audit.Append(ctx, tx, versionEvent(p, "document.create", doc, v))
+		return audit.Append(ctx, tx, versionEvent(p, "document.create", doc, v, f.Warnings))
 	})
 	if errors.Is(err, storage.ErrDuplicateKey) {
 		// A concurrent request with the same key won the race.
+		s.Discard(ctx, f)
 		d, derr := s.Idempotent(ctx, p, idemKey)
 		if derr != nil {
 			return Document{}, false, derr
 		}
-		s.Discard(ctx, f)
 		return *d, false, nil
 	}
 	if err != nil {
@@ -248,9 +288,14 @@ func (s *Service) Create(ctx context.Context, p Principal, m Meta, f StoredFile,
 }
 
 // lockBlobForCommit makes sure the blob still exists and, for a signed PDF,
-// is retained, before a row starts pointing at it.
+// is retained, before a row starts pointing at it, and releases the upload's
+// hold in the same transaction.
 func (s *Service) lockBlobForCommit(ctx context.Context, tx pgx.Tx, f StoredFile) error {
 	if err := storage.LockBlob(ctx, tx, f.Key); err != nil {
+		return err
+	}
+	// The row about to point at the blob takes over from the hold.
+	if err := storage.ReleaseHold(ctx, tx, f.hold); err != nil {
 		return err
 	}
 	if _, err := s.Blobs.Stat(ctx, f.Key); err != nil {
@@ -272,6 +317,9 @@ func (s *Service) Idempotent(ctx context.Context, p Principal, key string) (*Doc
 	}
 	if len(key) > 200 {
 		return nil, inputError(ErrInvalidField, "Idempotency-Key is longer than 200 characters")
+	}
+	if err := checkText("Idempotency-Key", key); err != nil {
+		return nil, err
 	}
 	id, err := storage.IdempotentDocument(ctx, s.DB.Pool, p.ID, key)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -306,7 +354,7 @@ func (s *Service) AddVersion(ctx context.Context, p Principal, documentID string
 		if err != nil {
 			return err
 		}
-		return audit.Append(ctx, tx, versionEvent(p, "document.version", d, v))
+		return audit.Append(ctx, tx, versionEvent(p, "document.version", d, v, f.Warnings))
 	})
 	if err != nil {
 		s.Discard(ctx, f)
@@ -318,9 +366,12 @@ func (s *Service) AddVersion(ctx context.Context, p Principal, documentID string
 	return v, nil
 }
 
-func versionEvent(p Principal, action string, d Document, v Version) audit.Event {
-	return audit.Event{Actor: p.ID, ActorName: p.Username, OrgID: d.OrganizationID, Action: action, Object: "document:" + d.ID,
-		Details: map[string]any{"version": v.Number, "sha256": v.SHA256, "size": v.Size, "file_name": v.FileName, "signed": v.Signed}}
+func versionEvent(p Principal, action string, d Document, v Version, warnings []string) audit.Event {
+	details := map[string]any{"version": v.Number, "sha256": v.SHA256, "size": v.Size, "file_name": v.FileName, "signed": v.Signed}
+	if len(warnings) > 0 {
+		details["warnings"] = warnings
+	}
+	return audit.Event{Actor: p.ID, ActorName: p.Username, OrgID: d.OrganizationID, Action: action, Object: "document:" + d.ID, Details: details}
 }
 
 // Get returns one document p may see.
@@ -376,6 +427,9 @@ func (s *Service) List(ctx context.Context, p Principal, f Filter) ([]Document, 
 	if err := accounts.Authorize(p, accounts.DocumentRead, accounts.Target{}); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return nil, "", err
 	}
+	if err := checkFilter(f); err != nil {
+		return nil, "", err
+	}
 	limit := f.Limit
 	if limit <= 0 || limit > 200 {
 		limit = 50
@@ -418,7 +472,7 @@ func decodeCursor(s string) (storage.Cursor, error) {
 	}
 	ts, id, ok := strings.Cut(string(b), "|")
 	t, err := time.Parse(time.RFC3339Nano, ts)
-	if !ok || err != nil || len(id) != 36 {
+	if !ok || err != nil || !storage.IsUUID(id) {
 		return storage.Cursor{}, inputError(ErrInvalidCursor, "cursor is not one this service returned")
 	}
 	return storage.Cursor{CreatedAt: t, ID: id}, nil
@@ -427,22 +481,6 @@ func decodeCursor(s string) (storage.Cursor, error) {
 // Open reads a version's bytes from offset for length bytes (-1: to the end).
 func (s *Service) Open(ctx context.Context, v Version, offset, length int64) (io.ReadCloser, error) {
 	return s.Blobs.Open(ctx, v.SHA256, offset, length)
-}
-
-// CleanFileName keeps the base name a browser sent, without directories or
-// control characters.
-func CleanFileName(name string) string {
-	name = path.Base(strings.ReplaceAll(norm.NFC.String(name), `\`, "/"))
-	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, name)
-	if name == "" || name == "." || name == "/" {
-		return "document.pdf"
-	}
-	return name
 }
 
 // signatureSpotter notes whether "/ByteRange" passes through the stream: a

@@ -308,6 +308,10 @@ func ReferenceCodes(ctx context.Context, q Querier, table string) (map[string]st
 	return out, rows.Err()
 }
 
+// IsUUID reports whether s is a UUID in its canonical text form, so that
+// no other text reaches a uuid column (where PostgreSQL refuses it).
+func IsUUID(s string) bool { return isUUID(s) }
+
 func isUUID(s string) bool {
 	if len(s) != 36 {
 		return false

@@ -262,11 +262,12 @@ func (s *Server) listVersions(w http.ResponseWriter, r *http.Request) {
 // may see its document: the one lookup behind every read of a version's
 // bytes (download, verification).
 func (s *Server) versionOf(r *http.Request) (documents.Version, error) {
-	n, err := strconv.Atoi(chi.URLParam(r, "n"))
+	// Version numbers are PostgreSQL integers: a larger one names nothing.
+	n, err := strconv.ParseInt(chi.URLParam(r, "n"), 10, 32)
 	if err != nil || n < 1 {
 		return documents.Version{}, documents.ErrNotFound
 	}
-	return s.Docs.Version(r.Context(), principalFrom(r.Context()), chi.URLParam(r, "id"), n)
+	return s.Docs.Version(r.Context(), principalFrom(r.Context()), chi.URLParam(r, "id"), int(n))
 }
 
 func (s *Server) downloadVersion(w http.ResponseWriter, r *http.Request) {

@@ -66,6 +66,9 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if r.Context().Err() != nil {
 		return // the client went away; nobody reads the answer
 	}
+	if resourceProblem(w, r, err) {
+		return
+	}
 	slog.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	writeProblem(w, r, http.StatusInternalServerError, "internal", "Internal error", "the request could not be completed; it has been logged")
 }

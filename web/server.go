@@ -37,6 +37,10 @@ type Server struct {
 	// trusts nothing), whether revocation is checked online, the client
 	// that fetches OCSP and CRLs. A request may go offline, never online.
 	Verify verify.Options
+	// TempDir holds the temporary files of verifications too large for
+	// memory: on the data volume, not a /tmp that may be memory itself.
+	// Empty: the system's temporary directory.
+	TempDir string
 
 	verifySlots  chan struct{}
 	verifyMemory *blob.Memory

@@ -27,6 +27,10 @@ const (
 	verifyMemoryPerPDF = 32 << 20
 )
 
+// VerifyTempPattern names the temporary files of PDFs being verified (in
+// Server.TempDir), so a restart can remove what a killed process left.
+const VerifyTempPattern = "vanthu-verify-*"
+
 func (s *Server) verifyRoutes(r chi.Router) {
 	// Refused before a byte of the upload is read.
 	r.With(require(accounts.Verify)).Post("/verify", s.verifyUpload)
@@ -247,7 +251,8 @@ func (s *Server) buffer(ctx context.Context, r io.Reader, max int64) (*blob.Buff
 	buf, err := blob.Buffer(ctx, r, blob.BufferOptions{
 		PutOptions: blob.PutOptions{Max: max, Check: documents.CheckHead},
 		Memory:     s.verifyMemory,
-		Pattern:    "vanthu-verify-*",
+		Dir:        s.TempDir,
+		Pattern:    VerifyTempPattern,
 	})
 	return buf, err
 }

@@ -205,6 +205,13 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 		slog.Warn("the service's database role can change or delete audit entries: run it as a role that may only read and append them, migrating through VANTHU_MIGRATE_DATABASE_URL",
 			"role", storage.URLUser(dbURL))
 	}
+	if err := cfg.removeLeftovers(); err != nil {
+		return err
+	}
+	tempDir, err := cfg.tempDir()
+	if err != nil {
+		return err
+	}
 	blobs, err := cfg.openBlobs(ctx)
 	if err != nil {
 		return err
@@ -252,7 +259,7 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 	}
 	srv := &http.Server{
 		Handler: (&web.Server{DB: db, Blobs: blobs, Docs: docs, Accounts: acct, SecureCookies: secureCookies, OIDC: oidcClient, TrustedProxies: proxies,
-			Verify: verify.Options{Trust: trust, Offline: cfg.verifyOffline}}).Handler(),
+			Verify: verify.Options{Trust: trust, Offline: cfg.verifyOffline}, TempDir: tempDir}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}

@@ -89,6 +89,10 @@ func Buffer(ctx context.Context, r io.Reader, opts BufferOptions) (*Buffered, er
 			return nil, err
 		}
 	}
+	if err := opts.beforeStore(ctx, key); err != nil {
+		w.close()
+		return nil, err
+	}
 	return b, nil
 }
 

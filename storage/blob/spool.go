@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 )
 
 // PutOptions shape one Put.
@@ -15,6 +17,26 @@ type PutOptions struct {
 	// Check, when set, sees the complete bytes before they are stored; an
 	// error from it stops the Put and nothing is stored.
 	Check func(r io.ReaderAt, size int64) error
+	// BeforeStore, when set, is called with the key once the bytes are
+	// hashed and checked, before the store looks for an object of that key
+	// or writes one; an error from it stops the Put and nothing is stored.
+	// A caller that shares objects with others records its claim here, so
+	// no one deletes the object between this Put and its use of it.
+	BeforeStore func(ctx context.Context, key string) error
+}
+
+// beforeStore runs opts.BeforeStore, if any.
+func (opts PutOptions) beforeStore(ctx context.Context, key string) error {
+	if opts.BeforeStore == nil {
+		return nil
+	}
+	return opts.BeforeStore(ctx, key)
+}
+
+// BeforeStore runs opts.BeforeStore, if any: for stores outside this
+// package.
+func BeforeStore(ctx context.Context, opts PutOptions, key string) error {
+	return opts.beforeStore(ctx, key)
 }
 
 // Spooled is a stream written to a local temporary file and hashed on the way.
@@ -54,5 +76,28 @@ func Spool(ctx context.Context, dir, pattern string, r io.Reader, opts PutOption
 			return nil, err
 		}
 	}
+	if err := opts.beforeStore(ctx, s.Key); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// RemoveTemporaries deletes the files in dir whose names match pattern (a
+// filepath.Match pattern such as "vanthu-spool-*"), whatever their age: at
+// start, before any upload runs, every such file is a killed upload's
+// leftover. A missing dir has nothing to remove.
+func RemoveTemporaries(dir, pattern string) (int, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, pattern))
+	if err != nil {
+		return 0, fmt.Errorf("remove temporaries in %s: %w", dir, err)
+	}
+	n := 0
+	for _, p := range paths {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return n, fmt.Errorf("remove temporaries: %w", err)
+		}
+		n++
+	}
+	return n, nil
 }

@@ -114,6 +114,29 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
 		}
 	})
 
+	t.Run("BeforeStore runs with the key before the store looks for the object", func(t *testing.T) {
+		s := newStore(t)
+		mustPut(t, s, data)
+		// The object exists; an error from BeforeStore still fails the Put,
+		// so the hook ran before the store found it there.
+		var got string
+		_, err := s.Put(ctx, bytes.NewReader(data), blob.PutOptions{BeforeStore: func(_ context.Context, key string) error {
+			got = key
+			return errRejected
+		}})
+		if !errors.Is(err, errRejected) || got != wantKey {
+			t.Fatalf("put with a failing BeforeStore: %v, key %q", err, got)
+		}
+		if err := s.Delete(ctx, wantKey); err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.Put(ctx, bytes.NewReader(data), blob.PutOptions{BeforeStore: func(context.Context, string) error { return errRejected }})
+		if !errors.Is(err, errRejected) {
+			t.Fatalf("put with a failing BeforeStore: %v", err)
+		}
+		assertEmpty(t, s)
+	})
+
 	t.Run("reader failing mid-stream stores nothing", func(t *testing.T) {
 		s := newStore(t)
 		// Long enough for several multipart parts to be sent before the failure.

@@ -30,6 +30,10 @@ func New(dir string) (*Store, error) {
 	return &Store{dir: dir}, nil
 }
 
+// TempPattern names the temporary files of uploads in <dir>/tmp, so a
+// restart can remove what a killed one left.
+const TempPattern = "put-*"
+
 func (s *Store) path(key string) string { return filepath.Join(s.dir, key[:2], key) }
 
 func (s *Store) retentionPath(key string) string { return s.path(key) + ".retain" }

@@ -159,6 +159,9 @@ func (s *Store) putStreamed(ctx context.Context, r io.Reader, opts blob.PutOptio
 			return blob.Info{}, err
 		}
 	}
+	if err := blob.BeforeStore(ctx, opts, key); err != nil {
+		return blob.Info{}, err
+	}
 	if info, err := s.Stat(ctx, key); err == nil {
 		return info, nil
 	}

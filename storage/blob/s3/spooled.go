@@ -11,8 +11,10 @@ import (
 	"github.com/vanthu/vanthu/storage/blob"
 )
 
-// spoolPattern names local temporary files so a restart can sweep them.
-const spoolPattern = "vanthu-spool-*"
+// SpoolPattern names local temporary files so a restart can sweep them.
+const SpoolPattern = "vanthu-spool-*"
+
+const spoolPattern = SpoolPattern
 
 // maxSinglePut is S3's limit for one PUT; larger objects go up in parts.
 const maxSinglePut = 5 << 30
