@@ -299,6 +299,13 @@ func (s *Service) AddVersion(ctx context.Context, p Principal, documentID string
 		if err := storage.LockDocument(ctx, tx, documentID); err != nil {
 			return err
 		}
+		guard, err := storage.VersionGuardOf(ctx, tx, documentID)
+		if err != nil {
+			return err
+		}
+		if err := checkNewVersion(guard, f.Signed, time.Now()); err != nil {
+			return err
+		}
 		if err := s.lockBlobForCommit(ctx, tx, f); err != nil {
 			return err
 		}
@@ -312,6 +319,10 @@ func (s *Service) AddVersion(ctx context.Context, p Principal, documentID string
 		s.Discard(ctx, f)
 		if errors.Is(err, storage.ErrNotFound) {
 			return Version{}, ErrNotFound
+		}
+		var in *InputError
+		if errors.As(err, &in) {
+			return Version{}, err
 		}
 		return Version{}, fmt.Errorf("add version: %w", err)
 	}
@@ -374,6 +385,9 @@ type Filter struct {
 func (s *Service) List(ctx context.Context, p Principal, f Filter) ([]Document, string, error) {
 	// Someone of no organisation may list, and finds nothing.
 	if err := accounts.Authorize(p, accounts.DocumentRead, accounts.Target{}); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return nil, "", err
+	}
+	if err := checkStatusFilter(f.Status); err != nil {
 		return nil, "", err
 	}
 	limit := f.Limit

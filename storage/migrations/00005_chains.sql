@@ -40,7 +40,8 @@ CREATE TABLE document_chains (
     template_version       int,
     drafter_id             uuid NOT NULL REFERENCES users (id),
     status                 text NOT NULL CHECK (status IN ('in_review', 'returned', 'approved', 'signed', 'withdrawn', 'rejected')),
-    round                  int NOT NULL DEFAULT 1,       -- each (re)submission starts a round
+    generation             int NOT NULL DEFAULT 1,       -- each new set of stages (a new submission) is one
+    round                  int NOT NULL DEFAULT 1,       -- each pass through the stages is one
     restart_from           int NOT NULL DEFAULT 1,       -- stage position a resubmission restarts at
     allow_added_consultees boolean NOT NULL DEFAULT false,
     allow_added_signers    boolean NOT NULL DEFAULT false,
@@ -57,13 +58,14 @@ CREATE TABLE document_chains (
 CREATE TABLE chain_stages (
     id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     document_id  uuid NOT NULL REFERENCES document_chains (document_id),
+    generation   int NOT NULL,
     position     int NOT NULL CHECK (position >= 1),
     name         text NOT NULL,
     kind         text NOT NULL CHECK (kind IN ('review', 'consult', 'format-check', 'sign')),
     rule         text NOT NULL CHECK (rule IN ('all', 'any', 'k')),
     k            int NOT NULL DEFAULT 0,
     blocking     boolean NOT NULL,
-    participants jsonb NOT NULL,
+    participants jsonb NOT NULL,              -- the people resolved at submission: [{user_id, role}]
     due_days     int,
     due_hours    int,
     added_by     uuid REFERENCES users (id),  -- NULL: from the template or the submission
@@ -72,7 +74,7 @@ CREATE TABLE chain_stages (
     due_at       timestamptz,
     completed_at timestamptz,
     -- Deferred: inserting an ad-hoc stage shifts the positions after it.
-    UNIQUE (document_id, position) DEFERRABLE INITIALLY DEFERRED
+    UNIQUE (document_id, generation, position) DEFERRABLE INITIALLY DEFERRED
 );
 
 -- What waits for one person about one document. The approval chain feeds
@@ -100,7 +102,8 @@ CREATE TABLE inbox_items (
 );
 CREATE INDEX inbox_open ON inbox_items (user_id, since DESC, id DESC) WHERE state = 'open';
 CREATE INDEX inbox_handled ON inbox_items (user_id, done_at DESC, id DESC) WHERE state IN ('done', 'forwarded');
-CREATE INDEX inbox_document ON inbox_items (document_id, stage_id) WHERE state = 'open';
+CREATE INDEX inbox_counts ON inbox_items (user_id, state, due_at);
+CREATE INDEX inbox_document ON inbox_items (document_id, user_id);
 
 -- Every action on a chain, in order: the document's history.
 CREATE TABLE chain_actions (
