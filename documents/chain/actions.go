@@ -516,7 +516,10 @@ func (r *run) comment(p accounts.Principal, req ActionRequest) error {
 	if _, err := r.record(p, a); err != nil {
 		return err
 	}
-	return r.advance()
+	if r.chain.Status == documents.StatusReturned {
+		return nil // the chain waits for the drafter
+	}
+	return r.advance() // a consultee's comment may complete a stage
 }
 
 // target reads the user an action names in to_user_id.
