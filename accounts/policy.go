@@ -85,6 +85,12 @@ const (
 	DocumentChange     Action = "document.change" // new versions, and the workflow to come
 	Verify             Action = "verify"
 	AuditRead          Action = "audit.read"
+	// The approval chains' reference data: the working calendar (one for
+	// the country) and each organisation's chain templates.
+	CalendarRead        Action = "calendar.read"
+	CalendarManage      Action = "calendar.manage"
+	ChainTemplateRead   Action = "chain_template.read"
+	ChainTemplateManage Action = "chain_template.manage"
 )
 
 // Target is what an action is about: the organisation owning it and, for
@@ -103,6 +109,8 @@ var scopeOf = map[Action]string{
 	KeyBind: ScopeDirectoryWrite, KeyRead: ScopeDirectoryRead,
 	DocumentCreate: ScopeDocumentsWrite, DocumentRead: ScopeDocumentsRead, DocumentChange: ScopeDocumentsWrite,
 	Verify: ScopeVerify, AuditRead: ScopeAuditRead,
+	CalendarRead: ScopeDirectoryRead, CalendarManage: ScopeDirectoryWrite,
+	ChainTemplateRead: ScopeDirectoryRead, ChainTemplateManage: ScopeDirectoryWrite,
 }
 
 // Roles that may see every document of their organisation; drafters and
@@ -153,6 +161,8 @@ func hidden(p Principal, a Action, t Target) bool {
 		return outside
 	case DocumentCreate:
 		return t.OrgID != "" && !p.Member(t.OrgID)
+	case ChainTemplateRead, ChainTemplateManage:
+		return outside
 	case DocumentRead, DocumentChange:
 		// Documents are found through the viewer's filter first; someone
 		// of no organisation finds none.
@@ -200,11 +210,19 @@ func refusal(p Principal, a Action, t Target) string {
 		if !p.hasAny(storage.RoleDrafter, storage.RoleReviewer, storage.RoleSigner, storage.RoleClerk) {
 			return "auditors and administrators read documents but never change them"
 		}
+	case CalendarManage:
+		if !p.IsSuperadmin {
+			return "only the system administrator sets the working calendar, which every organisation shares"
+		}
+	case ChainTemplateManage:
+		if !p.Has(storage.RoleAdmin) {
+			return "only an administrator of the organisation manages its chain templates"
+		}
 	case AuditRead:
 		if !p.IsSuperadmin && !p.Has(storage.RoleAuditor) {
 			return "only auditors read the audit trail"
 		}
-	case OrganizationRead, UnitRead, UserRead, DelegationRead, DocumentRead, Verify:
+	case OrganizationRead, UnitRead, UserRead, DelegationRead, DocumentRead, Verify, CalendarRead, ChainTemplateRead:
 		// Visible is enough; anyone signed in may check a signature.
 	}
 	return ""

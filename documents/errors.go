@@ -21,6 +21,7 @@ var (
 	ErrInvalidCursor   = errors.New("invalid cursor")
 	ErrIdempotencyUsed = errors.New("idempotency key used for a different request")
 	ErrUnknownUnit     = errors.New("unknown unit")
+	ErrVersionRefused  = errors.New("no version may be added now")
 )
 
 // InputError is a rejected request: Kind says what class of problem, Detail

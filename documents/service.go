@@ -347,6 +347,13 @@ func (s *Service) AddVersion(ctx context.Context, p Principal, documentID string
 		if err := storage.LockDocument(ctx, tx, documentID); err != nil {
 			return err
 		}
+		guard, err := storage.VersionGuardOf(ctx, tx, documentID)
+		if err != nil {
+			return err
+		}
+		if err := checkNewVersion(guard, f.Signed, time.Now()); err != nil {
+			return err
+		}
 		if err := s.lockBlobForCommit(ctx, tx, f); err != nil {
 			return err
 		}
@@ -360,6 +367,10 @@ func (s *Service) AddVersion(ctx context.Context, p Principal, documentID string
 		s.Discard(ctx, f)
 		if errors.Is(err, storage.ErrNotFound) {
 			return Version{}, ErrNotFound
+		}
+		var in *InputError
+		if errors.As(err, &in) {
+			return Version{}, err
 		}
 		return Version{}, fmt.Errorf("add version: %w", err)
 	}

@@ -59,7 +59,7 @@ func checkFilter(f Filter) error {
 	if n := len(strings.Fields(f.Query)); n > maxQueryWords {
 		return inputError(ErrInvalidField, fmt.Sprintf("q has %d words; search with at most %d", n, maxQueryWords))
 	}
-	return nil
+	return checkStatusFilter(f.Status)
 }
 
 // CleanFileName keeps the base name a browser sent, as valid UTF-8 of at

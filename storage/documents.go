@@ -160,7 +160,8 @@ type Viewer struct {
 }
 
 // visibleSQL is the condition on documents d that v may see, with its
-// arguments appended to args. One's own documents are always visible.
+// arguments appended to args. One's own documents are always visible, and
+// so are those whose approval chain (or, later, handling) gave one a turn.
 func (v Viewer) visibleSQL(args *[]any) string {
 	if v.OrganizationID == "" || !isUUID(v.OrganizationID) {
 		return "false"
@@ -177,7 +178,8 @@ func (v Viewer) visibleSQL(args *[]any) string {
 	org, user, whole, unitIDs, conf := n-4, n-3, n-2, n-1, n
 	return fmt.Sprintf(`(
 		(d.organization_id = $%[1]d AND (d.created_by = $%[2]d OR $%[3]d
-			OR (d.unit_id = ANY($%[4]d::uuid[]) AND (d.confidentiality = 'thuong' OR $%[5]d))))
+			OR (d.unit_id = ANY($%[4]d::uuid[]) AND (d.confidentiality = 'thuong' OR $%[5]d))
+			OR EXISTS (SELECT 1 FROM inbox_items i WHERE i.document_id = d.id AND i.user_id = $%[2]d)))
 		OR EXISTS (SELECT 1 FROM document_recipients r WHERE r.document_id = d.id AND r.organization_id = $%[1]d
 			AND ($%[3]d OR r.unit_id = ANY($%[4]d::uuid[]))))`, org, user, whole, unitIDs, conf)
 }

@@ -44,6 +44,7 @@ var problemKinds = []struct {
 	{documents.ErrInvalidCursor, http.StatusBadRequest, "invalid-cursor", "Invalid pagination cursor"},
 	{documents.ErrNotFound, http.StatusNotFound, "not-found", "Not found"},
 	{documents.ErrUnknownUnit, http.StatusUnprocessableEntity, "unknown-unit", "Unknown unit"},
+	{documents.ErrVersionRefused, http.StatusConflict, "version-refused", "No version may be added now"},
 }
 
 // writeError answers with the problem that matches err; anything unexpected is

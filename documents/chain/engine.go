@@ -1,0 +1,435 @@
+package chain
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/vanthu/vanthu/accounts"
+	"github.com/vanthu/vanthu/audit"
+	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/documents/calendar"
+	"github.com/vanthu/vanthu/storage"
+)
+
+// Service runs approval chains. It implements documents.SigningTurns.
+type Service struct {
+	DB   *storage.DB
+	Docs *documents.Service
+	// Now is the clock (time.Now when nil); tests move it across deadlines.
+	Now func() time.Time
+}
+
+var _ documents.SigningTurns = (*Service)(nil)
+
+// SignReservation is how long a begun signature holds the document: no
+// version may be added and no one else may begin signing meanwhile. It
+// matches the life of a prepared desk-token signing session.
+const SignReservation = 10 * time.Minute
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Item states and the drafter's own task.
+const (
+	itemOpen      = "open"
+	itemDone      = "done"
+	itemForwarded = "forwarded"
+	itemClosed    = "closed"
+	taskRevise    = "revise"
+)
+
+// run is one document's chain read under its locks, for one action.
+type run struct {
+	s      *Service
+	ctx    context.Context
+	tx     pgx.Tx
+	now    time.Time
+	doc    storage.Document
+	chain  storage.Chain
+	exists bool // the document has a chain (else it is a draft never submitted)
+	stages []storage.ChainStage
+	items  []storage.InboxItem // the items of the current round, every state
+	cal    *calendar.Calendar
+	events []audit.Event
+}
+
+// lock locks the document's row, then its chain's, and reads them: every
+// change to a chain, and every version added (documents.AddVersion),
+// takes the document's lock first, so they are serialised.
+func (s *Service) lock(ctx context.Context, tx pgx.Tx, documentID string) (*run, error) {
+	if err := storage.LockDocument(ctx, tx, documentID); err != nil {
+		return nil, err
+	}
+	r := &run{s: s, ctx: ctx, tx: tx, now: s.now()}
+	var err error
+	if r.doc, err = storage.GetDocument(ctx, tx, documentID); err != nil {
+		return nil, err
+	}
+	r.chain, err = storage.LockChain(ctx, tx, documentID)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		r.chain = storage.Chain{DocumentID: documentID, OrganizationID: r.doc.OrganizationID, DrafterID: r.doc.CreatedBy}
+		return r, nil
+	case err != nil:
+		return nil, err
+	}
+	r.exists = true
+	return r, r.reload()
+}
+
+// reload reads the stages of the chain's generation and the items of its round.
+func (r *run) reload() error {
+	var err error
+	if r.stages, err = storage.Stages(r.ctx, r.tx, r.doc.ID, r.chain.Generation); err != nil {
+		return err
+	}
+	r.items, err = storage.DocumentInboxItems(r.ctx, r.tx, r.doc.ID, r.chain.Round)
+	return err
+}
+
+func (r *run) calendar() (*calendar.Calendar, error) {
+	if r.cal == nil {
+		c, err := calendar.Load(r.ctx, r.tx)
+		if err != nil {
+			return nil, err
+		}
+		r.cal = c
+	}
+	return r.cal, nil
+}
+
+func (r *run) stage(id string) *storage.ChainStage {
+	for i := range r.stages {
+		if r.stages[i].ID == id {
+			return &r.stages[i]
+		}
+	}
+	return nil
+}
+
+func (r *run) openItems() []*storage.InboxItem {
+	var out []*storage.InboxItem
+	for i := range r.items {
+		if r.items[i].State == itemOpen {
+			out = append(out, &r.items[i])
+		}
+	}
+	return out
+}
+
+// addItem gives someone a turn.
+func (r *run) addItem(it storage.InboxItem) (*storage.InboxItem, error) {
+	it.OrganizationID, it.DocumentID, it.Round, it.Since = r.doc.OrganizationID, r.doc.ID, r.chain.Round, r.now
+	got, err := storage.InsertInboxItem(r.ctx, r.tx, it)
+	if err != nil {
+		return nil, err
+	}
+	r.items = append(r.items, got)
+	return &r.items[len(r.items)-1], nil
+}
+
+// endItem ends an open item.
+func (r *run) endItem(it *storage.InboxItem, state, outcome string) error {
+	if it.State != itemOpen {
+		return nil
+	}
+	if err := storage.EndInboxItem(r.ctx, r.tx, it.ID, state, outcome, r.now); err != nil {
+		return err
+	}
+	now := r.now
+	it.State, it.Outcome, it.DoneAt = state, outcome, &now
+	return nil
+}
+
+// closeOpen closes every open item keep does not keep, as no longer needed.
+func (r *run) closeOpen(keep func(*storage.InboxItem) bool) error {
+	for _, it := range r.openItems() {
+		if keep != nil && keep(it) {
+			continue
+		}
+		if err := r.endItem(it, itemClosed, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// activate gives a stage's members their turns, with the stage's deadline.
+func (r *run) activate(st *storage.ChainStage) error {
+	var members []member
+	if err := json.Unmarshal(st.Participants, &members); err != nil {
+		return fmt.Errorf("stage %s: participants: %w", st.Name, err)
+	}
+	now := r.now
+	st.State, st.ActivatedAt, st.CompletedAt, st.DueAt = "active", &now, nil, nil
+	if st.DueDays > 0 || st.DueHours > 0 {
+		cal, err := r.calendar()
+		if err != nil {
+			return err
+		}
+		st.DueAt = cal.Due(now, st.DueDays, st.DueHours)
+	}
+	for _, m := range members {
+		if _, err := r.addItem(storage.InboxItem{UserID: m.UserID, StageID: st.ID, Label: st.Name, Task: taskOf(st.Kind),
+			Role: m.Role, Counts: st.Blocking, DueAt: st.DueAt}); err != nil {
+			return err
+		}
+	}
+	return storage.UpdateStage(r.ctx, r.tx, *st)
+}
+
+// tally counts a stage's counting turns in this round: acted on, and still to act.
+func (r *run) tally(st *storage.ChainStage) (done, open int) {
+	for _, it := range r.items {
+		if it.StageID != st.ID || !it.Counts {
+			continue
+		}
+		switch it.State {
+		case itemDone:
+			done++
+		case itemOpen:
+			open++
+		}
+	}
+	return done, open
+}
+
+// satisfied applies a blocking stage's rule.
+func (r *run) satisfied(st *storage.ChainStage) bool {
+	done, open := r.tally(st)
+	switch st.Rule {
+	case "any":
+		return done >= 1
+	case "k":
+		return done >= st.K
+	}
+	return open == 0 && done > 0
+}
+
+// consultDone reports whether every turn of a non-blocking stage was taken.
+func (r *run) consultDone(st *storage.ChainStage) bool {
+	for _, it := range r.items {
+		if it.StageID == st.ID && it.State == itemOpen {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *run) complete(st *storage.ChainStage) error {
+	now := r.now
+	st.State, st.CompletedAt = "done", &now
+	// The others' turns of an any or k stage are no longer needed.
+	if err := r.closeOpen(func(it *storage.InboxItem) bool { return it.StageID != st.ID || !it.Counts }); err != nil {
+		return err
+	}
+	return storage.UpdateStage(r.ctx, r.tx, *st)
+}
+
+// advance moves the chain as far as its stages' rules allow and sets the
+// status that follows: in_review while a review, consultation or format
+// check is under way, approved when the current stage is a sign stage,
+// signed when every stage is done.
+func (r *run) advance() error {
+	for {
+		var cur *storage.ChainStage
+		for i := range r.stages {
+			st := &r.stages[i]
+			if st.State == "done" {
+				continue
+			}
+			if !st.Blocking {
+				switch {
+				case st.State == "pending":
+					if err := r.activate(st); err != nil {
+						return err
+					}
+				case r.consultDone(st):
+					if err := r.complete(st); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			cur = st
+			break
+		}
+		if cur == nil {
+			// Every stage is done: the last signature was made.
+			r.chain.Status = documents.StatusSigned
+			return r.closeOpen(nil)
+		}
+		if cur.State == "pending" {
+			if err := r.activate(cur); err != nil {
+				return err
+			}
+		}
+		if r.satisfied(cur) {
+			if err := r.complete(cur); err != nil {
+				return err
+			}
+			continue
+		}
+		if cur.Kind == KindSign {
+			r.chain.Status = documents.StatusApproved
+		} else {
+			r.chain.Status = documents.StatusInReview
+		}
+		return nil
+	}
+}
+
+// save writes the chain row and the document's status.
+func (r *run) save() error {
+	if err := storage.SaveChain(r.ctx, r.tx, r.chain); err != nil {
+		return err
+	}
+	r.exists = true
+	return storage.SetDocumentStatus(r.ctx, r.tx, r.doc.ID, r.chain.Status)
+}
+
+// record appends an action to the history and its audit entry.
+func (r *run) record(p accounts.Principal, a storage.ChainAction) (storage.ChainAction, error) {
+	a.DocumentID, a.OrganizationID, a.Round, a.Actor = r.doc.ID, r.doc.OrganizationID, r.chain.Round, p.ID
+	if a.Version == 0 {
+		a.Version, a.VersionSHA256 = r.chain.Version, r.chain.VersionSHA256
+	}
+	got, err := storage.InsertChainAction(r.ctx, r.tx, a)
+	if err != nil {
+		return got, err
+	}
+	details := map[string]any{"round": a.Round, "version": a.Version, "sha256": a.VersionSHA256}
+	for k, v := range map[string]string{"stage": a.StageName, "on_behalf_of": a.OnBehalfOf, "authority_form": a.AuthorityForm,
+		"to_user": a.ToUser, "to_stage": a.ToStage} {
+		if v != "" {
+			details[k] = v
+		}
+	}
+	r.events = append(r.events, audit.Event{Actor: p.ID, ActorName: p.Username, OrgID: r.doc.OrganizationID,
+		Action: "chain." + a.Action, Object: "document:" + r.doc.ID, Details: details})
+	return got, nil
+}
+
+// finish saves the chain and appends the audit entries, last in the
+// transaction as audit.Append wants.
+func (r *run) finish() error {
+	if err := r.save(); err != nil {
+		return err
+	}
+	for _, e := range r.events {
+		if err := audit.Append(r.ctx, r.tx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// turn is an open item someone may act on, and on whose behalf.
+type turn struct {
+	item       *storage.InboxItem
+	stage      *storage.ChainStage // nil for the drafter's revise item
+	onBehalfOf string
+	form       string // the delegation's authority form when a delegate acts
+}
+
+// turnFor finds the first open item (in stage order) that want accepts and
+// p holds, or holds through a valid delegation from its holder.
+func (r *run) turnFor(p accounts.Principal, want func(*storage.InboxItem, *storage.ChainStage) bool) (*turn, error) {
+	var delegations []storage.Delegation
+	loaded := false
+	open := r.openItems()
+	slices.SortStableFunc(open, func(a, b *storage.InboxItem) int { return r.position(a) - r.position(b) })
+	for _, it := range open {
+		st := r.stage(it.StageID)
+		if !want(it, st) {
+			continue
+		}
+		if it.UserID == p.ID {
+			return &turn{item: it, stage: st, onBehalfOf: it.TurnOf}, nil
+		}
+		if !loaded {
+			var err error
+			if delegations, err = storage.DelegationsTo(r.ctx, r.tx, p.ID); err != nil {
+				return nil, err
+			}
+			loaded = true
+		}
+		if form := r.delegated(p, it.UserID, delegations); form != "" {
+			return &turn{item: it, stage: st, onBehalfOf: it.UserID, form: form}, nil
+		}
+	}
+	return nil, nil
+}
+
+func (r *run) position(it *storage.InboxItem) int {
+	if st := r.stage(it.StageID); st != nil {
+		return st.Position
+	}
+	return 0
+}
+
+// delegated returns the authority form of a delegation from holder to p
+// valid now for this document, or "".
+func (r *run) delegated(p accounts.Principal, holder string, held []storage.Delegation) string {
+	var from []storage.Delegation
+	for _, d := range held {
+		if d.FromUser == holder {
+			from = append(from, d)
+		}
+	}
+	for _, d := range from {
+		use := accounts.SigningUse{Signer: p.User, Form: d.Form, DocumentType: r.doc.Type, UnitID: r.doc.UnitID, At: r.now}
+		got, err := accounts.CheckAuthority(use, from, func(id string) (storage.Delegation, error) { return storage.GetDelegation(r.ctx, r.tx, id) })
+		if err == nil && got != nil {
+			return got.Form
+		}
+	}
+	return ""
+}
+
+// noTurn explains why p has no turn for an action: someone who took part
+// in this chain meets a state that moved (409); anyone else takes no part
+// in it (403).
+func (r *run) noTurn(p accounts.Principal, action string) error {
+	had, err := storage.HadChainItem(r.ctx, r.tx, r.doc.ID, p.ID)
+	if err != nil {
+		return err
+	}
+	if had || p.ID == r.chain.DrafterID || r.member(p.ID) {
+		return conflict("the chain is %s and holds no turn for you to %s (it may have moved on)", r.chain.Status, action)
+	}
+	return forbidden("you take no part in this document's chain")
+}
+
+// member reports whether a stage of the chain names the user.
+func (r *run) member(userID string) bool {
+	for _, st := range r.stages {
+		var members []member
+		if json.Unmarshal(st.Participants, &members) == nil && slices.ContainsFunc(members, func(m member) bool { return m.UserID == userID }) {
+			return true
+		}
+	}
+	return false
+}
+
+// latestVersion is the document's last version.
+func (r *run) latestVersion() (storage.Version, error) {
+	vs, err := storage.Versions(r.ctx, r.tx, r.doc.ID)
+	if err != nil {
+		return storage.Version{}, err
+	}
+	if len(vs) == 0 {
+		return storage.Version{}, fmt.Errorf("document %s has no version", r.doc.ID)
+	}
+	return vs[len(vs)-1], nil
+}

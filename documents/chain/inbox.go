@@ -1,0 +1,176 @@
+package chain
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/vanthu/vanthu/accounts"
+	"github.com/vanthu/vanthu/documents/calendar"
+	"github.com/vanthu/vanthu/storage"
+)
+
+// Inbox views.
+const (
+	ViewOpen    = "open"     // chờ xử lý
+	ViewDueSoon = "due_soon" // sắp đến hạn: due within the next working day
+	ViewOverdue = "overdue"  // quá hạn
+	ViewHandled = "handled"  // đã xử lý
+)
+
+// InboxRequest selects a page of the caller's inbox.
+type InboxRequest struct {
+	View         string
+	Task         string
+	DocumentType string
+	Limit        int
+	Cursor       string
+}
+
+// InboxPage is one page of an inbox with its counts.
+type InboxPage struct {
+	Counts     storage.InboxCounts `json:"counts"`
+	Items      []InboxEntry        `json:"items"`
+	NextCursor string              `json:"next_cursor"`
+}
+
+// InboxEntry is one thing waiting for (or handled by) the caller.
+type InboxEntry struct {
+	ID             string        `json:"id"`
+	Source         string        `json:"source"`
+	Document       InboxDocument `json:"document"`
+	Stage          string        `json:"stage"`
+	ExpectedAction string        `json:"expected_action"`
+	TurnOf         string        `json:"turn_of,omitempty"`
+	State          string        `json:"state"`
+	Outcome        string        `json:"outcome,omitempty"`
+	Since          time.Time     `json:"since"`
+	SinceDisplay   string        `json:"since_display"`
+	Due            *time.Time    `json:"due,omitempty"`
+	DueDisplay     string        `json:"due_display,omitempty"`
+	Overdue        bool          `json:"overdue"`
+	DoneAt         *time.Time    `json:"done_at,omitempty"`
+}
+
+// InboxDocument is what an inbox entry shows of its document.
+type InboxDocument struct {
+	ID              string  `json:"id"`
+	Type            string  `json:"type"`
+	Subject         string  `json:"subject"`
+	Status          string  `json:"status"`
+	Urgency         string  `json:"urgency"`
+	Confidentiality string  `json:"confidentiality"`
+	Number          *string `json:"number"`
+}
+
+// dueSoonHours is how close a deadline is to count as sắp đến hạn: one
+// working day.
+const dueSoonHours = 8
+
+// Inbox returns one page of what waits for p (or what p handled), newest
+// first, with the counts of every view.
+func (s *Service) Inbox(ctx context.Context, p accounts.Principal, req InboxRequest) (InboxPage, error) {
+	page := InboxPage{Items: []InboxEntry{}}
+	// Someone of no organisation may look, and finds nothing.
+	if err := accounts.Authorize(p, accounts.DocumentRead, accounts.Target{}); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return page, nil
+		}
+		return page, err
+	}
+	switch req.View {
+	case "":
+		req.View = ViewOpen
+	case ViewOpen, ViewDueSoon, ViewOverdue, ViewHandled:
+	default:
+		return page, invalid("view must be %s, %s, %s or %s", ViewOpen, ViewDueSoon, ViewOverdue, ViewHandled)
+	}
+	if req.Limit <= 0 || req.Limit > 200 {
+		req.Limit = 50
+	}
+	now := s.now()
+	cal, err := calendar.Load(ctx, s.DB.Pool)
+	if err != nil {
+		return page, err
+	}
+	soon := cal.AddHours(now, dueSoonHours)
+	f := storage.InboxFilter{UserID: p.ID, View: req.View, Now: now, SoonLimit: soon, Task: strings.TrimSpace(req.Task),
+		DocumentType: norm.NFC.String(strings.TrimSpace(req.DocumentType)), Limit: req.Limit + 1}
+	if req.Cursor != "" {
+		c, err := decodeInboxCursor(req.Cursor)
+		if err != nil {
+			return page, err
+		}
+		f.After = &c
+	}
+	entries, err := storage.ListInbox(ctx, s.DB.Pool, f)
+	if err != nil {
+		return page, err
+	}
+	if len(entries) > req.Limit {
+		entries = entries[:req.Limit]
+		last := entries[len(entries)-1]
+		at := last.Since
+		if req.View == ViewHandled && last.DoneAt != nil {
+			at = *last.DoneAt
+		}
+		page.NextCursor = encodeInboxCursor(storage.InboxCursor{At: at, ID: last.ID})
+	}
+	for _, e := range entries {
+		ie := InboxEntry{ID: e.ID, Source: e.Source, Stage: e.Label, ExpectedAction: e.Task, TurnOf: e.TurnOf, State: e.State, Outcome: e.Outcome,
+			Since: e.Since.UTC(), SinceDisplay: display(e.Since), DoneAt: e.DoneAt,
+			Document: InboxDocument{ID: e.DocumentID, Type: e.DocumentType, Subject: e.Subject, Status: e.DocumentStatus, Urgency: e.Urgency,
+				Confidentiality: e.Confidentiality, Number: e.Number}}
+		if e.DueAt != nil {
+			due := e.DueAt.UTC()
+			ie.Due, ie.DueDisplay = &due, display(due)
+			ie.Overdue = e.State == itemOpen && due.Before(now)
+		}
+		page.Items = append(page.Items, ie)
+	}
+	if page.Counts, err = storage.CountInbox(ctx, s.DB.Pool, p.ID, now, soon); err != nil {
+		return page, err
+	}
+	return page, nil
+}
+
+func encodeInboxCursor(c storage.InboxCursor) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(c.At.UTC().Format(time.RFC3339Nano) + "|" + c.ID))
+}
+
+func decodeInboxCursor(s string) (storage.InboxCursor, error) {
+	bad := fmt.Errorf("%w: cursor is not one this service returned", ErrInvalid)
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return storage.InboxCursor{}, bad
+	}
+	ts, id, ok := strings.Cut(string(b), "|")
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if !ok || err != nil || !isUUID(id) {
+		return storage.InboxCursor{}, bad
+	}
+	return storage.InboxCursor{At: t, ID: id}, nil
+}
+
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F':
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,200 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// InboxItem is something that waits for one person about one document: a
+// participant's turn in an approval chain (Source "chain", StageID set),
+// and later the handling of incoming documents.
+type InboxItem struct {
+	ID             string
+	OrganizationID string
+	UserID         string
+	DocumentID     string
+	Source         string
+	StageID        string
+	Round          int
+	Label          string
+	Task           string
+	Role           string
+	TurnOf         string
+	Counts         bool
+	State          string // open, done, forwarded, closed
+	Outcome        string
+	Since          time.Time
+	DueAt          *time.Time
+	DoneAt         *time.Time
+}
+
+const inboxColumns = `i.id, i.organization_id, i.user_id, i.document_id, i.source, coalesce(i.stage_id::text, ''), i.round, i.label, i.task, i.role,
+	coalesce(i.turn_of::text, ''), i.counts, i.state, i.outcome, i.since, i.due_at, i.done_at`
+
+func scanInboxItem(row pgx.Row) (InboxItem, error) {
+	var it InboxItem
+	err := row.Scan(&it.ID, &it.OrganizationID, &it.UserID, &it.DocumentID, &it.Source, &it.StageID, &it.Round, &it.Label, &it.Task, &it.Role,
+		&it.TurnOf, &it.Counts, &it.State, &it.Outcome, &it.Since, &it.DueAt, &it.DoneAt)
+	return it, err
+}
+
+// InsertInboxItem adds an open item and returns it with its id.
+func InsertInboxItem(ctx context.Context, q Querier, it InboxItem) (InboxItem, error) {
+	if it.Source == "" {
+		it.Source = "chain"
+	}
+	err := q.QueryRow(ctx, `
+		INSERT INTO inbox_items (organization_id, user_id, document_id, source, stage_id, round, label, task, role, turn_of, counts, since, due_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+		it.OrganizationID, it.UserID, it.DocumentID, it.Source, nullable(it.StageID), it.Round, it.Label, it.Task, it.Role,
+		nullable(it.TurnOf), it.Counts, it.Since, it.DueAt).Scan(&it.ID)
+	if err != nil {
+		return it, fmt.Errorf("inbox item for %s: %w", it.UserID, err)
+	}
+	it.State = "open"
+	return it, nil
+}
+
+// EndInboxItem ends an open item as done, forwarded or closed, with the
+// action that ended it.
+func EndInboxItem(ctx context.Context, q Querier, id, state, outcome string, at time.Time) error {
+	_, err := q.Exec(ctx, "UPDATE inbox_items SET state = $2, outcome = $3, done_at = $4 WHERE id = $1 AND state = 'open'", id, state, outcome, at)
+	if err != nil {
+		return fmt.Errorf("end inbox item %s: %w", id, err)
+	}
+	return nil
+}
+
+// DocumentInboxItems lists the chain items of a document from round
+// onwards, oldest first.
+func DocumentInboxItems(ctx context.Context, q Querier, documentID string, fromRound int) ([]InboxItem, error) {
+	rows, err := q.Query(ctx, "SELECT "+inboxColumns+` FROM inbox_items i
+		WHERE i.document_id = $1 AND i.source = 'chain' AND i.round >= $2 ORDER BY i.since, i.id`, documentID, fromRound)
+	if err != nil {
+		return nil, fmt.Errorf("items of %s: %w", documentID, err)
+	}
+	return collect(rows, scanInboxItem)
+}
+
+// HadChainItem reports whether a user ever held an item in a document's chain.
+func HadChainItem(ctx context.Context, q Querier, documentID, userID string) (bool, error) {
+	var ok bool
+	err := q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM inbox_items WHERE document_id = $1 AND user_id = $2)", documentID, userID).Scan(&ok)
+	return ok, err
+}
+
+// InboxEntry is an item with what the inbox shows of its document.
+type InboxEntry struct {
+	InboxItem
+	DocumentType    string
+	Subject         string
+	DocumentStatus  string
+	Urgency         string
+	Confidentiality string
+	Number          *string
+}
+
+// InboxFilter selects a page of one person's inbox.
+type InboxFilter struct {
+	UserID string
+	// View: open (chờ xử lý), due_soon (open, due before SoonLimit),
+	// overdue (open, past due at Now) or handled (đã xử lý).
+	View         string
+	Now          time.Time
+	SoonLimit    time.Time
+	Task         string
+	DocumentType string
+	Source       string
+	Limit        int
+	After        *InboxCursor
+}
+
+// InboxCursor is the keyset position after the last item of a page: its
+// since (open views) or done_at (handled) and id.
+type InboxCursor struct {
+	At time.Time
+	ID string
+}
+
+// ListInbox returns one page of an inbox: open items newest first, handled
+// ones most recently handled first.
+func ListInbox(ctx context.Context, q Querier, f InboxFilter) ([]InboxEntry, error) {
+	var where []string
+	args := []any{f.UserID}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
+	}
+	where = append(where, "i.user_id = $1")
+	order := "i.since"
+	switch f.View {
+	case "handled":
+		where = append(where, "i.state IN ('done', 'forwarded')")
+		order = "i.done_at"
+	case "overdue":
+		where = append(where, "i.state = 'open'")
+		add("i.due_at < ?", f.Now)
+	case "due_soon":
+		where = append(where, "i.state = 'open'")
+		add("i.due_at >= ?", f.Now)
+		add("i.due_at < ?", f.SoonLimit)
+	default:
+		where = append(where, "i.state = 'open'")
+	}
+	if f.Task != "" {
+		add("i.task = ?", f.Task)
+	}
+	if f.Source != "" {
+		add("i.source = ?", f.Source)
+	}
+	if f.DocumentType != "" {
+		add("d.type_code = ?", f.DocumentType)
+	}
+	if f.After != nil {
+		args = append(args, f.After.At, f.After.ID)
+		where = append(where, fmt.Sprintf("(%s, i.id) < ($%d, $%d)", order, len(args)-1, len(args)))
+	}
+	args = append(args, f.Limit)
+	sql := "SELECT " + inboxColumns + `, d.type_code, d.subject, d.status, d.urgency, d.confidentiality, d.number
+		FROM inbox_items i JOIN documents d ON d.id = i.document_id
+		WHERE ` + strings.Join(where, " AND ") + fmt.Sprintf(" ORDER BY %s DESC, i.id DESC LIMIT $%d", order, len(args))
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("inbox: %w", err)
+	}
+	return collect(rows, func(row pgx.Row) (InboxEntry, error) {
+		var e InboxEntry
+		it := &e.InboxItem
+		err := row.Scan(&it.ID, &it.OrganizationID, &it.UserID, &it.DocumentID, &it.Source, &it.StageID, &it.Round, &it.Label, &it.Task, &it.Role,
+			&it.TurnOf, &it.Counts, &it.State, &it.Outcome, &it.Since, &it.DueAt, &it.DoneAt,
+			&e.DocumentType, &e.Subject, &e.DocumentStatus, &e.Urgency, &e.Confidentiality, &e.Number)
+		return e, err
+	})
+}
+
+// InboxCounts are the figures at the top of an inbox.
+type InboxCounts struct {
+	Open    int `json:"open"`     // chờ xử lý
+	DueSoon int `json:"due_soon"` // sắp đến hạn
+	Overdue int `json:"overdue"`  // quá hạn
+	Handled int `json:"handled"`  // đã xử lý
+}
+
+// CountInbox counts one person's inbox at now, due soon meaning before soon.
+func CountInbox(ctx context.Context, q Querier, userID string, now, soon time.Time) (InboxCounts, error) {
+	var c InboxCounts
+	err := q.QueryRow(ctx, `
+		SELECT count(*) FILTER (WHERE state = 'open'),
+			count(*) FILTER (WHERE state = 'open' AND due_at >= $2 AND due_at < $3),
+			count(*) FILTER (WHERE state = 'open' AND due_at < $2),
+			count(*) FILTER (WHERE state IN ('done', 'forwarded'))
+		FROM inbox_items WHERE user_id = $1`, userID, now, soon).Scan(&c.Open, &c.DueSoon, &c.Overdue, &c.Handled)
+	if err != nil {
+		return c, fmt.Errorf("inbox counts: %w", err)
+	}
+	return c, nil
+}
