@@ -37,6 +37,12 @@ type Server struct {
 	// trusts nothing), whether revocation is checked online, the client
 	// that fetches OCSP and CRLs. A request may go offline, never online.
 	Verify verify.Options
+	// Turns is the approval chain's side of signing: whose turn it is to
+	// sign which version. Nil answers the sign routes 409 "no approval
+	// chain".
+	Turns documents.SigningTurns
+	// Signing configures the signatures the service makes.
+	Signing SigningConfig
 
 	verifySlots  chan struct{}
 	verifyMemory *blob.Memory
@@ -72,6 +78,7 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/documents/{id}/versions", s.addVersion)
 		r.Get("/documents/{id}/versions/{n}/file", s.downloadVersion)
 		s.verifyRoutes(r)
+		s.signingRoutes(r)
 	})
 	return r
 }
