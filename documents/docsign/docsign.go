@@ -10,6 +10,7 @@ package docsign
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"image"
@@ -394,11 +395,6 @@ func (s *Service) store(ctx context.Context, tx pgx.Tx, p documents.Principal, j
 	if err := storage.LockBlob(ctx, tx, info.Key); err != nil {
 		return documents.Version{}, err
 	}
-	if s.Docs.Retention > 0 {
-		if err := s.Docs.Blobs.Retain(ctx, info.Key, s.now().Add(s.Docs.Retention)); err != nil {
-			return documents.Version{}, fmt.Errorf("retain signed file: %w", err)
-		}
-	}
 	v, err := storage.InsertVersion(ctx, tx, documents.Version{DocumentID: j.doc.ID, SHA256: info.Key, Size: info.Size,
 		FileName: j.version.FileName, Signed: true, CreatedBy: p.ID})
 	if err != nil {
@@ -408,13 +404,23 @@ func (s *Service) store(ctx context.Context, tx pgx.Tx, p documents.Principal, j
 		return v, fmt.Errorf("%w: %v", ErrNotYourTurn, err)
 	}
 	details := map[string]any{"version": v.Number, "sha256": v.SHA256, "size": v.Size, "signed_version": j.version.Number,
-		"level": string(j.opts.Level), "authority_form": j.form, "key": b.ID, "fingerprint": b.Fingerprint, "turn_of": j.turn.TurnOf}
+		"level": string(j.opts.Level), "authority_form": j.form, "key_binding": b.ID, "fingerprint": b.Fingerprint, "turn_of": j.turn.TurnOf}
 	for k, x := range extra {
 		details[k] = x
 	}
 	err = audit.Append(ctx, tx, audit.Event{Actor: p.ID, ActorName: p.Username, OrgID: j.doc.OrganizationID, Action: "document.sign",
 		Object: "document:" + j.doc.ID, Details: details})
-	return v, err
+	if err != nil {
+		return v, err
+	}
+	// Retained last, once nothing else can refuse the version: a signed
+	// version is locked against deletion like every signed upload.
+	if s.Docs.Retention > 0 {
+		if err := s.Docs.Blobs.Retain(ctx, info.Key, s.now().Add(s.Docs.Retention)); err != nil {
+			return documents.Version{}, fmt.Errorf("retain signed file: %w", err)
+		}
+	}
+	return v, nil
 }
 
 // tempOut is a temporary file for the signed output.
@@ -447,10 +453,7 @@ func signingError(err error) error {
 // new version, FinishSign and the audit entry commit together; a failure
 // or a crash anywhere leaves no version and the turn open.
 func (s *Service) Sign(ctx context.Context, p documents.Principal, documentID string, req Request) (documents.Version, error) {
-	if s.Turns == nil {
-		return documents.Version{}, refuse(ErrNoChain, "the service has no approval chain to give signing turns")
-	}
-	doc, err := s.Docs.Changeable(ctx, p, documentID)
+	doc, err := s.changeable(ctx, p, documentID)
 	if err != nil {
 		return documents.Version{}, err
 	}
@@ -476,6 +479,9 @@ func (s *Service) Sign(ctx context.Context, p documents.Principal, documentID st
 			return fmt.Errorf("%w: %v", ErrNoKey, err)
 		}
 		defer keys.Close(key)
+		if key, err = withBoundChain(key, binding); err != nil {
+			return err
+		}
 		out, done, err := s.tempOut()
 		if err != nil {
 			return err
@@ -502,4 +508,44 @@ func (s *Service) discard(ctx context.Context, key string) {
 	if key != "" {
 		s.Docs.Discard(ctx, documents.StoredFile{Key: key})
 	}
+}
+
+// changeable returns the document p may change, refusing anyone who is not
+// a signer before anything else is looked at.
+func (s *Service) changeable(ctx context.Context, p documents.Principal, documentID string) (documents.Document, error) {
+	doc, err := s.Docs.Changeable(ctx, p, documentID)
+	if err != nil {
+		return doc, err
+	}
+	if !p.Has(storage.RoleSigner) {
+		return documents.Document{}, fmt.Errorf("%w: only signers sign documents", accounts.ErrForbidden)
+	}
+	if s.Turns == nil {
+		return documents.Document{}, refuse(ErrNoChain, "the service has no approval chain to give signing turns")
+	}
+	return doc, nil
+}
+
+// boundKey is a key whose chain is the binding's: a token usually holds the
+// signer's certificate alone, and the issuing CAs given when the key was
+// bound must go into the signature for it to be verifiable.
+type boundKey struct {
+	keys.Key
+	chain []*x509.Certificate
+}
+
+func (k boundKey) Chain() []*x509.Certificate { return k.chain }
+
+func withBoundChain(k keys.Key, b storage.KeyBinding) (keys.Key, error) {
+	chain, err := chainOf(b)
+	if err != nil {
+		return nil, err
+	}
+	if len(k.Chain()) >= len(chain) {
+		return k, nil
+	}
+	if !k.Chain()[0].Equal(chain[0]) {
+		return nil, fmt.Errorf("%w: the key's certificate is not the one bound", ErrNoKey)
+	}
+	return boundKey{k, chain}, nil
 }

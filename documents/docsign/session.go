@@ -83,10 +83,7 @@ func chainOf(b storage.KeyBinding) ([]*x509.Certificate, error) {
 // p's turn for and returns what p's own device must sign. The session is
 // stored without secrets; nothing else changes, and the turn stays open.
 func (s *Service) Prepare(ctx context.Context, p documents.Principal, documentID string, req Request) (Prepared, error) {
-	if s.Turns == nil {
-		return Prepared{}, refuse(ErrNoChain, "the service has no approval chain to give signing turns")
-	}
-	doc, err := s.Docs.Changeable(ctx, p, documentID)
+	doc, err := s.changeable(ctx, p, documentID)
 	if err != nil {
 		return Prepared{}, err
 	}
@@ -169,13 +166,10 @@ func (s *Service) pickDeskBinding(ctx context.Context, p documents.Principal, ke
 // against the certificate before it is embedded. The turn, the version,
 // FinishSign and the audit entry commit together.
 func (s *Service) Complete(ctx context.Context, p documents.Principal, documentID string, c Completion) (documents.Version, error) {
-	if s.Turns == nil {
-		return documents.Version{}, refuse(ErrNoChain, "the service has no approval chain to give signing turns")
-	}
 	if (len(c.Signature) == 0) == (len(c.CMS) == 0) {
 		return documents.Version{}, invalid("give exactly one of signature (the signature value, base64) and cms (a CMS SignedData, base64)")
 	}
-	doc, err := s.Docs.Changeable(ctx, p, documentID)
+	doc, err := s.changeable(ctx, p, documentID)
 	if err != nil {
 		return documents.Version{}, err
 	}

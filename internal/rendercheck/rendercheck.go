@@ -232,3 +232,25 @@ func diff(a, b uint32) uint32 {
 	}
 	return b - a
 }
+
+// AssertPdfsigValid runs poppler's pdfsig (without certificate trust: the
+// dev root is not in NSS's store) and fails unless it lists n signatures,
+// each "Signature is Valid.".
+func AssertPdfsigValid(t testing.TB, pdf []byte, n int) {
+	t.Helper()
+	out, _ := exec.Command(tool(t, "pdfsig"), "-nocert", writeTemp(t, pdf)).CombinedOutput()
+	var got []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "- Signature Validation: "); ok {
+			got = append(got, v)
+		}
+	}
+	if len(got) != n {
+		t.Fatalf("pdfsig lists %d signatures, want %d:\n%s", len(got), n, out)
+	}
+	for i, g := range got {
+		if g != "Signature is Valid." {
+			t.Fatalf("pdfsig: signature #%d: %q\n%s", i+1, g, out)
+		}
+	}
+}

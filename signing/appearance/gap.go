@@ -282,6 +282,11 @@ func PlaceSigner(r io.ReaderAt, size int64, spec Spec, page int, rect *Rect, dpi
 	if page <= 0 {
 		page = 1
 	}
+	if n, err := pageCount(r, size); err != nil {
+		return SignerPlacement{}, err
+	} else if page > n {
+		return SignerPlacement{}, fmt.Errorf("page %d outside 1–%d", page, n)
+	}
 	_, err := FindSignatureGap(r, size, spec.Name, 0)
 	printed := err == nil || errors.Is(err, ErrNameAmbiguous)
 	if printed {
@@ -295,4 +300,17 @@ func PlaceSigner(r io.ReaderAt, size int64, spec Spec, page int, rect *Rect, dpi
 		return SignerPlacement{}, err
 	}
 	return SignerPlacement{Page: page, Rect: box, Image: img}, nil
+}
+
+func pageCount(r io.ReaderAt, size int64) (n int, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			n, err = 0, fmt.Errorf("count pages: malformed PDF: %v", p)
+		}
+	}()
+	rd, err := pdf.NewReader(r, size)
+	if err != nil {
+		return 0, fmt.Errorf("count pages: %w", err)
+	}
+	return rd.NumPage(), nil
 }
