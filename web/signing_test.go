@@ -3,6 +3,9 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"crypto"
+	cryptorand "crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -538,3 +541,135 @@ func e2(w *signWorld) member {
 }
 
 func timeIn(days int) time.Time { return time.Now().AddDate(0, 0, days) }
+
+// prepared is the answer of sign/prepare.
+type prepared struct {
+	SessionID          string `json:"session_id"`
+	DataToSign         []byte `json:"data_to_sign"`
+	Digest             []byte `json:"digest"`
+	DigestAlgorithm    string `json:"digest_algorithm"`
+	SignatureAlgorithm string `json:"signature_algorithm"`
+	Certificate        []byte `json:"certificate"`
+	Version            int    `json:"version"`
+}
+
+func (w *signWorld) prepare(m member, docID string, body any) prepared {
+	w.e.t.Helper()
+	resp, b := w.call(m.token, "POST", "/api/v1/documents/"+docID+"/sign/prepare", body)
+	if resp.StatusCode != http.StatusCreated {
+		w.e.t.Fatalf("prepare: %d %s", resp.StatusCode, b)
+	}
+	return decode[prepared](w.e.t, b)
+}
+
+// TestSignInTwoSteps: the deputy signs with a key the service never sees
+// (her desk token, here the dev PKI's key in the test): prepare hands out
+// the hash of the signed attributes, complete embeds the value after
+// checking it; wrong values, other people's, expired and used sessions and
+// a document changed in between are refused, and nothing is added.
+func TestSignInTwoSteps(t *testing.T) {
+	w := newSignWorld(t)
+	keyID := w.bindExternal(w.binh, devpki.Deputy)
+	in := draft(t, "qd-kt-pho-chu-tich.pdf")
+	doc := w.e.uploadPDF("Quyết định thành lập tổ công tác", in)
+	w.turns.give(doc.ID, w.an.user.ID)
+	if _, err := w.e.accounts.CreateDelegation(context.Background(), operator, storage.Delegation{FromUser: w.an.user.ID, ToUser: w.binh.user.ID, Form: "KT.",
+		Basis: "Quyết định phân công", EndsAt: timeIn(30)}); err != nil {
+		t.Fatal(err)
+	}
+	deputy, err := w.pki.Key(devpki.Deputy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	official, err := w.pki.Key(devpki.Official)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signDigest := func(k keys.Key, p prepared) []byte {
+		sig, err := k.Sign(cryptorand.Reader, p.Digest, crypto.SHA256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sig
+	}
+	complete := func(m member, body any) (*http.Response, problem, []byte) {
+		resp, b := w.call(m.token, "POST", "/api/v1/documents/"+doc.ID+"/sign/complete", body)
+		var p problem
+		if resp.StatusCode >= 400 {
+			p = decode[problem](t, b)
+		}
+		return resp, p, b
+	}
+
+	p := w.prepare(w.binh, doc.ID, map[string]any{"key_id": keyID})
+	if p.DigestAlgorithm != "SHA-256" || p.SignatureAlgorithm != "RSASSA-PKCS1-v1_5" || len(p.Digest) != 32 || p.Version != 1 {
+		t.Fatalf("prepared %+v", p)
+	}
+	if d := sha256.Sum256(p.DataToSign); !bytes.Equal(d[:], p.Digest) {
+		t.Fatal("the digest is not the hash of the data to sign")
+	}
+	if cert, err := x509.ParseCertificate(p.Certificate); err != nil || cert.Subject.CommonName != "Trần Thị Bình" {
+		t.Fatalf("prepared for certificate %v (%v)", cert, err)
+	}
+	refusals := []struct {
+		name   string
+		who    member
+		body   any
+		status int
+		typ    string
+	}{
+		{"another key's signature", w.binh, map[string]any{"session_id": p.SessionID, "signature": signDigest(official, p)}, http.StatusUnprocessableEntity, "/problems/signature-rejected"},
+		{"garbage CMS", w.binh, map[string]any{"session_id": p.SessionID, "cms": []byte("not a CMS")}, http.StatusUnprocessableEntity, "/problems/signature-rejected"},
+		{"both signature and CMS", w.binh, map[string]any{"session_id": p.SessionID, "signature": []byte{1}, "cms": []byte{1}}, http.StatusUnprocessableEntity, "/problems/invalid-input"},
+		{"someone else's session", w.an, map[string]any{"session_id": p.SessionID, "signature": signDigest(deputy, p)}, http.StatusNotFound, "/problems/not-found"},
+		{"no such session", w.binh, map[string]any{"session_id": "6f1c2d4e-0000-4000-8000-000000000000", "signature": signDigest(deputy, p)}, http.StatusNotFound, "/problems/not-found"},
+	}
+	for _, c := range refusals {
+		resp, pr, b := complete(c.who, c.body)
+		if resp.StatusCode != c.status || pr.Type != c.typ {
+			t.Fatalf("%s: %d %s, want %d %s", c.name, resp.StatusCode, b, c.status, c.typ)
+		}
+		if n := w.versions(doc.ID); n != 1 {
+			t.Fatalf("%s added a version", c.name)
+		}
+	}
+
+	resp, _, b := complete(w.binh, map[string]any{"session_id": p.SessionID, "signature": signDigest(deputy, p)})
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("complete: %d %s", resp.StatusCode, b)
+	}
+	v := decode[storage.Version](t, b)
+	w.assertSigned(in, w.file(doc.ID, v.Number), 1, "Trần Thị Bình")
+	if fin := w.turns.done(); len(fin) != 1 || fin[0].form != "KT." || fin[0].version != 2 {
+		t.Fatalf("FinishSign calls %+v", fin)
+	}
+	if resp, pr, b := complete(w.binh, map[string]any{"session_id": p.SessionID, "signature": signDigest(deputy, p)}); resp.StatusCode != http.StatusConflict || pr.Type != "/problems/sign-session-used" {
+		t.Fatalf("completing twice: %d %s", resp.StatusCode, b)
+	}
+
+	// An expired session, and one whose document changed since.
+	w.turns.give(doc.ID, w.an.user.ID)
+	p = w.prepare(w.binh, doc.ID, nil)
+	if _, err := w.e.db.Pool.Exec(context.Background(), "UPDATE sign_sessions SET expires_at = now() - interval '1 second' WHERE id = $1", p.SessionID); err != nil {
+		t.Fatal(err)
+	}
+	if resp, pr, b := complete(w.binh, map[string]any{"session_id": p.SessionID, "signature": signDigest(deputy, p)}); resp.StatusCode != http.StatusGone || pr.Type != "/problems/sign-session-expired" {
+		t.Fatalf("expired session: %d %s", resp.StatusCode, b)
+	}
+	p = w.prepare(w.binh, doc.ID, nil)
+	if _, err := w.e.db.Pool.Exec(context.Background(), "UPDATE signature_images SET sha256 = 'changed' WHERE user_id = $1", w.binh.user.ID); err != nil {
+		t.Fatal(err)
+	}
+	if resp, pr, b := complete(w.binh, map[string]any{"session_id": p.SessionID, "signature": signDigest(deputy, p)}); resp.StatusCode != http.StatusConflict || pr.Type != "/problems/prepared-signature-stale" {
+		t.Fatalf("stale session: %d %s", resp.StatusCode, b)
+	}
+	if n := w.versions(doc.ID); n != 2 {
+		t.Fatalf("%d versions after the refusals", n)
+	}
+	// Sessions keep no secret: no signature value, no key.
+	var stored string
+	w.e.db.Pool.QueryRow(context.Background(), "SELECT params::text FROM sign_sessions WHERE id = $1", p.SessionID).Scan(&stored)
+	if !strings.Contains(stored, `"authority_form": "KT."`) || strings.Contains(stored, "PRIVATE") {
+		t.Fatalf("session parameters %s", stored)
+	}
+}
