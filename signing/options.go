@@ -92,6 +92,10 @@ type Options struct {
 	// (FieldMDP /Action /All), as the organisation's signature does.
 	Lock bool
 
+	// Force signs a document whose signatures lock it (see ErrLocked),
+	// knowing that the earlier signature will then fail verification.
+	Force bool
+
 	// ContentsSize reserves this many bytes for the CMS instead of the
 	// estimate (for unusually large chains or TSA tokens).
 	ContentsSize int

@@ -131,6 +131,11 @@ func Prepare(ctx context.Context, in io.ReaderAt, size int64, out Output, chain 
 	if err != nil {
 		return nil, err
 	}
+	if !opts.Force {
+		if err := checkLocked(doc); err != nil {
+			return nil, err
+		}
+	}
 	csize := contentsEstimate(chain, &opts)
 	ph, err := buildUpdate(doc, &opts, csize, kindSignature)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"image/png"
 	"io"
 	"net/http"
 	"slices"
@@ -22,6 +23,7 @@ import (
 	"github.com/vanthu/vanthu/accounts/oidc/oidctest"
 	"github.com/vanthu/vanthu/internal/testharness"
 	"github.com/vanthu/vanthu/internal/testpdf"
+	"github.com/vanthu/vanthu/signing/appearance"
 	"github.com/vanthu/vanthu/signing/devpki"
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/web"
@@ -157,6 +159,19 @@ func documentRead(role, rel string) int {
 	return http.StatusOK
 }
 
+// documentSign: signing needs the document visible, the right to change
+// it and the signer role; the matrix's service has no approval chain, so a
+// signer who passes all that hears 409.
+func documentSign(role, rel string) int {
+	switch {
+	case documentRead(role, rel) == http.StatusNotFound:
+		return http.StatusNotFound
+	case role == storage.RoleSigner:
+		return http.StatusConflict
+	}
+	return http.StatusForbidden
+}
+
 // keyWrite: binding or revoking a person's key is for its holder or an
 // administrator of their organisation.
 func keyWrite(status int) func(role, rel string) int {
@@ -283,6 +298,23 @@ func (m *matrix) routes() []route {
 			}
 			return request{path: "/api/v1/tokens/" + rec.ID}
 		}, authed(ownTokens(http.StatusNoContent))},
+		{"PUT", "/api/v1/users/{id}/signature-image", []string{own, other, self}, func(m *matrix, c caller, rel string, t *side) request {
+			var b bytes.Buffer
+			png.Encode(&b, appearance.DemoSignature("Nguyễn Văn An"))
+			return request{path: "/api/v1/users/" + userOf(c, rel, t).ID + "/signature-image", body: &b, contentType: "image/png"}
+		}, authed(keyWrite(http.StatusOK))},
+		// Without an approval chain (the matrix's service has none) a
+		// signer who may change the document is told so; everyone else is
+		// refused before.
+		{"POST", "/api/v1/documents/{id}/sign", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
+			return jsonBody(docPath(t, "/sign"), map[string]any{})
+		}, authed(documentSign)},
+		{"POST", "/api/v1/documents/{id}/sign/prepare", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
+			return jsonBody(docPath(t, "/sign/prepare"), map[string]any{})
+		}, authed(documentSign)},
+		{"POST", "/api/v1/documents/{id}/sign/complete", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
+			return jsonBody(docPath(t, "/sign/complete"), map[string]any{"session_id": "00000000-0000-0000-0000-000000000000", "signature": []byte{1}})
+		}, authed(documentSign)},
 		{"POST", "/api/v1/users/{id}/keys", []string{own, other, self}, func(m *matrix, c caller, rel string, t *side) request {
 			return jsonBody("/api/v1/users/"+userOf(c, rel, t).ID+"/keys", map[string]string{"kind": "external", "certificates": m.pemOf[devpki.Official]})
 		}, authed(keyWrite(http.StatusCreated))},

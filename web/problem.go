@@ -61,6 +61,9 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 			return
 		}
 	}
+	if signingProblem(w, r, err) {
+		return
+	}
 	if accountsProblem(w, r, err) {
 		return
 	}

@@ -41,6 +41,12 @@ type Server struct {
 	// memory: on the data volume, not a /tmp that may be memory itself.
 	// Empty: the system's temporary directory.
 	TempDir string
+	// Turns is the approval chain's side of signing: whose turn it is to
+	// sign which version. Nil answers the sign routes 409 "no approval
+	// chain".
+	Turns documents.SigningTurns
+	// Signing configures the signatures the service makes.
+	Signing SigningConfig
 
 	verifySlots  chan struct{}
 	verifyMemory *blob.Memory
@@ -76,6 +82,7 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/documents/{id}/versions", s.addVersion)
 		r.Get("/documents/{id}/versions/{n}/file", s.downloadVersion)
 		s.verifyRoutes(r)
+		s.signingRoutes(r)
 	})
 	return r
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	_ "image/png" // --image and --seal are PNGs
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -29,7 +30,7 @@ type signFlags struct {
 	image, seal, authority, title string
 	name, reason, location, org   string
 	certify                       int
-	lock                          bool
+	lock, force                   bool
 }
 
 func newSignCmd() *cobra.Command {
@@ -39,6 +40,18 @@ func newSignCmd() *cobra.Command {
 		Short: "Add a PAdES signature to a PDF as an incremental update",
 		Long: `Sign IN.pdf and write OUT.pdf. OUT is written to a temporary file next to
 it and renamed only on success.
+
+A visible signer's signature (--visible) follows Decree 30: a draft already
+prints the authority form, title and name, so only the handwritten-signature
+image (--image) is drawn, in the gap between the printed title and name. The
+name (--anchor, default --name, else the certificate's common name) is looked
+for on every page, the last first; a name printed nowhere or twice needs
+--page and --rect. With --rect, the authority form, title and name are drawn
+too, but only for a document that prints no name.
+
+A document whose signatures lock it (a certification with DocMDP P=1, or a
+signature locking every field such as the organisation's) is refused: another
+signature would break it. --force signs it anyway.
 
 The key is a PKCS#12 file (password from --password-file, else
 $VANTHU_KEY_PASSWORD) or a PKCS#11 key named by an RFC 7512 URI such as
@@ -62,9 +75,9 @@ must end in one of the given anchors.`,
 	fl.StringVar(&f.tsa, "tsa", envOr("VANTHU_TSA_URL", ""), "RFC 3161 timestamp authority URL (B-T and up)")
 	fl.StringArrayVar(&f.trust, "trust", splitList(envOr("VANTHU_TRUST", "")), "trust anchor certificates for B-LT/B-LTA validation data: a PEM/DER file or a directory (repeatable)")
 	fl.BoolVar(&f.visible, "visible", false, "draw a visible appearance")
-	fl.IntVar(&f.page, "page", 1, "page of the visible signature")
+	fl.IntVar(&f.page, "page", 0, "page of the visible signature (default: where the signer's name is printed, else 1)")
 	fl.StringVar(&f.rect, "rect", "", "visible signature rectangle x1,y1,x2,y2 in points")
-	fl.StringVar(&f.anchor, "anchor", "", "place the visible signature below this text")
+	fl.StringVar(&f.anchor, "anchor", "", "the signer's name as printed in the document, to find the gap above it (default: --name)")
 	fl.StringVar(&f.image, "image", "", "handwritten signature image (transparent PNG)")
 	fl.StringVar(&f.seal, "seal", "", "organisation seal image (PNG): makes an organisation signature appearance")
 	fl.StringVar(&f.authority, "authority", "", "authority form, e.g. \"KT. CHỦ TỊCH\"")
@@ -75,6 +88,7 @@ must end in one of the given anchors.`,
 	fl.StringVar(&f.org, "organization", "", "organisation shown by a seal appearance (default: the certificate's O)")
 	fl.IntVar(&f.certify, "certify", 0, "certification signature with DocMDP permission 1, 2 or 3")
 	fl.BoolVar(&f.lock, "lock", false, "lock all fields with this signature (the organisation's signature)")
+	fl.BoolVar(&f.force, "force", false, "sign a document whose signatures lock it, breaking them")
 	return cmd
 }
 
@@ -94,7 +108,7 @@ func runSign(ctx context.Context, f signFlags, in, out string) (err error) {
 	if level != signing.LevelBB && f.tsa == "" {
 		return &exitError{2, fmt.Errorf("sign: level %s needs --tsa (or $VANTHU_TSA_URL)", level)}
 	}
-	opts := signing.Options{Level: level, TSAURL: f.tsa, Reason: f.reason, Location: f.location, Certify: f.certify, Lock: f.lock}
+	opts := signing.Options{Level: level, TSAURL: f.tsa, Reason: f.reason, Location: f.location, Certify: f.certify, Lock: f.lock, Force: f.force}
 	if level == signing.LevelBLT || level == signing.LevelBLTA {
 		ext, err := extender(f)
 		if err != nil {
@@ -120,13 +134,16 @@ func runSign(ctx context.Context, f signFlags, in, out string) (err error) {
 		opts.Name = cert.Subject.CommonName
 	}
 	if f.visible || f.rect != "" || f.anchor != "" {
-		vis, err := visibleFlags(f, opts.Name, cert.Subject.Organization, now)
+		vis, err := visibleFlags(f, in, opts.Name, cert.Subject.Organization, now)
 		if err != nil {
 			return &exitError{2, err}
 		}
 		opts.Visible = vis
 	}
 	if err := signing.SignFile(ctx, in, out, key, opts); err != nil {
+		if errors.Is(err, signing.ErrLocked) {
+			return fmt.Errorf("sign %s: %w (--force signs it anyway, and that earlier signature will no longer verify)", in, err)
+		}
 		return fmt.Errorf("sign %s: %w", in, err)
 	}
 	return nil
@@ -213,49 +230,68 @@ func loadPNG(path string) (image.Image, error) {
 	return img, nil
 }
 
-// visibleFlags renders the Decree 30 appearance and places it.
-func visibleFlags(f signFlags, name string, orgs []string, now time.Time) (*signing.Visible, error) {
-	spec := appearance.Spec{Kind: appearance.Signer, Authority: f.authority, Title: f.title, Name: name, Time: now}
+// visibleFlags renders the Decree 30 appearance and places it: for a
+// signer, the handwritten image in the gap above the printed name (or the
+// whole block in --rect when the document prints none); for the
+// organisation's seal, its appearance in --rect or below --anchor.
+func visibleFlags(f signFlags, in, name string, orgs []string, now time.Time) (*signing.Visible, error) {
+	var rect *appearance.Rect
+	if f.rect != "" {
+		r, err := parseRect(f.rect)
+		if err != nil {
+			return nil, err
+		}
+		rect = &r
+	}
+	var sigImage image.Image
 	if f.image != "" {
 		img, err := loadPNG(f.image)
 		if err != nil {
 			return nil, err
 		}
-		spec.SignatureImage = img
+		sigImage = img
 	}
-	if f.seal != "" {
-		img, err := loadPNG(f.seal)
+	if f.seal == "" {
+		spec := appearance.Spec{Kind: appearance.Signer, Authority: f.authority, Title: f.title, Name: name, Time: now, SignatureImage: sigImage}
+		if f.anchor != "" && rect == nil {
+			spec.Name = f.anchor
+		}
+		fh, err := os.Open(in)
 		if err != nil {
 			return nil, err
 		}
-		spec = appearance.Spec{Kind: appearance.Organization, SealImage: img, Organization: f.org, Time: now}
-		if spec.Organization == "" && len(orgs) > 0 {
-			spec.Organization = orgs[0]
+		defer fh.Close()
+		st, err := fh.Stat()
+		if err != nil {
+			return nil, err
 		}
+		pl, err := appearance.PlaceSigner(fh, st.Size(), spec, f.page, rect, 200)
+		switch {
+		case errors.Is(err, appearance.ErrNameNotFound), errors.Is(err, appearance.ErrNameAmbiguous):
+			return nil, fmt.Errorf("sign: %w; give --page and --rect x1,y1,x2,y2 for the signature", err)
+		case errors.Is(err, appearance.ErrNoSignatureImage):
+			return nil, fmt.Errorf("sign: %w: give --image", err)
+		case err != nil:
+			return nil, fmt.Errorf("sign: %w", err)
+		}
+		r := pl.Rect
+		return &signing.Visible{Page: pl.Page, Rect: [4]float64{r.X1, r.Y1, r.X2, r.Y2}, Image: pl.Image}, nil
+	}
+	seal, err := loadPNG(f.seal)
+	if err != nil {
+		return nil, err
+	}
+	spec := appearance.Spec{Kind: appearance.Organization, SealImage: seal, Organization: f.org, Time: now}
+	if spec.Organization == "" && len(orgs) > 0 {
+		spec.Organization = orgs[0]
 	}
 	w, h := appearance.Size(spec)
-	vis := &signing.Visible{Page: f.page, Anchor: f.anchor, Width: w, Height: h}
-	if f.rect != "" {
-		parts := strings.Split(f.rect, ",")
-		if len(parts) != 4 {
-			return nil, fmt.Errorf("sign: --rect %q: want x1,y1,x2,y2", f.rect)
-		}
-		for i, p := range parts {
-			v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-			if err != nil {
-				return nil, fmt.Errorf("sign: --rect %q: %w", f.rect, err)
-			}
-			vis.Rect[i] = v
-		}
-		w, h = vis.Rect[2]-vis.Rect[0], vis.Rect[3]-vis.Rect[1]
-		if w < 0 {
-			w = -w
-		}
-		if h < 0 {
-			h = -h
-		}
+	vis := &signing.Visible{Page: max(f.page, 1), Anchor: f.anchor, Width: w, Height: h}
+	if rect != nil {
+		vis.Rect = [4]float64{rect.X1, rect.Y1, rect.X2, rect.Y2}
+		w, h = rect.W(), rect.H()
 	} else if f.anchor == "" {
-		return nil, errors.New("sign: --visible needs --rect or --anchor")
+		return nil, errors.New("sign: a seal appearance needs --rect or --anchor")
 	}
 	img, err := appearance.Render(spec, w, h, 200)
 	if err != nil {
@@ -263,4 +299,25 @@ func visibleFlags(f signFlags, name string, orgs []string, now time.Time) (*sign
 	}
 	vis.Image = img
 	return vis, nil
+}
+
+// parseRect reads x1,y1,x2,y2 in points.
+func parseRect(s string) (appearance.Rect, error) {
+	parts := strings.Split(s, ",")
+	if len(parts) != 4 {
+		return appearance.Rect{}, fmt.Errorf("sign: --rect %q: want x1,y1,x2,y2", s)
+	}
+	var v [4]float64
+	for i, p := range parts {
+		x, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+			return appearance.Rect{}, fmt.Errorf("sign: --rect %q: %q is not a number", s, p)
+		}
+		v[i] = x
+	}
+	r := appearance.Rect{X1: v[0], Y1: v[1], X2: v[2], Y2: v[3]}.Canon()
+	if r.W() <= 0 || r.H() <= 0 {
+		return appearance.Rect{}, fmt.Errorf("sign: --rect %q is empty", s)
+	}
+	return r, nil
 }

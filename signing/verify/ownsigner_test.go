@@ -73,7 +73,7 @@ func TestOwnSignerOutput(t *testing.T) {
 		{"revoked signer", devpki.Revoked, signing.LevelBB, false, 0, nil, etsi.Invalid, etsi.Revoked, "B-B"},
 		{"approval after approval", devpki.Official, signing.LevelBB, false, 0, []step{{devpki.Deputy, signing.Options{Level: signing.LevelBB}}}, etsi.Valid, "", "B-B"},
 		{"approval after certification P=2", devpki.Official, signing.LevelBB, false, 2, []step{{devpki.Seal, signing.Options{Level: signing.LevelBB}}}, etsi.Valid, "", "B-B"},
-		{"approval after certification P=1", devpki.Official, signing.LevelBB, false, 1, []step{{devpki.Seal, signing.Options{Level: signing.LevelBB}}}, etsi.Invalid, etsi.FormatFailure, "B-B"},
+		{"approval after certification P=1", devpki.Official, signing.LevelBB, false, 1, []step{{devpki.Seal, signing.Options{Level: signing.LevelBB, Force: true}}}, etsi.Invalid, etsi.FormatFailure, "B-B"},
 		{"three-signature chain with the organisation's lock", devpki.Official, signing.LevelBT, false, 0, office, etsi.Valid, "", "B-T"},
 	}
 	for _, c := range cases {

@@ -1,0 +1,551 @@
+// Package docsign signs documents inside the service, when the approval
+// chain gives the signer their turn: with the signer's own key held by the
+// service (a PKCS#11 binding or a sealed PKCS#12) in one step, or with a key
+// the signer holds (a desk token, a remote signing service) in two steps,
+// prepare and complete. It owns the signing turn's transaction (the chain's
+// BeginSign, the new signed version, FinishSign and the audit entry commit
+// together), the authority form a signature is made under, where the
+// handwritten-signature image goes, and each user's signature image.
+package docsign
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/vanthu/vanthu/accounts"
+	"github.com/vanthu/vanthu/audit"
+	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/signing"
+	"github.com/vanthu/vanthu/signing/appearance"
+	"github.com/vanthu/vanthu/signing/keys"
+	"github.com/vanthu/vanthu/storage"
+	"github.com/vanthu/vanthu/storage/blob"
+)
+
+// Refusals, each wrapped with the reason in words a signer can act on.
+var (
+	// ErrNoChain: the service has no approval chain to ask whose turn it is.
+	ErrNoChain = errors.New("no approval chain")
+	// ErrNotYourTurn: the chain refused the signing turn.
+	ErrNotYourTurn = errors.New("not your turn to sign")
+	// ErrNoKey: the signer has no key the service can sign with (or, for
+	// two-step signing, no certificate of a key they hold).
+	ErrNoKey = errors.New("no usable signing key")
+	// ErrPlace: the signature's place cannot be found; a page and a
+	// rectangle must be given.
+	ErrPlace = errors.New("no place for the signature")
+	// ErrNoImage: the signer has uploaded no handwritten-signature image.
+	ErrNoImage = errors.New("no signature image")
+	// ErrStale: what was prepared no longer matches the document, the turn
+	// or the signer's image.
+	ErrStale = errors.New("the prepared signature is out of date")
+	// ErrSessionExpired and ErrSessionUsed: a two-step session past its
+	// lifetime, or already completed.
+	ErrSessionExpired = errors.New("the signing session has expired")
+	ErrSessionUsed    = errors.New("the signing session was already completed")
+	// ErrRejected: the signature value or CMS from the signer's device is
+	// not the one prepared.
+	ErrRejected = errors.New("signature rejected")
+	// ErrUnavailable: the timestamp authority or the LTV data could not be
+	// had; nothing was stored, and signing may be retried.
+	ErrUnavailable = errors.New("signing service unavailable")
+)
+
+// SessionLifetime is how long a prepared two-step signature waits for its
+// value.
+const SessionLifetime = 10 * time.Minute
+
+// Service signs documents for their signers.
+type Service struct {
+	DB       *storage.DB
+	Docs     *documents.Service
+	Accounts *accounts.Service
+	// Turns is the approval chain; nil refuses every signature (ErrNoChain).
+	Turns documents.SigningTurns
+	// TSAURL is the RFC 3161 timestamp authority of B-T and up.
+	TSAURL     string
+	HTTPClient *http.Client
+	// Extender makes B-LT and B-LTA; nil refuses those levels.
+	Extender signing.Extender
+	// TempDir holds the files being signed ("" is the system's).
+	TempDir string
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Request is what a signer asks for: a level above the organisation's,
+// and the page and rectangle of the signature when the draft does not print
+// the signer's name where it can be found.
+type Request struct {
+	Level string
+	Page  int
+	Rect  *appearance.Rect
+	// KeyID chooses among the signer's bound keys (two-step signing:
+	// default the newest certificate of a key they hold).
+	KeyID string
+}
+
+func refuse(kind error, format string, a ...any) error {
+	return fmt.Errorf("%w: %s", kind, fmt.Sprintf(format, a...))
+}
+
+func invalid(format string, a ...any) error {
+	return &accounts.InputError{Msg: fmt.Sprintf(format, a...)}
+}
+
+// job is one signature being made: the turn, the version's bytes in a
+// temporary file, and the options to sign them with.
+type job struct {
+	doc     documents.Document
+	turn    documents.SignTurn
+	version documents.Version
+	form    string
+	in      *os.File
+	size    int64
+	opts    signing.Options
+	params  sessionParams
+}
+
+func (j *job) close() {
+	if j.in != nil {
+		j.in.Close()
+		os.Remove(j.in.Name())
+	}
+}
+
+// sessionParams is what a signature was prepared with, so complete can
+// rebuild the very same bytes (and is stored, without secrets, in the
+// two-step session).
+type sessionParams struct {
+	Level    string           `json:"level"`
+	Page     int              `json:"page,omitempty"`
+	Rect     *appearance.Rect `json:"rect,omitempty"`
+	Time     time.Time        `json:"time"`
+	Form     string           `json:"authority_form"`
+	ImageSHA string           `json:"image_sha256,omitempty"`
+}
+
+// begin opens the signing turn in tx and gets everything ready to sign:
+// the turn, the version's bytes (refused when locked), the authority form,
+// the level, and where the handwritten signature goes.
+func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, doc documents.Document, req Request, at time.Time) (*job, error) {
+	turn, err := s.Turns.BeginSign(ctx, tx, p, doc.ID)
+	if err != nil {
+		if errors.Is(err, documents.ErrNotFound) || errors.Is(err, storage.ErrNotFound) || errors.Is(err, accounts.ErrForbidden) || ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %v", ErrNotYourTurn, err)
+	}
+	if err := storage.LockDocument(ctx, tx, doc.ID); err != nil {
+		return nil, err
+	}
+	v, err := storage.GetVersion(ctx, tx, doc.ID, turn.Version)
+	if err != nil {
+		return nil, fmt.Errorf("version %d of the turn: %w", turn.Version, err)
+	}
+	if turn.VersionSHA256 != "" && !strings.EqualFold(v.SHA256, turn.VersionSHA256) {
+		return nil, refuse(ErrStale, "the turn is for version %d with SHA-256 %s, which the stored version does not match", turn.Version, turn.VersionSHA256)
+	}
+	j := &job{doc: doc, turn: turn, version: v}
+	ok := false
+	defer func() {
+		if !ok {
+			j.close()
+		}
+	}()
+	if j.form, err = s.authorityForm(ctx, tx, p, doc, turn, at); err != nil {
+		return nil, err
+	}
+	level, err := s.level(ctx, tx, doc.OrganizationID, req.Level)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.readVersion(ctx, j); err != nil {
+		return nil, err
+	}
+	if err := signing.CheckLocked(j.in, j.size); err != nil {
+		return nil, err
+	}
+	img, imgSHA, err := signatureImage(ctx, tx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	spec := appearance.Spec{Kind: appearance.Signer, Name: p.FullName, Title: p.Title, SignatureImage: img,
+		Authority: s.authorityLine(ctx, tx, j.form, doc, turn)}
+	pl, err := appearance.PlaceSigner(j.in, j.size, spec, req.Page, req.Rect, 200)
+	switch {
+	case errors.Is(err, appearance.ErrNameNotFound), errors.Is(err, appearance.ErrNameAmbiguous):
+		return nil, refuse(ErrPlace, "%v; give page and rect [x1, y1, x2, y2] in points for the signature", err)
+	case errors.Is(err, appearance.ErrNoSignatureImage):
+		return nil, refuse(ErrNoImage, "%v; upload it with PUT /api/v1/users/%s/signature-image", err, p.ID)
+	case err != nil:
+		return nil, invalid("signature place: %v", err)
+	}
+	r := pl.Rect
+	j.opts = signing.Options{
+		Level: level, TSAURL: s.TSAURL, HTTPClient: s.HTTPClient, Extender: s.Extender, Time: at,
+		Name: p.FullName, Reason: reason(j.form), Location: "",
+		Visible: &signing.Visible{Page: pl.Page, Rect: [4]float64{r.X1, r.Y1, r.X2, r.Y2}, Image: pl.Image},
+	}
+	j.params = sessionParams{Level: string(level), Page: req.Page, Rect: req.Rect, Time: at, Form: j.form, ImageSHA: imgSHA}
+	ok = true
+	return j, nil
+}
+
+// reason is the signature's /Reason: what the signer signs as.
+func reason(form string) string {
+	if form == "" {
+		return "Ký ban hành"
+	}
+	return "Ký ban hành (" + form + ")"
+}
+
+// level is the organisation's PAdES level, or a higher one asked for.
+func (s *Service) level(ctx context.Context, q storage.Querier, orgID, asked string) (signing.Level, error) {
+	org, err := storage.OrganizationSigningLevel(ctx, q, orgID)
+	if err != nil {
+		return "", fmt.Errorf("organisation's signing level: %w", err)
+	}
+	level := signing.Level(org)
+	if asked != "" {
+		l, err := signing.ParseLevel(asked)
+		if err != nil {
+			return "", invalid("level: %v", err)
+		}
+		if rank(l) < rank(level) {
+			return "", invalid("level %s is below the organisation's %s; a signature may be made at a higher level, never a lower one", l, level)
+		}
+		level = l
+	}
+	if level != signing.LevelBB && s.TSAURL == "" {
+		return "", refuse(ErrUnavailable, "level %s needs a timestamp authority and the service has none configured", level)
+	}
+	if (level == signing.LevelBLT || level == signing.LevelBLTA) && s.Extender == nil {
+		return "", refuse(ErrUnavailable, "level %s needs revocation data and the service cannot collect it", level)
+	}
+	return level, nil
+}
+
+func rank(l signing.Level) int {
+	return slices.Index([]signing.Level{signing.LevelBB, signing.LevelBT, signing.LevelBLT, signing.LevelBLTA}, l)
+}
+
+// readVersion copies the version's bytes into a temporary file, checked
+// against the key they are stored under.
+func (s *Service) readVersion(ctx context.Context, j *job) error {
+	rc, err := s.Docs.Open(ctx, j.version, 0, -1)
+	if err != nil {
+		return fmt.Errorf("read version %d: %w", j.version.Number, err)
+	}
+	defer rc.Close()
+	f, err := os.CreateTemp(s.TempDir, "vanthu-sign-in-*.pdf")
+	if err != nil {
+		return fmt.Errorf("signing: temporary file: %w", err)
+	}
+	j.in = f
+	n, err := io.Copy(f, rc)
+	if err != nil {
+		return fmt.Errorf("read version %d: %w", j.version.Number, err)
+	}
+	if n != j.version.Size {
+		return fmt.Errorf("read version %d: %d bytes, want %d", j.version.Number, n, j.version.Size)
+	}
+	j.size = n
+	return nil
+}
+
+// signatureImage reads the user's handwritten signature (nil when none).
+func signatureImage(ctx context.Context, q storage.Querier, userID string) (image.Image, string, error) {
+	si, err := storage.GetSignatureImage(ctx, q, userID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	img, err := decodeSignaturePNG(si.PNG)
+	if err != nil {
+		return nil, "", fmt.Errorf("stored signature image: %w", err)
+	}
+	return img, si.SHA256, nil
+}
+
+// authorityForm decides the form p signs under (Decree 30 art. 13): when
+// the turn is another's (a deputy signing for the head, or a delegate), a
+// valid delegation from that person to p for this document type and unit;
+// on p's own turn, a delegation p holds that covers the document (TM. for
+// the collective's head, KT. for a deputy named in the chain), else p's own
+// name. None applying on another's turn is refused with the reasons.
+func (s *Service) authorityForm(ctx context.Context, q storage.Querier, p documents.Principal, doc documents.Document, turn documents.SignTurn, at time.Time) (string, error) {
+	held, err := storage.DelegationsTo(ctx, q, p.ID)
+	if err != nil {
+		return "", fmt.Errorf("delegations: %w", err)
+	}
+	parentOf := func(id string) (storage.Delegation, error) { return storage.GetDelegation(ctx, q, id) }
+	use := accounts.SigningUse{Signer: p.User, DocumentType: doc.Type, UnitID: doc.UnitID, At: at}
+	forms := []string{accounts.FormCollective, accounts.FormDeputy, accounts.FormActing, accounts.FormByOrder, accounts.FormAuthorised}
+	other := turn.TurnOf != "" && turn.TurnOf != p.ID
+	if other {
+		var from []storage.Delegation
+		for _, d := range held {
+			origin := d.FromUser
+			if d.ParentID != "" {
+				if parent, err := parentOf(d.ParentID); err == nil {
+					origin = parent.FromUser
+				}
+			}
+			if d.FromUser == turn.TurnOf || origin == turn.TurnOf {
+				from = append(from, d)
+			}
+		}
+		var reasons []string
+		for _, f := range forms {
+			use.Form = f
+			if _, err := accounts.CheckAuthority(use, from, parentOf); err == nil {
+				return f + ".", nil
+			} else if slices.ContainsFunc(from, func(d storage.Delegation) bool { return d.Form == f }) {
+				reasons = append(reasons, strings.TrimPrefix(err.Error(), accounts.ErrDelegation.Error()+": "))
+			}
+		}
+		if len(reasons) == 0 {
+			return "", fmt.Errorf("%w: the signing turn is another signer's and %s holds no delegation from them", accounts.ErrDelegation, p.Username)
+		}
+		return "", fmt.Errorf("%w: the signing turn is another signer's: %s", accounts.ErrDelegation, strings.Join(reasons, "; "))
+	}
+	for _, f := range forms {
+		use.Form = f
+		if _, err := accounts.CheckAuthority(use, held, parentOf); err == nil {
+			return f + ".", nil
+		}
+	}
+	use.Form = ""
+	if _, err := accounts.CheckAuthority(use, held, parentOf); err != nil {
+		return "", err
+	}
+	return "", nil
+}
+
+// authorityLine is the authority form line of a drawn signature block, for
+// a document that prints none: "TM. <ORGANISATION>", or the form before the
+// title of the person whose turn it is ("KT. CHỦ TỊCH").
+func (s *Service) authorityLine(ctx context.Context, q storage.Querier, form string, doc documents.Document, turn documents.SignTurn) string {
+	switch form {
+	case "":
+		return ""
+	case accounts.FormCollective + ".":
+		if org, err := storage.GetOrganization(ctx, q, doc.OrganizationID); err == nil {
+			return form + " " + strings.ToUpper(org.Name)
+		}
+	default:
+		if u, err := storage.GetUser(ctx, q, turn.TurnOf); err == nil && u.Title != "" {
+			return form + " " + strings.ToUpper(u.Title)
+		}
+	}
+	return form
+}
+
+// bindings lists p's keys that are usable now, newest first.
+func (s *Service) bindings(ctx context.Context, q storage.Querier, p documents.Principal, at time.Time, kinds ...string) ([]storage.KeyBinding, error) {
+	all, err := storage.ListKeyBindings(ctx, q, p.ID, "")
+	if err != nil {
+		return nil, err
+	}
+	var out []storage.KeyBinding
+	for _, b := range all {
+		if b.RevokedAt == nil && !at.Before(b.NotBefore) && at.Before(b.NotAfter) && slices.Contains(kinds, b.Kind) {
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}
+
+// store puts the signed file into the blob store, retained like every
+// signed version, and records it as the next version, with the chain's
+// FinishSign and the audit entry, in tx.
+// stored names the blob once it is put, for the caller to discard when the
+// transaction does not commit.
+func (s *Service) store(ctx context.Context, tx pgx.Tx, p documents.Principal, j *job, out *os.File, b storage.KeyBinding, extra map[string]any, stored *string) (documents.Version, error) {
+	if _, err := out.Seek(0, io.SeekStart); err != nil {
+		return documents.Version{}, fmt.Errorf("signed file: %w", err)
+	}
+	info, err := s.Docs.Blobs.Put(ctx, out, blob.PutOptions{})
+	if err != nil {
+		return documents.Version{}, fmt.Errorf("store signed file: %w", err)
+	}
+	*stored = info.Key
+	if err := storage.LockBlob(ctx, tx, info.Key); err != nil {
+		return documents.Version{}, err
+	}
+	v, err := storage.InsertVersion(ctx, tx, documents.Version{DocumentID: j.doc.ID, SHA256: info.Key, Size: info.Size,
+		FileName: j.version.FileName, Signed: true, CreatedBy: p.ID})
+	if err != nil {
+		return v, err
+	}
+	if err := s.Turns.FinishSign(ctx, tx, p, j.turn, v.Number, v.SHA256, j.form); err != nil {
+		return v, fmt.Errorf("%w: %v", ErrNotYourTurn, err)
+	}
+	details := map[string]any{"version": v.Number, "sha256": v.SHA256, "size": v.Size, "signed_version": j.version.Number,
+		"level": string(j.opts.Level), "authority_form": j.form, "key_binding": b.ID, "fingerprint": b.Fingerprint, "turn_of": j.turn.TurnOf}
+	for k, x := range extra {
+		details[k] = x
+	}
+	err = audit.Append(ctx, tx, audit.Event{Actor: p.ID, ActorName: p.Username, OrgID: j.doc.OrganizationID, Action: "document.sign",
+		Object: "document:" + j.doc.ID, Details: details})
+	if err != nil {
+		return v, err
+	}
+	// Retained last, once nothing else can refuse the version: a signed
+	// version is locked against deletion like every signed upload.
+	if s.Docs.Retention > 0 {
+		if err := s.Docs.Blobs.Retain(ctx, info.Key, s.now().Add(s.Docs.Retention)); err != nil {
+			return documents.Version{}, fmt.Errorf("retain signed file: %w", err)
+		}
+	}
+	return v, nil
+}
+
+// tempOut is a temporary file for the signed output.
+func (s *Service) tempOut() (*os.File, func(), error) {
+	f, err := os.CreateTemp(s.TempDir, "vanthu-sign-out-*.pdf")
+	if err != nil {
+		return nil, nil, fmt.Errorf("signing: temporary file: %w", err)
+	}
+	return f, func() { f.Close(); os.Remove(f.Name()) }, nil
+}
+
+// signingError sorts a failure of the signing library: a locked document
+// and certificate problems are the signer's to know, a TSA or LTV failure
+// is the service's (retry later).
+func signingError(err error) error {
+	switch {
+	case errors.Is(err, signing.ErrLocked):
+		return err
+	case errors.Is(err, signing.ErrTSA), errors.Is(err, signing.ErrLevelUnavailable):
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	case errors.Is(err, signing.ErrCertificateNotValid), errors.Is(err, signing.ErrKeyUsage), errors.Is(err, signing.ErrKeyMismatch), errors.Is(err, keys.ErrExpired):
+		return fmt.Errorf("%w: %v", ErrNoKey, err)
+	}
+	return err
+}
+
+// Sign signs the document with p's own key held by the service, at the
+// organisation's level (or the higher one asked for), and returns the new
+// version. Everything happens in one transaction: the chain's turn, the
+// new version, FinishSign and the audit entry commit together; a failure
+// or a crash anywhere leaves no version and the turn open.
+func (s *Service) Sign(ctx context.Context, p documents.Principal, documentID string, req Request) (documents.Version, error) {
+	doc, err := s.changeable(ctx, p, documentID)
+	if err != nil {
+		return documents.Version{}, err
+	}
+	at := s.now()
+	bs, err := s.bindings(ctx, s.DB.Pool, p, at, storage.KeyPKCS11, storage.KeyPKCS12)
+	if err != nil {
+		return documents.Version{}, err
+	}
+	if len(bs) == 0 {
+		return documents.Version{}, refuse(ErrNoKey, "%s has no valid key held by the service (PKCS#11 or PKCS#12); bind one, or sign with your own token through sign/prepare and sign/complete", p.Username)
+	}
+	binding := bs[0]
+	var v documents.Version
+	var blobKey string
+	err = s.DB.InTx(ctx, func(tx pgx.Tx) error {
+		j, err := s.begin(ctx, tx, p, doc, req, at)
+		if err != nil {
+			return err
+		}
+		defer j.close()
+		key, err := accounts.SigningKey(ctx, p, binding, s.Accounts.PIN, s.Accounts.Keystore, at)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrNoKey, err)
+		}
+		defer keys.Close(key)
+		if key, err = withBoundChain(key, binding); err != nil {
+			return err
+		}
+		out, done, err := s.tempOut()
+		if err != nil {
+			return err
+		}
+		defer done()
+		if err := signing.Sign(ctx, j.in, j.size, out, key, j.opts); err != nil {
+			return signingError(err)
+		}
+		v, err = s.store(ctx, tx, p, j, out, binding, map[string]any{"mode": "service key"}, &blobKey)
+		return err
+	})
+	if err != nil {
+		s.discard(ctx, blobKey)
+		return documents.Version{}, err
+	}
+	slog.InfoContext(ctx, "document signed", "document", doc.ID, "version", v.Number, "signer", p.Username)
+	return v, nil
+}
+
+// discard removes a signed file whose version did not commit, unless
+// another row uses the same bytes (or its retention keeps it; the sweeper
+// then passes it over until it ends).
+func (s *Service) discard(ctx context.Context, key string) {
+	if key != "" {
+		s.Docs.Discard(ctx, documents.StoredFile{Key: key})
+	}
+}
+
+// changeable returns the document p may change, refusing anyone who is not
+// a signer before anything else is looked at.
+func (s *Service) changeable(ctx context.Context, p documents.Principal, documentID string) (documents.Document, error) {
+	doc, err := s.Docs.Changeable(ctx, p, documentID)
+	if err != nil {
+		return doc, err
+	}
+	if !p.Has(storage.RoleSigner) {
+		return documents.Document{}, fmt.Errorf("%w: only signers sign documents", accounts.ErrForbidden)
+	}
+	if s.Turns == nil {
+		return documents.Document{}, refuse(ErrNoChain, "the service has no approval chain to give signing turns")
+	}
+	return doc, nil
+}
+
+// boundKey is a key whose chain is the binding's: a token usually holds the
+// signer's certificate alone, and the issuing CAs given when the key was
+// bound must go into the signature for it to be verifiable.
+type boundKey struct {
+	keys.Key
+	chain []*x509.Certificate
+}
+
+func (k boundKey) Chain() []*x509.Certificate { return k.chain }
+
+func withBoundChain(k keys.Key, b storage.KeyBinding) (keys.Key, error) {
+	chain, err := chainOf(b)
+	if err != nil {
+		return nil, err
+	}
+	if len(k.Chain()) >= len(chain) {
+		return k, nil
+	}
+	if !k.Chain()[0].Equal(chain[0]) {
+		return nil, fmt.Errorf("%w: the key's certificate is not the one bound", ErrNoKey)
+	}
+	return boundKey{k, chain}, nil
+}

@@ -1,0 +1,274 @@
+package docsign
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/vanthu/vanthu/accounts"
+
+	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/signing"
+	"github.com/vanthu/vanthu/storage"
+)
+
+// Prepared is what a two-step signer receives: the signed attributes to
+// sign (DataToSign) or, for a device that signs a hash, their Digest, with
+// the algorithms, and the session to complete within its lifetime.
+type Prepared struct {
+	SessionID          string `json:"session_id"`
+	DataToSign         []byte `json:"data_to_sign"`
+	Digest             []byte `json:"digest"`
+	DigestAlgorithm    string `json:"digest_algorithm"`
+	SignatureAlgorithm string `json:"signature_algorithm"`
+	// Certificate is the DER of the certificate the signature must be
+	// made with, and KeyID its binding.
+	Certificate []byte `json:"certificate"`
+	KeyID       string `json:"key_id"`
+	ExpiresAt   string `json:"expires_at"`
+	Version     int    `json:"version"`
+}
+
+// Completion is a two-step signer's answer: the raw signature value over
+// the prepared data, or a whole CMS SignedData made by a remote service.
+type Completion struct {
+	SessionID string
+	Signature []byte
+	CMS       []byte
+}
+
+func digestName(h crypto.Hash) string {
+	switch h {
+	case crypto.SHA384:
+		return "SHA-384"
+	case crypto.SHA512:
+		return "SHA-512"
+	}
+	return "SHA-256"
+}
+
+func signatureAlgorithm(pub crypto.PublicKey) string {
+	switch pub.(type) {
+	case *rsa.PublicKey:
+		return "RSASSA-PKCS1-v1_5"
+	case *ecdsa.PublicKey:
+		return "ECDSA"
+	}
+	return "unknown"
+}
+
+func chainOf(b storage.KeyBinding) ([]*x509.Certificate, error) {
+	var chain []*x509.Certificate
+	for _, der := range append([][]byte{b.Certificate}, b.Chain...) {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, fmt.Errorf("key binding %s: certificate: %w", b.ID, err)
+		}
+		chain = append(chain, c)
+	}
+	return chain, nil
+}
+
+// Prepare reserves the signature's place in the version the chain gives
+// p's turn for and returns what p's own device must sign. The session is
+// stored without secrets; nothing else changes, and the turn stays open.
+func (s *Service) Prepare(ctx context.Context, p documents.Principal, documentID string, req Request) (Prepared, error) {
+	doc, err := s.changeable(ctx, p, documentID)
+	if err != nil {
+		return Prepared{}, err
+	}
+	at := s.now()
+	binding, err := s.pickDeskBinding(ctx, p, req.KeyID, at)
+	if err != nil {
+		return Prepared{}, err
+	}
+	if err := mayUse(ctx, p, binding, at); err != nil {
+		return Prepared{}, err
+	}
+	chain, err := chainOf(binding)
+	if err != nil {
+		return Prepared{}, err
+	}
+	var out Prepared
+	err = s.DB.InTx(ctx, func(tx pgx.Tx) error {
+		j, err := s.begin(ctx, tx, p, doc, req, at)
+		if err != nil {
+			return err
+		}
+		defer j.close()
+		f, done, err := s.tempOut()
+		if err != nil {
+			return err
+		}
+		defer done()
+		pr, err := signing.Prepare(ctx, j.in, j.size, f, chain, j.opts)
+		if err != nil {
+			return signingError(err)
+		}
+		params, err := json.Marshal(j.params)
+		if err != nil {
+			return err
+		}
+		sess, err := storage.InsertSignSession(ctx, tx, storage.SignSession{DocumentID: doc.ID, UserID: p.ID, KeyBindingID: binding.ID,
+			Version: j.version.Number, VersionSHA256: j.version.SHA256, Params: params, Digest: pr.Digest, SignedAttributes: pr.SignedAttributes,
+			DigestAlgorithm: digestName(pr.Hash), ExpiresAt: at.Add(SessionLifetime)})
+		if err != nil {
+			return err
+		}
+		out = Prepared{SessionID: sess.ID, DataToSign: pr.SignedAttributes, Digest: pr.Digest, DigestAlgorithm: digestName(pr.Hash),
+			SignatureAlgorithm: signatureAlgorithm(chain[0].PublicKey), Certificate: chain[0].Raw, KeyID: binding.ID,
+			ExpiresAt: sess.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z07:00"), Version: j.version.Number}
+		return nil
+	})
+	return out, err
+}
+
+// pickDeskBinding chooses the certificate of a two-step signature: the
+// binding asked for, else the newest certificate of a key the signer holds
+// themselves (kind external), else any of their valid keys.
+func (s *Service) pickDeskBinding(ctx context.Context, p documents.Principal, keyID string, at time.Time) (storage.KeyBinding, error) {
+	bs, err := s.bindings(ctx, s.DB.Pool, p, at, storage.KeyExternal, storage.KeyPKCS11, storage.KeyPKCS12)
+	if err != nil {
+		return storage.KeyBinding{}, err
+	}
+	if keyID != "" {
+		for _, b := range bs {
+			if b.ID == keyID {
+				return b, nil
+			}
+		}
+		return storage.KeyBinding{}, refuse(ErrNoKey, "key %q is not a valid key bound to %s", keyID, p.Username)
+	}
+	for _, b := range bs {
+		if b.Kind == storage.KeyExternal {
+			return b, nil
+		}
+	}
+	if len(bs) > 0 {
+		return bs[0], nil
+	}
+	return storage.KeyBinding{}, refuse(ErrNoKey, "%s has no valid bound certificate; bind the desk token's certificate (kind external) first", p.Username)
+}
+
+// Complete embeds the signature value (or CMS) for a prepared session and
+// returns the new version. The prepared bytes are rebuilt from the session's
+// parameters and must hash to what was handed out; the value is verified
+// against the certificate before it is embedded. The turn, the version,
+// FinishSign and the audit entry commit together.
+func (s *Service) Complete(ctx context.Context, p documents.Principal, documentID string, c Completion) (documents.Version, error) {
+	if (len(c.Signature) == 0) == (len(c.CMS) == 0) {
+		return documents.Version{}, invalid("give exactly one of signature (the signature value, base64) and cms (a CMS SignedData, base64)")
+	}
+	doc, err := s.changeable(ctx, p, documentID)
+	if err != nil {
+		return documents.Version{}, err
+	}
+	at := s.now()
+	var v documents.Version
+	var blobKey string
+	err = s.DB.InTx(ctx, func(tx pgx.Tx) error {
+		sess, err := storage.LockSignSession(ctx, tx, c.SessionID)
+		if err != nil || sess.UserID != p.ID || sess.DocumentID != doc.ID {
+			return refuse(documents.ErrNotFound, "no signing session %q of yours for this document", c.SessionID)
+		}
+		switch {
+		case sess.CompletedAt != nil:
+			return refuse(ErrSessionUsed, "it made version %d", deref(sess.CompletedVersion))
+		case !at.Before(sess.ExpiresAt):
+			return refuse(ErrSessionExpired, "it expired at %s; prepare again", sess.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z"))
+		}
+		var params sessionParams
+		if err := json.Unmarshal(sess.Params, &params); err != nil {
+			return fmt.Errorf("session parameters: %w", err)
+		}
+		binding, err := storage.GetKeyBinding(ctx, tx, sess.KeyBindingID)
+		if err != nil {
+			return err
+		}
+		if err := mayUse(ctx, p, binding, at); err != nil {
+			return err
+		}
+		chain, err := chainOf(binding)
+		if err != nil {
+			return err
+		}
+		j, err := s.begin(ctx, tx, p, doc, Request{Level: params.Level, Page: params.Page, Rect: params.Rect}, params.Time)
+		if err != nil {
+			return err
+		}
+		defer j.close()
+		if j.version.Number != sess.Version || j.version.SHA256 != sess.VersionSHA256 || j.form != params.Form || j.params.ImageSHA != params.ImageSHA {
+			return refuse(ErrStale, "the turn, the version or the signature image changed since it was prepared; prepare again")
+		}
+		out, done, err := s.tempOut()
+		if err != nil {
+			return err
+		}
+		defer done()
+		pr, err := signing.Prepare(ctx, j.in, j.size, out, chain, j.opts)
+		if err != nil {
+			return signingError(err)
+		}
+		if !bytes.Equal(pr.Digest, sess.Digest) || !bytes.Equal(pr.SignedAttributes, sess.SignedAttributes) {
+			return refuse(ErrStale, "the document rebuilt for signing no longer hashes to what was prepared; prepare again")
+		}
+		if len(c.CMS) > 0 {
+			err = signing.FinalizeCMS(ctx, pr, out, c.CMS)
+		} else {
+			err = signing.Finalize(ctx, pr, out, c.Signature)
+		}
+		if errors.Is(err, signing.ErrTSA) {
+			return signingError(err)
+		}
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrRejected, err)
+		}
+		if j.opts.Level == signing.LevelBLT || j.opts.Level == signing.LevelBLTA {
+			if _, err := s.Extender.ExtendFile(ctx, out, pr.Size, j.opts.Level == signing.LevelBLTA); err != nil {
+				return fmt.Errorf("%w: extend to %s: %v", ErrUnavailable, j.opts.Level, err)
+			}
+		}
+		v, err = s.store(ctx, tx, p, j, out, binding, map[string]any{"mode": "two-step", "session": sess.ID}, &blobKey)
+		if err != nil {
+			return err
+		}
+		return storage.CompleteSignSession(ctx, tx, sess.ID, v.Number)
+	})
+	if err != nil {
+		s.discard(ctx, blobKey)
+		return documents.Version{}, err
+	}
+	slog.InfoContext(ctx, "document signed in two steps", "document", doc.ID, "version", v.Number, "signer", p.Username)
+	return v, nil
+}
+
+func deref(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// mayUse applies accounts' rules for using a bound key (not revoked, p's
+// own, a token scoped for signing) to a certificate whose key p holds
+// outside the service: nothing is opened.
+func mayUse(ctx context.Context, p documents.Principal, b storage.KeyBinding, at time.Time) error {
+	b.Kind = storage.KeyExternal
+	if _, err := accounts.SigningKey(ctx, p, b, nil, nil, at); err != nil {
+		if errors.Is(err, accounts.ErrForbidden) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", ErrNoKey, err)
+	}
+	return nil
+}
