@@ -36,8 +36,8 @@ func walkAll(f *File) (int, error) {
 // Files with sound cross-reference sections. The others either are
 // deliberately broken (pades_infinite_loop, pdf-signed-corrupted) or, like
 // pades-5-signatures-and-1-document-timestamp.pdf, have a revision whose
-// xref table points every object ~20 kB away from where it is: opening it
-// would need the xref reconstruction we refuse to do for verification.
+// xref table points every object ~20 kB away from where it is: they open
+// only through the repair of later revisions (repair.go), or not at all.
 var mustOpen = map[string]bool{
 	"pdf-signed-original.pdf": true, "hello_signed_INCSAVE_signed.pdf": true, "pkcs7.pdf": true,
 	"dss-2554__certified-no-change-permitted.pdf": true, "dss-2236__hide.pdf": true, "pdf-spoofing-attack.pdf": true,

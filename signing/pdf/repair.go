@@ -135,9 +135,16 @@ func (f *File) rebuild(index int, prev Revision, from, to int64) (Revision, erro
 		if err != nil {
 			// Unreadable: still a definition a viewer would try; skip past
 			// its endobj so its bytes are not scanned for headers.
-			if j := bytes.Index(seg[pos:], []byte("endobj")); j >= 0 {
-				pos += j + len("endobj")
+			j := bytes.Index(seg[pos:], []byte("endobj"))
+			if j < 0 {
+				// No complete object follows: stop rather than search
+				// the rest again for every later "obj".
+				if ref.Num != 0 {
+					rev.Entries[ref] = Entry{Ref: ref, Offset: int64(abs)}
+				}
+				break
 			}
+			pos += j + len("endobj")
 			if ref.Num != 0 {
 				rev.Entries[ref] = Entry{Ref: ref, Offset: int64(abs)}
 			}
