@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -41,6 +42,9 @@ type Server struct {
 	// memory: on the data volume, not a /tmp that may be memory itself.
 	// Empty: the system's temporary directory.
 	TempDir string
+	// BodyLimits sets the minimum rate of request bodies (BodyWindow,
+	// BodyMinBytes; see Limits); zero: DefaultLimits.
+	BodyLimits Limits
 
 	verifySlots  chan struct{}
 	verifyMemory *blob.Memory
@@ -52,6 +56,7 @@ func (s *Server) Handler() http.Handler {
 	s.verifyMemory = blob.NewMemory(verifyMemoryTotal, verifyMemoryPerPDF)
 	r := chi.NewRouter()
 	r.Use(recoverer, requestLog)
+	r.Use(bodyProgress(cmp.Or(s.BodyLimits, DefaultLimits)))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusNotFound, "not-found", "Not found", "no such route")
 	})
