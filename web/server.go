@@ -56,7 +56,7 @@ func (s *Server) Handler() http.Handler {
 	s.verifyMemory = blob.NewMemory(verifyMemoryTotal, verifyMemoryPerPDF)
 	r := chi.NewRouter()
 	r.Use(recoverer, requestLog)
-	r.Use(bodyProgress(cmp.Or(s.BodyLimits, DefaultLimits)))
+	r.Use(bodyProgress(cmp.Or(s.BodyLimits, DefaultLimits)), s.withDatabase)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusNotFound, "not-found", "Not found", "no such route")
 	})

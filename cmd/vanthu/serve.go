@@ -115,7 +115,19 @@ func (c *serviceConfig) openDatabase(ctx context.Context) (url string, stop func
 		srv.Stop()
 		return "", nil, err
 	}
-	return url, srv.Stop, nil
+	// A database that dies (killed, out of memory) is restarted with
+	// backoff; meanwhile the API answers 503 and recovers by itself.
+	superviseCtx, cancel := context.WithCancel(context.Background())
+	supervised := make(chan struct{})
+	go func() {
+		defer close(supervised)
+		srv.Supervise(superviseCtx)
+	}()
+	return url, func() {
+		cancel()
+		<-supervised
+		srv.Stop()
+	}, nil
 }
 
 // startEmbedded starts the private PostgreSQL of a data directory.
