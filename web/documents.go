@@ -71,7 +71,7 @@ func (s *Server) readMultipart(w http.ResponseWriter, r *http.Request, beforeFil
 			break
 		}
 		if err != nil {
-			if err = bodyError(err, s.Docs.MaxUpload); !errors.Is(err, documents.ErrTooLarge) && !errors.Is(err, documents.ErrMalformedBody) {
+			if err = bodyError(err, s.Docs.MaxUpload); !errors.Is(err, documents.ErrTooLarge) && !errors.Is(err, documents.ErrMalformedBody) && !errors.Is(err, errBodyTooSlow) {
 				// Whatever NextPart refuses is the client's multipart.
 				err = &documents.InputError{Kind: documents.ErrMalformedBody, Detail: "the multipart body is malformed: " + err.Error()}
 			}

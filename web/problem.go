@@ -67,11 +67,13 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if accountsProblem(w, r, err) {
 		return
 	}
-	if r.Context().Err() != nil {
-		return // the client went away; nobody reads the answer
-	}
+	// Before the context check: a body read that timed out cancels the
+	// request's context, but the client is there to read why.
 	if resourceProblem(w, r, err) {
 		return
+	}
+	if r.Context().Err() != nil {
+		return // the client went away; nobody reads the answer
 	}
 	slog.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	writeProblem(w, r, http.StatusInternalServerError, "internal", "Internal error", "the request could not be completed; it has been logged")

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -47,6 +48,9 @@ type Server struct {
 	Turns documents.SigningTurns
 	// Signing configures the signatures the service makes.
 	Signing SigningConfig
+	// BodyLimits sets the minimum rate of request bodies (BodyWindow,
+	// BodyMinBytes; see Limits); zero: DefaultLimits.
+	BodyLimits Limits
 
 	verifySlots  chan struct{}
 	verifyMemory *blob.Memory
@@ -58,6 +62,7 @@ func (s *Server) Handler() http.Handler {
 	s.verifyMemory = blob.NewMemory(verifyMemoryTotal, verifyMemoryPerPDF)
 	r := chi.NewRouter()
 	r.Use(recoverer, requestLog)
+	r.Use(bodyProgress(cmp.Or(s.BodyLimits, DefaultLimits)), s.withDatabase)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusNotFound, "not-found", "Not found", "no such route")
 	})

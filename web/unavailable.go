@@ -1,13 +1,54 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/vanthu/vanthu/storage"
 )
+
+// databaseRetryAfter is what a 503 asks clients to wait: about the first
+// delay before the embedded database is restarted.
+const databaseRetryAfter = "5"
+
+type databaseKey struct{}
+
+// withDatabase lets writeError ask whether the database answers, so an
+// outage is told apart from a fault of the service.
+func (s *Server) withDatabase(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), databaseKey{}, s.DB)))
+	})
+}
+
+// databaseUnreachable reports whether err is the database's absence: a
+// connection that could not be made or was lost, a server shutting down or
+// starting, or any failure while the database does not answer a ping.
+func databaseUnreachable(r *http.Request, err error) bool {
+	var connect *pgconn.ConnectError
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &connect):
+		return true
+	case errors.As(err, &pgErr):
+		// Class 08 (connection exception); 57P01-03: shutting down, crashed, starting.
+		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	}
+	db, _ := r.Context().Value(databaseKey{}).(*storage.DB)
+	if db == nil || db.Pool == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Second)
+	defer cancel()
+	return db.Ping(ctx) != nil
+}
 
 // storageFull reports whether err comes from a full disk: the file system
 // (ENOSPC, a quota) or PostgreSQL's (disk_full, SQLSTATE 53100).
@@ -17,13 +58,27 @@ func storageFull(err error) bool {
 		(errors.As(err, &pgErr) && pgErr.Code == "53100")
 }
 
-// resourceProblem answers the failures that are no fault of the request nor
-// a bug: a full disk (507). It reports whether err was one of them.
+// resourceProblem answers the failures that are no bug of the service: a
+// body sent too slowly (408), the database out of reach (503 with
+// Retry-After), a full disk (507). It reports whether err was one of them.
 func resourceProblem(w http.ResponseWriter, r *http.Request, err error) bool {
+	if errors.Is(err, errBodyTooSlow) {
+		w.Header().Set("Connection", "close")
+		writeProblem(w, r, http.StatusRequestTimeout, "slow-body", "The request body arrived too slowly",
+			"the connection brought too little of the body for too long; send it again")
+		return true
+	}
 	if storageFull(err) {
 		slog.Error("storage full", "method", r.Method, "path", r.URL.Path, "err", err)
 		writeProblem(w, r, http.StatusInsufficientStorage, "insufficient-storage", "The server has no room to store this",
 			"the server's storage is full; nothing was stored. Try again later and tell the administrator")
+		return true
+	}
+	if databaseUnreachable(r, err) {
+		slog.Warn("database unreachable", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", databaseRetryAfter)
+		writeProblem(w, r, http.StatusServiceUnavailable, "database-unavailable", "The database is unavailable",
+			"the service cannot reach its database; nothing was changed. Try again shortly")
 		return true
 	}
 	return false

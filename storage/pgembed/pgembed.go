@@ -430,3 +430,59 @@ func lastLines(s string, n int) string {
 	}
 	return strings.Join(lines, " | ")
 }
+
+// Restart delays: the first retry after the server died waits
+// RestartBackoff, each failure doubles it up to MaxRestartBackoff. A server
+// killed with SIGKILL leaves backends that hold its shared memory for a
+// moment, so the first attempts may fail.
+var (
+	RestartBackoff    = time.Second
+	MaxRestartBackoff = 30 * time.Second
+)
+
+// Supervise restarts the server each time it exits, with backoff, until
+// ctx ends; every exit and attempt is logged. It returns once ctx is done;
+// call Stop only after it has returned.
+func (s *Server) Supervise(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case err := <-s.done:
+			s.cmd = nil
+			logPath := filepath.Join(s.dataDir, "postgres.log")
+			slog.Error("embedded postgres exited; restarting it", "err", err, "log", logPath, "last_lines", tailFile(logPath, 3))
+			if !s.restart(ctx) {
+				return
+			}
+		}
+	}
+}
+
+// restart starts the server again, retrying with backoff; false means ctx
+// ended first.
+func (s *Server) restart(ctx context.Context) bool {
+	delay := RestartBackoff
+	for attempt := 1; ; attempt++ {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(delay):
+		}
+		// A start that failed left the exit of its server here.
+		select {
+		case <-s.done:
+		default:
+		}
+		err := s.start(ctx)
+		if err == nil {
+			slog.Info("embedded postgres restarted", "attempt", attempt)
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		delay = min(2*delay, MaxRestartBackoff)
+		slog.Warn("embedded postgres restart failed; retrying", "attempt", attempt, "retry_in", delay, "err", err)
+	}
+}
