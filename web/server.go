@@ -14,6 +14,8 @@ import (
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/accounts/oidc"
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/documents/calendar"
+	"github.com/vanthu/vanthu/documents/chain"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/storage/blob"
@@ -37,6 +39,11 @@ type Server struct {
 	// trusts nothing), whether revocation is checked online, the client
 	// that fetches OCSP and CRLs. A request may go offline, never online.
 	Verify verify.Options
+	// Chain runs approval chains (and is the signing step's
+	// documents.SigningTurns); Calendar keeps the working calendar. Both
+	// default to services over DB and Docs.
+	Chain    *chain.Service
+	Calendar *calendar.Service
 
 	verifySlots  chan struct{}
 	verifyMemory *blob.Memory
@@ -72,6 +79,7 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/documents/{id}/versions", s.addVersion)
 		r.Get("/documents/{id}/versions/{n}/file", s.downloadVersion)
 		s.verifyRoutes(r)
+		s.chainRoutes(r)
 	})
 	return r
 }
