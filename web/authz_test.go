@@ -435,6 +435,63 @@ func (m *matrix) routes() []route {
 			}
 			return documentRead(role, rel)
 		})},
+
+		// Approval chains: templates are the organisation administrator's;
+		// a chain is seen by whoever sees its document and moved only by
+		// its drafter and participants (the matrix's document is a draft
+		// none of the callers drafted: the success paths are in
+		// documents/chain's tests and chain_test.go).
+		{"POST", "/api/v1/chain-templates", []string{none}, func(m *matrix, _ caller, _ string, _ *side) request {
+			return jsonBody("/api/v1/chain-templates", map[string]any{"name": m.unique("Luồng "), "stages": []map[string]any{
+				{"name": "Ký", "kind": "sign", "participants": []map[string]string{{"user_id": m.a.subject.ID}}, "rule": "all"}}})
+		}, authed(func(role, _ string) int {
+			switch role {
+			case storage.RoleAdmin:
+				return http.StatusCreated
+			case superadmin:
+				return http.StatusNotFound // it belongs to no organisation
+			}
+			return http.StatusForbidden
+		})},
+		{"GET", "/api/v1/chain-templates", []string{none}, func(*matrix, caller, string, *side) request { return request{path: "/api/v1/chain-templates"} },
+			authed(func(string, string) int { return http.StatusOK })},
+		{"POST", "/api/v1/documents/{id}/submit", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
+			return jsonBody(docPath(t, "/submit"), map[string]any{})
+		}, authed(func(role, rel string) int {
+			if documentRead(role, rel) == http.StatusNotFound {
+				return http.StatusNotFound
+			}
+			return http.StatusForbidden // only the drafter submits
+		})},
+		{"GET", "/api/v1/documents/{id}/chain", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
+			return request{path: docPath(t, "/chain")}
+		}, authed(documentRead)},
+		{"POST", "/api/v1/documents/{id}/actions", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
+			return jsonBody(docPath(t, "/actions"), map[string]any{"action": "comment", "comment": "Ý kiến"})
+		}, authed(func(role, rel string) int {
+			switch {
+			case documentRead(role, rel) == http.StatusNotFound:
+				return http.StatusNotFound
+			case in(role, storage.RoleDrafter, storage.RoleReviewer, storage.RoleSigner, storage.RoleClerk):
+				return http.StatusConflict // a draft takes no comments before it is submitted
+			}
+			return http.StatusForbidden
+		})},
+		{"GET", "/api/v1/documents/{id}/history", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
+			return request{path: docPath(t, "/history")}
+		}, authed(documentRead)},
+		{"GET", "/api/v1/inbox", []string{none}, func(*matrix, caller, string, *side) request { return request{path: "/api/v1/inbox"} },
+			authed(func(string, string) int { return http.StatusOK })},
+		{"GET", "/api/v1/calendar/{year}", []string{none}, func(*matrix, caller, string, *side) request { return request{path: "/api/v1/calendar/2026"} },
+			authed(func(string, string) int { return http.StatusOK })},
+		{"PUT", "/api/v1/calendar/{year}", []string{none}, func(*matrix, caller, string, *side) request {
+			return jsonBody("/api/v1/calendar/2026", map[string]any{"holidays": []map[string]string{{"date": "2026-04-30", "name": "30/4"}}})
+		}, authed(func(role, _ string) int {
+			if role == superadmin {
+				return http.StatusOK
+			}
+			return http.StatusForbidden
+		})},
 	}
 }
 

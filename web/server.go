@@ -15,6 +15,8 @@ import (
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/accounts/oidc"
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/documents/calendar"
+	"github.com/vanthu/vanthu/documents/chain"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/storage/blob"
@@ -51,6 +53,11 @@ type Server struct {
 	// BodyLimits sets the minimum rate of request bodies (BodyWindow,
 	// BodyMinBytes; see Limits); zero: DefaultLimits.
 	BodyLimits Limits
+	// Chain runs approval chains (and is the signing step's
+	// documents.SigningTurns); Calendar keeps the working calendar. Both
+	// default to services over DB and Docs.
+	Chain    *chain.Service
+	Calendar *calendar.Service
 
 	verifySlots  chan struct{}
 	verifyMemory *blob.Memory
@@ -87,6 +94,7 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/documents/{id}/versions", s.addVersion)
 		r.Get("/documents/{id}/versions/{n}/file", s.downloadVersion)
 		s.verifyRoutes(r)
+		s.chainRoutes(r)
 		s.signingRoutes(r)
 	})
 	return r

@@ -27,7 +27,11 @@ type SigningConfig struct {
 }
 
 func (s *Server) signer() *docsign.Service {
-	return &docsign.Service{DB: s.DB, Docs: s.Docs, Accounts: s.Accounts, Turns: s.Turns,
+	turns := s.Turns
+	if turns == nil && s.Chain != nil {
+		turns = s.Chain
+	}
+	return &docsign.Service{DB: s.DB, Docs: s.Docs, Accounts: s.Accounts, Turns: turns,
 		TSAURL: s.Signing.TSAURL, HTTPClient: s.Signing.HTTPClient, Extender: s.Signing.Extender, TempDir: s.Signing.TempDir}
 }
 

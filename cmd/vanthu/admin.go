@@ -44,7 +44,7 @@ func newAdminCmd() *cobra.Command {
 	a := &admin{operator: operatorName()}
 	cmd := &cobra.Command{
 		Use:   "admin",
-		Short: "Manage organisations, units, users, tokens, delegations and keys",
+		Short: "Manage organisations, units, users, tokens, delegations, keys and the working calendar",
 		Long: `Manage the directory against the same data directory or database as serve.
 
 With --data-dir and no database URL, a running serve's database is used
@@ -74,7 +74,7 @@ files or stdin, never from flags.`,
 	f.BoolVar(&a.json, "json", false, "print JSON instead of a table")
 	a.cfg.accounts.flags(f)
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{2, err} })
-	cmd.AddCommand(a.orgCmd(), a.unitCmd(), a.userCmd(), a.tokenCmd(), a.delegationCmd(), a.keyCmd())
+	cmd.AddCommand(a.orgCmd(), a.unitCmd(), a.userCmd(), a.tokenCmd(), a.delegationCmd(), a.keyCmd(), a.calendarCmd())
 	return cmd
 }
 

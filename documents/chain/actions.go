@@ -215,9 +215,9 @@ func (s *Service) idempotent(ctx context.Context, p accounts.Principal, document
 		if err := fn(r); err != nil {
 			return err
 		}
-		if err := r.finish(); err != nil {
-			return err
-		}
+		// The answer is built before finish, whose audit entries take the
+		// log's lock until commit.
+		r.chain.UpdatedAt = r.now
 		if v, err = r.view(); err != nil {
 			return err
 		}
@@ -226,9 +226,11 @@ func (s *Service) idempotent(ctx context.Context, p accounts.Principal, document
 			if err != nil {
 				return err
 			}
-			return storage.RecordChainActionKey(ctx, tx, p.ID, key, storage.ChainActionKey{DocumentID: documentID, RequestHash: h[:], Response: resp})
+			if err := storage.RecordChainActionKey(ctx, tx, p.ID, key, storage.ChainActionKey{DocumentID: documentID, RequestHash: h[:], Response: resp}); err != nil {
+				return err
+			}
 		}
-		return nil
+		return r.finish()
 	})
 	if errors.Is(err, storage.ErrDuplicateKey) {
 		// The same request, sent twice at once: the other one won.

@@ -161,7 +161,7 @@ func TestWhoMayAct(t *testing.T) {
 		{"signer2", chain.ActionRequest{Action: chain.ActionApprove}, isForbidden},
 		{"signer2", chain.ActionRequest{Action: chain.ActionComment, Comment: "góp ý"}, isForbidden},
 		{"reviewer", chain.ActionRequest{Action: chain.ActionWithdraw}, isForbidden},
-		{"reviewer", chain.ActionRequest{Action: chain.ActionReturn}, isInvalid},   // without a comment
+		{"reviewer", chain.ActionRequest{Action: chain.ActionReturn}, isInvalid}, // without a comment
 		{"reviewer", chain.ActionRequest{Action: chain.ActionReturn, Comment: "x", ToStage: "Ký"}, isInvalid},
 		{"reviewer", chain.ActionRequest{Action: chain.ActionForward, ToUserID: w.id("clerk")}, isInvalid},   // not a reviewer
 		{"reviewer", chain.ActionRequest{Action: chain.ActionForward, ToUserID: w.id("drafter")}, isInvalid}, // the drafter
@@ -250,7 +250,6 @@ func TestReturnNewVersionResubmit(t *testing.T) {
 		t.Fatalf("the approval names %s, not the bytes of version 2", hist[4].VersionSHA256)
 	}
 }
-
 
 // A return to a named earlier stage takes it (and what follows) again.
 func TestReturnToEarlierStage(t *testing.T) {

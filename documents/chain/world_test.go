@@ -27,7 +27,7 @@ func TestMain(m *testing.M) { testharness.Main(m) }
 // world is one organisation (UBND) with units VP and TP, its people and
 // a clock the tests move.
 type world struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	db     *storage.DB
 	docs   *documents.Service
@@ -40,7 +40,7 @@ type world struct {
 	serial int
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	ctx := context.Background()
 	url := testharness.Postgres(t)

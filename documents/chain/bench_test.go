@@ -1,0 +1,223 @@
+package chain_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vanthu/vanthu/accounts"
+	"github.com/vanthu/vanthu/documents/chain"
+	"github.com/vanthu/vanthu/storage"
+)
+
+// inFlight loads n documents, each in review at a one-person stage of one
+// of reviewers (document i waits for reviewer i mod len), with a sign
+// stage after it: what a busy office holds, loaded in bulk rather than
+// through n submissions.
+func (w *world) inFlight(tb testing.TB, n int, reviewers []string) {
+	tb.Helper()
+	ctx := context.Background()
+	conn, err := w.db.Pool.Acquire(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer conn.Release()
+	ids := make([]string, len(reviewers))
+	for i, r := range reviewers {
+		ids[i] = w.id(r)
+	}
+	drafter, org := w.id("drafter"), w.org.ID
+	exec := func(sql string, args ...any) {
+		tb.Helper()
+		if _, err := conn.Exec(ctx, sql, args...); err != nil {
+			tb.Fatalf("load: %v\n%s", err, sql)
+		}
+	}
+	exec(`INSERT INTO documents (type_code, subject, unit, search_text, created_by, organization_id, unit_id, status)
+		SELECT 'QĐ', 'Quyết định ' || g, 'VP', 'quyet dinh ' || g, $1, $2, $3, 'in_review' FROM generate_series(1, $4) g`, drafter, org, w.vp.ID, n)
+	exec(`CREATE TEMP TABLE bench_docs AS SELECT id, (row_number() OVER (ORDER BY id) - 1)::int AS rn FROM documents WHERE organization_id = $1 AND subject LIKE 'Quyết định %'`, org)
+	exec(`INSERT INTO document_versions (document_id, number, blob_key, size, file_name, created_by)
+		SELECT id, 1, encode(sha256(id::text::bytea), 'hex'), 1000, 'qd.pdf', $1 FROM bench_docs`, drafter)
+	exec(`INSERT INTO document_chains (document_id, organization_id, drafter_id, status, generation, round, version, version_sha256)
+		SELECT id, $1, $2, 'in_review', 1, 1, 1, encode(sha256(id::text::bytea), 'hex') FROM bench_docs`, org, drafter)
+	exec(`INSERT INTO chain_stages (document_id, generation, position, name, kind, rule, blocking, participants, state, activated_at)
+		SELECT id, 1, 1, 'Kiểm tra', 'review', 'all', true,
+			json_build_array(json_build_object('user_id', ($1::uuid[])[1 + rn % cardinality($1::uuid[])])), 'active', now() FROM bench_docs`, ids)
+	exec(`INSERT INTO chain_stages (document_id, generation, position, name, kind, rule, blocking, participants)
+		SELECT id, 1, 2, 'Ký', 'sign', 'all', true, json_build_array(json_build_object('user_id', $1::uuid)) FROM bench_docs`, w.id("signer"))
+	exec(`INSERT INTO inbox_items (organization_id, user_id, document_id, stage_id, round, label, task, counts, since)
+		SELECT $1, ($2::uuid[])[1 + b.rn % cardinality($2::uuid[])], b.id, s.id, 1, 'Kiểm tra', 'approve', true, now()
+		FROM bench_docs b JOIN chain_stages s ON s.document_id = b.id AND s.position = 1`, org, ids)
+	exec(`DROP TABLE bench_docs`)
+	exec(`ANALYZE`)
+}
+
+// percentile of sorted durations, in milliseconds.
+func percentile(d []time.Duration, p float64) float64 {
+	if len(d) == 0 {
+		return 0
+	}
+	i := int(float64(len(d)-1) * p)
+	return float64(d[i]) / float64(time.Millisecond)
+}
+
+// BenchmarkApprovals: 200 reviewers approving at once across 10,000
+// documents in flight; each approval locks its document, moves the chain to
+// its sign stage and commits with its history and audit entries.
+// b.N approvals are made (at most 10,000).
+func BenchmarkApprovals(b *testing.B) {
+	w := newWorld(b)
+	const users, docs = 200, 10000
+	var reviewers []string
+	for i := 0; i < users; i++ {
+		name := fmt.Sprintf("rv%03d", i)
+		w.person(name, w.vp, storage.RoleReviewer)
+		reviewers = append(reviewers, name)
+	}
+	w.svc.Now = nil // the real clock
+	w.inFlight(b, docs, reviewers)
+	work := make([][]string, users)
+	inbox := map[string]int{}
+	for i, r := range reviewers {
+		inbox[r] = i
+	}
+	rows, err := w.db.Pool.Query(context.Background(), "SELECT user_id::text, document_id::text FROM inbox_items WHERE state = 'open' AND task = 'approve'")
+	if err != nil {
+		b.Fatal(err)
+	}
+	byID := map[string]int{}
+	for i, r := range reviewers {
+		byID[w.id(r)] = i
+	}
+	for rows.Next() {
+		var u, d string
+		if err := rows.Scan(&u, &d); err != nil {
+			b.Fatal(err)
+		}
+		work[byID[u]] = append(work[byID[u]], d)
+	}
+	rows.Close()
+	n := min(b.N, docs)
+	latencies := make([]time.Duration, 0, n)
+	var mu sync.Mutex
+	var failures int
+	jobs := make(chan int, n)
+	for i := 0; i < n; i++ {
+		jobs <- i
+	}
+	close(jobs)
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for u := 0; u < users; u++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := w.p(reviewers[u])
+			next := 0
+			for range jobs {
+				if next >= len(work[u]) {
+					continue
+				}
+				d := work[u][next]
+				next++
+				t0 := time.Now()
+				_, err := w.svc.Act(context.Background(), p, d, chain.ActionRequest{Action: chain.ActionApprove}, "")
+				el := time.Since(t0)
+				mu.Lock()
+				latencies = append(latencies, el)
+				if err != nil {
+					failures++
+					if failures == 1 {
+						b.Errorf("approve: %v", err)
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	slices.Sort(latencies)
+	b.ReportMetric(percentile(latencies, 0.5), "p50-ms")
+	b.ReportMetric(percentile(latencies, 0.99), "p99-ms")
+	b.ReportMetric(float64(len(latencies))/elapsed.Seconds(), "actions/s")
+}
+
+// BenchmarkInbox: one person's inbox page and counts, in a database of
+// 100,000 documents and 1,000,000 inbox items across 1,000 people (a tenth
+// of them open).
+func BenchmarkInbox(b *testing.B) {
+	w := newWorld(b)
+	ctx := context.Background()
+	w.svc.Now = nil
+	const people, docs, perDoc = 1000, 100000, 10
+	load := []string{
+		`INSERT INTO users (username, full_name, organization_id) SELECT 'nv' || g, 'Nhân viên ' || g, $1 FROM generate_series(1, ` + fmt.Sprint(people) + `) g`,
+		`INSERT INTO documents (type_code, subject, unit, search_text, created_by, organization_id, status)
+		 SELECT 'QĐ', 'Quyết định ' || g, 'VP', 'quyet dinh ' || g, $2, $1, 'in_review' FROM generate_series(1, ` + fmt.Sprint(docs) + `) g`,
+		`INSERT INTO inbox_items (organization_id, user_id, document_id, round, label, task, counts, state, since, due_at, done_at)
+		 SELECT $1, u.ids[1 + (d.rn * ` + fmt.Sprint(perDoc) + ` + j) % ` + fmt.Sprint(people) + `], d.id, 1, 'Kiểm tra', 'approve', true,
+			CASE WHEN j = 0 THEN 'open' ELSE 'done' END,
+			now() - (d.rn % 365) * interval '1 day', now() + ((d.rn % 20) - 10) * interval '1 day',
+			CASE WHEN j = 0 THEN NULL ELSE now() - (d.rn % 300) * interval '1 day' END
+		 FROM (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM documents WHERE organization_id = $1) d,
+			generate_series(0, ` + fmt.Sprint(perDoc-1) + `) j,
+			(SELECT array_agg(id ORDER BY username) AS ids FROM users WHERE username LIKE 'nv%') u`,
+		`VACUUM ANALYZE inbox_items`,
+		`ANALYZE documents`,
+	}
+	for i, sql := range load {
+		var err error
+		switch i {
+		case 0:
+			_, err = w.db.Pool.Exec(ctx, sql, w.org.ID)
+		case 1, 2:
+			if i == 1 {
+				_, err = w.db.Pool.Exec(ctx, sql, w.org.ID, w.id("drafter"))
+			} else {
+				_, err = w.db.Pool.Exec(ctx, sql, w.org.ID)
+			}
+		default:
+			_, err = w.db.Pool.Exec(ctx, sql)
+		}
+		if err != nil {
+			b.Fatalf("load %d: %v", i, err)
+		}
+	}
+	var ids []string
+	rows, err := w.db.Pool.Query(ctx, "SELECT id::text FROM users WHERE username LIKE 'nv%'")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	rows.Close()
+	latencies := make([]time.Duration, 0, b.N)
+	views := []string{chain.ViewOpen, chain.ViewOpen, chain.ViewDueSoon, chain.ViewOverdue, chain.ViewHandled}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		u, err := storage.GetUser(ctx, w.db.Pool, ids[rand.IntN(len(ids))])
+		if err != nil {
+			b.Fatal(err)
+		}
+		t0 := time.Now()
+		page, err := w.svc.Inbox(ctx, accounts.Principal{User: u}, chain.InboxRequest{View: views[i%len(views)], Limit: 50})
+		latencies = append(latencies, time.Since(t0))
+		if err != nil || page.Counts.Open+page.Counts.Handled != perDoc*docs/people {
+			b.Fatalf("inbox %+v %v", page.Counts, err)
+		}
+	}
+	b.StopTimer()
+	slices.Sort(latencies)
+	b.ReportMetric(percentile(latencies, 0.5), "p50-ms")
+	b.ReportMetric(percentile(latencies, 0.99), "p99-ms")
+}
