@@ -174,7 +174,15 @@ func runVerify(ctx context.Context, stdout, stderr io.Writer, files, walkErrs []
 	}
 	jobs := make(chan int)
 	var wg sync.WaitGroup
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+	workers := min(runtime.GOMAXPROCS(0), len(files))
+	if len(files) == 1 {
+		// One file (the usual command line): verify it here, without
+		// handing it to another goroutine and back.
+		rep, err := verify.VerifyFile(ctx, files[0], opts)
+		results[0] <- result{rep, err}
+		workers = 0
+	}
+	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -184,12 +192,14 @@ func runVerify(ctx context.Context, stdout, stderr io.Writer, files, walkErrs []
 			}
 		}()
 	}
-	go func() {
-		for i := range files {
-			jobs <- i
-		}
-		close(jobs)
-	}()
+	if workers > 0 {
+		go func() {
+			for i := range files {
+				jobs <- i
+			}
+			close(jobs)
+		}()
+	}
 	bar := newProgress(stderr, len(files))
 	out := bufio.NewWriter(stdout)
 	var reps []*verify.Report

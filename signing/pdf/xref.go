@@ -95,12 +95,25 @@ func (f *File) readRevisions() error {
 	f.revs = make([]Revision, len(groups))
 	for gi, g := range groups {
 		idx := len(groups) - 1 - gi
-		rev := Revision{Index: idx, StartXref: g.secs[0].off, Trailer: g.secs[0].trailer, Entries: map[Ref]Entry{}, XrefStream: g.secs[0].xrefStream}
+		rev := Revision{Index: idx, StartXref: g.secs[0].off, Trailer: g.secs[0].trailer, XrefStream: g.secs[0].xrefStream}
+		if len(g.secs) == 1 {
+			// The usual case: the section's own map is the revision's (a
+			// copy costs as much as reading the section again).
+			rev.Entries = g.secs[0].entries
+		} else {
+			n := 0
+			for _, s := range g.secs {
+				n += len(s.entries)
+			}
+			rev.Entries = make(map[Ref]Entry, n)
+		}
 		// Older-in-chain sections first so that the first section wins.
 		for k := len(g.secs) - 1; k >= 0; k-- {
 			s := g.secs[k]
-			for r, e := range s.entries {
-				rev.Entries[r] = e
+			if len(g.secs) > 1 {
+				for r, e := range s.entries {
+					rev.Entries[r] = e
+				}
 			}
 			rev.Sections = append(rev.Sections, s.off)
 			rev.Sections = append(rev.Sections, s.extra...)
@@ -122,7 +135,7 @@ func (f *File) readRevisions() error {
 	if err := f.checkRevisions(); err != nil {
 		return err
 	}
-	defs := map[Ref][]int{}
+	defs := make(map[Ref][]int, total)
 	for i, r := range f.revs {
 		for ref := range r.Entries {
 			defs[ref] = append(defs[ref], i)
@@ -310,6 +323,9 @@ func (f *File) readTable(pos int, total int) (*section, error) {
 		if count*18 > int64(len(f.data)-p.pos) {
 			return nil, p.errorf("xref subsection of %d entries does not fit in the file", count)
 		}
+		if len(s.entries) == 0 && count > 8 {
+			s.entries = make(map[Ref]Entry, count) // built once, not grown row by row
+		}
 		for i := int64(0); i < count; i++ {
 			o, ok1 := p.readUint()
 			g, ok2 := p.readUint()
@@ -401,7 +417,9 @@ func (f *File) readXrefStream(off int64, total int) (*section, error) {
 			return nil, fmt.Errorf("xref stream /Index must be pairs of integers")
 		}
 	}
-	s := &section{entries: map[Ref]Entry{}, trailer: st.Dict, xrefStream: true, end: int64(end), off: off}
+	// Sized for the rows the data can hold, so the map is built once.
+	hint := min(len(data)/row, max(f.lim.MaxObjects-total, 0))
+	s := &section{entries: make(map[Ref]Entry, hint), trailer: st.Dict, xrefStream: true, end: int64(end), off: off}
 	p := 0
 	for i := 0; i < len(index); i += 2 {
 		start, ok1 := index[i].(Integer)

@@ -3,8 +3,6 @@ package verify
 import (
 	"fmt"
 	"io"
-	"os"
-	"syscall"
 
 	"github.com/vanthu/vanthu/signing/pdf"
 	"github.com/vanthu/vanthu/signing/verify/chain"
@@ -25,15 +23,10 @@ func openStructure(r io.ReaderAt, size int64) structure {
 	var f *pdf.File
 	var err error
 	unmap := func() {}
-	if osf, ok := r.(*os.File); ok && size > 0 && size < 1<<40 {
-		// Map the file instead of reading it: only the pages the parser
-		// touches become resident, so a 100 MB document stays cheap.
-		if data, merr := syscall.Mmap(int(osf.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED); merr == nil {
-			f, err = pdf.OpenBytes(data, nil)
-			unmap = func() { _ = syscall.Munmap(data) }
-		} else {
-			f, err = pdf.Open(r, size, nil)
-		}
+	if m, ok := r.(memReader); ok {
+		// Verify mapped the file: only the pages the parser touches
+		// become resident, so a 100 MB document stays cheap.
+		f, err = pdf.OpenBytes(m, nil)
 	} else {
 		f, err = pdf.Open(r, size, nil)
 	}

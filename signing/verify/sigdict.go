@@ -306,8 +306,8 @@ func parseSigDictAt(r io.ReaderAt, size, off int64) (*sigDict, error) {
 	if off+n > size {
 		n = size - off
 	}
-	buf := make([]byte, n)
-	if _, err := r.ReadAt(buf, off); err != nil && err != io.EOF {
+	buf, err := span(r, off, n)
+	if err != nil {
 		return nil, err
 	}
 	p := &miniParser{b: buf, base: off}
@@ -432,10 +432,8 @@ func scanSigDicts(r io.ReaderAt, size int64) []int64 {
 	const chunk = 1 << 20
 	pat := []byte("/ByteRange")
 	var hits []int64
-	buf := make([]byte, chunk+len(pat))
 	for off := int64(0); off < size; off += chunk {
-		n, _ := r.ReadAt(buf[:min(int64(len(buf)), size-off)], off)
-		b := buf[:n]
+		b, _ := span(r, off, min(chunk+int64(len(pat)), size-off))
 		for i := 0; ; {
 			j := bytes.Index(b[i:], pat)
 			if j < 0 {
@@ -461,8 +459,8 @@ func scanSigDicts(r io.ReaderAt, size int64) []int64 {
 func findObjectStart(r io.ReaderAt, pos int64) (int64, bool) {
 	const back = 64 << 10
 	from := max(0, pos-back)
-	buf := make([]byte, pos-from)
-	if _, err := r.ReadAt(buf, from); err != nil && err != io.EOF {
+	buf, err := span(r, from, pos-from)
+	if err != nil || int64(len(buf)) != pos-from {
 		return 0, false
 	}
 	i := bytes.LastIndex(buf, []byte("obj"))

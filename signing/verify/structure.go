@@ -39,10 +39,8 @@ func newScanStructure(r io.ReaderAt, size int64, cause error) *scanStructure {
 	s := &scanStructure{cause: cause}
 	const chunk = 1 << 20
 	pat := []byte("%%EOF")
-	buf := make([]byte, chunk+len(pat))
 	for off := int64(0); off < size; off += chunk {
-		n, _ := r.ReadAt(buf[:min(int64(len(buf)), size-off)], off)
-		b := buf[:n]
+		b, _ := span(r, off, min(chunk+int64(len(pat)), size-off))
 		for i := 0; ; {
 			j := bytes.Index(b[i:], pat)
 			if j < 0 {
