@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"syscall"
 
 	"github.com/vanthu/vanthu/signing/pdf"
@@ -21,7 +22,7 @@ type pdfStructure struct {
 
 // openStructure reads the PDF structure, falling back to the raw scan (with
 // the reason) when the file's cross-reference structure cannot be read.
-func openStructure(r io.ReaderAt, size int64) structure {
+func openStructure(r io.ReaderAt, size int64, lim *pdf.Limits) structure {
 	var f *pdf.File
 	var err error
 	unmap := func() {}
@@ -29,31 +30,32 @@ func openStructure(r io.ReaderAt, size int64) structure {
 		// Map the file instead of reading it: only the pages the parser
 		// touches become resident, so a 100 MB document stays cheap.
 		if data, merr := syscall.Mmap(int(osf.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED); merr == nil {
-			f, err = pdf.OpenBytes(data, nil)
+			f, err = pdf.OpenBytes(data, lim)
 			unmap = func() { _ = syscall.Munmap(data) }
 		} else {
-			f, err = pdf.Open(r, size, nil)
+			f, err = pdf.Open(r, size, lim)
 		}
 	} else {
-		f, err = pdf.Open(r, size, nil)
+		f, err = pdf.Open(r, size, lim)
 	}
 	if err != nil {
 		unmap()
 		return newScanStructure(r, size, err)
 	}
-	s := &pdfStructure{f: f, unmap: unmap}
+	s := &pdfStructure{f: f, unmap: func() { f.Close(); unmap() }}
 	for _, rv := range f.Revisions() {
 		s.ends = append(s.ends, rv.End)
 	}
 	s.last = len(s.ends) - 1
 	if s.last < 0 {
-		unmap()
+		s.unmap()
 		return newScanStructure(r, size, fmt.Errorf("no revisions"))
 	}
 	return s
 }
 
 func (s *pdfStructure) close()                { s.unmap() }
+func (s *pdfStructure) decodeRefusal() error  { return s.f.DecodeRefusal() }
 func (s *pdfStructure) err() error            { return nil }
 func (s *pdfStructure) warnings() []string    { return append([]string(nil), s.f.Warnings()...) }
 func (s *pdfStructure) revisionEnds() []int64 { return s.ends }
@@ -278,8 +280,17 @@ func (s *pdfStructure) analyze(signedRev, certLevel int, e *sigEntry) (Modificat
 		return ModUnknown, nil, err
 	}
 	var out []Change
+	budgetOnly := res.Disallowed
 	for _, c := range res.Changes {
 		out = append(out, Change{Object: c.Ref.String(), Revision: c.Revision, Kind: c.Kind, Rule: c.Rule, Allowed: c.Allowed, Detail: c.Detail})
+		if !c.Allowed && !strings.Contains(c.Detail, pdf.ErrBudget.Error()) {
+			budgetOnly = false
+		}
+	}
+	if refusal := s.f.DecodeRefusal(); budgetOnly && refusal != nil {
+		// Objects the memory budget kept us from reading are unknown, not
+		// disallowed: what they hold may be harmless or not.
+		return ModUnknown, out, fmt.Errorf("objects changed after signing were not read: %w", refusal)
 	}
 	switch {
 	case res.Disallowed:

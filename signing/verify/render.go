@@ -29,6 +29,8 @@ var words = map[Lang]map[string]string{
 		"VALID": "HỢP LỆ", "INVALID": "KHÔNG HỢP LỆ", "INDETERMINATE": "CHƯA XÁC ĐỊNH", "UNSIGNED": "KHÔNG CÓ CHỮ KÝ",
 		"TOTAL-PASSED": "ĐẠT", "TOTAL-FAILED": "KHÔNG ĐẠT", "changes": "Các thay đổi", "allowed": "được phép", "disallowed": "KHÔNG được phép",
 		"certification": "Chữ ký chứng thực (DocMDP P)",
+		"decode-budget": "Dữ liệu giải nén từ các luồng của tệp vượt hạn mức bộ nhớ %s của lượt kiểm tra; những kiểm tra cần đến dữ liệu đó CHƯA XÁC ĐỊNH",
+		"decode-shared": "hạn mức bộ nhớ chung của dịch vụ đang được các lượt kiểm tra khác dùng hết, hãy kiểm tra lại sau",
 	},
 	English: {
 		"file": "File", "sha256": "SHA-256", "verdict": "Verdict", "signature": "Signature", "doc-ts": "Document timestamp",
@@ -40,6 +42,8 @@ var words = map[Lang]map[string]string{
 		"VALID": "VALID", "INVALID": "INVALID", "INDETERMINATE": "INDETERMINATE", "UNSIGNED": "UNSIGNED",
 		"TOTAL-PASSED": "TOTAL-PASSED", "TOTAL-FAILED": "TOTAL-FAILED", "changes": "Changes", "allowed": "allowed", "disallowed": "NOT allowed",
 		"certification": "Certification signature (DocMDP P)",
+		"decode-budget": "Decoded stream data of the file exceeded the verification's memory budget of %s; the checks that needed it are INDETERMINATE",
+		"decode-shared": "the service's shared memory budget was in use by other verifications, verify again later",
 	},
 }
 
@@ -133,10 +137,21 @@ func Lines(rep *Report, lang Lang) []string {
 	for _, e := range rep.Errors {
 		add("%s: %s", lang.t("errors"), e)
 	}
+	if d := rep.Decoding; d.Exceeded != "" {
+		line := fmt.Sprintf(lang.t("decode-budget"), mebibytes(d.Budget))
+		if d.Shared {
+			line += " (" + lang.t("decode-shared") + ")"
+		}
+		add("%s: %s (%s)", lang.t("errors"), line, d.Exceeded)
+	}
 	for _, w := range rep.Warnings {
 		add("%s: %s", lang.t("warnings"), w)
 	}
 	return out
+}
+
+func mebibytes(n int64) string {
+	return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20))
 }
 
 func orDash(s string) string {
