@@ -46,6 +46,7 @@ type Server struct {
 func (s *Server) Handler() http.Handler {
 	s.verifySlots = make(chan struct{}, runtime.GOMAXPROCS(0))
 	s.verifyMemory = blob.NewMemory(verifyMemoryTotal, verifyMemoryPerPDF)
+	s.shareVerifyBudget()
 	r := chi.NewRouter()
 	r.Use(recoverer, requestLog)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
