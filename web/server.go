@@ -65,8 +65,12 @@ type Server struct {
 
 // Handler returns the HTTP routes of the service.
 func (s *Server) Handler() http.Handler {
-	s.verifySlots = make(chan struct{}, runtime.GOMAXPROCS(0))
+	// Memory is bounded by the shared decoding budget, not by the number of
+	// slots, so there are enough that a small verification is not queued
+	// behind a few slow hostile files; the CPU is shared between them.
+	s.verifySlots = make(chan struct{}, 4*runtime.GOMAXPROCS(0))
 	s.verifyMemory = blob.NewMemory(verifyMemoryTotal, verifyMemoryPerPDF)
+	s.shareVerifyBudget()
 	r := chi.NewRouter()
 	r.Use(recoverer, requestLog)
 	r.Use(bodyProgress(cmp.Or(s.BodyLimits, DefaultLimits)), s.withDatabase)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/signing/pdf"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/storage/blob"
 )
@@ -255,6 +256,19 @@ func (s *Server) buffer(ctx context.Context, r io.Reader, max int64) (*blob.Buff
 		Pattern:    VerifyTempPattern,
 	})
 	return buf, err
+}
+
+// DefaultVerifyBudgetTotal is the decoded stream data all verifications
+// of the service hold at once, when the deployment does not say.
+const DefaultVerifyBudgetTotal = 4 * pdf.DefaultBudget
+
+// shareVerifyBudget makes every verification slot draw its decoding budget
+// from one process-wide budget, so concurrent decompression bombs cost the
+// service that much memory and no more.
+func (s *Server) shareVerifyBudget() {
+	if s.Verify.SharedBudget == nil {
+		s.Verify.SharedBudget = pdf.NewBudget(DefaultVerifyBudgetTotal)
+	}
 }
 
 // runVerify validates on one of a bounded number of slots: verification is

@@ -24,6 +24,7 @@ import (
 
 	"github.com/vanthu/vanthu/audit"
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/signing/pdf"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/storage/blob"
@@ -46,6 +47,8 @@ type serviceConfig struct {
 	tsaURL         string        // RFC 3161 TSA that anchors the audit log; empty: none
 	anchorEvery    time.Duration // how often the audit log's head is timestamped
 	verifyOffline  bool          // verification uses only revocation data embedded in the files
+	verifyBudget   int64         // decoded stream data one verification may hold
+	verifyShared   int64         // decoded stream data all verifications together may hold
 	proxies        []string      // reverse proxies whose X-Forwarded-For is believed
 	connsPerClient int           // connections one client address may hold at once
 	accounts       accountsConfig
@@ -194,6 +197,8 @@ func init() {
 	cmd.Flags().StringVar(&cfg.tsaURL, "tsa-url", envOr("VANTHU_TSA_URL", ""), "RFC 3161 timestamp authority; the audit log's head is timestamped by it (VANTHU_TSA_URL)")
 	cmd.Flags().StringSliceVar(&cfg.proxies, "trusted-proxy", splitComma(os.Getenv("VANTHU_TRUSTED_PROXIES")), "address or CIDR of a reverse proxy whose X-Forwarded-For names the client, for login throttling and the audit log (repeatable or comma-separated; VANTHU_TRUSTED_PROXIES)")
 	cmd.Flags().BoolVar(&cfg.verifyOffline, "verify-offline", envOr("VANTHU_VERIFY_OFFLINE", "") == "true", "verify with only the revocation data embedded in the files, never fetching OCSP or CRLs (VANTHU_VERIFY_OFFLINE)")
+	cmd.Flags().Int64Var(&cfg.verifyBudget, "verify-budget", int64Env("VANTHU_VERIFY_BUDGET", pdf.DefaultBudget), "bytes of decoded stream data one verification may hold at once; beyond, its report says so and the checks that needed the data are INDETERMINATE (VANTHU_VERIFY_BUDGET)")
+	cmd.Flags().Int64Var(&cfg.verifyShared, "verify-budget-total", int64Env("VANTHU_VERIFY_BUDGET_TOTAL", web.DefaultVerifyBudgetTotal), "bytes of decoded stream data all verifications together may hold at once (VANTHU_VERIFY_BUDGET_TOTAL)")
 	cmd.Flags().DurationVar(&cfg.anchorEvery, "audit-anchor-interval", durationEnv("VANTHU_AUDIT_ANCHOR_INTERVAL", time.Hour), "how often the audit log's head is timestamped when it moved (VANTHU_AUDIT_ANCHOR_INTERVAL)")
 	cmd.Flags().IntVar(&cfg.connsPerClient, "max-conns-per-client", int(int64Env("VANTHU_MAX_CONNS_PER_CLIENT", int64(web.DefaultLimits.ConnsPerClient))), "connections one client address may hold at once; more are closed when accepted (trusted proxies exempt; raise it for many users behind one NAT address; 0: no limit) (VANTHU_MAX_CONNS_PER_CLIENT)")
 	cfg.flags(cmd)
@@ -254,6 +259,9 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 	if err != nil {
 		return err
 	}
+	if cfg.verifyBudget <= 0 || cfg.verifyShared < cfg.verifyBudget {
+		return fmt.Errorf("--verify-budget must be positive and at most --verify-budget-total (%d, %d)", cfg.verifyBudget, cfg.verifyShared)
+	}
 	docs := &documents.Service{DB: db, Blobs: blobs, MaxUpload: cfg.maxUpload, Retention: cfg.retention}
 	go func() {
 		// Sweep once at start: a killed predecessor may have left spool
@@ -277,7 +285,7 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 	limits.ConnsPerClient = cfg.connsPerClient
 	ln = web.LimitListener(ln, limits.ConnsPerClient, proxies)
 	srv := web.NewHTTPServer((&web.Server{DB: db, Blobs: blobs, Docs: docs, Accounts: acct, SecureCookies: secureCookies, OIDC: oidcClient, TrustedProxies: proxies,
-		Verify: verify.Options{Trust: trust, Offline: cfg.verifyOffline}, TempDir: tempDir, BodyLimits: limits}).Handler(), limits)
+		Verify: verify.Options{Trust: trust, Offline: cfg.verifyOffline, Budget: cfg.verifyBudget, SharedBudget: pdf.NewBudget(cfg.verifyShared)}, TempDir: tempDir, BodyLimits: limits}).Handler(), limits)
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "vanthu is serving on http://%s\n", ln.Addr())
 	if created {

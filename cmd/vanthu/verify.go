@@ -10,16 +10,23 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/vanthu/vanthu/signing/pdf"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/signing/verify/chain"
 	"github.com/vanthu/vanthu/signing/verify/etsi"
 )
+
+// verifyHeapHeadroom is the heap `vanthu verify` may use beyond its
+// decoding budget before the garbage collector works harder: the reports,
+// the parsed objects, the file mapping's bookkeeping.
+const verifyHeapHeadroom = 64 << 20
 
 // Exit statuses of `vanthu verify`, worst first wins in this order:
 // unreadable > invalid > indeterminate > unsigned > valid.
@@ -39,6 +46,7 @@ func init() {
 		format  string
 		lang    string
 		pdfOut  string
+		budget  int64
 	)
 	cmd := &cobra.Command{
 		Use:   "verify [flags] PATH...",
@@ -58,7 +66,18 @@ unless given with --trust.`,
 			if lang != "vi" && lang != "en" {
 				return usage(fmt.Errorf("verify: --lang must be vi or en, not %q", lang))
 			}
-			opts := verify.Options{Offline: offline, Trust: chain.NewStore()}
+			if budget <= 0 {
+				return usage(fmt.Errorf("verify: --memory-budget must be a positive number of bytes, not %d", budget))
+			}
+			// The files verified side by side share the budget: the
+			// process holds that much decoded data at most. Decoded data
+			// released is garbage until the collector runs, so the
+			// collector is told to keep the heap near the budget instead
+			// of letting it double (unless GOMEMLIMIT says otherwise).
+			if os.Getenv("GOMEMLIMIT") == "" {
+				debug.SetMemoryLimit(budget + verifyHeapHeadroom)
+			}
+			opts := verify.Options{Offline: offline, Trust: chain.NewStore(), Budget: budget, SharedBudget: pdf.NewBudget(budget)}
 			if len(trust) > 0 {
 				st, err := chain.LoadStore(trust...)
 				if err != nil {
@@ -91,6 +110,7 @@ unless given with --trust.`,
 	f.StringVar(&format, "format", envOr("VANTHU_VERIFY_FORMAT", "text"), "output: text or json (one object per line)")
 	f.StringVar(&lang, "lang", envOr("VANTHU_LANG", "vi"), "language of text and PDF reports: vi or en")
 	f.StringVar(&pdfOut, "pdf-report", "", "also write a PDF report to this file")
+	f.Int64Var(&budget, "memory-budget", int64Env("VANTHU_VERIFY_BUDGET", pdf.DefaultBudget), "bytes of decoded stream data held at once; a file needing more is reported INDETERMINATE with the reason (VANTHU_VERIFY_BUDGET)")
 	rootCmd.AddCommand(cmd)
 }
 

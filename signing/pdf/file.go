@@ -15,8 +15,12 @@ type Limits struct {
 	MaxObjects      int   // xref entries over all sections, and objects per object stream
 	MaxDepth        int   // nesting of arrays and dictionaries, and reference hops
 	MaxStreamBytes  int64 // decoded size of one stream
-	MaxTotalDecoded int64 // decoded bytes over the whole file
+	MaxTotalDecoded int64 // decoded bytes produced over the whole file: the decoding work, not memory
 	MaxFileBytes    int64 // size of the file itself (it is read into memory)
+	// Budget bounds the decoded data held in memory at once; nil gives the
+	// file a budget of its own of DefaultBudget bytes. Decoded data is
+	// charged to it from before it is allocated until it is released.
+	Budget *Budget
 }
 
 // DefaultLimits suit signed office documents with generous headroom.
@@ -25,8 +29,8 @@ func DefaultLimits() Limits {
 		MaxRevisions:    1000,
 		MaxObjects:      2_000_000,
 		MaxDepth:        64,
-		MaxStreamBytes:  256 << 20,
-		MaxTotalDecoded: 1 << 30,
+		MaxStreamBytes:  DefaultBudget,
+		MaxTotalDecoded: 4 * DefaultBudget,
 		MaxFileBytes:    1 << 30,
 	}
 }
@@ -92,14 +96,19 @@ type File struct {
 	lim  Limits
 	revs []Revision
 
-	mu        sync.Mutex
-	warnings  []string
-	warnSeen  map[string]bool
-	cache     map[cacheKey]Object
-	objStms   map[cacheKey]*objStm
-	decoded   int64
-	resolving map[cacheKey]bool
-	defs      map[Ref][]int // revisions defining or freeing each object, ascending
+	mu         sync.Mutex
+	warnings   []string
+	warnSeen   map[string]bool
+	cache      map[cacheKey]Object
+	objStms    map[cacheKey]*objStm
+	badStms    map[cacheKey]error // object streams that could not be decoded
+	decoded    int64              // bytes produced by decoding, against MaxTotalDecoded
+	budget     *Budget            // decoded data held, see Limits.Budget
+	held       int64              // of it, charged by this file: cached object streams and StreamData results
+	refusal    error              // the first decoding refused for a limit (ErrBudget)
+	lengthHops int                // indirect /Length lookups in progress, see maxLengthHops
+	resolving  map[cacheKey]bool
+	defs       map[Ref][]int // revisions defining or freeing each object, ascending
 }
 
 type cacheKey struct {
@@ -146,18 +155,43 @@ func OpenBytes(data []byte, lim *Limits) (*File, error) {
 		warnSeen:  map[string]bool{},
 		cache:     map[cacheKey]Object{},
 		objStms:   map[cacheKey]*objStm{},
+		badStms:   map[cacheKey]error{},
 		resolving: map[cacheKey]bool{},
+		budget:    l.Budget,
+	}
+	if f.budget == nil {
+		f.budget = NewBudget(DefaultBudget)
 	}
 	if err := f.readRevisions(); err != nil {
 		// A later revision's damaged cross-reference data is rebuilt as
 		// viewers do (see repair.go); the first revision must read.
 		if rerr := f.repair(err); rerr != nil {
+			f.Close()
 			return nil, fmt.Errorf("pdf: %w", err)
 		}
 		return f, nil
 	}
 	f.checkOffsets()
 	return f, nil
+}
+
+// Close releases the decoded data the file holds (cached object streams
+// and everything StreamData returned) to its budget. Nothing StreamData
+// returned may be used afterwards; objects already read stay valid.
+func (f *File) Close() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.objStms = map[cacheKey]*objStm{}
+	f.release(f.held)
+}
+
+// DecodeRefusal is the first stream decoding refused for a limit (the
+// memory budget, the size of one stream, the decoding work), wrapping
+// ErrBudget; nil if none was.
+func (f *File) DecodeRefusal() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.refusal
 }
 
 func (f *File) warn(s string) {

@@ -13,13 +13,20 @@ import (
 // decode (image codecs, LZW, encryption). The raw data is still available.
 var ErrUnsupportedFilter = errors.New("unsupported stream filter")
 
-// decode applies the stream's filters within the per-stream and per-file
-// limits, so a decompression bomb stops at the limit with an error.
-func (f *File) decode(s *Stream) ([]byte, error) {
+// decode applies the stream's filters within the limits: the decoded data
+// held at once within the budget, one stream within MaxStreamBytes, all
+// decoding of the file within MaxTotalDecoded. A decompression bomb stops
+// at the first limit it reaches with an error wrapping ErrBudget, before
+// the bytes beyond it are allocated.
+//
+// The result is charged to the budget (charged bytes) until the caller
+// releases them with f.release; a stream without filters is the file's own
+// bytes and costs nothing. The caller holds f.mu.
+func (f *File) decode(s *Stream) (data []byte, charged int64, err error) {
 	if s.Offset < 0 || s.Length < 0 || s.Offset+s.Length > int64(len(f.data)) {
-		return nil, fmt.Errorf("stream data outside the file")
+		return nil, 0, fmt.Errorf("stream data outside the file")
 	}
-	data := f.data[s.Offset : s.Offset+s.Length]
+	data = f.data[s.Offset : s.Offset+s.Length]
 	var filters []Name
 	var parms []Object
 	switch v := s.Dict["Filter"].(type) {
@@ -32,7 +39,7 @@ func (f *File) decode(s *Stream) ([]byte, error) {
 		for i, x := range v {
 			n, ok := x.(Name)
 			if !ok {
-				return nil, fmt.Errorf("/Filter %s is not a name", Format(x))
+				return nil, 0, fmt.Errorf("/Filter %s is not a name", Format(x))
 			}
 			filters = append(filters, n)
 			var pm Object
@@ -42,65 +49,156 @@ func (f *File) decode(s *Stream) ([]byte, error) {
 			parms = append(parms, pm)
 		}
 	default:
-		return nil, fmt.Errorf("invalid /Filter %s", Format(v))
+		return nil, 0, fmt.Errorf("invalid /Filter %s", Format(v))
 	}
 	if len(filters) > 8 {
-		return nil, fmt.Errorf("%d filters chained", len(filters))
+		return nil, 0, fmt.Errorf("%d filters chained", len(filters))
 	}
-	budget := min(f.lim.MaxStreamBytes, f.lim.MaxTotalDecoded-f.decoded)
-	if budget <= 0 {
-		return nil, fmt.Errorf("decoded data exceeds the file limit of %d bytes", f.lim.MaxTotalDecoded)
-	}
-	var err error
 	for i, name := range filters {
 		pm, _ := parms[i].(Dict)
+		limit := min(f.lim.MaxStreamBytes, f.lim.MaxTotalDecoded-f.decoded)
+		if limit <= 0 {
+			f.release(charged)
+			return nil, 0, f.refused(fmt.Errorf("%w: decoding this file produced %d bytes, its limit", ErrBudget, f.lim.MaxTotalDecoded))
+		}
+		var out []byte
+		var cost int64
 		switch name {
 		case "FlateDecode", "Fl":
-			data, err = inflate(data, budget)
+			out, cost, err = f.inflate(data, limit)
 			if err == nil {
-				data, err = unpredict(data, pm)
+				var pout []byte
+				var pcost int64
+				pout, pcost, err = f.unpredict(out, pm)
+				if err == nil && pout != nil {
+					f.release(cost)
+					out, cost = pout, pcost
+				}
 			}
 		case "ASCIIHexDecode", "AHx":
-			data, err = asciiHex(data)
+			out, cost, err = f.asciiHex(data, limit)
 		case "ASCII85Decode", "A85":
-			data, err = asciiA85(data, budget)
+			out, cost, err = f.asciiA85(data, limit)
 		default:
-			return nil, fmt.Errorf("%w: %s", ErrUnsupportedFilter, name)
+			err = fmt.Errorf("%w: %s", ErrUnsupportedFilter, name)
 		}
+		// The previous stage's output is used up either way.
+		f.release(charged)
+		charged = 0
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+			f.release(cost)
+			if errors.Is(err, ErrBudget) {
+				err = f.refused(err)
+			}
+			return nil, 0, fmt.Errorf("%s: %w", name, err)
 		}
-		if int64(len(data)) > budget {
-			return nil, fmt.Errorf("decoded stream exceeds %d bytes", budget)
-		}
+		data, charged = out, cost
 	}
-	f.decoded += int64(len(data))
-	return data, nil
+	return data, charged, nil
 }
 
-func inflate(in []byte, limit int64) ([]byte, error) {
-	zr, err := zlib.NewReader(bytes.NewReader(in))
-	if err != nil {
-		return nil, err
+// refused remembers the first decoding refused for a limit.
+func (f *File) refused(err error) error {
+	if f.refusal == nil {
+		f.refusal = err
 	}
-	defer zr.Close()
-	out, err := io.ReadAll(io.LimitReader(zr, limit+1))
-	if int64(len(out)) > limit {
-		return nil, fmt.Errorf("decoded stream exceeds %d bytes", limit)
-	}
-	if err != nil {
-		// A missing checksum at the end is common and harmless; real
-		// corruption before it is not.
-		if errors.Is(err, io.ErrUnexpectedEOF) && len(out) > 0 {
-			return out, nil
-		}
-		return nil, err
-	}
-	return out, nil
+	return err
 }
 
-func asciiHex(in []byte) ([]byte, error) {
-	var out []byte
+// reserve charges n bytes to the budget before they are allocated. When
+// the budget is full it first gives back the cached object streams (they
+// can be decoded again) and asks once more. The caller holds f.mu.
+func (f *File) reserve(n int64) error {
+	err := f.budget.reserve(n, false)
+	if err != nil {
+		if len(f.objStms) > 0 {
+			for k, os := range f.objStms {
+				f.release(os.charged)
+				delete(f.objStms, k)
+			}
+		}
+		err = f.budget.reserve(n, true)
+	}
+	if err != nil {
+		return err
+	}
+	f.held += n
+	return nil
+}
+
+// release gives n bytes back to the budget. The caller holds f.mu.
+func (f *File) release(n int64) {
+	n = min(n, f.held)
+	if n <= 0 {
+		return
+	}
+	f.held -= n
+	f.budget.Release(n)
+}
+
+// decodeInto decodes what open returns in two passes: the first counts the
+// output without keeping it (a 32 KiB scratch buffer), the second fills a
+// slice of exactly that size, charged to the budget before it is allocated.
+// A decompression bomb is thus refused by its size alone, and a stream that
+// fits costs its size and no more. open must give the same bytes each time.
+func (f *File) decodeInto(open func() (io.Reader, error), limit int64) ([]byte, int64, error) {
+	r, err := open()
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := io.CopyBuffer(io.Discard, io.LimitReader(r, limit+1), make([]byte, 32<<10))
+	f.decoded += n // work done, kept or not
+	closeReader(r)
+	if n > limit {
+		return nil, 0, fmt.Errorf("%w: decoded stream exceeds %d bytes", ErrBudget, limit)
+	}
+	if err = tolerateTruncation(err, n); err != nil {
+		return nil, 0, err
+	}
+	if err := f.reserve(n); err != nil {
+		return nil, 0, err
+	}
+	out := make([]byte, n)
+	if r, err = open(); err == nil {
+		_, err = io.ReadFull(r, out)
+		closeReader(r)
+		err = tolerateTruncation(err, n)
+	}
+	f.decoded += n
+	if err != nil {
+		f.release(n)
+		return nil, 0, err
+	}
+	return out, n, nil
+}
+
+// tolerateTruncation: a missing checksum at the end of a Flate stream is
+// common and harmless; real corruption before any output is not.
+func tolerateTruncation(err error, n int64) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) && n > 0 {
+		return nil
+	}
+	return err
+}
+
+// closeReader closes a decompressor; zlib reports a bad checksum on Read,
+// so Close has nothing more to say.
+func closeReader(r io.Reader) {
+	if c, ok := r.(io.Closer); ok {
+		_ = c.Close()
+	}
+}
+
+func (f *File) inflate(in []byte, limit int64) ([]byte, int64, error) {
+	return f.decodeInto(func() (io.Reader, error) { return zlib.NewReader(bytes.NewReader(in)) }, limit)
+}
+
+func (f *File) asciiHex(in []byte, limit int64) ([]byte, int64, error) {
+	size := min(int64(len(in)/2+1), limit+1)
+	if err := f.reserve(size); err != nil {
+		return nil, 0, err
+	}
+	out := make([]byte, 0, size)
 	var hi byte
 	half := false
 	for _, c := range in {
@@ -112,9 +210,12 @@ func asciiHex(in []byte) ([]byte, error) {
 		}
 		v, ok := unhex(c)
 		if !ok {
-			return nil, fmt.Errorf("invalid character %q", c)
+			return nil, size, fmt.Errorf("invalid character %q", c)
 		}
 		if half {
+			if int64(len(out)) >= limit {
+				return nil, size, fmt.Errorf("%w: decoded stream exceeds %d bytes", ErrBudget, limit)
+			}
 			out = append(out, hi<<4|v)
 		} else {
 			hi = v
@@ -124,29 +225,27 @@ func asciiHex(in []byte) ([]byte, error) {
 	if half {
 		out = append(out, hi<<4)
 	}
-	return out, nil
+	f.decoded += int64(len(out))
+	return out, size, nil
 }
 
-func asciiA85(in []byte, limit int64) ([]byte, error) {
+func (f *File) asciiA85(in []byte, limit int64) ([]byte, int64, error) {
 	if i := bytes.Index(in, []byte("~>")); i >= 0 {
 		in = in[:i]
 	}
 	in = bytes.TrimPrefix(bytes.TrimSpace(in), []byte("<~"))
-	out, err := io.ReadAll(io.LimitReader(ascii85.NewDecoder(bytes.NewReader(in)), limit+1))
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return f.decodeInto(func() (io.Reader, error) { return ascii85.NewDecoder(bytes.NewReader(in)), nil }, limit)
 }
 
-// unpredict undoes PNG (10-15) and TIFF (2, 8-bit) predictors.
-func unpredict(data []byte, parms Dict) ([]byte, error) {
+// unpredict undoes PNG (10-15) and TIFF (2, 8-bit) predictors into a new
+// slice charged to the budget (cost); nil when there is no predictor.
+func (f *File) unpredict(data []byte, parms Dict) (out []byte, cost int64, err error) {
 	if parms == nil {
-		return data, nil
+		return nil, 0, nil
 	}
 	pred, _ := parms.Int("Predictor")
 	if pred <= 1 {
-		return data, nil
+		return nil, 0, nil
 	}
 	colors, ok := parms.Int("Colors")
 	if !ok {
@@ -161,34 +260,45 @@ func unpredict(data []byte, parms Dict) ([]byte, error) {
 		cols = 1
 	}
 	if colors < 1 || colors > 32 || cols < 1 || cols > 1<<24 || (bpc != 1 && bpc != 2 && bpc != 4 && bpc != 8 && bpc != 16) {
-		return nil, fmt.Errorf("predictor parameters out of range")
+		return nil, 0, fmt.Errorf("predictor parameters out of range")
 	}
 	bpp := int((colors*bpc + 7) / 8)
 	rowLen := int((colors*bpc*cols + 7) / 8)
 	if pred == 2 {
 		if bpc != 8 {
-			return nil, fmt.Errorf("TIFF predictor with %d bits per component", bpc)
+			return nil, 0, fmt.Errorf("TIFF predictor with %d bits per component", bpc)
 		}
-		out := append([]byte(nil), data...)
+		if err := f.reserve(int64(len(data))); err != nil {
+			return nil, 0, err
+		}
+		out := append(make([]byte, 0, len(data)), data...)
 		for r := 0; r+rowLen <= len(out); r += rowLen {
 			for i := bpp; i < rowLen; i++ {
 				out[r+i] += out[r+i-bpp]
 			}
 		}
-		return out, nil
+		f.decoded += int64(len(out))
+		return out, int64(len(data)), nil
 	}
 	if pred < 10 || pred > 15 {
-		return nil, fmt.Errorf("unknown predictor %d", pred)
+		return nil, 0, fmt.Errorf("unknown predictor %d", pred)
 	}
-	out := make([]byte, 0, len(data)/(rowLen+1)*rowLen)
-	prev := make([]byte, rowLen)
+	size := len(data) / (rowLen + 1) * rowLen
+	if err := f.reserve(int64(size)); err != nil {
+		return nil, 0, err
+	}
+	out = make([]byte, 0, size)
+	// The row above the first is zeros; no row is longer than the data,
+	// whatever /Columns claims.
+	prev := make([]byte, min(rowLen, len(data)))
 	for r := 0; r < len(data); r += rowLen + 1 {
 		if r+rowLen+1 > len(data) {
 			// A short last row is padded by some writers; keep what is there.
 			break
 		}
 		typ := data[r]
-		cur := append([]byte(nil), data[r+1:r+1+rowLen]...)
+		out = append(out, data[r+1:r+1+rowLen]...)
+		cur := out[len(out)-rowLen:]
 		for i := range cur {
 			var a, b, c byte
 			if i >= bpp {
@@ -207,13 +317,14 @@ func unpredict(data []byte, parms Dict) ([]byte, error) {
 			case 4:
 				cur[i] += paeth(a, b, c)
 			default:
-				return nil, fmt.Errorf("PNG filter type %d", typ)
+				f.release(int64(size))
+				return nil, 0, fmt.Errorf("PNG filter type %d", typ)
 			}
 		}
-		out = append(out, cur...)
 		prev = cur
 	}
-	return out, nil
+	f.decoded += int64(len(out))
+	return out, int64(size), nil
 }
 
 func paeth(a, b, c byte) byte {

@@ -79,6 +79,9 @@ func (f *File) parseIndirect(pos int, want *Ref, lenRev ...int) (Ref, Object, in
 	return ref, o, p.pos, nil
 }
 
+// maxLengthHops bounds chains of indirect stream lengths.
+const maxLengthHops = 16
+
 func (f *File) streamLength(d Dict, ref Ref, lenRev ...int) (int64, error) {
 	switch l := d["Length"].(type) {
 	case Integer:
@@ -87,7 +90,15 @@ func (f *File) streamLength(d Dict, ref Ref, lenRev ...int) (int64, error) {
 		if len(lenRev) == 0 || lenRev[0] < 0 {
 			return 0, fmt.Errorf("object %d %d: indirect /Length not allowed here", ref.Num, ref.Gen)
 		}
+		// A /Length inside an object stream whose own /Length is inside
+		// another one, and so on: each step is a stream decoded before the
+		// previous can be, so the chain is kept short.
+		if f.lengthHops >= maxLengthHops {
+			return 0, fmt.Errorf("object %d %d: /Length through more than %d object streams", ref.Num, ref.Gen, maxLengthHops)
+		}
+		f.lengthHops++
 		o, err := f.get(l, lenRev[0], 1)
+		f.lengthHops--
 		if err != nil {
 			return 0, fmt.Errorf("object %d %d: /Length: %w", ref.Num, ref.Gen, err)
 		}
@@ -145,10 +156,11 @@ func (f *File) get(ref Ref, rev int, depth int) (Object, error) {
 
 // objStm is a decoded object stream.
 type objStm struct {
-	data  []byte
-	first int
-	nums  []uint32
-	offs  []int
+	data    []byte
+	charged int64 // to the budget, released when the cache lets it go
+	first   int
+	nums    []uint32
+	offs    []int
 }
 
 func (f *File) getInStream(ref Ref, e Entry, rev, depth int) (Object, error) {
@@ -160,6 +172,10 @@ func (f *File) getInStream(ref Ref, e Entry, rev, depth int) (Object, error) {
 		return o, nil
 	}
 	sk := cacheKey{off: e.Offset}
+	if err := f.badStms[sk]; err != nil {
+		// Decoding it again would fail again, at the same cost.
+		return nil, err
+	}
 	os, ok := f.objStms[sk]
 	if !ok {
 		if f.resolving[key] {
@@ -177,7 +193,9 @@ func (f *File) getInStream(ref Ref, e Entry, rev, depth int) (Object, error) {
 		}
 		os, err = f.readObjStm(st)
 		if err != nil {
-			return nil, fmt.Errorf("pdf: object stream %d: %w", e.InStream.Num, err)
+			err = fmt.Errorf("pdf: object stream %d: %w", e.InStream.Num, err)
+			f.badStms[sk] = err
+			return nil, err
 		}
 		f.objStms[sk] = os
 	}
@@ -204,11 +222,18 @@ func (f *File) getInStream(ref Ref, e Entry, rev, depth int) (Object, error) {
 	return o, nil
 }
 
-func (f *File) readObjStm(st *Stream) (*objStm, error) {
-	data, err := f.decode(st)
+// readObjStm decodes an object stream. Its data stays charged to the budget
+// while it is cached; the caller caches it or releases os.charged.
+func (f *File) readObjStm(st *Stream) (os *objStm, err error) {
+	data, charged, err := f.decode(st)
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			f.release(charged)
+		}
+	}()
 	n, ok1 := st.Dict.Int("N")
 	first, ok2 := st.Dict.Int("First")
 	if !ok1 || !ok2 || n < 0 || first < 0 || first > int64(len(data)) {
@@ -218,7 +243,7 @@ func (f *File) readObjStm(st *Stream) (*objStm, error) {
 		// Each pair needs at least 4 bytes of header ("1 0 ").
 		return nil, fmt.Errorf("/N %d does not fit in /First %d", n, first)
 	}
-	os := &objStm{data: data, first: int(first)}
+	os = &objStm{data: data, charged: charged, first: int(first)}
 	p := &parser{b: data[:first], maxDepth: 1}
 	for i := int64(0); i < n; i++ {
 		num, ok1 := p.readUint()
@@ -255,7 +280,8 @@ func (f *File) resolve(o Object, rev int) (Object, error) {
 }
 
 // StreamData returns the decoded data of s, resolving indirect filter
-// parameters in revision rev.
+// parameters in revision rev. The data counts against the file's budget
+// until Close; an error wrapping ErrBudget says a limit refused it.
 func (f *File) StreamData(s *Stream, rev int) ([]byte, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -286,7 +312,9 @@ func (f *File) StreamData(s *Stream, rev int) ([]byte, error) {
 	}
 	c := *s
 	c.Dict = d
-	out, err := f.decode(&c)
+	// The result stays charged to the budget until Close: callers keep
+	// what they read from it (certificates, revocation data).
+	out, _, err := f.decode(&c)
 	if err != nil {
 		return nil, fmt.Errorf("pdf: stream %d %d: %w", s.Ref.Num, s.Ref.Gen, err)
 	}

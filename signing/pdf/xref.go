@@ -385,10 +385,11 @@ func (f *File) readXrefStream(off int64, total int) (*section, error) {
 	if !ok || st.Dict.Name("Type") != "XRef" {
 		return nil, fmt.Errorf("object %d %d is not an xref stream", ref.Num, ref.Gen)
 	}
-	data, err := f.decode(st)
+	data, charged, err := f.decode(st)
 	if err != nil {
 		return nil, fmt.Errorf("xref stream: %w", err)
 	}
+	defer f.release(charged) // the entries are read from it here, then it is done
 	w, ok := st.Dict["W"].(Array)
 	if !ok || len(w) != 3 {
 		return nil, fmt.Errorf("xref stream /W must be an array of 3 integers")

@@ -3,6 +3,7 @@ package verify
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/vanthu/vanthu/signing/pdf"
 	"github.com/vanthu/vanthu/signing/verify/chain"
@@ -19,34 +20,35 @@ type pdfStructure struct {
 
 // openStructure reads the PDF structure, falling back to the raw scan (with
 // the reason) when the file's cross-reference structure cannot be read.
-func openStructure(r io.ReaderAt, size int64) structure {
+func openStructure(r io.ReaderAt, size int64, lim *pdf.Limits) structure {
 	var f *pdf.File
 	var err error
 	unmap := func() {}
 	if m, ok := r.(memReader); ok {
 		// Verify mapped the file: only the pages the parser touches
 		// become resident, so a 100 MB document stays cheap.
-		f, err = pdf.OpenBytes(m, nil)
+		f, err = pdf.OpenBytes(m, lim)
 	} else {
-		f, err = pdf.Open(r, size, nil)
+		f, err = pdf.Open(r, size, lim)
 	}
 	if err != nil {
 		unmap()
 		return newScanStructure(r, size, err)
 	}
-	s := &pdfStructure{f: f, unmap: unmap}
+	s := &pdfStructure{f: f, unmap: func() { f.Close(); unmap() }}
 	for _, rv := range f.Revisions() {
 		s.ends = append(s.ends, rv.End)
 	}
 	s.last = len(s.ends) - 1
 	if s.last < 0 {
-		unmap()
+		s.unmap()
 		return newScanStructure(r, size, fmt.Errorf("no revisions"))
 	}
 	return s
 }
 
 func (s *pdfStructure) close()                { s.unmap() }
+func (s *pdfStructure) decodeRefusal() error  { return s.f.DecodeRefusal() }
 func (s *pdfStructure) err() error            { return nil }
 func (s *pdfStructure) warnings() []string    { return append([]string(nil), s.f.Warnings()...) }
 func (s *pdfStructure) revisionEnds() []int64 { return s.ends }
@@ -271,8 +273,17 @@ func (s *pdfStructure) analyze(signedRev, certLevel int, e *sigEntry) (Modificat
 		return ModUnknown, nil, err
 	}
 	var out []Change
+	budgetOnly := res.Disallowed
 	for _, c := range res.Changes {
 		out = append(out, Change{Object: c.Ref.String(), Revision: c.Revision, Kind: c.Kind, Rule: c.Rule, Allowed: c.Allowed, Detail: c.Detail, Visual: c.Visual})
+		if !c.Allowed && !strings.Contains(c.Detail, pdf.ErrBudget.Error()) {
+			budgetOnly = false
+		}
+	}
+	if refusal := s.f.DecodeRefusal(); budgetOnly && refusal != nil {
+		// Objects the memory budget kept us from reading are unknown, not
+		// disallowed: what they hold may be harmless or not.
+		return ModUnknown, out, fmt.Errorf("objects changed after signing were not read: %w", refusal)
 	}
 	switch {
 	case res.Disallowed:

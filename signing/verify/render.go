@@ -41,6 +41,8 @@ var words = map[Lang]map[string]string{
 		"warn:" + warnPermittedChange:         "Thay đổi được phép sau khi ký",
 		"warn:" + warnXrefRepaired:            "Bảng tham chiếu chéo (xref) hỏng, đã dựng lại bằng cách quét đối tượng như trình xem PDF",
 		"warn:" + warnShadow:                  "Thay đổi nội dung hiển thị sau khi ký (tấn công bóng - shadow attack)",
+		"decode-budget":                       "Dữ liệu giải nén từ các luồng của tệp vượt hạn mức bộ nhớ %s của lượt kiểm tra; những kiểm tra cần đến dữ liệu đó CHƯA XÁC ĐỊNH",
+		"decode-shared":                       "hạn mức bộ nhớ chung của dịch vụ đang được các lượt kiểm tra khác dùng hết, hãy kiểm tra lại sau",
 	},
 	English: {
 		"file": "File", "sha256": "SHA-256", "verdict": "Verdict", "signature": "Signature", "doc-ts": "Document timestamp",
@@ -62,6 +64,8 @@ var words = map[Lang]map[string]string{
 		"warn:" + warnPermittedChange:         "Permitted change after signing",
 		"warn:" + warnXrefRepaired:            "Damaged cross-reference data, rebuilt by scanning the objects as viewers do",
 		"warn:" + warnShadow:                  "What a page shows changed after signing (shadow attack)",
+		"decode-budget":                       "Decoded stream data of the file exceeded the verification's memory budget of %s; the checks that needed it are INDETERMINATE",
+		"decode-shared":                       "the service's shared memory budget was in use by other verifications, verify again later",
 	},
 }
 
@@ -184,10 +188,21 @@ func Lines(rep *Report, lang Lang) []string {
 	for _, e := range rep.Errors {
 		add("%s: %s", lang.t("errors"), lang.say(e))
 	}
+	if d := rep.Decoding; d.Exceeded != "" {
+		line := fmt.Sprintf(lang.t("decode-budget"), mebibytes(d.Budget))
+		if d.Shared {
+			line += " (" + lang.t("decode-shared") + ")"
+		}
+		add("%s: %s (%s)", lang.t("errors"), line, d.Exceeded)
+	}
 	for _, w := range rep.Warnings {
 		add("%s: %s", lang.t("warnings"), lang.say(lang.warning(w)))
 	}
 	return out
+}
+
+func mebibytes(n int64) string {
+	return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20))
 }
 
 func orDash(s string) string {

@@ -105,7 +105,20 @@ type Report struct {
 	Signatures []*Signature `json:"signatures"`
 	Errors     []string     `json:"errors"`
 	Warnings   []string     `json:"warnings"`
+	Decoding   Decoding     `json:"decoding"`
 	CheckedAt  time.Time    `json:"checked_at"`
+}
+
+// Decoding accounts the decoded stream data of one verification against its
+// budget. When a limit refused some (a decompression bomb, or a file too
+// large for the budget), Exceeded says which and the verdict cannot be
+// VALID: the checks that needed the data are INDETERMINATE.
+type Decoding struct {
+	Budget   int64  `json:"budget"`             // bytes the verification could hold at once
+	Peak     int64  `json:"peak"`               // most bytes it held at once
+	Total    int64  `json:"total"`              // bytes it decoded in all
+	Exceeded string `json:"exceeded,omitempty"` // the first refusal, empty if none
+	Shared   bool   `json:"shared,omitempty"`   // the service's shared budget refused, not the file's own
 }
 
 // finding is one reason a signature is not TOTAL-PASSED.

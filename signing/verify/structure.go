@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 
+	"github.com/vanthu/vanthu/signing/pdf"
 	"github.com/vanthu/vanthu/signing/verify/chain"
 )
 
@@ -21,6 +22,7 @@ type structure interface {
 	dss() chain.Evidence      // the document security store of the latest revision
 	certification() int       // DocMDP P from the catalog's /Perms, 0 if none
 	analyze(signedRev, certLevel int, e *sigEntry) (Modifications, []Change, error)
+	decodeRefusal() error // the first stream decoding a limit refused (pdf.ErrBudget), nil if none
 }
 
 type sigField struct {
@@ -84,6 +86,15 @@ func (s *scanStructure) fields() []sigField       { return nil }
 func (s *scanStructure) streamSigDicts() []string { return nil }
 func (s *scanStructure) dss() chain.Evidence      { return chain.Evidence{} }
 func (s *scanStructure) certification() int       { return 0 }
+
+// decodeRefusal: the structure may have been unreadable because decoding
+// its cross-reference stream was refused.
+func (s *scanStructure) decodeRefusal() error {
+	if errors.Is(s.cause, pdf.ErrBudget) {
+		return s.cause
+	}
+	return nil
+}
 func (s *scanStructure) analyze(int, int, *sigEntry) (Modifications, []Change, error) {
 	return ModUnknown, nil, errors.New("the PDF structure could not be read")
 }

@@ -19,6 +19,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,6 +29,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vanthu/vanthu/signing/pdf"
 	"github.com/vanthu/vanthu/signing/verify/chain"
 	"github.com/vanthu/vanthu/signing/verify/cms"
 	"github.com/vanthu/vanthu/signing/verify/etsi"
@@ -40,7 +42,21 @@ type Options struct {
 	Offline bool         // use only revocation data embedded in the file
 	Client  *http.Client // for OCSP/CRL; nil = a client with a timeout
 	Logger  *slog.Logger
+	// Budget bounds the decoded stream data (object streams, xref streams,
+	// the DSS) one verification holds in memory at once; 0 means
+	// pdf.DefaultBudget. What it refuses leaves the checks that needed
+	// it INDETERMINATE, with the report saying so.
+	Budget int64
+	// SharedBudget, when set, is the process-wide budget every
+	// verification's Budget also draws on (the service's verification
+	// slots share one).
+	SharedBudget *pdf.Budget
 }
+
+// sharedBudgetWait is how long a verification waits for other
+// verifications to release bytes of the shared budget before its decoding
+// is refused.
+const sharedBudgetWait = 5 * time.Second
 
 // maxSignatures bounds the work on a hostile file with thousands of
 // signature dictionaries.
@@ -93,7 +109,15 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Repo
 	if v.opts.Logger == nil {
 		v.opts.Logger = slog.Default()
 	}
-	v.st = openStructure(r, size)
+	budget := opts.SharedBudget.Sub(opts.Budget, sharedBudgetWait)
+	lim := pdf.DefaultLimits()
+	lim.Budget = budget
+	// No stream may be larger than the budget, and decoding (which a file
+	// may make the reader repeat) stops at two budgets' worth of work: the
+	// corpus's largest need is 100 KB.
+	lim.MaxStreamBytes = budget.Limit()
+	lim.MaxTotalDecoded = 2 * budget.Limit()
+	v.st = openStructure(r, size, &lim)
 	defer v.st.close()
 	rep.Revisions = len(v.st.revisionEnds())
 	if err := v.st.err(); err != nil {
@@ -105,8 +129,21 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Repo
 		return nil, err
 	}
 	v.checkAll(ctx)
+	rep.Decoding = v.decoding(budget)
 	v.verdict()
 	return rep, nil
+}
+
+// decoding reports the decoded data the verification held and what its
+// limits refused.
+func (v *verifier) decoding(b *pdf.Budget) Decoding {
+	d := Decoding{Budget: b.Limit(), Peak: b.Peak(), Total: b.Total()}
+	if err := v.st.decodeRefusal(); err != nil {
+		d.Exceeded = err.Error()
+		var be *pdf.BudgetError
+		d.Shared = errors.As(err, &be) && be.Shared
+	}
+	return d
 }
 
 type verifier struct {
@@ -320,7 +357,7 @@ func (v *verifier) verdict() {
 	switch {
 	case invalid:
 		rep.Verdict = etsi.Invalid
-	case allPassed && len(rep.Errors) == 0:
+	case allPassed && len(rep.Errors) == 0 && rep.Decoding.Exceeded == "":
 		rep.Verdict = etsi.Valid
 	default:
 		rep.Verdict = etsi.VerdictIndeterminate
