@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -36,6 +37,21 @@ type Service struct {
 	PKCS11Modules []string
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Hashing bounds the password hashes run at once (logins, new
+	// passwords); nil shares the process's default bound (two at a time,
+	// eight waiting) with every other Service of the process: memory is
+	// the process's.
+	Hashing *HashSlots
+}
+
+// processHashSlots is the bound of the Services that set none.
+var processHashSlots = sync.OnceValue(defaultSlots)
+
+func (s *Service) hashSlots() *HashSlots {
+	if s.Hashing != nil {
+		return s.Hashing
+	}
+	return processHashSlots()
 }
 
 func (s *Service) now() time.Time {
@@ -54,7 +70,22 @@ func (e *InputError) Error() string { return e.Msg }
 func invalid(format string, a ...any) error { return &InputError{Msg: fmt.Sprintf(format, a...)} }
 
 func event(p Principal, action, object string, details map[string]any) audit.Event {
-	return audit.Event{Actor: p.ID, ActorName: p.Username, OrgID: p.OrganizationID, Action: action, Object: object, Details: details}
+	return p.Event(action, object, details)
+}
+
+// Event is an audit event of p's: who (the user), with which credential
+// (the token or session used, and who minted the token when someone else
+// did), in their organisation (callers change OrgID to the object's).
+func (p Principal) Event(action, object string, details map[string]any) audit.Event {
+	e := audit.Event{Actor: p.ID, ActorName: p.Username, OrgID: p.OrganizationID, Action: action, Object: object, Details: details,
+		MintedBy: p.MintedBy, MintedByName: p.MintedByName}
+	switch {
+	case p.TokenID != "":
+		e.Credential = "token:" + p.TokenID
+	case p.SessionID != "":
+		e.Credential = "session:" + p.SessionID
+	}
+	return e
 }
 
 // inTx runs fn and appends e (completed by fn) in one transaction.
@@ -201,9 +232,15 @@ func (s *Service) CreateUser(ctx context.Context, p Principal, n NewUser) (stora
 	}
 	var hash string
 	if n.Password != "" {
-		var err error
-		if hash, err = HashPassword(n.Password); err != nil {
-			return u, invalid("%v", err)
+		if utf8.RuneCountInString(n.Password) < MinPasswordLength {
+			return u, invalid("%v", ErrWeakPassword)
+		}
+		var herr error
+		if err := s.hashSlots().Do(ctx, func() { hash, herr = HashPassword(n.Password) }); err != nil {
+			return u, err
+		}
+		if herr != nil {
+			return u, invalid("%v", herr)
 		}
 	}
 	err := s.inTx(ctx, func(tx pgx.Tx) (audit.Event, error) {
@@ -322,7 +359,8 @@ func (s *Service) IssueToken(ctx context.Context, p Principal, userID, name stri
 	var t storage.Token
 	err = s.inTx(ctx, func(tx pgx.Tx) (audit.Event, error) {
 		var err error
-		t, err = storage.CreateToken(ctx, tx, u.ID, name, secret, scopes, expires)
+		t, err = storage.MintToken(ctx, tx, storage.Token{UserID: u.ID, Name: name, Scopes: scopes, ExpiresAt: expires,
+			CreatedBy: p.ID, CreatedByName: p.Username}, secret)
 		e := event(p, "token.create", "token:"+t.ID, map[string]any{"user": u.ID, "name": name, "scopes": t.Scopes})
 		e.OrgID = u.OrganizationID
 		return e, err

@@ -83,8 +83,7 @@ func (s *Service) recordReads(ctx context.Context, p Principal, docs []Document,
 		if version > 0 {
 			details["version"] = version
 		}
-		events = append(events, audit.Event{Actor: p.ID, ActorName: p.Username, OrgID: p.OrganizationID, Action: ActionReadConfidential,
-			Object: "document:" + d.ID, Details: details})
+		events = append(events, p.Event(ActionReadConfidential, "document:"+d.ID, details))
 	}
 	if len(events) == 0 {
 		return nil

@@ -319,8 +319,10 @@ func (s *Service) AddVersion(ctx context.Context, p Principal, documentID string
 }
 
 func versionEvent(p Principal, action string, d Document, v Version) audit.Event {
-	return audit.Event{Actor: p.ID, ActorName: p.Username, OrgID: d.OrganizationID, Action: action, Object: "document:" + d.ID,
-		Details: map[string]any{"version": v.Number, "sha256": v.SHA256, "size": v.Size, "file_name": v.FileName, "signed": v.Signed}}
+	e := p.Event(action, "document:"+d.ID,
+		map[string]any{"version": v.Number, "sha256": v.SHA256, "size": v.Size, "file_name": v.FileName, "signed": v.Signed})
+	e.OrgID = d.OrganizationID
+	return e
 }
 
 // Get returns one document p may see.
