@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/vanthu/vanthu/audit"
+	"github.com/vanthu/vanthu/metrics"
 	"github.com/vanthu/vanthu/storage"
 )
 
@@ -57,6 +58,24 @@ var ErrUnauthenticated = errors.New("unknown, expired or revoked credentials")
 // cannot all pass a check made before any of them is counted. Whatever
 // happens after the reservation settles it, even when the client leaves.
 func (s *Service) Login(ctx context.Context, username, password, address string) (string, Principal, error) {
+	secret, p, err := s.login(ctx, username, password, address)
+	var locked *LockedError
+	switch {
+	case err == nil:
+		metrics.ObserveLogin(metrics.LoginSuccess)
+	case errors.Is(err, ErrBadCredentials):
+		metrics.ObserveLogin(metrics.LoginFailure)
+	case errors.As(err, &locked):
+		metrics.ObserveLogin(metrics.LoginLocked)
+	case errors.Is(err, ErrBusy):
+		metrics.ObserveLogin(metrics.LoginBusy)
+	default:
+		metrics.ObserveLogin(metrics.LoginError)
+	}
+	return secret, p, err
+}
+
+func (s *Service) login(ctx context.Context, username, password, address string) (string, Principal, error) {
 	username = strings.ToLower(clean(username))
 	leave, err := s.hashSlots().Enter()
 	if err != nil {
@@ -136,6 +155,14 @@ func loginLimits(username, address string) []storage.LoginLimit {
 	}
 }
 
+// subjectKind names the i-th of loginLimits: what a lock applies to.
+func subjectKind(i int) string {
+	if i == 0 {
+		return "username"
+	}
+	return "address"
+}
+
 // reserveLogin reserves an attempt against every limit in one transaction,
 // or none of them: a refusal gives back the places already taken. The
 // first attempt a lock refuses is audited once for the whole lock period;
@@ -161,12 +188,8 @@ func (s *Service) reserveLogin(ctx context.Context, username, address string, li
 			if !r.FirstRefusal {
 				return nil
 			}
-			what := "username"
-			if i > 0 {
-				what = "address"
-			}
 			e := audit.Event{Action: "login.refused", Object: "user:unknown",
-				Details: map[string]any{"address": address, "locked": what, "locked_until": r.LockedUntil.UTC()}}
+				Details: map[string]any{"address": address, "locked": subjectKind(i), "locked_until": r.LockedUntil.UTC()}}
 			if u, err := storage.UserByUsername(ctx, tx, username); err == nil {
 				e.Actor, e.ActorName, e.OrgID, e.Object = u.ID, u.Username, u.OrganizationID, "user:"+u.ID
 			} else if !errors.Is(err, storage.ErrNotFound) {
@@ -189,15 +212,20 @@ func (s *Service) reserveLogin(ctx context.Context, username, address string, li
 // address and records it; it returns the error the caller shows.
 func (s *Service) loginFailed(ctx context.Context, u storage.User, address string, limits []storage.LoginLimit) error {
 	var locked *time.Time
+	var lockedNow []string
 	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
 		locked = nil
-		for _, l := range limits {
-			until, _, err := storage.SettleLoginAttempt(ctx, tx, l, storage.LoginFailed)
+		lockedNow = lockedNow[:0]
+		for i, l := range limits {
+			until, now, err := storage.SettleLoginAttempt(ctx, tx, l, storage.LoginFailed)
 			if err != nil {
 				return err
 			}
 			if until != nil {
 				locked = until
+			}
+			if now {
+				lockedNow = append(lockedNow, subjectKind(i))
 			}
 		}
 		e := audit.Event{Actor: u.ID, ActorName: u.Username, OrgID: u.OrganizationID, Action: "login.failure",
@@ -211,6 +239,9 @@ func (s *Service) loginFailed(ctx context.Context, u storage.User, address strin
 	})
 	if err != nil {
 		return fmt.Errorf("record failed login: %w", err)
+	}
+	for _, kind := range lockedNow {
+		metrics.ObserveLockout(kind)
 	}
 	if locked != nil {
 		return &LockedError{Until: *locked}

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/vanthu/vanthu/metrics"
 )
 
 // ErrBusy is the answer when every password-hashing slot is taken and the
@@ -59,8 +61,9 @@ func (h *HashSlots) Enter() (leave func(), err error) {
 	h.mu.Lock()
 	h.maxAdmitted = max(h.maxAdmitted, n)
 	h.mu.Unlock()
+	metrics.PasswordHashesWaiting(int(n))
 	var once sync.Once
-	return func() { once.Do(func() { h.admitted.Add(-1) }) }, nil
+	return func() { once.Do(func() { metrics.PasswordHashesWaiting(int(h.admitted.Add(-1))) }) }, nil
 }
 
 // Run waits for a slot (or the end of ctx) and runs fn in it.

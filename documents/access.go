@@ -76,7 +76,7 @@ func (s *Service) recordRead(ctx context.Context, p Principal, d Document, what 
 func (s *Service) recordReads(ctx context.Context, p Principal, docs []Document, what string, version int) error {
 	var events []audit.Event
 	for _, d := range docs {
-		if d.Confidentiality == "" || d.Confidentiality == "thuong" {
+		if !Confidential(d) {
 			continue
 		}
 		details := map[string]any{"read": what, "confidentiality": d.Confidentiality}

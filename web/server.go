@@ -47,7 +47,7 @@ func (s *Server) Handler() http.Handler {
 	s.verifySlots = make(chan struct{}, runtime.GOMAXPROCS(0))
 	s.verifyMemory = blob.NewMemory(verifyMemoryTotal, verifyMemoryPerPDF)
 	r := chi.NewRouter()
-	r.Use(recoverer, requestLog)
+	r.Use(recoverer, requestLog, measure)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusNotFound, "not-found", "Not found", "no such route")
 	})
@@ -71,6 +71,7 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/documents/{id}/versions", s.listVersions)
 		r.Post("/documents/{id}/versions", s.addVersion)
 		r.Get("/documents/{id}/versions/{n}/file", s.downloadVersion)
+		r.Head("/documents/{id}/versions/{n}/file", s.downloadVersion)
 		s.verifyRoutes(r)
 	})
 	return r
