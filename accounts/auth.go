@@ -260,7 +260,7 @@ func userSubject(username string) string {
 // Logout ends a session.
 func (s *Service) Logout(ctx context.Context, secret string) error {
 	return s.DB.InTx(ctx, func(tx pgx.Tx) error {
-		userID, err := storage.DeleteSession(ctx, tx, secret)
+		userID, sessionID, err := storage.DeleteSession(ctx, tx, secret)
 		if err != nil || userID == "" {
 			return err
 		}
@@ -268,7 +268,7 @@ func (s *Service) Logout(ctx context.Context, secret string) error {
 		if err != nil {
 			return err
 		}
-		return audit.Append(ctx, tx, event(Principal{User: u}, "logout", "user:"+u.ID, nil))
+		return audit.Append(ctx, tx, event(Principal{User: u, SessionID: sessionID}, "logout", "user:"+u.ID, nil))
 	})
 }
 

@@ -31,12 +31,9 @@ type HashSlots struct {
 	maxAdmitted int64
 }
 
-// Default bounds: two hashes at a time hold 128 MiB; eight waiting for
-// them wait about as long as a few hashes take.
-const (
-	defaultHashSlots = 2
-	defaultHashQueue = 8
-)
+// defaultHashQueue is how many logins wait for a slot: about as long as a
+// few hashes take, well under a client's patience.
+const defaultHashQueue = 8
 
 // NewHashSlots lets slots hashes run at once and queue more wait for one
 // (at least one slot; a negative queue is none).
@@ -45,8 +42,11 @@ func NewHashSlots(slots, queue int) *HashSlots {
 	return &HashSlots{slots: make(chan struct{}, slots), limit: int64(slots + queue)}
 }
 
+// defaultSlots runs as many hashes at once as the cores can run without
+// waiting (each hash uses argonThreads of them), at least one: more only
+// adds memory (64 MiB each), not speed.
 func defaultSlots() *HashSlots {
-	return NewHashSlots(min(defaultHashSlots, runtime.GOMAXPROCS(0)), defaultHashQueue)
+	return NewHashSlots(runtime.GOMAXPROCS(0)/argonThreads, defaultHashQueue)
 }
 
 // Enter takes a place among the running and waiting hashes, or answers

@@ -38,9 +38,9 @@ type Service struct {
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 	// Hashing bounds the password hashes run at once (logins, new
-	// passwords); nil shares the process's default bound (two at a time,
-	// eight waiting) with every other Service of the process: memory is
-	// the process's.
+	// passwords); nil shares the process's default bound (one hash per
+	// two cores, eight waiting) with every other Service of the process:
+	// memory is the process's.
 	Hashing *HashSlots
 }
 

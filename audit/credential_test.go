@@ -106,4 +106,3 @@ func hashBeforeCredentials(en audit.Entry) []byte {
 }
 
 func jsonInt(i int64) string { b, _ := json.Marshal(i); return string(b) }
-

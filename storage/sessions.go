@@ -45,14 +45,15 @@ func SessionUser(ctx context.Context, q Querier, secret string, idle, maxAge tim
 	return u, sessionID, err
 }
 
-// DeleteSession ends a session; ending an unknown one is not an error.
-func DeleteSession(ctx context.Context, q Querier, secret string) (userID string, err error) {
+// DeleteSession ends a session and returns its user and identifier;
+// ending an unknown one is not an error (both are "").
+func DeleteSession(ctx context.Context, q Querier, secret string) (userID, sessionID string, err error) {
 	sum := sha256.Sum256([]byte(secret))
-	err = q.QueryRow(ctx, "DELETE FROM sessions WHERE id_hash = $1 RETURNING user_id", sum[:]).Scan(&userID)
+	err = q.QueryRow(ctx, "DELETE FROM sessions WHERE id_hash = $1 RETURNING user_id, id", sum[:]).Scan(&userID, &sessionID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil
+		return "", "", nil
 	}
-	return userID, err
+	return userID, sessionID, err
 }
 
 // DeleteUserSessions ends every session of a user (password change, disabling).
