@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/vanthu/vanthu/audit"
+	"github.com/vanthu/vanthu/metrics"
 	"github.com/vanthu/vanthu/storage"
 )
 
@@ -49,46 +50,93 @@ var ErrUnauthenticated = errors.New("unknown, expired or revoked credentials")
 
 // Login checks a password and opens a session, returning the cookie secret.
 // Success and failure are both recorded in the audit log.
+//
+// The attempt first takes a place among the password hashes the service
+// runs (ErrBusy when there is none), then reserves itself against the
+// username's and the address's limits before hashing (LockedError when
+// either is locked or every place is taken), so that concurrent attempts
+// cannot all pass a check made before any of them is counted. Whatever
+// happens after the reservation settles it, even when the client leaves.
 func (s *Service) Login(ctx context.Context, username, password, address string) (string, Principal, error) {
-	username = strings.ToLower(clean(username))
-	subjects := []string{userSubject(username), "ip:" + address}
-	for _, sub := range subjects {
-		until, err := storage.LoginLocked(ctx, s.DB.Pool, sub)
-		if err != nil {
-			return "", Principal{}, err
-		}
-		if until != nil {
-			return "", Principal{}, &LockedError{Until: *until}
-		}
-	}
-	c, err := storage.UserByUsername(ctx, s.DB.Pool, username)
-	ok := false
+	secret, p, err := s.login(ctx, username, password, address)
+	var locked *LockedError
 	switch {
-	case errors.Is(err, storage.ErrNotFound) || (err == nil && c.PasswordHash == ""):
-		_, _ = CheckPassword(dummyHash(), password) // same time as a real check
-	case err != nil:
-		return "", Principal{}, err
+	case err == nil:
+		metrics.ObserveLogin(metrics.LoginSuccess)
+	case errors.Is(err, ErrBadCredentials):
+		metrics.ObserveLogin(metrics.LoginFailure)
+	case errors.As(err, &locked):
+		metrics.ObserveLogin(metrics.LoginLocked)
+	case errors.Is(err, ErrBusy):
+		metrics.ObserveLogin(metrics.LoginBusy)
 	default:
-		if ok, err = CheckPassword(c.PasswordHash, password); err != nil {
-			return "", Principal{}, fmt.Errorf("login %s: %w", username, err)
-		}
-		ok = ok && c.DisabledAt == nil
+		metrics.ObserveLogin(metrics.LoginError)
 	}
-	if !ok {
-		return "", Principal{}, s.loginFailed(ctx, c.User, username, address)
-	}
-	secret, err := NewToken("vs_")
+	return secret, p, err
+}
+
+func (s *Service) login(ctx context.Context, username, password, address string) (string, Principal, error) {
+	username = strings.ToLower(clean(username))
+	leave, err := s.hashSlots().Enter()
 	if err != nil {
 		return "", Principal{}, err
 	}
+	defer leave()
+	limits := loginLimits(username, address)
+	if err := s.reserveLogin(ctx, username, address, limits); err != nil {
+		return "", Principal{}, err
+	}
+	settleCtx := context.WithoutCancel(ctx)
+	abandon := func(err error) (string, Principal, error) {
+		if serr := s.DB.InTx(settleCtx, func(tx pgx.Tx) error {
+			for _, l := range limits {
+				if _, _, err := storage.SettleLoginAttempt(settleCtx, tx, l, storage.LoginAbandoned); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); serr != nil {
+			err = errors.Join(err, serr)
+		}
+		return "", Principal{}, err
+	}
+	c, err := storage.UserByUsername(ctx, s.DB.Pool, username)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return abandon(err)
+	}
+	noPassword := err != nil || c.PasswordHash == ""
+	ok := false
+	var checkErr error
+	err = s.hashSlots().Run(ctx, func() {
+		if noPassword {
+			_, _ = CheckPassword(dummyHash(), password) // same time as a real check
+			return
+		}
+		ok, checkErr = CheckPassword(c.PasswordHash, password)
+		ok = ok && c.DisabledAt == nil
+	})
+	if err != nil {
+		return abandon(err)
+	}
+	if checkErr != nil {
+		return abandon(fmt.Errorf("login %s: %w", username, checkErr))
+	}
+	if !ok {
+		return "", Principal{}, s.loginFailed(settleCtx, c.User, address, limits)
+	}
+	secret, err := NewToken("vs_")
+	if err != nil {
+		return abandon(err)
+	}
 	p := Principal{User: c.User}
-	err = s.inTx(ctx, func(tx pgx.Tx) (audit.Event, error) {
-		for _, sub := range subjects[:1] {
-			if err := storage.ClearLoginFailures(ctx, tx, sub); err != nil {
+	err = s.inTx(settleCtx, func(tx pgx.Tx) (audit.Event, error) {
+		for _, l := range limits {
+			if _, _, err := storage.SettleLoginAttempt(settleCtx, tx, l, storage.LoginSucceeded); err != nil {
 				return audit.Event{}, err
 			}
 		}
-		err := storage.CreateSession(ctx, tx, c.ID, secret, s.now().Add(SessionIdle))
+		sessionID, err := storage.CreateSession(settleCtx, tx, c.ID, secret, s.now().Add(SessionIdle))
+		p.SessionID = sessionID
 		return event(p, "login.success", "user:"+c.ID, map[string]any{"address": address}), err
 	})
 	if err != nil {
@@ -97,21 +145,87 @@ func (s *Service) Login(ctx context.Context, username, password, address string)
 	return secret, p, nil
 }
 
-// loginFailed counts a failure against the username and the address and
-// records it; it returns the error the caller shows.
-func (s *Service) loginFailed(ctx context.Context, u storage.User, username, address string) error {
-	var locked *time.Time
+// loginLimits are the throttling subjects of an attempt, username first:
+// every attempt reserves them in this order, so two never wait on each
+// other's rows.
+func loginLimits(username, address string) []storage.LoginLimit {
+	return []storage.LoginLimit{
+		{Subject: userSubject(username), Max: MaxLoginFailures, Window: LoginWindow, Lockout: LoginLockout},
+		{Subject: "ip:" + address, Max: MaxAddressFailures, Window: LoginWindow, Lockout: LoginLockout},
+	}
+}
+
+// subjectKind names the i-th of loginLimits: what a lock applies to.
+func subjectKind(i int) string {
+	if i == 0 {
+		return "username"
+	}
+	return "address"
+}
+
+// reserveLogin reserves an attempt against every limit in one transaction,
+// or none of them: a refusal gives back the places already taken. The
+// first attempt a lock refuses is audited once for the whole lock period;
+// the others are only counted.
+func (s *Service) reserveLogin(ctx context.Context, username, address string, limits []storage.LoginLimit) error {
+	var refused *LockedError
 	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
-		for _, l := range []struct {
-			subject string
-			max     int
-		}{{userSubject(username), MaxLoginFailures}, {"ip:" + address, MaxAddressFailures}} {
-			st, err := storage.RecordLoginFailure(ctx, tx, l.subject, LoginWindow, l.max, LoginLockout)
+		refused = nil
+		for i, l := range limits {
+			r, err := storage.ReserveLoginAttempt(ctx, tx, l)
 			if err != nil {
 				return err
 			}
-			if st.LockedUntil != nil {
-				locked = st.LockedUntil
+			if r.Admitted {
+				continue
+			}
+			refused = &LockedError{Until: *r.LockedUntil}
+			for _, taken := range limits[:i] {
+				if _, _, err := storage.SettleLoginAttempt(ctx, tx, taken, storage.LoginAbandoned); err != nil {
+					return err
+				}
+			}
+			if !r.FirstRefusal {
+				return nil
+			}
+			e := audit.Event{Action: "login.refused", Object: "user:unknown",
+				Details: map[string]any{"address": address, "locked": subjectKind(i), "locked_until": r.LockedUntil.UTC()}}
+			if u, err := storage.UserByUsername(ctx, tx, username); err == nil {
+				e.Actor, e.ActorName, e.OrgID, e.Object = u.ID, u.Username, u.OrganizationID, "user:"+u.ID
+			} else if !errors.Is(err, storage.ErrNotFound) {
+				return err
+			}
+			return audit.Append(ctx, tx, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reserve login attempt: %w", err)
+	}
+	if refused != nil {
+		return refused
+	}
+	return nil
+}
+
+// loginFailed settles a failed attempt against the username and the
+// address and records it; it returns the error the caller shows.
+func (s *Service) loginFailed(ctx context.Context, u storage.User, address string, limits []storage.LoginLimit) error {
+	var locked *time.Time
+	var lockedNow []string
+	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
+		locked = nil
+		lockedNow = lockedNow[:0]
+		for i, l := range limits {
+			until, now, err := storage.SettleLoginAttempt(ctx, tx, l, storage.LoginFailed)
+			if err != nil {
+				return err
+			}
+			if until != nil {
+				locked = until
+			}
+			if now {
+				lockedNow = append(lockedNow, subjectKind(i))
 			}
 		}
 		e := audit.Event{Actor: u.ID, ActorName: u.Username, OrgID: u.OrganizationID, Action: "login.failure",
@@ -125,6 +239,9 @@ func (s *Service) loginFailed(ctx context.Context, u storage.User, username, add
 	})
 	if err != nil {
 		return fmt.Errorf("record failed login: %w", err)
+	}
+	for _, kind := range lockedNow {
+		metrics.ObserveLockout(kind)
 	}
 	if locked != nil {
 		return &LockedError{Until: *locked}
@@ -143,7 +260,7 @@ func userSubject(username string) string {
 // Logout ends a session.
 func (s *Service) Logout(ctx context.Context, secret string) error {
 	return s.DB.InTx(ctx, func(tx pgx.Tx) error {
-		userID, err := storage.DeleteSession(ctx, tx, secret)
+		userID, sessionID, err := storage.DeleteSession(ctx, tx, secret)
 		if err != nil || userID == "" {
 			return err
 		}
@@ -151,7 +268,7 @@ func (s *Service) Logout(ctx context.Context, secret string) error {
 		if err != nil {
 			return err
 		}
-		return audit.Append(ctx, tx, event(Principal{User: u}, "logout", "user:"+u.ID, nil))
+		return audit.Append(ctx, tx, event(Principal{User: u, SessionID: sessionID}, "logout", "user:"+u.ID, nil))
 	})
 }
 
@@ -167,13 +284,18 @@ func (s *Service) AuthenticateToken(ctx context.Context, token string) (Principa
 	if o.User.DisabledAt != nil {
 		return Principal{}, ErrUnauthenticated
 	}
-	return Principal{User: o.User, TokenID: o.Token.ID, Scopes: o.Token.Scopes}, nil
+	p := Principal{User: o.User, TokenID: o.Token.ID, Scopes: o.Token.Scopes}
+	if o.Token.CreatedBy != o.User.ID {
+		// Minted by someone else: the audit log names them too.
+		p.MintedBy, p.MintedByName = o.Token.CreatedBy, o.Token.CreatedByName
+	}
+	return p, nil
 }
 
 // AuthenticateSession finds the principal of a session cookie and extends
 // its idle expiry.
 func (s *Service) AuthenticateSession(ctx context.Context, secret string) (Principal, error) {
-	u, err := storage.SessionUser(ctx, s.DB.Pool, secret, SessionIdle, SessionMaxAge)
+	u, sessionID, err := storage.SessionUser(ctx, s.DB.Pool, secret, SessionIdle, SessionMaxAge)
 	if errors.Is(err, storage.ErrNotFound) {
 		return Principal{}, ErrUnauthenticated
 	}
@@ -183,5 +305,5 @@ func (s *Service) AuthenticateSession(ctx context.Context, secret string) (Princ
 	if u.DisabledAt != nil {
 		return Principal{}, ErrUnauthenticated
 	}
-	return Principal{User: u}, nil
+	return Principal{User: u, SessionID: sessionID}, nil
 }

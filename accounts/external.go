@@ -47,7 +47,8 @@ func (s *Service) LoginExternal(ctx context.Context, username, address, method s
 	}
 	p := Principal{User: c.User}
 	err = s.inTx(ctx, func(tx pgx.Tx) (audit.Event, error) {
-		err := storage.CreateSession(ctx, tx, c.ID, secret, s.now().Add(SessionIdle))
+		sessionID, err := storage.CreateSession(ctx, tx, c.ID, secret, s.now().Add(SessionIdle))
+		p.SessionID = sessionID
 		return event(p, "login.success", "user:"+c.ID, map[string]any{"address": address, "method": method}), err
 	})
 	if err != nil {

@@ -15,6 +15,12 @@ type Principal struct {
 	storage.User
 	TokenID string
 	Scopes  []string
+	// SessionID is the browser session used ("" for a token).
+	SessionID string
+	// MintedBy and MintedByName name who minted the token used, when it
+	// was someone else than its holder (an administrator for an auditor):
+	// the audit log names them beside the holder.
+	MintedBy, MintedByName string
 	// operator is set for the command line run by whoever operates the
 	// server: they hold the database already, so every action is allowed
 	// (and still recorded in the audit log under their name).

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -36,6 +37,21 @@ type Service struct {
 	PKCS11Modules []string
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Hashing bounds the password hashes run at once (logins, new
+	// passwords); nil shares the process's default bound (one hash per
+	// two cores, eight waiting) with every other Service of the process:
+	// memory is the process's.
+	Hashing *HashSlots
+}
+
+// processHashSlots is the bound of the Services that set none.
+var processHashSlots = sync.OnceValue(defaultSlots)
+
+func (s *Service) hashSlots() *HashSlots {
+	if s.Hashing != nil {
+		return s.Hashing
+	}
+	return processHashSlots()
 }
 
 func (s *Service) now() time.Time {
@@ -54,7 +70,22 @@ func (e *InputError) Error() string { return e.Msg }
 func invalid(format string, a ...any) error { return &InputError{Msg: fmt.Sprintf(format, a...)} }
 
 func event(p Principal, action, object string, details map[string]any) audit.Event {
-	return audit.Event{Actor: p.ID, ActorName: p.Username, OrgID: p.OrganizationID, Action: action, Object: object, Details: details}
+	return p.Event(action, object, details)
+}
+
+// Event is an audit event of p's: who (the user), with which credential
+// (the token or session used, and who minted the token when someone else
+// did), in their organisation (callers change OrgID to the object's).
+func (p Principal) Event(action, object string, details map[string]any) audit.Event {
+	e := audit.Event{Actor: p.ID, ActorName: p.Username, OrgID: p.OrganizationID, Action: action, Object: object, Details: details,
+		MintedBy: p.MintedBy, MintedByName: p.MintedByName}
+	switch {
+	case p.TokenID != "":
+		e.Credential = "token:" + p.TokenID
+	case p.SessionID != "":
+		e.Credential = "session:" + p.SessionID
+	}
+	return e
 }
 
 // inTx runs fn and appends e (completed by fn) in one transaction.
@@ -130,7 +161,7 @@ func (s *Service) Organization(ctx context.Context, p Principal, id string) (sto
 
 // CreateUnit adds a unit to an organisation.
 func (s *Service) CreateUnit(ctx context.Context, p Principal, u storage.Unit) (storage.Unit, error) {
-	if _, err := s.Organization(ctx, p, u.OrganizationID); err != nil {
+	if _, err := s.organizationFor(ctx, p, u.OrganizationID, UnitCreate); err != nil {
 		return u, err
 	}
 	if err := Authorize(p, UnitCreate, Target{OrgID: u.OrganizationID}); err != nil {
@@ -177,7 +208,7 @@ type NewUser struct {
 // CreateUser adds an account to an organisation, with an argon2id hash of
 // its password when one is given.
 func (s *Service) CreateUser(ctx context.Context, p Principal, n NewUser) (storage.User, error) {
-	if _, err := s.Organization(ctx, p, n.OrganizationID); err != nil {
+	if _, err := s.organizationFor(ctx, p, n.OrganizationID, UserCreate); err != nil {
 		if errors.Is(err, storage.ErrNotFound) && p.IsSuperadmin {
 			return storage.User{}, invalid("organization_id names no organisation")
 		}
@@ -201,9 +232,15 @@ func (s *Service) CreateUser(ctx context.Context, p Principal, n NewUser) (stora
 	}
 	var hash string
 	if n.Password != "" {
-		var err error
-		if hash, err = HashPassword(n.Password); err != nil {
-			return u, invalid("%v", err)
+		if utf8.RuneCountInString(n.Password) < MinPasswordLength {
+			return u, invalid("%v", ErrWeakPassword)
+		}
+		var herr error
+		if err := s.hashSlots().Do(ctx, func() { hash, herr = HashPassword(n.Password) }); err != nil {
+			return u, err
+		}
+		if herr != nil {
+			return u, invalid("%v", herr)
 		}
 	}
 	err := s.inTx(ctx, func(tx pgx.Tx) (audit.Event, error) {
@@ -274,6 +311,30 @@ func (s *Service) User(ctx context.Context, p Principal, id string) (storage.Use
 	return u, nil
 }
 
+// userFor finds the user an action a of p's is about: one outside what p
+// may know of for a is storage.ErrNotFound, as User answers. Unlike User it
+// asks for no directory:read scope: the action's own Authorize checks the
+// scope it needs, and a directory:write token must be able to do its
+// writes without also holding directory:read.
+func (s *Service) userFor(ctx context.Context, p Principal, id string, a Action) (storage.User, error) {
+	u, err := storage.GetUser(ctx, s.DB.Pool, id)
+	if err != nil {
+		return storage.User{}, err
+	}
+	if u.ID != p.ID && !p.operator && hidden(p, a, Target{OrgID: u.OrganizationID, UserID: u.ID}) {
+		return storage.User{}, storage.ErrNotFound
+	}
+	return u, nil
+}
+
+// organizationFor is userFor for the organisation of an action a.
+func (s *Service) organizationFor(ctx context.Context, p Principal, id string, a Action) (storage.Organization, error) {
+	if !p.operator && hidden(p, a, Target{OrgID: id}) {
+		return storage.Organization{}, storage.ErrNotFound
+	}
+	return storage.GetOrganization(ctx, s.DB.Pool, id)
+}
+
 // NewToken returns a random secret for an API token or a session.
 func NewToken(prefix string) (string, error) {
 	b := make([]byte, 32)
@@ -286,7 +347,7 @@ func NewToken(prefix string) (string, error) {
 // IssueToken creates an API token for a user; the token is returned once
 // and only its hash is kept.
 func (s *Service) IssueToken(ctx context.Context, p Principal, userID, name string, scopes []string, expires *time.Time) (string, storage.Token, error) {
-	u, err := s.User(ctx, p, userID)
+	u, err := s.userFor(ctx, p, userID, TokenManage)
 	if err != nil {
 		return "", storage.Token{}, err
 	}
@@ -322,7 +383,8 @@ func (s *Service) IssueToken(ctx context.Context, p Principal, userID, name stri
 	var t storage.Token
 	err = s.inTx(ctx, func(tx pgx.Tx) (audit.Event, error) {
 		var err error
-		t, err = storage.CreateToken(ctx, tx, u.ID, name, secret, scopes, expires)
+		t, err = storage.MintToken(ctx, tx, storage.Token{UserID: u.ID, Name: name, Scopes: scopes, ExpiresAt: expires,
+			CreatedBy: p.ID, CreatedByName: p.Username}, secret)
 		e := event(p, "token.create", "token:"+t.ID, map[string]any{"user": u.ID, "name": name, "scopes": t.Scopes})
 		e.OrgID = u.OrganizationID
 		return e, err
@@ -335,7 +397,7 @@ func (s *Service) IssueToken(ctx context.Context, p Principal, userID, name stri
 
 // Tokens lists a user's tokens (never the secrets).
 func (s *Service) Tokens(ctx context.Context, p Principal, userID string) ([]storage.Token, error) {
-	u, err := s.User(ctx, p, userID)
+	u, err := s.userFor(ctx, p, userID, TokenManage)
 	if err != nil {
 		return nil, err
 	}
@@ -371,7 +433,7 @@ func (s *Service) RevokeToken(ctx context.Context, p Principal, tokenID string) 
 // disables themselves, so an organisation cannot lose its last way in by
 // a slip.
 func (s *Service) SetDisabled(ctx context.Context, p Principal, userID string, disabled bool) (storage.User, error) {
-	u, err := s.User(ctx, p, userID)
+	u, err := s.userFor(ctx, p, userID, UserCreate)
 	if err != nil {
 		return u, err
 	}
@@ -408,7 +470,7 @@ func (s *Service) CreateDelegation(ctx context.Context, p Principal, d storage.D
 	if d.FromUser == "" {
 		d.FromUser = p.ID // a signer delegating their own authority
 	}
-	from, err := s.User(ctx, p, d.FromUser)
+	from, err := s.userFor(ctx, p, d.FromUser, DelegationCreate)
 	if err != nil {
 		return d, err
 	}
@@ -416,7 +478,7 @@ func (s *Service) CreateDelegation(ctx context.Context, p Principal, d storage.D
 	if err := Authorize(p, DelegationCreate, Target{OrgID: d.OrganizationID, UserID: from.ID}); err != nil {
 		return d, err
 	}
-	to, err := s.User(ctx, p, d.ToUser)
+	to, err := s.userFor(ctx, p, d.ToUser, DelegationCreate)
 	if errors.Is(err, storage.ErrNotFound) {
 		return d, invalid("to_user names no user of the organisation")
 	} else if err != nil {
@@ -542,7 +604,7 @@ func (s *Service) Authority(ctx context.Context, u SigningUse) (*storage.Delegat
 // (and userID empty) as the organisation's seal key.
 func (s *Service) BindKey(ctx context.Context, p Principal, userID, orgID string, m KeyMaterial) (storage.KeyBinding, error) {
 	if userID != "" {
-		u, err := s.User(ctx, p, userID)
+		u, err := s.userFor(ctx, p, userID, KeyBind)
 		if err != nil {
 			return storage.KeyBinding{}, err
 		}

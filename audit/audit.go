@@ -29,6 +29,13 @@ type Event struct {
 	Action    string // e.g. document.create, login.failure
 	Object    string // e.g. document:<uuid>
 	Details   map[string]any
+	// Credential is what the actor authenticated with: token:<id> or
+	// session:<id> ("" for the operator, the system or an anonymous caller).
+	Credential string
+	// MintedBy and MintedByName name who minted the token used, when it
+	// was not the actor: an administrator's token for an auditor reads as
+	// the auditor's and the administrator's.
+	MintedBy, MintedByName string
 }
 
 // Entry is a stored event with its place in the chain.
@@ -41,8 +48,13 @@ type Entry struct {
 	Action    string          `json:"action"`
 	Object    string          `json:"object,omitempty"`
 	Details   json.RawMessage `json:"details"`
-	PrevHash  []byte          `json:"prev_hash"`
-	Hash      []byte          `json:"hash"`
+	// Credential, MintedBy and MintedByName: see Event. Entries made
+	// before they were recorded have none.
+	Credential   string `json:"credential,omitempty"`
+	MintedBy     string `json:"minted_by,omitempty"`
+	MintedByName string `json:"minted_by_name,omitempty"`
+	PrevHash     []byte `json:"prev_hash"`
+	Hash         []byte `json:"hash"`
 }
 
 // ErrSecretInDetails refuses an event whose details name a secret: the log
@@ -89,12 +101,15 @@ func Append(ctx context.Context, tx pgx.Tx, e Event) error {
 		return fmt.Errorf("audit: chain head: %w", err)
 	}
 	en := Entry{Seq: head.Seq + 1, At: time.Now().UTC().Truncate(time.Microsecond), Actor: e.Actor, ActorName: e.ActorName,
-		OrgID: e.OrgID, Action: e.Action, Object: e.Object, Details: details, PrevHash: head.Hash}
+		OrgID: e.OrgID, Action: e.Action, Object: e.Object, Details: details, PrevHash: head.Hash,
+		Credential: e.Credential, MintedBy: e.MintedBy, MintedByName: e.MintedByName}
 	en.Hash = en.computeHash()
 	_, err = tx.Exec(ctx, `
-		INSERT INTO audit_log (seq, at, actor, actor_name, organization_id, action, object, details, prev_hash, hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		en.Seq, en.At, nullable(en.Actor), en.ActorName, nullable(en.OrgID), en.Action, en.Object, string(en.Details), en.PrevHash, en.Hash)
+		INSERT INTO audit_log (seq, at, actor, actor_name, organization_id, action, object, details, prev_hash, hash,
+			credential, minted_by, minted_by_name)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		en.Seq, en.At, nullable(en.Actor), en.ActorName, nullable(en.OrgID), en.Action, en.Object, string(en.Details), en.PrevHash, en.Hash,
+		en.Credential, nullable(en.MintedBy), en.MintedByName)
 	if err != nil {
 		return fmt.Errorf("audit: append %s: %w", e.Action, err)
 	}
@@ -108,16 +123,23 @@ func Record(ctx context.Context, db *storage.DB, e Event) error {
 }
 
 // computeHash is SHA-256 over every field, each length-prefixed so no two
-// different entries encode alike.
+// different entries encode alike. The credential fields came later: they
+// are hashed, after the others, only when one of them is set, so entries
+// made before hash as they always did, and stripping the fields from a
+// later entry changes what it hashes to.
 func (en *Entry) computeHash() []byte {
 	h := sha256.New()
 	var n [8]byte
-	for _, f := range [][]byte{
+	fields := [][]byte{
 		[]byte(strconv.FormatInt(en.Seq, 10)),
 		[]byte(en.At.UTC().Format("2006-01-02T15:04:05.000000Z")),
 		[]byte(en.Actor), []byte(en.ActorName), []byte(en.OrgID),
 		[]byte(en.Action), []byte(en.Object), en.Details, en.PrevHash,
-	} {
+	}
+	if en.Credential != "" || en.MintedBy != "" || en.MintedByName != "" {
+		fields = append(fields, []byte(en.Credential), []byte(en.MintedBy), []byte(en.MintedByName))
+	}
+	for _, f := range fields {
 		binary.BigEndian.PutUint64(n[:], uint64(len(f)))
 		h.Write(n[:])
 		h.Write(f)

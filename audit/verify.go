@@ -65,12 +65,13 @@ type VerifyOptions struct {
 }
 
 const entryColumns = `seq, at, coalesce(actor::text, ''), actor_name, coalesce(organization_id::text, ''), action, object,
-	details::text, prev_hash, hash`
+	details::text, prev_hash, hash, credential, coalesce(minted_by::text, ''), minted_by_name`
 
 func scanEntry(row pgx.Row) (Entry, error) {
 	var en Entry
 	var details string
-	err := row.Scan(&en.Seq, &en.At, &en.Actor, &en.ActorName, &en.OrgID, &en.Action, &en.Object, &details, &en.PrevHash, &en.Hash)
+	err := row.Scan(&en.Seq, &en.At, &en.Actor, &en.ActorName, &en.OrgID, &en.Action, &en.Object, &details, &en.PrevHash, &en.Hash,
+		&en.Credential, &en.MintedBy, &en.MintedByName)
 	en.At = en.At.UTC()
 	en.Details = json.RawMessage(details)
 	return en, err

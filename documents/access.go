@@ -76,15 +76,14 @@ func (s *Service) recordRead(ctx context.Context, p Principal, d Document, what 
 func (s *Service) recordReads(ctx context.Context, p Principal, docs []Document, what string, version int) error {
 	var events []audit.Event
 	for _, d := range docs {
-		if d.Confidentiality == "" || d.Confidentiality == "thuong" {
+		if !Confidential(d) {
 			continue
 		}
 		details := map[string]any{"read": what, "confidentiality": d.Confidentiality}
 		if version > 0 {
 			details["version"] = version
 		}
-		events = append(events, audit.Event{Actor: p.ID, ActorName: p.Username, OrgID: p.OrganizationID, Action: ActionReadConfidential,
-			Object: "document:" + d.ID, Details: details})
+		events = append(events, p.Event(ActionReadConfidential, "document:"+d.ID, details))
 	}
 	if len(events) == 0 {
 		return nil

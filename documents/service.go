@@ -273,8 +273,11 @@ func (s *Service) Create(ctx context.Context, p Principal, m Meta, f StoredFile,
 	})
 	if errors.Is(err, storage.ErrDuplicateKey) {
 		// A concurrent request with the same key won the race.
-		s.Discard(ctx, f)
 		d, derr := s.Idempotent(ctx, p, idemKey)
+		if derr == nil {
+			derr = s.SameRequest(ctx, *d, f.Key)
+		}
+		s.Discard(ctx, f)
 		if derr != nil {
 			return Document{}, false, derr
 		}
@@ -335,6 +338,21 @@ func (s *Service) Idempotent(ctx context.Context, p Principal, key string) (*Doc
 	return &d, nil
 }
 
+// SameRequest checks that a request replayed under an idempotency key sends
+// the file (by its SHA-256) the first request made d from: a key reused for
+// another file is refused (ErrIdempotencyUsed), never answered with the
+// first document as if it were this one.
+func (s *Service) SameRequest(ctx context.Context, d Document, sha256 string) error {
+	v, err := storage.GetVersion(ctx, s.DB.Pool, d.ID, 1)
+	if err != nil {
+		return fmt.Errorf("idempotency key: %w", err)
+	}
+	if v.SHA256 != sha256 {
+		return inputError(ErrIdempotencyUsed, "this Idempotency-Key was used for another file; send a new key for a new document")
+	}
+	return nil
+}
+
 // AddVersion records f as the next version of a document p may change.
 func (s *Service) AddVersion(ctx context.Context, p Principal, documentID string, f StoredFile) (Version, error) {
 	var v Version
@@ -382,7 +400,9 @@ func versionEvent(p Principal, action string, d Document, v Version, warnings []
 	if len(warnings) > 0 {
 		details["warnings"] = warnings
 	}
-	return audit.Event{Actor: p.ID, ActorName: p.Username, OrgID: d.OrganizationID, Action: action, Object: "document:" + d.ID, Details: details}
+	e := p.Event(action, "document:"+d.ID, details)
+	e.OrgID = d.OrganizationID
+	return e
 }
 
 // Get returns one document p may see.
@@ -409,18 +429,31 @@ func (s *Service) Versions(ctx context.Context, p Principal, id string) ([]Versi
 // Version returns version n of a document p may see, for reading its
 // bytes (a download, a verification).
 func (s *Service) Version(ctx context.Context, p Principal, id string, n int) (Version, error) {
+	_, v, err := s.DocumentVersion(ctx, p, id, n)
+	return v, err
+}
+
+// DocumentVersion is Version with the document it belongs to (whose
+// confidentiality decides, for one, how a download may be cached).
+func (s *Service) DocumentVersion(ctx context.Context, p Principal, id string, n int) (Document, Version, error) {
 	d, err := s.visible(ctx, s.DB.Pool, p, id)
 	if err != nil {
-		return Version{}, err
+		return d, Version{}, err
 	}
 	v, err := storage.GetVersion(ctx, s.DB.Pool, id, n)
 	if errors.Is(err, storage.ErrNotFound) {
-		return v, ErrNotFound
+		return d, v, ErrNotFound
 	}
 	if err != nil {
-		return v, err
+		return d, v, err
 	}
-	return v, s.recordRead(ctx, p, d, "file", n)
+	return d, v, s.recordRead(ctx, p, d, "file", n)
+}
+
+// Confidential reports whether d is classified (mật, tối mật, tuyệt mật):
+// reads of it are audited and its bytes are never kept in caches.
+func Confidential(d Document) bool {
+	return d.Confidentiality != "" && d.Confidentiality != "thuong"
 }
 
 // Filter is a listing request as the API receives it.

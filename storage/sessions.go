@@ -10,43 +10,50 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// CreateSession stores the hash of a browser session's cookie value.
-func CreateSession(ctx context.Context, q Querier, userID, secret string, expires time.Time) error {
+// CreateSession stores the hash of a browser session's cookie value and
+// returns the session's identifier (what the audit log names it by; the
+// cookie value is never stored).
+func CreateSession(ctx context.Context, q Querier, userID, secret string, expires time.Time) (string, error) {
 	sum := sha256.Sum256([]byte(secret))
-	_, err := q.Exec(ctx, "INSERT INTO sessions (id_hash, user_id, expires_at) VALUES ($1, $2, $3)", sum[:], userID, expires)
+	var id string
+	err := q.QueryRow(ctx, "INSERT INTO sessions (id_hash, user_id, expires_at) VALUES ($1, $2, $3) RETURNING id",
+		sum[:], userID, expires).Scan(&id)
 	if err != nil {
-		return fmt.Errorf("create session: %w", err)
+		return "", fmt.Errorf("create session: %w", err)
 	}
-	return nil
+	return id, nil
 }
 
-// SessionUser finds the user of a live session, sliding its idle expiry
-// forward to now+idle but never past maxAge from its creation.
-func SessionUser(ctx context.Context, q Querier, secret string, idle, maxAge time.Duration) (User, error) {
+// SessionUser finds the user of a live session and the session's
+// identifier, sliding its idle expiry forward to now+idle but never past
+// maxAge from its creation.
+func SessionUser(ctx context.Context, q Querier, secret string, idle, maxAge time.Duration) (User, string, error) {
 	sum := sha256.Sum256([]byte(secret))
-	var userID string
+	var userID, sessionID string
 	err := q.QueryRow(ctx, `
 		UPDATE sessions SET last_seen_at = now(),
 			expires_at = least(now() + make_interval(secs => $2), created_at + make_interval(secs => $3))
 		WHERE id_hash = $1 AND expires_at > now()
-		RETURNING user_id`, sum[:], idle.Seconds(), maxAge.Seconds()).Scan(&userID)
+		RETURNING user_id, id`, sum[:], idle.Seconds(), maxAge.Seconds()).Scan(&userID, &sessionID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return User{}, ErrNotFound
+		return User{}, "", ErrNotFound
 	}
 	if err != nil {
-		return User{}, fmt.Errorf("session: %w", err)
+		return User{}, "", fmt.Errorf("session: %w", err)
 	}
-	return GetUser(ctx, q, userID)
+	u, err := GetUser(ctx, q, userID)
+	return u, sessionID, err
 }
 
-// DeleteSession ends a session; ending an unknown one is not an error.
-func DeleteSession(ctx context.Context, q Querier, secret string) (userID string, err error) {
+// DeleteSession ends a session and returns its user and identifier;
+// ending an unknown one is not an error (both are "").
+func DeleteSession(ctx context.Context, q Querier, secret string) (userID, sessionID string, err error) {
 	sum := sha256.Sum256([]byte(secret))
-	err = q.QueryRow(ctx, "DELETE FROM sessions WHERE id_hash = $1 RETURNING user_id", sum[:]).Scan(&userID)
+	err = q.QueryRow(ctx, "DELETE FROM sessions WHERE id_hash = $1 RETURNING user_id, id", sum[:]).Scan(&userID, &sessionID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil
+		return "", "", nil
 	}
-	return userID, err
+	return userID, sessionID, err
 }
 
 // DeleteUserSessions ends every session of a user (password change, disabling).
@@ -55,48 +62,123 @@ func DeleteUserSessions(ctx context.Context, q Querier, userID string) error {
 	return err
 }
 
-// ThrottleState is the failed-login count of one subject.
-type ThrottleState struct {
-	Failures    int
+// LoginLimit is how many attempts a throttling subject (a username or a
+// client address) may have failed or in flight within Window before it is
+// locked for Lockout.
+type LoginLimit struct {
+	Subject string
+	Max     int
+	Window  time.Duration
+	Lockout time.Duration
+}
+
+// Reservation is the outcome of ReserveLoginAttempt for one subject.
+type Reservation struct {
+	// Admitted: the attempt holds one of the subject's Max places and may
+	// check its password; it must be settled by SettleLoginAttempt.
+	Admitted bool
+	// LockedUntil is set when the subject is locked: the attempt is refused.
 	LockedUntil *time.Time
+	// FirstRefusal is set on the first attempt the current lock refuses,
+	// the one the audit log records for the whole lock period.
+	FirstRefusal bool
 }
 
-// LoginLocked reports until when a subject is locked out, if it is.
-func LoginLocked(ctx context.Context, q Querier, subject string) (*time.Time, error) {
-	var until *time.Time
-	err := q.QueryRow(ctx, "SELECT locked_until FROM login_throttle WHERE subject = $1 AND locked_until > now()", subject).Scan(&until)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
+// ReserveLoginAttempt takes a place for one login attempt of l.Subject
+// before its password is hashed. Failures and attempts in flight count
+// alike, so N concurrent attempts check at most l.Max passwords; a locked
+// subject admits none. The row is locked for the rest of tx, so reserve
+// the subjects of one attempt in the same order every time.
+func ReserveLoginAttempt(ctx context.Context, tx pgx.Tx, l LoginLimit) (Reservation, error) {
+	var r Reservation
+	if _, err := tx.Exec(ctx, "INSERT INTO login_throttle (subject) VALUES ($1) ON CONFLICT (subject) DO NOTHING", l.Subject); err != nil {
+		return r, fmt.Errorf("reserve login attempt: %w", err)
 	}
-	return until, err
-}
-
-// RecordLoginFailure counts a failure within window and locks the subject
-// for lockout once max failures accumulate; it returns the new state.
-func RecordLoginFailure(ctx context.Context, q Querier, subject string, window time.Duration, max int, lockout time.Duration) (ThrottleState, error) {
-	var s ThrottleState
-	err := q.QueryRow(ctx, `
-		INSERT INTO login_throttle AS t (subject, failures, window_start) VALUES ($1, 1, now())
-		ON CONFLICT (subject) DO UPDATE SET
-			failures = CASE WHEN t.window_start < now() - make_interval(secs => $2) THEN 1 ELSE t.failures + 1 END,
-			window_start = CASE WHEN t.window_start < now() - make_interval(secs => $2) THEN now() ELSE t.window_start END
-		RETURNING failures`, subject, window.Seconds()).Scan(&s.Failures)
+	var failures, pending, refused int
+	var windowStart, now time.Time
+	var lockedUntil *time.Time
+	err := tx.QueryRow(ctx, `SELECT failures, pending, refused, window_start, locked_until, now() FROM login_throttle
+		WHERE subject = $1 FOR UPDATE`, l.Subject).Scan(&failures, &pending, &refused, &windowStart, &lockedUntil, &now)
 	if err != nil {
-		return s, fmt.Errorf("record login failure: %w", err)
+		return r, fmt.Errorf("reserve login attempt: %w", err)
 	}
-	if s.Failures >= max {
-		err = q.QueryRow(ctx, `
-			UPDATE login_throttle SET locked_until = now() + make_interval(secs => $2), failures = 0, window_start = now()
-			WHERE subject = $1 RETURNING locked_until`, subject, lockout.Seconds()).Scan(&s.LockedUntil)
-		if err != nil {
-			return s, fmt.Errorf("record login failure: %w", err)
-		}
+	switch {
+	case lockedUntil != nil && lockedUntil.After(now):
+		r.LockedUntil, r.FirstRefusal = lockedUntil, refused == 0
+		refused++
+	case windowStart.Before(now.Add(-l.Window)):
+		// A new window: what is older than it no longer counts, nor do
+		// reservations an ended process never settled.
+		failures, pending, refused, windowStart, lockedUntil = 0, 1, 0, now, nil
+		r.Admitted = true
+	case failures+pending >= l.Max:
+		// Every place is taken by failures and attempts still checking:
+		// refused like a lock until one of them settles.
+		until := now.Add(time.Second)
+		r.LockedUntil = &until
+		return r, nil
+	default:
+		pending++
+		r.Admitted = true
 	}
-	return s, nil
+	_, err = tx.Exec(ctx, `UPDATE login_throttle SET failures = $2, pending = $3, refused = $4, window_start = $5, locked_until = $6
+		WHERE subject = $1`, l.Subject, failures, pending, refused, windowStart, lockedUntil)
+	if err != nil {
+		return r, fmt.Errorf("reserve login attempt: %w", err)
+	}
+	return r, nil
 }
 
-// ClearLoginFailures forgets a subject's failures after a successful login.
-func ClearLoginFailures(ctx context.Context, q Querier, subject string) error {
-	_, err := q.Exec(ctx, "DELETE FROM login_throttle WHERE subject = $1", subject)
-	return err
+// LoginOutcome is how an admitted login attempt ended.
+type LoginOutcome int
+
+const (
+	LoginFailed    LoginOutcome = iota // the password was checked and wrong
+	LoginSucceeded                     // the password was right
+	LoginAbandoned                     // no password was checked (the service was busy, or failed)
+)
+
+// SettleLoginAttempt ends an admitted attempt of l.Subject in tx: a
+// failure is counted and locks the subject once l.Max accumulate; a success
+// forgets the failures, but never a lock (the attempts that caused it were
+// made meanwhile) nor the other attempts still in flight. It returns until
+// when the subject is locked, and whether this failure locked it.
+func SettleLoginAttempt(ctx context.Context, tx pgx.Tx, l LoginLimit, outcome LoginOutcome) (until *time.Time, lockedNow bool, err error) {
+	var failures, pending int
+	var now time.Time
+	err = tx.QueryRow(ctx, "SELECT failures, pending, locked_until, now() FROM login_throttle WHERE subject = $1 FOR UPDATE",
+		l.Subject).Scan(&failures, &pending, &until, &now)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("settle login attempt: %w", err)
+	}
+	locked := until != nil && until.After(now)
+	pending = max(pending-1, 0)
+	refusedReset := ""
+	switch {
+	case outcome == LoginAbandoned:
+		// No password was checked: only the place is given back.
+	case outcome == LoginFailed && !locked && failures+1 >= l.Max:
+		// Locked from now: the count starts again when the lock ends.
+		t := now.Add(l.Lockout)
+		until, failures, lockedNow = &t, 0, true
+		refusedReset = ", refused = 0, window_start = $5"
+	case outcome == LoginFailed:
+		failures++
+	case !locked:
+		failures = 0
+	}
+	args := []any{l.Subject, failures, pending, until}
+	if refusedReset != "" {
+		args = append(args, now)
+	}
+	if _, err := tx.Exec(ctx, "UPDATE login_throttle SET failures = $2, pending = $3, locked_until = $4"+refusedReset+" WHERE subject = $1", args...); err != nil {
+		return nil, false, fmt.Errorf("settle login attempt: %w", err)
+	}
+	if until != nil && !until.After(now) {
+		until = nil
+	}
+	return until, lockedNow, nil
 }

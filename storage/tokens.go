@@ -20,19 +20,30 @@ type Token struct {
 	CreatedAt time.Time  `json:"created_at"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	// CreatedBy is the user who minted the token ("" for the operator or
+	// the bootstrap), CreatedByName their name then ("operator:<account>"
+	// for the command line).
+	CreatedBy     string `json:"created_by,omitempty"`
+	CreatedByName string `json:"created_by_name,omitempty"`
 }
 
 // CreateToken stores the hash of an API token for a user. No scopes means
 // every right the user has.
 func CreateToken(ctx context.Context, q Querier, userID, name, token string, scopes []string, expires *time.Time) (Token, error) {
-	if len(scopes) == 0 {
-		scopes = []string{"*"}
+	return MintToken(ctx, q, Token{UserID: userID, Name: name, Scopes: scopes, ExpiresAt: expires}, token)
+}
+
+// MintToken stores the hash of an API token described by t (its user,
+// name, scopes, expiry and who minted it) and returns the stored record.
+func MintToken(ctx context.Context, q Querier, t Token, token string) (Token, error) {
+	if len(t.Scopes) == 0 {
+		t.Scopes = []string{"*"}
 	}
 	sum := sha256.Sum256([]byte(token))
-	t := Token{UserID: userID, Name: name, Scopes: scopes, ExpiresAt: expires}
-	err := q.QueryRow(ctx,
-		"INSERT INTO api_tokens (user_id, name, token_hash, scopes, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id, created_at",
-		userID, name, sum[:], scopes, expires).Scan(&t.ID, &t.CreatedAt)
+	err := q.QueryRow(ctx, `
+		INSERT INTO api_tokens (user_id, name, token_hash, scopes, expires_at, created_by, created_by_name)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, created_at`,
+		t.UserID, t.Name, sum[:], t.Scopes, t.ExpiresAt, nullable(t.CreatedBy), t.CreatedByName).Scan(&t.ID, &t.CreatedAt)
 	if err != nil {
 		return Token{}, fmt.Errorf("create token: %w", err)
 	}
@@ -50,9 +61,10 @@ func UserByToken(ctx context.Context, q Querier, token string) (TokenOwner, erro
 	sum := sha256.Sum256([]byte(token))
 	var o TokenOwner
 	err := q.QueryRow(ctx, `
-		SELECT id, user_id, name, scopes, created_at, expires_at FROM api_tokens
+		SELECT id, user_id, name, scopes, created_at, expires_at, coalesce(created_by::text, ''), created_by_name FROM api_tokens
 		WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
-		sum[:]).Scan(&o.Token.ID, &o.Token.UserID, &o.Token.Name, &o.Token.Scopes, &o.Token.CreatedAt, &o.Token.ExpiresAt)
+		sum[:]).Scan(&o.Token.ID, &o.Token.UserID, &o.Token.Name, &o.Token.Scopes, &o.Token.CreatedAt, &o.Token.ExpiresAt,
+		&o.Token.CreatedBy, &o.Token.CreatedByName)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return o, ErrNotFound
 	}
@@ -65,14 +77,14 @@ func UserByToken(ctx context.Context, q Querier, token string) (TokenOwner, erro
 
 func scanToken(row pgx.Row) (Token, error) {
 	var t Token
-	err := row.Scan(&t.ID, &t.UserID, &t.Name, &t.Scopes, &t.CreatedAt, &t.ExpiresAt, &t.RevokedAt)
+	err := row.Scan(&t.ID, &t.UserID, &t.Name, &t.Scopes, &t.CreatedAt, &t.ExpiresAt, &t.RevokedAt, &t.CreatedBy, &t.CreatedByName)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return t, ErrNotFound
 	}
 	return t, err
 }
 
-const tokenColumns = "id, user_id, name, scopes, created_at, expires_at, revoked_at"
+const tokenColumns = "id, user_id, name, scopes, created_at, expires_at, revoked_at, coalesce(created_by::text, ''), created_by_name"
 
 // GetToken reads a token's record.
 func GetToken(ctx context.Context, q Querier, id string) (Token, error) {

@@ -36,13 +36,13 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 // returns false.
 func (s *Server) credential(w http.ResponseWriter, r *http.Request) (accounts.Principal, bool) {
 	if h := r.Header.Get("Authorization"); h != "" {
-		token, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok || strings.TrimSpace(token) == "" {
+		token, ok := bearerToken(h)
+		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="vanthu"`)
 			writeProblem(w, r, http.StatusUnauthorized, "unauthenticated", "Authentication required", "send an API token as Authorization: Bearer <token>")
 			return accounts.Principal{}, false
 		}
-		p, err := s.Accounts.AuthenticateToken(r.Context(), strings.TrimSpace(token))
+		p, err := s.Accounts.AuthenticateToken(r.Context(), token)
 		if errors.Is(err, accounts.ErrUnauthenticated) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="vanthu", error="invalid_token"`)
 			writeProblem(w, r, http.StatusUnauthorized, "invalid-token", "Invalid token", "the API token is unknown, expired or revoked")
@@ -77,6 +77,15 @@ func (s *Server) credential(w http.ResponseWriter, r *http.Request) (accounts.Pr
 		return p, false
 	}
 	return p, true
+}
+
+// bearerToken reads "Bearer <token>" from an Authorization header. The
+// scheme is case-insensitive (RFC 9110 §11.1): "bearer" and "BEARER" are
+// the same scheme.
+func bearerToken(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+	token = strings.TrimSpace(token)
+	return token, ok && strings.EqualFold(scheme, "Bearer") && token != ""
 }
 
 // crossOrigin is the CSRF check for cookie-authenticated requests and the

@@ -3,6 +3,8 @@ package web
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -147,6 +149,9 @@ func (s *Server) createDocument(w http.ResponseWriter, r *http.Request) {
 	}
 	key := r.Header.Get("Idempotency-Key")
 	if d, err := s.Docs.Idempotent(r.Context(), p, key); err != nil || d != nil {
+		if err == nil {
+			err = s.sameUpload(w, r, *d)
+		}
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -165,6 +170,21 @@ func (s *Server) createDocument(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeCreated(w, doc)
+}
+
+// sameUpload reads a replayed upload's file only to hash it, and checks it
+// is the file the first request made d from: the replay is answered with d
+// only then.
+func (s *Server) sameUpload(w http.ResponseWriter, r *http.Request, d documents.Document) error {
+	h := sha256.New()
+	_, err := s.readMultipart(w, r, func(*documents.Meta, map[string]bool) error { return nil }, func(part *multipart.Part) error {
+		_, err := io.Copy(h, part)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return s.Docs.SameRequest(r.Context(), d, hex.EncodeToString(h.Sum(nil)))
 }
 
 // writeCreated answers a creation, and its idempotent replay, the same way.
@@ -270,8 +290,17 @@ func (s *Server) versionOf(r *http.Request) (documents.Version, error) {
 	return s.Docs.Version(r.Context(), principalFrom(r.Context()), chi.URLParam(r, "id"), int(n))
 }
 
+// downloadVersion serves a version's bytes (GET and HEAD, with ranges).
+// They are the caller's to keep, never a shared cache's (private), and a
+// confidential document's are not kept by any cache at all (no-store); a
+// browser never guesses another type than PDF (nosniff).
 func (s *Server) downloadVersion(w http.ResponseWriter, r *http.Request) {
-	v, err := s.versionOf(r)
+	n, err := strconv.Atoi(chi.URLParam(r, "n"))
+	if err != nil || n < 1 {
+		writeError(w, r, documents.ErrNotFound)
+		return
+	}
+	d, v, err := s.Docs.DocumentVersion(r.Context(), principalFrom(r.Context()), chi.URLParam(r, "id"), n)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -279,7 +308,12 @@ func (s *Server) downloadVersion(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("ETag", `"`+v.SHA256+`"`)
 	w.Header().Set("Content-Type", "application/pdf")
 	w.Header().Set("Content-Disposition", contentDisposition(v.FileName))
-	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if documents.Confidential(d) {
+		w.Header().Set("Cache-Control", "private, no-store")
+	} else {
+		w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
+	}
 	rs := &blobSeeker{ctx: r.Context(), size: v.Size, open: func(ctx context.Context, off int64) (io.ReadCloser, error) {
 		return s.Docs.Open(ctx, v, off, -1)
 	}}

@@ -35,6 +35,10 @@ func accountsProblem(w http.ResponseWriter, r *http.Request, err error) bool {
 		writeProblem(w, r, http.StatusConflict, "conflict", "Already exists", "the code or name is already taken")
 	case errors.As(err, &locked):
 		writeProblem(w, r, http.StatusTooManyRequests, "locked-out", "Too many failed logins", locked.Error())
+	case errors.Is(err, accounts.ErrBusy):
+		// Password hashing is bounded; a second later a slot is likely free.
+		w.Header().Set("Retry-After", "1")
+		writeProblem(w, r, http.StatusServiceUnavailable, "busy", "Too many logins at once", err.Error())
 	default:
 		return false
 	}

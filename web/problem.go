@@ -43,6 +43,7 @@ var problemKinds = []struct {
 	{documents.ErrInvalidField, http.StatusBadRequest, "invalid-field", "A field is missing or invalid"},
 	{documents.ErrInvalidCursor, http.StatusBadRequest, "invalid-cursor", "Invalid pagination cursor"},
 	{documents.ErrNotFound, http.StatusNotFound, "not-found", "Not found"},
+	{documents.ErrIdempotencyUsed, http.StatusUnprocessableEntity, "idempotency-key-reused", "Idempotency-Key reused for a different file"},
 	{documents.ErrUnknownUnit, http.StatusUnprocessableEntity, "unknown-unit", "Unknown unit"},
 	{documents.ErrVersionRefused, http.StatusConflict, "version-refused", "No version may be added now"},
 }

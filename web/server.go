@@ -72,7 +72,7 @@ func (s *Server) Handler() http.Handler {
 	s.verifyMemory = blob.NewMemory(verifyMemoryTotal, verifyMemoryPerPDF)
 	s.shareVerifyBudget()
 	r := chi.NewRouter()
-	r.Use(recoverer, requestLog)
+	r.Use(recoverer, requestLog, measure)
 	r.Use(bodyProgress(cmp.Or(s.BodyLimits, DefaultLimits)), s.withDatabase)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusNotFound, "not-found", "Not found", "no such route")
@@ -97,6 +97,7 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/documents/{id}/versions", s.listVersions)
 		r.Post("/documents/{id}/versions", s.addVersion)
 		r.Get("/documents/{id}/versions/{n}/file", s.downloadVersion)
+		r.Head("/documents/{id}/versions/{n}/file", s.downloadVersion)
 		s.verifyRoutes(r)
 		s.chainRoutes(r)
 		s.signingRoutes(r)

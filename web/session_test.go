@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/vanthu/vanthu/accounts"
@@ -195,5 +196,82 @@ func TestSecureCookie(t *testing.T) {
 			t.Errorf("%s: %d %s, cookie %+v", tc.name, resp.StatusCode, out, b.cookie)
 		}
 		srv.Close()
+	}
+}
+
+// Password hashes are bounded: with every slot and queue place taken a
+// login is answered 503 with Retry-After at once, without counting against
+// the username; under a burst no more hashes run than there are slots.
+// Before, every login hashed at once: 100 concurrent logins took 6.4 GB.
+func TestLoginHashingIsBounded(t *testing.T) {
+	e := newEnv(t, 1<<20)
+	slots := accounts.NewHashSlots(2, 2)
+	e.accounts.Hashing = slots
+	u := e.member(e.office.org.ID, "tranthib", []string{storage.RoleClerk}, e.office.units["VP"].ID)
+	e.setPassword(u.user.ID)
+	b := &browser{t: t, base: e.url, client: http.DefaultClient}
+
+	var held []func()
+	for range 4 {
+		leave, err := slots.Enter()
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, leave)
+	}
+	resp, out := b.login("tranthib", testPassword, nil)
+	if p := decode[problem](t, out); resp.StatusCode != http.StatusServiceUnavailable || p.Type != "/problems/busy" ||
+		resp.Header.Get("Retry-After") != "1" || resp.Header.Get("Content-Type") != "application/problem+json" || b.cookie != nil {
+		t.Fatalf("login with every hash slot taken: %d %v %s", resp.StatusCode, resp.Header, out)
+	}
+	for _, leave := range held {
+		leave()
+	}
+	if resp, out := b.login("tranthib", testPassword, nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("login once slots are free: %d %s", resp.StatusCode, out)
+	}
+
+	// A burst of 20 logins of unknown users.
+	statuses := make([]int, 20)
+	var wg sync.WaitGroup
+	for i := range statuses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body := strings.NewReader(`{"username":"khong-co-` + strconv.Itoa(i) + `","password":"sai mật khẩu"}`)
+			resp, err := http.Post(e.url+"/api/v1/session", "application/json", body)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+			if resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") == "" {
+				t.Error("503 without Retry-After")
+			}
+		}()
+	}
+	wg.Wait()
+	checked := 0
+	for _, s := range statuses {
+		switch s {
+		case http.StatusUnauthorized:
+			checked++
+		case http.StatusServiceUnavailable:
+		default:
+			t.Fatalf("burst: status %d in %v", s, statuses)
+		}
+	}
+	st := slots.Stats()
+	if st.MaxRunning > 2 || st.MaxAdmitted > 4 {
+		t.Fatalf("hash slots exceeded: %+v", st)
+	}
+	var failures int
+	if err := e.db.Pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_log WHERE action = 'login.failure'").Scan(&failures); err != nil {
+		t.Fatal(err)
+	}
+	if failures != checked {
+		t.Fatalf("%d logins answered 401 but %d failures recorded (busy ones must not count)", checked, failures)
 	}
 }

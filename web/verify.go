@@ -16,6 +16,7 @@ import (
 
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/metrics"
 	"github.com/vanthu/vanthu/signing/pdf"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/storage/blob"
@@ -111,6 +112,9 @@ func (s *Server) verifyUpload(w http.ResponseWriter, r *http.Request) {
 	if vq.store {
 		key = r.Header.Get("Idempotency-Key")
 		if doc, err := s.Docs.Idempotent(ctx, p, key); err != nil || doc != nil {
+			if err == nil {
+				err = s.sameUpload(w, r, *doc)
+			}
 			if err == nil {
 				err = s.replayVerify(w, r, vq, doc)
 			}
@@ -280,10 +284,13 @@ func (s *Server) runVerify(ctx context.Context, buf *blob.Buffered, opts verify.
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	start := time.Now()
 	rep, err := verify.Verify(ctx, buf, buf.Size, opts)
 	if err != nil {
+		metrics.ObserveVerification("error", time.Since(start))
 		return nil, fmt.Errorf("verify: %w", err)
 	}
+	metrics.ObserveVerification(string(rep.Verdict), time.Since(start))
 	return rep, nil
 }
 

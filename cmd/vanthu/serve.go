@@ -24,6 +24,7 @@ import (
 
 	"github.com/vanthu/vanthu/audit"
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/metrics"
 	"github.com/vanthu/vanthu/signing/pdf"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/storage"
@@ -51,6 +52,7 @@ type serviceConfig struct {
 	verifyShared   int64         // decoded stream data all verifications together may hold
 	proxies        []string      // reverse proxies whose X-Forwarded-For is believed
 	connsPerClient int           // connections one client address may hold at once
+	metricsAddr    string        // where /metrics is served; empty: nowhere
 	accounts       accountsConfig
 	oidc           oidcConfig
 }
@@ -193,6 +195,7 @@ func init() {
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", envOr("VANTHU_ADDR", "127.0.0.1:8080"), "listen address (VANTHU_ADDR)")
+	cmd.Flags().StringVar(&cfg.metricsAddr, "metrics-addr", envOr("VANTHU_METRICS_ADDR", "127.0.0.1:9090"), "listen address of the Prometheus /metrics endpoint, apart from the API so it is never public; empty: none (VANTHU_METRICS_ADDR)")
 	cmd.Flags().Bool("secure-cookies", envOr("VANTHU_SECURE_COOKIES", "") == "true", "mark the session cookie Secure on plain HTTP too, behind a proxy that terminates TLS (VANTHU_SECURE_COOKIES)")
 	cmd.Flags().StringVar(&cfg.tsaURL, "tsa-url", envOr("VANTHU_TSA_URL", ""), "RFC 3161 timestamp authority; the audit log's head is timestamped by it (VANTHU_TSA_URL)")
 	cmd.Flags().StringSliceVar(&cfg.proxies, "trusted-proxy", splitComma(os.Getenv("VANTHU_TRUSTED_PROXIES")), "address or CIDR of a reverse proxy whose X-Forwarded-For names the client, for login throttling and the audit log (repeatable or comma-separated; VANTHU_TRUSTED_PROXIES)")
@@ -234,6 +237,10 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 	blobs, err := cfg.openBlobs(ctx)
 	if err != nil {
 		return err
+	}
+	blobs = metrics.Blobs(blobs)
+	if err := metrics.RegisterPool(db.Pool); err != nil {
+		return fmt.Errorf("metrics: %w", err)
 	}
 	tokenFile := filepath.Join(cfg.dataDir, "admin-token")
 	created, err := bootstrapAdmin(ctx, db, tokenFile)
@@ -298,6 +305,17 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if cfg.metricsAddr != "" {
+		// Metrics are for watching the service, not part of it: an address
+		// already taken (another instance on the host) is logged, and the
+		// service runs on without them.
+		if msrv, err := serveMetrics(cfg.metricsAddr); err != nil {
+			slog.Error("metrics are not served", "addr", cfg.metricsAddr, "err", err)
+		} else {
+			defer msrv.Close()
+			fmt.Fprintf(out, "metrics on http://%s/metrics\n", msrv.Addr)
+		}
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -310,6 +328,25 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// serveMetrics serves /metrics, and nothing else, on its own listener:
+// the API's listener is the public one, this one stays on loopback or a
+// monitoring network. Addr of the returned server is the bound address.
+func serveMetrics(addr string) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on --metrics-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler())
+	srv := &http.Server{Addr: ln.Addr().String(), Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			slog.Error("metrics endpoint stopped", "err", err)
+		}
+	}()
+	return srv, nil
 }
 
 // bootstrapAdmin creates the first administrator and its API token on a

@@ -430,3 +430,52 @@ func TestServeVerifiesWithItsTrustAndOfflineSetting(t *testing.T) {
 		}
 	}
 }
+
+// Prometheus metrics are served on --metrics-addr (VANTHU_METRICS_ADDR),
+// a listener of their own, and never on the API's: requests by route
+// pattern, the database pool and the blob store show there.
+func TestServeMetricsOnTheirOwnAddress(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsAddr := l.Addr().String()
+	l.Close()
+	s := startService(t, t.TempDir(), "VANTHU_METRICS_ADDR="+metricsAddr)
+	defer s.stop(t)
+	get := func(url string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := get(s.url + "/api/v1/documents"); code != http.StatusUnauthorized {
+		t.Fatalf("API without a token: %d", code)
+	}
+	if code, body := get(s.url + "/metrics"); code != http.StatusNotFound || strings.Contains(body, "vanthu_") {
+		t.Fatalf("the API's listener serves metrics: %d %.200s", code, body)
+	}
+	code, body := get("http://" + metricsAddr + "/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("metrics: %d %.300s", code, body)
+	}
+	for _, want := range []string{
+		`vanthu_http_requests_total{method="GET",route="/api/v1/documents",status="401"} 1`,
+		`vanthu_http_requests_total{method="GET",route="/readyz",status="200"}`,
+		`vanthu_db_pool_acquires_total`,
+		`vanthu_db_pool_max_connections`,
+		`vanthu_blob_operations_total{op="ping",outcome="ok"}`,
+		`vanthu_http_request_duration_seconds_bucket{method="GET",route="/api/v1/documents",status="401",le=`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if code, _ := get("http://" + metricsAddr + "/api/v1/documents"); code != http.StatusNotFound {
+		t.Fatalf("the metrics listener serves the API: %d", code)
+	}
+}

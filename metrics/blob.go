@@ -1,0 +1,64 @@
+package metrics
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/vanthu/vanthu/storage/blob"
+)
+
+// Blobs wraps a blob store so that each of its operations is counted and
+// timed (vanthu_blob_operations_total, vanthu_blob_operation_duration_seconds).
+func Blobs(s blob.Store) blob.Store { return measuredStore{s} }
+
+type measuredStore struct{ blob.Store }
+
+func observeBlob(op string, start time.Time, err error) {
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+	}
+	blobOps.WithLabelValues(op, outcome).Inc()
+	blobDuration.WithLabelValues(op).Observe(time.Since(start).Seconds())
+}
+
+func (m measuredStore) Put(ctx context.Context, r io.Reader, opts blob.PutOptions) (info blob.Info, err error) {
+	defer func(start time.Time) { observeBlob("put", start, err) }(time.Now())
+	return m.Store.Put(ctx, r, opts)
+}
+
+func (m measuredStore) Open(ctx context.Context, key string, offset, length int64) (rc io.ReadCloser, err error) {
+	defer func(start time.Time) { observeBlob("open", start, err) }(time.Now())
+	return m.Store.Open(ctx, key, offset, length)
+}
+
+func (m measuredStore) Stat(ctx context.Context, key string) (info blob.Info, err error) {
+	defer func(start time.Time) { observeBlob("stat", start, err) }(time.Now())
+	return m.Store.Stat(ctx, key)
+}
+
+func (m measuredStore) Delete(ctx context.Context, key string) (err error) {
+	defer func(start time.Time) { observeBlob("delete", start, err) }(time.Now())
+	return m.Store.Delete(ctx, key)
+}
+
+func (m measuredStore) Retain(ctx context.Context, key string, until time.Time) (err error) {
+	defer func(start time.Time) { observeBlob("retain", start, err) }(time.Now())
+	return m.Store.Retain(ctx, key, until)
+}
+
+func (m measuredStore) List(ctx context.Context, fn func(blob.Info) error) (err error) {
+	defer func(start time.Time) { observeBlob("list", start, err) }(time.Now())
+	return m.Store.List(ctx, fn)
+}
+
+func (m measuredStore) SweepTemporary(ctx context.Context, grace time.Duration) (n int, err error) {
+	defer func(start time.Time) { observeBlob("sweep_temporary", start, err) }(time.Now())
+	return m.Store.SweepTemporary(ctx, grace)
+}
+
+func (m measuredStore) Ping(ctx context.Context) (err error) {
+	defer func(start time.Time) { observeBlob("ping", start, err) }(time.Now())
+	return m.Store.Ping(ctx)
+}
