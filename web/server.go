@@ -33,6 +33,9 @@ type Server struct {
 	TrustedProxies []netip.Prefix
 	// OIDC, when set, adds OpenID Connect login (see oidc.go).
 	OIDC *oidc.Client
+	// Pages serves the HTML pages (web/ui) at / for browsers; the API
+	// stays as it is under /api/v1.
+	Pages bool
 	// Verify is the deployment's verification: its trust anchors (nil
 	// trusts nothing), whether revocation is checked online, the client
 	// that fetches OCSP and CRLs. A request may go offline, never online.
@@ -73,6 +76,9 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/documents/{id}/versions/{n}/file", s.downloadVersion)
 		s.verifyRoutes(r)
 	})
+	if s.Pages {
+		r.Mount("/", s.pages())
+	}
 	return r
 }
 
