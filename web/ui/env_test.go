@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -46,6 +47,16 @@ type env struct {
 	org      storage.Organization
 	units    map[string]storage.Unit
 	users    map[string]storage.User // by username
+	// served counts requests by "METHOD path".
+	served sync.Map
+}
+
+// requests is how many requests the service answered for "METHOD path".
+func (e *env) requests(key string) int64 {
+	if v, ok := e.served.Load(key); ok {
+		return v.(*atomic.Int64).Load()
+	}
+	return 0
 }
 
 func newEnv(t testing.TB) *env {
@@ -74,7 +85,11 @@ func newEnv(t testing.TB) *env {
 	e := &env{t: t, db: db, accounts: acc, docs: docs, users: map[string]storage.User{},
 		server: &web.Server{DB: db, Blobs: blobs, Docs: docs, Accounts: acc, Pages: true}}
 	e.configure(func(*web.Server) {})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*e.handler.Load()).ServeHTTP(w, r) }))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v, _ := e.served.LoadOrStore(r.Method+" "+r.URL.Path, new(atomic.Int64))
+		v.(*atomic.Int64).Add(1)
+		(*e.handler.Load()).ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
 	e.url = srv.URL
 
