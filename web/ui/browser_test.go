@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/vanthu/vanthu/internal/testharness"
@@ -74,6 +75,13 @@ func (b *browser) newTab() {
 	if err := chromedp.Do(ctx); err != nil {
 		b.t.Fatalf("start chromium: %v", err)
 	}
+	// Every page records what its Content-Security-Policy blocked, so a
+	// page that needs an inline script or style fails its test.
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `
+		window.__csp = [];
+		document.addEventListener("securitypolicyviolation", e => window.__csp.push(e.violatedDirective + " " + (e.blockedURI || "inline")));`}); err != nil {
+		b.t.Fatalf("watch CSP violations: %v", err)
+	}
 }
 
 // artifacts is where a failing step's screenshot goes: VANTHU_ARTIFACTS,
@@ -95,7 +103,7 @@ func (b *browser) fail(step string, err error) {
 	shot := ""
 	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
 	defer cancel()
-	if png, serr := chromedp.Run(ctx, chromedp.FullScreenshot(90)); serr == nil {
+	if png, serr := chromedp.Run(ctx, chromedp.FullScreenshot(100)); serr == nil {
 		if os.MkdirAll(dir, 0o755) == nil {
 			shot = filepath.Join(dir, regexp.MustCompile(`[^A-Za-z0-9_.-]+`).ReplaceAllString(step, "_")+".png")
 			if os.WriteFile(shot, png, 0o644) != nil {
@@ -177,6 +185,9 @@ type violation struct {
 // so the pages need not allow the script.
 func (b *browser) accessible(page string) {
 	b.t.Helper()
+	if csp := eval[[]string](b, "CSP on "+page, `window.__csp || []`); len(csp) > 0 {
+		b.t.Errorf("%s: the Content-Security-Policy blocked %v", page, csp)
+	}
 	if !eval[bool](b, "axe on "+page, `typeof window.axe !== "undefined"`) {
 		eval[chromedp.Void](b, "inject axe on "+page, b.axe+";undefined")
 	}
@@ -194,7 +205,7 @@ func (b *browser) accessible(page string) {
 	if dir := os.Getenv("VANTHU_SCREENSHOTS"); dir != "" {
 		ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
 		defer cancel()
-		if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(90)); err == nil && os.MkdirAll(dir, 0o755) == nil {
+		if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil && os.MkdirAll(dir, 0o755) == nil {
 			name := regexp.MustCompile(`[^A-Za-z0-9_.-]+`).ReplaceAllString(b.t.Name()+"-"+page, "_")
 			_ = os.WriteFile(filepath.Join(dir, name+".png"), shot, 0o644)
 		}
@@ -259,14 +270,14 @@ func TestBrowserDrafter(t *testing.T) {
 	}
 
 	var size int64
-	var subject string
+	var subject, typ, urgency, conf string
 	id := strings.TrimPrefix(docPath, "/documents/")
-	if err := e.db.Pool.QueryRow(t.Context(), `SELECT v.size, d.subject FROM document_versions v JOIN documents d ON d.id = v.document_id
-		WHERE d.id = $1 AND v.number = 1`, id).Scan(&size, &subject); err != nil {
+	if err := e.db.Pool.QueryRow(t.Context(), `SELECT v.size, d.subject, d.type_code, d.urgency, d.confidentiality
+		FROM document_versions v JOIN documents d ON d.id = v.document_id WHERE d.id = $1 AND v.number = 1`, id).Scan(&size, &subject, &typ, &urgency, &conf); err != nil {
 		t.Fatal(err)
 	}
-	if size != int64(len(want)) || subject != "Quyết định về việc ban hành quy chế văn thư" {
-		t.Errorf("stored version: %d bytes %q, want %d bytes", size, subject, len(want))
+	if size != int64(len(want)) || subject != "Quyết định về việc ban hành quy chế văn thư" || typ != "QĐ" || urgency != "thuong" || conf != "thuong" {
+		t.Errorf("stored: %d bytes %q %s %s %s, want %d bytes, QĐ, thuong, thuong", size, subject, typ, urgency, conf, len(want))
 	}
 
 	b.do("preview drawn", chromedp.WaitVisible(chromedp.CSS(`#preview-canvas[data-rendered="1"]`)))
@@ -319,6 +330,7 @@ func TestBrowserKeyboard(t *testing.T) {
 	if id := eval[string](b, "focus", `document.activeElement.id`); id != "username" {
 		t.Fatalf("the login page opens with the focus on %q", id)
 	}
+	b.accessible("login")
 	b.do("type the username", chromedp.KeyEvent("chuyenvien"))
 	b.tabTo("password", "#password")
 	b.do("type the password and press Enter", chromedp.KeyEvent(testPassword), chromedp.KeyEvent("\r"))

@@ -182,11 +182,30 @@ func parseDay(s string, end bool) (*time.Time, error) {
 	return &t, nil
 }
 
+// The urgency and confidentiality levels of Decree 30, most common first
+// (the reference tables hold the same codes; CheckMeta validates them).
+var (
+	urgencyLevels         = []string{"thuong", "khan", "thuong-khan", "hoa-toc"}
+	confidentialityLevels = []string{"thuong", "mat", "toi-mat", "tuyet-mat"}
+)
+
+var _ = addMessages(map[string][2]string{
+	"urgency.thuong":      {"Thường", "Normal"},
+	"urgency.khan":        {"Khẩn", "Urgent"},
+	"urgency.thuong-khan": {"Thượng khẩn", "Very urgent"},
+	"urgency.hoa-toc":     {"Hỏa tốc", "Flash"},
+	"conf.thuong":         {"Thường", "Unclassified"},
+	"conf.mat":            {"Mật", "Confidential"},
+	"conf.toi-mat":        {"Tối mật", "Secret"},
+	"conf.tuyet-mat":      {"Tuyệt mật", "Top secret"},
+})
+
 type uploadData struct {
-	Types, Urgencies, Confidentialities []option
-	Units                               []storage.Unit
-	UploadURL                           string
-	MaxUpload                           int64
+	Types                        []option
+	Urgencies, Confidentialities []string
+	Units                        []storage.Unit
+	UploadURL                    string
+	MaxUpload                    int64
 }
 
 func (u *UI) uploadPage(w http.ResponseWriter, r *http.Request) {
@@ -200,15 +219,11 @@ func (u *UI) showUpload(w http.ResponseWriter, r *http.Request, status int, errM
 		return
 	}
 	d := uploadData{UploadURL: u.cfg.UploadURL, MaxUpload: u.cfg.Docs.MaxUpload}
+	d.Urgencies, d.Confidentialities = urgencyLevels, confidentialityLevels
 	var err error
-	for _, x := range []struct {
-		table string
-		dst   *[]option
-	}{{"document_types", &d.Types}, {"urgency_levels", &d.Urgencies}, {"confidentiality_levels", &d.Confidentialities}} {
-		if *x.dst, err = u.options(r, x.table); err != nil {
-			u.failErr(w, r, err)
-			return
-		}
+	if d.Types, err = u.options(r, "document_types"); err != nil {
+		u.failErr(w, r, err)
+		return
 	}
 	units, err := u.cfg.Accounts.Units(r.Context(), p, p.OrganizationID)
 	if err != nil {
