@@ -20,7 +20,7 @@ cp node_modules/htmx.org/dist/htmx.min.js "$out/"
 cp node_modules/chart.js/dist/chart.umd.min.js "$out/"
 cp node_modules/pdfjs-dist/build/pdf.min.mjs node_modules/pdfjs-dist/build/pdf.worker.min.mjs "$out/pdfjs/"
 for pkg in htmx.org chart.js pdfjs-dist; do
-  cp "node_modules/$pkg/LICENSE" "$out/LICENSE.$pkg" 2>/dev/null || true
+  for f in node_modules/"$pkg"/LICENSE*; do [ -e "$f" ] && cp "$f" "$out/LICENSE.$pkg"; done
 done
 # The stamp make compares with the lockfile.
 date -u +%FT%TZ >"$out/.built"
