@@ -22,7 +22,7 @@ func (s *Server) pages() http.Handler {
 		VerifyVersion: func(ctx context.Context, v documents.Version) (*verify.Report, error) {
 			return s.verifyStored(ctx, v, s.Verify)
 		},
-		CreateDocument: s.createFromForm, UploadURL: "/api/v1/documents"}
+		CreateDocument: s.createFromForm, UploadURL: "/api/v1/documents", SecureCookies: s.SecureCookies}
 	if s.OIDC != nil {
 		cfg.OIDCLogin = oidcPath
 	}

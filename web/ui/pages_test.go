@@ -6,6 +6,8 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -229,5 +231,83 @@ func TestLanguageIsRemembered(t *testing.T) {
 	var n int
 	if err := e.db.Pool.QueryRow(t.Context(), "SELECT count(*) FROM audit_log WHERE action = 'user.language'").Scan(&n); err != nil || n != 1 {
 		t.Errorf("language changes audited: %d (%v), want 1", n, err)
+	}
+}
+
+// TestInboxFirstLoadIsSmall counts the bytes of the inbox's first load
+// (the page and every script and stylesheet it links): under 300 KB, and
+// pdf.js is not among them (only the document page loads it).
+func TestInboxFirstLoadIsSmall(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	e.login(c, "chuyenvien")
+	_, page := get(t, c, e.url+"/")
+	total := len(page)
+	links := regexp.MustCompile(`(?:src|href)="(/static/[^"]+)"`).FindAllStringSubmatch(page, -1)
+	if len(links) < 2 {
+		t.Fatalf("the inbox links %d static files: %v (run make assets first)", len(links), links)
+	}
+	for _, m := range links {
+		u := strings.ReplaceAll(m[1], "&amp;", "&")
+		if strings.Contains(u, "pdfjs") || strings.Contains(u, "chart") {
+			t.Errorf("the inbox loads %s", u)
+		}
+		resp, body := get(t, c, e.url+u)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") {
+			t.Errorf("%s: %d, Cache-Control %q", u, resp.StatusCode, resp.Header.Get("Cache-Control"))
+		}
+		total += len(body)
+	}
+	t.Logf("inbox first load: %d bytes in %d requests", total, len(links)+1)
+	if total > 300<<10 {
+		t.Errorf("the inbox's first load is %d bytes, over 300 KB", total)
+	}
+}
+
+// TestUploadWithoutScripts: the upload form posted as is (no script)
+// creates the document and opens its page; a wrong field comes back as
+// the form with the reason.
+func TestUploadWithoutScripts(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	e.login(c, "chuyenvien")
+	draft, err := os.ReadFile(fixture(t, "drafts/qd-chu-tich.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(typ string) (*http.Response, string) {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		mw.WriteField("subject", "Quyết định không dùng script")
+		mw.WriteField("type", typ)
+		mw.WriteField("urgency", "khan")
+		fw, _ := mw.CreateFormFile("file", "qd.pdf")
+		fw.Write(draft)
+		mw.Close()
+		req, _ := http.NewRequest("POST", e.url+"/documents/new", &body)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	resp, page := send("XYZ")
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, `role="alert"`) || !strings.Contains(page, `id="upload-form"`) {
+		t.Errorf("unknown type: %d, want the form again with the reason: %.300s", resp.StatusCode, page)
+	}
+	resp, _ = send("QĐ")
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/documents/") {
+		t.Fatalf("upload: %d to %q", resp.StatusCode, loc)
+	}
+	var urgency string
+	if err := e.db.Pool.QueryRow(t.Context(), "SELECT urgency FROM documents WHERE id = $1", strings.TrimPrefix(loc, "/documents/")).Scan(&urgency); err != nil || urgency != "khan" {
+		t.Errorf("stored urgency %q (%v)", urgency, err)
+	}
+	if _, page := get(t, c, e.url+loc); !strings.Contains(page, "Quyết định không dùng script") || !strings.Contains(page, "Khẩn") {
+		t.Errorf("the document page: %.500s", page)
 	}
 }

@@ -57,6 +57,9 @@ type Config struct {
 	// UploadURL is the API route the upload page sends files to with
 	// progress (XHR with the session cookie).
 	UploadURL string
+	// SecureCookies marks the pages' own cookie (the language) Secure on
+	// plain HTTP too, as the session cookie is behind a TLS proxy.
+	SecureCookies bool
 }
 
 // UI serves the pages.
