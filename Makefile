@@ -10,12 +10,22 @@ DATA_DIR ?= ./var
 ADDR ?= 127.0.0.1:8080
 BIN := bin/vanthu
 
-.PHONY: all build run test bench deps deps-run minio fuzz clean
+.PHONY: all build run test bench deps deps-run minio fuzz clean assets
 
 all: build
 
-build:
+build: assets
 	go build -o $(BIN) ./cmd/vanthu
+
+# assets installs the pages' npm packages from web/ui/package-lock.json
+# (npm ci) and copies what the pages load into web/ui/static/vendor, which
+# the binary embeds. Generated, never committed; rebuilt when the lockfile
+# or the script changes.
+ASSETS_STAMP := web/ui/static/vendor/.built
+assets: $(ASSETS_STAMP)
+
+$(ASSETS_STAMP): web/ui/package.json web/ui/package-lock.json scripts/build-assets.sh
+	./scripts/build-assets.sh
 
 # deps-run installs what `make run` needs (PostgreSQL server binaries).
 deps-run:
@@ -38,7 +48,7 @@ $(VANTHU_MINIO_BIN):
 run: deps-run build
 	./$(BIN) serve --addr $(ADDR) --data-dir $(DATA_DIR)
 
-test: deps
+test: deps assets
 	go vet ./...
 	go run ./internal/testharness/cmd/testenv -- go test -race -timeout 40m ./...
 	$(MAKE) fuzz
@@ -56,4 +66,4 @@ bench: deps build
 	go run ./internal/testharness/cmd/testenv -- go test -run '^$$' -bench . -benchmem -count 5 -timeout 60m ./...
 
 clean:
-	rm -rf bin
+	rm -rf bin web/ui/static/vendor web/ui/node_modules

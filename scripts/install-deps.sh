@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages vanthu needs when they are missing.
-#   install-deps.sh run    PostgreSQL server binaries, for `make run`
+#   install-deps.sh run    PostgreSQL server binaries and npm, for `make run`
 #   install-deps.sh test   everything the test suite starts or calls
 #   install-deps.sh check  print what `test` would install; exit 1 if anything
 # Go itself is not installed here: go.mod's toolchain line fetches the right
@@ -17,6 +17,8 @@ esac
 # also taken as present when dpkg says it is installed.
 declare -A probe
 probe[postgresql]=postgres
+# npm installs the pages' front-end packages (make assets, before every build).
+probe[npm]=npm
 if [ "$want" != run ]; then
   probe[softhsm2]=softhsm2-util
   probe[poppler-utils]=pdfsig

@@ -36,6 +36,9 @@ type Server struct {
 	TrustedProxies []netip.Prefix
 	// OIDC, when set, adds OpenID Connect login (see oidc.go).
 	OIDC *oidc.Client
+	// Pages serves the HTML pages (web/ui) at / for browsers; the API
+	// stays as it is under /api/v1.
+	Pages bool
 	// Verify is the deployment's verification: its trust anchors (nil
 	// trusts nothing), whether revocation is checked online, the client
 	// that fetches OCSP and CRLs. A request may go offline, never online.
@@ -102,6 +105,9 @@ func (s *Server) Handler() http.Handler {
 		s.chainRoutes(r)
 		s.signingRoutes(r)
 	})
+	if s.Pages {
+		r.Mount("/", s.pages())
+	}
 	return r
 }
 

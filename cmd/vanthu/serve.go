@@ -291,7 +291,7 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 	limits := web.DefaultLimits
 	limits.ConnsPerClient = cfg.connsPerClient
 	ln = web.LimitListener(ln, limits.ConnsPerClient, proxies)
-	srv := web.NewHTTPServer((&web.Server{DB: db, Blobs: blobs, Docs: docs, Accounts: acct, SecureCookies: secureCookies, OIDC: oidcClient, TrustedProxies: proxies,
+	srv := web.NewHTTPServer((&web.Server{DB: db, Blobs: blobs, Docs: docs, Accounts: acct, SecureCookies: secureCookies, OIDC: oidcClient, TrustedProxies: proxies, Pages: true,
 		Verify: verify.Options{Trust: trust, Offline: cfg.verifyOffline, Budget: cfg.verifyBudget, SharedBudget: pdf.NewBudget(cfg.verifyShared)}, TempDir: tempDir, BodyLimits: limits}).Handler(), limits)
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "vanthu is serving on http://%s\n", ln.Addr())

@@ -1,0 +1,75 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/vanthu/vanthu/accounts"
+	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/signing/verify"
+	"github.com/vanthu/vanthu/storage/blob"
+	"github.com/vanthu/vanthu/web/ui"
+)
+
+// pages builds the HTML pages (web/ui) on the same services, session
+// cookie and verification slots as the API.
+func (s *Server) pages() http.Handler {
+	cfg := ui.Config{DB: s.DB, Docs: s.Docs, Accounts: s.Accounts, Sessions: cookieSessions{s},
+		ClientAddress: s.clientAddress, VerifyUpload: s.verifyReader,
+		VerifyVersion: func(ctx context.Context, v documents.Version) (*verify.Report, error) {
+			return s.verifyStored(ctx, v, s.Verify)
+		},
+		CreateDocument: s.createFromForm, UploadURL: "/api/v1/documents", SecureCookies: s.SecureCookies}
+	if s.OIDC != nil {
+		cfg.OIDCLogin = oidcPath
+	}
+	return ui.New(cfg).Router()
+}
+
+// cookieSessions gives the pages the API's session cookie.
+type cookieSessions struct{ s *Server }
+
+func (c cookieSessions) Secret(r *http.Request) string {
+	if k, err := r.Cookie(sessionCookie); err == nil {
+		return k.Value
+	}
+	return ""
+}
+
+func (c cookieSessions) Start(w http.ResponseWriter, r *http.Request, secret string) {
+	c.s.setSessionCookie(w, r, secret)
+}
+
+func (c cookieSessions) End(w http.ResponseWriter, r *http.Request) { c.s.clearSessionCookie(w, r) }
+
+// verifyReader validates a PDF uploaded to the verification page, held
+// like the API's uploads and on the same slots.
+func (s *Server) verifyReader(ctx context.Context, r io.Reader) (*verify.Report, error) {
+	buf, err := s.buffer(ctx, r, s.Docs.MaxUpload)
+	if errors.Is(err, blob.ErrTooLarge) {
+		return nil, &documents.InputError{Kind: documents.ErrTooLarge, Detail: fmt.Sprintf("the file is larger than the limit of %d bytes", s.Docs.MaxUpload)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer buf.Close()
+	return s.runVerify(ctx, buf, s.Verify)
+}
+
+// createFromForm is POST /api/v1/documents for the upload page's form
+// when scripts are off.
+func (s *Server) createFromForm(w http.ResponseWriter, r *http.Request, p accounts.Principal) (documents.Document, error) {
+	if err := s.Docs.CanCreate(p); err != nil {
+		return documents.Document{}, err
+	}
+	r = r.WithContext(context.WithValue(r.Context(), principalKey, p))
+	meta, stored, err := s.readUpload(w, r, true)
+	if err != nil {
+		return documents.Document{}, err
+	}
+	doc, _, err := s.Docs.Create(r.Context(), p, meta, stored, "")
+	return doc, err
+}

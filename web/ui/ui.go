@@ -1,0 +1,313 @@
+package ui
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"html/template"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/vanthu/vanthu/accounts"
+	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/signing/verify"
+	"github.com/vanthu/vanthu/storage"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// Sessions is the browser session cookie, owned by the web package: the
+// pages read and set the same cookie the API accepts.
+type Sessions interface {
+	// Secret is the session secret the request carries, "" if none.
+	Secret(r *http.Request) string
+	Start(w http.ResponseWriter, r *http.Request, secret string)
+	End(w http.ResponseWriter, r *http.Request)
+}
+
+// Config is what the pages need from the service.
+type Config struct {
+	DB       *storage.DB
+	Docs     *documents.Service
+	Accounts *accounts.Service
+	Sessions Sessions
+	// ClientAddress is the address logins are throttled by.
+	ClientAddress func(*http.Request) string
+	// VerifyUpload validates a PDF read from r (refusing one larger than
+	// the upload limit) on the service's verification slots.
+	VerifyUpload func(ctx context.Context, r io.Reader) (*verify.Report, error)
+	// VerifyVersion validates a stored version.
+	VerifyVersion func(ctx context.Context, v documents.Version) (*verify.Report, error)
+	// CreateDocument reads a multipart upload (the same fields as POST
+	// /api/v1/documents) and creates the document: the no-script path of
+	// the upload page.
+	CreateDocument func(w http.ResponseWriter, r *http.Request, p accounts.Principal) (documents.Document, error)
+	// OIDCLogin is the path that starts an OpenID Connect login; "" when
+	// the office has no identity provider.
+	OIDCLogin string
+	// UploadURL is the API route the upload page sends files to with
+	// progress (XHR with the session cookie).
+	UploadURL string
+	// SecureCookies marks the pages' own cookie (the language) Secure on
+	// plain HTTP too, as the session cookie is behind a TLS proxy.
+	SecureCookies bool
+}
+
+// UI serves the pages.
+type UI struct {
+	cfg     Config
+	pages   map[string]*template.Template
+	assets  *assets
+	reports *reportCache
+	router  chi.Router
+	// nav is every section's navigation entries, in order.
+	nav []navEntry
+}
+
+// section is one workflow's pages: its routes, and the navigation entry
+// shown to whoever may use it. Adding a workflow is adding a section.
+type section struct {
+	routes func(u *UI, r chi.Router)
+	nav    []navEntry
+}
+
+type navEntry struct {
+	Path, Key string
+	// Prefix marks the entry current on every page under it ("" for Path
+	// only).
+	Prefix string
+	// show reports whether p may use the entry, through accounts.Authorize.
+	show func(p accounts.Principal) bool
+}
+
+// sections lists every workflow's pages, in navigation order.
+var sections = []section{homeSection, documentsSection, verifySection, auditSection, adminSection, sessionSection}
+
+// New parses the templates and builds the routes. Templates are embedded,
+// so a template that does not parse is a bug any test finds: it panics.
+func New(cfg Config) *UI {
+	u := &UI{cfg: cfg, assets: loadAssets(), reports: newReportCache()}
+	u.pages = parsePages(u.assets)
+	r := chi.NewRouter()
+	r.Use(securityHeaders, u.crossOrigin, u.session)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		u.fail(w, r, http.StatusNotFound, u.tr(r, "error.notfound"))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		u.fail(w, r, http.StatusMethodNotAllowed, u.tr(r, "error.method"))
+	})
+	r.Get("/static/*", u.assets.serve)
+	for _, s := range sections {
+		s.routes(u, r)
+		u.nav = append(u.nav, s.nav...)
+	}
+	u.router = r
+	return u
+}
+
+func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) { u.router.ServeHTTP(w, r) }
+
+// Router is the pages' router: what the service mounts, and what tests
+// walk to reach every page.
+func (u *UI) Router() chi.Router { return u.router }
+
+// parsePages parses each page template with the layout and the shared
+// partials, so every page has its own "content".
+func parsePages(a *assets) map[string]*template.Template {
+	funcs := template.FuncMap{
+		"asset": a.url,
+		"has":   a.has,
+		"inc":   func(i int) int { return i + 1 },
+		"list":  func(s ...string) []string { return s },
+		"dict": func(kv ...any) map[string]any {
+			m := map[string]any{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[kv[i].(string)] = kv[i+1]
+			}
+			return m
+		},
+		"query": func(kv ...string) template.URL {
+			v := url.Values{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				if kv[i+1] != "" {
+					v.Set(kv[i], kv[i+1])
+				}
+			}
+			return template.URL(v.Encode())
+		},
+	}
+	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/_*.html"))
+	pages := map[string]*template.Template{}
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	for _, f := range files {
+		name := strings.TrimPrefix(f, "templates/")
+		if strings.HasPrefix(name, "_") {
+			continue
+		}
+		pages[strings.TrimSuffix(name, ".html")] = template.Must(template.Must(base.Clone()).ParseFS(templateFS, f))
+	}
+	return pages
+}
+
+// Page is what every template receives.
+type Page struct {
+	Lang  string
+	User  *accounts.Principal
+	Title string
+	Nav   []navLink
+	// Path is the page's own path and query, where the language switch
+	// comes back to.
+	Path string
+	// Error is a message shown above the content (a refused form).
+	Error string
+	Data  any
+
+	msgs map[string]string
+}
+
+type navLink struct {
+	Path, Label string
+	Current     bool
+}
+
+// T translates a message key, formatting args into it.
+func (p *Page) T(key string, args ...any) string { return translate(p.msgs, key, args...) }
+
+// render writes a page with status.
+func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name, titleKey string, data any) {
+	u.renderErr(w, r, status, name, titleKey, "", data)
+}
+
+func (u *UI) renderErr(w http.ResponseWriter, r *http.Request, status int, name, titleKey, errMsg string, data any) {
+	pg := u.page(r, titleKey)
+	pg.Error, pg.Data = errMsg, data
+	u.write(w, r, status, name, pg)
+}
+
+func (u *UI) page(r *http.Request, titleKey string) *Page {
+	lang := u.lang(r)
+	pg := &Page{Lang: lang, Path: r.URL.RequestURI(), msgs: messages[lang]}
+	pg.Title = pg.T(titleKey)
+	if p, ok := principal(r.Context()); ok {
+		pg.User = &p
+		for _, n := range u.nav {
+			if n.show(p) {
+				current := r.URL.Path == n.Path || n.Prefix != "" && strings.HasPrefix(r.URL.Path, n.Prefix)
+				pg.Nav = append(pg.Nav, navLink{Path: n.Path, Label: pg.T(n.Key), Current: current})
+			}
+		}
+	}
+	return pg
+}
+
+var bufPool = sync.Pool{New: func() any { return new(strings.Builder) }}
+
+func (u *UI) write(w http.ResponseWriter, r *http.Request, status int, name string, pg *Page) {
+	t, ok := u.pages[name]
+	if !ok {
+		panic("ui: no page template " + name)
+	}
+	b := bufPool.Get().(*strings.Builder)
+	defer func() { b.Reset(); bufPool.Put(b) }()
+	tmpl := "layout"
+	if r.Header.Get("HX-Request") == "true" && t.Lookup("fragment") != nil {
+		tmpl = "fragment" // htmx asks for the part it swaps in
+	}
+	if err := t.ExecuteTemplate(b, tmpl, pg); err != nil {
+		if r.Context().Err() == nil {
+			slog.Error("render page", "page", name, "err", err)
+		}
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, b.String())
+}
+
+// fail answers with a readable error page.
+func (u *UI) fail(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	pg := u.page(r, "error.title")
+	pg.Error = msg
+	pg.Data = map[string]any{"Status": status}
+	u.write(w, r, status, "error", pg)
+}
+
+// failErr answers with the page for err: refused input, a refusal, a
+// missing thing, or an internal error logged and never shown.
+func (u *UI) failErr(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := u.explain(r, err)
+	if status == http.StatusInternalServerError && r.Context().Err() == nil {
+		slog.Error("page failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	u.fail(w, r, status, msg)
+}
+
+// explain maps an error of the service layer to a status and a message for
+// the reader.
+func (u *UI) explain(r *http.Request, err error) (int, string) {
+	var din *documents.InputError
+	var ain *accounts.InputError
+	var locked *accounts.LockedError
+	switch {
+	case errors.As(err, &din):
+		status := http.StatusUnprocessableEntity
+		switch {
+		case errors.Is(err, documents.ErrNotFound):
+			return http.StatusNotFound, u.tr(r, "error.notfound")
+		case errors.Is(err, documents.ErrTooLarge):
+			status = http.StatusRequestEntityTooLarge
+		case errors.Is(err, documents.ErrNotPDF):
+			status = http.StatusUnsupportedMediaType
+		case errors.Is(err, documents.ErrEmptyFile), errors.Is(err, documents.ErrMissingFile),
+			errors.Is(err, documents.ErrMalformedBody), errors.Is(err, documents.ErrInvalidField), errors.Is(err, documents.ErrInvalidCursor):
+			status = http.StatusBadRequest
+		}
+		msg := din.Kind.Error()
+		if din.Detail != "" {
+			msg += ": " + din.Detail
+		}
+		return status, msg
+	case errors.Is(err, documents.ErrNotFound), errors.Is(err, storage.ErrNotFound):
+		return http.StatusNotFound, u.tr(r, "error.notfound")
+	case errors.Is(err, accounts.ErrForbidden):
+		return http.StatusForbidden, u.tr(r, "error.forbidden") + " " + strings.TrimPrefix(err.Error(), accounts.ErrForbidden.Error()+": ")
+	case errors.As(err, &ain):
+		return http.StatusUnprocessableEntity, ain.Msg
+	case errors.Is(err, accounts.ErrDelegation), errors.Is(err, accounts.ErrKeyRefused):
+		return http.StatusUnprocessableEntity, err.Error()
+	case errors.Is(err, storage.ErrConflict):
+		return http.StatusConflict, u.tr(r, "error.conflict")
+	case errors.As(err, &locked):
+		return http.StatusTooManyRequests, locked.Error()
+	}
+	for _, k := range []error{documents.ErrEmptyFile, documents.ErrNotPDF, documents.ErrEncryptedPDF, documents.ErrTruncatedPDF,
+		documents.ErrUnparsablePDF, documents.ErrTooLarge, documents.ErrMissingFile, documents.ErrMalformedBody,
+		documents.ErrInvalidField, documents.ErrUnknownUnit} {
+		if errors.Is(err, k) {
+			return http.StatusUnprocessableEntity, k.Error()
+		}
+	}
+	return http.StatusInternalServerError, u.tr(r, "error.internal")
+}
+
+// tr translates a key in the request's language.
+func (u *UI) tr(r *http.Request, key string, args ...any) string {
+	return translate(messages[u.lang(r)], key, args...)
+}
+
+// nowFunc is the clock of the pages.
+var nowFunc = time.Now
