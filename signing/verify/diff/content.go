@@ -21,6 +21,7 @@ func (b Box) empty() bool { return b.X2-b.X1 <= 0 || b.Y2-b.Y1 <= 0 }
 // its whole media box (nothing may then be laid over it).
 const (
 	maxContentOps   = 500_000
+	maxTokens       = 5_000_000 // over every stream run, forms drawn again included
 	maxContentBoxes = 50_000
 	maxFormDepth    = 8
 )
@@ -84,6 +85,7 @@ type contentMeasure struct {
 	v        *view
 	boxes    []Box
 	ops      int
+	tokens   int
 	overflow bool
 	fonts    map[pdf.Ref]*font
 }
@@ -302,6 +304,10 @@ func (m *contentMeasure) run(data []byte, res pdf.Dict, ctm matrix, depth int) {
 	for m.ops < maxContentOps && !m.overflow {
 		t, ok := lx.next()
 		if !ok {
+			break
+		}
+		if m.tokens++; m.tokens > maxTokens {
+			m.overflow = true
 			break
 		}
 		if t.kind != tokOperator {
