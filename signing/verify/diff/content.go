@@ -88,6 +88,7 @@ type contentMeasure struct {
 	tokens   int
 	overflow bool
 	fonts    map[pdf.Ref]*font
+	forms    map[pdf.Ref][]byte // decoded form XObjects, decoded once per page
 }
 
 // pageContent returns the boxes of what page draws in view v, and false if
@@ -99,7 +100,7 @@ func (v *view) pageContent(page pdf.Ref) ([]Box, bool) {
 	if r, ok := v.content[page]; ok {
 		return r.boxes, r.ok
 	}
-	m := &contentMeasure{v: v, fonts: map[pdf.Ref]*font{}}
+	m := &contentMeasure{v: v, fonts: map[pdf.Ref]*font{}, forms: map[pdf.Ref][]byte{}}
 	d := v.dictOf(page)
 	res := v.inherited(page, "Resources")
 	var data []byte
@@ -487,10 +488,14 @@ func (m *contentMeasure) xobject(res pdf.Dict, name pdf.Name, ctm matrix, depth 
 				fm[i], _ = num(m.v.get(a[i]))
 			}
 		}
-		data, err := m.v.f.StreamData(st, m.v.rev)
-		if err != nil {
-			m.overflow = true
-			return
+		data, ok := m.forms[st.Ref]
+		if !ok {
+			var err error
+			if data, err = m.v.f.StreamData(st, m.v.rev); err != nil {
+				m.overflow = true
+				return
+			}
+			m.forms[st.Ref] = data
 		}
 		fres := m.v.dictOf(st.Dict["Resources"])
 		if fres == nil {
