@@ -39,8 +39,12 @@ func (f *File) repair(cause error) error {
 			continue
 		}
 		prev := sub.revs[len(sub.revs)-1]
+		// The strict revisions first, so that an indirect /Length in the
+		// damaged revision can be resolved while it is rebuilt.
+		f.revs, f.defs = sub.revs, nil
 		rev, err := f.rebuild(len(sub.revs), prev, int64(end), int64(len(f.data)))
 		if err != nil {
+			f.revs = nil
 			return err
 		}
 		rev.Repaired = fmt.Sprintf("cross-reference data after offset %d cannot be read (%v)", end, cause)

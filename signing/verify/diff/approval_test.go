@@ -67,6 +67,11 @@ func TestApprovalRules(t *testing.T) {
 			b.Obj(40, "<</Type /Annot /Subtype /Stamp /Rect [400 20 560 60] /P 3 0 R /AP <</N 41 0 R>>>>")
 			stampAppearance(b)
 		}, want: RuleAnnotationAppearance},
+		{name: "comment with its own border style object", update: func(b *pdftest.Builder) {
+			b.Obj(3, pageAnnots+"40 0 R]>>")
+			b.Obj(40, "<</Type /Annot /Subtype /Text /Rect [540 800 560 820] /Contents (Da xem) /P 3 0 R /BS 44 0 R>>")
+			b.Obj(44, "<</W 0>>")
+		}, want: RuleAnnotationData},
 		{name: "link over text without an appearance", update: func(b *pdftest.Builder) {
 			b.Obj(3, pageAnnots+"40 0 R]>>")
 			b.Obj(40, "<</Type /Annot /Subtype /Link /Rect [72 755 300 775] /A <</S /URI /URI (https://example.vn)>> /P 3 0 R>>")
@@ -183,5 +188,49 @@ func TestPageContentBoxes(t *testing.T) {
 	}
 	if l := boxes[24]; l.X1 > 72 || l.X2 < 520 || l.Y1 > 600 || l.Y2 < 600 {
 		t.Errorf("rule line at %v", l)
+	}
+}
+
+// A later revision whose startxref points nowhere is rebuilt from its
+// objects; the analysis says so and judges what the rebuilt revision holds.
+func TestRepairedRevisionIsJudged(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		update     func(b *pdftest.Builder)
+		disallowed bool
+	}{
+		{"comment in the margin", func(b *pdftest.Builder) {
+			b.Obj(3, pageAnnots+"40 0 R]>>")
+			b.Obj(40, marginNote)
+		}, false},
+		{"content replaced", func(b *pdftest.Builder) {
+			b.Stream(4, "", []byte("BT /F1 12 Tf 72 760 Td (DA THANH TOAN) Tj ET"))
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := signedBase(clearField)
+			tc.update(b)
+			b.EndRevision()
+			data := b.Bytes()
+			i := strings.LastIndex(string(data), "startxref\n")
+			data = append(data[:i:i], []byte("startxref\n7\n%%EOF\n")...)
+			f, err := pdf.OpenBytes(data, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Analyze(f, 0, Approval, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var all []string
+			repaired := false
+			for _, c := range res.Changes {
+				all = append(all, c.Kind+" "+c.Ref.String()+" ["+c.Rule+"] "+c.Detail)
+				repaired = repaired || c.Rule == RuleRepairedXref
+			}
+			if !repaired || res.Disallowed != tc.disallowed {
+				t.Fatalf("repaired %v, disallowed %v (want %v):\n%s", repaired, res.Disallowed, tc.disallowed, strings.Join(all, "\n"))
+			}
+		})
 	}
 }

@@ -21,6 +21,7 @@ func (b Box) empty() bool { return b.X2-b.X1 <= 0 || b.Y2-b.Y1 <= 0 }
 // its whole media box (nothing may then be laid over it).
 const (
 	maxContentOps   = 500_000
+	maxTokens       = 5_000_000 // over every stream run, forms drawn again included
 	maxContentBoxes = 50_000
 	maxFormDepth    = 8
 )
@@ -84,8 +85,10 @@ type contentMeasure struct {
 	v        *view
 	boxes    []Box
 	ops      int
+	tokens   int
 	overflow bool
 	fonts    map[pdf.Ref]*font
+	forms    map[pdf.Ref][]byte // decoded form XObjects, decoded once per page
 }
 
 // pageContent returns the boxes of what page draws in view v, and false if
@@ -97,7 +100,7 @@ func (v *view) pageContent(page pdf.Ref) ([]Box, bool) {
 	if r, ok := v.content[page]; ok {
 		return r.boxes, r.ok
 	}
-	m := &contentMeasure{v: v, fonts: map[pdf.Ref]*font{}}
+	m := &contentMeasure{v: v, fonts: map[pdf.Ref]*font{}, forms: map[pdf.Ref][]byte{}}
 	d := v.dictOf(page)
 	res := v.inherited(page, "Resources")
 	var data []byte
@@ -304,6 +307,10 @@ func (m *contentMeasure) run(data []byte, res pdf.Dict, ctm matrix, depth int) {
 		if !ok {
 			break
 		}
+		if m.tokens++; m.tokens > maxTokens {
+			m.overflow = true
+			break
+		}
 		if t.kind != tokOperator {
 			if len(operands) < 64 {
 				operands = append(operands, t)
@@ -481,10 +488,14 @@ func (m *contentMeasure) xobject(res pdf.Dict, name pdf.Name, ctm matrix, depth 
 				fm[i], _ = num(m.v.get(a[i]))
 			}
 		}
-		data, err := m.v.f.StreamData(st, m.v.rev)
-		if err != nil {
-			m.overflow = true
-			return
+		data, ok := m.forms[st.Ref]
+		if !ok {
+			var err error
+			if data, err = m.v.f.StreamData(st, m.v.rev); err != nil {
+				m.overflow = true
+				return
+			}
+			m.forms[st.Ref] = data
 		}
 		fres := m.v.dictOf(st.Dict["Resources"])
 		if fres == nil {

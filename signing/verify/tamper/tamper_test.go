@@ -63,6 +63,18 @@ func TestEveryManipulationIsInvalid(t *testing.T) {
 					}
 					t.Errorf("verdict %s, want INVALID", rep.Verdict)
 				}
+				// The same manipulation behind a startxref that points
+				// nowhere: viewers rebuild the revision and show it.
+				broken, err := tamper.BreakXref(out)
+				if err != nil {
+					return // no startxref left to break (truncated)
+				}
+				if rep := check(t, broken, opts); rep.Verdict != etsi.Invalid {
+					for _, s := range rep.Signatures {
+						t.Logf("%s %s %s %s %v", s.Field, s.Indication, s.SubIndication, s.Modifications, s.Warnings)
+					}
+					t.Errorf("behind a broken startxref: verdict %s, want INVALID", rep.Verdict)
+				}
 			})
 		}
 	}
