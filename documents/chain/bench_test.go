@@ -71,7 +71,7 @@ func percentile(d []time.Duration, p float64) float64 {
 // b.N approvals are made (at most 10,000).
 func BenchmarkApprovals(b *testing.B) {
 	w := newWorld(b)
-	const users, docs = 200, 10000
+	const users, docs, pool = 200, 10000, 16
 	var reviewers []string
 	for i := 0; i < users; i++ {
 		name := fmt.Sprintf("rv%03d", i)
@@ -79,6 +79,7 @@ func BenchmarkApprovals(b *testing.B) {
 		reviewers = append(reviewers, name)
 	}
 	w.svc.Now = nil // the real clock
+	w.widePool(pool)
 	w.inFlight(b, docs, reviewers)
 	work := make([][]string, users)
 	inbox := map[string]int{}
