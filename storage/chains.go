@@ -92,6 +92,15 @@ func SaveChain(ctx context.Context, q Querier, c Chain) error {
 	return nil
 }
 
+// LockedDocument takes a document's row lock (as LockDocument) and reads
+// the document in the same round trip.
+func LockedDocument(ctx context.Context, tx pgx.Tx, id string) (Document, error) {
+	if !isUUID(id) {
+		return Document{}, ErrNotFound
+	}
+	return scanDocument(tx.QueryRow(ctx, "SELECT "+documentColumns+" FROM documents d WHERE d.id = $1 FOR UPDATE OF d", id))
+}
+
 // SetDocumentStatus records the status the chain gives a document.
 func SetDocumentStatus(ctx context.Context, q Querier, documentID, status string) error {
 	_, err := q.Exec(ctx, "UPDATE documents SET status = $2, updated_at = now() WHERE id = $1 AND status <> $2", documentID, status)

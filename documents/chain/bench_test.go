@@ -70,8 +70,15 @@ func percentile(d []time.Duration, p float64) float64 {
 // its sign stage and commits with its history and audit entries.
 // b.N approvals are made (at most 10,000).
 func BenchmarkApprovals(b *testing.B) {
+	// One reviewer alone gives the cost of an approval without waiting.
+	for _, users := range []int{200, 1} {
+		b.Run(fmt.Sprintf("users=%d", users), func(b *testing.B) { approvals(b, users) })
+	}
+}
+
+func approvals(b *testing.B, users int) {
 	w := newWorld(b)
-	const users, docs = 200, 10000
+	const docs, pool = 10000, 16
 	var reviewers []string
 	for i := 0; i < users; i++ {
 		name := fmt.Sprintf("rv%03d", i)
@@ -79,6 +86,7 @@ func BenchmarkApprovals(b *testing.B) {
 		reviewers = append(reviewers, name)
 	}
 	w.svc.Now = nil // the real clock
+	w.widePool(pool)
 	w.inFlight(b, docs, reviewers)
 	work := make([][]string, users)
 	inbox := map[string]int{}

@@ -715,3 +715,37 @@ func firstDoc(t *testing.T, w *world, who string) string {
 	}
 	return page.Items[0].Document.ID
 }
+
+// A signature begun and abandoned (a crash, a desk-token session never
+// completed) holds the turn only for the reservation: after it, the
+// holder's delegate may begin, and the document takes the signature.
+func TestAbandonedSignatureLapses(t *testing.T) {
+	w := newWorld(t)
+	d := w.reach(documents.StatusApproved)
+	tx, err := w.db.Pool.Begin(w.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.BeginSign(w.ctx, tx, w.p("signer"), d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(w.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.sign("deputy", d.ID, "KT."); !isConflict(err) {
+		t.Fatalf("begun while reserved: %v", err)
+	}
+	w.advance(chain.SignReservation + time.Second)
+	if err := w.sign("deputy", d.ID, "KT."); err != nil {
+		t.Fatalf("after the reservation lapsed: %v", err)
+	}
+	if s := w.status(d.ID); s != documents.StatusSigned {
+		t.Fatalf("status %s", s)
+	}
+	// A chain naming the drafter as a participant is refused.
+	def := w.standard()
+	def.Stages[0].Participants = []chain.Participant{{UserID: w.id("drafter")}}
+	if _, err := w.svc.Submit(w.ctx, w.p("drafter"), w.draft().ID, chain.SubmitRequest{Definition: def}, ""); !isInvalid(err) {
+		t.Fatalf("the drafter reviews their own draft: %v", err)
+	}
+}

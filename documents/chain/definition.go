@@ -303,6 +303,9 @@ func resolve(ctx context.Context, q storage.Querier, orgID, docUnit, drafter str
 	seen := map[string]bool{}
 	for _, p := range s.Participants {
 		if p.UserID != "" {
+			if p.UserID == drafter {
+				return nil, invalid("stage %q names the drafter, who does not take a turn on their own document", s.Name)
+			}
 			if !seen[p.UserID] {
 				seen[p.UserID] = true
 				out = append(out, member{UserID: p.UserID})

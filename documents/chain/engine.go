@@ -67,12 +67,9 @@ type run struct {
 // change to a chain, and every version added (documents.AddVersion),
 // takes the document's lock first, so they are serialised.
 func (s *Service) lock(ctx context.Context, tx pgx.Tx, documentID string) (*run, error) {
-	if err := storage.LockDocument(ctx, tx, documentID); err != nil {
-		return nil, err
-	}
 	r := &run{s: s, ctx: ctx, tx: tx, now: s.now()}
 	var err error
-	if r.doc, err = storage.GetDocument(ctx, tx, documentID); err != nil {
+	if r.doc, err = storage.LockedDocument(ctx, tx, documentID); err != nil {
 		return nil, err
 	}
 	r.chain, err = storage.LockChain(ctx, tx, documentID)
@@ -295,7 +292,14 @@ func (r *run) save() error {
 		return err
 	}
 	r.exists = true
-	return storage.SetDocumentStatus(r.ctx, r.tx, r.doc.ID, r.chain.Status)
+	if r.doc.Status == r.chain.Status {
+		return nil
+	}
+	if err := storage.SetDocumentStatus(r.ctx, r.tx, r.doc.ID, r.chain.Status); err != nil {
+		return err
+	}
+	r.doc.Status = r.chain.Status
+	return nil
 }
 
 // record appends an action to the history and its audit entry.

@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -30,6 +32,7 @@ type world struct {
 	t      testing.TB
 	ctx    context.Context
 	db     *storage.DB
+	url    string
 	docs   *documents.Service
 	svc    *chain.Service
 	org    storage.Organization
@@ -56,7 +59,7 @@ func newWorld(t testing.TB) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, ctx: ctx, db: db, people: map[string]accounts.Principal{},
+	w := &world{t: t, ctx: ctx, db: db, url: url, people: map[string]accounts.Principal{},
 		clock: time.Date(2025, 3, 4, 9, 0, 0, 0, time.UTC)} // a Tuesday, 16:00 in Hà Nội
 	w.docs = &documents.Service{DB: db, Blobs: blobs, MaxUpload: 1 << 20}
 	w.svc = &chain.Service{DB: db, Docs: w.docs, Now: w.now}
@@ -238,3 +241,20 @@ func isInvalid(err error) bool   { return errors.Is(err, chain.ErrInvalid) }
 type pgxTx = pgx.Tx
 
 func principal(u storage.User) accounts.Principal { return accounts.Principal{User: u} }
+
+// widePool reconnects the world's services through a pool of n
+// connections, as a deployment serving many people at once configures
+// (pool_max_conns in the database URL); pgxpool's default is four on two cores.
+func (w *world) widePool(n int) {
+	w.t.Helper()
+	sep := "?"
+	if strings.Contains(w.url, "?") {
+		sep = "&"
+	}
+	db, err := storage.Open(w.ctx, w.url+sep+"pool_max_conns="+strconv.Itoa(n))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.t.Cleanup(db.Close)
+	w.db, w.docs.DB, w.svc.DB = db, db, db
+}
