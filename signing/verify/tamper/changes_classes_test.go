@@ -29,7 +29,8 @@ func draft(t *testing.T) []byte {
 }
 
 // ownSigner signs with the project's signer: the official certifies, the
-// deputy approves (B-B, checked online against the dev PKI's OCSP).
+// deputy approves (B-B, checked online against the dev PKI's OCSP). It
+// forces signing a locked document, as an attacker's tool would.
 func ownSigner(t *testing.T, pki *devpki.PKI, lock bool) tamper.Signer {
 	return func(in []byte, certify int) ([]byte, error) {
 		who := devpki.Deputy
@@ -45,7 +46,7 @@ func ownSigner(t *testing.T, pki *devpki.PKI, lock bool) tamper.Signer {
 		if err := os.WriteFile(src, in, 0o600); err != nil {
 			return nil, err
 		}
-		if err := signing.SignFile(context.Background(), src, dst, key, signing.Options{Certify: certify, Lock: lock && certify == 0, Reason: "Phê duyệt"}); err != nil {
+		if err := signing.SignFile(context.Background(), src, dst, key, signing.Options{Certify: certify, Lock: lock && certify == 0, Reason: "Phê duyệt", Force: true}); err != nil {
 			return nil, err
 		}
 		return os.ReadFile(dst)
