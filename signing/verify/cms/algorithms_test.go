@@ -24,7 +24,7 @@ func TestDigestClassification(t *testing.T) {
 		{asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}, crypto.SHA1, false, false},
 		{asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 5}, crypto.MD5, false, false},
 		{asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 12}, 0, true, false}, // SHAKE256
-		{asn1.ObjectIdentifier{1, 3, 36, 3, 2, 1}, 0, true, false},              // RIPEMD-160
+		{asn1.ObjectIdentifier{1, 3, 36, 3, 2, 1}, 0, true, false},               // RIPEMD-160
 		{asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 7, 1}, 0, false, true},
 	}
 	for _, c := range cases {
