@@ -3,46 +3,70 @@
 # the shared signature corpus is verified in its own process by both tools,
 # interleaved in the same run (ROUNDS times each, default 5), and the
 # medians per file are compared: the total of the medians and the worst
-# per-file ratio. Also the start-up cost: `vanthu version` wall time (median
-# of 20) and peak RSS.
+# per-file ratio, for wall time and for CPU time (user + system of the
+# process, which a busy machine disturbs much less than wall time). Also the
+# start-up cost: `vanthu version` wall and CPU time (median of 20 runs) and
+# peak RSS.
 #
-#   scripts/bench-verify-perfile.sh            # builds bin and measures
+#   scripts/bench-verify-perfile.sh                       # builds vanthu, measures
 #   ROUNDS=9 scripts/bench-verify-perfile.sh
+#   VANTHU_BIN=/path/to/old/vanthu scripts/bench-verify-perfile.sh   # another build
 #
 # vanthu runs as an auditor would: `verify --offline --trust <corpus anchors>`
-# (trust loading included). pdfsig runs with its defaults.
+# (trust loading included); pdfsig runs with its defaults.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v pdfsig >/dev/null || { echo "pdfsig missing: apt-get install -y poppler-utils" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "python3 missing: apt-get install -y python3" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "GNU time missing: apt-get install -y time" >&2; exit 1; }
-CORPUS=${VANTHU_SIGNATURE_CORPUS:-$(cd .. && pwd)/shared/corpora/pdf-signatures}
-[ -d "$CORPUS" ] || CORPUS=/work/shared/corpora/pdf-signatures
+CORPUS=${VANTHU_SIGNATURE_CORPUS:-/work/shared/corpora/pdf-signatures}
 ROUNDS=${ROUNDS:-5}
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
-go build -o "$W/vanthu" ./cmd/vanthu
-V="$W/vanthu"
-
-now() { date +%s%N; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-
-echo "== vanthu version: start-up"
-for i in $(seq 20); do t0=$(now); "$V" version >/dev/null; echo $(( $(now) - t0 )); done | median |
-	awk '{printf "vanthu version: median %.1f ms (20 runs)\n", $1/1e6}'
+V=${VANTHU_BIN:-}
+if [ -z "$V" ]; then
+	go build -o "$W/vanthu" ./cmd/vanthu
+	V="$W/vanthu"
+fi
 /usr/bin/time -f "vanthu version: peak RSS %M KiB" "$V" version >/dev/null
 
-mapfile -t files < <(cd "$CORPUS" && find . -name '*.pdf' | sed 's|^\./||' | sort)
-echo "== corpus: ${#files[@]} files, one process per file, $ROUNDS rounds, interleaved"
-: > "$W/rows"
-for f in "${files[@]}"; do
-	: > "$W/v"; : > "$W/p"
-	for r in $(seq "$ROUNDS"); do
-		t0=$(now); "$V" verify --offline --trust "$CORPUS/trust-anchors" "$CORPUS/$f" >/dev/null 2>&1 || true; echo $(( $(now) - t0 )) >> "$W/v"
-		t0=$(now); pdfsig "$CORPUS/$f" >/dev/null 2>&1 || true; echo $(( $(now) - t0 )) >> "$W/p"
-	done
-	echo "$f $(median < "$W/v") $(median < "$W/p")" >> "$W/rows"
-done
-sort -k4 -g <(awk '{printf "%s %.1f %.1f %.2f\n", $1, $2/1e6, $3/1e6, $2/$3}' "$W/rows") |
-	awk 'BEGIN {print "file  vanthu-ms  pdfsig-ms  ratio"} {print}'
-awk '{v+=$2; p+=$3; r=$2/$3; if (r>w) {w=r; wf=$1}} END {
-	printf "total of medians: vanthu %.2f s, pdfsig %.2f s, ratio %.2f (target <= 0.70)\n", v/1e9, p/1e9, v/p
-	printf "worst file: %s at %.2fx pdfsig (target <= 1.30)\n", wf, w }' "$W/rows"
+python3 - "$V" "$CORPUS" "$ROUNDS" <<'PY'
+import os, sys, time, statistics
+
+vanthu, corpus, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+
+def run(argv):
+    """Wall and CPU (user+sys) seconds of one process, output discarded."""
+    t = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, 1); os.dup2(fd, 2)
+        os.execvp(argv[0], argv)
+    _, _, ru = os.wait4(pid, 0)
+    return time.perf_counter() - t, ru.ru_utime + ru.ru_stime
+
+med = statistics.median
+v = [run([vanthu, "version"]) for _ in range(20)]
+print(f"vanthu version: median {med(w for w, _ in v)*1e3:.1f} ms wall, {med(c for _, c in v)*1e3:.1f} ms CPU (20 runs)")
+
+files = sorted(os.path.relpath(os.path.join(d, f), corpus)
+               for d, _, fs in os.walk(corpus) for f in fs if f.endswith(".pdf"))
+print(f"== corpus: {len(files)} files, one process per file, {rounds} rounds, interleaved")
+rows = []
+for f in files:
+    p = os.path.join(corpus, f)
+    vs, ps = [], []
+    for _ in range(rounds):
+        vs.append(run([vanthu, "verify", "--offline", "--trust", os.path.join(corpus, "trust-anchors"), p]))
+        ps.append(run(["pdfsig", p]))
+    rows.append((f, med(w for w, _ in vs), med(w for w, _ in ps), med(c for _, c in vs), med(c for _, c in ps)))
+
+print(f"{'file':72} {'wall ms v/p':>16} {'ratio':>6} {'cpu ms v/p':>16} {'ratio':>6}")
+for f, vw, pw, vc, pc in sorted(rows, key=lambda r: r[3] / r[4]):
+    print(f"{f:72} {vw*1e3:7.1f}/{pw*1e3:7.1f} {vw/pw:6.2f} {vc*1e3:7.1f}/{pc*1e3:7.1f} {vc/pc:6.2f}")
+for name, vi, pi in (("wall", 1, 2), ("CPU", 3, 4)):
+    tv, tp = sum(r[vi] for r in rows), sum(r[pi] for r in rows)
+    worst = max(rows, key=lambda r: r[vi] / r[pi])
+    print(f"{name}: total of medians vanthu {tv:.2f} s, pdfsig {tp:.2f} s, ratio {tv/tp:.2f} (target <= 0.70); "
+          f"worst file {worst[0]} at {worst[vi]/worst[pi]:.2f}x (target <= 1.30)")
+PY

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -149,9 +150,26 @@ func (s *pdfStructure) fields() []sigField {
 // streamSigDicts finds signature dictionaries hidden in object streams.
 func (s *pdfStructure) streamSigDicts() []string {
 	var out []string
+	// Only object streams whose text holds "/ByteRange" (or a '#', with
+	// which a name can spell it in escapes) can hide one: checking the
+	// decoded stream once is much cheaper than parsing every object in it.
+	candidate := map[pdf.Ref]bool{}
+	holds := func(stm pdf.Ref) bool {
+		c, seen := candidate[stm]
+		if !seen {
+			c = true // if the stream cannot be read here, let Get decide
+			if st, ok := s.get(stm).(*pdf.Stream); ok {
+				if b, err := s.f.StreamData(st, s.last); err == nil {
+					c = bytes.Contains(b, []byte("/ByteRange")) || bytes.IndexByte(b, '#') >= 0
+				}
+			}
+			candidate[stm] = c
+		}
+		return c
+	}
 	for _, ref := range s.f.Objects(s.last) {
 		e, _, ok := s.f.Lookup(ref, s.last)
-		if !ok || e.InStream == nil {
+		if !ok || e.InStream == nil || !holds(*e.InStream) {
 			continue
 		}
 		o, err := s.f.Get(ref, s.last)

@@ -59,12 +59,16 @@ var (
 // computed here: a signature using one is outside the policy
 // (INDETERMINATE), not malformed.
 var knownDigests = map[string]string{
-	"1.2.840.113549.2.2":  "MD2",
-	"1.2.840.113549.2.4":  "MD4",
-	"1.3.36.3.2.1":        "RIPEMD-160",
-	"1.2.643.7.1.1.2.2":   "GOST R 34.11-2012 (256 bit)",
-	"1.2.643.7.1.1.2.3":   "GOST R 34.11-2012 (512 bit)",
-	"1.2.156.10197.1.401": "SM3",
+	"1.2.840.113549.2.2":      "MD2",
+	"1.2.840.113549.2.4":      "MD4",
+	"1.3.36.3.2.1":            "RIPEMD-160",
+	"1.2.643.7.1.1.2.2":       "GOST R 34.11-2012 (256 bit)",
+	"1.2.643.7.1.1.2.3":       "GOST R 34.11-2012 (512 bit)",
+	"1.2.156.10197.1.401":     "SM3",
+	"2.16.840.1.101.3.4.2.5":  "SHA-512/224",
+	"2.16.840.1.101.3.4.2.6":  "SHA-512/256",
+	"2.16.840.1.101.3.4.2.11": "SHAKE128",
+	"2.16.840.1.101.3.4.2.12": "SHAKE256",
 }
 
 // knownSignatureAlgs are signature algorithms that are recognised but not
