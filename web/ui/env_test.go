@@ -111,12 +111,24 @@ func newEnv(t testing.TB) *env {
 	return e
 }
 
+// testPasswordHash is testPassword's argon2id hash, made once: hashing is
+// deliberately slow, and much slower under the race detector.
+var testPasswordHash = sync.OnceValues(func() (string, error) { return accounts.HashPassword(testPassword) })
+
 // user creates a member of the organisation, of unit VP, who logs in with
 // testPassword.
 func (e *env) user(username, fullName string, roles ...string) storage.User {
 	e.t.Helper()
-	u, err := e.accounts.CreateUser(context.Background(), operator, accounts.NewUser{Username: username, FullName: fullName,
-		OrganizationID: e.org.ID, UnitIDs: []string{e.units["VP"].ID}, Roles: roles, Password: testPassword})
+	ctx := context.Background()
+	u, err := e.accounts.CreateUser(ctx, operator, accounts.NewUser{Username: username, FullName: fullName,
+		OrganizationID: e.org.ID, UnitIDs: []string{e.units["VP"].ID}, Roles: roles})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	hash, err := testPasswordHash()
+	if err == nil {
+		err = storage.SetPassword(ctx, e.db.Pool, u.ID, hash)
+	}
 	if err != nil {
 		e.t.Fatal(err)
 	}
