@@ -282,12 +282,21 @@ func (s *Server) listVersions(w http.ResponseWriter, r *http.Request) {
 // may see its document: the one lookup behind every read of a version's
 // bytes (download, verification).
 func (s *Server) versionOf(r *http.Request) (documents.Version, error) {
-	// Version numbers are PostgreSQL integers: a larger one names nothing.
+	n, err := versionParam(r)
+	if err != nil {
+		return documents.Version{}, err
+	}
+	return s.Docs.Version(r.Context(), principalFrom(r.Context()), chi.URLParam(r, "id"), n)
+}
+
+// versionParam reads the route's version number. Version numbers are
+// PostgreSQL integers: a larger one, like a malformed one, names nothing.
+func versionParam(r *http.Request) (int, error) {
 	n, err := strconv.ParseInt(chi.URLParam(r, "n"), 10, 32)
 	if err != nil || n < 1 {
-		return documents.Version{}, documents.ErrNotFound
+		return 0, documents.ErrNotFound
 	}
-	return s.Docs.Version(r.Context(), principalFrom(r.Context()), chi.URLParam(r, "id"), int(n))
+	return int(n), nil
 }
 
 // downloadVersion serves a version's bytes (GET and HEAD, with ranges).
@@ -295,9 +304,9 @@ func (s *Server) versionOf(r *http.Request) (documents.Version, error) {
 // confidential document's are not kept by any cache at all (no-store); a
 // browser never guesses another type than PDF (nosniff).
 func (s *Server) downloadVersion(w http.ResponseWriter, r *http.Request) {
-	n, err := strconv.Atoi(chi.URLParam(r, "n"))
-	if err != nil || n < 1 {
-		writeError(w, r, documents.ErrNotFound)
+	n, err := versionParam(r)
+	if err != nil {
+		writeError(w, r, err)
 		return
 	}
 	d, v, err := s.Docs.DocumentVersion(r.Context(), principalFrom(r.Context()), chi.URLParam(r, "id"), n)

@@ -443,13 +443,6 @@ func TestSignRefusals(t *testing.T) {
 		t.Fatalf("with a rectangle: %d %s", resp.StatusCode, b)
 	}
 	rendercheck.AssertPdfsigValid(t, w.file(plain.ID, 2), 1)
-
-	// Without a chain, nobody signs.
-	w.e.configure(func(s *web.Server) { s.Turns = nil })
-	resp, b = w.call(w.an.token, "POST", "/api/v1/documents/"+drafted.ID+"/sign", nil)
-	if p := decode[problem](t, b); resp.StatusCode != http.StatusConflict || p.Type != "/problems/no-approval-chain" {
-		t.Fatalf("without a chain: %d %s", resp.StatusCode, b)
-	}
 }
 
 // signedWith signs pdf with the dev PKI's seal key.

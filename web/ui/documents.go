@@ -301,13 +301,14 @@ func (u *UI) documentPage(w http.ResponseWriter, r *http.Request) {
 // changed after it. htmx loads it into the document page.
 func (u *UI) signaturePanel(w http.ResponseWriter, r *http.Request) {
 	p, _ := principal(r.Context())
-	n, err := strconv.Atoi(chi.URLParam(r, "n"))
+	// Version numbers are PostgreSQL integers: a larger one names nothing.
+	n, err := strconv.ParseInt(chi.URLParam(r, "n"), 10, 32)
 	if err != nil || n < 1 {
 		u.fail(w, r, http.StatusNotFound, u.tr(r, "error.notfound"))
 		return
 	}
 	id := chi.URLParam(r, "id")
-	v, err := u.cfg.Docs.Version(r.Context(), p, id, n)
+	v, err := u.cfg.Docs.Version(r.Context(), p, id, int(n))
 	if err != nil {
 		u.failErr(w, r, err)
 		return
