@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/minio/minio-go/v7"
 
 	"github.com/vanthu/vanthu/storage"
 )
@@ -51,11 +52,13 @@ func databaseUnreachable(r *http.Request, err error) bool {
 }
 
 // storageFull reports whether err comes from a full disk: the file system
-// (ENOSPC, a quota) or PostgreSQL's (disk_full, SQLSTATE 53100).
+// (ENOSPC, a quota), PostgreSQL's (disk_full, SQLSTATE 53100) or MinIO's.
 func storageFull(err error) bool {
 	var pgErr *pgconn.PgError
+	var s3Err minio.ErrorResponse
 	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) ||
-		(errors.As(err, &pgErr) && pgErr.Code == "53100")
+		(errors.As(err, &pgErr) && pgErr.Code == "53100") ||
+		(errors.As(err, &s3Err) && (s3Err.Code == "XMinioStorageFull" || s3Err.Code == "StorageFull"))
 }
 
 // resourceProblem answers the failures that are no bug of the service: a
