@@ -35,21 +35,20 @@ import (
 
 // serviceConfig is where the service keeps its data and what it connects to.
 type serviceConfig struct {
-	dataDir        string
-	databaseURL    string
-	migrateURL     string // the schema owner, for migrations; empty: databaseURL
-	s3             s3.Config
-	retention      time.Duration
-	maxUpload      int64
-	sweepInterval  time.Duration
-	sweepGrace     time.Duration
-	tsaURL         string        // RFC 3161 TSA that anchors the audit log; empty: none
-	anchorEvery    time.Duration // how often the audit log's head is timestamped
-	verifyOffline  bool          // verification uses only revocation data embedded in the files
-	proxies        []string      // reverse proxies whose X-Forwarded-For is believed
-	connsPerClient int           // connections one client address may hold at once
-	accounts       accountsConfig
-	oidc           oidcConfig
+	dataDir       string
+	databaseURL   string
+	migrateURL    string // the schema owner, for migrations; empty: databaseURL
+	s3            s3.Config
+	retention     time.Duration
+	maxUpload     int64
+	sweepInterval time.Duration
+	sweepGrace    time.Duration
+	tsaURL        string        // RFC 3161 TSA that anchors the audit log; empty: none
+	anchorEvery   time.Duration // how often the audit log's head is timestamped
+	verifyOffline bool          // verification uses only revocation data embedded in the files
+	proxies       []string      // reverse proxies whose X-Forwarded-For is believed
+	accounts      accountsConfig
+	oidc          oidcConfig
 }
 
 func (c *serviceConfig) flags(cmd *cobra.Command) {
@@ -195,7 +194,7 @@ func init() {
 	cmd.Flags().StringSliceVar(&cfg.proxies, "trusted-proxy", splitComma(os.Getenv("VANTHU_TRUSTED_PROXIES")), "address or CIDR of a reverse proxy whose X-Forwarded-For names the client, for login throttling and the audit log (repeatable or comma-separated; VANTHU_TRUSTED_PROXIES)")
 	cmd.Flags().BoolVar(&cfg.verifyOffline, "verify-offline", envOr("VANTHU_VERIFY_OFFLINE", "") == "true", "verify with only the revocation data embedded in the files, never fetching OCSP or CRLs (VANTHU_VERIFY_OFFLINE)")
 	cmd.Flags().DurationVar(&cfg.anchorEvery, "audit-anchor-interval", durationEnv("VANTHU_AUDIT_ANCHOR_INTERVAL", time.Hour), "how often the audit log's head is timestamped when it moved (VANTHU_AUDIT_ANCHOR_INTERVAL)")
-	cmd.Flags().IntVar(&cfg.connsPerClient, "max-conns-per-client", int(int64Env("VANTHU_MAX_CONNS_PER_CLIENT", int64(web.DefaultLimits.ConnsPerClient))), "connections one client address may hold at once; more are closed when accepted (trusted proxies exempt; raise it for many users behind one NAT address; 0: no limit) (VANTHU_MAX_CONNS_PER_CLIENT)")
+	cmd.Flags().Int("max-conns-per-client", int(int64Env("VANTHU_MAX_CONNS_PER_CLIENT", int64(web.DefaultLimits.ConnsPerClient))), "connections one client address may hold at once; more are closed when accepted (trusted proxies exempt; raise it for many users behind one NAT address; 0: no limit) (VANTHU_MAX_CONNS_PER_CLIENT)")
 	cfg.flags(cmd)
 	cfg.accounts.flags(cmd.Flags())
 	cfg.oidc.flags(cmd.Flags())
@@ -274,7 +273,7 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 	// Slow clients: header, body-rate and idle limits, and a cap on the
 	// connections one address may hold (trusted proxies exempt).
 	limits := web.DefaultLimits
-	limits.ConnsPerClient = cfg.connsPerClient
+	limits.ConnsPerClient, _ = cmd.Flags().GetInt("max-conns-per-client")
 	ln = web.LimitListener(ln, limits.ConnsPerClient, proxies)
 	srv := web.NewHTTPServer((&web.Server{DB: db, Blobs: blobs, Docs: docs, Accounts: acct, SecureCookies: secureCookies, OIDC: oidcClient, TrustedProxies: proxies,
 		Verify: verify.Options{Trust: trust, Offline: cfg.verifyOffline}, TempDir: tempDir, BodyLimits: limits}).Handler(), limits)
