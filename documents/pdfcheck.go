@@ -94,6 +94,12 @@ func inspectPDF(r io.ReaderAt, size int64) (warnings []string, err error) {
 			return nil, err
 		}
 		trailer, err := trailerDict(section)
+		if err != nil && !first {
+			// Viewers rebuild what an earlier section's wrong offset loses;
+			// the file is refused only for what its sections say.
+			warnings = append(warnings, fmt.Sprintf("an earlier cross-reference section (byte %d) could not be read: %v", off, err))
+			continue
+		}
 		if err != nil {
 			return nil, inputError(ErrUnparsablePDF, fmt.Sprintf("the PDF is damaged: %v at byte %d", err, off))
 		}
@@ -107,7 +113,8 @@ func inspectPDF(r io.ReaderAt, size int64) (warnings []string, err error) {
 			if v, ok := trailer[k]; ok {
 				next, err := strconv.ParseInt(v, 10, 64)
 				if err != nil || next <= 0 || next >= size {
-					return nil, inputError(ErrUnparsablePDF, fmt.Sprintf("the PDF is damaged: /%s %s points outside the file", k, v))
+					warnings = append(warnings, fmt.Sprintf("/%s %s points outside the file", k, v))
+					continue
 				}
 				pending = append(pending, next)
 			}

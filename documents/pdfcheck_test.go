@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -71,7 +72,9 @@ func TestCheckPDFNamesAndSections(t *testing.T) {
 		{"no Root", inTrailer("<< /Size 7 /Info 1 0 R >>"), ErrUnparsablePDF, 0},
 		{"Encrypt only in an earlier trailer", withUpdate(inTrailer("<< /Size 7 /Encryp#74 5 0 R /Root 1 0 R >>"), "<< /Size 7 /Root 1 0 R /Prev PREV >>"), ErrEncryptedPDF, 0},
 		{"clean update", withUpdate(valid, "<< /Size 7 /Root 1 0 R /Prev PREV >>"), nil, 0},
-		{"Prev loop", withUpdate(valid, "<< /Size 7 /Root 1 0 R /Prev 1 >>"), ErrUnparsablePDF, 0},
+		{"Prev to no section", withUpdate(valid, "<< /Size 7 /Root 1 0 R /Prev 1 >>"), nil, 1},
+		{"Prev outside the file", withUpdate(valid, "<< /Size 7 /Root 1 0 R /Prev 99999999 >>"), nil, 1},
+		{"Prev to itself", withUpdate(valid, "<< /Size 7 /Root 1 0 R /Prev "+strconv.Itoa(len(valid))+" >>"), nil, 0},
 		{"xref stream, escaped", withXRefStream(valid, "<< /Type /XRef /Size 10 /Root 1 0 R /Encryp#74 5 0 R /W [1 2 1] /Length 0 >>"), ErrEncryptedPDF, 0},
 		{"xref stream, escaped type", withXRefStream(valid, "<< /Type /XR#65f /Size 10 /Root 1 0 R /W [1 2 1] /Length 0 >>"), nil, 0},
 		{"hybrid file, Encrypt in its XRefStm", withUpdate(withXRefStream(valid, "<< /Type /XRef /Size 10 /Encrypt 5 0 R /W [1 2 1] /Length 0 >>"), "<< /Size 7 /Root 1 0 R /XRefStm PREV >>"), ErrEncryptedPDF, 0},

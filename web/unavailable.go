@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/minio/minio-go/v7"
 
 	"github.com/vanthu/vanthu/storage"
 )
@@ -50,12 +51,29 @@ func databaseUnreachable(r *http.Request, err error) bool {
 	return db.Ping(ctx) != nil
 }
 
+// badValue reports whether PostgreSQL refused a value as such: bytes that
+// are not text in its encoding (22021, 22P05), a number out of range
+// (22003), text that is not of the column's type (22P02).
+func badValue(err error) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return false
+	}
+	switch pgErr.Code {
+	case "22021", "22P05", "22003", "22P02":
+		return true
+	}
+	return false
+}
+
 // storageFull reports whether err comes from a full disk: the file system
-// (ENOSPC, a quota) or PostgreSQL's (disk_full, SQLSTATE 53100).
+// (ENOSPC, a quota), PostgreSQL's (disk_full, SQLSTATE 53100) or MinIO's.
 func storageFull(err error) bool {
 	var pgErr *pgconn.PgError
+	var s3Err minio.ErrorResponse
 	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) ||
-		(errors.As(err, &pgErr) && pgErr.Code == "53100")
+		(errors.As(err, &pgErr) && pgErr.Code == "53100") ||
+		(errors.As(err, &s3Err) && (s3Err.Code == "XMinioStorageFull" || s3Err.Code == "StorageFull"))
 }
 
 // resourceProblem answers the failures that are no bug of the service: a
@@ -66,6 +84,14 @@ func resourceProblem(w http.ResponseWriter, r *http.Request, err error) bool {
 		w.Header().Set("Connection", "close")
 		writeProblem(w, r, http.StatusRequestTimeout, "slow-body", "The request body arrived too slowly",
 			"the connection brought too little of the body for too long; send it again")
+		return true
+	}
+	if badValue(err) {
+		// A safety net: the routes check their input, but text or a number
+		// PostgreSQL cannot take is the client's error wherever it slips through.
+		slog.Warn("input refused by the database", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeProblem(w, r, http.StatusBadRequest, "invalid-field", "A field is missing or invalid",
+			"a value is not valid text (UTF-8 without NUL) or is out of range")
 		return true
 	}
 	if storageFull(err) {

@@ -37,24 +37,23 @@ import (
 
 // serviceConfig is where the service keeps its data and what it connects to.
 type serviceConfig struct {
-	dataDir        string
-	databaseURL    string
-	migrateURL     string // the schema owner, for migrations; empty: databaseURL
-	s3             s3.Config
-	retention      time.Duration
-	maxUpload      int64
-	sweepInterval  time.Duration
-	sweepGrace     time.Duration
-	tsaURL         string        // RFC 3161 TSA that anchors the audit log; empty: none
-	anchorEvery    time.Duration // how often the audit log's head is timestamped
-	verifyOffline  bool          // verification uses only revocation data embedded in the files
-	verifyBudget   int64         // decoded stream data one verification may hold
-	verifyShared   int64         // decoded stream data all verifications together may hold
-	proxies        []string      // reverse proxies whose X-Forwarded-For is believed
-	connsPerClient int           // connections one client address may hold at once
-	metricsAddr    string        // where /metrics is served; empty: nowhere
-	accounts       accountsConfig
-	oidc           oidcConfig
+	dataDir       string
+	databaseURL   string
+	migrateURL    string // the schema owner, for migrations; empty: databaseURL
+	s3            s3.Config
+	retention     time.Duration
+	maxUpload     int64
+	sweepInterval time.Duration
+	sweepGrace    time.Duration
+	tsaURL        string        // RFC 3161 TSA that anchors the audit log; empty: none
+	anchorEvery   time.Duration // how often the audit log's head is timestamped
+	verifyOffline bool          // verification uses only revocation data embedded in the files
+	verifyBudget  int64         // decoded stream data one verification may hold
+	verifyShared  int64         // decoded stream data all verifications together may hold
+	proxies       []string      // reverse proxies whose X-Forwarded-For is believed
+	metricsAddr   string        // where /metrics is served; empty: nowhere
+	accounts      accountsConfig
+	oidc          oidcConfig
 }
 
 func (c *serviceConfig) flags(cmd *cobra.Command) {
@@ -203,7 +202,7 @@ func init() {
 	cmd.Flags().Int64Var(&cfg.verifyBudget, "verify-budget", int64Env("VANTHU_VERIFY_BUDGET", pdf.DefaultBudget), "bytes of decoded stream data one verification may hold at once; beyond, its report says so and the checks that needed the data are INDETERMINATE (VANTHU_VERIFY_BUDGET)")
 	cmd.Flags().Int64Var(&cfg.verifyShared, "verify-budget-total", int64Env("VANTHU_VERIFY_BUDGET_TOTAL", web.DefaultVerifyBudgetTotal), "bytes of decoded stream data all verifications together may hold at once (VANTHU_VERIFY_BUDGET_TOTAL)")
 	cmd.Flags().DurationVar(&cfg.anchorEvery, "audit-anchor-interval", durationEnv("VANTHU_AUDIT_ANCHOR_INTERVAL", time.Hour), "how often the audit log's head is timestamped when it moved (VANTHU_AUDIT_ANCHOR_INTERVAL)")
-	cmd.Flags().IntVar(&cfg.connsPerClient, "max-conns-per-client", int(int64Env("VANTHU_MAX_CONNS_PER_CLIENT", int64(web.DefaultLimits.ConnsPerClient))), "connections one client address may hold at once; more are closed when accepted (trusted proxies exempt; raise it for many users behind one NAT address; 0: no limit) (VANTHU_MAX_CONNS_PER_CLIENT)")
+	cmd.Flags().Int("max-conns-per-client", int(int64Env("VANTHU_MAX_CONNS_PER_CLIENT", int64(web.DefaultLimits.ConnsPerClient))), "connections one client address may hold at once; more are closed when accepted (trusted proxies exempt; raise it for many users behind one NAT address; 0: no limit) (VANTHU_MAX_CONNS_PER_CLIENT)")
 	cfg.flags(cmd)
 	cfg.accounts.flags(cmd.Flags())
 	cfg.oidc.flags(cmd.Flags())
@@ -289,7 +288,7 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 	// Slow clients: header, body-rate and idle limits, and a cap on the
 	// connections one address may hold (trusted proxies exempt).
 	limits := web.DefaultLimits
-	limits.ConnsPerClient = cfg.connsPerClient
+	limits.ConnsPerClient, _ = cmd.Flags().GetInt("max-conns-per-client")
 	ln = web.LimitListener(ln, limits.ConnsPerClient, proxies)
 	srv := web.NewHTTPServer((&web.Server{DB: db, Blobs: blobs, Docs: docs, Accounts: acct, SecureCookies: secureCookies, OIDC: oidcClient, TrustedProxies: proxies, Pages: true,
 		Verify: verify.Options{Trust: trust, Offline: cfg.verifyOffline, Budget: cfg.verifyBudget, SharedBudget: pdf.NewBudget(cfg.verifyShared)}, TempDir: tempDir, BodyLimits: limits}).Handler(), limits)

@@ -278,6 +278,10 @@ func TestKillMidUploadLeavesNothing(t *testing.T) {
 	s := startService(t, dataDir, env...)
 	token := newDrafter(t, s.url, readToken(t, dataDir))
 
+	// Made before the request starts: a body that stalls mid-way (as it
+	// would while 60 MB are generated on a loaded machine) is cut by the
+	// service's minimum body rate.
+	pdf := testpdf.Bytes(testpdf.Options{Size: 60 << 20})
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
 	sent := make(chan int64, 1)
@@ -285,7 +289,6 @@ func TestKillMidUploadLeavesNothing(t *testing.T) {
 		mw.WriteField("type", "QĐ")
 		mw.WriteField("subject", "Tải lên bị ngắt")
 		w, _ := mw.CreateFormFile("file", "big.pdf")
-		pdf := testpdf.Bytes(testpdf.Options{Size: 60 << 20})
 		var n int64
 		for off := 0; off < len(pdf); off += 1 << 20 {
 			m, err := w.Write(pdf[off:min(off+1<<20, len(pdf))])
