@@ -111,7 +111,7 @@ type signWorld struct {
 	admin    member
 }
 
-func newSignWorld(t *testing.T) *signWorld {
+func newSignWorld(t testing.TB) *signWorld {
 	t.Helper()
 	e := newEnv(t, 20<<20)
 	pki := testharness.DevPKI(t)

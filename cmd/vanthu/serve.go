@@ -252,7 +252,7 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 	}
 	srv := &http.Server{
 		Handler: (&web.Server{DB: db, Blobs: blobs, Docs: docs, Accounts: acct, SecureCookies: secureCookies, OIDC: oidcClient, TrustedProxies: proxies,
-			Verify: verify.Options{Trust: trust, Offline: cfg.verifyOffline}}).Handler(),
+			Verify: verify.Options{Trust: trust, Offline: cfg.verifyOffline}, Signing: signingConfig(cfg.tsaURL, trust)}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
