@@ -26,6 +26,7 @@ import (
 
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/documents/docsign"
 	"github.com/vanthu/vanthu/internal/rendercheck"
 	"github.com/vanthu/vanthu/internal/testharness"
 	"github.com/vanthu/vanthu/internal/testpdf"
@@ -33,6 +34,7 @@ import (
 	"github.com/vanthu/vanthu/signing/appearance"
 	"github.com/vanthu/vanthu/signing/devpki"
 	"github.com/vanthu/vanthu/signing/keys"
+	"github.com/vanthu/vanthu/signing/ltv"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/signing/verify/chain"
 	"github.com/vanthu/vanthu/signing/verify/etsi"
@@ -671,5 +673,32 @@ func TestSignInTwoSteps(t *testing.T) {
 	w.e.db.Pool.QueryRow(context.Background(), "SELECT params::text FROM sign_sessions WHERE id = $1", p.SessionID).Scan(&stored)
 	if !strings.Contains(stored, `"authority_form": "KT."`) || strings.Contains(stored, "PRIVATE") {
 		t.Fatalf("session parameters %s", stored)
+	}
+}
+
+// TestSignAtOrganisationLevel: an organisation configured for B-LT gets
+// B-LT signatures (validation data in the DSS), VALID offline.
+func TestSignAtOrganisationLevel(t *testing.T) {
+	w := newSignWorld(t)
+	w.e.configure(func(s *web.Server) {
+		s.Signing.Extender = &ltv.Extender{Options: ltv.Options{Roots: []*x509.Certificate{w.pki.Root()}}, TSA: ltv.TSA{URL: w.pki.TSAURL()}}
+	})
+	if err := docsign.SetOrganizationLevel(context.Background(), w.e.db, operator, w.e.office.org.ID, "B-LT"); err != nil {
+		t.Fatal(err)
+	}
+	w.bindP12(w.an, devpki.Official)
+	doc := w.e.uploadPDF("Quyết định", draft(t, "qd-chu-tich.pdf"))
+	w.turns.give(doc.ID, w.an.user.ID)
+	resp, b := w.call(w.an.token, "POST", "/api/v1/documents/"+doc.ID+"/sign", nil)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("sign: %d %s", resp.StatusCode, b)
+	}
+	out := w.file(doc.ID, 2)
+	rep, err := verify.Verify(context.Background(), bytes.NewReader(out), int64(len(out)), verify.Options{Trust: chain.NewStore(w.pki.Root()), Offline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verdict != etsi.Valid || rep.Signatures[0].Level != "B-LT" {
+		t.Fatalf("verifier offline: %s at %s", rep.Verdict, rep.Signatures[0].Level)
 	}
 }
