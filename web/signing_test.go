@@ -17,6 +17,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -41,8 +42,6 @@ import (
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/web"
 )
-
-const draftsDir = "/work/shared/fixtures/drafts/"
 
 // testTurns stands in for the approval chain, the one part of signing
 // these tests fake: it grants a document's signing turn to one user, for its
@@ -229,7 +228,7 @@ func pngBytes(t testing.TB, img image.Image) []byte {
 
 func draft(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(draftsDir + name)
+	b, err := os.ReadFile(filepath.Join(testharness.Drafts(t), name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,7 +118,7 @@ func TestDeskSignSoftHSM(t *testing.T) {
 	if _, err := storage.PutSignatureImage(ctx, db.Pool, storage.SignatureImage{UserID: an.ID, PNG: img.Bytes(), SHA256: hex.EncodeToString(sum[:]), Width: 600, Height: 220}); err != nil {
 		t.Fatal(err)
 	}
-	in, err := os.ReadFile(filepath.Join(draftsDir, "qd-chu-tich.pdf"))
+	in, err := os.ReadFile(filepath.Join(testharness.Drafts(t), "qd-chu-tich.pdf"))
 	if err != nil {
 		t.Fatal(err)
 	}
