@@ -17,6 +17,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/documents/docsign"
 	"github.com/vanthu/vanthu/internal/rendercheck"
 	"github.com/vanthu/vanthu/internal/testharness"
 	"github.com/vanthu/vanthu/internal/testpdf"
@@ -33,14 +35,13 @@ import (
 	"github.com/vanthu/vanthu/signing/appearance"
 	"github.com/vanthu/vanthu/signing/devpki"
 	"github.com/vanthu/vanthu/signing/keys"
+	"github.com/vanthu/vanthu/signing/ltv"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/signing/verify/chain"
 	"github.com/vanthu/vanthu/signing/verify/etsi"
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/web"
 )
-
-const draftsDir = "/work/shared/fixtures/drafts/"
 
 // testTurns stands in for the approval chain, the one part of signing
 // these tests fake: it grants a document's signing turn to one user, for its
@@ -111,7 +112,7 @@ type signWorld struct {
 	admin    member
 }
 
-func newSignWorld(t *testing.T) *signWorld {
+func newSignWorld(t testing.TB) *signWorld {
 	t.Helper()
 	e := newEnv(t, 20<<20)
 	pki := testharness.DevPKI(t)
@@ -227,7 +228,7 @@ func pngBytes(t testing.TB, img image.Image) []byte {
 
 func draft(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(draftsDir + name)
+	b, err := os.ReadFile(filepath.Join(testharness.Drafts(t), name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -664,5 +665,32 @@ func TestSignInTwoSteps(t *testing.T) {
 	w.e.db.Pool.QueryRow(context.Background(), "SELECT params::text FROM sign_sessions WHERE id = $1", p.SessionID).Scan(&stored)
 	if !strings.Contains(stored, `"authority_form": "KT."`) || strings.Contains(stored, "PRIVATE") {
 		t.Fatalf("session parameters %s", stored)
+	}
+}
+
+// TestSignAtOrganisationLevel: an organisation configured for B-LT gets
+// B-LT signatures (validation data in the DSS), VALID offline.
+func TestSignAtOrganisationLevel(t *testing.T) {
+	w := newSignWorld(t)
+	w.e.configure(func(s *web.Server) {
+		s.Signing.Extender = &ltv.Extender{Options: ltv.Options{Roots: []*x509.Certificate{w.pki.Root()}}, TSA: ltv.TSA{URL: w.pki.TSAURL()}}
+	})
+	if err := docsign.SetOrganizationLevel(context.Background(), w.e.db, operator, w.e.office.org.ID, "B-LT"); err != nil {
+		t.Fatal(err)
+	}
+	w.bindP12(w.an, devpki.Official)
+	doc := w.e.uploadPDF("Quyết định", draft(t, "qd-chu-tich.pdf"))
+	w.turns.give(doc.ID, w.an.user.ID)
+	resp, b := w.call(w.an.token, "POST", "/api/v1/documents/"+doc.ID+"/sign", nil)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("sign: %d %s", resp.StatusCode, b)
+	}
+	out := w.file(doc.ID, 2)
+	rep, err := verify.Verify(context.Background(), bytes.NewReader(out), int64(len(out)), verify.Options{Trust: chain.NewStore(w.pki.Root()), Offline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verdict != etsi.Valid || rep.Signatures[0].Level != "B-LT" {
+		t.Fatalf("verifier offline: %s at %s", rep.Verdict, rep.Signatures[0].Level)
 	}
 }

@@ -57,7 +57,7 @@ func (a *admin) orgCmd() *cobra.Command {
 			})
 		},
 	}
-	cmd.AddCommand(create, list)
+	cmd.AddCommand(create, list, a.orgSigningLevelCmd())
 	return cmd
 }
 

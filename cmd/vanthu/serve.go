@@ -291,7 +291,8 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 	limits.ConnsPerClient, _ = cmd.Flags().GetInt("max-conns-per-client")
 	ln = web.LimitListener(ln, limits.ConnsPerClient, proxies)
 	srv := web.NewHTTPServer((&web.Server{DB: db, Blobs: blobs, Docs: docs, Accounts: acct, SecureCookies: secureCookies, OIDC: oidcClient, TrustedProxies: proxies, Pages: true,
-		Verify: verify.Options{Trust: trust, Offline: cfg.verifyOffline, Budget: cfg.verifyBudget, SharedBudget: pdf.NewBudget(cfg.verifyShared)}, TempDir: tempDir, BodyLimits: limits}).Handler(), limits)
+		Verify: verify.Options{Trust: trust, Offline: cfg.verifyOffline, Budget: cfg.verifyBudget, SharedBudget: pdf.NewBudget(cfg.verifyShared)}, TempDir: tempDir, BodyLimits: limits,
+		Signing: signingConfig(cfg.tsaURL, trust, tempDir)}).Handler(), limits)
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "vanthu is serving on http://%s\n", ln.Addr())
 	if created {

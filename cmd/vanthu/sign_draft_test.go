@@ -19,8 +19,6 @@ import (
 	"github.com/vanthu/vanthu/signing/verify/etsi"
 )
 
-const draftsDir = "/work/shared/fixtures/drafts"
-
 // writeSignatureImage writes name's demo handwritten signature as a
 // transparent PNG.
 func writeSignatureImage(t *testing.T, dir, name string) string {
@@ -51,7 +49,7 @@ func TestSignDraftsAsDecree30Draws(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
 			dir := t.TempDir()
-			in := filepath.Join(draftsDir, c.file)
+			in := filepath.Join(testharness.Drafts(t), c.file)
 			out := filepath.Join(dir, "signed.pdf")
 			if err := signCLI(in, out, "--key", pki.P12Path(c.who), "--password-file", pki.PasswordPath(),
 				"--level", "B-T", "--tsa", pki.TSAURL(), "--visible", "--image", writeSignatureImage(t, dir, c.name)); err != nil {
@@ -81,7 +79,7 @@ func TestSignPlacementRefusals(t *testing.T) {
 	dir := t.TempDir()
 	img := writeSignatureImage(t, dir, "Nguyễn Văn An")
 	key := []string{"--key", pki.P12Path(devpki.Official), "--password-file", pki.PasswordPath()}
-	draft := filepath.Join(draftsDir, "qd-chu-tich.pdf")
+	draft := filepath.Join(testharness.Drafts(t), "qd-chu-tich.pdf")
 	plain := writeInput(t, dir)
 	cases := []struct {
 		name string
@@ -90,7 +88,7 @@ func TestSignPlacementRefusals(t *testing.T) {
 		want string
 	}{
 		{"name printed nowhere", plain, []string{"--visible", "--image", img}, "--rect"},
-		{"another signer's draft", filepath.Join(draftsDir, "qd-kt-pho-chu-tich.pdf"), []string{"--visible", "--image", img}, "not found"},
+		{"another signer's draft", filepath.Join(testharness.Drafts(t), "qd-kt-pho-chu-tich.pdf"), []string{"--visible", "--image", img}, "not found"},
 		{"no image for a printed block", draft, []string{"--visible"}, "--image"},
 		{"bad rect", draft, []string{"--visible", "--rect", "1,2,3", "--image", img}, "x1,y1,x2,y2"},
 		{"empty rect", draft, []string{"--visible", "--rect", "1,2,1,9", "--image", img}, "empty"},

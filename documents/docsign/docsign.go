@@ -549,3 +549,27 @@ func withBoundChain(k keys.Key, b storage.KeyBinding) (keys.Key, error) {
 	}
 	return boundKey{k, chain}, nil
 }
+
+// SetOrganizationLevel configures the PAdES level an organisation's
+// signatures are made at (B-T, B-LT or B-LTA); only the system
+// administrator may, and the change is audited.
+func SetOrganizationLevel(ctx context.Context, db *storage.DB, p documents.Principal, orgID, level string) error {
+	if err := accounts.Authorize(p, accounts.OrganizationCreate, accounts.Target{}); err != nil {
+		return fmt.Errorf("%w (the signing level is the system administrator's to set)", err)
+	}
+	l, err := signing.ParseLevel(level)
+	if err != nil || l == signing.LevelBB {
+		return invalid("level %q: an organisation signs at B-T, B-LT or B-LTA", level)
+	}
+	return db.InTx(ctx, func(tx pgx.Tx) error {
+		old, err := storage.OrganizationSigningLevel(ctx, tx, orgID)
+		if err != nil {
+			return err
+		}
+		if err := storage.SetOrganizationSigningLevel(ctx, tx, orgID, string(l)); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, audit.Event{Actor: p.ID, ActorName: p.Username, OrgID: orgID, Action: "organization.signing_level",
+			Object: "organization:" + orgID, Details: map[string]any{"from": old, "to": string(l)}})
+	})
+}

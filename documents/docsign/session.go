@@ -17,6 +17,7 @@ import (
 
 	"github.com/vanthu/vanthu/accounts"
 
+	"github.com/vanthu/vanthu/audit"
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/signing"
 	"github.com/vanthu/vanthu/storage"
@@ -99,7 +100,11 @@ func (s *Service) Prepare(ctx context.Context, p documents.Principal, documentID
 	if err != nil {
 		return Prepared{}, err
 	}
-	var out Prepared
+	// The turn is only looked at here: its transaction is rolled back, so
+	// the chain sees nothing until complete; the session alone is kept.
+	var sess storage.SignSession
+	var pr *signing.Prepared
+	errLookedAt := errors.New("prepared")
 	err = s.DB.InTx(ctx, func(tx pgx.Tx) error {
 		j, err := s.begin(ctx, tx, p, doc, req, at)
 		if err != nil {
@@ -111,26 +116,36 @@ func (s *Service) Prepare(ctx context.Context, p documents.Principal, documentID
 			return err
 		}
 		defer done()
-		pr, err := signing.Prepare(ctx, j.in, j.size, f, chain, j.opts)
-		if err != nil {
+		if pr, err = signing.Prepare(ctx, j.in, j.size, f, chain, j.opts); err != nil {
 			return signingError(err)
 		}
 		params, err := json.Marshal(j.params)
 		if err != nil {
 			return err
 		}
-		sess, err := storage.InsertSignSession(ctx, tx, storage.SignSession{DocumentID: doc.ID, UserID: p.ID, KeyBindingID: binding.ID,
+		sess = storage.SignSession{DocumentID: doc.ID, UserID: p.ID, KeyBindingID: binding.ID,
 			Version: j.version.Number, VersionSHA256: j.version.SHA256, Params: params, Digest: pr.Digest, SignedAttributes: pr.SignedAttributes,
-			DigestAlgorithm: digestName(pr.Hash), ExpiresAt: at.Add(SessionLifetime)})
-		if err != nil {
+			DigestAlgorithm: digestName(pr.Hash), ExpiresAt: at.Add(SessionLifetime)}
+		return errLookedAt
+	})
+	if !errors.Is(err, errLookedAt) {
+		return Prepared{}, err
+	}
+	err = s.DB.InTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if sess, err = storage.InsertSignSession(ctx, tx, sess); err != nil {
 			return err
 		}
-		out = Prepared{SessionID: sess.ID, DataToSign: pr.SignedAttributes, Digest: pr.Digest, DigestAlgorithm: digestName(pr.Hash),
-			SignatureAlgorithm: signatureAlgorithm(chain[0].PublicKey), Certificate: chain[0].Raw, KeyID: binding.ID,
-			ExpiresAt: sess.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z07:00"), Version: j.version.Number}
-		return nil
+		return audit.Append(ctx, tx, audit.Event{Actor: p.ID, ActorName: p.Username, OrgID: doc.OrganizationID, Action: "document.sign_prepare",
+			Object: "document:" + doc.ID, Details: map[string]any{"session": sess.ID, "version": sess.Version, "sha256": sess.VersionSHA256,
+				"key_binding": binding.ID, "fingerprint": binding.Fingerprint, "expires_at": sess.ExpiresAt.UTC().Format(time.RFC3339)}})
 	})
-	return out, err
+	if err != nil {
+		return Prepared{}, err
+	}
+	return Prepared{SessionID: sess.ID, DataToSign: pr.SignedAttributes, Digest: pr.Digest, DigestAlgorithm: digestName(pr.Hash),
+		SignatureAlgorithm: signatureAlgorithm(chain[0].PublicKey), Certificate: chain[0].Raw, KeyID: binding.ID,
+		ExpiresAt: sess.ExpiresAt.UTC().Format(time.RFC3339), Version: sess.Version}, nil
 }
 
 // pickDeskBinding chooses the certificate of a two-step signature: the

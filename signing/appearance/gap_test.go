@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/vanthu/vanthu/internal/testharness"
 	"github.com/vanthu/vanthu/internal/testpdf"
 )
-
-const draftsDir = "/work/shared/fixtures/drafts/"
 
 func TestFindSignatureGapInDrafts(t *testing.T) {
 	cases := []struct {
@@ -23,7 +23,7 @@ func TestFindSignatureGapInDrafts(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.file+"/"+c.name, func(t *testing.T) {
-			b, err := os.ReadFile(draftsDir + c.file)
+			b, err := os.ReadFile(filepath.Join(testharness.Drafts(t), c.file))
 			if err != nil {
 				t.Fatal(err)
 			}

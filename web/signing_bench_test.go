@@ -1,0 +1,91 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"testing"
+
+	"github.com/vanthu/vanthu/signing"
+	"github.com/vanthu/vanthu/signing/appearance"
+	"github.com/vanthu/vanthu/signing/devpki"
+	"github.com/vanthu/vanthu/signing/pdfupdate"
+)
+
+// megabyteDraft is the printed chairman's draft grown to about 1 MB by an
+// incremental update holding an unreferenced stream of incompressible
+// bytes, as a draft with a scanned annex weighs.
+func megabyteDraft(tb testing.TB) []byte {
+	tb.Helper()
+	in := draft(tb, "qd-chu-tich.pdf")
+	doc, err := pdfupdate.Open(bytes.NewReader(in), int64(len(in)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	noise := make([]byte, 1<<20-len(in))
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range noise {
+		noise[i] = byte(r.Uint32())
+	}
+	u := doc.NewUpdate()
+	u.Add(pdfupdate.Stream(pdfupdate.Dict{}, noise))
+	var out bytes.Buffer
+	if _, err := u.Write(&out); err != nil {
+		tb.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// BenchmarkSignDraft compares signing a 1 MB draft through the API (turn,
+// authority, reading the version from MinIO, finding the name, signing at
+// B-T with the dev TSA, storing the new version, audit) with signing.Sign on
+// the same bytes with the same key, level, TSA and appearance, in the same
+// run. The ratio of the two is the service's overhead (BENCHMARKS.md).
+func BenchmarkSignDraft(b *testing.B) {
+	w := newSignWorld(b)
+	w.bindP12(w.an, devpki.Official)
+	in := megabyteDraft(b)
+	ctx := context.Background()
+
+	b.Run("api", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			doc := w.e.uploadPDF("Quyết định", in)
+			w.turns.give(doc.ID, w.an.user.ID)
+			b.StartTimer()
+			resp, body := w.call(w.an.token, "POST", "/api/v1/documents/"+doc.ID+"/sign", nil)
+			if resp.StatusCode != http.StatusCreated {
+				b.Fatalf("sign: %d %s", resp.StatusCode, body)
+			}
+		}
+	})
+
+	b.Run("library", func(b *testing.B) {
+		key, err := w.pki.Key(devpki.Official)
+		if err != nil {
+			b.Fatal(err)
+		}
+		img := appearance.DemoSignature(w.an.user.FullName)
+		pl, err := appearance.PlaceSigner(bytes.NewReader(in), int64(len(in)), appearance.Spec{Kind: appearance.Signer, Name: w.an.user.FullName, SignatureImage: img}, 0, nil, 200)
+		if err != nil {
+			b.Fatal(err)
+		}
+		dir := b.TempDir()
+		for i := 0; i < b.N; i++ {
+			f, err := os.CreateTemp(dir, "*.pdf")
+			if err != nil {
+				b.Fatal(err)
+			}
+			r := pl.Rect
+			err = signing.Sign(ctx, bytes.NewReader(in), int64(len(in)), f, key, signing.Options{Level: signing.LevelBT, TSAURL: w.pki.TSAURL(),
+				Name: w.an.user.FullName, Visible: &signing.Visible{Page: pl.Page, Rect: [4]float64{r.X1, r.Y1, r.X2, r.Y2}, Image: img}})
+			f.Close()
+			os.Remove(f.Name())
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
