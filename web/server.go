@@ -47,7 +47,7 @@ func (s *Server) Handler() http.Handler {
 	s.verifySlots = make(chan struct{}, runtime.GOMAXPROCS(0))
 	s.verifyMemory = blob.NewMemory(verifyMemoryTotal, verifyMemoryPerPDF)
 	r := chi.NewRouter()
-	r.Use(recoverer, requestLog, measure)
+	r.Use(recoverer, requestLog, measure(r))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusNotFound, "not-found", "Not found", "no such route")
 	})
