@@ -140,7 +140,7 @@ func (s *Service) login(ctx context.Context, username, password, address string)
 		return event(p, "login.success", "user:"+c.ID, map[string]any{"address": address}), err
 	})
 	if err != nil {
-		return "", Principal{}, err
+		return abandon(err) // rolled back: the places are still taken
 	}
 	return secret, p, nil
 }

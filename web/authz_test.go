@@ -401,6 +401,9 @@ func (m *matrix) routes() []route {
 		{"GET", "/api/v1/documents/{id}/versions/{n}/file", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
 			return request{path: docPath(t, "/versions/1/file")}
 		}, authed(documentRead)},
+		{"HEAD", "/api/v1/documents/{id}/versions/{n}/file", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
+			return request{path: docPath(t, "/versions/1/file")}
+		}, authed(documentRead)},
 		{"POST", "/api/v1/documents/{id}/versions", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
 			r := pdf()
 			r.path = docPath(t, "/versions")

@@ -70,6 +70,11 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 	if resp, b := e.verifyUpload("", []part{{name: "file", fileName: "f.pdf", value: string(testpdf.Bytes(testpdf.Options{}))}}); resp.StatusCode != http.StatusOK {
 		t.Fatalf("verify: %d %s", resp.StatusCode, b)
 	}
+	if resp, err := http.Get(e.url + "/api/v1/documents/" + doc.ID); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("without a token: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	b := &browser{t: t, base: e.url, client: http.DefaultClient}
 	for range 5 {
 		resp, _ := b.login("tranthib", "sai-mat-khau", nil)

@@ -73,6 +73,12 @@ func TestIdempotencyKeyReusedForAnotherFile(t *testing.T) {
 	if p := decode[problem](t, b); resp.StatusCode != http.StatusUnprocessableEntity || p.Type != "/problems/idempotency-key-reused" {
 		t.Fatalf("key reused for another file: %d %s", resp.StatusCode, b)
 	}
+	// The same through POST /verify?store=true, which shares the keys.
+	body, ct := multipartBody(fields(testpdf.Bytes(testpdf.Options{Text: "bản thứ ba"})))
+	resp, b = e.do("POST", "/api/v1/verify?store=true", body, ct, key)
+	if p := decode[problem](t, b); resp.StatusCode != http.StatusUnprocessableEntity || p.Type != "/problems/idempotency-key-reused" {
+		t.Fatalf("key reused for another file through verify: %d %s", resp.StatusCode, b)
+	}
 	if r2, b2 := e.stored(); r2 != rows || b2 != blobs {
 		t.Fatalf("the refused replay stored something: rows %d→%d, blobs %d→%d", rows, r2, blobs, b2)
 	}

@@ -75,7 +75,7 @@ func (s *Server) Handler() http.Handler {
 	s.verifyMemory = blob.NewMemory(verifyMemoryTotal, verifyMemoryPerPDF)
 	s.shareVerifyBudget()
 	r := chi.NewRouter()
-	r.Use(recoverer, requestLog, measure)
+	r.Use(recoverer, requestLog, measure(r))
 	r.Use(bodyProgress(cmp.Or(s.BodyLimits, DefaultLimits)), s.withDatabase)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusNotFound, "not-found", "Not found", "no such route")

@@ -315,6 +315,11 @@ func TestAuditWithServe(t *testing.T) {
 	if err != nil || strings.Count(string(out), "\n") != 1 || !strings.Contains(string(out), `"action":"document.create"`) {
 		t.Fatalf("audit export: %v\n%s", err, out)
 	}
+	// The drafter's token was minted by the administrator: the export
+	// names the token used and its minter beside the drafter.
+	if !strings.Contains(string(out), `"credential":"token:`) || !strings.Contains(string(out), `"minted_by_name":"admin"`) {
+		t.Fatalf("audit export lacks the credential or its minter:\n%s", out)
+	}
 }
 
 // TestServeExternalDatabaseRoles: with an external database, serve migrates
