@@ -7,10 +7,12 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/vanthu/vanthu/documents/docsign"
+	"github.com/vanthu/vanthu/metrics"
 	"github.com/vanthu/vanthu/signing"
 	"github.com/vanthu/vanthu/signing/appearance"
 )
@@ -93,7 +95,9 @@ func (s *Server) signDocument(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := chi.URLParam(r, "id")
+	start := time.Now()
 	v, err := s.signer().Sign(r.Context(), principalFrom(r.Context()), id, req)
+	observeSigning(start, err)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -129,12 +133,23 @@ func (s *Server) completeSignature(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := chi.URLParam(r, "id")
+	start := time.Now()
 	v, err := s.signer().Complete(r.Context(), principalFrom(r.Context()), id, docsign.Completion{SessionID: req.SessionID, Signature: req.Signature, CMS: req.CMS})
+	observeSigning(start, err)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
 	created(w, fmt.Sprintf("/api/v1/documents/%s/versions/%d/file", id, v.Number), v)
+}
+
+// observeSigning counts a signature the service made, or failed to make.
+func observeSigning(start time.Time, err error) {
+	outcome := "signed"
+	if err != nil {
+		outcome = "error"
+	}
+	metrics.ObserveSigning(outcome, time.Since(start))
 }
 
 func (s *Server) putSignatureImage(w http.ResponseWriter, r *http.Request) {

@@ -77,8 +77,10 @@ func (s *Service) SetYear(ctx context.Context, p accounts.Principal, year int, y
 		if err := storage.PutCalendarYear(ctx, tx, year, def, p.ID); err != nil {
 			return err
 		}
-		return audit.Append(ctx, tx, audit.Event{Actor: p.ID, ActorName: p.Username, Action: "calendar.set", Object: fmt.Sprintf("calendar:%d", year),
-			Details: map[string]any{"holidays": len(y.Holidays), "working_days": len(y.WorkingDays), "weekend": y.Weekend}})
+		e := p.Event("calendar.set", fmt.Sprintf("calendar:%d", year),
+			map[string]any{"holidays": len(y.Holidays), "working_days": len(y.WorkingDays), "weekend": y.Weekend})
+		e.OrgID = "" // the calendar is the deployment's, not an organisation's
+		return audit.Append(ctx, tx, e)
 	})
 	if err != nil {
 		return Year{}, fmt.Errorf("set calendar %d: %w", year, err)

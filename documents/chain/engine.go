@@ -319,8 +319,9 @@ func (r *run) record(p accounts.Principal, a storage.ChainAction) (storage.Chain
 			details[k] = v
 		}
 	}
-	r.events = append(r.events, audit.Event{Actor: p.ID, ActorName: p.Username, OrgID: r.doc.OrganizationID,
-		Action: "chain." + a.Action, Object: "document:" + r.doc.ID, Details: details})
+	e := p.Event("chain."+a.Action, "document:"+r.doc.ID, details)
+	e.OrgID = r.doc.OrganizationID
+	r.events = append(r.events, e)
 	return got, nil
 }
 

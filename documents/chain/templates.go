@@ -74,8 +74,8 @@ func (s *Service) CreateTemplate(ctx context.Context, p accounts.Principal, req 
 		if err != nil {
 			return err
 		}
-		return audit.Append(ctx, tx, audit.Event{Actor: p.ID, ActorName: p.Username, OrgID: p.OrganizationID, Action: "chain_template.create",
-			Object: "chain_template:" + t.ID, Details: map[string]any{"name": t.Name, "version": t.Version, "stages": len(req.Stages)}})
+		return audit.Append(ctx, tx, p.Event("chain_template.create", "chain_template:"+t.ID,
+			map[string]any{"name": t.Name, "version": t.Version, "stages": len(req.Stages)}))
 	})
 	if err != nil {
 		return Template{}, fmt.Errorf("create chain template: %w", err)

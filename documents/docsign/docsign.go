@@ -408,8 +408,9 @@ func (s *Service) store(ctx context.Context, tx pgx.Tx, p documents.Principal, j
 	for k, x := range extra {
 		details[k] = x
 	}
-	err = audit.Append(ctx, tx, audit.Event{Actor: p.ID, ActorName: p.Username, OrgID: j.doc.OrganizationID, Action: "document.sign",
-		Object: "document:" + j.doc.ID, Details: details})
+	e := p.Event("document.sign", "document:"+j.doc.ID, details)
+	e.OrgID = j.doc.OrganizationID
+	err = audit.Append(ctx, tx, e)
 	if err != nil {
 		return v, err
 	}
@@ -569,7 +570,8 @@ func SetOrganizationLevel(ctx context.Context, db *storage.DB, p documents.Princ
 		if err := storage.SetOrganizationSigningLevel(ctx, tx, orgID, string(l)); err != nil {
 			return err
 		}
-		return audit.Append(ctx, tx, audit.Event{Actor: p.ID, ActorName: p.Username, OrgID: orgID, Action: "organization.signing_level",
-			Object: "organization:" + orgID, Details: map[string]any{"from": old, "to": string(l)}})
+		e := p.Event("organization.signing_level", "organization:"+orgID, map[string]any{"from": old, "to": string(l)})
+		e.OrgID = orgID
+		return audit.Append(ctx, tx, e)
 	})
 }
