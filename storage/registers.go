@@ -121,9 +121,21 @@ type RegisterEntry struct {
 	Note           string    `json:"note"`
 }
 
-// ErrDuplicateNumber is a number and symbol the issuer already used in the
-// year (Decree 30 asks for a warning on such a clash).
-var ErrDuplicateNumber = errors.New("number and symbol already used by this organisation this year")
+// ErrDuplicateNumber is a number and symbol already used in the series
+// and year.
+var ErrDuplicateNumber = errors.New("number and symbol already used in this series this year")
+
+// SymbolUsedElsewhere lists the other registers of the organisation where
+// the symbol was already used in the year (Decree 30 asks for a warning on
+// a duplicate number, symbol and issuer).
+func SymbolUsedElsewhere(ctx context.Context, q Querier, orgID, registerID string, year int, symbol string) ([]string, error) {
+	rows, err := q.Query(ctx, `SELECT r.name FROM register_entries e JOIN registers r ON r.id = e.register_id
+		WHERE e.organization_id = $1 AND e.year = $2 AND e.symbol = $3 AND e.register_id <> $4 ORDER BY r.name`, orgID, year, symbol, registerID)
+	if err != nil {
+		return nil, fmt.Errorf("duplicate symbols: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
 
 // InsertRegisterEntry records an issued document in its register.
 func InsertRegisterEntry(ctx context.Context, q Querier, e RegisterEntry) error {

@@ -66,6 +66,9 @@ type Issued struct {
 	IssuedAt   time.Time `json:"issued_at"`
 	Version    int       `json:"version"`
 	RegisterID string    `json:"register_id"`
+	// Warnings: the same number and symbol already issued this year in
+	// another series of the organisation (Decree 30's duplicate warning).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 const maxRecipients = 500
@@ -250,6 +253,14 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 	if err := storage.InsertRegisterEntry(ctx, tx, entry); err != nil {
 		return Issued{}, err
 	}
+	var warnings []string
+	clash, err := storage.SymbolUsedElsewhere(ctx, tx, org.ID, reg.ID, year, symbol)
+	if err != nil {
+		return Issued{}, err
+	}
+	for _, name := range clash {
+		warnings = append(warnings, fmt.Sprintf("số, ký hiệu %s đã được dùng trong năm %d ở sổ %q: the same number and symbol was issued this year in another series", symbol, year, name))
+	}
 	if err := storage.MarkIssued(ctx, tx, doc.ID, symbol, documents.SearchText(doc.Subject, &symbol), at); err != nil {
 		return Issued{}, err
 	}
@@ -262,7 +273,7 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 	err = audit.Append(ctx, tx, p.Event("document.issue", "document:"+doc.ID, map[string]any{
 		"register": reg.ID, "year": year, "number": number, "symbol": symbol, "version": v.Number, "sha256": v.SHA256,
 		"sealed_version": last.Number, "level": string(level), "key_binding": binding.ID, "fingerprint": binding.Fingerprint,
-		"recipients": len(deliveries), "issued_at": at.In(Vietnam).Format(time.RFC3339)}))
+		"recipients": len(deliveries), "issued_at": at.In(Vietnam).Format(time.RFC3339), "warnings": warnings}))
 	if err != nil {
 		return Issued{}, err
 	}
@@ -272,7 +283,7 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 			return Issued{}, fmt.Errorf("retain sealed file: %w", err)
 		}
 	}
-	return Issued{Number: number, Symbol: symbol, IssuedAt: at, Version: v.Number, RegisterID: reg.ID}, nil
+	return Issued{Number: number, Symbol: symbol, IssuedAt: at, Version: v.Number, RegisterID: reg.ID, Warnings: warnings}, nil
 }
 
 // series chooses the register a document is numbered in: the one asked

@@ -73,14 +73,18 @@ CREATE TABLE register_entries (
     PRIMARY KEY (register_id, year, number),
     FOREIGN KEY (organization_id, register_id) REFERENCES registers (organization_id, id),
     FOREIGN KEY (document_id, version) REFERENCES document_versions (document_id, number),
-    -- Decree 30: number and symbol are unique per issuer and year.
-    UNIQUE (organization_id, year, number, symbol)
+    -- Decree 30: number and symbol are unique in a series and year. Two
+    -- series of one issuer (the ordinary and the confidential) may reach
+    -- the same number and symbol: issuing warns on that clash.
+    UNIQUE (register_id, year, number, symbol)
 );
 
 ALTER TABLE documents ADD COLUMN issued_at timestamptz;
 
 -- Where an issued document was sent: an organisation of this deployment
 -- (which then reads it through document_recipients) or an outside address.
+CREATE INDEX register_entries_symbol ON register_entries (organization_id, year, symbol);
+
 CREATE TABLE document_deliveries (
     id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     document_id     uuid NOT NULL REFERENCES documents (id),
