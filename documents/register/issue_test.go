@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -367,6 +368,17 @@ func TestIssue(t *testing.T) {
 	}
 	if !bytes.HasPrefix(pdf, w.signedBytes) {
 		t.Fatal("the sealed file does not keep the signed file's bytes (an incremental update)")
+	}
+	// The seal, at real size (36 mm), covers the left third of the
+	// signer's widget [320 120 520 220], centred on its height.
+	page, seal, err := register.SignerWidget(bytes.NewReader(pdf), int64(len(pdf)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dia := 36 / 25.4 * 72
+	want := appearance.Rect{X1: 320 + 200.0/3 - dia, Y1: 170 - dia/2, X2: 320 + 200.0/3, Y2: 170 + dia/2}
+	if page != 1 || math.Abs(seal.X1-want.X1) > 0.5 || math.Abs(seal.X2-want.X2) > 0.5 || math.Abs(seal.Y1-want.Y1) > 0.5 || math.Abs(seal.Y2-want.Y2) > 0.5 {
+		t.Fatalf("seal widget on page %d at %s, want page 1 at %s", page, seal, want)
 	}
 	rep, err := verify.Verify(ctx, bytes.NewReader(pdf), int64(len(pdf)), verify.Options{Trust: chain.NewStore(w.pki.Root())})
 	if err != nil {
