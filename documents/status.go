@@ -17,12 +17,13 @@ const (
 	StatusReturned  = "returned"
 	StatusApproved  = "approved" // every stage before signing passed: awaiting signature
 	StatusSigned    = "signed"   // every signature made: awaiting issuing
+	StatusIssued    = "issued"   // numbered, sealed and sent (documents/register)
 	StatusWithdrawn = "withdrawn"
 	StatusRejected  = "rejected" // the signer refused to sign (từ chối ký)
 )
 
 // Statuses lists every status, in the order a document moves through them.
-var Statuses = []string{StatusDraft, StatusInReview, StatusReturned, StatusApproved, StatusSigned, StatusWithdrawn, StatusRejected}
+var Statuses = []string{StatusDraft, StatusInReview, StatusReturned, StatusApproved, StatusSigned, StatusIssued, StatusWithdrawn, StatusRejected}
 
 // checkStatusFilter refuses a listing filter that names no status, which
 // would otherwise silently find nothing.

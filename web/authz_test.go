@@ -418,6 +418,34 @@ func (m *matrix) routes() []route {
 			return http.StatusForbidden // auditors and certifiers read, a read-only token reads
 		})},
 
+		// Registers: read by the organisation's members, added by its
+		// administrators; issuing is for its clerks, and the matrix's
+		// organisations have no usable seal key, so a clerk hears 409.
+		{"GET", "/api/v1/organizations/{id}/registers", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
+			return request{path: "/api/v1/organizations/" + t.office.org.ID + "/registers"}
+		}, authed(directoryRead)},
+		{"POST", "/api/v1/organizations/{id}/registers", []string{own, other}, func(m *matrix, _ caller, _ string, t *side) request {
+			return jsonBody("/api/v1/organizations/"+t.office.org.ID+"/registers", map[string]any{"kind": "outgoing", "name": m.unique("Sổ nghị quyết "), "document_types": []string{"NQ"}})
+		}, authed(adminWrite(http.StatusCreated, true))},
+		{"GET", "/api/v1/registers/{id}/entries", []string{own, other}, func(m *matrix, _ caller, _ string, t *side) request {
+			rs, err := storage.ListRegisters(context.Background(), m.e.db.Pool, t.office.org.ID)
+			if err != nil || len(rs) == 0 {
+				m.e.t.Fatalf("registers: %v", err)
+			}
+			return request{path: "/api/v1/registers/" + rs[0].ID + "/entries?year=2026"}
+		}, authed(directoryRead)},
+		{"POST", "/api/v1/documents/{id}/issue", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
+			return jsonBody(docPath(t, "/issue"), map[string]any{"recipients": []map[string]string{{"name": "Công ty ABC", "email": "vanthu@abc.example"}}})
+		}, authed(func(role, rel string) int {
+			switch {
+			case documentRead(role, rel) == http.StatusNotFound:
+				return http.StatusNotFound
+			case role == storage.RoleClerk:
+				return http.StatusConflict
+			}
+			return http.StatusForbidden
+		})},
+
 		// Anyone signed in may check a signature, with a token that has the
 		// verify scope; a stored version only if they may see it.
 		{"POST", "/api/v1/verify", []string{none}, func(*matrix, caller, string, *side) request {

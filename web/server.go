@@ -61,6 +61,8 @@ type Server struct {
 	// default to services over DB and Docs.
 	Chain    *chain.Service
 	Calendar *calendar.Service
+	// Issuing configures numbering and the organisation's signature.
+	Issuing IssueConfig
 
 	verifySlots  chan struct{}
 	verifyMemory *blob.Memory
@@ -104,6 +106,7 @@ func (s *Server) Handler() http.Handler {
 		s.verifyRoutes(r)
 		s.chainRoutes(r)
 		s.signingRoutes(r)
+		s.registerRoutes(r)
 	})
 	if s.Pages {
 		r.Mount("/", s.pages())

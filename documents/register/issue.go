@@ -1,0 +1,510 @@
+package register
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/mail"
+	"os"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/vanthu/vanthu/accounts"
+	"github.com/vanthu/vanthu/audit"
+	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/signing"
+	"github.com/vanthu/vanthu/signing/keys"
+	"github.com/vanthu/vanthu/storage"
+	"github.com/vanthu/vanthu/storage/blob"
+)
+
+// Refusals of issuing, each wrapped with the reason in words a clerk can
+// act on.
+var (
+	// ErrNotSigned: the document is not (or no longer) awaiting issue.
+	ErrNotSigned = errors.New("the document is not signed and awaiting issue")
+	// ErrNoSealKey: the organisation has no seal key the service can use.
+	ErrNoSealKey = errors.New("no usable seal key")
+	// ErrUnavailable: the timestamp authority or LTV data could not be
+	// had; nothing was stored and no number taken, and issuing may be
+	// retried.
+	ErrUnavailable = errors.New("signing service unavailable")
+	// ErrSeal: the organisation's signature could not be made on the
+	// signed file (no signer's signature to place the seal on, a locked
+	// file); nothing was stored and no number taken.
+	ErrSeal = errors.New("the organisation's signature cannot be applied")
+)
+
+// Recipient is one place an issued document goes: an organisation of this
+// deployment, or an outside address.
+type Recipient struct {
+	OrganizationID string `json:"organization_id,omitempty"`
+	Name           string `json:"name,omitempty"`
+	Email          string `json:"email,omitempty"`
+}
+
+// IssueRequest is the clerk's request; everything but the recipients is
+// optional.
+type IssueRequest struct {
+	RegisterID string      `json:"register_id"`
+	Recipients []Recipient `json:"recipients"`
+	// CopiesKept is where copies are kept (đơn vị, người nhận bản lưu).
+	CopiesKept string `json:"copies_kept"`
+}
+
+// Issued is what issuing gives a document.
+type Issued struct {
+	Number     int       `json:"number"`
+	Symbol     string    `json:"symbol"`
+	IssuedAt   time.Time `json:"issued_at"`
+	Version    int       `json:"version"`
+	RegisterID string    `json:"register_id"`
+	// Warnings: the same number and symbol already issued this year in
+	// another series of the organisation (Decree 30's duplicate warning).
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+const maxRecipients = 500
+
+// checkRequest validates the recipients, resolving the deployment's
+// organisations, before anything is locked.
+func (s *Service) checkRequest(ctx context.Context, req IssueRequest, issuer string) ([]storage.Delivery, []string, error) {
+	if len(req.Recipients) > maxRecipients {
+		return nil, nil, invalid("at most %d recipients", maxRecipients)
+	}
+	if utf8.RuneCountInString(req.CopiesKept) > 500 || !utf8.ValidString(req.CopiesKept) {
+		return nil, nil, invalid("copies_kept is at most 500 characters")
+	}
+	var out []storage.Delivery
+	var names []string
+	seenOrg, seenMail := map[string]bool{}, map[string]bool{}
+	for i, r := range req.Recipients {
+		switch {
+		case r.OrganizationID != "" && (r.Name != "" || r.Email != ""):
+			return nil, nil, invalid("recipients[%d]: give organization_id, or name and email, not both", i)
+		case r.OrganizationID != "":
+			org, err := storage.GetOrganization(ctx, s.DB.Pool, r.OrganizationID)
+			if errors.Is(err, storage.ErrNotFound) {
+				return nil, nil, invalid("recipients[%d]: organization_id names no organisation", i)
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+			if org.ID == issuer {
+				return nil, nil, invalid("recipients[%d]: the issuing organisation keeps its copy (copies_kept), it is not a recipient", i)
+			}
+			if seenOrg[org.ID] {
+				continue
+			}
+			seenOrg[org.ID] = true
+			out = append(out, storage.Delivery{OrganizationID: org.ID, Channel: "internal"})
+			names = append(names, org.Name)
+		default:
+			name := strings.TrimSpace(r.Name)
+			a, err := mail.ParseAddress(strings.TrimSpace(r.Email))
+			if err != nil || len(a.Address) > 254 {
+				return nil, nil, invalid("recipients[%d]: email must be an e-mail address", i)
+			}
+			if name == "" || utf8.RuneCountInString(name) > 200 || !utf8.ValidString(name) {
+				return nil, nil, invalid("recipients[%d]: name is required, at most 200 characters", i)
+			}
+			key := strings.ToLower(a.Address)
+			if seenMail[key] {
+				continue
+			}
+			seenMail[key] = true
+			out = append(out, storage.Delivery{Name: name, Email: a.Address, Channel: "email"})
+			names = append(names, name)
+		}
+	}
+	if len(out) == 0 {
+		return nil, nil, invalid("recipients: at least one (organization_id, or name and email)")
+	}
+	return out, names, nil
+}
+
+// issuable returns the document a clerk of its own organisation may issue:
+// another organisation's document is not found, whoever asks; a member who
+// is not a clerk is refused.
+func (s *Service) issuable(ctx context.Context, p accounts.Principal, documentID string) (documents.Document, error) {
+	doc, err := s.Docs.Changeable(ctx, p, documentID)
+	if err != nil {
+		return doc, err
+	}
+	if !p.Member(doc.OrganizationID) {
+		return documents.Document{}, documents.ErrNotFound
+	}
+	if !p.Has(storage.RoleClerk) {
+		return documents.Document{}, fmt.Errorf("%w: only the organisation's clerks (văn thư) issue documents", accounts.ErrForbidden)
+	}
+	return doc, nil
+}
+
+// sealBinding is the organisation's newest usable seal key held by the
+// service.
+func (s *Service) sealBinding(ctx context.Context, orgID string, at time.Time) (storage.KeyBinding, error) {
+	all, err := storage.ListKeyBindings(ctx, s.DB.Pool, "", orgID)
+	if err != nil {
+		return storage.KeyBinding{}, fmt.Errorf("seal keys: %w", err)
+	}
+	for _, b := range all {
+		if b.OrganizationID == orgID && b.RevokedAt == nil && !at.Before(b.NotBefore) && at.Before(b.NotAfter) &&
+			(b.Kind == storage.KeyPKCS11 || b.Kind == storage.KeyPKCS12) {
+			return b, nil
+		}
+	}
+	return storage.KeyBinding{}, fmt.Errorf("%w: the organisation has no valid seal key held by the service; an administrator binds one (vanthu admin key bind --seal)", ErrNoSealKey)
+}
+
+// Issue numbers, seals, registers and sends a signed document. Everything
+// happens in one transaction: a failure or a crash anywhere before commit
+// leaves no number taken, no version, no entry and no delivery.
+func (s *Service) Issue(ctx context.Context, p accounts.Principal, documentID string, req IssueRequest) (Issued, error) {
+	doc, err := s.issuable(ctx, p, documentID)
+	if err != nil {
+		return Issued{}, err
+	}
+	deliveries, names, err := s.checkRequest(ctx, req, doc.OrganizationID)
+	if err != nil {
+		return Issued{}, err
+	}
+	if req.RegisterID != "" && !storage.IsUUID(req.RegisterID) {
+		return Issued{}, invalid("register_id names no register of your organisation")
+	}
+	at := s.now()
+	binding, err := s.sealBinding(ctx, doc.OrganizationID, at)
+	if err != nil {
+		return Issued{}, err
+	}
+	var out Issued
+	var blobKey string
+	err = s.DB.InTx(ctx, func(tx pgx.Tx) error {
+		out, err = s.issue(ctx, tx, p, doc.ID, req, deliveries, names, binding, at, &blobKey)
+		return err
+	})
+	if err != nil {
+		if blobKey != "" {
+			s.Docs.Discard(ctx, documents.StoredFile{Key: blobKey})
+		}
+		return Issued{}, err
+	}
+	slog.InfoContext(ctx, "document issued", "document", doc.ID, "symbol", out.Symbol, "register", out.RegisterID, "clerk", p.Username)
+	return out, nil
+}
+
+func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, documentID string, req IssueRequest,
+	deliveries []storage.Delivery, names []string, binding storage.KeyBinding, at time.Time, blobKey *string) (Issued, error) {
+	if err := storage.LockDocument(ctx, tx, documentID); err != nil {
+		return Issued{}, err
+	}
+	// Read again under the lock: a concurrent issue of the same document
+	// has finished, or a recall changed it.
+	doc, err := storage.GetDocument(ctx, tx, documentID)
+	if err != nil {
+		return Issued{}, err
+	}
+	if doc.Status != documents.StatusSigned {
+		return Issued{}, fmt.Errorf("%w: its status is %s; only a document whose last signature is made (signed) is issued", ErrNotSigned, doc.Status)
+	}
+	last, err := storage.GetVersion(ctx, tx, doc.ID, doc.Versions)
+	if err != nil {
+		return Issued{}, fmt.Errorf("latest version: %w", err)
+	}
+	if !last.Signed {
+		return Issued{}, fmt.Errorf("%w: the latest version %d carries no signature", ErrNotSigned, last.Number)
+	}
+	typ, err := storage.GetDocumentType(ctx, tx, doc.Type)
+	if err != nil {
+		return Issued{}, fmt.Errorf("document type %s: %w", doc.Type, err)
+	}
+	org, err := storage.GetOrganization(ctx, tx, doc.OrganizationID)
+	if err != nil {
+		return Issued{}, err
+	}
+	reg, err := s.series(ctx, tx, doc, typ, req.RegisterID)
+	if err != nil {
+		return Issued{}, err
+	}
+	year := Year(at)
+	number, err := storage.NextRegisterNumber(ctx, tx, reg.ID, year)
+	if err != nil {
+		return Issued{}, err
+	}
+	symbol := Symbol(number, typ, org.Code, doc.Unit)
+	level, err := s.level(ctx, tx, doc.OrganizationID)
+	if err != nil {
+		return Issued{}, err
+	}
+	v, err := s.seal(ctx, tx, p, doc, last, org, binding, level, at, symbol, blobKey)
+	if err != nil {
+		return Issued{}, err
+	}
+	signer := s.signerName(ctx, tx, doc.ID, last.Number)
+	entry := storage.RegisterEntry{RegisterID: reg.ID, OrganizationID: org.ID, Year: year, Number: number, Symbol: symbol,
+		DocumentID: doc.ID, Version: v.Number, IssuedAt: at, IssuedBy: p.ID, Type: doc.Type, Subject: doc.Subject,
+		SignerName: signer, Recipients: strings.Join(names, "; "), CopiesKept: strings.TrimSpace(req.CopiesKept), Copies: len(deliveries) + 1}
+	if err := storage.InsertRegisterEntry(ctx, tx, entry); err != nil {
+		return Issued{}, err
+	}
+	var warnings []string
+	clash, err := storage.SymbolUsedElsewhere(ctx, tx, org.ID, reg.ID, year, symbol)
+	if err != nil {
+		return Issued{}, err
+	}
+	for _, name := range clash {
+		warnings = append(warnings, fmt.Sprintf("số, ký hiệu %s đã được dùng trong năm %d ở sổ %q: the same number and symbol was issued this year in another series", symbol, year, name))
+	}
+	if err := storage.MarkIssued(ctx, tx, doc.ID, symbol, documents.SearchText(doc.Subject, &symbol), at); err != nil {
+		return Issued{}, err
+	}
+	for _, d := range deliveries {
+		d.DocumentID, d.SentAt = doc.ID, at
+		if err := storage.InsertDelivery(ctx, tx, d); err != nil {
+			return Issued{}, err
+		}
+	}
+	err = audit.Append(ctx, tx, p.Event("document.issue", "document:"+doc.ID, map[string]any{
+		"register": reg.ID, "year": year, "number": number, "symbol": symbol, "version": v.Number, "sha256": v.SHA256,
+		"sealed_version": last.Number, "level": string(level), "key_binding": binding.ID, "fingerprint": binding.Fingerprint,
+		"recipients": len(deliveries), "issued_at": at.In(Vietnam).Format(time.RFC3339), "warnings": warnings}))
+	if err != nil {
+		return Issued{}, err
+	}
+	// Retained last, once nothing else can refuse the version.
+	if s.Docs.Retention > 0 {
+		if err := s.Docs.Blobs.Retain(ctx, v.SHA256, s.now().Add(s.Docs.Retention)); err != nil {
+			return Issued{}, fmt.Errorf("retain sealed file: %w", err)
+		}
+	}
+	return Issued{Number: number, Symbol: symbol, IssuedAt: at, Version: v.Number, RegisterID: reg.ID, Warnings: warnings}, nil
+}
+
+// series chooses the register a document is numbered in: the one asked
+// for, if it is of the organisation and fits; else the confidential series
+// for a document marked mật or above, a series of the document's type, or
+// the organisation's default register (copies for SY/TrS/SL, outgoing for
+// everything else).
+func (s *Service) series(ctx context.Context, q storage.Querier, doc documents.Document, typ storage.DocumentTypeInfo, asked string) (storage.Register, error) {
+	kind := storage.RegisterOutgoing
+	if typ.IsCopy {
+		kind = storage.RegisterCopies
+	}
+	confidential := documents.Confidential(doc)
+	all, err := storage.ListRegisters(ctx, q, doc.OrganizationID)
+	if err != nil {
+		return storage.Register{}, err
+	}
+	if asked != "" {
+		i := slices.IndexFunc(all, func(r storage.Register) bool { return r.ID == asked })
+		if i < 0 {
+			return storage.Register{}, invalid("register_id names no register of your organisation")
+		}
+		r := all[i]
+		switch {
+		case r.Kind != kind:
+			return r, invalid("register %q is a %s register; a %s is numbered in a %s register", r.Name, r.Kind, typ.Name, kind)
+		case r.Confidential != confidential:
+			if confidential {
+				return r, invalid("the document is marked %s: it is numbered in a confidential series, not %q", doc.Confidentiality, r.Name)
+			}
+			return r, invalid("register %q is the confidential series; the document is not marked mật", r.Name)
+		case len(r.DocumentTypes) > 0 && !slices.Contains(r.DocumentTypes, doc.Type):
+			return r, invalid("register %q numbers %s, not %s", r.Name, strings.Join(r.DocumentTypes, ", "), doc.Type)
+		}
+		return r, nil
+	}
+	var pick, fallback *storage.Register
+	for i := range all {
+		r := &all[i]
+		if r.Kind != kind {
+			continue
+		}
+		if r.Default {
+			fallback = r
+		}
+		typed := slices.Contains(r.DocumentTypes, doc.Type)
+		switch {
+		case confidential && r.Confidential && (typed || len(r.DocumentTypes) == 0):
+			if pick == nil || !pick.Confidential || (typed && len(pick.DocumentTypes) == 0) {
+				pick = r
+			}
+		case !confidential && !r.Confidential && typed && pick == nil:
+			pick = r
+		}
+	}
+	if pick == nil {
+		pick = fallback
+	}
+	if pick == nil {
+		return storage.Register{}, fmt.Errorf("the organisation has no default %s register", kind)
+	}
+	return *pick, nil
+}
+
+// Symbol builds a document's number and symbol (Decree 30 Appendix I):
+// number/TYPE-ORG ("05/QĐ-UBND"); a type without an abbreviation in the
+// symbol (công văn) names the drafting unit instead ("123/UBND-VP", or
+// "123/UBND" with none). Numbers under 10 take a leading 0.
+func Symbol(number int, typ storage.DocumentTypeInfo, orgCode, unitCode string) string {
+	n := fmt.Sprintf("%02d", number)
+	if typ.InSymbol {
+		return n + "/" + typ.Code + "-" + orgCode
+	}
+	if unitCode == "" {
+		return n + "/" + orgCode
+	}
+	return n + "/" + orgCode + "-" + unitCode
+}
+
+// level is the organisation's PAdES level, refused when the service cannot
+// make it.
+func (s *Service) level(ctx context.Context, q storage.Querier, orgID string) (signing.Level, error) {
+	l, err := storage.OrganizationSigningLevel(ctx, q, orgID)
+	if err != nil {
+		return "", fmt.Errorf("organisation's signing level: %w", err)
+	}
+	level := signing.Level(l)
+	if level != signing.LevelBB && s.TSAURL == "" {
+		return "", fmt.Errorf("%w: level %s needs a timestamp authority and the service has none configured", ErrUnavailable, level)
+	}
+	if (level == signing.LevelBLT || level == signing.LevelBLTA) && s.Extender == nil {
+		return "", fmt.Errorf("%w: level %s needs revocation data and the service cannot collect it", ErrUnavailable, level)
+	}
+	return level, nil
+}
+
+// signerName is the full name of who made the signed version (Người ký).
+func (s *Service) signerName(ctx context.Context, q storage.Querier, documentID string, version int) string {
+	var name string
+	err := q.QueryRow(ctx, `SELECT u.full_name FROM document_versions v JOIN users u ON u.id = v.created_by
+		WHERE v.document_id = $1 AND v.number = $2`, documentID, version).Scan(&name)
+	if err != nil {
+		slog.WarnContext(ctx, "signer of an issued document", "document", documentID, "err", err)
+	}
+	return name
+}
+
+// seal applies the organisation's signature to the signed version and
+// stores the result as the next version, retained like every signed
+// version. blobKey names the stored file for the caller to discard when
+// the transaction does not commit.
+func (s *Service) seal(ctx context.Context, tx pgx.Tx, p accounts.Principal, doc documents.Document, last documents.Version,
+	org storage.Organization, binding storage.KeyBinding, level signing.Level, at time.Time, symbol string, blobKey *string) (documents.Version, error) {
+	in, size, done, err := s.readVersion(ctx, last)
+	if err != nil {
+		return documents.Version{}, err
+	}
+	defer done()
+	if err := signing.CheckLocked(in, size); err != nil {
+		return documents.Version{}, fmt.Errorf("%w: %v", ErrSeal, err)
+	}
+	vis, err := s.sealAppearance(ctx, in, size, org, at, symbol)
+	if err != nil {
+		return documents.Version{}, err
+	}
+	key, err := accounts.SigningKey(ctx, p, binding, s.Accounts.PIN, s.Accounts.Keystore, at)
+	if err != nil {
+		if errors.Is(err, accounts.ErrForbidden) || errors.Is(err, storage.ErrNotFound) {
+			return documents.Version{}, err
+		}
+		return documents.Version{}, fmt.Errorf("%w: %v", ErrNoSealKey, err)
+	}
+	defer keys.Close(key)
+	if key, err = withBoundChain(key, binding); err != nil {
+		return documents.Version{}, err
+	}
+	out, err := os.CreateTemp(s.TempDir, "vanthu-issue-out-*.pdf")
+	if err != nil {
+		return documents.Version{}, fmt.Errorf("issue: temporary file: %w", err)
+	}
+	defer func() { out.Close(); os.Remove(out.Name()) }()
+	opts := signing.Options{Level: level, TSAURL: s.TSAURL, HTTPClient: s.HTTPClient, Extender: s.Extender, Time: at,
+		Name: org.Name, Reason: "Phát hành " + symbol, Lock: true, Visible: vis}
+	if err := signing.Sign(ctx, in, size, out, key, opts); err != nil {
+		return documents.Version{}, signingError(err)
+	}
+	if _, err := out.Seek(0, io.SeekStart); err != nil {
+		return documents.Version{}, fmt.Errorf("sealed file: %w", err)
+	}
+	info, err := s.Docs.Blobs.Put(ctx, out, blob.PutOptions{})
+	if err != nil {
+		return documents.Version{}, fmt.Errorf("store sealed file: %w", err)
+	}
+	*blobKey = info.Key
+	if err := storage.LockBlob(ctx, tx, info.Key); err != nil {
+		return documents.Version{}, err
+	}
+	return storage.InsertVersion(ctx, tx, documents.Version{DocumentID: doc.ID, SHA256: info.Key, Size: info.Size,
+		FileName: last.FileName, Signed: true, CreatedBy: p.ID})
+}
+
+// readVersion copies a version's bytes into a temporary file.
+func (s *Service) readVersion(ctx context.Context, v documents.Version) (*os.File, int64, func(), error) {
+	rc, err := s.Docs.Open(ctx, v, 0, -1)
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("read version %d: %w", v.Number, err)
+	}
+	defer rc.Close()
+	f, err := os.CreateTemp(s.TempDir, "vanthu-issue-in-*.pdf")
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("issue: temporary file: %w", err)
+	}
+	done := func() { f.Close(); os.Remove(f.Name()) }
+	n, err := io.Copy(f, rc)
+	if err == nil && n != v.Size {
+		err = fmt.Errorf("%d bytes, want %d", n, v.Size)
+	}
+	if err != nil {
+		done()
+		return nil, 0, nil, fmt.Errorf("read version %d: %w", v.Number, err)
+	}
+	return f, n, done, nil
+}
+
+// signingError sorts a failure of the signing library.
+func signingError(err error) error {
+	switch {
+	case errors.Is(err, signing.ErrLocked):
+		return fmt.Errorf("%w: %v", ErrSeal, err)
+	case errors.Is(err, signing.ErrTSA), errors.Is(err, signing.ErrLevelUnavailable):
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	case errors.Is(err, signing.ErrCertificateNotValid), errors.Is(err, signing.ErrKeyUsage), errors.Is(err, signing.ErrKeyMismatch), errors.Is(err, keys.ErrExpired):
+		return fmt.Errorf("%w: %v", ErrNoSealKey, err)
+	}
+	return err
+}
+
+// boundKey is a key whose chain is the binding's: a token usually holds
+// the certificate alone, and the issuing CAs bound with it must go into
+// the signature for it to verify.
+type boundKey struct {
+	keys.Key
+	chain []*x509.Certificate
+}
+
+func (k boundKey) Chain() []*x509.Certificate { return k.chain }
+
+func withBoundChain(k keys.Key, b storage.KeyBinding) (keys.Key, error) {
+	var chain []*x509.Certificate
+	for _, der := range append([][]byte{b.Certificate}, b.Chain...) {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, fmt.Errorf("seal key binding %s: certificate: %w", b.ID, err)
+		}
+		chain = append(chain, c)
+	}
+	if len(k.Chain()) >= len(chain) {
+		return k, nil
+	}
+	if !k.Chain()[0].Equal(chain[0]) {
+		return nil, fmt.Errorf("%w: the key's certificate is not the one bound", ErrNoSealKey)
+	}
+	return boundKey{k, chain}, nil
+}

@@ -1,0 +1,104 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"net/http"
+	"os"
+	"testing"
+
+	"github.com/vanthu/vanthu/documents/register"
+	"github.com/vanthu/vanthu/internal/rendercheck"
+	"github.com/vanthu/vanthu/signing/appearance"
+	"github.com/vanthu/vanthu/signing/devpki"
+	"github.com/vanthu/vanthu/signing/verify"
+	"github.com/vanthu/vanthu/signing/verify/chain"
+	"github.com/vanthu/vanthu/signing/verify/etsi"
+	"github.com/vanthu/vanthu/storage"
+	"github.com/vanthu/vanthu/web"
+)
+
+// TestIssueOverHTTP: the signer signs the printed draft, the clerk issues
+// it: 201 with number 01 and its symbol, the organisation's seal key bound
+// over the API (a sealed PKCS#12); the issued file is VALID for the
+// verifier and pdfsig with both signatures; the register lists it with the
+// Appendix IV columns; another organisation's clerk does not find the
+// document, the signer may not issue it.
+func TestIssueOverHTTP(t *testing.T) {
+	w := newSignWorld(t)
+	w.e.configure(func(s *web.Server) {
+		s.Issuing = web.IssueConfig{SealImage: func(_ context.Context, org storage.Organization) (image.Image, error) {
+			return appearance.DemoSeal(org.Name), nil
+		}}
+	})
+	w.bindP12(w.an, devpki.Official)
+	p12, err := os.ReadFile(w.pki.P12Path(devpki.Seal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	org := w.e.office.org.ID
+	resp, b := w.call(w.admin.token, "POST", "/api/v1/organizations/"+org+"/seal-key", map[string]any{"kind": "pkcs12", "pkcs12": p12, "password": string(w.pki.Password())})
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("bind seal: %d %s", resp.StatusCode, b)
+	}
+	clerk := w.e.member(org, "vanthu", []string{storage.RoleClerk}, w.e.office.units["VP"].ID)
+	stc := w.e.newOffice("STC", "Sở Tài chính", "VP")
+	otherClerk := w.e.member(stc.org.ID, "vanthu-stc", []string{storage.RoleClerk}, stc.units["VP"].ID)
+
+	doc := w.e.uploadPDF("Quyết định ban hành quy chế", draft(t, "qd-chu-tich.pdf"))
+	w.turns.give(doc.ID, w.an.user.ID)
+	if resp, b := w.call(w.an.token, "POST", "/api/v1/documents/"+doc.ID+"/sign", map[string]any{}); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("sign: %d %s", resp.StatusCode, b)
+	}
+	// The test chain stands in for the real one, which marks the document
+	// signed after its last signature.
+	if _, err := w.e.db.Pool.Exec(context.Background(), "UPDATE documents SET status = 'signed' WHERE id = $1", doc.ID); err != nil {
+		t.Fatal(err)
+	}
+	body := map[string]any{"recipients": []map[string]string{{"organization_id": stc.org.ID}, {"name": "Công ty ABC", "email": "vanthu@abc.example"}}, "copies_kept": "Lưu: VT"}
+	for _, c := range []struct {
+		token string
+		want  int
+	}{{otherClerk.token, http.StatusNotFound}, {w.an.token, http.StatusForbidden}} {
+		if resp, b := w.call(c.token, "POST", "/api/v1/documents/"+doc.ID+"/issue", body); resp.StatusCode != c.want {
+			t.Fatalf("issue by the wrong person: %d %s, want %d", resp.StatusCode, b, c.want)
+		}
+	}
+	resp, b = w.call(clerk.token, "POST", "/api/v1/documents/"+doc.ID+"/issue", body)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("issue: %d %s", resp.StatusCode, b)
+	}
+	out := decode[register.Issued](t, b)
+	if out.Number != 1 || out.Symbol != "01/QĐ-UBND" || out.Version != 3 || out.RegisterID == "" {
+		t.Fatalf("issued %+v", out)
+	}
+	if resp, b := w.call(clerk.token, "POST", "/api/v1/documents/"+doc.ID+"/issue", body); resp.StatusCode != http.StatusConflict {
+		t.Fatalf("issued twice: %d %s", resp.StatusCode, b)
+	}
+	pdf := w.file(doc.ID, 3)
+	rep, err := verify.Verify(context.Background(), bytes.NewReader(pdf), int64(len(pdf)), verify.Options{Trust: chain.NewStore(w.pki.Root())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verdict != etsi.Valid || len(rep.Signatures) != 2 {
+		t.Fatalf("verifier: %s, %d signatures", rep.Verdict, len(rep.Signatures))
+	}
+	rendercheck.AssertPdfsigValid(t, pdf, 2)
+
+	resp, b = w.call(clerk.token, "GET", "/api/v1/registers/"+out.RegisterID+"/entries", nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("entries: %d %s", resp.StatusCode, b)
+	}
+	list := decode[struct {
+		Columns []string         `json:"columns"`
+		Entries []map[string]any `json:"entries"`
+	}](t, b)
+	if len(list.Columns) != 10 || list.Columns[0] != "Số, ký hiệu văn bản" || len(list.Entries) != 1 || list.Entries[0]["so_ky_hieu"] != "01/QĐ-UBND" ||
+		list.Entries[0]["noi_nhan"] != "Sở Tài chính; Công ty ABC" || list.Entries[0]["nguoi_ky"] != "Nguyễn Văn An" {
+		t.Fatalf("entries %s", b)
+	}
+	if resp, b := w.call(otherClerk.token, "GET", "/api/v1/registers/"+out.RegisterID+"/entries", nil); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("another organisation reads the register: %d %s", resp.StatusCode, b)
+	}
+}
