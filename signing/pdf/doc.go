@@ -9,5 +9,6 @@
 // that the revisions we report are the ones the file declares. The few
 // oddities it does tolerate (whitespace slack before an object or xref
 // section, duplicate dictionary keys, trailing bytes) are reported by
-// Warnings. Every input is processed in bounded time and memory: see Limits.
+// Warnings. Every input is processed in bounded time and memory: see Limits,
+// and Budget for the decoded stream data held at once.
 package pdf
