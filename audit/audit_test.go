@@ -332,7 +332,7 @@ func TestRunAnchorerAnchorsOnlyWhenTheHeadMoved(t *testing.T) {
 
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); !cond(); time.Sleep(20 * time.Millisecond) { // a hang, not a speed
 		if time.Now().After(deadline) {
 			t.Fatal("timed out")
 		}

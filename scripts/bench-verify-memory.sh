@@ -32,7 +32,7 @@ if [ "$PART" != serve ]; then
 echo "== vanthu verify --offline, one process per file: peak RSS"
 rss() { # file -> "KiB seconds"
 	/usr/bin/time -f "%M %e" -o "$W/time" "$V" verify --offline "$1" >/dev/null 2>&1 || true
-	cat "$W/time"
+	tail -1 "$W/time" # after "Command exited with non-zero status N"
 }
 for set in corpus hostile; do
 	dir=$CORPUS; [ $set = hostile ] && dir=$W/hostile

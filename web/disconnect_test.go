@@ -42,7 +42,7 @@ func TestClientDisconnectMidUpload(t *testing.T) {
 		if !strings.HasPrefix(got, "POST") {
 			t.Fatalf("unexpected request %s", got)
 		}
-	case <-time.After(30 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatal("the upload handler did not return after the client hung up")
 	}
 	if rows, blobs := e.stored(); rows != 0 || blobs != 0 {

@@ -80,7 +80,7 @@ func TestPKIInitServeShutdown(t *testing.T) {
 	go func() { done <- servePKI(ctx, p, addr) }()
 
 	var resp *http.Response
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if resp, err = http.Get(p.CRLURL()); err == nil {
 			break
 		}
@@ -105,7 +105,7 @@ func TestPKIInitServeShutdown(t *testing.T) {
 		if err != nil {
 			t.Fatalf("serve returned %v after shutdown", err)
 		}
-	case <-time.After(15 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatal("serve did not stop")
 	}
 	l := logs.String()

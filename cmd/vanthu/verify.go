@@ -25,8 +25,9 @@ import (
 
 // verifyHeapHeadroom is the heap `vanthu verify` may use beyond its
 // decoding budget before the garbage collector works harder: the reports,
-// the parsed objects, the file mapping's bookkeeping.
-const verifyHeapHeadroom = 64 << 20
+// the parsed objects, the file mapping's bookkeeping. It is a soft limit:
+// a larger heap is slower to collect, never refused.
+const verifyHeapHeadroom = 32 << 20
 
 // Exit statuses of `vanthu verify`, worst first wins in this order:
 // unreadable > invalid > indeterminate > unsigned > valid.

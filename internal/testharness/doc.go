@@ -17,4 +17,5 @@
 //	func Tool(t testing.TB, name, debPkg string) string // path of an external command, or t.Fatal with the apt-get line
 //	func SoftHSM(t testing.TB) SoftHSMToken          // a freshly initialised SoftHSM2 token
 //	func DevPKI(t testing.TB) *devpki.PKI            // a dev PKI in t.TempDir() with OCSP/CRL/TSA served on loopback
+//	func Work(t testing.TB, fn func()) Allocated     // what fn allocated; fails if fn has not returned within a minute
 package testharness

@@ -13,5 +13,6 @@
 // for the change analysis to judge what a viewer shows. The few
 // oddities it does tolerate (whitespace slack before an object or xref
 // section, duplicate dictionary keys, trailing bytes) are reported by
-// Warnings. Every input is processed in bounded time and memory: see Limits.
+// Warnings. Every input is processed in bounded time and memory: see Limits,
+// and Budget for the decoded stream data held at once.
 package pdf

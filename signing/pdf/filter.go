@@ -105,18 +105,18 @@ func (f *File) refused(err error) error {
 	return err
 }
 
-// reserve charges n bytes to the budget before they are allocated. When
-// the budget is full it first gives back the cached object streams (they
-// can be decoded again) and asks once more. The caller holds f.mu.
+// reserve charges n bytes to the budget before they are allocated. Cached
+// object streams (which can be decoded again) are given back first when the
+// file would hold more than half its budget, so a file of many large
+// streams holds one at a time, and again when the budget refuses, before
+// asking once more. The caller holds f.mu.
 func (f *File) reserve(n int64) error {
+	if f.held+n > f.budget.Limit()/2 {
+		f.evictObjStms()
+	}
 	err := f.budget.reserve(n, false)
 	if err != nil {
-		if len(f.objStms) > 0 {
-			for k, os := range f.objStms {
-				f.release(os.charged)
-				delete(f.objStms, k)
-			}
-		}
+		f.evictObjStms()
 		err = f.budget.reserve(n, true)
 	}
 	if err != nil {
@@ -124,6 +124,13 @@ func (f *File) reserve(n int64) error {
 	}
 	f.held += n
 	return nil
+}
+
+func (f *File) evictObjStms() {
+	for k, os := range f.objStms {
+		f.release(os.charged)
+		delete(f.objStms, k)
+	}
 }
 
 // release gives n bytes back to the budget. The caller holds f.mu.

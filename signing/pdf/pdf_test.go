@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/vanthu/vanthu/internal/testharness"
 	"github.com/vanthu/vanthu/signing/pdf"
@@ -143,13 +142,15 @@ func TestMalformedFilesFailClearly(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			start := time.Now()
-			_, err := pdf.OpenBytes(tc.data, nil)
+			var err error
+			work := testharness.Work(t, func() { _, err = pdf.OpenBytes(tc.data, nil) })
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want one mentioning %q", err, tc.want)
 			}
-			if time.Since(start) > time.Second {
-				t.Fatal("too slow")
+			// Refused before doing what the structure claims (4 billion
+			// entries, a 99-byte field, an endless /Prev chain).
+			if work.Bytes > hostileWork {
+				t.Fatalf("allocated %d bytes refusing it", work.Bytes)
 			}
 		})
 	}
@@ -190,6 +191,10 @@ func xrefStreamWith(w string) []byte {
 	return b.Bytes()
 }
 
+// hostileWork bounds what refusing a hostile structure may allocate: a few
+// times the file, never what the structure claims.
+const hostileWork = 16 << 20
+
 func TestHostileObjects(t *testing.T) {
 	bomb := pdftest.Deflate(make([]byte, 64<<20))
 	cases := []struct {
@@ -220,18 +225,22 @@ func TestHostileObjects(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			start := time.Now()
-			o, err := f.Get(pdf.Ref{Num: 3}, 0)
-			if err == nil {
-				if s, ok := o.(*pdf.Stream); ok {
-					_, err = f.StreamData(s, 0)
+			work := testharness.Work(t, func() {
+				var o pdf.Object
+				o, err = f.Get(pdf.Ref{Num: 3}, 0)
+				if err == nil {
+					if s, ok := o.(*pdf.Stream); ok {
+						_, err = f.StreamData(s, 0)
+					}
 				}
-			}
+			})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want one mentioning %q", err, tc.want)
 			}
-			if time.Since(start) > 2*time.Second {
-				t.Fatal("too slow")
+			// The bomb inflates to 64 MiB and the nesting is 100,000 deep:
+			// both are refused at their limit, having allocated little.
+			if work.Bytes > hostileWork {
+				t.Fatalf("allocated %d bytes refusing it", work.Bytes)
 			}
 		})
 	}
@@ -255,13 +264,13 @@ func TestInfiniteLoopCorpusFileFinishes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
-	f, err := pdf.OpenBytes(data, nil)
+	var f *pdf.File
+	work := testharness.Work(t, func() { f, err = pdf.OpenBytes(data, nil) })
 	if err == nil && !strings.Contains(strings.Join(f.Warnings(), ";"), "REPAIRED") {
 		t.Fatal("opened a file whose xref offsets point outside it without repairing it")
 	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Fatalf("took %v", d)
+	if work.Bytes > hostileWork {
+		t.Fatalf("allocated %d bytes on a %d-byte file", work.Bytes, len(data))
 	}
 }
 

@@ -64,17 +64,20 @@ func TestConformanceCorpus(t *testing.T) {
 	dir, entries := readManifest(t)
 	for _, c := range entries {
 		t.Run(c.file, func(t *testing.T) {
-			start := time.Now()
-			rep, err := VerifyFile(context.Background(), filepath.Join(dir, c.file), corpusOptions(t, dir, c.file))
+			var rep *Report
+			var err error
+			work := testharness.Work(t, func() {
+				rep, err = VerifyFile(context.Background(), filepath.Join(dir, c.file), corpusOptions(t, dir, c.file))
+			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			took := time.Since(start)
 			var sigs []string
 			for _, s := range rep.Signatures {
 				sigs = append(sigs, string(s.Indication)+"/"+string(s.SubIndication)+"/"+string(s.Coverage)+"/"+string(s.Modifications)+"/"+s.Level)
 			}
 			t.Logf("%s: %s %v errs=%v", c.expected, rep.Verdict, sigs, rep.Errors)
+			t.Logf("allocated %d bytes for %d bytes of file, decoded %d", work.Bytes, rep.Size, rep.Decoding.Total)
 			for _, s := range rep.Signatures {
 				t.Logf("  %s errors=%v warnings=%v", s.Field, s.Errors, s.Warnings)
 			}
@@ -95,12 +98,29 @@ func TestConformanceCorpus(t *testing.T) {
 				if rep.Verdict == etsi.Valid {
 					t.Errorf("robustness file reported VALID")
 				}
-				if took > 3*time.Second {
-					t.Errorf("took %v, limit 3s", took)
+				// Bounded work (speed is BenchmarkVerifyCorpus's): the
+				// decoding within its budget, the allocations within a
+				// multiple of the file besides it.
+				if limit := fuzzWorkPerByte*uint64(rep.Size) + uint64(rep.Decoding.Total) + fuzzWorkFloor; work.Bytes > limit {
+					t.Errorf("allocated %d bytes for %d bytes of file, more than %d", work.Bytes, rep.Size, limit)
 				}
 			default:
 				t.Fatalf("unknown expectation %q", c.expected)
 			}
 		})
+	}
+}
+
+// BenchmarkVerifyCorpus verifies every file of the shared corpus once per
+// iteration (offline, the corpus's own anchors): the speed the conformance
+// test no longer times.
+func BenchmarkVerifyCorpus(b *testing.B) {
+	dir, entries := readManifest(b)
+	for i := 0; i < b.N; i++ {
+		for _, c := range entries {
+			if _, err := VerifyFile(context.Background(), filepath.Join(dir, c.file), corpusOptions(b, dir, c.file)); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 }

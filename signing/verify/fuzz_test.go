@@ -6,7 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
+
+	"github.com/vanthu/vanthu/internal/testharness"
 )
 
 // maxSeed keeps the seeds small: the fuzzer mutates and, when an input
@@ -15,8 +16,18 @@ import (
 // minimising instead of executing.
 const maxSeed = 16 << 10
 
-// FuzzVerify: any input yields a report (never a panic) in bounded time,
-// and a mangled file is never VALID without trust anchors.
+// Verifying allocates a few dozen times the input at most besides the
+// decoded data (over the corpus: about 1.5 MB for any file, plus up to 40
+// times its size).
+const (
+	fuzzWorkPerByte = 128
+	fuzzWorkFloor   = 16 << 20
+)
+
+// FuzzVerify: any input yields a report (never a panic) with bounded work,
+// and a mangled file is never VALID without trust anchors. The work is
+// counted, not timed: the decoded data within the budget, the bytes
+// allocated within a multiple of the input plus the decoding.
 func FuzzVerify(f *testing.F) {
 	dir, entries := readManifest(f)
 	for _, e := range entries {
@@ -28,17 +39,24 @@ func FuzzVerify(f *testing.F) {
 			f.Add(b)
 		}
 	}
+	const budget = 16 << 20
 	f.Fuzz(func(t *testing.T, b []byte) {
-		start := time.Now()
-		rep, err := Verify(context.Background(), bytes.NewReader(b), int64(len(b)), Options{Offline: true})
+		var rep *Report
+		var err error
+		work := testharness.Work(t, func() {
+			rep, err = Verify(context.Background(), bytes.NewReader(b), int64(len(b)), Options{Offline: true, Budget: budget})
+		})
 		if err != nil {
 			t.Fatalf("in-memory read failed: %v", err)
 		}
 		if rep.Verdict == "VALID" {
 			t.Fatal("VALID with no trust anchors")
 		}
-		if d := time.Since(start); d > 3*time.Second {
-			t.Fatalf("took %v", d)
+		if d := rep.Decoding; d.Peak > budget || d.Total > 2*budget {
+			t.Fatalf("decoding %+v beyond the budget", d)
+		}
+		if limit := fuzzWorkPerByte*uint64(len(b)) + uint64(rep.Decoding.Total) + fuzzWorkFloor; work.Bytes > limit {
+			t.Fatalf("allocated %d bytes on %d bytes of input (decoded %d), more than %d", work.Bytes, len(b), rep.Decoding.Total, limit)
 		}
 	})
 }

@@ -220,11 +220,12 @@ func zlibWithZeros(prefix []byte, total int64) []byte {
 	zeros := max(total-int64(len(prefix)), 0)
 	var b bytes.Buffer
 	b.Write([]byte{0x78, 0xda}) // zlib header: deflate, 32 KiB window, best compression
-	w, _ := flate.NewWriter(&b, flate.BestCompression)
+	w, _ := flate.NewWriter(&b, flate.BestSpeed)
 	w.Write(prefix)
-	// One mebibyte written directly, so the repeated block below follows
-	// zeros whatever the prefix ended with.
-	first := min(zeros, mib)
+	// More zeros than deflate's 32 KiB window written directly, so every
+	// copy in the repeated block below reads zeros, whatever the prefix
+	// ended with.
+	first := min(zeros, 64<<10)
 	w.Write(make([]byte, first))
 	w.Flush()
 	block := zeroBlock()
