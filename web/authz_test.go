@@ -303,9 +303,9 @@ func (m *matrix) routes() []route {
 			png.Encode(&b, appearance.DemoSignature("Nguyễn Văn An"))
 			return request{path: "/api/v1/users/" + userOf(c, rel, t).ID + "/signature-image", body: &b, contentType: "image/png"}
 		}, authed(keyWrite(http.StatusOK))},
-		// Without an approval chain (the matrix's service has none) a
-		// signer who may change the document is told so; everyone else is
-		// refused before.
+		// The matrix's document is a draft no chain carries: a signer who
+		// may change it is told it is not their turn (and that no signing
+		// session of theirs exists); everyone else is refused before.
 		{"POST", "/api/v1/documents/{id}/sign", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
 			return jsonBody(docPath(t, "/sign"), map[string]any{})
 		}, authed(documentSign)},
@@ -314,7 +314,12 @@ func (m *matrix) routes() []route {
 		}, authed(documentSign)},
 		{"POST", "/api/v1/documents/{id}/sign/complete", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
 			return jsonBody(docPath(t, "/sign/complete"), map[string]any{"session_id": "00000000-0000-0000-0000-000000000000", "signature": []byte{1}})
-		}, authed(documentSign)},
+		}, authed(func(role, rel string) int {
+			if s := documentSign(role, rel); s != http.StatusConflict {
+				return s
+			}
+			return http.StatusNotFound
+		})},
 		{"POST", "/api/v1/users/{id}/keys", []string{own, other, self}, func(m *matrix, c caller, rel string, t *side) request {
 			return jsonBody("/api/v1/users/"+userOf(c, rel, t).ID+"/keys", map[string]string{"kind": "external", "certificates": m.pemOf[devpki.Official]})
 		}, authed(keyWrite(http.StatusCreated))},
