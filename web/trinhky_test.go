@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"context"
+	"crypto"
+	cryptorand "crypto/rand"
 	"fmt"
 	"net/http"
 	"strings"
@@ -223,6 +225,11 @@ func TestTrinhKy(t *testing.T) {
 			if p := decode[problem](t, b); resp.StatusCode != http.StatusConflict || !strings.Contains(p.Detail, "signed") {
 				t.Fatalf("second signature: %d %s", resp.StatusCode, b)
 			}
+			// After the signature no unsigned version may be added.
+			body, ct := multipartBody([]part{{name: "file", fileName: "v3.pdf", value: string(in)}})
+			if resp, b := send(t, k.e.url, k.e.token, "POST", path+"/versions", body, ct); resp.StatusCode != http.StatusConflict {
+				t.Fatalf("an unsigned version over the signed one: %d %s", resp.StatusCode, b)
+			}
 			if n := k.versions(doc.ID); n != 2 {
 				t.Fatalf("%d versions", n)
 			}
@@ -301,5 +308,56 @@ func TestTrinhKyConcurrentSign(t *testing.T) {
 	k.assertSigned(in, k.file(doc.ID, 2), 1, "Nguyễn Văn An")
 	if v := decode[storage.Version](t, won); v.Number != 2 {
 		t.Fatal(fmt.Sprintf("the winner made version %d", v.Number))
+	}
+}
+
+// TestTrinhKyTwoSteps: the deputy signs KT. with her desk token through
+// sign/prepare and sign/complete on the real chain. While her signature is
+// prepared the turn is reserved to her: the chairman's server-side
+// signature and a new version are refused; completing it signs the
+// document and records her signature on his behalf.
+func TestTrinhKyTwoSteps(t *testing.T) {
+	k := newTrinhKy(t)
+	keyID := k.bindExternal(k.binh, devpki.Deputy)
+	k.bindP12(k.an, devpki.Official)
+	if _, err := k.e.accounts.CreateDelegation(context.Background(), operator, storage.Delegation{FromUser: k.an.user.ID, ToUser: k.binh.user.ID, Form: "KT.",
+		DocumentTypes: []string{"QĐ"}, Basis: "Quyết định phân công công tác", EndsAt: timeIn(30)}); err != nil {
+		t.Fatal(err)
+	}
+	in := draft(t, "qd-kt-pho-chu-tich.pdf")
+	doc := k.approved("Quyết định thành lập tổ công tác", in)
+	path := "/api/v1/documents/" + doc.ID
+	p := k.prepare(k.binh, doc.ID, map[string]any{"key_id": keyID})
+	if p.Version != 1 {
+		t.Fatalf("prepared %+v", p)
+	}
+	resp, b := k.call(k.an.token, "POST", path+"/sign", nil)
+	if pr := decode[problem](t, b); resp.StatusCode != http.StatusConflict || !strings.Contains(pr.Detail, "another signature is being made") {
+		t.Fatalf("the chairman signing during her prepared signature: %d %s", resp.StatusCode, b)
+	}
+	body, ct := multipartBody([]part{{name: "file", fileName: "v2.pdf", value: string(in)}})
+	if resp, b := send(t, k.e.url, k.e.token, "POST", path+"/versions", body, ct); resp.StatusCode != http.StatusConflict {
+		t.Fatalf("a version during the prepared signature: %d %s", resp.StatusCode, b)
+	}
+	deputy, err := k.pki.Key(devpki.Deputy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := deputy.Sign(cryptorand.Reader, p.Digest, crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, b = k.call(k.binh.token, "POST", path+"/sign/complete", map[string]any{"session_id": p.SessionID, "signature": sig})
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("complete: %d %s", resp.StatusCode, b)
+	}
+	v := decode[storage.Version](t, b)
+	k.assertSigned(in, k.file(doc.ID, 2), 1, "Trần Thị Bình")
+	if st := k.status(doc.ID); st != "signed" {
+		t.Fatalf("status %q", st)
+	}
+	k.assertHistory(doc.ID, sha(in), v.SHA256, k.binh.user.ID, k.an.user.ID, "KT.")
+	if c := k.chain(doc.ID); c.Status != "signed" || c.Signatures != 1 {
+		t.Fatalf("chain %+v", c)
 	}
 }
