@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	cryptorand "crypto/rand"
@@ -10,7 +11,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/vanthu/vanthu/internal/rendercheck"
 	"github.com/vanthu/vanthu/signing/devpki"
+	"github.com/vanthu/vanthu/signing/verify"
+	vchain "github.com/vanthu/vanthu/signing/verify/chain"
+	"github.com/vanthu/vanthu/signing/verify/etsi"
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/web"
 )
@@ -23,6 +28,7 @@ type trinhKy struct {
 	*signWorld
 	reviewer, clerk member
 	template        string
+	signStage       string // the template's sign stage
 	// early, when set, runs between submission and the first approval.
 	early func(docID string)
 }
@@ -49,6 +55,7 @@ func newTrinhKy(t *testing.T) *trinhKy {
 	k.template = decode[struct {
 		ID string `json:"id"`
 	}](t, b).ID
+	k.signStage = "Chủ tịch ký"
 	return k
 }
 
@@ -85,7 +92,7 @@ func (k *trinhKy) approved(subject string, pdf []byte) storage.Document {
 			t.Fatalf("approve by %s: %d %s", m.user.Username, resp.StatusCode, b)
 		}
 	}
-	if c := k.chain(doc.ID); c.Status != "approved" || c.Version != 1 || c.VersionSHA256 != sha(pdf) || c.CurrentStage != "Chủ tịch ký" {
+	if c := k.chain(doc.ID); c.Status != "approved" || c.Version != 1 || c.VersionSHA256 != sha(pdf) || c.CurrentStage != k.signStage {
 		t.Fatalf("after the checks: %+v", c)
 	}
 	return doc
@@ -359,5 +366,57 @@ func TestTrinhKyTwoSteps(t *testing.T) {
 	k.assertHistory(doc.ID, sha(in), v.SHA256, k.binh.user.ID, k.an.user.ID, "KT.")
 	if c := k.chain(doc.ID); c.Status != "signed" || c.Signatures != 1 {
 		t.Fatalf("chain %+v", c)
+	}
+}
+
+// TestTrinhKyTwoSigners: a sign stage of two signers (rule all) — the
+// document stays approved after the first signature, the second signer
+// signs the signed version (placing hers by a rectangle: the draft prints
+// only the chairman's name), and only then is it signed, VALID with both.
+func TestTrinhKyTwoSigners(t *testing.T) {
+	k := newTrinhKy(t)
+	k.bindP12(k.an, devpki.Official)
+	k.bindP12(k.binh, devpki.Deputy)
+	resp, b := k.call(k.admin.token, "POST", "/api/v1/chain-templates", map[string]any{"name": "Liên tịch", "document_types": []string{"QĐ"},
+		"stages": []map[string]any{
+			{"name": "Trưởng phòng kiểm tra", "kind": "review", "participants": []map[string]string{{"role": storage.RoleReviewer, "unit_id": "drafter"}}, "rule": "any"},
+			{"name": "Văn thư kiểm tra thể thức", "kind": "format-check", "participants": []map[string]string{{"role": storage.RoleClerk}}, "rule": "any"},
+			{"name": "Ký", "kind": "sign", "participants": []map[string]string{{"user_id": k.an.user.ID}, {"user_id": k.binh.user.ID}}, "rule": "all"},
+		}})
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("template: %d %s", resp.StatusCode, b)
+	}
+	k.template = decode[struct {
+		ID string `json:"id"`
+	}](t, b).ID
+	k.signStage = "Ký"
+	in := draft(t, "qd-chu-tich.pdf")
+	doc := k.approved("Quyết định liên tịch", in)
+	path := "/api/v1/documents/" + doc.ID
+	if resp, b := k.call(k.an.token, "POST", path+"/sign", nil); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("first signature: %d %s", resp.StatusCode, b)
+	}
+	if c := k.chain(doc.ID); c.Status != "approved" || c.Signatures != 1 || c.Version != 2 {
+		t.Fatalf("after the first signature: %+v", c)
+	}
+	resp, b = k.call(k.binh.token, "POST", path+"/sign", map[string]any{"page": 1, "rect": []float64{60, 60, 260, 160}})
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("second signature: %d %s", resp.StatusCode, b)
+	}
+	v := decode[storage.Version](t, b)
+	if v.Number != 3 {
+		t.Fatalf("second signature made version %d", v.Number)
+	}
+	out := k.file(doc.ID, 3)
+	rep, err := verify.Verify(context.Background(), bytes.NewReader(out), int64(len(out)), verify.Options{Trust: vchain.NewStore(k.pki.Root())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verdict != etsi.Valid || len(rep.Signatures) != 2 {
+		t.Fatalf("verifier: %s with %d signatures", rep.Verdict, len(rep.Signatures))
+	}
+	rendercheck.AssertPdfsigValid(t, out, 2)
+	if c := k.chain(doc.ID); c.Status != "signed" || c.Signatures != 2 || c.Version != 3 || c.VersionSHA256 != v.SHA256 {
+		t.Fatalf("after the second signature: %+v", c)
 	}
 }
