@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"crypto"
 	cryptorand "crypto/rand"
 	"fmt"
@@ -206,6 +207,9 @@ func TestTrinhKy(t *testing.T) {
 				t.Fatalf("the reviewer signing: %d %s", resp.StatusCode, b)
 			}
 
+			if n := k.openInbox(k.an); n != 1 {
+				t.Fatalf("the chairman's inbox holds %d open items before he signs", n)
+			}
 			resp, b = k.call(k.an.token, "POST", path+"/sign", map[string]any{})
 			if resp.StatusCode != http.StatusCreated {
 				t.Fatalf("sign: %d %s", resp.StatusCode, b)
@@ -226,6 +230,9 @@ func TestTrinhKy(t *testing.T) {
 				t.Fatalf("chain after signing: %+v", c)
 			}
 			k.assertHistory(doc.ID, sha(in), v.SHA256, k.an.user.ID, "", "")
+			if n := k.openInbox(k.an); n != 0 {
+				t.Fatalf("the chairman's inbox holds %d open items after he signed", n)
+			}
 
 			// The turn is spent.
 			resp, b = k.call(k.an.token, "POST", path+"/sign", nil)
@@ -419,4 +426,16 @@ func TestTrinhKyTwoSigners(t *testing.T) {
 	if c := k.chain(doc.ID); c.Status != "signed" || c.Signatures != 2 || c.Version != 3 || c.VersionSHA256 != v.SHA256 {
 		t.Fatalf("after the second signature: %+v", c)
 	}
+}
+
+// openInbox counts what waits for m to sign.
+func (k *trinhKy) openInbox(m member) int {
+	k.e.t.Helper()
+	resp, b := k.call(m.token, "GET", "/api/v1/inbox?view=open&expected_action=sign", nil)
+	if resp.StatusCode != http.StatusOK {
+		k.e.t.Fatalf("inbox: %d %s", resp.StatusCode, b)
+	}
+	return len(decode[struct {
+		Items []json.RawMessage `json:"items"`
+	}](k.e.t, b).Items)
 }

@@ -252,6 +252,9 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 	if cfg.tsaURL != "" {
 		go audit.RunAnchorer(ctx, db, cfg.tsaURL, cfg.anchorEvery)
 	}
+	if cmp.Or(cfg.signingTSAURL, cfg.tsaURL) == "" {
+		slog.Warn("no timestamp authority (--signing-tsa-url, --tsa-url): signing in the service is refused at B-T and above")
+	}
 	acct, err := cfg.accountsService(db)
 	if err != nil {
 		return err
