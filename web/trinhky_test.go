@@ -439,3 +439,48 @@ func (k *trinhKy) openInbox(m member) int {
 		Items []json.RawMessage `json:"items"`
 	}](k.e.t, b).Items)
 }
+
+// TestTrinhKyWithdrawnWhilePrepared: the drafter cannot withdraw the
+// document while the deputy's desk-token signature is prepared (the turn is
+// reserved to her: the answer says so and carries the chain); completing it
+// then signs the document.
+func TestTrinhKyWithdrawnWhilePrepared(t *testing.T) {
+	k := newTrinhKy(t)
+	keyID := k.bindExternal(k.binh, devpki.Deputy)
+	if _, err := k.e.accounts.CreateDelegation(context.Background(), operator, storage.Delegation{FromUser: k.an.user.ID, ToUser: k.binh.user.ID, Form: "KT.",
+		DocumentTypes: []string{"QĐ"}, Basis: "Quyết định phân công công tác", EndsAt: timeIn(30)}); err != nil {
+		t.Fatal(err)
+	}
+	in := draft(t, "qd-kt-pho-chu-tich.pdf")
+	doc := k.approved("Quyết định thành lập tổ công tác", in)
+	path := "/api/v1/documents/" + doc.ID
+	p := k.prepare(k.binh, doc.ID, map[string]any{"key_id": keyID})
+	resp, b := k.call(k.e.token, "POST", path+"/actions", map[string]any{"action": "withdraw", "comment": "Rút lại để sửa"})
+	if pr := decode[conflictWithState](t, b); resp.StatusCode != http.StatusConflict || !strings.Contains(pr.Detail, "signature is being made") || pr.State.Status != "approved" {
+		t.Fatalf("withdraw during the prepared signature: %d %s", resp.StatusCode, b)
+	}
+	deputy, err := k.pki.Key(devpki.Deputy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := deputy.Sign(cryptorand.Reader, p.Digest, crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, b = k.call(k.binh.token, "POST", path+"/sign/complete", map[string]any{"session_id": p.SessionID, "signature": sig})
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("complete: %d %s", resp.StatusCode, b)
+	}
+	if c := k.chain(doc.ID); c.Status != "signed" || k.versions(doc.ID) != 2 {
+		t.Fatalf("chain %+v", c)
+	}
+	// Withdrawing after the signature is refused too.
+	if resp, b := k.call(k.e.token, "POST", path+"/actions", map[string]any{"action": "withdraw", "comment": "Rút lại"}); resp.StatusCode != http.StatusConflict {
+		t.Fatalf("withdraw after the signature: %d %s", resp.StatusCode, b)
+	}
+}
+
+type conflictWithState struct {
+	problem
+	State chainState `json:"state"`
+}
