@@ -95,7 +95,7 @@ func (s *Server) signDocument(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
 	v, err := s.signer().Sign(r.Context(), principalFrom(r.Context()), id, req)
 	if err != nil {
-		writeError(w, r, err)
+		s.signError(w, r, err)
 		return
 	}
 	created(w, fmt.Sprintf("/api/v1/documents/%s/versions/%d/file", id, v.Number), v)
@@ -131,7 +131,7 @@ func (s *Server) completeSignature(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
 	v, err := s.signer().Complete(r.Context(), principalFrom(r.Context()), id, docsign.Completion{SessionID: req.SessionID, Signature: req.Signature, CMS: req.CMS})
 	if err != nil {
-		writeError(w, r, err)
+		s.signError(w, r, err)
 		return
 	}
 	created(w, fmt.Sprintf("/api/v1/documents/%s/versions/%d/file", id, v.Number), v)

@@ -444,11 +444,12 @@ func TestSignRefusals(t *testing.T) {
 	}
 	rendercheck.AssertPdfsigValid(t, w.file(plain.ID, 2), 1)
 
-	// Without a chain, nobody signs.
+	// Without the stand-in the service's own chain decides, and a draft
+	// never submitted has no signing turn.
 	w.e.configure(func(s *web.Server) { s.Turns = nil })
 	resp, b = w.call(w.an.token, "POST", "/api/v1/documents/"+drafted.ID+"/sign", nil)
-	if p := decode[problem](t, b); resp.StatusCode != http.StatusConflict || p.Type != "/problems/no-approval-chain" {
-		t.Fatalf("without a chain: %d %s", resp.StatusCode, b)
+	if p := decode[problem](t, b); resp.StatusCode != http.StatusConflict || p.Type != "/problems/not-your-turn" || !strings.Contains(p.Detail, "the document is a draft") {
+		t.Fatalf("a draft never submitted: %d %s", resp.StatusCode, b)
 	}
 }
 

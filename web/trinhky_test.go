@@ -3,9 +3,9 @@ package web_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"crypto"
 	cryptorand "crypto/rand"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -236,7 +236,7 @@ func TestTrinhKy(t *testing.T) {
 
 			// The turn is spent.
 			resp, b = k.call(k.an.token, "POST", path+"/sign", nil)
-			if p := decode[problem](t, b); resp.StatusCode != http.StatusConflict || !strings.Contains(p.Detail, "signed") {
+			if p := decode[conflictWithState](t, b); resp.StatusCode != http.StatusConflict || !strings.Contains(p.Detail, "signed") || p.State.Status != "signed" {
 				t.Fatalf("second signature: %d %s", resp.StatusCode, b)
 			}
 			// After the signature no unsigned version may be added.
@@ -315,9 +315,13 @@ func TestTrinhKyConcurrentSign(t *testing.T) {
 	if c := k.chain(doc.ID); signs != 1 || c.Signatures != 1 || c.Status != "signed" {
 		t.Fatalf("%d signs in the history, chain %+v", signs, c)
 	}
-	won := bodies[0]
+	won, lost := bodies[0], bodies[1]
 	if codes[1] == http.StatusCreated {
-		won = bodies[1]
+		won, lost = bodies[1], bodies[0]
+	}
+	// The loser is told why, with the chain as it now stands.
+	if p := decode[conflictWithState](t, lost); p.Type != "/problems/not-your-turn" || !strings.Contains(p.Detail, "signed") || p.State.Status != "signed" || p.State.Version != 2 {
+		t.Fatalf("the loser's answer: %s", lost)
 	}
 	k.assertSigned(in, k.file(doc.ID, 2), 1, "Nguyễn Văn An")
 	if v := decode[storage.Version](t, won); v.Number != 2 {
