@@ -11,6 +11,7 @@ import (
 
 	"github.com/vanthu/vanthu/documents/calendar"
 	"github.com/vanthu/vanthu/documents/chain"
+	"github.com/vanthu/vanthu/documents/docsign"
 )
 
 // chainRoutes are the approval chains (templates, submission, actions,
@@ -69,6 +70,27 @@ func (s *Server) chainError(w http.ResponseWriter, r *http.Request, err error) {
 	default:
 		writeError(w, r, err)
 	}
+}
+
+// signError answers the refusals of signing; one because the chain gives
+// the signer no turn now (another signature won, the stage is not
+// signing) is a 409 that carries the chain as it now stands, as the
+// chain's other actions answer, so the loser of two signatures sees what
+// won.
+func (s *Server) signError(w http.ResponseWriter, r *http.Request, err error) {
+	if !errors.Is(err, docsign.ErrNotYourTurn) || s.Turns != nil || s.Chain == nil {
+		writeError(w, r, err)
+		return
+	}
+	body := conflictProblem{problem: problem{Type: "/problems/not-your-turn", Title: "Not your turn to sign",
+		Status: http.StatusConflict, Detail: err.Error(), Instance: r.URL.Path}}
+	if v, verr := s.Chain.Chain(r.Context(), principalFrom(r.Context()), chi.URLParam(r, "id")); verr == nil {
+		body.State = &v
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusConflict)
+	_ = json.NewEncoder(w).Encode(body)
 }
 
 func (s *Server) createChainTemplate(w http.ResponseWriter, r *http.Request) {

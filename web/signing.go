@@ -99,7 +99,7 @@ func (s *Server) signDocument(w http.ResponseWriter, r *http.Request) {
 	v, err := s.signer().Sign(r.Context(), principalFrom(r.Context()), id, req)
 	observeSigning(start, err)
 	if err != nil {
-		writeError(w, r, err)
+		s.signError(w, r, err)
 		return
 	}
 	created(w, fmt.Sprintf("/api/v1/documents/%s/versions/%d/file", id, v.Number), v)
@@ -137,7 +137,7 @@ func (s *Server) completeSignature(w http.ResponseWriter, r *http.Request) {
 	v, err := s.signer().Complete(r.Context(), principalFrom(r.Context()), id, docsign.Completion{SessionID: req.SessionID, Signature: req.Signature, CMS: req.CMS})
 	observeSigning(start, err)
 	if err != nil {
-		writeError(w, r, err)
+		s.signError(w, r, err)
 		return
 	}
 	created(w, fmt.Sprintf("/api/v1/documents/%s/versions/%d/file", id, v.Number), v)

@@ -444,6 +444,14 @@ func TestSignRefusals(t *testing.T) {
 		t.Fatalf("with a rectangle: %d %s", resp.StatusCode, b)
 	}
 	rendercheck.AssertPdfsigValid(t, w.file(plain.ID, 2), 1)
+
+	// Without the stand-in the service's own chain decides, and a draft
+	// never submitted has no signing turn.
+	w.e.configure(func(s *web.Server) { s.Turns = nil })
+	resp, b = w.call(w.an.token, "POST", "/api/v1/documents/"+drafted.ID+"/sign", nil)
+	if p := decode[problem](t, b); resp.StatusCode != http.StatusConflict || p.Type != "/problems/not-your-turn" || !strings.Contains(p.Detail, "the document is a draft") {
+		t.Fatalf("a draft never submitted: %d %s", resp.StatusCode, b)
+	}
 }
 
 // signedWith signs pdf with the dev PKI's seal key.

@@ -46,6 +46,7 @@ type serviceConfig struct {
 	sweepInterval time.Duration
 	sweepGrace    time.Duration
 	tsaURL        string        // RFC 3161 TSA that anchors the audit log; empty: none
+	signingTSAURL string        // RFC 3161 TSA of the service's B-T signatures; empty: tsaURL
 	anchorEvery   time.Duration // how often the audit log's head is timestamped
 	verifyOffline bool          // verification uses only revocation data embedded in the files
 	verifyBudget  int64         // decoded stream data one verification may hold
@@ -201,6 +202,7 @@ func init() {
 	cmd.Flags().BoolVar(&cfg.verifyOffline, "verify-offline", envOr("VANTHU_VERIFY_OFFLINE", "") == "true", "verify with only the revocation data embedded in the files, never fetching OCSP or CRLs (VANTHU_VERIFY_OFFLINE)")
 	cmd.Flags().Int64Var(&cfg.verifyBudget, "verify-budget", int64Env("VANTHU_VERIFY_BUDGET", pdf.DefaultBudget), "bytes of decoded stream data one verification may hold at once; beyond, its report says so and the checks that needed the data are INDETERMINATE (VANTHU_VERIFY_BUDGET)")
 	cmd.Flags().Int64Var(&cfg.verifyShared, "verify-budget-total", int64Env("VANTHU_VERIFY_BUDGET_TOTAL", web.DefaultVerifyBudgetTotal), "bytes of decoded stream data all verifications together may hold at once (VANTHU_VERIFY_BUDGET_TOTAL)")
+	cmd.Flags().StringVar(&cfg.signingTSAURL, "signing-tsa-url", envOr("VANTHU_SIGNING_TSA_URL", ""), "RFC 3161 timestamp authority of the signatures the service makes (B-T and up); empty: --tsa-url (VANTHU_SIGNING_TSA_URL)")
 	cmd.Flags().DurationVar(&cfg.anchorEvery, "audit-anchor-interval", durationEnv("VANTHU_AUDIT_ANCHOR_INTERVAL", time.Hour), "how often the audit log's head is timestamped when it moved (VANTHU_AUDIT_ANCHOR_INTERVAL)")
 	cmd.Flags().Int("max-conns-per-client", int(int64Env("VANTHU_MAX_CONNS_PER_CLIENT", int64(web.DefaultLimits.ConnsPerClient))), "connections one client address may hold at once; more are closed when accepted (trusted proxies exempt; raise it for many users behind one NAT address; 0: no limit) (VANTHU_MAX_CONNS_PER_CLIENT)")
 	cfg.flags(cmd)
@@ -249,6 +251,9 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 	if cfg.tsaURL != "" {
 		go audit.RunAnchorer(ctx, db, cfg.tsaURL, cfg.anchorEvery)
 	}
+	if cmp.Or(cfg.signingTSAURL, cfg.tsaURL) == "" {
+		slog.Warn("no timestamp authority (--signing-tsa-url, --tsa-url): signing in the service is refused at B-T and above")
+	}
 	acct, err := cfg.accountsService(db)
 	if err != nil {
 		return err
@@ -292,7 +297,7 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 	ln = web.LimitListener(ln, limits.ConnsPerClient, proxies)
 	srv := web.NewHTTPServer((&web.Server{DB: db, Blobs: blobs, Docs: docs, Accounts: acct, SecureCookies: secureCookies, OIDC: oidcClient, TrustedProxies: proxies, Pages: true,
 		Verify: verify.Options{Trust: trust, Offline: cfg.verifyOffline, Budget: cfg.verifyBudget, SharedBudget: pdf.NewBudget(cfg.verifyShared)}, TempDir: tempDir, BodyLimits: limits,
-		Signing: signingConfig(cfg.tsaURL, trust, tempDir)}).Handler(), limits)
+		Signing: signingConfig(cmp.Or(cfg.signingTSAURL, cfg.tsaURL), trust, tempDir)}).Handler(), limits)
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "vanthu is serving on http://%s\n", ln.Addr())
 	if created {
