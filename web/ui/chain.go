@@ -129,13 +129,13 @@ type chainPanel struct {
 	Names   map[string]string
 	// Templates are the chain templates the drafter may submit along;
 	// nil unless CanSubmit.
-	Templates            []chain.Template
-	CanSubmit, Resubmit  bool
-	CanWithdraw          bool
-	Task                 string // the open turn's task of the viewer: approve, comment, check, sign
-	Stage                string // the stage of that turn
-	Flash                string
-	Comment              string // the comment typed in a refused form
+	Templates           []chain.Template
+	CanSubmit, Resubmit bool
+	CanWithdraw         bool
+	Task                string // the open turn's task of the viewer: approve, comment, check, sign
+	Stage               string // the stage of that turn
+	Flash               string
+	Comment             string // the comment typed in a refused form
 }
 
 // Name shows a user by name, their ID when the name is unknown.
