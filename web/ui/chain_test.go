@@ -248,3 +248,74 @@ func TestTrinhKyPages(t *testing.T) {
 		t.Fatalf("versions after signing: %+v", vs)
 	}
 }
+
+// TestTrinhKyFormsRefuseAndRoute: with a template of review, the văn
+// thư's format check and signing, the clerk's page offers the format check
+// (not approve); a drafter withdraws a submission and submits again; the
+// chairman signing a draft that prints another signer's name is refused
+// with a readable 422 (the printed name not found), in Vietnamese and in
+// English, and nothing is added.
+func TestTrinhKyFormsRefuseAndRoute(t *testing.T) {
+	w := newChainWorld(t)
+	e := w.e
+	clerk := e.user("vanthu", "Đỗ Thị Hoa", storage.RoleClerk)
+	tpl := map[string]any{"name": "Trình ký có kiểm tra thể thức", "stages": []map[string]any{
+		{"name": "Thẩm định", "kind": "review", "participants": []map[string]string{{"user_id": e.users["truongphong"].ID}}, "rule": "all"},
+		{"name": "Văn thư kiểm tra thể thức", "kind": "format-check", "participants": []map[string]string{{"user_id": clerk.ID}}, "rule": "all"},
+		{"name": "Chủ tịch ký", "kind": "sign", "participants": []map[string]string{{"user_id": e.users["an"].ID}}, "rule": "all"},
+	}}
+	b, _ := json.Marshal(tpl)
+	var created struct{ ID string }
+	json.Unmarshal(w.api("quantri", "POST", "/api/v1/chain-templates", "application/json", b, http.StatusCreated), &created)
+	w.bindP12("an", devpki.Official)
+
+	// The draft prints Trần Thị Bình's name, not the chairman's.
+	doc := w.upload(t, "qd-kt-pho-chu-tich.pdf", "Quyết định thành lập tổ công tác")
+	docPath := "/documents/" + doc.ID
+	drafter, reviewer, vt, signer := e.client(), e.client(), e.client(), e.client()
+	e.login(drafter, "chuyenvien")
+	e.login(reviewer, "truongphong")
+	e.login(vt, "vanthu")
+	e.login(signer, "an")
+	expect := func(who string, c *http.Client, path string, form url.Values, wantLoc string) {
+		t.Helper()
+		status, loc, body := postPage(t, e, c, path, form)
+		if status != http.StatusSeeOther || loc != wantLoc {
+			t.Fatalf("%s POST %s %v: %d to %q\n%s", who, path, form, status, loc, body)
+		}
+	}
+	expect("drafter", drafter, docPath+"/submit", url.Values{"template_id": {created.ID}}, docPath+"?done=submit")
+	expect("drafter", drafter, docPath+"/actions", url.Values{"action": {"withdraw"}}, docPath+"?done=withdraw")
+	body := pageOK(t, drafter, e.url+docPath+"?done=withdraw")
+	mustContain(t, "the withdrawn document", body, "Đã rút lại văn bản.", "Đã rút lại", "Trình lại", "Rút lại")
+	expect("drafter", drafter, docPath+"/submit", nil, docPath+"?done=submit")
+	expect("reviewer", reviewer, docPath+"/actions", url.Values{"action": {"approve"}}, docPath+"?done=approve")
+
+	body = pageOK(t, vt, e.url+"/")
+	mustContain(t, "the clerk's inbox", body, `href="`+docPath+`"`, "Kiểm tra thể thức")
+	body = pageOK(t, vt, e.url+docPath)
+	mustContain(t, "the clerk's document page", body, "Đạt thể thức", `value="return"`)
+	if strings.Contains(body, `id="sign-btn"`) {
+		t.Fatal("the clerk is offered the sign button")
+	}
+	expect("clerk", vt, docPath+"/actions", url.Values{"action": {"approve"}}, docPath+"?done=approve")
+
+	status, _, body := postPage(t, e, signer, docPath+"/sign", nil)
+	if status != http.StatusUnprocessableEntity {
+		t.Fatalf("signing a draft without the signer's printed name: %d", status)
+	}
+	mustContain(t, "the refused signature", body, `role="alert"`, "Không tìm thấy chỗ đặt chữ ký", `id="sign-btn"`)
+	lang := e.post(signer, "/language", "lang=en&back="+url.QueryEscape(docPath), nil)
+	if lang.StatusCode != http.StatusSeeOther {
+		t.Fatalf("switch to English: %d", lang.StatusCode)
+	}
+	status, _, body = postPage(t, e, signer, docPath+"/sign", nil)
+	if status != http.StatusUnprocessableEntity {
+		t.Fatalf("signing again in English: %d", status)
+	}
+	mustContain(t, "the refused signature in English", body, "No place for the signature (the signer&#39;s printed name was not found)", "Approval chain", "History", "Sign")
+	var n int
+	if err := e.db.Pool.QueryRow(context.Background(), "SELECT count(*) FROM document_versions WHERE document_id = $1", doc.ID).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d versions after refused signatures (%v)", n, err)
+	}
+}
