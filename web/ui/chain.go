@@ -140,7 +140,7 @@ type chainPanel struct {
 
 // Name shows a user by name, their ID when the name is unknown.
 func (c *chainPanel) Name(id string) string {
-	if n, ok := c.Names[id]; ok {
+	if n := c.Names[id]; n != "" {
 		return n
 	}
 	return id
@@ -162,11 +162,20 @@ func (u *UI) loadChain(ctx context.Context, p accounts.Principal, doc documents.
 		return nil, err
 	}
 	c := &chainPanel{View: v, History: h, Names: map[string]string{}}
-	// Names of the participants, for display only; the organisation's
-	// directory is what every member sees on the directory pages.
-	if users, err := storage.ListUsers(ctx, u.cfg.DB.Pool, doc.OrganizationID); err == nil {
-		for _, us := range users {
-			c.Names[us.ID] = us.FullName
+	// The participants' names, for display only: a chain has a handful,
+	// looked up one by one rather than listing the whole organisation.
+	for _, st := range v.Stages {
+		for _, t := range st.Turns {
+			for _, id := range []string{t.UserID, t.TurnOf} {
+				if _, done := c.Names[id]; id == "" || done {
+					continue
+				}
+				us, err := storage.GetUser(ctx, u.cfg.DB.Pool, id)
+				if err != nil && !errors.Is(err, storage.ErrNotFound) {
+					return nil, err
+				}
+				c.Names[id] = us.FullName // "" shows the ID
+			}
 		}
 	}
 	drafter := v.DrafterID == p.ID
