@@ -9,6 +9,7 @@ import (
 
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/documents/docsign"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/storage/blob"
 	"github.com/vanthu/vanthu/web/ui"
@@ -22,7 +23,11 @@ func (s *Server) pages() http.Handler {
 		VerifyVersion: func(ctx context.Context, v documents.Version) (*verify.Report, error) {
 			return s.verifyStored(ctx, v, s.Verify)
 		},
-		CreateDocument: s.createFromForm, UploadURL: "/api/v1/documents", SecureCookies: s.SecureCookies}
+		CreateDocument: s.createFromForm, UploadURL: "/api/v1/documents", SecureCookies: s.SecureCookies,
+		Chain: s.Chain,
+		Sign: func(ctx context.Context, p accounts.Principal, id string) (documents.Version, error) {
+			return s.signer().Sign(ctx, p, id, docsign.Request{})
+		}}
 	if s.OIDC != nil {
 		cfg.OIDCLogin = oidcPath
 	}

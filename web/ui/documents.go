@@ -141,7 +141,7 @@ type listData struct {
 
 // documentStatuses are the states a filter offers; approval chains add
 // theirs.
-var documentStatuses = []string{"draft"}
+var documentStatuses = documents.Statuses
 
 func (u *UI) documentList(w http.ResponseWriter, r *http.Request) {
 	p, _ := principal(r.Context())
@@ -262,11 +262,18 @@ type documentData struct {
 	Shown    documents.Version
 	FileURL  string
 	Preview  bool
+	// Chain is the approval chain's panel and forms (chain.go).
+	Chain *chainPanel
 }
 
 func (u *UI) documentPage(w http.ResponseWriter, r *http.Request) {
+	u.showDocument(w, r, chi.URLParam(r, "id"), http.StatusOK, "", "")
+}
+
+// showDocument writes the document page with status: errMsg is the reason
+// a form was refused, comment what its comment field held.
+func (u *UI) showDocument(w http.ResponseWriter, r *http.Request, id string, status int, errMsg, comment string) {
 	p, _ := principal(r.Context())
-	id := chi.URLParam(r, "id")
 	doc, err := u.cfg.Docs.Get(r.Context(), p, id)
 	if err != nil {
 		u.failErr(w, r, err)
@@ -291,9 +298,24 @@ func (u *UI) documentPage(w http.ResponseWriter, r *http.Request) {
 		d.Shown = vs[n-1]
 	}
 	d.FileURL = fmt.Sprintf("/api/v1/documents/%s/versions/%d/file", doc.ID, d.Shown.Number)
+	if d.Chain, err = u.loadChain(r.Context(), p, doc); err != nil {
+		u.failErr(w, r, err)
+		return
+	}
+	if d.Chain != nil {
+		d.Chain.Comment = comment
+		if done := r.URL.Query().Get("done"); done != "" && r.Method == http.MethodGet {
+			if _, ok := messages["vi"]["done."+done]; ok {
+				d.Chain.Flash = u.tr(r, "done."+done)
+			}
+		}
+	}
 	pg := u.page(r, "docs.title")
-	pg.Title, pg.Data = doc.Subject, d
-	u.write(w, r, http.StatusOK, "document", pg)
+	pg.Title, pg.Data, pg.Error = doc.Subject, d, errMsg
+	if r.Method != http.MethodGet {
+		pg.Path = "/documents/" + doc.ID // where the language switch comes back to
+	}
+	u.write(w, r, status, "document", pg)
 }
 
 // signaturePanel verifies a stored version and shows each signature: who,

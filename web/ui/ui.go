@@ -18,6 +18,7 @@ import (
 
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/documents/chain"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/storage"
 )
@@ -57,6 +58,12 @@ type Config struct {
 	// UploadURL is the API route the upload page sends files to with
 	// progress (XHR with the session cookie).
 	UploadURL string
+	// Chain runs approval chains: the inbox, the chain panel and its
+	// forms (nil: the pages show no chain).
+	Chain *chain.Service
+	// Sign signs the document with p's server-held key, as POST
+	// /api/v1/documents/{id}/sign with an empty body; nil: no sign button.
+	Sign func(ctx context.Context, p accounts.Principal, documentID string) (documents.Version, error)
 	// SecureCookies marks the pages' own cookie (the language) Secure on
 	// plain HTTP too, as the session cookie is behind a TLS proxy.
 	SecureCookies bool
@@ -90,7 +97,7 @@ type navEntry struct {
 }
 
 // sections lists every workflow's pages, in navigation order.
-var sections = []section{homeSection, documentsSection, verifySection, auditSection, adminSection, sessionSection}
+var sections = []section{homeSection, documentsSection, chainSection, verifySection, auditSection, adminSection, sessionSection}
 
 // New parses the templates and builds the routes. Templates are embedded,
 // so a template that does not parse is a bug any test finds: it panics.

@@ -1,0 +1,324 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/vanthu/vanthu/accounts"
+	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/documents/chain"
+	"github.com/vanthu/vanthu/documents/docsign"
+	"github.com/vanthu/vanthu/signing"
+	"github.com/vanthu/vanthu/storage"
+)
+
+// chainSection: Trình ký on the pages — the forms of the document page
+// that submit a draft along a chain template, act on the chain (approve,
+// return, comment, the văn thư's format check, withdraw) and sign with the
+// signer's server-held key. The document page shows the chain panel and
+// the history (chainPanel); the inbox at / is the chain's inbox (home.go).
+// The chain service and the signing service authorize every call, as for
+// the API.
+var chainSection = section{
+	routes: func(u *UI, r chi.Router) {
+		r.Group(func(r chi.Router) {
+			r.Use(u.signedIn)
+			r.Post("/documents/{id}/submit", u.submitForm)
+			r.Post("/documents/{id}/actions", u.actionForm)
+			r.Post("/documents/{id}/sign", u.signForm)
+		})
+	},
+}
+
+var _ = addMessages(map[string][2]string{
+	"status.in_review":      {"Đang trình", "In review"},
+	"status.returned":       {"Bị trả lại", "Returned"},
+	"status.approved":       {"Đã duyệt, chờ ký", "Approved, awaiting signature"},
+	"status.signed":         {"Đã ký, chờ ban hành", "Signed, awaiting issuing"},
+	"status.withdrawn":      {"Đã rút lại", "Withdrawn"},
+	"status.rejected":       {"Bị từ chối ký", "Rejected"},
+	"chain.title":           {"Luồng trình ký", "Approval chain"},
+	"chain.none":            {"Văn bản chưa được trình.", "The document has not been submitted."},
+	"chain.current":         {"Bước hiện tại: %s", "Current stage: %s"},
+	"chain.stage":           {"Bước", "Stage"},
+	"chain.participants":    {"Người tham gia", "Participants"},
+	"chain.rule.all":        {"tất cả", "all"},
+	"chain.rule.any":        {"một người", "any one"},
+	"chain.rule.k":          {"%d người", "%d of them"},
+	"chain.due":             {"hạn %s", "due %s"},
+	"chain.overdue":         {"quá hạn", "overdue"},
+	"chain.turn.you":        {"lượt của bạn", "your turn"},
+	"kind.review":           {"Thẩm định", "Review"},
+	"kind.consult":          {"Xin ý kiến", "Consultation"},
+	"kind.format-check":     {"Kiểm tra thể thức", "Format check"},
+	"kind.sign":             {"Ký", "Signing"},
+	"stage.pending":         {"chưa đến", "pending"},
+	"stage.active":          {"đang xử lý", "in progress"},
+	"stage.done":            {"đã xong", "done"},
+	"stage.skipped":         {"bỏ qua", "skipped"},
+	"stage.closed":          {"đã đóng", "closed"},
+	"turn.open":             {"đang chờ", "waiting"},
+	"turn.done":             {"đã xử lý", "done"},
+	"turn.forwarded":        {"đã chuyển", "forwarded"},
+	"turn.closed":           {"đã đóng", "closed"},
+	"task.approve":          {"Duyệt", "Approve"},
+	"task.comment":          {"Cho ý kiến", "Comment"},
+	"task.check":            {"Kiểm tra thể thức", "Check the format"},
+	"task.sign":             {"Ký số", "Sign"},
+	"task.revise":           {"Sửa và trình lại", "Revise and resubmit"},
+	"history.title":         {"Lịch sử xử lý", "History"},
+	"history.none":          {"Chưa có thao tác nào.", "No action yet."},
+	"history.version":       {"phiên bản %d", "version %d"},
+	"history.behalf":        {"thay %s", "for %s"},
+	"history.to":            {"chuyển cho %s", "to %s"},
+	"action.submit":         {"Trình", "Submitted"},
+	"action.approve":        {"Duyệt", "Approved"},
+	"action.return":         {"Trả lại", "Returned"},
+	"action.comment":        {"Ý kiến", "Commented"},
+	"action.forward":        {"Chuyển xử lý", "Forwarded"},
+	"action.withdraw":       {"Rút lại", "Withdrawn"},
+	"action.reject":         {"Từ chối ký", "Rejected"},
+	"action.sign":           {"Ký số", "Signed"},
+	"action.add_consultee":  {"Thêm người cho ý kiến", "Consultee added"},
+	"action.add_signer":     {"Thêm người ký", "Signer added"},
+	"act.title":             {"Việc của bạn", "Your action"},
+	"act.template":          {"Luồng trình ký", "Chain template"},
+	"act.notemplate":        {"Đơn vị chưa có luồng trình ký nào cho loại văn bản này.", "No chain template applies to this document."},
+	"act.submit":            {"Trình ký", "Submit for approval"},
+	"act.resubmit":          {"Trình lại", "Resubmit"},
+	"act.withdraw":          {"Rút lại", "Withdraw"},
+	"act.comment.label":     {"Ý kiến", "Comment"},
+	"act.comment.required":  {"bắt buộc khi trả lại", "required to return"},
+	"act.approve":           {"Duyệt", "Approve"},
+	"act.check":             {"Đạt thể thức", "Format is correct"},
+	"act.return":            {"Trả lại", "Return"},
+	"act.comment":           {"Gửi ý kiến", "Send comment"},
+	"act.sign":              {"Ký số", "Sign"},
+	"act.sign.hint":         {"Ký bằng khóa của bạn do hệ thống giữ; chữ ký đặt giữa chức vụ và họ tên in sẵn.", "Signs with your key held by the service, between the printed title and name."},
+	"act.reject":            {"Từ chối ký", "Refuse to sign"},
+	"done.submit":           {"Đã trình văn bản.", "The document was submitted."},
+	"done.approve":          {"Đã duyệt.", "Approved."},
+	"done.return":           {"Đã trả lại văn bản.", "The document was returned."},
+	"done.comment":          {"Đã gửi ý kiến.", "Your comment was sent."},
+	"done.withdraw":         {"Đã rút lại văn bản.", "The document was withdrawn."},
+	"done.reject":           {"Đã từ chối ký.", "Signing was refused."},
+	"done.sign":             {"Đã ký số. Văn bản đã ký là phiên bản mới.", "Signed. The signed file is the new version."},
+	"error.chain.conflict":  {"Trạng thái của luồng không cho phép thao tác này", "The chain's state does not allow this"},
+	"error.chain.invalid":   {"Yêu cầu không thực hiện được", "The request cannot be carried out"},
+	"error.sign.place":      {"Không tìm thấy chỗ đặt chữ ký (họ tên in sẵn của người ký)", "No place for the signature (the signer's printed name was not found)"},
+	"error.sign.key":        {"Không có khóa ký dùng được", "No usable signing key"},
+	"error.sign.turn":       {"Chưa đến lượt bạn ký", "It is not your turn to sign"},
+	"error.sign.image":      {"Bạn chưa tải lên ảnh chữ ký", "You have not uploaded a signature image"},
+	"error.sign.locked":     {"Văn bản đã bị khóa bởi chữ ký trước", "The document is locked by its signatures"},
+	"error.sign.chain":      {"Văn bản chưa có luồng trình ký", "The document has no approval chain"},
+	"error.sign.down":       {"Dịch vụ ký tạm thời không dùng được; hãy thử lại sau", "Signing is unavailable; try again later"},
+	"error.comment.missing": {"Trả lại phải kèm ý kiến.", "A return needs a comment."},
+})
+
+// chainPanel is what the document page shows of a chain, and the forms
+// of whoever may act on it now.
+type chainPanel struct {
+	View    chain.View
+	History []chain.Entry
+	Names   map[string]string
+	// Templates are the chain templates the drafter may submit along;
+	// nil unless CanSubmit.
+	Templates           []chain.Template
+	CanSubmit, Resubmit bool
+	CanWithdraw         bool
+	Task                string // the open turn's task of the viewer: approve, comment, check, sign
+	Stage               string // the stage of that turn
+	Flash               string
+	Comment             string // the comment typed in a refused form
+}
+
+// Name shows a user by name, their ID when the name is unknown.
+func (c *chainPanel) Name(id string) string {
+	if n := c.Names[id]; n != "" {
+		return n
+	}
+	return id
+}
+
+// loadChain reads the document's chain and history for the document page
+// and works out what p may do on it. A page without the chain service
+// shows no panel.
+func (u *UI) loadChain(ctx context.Context, p accounts.Principal, doc documents.Document) (*chainPanel, error) {
+	if u.cfg.Chain == nil {
+		return nil, nil
+	}
+	v, err := u.cfg.Chain.Chain(ctx, p, doc.ID)
+	if err != nil {
+		return nil, err
+	}
+	h, err := u.cfg.Chain.History(ctx, p, doc.ID)
+	if err != nil {
+		return nil, err
+	}
+	c := &chainPanel{View: v, History: h, Names: map[string]string{}}
+	// The participants' names, for display only: a chain has a handful,
+	// looked up one by one rather than listing the whole organisation.
+	for _, st := range v.Stages {
+		for _, t := range st.Turns {
+			for _, id := range []string{t.UserID, t.TurnOf} {
+				if _, done := c.Names[id]; id == "" || done {
+					continue
+				}
+				us, err := storage.GetUser(ctx, u.cfg.DB.Pool, id)
+				if err != nil && !errors.Is(err, storage.ErrNotFound) {
+					return nil, err
+				}
+				c.Names[id] = us.FullName // "" shows the ID
+			}
+		}
+	}
+	drafter := v.DrafterID == p.ID
+	switch v.Status {
+	case documents.StatusDraft, documents.StatusReturned, documents.StatusWithdrawn:
+		c.CanSubmit = drafter
+		c.Resubmit = v.Status != documents.StatusDraft && len(v.Stages) > 0
+	case documents.StatusInReview, documents.StatusApproved:
+		c.CanWithdraw = drafter && v.Signatures == 0
+	}
+	if c.CanSubmit && !c.Resubmit {
+		if c.Templates, err = u.cfg.Chain.Templates(ctx, p, doc.Type, doc.UnitID); err != nil {
+			return nil, err
+		}
+	}
+	for _, st := range v.Stages {
+		if st.State != "active" {
+			continue
+		}
+		for _, t := range st.Turns {
+			if t.UserID == p.ID && t.State == "open" && t.Task != "revise" {
+				c.Task, c.Stage = t.Task, st.Name
+			}
+		}
+	}
+	return c, nil
+}
+
+// back is the document page's address with a flash message key.
+func back(id, done string) string {
+	return "/documents/" + url.PathEscape(id) + "?done=" + url.QueryEscape(done)
+}
+
+// submitForm submits the draft along the chosen template (or resubmits
+// it along its chain).
+func (u *UI) submitForm(w http.ResponseWriter, r *http.Request) {
+	p, _ := principal(r.Context())
+	id := chi.URLParam(r, "id")
+	if u.cfg.Chain == nil {
+		u.fail(w, r, http.StatusNotFound, u.tr(r, "error.notfound"))
+		return
+	}
+	req := chain.SubmitRequest{TemplateID: strings.TrimSpace(r.PostFormValue("template_id"))}
+	if _, err := u.cfg.Chain.Submit(r.Context(), p, id, req, ""); err != nil {
+		u.refused(w, r, id, err, "")
+		return
+	}
+	http.Redirect(w, r, back(id, "submit"), http.StatusSeeOther)
+}
+
+// actionForm takes one chain action; a return needs its comment.
+func (u *UI) actionForm(w http.ResponseWriter, r *http.Request) {
+	p, _ := principal(r.Context())
+	id := chi.URLParam(r, "id")
+	if u.cfg.Chain == nil {
+		u.fail(w, r, http.StatusNotFound, u.tr(r, "error.notfound"))
+		return
+	}
+	req := chain.ActionRequest{Action: r.PostFormValue("action"), Comment: r.PostFormValue("comment")}
+	switch req.Action {
+	case chain.ActionApprove, chain.ActionReturn, chain.ActionComment, chain.ActionWithdraw, chain.ActionReject:
+	default:
+		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.chain.invalid"))
+		return
+	}
+	if (req.Action == chain.ActionReturn || req.Action == chain.ActionComment) && strings.TrimSpace(req.Comment) == "" {
+		u.showDocument(w, r, id, http.StatusUnprocessableEntity, u.tr(r, "error.comment.missing"), req.Comment)
+		return
+	}
+	// The chain's approve carries no comment: an approval with one records
+	// the comment first, so what the reviewer typed is never dropped.
+	if req.Action == chain.ActionApprove && strings.TrimSpace(req.Comment) != "" {
+		if _, err := u.cfg.Chain.Act(r.Context(), p, id, chain.ActionRequest{Action: chain.ActionComment, Comment: req.Comment}, ""); err != nil {
+			u.refused(w, r, id, err, req.Comment)
+			return
+		}
+		req.Comment = ""
+	}
+	if _, err := u.cfg.Chain.Act(r.Context(), p, id, req, ""); err != nil {
+		u.refused(w, r, id, err, req.Comment)
+		return
+	}
+	http.Redirect(w, r, back(id, req.Action), http.StatusSeeOther)
+}
+
+// signForm signs with the signer's server-held key, as POST
+// /api/v1/documents/{id}/sign does with an empty body: the place is found
+// by the signer's printed name.
+func (u *UI) signForm(w http.ResponseWriter, r *http.Request) {
+	p, _ := principal(r.Context())
+	id := chi.URLParam(r, "id")
+	if u.cfg.Sign == nil {
+		u.fail(w, r, http.StatusNotFound, u.tr(r, "error.notfound"))
+		return
+	}
+	if _, err := u.cfg.Sign(r.Context(), p, id); err != nil {
+		u.refused(w, r, id, err, "")
+		return
+	}
+	http.Redirect(w, r, back(id, "sign"), http.StatusSeeOther)
+}
+
+// refused shows the document page again with the reason of a refused
+// action; an internal error, a missing document or a forbidden one gets
+// the error page.
+func (u *UI) refused(w http.ResponseWriter, r *http.Request, id string, err error, comment string) {
+	status, msg := u.explainChain(r, err)
+	if status == http.StatusInternalServerError || status == http.StatusNotFound || status == http.StatusForbidden {
+		u.failErr(w, r, err)
+		return
+	}
+	u.showDocument(w, r, id, status, msg, comment)
+}
+
+// signRefusals are signing's refusals with their status and the reader's
+// headline; the error's own text follows it (it carries the reason).
+var signRefusals = []struct {
+	kind   error
+	status int
+	key    string
+}{
+	{docsign.ErrPlace, http.StatusUnprocessableEntity, "error.sign.place"},
+	{docsign.ErrNoKey, http.StatusConflict, "error.sign.key"},
+	{docsign.ErrNotYourTurn, http.StatusConflict, "error.sign.turn"},
+	{docsign.ErrNoImage, http.StatusConflict, "error.sign.image"},
+	{docsign.ErrNoChain, http.StatusConflict, "error.sign.chain"},
+	{signing.ErrLocked, http.StatusConflict, "error.sign.locked"},
+	{docsign.ErrUnavailable, http.StatusServiceUnavailable, "error.sign.down"},
+}
+
+// explainChain maps the chain's and signing's refusals to a status and a
+// readable message, and the rest as explain does.
+func (u *UI) explainChain(r *http.Request, err error) (int, string) {
+	switch {
+	case errors.Is(err, chain.ErrConflict):
+		return http.StatusConflict, u.tr(r, "error.chain.conflict") + ": " + strings.TrimPrefix(err.Error(), chain.ErrConflict.Error()+": ")
+	case errors.Is(err, chain.ErrInvalid):
+		return http.StatusUnprocessableEntity, u.tr(r, "error.chain.invalid") + ": " + strings.TrimPrefix(err.Error(), chain.ErrInvalid.Error()+": ")
+	}
+	for _, k := range signRefusals {
+		if errors.Is(err, k.kind) {
+			return k.status, fmt.Sprintf("%s (%v)", u.tr(r, k.key), err)
+		}
+	}
+	return u.explain(r, err)
+}
