@@ -154,7 +154,7 @@ func (s *Service) Act(ctx context.Context, p accounts.Principal, documentID stri
 	return s.idempotent(ctx, p, documentID, "action", req, idemKey, func(r *run) error {
 		switch req.Action {
 		case ActionApprove:
-			return r.approve(p)
+			return r.approve(p, req)
 		case ActionReturn:
 			return r.giveBack(p, req)
 		case ActionComment:
@@ -391,7 +391,9 @@ func (r *run) inFlight(action string) error {
 	return conflict("the document is %s: nothing is waiting to %s", r.chain.Status, action)
 }
 
-func (r *run) approve(p accounts.Principal) error {
+// approve passes the participant's turn; a comment given with it is kept
+// with the approval, like a return's.
+func (r *run) approve(p accounts.Principal, req ActionRequest) error {
 	if err := r.inFlight(ActionApprove); err != nil {
 		return err
 	}
@@ -409,7 +411,7 @@ func (r *run) approve(p accounts.Principal) error {
 		return err
 	}
 	if _, err := r.record(p, storage.ChainAction{Action: ActionApprove, OnBehalfOf: t.onBehalfOf, AuthorityForm: t.form,
-		StageID: t.stage.ID, StageName: t.stage.Name}); err != nil {
+		StageID: t.stage.ID, StageName: t.stage.Name, Comment: req.Comment}); err != nil {
 		return err
 	}
 	return r.advance()

@@ -245,15 +245,6 @@ func (u *UI) actionForm(w http.ResponseWriter, r *http.Request) {
 		u.showDocument(w, r, id, http.StatusUnprocessableEntity, u.tr(r, "error.comment.missing"), req.Comment)
 		return
 	}
-	// The chain's approve carries no comment: an approval with one records
-	// the comment first, so what the reviewer typed is never dropped.
-	if req.Action == chain.ActionApprove && strings.TrimSpace(req.Comment) != "" {
-		if _, err := u.cfg.Chain.Act(r.Context(), p, id, chain.ActionRequest{Action: chain.ActionComment, Comment: req.Comment}, ""); err != nil {
-			u.refused(w, r, id, err, req.Comment)
-			return
-		}
-		req.Comment = ""
-	}
 	if _, err := u.cfg.Chain.Act(r.Context(), p, id, req, ""); err != nil {
 		u.refused(w, r, id, err, req.Comment)
 		return
