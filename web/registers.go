@@ -119,8 +119,9 @@ func (s *Server) registerEntries(w http.ResponseWriter, r *http.Request) {
 		}
 		year = n
 	}
-	if f := r.URL.Query().Get("format"); f != "" && f != "json" {
-		writeProblem(w, r, http.StatusUnprocessableEntity, "invalid-input", "A field is missing or invalid", "format: only json is available")
+	format := r.URL.Query().Get("format")
+	if format != "" && format != "json" && format != "xlsx" && format != "pdf" {
+		writeProblem(w, r, http.StatusUnprocessableEntity, "invalid-input", "A field is missing or invalid", "format must be json, xlsx or pdf")
 		return
 	}
 	reg, year, es, err := s.registers().Entries(r.Context(), principalFrom(r.Context()), chi.URLParam(r, "id"), year)
@@ -134,6 +135,10 @@ func (s *Server) registerEntries(w http.ResponseWriter, r *http.Request) {
 		rows = append(rows, entryRow{NumberSymbol: e.Symbol, Date: day, TypeSubject: e.TypeName + " " + e.Subject, Signer: e.SignerName,
 			Recipients: e.Recipients, CopiesKept: e.CopiesKept, Copies: e.Copies, SentOn: day, Note: e.Note,
 			DocumentID: e.DocumentID, Number: e.Number, IssuedAt: e.IssuedAt})
+	}
+	if format == "xlsx" || format == "pdf" {
+		s.writeRegisterBook(w, r, reg, year, rows, format)
+		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"register": reg, "year": year, "columns": appendixIVColumns, "entries": rows})
 }

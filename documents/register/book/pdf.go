@@ -1,0 +1,330 @@
+package book
+
+import (
+	"bufio"
+	"bytes"
+	"compress/zlib"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/go-fonts/liberation/liberationserifregular"
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/sfnt"
+	"golang.org/x/image/math/fixed"
+)
+
+// The book is landscape A4 so the ten columns of Appendix IV fit.
+const (
+	pageW, pageH = 842.0, 595.0
+	margin       = 36.0
+	cellSize     = 8.0
+	cellLeading  = 10.0
+	cellPad      = 3.0
+)
+
+// colWeights shares the page's width among the Appendix IV columns; the
+// subject column gets the most room.
+var colWeights = []float64{10, 8, 26, 11, 15, 11, 6, 8, 7, 8}
+
+// WritePDF writes the register as a printable book: a cover page with the
+// organisation, the register, the year and the numbers it runs from and to,
+// then the table with every column, the header repeated on each page. Text
+// is set in Liberation Serif embedded as a CID font with a ToUnicode map
+// (the way the verification report is drawn), so Vietnamese renders and can
+// be searched. Each page's content is written out as soon as it is full.
+func WritePDF(w io.Writer, b Book) error {
+	fnt, err := sfnt.Parse(liberationserifregular.TTF)
+	if err != nil {
+		return fmt.Errorf("book font: %w", err)
+	}
+	p := &pdf{font: fnt, upem: int(fnt.UnitsPerEm()), used: map[sfnt.GlyphIndex]rune{}, out: &countWriter{w: bufio.NewWriter(w)}}
+	p.offsets = []int64{0, 0, 0} // 1 catalog, 2 page tree, 3 font: written last
+	p.printf("%%PDF-1.7\n%%\xe2\xe3\xcf\xd3\n")
+
+	// Cover.
+	var cs strings.Builder
+	y := pageH - 160
+	center := func(s string, size float64) {
+		x := (pageW - p.width(s, size)) / 2
+		fmt.Fprintf(&cs, "BT /F1 %.1f Tf %.2f %.2f Td %s Tj ET\n", size, x, y, p.hex(s))
+		y -= size * 2
+	}
+	center(strings.ToUpper(b.Organization), 16)
+	y -= 30
+	center("SỔ ĐĂNG KÝ VĂN BẢN", 24)
+	center(b.Register, 16)
+	y -= 20
+	center(fmt.Sprintf("Năm %d", b.Year), 16)
+	if len(b.Rows) == 0 {
+		center("Không có văn bản", 13)
+	} else {
+		center(fmt.Sprintf("Từ số %02d đến số %02d", b.FromNumber, b.ToNumber), 13)
+	}
+	p.page(cs.String())
+
+	// Table.
+	total := 0.0
+	for i := range b.Columns {
+		total += weight(i)
+	}
+	widths := make([]float64, len(b.Columns))
+	for i := range widths {
+		widths[i] = (pageW - 2*margin) * weight(i) / total
+	}
+	cs.Reset()
+	y = pageH - margin
+	drawRow := func(cells []string) {
+		lines := make([][]string, len(widths))
+		n := 1
+		for i := range widths {
+			c := ""
+			if i < len(cells) {
+				c = cells[i]
+			}
+			lines[i] = p.wrap(c, widths[i]-2*cellPad, cellSize)
+			n = max(n, len(lines[i]))
+		}
+		h := float64(n)*cellLeading + 2*cellPad
+		x := margin
+		for i, wd := range widths {
+			fmt.Fprintf(&cs, "%.2f %.2f %.2f %.2f re S\n", x, y-h, wd, h)
+			for k, l := range lines[i] {
+				fmt.Fprintf(&cs, "BT /F1 %.1f Tf %.2f %.2f Td %s Tj ET\n", cellSize, x+cellPad, y-cellPad-float64(k+1)*cellLeading+2, p.hex(l))
+			}
+			x += wd
+		}
+		y -= h
+	}
+	rowHeight := func(cells []string) float64 {
+		n := 1
+		for i := range widths {
+			if i < len(cells) {
+				n = max(n, len(p.wrap(cells[i], widths[i]-2*cellPad, cellSize)))
+			}
+		}
+		return float64(n)*cellLeading + 2*cellPad
+	}
+	startPage := func() {
+		fmt.Fprintf(&cs, "0.5 w\nBT /F1 11.0 Tf %.2f %.2f Td %s Tj ET\n", margin, y-11, p.hex(b.Title()))
+		y -= 20
+		drawRow(b.Columns)
+	}
+	startPage()
+	for _, r := range b.Rows {
+		if y-rowHeight(r) < margin {
+			p.page(cs.String())
+			cs.Reset()
+			y = pageH - margin
+			startPage()
+		}
+		drawRow(r)
+	}
+	p.page(cs.String())
+	return p.finish()
+}
+
+func weight(i int) float64 {
+	if i < len(colWeights) {
+		return colWeights[i]
+	}
+	return 8
+}
+
+type pdf struct {
+	font    *sfnt.Font
+	upem    int
+	buf     sfnt.Buffer
+	used    map[sfnt.GlyphIndex]rune
+	out     *countWriter
+	offsets []int64 // by object number - 1
+	kids    []int
+}
+
+type countWriter struct {
+	w   *bufio.Writer
+	n   int64
+	err error
+}
+
+func (c *countWriter) Write(b []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.w.Write(b)
+	c.n += int64(n)
+	c.err = err
+	return n, err
+}
+
+func (p *pdf) printf(format string, a ...any) { fmt.Fprintf(p.out, format, a...) }
+
+func (p *pdf) glyph(r rune) (sfnt.GlyphIndex, float64) {
+	g, err := p.font.GlyphIndex(&p.buf, r)
+	if err != nil || g == 0 {
+		g, _ = p.font.GlyphIndex(&p.buf, '?')
+		r = '?'
+	}
+	adv, err := p.font.GlyphAdvance(&p.buf, g, fixed.I(p.upem), font.HintingNone)
+	if err != nil {
+		adv = 0
+	}
+	p.used[g] = r
+	return g, float64(adv) / 64 * 1000 / float64(p.upem)
+}
+
+func (p *pdf) width(s string, size float64) float64 {
+	w := 0.0
+	for _, r := range s {
+		_, a := p.glyph(r)
+		w += a
+	}
+	return w * size / 1000
+}
+
+// wrap splits a cell's text into lines no wider than width points, at
+// spaces where it can.
+func (p *pdf) wrap(s string, width, size float64) []string {
+	limit := width * 1000 / size
+	var out []string
+	for _, para := range strings.Split(s, "\n") {
+		var cur []rune
+		w, lastSpace := 0.0, -1
+		for _, r := range para {
+			if r == '\t' || r == '\r' {
+				r = ' '
+			}
+			_, adv := p.glyph(r)
+			if w+adv > limit && len(cur) > 0 {
+				if lastSpace > 0 {
+					out = append(out, string(cur[:lastSpace]))
+					cur = append([]rune(nil), cur[lastSpace+1:]...)
+				} else {
+					out = append(out, string(cur))
+					cur = nil
+				}
+				w = 0
+				for _, c := range cur {
+					_, a := p.glyph(c)
+					w += a
+				}
+				lastSpace = -1
+			}
+			if r == ' ' {
+				lastSpace = len(cur)
+			}
+			cur = append(cur, r)
+			w += adv
+		}
+		out = append(out, string(cur))
+	}
+	return out
+}
+
+func (p *pdf) hex(s string) string {
+	var b strings.Builder
+	b.WriteByte('<')
+	for _, r := range s {
+		g, _ := p.glyph(r)
+		fmt.Fprintf(&b, "%04X", uint16(g))
+	}
+	b.WriteByte('>')
+	return b.String()
+}
+
+func (p *pdf) begin(n int) {
+	for len(p.offsets) < n {
+		p.offsets = append(p.offsets, 0)
+	}
+	p.offsets[n-1] = p.out.n
+	p.printf("%d 0 obj\n", n)
+}
+
+func (p *pdf) obj(body string) int {
+	n := len(p.offsets) + 1
+	p.begin(n)
+	p.printf("%s\nendobj\n", body)
+	return n
+}
+
+func (p *pdf) stream(dict string, data []byte) int {
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write(data)
+	zw.Close()
+	n := len(p.offsets) + 1
+	p.begin(n)
+	p.printf("<< %s /Filter /FlateDecode /Length %d >>\nstream\n", dict, z.Len())
+	p.out.Write(z.Bytes())
+	p.printf("\nendstream\nendobj\n")
+	return n
+}
+
+// page writes one page's content and its page object; both refer to the
+// font (object 3) and the page tree (object 2) written at the end.
+func (p *pdf) page(content string) {
+	c := p.stream("", []byte(content))
+	pg := p.obj(fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.0f %.0f] /Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>", pageW, pageH, c))
+	p.kids = append(p.kids, pg)
+}
+
+func (p *pdf) finish() error {
+	fontFile := p.stream(fmt.Sprintf("/Length1 %d", len(liberationserifregular.TTF)), liberationserifregular.TTF)
+	gids := make([]int, 0, len(p.used))
+	for g := range p.used {
+		gids = append(gids, int(g))
+	}
+	sort.Ints(gids)
+	var wArr, cmap strings.Builder
+	wArr.WriteString("[")
+	for _, g := range gids {
+		adv, _ := p.font.GlyphAdvance(&p.buf, sfnt.GlyphIndex(g), fixed.I(p.upem), font.HintingNone)
+		fmt.Fprintf(&wArr, " %d [%d]", g, int(float64(adv)/64*1000/float64(p.upem)+0.5))
+	}
+	wArr.WriteString(" ]")
+	cmap.WriteString("/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n")
+	for i := 0; i < len(gids); i += 100 {
+		j := min(i+100, len(gids))
+		fmt.Fprintf(&cmap, "%d beginbfchar\n", j-i)
+		for _, g := range gids[i:j] {
+			fmt.Fprintf(&cmap, "<%04X> <%s>\n", g, utf16Hex(p.used[sfnt.GlyphIndex(g)]))
+		}
+		cmap.WriteString("endbfchar\n")
+	}
+	cmap.WriteString("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n")
+	toUni := p.stream("", []byte(cmap.String()))
+	desc := p.obj(fmt.Sprintf("<< /Type /FontDescriptor /FontName /LiberationSerif /Flags 34 /FontBBox [-543 -303 1278 981] /ItalicAngle 0 /Ascent 891 /Descent -216 /CapHeight 662 /StemV 80 /FontFile2 %d 0 R >>", fontFile))
+	cid := p.obj(fmt.Sprintf("<< /Type /Font /Subtype /CIDFontType2 /BaseFont /LiberationSerif /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor %d 0 R /CIDToGIDMap /Identity /DW 500 /W %s >>", desc, wArr.String()))
+	p.begin(3)
+	p.printf("<< /Type /Font /Subtype /Type0 /BaseFont /LiberationSerif /Encoding /Identity-H /DescendantFonts [%d 0 R] /ToUnicode %d 0 R >>\nendobj\n", cid, toUni)
+	kids := make([]string, len(p.kids))
+	for i, k := range p.kids {
+		kids[i] = fmt.Sprintf("%d 0 R", k)
+	}
+	p.begin(2)
+	p.printf("<< /Type /Pages /Kids [%s] /Count %d >>\nendobj\n", strings.Join(kids, " "), len(kids))
+	p.begin(1)
+	p.printf("<< /Type /Catalog /Pages 2 0 R >>\nendobj\n")
+	xref := p.out.n
+	p.printf("xref\n0 %d\n0000000000 65535 f \n", len(p.offsets)+1)
+	for _, o := range p.offsets {
+		p.printf("%010d 00000 n \n", o)
+	}
+	p.printf("trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(p.offsets)+1, xref)
+	if p.out.err != nil {
+		return fmt.Errorf("book write: %w", p.out.err)
+	}
+	if err := p.out.w.Flush(); err != nil {
+		return fmt.Errorf("book write: %w", err)
+	}
+	return nil
+}
+
+func utf16Hex(r rune) string {
+	if r < 0x10000 {
+		return fmt.Sprintf("%04X", r)
+	}
+	r -= 0x10000
+	return fmt.Sprintf("%04X%04X", 0xd800+(r>>10), 0xdc00+(r&0x3ff))
+}
