@@ -6,10 +6,18 @@ import (
 	"image"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/vanthu/vanthu/documents/register"
 	"github.com/vanthu/vanthu/internal/rendercheck"
+	"github.com/vanthu/vanthu/internal/testharness"
 	"github.com/vanthu/vanthu/signing/appearance"
 	"github.com/vanthu/vanthu/signing/devpki"
 	"github.com/vanthu/vanthu/signing/verify"
@@ -100,5 +108,66 @@ func TestIssueOverHTTP(t *testing.T) {
 	}
 	if resp, b := w.call(otherClerk.token, "GET", "/api/v1/registers/"+out.RegisterID+"/entries", nil); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("another organisation reads the register: %d %s", resp.StatusCode, b)
+	}
+	checkRegisterBooks(t, w, clerk.token, otherClerk.token, out.RegisterID)
+}
+
+// checkRegisterBooks: the register as XLSX reopens with excelize with the
+// title, the Appendix IV header and the entry; as PDF its text holds the
+// cover and the entry in Vietnamese; both are attachments named with the
+// register's code and year; another organisation gets neither; an unknown
+// format is refused.
+func checkRegisterBooks(t *testing.T, w *signWorld, token, otherToken, registerID string) {
+	t.Helper()
+	path := "/api/v1/registers/" + registerID + "/entries?year=" + strconv.Itoa(register.Year(time.Now()))
+	resp, b := w.call(token, "GET", path+"&format=xlsx", nil)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" {
+		t.Fatalf("xlsx: %d %s %.200s", resp.StatusCode, resp.Header.Get("Content-Type"), b)
+	}
+	year := strconv.Itoa(register.Year(time.Now()))
+	if cd := resp.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, "attachment") || !strings.Contains(cd, year+".xlsx") {
+		t.Fatalf("xlsx disposition %q", cd)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(f.GetSheetName(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 || !strings.Contains(rows[0][0], year) || rows[1][0] != "Số, ký hiệu văn bản" || len(rows[1]) != 10 ||
+		rows[2][0] != "01/QĐ-UBND" || rows[2][3] != "Nguyễn Văn An" || rows[2][4] != "Sở Tài chính; Công ty ABC" {
+		t.Fatalf("xlsx rows %q", rows)
+	}
+
+	resp, b = w.call(token, "GET", path+"&format=pdf", nil)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/pdf" {
+		t.Fatalf("pdf: %d %s %.200s", resp.StatusCode, resp.Header.Get("Content-Type"), b)
+	}
+	if cd := resp.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, "attachment") || !strings.Contains(cd, year+".pdf") {
+		t.Fatalf("pdf disposition %q", cd)
+	}
+	file := filepath.Join(t.TempDir(), "register.pdf")
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	text, err := exec.Command(testharness.Tool(t, "pdftotext", "poppler-utils"), "-raw", file, "-").CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdftotext: %v %s", err, text)
+	}
+	for _, s := range []string{"SỔ ĐĂNG KÝ VĂN BẢN", "Năm " + year, "Từ số 01 đến số 01", "Số, ký hiệu văn bản", "01/QĐ-UBND", "Nguyễn Văn An", "Lưu: VT"} {
+		if !strings.Contains(string(text), s) {
+			t.Fatalf("register pdf lacks %q:\n%s", s, text)
+		}
+	}
+	for _, c := range []struct {
+		token, query string
+		want         int
+	}{{otherToken, "&format=pdf", http.StatusNotFound}, {otherToken, "&format=xlsx", http.StatusNotFound}, {token, "&format=docx", http.StatusUnprocessableEntity}} {
+		if resp, b := w.call(c.token, "GET", path+c.query, nil); resp.StatusCode != c.want {
+			t.Fatalf("%s: %d %.200s, want %d", c.query, resp.StatusCode, b, c.want)
+		}
 	}
 }
