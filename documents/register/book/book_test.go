@@ -3,6 +3,7 @@ package book_test
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -102,6 +103,24 @@ func TestWritePDF(t *testing.T) {
 			}
 			if n > 0 && !strings.Contains(text, "Nguyễn Văn An") {
 				t.Fatal("signer missing")
+			}
+		})
+	}
+}
+
+// BenchmarkBook10000 writes a register of 10,000 entries in each form.
+func BenchmarkBook10000(b *testing.B) {
+	bk := sample(10000)
+	for _, f := range []struct {
+		name  string
+		write func(io.Writer, book.Book) error
+	}{{"xlsx", book.WriteXLSX}, {"pdf", book.WritePDF}} {
+		b.Run(f.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				if err := f.write(io.Discard, bk); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}

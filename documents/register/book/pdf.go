@@ -39,7 +39,7 @@ func WritePDF(w io.Writer, b Book) error {
 	if err != nil {
 		return fmt.Errorf("book font: %w", err)
 	}
-	p := &pdf{font: fnt, upem: int(fnt.UnitsPerEm()), used: map[sfnt.GlyphIndex]rune{}, out: &countWriter{w: bufio.NewWriter(w)}}
+	p := &pdf{font: fnt, upem: int(fnt.UnitsPerEm()), used: map[sfnt.GlyphIndex]rune{}, cache: map[rune]glyphInfo{}, out: &countWriter{w: bufio.NewWriter(w)}}
 	p.offsets = []int64{0, 0, 0} // 1 catalog, 2 page tree, 3 font: written last
 	p.printf("%%PDF-1.7\n%%\xe2\xe3\xcf\xd3\n")
 
@@ -75,7 +75,8 @@ func WritePDF(w io.Writer, b Book) error {
 	}
 	cs.Reset()
 	y = pageH - margin
-	drawRow := func(cells []string) {
+	// layout wraps a row's cells and gives its height.
+	layout := func(cells []string) ([][]string, float64) {
 		lines := make([][]string, len(widths))
 		n := 1
 		for i := range widths {
@@ -86,7 +87,9 @@ func WritePDF(w io.Writer, b Book) error {
 			lines[i] = p.wrap(c, widths[i]-2*cellPad, cellSize)
 			n = max(n, len(lines[i]))
 		}
-		h := float64(n)*cellLeading + 2*cellPad
+		return lines, float64(n)*cellLeading + 2*cellPad
+	}
+	drawRow := func(lines [][]string, h float64) {
 		x := margin
 		for i, wd := range widths {
 			fmt.Fprintf(&cs, "%.2f %.2f %.2f %.2f re S\n", x, y-h, wd, h)
@@ -97,29 +100,21 @@ func WritePDF(w io.Writer, b Book) error {
 		}
 		y -= h
 	}
-	rowHeight := func(cells []string) float64 {
-		n := 1
-		for i := range widths {
-			if i < len(cells) {
-				n = max(n, len(p.wrap(cells[i], widths[i]-2*cellPad, cellSize)))
-			}
-		}
-		return float64(n)*cellLeading + 2*cellPad
-	}
 	startPage := func() {
 		fmt.Fprintf(&cs, "0.5 w\nBT /F1 11.0 Tf %.2f %.2f Td %s Tj ET\n", margin, y-11, p.hex(b.Title()))
 		y -= 20
-		drawRow(b.Columns)
+		drawRow(layout(b.Columns))
 	}
 	startPage()
 	for _, r := range b.Rows {
-		if y-rowHeight(r) < margin {
+		lines, h := layout(r)
+		if y-h < margin {
 			p.page(cs.String())
 			cs.Reset()
 			y = pageH - margin
 			startPage()
 		}
-		drawRow(r)
+		drawRow(lines, h)
 	}
 	p.page(cs.String())
 	return p.finish()
@@ -137,6 +132,9 @@ type pdf struct {
 	upem    int
 	buf     sfnt.Buffer
 	used    map[sfnt.GlyphIndex]rune
+	cache   map[rune]glyphInfo
+	z       bytes.Buffer
+	zw      *zlib.Writer
 	out     *countWriter
 	offsets []int64 // by object number - 1
 	kids    []int
@@ -160,7 +158,18 @@ func (c *countWriter) Write(b []byte) (int, error) {
 
 func (p *pdf) printf(format string, a ...any) { fmt.Fprintf(p.out, format, a...) }
 
+type glyphInfo struct {
+	g   sfnt.GlyphIndex
+	adv float64
+}
+
+// glyph is the glyph and advance (in thousandths of the size) of a rune,
+// looked up once per rune: a register repeats the same few letters.
 func (p *pdf) glyph(r rune) (sfnt.GlyphIndex, float64) {
+	if gi, ok := p.cache[r]; ok {
+		return gi.g, gi.adv
+	}
+	in := r
 	g, err := p.font.GlyphIndex(&p.buf, r)
 	if err != nil || g == 0 {
 		g, _ = p.font.GlyphIndex(&p.buf, '?')
@@ -171,7 +180,9 @@ func (p *pdf) glyph(r rune) (sfnt.GlyphIndex, float64) {
 		adv = 0
 	}
 	p.used[g] = r
-	return g, float64(adv) / 64 * 1000 / float64(p.upem)
+	gi := glyphInfo{g, float64(adv) / 64 * 1000 / float64(p.upem)}
+	p.cache[in] = gi
+	return gi.g, gi.adv
 }
 
 func (p *pdf) width(s string, size float64) float64 {
@@ -223,14 +234,14 @@ func (p *pdf) wrap(s string, width, size float64) []string {
 }
 
 func (p *pdf) hex(s string) string {
-	var b strings.Builder
-	b.WriteByte('<')
+	const digits = "0123456789ABCDEF"
+	b := make([]byte, 0, 2+4*len(s))
+	b = append(b, '<')
 	for _, r := range s {
 		g, _ := p.glyph(r)
-		fmt.Fprintf(&b, "%04X", uint16(g))
+		b = append(b, digits[g>>12&0xf], digits[g>>8&0xf], digits[g>>4&0xf], digits[g&0xf])
 	}
-	b.WriteByte('>')
-	return b.String()
+	return string(append(b, '>'))
 }
 
 func (p *pdf) begin(n int) {
@@ -249,10 +260,16 @@ func (p *pdf) obj(body string) int {
 }
 
 func (p *pdf) stream(dict string, data []byte) int {
-	var z bytes.Buffer
-	zw := zlib.NewWriter(&z)
-	zw.Write(data)
-	zw.Close()
+	// One compressor for every stream: each new one allocates about 1 MB.
+	p.z.Reset()
+	if p.zw == nil {
+		p.zw = zlib.NewWriter(&p.z)
+	} else {
+		p.zw.Reset(&p.z)
+	}
+	p.zw.Write(data)
+	p.zw.Close()
+	z := &p.z
 	n := len(p.offsets) + 1
 	p.begin(n)
 	p.printf("<< %s /Filter /FlateDecode /Length %d >>\nstream\n", dict, z.Len())
