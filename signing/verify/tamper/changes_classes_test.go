@@ -20,8 +20,7 @@ import (
 // draft is a Decree 30 draft printed by Chromium (tagged, one page).
 func draft(t *testing.T) []byte {
 	t.Helper()
-	dir := filepath.Join(filepath.Dir(filepath.Dir(testharness.SignatureCorpus(t))), "fixtures", "drafts")
-	b, err := os.ReadFile(filepath.Join(dir, "qd-chu-tich.pdf"))
+	b, err := os.ReadFile(filepath.Join(testharness.Drafts(t), "qd-chu-tich.pdf"))
 	if err != nil {
 		t.Fatalf("Decree 30 draft: %v", err)
 	}
