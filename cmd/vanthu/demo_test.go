@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// readDemoAccounts reads <data-dir>/demo-accounts, which must be the
+// owner's only, as role → username → password.
+func readDemoAccounts(t *testing.T, dataDir string) map[string][2]string {
+	t.Helper()
+	file := filepath.Join(dataDir, demoAccountsFile)
+	fi, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("%s has mode %v, want 0600", file, fi.Mode().Perm())
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][2]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			t.Fatalf("line %q is not `role username password`", line)
+		}
+		if _, seen := out[f[0]]; !seen { // the first signer is An
+			out[f[0]] = [2]string{f[1], f[2]}
+		}
+	}
+	return out
+}
+
+func login(t *testing.T, base, username, password string) (int, map[string]any) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"username": username, "password": password})
+	req, _ := http.NewRequest("POST", base+"/api/v1/session", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+func TestDemoOfficeIsCreatedOnceAndLogsIn(t *testing.T) {
+	dataDir := t.TempDir()
+	s := startServiceArgs(t, dataDir, []string{"--demo"})
+	accts := readDemoAccounts(t, dataDir)
+	for _, role := range []string{"drafter", "reviewer", "signer", "clerk", "certifier", "auditor", "admin"} {
+		if accts[role][0] == "" {
+			t.Fatalf("no %s in demo-accounts: %v", role, accts)
+		}
+	}
+	drafter := accts["drafter"]
+	if !strings.Contains(s.logs.String(), drafter[1]) {
+		t.Fatal("the passwords are not printed on the first start")
+	}
+	status, user := login(t, s.url, drafter[0], drafter[1])
+	if status != 200 || user["username"] != drafter[0] {
+		t.Fatalf("drafter login: %d %v", status, user)
+	}
+	if status, _ := login(t, s.url, drafter[0], "wrong-password-1"); status != 401 {
+		t.Fatalf("wrong password: %d", status)
+	}
+	admin := readToken(t, dataDir)
+	count := func() (orgs, users, keys int) {
+		var os []struct{ ID string }
+		apiJSON(t, "GET", s.url+"/api/v1/organizations", admin, nil, &os, 200)
+		for _, o := range os {
+			var us []struct {
+				ID       string
+				Username string
+			}
+			apiJSON(t, "GET", s.url+"/api/v1/users?organization_id="+o.ID, admin, nil, &us, 200)
+			users += len(us)
+			for _, u := range us {
+				var ks []struct{ ID string }
+				apiJSON(t, "GET", s.url+"/api/v1/users/"+u.ID+"/keys", admin, nil, &ks, 200)
+				keys += len(ks)
+			}
+		}
+		return len(os), users, keys
+	}
+	orgs, users, keys := count()
+	if orgs != 2 || users != 9 || keys != 2 {
+		t.Fatalf("demo office: %d organisations, %d users, %d user keys; want 2, 9, 2", orgs, users, keys)
+	}
+	s.stop(t)
+	before, _ := os.ReadFile(filepath.Join(dataDir, demoAccountsFile))
+
+	s = startServiceArgs(t, dataDir, []string{"--demo"})
+	if strings.Contains(s.logs.String(), drafter[1]) {
+		t.Fatal("a second start prints the passwords again")
+	}
+	after, _ := os.ReadFile(filepath.Join(dataDir, demoAccountsFile))
+	if !bytes.Equal(before, after) {
+		t.Fatal("a second start rewrote demo-accounts")
+	}
+	if o, u, k := count(); o != orgs || u != users || k != keys {
+		t.Fatalf("after a second start: %d organisations, %d users, %d keys; want %d, %d, %d", o, u, k, orgs, users, keys)
+	}
+	if status, _ := login(t, s.url, drafter[0], drafter[1]); status != 200 {
+		t.Fatalf("drafter login after restart: %d", status)
+	}
+	s.stop(t)
+}
+
+func TestServeWithoutDemoCreatesNoDemo(t *testing.T) {
+	dataDir := t.TempDir()
+	s := startService(t, dataDir)
+	var os_ []struct{ ID string }
+	apiJSON(t, "GET", s.url+"/api/v1/organizations", readToken(t, dataDir), nil, &os_, 200)
+	if len(os_) != 0 {
+		t.Fatalf("%d organisations without --demo", len(os_))
+	}
+	for _, name := range []string{demoAccountsFile, demoPKIDir} {
+		if _, err := os.Stat(filepath.Join(dataDir, name)); err == nil {
+			t.Fatalf("%s exists without --demo", name)
+		}
+	}
+	s.stop(t)
+}
