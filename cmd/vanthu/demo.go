@@ -34,8 +34,8 @@ import (
 const (
 	demoPKIDir       = "demo-pki"
 	demoAccountsFile = "demo-accounts"
-	demoCommuneCode  = "UBND-XAB"
-	demoDistrictCode = "UBND-HAB"
+	demoCommuneCode  = "UBNDXAB"
+	demoDistrictCode = "UBNDHAB"
 )
 
 // startDemoPKI creates the demo PKI in <data-dir>/demo-pki on the first
