@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -18,8 +19,10 @@ import (
 	"time"
 
 	"github.com/vanthu/vanthu/accounts"
+	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/documents/calendar"
 	"github.com/vanthu/vanthu/documents/chain"
+	"github.com/vanthu/vanthu/internal/testpdf"
 	"github.com/vanthu/vanthu/signing/devpki"
 	"github.com/vanthu/vanthu/storage"
 )
@@ -103,7 +106,7 @@ type demoAccount struct {
 
 // seedDemo creates the demo office unless <data-dir>/demo-accounts says it
 // exists, printing the accounts to out once.
-func (c *serviceConfig) seedDemo(ctx context.Context, db *storage.DB, acct *accounts.Service, out io.Writer) error {
+func (c *serviceConfig) seedDemo(ctx context.Context, db *storage.DB, acct *accounts.Service, docs *documents.Service, out io.Writer) error {
 	file := filepath.Join(c.dataDir, demoAccountsFile)
 	if _, err := os.Stat(file); err == nil {
 		fmt.Fprintf(out, "demo office: accounts in %s\n", file)
@@ -123,7 +126,7 @@ func (c *serviceConfig) seedDemo(ctx context.Context, db *storage.DB, acct *acco
 	if err != nil {
 		return fmt.Errorf("demo office: %w", err)
 	}
-	s := demoSeeder{ctx: ctx, acct: acct, op: op}
+	s := demoSeeder{ctx: ctx, acct: acct, op: op, docs: docs}
 	list, err := s.seed(db, p)
 	if err != nil {
 		return fmt.Errorf("demo office: %w", err)
@@ -143,6 +146,7 @@ type demoSeeder struct {
 	ctx  context.Context
 	acct *accounts.Service
 	op   accounts.Principal
+	docs *documents.Service
 	list []demoAccount
 }
 
@@ -182,10 +186,12 @@ func (s *demoSeeder) seed(db *storage.DB, p *devpki.PKI) ([]demoAccount, error) 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.user(storage.RoleDrafter, "chuyenvien", "Lê Thị Chuyên", "Công chức Văn phòng – Thống kê", commune.ID, vp.ID); err != nil {
+	drafter, err := s.user(storage.RoleDrafter, "chuyenvien", "Lê Thị Chuyên", "Công chức Văn phòng – Thống kê", commune.ID, vp.ID)
+	if err != nil {
 		return nil, err
 	}
-	if _, err := s.user(storage.RoleReviewer, "chanhvp", "Phạm Văn Duyệt", "Chánh Văn phòng", commune.ID, vp.ID); err != nil {
+	reviewer, err := s.user(storage.RoleReviewer, "chanhvp", "Phạm Văn Duyệt", "Chánh Văn phòng", commune.ID, vp.ID)
+	if err != nil {
 		return nil, err
 	}
 	an, err := s.user(storage.RoleSigner, "an", "Nguyễn Văn An", "Chủ tịch", commune.ID, vp.ID)
@@ -230,12 +236,13 @@ func (s *demoSeeder) seed(db *storage.DB, p *devpki.PKI) ([]demoAccount, error) 
 		Basis: "Quy chế làm việc của UBND xã (demo)", StartsAt: now.Add(-time.Hour), EndsAt: now.AddDate(1, 0, 0)}); err != nil {
 		return nil, fmt.Errorf("delegation: %w", err)
 	}
-	chains := &chain.Service{DB: db}
-	if _, err := chains.CreateTemplate(ctx, accounts.Principal{User: admin}, chain.TemplateRequest{Name: "Trình ký văn bản", Definition: chain.Definition{Stages: []chain.StageSpec{
+	chains := &chain.Service{DB: db, Docs: s.docs}
+	tmpl, err := chains.CreateTemplate(ctx, accounts.Principal{User: admin}, chain.TemplateRequest{Name: "Trình ký văn bản", Definition: chain.Definition{Stages: []chain.StageSpec{
 		{Name: "Duyệt", Kind: chain.KindReview, Participants: []chain.Participant{{Role: storage.RoleReviewer, UnitID: chain.DrafterUnit}}, Rule: chain.Rule{Kind: "any"}},
 		{Name: "Kiểm tra thể thức", Kind: chain.KindFormatCheck, Participants: []chain.Participant{{Role: storage.RoleClerk}}, Rule: chain.Rule{Kind: "any"}},
 		{Name: "Ký", Kind: chain.KindSign, Participants: []chain.Participant{{UserID: an.ID}}},
-	}}}); err != nil {
+	}}})
+	if err != nil {
 		return nil, fmt.Errorf("chain template: %w", err)
 	}
 	year := now.Year()
@@ -248,7 +255,50 @@ func (s *demoSeeder) seed(db *storage.DB, p *devpki.PKI) ([]demoAccount, error) 
 	if _, err := (&calendar.Service{DB: db}).SetYear(ctx, op, year, y); err != nil {
 		return nil, fmt.Errorf("calendar: %w", err)
 	}
+	if err := s.documents(chains, tmpl.ID, accounts.Principal{User: drafter}, accounts.Principal{User: reviewer}); err != nil {
+		return nil, fmt.Errorf("documents: %w", err)
+	}
 	return s.list, nil
+}
+
+// documents uploads a few drafts at different stages: one not yet
+// submitted, one waiting for the reviewer, one past review waiting for the
+// clerk's format check.
+func (s *demoSeeder) documents(chains *chain.Service, templateID string, drafter, reviewer accounts.Principal) error {
+	for i, d := range []struct {
+		typ, subject string
+		stage        int // 0: draft, 1: submitted, 2: approved by the reviewer
+	}{
+		{"CV", "Về việc rà soát hộ nghèo, hộ cận nghèo năm " + fmt.Sprint(time.Now().Year()), 0},
+		{"QĐ", "Quyết định thành lập Tổ công tác chuyển đổi số cộng đồng xã An Bình", 1},
+		{"CV", "Về việc tổ chức Ngày hội Đại đoàn kết toàn dân tộc", 2},
+	} {
+		m, err := s.docs.CheckMeta(s.ctx, drafter, documents.Meta{Type: d.typ, Subject: d.subject, Unit: "VP"})
+		if err != nil {
+			return err
+		}
+		// The PDF's text is ASCII (the generator's font); the subject is in the metadata.
+		pdf := testpdf.Bytes(testpdf.Options{Pages: 2, Text: fmt.Sprintf("UBND XA AN BINH - Du thao so %d - Decree 30 draft", i+1)})
+		f, err := s.docs.StoreFile(s.ctx, bytes.NewReader(pdf), fmt.Sprintf("du-thao-%d.pdf", i+1))
+		if err != nil {
+			return err
+		}
+		doc, _, err := s.docs.Create(s.ctx, drafter, m, f, "")
+		if err != nil {
+			return err
+		}
+		if d.stage >= 1 {
+			if _, err := chains.Submit(s.ctx, drafter, doc.ID, chain.SubmitRequest{TemplateID: templateID}, ""); err != nil {
+				return err
+			}
+		}
+		if d.stage >= 2 {
+			if _, err := chains.Act(s.ctx, reviewer, doc.ID, chain.ActionRequest{Action: chain.ActionApprove, Comment: "Đồng ý, chuyển văn thư kiểm tra thể thức."}, ""); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // demoPassword is a random password of 16 URL-safe characters.

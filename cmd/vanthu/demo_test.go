@@ -94,9 +94,17 @@ func TestDemoOfficeIsCreatedOnceAndLogsIn(t *testing.T) {
 	if !strings.Contains(s.logs.String(), drafter[1]) {
 		t.Fatal("the passwords are not printed on the first start")
 	}
-	status, user := login(t, s.url, drafter[0], drafter[1])
+	status, user, drafterCookies := loginCookies(t, s.url, drafter[0], drafter[1])
 	if status != 200 || user["username"] != drafter[0] {
 		t.Fatalf("drafter login: %d %v", status, user)
+	}
+	countDocs := func() int {
+		var docs struct{ Documents []struct{ ID string } }
+		getWithCookies(t, s.url+"/api/v1/documents", drafterCookies, &docs)
+		return len(docs.Documents)
+	}
+	if n := countDocs(); n != 3 {
+		t.Fatalf("the drafter sees %d demo documents, want 3", n)
 	}
 	if status, _ := login(t, s.url, drafter[0], "wrong-password-1"); status != 401 {
 		t.Fatalf("wrong password: %d", status)
@@ -141,6 +149,9 @@ func TestDemoOfficeIsCreatedOnceAndLogsIn(t *testing.T) {
 	}
 	if o, u, k := count(); o != orgs || u != users || k != keys {
 		t.Fatalf("after a second start: %d organisations, %d users, %d keys; want %d, %d, %d", o, u, k, orgs, users, keys)
+	}
+	if n := countDocs(); n != 3 {
+		t.Fatalf("after a second start the drafter sees %d demo documents, want 3", n)
 	}
 	s.stop(t)
 }

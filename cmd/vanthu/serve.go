@@ -267,11 +267,6 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 	if err != nil {
 		return err
 	}
-	if cfg.demo {
-		if err := cfg.seedDemo(ctx, db, acct, cmd.OutOrStdout()); err != nil {
-			return err
-		}
-	}
 	trust, err := cfg.trustStore()
 	if err != nil {
 		return err
@@ -288,6 +283,11 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 		return fmt.Errorf("--verify-budget must be positive and at most --verify-budget-total (%d, %d)", cfg.verifyBudget, cfg.verifyShared)
 	}
 	docs := &documents.Service{DB: db, Blobs: blobs, MaxUpload: cfg.maxUpload, Retention: cfg.retention}
+	if cfg.demo {
+		if err := cfg.seedDemo(ctx, db, acct, docs, cmd.OutOrStdout()); err != nil {
+			return err
+		}
+	}
 	go func() {
 		// Sweep once at start: a killed predecessor may have left spool
 		// files and unfinished multipart uploads.
