@@ -106,6 +106,18 @@ func TestDemoOfficeIsCreatedOnceAndLogsIn(t *testing.T) {
 	if n := countDocs(); n != 3 {
 		t.Fatalf("the drafter sees %d demo documents, want 3", n)
 	}
+	// The submitted drafts wait at their stages: one for the reviewer, one
+	// for the clerk's format check.
+	for _, w := range []struct{ role, stage string }{{"reviewer", "Duyệt"}, {"clerk", "Kiểm tra thể thức"}} {
+		_, _, cookies := loginCookies(t, s.url, accts[w.role][0], accts[w.role][1])
+		var inbox struct {
+			Items []struct{ Stage, State string }
+		}
+		getWithCookies(t, s.url+"/api/v1/inbox", cookies, &inbox)
+		if len(inbox.Items) != 1 || inbox.Items[0].Stage != w.stage {
+			t.Fatalf("the %s's inbox: %+v, want one item at %q", w.role, inbox.Items, w.stage)
+		}
+	}
 	if status, _ := login(t, s.url, drafter[0], "wrong-password-1"); status != 401 {
 		t.Fatalf("wrong password: %d", status)
 	}
