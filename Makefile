@@ -46,7 +46,7 @@ $(VANTHU_MINIO_BIN):
 	mv $(TOOLS_DIR)/.build/minio "$(VANTHU_MINIO_BIN)"
 
 run: deps-run build
-	./$(BIN) serve --addr $(ADDR) --data-dir $(DATA_DIR)
+	./$(BIN) serve --demo --addr $(ADDR) --data-dir $(DATA_DIR)
 
 test: deps assets
 	go vet ./...

@@ -55,6 +55,7 @@ type serviceConfig struct {
 	metricsAddr   string        // where /metrics is served; empty: nowhere
 	accounts      accountsConfig
 	oidc          oidcConfig
+	demo          bool // create and run the demo office (demo.go)
 }
 
 func (c *serviceConfig) flags(cmd *cobra.Command) {
@@ -205,6 +206,7 @@ func init() {
 	cmd.Flags().StringVar(&cfg.signingTSAURL, "signing-tsa-url", envOr("VANTHU_SIGNING_TSA_URL", ""), "RFC 3161 timestamp authority of the signatures the service makes (B-T and up); empty: --tsa-url (VANTHU_SIGNING_TSA_URL)")
 	cmd.Flags().DurationVar(&cfg.anchorEvery, "audit-anchor-interval", durationEnv("VANTHU_AUDIT_ANCHOR_INTERVAL", time.Hour), "how often the audit log's head is timestamped when it moved (VANTHU_AUDIT_ANCHOR_INTERVAL)")
 	cmd.Flags().Int("max-conns-per-client", int(int64Env("VANTHU_MAX_CONNS_PER_CLIENT", int64(web.DefaultLimits.ConnsPerClient))), "connections one client address may hold at once; more are closed when accepted (trusted proxies exempt; raise it for many users behind one NAT address; 0: no limit) (VANTHU_MAX_CONNS_PER_CLIENT)")
+	cmd.Flags().BoolVar(&cfg.demo, "demo", false, "on the first start, create a demo office (two organisations, one user per role, keys from a development PKI served in the process); accounts in <data-dir>/demo-accounts")
 	cfg.flags(cmd)
 	cfg.accounts.flags(cmd.Flags())
 	cfg.oidc.flags(cmd.Flags())
@@ -217,6 +219,13 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 		return err
 	}
 	defer stopDB()
+	if cfg.demo {
+		stopPKI, err := cfg.startDemoPKI(ctx)
+		if err != nil {
+			return err
+		}
+		defer stopPKI()
+	}
 	db, err := storage.Open(ctx, dbURL)
 	if err != nil {
 		return err
@@ -274,6 +283,11 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 		return fmt.Errorf("--verify-budget must be positive and at most --verify-budget-total (%d, %d)", cfg.verifyBudget, cfg.verifyShared)
 	}
 	docs := &documents.Service{DB: db, Blobs: blobs, MaxUpload: cfg.maxUpload, Retention: cfg.retention}
+	if cfg.demo {
+		if err := cfg.seedDemo(ctx, db, acct, docs, cmd.OutOrStdout()); err != nil {
+			return err
+		}
+	}
 	go func() {
 		// Sweep once at start: a killed predecessor may have left spool
 		// files and unfinished multipart uploads.

@@ -61,6 +61,12 @@ type service struct {
 
 func startService(t *testing.T, dataDir string, env ...string) *service {
 	t.Helper()
+	return startServiceArgs(t, dataDir, nil, env...)
+}
+
+// startServiceArgs starts serve with extra flags.
+func startServiceArgs(t *testing.T, dataDir string, args []string, env ...string) *service {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +74,7 @@ func startService(t *testing.T, dataDir string, env ...string) *service {
 	addr := l.Addr().String()
 	l.Close()
 	s := &service{url: "http://" + addr, logs: &processOutput{}, done: make(chan error, 1)}
-	s.cmd = exec.Command(binary(t), "serve", "--addr", addr, "--data-dir", dataDir)
+	s.cmd = exec.Command(binary(t), append([]string{"serve", "--addr", addr, "--data-dir", dataDir}, args...)...)
 	s.cmd.Env = append(os.Environ(), env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	if err := s.cmd.Start(); err != nil {

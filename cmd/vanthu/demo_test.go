@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// readDemoAccounts reads <data-dir>/demo-accounts, which must be the
+// owner's only, as role → username → password.
+func readDemoAccounts(t *testing.T, dataDir string) map[string][2]string {
+	t.Helper()
+	file := filepath.Join(dataDir, demoAccountsFile)
+	fi, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("%s has mode %v, want 0600", file, fi.Mode().Perm())
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][2]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			t.Fatalf("line %q is not `role username password`", line)
+		}
+		if _, seen := out[f[0]]; !seen { // the first signer is An
+			out[f[0]] = [2]string{f[1], f[2]}
+		}
+	}
+	return out
+}
+
+func login(t *testing.T, base, username, password string) (int, map[string]any) {
+	t.Helper()
+	status, out, _ := loginCookies(t, base, username, password)
+	return status, out
+}
+
+// loginCookies logs in and returns the session cookies too.
+func loginCookies(t *testing.T, base, username, password string) (int, map[string]any, []*http.Cookie) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"username": username, "password": password})
+	req, _ := http.NewRequest("POST", base+"/api/v1/session", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out, resp.Cookies()
+}
+
+// getWithCookies GETs a JSON resource as a logged-in browser would.
+func getWithCookies(t *testing.T, url string, cookies []*http.Cookie, out any) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d", url, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDemoOfficeIsCreatedOnceAndLogsIn(t *testing.T) {
+	dataDir := t.TempDir()
+	s := startServiceArgs(t, dataDir, []string{"--demo"})
+	accts := readDemoAccounts(t, dataDir)
+	for _, role := range []string{"drafter", "reviewer", "signer", "clerk", "certifier", "auditor", "admin"} {
+		if accts[role][0] == "" {
+			t.Fatalf("no %s in demo-accounts: %v", role, accts)
+		}
+	}
+	drafter := accts["drafter"]
+	if !strings.Contains(s.logs.String(), drafter[1]) {
+		t.Fatal("the passwords are not printed on the first start")
+	}
+	status, user, drafterCookies := loginCookies(t, s.url, drafter[0], drafter[1])
+	if status != 200 || user["username"] != drafter[0] {
+		t.Fatalf("drafter login: %d %v", status, user)
+	}
+	countDocs := func() int {
+		var docs struct{ Documents []struct{ ID string } }
+		getWithCookies(t, s.url+"/api/v1/documents", drafterCookies, &docs)
+		return len(docs.Documents)
+	}
+	if n := countDocs(); n != 3 {
+		t.Fatalf("the drafter sees %d demo documents, want 3", n)
+	}
+	// The submitted drafts wait at their stages: one for the reviewer, one
+	// for the clerk's format check.
+	for _, w := range []struct{ role, stage string }{{"reviewer", "Duyệt"}, {"clerk", "Kiểm tra thể thức"}} {
+		_, _, cookies := loginCookies(t, s.url, accts[w.role][0], accts[w.role][1])
+		var inbox struct {
+			Items []struct{ Stage, State string }
+		}
+		getWithCookies(t, s.url+"/api/v1/inbox", cookies, &inbox)
+		if len(inbox.Items) != 1 || inbox.Items[0].Stage != w.stage {
+			t.Fatalf("the %s's inbox: %+v, want one item at %q", w.role, inbox.Items, w.stage)
+		}
+	}
+	if status, _ := login(t, s.url, drafter[0], "wrong-password-1"); status != 401 {
+		t.Fatalf("wrong password: %d", status)
+	}
+	admin := readToken(t, dataDir)
+	_, _, adminCookies := loginCookies(t, s.url, accts["admin"][0], accts["admin"][1])
+	count := func() (orgs, users, keys int) {
+		var os struct{ Organizations []struct{ ID, Code string } }
+		apiJSON(t, "GET", s.url+"/api/v1/organizations", admin, nil, &os, 200)
+		for _, o := range os.Organizations {
+			var us struct{ Users []struct{ ID string } }
+			apiJSON(t, "GET", s.url+"/api/v1/users?organization_id="+o.ID, admin, nil, &us, 200)
+			users += len(us.Users)
+			for _, u := range us.Users {
+				var ks struct{ Keys []struct{ ID string } }
+				if o.Code == demoCommuneCode { // the commune's administrator sees its keys
+					getWithCookies(t, s.url+"/api/v1/users/"+u.ID+"/keys", adminCookies, &ks)
+				}
+				keys += len(ks.Keys)
+			}
+		}
+		return len(os.Organizations), users, keys
+	}
+	orgs, users, keys := count()
+	if orgs != 2 || users != 9 || keys != 2 {
+		t.Fatalf("demo office: %d organisations, %d users, %d user keys; want 2, 9, 2", orgs, users, keys)
+	}
+	s.stop(t)
+	before, _ := os.ReadFile(filepath.Join(dataDir, demoAccountsFile))
+
+	s = startServiceArgs(t, dataDir, []string{"--demo"})
+	if strings.Contains(s.logs.String(), drafter[1]) {
+		t.Fatal("a second start prints the passwords again")
+	}
+	after, _ := os.ReadFile(filepath.Join(dataDir, demoAccountsFile))
+	if !bytes.Equal(before, after) {
+		t.Fatal("a second start rewrote demo-accounts")
+	}
+	status, _, adminCookies = loginCookies(t, s.url, accts["admin"][0], accts["admin"][1])
+	if status != 200 {
+		t.Fatalf("admin login after restart: %d", status)
+	}
+	if o, u, k := count(); o != orgs || u != users || k != keys {
+		t.Fatalf("after a second start: %d organisations, %d users, %d keys; want %d, %d, %d", o, u, k, orgs, users, keys)
+	}
+	if n := countDocs(); n != 3 {
+		t.Fatalf("after a second start the drafter sees %d demo documents, want 3", n)
+	}
+	s.stop(t)
+}
+
+func TestServeWithoutDemoCreatesNoDemo(t *testing.T) {
+	dataDir := t.TempDir()
+	s := startService(t, dataDir)
+	var orgs struct{ Organizations []struct{ ID string } }
+	apiJSON(t, "GET", s.url+"/api/v1/organizations", readToken(t, dataDir), nil, &orgs, 200)
+	if len(orgs.Organizations) != 0 {
+		t.Fatalf("%d organisations without --demo", len(orgs.Organizations))
+	}
+	for _, name := range []string{demoAccountsFile, demoPKIDir} {
+		if _, err := os.Stat(filepath.Join(dataDir, name)); err == nil {
+			t.Fatalf("%s exists without --demo", name)
+		}
+	}
+	s.stop(t)
+}
