@@ -100,11 +100,12 @@ func (s *Service) Prepare(ctx context.Context, p documents.Principal, documentID
 	if err != nil {
 		return Prepared{}, err
 	}
-	// The turn is only looked at here: its transaction is rolled back, so
-	// the chain sees nothing until complete; the session alone is kept.
+	// The turn is taken here and held for the session's life: the chain's
+	// reservation commits with the session, so while the signer's token
+	// signs no version is added, no one else signs and the draft is not
+	// withdrawn under the prepared bytes (complete takes the turn again).
 	var sess storage.SignSession
 	var pr *signing.Prepared
-	errLookedAt := errors.New("prepared")
 	err = s.DB.InTx(ctx, func(tx pgx.Tx) error {
 		j, err := s.begin(ctx, tx, p, doc, req, at)
 		if err != nil {
@@ -123,22 +124,16 @@ func (s *Service) Prepare(ctx context.Context, p documents.Principal, documentID
 		if err != nil {
 			return err
 		}
-		sess = storage.SignSession{DocumentID: doc.ID, UserID: p.ID, KeyBindingID: binding.ID,
+		sess, err = storage.InsertSignSession(ctx, tx, storage.SignSession{DocumentID: doc.ID, UserID: p.ID, KeyBindingID: binding.ID,
 			Version: j.version.Number, VersionSHA256: j.version.SHA256, Params: params, Digest: pr.Digest, SignedAttributes: pr.SignedAttributes,
-			DigestAlgorithm: digestName(pr.Hash), ExpiresAt: at.Add(SessionLifetime)}
-		return errLookedAt
-	})
-	if !errors.Is(err, errLookedAt) {
-		return Prepared{}, err
-	}
-	err = s.DB.InTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		if sess, err = storage.InsertSignSession(ctx, tx, sess); err != nil {
+			DigestAlgorithm: digestName(pr.Hash), ExpiresAt: at.Add(SessionLifetime)})
+		if err != nil {
 			return err
 		}
-		return audit.Append(ctx, tx, audit.Event{Actor: p.ID, ActorName: p.Username, OrgID: doc.OrganizationID, Action: "document.sign_prepare",
-			Object: "document:" + doc.ID, Details: map[string]any{"session": sess.ID, "version": sess.Version, "sha256": sess.VersionSHA256,
-				"key_binding": binding.ID, "fingerprint": binding.Fingerprint, "expires_at": sess.ExpiresAt.UTC().Format(time.RFC3339)}})
+		e := p.Event("document.sign_prepare", "document:"+doc.ID, map[string]any{"session": sess.ID, "version": sess.Version, "sha256": sess.VersionSHA256,
+			"key_binding": binding.ID, "fingerprint": binding.Fingerprint, "expires_at": sess.ExpiresAt.UTC().Format(time.RFC3339)})
+		e.OrgID = doc.OrganizationID
+		return audit.Append(ctx, tx, e)
 	})
 	if err != nil {
 		return Prepared{}, err
