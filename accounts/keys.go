@@ -14,10 +14,13 @@ import (
 	"io/fs"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/vanthu/vanthu/signing/keys"
 	"github.com/vanthu/vanthu/storage"
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
 )
 
 // ErrKeyRefused is the error of a key binding refused by its checks; the
@@ -288,4 +291,37 @@ func parseChain(b storage.KeyBinding) ([]*x509.Certificate, error) {
 		chain = append(chain, c)
 	}
 	return chain, nil
+}
+
+// checkSealNames refuses a seal certificate that does not name the
+// organisation it is bound to. The rule: the certificate's subject
+// Organization (O=) or CommonName (CN=) must contain the organisation's
+// name, both compared after Unicode NFC, case folding and collapsing runs
+// of white space, so "ỦY BAN NHÂN DÂN  tỉnh Mẫu" names "Ủy ban nhân dân
+// tỉnh Mẫu" whatever its Unicode composition; containment (not equality)
+// admits the certificate authorities' habit of adding the province or a
+// tax code to the name. An organisation's short code alone is not enough.
+func checkSealNames(der []byte, orgName string) error {
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrKeyRefused, err)
+	}
+	want := foldName(orgName)
+	if want == "" {
+		return fmt.Errorf("%w: the organisation has no name to match the seal certificate against", ErrKeyRefused)
+	}
+	for _, n := range append(slices.Clone(cert.Subject.Organization), cert.Subject.CommonName) {
+		if strings.Contains(foldName(n), want) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: the seal certificate's subject (%s) does not name the organisation %q (its O= or CN= must contain that name)",
+		ErrKeyRefused, cert.Subject.String(), orgName)
+}
+
+// foldName is the form names are compared in: NFC, case-folded, with white
+// space collapsed.
+func foldName(s string) string {
+	// A Caser keeps state, so each call takes its own.
+	return strings.Join(strings.Fields(norm.NFC.String(cases.Fold().String(norm.NFC.String(s)))), " ")
 }

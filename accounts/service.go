@@ -613,7 +613,8 @@ func (s *Service) BindKey(ctx context.Context, p Principal, userID, orgID string
 	if err := Authorize(p, KeyBind, Target{OrgID: orgID, UserID: userID}); err != nil {
 		return storage.KeyBinding{}, err
 	}
-	if _, err := storage.GetOrganization(ctx, s.DB.Pool, orgID); err != nil {
+	org, err := storage.GetOrganization(ctx, s.DB.Pool, orgID)
+	if err != nil {
 		return storage.KeyBinding{}, err
 	}
 	if m.Kind == storage.KeyPKCS11 {
@@ -625,6 +626,11 @@ func (s *Service) BindKey(ctx context.Context, p Principal, userID, orgID string
 	if err != nil {
 		return b, err
 	}
+	if userID == "" {
+		if err := checkSealNames(b.Certificate, org.Name); err != nil {
+			return storage.KeyBinding{}, err
+		}
+	}
 	b.CreatedBy = p.ID
 	if userID != "" {
 		b.UserID = userID
@@ -632,7 +638,16 @@ func (s *Service) BindKey(ctx context.Context, p Principal, userID, orgID string
 		b.OrganizationID = orgID
 	}
 	err = s.inTx(ctx, func(tx pgx.Tx) (audit.Event, error) {
-		var err error
+		if err := storage.LockKeyFingerprint(ctx, tx, b.Fingerprint); err != nil {
+			return audit.Event{}, err
+		}
+		elsewhere, err := storage.KeyBoundOutside(ctx, tx, b.Fingerprint, orgID)
+		if err != nil {
+			return audit.Event{}, err
+		}
+		if elsewhere {
+			return audit.Event{}, fmt.Errorf("%w: this certificate is already bound in another organisation; a certificate serves one organisation (revoke that binding first)", ErrKeyRefused)
+		}
 		b, err = storage.CreateKeyBinding(ctx, tx, b)
 		e := event(p, "key.bind", "key:"+b.ID, map[string]any{"user": userID, "organization": b.OrganizationID,
 			"kind": b.Kind, "subject": b.Subject, "fingerprint": b.Fingerprint})

@@ -59,7 +59,9 @@ func newOffice(t *testing.T) *office {
 	o := &office{db: db, pki: pki, users: map[string]accounts.Principal{},
 		svc: &accounts.Service{DB: db, Anchors: []*x509.Certificate{pki.Root()}, Keystore: ks}}
 	op := accounts.Operator("test")
-	if o.org, err = o.svc.CreateOrganization(ctx, op, storage.Organization{Code: "UBND", Name: "Ủy ban nhân dân xã An Bình"}); err != nil {
+	// Named as the dev PKI's seal certificate names its organisation, since
+	// a seal certificate must name the organisation it is bound to.
+	if o.org, err = o.svc.CreateOrganization(ctx, op, storage.Organization{Code: "UBND", Name: "Ủy ban nhân dân tỉnh Mẫu"}); err != nil {
 		t.Fatal(err)
 	}
 	if o.unit, err = o.svc.CreateUnit(ctx, op, storage.Unit{OrganizationID: o.org.ID, Code: "VP", Name: "Văn phòng"}); err != nil {
@@ -518,5 +520,90 @@ func TestRevokingAndDisabling(t *testing.T) {
 		if count(actions, a) != 1 {
 			t.Errorf("%d %s entries, want 1", count(actions, a), a)
 		}
+	}
+}
+
+// TestKeyBindingsStayInTheirOrganisation: a seal certificate must name its
+// organisation, and a certificate serves one organisation at a time.
+func TestKeyBindingsStayInTheirOrganisation(t *testing.T) {
+	o := newOffice(t)
+	ctx := context.Background()
+	op := accounts.Operator("test")
+	admin, signer, clerk := o.users[storage.RoleAdmin], o.users[storage.RoleSigner], o.users[storage.RoleClerk]
+	other, err := o.svc.CreateOrganization(ctx, op, storage.Organization{Code: "SYT", Name: "Sở Y tế"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(username, role string) accounts.Principal {
+		u, err := o.svc.CreateUser(ctx, op, accounts.NewUser{Username: username, FullName: "Người " + username, OrganizationID: other.ID, Roles: []string{role}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return accounts.Principal{User: u}
+	}
+	otherAdmin, otherSigner := mk("admin-syt", storage.RoleAdmin), mk("ky-syt", storage.RoleSigner)
+	chain := func(name string) []*x509.Certificate {
+		c, err := o.pki.Chain(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	external := func(name string) accounts.KeyMaterial {
+		return accounts.KeyMaterial{Kind: storage.KeyExternal, Certificates: chain(name)}
+	}
+
+	// The dev seal certificate names "Ủy ban nhân dân tỉnh Mẫu": refused
+	// as the seal of Sở Y tế (its administrator binding it, or the operator).
+	for _, tc := range []struct {
+		name string
+		p    accounts.Principal
+		org  string
+		m    accounts.KeyMaterial
+	}{
+		{"another organisation's seal", otherAdmin, other.ID, external(devpki.Seal)},
+		{"another organisation's seal, by the operator", op, other.ID, external(devpki.Seal)},
+	} {
+		if _, err := o.svc.BindKey(ctx, tc.p, "", tc.org, tc.m); !errors.Is(err, accounts.ErrKeyRefused) || !strings.Contains(err.Error(), "does not name the organisation") {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+	seal, err := o.svc.BindKey(ctx, admin, "", o.org.ID, external(devpki.Seal))
+	if err != nil {
+		t.Fatalf("own seal: %v", err)
+	}
+
+	// One person's certificate: bound to a user here, refused for a user of
+	// Sở Y tế; a second binding in the same organisation is allowed.
+	mine, err := o.svc.BindKey(ctx, admin, signer.ID, "", external(devpki.Official))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.svc.BindKey(ctx, admin, clerk.ID, "", external(devpki.Official)); err != nil {
+		t.Fatalf("same organisation: %v", err)
+	}
+	if _, err := o.svc.BindKey(ctx, otherAdmin, otherSigner.ID, "", external(devpki.Official)); !errors.Is(err, accounts.ErrKeyRefused) || !strings.Contains(err.Error(), "another organisation") {
+		t.Fatalf("same certificate in another organisation: %v", err)
+	}
+	// The seal certificate cannot become a person's key elsewhere either.
+	if _, err := o.svc.BindKey(ctx, otherAdmin, otherSigner.ID, "", external(devpki.Seal)); !errors.Is(err, accounts.ErrKeyRefused) || !strings.Contains(err.Error(), "another organisation") {
+		t.Fatalf("seal certificate as a person's key elsewhere: %v", err)
+	}
+	// Once every binding here is revoked, the certificate may move.
+	bound, err := o.svc.Keys(ctx, admin, clerk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{mine.ID, bound[0].ID, seal.ID} {
+		if err := o.svc.RevokeKey(ctx, admin, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := o.svc.BindKey(ctx, otherAdmin, otherSigner.ID, "", external(devpki.Official)); err != nil {
+		t.Fatalf("after revocation: %v", err)
+	}
+	// Refusals write nothing: 3 bindings here, 1 there.
+	if n := count(auditActions(t, o.db), "key.bind"); n != 4 {
+		t.Fatalf("%d key.bind entries", n)
 	}
 }

@@ -101,3 +101,28 @@ func RevokeKeyBinding(ctx context.Context, q Querier, id string) error {
 	}
 	return nil
 }
+
+// KeyBoundOutside reports whether a live (unrevoked) binding of the
+// certificate with this fingerprint belongs to another organisation than
+// orgID: a user of it, or its seal. Callers hold LockKeyFingerprint in the
+// same transaction so two concurrent bindings cannot both pass.
+func KeyBoundOutside(ctx context.Context, q Querier, fingerprint, orgID string) (bool, error) {
+	var found bool
+	err := q.QueryRow(ctx, `
+		SELECT EXISTS (SELECT 1 FROM key_bindings kb LEFT JOIN users u ON u.id = kb.user_id
+		WHERE kb.fingerprint = $1 AND kb.revoked_at IS NULL
+		  AND coalesce(kb.organization_id, u.organization_id) IS DISTINCT FROM $2::uuid)`, fingerprint, orgID).Scan(&found)
+	if err != nil {
+		return false, fmt.Errorf("key bindings of %s: %w", fingerprint, err)
+	}
+	return found, nil
+}
+
+// LockKeyFingerprint serialises, until the transaction ends, bindings of
+// the certificate with this fingerprint.
+func LockKeyFingerprint(ctx context.Context, tx pgx.Tx, fingerprint string) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('key:' || $1, 0))`, fingerprint); err != nil {
+		return fmt.Errorf("lock key %s: %w", fingerprint, err)
+	}
+	return nil
+}

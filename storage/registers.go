@@ -231,3 +231,34 @@ func GetDocumentType(ctx context.Context, q Querier, code string) (DocumentTypeI
 	}
 	return t, err
 }
+
+// DeliveryStatus is a delivery as its sender (or its receiver) sees it:
+// the recipient's name (the organisation's, or the outside address's),
+// the status as stored and when it last changed.
+type DeliveryStatus struct {
+	OrganizationID string
+	Recipient      string
+	Email          string
+	Channel        string
+	Status         string
+	Reason         string
+	At             time.Time
+}
+
+// ListDeliveries returns the deliveries of a document in the order they
+// were written; with orgID set, only those to that organisation.
+func ListDeliveries(ctx context.Context, q Querier, documentID, orgID string) ([]DeliveryStatus, error) {
+	rows, err := q.Query(ctx, `
+		SELECT coalesce(d.organization_id::text, ''), coalesce(o.name, d.name), d.email, d.channel, d.status, d.reason, d.updated_at
+		FROM document_deliveries d LEFT JOIN organizations o ON o.id = d.organization_id
+		WHERE d.document_id = $1 AND ($2 = '' OR d.organization_id::text = $2)
+		ORDER BY d.sent_at, d.id`, documentID, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries: %w", err)
+	}
+	return collect(rows, func(r pgx.Row) (DeliveryStatus, error) {
+		var d DeliveryStatus
+		err := r.Scan(&d.OrganizationID, &d.Recipient, &d.Email, &d.Channel, &d.Status, &d.Reason, &d.At)
+		return d, err
+	})
+}

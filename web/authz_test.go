@@ -70,6 +70,15 @@ type matrix struct {
 	serial  int
 }
 
+// personOf is the certificate the matrix binds to people of a side: one
+// per organisation, since a certificate is bound in one organisation only.
+func (m *matrix) personOf(t *side) string {
+	if t == m.b {
+		return devpki.Deputy
+	}
+	return devpki.Official
+}
+
 func (m *matrix) unique(prefix string) string {
 	m.serial++
 	return fmt.Sprintf("%s%d", prefix, m.serial)
@@ -321,7 +330,7 @@ func (m *matrix) routes() []route {
 			return http.StatusNotFound
 		})},
 		{"POST", "/api/v1/users/{id}/keys", []string{own, other, self}, func(m *matrix, c caller, rel string, t *side) request {
-			return jsonBody("/api/v1/users/"+userOf(c, rel, t).ID+"/keys", map[string]string{"kind": "external", "certificates": m.pemOf[devpki.Official]})
+			return jsonBody("/api/v1/users/"+userOf(c, rel, t).ID+"/keys", map[string]string{"kind": "external", "certificates": m.pemOf[m.personOf(t)]})
 		}, authed(keyWrite(http.StatusCreated))},
 		{"DELETE", "/api/v1/keys/{id}", []string{own, other, self}, func(m *matrix, c caller, rel string, t *side) request {
 			// A fresh binding each time, so every caller revokes a live one.
@@ -330,7 +339,7 @@ func (m *matrix) routes() []route {
 				holder = t.subject // the superadmin holds no keys: its "own" is someone's
 			}
 			b, err := m.e.accounts.BindKey(context.Background(), operator, holder.ID, "",
-				accounts.KeyMaterial{Kind: storage.KeyExternal, Certificates: m.chainOf[devpki.Official]})
+				accounts.KeyMaterial{Kind: storage.KeyExternal, Certificates: m.chainOf[m.personOf(t)]})
 			if err != nil {
 				m.e.t.Fatal(err)
 			}
@@ -450,6 +459,10 @@ func (m *matrix) routes() []route {
 			}
 			return http.StatusForbidden
 		})},
+		// A document's deliveries: whoever may see the document.
+		{"GET", "/api/v1/documents/{id}/deliveries", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
+			return request{path: docPath(t, "/deliveries")}
+		}, authed(documentRead)},
 
 		// Anyone signed in may check a signature, with a token that has the
 		// verify scope; a stored version only if they may see it.
@@ -547,7 +560,7 @@ func newMatrix(t *testing.T) (*matrix, []caller) {
 	pki := testharness.DevPKI(t)
 	e.accounts.Anchors = []*x509.Certificate{pki.Root()}
 	m := &matrix{e: e, pemOf: map[string]string{}, chainOf: map[string][]*x509.Certificate{}}
-	for _, name := range []string{devpki.Official, devpki.Seal} {
+	for _, name := range []string{devpki.Official, devpki.Deputy, devpki.Seal} {
 		chain, err := pki.Chain(name)
 		if err != nil {
 			t.Fatal(err)

@@ -33,6 +33,16 @@ func (s *Server) registerRoutes(r chi.Router) {
 	r.Post("/organizations/{id}/registers", s.createRegister)
 	r.Get("/registers/{id}/entries", s.registerEntries)
 	r.Post("/documents/{id}/issue", s.issueDocument)
+	r.Get("/documents/{id}/deliveries", s.documentDeliveries)
+}
+
+func (s *Server) documentDeliveries(w http.ResponseWriter, r *http.Request) {
+	ds, err := s.registers().Deliveries(r.Context(), principalFrom(r.Context()), chi.URLParam(r, "id"))
+	if err != nil {
+		writeRegisterError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deliveries": ds})
 }
 
 var registerProblems = []struct {

@@ -109,6 +109,30 @@ func TestIssueOverHTTP(t *testing.T) {
 	if resp, b := w.call(otherClerk.token, "GET", "/api/v1/registers/"+out.RegisterID+"/entries", nil); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("another organisation reads the register: %d %s", resp.StatusCode, b)
 	}
+
+	// Deliveries: the issuing clerk sees both, as written at issuing; the
+	// receiving organisation sees only its own.
+	type deliveries struct {
+		Deliveries []register.Delivery `json:"deliveries"`
+	}
+	resp, b = w.call(clerk.token, "GET", "/api/v1/documents/"+doc.ID+"/deliveries", nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("deliveries: %d %s", resp.StatusCode, b)
+	}
+	ds := decode[deliveries](t, b).Deliveries
+	if len(ds) != 2 || ds[0].Recipient+ds[1].Recipient != "Sở Tài chínhCông ty ABC" && ds[0].Recipient+ds[1].Recipient != "Công ty ABCSở Tài chính" {
+		t.Fatalf("deliveries %s", b)
+	}
+	for _, d := range ds {
+		want := map[string]string{"Sở Tài chính": "internal", "Công ty ABC": "email"}[d.Recipient]
+		if d.Channel != want || d.Status != "sent" || d.At.IsZero() || d.Reason != "" {
+			t.Fatalf("delivery %+v", d)
+		}
+	}
+	resp, b = w.call(otherClerk.token, "GET", "/api/v1/documents/"+doc.ID+"/deliveries", nil)
+	if got := decode[deliveries](t, b).Deliveries; resp.StatusCode != http.StatusOK || len(got) != 1 || got[0].Recipient != "Sở Tài chính" || got[0].OrganizationID != stc.org.ID {
+		t.Fatalf("the receiver's deliveries: %d %s", resp.StatusCode, b)
+	}
 	checkRegisterBooks(t, w, clerk.token, otherClerk.token, out.RegisterID)
 }
 

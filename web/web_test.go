@@ -99,7 +99,9 @@ func newEnvMode(t testing.TB, maxUpload int64, spool bool) *env {
 	}))
 	t.Cleanup(srv.Close)
 	e.url = srv.URL
-	e.office = e.newOffice("UBND", "Ủy ban nhân dân xã An Bình", "VP", "TH")
+	// Named as the dev PKI's seal certificate names its organisation: a
+	// seal certificate must name the organisation it is bound to.
+	e.office = e.newOffice("UBND", "Ủy ban nhân dân tỉnh Mẫu", "VP", "TH")
 	e.token = e.member(e.office.org.ID, "chuyenvien", []string{storage.RoleDrafter}, e.office.units["VP"].ID, e.office.units["TH"].ID).token
 	return e
 }

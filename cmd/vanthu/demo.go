@@ -38,6 +38,9 @@ const (
 	demoPKIDir       = "demo-pki"
 	demoAccountsFile = "demo-accounts"
 	demoCommuneCode  = "UBNDXAB"
+	// demoCommuneName is also the name the demo PKI's seal certificate
+	// carries: a seal binds only to the organisation it names.
+	demoCommuneName  = "Ủy ban nhân dân xã An Bình"
 	demoDistrictCode = "UBNDHAB"
 )
 
@@ -53,7 +56,7 @@ func (c *serviceConfig) startDemoPKI(ctx context.Context) (stop func(), err erro
 		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 			return nil, fmt.Errorf("demo PKI: %w", err)
 		}
-		if err := devpki.Init(dir, "http://"+ln.Addr().String(), devpki.Options{}); err != nil {
+		if err := devpki.Init(dir, "http://"+ln.Addr().String(), devpki.Options{Organization: demoCommuneName}); err != nil {
 			ln.Close()
 			return nil, fmt.Errorf("demo PKI: %w", err)
 		}
@@ -170,7 +173,7 @@ func (s *demoSeeder) seed(db *storage.DB, p *devpki.PKI) ([]demoAccount, error) 
 	if err != nil {
 		return nil, err
 	}
-	commune, err := s.acct.CreateOrganization(ctx, op, storage.Organization{Code: demoCommuneCode, Name: "Ủy ban nhân dân xã An Bình", ParentID: district.ID})
+	commune, err := s.acct.CreateOrganization(ctx, op, storage.Organization{Code: demoCommuneCode, Name: demoCommuneName, ParentID: district.ID})
 	if err != nil {
 		return nil, err
 	}

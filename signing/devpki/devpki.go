@@ -7,6 +7,7 @@
 package devpki
 
 import (
+	"cmp"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -64,6 +65,10 @@ type Options struct {
 	Keys *KeyPool
 	// Now is the creation time; zero means time.Now().
 	Now time.Time
+	// Organization is the organisation the people's certificates name (O=)
+	// and the seal certificate is issued to (CN=); empty: "Ủy ban nhân dân
+	// tỉnh Mẫu". A seal binds only to the organisation it names.
+	Organization string
 }
 
 // KeyPool caches generated keys by identity name. The zero value is ready.
@@ -248,7 +253,7 @@ func Init(dir, baseURL string, opts Options) error {
 		if err != nil {
 			return err
 		}
-		id, err := issue(endEntity(name, baseURL, now), k, issuing)
+		id, err := issue(endEntity(name, baseURL, now, cmp.Or(opts.Organization, orgName)), k, issuing)
 		if err != nil {
 			return fmt.Errorf("devpki init: %s: %w", name, err)
 		}
@@ -292,8 +297,11 @@ func Init(dir, baseURL string, opts Options) error {
 }
 
 // endEntity returns the certificate template for a named end entity.
-func endEntity(name, baseURL string, now time.Time) *x509.Certificate {
+func endEntity(name, baseURL string, now time.Time, org string) *x509.Certificate {
 	p := people[name]
+	if name == Seal {
+		p.cn = org
+	}
 	t := &x509.Certificate{
 		SerialNumber:          mustSerial(),
 		Subject:               personName(p),
@@ -305,6 +313,7 @@ func endEntity(name, baseURL string, now time.Time) *x509.Certificate {
 		IssuingCertificateURL: []string{baseURL + "/ca/" + IssuingCA + ".cer"},
 		CRLDistributionPoints: []string{baseURL + "/crl/issuing.crl"},
 	}
+	t.Subject.Organization = []string{org}
 	switch name {
 	case Expired:
 		t.NotBefore = now.AddDate(-2, 0, 0)
