@@ -4,10 +4,11 @@
 package book
 
 import (
+	"archive/zip"
+	"bufio"
+	"encoding/xml"
 	"fmt"
 	"io"
-
-	"github.com/xuri/excelize/v2"
 )
 
 // Book is one register for one year, ready to print.
@@ -28,62 +29,103 @@ func (b Book) Title() string {
 }
 
 // WriteXLSX writes the register as a workbook: a title row, the header row,
-// one row per entry. Rows go through excelize's StreamWriter, which spools
-// them to a temporary file, so memory does not grow with the register.
+// one row per entry, streamed into the zip as they come, so memory does not
+// grow with the register. The workbook is written here rather than with a
+// spreadsheet library: the ones at hand build tables of megabytes at
+// package init, which every run of the vanthu binary would pay.
 func WriteXLSX(w io.Writer, b Book) error {
-	f := excelize.NewFile()
-	defer f.Close()
-	const sheet = "Sheet1"
-	name := "Sổ đăng ký"
-	if err := f.SetSheetName(sheet, name); err != nil {
+	z := zip.NewWriter(w)
+	for _, part := range [][2]string{
+		{"[Content_Types].xml", xlsxContentTypes},
+		{"_rels/.rels", xlsxRootRels},
+		{"xl/workbook.xml", xlsxWorkbook},
+		{"xl/_rels/workbook.xml.rels", xlsxWorkbookRels},
+		{"xl/styles.xml", xlsxStyles},
+	} {
+		pw, err := z.Create(part[0])
+		if err != nil {
+			return fmt.Errorf("xlsx %s: %w", part[0], err)
+		}
+		if _, err := io.WriteString(pw, xml.Header+part[1]); err != nil {
+			return fmt.Errorf("xlsx %s: %w", part[0], err)
+		}
+	}
+	sw, err := z.Create("xl/worksheets/sheet1.xml")
+	if err != nil {
 		return fmt.Errorf("xlsx sheet: %w", err)
 	}
-	sw, err := f.NewStreamWriter(name)
-	if err != nil {
-		return fmt.Errorf("xlsx stream: %w", err)
-	}
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	if err != nil {
-		return fmt.Errorf("xlsx style: %w", err)
-	}
+	bw := bufio.NewWriter(sw)
+	bw.WriteString(xml.Header + `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><cols>`)
 	widths := []float64{18, 14, 48, 22, 30, 22, 10, 14, 12, 16}
 	for i := range b.Columns {
 		wd := 16.0
 		if i < len(widths) {
 			wd = widths[i]
 		}
-		if err := sw.SetColWidth(i+1, i+1, wd); err != nil {
-			return fmt.Errorf("xlsx width: %w", err)
-		}
+		fmt.Fprintf(bw, `<col min="%d" max="%d" width="%g" customWidth="1"/>`, i+1, i+1, wd)
 	}
-	if err := sw.SetRow("A1", []any{excelize.Cell{StyleID: bold, Value: b.Title()}}); err != nil {
-		return fmt.Errorf("xlsx title: %w", err)
-	}
-	header := make([]any, len(b.Columns))
-	for i, c := range b.Columns {
-		header[i] = excelize.Cell{StyleID: bold, Value: c}
-	}
-	if err := sw.SetRow("A2", header); err != nil {
-		return fmt.Errorf("xlsx header: %w", err)
-	}
-	row := make([]any, len(b.Columns))
+	bw.WriteString(`</cols><sheetData>`)
+	writeRow(bw, 1, []string{b.Title()}, true)
+	writeRow(bw, 2, b.Columns, true)
 	for i, r := range b.Rows {
-		for j := range row {
-			row[j] = ""
-			if j < len(r) {
-				row[j] = r[j]
-			}
-		}
-		cell, _ := excelize.CoordinatesToCellName(1, i+3)
-		if err := sw.SetRow(cell, row); err != nil {
-			return fmt.Errorf("xlsx row %d: %w", i+1, err)
-		}
+		writeRow(bw, i+3, r[:min(len(r), len(b.Columns))], false)
 	}
-	if err := sw.Flush(); err != nil {
-		return fmt.Errorf("xlsx flush: %w", err)
+	bw.WriteString(`</sheetData></worksheet>`)
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("xlsx rows: %w", err)
 	}
-	if _, err := f.WriteTo(w); err != nil {
+	if err := z.Close(); err != nil {
 		return fmt.Errorf("xlsx write: %w", err)
 	}
 	return nil
 }
+
+// writeRow writes one row of inline strings; bold uses the second cell
+// format of xlsxStyles.
+func writeRow(w *bufio.Writer, n int, cells []string, bold bool) {
+	fmt.Fprintf(w, `<row r="%d">`, n)
+	style := ""
+	if bold {
+		style = ` s="1"`
+	}
+	for i, c := range cells {
+		if c == "" {
+			continue
+		}
+		fmt.Fprintf(w, `<c r="%s%d" t="inlineStr"%s><is><t xml:space="preserve">`, columnName(i), n, style)
+		xml.EscapeText(w, []byte(c))
+		w.WriteString(`</t></is></c>`)
+	}
+	w.WriteString(`</row>`)
+}
+
+// columnName is the letters of the i-th column (0: A, 25: Z, 26: AA).
+func columnName(i int) string {
+	name := ""
+	for i++; i > 0; i = (i - 1) / 26 {
+		name = string(rune('A'+(i-1)%26)) + name
+	}
+	return name
+}
+
+const (
+	xlsxContentTypes = `<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">` +
+		`<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>` +
+		`<Default Extension="xml" ContentType="application/xml"/>` +
+		`<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>` +
+		`<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>` +
+		`<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>`
+	xlsxRootRels = `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` +
+		`<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`
+	xlsxWorkbook = `<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">` +
+		`<sheets><sheet name="Sổ đăng ký" sheetId="1" r:id="rId1"/></sheets></workbook>`
+	xlsxWorkbookRels = `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` +
+		`<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>` +
+		`<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>`
+	xlsxStyles = `<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">` +
+		`<fonts count="2"><font><sz val="11"/><name val="Times New Roman"/></font><font><b/><sz val="11"/><name val="Times New Roman"/></font></fonts>` +
+		`<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>` +
+		`<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>` +
+		`<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>` +
+		`<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs></styleSheet>`
+)
