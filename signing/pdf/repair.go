@@ -33,9 +33,13 @@ func (f *File) repair(cause error) error {
 			continue // the whole file: that is what failed
 		}
 		tried++
+		// The prefix decodes on the file's own budget and gives back what it
+		// holds once its revisions are read.
 		sub := &File{data: f.data[:end], lim: f.lim, warnSeen: map[string]bool{}, cache: map[cacheKey]Object{},
-			objStms: map[cacheKey]*objStm{}, resolving: map[cacheKey]bool{}}
-		if err := sub.readRevisions(); err != nil {
+			objStms: map[cacheKey]*objStm{}, badStms: map[cacheKey]error{}, resolving: map[cacheKey]bool{}, budget: f.budget}
+		err := sub.readRevisions()
+		sub.Close()
+		if err != nil {
 			continue
 		}
 		prev := sub.revs[len(sub.revs)-1]
