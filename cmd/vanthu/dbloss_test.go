@@ -78,7 +78,13 @@ func TestServeRecoversFromKilledDatabase(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// The supervisor logs the restart once its start returns, which may be
+	// just after the API got its first connection: wait for the lines.
 	for _, want := range []string{"embedded postgres exited; restarting it", "embedded postgres restarted"} {
+		logged := time.Now().Add(time.Minute)
+		for !strings.Contains(s.logs.String(), want) && time.Now().Before(logged) {
+			time.Sleep(50 * time.Millisecond)
+		}
 		if !strings.Contains(s.logs.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, s.logs)
 		}
