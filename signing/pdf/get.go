@@ -206,12 +206,16 @@ func (f *File) getInStream(ref Ref, e Entry, rev, depth int) (Object, error) {
 		return nil, fmt.Errorf("pdf: object stream %d holds object %d at index %d, not %d", e.InStream.Num, os.nums[e.Index], e.Index, ref.Num)
 	}
 	start := os.first + os.offs[e.Index]
-	end := len(os.data)
-	if e.Index+1 < len(os.offs) && os.first+os.offs[e.Index+1] >= start {
-		end = os.first + os.offs[e.Index+1]
-	}
 	if start > len(os.data) {
 		return nil, fmt.Errorf("pdf: object %d offset outside object stream %d", ref.Num, e.InStream.Num)
+	}
+	// The next object's offset ends this one only when it lies between
+	// this one's start and the end of the data: headers come from the file.
+	end := len(os.data)
+	if e.Index+1 < len(os.offs) {
+		if next := os.first + os.offs[e.Index+1]; next >= start && next <= end {
+			end = next
+		}
 	}
 	p := &parser{b: os.data[:end], pos: start, maxDepth: f.lim.MaxDepth, warn: f.warn}
 	o, err := p.parseObject(0)

@@ -345,3 +345,27 @@ func TestDamagedLaterXrefIsRebuilt(t *testing.T) {
 		})
 	}
 }
+
+// TestObjStmOffsetsOutsideData: offsets in an object stream's header that
+// point past its data are errors for the objects they name, never a panic.
+func TestObjStmOffsetsOutsideData(t *testing.T) {
+	const body = "<<>>\n31\n" // 8 bytes after a 10-byte header
+	for _, tc := range []struct {
+		name, head string
+	}{
+		{"next offset past the end", "5 0 31 15 "},
+		{"own offset past the end", "5 15 31 0 "},
+		{"offsets decreasing", "5 6 31 0 "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := pdftest.Signed()
+			b.ObjStmRaw(30, []uint32{5, 31}, tc.head, body)
+			b.EndRevisionXrefStream(32)
+			f := mustOpen(t, b.Bytes())
+			last := len(f.Revisions()) - 1
+			for _, n := range []uint32{5, 31} {
+				f.Get(pdf.Ref{Num: n}, last) // an error or an object; no panic
+			}
+		})
+	}
+}

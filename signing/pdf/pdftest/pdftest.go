@@ -81,6 +81,16 @@ func (b *Builder) ObjStm(num uint32, objs map[uint32]string) {
 	b.Stream(num, fmt.Sprintf("/Type /ObjStm /N %d /First %d /Filter /FlateDecode", len(nums), head.Len()), Deflate(data))
 }
 
+// ObjStmRaw writes an object stream whose header and body are given as they
+// are (for malformed headers): objects nums are entered at indexes 0, 1, ….
+func (b *Builder) ObjStmRaw(num uint32, nums []uint32, head, body string) {
+	for i, n := range nums {
+		b.note(n, entry{stm: num, idx: i})
+	}
+	data := []byte(head + body)
+	b.Stream(num, fmt.Sprintf("/Type /ObjStm /N %d /First %d /Filter /FlateDecode", len(nums), len(head)), Deflate(data))
+}
+
 // Raw appends bytes as they are.
 func (b *Builder) Raw(s string) { b.buf.WriteString(s) }
 
