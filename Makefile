@@ -51,8 +51,12 @@ run: deps-run build
 test: deps assets
 	go vet ./...
 	go run ./internal/testharness/cmd/testenv -- go test -race -timeout 40m ./...
-	$(MAKE) fuzz
 
+# `make test` runs every fuzz target over its seeds and the inputs kept in
+# testdata/fuzz (each crash the fuzzer ever found stays there), which is
+# deterministic. Exploring for new inputs is `make fuzz`: a random search
+# belongs before a commit, not in the check that decides whether it lands.
+#
 # fuzz runs the fuzz targets of every parser of untrusted input (PDF, the
 # upload check, PKCS#11 URIs) and of the verifier, FUZZTIME each. Minimising
 # a new interesting input is capped at FUZZMINIMIZE executions so the time
