@@ -95,6 +95,7 @@ func (s *Server) signDocument(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := chi.URLParam(r, "id")
+	req.IdempotencyKey = r.Header.Get("Idempotency-Key")
 	start := time.Now()
 	v, err := s.signer().Sign(r.Context(), principalFrom(r.Context()), id, req)
 	observeSigning(start, err)
@@ -134,7 +135,8 @@ func (s *Server) completeSignature(w http.ResponseWriter, r *http.Request) {
 	}
 	id := chi.URLParam(r, "id")
 	start := time.Now()
-	v, err := s.signer().Complete(r.Context(), principalFrom(r.Context()), id, docsign.Completion{SessionID: req.SessionID, Signature: req.Signature, CMS: req.CMS})
+	v, err := s.signer().Complete(r.Context(), principalFrom(r.Context()), id, docsign.Completion{SessionID: req.SessionID, Signature: req.Signature, CMS: req.CMS,
+		IdempotencyKey: r.Header.Get("Idempotency-Key")})
 	observeSigning(start, err)
 	if err != nil {
 		s.signError(w, r, err)

@@ -14,6 +14,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -700,5 +701,54 @@ func TestSignAtOrganisationLevel(t *testing.T) {
 	}
 	if rep.Verdict != etsi.Valid || rep.Signatures[0].Level != "B-LT" {
 		t.Fatalf("verifier offline: %s at %s", rep.Verdict, rep.Signatures[0].Level)
+	}
+}
+
+// TestSignIdempotencyKey: a signature request sent again under its
+// Idempotency-Key (a lost answer, a double tap, two at once) answers with
+// the version the first made; one signature, one version. The key with a
+// different request is refused.
+func TestSignIdempotencyKey(t *testing.T) {
+	w := newSignWorld(t)
+	w.bindP12(w.an, devpki.Official)
+	doc := w.e.uploadPDF("Quyết định ban hành quy chế", draft(t, "qd-chu-tich.pdf"))
+	w.turns.give(doc.ID, w.an.user.ID)
+	signKeyed := func(body string) (int, []byte) {
+		req, err := http.NewRequest("POST", w.e.url+"/api/v1/documents/"+doc.ID+"/sign", strings.NewReader(body))
+		if err != nil {
+			t.Error(err)
+			return 0, nil
+		}
+		req.Header.Set("Authorization", "Bearer "+w.an.token)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", "sign-once")
+		resp, err := noRedirects.Do(req)
+		if err != nil {
+			t.Error(err)
+			return 0, nil
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	var wg sync.WaitGroup
+	codes, bodies := make([]int, 3), make([][]byte, 3)
+	for i := range codes {
+		wg.Go(func() { codes[i], bodies[i] = signKeyed(`{}`) })
+	}
+	wg.Wait()
+	for i := range codes {
+		if codes[i] != http.StatusCreated {
+			t.Fatalf("request %d: %d %s", i, codes[i], bodies[i])
+		}
+		if v := decode[storage.Version](t, bodies[i]); v.Number != 2 || !v.Signed {
+			t.Fatalf("request %d answered version %+v", i, v)
+		}
+	}
+	if n := w.versions(doc.ID); n != 2 {
+		t.Fatalf("%d versions after three keyed requests", n)
+	}
+	if code, b := signKeyed(`{"level": "B-T"}`); code != http.StatusUnprocessableEntity {
+		t.Fatalf("the key with another request: %d %s", code, b)
 	}
 }

@@ -102,6 +102,9 @@ type Request struct {
 	// KeyID chooses among the signer's bound keys (two-step signing:
 	// default the newest certificate of a key they hold).
 	KeyID string
+	// IdempotencyKey makes Sign repeatable: the same request again answers
+	// with the version the first made.
+	IdempotencyKey string `json:"-"`
 }
 
 func refuse(kind error, format string, a ...any) error {
@@ -454,6 +457,14 @@ func signingError(err error) error {
 // new version, FinishSign and the audit entry commit together; a failure
 // or a crash anywhere leaves no version and the turn open.
 func (s *Service) Sign(ctx context.Context, p documents.Principal, documentID string, req Request) (documents.Version, error) {
+	idem, err := newIdempotency(p, documentID, "sign", req.IdempotencyKey, req)
+	if err != nil {
+		return documents.Version{}, err
+	}
+	return idem.run(ctx, s.DB.Pool, func() (documents.Version, error) { return s.sign(ctx, p, documentID, req, idem) })
+}
+
+func (s *Service) sign(ctx context.Context, p documents.Principal, documentID string, req Request, idem *idempotency) (documents.Version, error) {
 	doc, err := s.changeable(ctx, p, documentID)
 	if err != nil {
 		return documents.Version{}, err
@@ -492,7 +503,10 @@ func (s *Service) Sign(ctx context.Context, p documents.Principal, documentID st
 			return signingError(err)
 		}
 		v, err = s.store(ctx, tx, p, j, out, binding, map[string]any{"mode": "service key"}, &blobKey)
-		return err
+		if err != nil {
+			return err
+		}
+		return idem.record(ctx, tx, v)
 	})
 	if err != nil {
 		s.discard(ctx, blobKey)

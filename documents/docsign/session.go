@@ -46,6 +46,9 @@ type Completion struct {
 	SessionID string
 	Signature []byte
 	CMS       []byte
+	// IdempotencyKey makes Complete repeatable: the same completion again
+	// answers with the version the first made.
+	IdempotencyKey string `json:"-"`
 }
 
 func digestName(h crypto.Hash) string {
@@ -179,6 +182,14 @@ func (s *Service) Complete(ctx context.Context, p documents.Principal, documentI
 	if (len(c.Signature) == 0) == (len(c.CMS) == 0) {
 		return documents.Version{}, invalid("give exactly one of signature (the signature value, base64) and cms (a CMS SignedData, base64)")
 	}
+	idem, err := newIdempotency(p, documentID, "sign-complete", c.IdempotencyKey, c)
+	if err != nil {
+		return documents.Version{}, err
+	}
+	return idem.run(ctx, s.DB.Pool, func() (documents.Version, error) { return s.complete(ctx, p, documentID, c, idem) })
+}
+
+func (s *Service) complete(ctx context.Context, p documents.Principal, documentID string, c Completion, idem *idempotency) (documents.Version, error) {
 	doc, err := s.changeable(ctx, p, documentID)
 	if err != nil {
 		return documents.Version{}, err
@@ -252,7 +263,10 @@ func (s *Service) Complete(ctx context.Context, p documents.Principal, documentI
 		if err != nil {
 			return err
 		}
-		return storage.CompleteSignSession(ctx, tx, sess.ID, v.Number)
+		if err := storage.CompleteSignSession(ctx, tx, sess.ID, v.Number); err != nil {
+			return err
+		}
+		return idem.record(ctx, tx, v)
 	})
 	if err != nil {
 		s.discard(ctx, blobKey)
