@@ -76,4 +76,3 @@ func (s *Service) Destinations(ctx context.Context, p accounts.Principal) ([]sto
 	}
 	return out, nil
 }
-
