@@ -24,7 +24,7 @@ func (s *Server) pages() http.Handler {
 			return s.verifyStored(ctx, v, s.Verify)
 		},
 		CreateDocument: s.createFromForm, UploadURL: "/api/v1/documents", SecureCookies: s.SecureCookies,
-		Chain: s.Chain,
+		Chain: s.Chain, Registers: s.registers(),
 		Sign: func(ctx context.Context, p accounts.Principal, id string) (documents.Version, error) {
 			return s.signer().Sign(ctx, p, id, docsign.Request{})
 		}}
