@@ -118,7 +118,9 @@ var _ = addMessages(map[string][2]string{
 	"error.sign.locked":     {"Văn bản đã bị khóa bởi chữ ký trước", "The document is locked by its signatures"},
 	"error.sign.chain":      {"Văn bản chưa có luồng trình ký", "The document has no approval chain"},
 	"error.sign.down":       {"Dịch vụ ký tạm thời không dùng được; hãy thử lại sau", "Signing is unavailable; try again later"},
-	"error.comment.missing": {"Trả lại, từ chối ký hay gửi ý kiến đều phải kèm nội dung.", "A return, a refusal or a comment needs its text."},
+	"error.comment.missing": {"Trả lại phải kèm ý kiến.", "A return needs a comment."},
+	"error.comment.empty":   {"Ý kiến chưa có nội dung.", "The comment is empty."},
+	"error.reject.reason":   {"Từ chối ký phải nêu lý do.", "A refusal to sign needs its reason."},
 })
 
 // chainPanel is what the document page shows of a chain, and the forms
@@ -251,8 +253,9 @@ func (u *UI) actionForm(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.chain.invalid"))
 		return
 	}
-	if problem == "" && (req.Action == chain.ActionReturn || req.Action == chain.ActionComment || req.Action == chain.ActionReject) && strings.TrimSpace(req.Comment) == "" {
-		problem = "error.comment.missing"
+	if problem == "" && strings.TrimSpace(req.Comment) == "" {
+		problem = map[string]string{chain.ActionReturn: "error.comment.missing", chain.ActionComment: "error.comment.empty",
+			chain.ActionReject: "error.reject.reason"}[req.Action]
 	}
 	if problem != "" {
 		u.showDocument(w, r, id, http.StatusUnprocessableEntity, u.tr(r, problem), req.Comment)
