@@ -78,3 +78,10 @@ bench: deps build
 
 clean:
 	rm -rf bin web/ui/static/vendor web/ui/node_modules
+
+# screenshots takes the README's pictures (docs/screenshots) from the demo
+# office: `vanthu serve --demo` on a temporary data directory, driven by
+# Chromium through each role's main pages in Vietnamese.
+.PHONY: screenshots
+screenshots: build
+	go run ./scripts/screenshots -bin $(BIN) -out docs/screenshots

@@ -262,3 +262,18 @@ func ListDeliveries(ctx context.Context, q Querier, documentID, orgID string) ([
 		return d, err
 	})
 }
+
+// LastRegisterNumber is the last number a register's year has taken (0
+// when none), read without locking the counter: a preview, not a
+// reservation.
+func LastRegisterNumber(ctx context.Context, q Querier, registerID string, year int) (int, error) {
+	var n int
+	err := q.QueryRow(ctx, `SELECT last_number FROM register_counters WHERE register_id = $1 AND year = $2`, registerID, year).Scan(&n)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("last number of register %s in %d: %w", registerID, year, err)
+	}
+	return n, nil
+}

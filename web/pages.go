@@ -24,9 +24,9 @@ func (s *Server) pages() http.Handler {
 			return s.verifyStored(ctx, v, s.Verify)
 		},
 		CreateDocument: s.createFromForm, UploadURL: "/api/v1/documents", SecureCookies: s.SecureCookies,
-		Chain: s.Chain,
-		Sign: func(ctx context.Context, p accounts.Principal, id string) (documents.Version, error) {
-			return s.signer().Sign(ctx, p, id, docsign.Request{})
+		Chain: s.Chain, Registers: s.registers(), Calendar: s.Calendar,
+		Sign: func(ctx context.Context, p accounts.Principal, id string, req docsign.Request) (documents.Version, error) {
+			return s.signer().Sign(ctx, p, id, req)
 		}}
 	if s.OIDC != nil {
 		cfg.OIDCLogin = oidcPath

@@ -119,6 +119,8 @@ var _ = addMessages(map[string][2]string{
 	"error.sign.chain":      {"Văn bản chưa có luồng trình ký", "The document has no approval chain"},
 	"error.sign.down":       {"Dịch vụ ký tạm thời không dùng được; hãy thử lại sau", "Signing is unavailable; try again later"},
 	"error.comment.missing": {"Trả lại phải kèm ý kiến.", "A return needs a comment."},
+	"error.comment.empty":   {"Ý kiến chưa có nội dung.", "The comment is empty."},
+	"error.reject.reason":   {"Từ chối ký phải nêu lý do.", "A refusal to sign needs its reason."},
 })
 
 // chainPanel is what the document page shows of a chain, and the forms
@@ -136,6 +138,12 @@ type chainPanel struct {
 	Stage               string // the stage of that turn
 	Flash               string
 	Comment             string // the comment typed in a refused form
+	// Colleagues are whom the viewer may forward their turn to or ask for
+	// comments (CanConsult: the chain allows added consultees); Place is
+	// where a signer's signature will land (chain_more.go).
+	Colleagues []storage.User
+	CanConsult bool
+	Place      *signPlace
 }
 
 // Name shows a user by name, their ID when the name is unknown.
@@ -201,6 +209,9 @@ func (u *UI) loadChain(ctx context.Context, p accounts.Principal, doc documents.
 			}
 		}
 	}
+	if err := u.moreActions(ctx, p, doc, c); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -234,15 +245,20 @@ func (u *UI) actionForm(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, http.StatusNotFound, u.tr(r, "error.notfound"))
 		return
 	}
-	req := chain.ActionRequest{Action: r.PostFormValue("action"), Comment: r.PostFormValue("comment")}
+	req, problem := actionFor(r.PostFormValue)
 	switch req.Action {
-	case chain.ActionApprove, chain.ActionReturn, chain.ActionComment, chain.ActionWithdraw, chain.ActionReject:
+	case chain.ActionApprove, chain.ActionReturn, chain.ActionComment, chain.ActionWithdraw, chain.ActionReject,
+		chain.ActionForward, chain.ActionAddConsultee:
 	default:
 		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.chain.invalid"))
 		return
 	}
-	if (req.Action == chain.ActionReturn || req.Action == chain.ActionComment) && strings.TrimSpace(req.Comment) == "" {
-		u.showDocument(w, r, id, http.StatusUnprocessableEntity, u.tr(r, "error.comment.missing"), req.Comment)
+	if problem == "" && strings.TrimSpace(req.Comment) == "" {
+		problem = map[string]string{chain.ActionReturn: "error.comment.missing", chain.ActionComment: "error.comment.empty",
+			chain.ActionReject: "error.reject.reason"}[req.Action]
+	}
+	if problem != "" {
+		u.showDocument(w, r, id, http.StatusUnprocessableEntity, u.tr(r, problem), req.Comment)
 		return
 	}
 	if _, err := u.cfg.Chain.Act(r.Context(), p, id, req, ""); err != nil {
@@ -253,8 +269,8 @@ func (u *UI) actionForm(w http.ResponseWriter, r *http.Request) {
 }
 
 // signForm signs with the signer's server-held key, as POST
-// /api/v1/documents/{id}/sign does with an empty body: the place is found
-// by the signer's printed name.
+// /api/v1/documents/{id}/sign does: the place is found by the signer's
+// printed name, unless the signer moved it on the preview.
 func (u *UI) signForm(w http.ResponseWriter, r *http.Request) {
 	p, _ := principal(r.Context())
 	id := chi.URLParam(r, "id")
@@ -262,7 +278,12 @@ func (u *UI) signForm(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, http.StatusNotFound, u.tr(r, "error.notfound"))
 		return
 	}
-	if _, err := u.cfg.Sign(r.Context(), p, id); err != nil {
+	req, ok := signRequest(r.PostFormValue("moved"), r.PostFormValue("page"), r.PostFormValue("rect"))
+	if !ok {
+		u.showDocument(w, r, id, http.StatusUnprocessableEntity, u.tr(r, "error.anchor"), "")
+		return
+	}
+	if _, err := u.cfg.Sign(r.Context(), p, id, req); err != nil {
 		u.refused(w, r, id, err, "")
 		return
 	}

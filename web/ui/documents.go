@@ -264,6 +264,9 @@ type documentData struct {
 	Preview  bool
 	// Chain is the approval chain's panel and forms (chain.go).
 	Chain *chainPanel
+	// CanIssue: a clerk of the organisation may issue the signed
+	// document (issuing.go); Issued links its deliveries.
+	CanIssue, Issued bool
 }
 
 func (u *UI) documentPage(w http.ResponseWriter, r *http.Request) {
@@ -297,6 +300,8 @@ func (u *UI) showDocument(w http.ResponseWriter, r *http.Request, id string, sta
 		}
 		d.Shown = vs[n-1]
 	}
+	d.CanIssue = u.cfg.Registers != nil && doc.Status == documents.StatusSigned && isClerk(p) && p.Member(doc.OrganizationID)
+	d.Issued = u.cfg.Registers != nil && doc.Status == documents.StatusIssued
 	d.FileURL = fmt.Sprintf("/api/v1/documents/%s/versions/%d/file", doc.ID, d.Shown.Number)
 	if d.Chain, err = u.loadChain(r.Context(), p, doc); err != nil {
 		u.failErr(w, r, err)

@@ -129,6 +129,10 @@ func TestBadInputIsAReadablePage(t *testing.T) {
 		"/audit?after=many":       http.StatusBadRequest,
 		"/verify/reports/unknown": http.StatusNotFound,
 		"/no/such/page":           http.StatusNotFound,
+		"/registers/not-a-uuid":   http.StatusNotFound,
+		"/registers/6f1c1f4e-0000-4000-8000-000000000000?year=soon":  http.StatusBadRequest,
+		"/documents/6f1c1f4e-0000-4000-8000-000000000000/deliveries": http.StatusNotFound,
+		"/admin/calendar?year=next":                                  http.StatusBadRequest,
 	} {
 		resp, body := get(t, c, e.url+path)
 		if resp.StatusCode != want {

@@ -18,7 +18,10 @@ import (
 
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/documents/calendar"
 	"github.com/vanthu/vanthu/documents/chain"
+	"github.com/vanthu/vanthu/documents/docsign"
+	"github.com/vanthu/vanthu/documents/register"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/storage"
 )
@@ -62,8 +65,14 @@ type Config struct {
 	// forms (nil: the pages show no chain).
 	Chain *chain.Service
 	// Sign signs the document with p's server-held key, as POST
-	// /api/v1/documents/{id}/sign with an empty body; nil: no sign button.
-	Sign func(ctx context.Context, p accounts.Principal, documentID string) (documents.Version, error)
+	// /api/v1/documents/{id}/sign (req: the place, empty to find the
+	// printed name); nil: no sign button.
+	Sign func(ctx context.Context, p accounts.Principal, documentID string, req docsign.Request) (documents.Version, error)
+	// Registers keeps the registers and issues documents (nil: no issuing
+	// pages).
+	Registers *register.Service
+	// Calendar keeps the working calendar (nil: no calendar page).
+	Calendar *calendar.Service
 	// SecureCookies marks the pages' own cookie (the language) Secure on
 	// plain HTTP too, as the session cookie is behind a TLS proxy.
 	SecureCookies bool
@@ -97,7 +106,7 @@ type navEntry struct {
 }
 
 // sections lists every workflow's pages, in navigation order.
-var sections = []section{homeSection, documentsSection, chainSection, verifySection, auditSection, adminSection, sessionSection}
+var sections = []section{homeSection, documentsSection, chainSection, issuingSection, verifySection, auditSection, adminSection, adminWorkflowSection, sessionSection}
 
 // New parses the templates and builds the routes. Templates are embedded,
 // so a template that does not parse is a bug any test finds: it panics.

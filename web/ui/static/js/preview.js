@@ -9,6 +9,12 @@ if (box) {
   let doc = null;
   let current = 1;
   let rendering = null;
+  let shown = null; // the viewport of the page drawn
+  // armed is the form a click on the page fills: "comment" (a comment's
+  // spot) or "sign" (the signature's place), null when clicks do nothing.
+  let armed = null;
+  const sheet = canvas.parentElement;
+  const byId = (id) => document.getElementById(id);
 
   const show = async (n) => {
     if (rendering) await rendering.promise.catch(() => {});
@@ -28,8 +34,75 @@ if (box) {
     num.textContent = n + " / " + doc.numPages;
     prev.disabled = n <= 1;
     next.disabled = n >= doc.numPages;
+    shown = viewport;
     canvas.dataset.rendered = String(n);
+    marks();
   };
+
+  // mark draws a rectangle given in PDF points over the page, if it is
+  // on the page shown.
+  const mark = (kind, pageField, rectField) => {
+    const pageIn = byId(pageField), rectIn = byId(rectField);
+    if (!pageIn || !rectIn || !rectIn.value || Number(pageIn.value) !== current) return;
+    const r = rectIn.value.split(",").map(Number);
+    if (r.length !== 4 || r.some(Number.isNaN)) return;
+    const v = shown.convertToViewportRectangle(r);
+    const k = canvas.getBoundingClientRect().width / canvas.width;
+    const el = document.createElement("div");
+    el.className = "mark " + kind;
+    el.style.left = Math.min(v[0], v[2]) * k + "px";
+    el.style.top = Math.min(v[1], v[3]) * k + "px";
+    el.style.width = Math.abs(v[2] - v[0]) * k + "px";
+    el.style.height = Math.abs(v[3] - v[1]) * k + "px";
+    sheet.appendChild(el);
+  };
+  const marks = () => {
+    for (const el of sheet.querySelectorAll(".mark")) el.remove();
+    if (!("latest" in box.dataset) || !shown) return;
+    mark("sign", "sign-page", "sign-rect");
+    mark("comment", "comment-page", "comment-rect");
+  };
+
+  // A click on the page, once a pick button is pressed, fills the form's
+  // page and rectangle (PDF points, origin at the page's bottom left).
+  canvas.addEventListener("click", (e) => {
+    if (!armed || !shown) return;
+    const box2 = canvas.getBoundingClientRect();
+    const x = (e.clientX - box2.left) * canvas.width / box2.width;
+    const y = (e.clientY - box2.top) * canvas.height / box2.height;
+    const [px, py] = shown.convertToPdfPoint(x, y);
+    let w = 120, h = 40;
+    const field = armed === "sign" ? "sign" : "comment";
+    if (armed === "sign") {
+      const old = byId("sign-rect").value.split(",").map(Number);
+      if (old.length === 4 && !old.some(Number.isNaN)) { w = Math.abs(old[2] - old[0]); h = Math.abs(old[3] - old[1]); }
+      byId("sign-moved").value = "1";
+    }
+    const x1 = Math.max(0, px - w / 2), y1 = Math.max(0, py - h / 2);
+    byId(field + "-rect").value = [x1, y1, x1 + w, y1 + h].map((n) => n.toFixed(1)).join(",");
+    byId(field + "-page").value = String(current);
+    const status = byId(armed === "sign" ? "place-status" : "pick-comment-status");
+    if (status) status.textContent = (armed === "sign" ? status.dataset.moved : status.dataset.done).replace("%s", String(current));
+    armed = null;
+    canvas.classList.remove("picking");
+    marks();
+  });
+  if ("latest" in box.dataset) {
+    for (const b of document.querySelectorAll("button[data-pick]")) {
+      b.hidden = false;
+      b.addEventListener("click", () => {
+        armed = b.dataset.pick;
+        canvas.classList.add("picking");
+        const status = byId(armed === "sign" ? "place-status" : "pick-comment-status");
+        if (status && armed === "comment") status.textContent = status.dataset.hint;
+        canvas.scrollIntoView({ block: "center" });
+      });
+    }
+  }
+  for (const id of ["comment-page", "sign-page"]) {
+    const f = byId(id);
+    if (f) f.addEventListener("change", () => { if (byId(id.replace("page", "rect")).value) marks(); });
+  }
 
   const start = async () => {
     const pdfjs = await import(box.dataset.lib);
