@@ -27,6 +27,7 @@ type SMTPServer struct {
 	mu     sync.Mutex
 	mails  []Mail
 	server *smtp.Server
+	ln     net.Listener
 }
 
 // SMTP starts an in-process SMTP server for this test, stopped at cleanup.
@@ -48,7 +49,7 @@ func (s *SMTPServer) serve(ln net.Listener) {
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = true
 	s.mu.Lock()
-	s.server = srv
+	s.server, s.ln = srv, ln
 	s.mu.Unlock()
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
@@ -60,9 +61,14 @@ func (s *SMTPServer) serve(ln net.Listener) {
 // Stop closes the server; connections to Addr are refused until Start.
 func (s *SMTPServer) Stop() {
 	s.mu.Lock()
-	srv := s.server
-	s.server = nil
+	srv, ln := s.server, s.ln
+	s.server, s.ln = nil, nil
 	s.mu.Unlock()
+	// The listener is closed here too: Serve may not have taken it yet,
+	// and the server's Close only closes the listeners it took.
+	if ln != nil {
+		ln.Close()
+	}
 	if srv != nil {
 		srv.Close()
 	}
