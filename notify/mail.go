@@ -199,9 +199,9 @@ type emailArgs struct {
 	UserID  string `json:"user_id"`
 }
 
-func (emailArgs) Kind() string                     { return "notify-email" }
-func (emailArgs) InsertOpts() river.InsertOpts     { return river.InsertOpts{UniqueOpts: unique} }
-func (deliveryEmailArgs) Kind() string             { return "issue-email" }
+func (emailArgs) Kind() string                         { return "notify-email" }
+func (emailArgs) InsertOpts() river.InsertOpts         { return river.InsertOpts{UniqueOpts: unique} }
+func (deliveryEmailArgs) Kind() string                 { return "issue-email" }
 func (deliveryEmailArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{UniqueOpts: unique} }
 
 type emailWorker struct {

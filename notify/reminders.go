@@ -31,7 +31,7 @@ type DeadlineItem struct {
 // (the approval chain's stages: ChainDeadlines; handling of incoming
 // documents next).
 type Deadlines interface {
-	// Due lists the open items due before until.
+	// Due lists the open items due at or before until.
 	Due(ctx context.Context, q storage.Querier, until time.Time) ([]DeadlineItem, error)
 }
 
@@ -205,7 +205,7 @@ func reminderSummary(a reminderArgs) string {
 // The unit head is a reviewer of one of the participant's units.
 type ChainDeadlines struct{}
 
-// Due lists the open chain inbox items due before until.
+// Due lists the open chain inbox items due at or before until.
 func (ChainDeadlines) Due(ctx context.Context, q storage.Querier, until time.Time) ([]DeadlineItem, error) {
 	rows, err := q.Query(ctx, `
 		SELECT 'inbox:' || i.id, i.organization_id::text, i.document_id::text, d.subject || ' — ' || i.label,
@@ -215,7 +215,7 @@ func (ChainDeadlines) Due(ctx context.Context, q storage.Querier, until time.Tim
 				WHERE uu.user_id = i.user_id AND hu.user_id <> i.user_id ORDER BY r.user_id LIMIT 1), ''),
 			i.due_at
 		FROM inbox_items i JOIN documents d ON d.id = i.document_id
-		WHERE i.source = 'chain' AND i.state = 'open' AND i.due_at IS NOT NULL AND i.due_at < $1
+		WHERE i.source = 'chain' AND i.state = 'open' AND i.due_at IS NOT NULL AND i.due_at <= $1
 		ORDER BY i.due_at, i.id`, until)
 	if err != nil {
 		return nil, fmt.Errorf("chain deadlines: %w", err)

@@ -239,7 +239,7 @@ func (e *Engine) CreateWebhook(ctx context.Context, p accounts.Principal, orgID 
 		if err != nil {
 			return fmt.Errorf("create webhook: %w", err)
 		}
-		ev := p.Event("webhook.create", "webhook:"+w.ID, map[string]any{"url": w.URL, "allow_private": w.AllowPrivate})
+		ev := p.Event("webhook.create", "webhook:"+w.ID, map[string]any{"url": w.URL, "internal_addresses_allowed": w.AllowPrivate})
 		ev.OrgID = orgID
 		return audit.Append(ctx, tx, ev)
 	})

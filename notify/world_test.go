@@ -211,7 +211,6 @@ func (w *world) settled() {
 	})
 }
 
-
 func decodeBase64(t *testing.T, b []byte) []byte {
 	t.Helper()
 	out, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(b)), ""))
