@@ -42,7 +42,9 @@ func (c *notifyConfig) start(ctx context.Context, db *storage.DB, blobs blob.Sto
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := engine.Start(ctx); err != nil {
+	// Not the signal context: cancelling it would cancel running jobs at
+	// once; stop lets them finish first.
+	if err := engine.Start(context.WithoutCancel(ctx)); err != nil {
 		return nil, nil, err
 	}
 	slog.Info("jobs started", "smtp", c.mail.String())
