@@ -239,6 +239,11 @@ type deliveryEmailWorker struct {
 	e *Engine
 }
 
+// Timeout leaves room for a large document on a slow mail server.
+func (w *deliveryEmailWorker) Timeout(*river.Job[deliveryEmailArgs]) time.Duration {
+	return 10 * time.Minute
+}
+
 func (w *deliveryEmailWorker) Work(ctx context.Context, job *river.Job[deliveryEmailArgs]) error {
 	var to, name, subject, number, blobKey, fileName string
 	var mailed bool

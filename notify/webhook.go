@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	neturl "net/url"
 	"strconv"
 	"syscall"
 	"time"
@@ -111,7 +112,7 @@ func (w *webhookWorker) post(ctx context.Context, url string, secret []byte, b w
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return 0, fmt.Errorf("webhook %s: %w", url, err)
+		return 0, fmt.Errorf("webhook: the endpoint's URL is unusable")
 	}
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
 	req.Header.Set("Content-Type", "application/json")
@@ -122,6 +123,12 @@ func (w *webhookWorker) post(ctx context.Context, url string, secret []byte, b w
 	req.Header.Set(HeaderSignature, Sign(secret, ts, body))
 	resp, err := w.e.cfg.WebhookClient.Do(req)
 	if err != nil {
+		// Without the URL, which may carry the receiver's own token: the
+		// error goes to the logs and the delivery log.
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return 0, fmt.Errorf("webhook: %w", err)
 	}
 	defer resp.Body.Close()

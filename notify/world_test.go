@@ -25,7 +25,7 @@ func TestMain(m *testing.M) { testharness.Main(m) }
 // world is one organisation with a few people, a database of its own, a
 // blob store and a clock the test moves.
 type world struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	db     *storage.DB
 	blobs  blob.Store
@@ -36,7 +36,7 @@ type world struct {
 	clock  time.Time
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	ctx := context.Background()
 	url := testharness.Postgres(t)
@@ -185,7 +185,7 @@ func (w *world) count(query string, args ...any) int {
 
 // eventually waits until ok holds; the bound is generous, for a busy
 // machine: the tests assert what happened, not how fast.
-func eventually(t *testing.T, what string, ok func() bool) {
+func eventually(t testing.TB, what string, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for !ok() {
@@ -211,7 +211,7 @@ func (w *world) settled() {
 	})
 }
 
-func decodeBase64(t *testing.T, b []byte) []byte {
+func decodeBase64(t testing.TB, b []byte) []byte {
 	t.Helper()
 	out, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(b)), ""))
 	if err != nil {
