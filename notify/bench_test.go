@@ -15,7 +15,7 @@ import (
 //
 //	go run ./internal/testharness/cmd/testenv -- go test -run XXX -bench RemindersDueAtOnce -benchtime 1x ./notify/
 func BenchmarkRemindersDueAtOnce(b *testing.B) {
-	const items = 20000
+	const items = 5000
 	w := newWorld(b)
 	doc := w.document("Văn bản quá hạn")
 	if _, err := w.db.Pool.Exec(w.ctx, `INSERT INTO inbox_items (organization_id, user_id, document_id, source, label, task, due_at)

@@ -106,11 +106,22 @@ func (e *Engine) ScanReminders(ctx context.Context) (int, error) {
 			}
 		}
 	}
-	for start := 0; start < len(params); start += 1000 {
-		batch := params[start:min(start+1000, len(params))]
-		if _, err := e.client.InsertMany(ctx, batch); err != nil {
-			return 0, fmt.Errorf("reminders: queue: %w", err)
+	// One scan at a time (the periodic one and a manual one, or two
+	// instances): concurrent inserts of the same unique jobs in different
+	// orders would deadlock.
+	err = e.db.InTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended('vanthu.reminders.scan', 0))"); err != nil {
+			return err
 		}
+		for start := 0; start < len(params); start += 1000 {
+			if _, err := e.client.InsertManyTx(ctx, tx, params[start:min(start+1000, len(params))]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("reminders: queue: %w", err)
 	}
 	return len(params), nil
 }

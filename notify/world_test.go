@@ -110,7 +110,7 @@ func (dumpNone) String() string { return "" }
 type jobLister struct{ w *world }
 
 func (j jobLister) String() string {
-	rows, err := j.w.db.Pool.Query(j.w.ctx, "SELECT id, kind, state, attempt, args::text, coalesce(array_to_string(errors, ' | '), '') FROM river_job ORDER BY id")
+	rows, err := j.w.db.Pool.Query(j.w.ctx, "SELECT id, kind, state, attempt, args::text, coalesce(array_to_string(errors, ' | '), '') FROM river_job ORDER BY id LIMIT 20")
 	if err != nil {
 		return err.Error()
 	}
