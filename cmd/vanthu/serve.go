@@ -55,7 +55,7 @@ type serviceConfig struct {
 	metricsAddr   string        // where /metrics is served; empty: nowhere
 	accounts      accountsConfig
 	oidc          oidcConfig
-	notify        notifyConfig // SMTP and reminders (serve_notify.go)
+	notify        notifyConfig
 	demo          bool // create and run the demo office (demo.go)
 }
 
