@@ -97,6 +97,11 @@ const (
 	CalendarManage      Action = "calendar.manage"
 	ChainTemplateRead   Action = "chain_template.read"
 	ChainTemplateManage Action = "chain_template.manage"
+	// Notifications: one's own in-app notifications and channel choices
+	// (the queries only ever reach the caller's own), and an
+	// organisation's webhooks with their delivery log.
+	NotificationRead Action = "notification.read"
+	WebhookManage    Action = "webhook.manage"
 )
 
 // Target is what an action is about: the organisation owning it and, for
@@ -117,6 +122,7 @@ var scopeOf = map[Action]string{
 	Verify: ScopeVerify, AuditRead: ScopeAuditRead,
 	CalendarRead: ScopeDirectoryRead, CalendarManage: ScopeDirectoryWrite,
 	ChainTemplateRead: ScopeDirectoryRead, ChainTemplateManage: ScopeDirectoryWrite,
+	NotificationRead: ScopeDocumentsRead, WebhookManage: ScopeDirectoryWrite,
 }
 
 // Roles that may see every document of their organisation; drafters and
@@ -169,6 +175,8 @@ func hidden(p Principal, a Action, t Target) bool {
 		return t.OrgID != "" && !p.Member(t.OrgID)
 	case ChainTemplateRead, ChainTemplateManage:
 		return outside
+	case WebhookManage:
+		return outside && !p.IsSuperadmin
 	case DocumentRead, DocumentChange:
 		// Documents are found through the viewer's filter first; someone
 		// of no organisation finds none.
@@ -224,11 +232,15 @@ func refusal(p Principal, a Action, t Target) string {
 		if !p.Has(storage.RoleAdmin) {
 			return "only an administrator of the organisation manages its chain templates"
 		}
+	case WebhookManage:
+		if !p.IsSuperadmin && !p.Has(storage.RoleAdmin) {
+			return "only an administrator of the organisation manages its webhooks"
+		}
 	case AuditRead:
 		if !p.IsSuperadmin && !p.Has(storage.RoleAuditor) {
 			return "only auditors read the audit trail"
 		}
-	case OrganizationRead, UnitRead, UserRead, DelegationRead, DocumentRead, Verify, CalendarRead, ChainTemplateRead:
+	case OrganizationRead, UnitRead, UserRead, DelegationRead, DocumentRead, Verify, CalendarRead, ChainTemplateRead, NotificationRead:
 		// Visible is enough; anyone signed in may check a signature.
 	}
 	return ""

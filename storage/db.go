@@ -48,7 +48,10 @@ func Migrate(ctx context.Context, url string) error {
 	}
 	sqlDB := stdlib.OpenDB(*cfg)
 	defer sqlDB.Close()
-	return migrate(ctx, sqlDB)
+	if err := migrate(ctx, sqlDB); err != nil {
+		return err
+	}
+	return migrateRiver(ctx, url)
 }
 
 func migrate(ctx context.Context, sqlDB *sql.DB) error {

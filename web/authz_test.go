@@ -23,6 +23,7 @@ import (
 	"github.com/vanthu/vanthu/accounts/oidc/oidctest"
 	"github.com/vanthu/vanthu/internal/testharness"
 	"github.com/vanthu/vanthu/internal/testpdf"
+	"github.com/vanthu/vanthu/notify"
 	"github.com/vanthu/vanthu/signing/appearance"
 	"github.com/vanthu/vanthu/signing/devpki"
 	"github.com/vanthu/vanthu/storage"
@@ -77,6 +78,16 @@ func (m *matrix) personOf(t *side) string {
 		return devpki.Deputy
 	}
 	return devpki.Official
+}
+
+// webhook adds an endpoint to a side's organisation, for a request to act on.
+func (m *matrix) webhook(t *side) string {
+	var id string
+	if err := m.e.db.Pool.QueryRow(context.Background(), `INSERT INTO webhook_endpoints (organization_id, url, secret)
+		VALUES ($1, 'https://203.0.113.10/hook', 'whsec_matrix') RETURNING id`, t.office.org.ID).Scan(&id); err != nil {
+		m.e.t.Fatal(err)
+	}
+	return id
 }
 
 func (m *matrix) unique(prefix string) string {
@@ -531,6 +542,34 @@ func (m *matrix) routes() []route {
 		}, authed(documentRead)},
 		{"GET", "/api/v1/inbox", []string{none}, func(*matrix, caller, string, *side) request { return request{path: "/api/v1/inbox"} },
 			authed(func(string, string) int { return http.StatusOK })},
+		// Notifications are one's own (another's is not found); webhooks and
+		// their log are the organisation's administrators'.
+		{"GET", "/api/v1/notifications", []string{none}, func(*matrix, caller, string, *side) request { return request{path: "/api/v1/notifications"} },
+			authed(func(string, string) int { return http.StatusOK })},
+		{"POST", "/api/v1/notifications/{id}/read", []string{none}, func(*matrix, caller, string, *side) request {
+			return request{path: "/api/v1/notifications/00000000-0000-4000-8000-000000000000/read"}
+		}, authed(func(string, string) int { return http.StatusNotFound })},
+		{"GET", "/api/v1/notifications/preferences", []string{none}, func(*matrix, caller, string, *side) request {
+			return request{path: "/api/v1/notifications/preferences"}
+		}, authed(func(string, string) int { return http.StatusOK })},
+		{"PUT", "/api/v1/notifications/preferences", []string{none}, func(*matrix, caller, string, *side) request {
+			return jsonBody("/api/v1/notifications/preferences", map[string]any{"email": "thu@example.gov.vn", "email_on": false})
+		}, authed(func(string, string) int { return http.StatusOK })},
+		{"POST", "/api/v1/organizations/{id}/webhooks", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
+			return jsonBody("/api/v1/organizations/"+t.office.org.ID+"/webhooks", map[string]any{"url": "https://203.0.113.10/hook"})
+		}, authed(adminWrite(http.StatusCreated, true))},
+		{"GET", "/api/v1/organizations/{id}/webhooks", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
+			return request{path: "/api/v1/organizations/" + t.office.org.ID + "/webhooks"}
+		}, authed(adminWrite(http.StatusOK, true))},
+		{"DELETE", "/api/v1/organizations/{id}/webhooks/{webhook}", []string{own, other}, func(m *matrix, _ caller, _ string, t *side) request {
+			return request{path: "/api/v1/organizations/" + t.office.org.ID + "/webhooks/" + m.webhook(t)}
+		}, authed(adminWrite(http.StatusNoContent, true))},
+		{"DELETE", "/api/v1/organizations/{id}/webhooks", []string{own, other}, func(m *matrix, _ caller, _ string, t *side) request {
+			return request{path: "/api/v1/organizations/" + t.office.org.ID + "/webhooks?id=" + m.webhook(t)}
+		}, authed(adminWrite(http.StatusNoContent, true))},
+		{"GET", "/api/v1/webhooks/{id}/deliveries", []string{own, other}, func(m *matrix, _ caller, _ string, t *side) request {
+			return request{path: "/api/v1/webhooks/" + m.webhook(t) + "/deliveries"}
+		}, authed(adminWrite(http.StatusOK, true))},
 		{"GET", "/api/v1/calendar/{year}", []string{none}, func(*matrix, caller, string, *side) request { return request{path: "/api/v1/calendar/2026"} },
 			authed(func(string, string) int { return http.StatusOK })},
 		{"PUT", "/api/v1/calendar/{year}", []string{none}, func(*matrix, caller, string, *side) request {
@@ -556,7 +595,11 @@ func newMatrix(t *testing.T) (*matrix, []caller) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.configure(func(s *web.Server) { s.OIDC = client })
+	engine, err := notify.New(e.db, notify.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.configure(func(s *web.Server) { s.OIDC = client; s.Notify = engine })
 	pki := testharness.DevPKI(t)
 	e.accounts.Anchors = []*x509.Certificate{pki.Root()}
 	m := &matrix{e: e, pemOf: map[string]string{}, chainOf: map[string][]*x509.Certificate{}}

@@ -17,6 +17,7 @@ import (
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/documents/calendar"
 	"github.com/vanthu/vanthu/documents/chain"
+	"github.com/vanthu/vanthu/notify"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/storage/blob"
@@ -63,6 +64,9 @@ type Server struct {
 	Calendar *calendar.Service
 	// Issuing configures numbering and the organisation's signature.
 	Issuing IssueConfig
+	// Notify is the notifications, e-mail and webhooks engine (notify.go);
+	// nil answers its routes 503.
+	Notify *notify.Engine
 
 	verifySlots  chan struct{}
 	verifyMemory *blob.Memory
@@ -107,6 +111,7 @@ func (s *Server) Handler() http.Handler {
 		s.chainRoutes(r)
 		s.signingRoutes(r)
 		s.registerRoutes(r)
+		s.notifyRoutes(r)
 	})
 	if s.Pages {
 		r.Mount("/", s.pages())

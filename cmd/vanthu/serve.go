@@ -55,6 +55,7 @@ type serviceConfig struct {
 	metricsAddr   string        // where /metrics is served; empty: nowhere
 	accounts      accountsConfig
 	oidc          oidcConfig
+	notify        notifyConfig
 	demo          bool // create and run the demo office (demo.go)
 }
 
@@ -210,6 +211,7 @@ func init() {
 	cfg.flags(cmd)
 	cfg.accounts.flags(cmd.Flags())
 	cfg.oidc.flags(cmd.Flags())
+	cfg.notify.flags(cmd.Flags())
 	rootCmd.AddCommand(cmd)
 }
 
@@ -299,6 +301,12 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 		blob.RunSweeper(ctx, cfg.sweepInterval, docs.SweptBlobs(), docs.IsReferenced, cfg.sweepGrace)
 	}()
 
+	engine, stopNotify, err := cfg.notify.start(ctx, db, blobs)
+	if err != nil {
+		return err
+	}
+	defer stopNotify()
+
 	secureCookies, _ := cmd.Flags().GetBool("secure-cookies")
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -311,7 +319,7 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 	ln = web.LimitListener(ln, limits.ConnsPerClient, proxies)
 	srv := web.NewHTTPServer((&web.Server{DB: db, Blobs: blobs, Docs: docs, Accounts: acct, SecureCookies: secureCookies, OIDC: oidcClient, TrustedProxies: proxies, Pages: true,
 		Verify: verify.Options{Trust: trust, Offline: cfg.verifyOffline, Budget: cfg.verifyBudget, SharedBudget: pdf.NewBudget(cfg.verifyShared)}, TempDir: tempDir, BodyLimits: limits,
-		Signing: signingConfig(cmp.Or(cfg.signingTSAURL, cfg.tsaURL), trust, tempDir)}).Handler(), limits)
+		Signing: signingConfig(cmp.Or(cfg.signingTSAURL, cfg.tsaURL), trust, tempDir), Notify: engine}).Handler(), limits)
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "vanthu is serving on http://%s\n", ln.Addr())
 	if created {

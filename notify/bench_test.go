@@ -1,0 +1,53 @@
+package notify_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/vanthu/vanthu/documents/calendar"
+	"github.com/vanthu/vanthu/notify"
+)
+
+// BenchmarkRemindersDueAtOnce: items overdue all at once, one scan and
+// every reminder job worked, per op (one working day). It reports
+// reminders per second and checks that each item was reminded once.
+//
+//	go run ./internal/testharness/cmd/testenv -- go test -run XXX -bench RemindersDueAtOnce -benchtime 1x ./notify/
+func BenchmarkRemindersDueAtOnce(b *testing.B) {
+	const items = 5000
+	w := newWorld(b)
+	doc := w.document("Văn bản quá hạn")
+	if _, err := w.db.Pool.Exec(w.ctx, `INSERT INTO inbox_items (organization_id, user_id, document_id, source, label, task, due_at)
+		SELECT $1, $2, $3, 'chain', 'Việc ' || g, 'check', $4 FROM generate_series(1, $5) g`,
+		w.org.ID, w.id("drafter"), doc, time.Date(2025, 3, 3, 17, 0, 0, 0, calendar.Vietnam), items); err != nil {
+		b.Fatal(err)
+	}
+	e := w.engine(notify.Config{Deadlines: []notify.Deadlines{notify.ChainDeadlines{}}, ReminderEvery: time.Hour}, true)
+	day := time.Date(2025, 3, 4, 9, 0, 0, 0, calendar.Vietnam)
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		for !calendarWorking(day) {
+			day = day.AddDate(0, 0, 1)
+		}
+		w.setClock(day)
+		n, err := e.ScanReminders(w.ctx)
+		if err != nil || n != items {
+			b.Fatalf("queued %d, %v", n, err)
+		}
+		w.settled()
+		day = day.AddDate(0, 0, 1)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if got := w.count("SELECT count(*) FROM notifications"); got != items*b.N {
+		b.Fatalf("%d notifications, want %d: some item reminded twice or not at all", got, items*b.N)
+	}
+	b.ReportMetric(float64(items*b.N)/elapsed.Seconds(), "reminders/s")
+	fmt.Printf("%d reminders in %v\n", items*b.N, elapsed.Round(time.Millisecond))
+}
+
+func calendarWorking(t time.Time) bool {
+	return t.Weekday() != time.Saturday && t.Weekday() != time.Sunday
+}

@@ -1,0 +1,185 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	neturl "net/url"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+)
+
+// The headers of a webhook delivery.
+const (
+	HeaderEvent     = "X-Vanthu-Event"     // the event's kind
+	HeaderEventID   = "X-Vanthu-Event-Id"  // the same for every attempt: receivers drop repeats by it
+	HeaderTimestamp = "X-Vanthu-Timestamp" // Unix seconds when this attempt was signed
+	HeaderSignature = "X-Vanthu-Signature" // "v1=" + hex HMAC-SHA256(secret, timestamp + "." + body)
+)
+
+// Sign is the signature of a webhook body sent at timestamp (Unix seconds)
+// with an endpoint's secret: what HeaderSignature carries.
+func Sign(secret []byte, timestamp string, body []byte) string {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(timestamp))
+	mac.Write([]byte("."))
+	mac.Write(body)
+	return "v1=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// webhookArgs delivers one event to one endpoint.
+type webhookArgs struct {
+	EndpointID string `json:"endpoint_id"`
+	EventID    string `json:"event_id"`
+}
+
+func (webhookArgs) Kind() string                 { return "webhook" }
+func (webhookArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{UniqueOpts: unique} }
+
+type webhookWorker struct {
+	river.WorkerDefaults[webhookArgs]
+	e *Engine
+}
+
+// webhookBody is the JSON a receiver gets.
+type webhookBody struct {
+	ID             string          `json:"id"`
+	Type           string          `json:"type"`
+	CreatedAt      time.Time       `json:"created_at"`
+	OrganizationID string          `json:"organization_id,omitempty"`
+	DocumentID     string          `json:"document_id,omitempty"`
+	ActorID        string          `json:"actor_id,omitempty"`
+	Summary        string          `json:"summary,omitempty"`
+	Data           json.RawMessage `json:"data"`
+}
+
+// allowPrivateKey marks a request whose endpoint may resolve to private
+// addresses (an administrator allowed it).
+type allowPrivateKey struct{}
+
+func (w *webhookWorker) Work(ctx context.Context, job *river.Job[webhookArgs]) error {
+	var url string
+	var secret []byte
+	var allowPrivate, deleted, done bool
+	var b webhookBody
+	err := w.e.db.Pool.QueryRow(ctx, `
+		SELECT w.url, w.secret, w.allow_private, w.deleted_at IS NOT NULL,
+			EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = w.id AND d.event_id = ev.id AND d.succeeded),
+			ev.id, ev.kind, ev.created_at, coalesce(ev.organization_id::text, ''), coalesce(ev.document_id::text, ''),
+			coalesce(ev.actor_id::text, ''), ev.summary, ev.data
+		FROM webhook_endpoints w, notify_events ev WHERE w.id = $1 AND ev.id = $2`,
+		job.Args.EndpointID, job.Args.EventID).Scan(&url, &secret, &allowPrivate, &deleted, &done,
+		&b.ID, &b.Type, &b.CreatedAt, &b.OrganizationID, &b.DocumentID, &b.ActorID, &b.Summary, &b.Data)
+	if errors.Is(err, pgx.ErrNoRows) || deleted || done {
+		return nil // gone, or delivered already: never twice
+	}
+	if err != nil {
+		return fmt.Errorf("webhook: %w", err)
+	}
+	body, err := json.Marshal(b)
+	if err != nil {
+		return fmt.Errorf("webhook: %w", err)
+	}
+	status, sendErr := w.post(context.WithValue(ctx, allowPrivateKey{}, allowPrivate), url, secret, b, body)
+	ok := sendErr == nil
+	msg := ""
+	if sendErr != nil {
+		msg = truncate(sendErr.Error(), 500)
+	}
+	if _, err := w.e.db.Pool.Exec(ctx, `INSERT INTO webhook_deliveries (endpoint_id, event_id, attempt, status_code, error, succeeded)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+		job.Args.EndpointID, job.Args.EventID, job.Attempt, status, msg, ok); err != nil {
+		return errors.Join(sendErr, fmt.Errorf("webhook delivery log: %w", err))
+	}
+	return sendErr
+}
+
+func (w *webhookWorker) post(ctx context.Context, url string, secret []byte, b webhookBody, body []byte) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, fmt.Errorf("webhook: the endpoint's URL is unusable")
+	}
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "vanthu-webhooks")
+	req.Header.Set(HeaderEvent, b.Type)
+	req.Header.Set(HeaderEventID, b.ID)
+	req.Header.Set(HeaderTimestamp, ts)
+	req.Header.Set(HeaderSignature, Sign(secret, ts, body))
+	resp, err := w.e.cfg.WebhookClient.Do(req)
+	if err != nil {
+		// Without the URL, which may carry the receiver's own token: the
+		// error goes to the logs and the delivery log.
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return 0, fmt.Errorf("webhook: %w", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return resp.StatusCode, fmt.Errorf("webhook: the endpoint answered %d", resp.StatusCode)
+	}
+	return resp.StatusCode, nil
+}
+
+// errPrivateAddress refuses an endpoint on a private or loopback address.
+var errPrivateAddress = errors.New("the address is private, loopback or link-local; an administrator must allow it")
+
+// publicAddress reports whether a is an address of the public Internet.
+func publicAddress(a netip.Addr) bool {
+	a = a.Unmap()
+	return a.IsValid() && !a.IsLoopback() && !a.IsPrivate() && !a.IsLinkLocalUnicast() && !a.IsLinkLocalMulticast() &&
+		!a.IsMulticast() && !a.IsUnspecified() && !a.IsInterfaceLocalMulticast() && !cgnat.Contains(a)
+}
+
+// cgnat is the carrier-grade NAT range, private in all but name.
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// webhookClient is the default client of webhooks: its dialer checks the
+// address actually connected to (after DNS), so a name that resolves to a
+// private address later is refused too.
+func webhookClient() *http.Client {
+	return &http.Client{
+		Timeout: 15 * time.Second,
+		Transport: &http.Transport{
+			Proxy:             nil,
+			DisableKeepAlives: true, // a connection allowed private for one endpoint serves no other
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				allow, _ := ctx.Value(allowPrivateKey{}).(bool)
+				d := net.Dialer{Timeout: 10 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
+					if allow {
+						return nil
+					}
+					ap, err := netip.ParseAddrPort(address)
+					if err != nil || !publicAddress(ap.Addr()) {
+						return errPrivateAddress
+					}
+					return nil
+				}}
+				return d.DialContext(ctx, network, addr)
+			},
+			MaxIdleConns:          10,
+			IdleConnTimeout:       30 * time.Second,
+			ResponseHeaderTimeout: 15 * time.Second,
+		},
+		// A redirect could lead to another address; webhooks do not follow.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
