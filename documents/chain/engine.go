@@ -14,6 +14,7 @@ import (
 	"github.com/vanthu/vanthu/audit"
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/documents/calendar"
+	"github.com/vanthu/vanthu/events"
 	"github.com/vanthu/vanthu/storage"
 )
 
@@ -23,6 +24,8 @@ type Service struct {
 	Docs *documents.Service
 	// Now is the clock (time.Now when nil); tests move it across deadlines.
 	Now func() time.Time
+	// Events hears what the chain does (nil: nobody).
+	Events events.Publisher
 }
 
 var _ documents.SigningTurns = (*Service)(nil)
@@ -61,6 +64,24 @@ type run struct {
 	items  []storage.InboxItem // the items of the current round, every state
 	cal    *calendar.Calendar
 	events []audit.Event
+	// newTurns are the people given a turn by this action, told of it when
+	// the action commits; announced lists the actions that are announced.
+	newTurns  []string
+	announced []announcement
+}
+
+// announcement is one action of a run as an event: what happened and who
+// besides the new turn holders hears of it.
+type announcement struct {
+	kind  events.Kind
+	actor string
+	tell  []string
+}
+
+// chainEvents are the actions announced outside the chain's history.
+var chainEvents = map[string]events.Kind{
+	"submit": events.DocumentSubmitted, "resubmit": events.DocumentSubmitted,
+	ActionReturn: events.DocumentReturned, ActionApprove: events.DocumentApproved, "sign": events.DocumentSigned,
 }
 
 // lock locks the document's row, then its chain's, and reads them: every
@@ -132,6 +153,7 @@ func (r *run) addItem(it storage.InboxItem) (*storage.InboxItem, error) {
 		return nil, err
 	}
 	r.items = append(r.items, got)
+	r.newTurns = append(r.newTurns, got.UserID)
 	return &r.items[len(r.items)-1], nil
 }
 
@@ -322,6 +344,13 @@ func (r *run) record(p accounts.Principal, a storage.ChainAction) (storage.Chain
 	e := p.Event("chain."+a.Action, "document:"+r.doc.ID, details)
 	e.OrgID = r.doc.OrganizationID
 	r.events = append(r.events, e)
+	if kind, ok := chainEvents[a.Action]; ok {
+		an := announcement{kind: kind, actor: p.ID}
+		if kind != events.DocumentSubmitted && r.chain.DrafterID != p.ID {
+			an.tell = []string{r.chain.DrafterID} // the drafter follows the draft
+		}
+		r.announced = append(r.announced, an)
+	}
 	return got, nil
 }
 
@@ -331,12 +360,41 @@ func (r *run) finish() error {
 	if err := r.save(); err != nil {
 		return err
 	}
+	if err := r.announce(); err != nil {
+		return err
+	}
 	for _, e := range r.events {
 		if err := audit.Append(r.ctx, r.tx, e); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// announce publishes the run's announced actions: each tells the people
+// given a turn by this run (they now have work) and those it names.
+func (r *run) announce() error {
+	for _, an := range r.announced {
+		users := slices.Concat(an.tell, r.newTurns)
+		slices.Sort(users)
+		users = slices.Compact(users)
+		users = slices.DeleteFunc(users, func(u string) bool { return u == an.actor || u == "" })
+		err := events.Publish(r.ctx, r.s.Events, r.tx, events.Event{Kind: an.kind, OrganizationID: r.doc.OrganizationID,
+			DocumentID: r.doc.ID, ActorID: an.actor, UserIDs: users, Summary: summaries[an.kind] + ": " + r.doc.Subject,
+			Data: map[string]any{"status": r.chain.Status, "round": r.chain.Round, "version": r.chain.Version}})
+		if err != nil {
+			return fmt.Errorf("announce %s: %w", an.kind, err)
+		}
+	}
+	return nil
+}
+
+// summaries are the notification's first words, in Vietnamese.
+var summaries = map[events.Kind]string{
+	events.DocumentSubmitted: "Văn bản trình ký chờ xử lý",
+	events.DocumentReturned:  "Văn bản bị trả lại",
+	events.DocumentApproved:  "Văn bản được duyệt",
+	events.DocumentSigned:    "Văn bản đã được ký",
 }
 
 // turn is an open item someone may act on, and on whose behalf.
