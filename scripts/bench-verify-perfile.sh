@@ -9,6 +9,10 @@
 # peak RSS.
 #
 #   scripts/bench-verify-perfile.sh                       # builds vanthu, measures
+#
+# It builds what `make build` installs as bin/vanthu: cmd/vanthu-cli, static
+# (CGO_ENABLED=0), which runs `verify` and `version` itself (BASELINE=1
+# builds the service binary cmd/vanthu instead, for comparison).
 #   ROUNDS=9 scripts/bench-verify-perfile.sh
 #   VANTHU_BIN=/path/to/old/vanthu scripts/bench-verify-perfile.sh   # another build
 #
@@ -24,7 +28,11 @@ ROUNDS=${ROUNDS:-5}
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
 V=${VANTHU_BIN:-}
 if [ -z "$V" ]; then
-	go build -o "$W/vanthu" ./cmd/vanthu
+	if [ "${BASELINE:-}" = 1 ]; then
+		go build -o "$W/vanthu" ./cmd/vanthu
+	else
+		CGO_ENABLED=0 go build -o "$W/vanthu" ./cmd/vanthu-cli
+	fi
 	V="$W/vanthu"
 fi
 /usr/bin/time -f "vanthu version: peak RSS %M KiB" "$V" version >/dev/null
