@@ -17,7 +17,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -74,8 +73,7 @@ func main() {
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "vanthu:", strings.Join(strings.Fields(err.Error()), " "))
 		code := 1
-		var e interface{ ExitCode() int }
-		if errors.As(err, &e) {
+		if e, ok := err.(interface{ ExitCode() int }); ok {
 			code = e.ExitCode()
 		}
 		os.Exit(code)

@@ -10,7 +10,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -53,8 +52,7 @@ func (e *exitError) ExitCode() int { return e.code }
 // exitCode is the status an error asks for (exitError here, verifycli's for
 // `vanthu verify`), else 1.
 func exitCode(err error) int {
-	var e interface{ ExitCode() int }
-	if errors.As(err, &e) {
+	if e, ok := err.(interface{ ExitCode() int }); ok {
 		return e.ExitCode()
 	}
 	return 1
