@@ -19,6 +19,7 @@
 # vanthu runs as an auditor would: `verify --offline --trust <corpus anchors>`
 # (trust loading included); pdfsig runs with its defaults.
 set -euo pipefail
+export GOTOOLCHAIN=${GOTOOLCHAIN:-auto}
 cd "$(dirname "$0")/.."
 command -v pdfsig >/dev/null || { echo "pdfsig missing: apt-get install -y poppler-utils" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "python3 missing: apt-get install -y python3" >&2; exit 1; }
