@@ -14,8 +14,13 @@ BIN := bin/vanthu
 
 all: build
 
+# build installs two binaries: bin/vanthu-service (cmd/vanthu, every
+# subcommand) and bin/vanthu (cmd/vanthu-cli: static, only `verify` and
+# `version` of its own, hands the rest to vanthu-service beside it), so a
+# one-file `vanthu verify` starts without the service's 440 packages.
 build: assets
-	go build -o $(BIN) ./cmd/vanthu
+	go build -o bin/vanthu-service ./cmd/vanthu
+	CGO_ENABLED=0 go build -o $(BIN) ./cmd/vanthu-cli
 
 # assets installs the pages' npm packages from web/ui/package-lock.json
 # (npm ci) and copies what the pages load into web/ui/static/vendor, which

@@ -9,12 +9,17 @@
 # peak RSS.
 #
 #   scripts/bench-verify-perfile.sh                       # builds vanthu, measures
+#
+# It builds what `make build` installs as bin/vanthu: cmd/vanthu-cli, static
+# (CGO_ENABLED=0), which runs `verify` and `version` itself (BASELINE=1
+# builds the service binary cmd/vanthu instead, for comparison).
 #   ROUNDS=9 scripts/bench-verify-perfile.sh
 #   VANTHU_BIN=/path/to/old/vanthu scripts/bench-verify-perfile.sh   # another build
 #
 # vanthu runs as an auditor would: `verify --offline --trust <corpus anchors>`
 # (trust loading included); pdfsig runs with its defaults.
 set -euo pipefail
+export GOTOOLCHAIN=${GOTOOLCHAIN:-auto}
 cd "$(dirname "$0")/.."
 command -v pdfsig >/dev/null || { echo "pdfsig missing: apt-get install -y poppler-utils" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "python3 missing: apt-get install -y python3" >&2; exit 1; }
@@ -24,15 +29,23 @@ ROUNDS=${ROUNDS:-5}
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
 V=${VANTHU_BIN:-}
 if [ -z "$V" ]; then
-	go build -o "$W/vanthu" ./cmd/vanthu
+	if [ "${BASELINE:-}" = 1 ]; then
+		go build -o "$W/vanthu" ./cmd/vanthu
+	else
+		CGO_ENABLED=0 go build -o "$W/vanthu" ./cmd/vanthu-cli
+	fi
 	V="$W/vanthu"
 fi
 /usr/bin/time -f "vanthu version: peak RSS %M KiB" "$V" version >/dev/null
+# A Go hello-world, measured beside `vanthu version`: the floor of any Go
+# process on this machine under its current load.
+printf 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("hello") }\n' >"$W/hello.go"
+CGO_ENABLED=0 go build -o "$W/hello" "$W/hello.go"
 
-python3 - "$V" "$CORPUS" "$ROUNDS" <<'PY'
+python3 - "$V" "$CORPUS" "$ROUNDS" "$W/hello" <<'PY'
 import os, sys, time, statistics
 
-vanthu, corpus, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+vanthu, corpus, rounds, hello = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 
 def run(argv):
     """Wall and CPU (user+sys) seconds of one process, output discarded."""
@@ -46,8 +59,12 @@ def run(argv):
     return time.perf_counter() - t, ru.ru_utime + ru.ru_stime
 
 med = statistics.median
-v = [run([vanthu, "version"]) for _ in range(20)]
-print(f"vanthu version: median {med(w for w, _ in v)*1e3:.1f} ms wall, {med(c for _, c in v)*1e3:.1f} ms CPU (20 runs)")
+v, h = [], []
+for _ in range(20):
+    v.append(run([vanthu, "version"]))
+    h.append(run([hello]))
+print(f"vanthu version: median {med(w for w, _ in v)*1e3:.1f} ms wall, {med(c for _, c in v)*1e3:.1f} ms CPU (20 runs; target 20 ms)")
+print(f"Go hello-world, same runs: median {med(w for w, _ in h)*1e3:.1f} ms wall, {med(c for _, c in h)*1e3:.1f} ms CPU")
 
 files = sorted(os.path.relpath(os.path.join(d, f), corpus)
                for d, _, fs in os.walk(corpus) for f in fs if f.endswith(".pdf"))

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -45,9 +46,14 @@ type exitError struct {
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
+// ExitCode is the process exit status.
+func (e *exitError) ExitCode() int { return e.code }
+
+// exitCode is the status an error asks for (exitError here, verifycli's for
+// `vanthu verify`), else 1.
 func exitCode(err error) int {
-	if e, ok := err.(*exitError); ok {
-		return e.code
+	if e, ok := err.(interface{ ExitCode() int }); ok {
+		return e.ExitCode()
 	}
 	return 1
 }
@@ -72,4 +78,12 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// splitList splits a list of paths (VANTHU_TRUST) the way the system does.
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return filepath.SplitList(s)
 }

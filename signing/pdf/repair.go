@@ -258,9 +258,24 @@ func eolAfter(b []byte, pos int) int {
 	return pos
 }
 
-// index records which revisions define each object, for Lookup.
+// indexFrom is the number of revisions from which Lookup uses an index of
+// the revisions defining each object. Below it, Lookup asks each revision's
+// map, newest first: a few lookups, where building the index (a map and a
+// slice per object) costs more than a one-file verification's lookups.
+const indexFrom = 9
+
+// index records which revisions define each object, for Lookup, in a file
+// with indexFrom revisions or more.
 func (f *File) index() {
-	defs := map[Ref][]int{}
+	f.defs = nil
+	if len(f.revs) < indexFrom {
+		return
+	}
+	total := 0
+	for _, r := range f.revs {
+		total = max(total, len(r.Entries))
+	}
+	defs := make(map[Ref][]int, total)
 	for i, r := range f.revs {
 		for ref := range r.Entries {
 			defs[ref] = append(defs[ref], i)

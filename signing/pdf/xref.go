@@ -135,13 +135,7 @@ func (f *File) readRevisions() error {
 	if err := f.checkRevisions(); err != nil {
 		return err
 	}
-	defs := make(map[Ref][]int, total)
-	for i, r := range f.revs {
-		for ref := range r.Entries {
-			defs[ref] = append(defs[ref], i)
-		}
-	}
-	f.defs = defs
+	f.index()
 	return nil
 }
 

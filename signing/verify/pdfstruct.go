@@ -17,6 +17,9 @@ type pdfStructure struct {
 	ends  []int64
 	last  int
 	unmap func()
+	// views: the change analyses of the file's signatures share the
+	// views of its revisions.
+	views *diff.Cache
 }
 
 // openStructure reads the PDF structure, falling back to the raw scan (with
@@ -286,7 +289,10 @@ func (s *pdfStructure) analyze(signedRev, certLevel int, e *sigEntry) (Modificat
 			}
 		}
 	}
-	res, err := diff.Analyze(s.f, signedRev, level, locks)
+	if s.views == nil {
+		s.views = diff.NewCache(s.f)
+	}
+	res, err := s.views.Analyze(signedRev, level, locks)
 	if err != nil {
 		return ModUnknown, nil, err
 	}

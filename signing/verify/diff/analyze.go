@@ -79,6 +79,27 @@ type analyzer struct {
 // allows, and, when no field is locked, annotations added after signing
 // that are drawn over no signed content (ISO 32000-2 §12.8, EU DSS).
 func Analyze(f *pdf.File, signedRev int, level Level, locks []Lock) (Result, error) {
+	return NewCache(f).Analyze(signedRev, level, locks)
+}
+
+// Cache keeps what one file's analyses share: the view of each revision
+// (what its object graph shows and what each object is for), which depends
+// on the revision alone. A file with n signatures is analysed n times over
+// its later revisions; with one Cache each revision's view is built once
+// instead of up to 2n times. Not safe for concurrent use.
+type Cache struct {
+	f     *pdf.File
+	views map[int]*view
+}
+
+// NewCache returns an empty Cache for f.
+func NewCache(f *pdf.File) *Cache {
+	return &Cache{f: f, views: map[int]*view{}}
+}
+
+// Analyze is the package's Analyze on the cache's file.
+func (c *Cache) Analyze(signedRev int, level Level, locks []Lock) (Result, error) {
+	f := c.f
 	if f == nil {
 		return Result{}, fmt.Errorf("diff: nil file")
 	}
@@ -86,7 +107,7 @@ func Analyze(f *pdf.File, signedRev int, level Level, locks []Lock) (Result, err
 	if signedRev < 0 || signedRev >= len(revs) {
 		return Result{}, fmt.Errorf("diff: signed revision %d out of range (0..%d)", signedRev, len(revs)-1)
 	}
-	a := &analyzer{f: f, level: level, locks: locks, views: map[int]*view{}, signedRev: signedRev}
+	a := &analyzer{f: f, level: level, locks: locks, views: c.views, signedRev: signedRev}
 	if level == Approval {
 		a.level, a.approval = FormFilling, true
 	}

@@ -1,0 +1,121 @@
+// Accept certificates with negative serial numbers (older CAs issued them;
+// `vanthu verify` reports each one as a warning), as the service binary does.
+//go:debug x509negativeserial=1
+
+// Command vanthu-cli is the `vanthu` that users and auditors run: a small
+// static binary (no cgo, no database, PKCS#11, object storage or web
+// packages) that carries `vanthu verify` and `vanthu version` itself and
+// hands every other subcommand to the service binary installed beside it
+// (vanthu-service, built from cmd/vanthu), which replaces this process.
+//
+// Why two binaries: Go runs the package initialisers of everything a binary
+// links before main, and the service links ≈ 440 packages (PostgreSQL,
+// MinIO, Prometheus, PKCS#11 through cgo, the web pages). A one-file
+// verification is mostly start-up, so it is started from a binary that
+// links only the verifier (`make build` installs both; BENCHMARKS.md has
+// the figures).
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vanthu/vanthu/internal/verifycli"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// serviceBinary is the name of the full binary this one hands the other
+// subcommands to; VANTHU_SERVICE_BIN overrides where it is looked for.
+const serviceBinary = "vanthu-service"
+
+// own are the subcommands this binary runs itself.
+var own = map[string]bool{"verify": true, "version": true}
+
+func main() {
+	if sub := subcommand(os.Args[1:]); !own[sub] {
+		path, err := findService()
+		if err == nil {
+			err = syscall.Exec(path, append([]string{path}, os.Args[1:]...), os.Environ())
+			fmt.Fprintf(os.Stderr, "vanthu: starting %s: %v\n", path, err)
+			os.Exit(1)
+		}
+		if sub != "" && sub != "help" && sub != "completion" {
+			fmt.Fprintf(os.Stderr, "vanthu: %q is a subcommand of the service binary: %v\n", sub, err)
+			os.Exit(1)
+		}
+		// `vanthu`, `vanthu --help` without the service binary: this
+		// binary's own help, which lists what it can do alone.
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()})))
+	root := &cobra.Command{
+		Use:           "vanthu",
+		Short:         "Document service for paperless government offices (verification and version; the service binary " + serviceBinary + " does the rest)",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(verifycli.Command(), &cobra.Command{
+		Use:   "version",
+		Short: "Print the version of vanthu",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintf(cmd.OutOrStdout(), "vanthu %s (%s)\n", version, runtime.Version())
+		},
+	})
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "vanthu:", strings.Join(strings.Fields(err.Error()), " "))
+		code := 1
+		if e, ok := err.(interface{ ExitCode() int }); ok {
+			code = e.ExitCode()
+		}
+		os.Exit(code)
+	}
+}
+
+// subcommand is the first argument that is not a flag ("" if none). The
+// root command has no flags of its own besides --help, so the first word
+// is the subcommand.
+func subcommand(args []string) string {
+	for _, a := range args {
+		if !strings.HasPrefix(a, "-") {
+			return a
+		}
+	}
+	return ""
+}
+
+// findService locates the service binary: VANTHU_SERVICE_BIN, else
+// vanthu-service in the directory of this executable (symlinks resolved).
+func findService() (string, error) {
+	if p := os.Getenv("VANTHU_SERVICE_BIN"); p != "" {
+		return p, nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("locating %s: %w", serviceBinary, err)
+	}
+	if r, err := filepath.EvalSymlinks(self); err == nil {
+		self = r
+	}
+	p := filepath.Join(filepath.Dir(self), serviceBinary)
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("%s not found beside %s (`make build` installs both): %w", serviceBinary, self, err)
+	}
+	return p, nil
+}
+
+func logLevel() slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(os.Getenv("VANTHU_LOG_LEVEL"))); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}

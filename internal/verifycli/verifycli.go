@@ -1,0 +1,374 @@
+// Package verifycli owns the `vanthu verify` command: its flags, its output
+// and its exit statuses. Both binaries carry it: the service binary
+// (cmd/vanthu) and the small static command-line binary (cmd/vanthu-cli),
+// which starts in a fraction of the time because it links only the verifier.
+package verifycli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vanthu/vanthu/signing/pdf"
+	"github.com/vanthu/vanthu/signing/verify"
+	"github.com/vanthu/vanthu/signing/verify/chain"
+	"github.com/vanthu/vanthu/signing/verify/etsi"
+)
+
+// verifyHeapHeadroom is the heap `vanthu verify` may use beyond its
+// decoding budget before the garbage collector works harder: the reports,
+// the parsed objects, the file mapping's bookkeeping. It is a soft limit:
+// a larger heap is slower to collect, never refused.
+const verifyHeapHeadroom = 32 << 20
+
+// verifyGCPercent is the garbage collector's GOGC for `vanthu verify`: the
+// heap may grow to five times what is live before a collection.
+const verifyGCPercent = 400
+
+// Exit statuses of `vanthu verify`, worst first wins in this order:
+// unreadable > invalid > indeterminate > unsigned > valid.
+const (
+	ExitValid         = 0
+	ExitInvalid       = 1
+	ExitIndeterminate = 2
+	ExitUnsigned      = 3
+	ExitUnreadable    = 4
+)
+
+const (
+	exitValid         = ExitValid
+	exitInvalid       = ExitInvalid
+	exitIndeterminate = ExitIndeterminate
+	exitUnsigned      = ExitUnsigned
+	exitUnreadable    = ExitUnreadable
+)
+
+// ExitError carries the process exit status of a failed verification out
+// of the command; main passes ExitCode to os.Exit.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// ExitCode is the process exit status.
+func (e *ExitError) ExitCode() int { return e.Code }
+
+// Command returns a new `verify` command.
+func Command() *cobra.Command {
+	var (
+		trust   []string
+		at      string
+		offline bool
+		format  string
+		lang    string
+		pdfOut  string
+		budget  int64
+	)
+	cmd := &cobra.Command{
+		Use:   "verify [flags] PATH...",
+		Short: "Validate the signatures of PDF files (ETSI EN 319 102-1 indications)",
+		Long: `Validate every signature and document timestamp of the given PDF files
+(directories are walked). Exit status: 0 all VALID, 1 any INVALID, 2 otherwise
+INDETERMINATE, 3 UNSIGNED, 4 unreadable input or usage error. Nothing is trusted
+unless given with --trust.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			usage := func(err error) error { return &ExitError{Code: exitUnreadable, Err: err} }
+			if len(args) == 0 {
+				return usage(errors.New("verify: no PATH given"))
+			}
+			if format != "text" && format != "json" {
+				return usage(fmt.Errorf("verify: --format must be text or json, not %q", format))
+			}
+			if lang != "vi" && lang != "en" {
+				return usage(fmt.Errorf("verify: --lang must be vi or en, not %q", lang))
+			}
+			if budget <= 0 {
+				return usage(fmt.Errorf("verify: --memory-budget must be a positive number of bytes, not %d", budget))
+			}
+			// The files verified side by side share the budget: the
+			// process holds that much decoded data at most. Decoded data
+			// released is garbage until the collector runs, so the
+			// collector is told to keep the heap near the budget instead
+			// of letting it double (unless GOMEMLIMIT says otherwise).
+			if os.Getenv("GOMEMLIMIT") == "" {
+				debug.SetMemoryLimit(budget + verifyHeapHeadroom)
+			}
+			// Below that limit, collect late: a verification's garbage is
+			// its parse trees, and a process usually verifies one file
+			// and exits, so an early collection (the default starts one
+			// at 4 MiB of heap) costs a tenth of a small file's CPU and
+			// frees nothing that is needed. The memory limit above still
+			// bounds the heap (unless GOGC says otherwise).
+			if os.Getenv("GOGC") == "" {
+				debug.SetGCPercent(verifyGCPercent)
+			}
+			opts := verify.Options{Offline: offline, Trust: chain.NewStore(), Budget: budget, SharedBudget: pdf.NewBudget(budget)}
+			if len(trust) > 0 {
+				st, err := chain.LoadStore(trust...)
+				if err != nil {
+					return usage(err)
+				}
+				opts.Trust = st
+			}
+			if at != "" {
+				t, err := time.Parse(time.RFC3339, at)
+				if err != nil {
+					return usage(fmt.Errorf("verify: --at: %w", err))
+				}
+				opts.At = t
+			}
+			files, walkErrs := collectPDFs(args)
+			code, err := runVerify(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), files, walkErrs, opts, format, verify.Lang(lang), pdfOut)
+			if err != nil {
+				return usage(err)
+			}
+			if code != exitValid {
+				return &ExitError{Code: code, Err: fmt.Errorf("verification result: %s", codeName(code))}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&trust, "trust", splitList(envOr("VANTHU_TRUST", "")), "trust anchor certificates: a PEM/DER file or a directory (repeatable)")
+	f.StringVar(&at, "at", envOr("VANTHU_VERIFY_AT", ""), "validation time (RFC 3339) when no timestamp proves an earlier one; default now")
+	f.BoolVar(&offline, "offline", envOr("VANTHU_OFFLINE", "") == "1", "use only revocation data embedded in the files")
+	f.StringVar(&format, "format", envOr("VANTHU_VERIFY_FORMAT", "text"), "output: text or json (one object per line)")
+	f.StringVar(&lang, "lang", envOr("VANTHU_LANG", "vi"), "language of text and PDF reports: vi or en")
+	f.StringVar(&pdfOut, "pdf-report", "", "also write a PDF report to this file")
+	f.Int64Var(&budget, "memory-budget", int64Env("VANTHU_VERIFY_BUDGET", pdf.DefaultBudget), "bytes of decoded stream data held at once; a file needing more is reported INDETERMINATE with the reason (VANTHU_VERIFY_BUDGET)")
+	return cmd
+}
+
+// envOr returns the environment variable name if set, else def.
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func int64Env(name string, def int64) int64 {
+	if n, err := strconv.ParseInt(os.Getenv(name), 10, 64); err == nil {
+		return n
+	}
+	return def
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return filepath.SplitList(s)
+}
+
+func codeName(c int) string {
+	switch c {
+	case exitInvalid:
+		return "INVALID"
+	case exitIndeterminate:
+		return "INDETERMINATE"
+	case exitUnsigned:
+		return "UNSIGNED"
+	case exitUnreadable:
+		return "unreadable input"
+	}
+	return "VALID"
+}
+
+// collectPDFs expands directories into the files under them (*.pdf, any
+// case); files named explicitly are taken whatever their name.
+func collectPDFs(args []string) ([]string, []string) {
+	var files, errs []string
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		if !st.IsDir() {
+			files = append(files, a)
+			continue
+		}
+		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				errs = append(errs, err.Error())
+				return nil
+			}
+			if d.Type().IsRegular() && strings.EqualFold(filepath.Ext(p), ".pdf") {
+				files = append(files, p)
+			}
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	return files, errs
+}
+
+type result struct {
+	rep *verify.Report
+	err error
+}
+
+// runVerify verifies files on GOMAXPROCS workers and prints the reports in
+// input order.
+func runVerify(ctx context.Context, stdout, stderr io.Writer, files, walkErrs []string, opts verify.Options, format string, lang verify.Lang, pdfOut string) (int, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	code := exitValid
+	worse := func(c int) {
+		rank := map[int]int{exitValid: 0, exitUnsigned: 1, exitIndeterminate: 2, exitInvalid: 3, exitUnreadable: 4}
+		if rank[c] > rank[code] {
+			code = c
+		}
+	}
+	for _, e := range walkErrs {
+		fmt.Fprintln(stderr, "vanthu verify:", e)
+		worse(exitUnreadable)
+	}
+	results := make([]chan result, len(files))
+	for i := range results {
+		results[i] = make(chan result, 1)
+	}
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	workers := min(runtime.GOMAXPROCS(0), len(files))
+	if len(files) == 1 {
+		// One file (the usual command line): verify it here, without
+		// handing it to another goroutine and back.
+		rep, err := verify.VerifyFile(ctx, files[0], opts)
+		results[0] <- result{rep, err}
+		workers = 0
+	}
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				rep, err := verify.VerifyFile(ctx, files[i], opts)
+				results[i] <- result{rep, err}
+			}
+		}()
+	}
+	if workers > 0 {
+		go func() {
+			for i := range files {
+				jobs <- i
+			}
+			close(jobs)
+		}()
+	}
+	bar := newProgress(stderr, len(files))
+	out := bufio.NewWriter(stdout)
+	var reps []*verify.Report
+	for i := range files {
+		r := <-results[i]
+		bar.step()
+		if r.err != nil {
+			worse(exitUnreadable)
+			if format == "json" {
+				fmt.Fprintf(out, "{\"file\":%q,\"verdict\":\"UNREADABLE\",\"errors\":[%q],\"warnings\":[],\"signatures\":[]}\n", files[i], r.err.Error())
+			} else {
+				fmt.Fprintf(out, "%s: %v\n\n", files[i], r.err)
+			}
+			continue
+		}
+		switch r.rep.Verdict {
+		case etsi.Invalid:
+			worse(exitInvalid)
+		case etsi.VerdictIndeterminate:
+			worse(exitIndeterminate)
+		case etsi.Unsigned:
+			worse(exitUnsigned)
+		}
+		var err error
+		if format == "json" {
+			err = verify.WriteJSON(out, r.rep)
+		} else {
+			err = verify.WriteText(out, r.rep, lang)
+		}
+		if err != nil {
+			return exitUnreadable, err
+		}
+		if pdfOut != "" {
+			reps = append(reps, r.rep)
+		}
+	}
+	wg.Wait()
+	bar.done()
+	if err := out.Flush(); err != nil {
+		return exitUnreadable, err
+	}
+	if pdfOut != "" {
+		f, err := os.Create(pdfOut)
+		if err != nil {
+			return exitUnreadable, fmt.Errorf("pdf report: %w", err)
+		}
+		if err := verify.WritePDF(f, reps, lang, time.Now()); err != nil {
+			f.Close()
+			return exitUnreadable, fmt.Errorf("pdf report: %w", err)
+		}
+		if err := f.Close(); err != nil {
+			return exitUnreadable, fmt.Errorf("pdf report: %w", err)
+		}
+	}
+	if len(files) == 0 && len(walkErrs) == 0 {
+		return exitUnreadable, errors.New("no PDF files found")
+	}
+	return code, nil
+}
+
+// progress draws a one-line bar on stderr, only when stderr is a terminal.
+type progress struct {
+	w          io.Writer
+	total, n   int
+	on         bool
+	start      time.Time
+	lastRedraw time.Time
+}
+
+func newProgress(w io.Writer, total int) *progress {
+	p := &progress{w: w, total: total, start: time.Now()}
+	if f, ok := w.(*os.File); ok && total > 1 {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.on = true
+		}
+	}
+	return p
+}
+
+func (p *progress) step() {
+	p.n++
+	if !p.on || time.Since(p.lastRedraw) < 100*time.Millisecond && p.n < p.total {
+		return
+	}
+	p.lastRedraw = time.Now()
+	const width = 30
+	filled := width * p.n / max(p.total, 1)
+	rate := float64(p.n) / max(time.Since(p.start).Seconds(), 1e-6)
+	fmt.Fprintf(p.w, "\r[%s%s] %d/%d  %.0f files/s", strings.Repeat("=", filled), strings.Repeat(" ", width-filled), p.n, p.total, rate)
+}
+
+func (p *progress) done() {
+	if p.on {
+		fmt.Fprintln(p.w)
+	}
+}
