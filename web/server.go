@@ -63,6 +63,8 @@ type Server struct {
 	Calendar *calendar.Service
 	// Issuing configures numbering and the organisation's signature.
 	Issuing IssueConfig
+	// Reception configures the reception queues (văn bản đến).
+	Reception ReceptionConfig
 
 	verifySlots  chan struct{}
 	verifyMemory *blob.Memory
@@ -107,6 +109,7 @@ func (s *Server) Handler() http.Handler {
 		s.chainRoutes(r)
 		s.signingRoutes(r)
 		s.registerRoutes(r)
+		s.receptionRoutes(r)
 	})
 	if s.Pages {
 		r.Mount("/", s.pages())
