@@ -22,6 +22,7 @@ import (
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/signing/verify/chain"
 	"github.com/vanthu/vanthu/storage"
+	"github.com/vanthu/vanthu/storage/blob"
 	"github.com/vanthu/vanthu/web"
 )
 
@@ -228,5 +229,68 @@ func TestReceptionOverHTTP(t *testing.T) {
 	}
 	if resp, b := w.call(sender.token, "GET", path+"&format=pdf", nil); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("another organisation prints the incoming register: %d %.200s", resp.StatusCode, b)
+	}
+}
+
+// arrival puts a scan in a side's reception queue, for the authorization
+// matrix: a fresh one each time, since registering or returning it uses it
+// up.
+func (m *matrix) arrival(t *side) string {
+	m.e.t.Helper()
+	ctx := context.Background()
+	info, err := m.e.blobs.Put(ctx, bytes.NewReader(testpdf.Bytes(testpdf.Options{Text: "arrival"})), blob.PutOptions{})
+	if err != nil {
+		m.e.t.Fatal(err)
+	}
+	a, err := storage.InsertArrival(ctx, m.e.db.Pool, storage.Arrival{OrganizationID: t.office.org.ID, Source: "upload", Medium: "paper",
+		FromName: "Bộ Tài chính", CodeNumber: m.unique(""), CodeNotation: "BTC", Type: "CV", Subject: "Công văn", Urgency: "thuong",
+		Confidentiality: "thuong", BlobKey: info.Key, Size: info.Size, FileName: "scan.pdf", Verdict: "UNSIGNED",
+		Verification: []byte(`{"verdict":"UNSIGNED"}`), ArrivedAt: time.Now()})
+	if err != nil {
+		m.e.t.Fatal(err)
+	}
+	return a.ID
+}
+
+// receptionRoutes are the matrix's entries of the reception queue: only
+// the clerks of the receiving organisation; members without the role are
+// refused, everyone else does not find the arrival.
+func (m *matrix) receptionRoutes() []route {
+	clerkOnly := func(status int) func(role, rel string) int {
+		return authed(func(role, rel string) int {
+			switch {
+			case rel == other || (role == superadmin && rel != none):
+				return http.StatusNotFound
+			case role == storage.RoleClerk:
+				return status
+			}
+			return http.StatusForbidden
+		})
+	}
+	at := func(suffix string, body any) func(*matrix, caller, string, *side) request {
+		return func(m *matrix, _ caller, _ string, t *side) request {
+			path := "/api/v1/reception/" + m.arrival(t) + suffix
+			if body == nil {
+				return request{path: path}
+			}
+			return jsonBody(path, body)
+		}
+	}
+	return []route{
+		{"GET", "/api/v1/reception", []string{none}, func(*matrix, caller, string, *side) request {
+			return request{path: "/api/v1/reception"}
+		}, clerkOnly(http.StatusOK)},
+		{"POST", "/api/v1/reception", []string{none}, func(m *matrix, _ caller, _ string, _ *side) request {
+			parts := []part{{name: "from", value: "Bộ Tài chính"}, {name: "number", value: m.unique("")}, {name: "symbol", value: "BTC"},
+				{name: "type", value: "CV"}, {name: "subject", value: "Công văn"},
+				{name: "file", fileName: "scan.pdf", value: string(testpdf.Bytes(testpdf.Options{Text: m.unique("scan ")}))}}
+			body, ct := multipartBody(parts)
+			return request{path: "/api/v1/reception", body: body, contentType: ct}
+		}, clerkOnly(http.StatusCreated)},
+		{"GET", "/api/v1/reception/{id}", []string{own, other}, at("", nil), clerkOnly(http.StatusOK)},
+		{"GET", "/api/v1/reception/{id}/file", []string{own, other}, at("/file", nil), clerkOnly(http.StatusOK)},
+		{"POST", "/api/v1/reception/{id}/register", []string{own, other}, at("/register", map[string]any{}), clerkOnly(http.StatusCreated)},
+		{"POST", "/api/v1/reception/{id}/return", []string{own, other}, at("/return", map[string]any{"reason": "Gửi nhầm"}), clerkOnly(http.StatusOK)},
+		{"POST", "/api/v1/reception/{id}/confirm-recall", []string{own, other}, at("/confirm-recall", nil), clerkOnly(http.StatusConflict)},
 	}
 }
