@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -206,7 +207,11 @@ func (s *Service) List(ctx context.Context, p accounts.Principal, status string)
 		return nil, invalid("status must be one of %s", strings.Join(queueStatuses, ", "))
 	}
 	if _, err := s.ProcessArrivals(ctx, p.OrganizationID, 20); err != nil {
-		return nil, err
+		// What arrived before stays listable; the processor retries.
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		slog.WarnContext(ctx, "deliveries could not be made to arrive", "organization", p.OrganizationID, "err", err)
 	}
 	rows, err := storage.ListArrivals(ctx, s.DB.Pool, p.OrganizationID, statuses, pendingRecall, maxListed)
 	if err != nil {

@@ -686,3 +686,36 @@ func TestConcurrentRegistrations(t *testing.T) {
 		t.Fatalf("counter at %d", c)
 	}
 }
+
+// Số đến restart at 00:00 on 1 January, Vietnam time: the last arrival
+// registered on 31 December at 23:59 +07:00 and the first on 1 January at
+// 00:01 +07:00 both get 01, in their own years.
+func TestArrivalNumbersRollOver(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	now := time.Date(2026, 12, 31, 23, 59, 0, 0, reception.Vietnam)
+	w.svc.Now = func() time.Time { return now }
+	u := reception.Upload{From: "Bộ Tài chính", Date: "2026-01-15", Type: "CV", Subject: "Công văn"}
+	u.Number = "1"
+	a := w.upload(u, "one")
+	u.Number = "2"
+	b := w.upload(u, "two")
+	u.Number = "3"
+	c := w.upload(u, "three")
+	for _, x := range []struct {
+		id   string
+		want int
+		date string
+	}{{a.ID, 1, "2026-12-31"}, {b.ID, 2, "2026-12-31"}, {c.ID, 1, "2027-01-01"}} {
+		if x.id == c.ID {
+			now = time.Date(2027, 1, 1, 0, 1, 0, 0, reception.Vietnam)
+		}
+		r, err := w.svc.Register(ctx, w.clerk, x.id, reception.RegisterRequest{})
+		if err != nil || r.ArrivalNumber != x.want || r.ArrivalDate != x.date {
+			t.Fatalf("registered %+v %v, want số đến %d on %s", r, err, x.want, x.date)
+		}
+	}
+	if n := w.count("SELECT count(*) FROM incoming_entries WHERE year = 2027 AND number = 1"); n != 1 {
+		t.Fatalf("%d entries of 2027", n)
+	}
+}
