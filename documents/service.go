@@ -312,6 +312,14 @@ func (s *Service) lockBlobForCommit(ctx context.Context, tx pgx.Tx, f StoredFile
 	return nil
 }
 
+// CommitFile is lockBlobForCommit for another package's transaction that
+// makes its own row point at a stored upload (a received document in
+// documents/reception): the blob must still exist, a signed one is
+// retained, and the upload's hold passes to the row.
+func (s *Service) CommitFile(ctx context.Context, tx pgx.Tx, f StoredFile) error {
+	return s.lockBlobForCommit(ctx, tx, f)
+}
+
 // Idempotent returns the document an earlier request by p with this key
 // created, or nil.
 func (s *Service) Idempotent(ctx context.Context, p Principal, key string) (*Document, error) {

@@ -22,8 +22,17 @@ const (
 	StatusRejected  = "rejected" // the signer refused to sign (từ chối ký)
 )
 
+// An incoming document (văn bản đến, documents/reception) is registered
+// received; a recall by its sender takes it out of handling as recalled.
+// Its versions are what arrived and never change.
+const (
+	StatusReceived = "received"
+	StatusRecalled = "recalled"
+)
+
 // Statuses lists every status, in the order a document moves through them.
-var Statuses = []string{StatusDraft, StatusInReview, StatusReturned, StatusApproved, StatusSigned, StatusIssued, StatusWithdrawn, StatusRejected}
+var Statuses = []string{StatusDraft, StatusInReview, StatusReturned, StatusApproved, StatusSigned, StatusIssued, StatusWithdrawn, StatusRejected,
+	StatusReceived, StatusRecalled}
 
 // checkStatusFilter refuses a listing filter that names no status, which
 // would otherwise silently find nothing.
@@ -42,6 +51,8 @@ func checkStatusFilter(s string) error {
 // bytes): the draft is returned or withdrawn first.
 func checkNewVersion(g storage.VersionGuard, signed bool, now time.Time) error {
 	switch {
+	case g.Status == StatusReceived || g.Status == StatusRecalled:
+		return inputError(ErrVersionRefused, "an incoming document keeps the file as it arrived; no version may be added")
 	case g.SigningUntil != nil && now.Before(*g.SigningUntil):
 		return inputError(ErrVersionRefused, fmt.Sprintf("a signature is being made on this document (until %s); no version may be added meanwhile",
 			g.SigningUntil.In(vietnam).Format(time.RFC3339)))

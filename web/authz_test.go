@@ -246,7 +246,7 @@ func (m *matrix) routes() []route {
 		return t.subject
 	}
 	docPath := func(t *side, suffix string) string { return "/api/v1/documents/" + t.doc.ID + suffix }
-	return []route{
+	return append([]route{
 		{"GET", "/healthz", []string{none}, func(*matrix, caller, string, *side) request { return request{path: "/healthz"} },
 			func(string, string) int { return http.StatusOK }},
 		{"GET", "/readyz", []string{none}, func(*matrix, caller, string, *side) request { return request{path: "/readyz"} },
@@ -580,7 +580,7 @@ func (m *matrix) routes() []route {
 			}
 			return http.StatusForbidden
 		})},
-	}
+	}, m.receptionRoutes()...)
 }
 
 // newMatrix builds organisations A (the callers') and B, each with a unit

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/vanthu/vanthu/documents/reception"
 	"github.com/vanthu/vanthu/documents/register"
 	"github.com/vanthu/vanthu/storage"
 )
@@ -137,6 +138,10 @@ func (s *Server) registerEntries(w http.ResponseWriter, r *http.Request) {
 	reg, year, es, err := s.registers().Entries(r.Context(), principalFrom(r.Context()), chi.URLParam(r, "id"), year)
 	if err != nil {
 		writeRegisterError(w, r, err)
+		return
+	}
+	if reception.IsIncoming(reg) {
+		s.incomingEntries(w, r, reg, year, format)
 		return
 	}
 	rows := make([]entryRow, 0, len(es))

@@ -67,6 +67,8 @@ type Server struct {
 	// Notify is the notifications, e-mail and webhooks engine (notify.go);
 	// nil answers its routes 503.
 	Notify *notify.Engine
+	// Reception configures the reception queues (văn bản đến).
+	Reception ReceptionConfig
 
 	verifySlots  chan struct{}
 	verifyMemory *blob.Memory
@@ -112,6 +114,7 @@ func (s *Server) Handler() http.Handler {
 		s.signingRoutes(r)
 		s.registerRoutes(r)
 		s.notifyRoutes(r)
+		s.receptionRoutes(r)
 	})
 	if s.Pages {
 		r.Mount("/", s.pages())

@@ -21,7 +21,22 @@ type Book struct {
 	Rows         [][]string // one per entry, len(Columns) cells each
 	FromNumber   int        // the first and last numbers the book holds (0 when empty)
 	ToNumber     int
+	// Widths are the columns' widths in characters (the workbook's) and
+	// their shares of the PDF page; nil: the outgoing register's.
+	Widths []float64
 }
+
+// IncomingColumns are the columns of the incoming register (sổ đăng ký văn
+// bản đến, Decree 30 Appendix IV) in order, and IncomingWidths their
+// widths: the book prints an incoming register with these.
+var (
+	IncomingColumns = []string{"Ngày đến", "Số đến", "Tác giả", "Số, ký hiệu văn bản", "Ngày tháng văn bản",
+		"Tên loại và trích yếu nội dung", "Đơn vị hoặc người nhận", "Ngày chuyển", "Ký nhận", "Ghi chú"}
+	IncomingWidths = []float64{12, 8, 26, 18, 12, 46, 22, 12, 12, 16}
+)
+
+// outgoingWidths are the workbook widths of the outgoing register's columns.
+var outgoingWidths = []float64{18, 14, 48, 22, 30, 22, 10, 14, 12, 16}
 
 // Title is the line above the table and the book's cover title.
 func (b Book) Title() string {
@@ -56,7 +71,10 @@ func WriteXLSX(w io.Writer, b Book) error {
 	}
 	bw := bufio.NewWriter(sw)
 	bw.WriteString(xml.Header + `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><cols>`)
-	widths := []float64{18, 14, 48, 22, 30, 22, 10, 14, 12, 16}
+	widths := outgoingWidths
+	if b.Widths != nil {
+		widths = b.Widths
+	}
 	for i := range b.Columns {
 		wd := 16.0
 		if i < len(widths) {

@@ -125,3 +125,53 @@ func BenchmarkBook10000(b *testing.B) {
 		})
 	}
 }
+
+// An incoming register prints with its own columns and widths: the
+// workbook's header is the Appendix IV incoming columns, the PDF holds
+// every header and row.
+func TestIncomingBook(t *testing.T) {
+	b := book.Book{Organization: "Sở Tài chính", Register: "Sổ đăng ký văn bản đến", Year: 2026, Columns: book.IncomingColumns,
+		Widths: book.IncomingWidths, FromNumber: 1, ToNumber: 2, Rows: [][]string{
+			{"05/01/2026", "01", "Ủy ban nhân dân xã An Bình", "05/QĐ-UBND", "04/01/2026", "Quyết định Ban hành quy chế", "Phòng Ngân sách", "", "", ""},
+			{"06/01/2026", "02", "Bộ Tài chính", "12/BTC-NSNN", "02/01/2026", "Công văn Hướng dẫn quyết toán", "", "", "", "bản giấy"},
+		}}
+	if len(book.IncomingColumns) != len(book.IncomingWidths) {
+		t.Fatalf("%d columns, %d widths", len(book.IncomingColumns), len(book.IncomingWidths))
+	}
+	var x bytes.Buffer
+	if err := book.WriteXLSX(&x, b); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(f.GetSheetName(0))
+	if err != nil || len(rows) != 4 || strings.Join(rows[1], "|") != strings.Join(book.IncomingColumns, "|") || rows[3][3] != "12/BTC-NSNN" {
+		t.Fatalf("rows %q %v", rows, err)
+	}
+	if w, err := f.GetColWidth(f.GetSheetName(0), "F"); err != nil || w != book.IncomingWidths[5] {
+		t.Fatalf("subject column width %g %v", w, err)
+	}
+	pdftotext := testharness.Tool(t, "pdftotext", "poppler-utils")
+	path := filepath.Join(t.TempDir(), "incoming.pdf")
+	var p bytes.Buffer
+	if err := book.WritePDF(&p, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, p.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	text, err := exec.Command(pdftotext, "-raw", path, "-").CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdftotext: %v %s", err, text)
+	}
+	for _, s := range append(slicesOf(book.IncomingColumns), "Từ số 01 đến số 02", "05/QĐ-UBND", "12/BTC-NSNN", "Phòng Ngân sách", "bản giấy") {
+		if !strings.Contains(strings.ReplaceAll(string(text), "\n", " "), s) {
+			t.Fatalf("incoming book lacks %q:\n%s", s, text)
+		}
+	}
+}
+
+func slicesOf(s []string) []string { return append([]string(nil), s...) }

@@ -67,11 +67,11 @@ func WritePDF(w io.Writer, b Book) error {
 	// Table.
 	total := 0.0
 	for i := range b.Columns {
-		total += weight(i)
+		total += b.weight(i)
 	}
 	widths := make([]float64, len(b.Columns))
 	for i := range widths {
-		widths[i] = (pageW - 2*margin) * weight(i) / total
+		widths[i] = (pageW - 2*margin) * b.weight(i) / total
 	}
 	cs.Reset()
 	y = pageH - margin
@@ -120,7 +120,15 @@ func WritePDF(w io.Writer, b Book) error {
 	return p.finish()
 }
 
-func weight(i int) float64 {
+// weight is column i's share of the page: the book's Widths when given,
+// else the outgoing register's.
+func (b Book) weight(i int) float64 {
+	if b.Widths != nil {
+		if i < len(b.Widths) {
+			return b.Widths[i]
+		}
+		return 8
+	}
 	if i < len(colWeights) {
 		return colWeights[i]
 	}
