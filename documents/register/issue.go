@@ -242,7 +242,7 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 	if err != nil {
 		return Issued{}, err
 	}
-	v, err := s.seal(ctx, tx, p, doc, last, org, binding, level, at, symbol, blobKey)
+	v, warnings, err := s.seal(ctx, tx, p, doc, last, org, binding, level, at, number, symbol, blobKey)
 	if err != nil {
 		return Issued{}, err
 	}
@@ -253,7 +253,6 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 	if err := storage.InsertRegisterEntry(ctx, tx, entry); err != nil {
 		return Issued{}, err
 	}
-	var warnings []string
 	clash, err := storage.SymbolUsedElsewhere(ctx, tx, org.ID, reg.ID, year, symbol)
 	if err != nil {
 		return Issued{}, err
@@ -396,53 +395,54 @@ func (s *Service) signerName(ctx context.Context, q storage.Querier, documentID 
 // version. blobKey names the stored file for the caller to discard when
 // the transaction does not commit.
 func (s *Service) seal(ctx context.Context, tx pgx.Tx, p accounts.Principal, doc documents.Document, last documents.Version,
-	org storage.Organization, binding storage.KeyBinding, level signing.Level, at time.Time, symbol string, blobKey *string) (documents.Version, error) {
+	org storage.Organization, binding storage.KeyBinding, level signing.Level, at time.Time, number int, symbol string, blobKey *string) (documents.Version, []string, error) {
 	in, size, done, err := s.readVersion(ctx, last)
 	if err != nil {
-		return documents.Version{}, err
+		return documents.Version{}, nil, err
 	}
 	defer done()
 	if err := signing.CheckLocked(in, size); err != nil {
-		return documents.Version{}, fmt.Errorf("%w: %v", ErrSeal, err)
+		return documents.Version{}, nil, fmt.Errorf("%w: %v", ErrSeal, err)
 	}
-	vis, err := s.sealAppearance(ctx, in, size, org, at, symbol)
+	vis, warnings, err := s.sealAppearance(ctx, in, size, org, at, number, symbol)
 	if err != nil {
-		return documents.Version{}, err
+		return documents.Version{}, nil, err
 	}
 	key, err := accounts.SigningKey(ctx, p, binding, s.Accounts.PIN, s.Accounts.Keystore, at)
 	if err != nil {
 		if errors.Is(err, accounts.ErrForbidden) || errors.Is(err, storage.ErrNotFound) {
-			return documents.Version{}, err
+			return documents.Version{}, nil, err
 		}
-		return documents.Version{}, fmt.Errorf("%w: %v", ErrNoSealKey, err)
+		return documents.Version{}, nil, fmt.Errorf("%w: %v", ErrNoSealKey, err)
 	}
 	defer keys.Close(key)
 	if key, err = withBoundChain(key, binding); err != nil {
-		return documents.Version{}, err
+		return documents.Version{}, nil, err
 	}
 	out, err := os.CreateTemp(s.TempDir, "vanthu-issue-out-*.pdf")
 	if err != nil {
-		return documents.Version{}, fmt.Errorf("issue: temporary file: %w", err)
+		return documents.Version{}, nil, fmt.Errorf("issue: temporary file: %w", err)
 	}
 	defer func() { out.Close(); os.Remove(out.Name()) }()
 	opts := signing.Options{Level: level, TSAURL: s.TSAURL, HTTPClient: s.HTTPClient, Extender: s.Extender, Time: at,
 		Name: org.Name, Reason: "Phát hành " + symbol, Lock: true, Visible: vis}
 	if err := signing.Sign(ctx, in, size, out, key, opts); err != nil {
-		return documents.Version{}, signingError(err)
+		return documents.Version{}, nil, signingError(err)
 	}
 	if _, err := out.Seek(0, io.SeekStart); err != nil {
-		return documents.Version{}, fmt.Errorf("sealed file: %w", err)
+		return documents.Version{}, nil, fmt.Errorf("sealed file: %w", err)
 	}
 	info, err := s.Docs.Blobs.Put(ctx, out, blob.PutOptions{})
 	if err != nil {
-		return documents.Version{}, fmt.Errorf("store sealed file: %w", err)
+		return documents.Version{}, nil, fmt.Errorf("store sealed file: %w", err)
 	}
 	*blobKey = info.Key
 	if err := storage.LockBlob(ctx, tx, info.Key); err != nil {
-		return documents.Version{}, err
+		return documents.Version{}, nil, err
 	}
-	return storage.InsertVersion(ctx, tx, documents.Version{DocumentID: doc.ID, SHA256: info.Key, Size: info.Size,
+	v, err := storage.InsertVersion(ctx, tx, documents.Version{DocumentID: doc.ID, SHA256: info.Key, Size: info.Size,
 		FileName: last.FileName, Signed: true, CreatedBy: p.ID})
+	return v, warnings, err
 }
 
 // readVersion copies a version's bytes into a temporary file.

@@ -92,15 +92,15 @@ const sealDiameterPt = appearance.DefaultSealDiameterMM / 25.4 * 72
 // a third into the signer's widget, centred on the widget's height. With
 // no seal image the widget shows the organisation, the number and the time
 // as text.
-func (s *Service) sealAppearance(ctx context.Context, in io.ReaderAt, size int64, org storage.Organization, at time.Time, symbol string) (*signing.Visible, error) {
+func (s *Service) sealAppearance(ctx context.Context, in io.ReaderAt, size int64, org storage.Organization, at time.Time, number int, symbol string) (*signing.Visible, []string, error) {
 	page, w, err := signerWidget(in, size)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrSeal, err)
+		return nil, nil, fmt.Errorf("%w: %v", ErrSeal, err)
 	}
 	var img image.Image
 	if s.SealImage != nil {
 		if img, err = s.SealImage(ctx, org); err != nil {
-			return nil, fmt.Errorf("seal image of %s: %w", org.Code, err)
+			return nil, nil, fmt.Errorf("seal image of %s: %w", org.Code, err)
 		}
 	}
 	d := sealDiameterPt
@@ -113,8 +113,101 @@ func (s *Service) sealAppearance(ctx context.Context, in io.ReaderAt, size int64
 		// signature carries, drawn where the seal would be.
 		spec := appearance.Spec{Kind: appearance.Copy, Organization: org.Name, Time: at, Lines: []string{"Số: " + symbol}}
 		if vis.Image, err = appearance.Render(spec, d, d, 200); err != nil {
-			return nil, fmt.Errorf("%w: seal appearance: %v", ErrSeal, err)
+			return nil, nil, fmt.Errorf("%w: seal appearance: %v", ErrSeal, err)
 		}
 	}
-	return vis, nil
+	widgets, warnings, err := placeholderWidgets(in, size, number, at)
+	if err != nil {
+		return nil, nil, err
+	}
+	vis.Texts = widgets
+	return vis, warnings, nil
+}
+
+// placeholderWidgets writes the number and the date into the blanks the
+// document prints for them on page 1 ("Số:    /QĐ-UBND", "…, ngày   tháng
+// năm 2026"), as locked text annotations of the organisation's signature
+// revision: never into the page's content, so every earlier signature
+// stays valid.
+// A document that prints no blank, or another year than the issuing year,
+// is issued with a warning.
+func placeholderWidgets(in io.ReaderAt, size int64, number int, at time.Time) ([]signing.Text, []string, error) {
+	ph, err := appearance.FindPlaceholders(in, size)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrSeal, err)
+	}
+	local := at.In(Vietnam)
+	var out []signing.Text
+	var warnings []string
+	if ph.Number != nil {
+		w, err := slotWidget(ph.Page, *ph.Number, fmt.Sprintf("%02d", number), alignRight)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, w)
+	} else {
+		warnings = append(warnings, "the document prints no blank number (\"Số:    /…\") on page 1: the number is in the register and the organisation's signature only")
+	}
+	if ph.Day != nil && ph.Month != nil {
+		if ph.Year != 0 && ph.Year != local.Year() {
+			// The printed year is the signed content, which the clerk cannot
+			// change; the register and the signature carry the true date.
+			warnings = append(warnings, fmt.Sprintf("the document prints the year %d on its date line and is issued in %d", ph.Year, local.Year()))
+		}
+		day, month := DateParts(local)
+		for _, x := range []struct {
+			slot appearance.Slot
+			text string
+		}{{*ph.Day, day}, {*ph.Month, month}} {
+			w, err := slotWidget(ph.Page, x.slot, x.text, alignCentre)
+			if err != nil {
+				return nil, nil, err
+			}
+			out = append(out, w)
+		}
+	} else {
+		warnings = append(warnings, "the document prints no blank date (\"ngày   tháng   năm\") on page 1: the date is in the register and the organisation's signature only")
+	}
+	return out, warnings, nil
+}
+
+// DateParts is the day and the month as a Decree 30 date writes them: a
+// leading 0 before a day under 10 and before the months 1 and 2
+// ("ngày 05 tháng 02", "ngày 15 tháng 3").
+func DateParts(t time.Time) (day, month string) {
+	day = fmt.Sprintf("%02d", t.Day())
+	month = fmt.Sprint(int(t.Month()))
+	if t.Month() < 3 {
+		month = fmt.Sprintf("%02d", int(t.Month()))
+	}
+	return day, month
+}
+
+type align int
+
+const (
+	alignRight  align = iota // against the word after the blank: "Số:    05/QĐ-UBND"
+	alignCentre              // in the middle of the blank: "ngày 05 tháng"
+)
+
+// slotWidget is a text annotation showing text in a blank, in the line's own size
+// (smaller when the blank is too narrow for it).
+func slotWidget(page int, s appearance.Slot, text string, a align) (signing.Text, error) {
+	const gap = 0.5 // points kept clear of the printed words
+	size := s.Size
+	width, err := appearance.TextWidth(text, size)
+	if err != nil {
+		return signing.Text{}, fmt.Errorf("%w: %v", ErrSeal, err)
+	}
+	room := s.Rect.W() - 2*gap
+	if width > room && room > 0 {
+		size *= room / width
+		width = room
+	}
+	x1 := s.Rect.X2 - gap - width
+	if a == alignCentre {
+		x1 = s.Rect.X1 + (s.Rect.W()-width)/2
+	}
+	return signing.Text{Page: page, Rect: [4]float64{x1, s.Rect.Y1, x1 + width, s.Rect.Y2},
+		Text: text, Size: size, Baseline: s.Baseline - s.Rect.Y1}, nil
 }
