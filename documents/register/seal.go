@@ -24,10 +24,10 @@ type SealImageFunc func(ctx context.Context, org storage.Organization) (image.Im
 // seal to cover.
 var errNoSignerWidget = errors.New("the signed file has no visible signature of the signer for the seal to cover")
 
-// signerWidget finds the last visible signature field of a signed PDF
+// SignerWidget finds the last visible signature field of a signed PDF
 // (the signer's, the one the seal covers) from its widget: the page it is
 // on and its /Rect. It reads the signature fields, never the page text.
-func signerWidget(r io.ReaderAt, size int64) (page int, rect appearance.Rect, err error) {
+func SignerWidget(r io.ReaderAt, size int64) (page int, rect appearance.Rect, err error) {
 	doc, err := pdfupdate.Open(r, size)
 	if err != nil {
 		return 0, rect, err
@@ -86,52 +86,64 @@ func signerWidget(r io.ReaderAt, size int64) (page int, rect appearance.Rect, er
 // sealDiameterPt is the seal's real size (Decree 30: 36 mm usual).
 const sealDiameterPt = appearance.DefaultSealDiameterMM / 25.4 * 72
 
-// sealAppearance places the organisation's signature so that the seal, at
-// real size, covers about the left third of the signer's signature
-// (Decree 30: "trùm lên khoảng 1/3 chữ ký về phía bên trái"): its right edge
-// a third into the signer's widget, centred on the widget's height. With
-// no seal image the widget shows the organisation, the number and the time
-// as text.
+// sealAppearance places the organisation's signature (SealLayout) with the
+// organisation's seal image; with none, the widget shows the organisation,
+// the number and the time as text.
 func (s *Service) sealAppearance(ctx context.Context, in io.ReaderAt, size int64, org storage.Organization, at time.Time, number int, symbol string) (*signing.Visible, []string, error) {
-	page, w, err := signerWidget(in, size)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrSeal, err)
-	}
 	var img image.Image
 	if s.SealImage != nil {
+		var err error
 		if img, err = s.SealImage(ctx, org); err != nil {
 			return nil, nil, fmt.Errorf("seal image of %s: %w", org.Code, err)
 		}
+	}
+	if img == nil {
+		// The organisation's name, the number and the time (+07:00) the
+		// signature carries, drawn where the seal would be.
+		spec := appearance.Spec{Kind: appearance.Copy, Organization: org.Name, Time: at, Lines: []string{"Số: " + symbol}}
+		d := sealDiameterPt
+		var err error
+		if img, err = appearance.Render(spec, d, d, 200); err != nil {
+			return nil, nil, fmt.Errorf("%w: seal appearance: %v", ErrSeal, err)
+		}
+	}
+	return SealLayout(in, size, img, number, at)
+}
+
+// SealLayout lays out the organisation's signature on a signed PDF as
+// Decree 30 does: the seal image at real size (36 mm) covering about the
+// left third of the signer's signature image ("trùm lên khoảng 1/3 chữ ký
+// về phía bên trái"): its right edge a third into the signer's widget,
+// which is found from the signature fields, never from the text, centred on
+// the widget's height; and the number (when number > 0) and the date (when
+// at is not zero) written into the blanks page 1 prints for them. Nothing is
+// drawn over the signer's name. The warnings say what could not be written.
+func SealLayout(in io.ReaderAt, size int64, seal image.Image, number int, at time.Time) (*signing.Visible, []string, error) {
+	page, w, err := SignerWidget(in, size)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrSeal, err)
 	}
 	d := sealDiameterPt
 	right := w.X1 + w.W()/3
 	cy := (w.Y1 + w.Y2) / 2
 	rect := appearance.Rect{X1: right - d, Y1: cy - d/2, X2: right, Y2: cy + d/2}
-	vis := &signing.Visible{Page: page, Rect: [4]float64{rect.X1, rect.Y1, rect.X2, rect.Y2}, Image: img}
-	if img == nil {
-		// The organisation's name, the number and the time (+07:00) the
-		// signature carries, drawn where the seal would be.
-		spec := appearance.Spec{Kind: appearance.Copy, Organization: org.Name, Time: at, Lines: []string{"Số: " + symbol}}
-		if vis.Image, err = appearance.Render(spec, d, d, 200); err != nil {
-			return nil, nil, fmt.Errorf("%w: seal appearance: %v", ErrSeal, err)
-		}
-	}
-	widgets, warnings, err := placeholderWidgets(in, size, number, at)
+	vis := &signing.Visible{Page: page, Rect: [4]float64{rect.X1, rect.Y1, rect.X2, rect.Y2}, Image: seal}
+	texts, warnings, err := PlaceholderTexts(in, size, number, at)
 	if err != nil {
 		return nil, nil, err
 	}
-	vis.Texts = widgets
+	vis.Texts = texts
 	return vis, warnings, nil
 }
 
-// placeholderWidgets writes the number and the date into the blanks the
+// PlaceholderTexts writes the number and the date into the blanks the
 // document prints for them on page 1 ("Số:    /QĐ-UBND", "…, ngày   tháng
 // năm 2026"), as locked text annotations of the organisation's signature
 // revision: never into the page's content, so every earlier signature
 // stays valid.
 // A document that prints no blank, or another year than the issuing year,
 // is issued with a warning.
-func placeholderWidgets(in io.ReaderAt, size int64, number int, at time.Time) ([]signing.Text, []string, error) {
+func PlaceholderTexts(in io.ReaderAt, size int64, number int, at time.Time) ([]signing.Text, []string, error) {
 	ph, err := appearance.FindPlaceholders(in, size)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrSeal, err)
@@ -139,7 +151,9 @@ func placeholderWidgets(in io.ReaderAt, size int64, number int, at time.Time) ([
 	local := at.In(Vietnam)
 	var out []signing.Text
 	var warnings []string
-	if ph.Number != nil {
+	if number <= 0 {
+		// No number to write (a seal applied by hand without --number).
+	} else if ph.Number != nil {
 		w, err := slotWidget(ph.Page, *ph.Number, fmt.Sprintf("%02d", number), alignRight)
 		if err != nil {
 			return nil, nil, err
@@ -148,7 +162,9 @@ func placeholderWidgets(in io.ReaderAt, size int64, number int, at time.Time) ([
 	} else {
 		warnings = append(warnings, "the document prints no blank number (\"Số:    /…\") on page 1: the number is in the register and the organisation's signature only")
 	}
-	if ph.Day != nil && ph.Month != nil {
+	if at.IsZero() {
+		// No date to write.
+	} else if ph.Day != nil && ph.Month != nil {
 		if ph.Year != 0 && ph.Year != local.Year() {
 			// The printed year is the signed content, which the clerk cannot
 			// change; the register and the signature carry the true date.
