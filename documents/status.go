@@ -20,10 +20,11 @@ const (
 	StatusIssued    = "issued"   // numbered, sealed and sent (documents/register)
 	StatusWithdrawn = "withdrawn"
 	StatusRejected  = "rejected" // the signer refused to sign (từ chối ký)
+	StatusRecalled  = "recalled" // issued, then recalled (thu hồi): frozen (documents/register)
 )
 
 // Statuses lists every status, in the order a document moves through them.
-var Statuses = []string{StatusDraft, StatusInReview, StatusReturned, StatusApproved, StatusSigned, StatusIssued, StatusWithdrawn, StatusRejected}
+var Statuses = []string{StatusDraft, StatusInReview, StatusReturned, StatusApproved, StatusSigned, StatusIssued, StatusWithdrawn, StatusRejected, StatusRecalled}
 
 // checkStatusFilter refuses a listing filter that names no status, which
 // would otherwise silently find nothing.
@@ -42,6 +43,8 @@ func checkStatusFilter(s string) error {
 // bytes): the draft is returned or withdrawn first.
 func checkNewVersion(g storage.VersionGuard, signed bool, now time.Time) error {
 	switch {
+	case g.Status == StatusRecalled:
+		return inputError(ErrVersionRefused, "the document was recalled (thu hồi) and is frozen: no version may be added")
 	case g.SigningUntil != nil && now.Before(*g.SigningUntil):
 		return inputError(ErrVersionRefused, fmt.Sprintf("a signature is being made on this document (until %s); no version may be added meanwhile",
 			g.SigningUntil.In(vietnam).Format(time.RFC3339)))

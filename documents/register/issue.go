@@ -19,6 +19,7 @@ import (
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/audit"
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/events"
 	"github.com/vanthu/vanthu/signing"
 	"github.com/vanthu/vanthu/signing/keys"
 	"github.com/vanthu/vanthu/storage"
@@ -263,11 +264,28 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 	if err := storage.MarkIssued(ctx, tx, doc.ID, symbol, documents.SearchText(doc.Subject, &symbol), at); err != nil {
 		return Issued{}, err
 	}
+	var receivers []string
 	for _, d := range deliveries {
 		d.DocumentID, d.SentAt = doc.ID, at
-		if err := storage.InsertDelivery(ctx, tx, d); err != nil {
+		id, err := storage.InsertDelivery(ctx, tx, d)
+		if err != nil {
 			return Issued{}, err
 		}
+		if d.Channel == "email" && s.Mailer != nil {
+			if err := s.Mailer.EnqueueDeliveryEmail(ctx, tx, id); err != nil {
+				return Issued{}, fmt.Errorf("queue the e-mail to %s: %w", d.Email, err)
+			}
+		}
+		if d.OrganizationID != "" {
+			receivers = append(receivers, d.OrganizationID)
+		}
+	}
+	err = events.Publish(ctx, s.Events, tx, events.Event{Kind: events.DocumentIssued, OrganizationID: org.ID, DocumentID: doc.ID, ActorID: p.ID,
+		UserIDs: []string{doc.CreatedBy}, Summary: fmt.Sprintf("Văn bản %s đã được phát hành: %s", symbol, doc.Subject),
+		Data: map[string]any{"number": number, "symbol": symbol, "register_id": reg.ID, "year": year, "version": v.Number,
+			"issued_at": at.In(Vietnam).Format(time.RFC3339), "receiving_organizations": receivers, "urgency": doc.Urgency}})
+	if err != nil {
+		return Issued{}, fmt.Errorf("publish document.issued: %w", err)
 	}
 	err = audit.Append(ctx, tx, p.Event("document.issue", "document:"+doc.ID, map[string]any{
 		"register": reg.ID, "year": year, "number": number, "symbol": symbol, "version": v.Number, "sha256": v.SHA256,
