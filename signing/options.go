@@ -112,6 +112,9 @@ type Visible struct {
 	Width, Height float64
 	// Image is drawn to fill the widget (with its alpha as a soft mask).
 	Image image.Image
+	// Encoded, when set, is drawn instead of Image: the same image encoded
+	// beforehand (EncodeImage).
+	Encoded *EncodedImage
 	// Texts are lines of text the signature's revision adds as annotations
 	// of their own (FreeText, read-only and locked) beside the widget. The
 	// organisation's signature writes the number and the date into the

@@ -140,9 +140,11 @@ func buildUpdateUnsafe(doc *pdfupdate.Doc, o *Options, contentsSize int, kind up
 
 	// Appearance: a form XObject drawing the image; empty when invisible.
 	var ap pdfupdate.Ref
-	if o.Visible != nil && o.Visible.Image != nil {
-		img, err := imageXObject(u, o.Visible.Image)
-		if err != nil {
+	if o.Visible != nil && (o.Visible.Image != nil || o.Visible.Encoded != nil) {
+		var img pdfupdate.Ref
+		if o.Visible.Encoded != nil {
+			img = encodedXObject(u, o.Visible.Encoded)
+		} else if img, err = imageXObject(u, o.Visible.Image); err != nil {
 			return nil, err
 		}
 		content := fmt.Sprintf("q %s 0 0 %s 0 0 cm /Img Do Q", pdfupdate.Real(w), pdfupdate.Real(h))
@@ -373,13 +375,22 @@ func pdfDate(t time.Time) string {
 	return fmt.Sprintf("%s%c%02d'%02d'", t.Format("D:20060102150405"), sign, off/3600, off%3600/60)
 }
 
-// imageXObject adds img as an RGB image XObject with its alpha channel as a
-// soft mask, both Flate-compressed, and returns the image's reference.
-func imageXObject(u *pdfupdate.Update, img image.Image) (pdfupdate.Ref, error) {
+// EncodedImage is an appearance image encoded for a PDF (RGB, and its
+// alpha channel as a soft mask, both Flate-compressed): encoded once, it is
+// drawn by any number of signatures without encoding it again, so a caller
+// that must sign quickly (the organisation's signature, under the numbering
+// lock) encodes its seal beforehand.
+type EncodedImage struct {
+	width, height int
+	rgb, alpha    []byte // alpha nil: opaque
+}
+
+// EncodeImage encodes img for Visible.Encoded.
+func EncodeImage(img image.Image) (*EncodedImage, error) {
 	bnd := img.Bounds()
 	wd, ht := bnd.Dx(), bnd.Dy()
 	if wd <= 0 || ht <= 0 || wd > 20000 || ht > 20000 {
-		return pdfupdate.Ref{}, fmt.Errorf("signing: appearance image %dx%d out of range", wd, ht)
+		return nil, fmt.Errorf("signing: appearance image %dx%d out of range", wd, ht)
 	}
 	rgb := make([]byte, 0, wd*ht*3)
 	alpha := make([]byte, 0, wd*ht)
@@ -398,20 +409,39 @@ func imageXObject(u *pdfupdate.Update, img image.Image) (pdfupdate.Ref, error) {
 			}
 		}
 	}
+	e := &EncodedImage{width: wd, height: ht, rgb: deflate(rgb)}
+	if !opaque {
+		e.alpha = deflate(alpha)
+	}
+	return e, nil
+}
+
+// imageXObject adds img as an RGB image XObject with its alpha channel as a
+// soft mask, both Flate-compressed, and returns the image's reference.
+func imageXObject(u *pdfupdate.Update, img image.Image) (pdfupdate.Ref, error) {
+	e, err := EncodeImage(img)
+	if err != nil {
+		return pdfupdate.Ref{}, err
+	}
+	return encodedXObject(u, e), nil
+}
+
+// encodedXObject adds an encoded image and returns its reference.
+func encodedXObject(u *pdfupdate.Update, e *EncodedImage) pdfupdate.Ref {
 	d := pdfupdate.Dict{
 		"Type": "/XObject", "Subtype": "/Image",
-		"Width": fmt.Sprint(wd), "Height": fmt.Sprint(ht),
+		"Width": fmt.Sprint(e.width), "Height": fmt.Sprint(e.height),
 		"ColorSpace": "/DeviceRGB", "BitsPerComponent": "8", "Filter": "/FlateDecode",
 	}
-	if !opaque {
+	if e.alpha != nil {
 		smask := u.Add(pdfupdate.Stream(pdfupdate.Dict{
 			"Type": "/XObject", "Subtype": "/Image",
-			"Width": fmt.Sprint(wd), "Height": fmt.Sprint(ht),
+			"Width": fmt.Sprint(e.width), "Height": fmt.Sprint(e.height),
 			"ColorSpace": "/DeviceGray", "BitsPerComponent": "8", "Filter": "/FlateDecode",
-		}, deflate(alpha)))
+		}, e.alpha))
 		d["SMask"] = smask.String()
 	}
-	return u.Add(pdfupdate.Stream(d, deflate(rgb))), nil
+	return u.Add(pdfupdate.Stream(d, e.rgb))
 }
 
 func deflate(b []byte) []byte {

@@ -56,7 +56,7 @@ func (c *clock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 // drafter and the dev PKI's seal key bound as its seal (a sealed PKCS#12),
 // a second organisation (SoTC) with its own clerk, and the issuing service.
 type world struct {
-	t                      *testing.T
+	t                      testing.TB
 	db                     *storage.DB
 	pki                    *devpki.PKI
 	svc                    *register.Service
@@ -70,7 +70,7 @@ type world struct {
 	signedBytes            []byte
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	ctx := context.Background()
 	url := testharness.Postgres(t)

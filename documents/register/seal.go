@@ -86,54 +86,71 @@ func SignerWidget(r io.ReaderAt, size int64) (page int, rect appearance.Rect, er
 // sealDiameterPt is the seal's real size (Decree 30: 36 mm usual).
 const sealDiameterPt = appearance.DefaultSealDiameterMM / 25.4 * 72
 
-// sealAppearance places the organisation's signature (SealLayout) with the
-// organisation's seal image; with none, the widget shows the organisation,
-// the number and the time as text.
-func (s *Service) sealAppearance(ctx context.Context, in io.ReaderAt, size int64, org storage.Organization, at time.Time, number int, symbol string) (*signing.Visible, []string, error) {
-	var img image.Image
-	if s.SealImage != nil {
-		var err error
-		if img, err = s.SealImage(ctx, org); err != nil {
-			return nil, nil, fmt.Errorf("seal image of %s: %w", org.Code, err)
-		}
+// textSeal is the appearance of an organisation without a seal image: its
+// name, the number and the time (+07:00) the signature carries, drawn where
+// the seal would be.
+func textSeal(org storage.Organization, at time.Time, symbol string) (image.Image, error) {
+	spec := appearance.Spec{Kind: appearance.Copy, Organization: org.Name, Time: at, Lines: []string{"Số: " + symbol}}
+	img, err := appearance.Render(spec, sealDiameterPt, sealDiameterPt, 200)
+	if err != nil {
+		return nil, fmt.Errorf("%w: seal appearance: %v", ErrSeal, err)
 	}
-	if img == nil {
-		// The organisation's name, the number and the time (+07:00) the
-		// signature carries, drawn where the seal would be.
-		spec := appearance.Spec{Kind: appearance.Copy, Organization: org.Name, Time: at, Lines: []string{"Số: " + symbol}}
-		d := sealDiameterPt
-		var err error
-		if img, err = appearance.Render(spec, d, d, 200); err != nil {
-			return nil, nil, fmt.Errorf("%w: seal appearance: %v", ErrSeal, err)
-		}
-	}
-	return SealLayout(in, size, img, number, at)
+	return img, nil
 }
 
-// SealLayout lays out the organisation's signature on a signed PDF as
-// Decree 30 does: the seal image at real size (36 mm) covering about the
-// left third of the signer's signature image ("trùm lên khoảng 1/3 chữ ký
-// về phía bên trái"): its right edge a third into the signer's widget,
-// which is found from the signature fields, never from the text, centred on
-// the widget's height; and the number (when number > 0) and the date (when
-// at is not zero) written into the blanks page 1 prints for them. Nothing is
-// drawn over the signer's name. The warnings say what could not be written.
-func SealLayout(in io.ReaderAt, size int64, seal image.Image, number int, at time.Time) (*signing.Visible, []string, error) {
+// Layout is where the organisation's signature goes on a signed PDF: the
+// signer's widget (found from the signature fields, never from the text)
+// and the blanks page 1 prints for the number and the date. It is measured
+// once, before the number is known.
+type Layout struct {
+	Page         int
+	Signer       appearance.Rect
+	Placeholders appearance.Placeholders
+}
+
+// Measure reads the layout of a signed PDF.
+func Measure(in io.ReaderAt, size int64) (*Layout, error) {
 	page, w, err := SignerWidget(in, size)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrSeal, err)
+		return nil, fmt.Errorf("%w: %v", ErrSeal, err)
 	}
+	ph, err := appearance.FindPlaceholders(in, size)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSeal, err)
+	}
+	return &Layout{Page: page, Signer: w, Placeholders: ph}, nil
+}
+
+// Visible lays out the organisation's signature as Decree 30 does: the
+// seal image at real size (36 mm) covering about the left third of the
+// signer's signature image ("trùm lên khoảng 1/3 chữ ký về phía bên trái"):
+// its right edge a third into the signer's widget, centred on the widget's
+// height; and the number (when number > 0) and the date (when at is not
+// zero) written into the page's blanks. Nothing is drawn over the signer's
+// name. The warnings say what could not be written.
+func (l *Layout) Visible(seal image.Image, number int, at time.Time) (*signing.Visible, []string, error) {
 	d := sealDiameterPt
+	w := l.Signer
 	right := w.X1 + w.W()/3
 	cy := (w.Y1 + w.Y2) / 2
 	rect := appearance.Rect{X1: right - d, Y1: cy - d/2, X2: right, Y2: cy + d/2}
-	vis := &signing.Visible{Page: page, Rect: [4]float64{rect.X1, rect.Y1, rect.X2, rect.Y2}, Image: seal}
-	texts, warnings, err := PlaceholderTexts(in, size, number, at)
+	vis := &signing.Visible{Page: l.Page, Rect: [4]float64{rect.X1, rect.Y1, rect.X2, rect.Y2}, Image: seal}
+	texts, warnings, err := placeholderTexts(l.Placeholders, number, at)
 	if err != nil {
 		return nil, nil, err
 	}
 	vis.Texts = texts
 	return vis, warnings, nil
+}
+
+// SealLayout measures a signed PDF and lays out the organisation's
+// signature on it (Measure, then Layout.Visible).
+func SealLayout(in io.ReaderAt, size int64, seal image.Image, number int, at time.Time) (*signing.Visible, []string, error) {
+	l, err := Measure(in, size)
+	if err != nil {
+		return nil, nil, err
+	}
+	return l.Visible(seal, number, at)
 }
 
 // PlaceholderTexts writes the number and the date into the blanks the
@@ -148,6 +165,10 @@ func PlaceholderTexts(in io.ReaderAt, size int64, number int, at time.Time) ([]s
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrSeal, err)
 	}
+	return placeholderTexts(ph, number, at)
+}
+
+func placeholderTexts(ph appearance.Placeholders, number int, at time.Time) ([]signing.Text, []string, error) {
 	local := at.In(Vietnam)
 	var out []signing.Text
 	var warnings []string
