@@ -81,9 +81,7 @@ func (f *font) inkless(code int) bool {
 	if b, ok := f.blank[code]; ok {
 		return b
 	}
-	var buf sfnt.Buffer
-	segs, err := f.program.LoadGlyph(&buf, sfnt.GlyphIndex(code), fixed.I(1000), nil)
-	b := err == nil && len(segs) == 0
+	b := loadsNoOutline(f.program, code)
 	if len(f.blank) < 65536 {
 		f.blank[code] = b
 	}
@@ -250,6 +248,20 @@ func (m *contentMeasure) font(res pdf.Dict, name pdf.Name) *font {
 	return f
 }
 
+// loadsNoOutline says whether glyph gid of p has no outline; a glyph the
+// font program cannot give (an error, or a panic on a hostile program)
+// counts as ink.
+func loadsNoOutline(p *sfnt.Font, gid int) (blank bool) {
+	defer func() {
+		if recover() != nil {
+			blank = false
+		}
+	}()
+	var buf sfnt.Buffer
+	segs, err := p.LoadGlyph(&buf, sfnt.GlyphIndex(gid), fixed.I(1000), nil)
+	return err == nil && len(segs) == 0
+}
+
 // maxFontProgram bounds the embedded font programs the measure reads.
 const maxFontProgram = 8 << 20
 
@@ -270,6 +282,17 @@ func (m *contentMeasure) trueTypeProgram(cid pdf.Dict) *sfnt.Font {
 	if err != nil || len(data) > maxFontProgram {
 		return nil
 	}
+	return parseProgram(data)
+}
+
+// parseProgram parses a TrueType program, nil when it cannot be read
+// (a panic on a hostile program included).
+func parseProgram(data []byte) (p *sfnt.Font) {
+	defer func() {
+		if recover() != nil {
+			p = nil
+		}
+	}()
 	p, err := sfnt.Parse(data)
 	if err != nil {
 		return nil
