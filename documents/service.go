@@ -49,6 +49,10 @@ type Meta struct {
 	// resolves it to UnitID.
 	Unit   string
 	UnitID string
+	// Replaces or Corrects names an issued document of the drafter's
+	// organisation this one replaces (a content error: a document of the
+	// same type) or corrects (a form error: a công văn); at most one.
+	Replaces, Corrects string
 }
 
 // CheckMeta validates and normalises the fields of a new document by p, so
@@ -87,7 +91,47 @@ func (s *Service) CheckMeta(ctx context.Context, p Principal, m Meta) (Meta, err
 		return m, err
 	}
 	m.Unit, m.UnitID = unit.Code, unit.ID
+	if err := s.checkSupersedes(ctx, p, &m); err != nil {
+		return m, err
+	}
 	return m, nil
+}
+
+// checkSupersedes checks what a new document replaces or corrects: an
+// issued (or since recalled) document of p's organisation; a replacing
+// document is of the original's type (Decree 30: the same form), a
+// correcting one a công văn.
+func (s *Service) checkSupersedes(ctx context.Context, p Principal, m *Meta) error {
+	if err := checkTexts("replaces", m.Replaces, "corrects", m.Corrects); err != nil {
+		return err
+	}
+	m.Replaces, m.Corrects = strings.TrimSpace(m.Replaces), strings.TrimSpace(m.Corrects)
+	field, id := "replaces", m.Replaces
+	switch {
+	case m.Replaces != "" && m.Corrects != "":
+		return inputError(ErrInvalidField, "give replaces or corrects, not both")
+	case m.Corrects != "":
+		field, id = "corrects", m.Corrects
+	case m.Replaces == "":
+		return nil
+	}
+	orig, err := storage.GetDocument(ctx, s.DB.Pool, id)
+	if errors.Is(err, storage.ErrNotFound) || err == nil && (orig.OrganizationID == "" || orig.OrganizationID != p.OrganizationID) {
+		return inputError(ErrInvalidField, field+" names no issued document of your organisation")
+	}
+	if err != nil {
+		return err
+	}
+	if orig.Status != StatusIssued && orig.Status != StatusRecalled {
+		return inputError(ErrInvalidField, fmt.Sprintf("%s: the document is %s; only an issued document is replaced or corrected", field, orig.Status))
+	}
+	if field == "replaces" && m.Type != orig.Type {
+		return inputError(ErrInvalidField, fmt.Sprintf("replaces: a replacing document is of the original's type %s, not %s", orig.Type, m.Type))
+	}
+	if field == "corrects" && m.Type != "CV" {
+		return inputError(ErrInvalidField, "corrects: a form error is corrected by a công văn (type CV)")
+	}
+	return nil
 }
 
 func (s *Service) level(ctx context.Context, table, field, value, choices string) (string, error) {
@@ -255,6 +299,7 @@ func (s *Service) Create(ctx context.Context, p Principal, m Meta, f StoredFile,
 		doc, err = storage.InsertDocument(ctx, tx, Document{
 			Type: m.Type, Subject: m.Subject, Urgency: m.Urgency, Confidentiality: m.Confidentiality,
 			Unit: m.Unit, UnitID: m.UnitID, OrganizationID: p.OrganizationID, CreatedBy: p.ID, SearchText: SearchText(m.Subject, nil),
+			Replaces: m.Replaces, Corrects: m.Corrects,
 		})
 		if err != nil {
 			return err

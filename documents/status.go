@@ -23,8 +23,10 @@ const (
 )
 
 // An incoming document (văn bản đến, documents/reception) is registered
-// received; a recall by its sender takes it out of handling as recalled.
-// Its versions are what arrived and never change.
+// received; its versions are what arrived and never change. A recall
+// (thu hồi) freezes an issued document at its sender (documents/register)
+// and takes the incoming one out of handling at each receiver: both are
+// recalled.
 const (
 	StatusReceived = "received"
 	StatusRecalled = "recalled"
@@ -51,8 +53,10 @@ func checkStatusFilter(s string) error {
 // bytes): the draft is returned or withdrawn first.
 func checkNewVersion(g storage.VersionGuard, signed bool, now time.Time) error {
 	switch {
-	case g.Status == StatusReceived || g.Status == StatusRecalled:
+	case g.Status == StatusReceived:
 		return inputError(ErrVersionRefused, "an incoming document keeps the file as it arrived; no version may be added")
+	case g.Status == StatusRecalled:
+		return inputError(ErrVersionRefused, "the document was recalled (thu hồi) and is frozen: no version may be added")
 	case g.SigningUntil != nil && now.Before(*g.SigningUntil):
 		return inputError(ErrVersionRefused, fmt.Sprintf("a signature is being made on this document (until %s); no version may be added meanwhile",
 			g.SigningUntil.In(vietnam).Format(time.RFC3339)))

@@ -112,6 +112,30 @@ type Visible struct {
 	Width, Height float64
 	// Image is drawn to fill the widget (with its alpha as a soft mask).
 	Image image.Image
+	// Encoded, when set, is drawn instead of Image: the same image encoded
+	// beforehand (EncodeImage).
+	Encoded *EncodedImage
+	// Texts are lines of text the signature's revision adds as annotations
+	// of their own (FreeText, read-only and locked) beside the widget. The
+	// organisation's signature writes the number and the date into the
+	// document's own blanks this way: never into the page's content, so
+	// every earlier approval signature stays valid (an annotation over no
+	// signed ink), and its own signature covers and locks them.
+	Texts []Text
+}
+
+// Text is one line of text a signature's revision adds to a page.
+type Text struct {
+	Page int // 1-based; 0 means 1
+	// Rect is x1,y1,x2,y2 in PDF user space points on Page.
+	Rect [4]float64
+	// Text is drawn in Times-Roman (the standard font metric-compatible
+	// with the Times New Roman Decree 30 prescribes) at Size points, from
+	// the rectangle's left edge, its baseline Baseline points above the
+	// rectangle's bottom. Printable ASCII only (numbers and dates).
+	Text     string
+	Size     float64
+	Baseline float64
 }
 
 func (o *Options) defaults() error {

@@ -140,9 +140,11 @@ func buildUpdateUnsafe(doc *pdfupdate.Doc, o *Options, contentsSize int, kind up
 
 	// Appearance: a form XObject drawing the image; empty when invisible.
 	var ap pdfupdate.Ref
-	if o.Visible != nil && o.Visible.Image != nil {
-		img, err := imageXObject(u, o.Visible.Image)
-		if err != nil {
+	if o.Visible != nil && (o.Visible.Image != nil || o.Visible.Encoded != nil) {
+		var img pdfupdate.Ref
+		if o.Visible.Encoded != nil {
+			img = encodedXObject(u, o.Visible.Encoded)
+		} else if img, err = imageXObject(u, o.Visible.Image); err != nil {
 			return nil, err
 		}
 		content := fmt.Sprintf("q %s 0 0 %s 0 0 cm /Img Do Q", pdfupdate.Real(w), pdfupdate.Real(h))
@@ -209,25 +211,51 @@ func buildUpdateUnsafe(doc *pdfupdate.Doc, o *Options, contentsSize int, kind up
 	if o.Lock {
 		widget["Lock"] = "<< /Type /SigFieldLock /Action /All >>"
 	}
-	widgetRef := u.Add(widget.Bytes())
-
-	// The page lists the widget among its annotations.
-	pageDict, err := pdfupdate.DictOf(page)
-	if err != nil {
-		return nil, err
-	}
-	annots := page.Key("Annots")
-	var annotRefs []string
-	self := annots.GetPtr().GetID()
-	for i := 0; i < annots.Len(); i++ {
-		s, err := pdfupdate.Value(annots.Index(i), self)
-		if err != nil {
-			return nil, fmt.Errorf("read page %d /Annots: %w", pageNo, err)
+	fieldRef := u.Add(widget.Bytes())
+	widgets := []placedAnnot{{pageNo, fieldRef}}
+	if o.Visible != nil {
+		for i, x := range o.Visible.Texts {
+			pa, err := textAnnot(doc, u, x)
+			if err != nil {
+				return nil, fmt.Errorf("signing: text %d: %w", i+1, err)
+			}
+			widgets = append(widgets, pa)
 		}
-		annotRefs = append(annotRefs, s)
 	}
-	pageDict["Annots"] = "[" + strings.Join(append(annotRefs, widgetRef.String()), " ") + "]"
-	u.Set(pageRef, pageDict.Bytes())
+
+	// Each page lists its new annotations.
+	var pages []int
+	onPage := map[int][]string{}
+	for _, pw := range widgets {
+		if _, seen := onPage[pw.page]; !seen {
+			pages = append(pages, pw.page)
+		}
+		onPage[pw.page] = append(onPage[pw.page], pw.ref.String())
+	}
+	for _, n := range pages {
+		pg, pgRef := page, pageRef
+		if n != pageNo {
+			if pg, pgRef, err = doc.Page(n); err != nil {
+				return nil, err
+			}
+		}
+		pageDict, err := pdfupdate.DictOf(pg)
+		if err != nil {
+			return nil, err
+		}
+		annots := pg.Key("Annots")
+		var annotRefs []string
+		self := annots.GetPtr().GetID()
+		for i := 0; i < annots.Len(); i++ {
+			s, err := pdfupdate.Value(annots.Index(i), self)
+			if err != nil {
+				return nil, fmt.Errorf("read page %d /Annots: %w", n, err)
+			}
+			annotRefs = append(annotRefs, s)
+		}
+		pageDict["Annots"] = "[" + strings.Join(append(annotRefs, onPage[n]...), " ") + "]"
+		u.Set(pgRef, pageDict.Bytes())
+	}
 
 	// AcroForm: in place when it is its own object, else inside the catalog.
 	acroDict := pdfupdate.Dict{}
@@ -236,7 +264,7 @@ func buildUpdateUnsafe(doc *pdfupdate.Doc, o *Options, contentsSize int, kind up
 			return nil, err
 		}
 	}
-	acroDict["Fields"] = "[" + strings.Join(append(fieldRefs, widgetRef.String()), " ") + "]"
+	acroDict["Fields"] = "[" + strings.Join(append(fieldRefs, fieldRef.String()), " ") + "]"
 	acroDict["SigFlags"] = "3"
 	catDict, err := pdfupdate.DictOf(cat)
 	if err != nil {
@@ -279,6 +307,61 @@ func buildUpdateUnsafe(doc *pdfupdate.Doc, o *Options, contentsSize int, kind up
 	return ph, nil
 }
 
+// placedAnnot is an annotation of the update and its page.
+type placedAnnot struct {
+	page int
+	ref  pdfupdate.Ref
+}
+
+// textAnnot adds a FreeText annotation showing x's text: printed, read-only
+// and locked, its content too, with its own appearance.
+func textAnnot(doc *pdfupdate.Doc, u *pdfupdate.Update, x Text) (placedAnnot, error) {
+	var out placedAnnot
+	pageNo := max(x.Page, 1)
+	_, pageRef, err := doc.Page(pageNo)
+	if err != nil {
+		return out, err
+	}
+	r := x.Rect
+	if r[0] > r[2] {
+		r[0], r[2] = r[2], r[0]
+	}
+	if r[1] > r[3] {
+		r[1], r[3] = r[3], r[1]
+	}
+	w, h := r[2]-r[0], r[3]-r[1]
+	if !(w > 0 && h > 0) || !(x.Size > 0 && x.Size < 200) {
+		return out, fmt.Errorf("needs a non-empty rectangle and a text size, got %v at %g pt", x.Rect, x.Size)
+	}
+	if x.Text == "" {
+		return out, errors.New("no text")
+	}
+	for i := 0; i < len(x.Text); i++ {
+		if c := x.Text[i]; c < 0x20 || c > 0x7e {
+			return out, fmt.Errorf("text %q: only printable ASCII is drawn", x.Text)
+		}
+	}
+	const font = "<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman /Encoding /WinAnsiEncoding >>"
+	content := fmt.Sprintf("BT 0 g /TiRo %s Tf 0 %s Td %s Tj ET", pdfupdate.Real(x.Size), pdfupdate.Real(x.Baseline), pdfupdate.LiteralString([]byte(x.Text)))
+	ap := u.Add(pdfupdate.Stream(pdfupdate.Dict{
+		"Type": "/XObject", "Subtype": "/Form",
+		"BBox":      fmt.Sprintf("[0 0 %s %s]", pdfupdate.Real(w), pdfupdate.Real(h)),
+		"Resources": "<< /Font << /TiRo " + font + " >> >>",
+	}, []byte(content)))
+	annot := pdfupdate.Dict{
+		"Type": "/Annot", "Subtype": "/FreeText",
+		"P":        pageRef.String(),
+		"Rect":     fmt.Sprintf("[%s %s %s %s]", pdfupdate.Real(r[0]), pdfupdate.Real(r[1]), pdfupdate.Real(r[2]), pdfupdate.Real(r[3])),
+		"Contents": pdfupdate.TextString(x.Text),
+		"DA":       pdfupdate.LiteralString([]byte("/TiRo " + pdfupdate.Real(x.Size) + " Tf 0 g")),
+		"BS":       "<< /W 0 >>",
+		"F":        "708", // Print | ReadOnly | Locked | LockedContents
+		"AP":       fmt.Sprintf("<< /N %s >>", ap),
+	}
+	out.page, out.ref = pageNo, u.Add(annot.Bytes())
+	return out, nil
+}
+
 // pdfDate formats t as a PDF date string, keeping its zone (+07'00').
 func pdfDate(t time.Time) string {
 	_, off := t.Zone()
@@ -292,13 +375,22 @@ func pdfDate(t time.Time) string {
 	return fmt.Sprintf("%s%c%02d'%02d'", t.Format("D:20060102150405"), sign, off/3600, off%3600/60)
 }
 
-// imageXObject adds img as an RGB image XObject with its alpha channel as a
-// soft mask, both Flate-compressed, and returns the image's reference.
-func imageXObject(u *pdfupdate.Update, img image.Image) (pdfupdate.Ref, error) {
+// EncodedImage is an appearance image encoded for a PDF (RGB, and its
+// alpha channel as a soft mask, both Flate-compressed): encoded once, it is
+// drawn by any number of signatures without encoding it again, so a caller
+// that must sign quickly (the organisation's signature, under the numbering
+// lock) encodes its seal beforehand.
+type EncodedImage struct {
+	width, height int
+	rgb, alpha    []byte // alpha nil: opaque
+}
+
+// EncodeImage encodes img for Visible.Encoded.
+func EncodeImage(img image.Image) (*EncodedImage, error) {
 	bnd := img.Bounds()
 	wd, ht := bnd.Dx(), bnd.Dy()
 	if wd <= 0 || ht <= 0 || wd > 20000 || ht > 20000 {
-		return pdfupdate.Ref{}, fmt.Errorf("signing: appearance image %dx%d out of range", wd, ht)
+		return nil, fmt.Errorf("signing: appearance image %dx%d out of range", wd, ht)
 	}
 	rgb := make([]byte, 0, wd*ht*3)
 	alpha := make([]byte, 0, wd*ht)
@@ -317,20 +409,39 @@ func imageXObject(u *pdfupdate.Update, img image.Image) (pdfupdate.Ref, error) {
 			}
 		}
 	}
+	e := &EncodedImage{width: wd, height: ht, rgb: deflate(rgb)}
+	if !opaque {
+		e.alpha = deflate(alpha)
+	}
+	return e, nil
+}
+
+// imageXObject adds img as an RGB image XObject with its alpha channel as a
+// soft mask, both Flate-compressed, and returns the image's reference.
+func imageXObject(u *pdfupdate.Update, img image.Image) (pdfupdate.Ref, error) {
+	e, err := EncodeImage(img)
+	if err != nil {
+		return pdfupdate.Ref{}, err
+	}
+	return encodedXObject(u, e), nil
+}
+
+// encodedXObject adds an encoded image and returns its reference.
+func encodedXObject(u *pdfupdate.Update, e *EncodedImage) pdfupdate.Ref {
 	d := pdfupdate.Dict{
 		"Type": "/XObject", "Subtype": "/Image",
-		"Width": fmt.Sprint(wd), "Height": fmt.Sprint(ht),
+		"Width": fmt.Sprint(e.width), "Height": fmt.Sprint(e.height),
 		"ColorSpace": "/DeviceRGB", "BitsPerComponent": "8", "Filter": "/FlateDecode",
 	}
-	if !opaque {
+	if e.alpha != nil {
 		smask := u.Add(pdfupdate.Stream(pdfupdate.Dict{
 			"Type": "/XObject", "Subtype": "/Image",
-			"Width": fmt.Sprint(wd), "Height": fmt.Sprint(ht),
+			"Width": fmt.Sprint(e.width), "Height": fmt.Sprint(e.height),
 			"ColorSpace": "/DeviceGray", "BitsPerComponent": "8", "Filter": "/FlateDecode",
-		}, deflate(alpha)))
+		}, e.alpha))
 		d["SMask"] = smask.String()
 	}
-	return u.Add(pdfupdate.Stream(d, deflate(rgb))), nil
+	return u.Add(pdfupdate.Stream(d, e.rgb))
 }
 
 func deflate(b []byte) []byte {

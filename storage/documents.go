@@ -27,6 +27,15 @@ type Document struct {
 	UpdatedAt       time.Time `json:"updated_at"`
 	Versions        int       `json:"versions"`
 	SearchText      string    `json:"-"`
+	// Recall, replacement and correction (documents/register): the issued
+	// document this one replaces or corrects, and once a newer document
+	// naming this one is issued, that document.
+	RecalledAt   *time.Time `json:"recalled_at,omitempty"`
+	RecallReason string     `json:"recall_reason,omitempty"`
+	Replaces     string     `json:"replaces,omitempty"`
+	Corrects     string     `json:"corrects,omitempty"`
+	ReplacedBy   string     `json:"replaced_by,omitempty"`
+	CorrectedBy  string     `json:"corrected_by,omitempty"`
 }
 
 // Version is a row of document_versions.
@@ -44,12 +53,16 @@ type Version struct {
 const documentColumns = `d.id, d.type_code, d.subject, d.urgency, d.confidentiality, d.unit,
 	coalesce(d.organization_id::text, ''), coalesce(d.unit_id::text, ''), d.status, d.number,
 	d.created_by, d.created_at, d.updated_at,
-	(SELECT count(*) FROM document_versions v WHERE v.document_id = d.id)`
+	(SELECT count(*) FROM document_versions v WHERE v.document_id = d.id),
+	d.recalled_at, d.recall_reason, coalesce(d.replaces::text, ''), coalesce(d.corrects::text, ''),
+	coalesce((SELECT n.id::text FROM documents n WHERE n.replaces = d.id AND n.issued_at IS NOT NULL ORDER BY n.issued_at LIMIT 1), ''),
+	coalesce((SELECT n.id::text FROM documents n WHERE n.corrects = d.id AND n.issued_at IS NOT NULL ORDER BY n.issued_at LIMIT 1), '')`
 
 func scanDocument(row pgx.Row) (Document, error) {
 	var d Document
 	err := row.Scan(&d.ID, &d.Type, &d.Subject, &d.Urgency, &d.Confidentiality, &d.Unit, &d.OrganizationID, &d.UnitID, &d.Status, &d.Number,
-		&d.CreatedBy, &d.CreatedAt, &d.UpdatedAt, &d.Versions)
+		&d.CreatedBy, &d.CreatedAt, &d.UpdatedAt, &d.Versions,
+		&d.RecalledAt, &d.RecallReason, &d.Replaces, &d.Corrects, &d.ReplacedBy, &d.CorrectedBy)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Document{}, ErrNotFound
 	}
@@ -59,9 +72,10 @@ func scanDocument(row pgx.Row) (Document, error) {
 // InsertDocument inserts the document row and returns it with its id.
 func InsertDocument(ctx context.Context, q Querier, d Document) (Document, error) {
 	err := q.QueryRow(ctx, `
-		INSERT INTO documents (type_code, subject, urgency, confidentiality, unit, search_text, created_by, organization_id, unit_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		d.Type, d.Subject, d.Urgency, d.Confidentiality, d.Unit, d.SearchText, d.CreatedBy, nullable(d.OrganizationID), nullable(d.UnitID)).Scan(&d.ID)
+		INSERT INTO documents (type_code, subject, urgency, confidentiality, unit, search_text, created_by, organization_id, unit_id, replaces, corrects)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+		d.Type, d.Subject, d.Urgency, d.Confidentiality, d.Unit, d.SearchText, d.CreatedBy, nullable(d.OrganizationID), nullable(d.UnitID),
+		nullable(d.Replaces), nullable(d.Corrects)).Scan(&d.ID)
 	if err != nil {
 		return Document{}, fmt.Errorf("insert document: %w", err)
 	}

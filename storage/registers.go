@@ -184,21 +184,45 @@ type Delivery struct {
 	SentAt         time.Time `json:"sent_at"`
 }
 
-// InsertDelivery records one recipient of an issued document; an
-// organisation of the deployment also becomes a reader of it
-// (document_recipients).
-func InsertDelivery(ctx context.Context, q Querier, d Delivery) error {
-	_, err := q.Exec(ctx, `INSERT INTO document_deliveries (document_id, organization_id, name, email, channel, sent_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, d.DocumentID, nullable(d.OrganizationID), d.Name, d.Email, d.Channel, d.SentAt)
+// InsertDelivery records one recipient of an issued document and returns
+// the delivery's id; an organisation of the deployment also becomes a
+// reader of it (document_recipients).
+func InsertDelivery(ctx context.Context, q Querier, d Delivery) (string, error) {
+	var id string
+	err := q.QueryRow(ctx, `INSERT INTO document_deliveries (document_id, organization_id, name, email, channel, sent_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, d.DocumentID, nullable(d.OrganizationID), d.Name, d.Email, d.Channel, d.SentAt).Scan(&id)
 	if err != nil {
-		return fmt.Errorf("insert delivery: %w", err)
+		return "", fmt.Errorf("insert delivery: %w", err)
 	}
 	if d.OrganizationID != "" {
 		_, err = q.Exec(ctx, `INSERT INTO document_recipients (document_id, organization_id, sent_at) VALUES ($1, $2, $3)
 			ON CONFLICT (document_id, organization_id) DO NOTHING`, d.DocumentID, d.OrganizationID, d.SentAt)
 		if err != nil {
-			return fmt.Errorf("insert recipient: %w", err)
+			return "", fmt.Errorf("insert recipient: %w", err)
 		}
+	}
+	return id, nil
+}
+
+// RecallDeliveries marks every delivery of a document recalled, with the
+// reason, except those the receiver returned (which keep its reason), and
+// returns how many it marked.
+func RecallDeliveries(ctx context.Context, q Querier, documentID, reason string, at time.Time) (int, error) {
+	tag, err := q.Exec(ctx, `UPDATE document_deliveries SET status = 'recalled', reason = $2, updated_at = $3
+		WHERE document_id = $1 AND status <> 'returned'`, documentID, reason, at)
+	if err != nil {
+		return 0, fmt.Errorf("recall deliveries: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// MarkRecalled freezes an issued document: status recalled, with when and
+// why.
+func MarkRecalled(ctx context.Context, q Querier, documentID, reason string, at time.Time) error {
+	_, err := q.Exec(ctx, `UPDATE documents SET status = 'recalled', recalled_at = $2, recall_reason = $3, updated_at = now()
+		WHERE id = $1`, documentID, at, reason)
+	if err != nil {
+		return fmt.Errorf("mark document recalled: %w", err)
 	}
 	return nil
 }
@@ -276,4 +300,35 @@ func LastRegisterNumber(ctx context.Context, q Querier, registerID string, year 
 		return 0, fmt.Errorf("last number of register %s in %d: %w", registerID, year, err)
 	}
 	return n, nil
+}
+
+// AwaitingIssue is a signed document in its organisation's issuing queue
+// and when its last signature was made.
+type AwaitingIssue struct {
+	Document
+	SignedAt *time.Time `json:"signed_at"`
+}
+
+// ListAwaitingIssue returns an organisation's signed documents, the most
+// urgent first (Hỏa tốc, Thượng khẩn, Khẩn, then the rest), each urgency by
+// the time of its last signature, oldest first; at most limit.
+func ListAwaitingIssue(ctx context.Context, q Querier, orgID string, limit int) ([]AwaitingIssue, error) {
+	rows, err := q.Query(ctx, `SELECT `+documentColumns+`, s.signed_at
+		FROM documents d
+		JOIN urgency_levels u ON u.code = d.urgency
+		CROSS JOIN LATERAL (SELECT max(v.created_at) AS signed_at FROM document_versions v WHERE v.document_id = d.id AND v.signed) s
+		WHERE d.organization_id = $1 AND d.status = 'signed'
+		ORDER BY u.rank DESC, s.signed_at NULLS LAST, d.id
+		LIMIT $2`, orgID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("issuing queue: %w", err)
+	}
+	return collect(rows, func(r pgx.Row) (AwaitingIssue, error) {
+		var a AwaitingIssue
+		d := &a.Document
+		err := r.Scan(&d.ID, &d.Type, &d.Subject, &d.Urgency, &d.Confidentiality, &d.Unit, &d.OrganizationID, &d.UnitID, &d.Status, &d.Number,
+			&d.CreatedBy, &d.CreatedAt, &d.UpdatedAt, &d.Versions,
+			&d.RecalledAt, &d.RecallReason, &d.Replaces, &d.Corrects, &d.ReplacedBy, &d.CorrectedBy, &a.SignedAt)
+		return a, err
+	})
 }

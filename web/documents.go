@@ -92,7 +92,7 @@ func (s *Server) readMultipart(w http.ResponseWriter, r *http.Request, beforeFil
 			if err := file(part); err != nil {
 				return meta, bodyError(err, s.Docs.MaxUpload)
 			}
-		case "type", "subject", "urgency", "confidentiality", "unit":
+		case "type", "subject", "urgency", "confidentiality", "unit", "replaces", "corrects":
 			b, err := io.ReadAll(io.LimitReader(part, fieldLimit+1))
 			if err != nil {
 				return meta, bodyError(err, s.Docs.MaxUpload)
@@ -113,6 +113,10 @@ func (s *Server) readMultipart(w http.ResponseWriter, r *http.Request, beforeFil
 				meta.Confidentiality = v
 			case "unit":
 				meta.Unit = v
+			case "replaces":
+				meta.Replaces = v
+			case "corrects":
+				meta.Corrects = v
 			}
 		default:
 			if _, err := io.Copy(io.Discard, io.LimitReader(part, fieldLimit)); err != nil {

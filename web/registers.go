@@ -11,6 +11,7 @@ import (
 
 	"github.com/vanthu/vanthu/documents/reception"
 	"github.com/vanthu/vanthu/documents/register"
+	"github.com/vanthu/vanthu/events"
 	"github.com/vanthu/vanthu/storage"
 )
 
@@ -18,7 +19,8 @@ import (
 func (s *Server) registers() *register.Service {
 	return &register.Service{DB: s.DB, Docs: s.Docs, Accounts: s.Accounts,
 		TSAURL: s.Signing.TSAURL, HTTPClient: s.Signing.HTTPClient, Extender: s.Signing.Extender, TempDir: s.Signing.TempDir,
-		Now: s.Issuing.Now, SealImage: s.Issuing.SealImage}
+		Now: s.Issuing.Now, SealImage: s.Issuing.SealImage,
+		Events: s.Issuing.Events, Mailer: s.Issuing.Mailer, Recaller: s.Issuing.Recaller}
 }
 
 // IssueConfig configures issuing: the clock numbering years follow (nil:
@@ -27,6 +29,14 @@ func (s *Server) registers() *register.Service {
 type IssueConfig struct {
 	Now       func() time.Time
 	SealImage register.SealImageFunc
+	// Events hears document.issued and document.recalled (nil: nobody);
+	// Mailer queues the e-mail deliveries (notify.EnqueueDeliveryEmail
+	// through register.DeliveryMailerFunc; nil: none); Recaller marks the
+	// receivers' copies of a recalled document (documents/reception; nil:
+	// only the deliveries are marked).
+	Events   events.Publisher
+	Mailer   register.DeliveryMailer
+	Recaller register.Recaller
 }
 
 func (s *Server) registerRoutes(r chi.Router) {
@@ -35,6 +45,24 @@ func (s *Server) registerRoutes(r chi.Router) {
 	r.Get("/registers/{id}/entries", s.registerEntries)
 	r.Post("/documents/{id}/issue", s.issueDocument)
 	r.Get("/documents/{id}/deliveries", s.documentDeliveries)
+	r.Post("/documents/{id}/recall", s.recallDocument)
+	r.Get("/issuing/queue", s.issuingQueue)
+}
+
+func (s *Server) recallDocument(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Reason string `json:"reason"`
+	}
+	if err := decodeJSON(w, r, &req); err != nil {
+		writeRegisterError(w, r, err)
+		return
+	}
+	out, err := s.registers().Recall(r.Context(), principalFrom(r.Context()), chi.URLParam(r, "id"), req.Reason)
+	if err != nil {
+		writeRegisterError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) documentDeliveries(w http.ResponseWriter, r *http.Request) {
@@ -53,6 +81,7 @@ var registerProblems = []struct {
 	title  string
 }{
 	{register.ErrNotSigned, http.StatusConflict, "not-signed", "The document is not awaiting issue"},
+	{register.ErrNotIssued, http.StatusConflict, "not-issued", "The document is not issued"},
 	{register.ErrNoSealKey, http.StatusConflict, "no-seal-key", "No seal key"},
 	{register.ErrSeal, http.StatusUnprocessableEntity, "seal-refused", "The organisation's signature cannot be applied"},
 	{register.ErrUnavailable, http.StatusServiceUnavailable, "signing-unavailable", "Signing unavailable"},
@@ -171,4 +200,14 @@ func (s *Server) issueDocument(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	created(w, fmt.Sprintf("/api/v1/documents/%s/versions/%d/file", id, out.Version), out)
+}
+
+// issuingQueue lists the clerk's documents awaiting issue, urgent first.
+func (s *Server) issuingQueue(w http.ResponseWriter, r *http.Request) {
+	q, err := s.registers().Queue(r.Context(), principalFrom(r.Context()))
+	if err != nil {
+		writeRegisterError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"documents": q})
 }

@@ -134,6 +134,44 @@ func TestIssueOverHTTP(t *testing.T) {
 		t.Fatalf("the receiver's deliveries: %d %s", resp.StatusCode, b)
 	}
 	checkRegisterBooks(t, w, clerk.token, otherClerk.token, out.RegisterID)
+
+	// The queue holds nothing once issued; only clerks read it.
+	resp, b = w.call(clerk.token, "GET", "/api/v1/issuing/queue", nil)
+	if q := decode[struct {
+		Documents []map[string]any `json:"documents"`
+	}](t, b); resp.StatusCode != http.StatusOK || len(q.Documents) != 0 {
+		t.Fatalf("queue after issuing: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := w.call(w.an.token, "GET", "/api/v1/issuing/queue", nil); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a signer's queue: %d %s", resp.StatusCode, b)
+	}
+
+	// Recall: a reason is required, only the issuing organisation's clerk
+	// recalls, and then every delivery shows recalled.
+	for _, c := range []struct {
+		token string
+		body  any
+		want  int
+	}{
+		{clerk.token, map[string]any{"reason": " "}, http.StatusUnprocessableEntity},
+		{otherClerk.token, map[string]any{"reason": "sai"}, http.StatusForbidden},
+		{clerk.token, map[string]any{"reason": "Sai thẩm quyền ban hành"}, http.StatusOK},
+		{clerk.token, map[string]any{"reason": "lại"}, http.StatusConflict},
+	} {
+		if resp, b := w.call(c.token, "POST", "/api/v1/documents/"+doc.ID+"/recall", c.body); resp.StatusCode != c.want {
+			t.Fatalf("recall %v: %d %s, want %d", c.body, resp.StatusCode, b, c.want)
+		}
+	}
+	resp, b = w.call(clerk.token, "GET", "/api/v1/documents/"+doc.ID+"/deliveries", nil)
+	for _, d := range decode[deliveries](t, b).Deliveries {
+		if d.Status != "recalled" || d.Reason != "Sai thẩm quyền ban hành" {
+			t.Fatalf("delivery after recall %+v", d)
+		}
+	}
+	resp, b = w.call(clerk.token, "GET", "/api/v1/documents/"+doc.ID, nil)
+	if got := decode[map[string]any](t, b); resp.StatusCode != http.StatusOK || got["status"] != "recalled" || got["recall_reason"] != "Sai thẩm quyền ban hành" {
+		t.Fatalf("document after recall: %d %s", resp.StatusCode, b)
+	}
 }
 
 // checkRegisterBooks: the register as XLSX reopens with excelize with the

@@ -52,7 +52,7 @@ trust anchor: %[1]s/root-ca.pem
 demo images: %[1]s/signature.png (the official's handwritten signature), %[1]s/seal.png (the organisation's seal)
 serve it with: vanthu pki serve %[1]s
 sign with: vanthu sign --key %[1]s/official.p12 --password-file %[1]s/p12-password --visible --anchor TEXT --image %[1]s/signature.png IN.pdf OUT.pdf
-seal with: vanthu sign --key %[1]s/seal.p12 --password-file %[1]s/p12-password --visible --anchor TEXT --seal %[1]s/seal.png --lock IN.pdf OUT.pdf
+seal with: vanthu sign --key %[1]s/seal.p12 --password-file %[1]s/p12-password --seal %[1]s/seal.png --number N --date YYYY-MM-DD IN.pdf OUT.pdf
 `, dir)
 			return nil
 		},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vanthu/vanthu/documents/register"
 	"github.com/vanthu/vanthu/signing"
 	"github.com/vanthu/vanthu/signing/appearance"
 	"github.com/vanthu/vanthu/signing/keys"
@@ -31,6 +32,8 @@ type signFlags struct {
 	name, reason, location, org   string
 	certify                       int
 	lock, force                   bool
+	number                        int
+	date                          string
 }
 
 func newSignCmd() *cobra.Command {
@@ -48,6 +51,14 @@ name (--anchor, default --name, else the certificate's common name) is looked
 for on every page, the last first; a name printed nowhere or twice needs
 --page and --rect. With --rect, the authority form, title and name are drawn
 too, but only for a document that prints no name.
+
+The organisation's signature (--seal) is laid out as issuing lays it out
+(Decree 30): the seal image at real size (36 mm) over about the left third of
+the signer's signature image, found from the signer's signature field (never
+from the text; --rect places it elsewhere), with no caption; --number and
+--date are written into the blanks page 1 prints for them ("Số:    /QĐ-UBND",
+"ngày   tháng   năm"), as locked annotations of the seal's revision, so the
+signer's signature stays valid. The seal locks every field.
 
 A document whose signatures lock it (a certification with DocMDP P=1, or a
 signature locking every field such as the organisation's) is refused: another
@@ -79,13 +90,15 @@ must end in one of the given anchors.`,
 	fl.StringVar(&f.rect, "rect", "", "visible signature rectangle x1,y1,x2,y2 in points")
 	fl.StringVar(&f.anchor, "anchor", "", "the signer's name as printed in the document, to find the gap above it (default: --name)")
 	fl.StringVar(&f.image, "image", "", "handwritten signature image (transparent PNG)")
-	fl.StringVar(&f.seal, "seal", "", "organisation seal image (PNG): makes an organisation signature appearance")
+	fl.StringVar(&f.seal, "seal", "", "organisation seal image (PNG): the organisation's signature, its seal over the left third of the signer's signature, all fields locked")
+	fl.IntVar(&f.number, "number", 0, "with --seal: the document's number, written into the blank after \"Số:\" on page 1")
+	fl.StringVar(&f.date, "date", "", "with --seal: the issuing date YYYY-MM-DD, written into the blank \"ngày … tháng …\" on page 1")
 	fl.StringVar(&f.authority, "authority", "", "authority form, e.g. \"KT. CHỦ TỊCH\"")
 	fl.StringVar(&f.title, "title", "", "signer's title, e.g. \"PHÓ CHỦ TỊCH\"")
 	fl.StringVar(&f.name, "name", "", "signer's name (default: the certificate's common name)")
 	fl.StringVar(&f.reason, "reason", "", "reason for signing")
 	fl.StringVar(&f.location, "location", "", "place of signing")
-	fl.StringVar(&f.org, "organization", "", "organisation shown by a seal appearance (default: the certificate's O)")
+	fl.StringVar(&f.org, "organization", "", "organisation a seal signature names (default: the certificate's O)")
 	fl.IntVar(&f.certify, "certify", 0, "certification signature with DocMDP permission 1, 2 or 3")
 	fl.BoolVar(&f.lock, "lock", false, "lock all fields with this signature (the organisation's signature)")
 	fl.BoolVar(&f.force, "force", false, "sign a document whose signatures lock it, breaking them")
@@ -108,7 +121,14 @@ func runSign(ctx context.Context, f signFlags, in, out string) (err error) {
 	if level != signing.LevelBB && f.tsa == "" {
 		return &exitError{2, fmt.Errorf("sign: level %s needs --tsa (or $VANTHU_TSA_URL)", level)}
 	}
-	opts := signing.Options{Level: level, TSAURL: f.tsa, Reason: f.reason, Location: f.location, Certify: f.certify, Lock: f.lock, Force: f.force}
+	if f.seal == "" && (f.number != 0 || f.date != "") {
+		return &exitError{2, errors.New("sign: --number and --date go with --seal")}
+	}
+	if f.number < 0 {
+		return &exitError{2, fmt.Errorf("sign: --number %d: a document's number is 1 or more", f.number)}
+	}
+	// The organisation's signature locks every field (issuing does the same).
+	opts := signing.Options{Level: level, TSAURL: f.tsa, Reason: f.reason, Location: f.location, Certify: f.certify, Lock: f.lock || f.seal != "", Force: f.force}
 	if level == signing.LevelBLT || level == signing.LevelBLTA {
 		ext, err := extender(f)
 		if err != nil {
@@ -130,11 +150,18 @@ func runSign(ctx context.Context, f signFlags, in, out string) (err error) {
 	now := time.Now()
 	opts.Time = now
 	opts.Name = f.name
+	if opts.Name == "" && f.seal != "" {
+		// The organisation's signature carries the organisation's name.
+		opts.Name = f.org
+		if opts.Name == "" && len(cert.Subject.Organization) > 0 {
+			opts.Name = cert.Subject.Organization[0]
+		}
+	}
 	if opts.Name == "" {
 		opts.Name = cert.Subject.CommonName
 	}
-	if f.visible || f.rect != "" || f.anchor != "" {
-		vis, err := visibleFlags(f, in, opts.Name, cert.Subject.Organization, now)
+	if f.visible || f.rect != "" || f.anchor != "" || f.seal != "" {
+		vis, err := visibleFlags(f, in, opts.Name, now)
 		if err != nil {
 			return &exitError{2, err}
 		}
@@ -233,8 +260,8 @@ func loadPNG(path string) (image.Image, error) {
 // visibleFlags renders the Decree 30 appearance and places it: for a
 // signer, the handwritten image in the gap above the printed name (or the
 // whole block in --rect when the document prints none); for the
-// organisation's seal, its appearance in --rect or below --anchor.
-func visibleFlags(f signFlags, in, name string, orgs []string, now time.Time) (*signing.Visible, error) {
+// organisation's seal, as issuing lays it out (sealFlags).
+func visibleFlags(f signFlags, in, name string, now time.Time) (*signing.Visible, error) {
 	var rect *appearance.Rect
 	if f.rect != "" {
 		r, err := parseRect(f.rect)
@@ -277,27 +304,52 @@ func visibleFlags(f signFlags, in, name string, orgs []string, now time.Time) (*
 		r := pl.Rect
 		return &signing.Visible{Page: pl.Page, Rect: [4]float64{r.X1, r.Y1, r.X2, r.Y2}, Image: pl.Image}, nil
 	}
+	return sealFlags(f, in, rect)
+}
+
+// sealFlags lays out the organisation's signature as issuing does
+// (register.SealLayout): the seal over the left third of the signer's
+// signature, or in --rect; --number and --date in the page's blanks.
+func sealFlags(f signFlags, in string, rect *appearance.Rect) (*signing.Visible, error) {
+	if f.anchor != "" {
+		return nil, errors.New("sign: the seal is laid over the signer's signature, not below a text: drop --anchor (--rect places it elsewhere)")
+	}
+	var at time.Time
+	if f.date != "" {
+		d, err := time.ParseInLocation("2006-01-02", f.date, register.Vietnam)
+		if err != nil {
+			return nil, fmt.Errorf("sign: --date %q: want YYYY-MM-DD", f.date)
+		}
+		at = d.Add(12 * time.Hour)
+	}
 	seal, err := loadPNG(f.seal)
 	if err != nil {
 		return nil, err
 	}
-	spec := appearance.Spec{Kind: appearance.Organization, SealImage: seal, Organization: f.org, Time: now}
-	if spec.Organization == "" && len(orgs) > 0 {
-		spec.Organization = orgs[0]
-	}
-	w, h := appearance.Size(spec)
-	vis := &signing.Visible{Page: max(f.page, 1), Anchor: f.anchor, Width: w, Height: h}
-	if rect != nil {
-		vis.Rect = [4]float64{rect.X1, rect.Y1, rect.X2, rect.Y2}
-		w, h = rect.W(), rect.H()
-	} else if f.anchor == "" {
-		return nil, errors.New("sign: a seal appearance needs --rect or --anchor")
-	}
-	img, err := appearance.Render(spec, w, h, 200)
+	fh, err := os.Open(in)
 	if err != nil {
 		return nil, err
 	}
-	vis.Image = img
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, err
+	}
+	var vis *signing.Visible
+	var warnings []string
+	if rect != nil {
+		r := appearance.FitImage(*rect, seal)
+		vis = &signing.Visible{Page: max(f.page, 1), Rect: [4]float64{r.X1, r.Y1, r.X2, r.Y2}, Image: seal}
+		vis.Texts, warnings, err = register.PlaceholderTexts(fh, st.Size(), f.number, at)
+	} else {
+		vis, warnings, err = register.SealLayout(fh, st.Size(), seal, f.number, at)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sign: %w", err)
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(os.Stderr, "sign: warning:", w)
+	}
 	return vis, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"log/slog"
 	"net/mail"
@@ -19,6 +20,7 @@ import (
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/audit"
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/events"
 	"github.com/vanthu/vanthu/signing"
 	"github.com/vanthu/vanthu/signing/keys"
 	"github.com/vanthu/vanthu/storage"
@@ -232,28 +234,36 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 	if err != nil {
 		return Issued{}, err
 	}
+	level, err := s.level(ctx, tx, doc.OrganizationID)
+	if err != nil {
+		return Issued{}, err
+	}
+	signer := s.signerName(ctx, tx, doc.ID, last.Number)
+	// Everything the number does not change is prepared before the number
+	// is taken: the counter row, which every issue into the series waits
+	// for, is held only for what depends on it (the sealed bytes) and the
+	// writes up to commit.
+	job, err := s.prepareSeal(ctx, p, last, org, binding, at)
+	if err != nil {
+		return Issued{}, err
+	}
+	defer job.close()
 	year := Year(at)
 	number, err := storage.NextRegisterNumber(ctx, tx, reg.ID, year)
 	if err != nil {
 		return Issued{}, err
 	}
 	symbol := Symbol(number, typ, org.Code, doc.Unit)
-	level, err := s.level(ctx, tx, doc.OrganizationID)
+	v, warnings, err := s.finishSeal(ctx, tx, p, doc, last, job, level, number, symbol, blobKey)
 	if err != nil {
 		return Issued{}, err
 	}
-	v, err := s.seal(ctx, tx, p, doc, last, org, binding, level, at, symbol, blobKey)
-	if err != nil {
-		return Issued{}, err
-	}
-	signer := s.signerName(ctx, tx, doc.ID, last.Number)
 	entry := storage.RegisterEntry{RegisterID: reg.ID, OrganizationID: org.ID, Year: year, Number: number, Symbol: symbol,
 		DocumentID: doc.ID, Version: v.Number, IssuedAt: at, IssuedBy: p.ID, Type: doc.Type, Subject: doc.Subject,
 		SignerName: signer, Recipients: strings.Join(names, "; "), CopiesKept: strings.TrimSpace(req.CopiesKept), Copies: len(deliveries) + 1}
 	if err := storage.InsertRegisterEntry(ctx, tx, entry); err != nil {
 		return Issued{}, err
 	}
-	var warnings []string
 	clash, err := storage.SymbolUsedElsewhere(ctx, tx, org.ID, reg.ID, year, symbol)
 	if err != nil {
 		return Issued{}, err
@@ -264,11 +274,28 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 	if err := storage.MarkIssued(ctx, tx, doc.ID, symbol, documents.SearchText(doc.Subject, &symbol), at); err != nil {
 		return Issued{}, err
 	}
+	var receivers []string
 	for _, d := range deliveries {
 		d.DocumentID, d.SentAt = doc.ID, at
-		if err := storage.InsertDelivery(ctx, tx, d); err != nil {
+		id, err := storage.InsertDelivery(ctx, tx, d)
+		if err != nil {
 			return Issued{}, err
 		}
+		if d.Channel == "email" && s.Mailer != nil {
+			if err := s.Mailer.EnqueueDeliveryEmail(ctx, tx, id); err != nil {
+				return Issued{}, fmt.Errorf("queue the e-mail to %s: %w", d.Email, err)
+			}
+		}
+		if d.OrganizationID != "" {
+			receivers = append(receivers, d.OrganizationID)
+		}
+	}
+	err = events.Publish(ctx, s.Events, tx, events.Event{Kind: events.DocumentIssued, OrganizationID: org.ID, DocumentID: doc.ID, ActorID: p.ID,
+		UserIDs: []string{doc.CreatedBy}, Summary: fmt.Sprintf("Văn bản %s đã được phát hành: %s", symbol, doc.Subject),
+		Data: map[string]any{"number": number, "symbol": symbol, "register_id": reg.ID, "year": year, "version": v.Number,
+			"issued_at": at.In(Vietnam).Format(time.RFC3339), "receiving_organizations": receivers, "urgency": doc.Urgency}})
+	if err != nil {
+		return Issued{}, fmt.Errorf("publish document.issued: %w", err)
 	}
 	err = audit.Append(ctx, tx, p.Event("document.issue", "document:"+doc.ID, map[string]any{
 		"register": reg.ID, "year": year, "number": number, "symbol": symbol, "version": v.Number, "sha256": v.SHA256,
@@ -391,58 +418,123 @@ func (s *Service) signerName(ctx context.Context, q storage.Querier, documentID 
 	return name
 }
 
-// seal applies the organisation's signature to the signed version and
-// stores the result as the next version, retained like every signed
-// version. blobKey names the stored file for the caller to discard when
-// the transaction does not commit.
-func (s *Service) seal(ctx context.Context, tx pgx.Tx, p accounts.Principal, doc documents.Document, last documents.Version,
-	org storage.Organization, binding storage.KeyBinding, level signing.Level, at time.Time, symbol string, blobKey *string) (documents.Version, error) {
+// sealJob is the organisation's signature prepared up to what depends on
+// the number: the signed file read, checked and measured (the signer's
+// widget, the blanks of the number and the date), the seal image, and the
+// seal key opened.
+type sealJob struct {
+	in   *os.File
+	size int64
+	org  storage.Organization
+	at   time.Time
+	seal image.Image // nil: a text-only appearance, rendered with the symbol
+	// encoded is seal encoded for the PDF, the costliest part of the
+	// signature's bytes, made before the number is taken.
+	encoded *signing.EncodedImage
+	layout  *Layout
+	key     keys.Key
+	done    func()
+}
+
+func (j *sealJob) close() {
+	if j.key != nil {
+		keys.Close(j.key)
+	}
+	if j.done != nil {
+		j.done()
+	}
+}
+
+// prepareSeal does the organisation's signature's work that the number
+// does not change.
+func (s *Service) prepareSeal(ctx context.Context, p accounts.Principal, last documents.Version, org storage.Organization,
+	binding storage.KeyBinding, at time.Time) (*sealJob, error) {
 	in, size, done, err := s.readVersion(ctx, last)
 	if err != nil {
-		return documents.Version{}, err
+		return nil, err
 	}
-	defer done()
+	j := &sealJob{in: in, size: size, org: org, at: at, done: done}
+	ok := false
+	defer func() {
+		if !ok {
+			j.close()
+		}
+	}()
 	if err := signing.CheckLocked(in, size); err != nil {
-		return documents.Version{}, fmt.Errorf("%w: %v", ErrSeal, err)
+		return nil, fmt.Errorf("%w: %v", ErrSeal, err)
 	}
-	vis, err := s.sealAppearance(ctx, in, size, org, at, symbol)
-	if err != nil {
-		return documents.Version{}, err
+	if j.layout, err = Measure(in, size); err != nil {
+		return nil, err
+	}
+	if s.SealImage != nil {
+		if j.seal, err = s.SealImage(ctx, org); err != nil {
+			return nil, fmt.Errorf("seal image of %s: %w", org.Code, err)
+		}
+	}
+	if j.seal != nil {
+		if j.encoded, err = signing.EncodeImage(j.seal); err != nil {
+			return nil, fmt.Errorf("%w: seal image of %s: %v", ErrSeal, org.Code, err)
+		}
 	}
 	key, err := accounts.SigningKey(ctx, p, binding, s.Accounts.PIN, s.Accounts.Keystore, at)
 	if err != nil {
 		if errors.Is(err, accounts.ErrForbidden) || errors.Is(err, storage.ErrNotFound) {
-			return documents.Version{}, err
+			return nil, err
 		}
-		return documents.Version{}, fmt.Errorf("%w: %v", ErrNoSealKey, err)
+		return nil, fmt.Errorf("%w: %v", ErrNoSealKey, err)
 	}
-	defer keys.Close(key)
-	if key, err = withBoundChain(key, binding); err != nil {
-		return documents.Version{}, err
+	if j.key, err = withBoundChain(key, binding); err != nil {
+		keys.Close(key)
+		return nil, err
+	}
+	ok = true
+	return j, nil
+}
+
+// finishSeal applies the organisation's signature with the number to the
+// signed version and stores the result as the next version, retained like
+// every signed version. blobKey names the stored file for the caller to
+// discard when the transaction does not commit.
+func (s *Service) finishSeal(ctx context.Context, tx pgx.Tx, p accounts.Principal, doc documents.Document, last documents.Version,
+	j *sealJob, level signing.Level, number int, symbol string, blobKey *string) (documents.Version, []string, error) {
+	img := j.seal
+	if img == nil {
+		var err error
+		if img, err = textSeal(j.org, j.at, symbol); err != nil {
+			return documents.Version{}, nil, err
+		}
+	}
+	vis, warnings, err := j.layout.Visible(img, number, j.at)
+	if err != nil {
+		return documents.Version{}, nil, err
+	}
+	if j.encoded != nil {
+		vis.Image, vis.Encoded = nil, j.encoded
 	}
 	out, err := os.CreateTemp(s.TempDir, "vanthu-issue-out-*.pdf")
 	if err != nil {
-		return documents.Version{}, fmt.Errorf("issue: temporary file: %w", err)
+		return documents.Version{}, nil, fmt.Errorf("issue: temporary file: %w", err)
 	}
 	defer func() { out.Close(); os.Remove(out.Name()) }()
-	opts := signing.Options{Level: level, TSAURL: s.TSAURL, HTTPClient: s.HTTPClient, Extender: s.Extender, Time: at,
-		Name: org.Name, Reason: "Phát hành " + symbol, Lock: true, Visible: vis}
-	if err := signing.Sign(ctx, in, size, out, key, opts); err != nil {
-		return documents.Version{}, signingError(err)
+	opts := signing.Options{Level: level, TSAURL: s.TSAURL, HTTPClient: s.HTTPClient, Extender: s.Extender, Time: j.at,
+		Name: j.org.Name, Reason: "Phát hành " + symbol, Lock: true, Visible: vis}
+	if err := signing.Sign(ctx, j.in, j.size, out, j.key, opts); err != nil {
+		return documents.Version{}, nil, signingError(err)
 	}
 	if _, err := out.Seek(0, io.SeekStart); err != nil {
-		return documents.Version{}, fmt.Errorf("sealed file: %w", err)
+		return documents.Version{}, nil, fmt.Errorf("sealed file: %w", err)
 	}
 	info, err := s.Docs.Blobs.Put(ctx, out, blob.PutOptions{})
 	if err != nil {
-		return documents.Version{}, fmt.Errorf("store sealed file: %w", err)
+		return documents.Version{}, nil, fmt.Errorf("store sealed file: %w", err)
 	}
 	*blobKey = info.Key
 	if err := storage.LockBlob(ctx, tx, info.Key); err != nil {
-		return documents.Version{}, err
+		return documents.Version{}, nil, err
 	}
-	return storage.InsertVersion(ctx, tx, documents.Version{DocumentID: doc.ID, SHA256: info.Key, Size: info.Size,
+	v, err := storage.InsertVersion(ctx, tx, documents.Version{DocumentID: doc.ID, SHA256: info.Key, Size: info.Size,
 		FileName: last.FileName, Signed: true, CreatedBy: p.ID})
+	return v, warnings, err
 }
 
 // readVersion copies a version's bytes into a temporary file.

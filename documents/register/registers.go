@@ -15,6 +15,7 @@ import (
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/audit"
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/events"
 	"github.com/vanthu/vanthu/signing"
 	"github.com/vanthu/vanthu/storage"
 )
@@ -37,6 +38,46 @@ type Service struct {
 	// SealImage gives the organisation's seal (a transparent image drawn at
 	// real size); nil, or a nil image, makes a text-only appearance.
 	SealImage SealImageFunc
+	// Events hears document.issued and document.recalled, published in the
+	// transaction that causes them (nil: nobody).
+	Events events.Publisher
+	// Mailer queues the e-mail of each e-mail delivery in the issuing
+	// transaction (nil: none is queued).
+	Mailer DeliveryMailer
+	// Recaller marks the receiving organisations' copies of a recalled
+	// document recalled, in the recall's transaction (nil: only the
+	// deliveries are marked).
+	Recaller Recaller
+}
+
+// DeliveryMailer queues the e-mail carrying an issued document to an
+// outside address (notify.EnqueueDeliveryEmail, a River job inserted in the
+// issuing transaction and retried with backoff).
+type DeliveryMailer interface {
+	EnqueueDeliveryEmail(ctx context.Context, tx pgx.Tx, deliveryID string) error
+}
+
+// DeliveryMailerFunc adapts a function to DeliveryMailer.
+type DeliveryMailerFunc func(ctx context.Context, tx pgx.Tx, deliveryID string) error
+
+// EnqueueDeliveryEmail calls f.
+func (f DeliveryMailerFunc) EnqueueDeliveryEmail(ctx context.Context, tx pgx.Tx, deliveryID string) error {
+	return f(ctx, tx, deliveryID)
+}
+
+// Recaller takes a recalled document out of its receivers' hands: each
+// receiving organisation's copy is marked recalled and leaves handling
+// (documents/reception).
+type Recaller interface {
+	RecallArrivals(ctx context.Context, tx pgx.Tx, documentID string) error
+}
+
+// RecallerFunc adapts a function to Recaller.
+type RecallerFunc func(ctx context.Context, tx pgx.Tx, documentID string) error
+
+// RecallArrivals calls f.
+func (f RecallerFunc) RecallArrivals(ctx context.Context, tx pgx.Tx, documentID string) error {
+	return f(ctx, tx, documentID)
 }
 
 func (s *Service) now() time.Time {

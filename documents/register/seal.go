@@ -24,10 +24,10 @@ type SealImageFunc func(ctx context.Context, org storage.Organization) (image.Im
 // seal to cover.
 var errNoSignerWidget = errors.New("the signed file has no visible signature of the signer for the seal to cover")
 
-// signerWidget finds the last visible signature field of a signed PDF
+// SignerWidget finds the last visible signature field of a signed PDF
 // (the signer's, the one the seal covers) from its widget: the page it is
 // on and its /Rect. It reads the signature fields, never the page text.
-func signerWidget(r io.ReaderAt, size int64) (page int, rect appearance.Rect, err error) {
+func SignerWidget(r io.ReaderAt, size int64) (page int, rect appearance.Rect, err error) {
 	doc, err := pdfupdate.Open(r, size)
 	if err != nil {
 		return 0, rect, err
@@ -86,35 +86,165 @@ func signerWidget(r io.ReaderAt, size int64) (page int, rect appearance.Rect, er
 // sealDiameterPt is the seal's real size (Decree 30: 36 mm usual).
 const sealDiameterPt = appearance.DefaultSealDiameterMM / 25.4 * 72
 
-// sealAppearance places the organisation's signature so that the seal, at
-// real size, covers about the left third of the signer's signature
-// (Decree 30: "trùm lên khoảng 1/3 chữ ký về phía bên trái"): its right edge
-// a third into the signer's widget, centred on the widget's height. With
-// no seal image the widget shows the organisation, the number and the time
-// as text.
-func (s *Service) sealAppearance(ctx context.Context, in io.ReaderAt, size int64, org storage.Organization, at time.Time, symbol string) (*signing.Visible, error) {
-	page, w, err := signerWidget(in, size)
+// textSeal is the appearance of an organisation without a seal image: its
+// name, the number and the time (+07:00) the signature carries, drawn where
+// the seal would be.
+func textSeal(org storage.Organization, at time.Time, symbol string) (image.Image, error) {
+	spec := appearance.Spec{Kind: appearance.Copy, Organization: org.Name, Time: at, Lines: []string{"Số: " + symbol}}
+	img, err := appearance.Render(spec, sealDiameterPt, sealDiameterPt, 200)
+	if err != nil {
+		return nil, fmt.Errorf("%w: seal appearance: %v", ErrSeal, err)
+	}
+	return img, nil
+}
+
+// Layout is where the organisation's signature goes on a signed PDF: the
+// signer's widget (found from the signature fields, never from the text)
+// and the blanks page 1 prints for the number and the date. It is measured
+// once, before the number is known.
+type Layout struct {
+	Page         int
+	Signer       appearance.Rect
+	Placeholders appearance.Placeholders
+}
+
+// Measure reads the layout of a signed PDF.
+func Measure(in io.ReaderAt, size int64) (*Layout, error) {
+	page, w, err := SignerWidget(in, size)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSeal, err)
 	}
-	var img image.Image
-	if s.SealImage != nil {
-		if img, err = s.SealImage(ctx, org); err != nil {
-			return nil, fmt.Errorf("seal image of %s: %w", org.Code, err)
-		}
+	ph, err := appearance.FindPlaceholders(in, size)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSeal, err)
 	}
+	return &Layout{Page: page, Signer: w, Placeholders: ph}, nil
+}
+
+// Visible lays out the organisation's signature as Decree 30 does: the
+// seal image at real size (36 mm) covering about the left third of the
+// signer's signature image ("trùm lên khoảng 1/3 chữ ký về phía bên trái"):
+// its right edge a third into the signer's widget, centred on the widget's
+// height; and the number (when number > 0) and the date (when at is not
+// zero) written into the page's blanks. Nothing is drawn over the signer's
+// name. The warnings say what could not be written.
+func (l *Layout) Visible(seal image.Image, number int, at time.Time) (*signing.Visible, []string, error) {
 	d := sealDiameterPt
+	w := l.Signer
 	right := w.X1 + w.W()/3
 	cy := (w.Y1 + w.Y2) / 2
 	rect := appearance.Rect{X1: right - d, Y1: cy - d/2, X2: right, Y2: cy + d/2}
-	vis := &signing.Visible{Page: page, Rect: [4]float64{rect.X1, rect.Y1, rect.X2, rect.Y2}, Image: img}
-	if img == nil {
-		// The organisation's name, the number and the time (+07:00) the
-		// signature carries, drawn where the seal would be.
-		spec := appearance.Spec{Kind: appearance.Copy, Organization: org.Name, Time: at, Lines: []string{"Số: " + symbol}}
-		if vis.Image, err = appearance.Render(spec, d, d, 200); err != nil {
-			return nil, fmt.Errorf("%w: seal appearance: %v", ErrSeal, err)
-		}
+	vis := &signing.Visible{Page: l.Page, Rect: [4]float64{rect.X1, rect.Y1, rect.X2, rect.Y2}, Image: seal}
+	texts, warnings, err := placeholderTexts(l.Placeholders, number, at)
+	if err != nil {
+		return nil, nil, err
 	}
-	return vis, nil
+	vis.Texts = texts
+	return vis, warnings, nil
+}
+
+// SealLayout measures a signed PDF and lays out the organisation's
+// signature on it (Measure, then Layout.Visible).
+func SealLayout(in io.ReaderAt, size int64, seal image.Image, number int, at time.Time) (*signing.Visible, []string, error) {
+	l, err := Measure(in, size)
+	if err != nil {
+		return nil, nil, err
+	}
+	return l.Visible(seal, number, at)
+}
+
+// PlaceholderTexts writes the number and the date into the blanks the
+// document prints for them on page 1 ("Số:    /QĐ-UBND", "…, ngày   tháng
+// năm 2026"), as locked text annotations of the organisation's signature
+// revision: never into the page's content, so every earlier signature
+// stays valid.
+// A document that prints no blank, or another year than the issuing year,
+// is issued with a warning.
+func PlaceholderTexts(in io.ReaderAt, size int64, number int, at time.Time) ([]signing.Text, []string, error) {
+	ph, err := appearance.FindPlaceholders(in, size)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrSeal, err)
+	}
+	return placeholderTexts(ph, number, at)
+}
+
+func placeholderTexts(ph appearance.Placeholders, number int, at time.Time) ([]signing.Text, []string, error) {
+	local := at.In(Vietnam)
+	var out []signing.Text
+	var warnings []string
+	if number <= 0 {
+		// No number to write (a seal applied by hand without --number).
+	} else if ph.Number != nil {
+		w, err := slotWidget(ph.Page, *ph.Number, fmt.Sprintf("%02d", number), alignRight)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, w)
+	} else {
+		warnings = append(warnings, "the document prints no blank number (\"Số:    /…\") on page 1: the number is in the register and the organisation's signature only")
+	}
+	if at.IsZero() {
+		// No date to write.
+	} else if ph.Day != nil && ph.Month != nil {
+		if ph.Year != 0 && ph.Year != local.Year() {
+			// The printed year is the signed content, which the clerk cannot
+			// change; the register and the signature carry the true date.
+			warnings = append(warnings, fmt.Sprintf("the document prints the year %d on its date line and is issued in %d", ph.Year, local.Year()))
+		}
+		day, month := DateParts(local)
+		for _, x := range []struct {
+			slot appearance.Slot
+			text string
+		}{{*ph.Day, day}, {*ph.Month, month}} {
+			w, err := slotWidget(ph.Page, x.slot, x.text, alignCentre)
+			if err != nil {
+				return nil, nil, err
+			}
+			out = append(out, w)
+		}
+	} else {
+		warnings = append(warnings, "the document prints no blank date (\"ngày   tháng   năm\") on page 1: the date is in the register and the organisation's signature only")
+	}
+	return out, warnings, nil
+}
+
+// DateParts is the day and the month as a Decree 30 date writes them: a
+// leading 0 before a day under 10 and before the months 1 and 2
+// ("ngày 05 tháng 02", "ngày 15 tháng 3").
+func DateParts(t time.Time) (day, month string) {
+	day = fmt.Sprintf("%02d", t.Day())
+	month = fmt.Sprint(int(t.Month()))
+	if t.Month() < 3 {
+		month = fmt.Sprintf("%02d", int(t.Month()))
+	}
+	return day, month
+}
+
+type align int
+
+const (
+	alignRight  align = iota // against the word after the blank: "Số:    05/QĐ-UBND"
+	alignCentre              // in the middle of the blank: "ngày 05 tháng"
+)
+
+// slotWidget is a text annotation showing text in a blank, in the line's own size
+// (smaller when the blank is too narrow for it).
+func slotWidget(page int, s appearance.Slot, text string, a align) (signing.Text, error) {
+	const gap = 0.5 // points kept clear of the printed words
+	size := s.Size
+	width, err := appearance.TextWidth(text, size)
+	if err != nil {
+		return signing.Text{}, fmt.Errorf("%w: %v", ErrSeal, err)
+	}
+	room := s.Rect.W() - 2*gap
+	if width > room && room > 0 {
+		size *= room / width
+		width = room
+	}
+	x1 := s.Rect.X2 - gap - width
+	if a == alignCentre {
+		x1 = s.Rect.X1 + (s.Rect.W()-width)/2
+	}
+	return signing.Text{Page: page, Rect: [4]float64{x1, s.Rect.Y1, x1 + width, s.Rect.Y2},
+		Text: text, Size: size, Baseline: s.Baseline - s.Rect.Y1}, nil
 }

@@ -254,3 +254,96 @@ func AssertPdfsigValid(t testing.TB, pdf []byte, n int) {
 		}
 	}
 }
+
+// WordBox is the box of the first word of page n whose text is text, and
+// whether there is one.
+func WordBox(t testing.TB, pdf []byte, n int, text string) (Box, bool) {
+	t.Helper()
+	for _, w := range Words(t, pdf, n) {
+		if w.Text == norm.NFC.String(text) {
+			return Box{w.XMin, w.YMin, w.XMax, w.YMax}, true
+		}
+	}
+	return Box{}, false
+}
+
+// AssertChangesOnlyIn renders page n of before and after at 100 dpi and
+// fails unless every changed pixel lies in one of the allowed boxes and
+// each box has some changed pixels. It returns the changed area of each box.
+func AssertChangesOnlyIn(t testing.TB, before, after []byte, n int, allowed ...Box) []Box {
+	t.Helper()
+	const dpi = 100
+	a, b := Render(t, before, n, dpi), Render(t, after, n, dpi)
+	if a.Bounds() != b.Bounds() {
+		t.Fatalf("page size changed: %v → %v", a.Bounds(), b.Bounds())
+	}
+	px := func(pt float64) float64 { return pt * dpi / 72 }
+	areas := make([]Box, len(allowed))
+	seen := make([]bool, len(allowed))
+	outside := 0
+	var stray Box
+	bd := a.Bounds()
+	for y := bd.Min.Y; y < bd.Max.Y; y++ {
+		for x := bd.Min.X; x < bd.Max.X; x++ {
+			r1, g1, b1, _ := a.At(x, y).RGBA()
+			r2, g2, b2, _ := b.At(x, y).RGBA()
+			if diff(r1, r2)+diff(g1, g2)+diff(b1, b2) < 3*0x0800 {
+				continue
+			}
+			fx, fy := float64(x), float64(y)
+			ptx, pty := fx*72/dpi, fy*72/dpi
+			in := -1
+			for i, box := range allowed {
+				if fx+1 >= px(box.X1) && fx <= px(box.X2)+1 && fy+1 >= px(box.Y1) && fy <= px(box.Y2)+1 {
+					in = i
+					break
+				}
+			}
+			if in < 0 {
+				if outside == 0 {
+					stray = Box{ptx, pty, ptx, pty}
+				}
+				stray = Box{min(stray.X1, ptx), min(stray.Y1, pty), max(stray.X2, ptx), max(stray.Y2, pty)}
+				outside++
+				continue
+			}
+			if !seen[in] {
+				areas[in], seen[in] = Box{ptx, pty, ptx, pty}, true
+			}
+			ar := areas[in]
+			areas[in] = Box{min(ar.X1, ptx), min(ar.Y1, pty), max(ar.X2, ptx), max(ar.Y2, pty)}
+		}
+	}
+	if outside > 0 {
+		t.Fatalf("%d changed pixels lie outside %v, in %s", outside, allowed, stray)
+	}
+	for i, ok := range seen {
+		if !ok {
+			t.Fatalf("nothing changed in %s", allowed[i])
+		}
+	}
+	return areas
+}
+
+// PageHeight is the height in points of page n (pdfinfo), for turning PDF
+// user space (y up) into the word boxes' space (y down).
+func PageHeight(t testing.TB, pdf []byte, n int) float64 {
+	t.Helper()
+	p := strconv.Itoa(n)
+	out, err := exec.Command(tool(t, "pdfinfo"), "-f", p, "-l", p, writeTemp(t, pdf)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdfinfo: %v\n%s", err, out)
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		if _, v, ok := strings.Cut(l, "size:"); ok && strings.HasPrefix(l, "Page") {
+			f := strings.Fields(v) // "594.96 x 841.92 pts (A4)"
+			if len(f) >= 3 {
+				if h, err := strconv.ParseFloat(f[2], 64); err == nil {
+					return h
+				}
+			}
+		}
+	}
+	t.Fatalf("pdfinfo gave no size of page %d:\n%s", n, out)
+	return 0
+}

@@ -3,6 +3,9 @@ package diff
 import (
 	"math"
 
+	"golang.org/x/image/font/sfnt"
+	"golang.org/x/image/math/fixed"
+
 	"github.com/vanthu/vanthu/signing/pdf"
 )
 
@@ -58,6 +61,31 @@ type font struct {
 	twoByte bool
 	widths  map[int]float64 // glyph space units (1/1000 em)
 	dflt    float64
+	// program is the embedded TrueType program of a Type0 font whose CIDs
+	// are its glyph indices (CIDToGIDMap /Identity), nil otherwise; it
+	// tells the glyphs that draw no ink (the spaces of a printed blank
+	// such as "Số:    /QĐ-UBND") from those that do.
+	program *sfnt.Font
+	blank   map[int]bool
+}
+
+// inkless says whether code draws nothing in f: its glyph in the embedded
+// program has no outline. Only then does the glyph cover nothing; a font
+// the measure cannot read counts every glyph as ink, and what decides is
+// the outline, never what the font says the glyph means (a space by
+// ToUnicode that draws a letter still covers).
+func (f *font) inkless(code int) bool {
+	if f.program == nil || code < 0 || code >= f.program.NumGlyphs() {
+		return false
+	}
+	if b, ok := f.blank[code]; ok {
+		return b
+	}
+	b := loadsNoOutline(f.program, code)
+	if len(f.blank) < 65536 {
+		f.blank[code] = b
+	}
+	return b
 }
 
 func (f *font) width(code int) float64 {
@@ -173,6 +201,8 @@ func (m *contentMeasure) font(res pdf.Dict, name pdf.Name) *font {
 		f.dflt = 1000
 		if ds, ok := m.v.get(d["DescendantFonts"]).(pdf.Array); ok && len(ds) > 0 {
 			dd := m.v.dictOf(ds[0])
+			f.program = m.trueTypeProgram(dd)
+			f.blank = map[int]bool{}
 			if dw, ok := num(m.v.get(dd["DW"])); ok {
 				f.dflt = dw
 			}
@@ -216,6 +246,58 @@ func (m *contentMeasure) font(res pdf.Dict, name pdf.Name) *font {
 		m.fonts[ref] = f
 	}
 	return f
+}
+
+// loadsNoOutline says whether glyph gid of p has no outline; a glyph the
+// font program cannot give (an error, or a panic on a hostile program)
+// counts as ink.
+func loadsNoOutline(p *sfnt.Font, gid int) (blank bool) {
+	defer func() {
+		if recover() != nil {
+			blank = false
+		}
+	}()
+	var buf sfnt.Buffer
+	segs, err := p.LoadGlyph(&buf, sfnt.GlyphIndex(gid), fixed.I(1000), nil)
+	return err == nil && len(segs) == 0
+}
+
+// maxFontProgram bounds the embedded font programs the measure reads.
+const maxFontProgram = 8 << 20
+
+// trueTypeProgram parses the embedded TrueType program of a CIDFontType2
+// whose CIDs are glyph indices; nil when there is none or it cannot be read.
+func (m *contentMeasure) trueTypeProgram(cid pdf.Dict) *sfnt.Font {
+	if cid.Name("Subtype") != "CIDFontType2" {
+		return nil
+	}
+	if g, ok := m.v.get(cid["CIDToGIDMap"]).(pdf.Name); cid["CIDToGIDMap"] != nil && (!ok || g != "Identity") {
+		return nil
+	}
+	st, ok := m.v.get(m.v.dictOf(cid["FontDescriptor"])["FontFile2"]).(*pdf.Stream)
+	if !ok {
+		return nil
+	}
+	data, err := m.v.f.StreamData(st, m.v.rev)
+	if err != nil || len(data) > maxFontProgram {
+		return nil
+	}
+	return parseProgram(data)
+}
+
+// parseProgram parses a TrueType program, nil when it cannot be read
+// (a panic on a hostile program included).
+func parseProgram(data []byte) (p *sfnt.Font) {
+	defer func() {
+		if recover() != nil {
+			p = nil
+		}
+	}()
+	p, err := sfnt.Parse(data)
+	if err != nil {
+		return nil
+	}
+	return p
 }
 
 func num(o pdf.Object) (float64, bool) {
@@ -294,7 +376,9 @@ func (m *contentMeasure) run(data []byte, res pdf.Dict, ctm matrix, depth int) {
 			}
 			w := ts.font.width(code) / 1000
 			trm := matrix{ts.size * ts.th, 0, 0, ts.size, 0, ts.rs}.mul(ts.tm).mul(gs.ctm)
-			m.add(trm.box(0, -0.25, w, 0.9))
+			if !ts.font.inkless(code) {
+				m.add(trm.box(0, -0.25, w, 0.9))
+			}
 			adv := (w*ts.size + ts.tc) * ts.th
 			if step == 1 && s[i] == ' ' {
 				adv += ts.tw * ts.th

@@ -1,4 +1,0 @@
-package register
-
-// SignerWidget exposes the widget finder to the package's tests.
-var SignerWidget = signerWidget
