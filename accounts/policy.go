@@ -97,6 +97,13 @@ const (
 	CalendarManage      Action = "calendar.manage"
 	ChainTemplateRead   Action = "chain_template.read"
 	ChainTemplateManage Action = "chain_template.manage"
+	// Certified copies of a citizen's original (documents/certify): the
+	// one-stop desk receives the request and the scan, the desk or the
+	// certifier refuses it, the certifier certifies.
+	CertificationRead    Action = "certification.read"
+	CertificationReceive Action = "certification.receive"
+	CertificationRefuse  Action = "certification.refuse"
+	CertificationCertify Action = "certification.certify"
 )
 
 // Target is what an action is about: the organisation owning it and, for
@@ -117,6 +124,8 @@ var scopeOf = map[Action]string{
 	Verify: ScopeVerify, AuditRead: ScopeAuditRead,
 	CalendarRead: ScopeDirectoryRead, CalendarManage: ScopeDirectoryWrite,
 	ChainTemplateRead: ScopeDirectoryRead, ChainTemplateManage: ScopeDirectoryWrite,
+	CertificationRead: ScopeDocumentsRead, CertificationReceive: ScopeDocumentsWrite,
+	CertificationRefuse: ScopeDocumentsWrite, CertificationCertify: ScopeSign,
 }
 
 // Roles that may see every document of their organisation; drafters and
@@ -168,6 +177,8 @@ func hidden(p Principal, a Action, t Target) bool {
 	case DocumentCreate:
 		return t.OrgID != "" && !p.Member(t.OrgID)
 	case ChainTemplateRead, ChainTemplateManage:
+		return outside
+	case CertificationRead, CertificationReceive, CertificationRefuse, CertificationCertify:
 		return outside
 	case DocumentRead, DocumentChange:
 		// Documents are found through the viewer's filter first; someone
@@ -223,6 +234,22 @@ func refusal(p Principal, a Action, t Target) string {
 	case ChainTemplateManage:
 		if !p.Has(storage.RoleAdmin) {
 			return "only an administrator of the organisation manages its chain templates"
+		}
+	case CertificationRead:
+		if !p.hasAny(storage.RoleDesk, storage.RoleCertifier, storage.RoleAuditor) {
+			return "only the one-stop desk, certifiers and auditors see certification requests"
+		}
+	case CertificationReceive:
+		if !p.Has(storage.RoleDesk) {
+			return "only the one-stop desk receives certification requests and their scans"
+		}
+	case CertificationRefuse:
+		if !p.hasAny(storage.RoleDesk, storage.RoleCertifier) {
+			return "only the one-stop desk or a certifier refuses a certification request"
+		}
+	case CertificationCertify:
+		if !p.Has(storage.RoleCertifier) {
+			return "only a certifier (người thực hiện chứng thực) certifies copies"
 		}
 	case AuditRead:
 		if !p.IsSuperadmin && !p.Has(storage.RoleAuditor) {
