@@ -339,3 +339,224 @@ func (w *world) certifiedRegister() storage.Register {
 	w.t.Fatal("no certified-copies register")
 	return storage.Register{}
 }
+
+// Two copies of one original share one certification number; the fee is
+// per copy (10,000 đ); each copy has its own file and link.
+func TestCopiesShareNumber(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	c := w.scanned(3, 2)
+	if c.Fee != 10000 {
+		t.Fatalf("fee %d, want 10000", c.Fee)
+	}
+	out, err := w.svc.Certify(ctx, w.certifier, c.ID, "http://127.0.0.1:8080")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Copies) != 2 || out.Fee != 10000 || out.Number != 1 {
+		t.Fatalf("certified %+v", out)
+	}
+	tok1, n1 := tokenOf(t, out.Copies[0].DownloadURL)
+	tok2, n2 := tokenOf(t, out.Copies[1].DownloadURL)
+	if tok1 != tok2 || n1 != 1 || n2 != 2 {
+		t.Fatalf("links %q and %q", out.Copies[0].DownloadURL, out.Copies[1].DownloadURL)
+	}
+	for n := 1; n <= 2; n++ {
+		rc, cc, err := w.svc.Download(ctx, tok1, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc.Close()
+		if cc.CopyNumber != n || cc.SHA256 != out.Copies[n-1].SHA256 {
+			t.Fatalf("copy %d: %+v", n, cc)
+		}
+	}
+	if n := w.count("SELECT count(DISTINCT number) FROM certifications WHERE id = $1", c.ID); n != 1 {
+		t.Fatalf("%d numbers for one request", n)
+	}
+	if n := w.count("SELECT last_number FROM register_counters"); n != 1 {
+		t.Fatalf("two copies took %d numbers", n)
+	}
+}
+
+// A scan under 200 dpi or in grey is refused naming the page (and the dpi
+// found), nothing is stored, and the request stays open for a new scan.
+func TestScanRefused(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	c := w.opened(3, 1)
+	pages := scantest.Pages(3, 200, scantest.RGB)
+	pages[1].DPI = 150
+	_, err := w.svc.Scan(ctx, w.desk, c.ID, bytes.NewReader(scantest.PDF(scantest.Options{Pages: pages})), "scan.pdf")
+	var se *certify.ScanError
+	if !errors.As(err, &se) || len(se.Refusal.Problems) != 1 || se.Refusal.Problems[0].Page != 2 || se.Refusal.Problems[0].DPI != 150 ||
+		!strings.Contains(err.Error(), "page 2 is scanned at 150 dpi") {
+		t.Fatalf("150 dpi page 2: %v", err)
+	}
+	pages = scantest.Pages(3, 300, scantest.RGB)
+	pages[2].Colour = scantest.Gray
+	_, err = w.svc.Scan(ctx, w.desk, c.ID, bytes.NewReader(scantest.PDF(scantest.Options{Pages: pages})), "scan.pdf")
+	if !errors.As(err, &se) || se.Refusal.Problems[0].Page != 3 || !strings.Contains(err.Error(), "page 3 is not a colour scan") {
+		t.Fatalf("grey page 3: %v", err)
+	}
+	var in *accounts.InputError
+	if _, err := w.svc.Scan(ctx, w.desk, c.ID, bytes.NewReader(scan(2, 200, scantest.RGB)), "scan.pdf"); !errors.As(err, &in) {
+		t.Fatalf("two pages for a three-page original: %v", err)
+	}
+	if n := w.count("SELECT count(*) FROM certifications WHERE scan_blob_key IS NOT NULL"); n != 0 {
+		t.Fatalf("a refused scan was recorded")
+	}
+	if _, err := w.svc.Certify(ctx, w.certifier, c.ID, ""); !errors.Is(err, certify.ErrState) {
+		t.Fatalf("certifying without a scan: %v", err)
+	}
+	if got, err := w.svc.Scan(ctx, w.desk, c.ID, bytes.NewReader(scan(3, 200, scantest.RGB)), "scan.pdf"); err != nil || got.Status != storage.CertificationScanned {
+		t.Fatalf("a good scan after the refused ones: %v %v", got.Status, err)
+	}
+}
+
+// Each ground of Decree 23/2015 art. 22 refuses the request on its own and
+// is recorded; a refused request is never certified and takes no number.
+func TestRefusalGrounds(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	grounds := []string{certify.GroundAltered, certify.GroundUnreadable, certify.GroundSecret, certify.GroundUnlawful, certify.GroundUnconfirmed}
+	for i, g := range grounds {
+		c := w.opened(1, 1)
+		if i%2 == 1 { // refused after the scan as well as before it
+			if _, err := w.svc.Scan(ctx, w.desk, c.ID, bytes.NewReader(scan(1, 200, scantest.RGB)), "scan.pdf"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		who := w.desk
+		if i == 4 {
+			who = w.certifier // the certifier reviewing refuses too
+		}
+		got, err := w.svc.Refuse(ctx, who, c.ID, certify.RefuseRequest{Reasons: []string{g}})
+		if err != nil {
+			t.Fatalf("%s: %v", g, err)
+		}
+		if got.Status != storage.CertificationRefused || !slices.Equal(got.RefusalReasons, []string{g}) {
+			t.Fatalf("%s: status %s, reasons %v", g, got.Status, got.RefusalReasons)
+		}
+		if _, err := w.svc.Certify(ctx, w.certifier, c.ID, ""); !errors.Is(err, certify.ErrState) {
+			t.Fatalf("%s: certifying a refused request: %v", g, err)
+		}
+		if _, err := w.svc.Refuse(ctx, w.desk, c.ID, certify.RefuseRequest{Reasons: []string{g}}); !errors.Is(err, certify.ErrState) {
+			t.Fatalf("%s: refusing twice: %v", g, err)
+		}
+	}
+	c := w.opened(1, 1)
+	var in *accounts.InputError
+	for _, bad := range []certify.RefuseRequest{{}, {Reasons: []string{"ugly"}}, {Reasons: []string{certify.GroundAltered, "x"}}} {
+		if _, err := w.svc.Refuse(ctx, w.desk, c.ID, bad); !errors.As(err, &in) {
+			t.Errorf("refusal %+v: %v, want an input error", bad, err)
+		}
+	}
+	got, err := w.svc.Refuse(ctx, w.desk, c.ID, certify.RefuseRequest{Reasons: []string{certify.GroundSecret, certify.GroundAltered, certify.GroundSecret}, Note: "Có dấu MẬT"})
+	if err != nil || !slices.Equal(got.RefusalReasons, []string{certify.GroundSecret, certify.GroundAltered}) || got.RefusalNote != "Có dấu MẬT" {
+		t.Fatalf("two grounds: %+v %v", got, err)
+	}
+	if n := w.count("SELECT count(*) FROM audit_log WHERE action = 'certification.refuse'"); n != 6 {
+		t.Fatalf("%d refusals audited, want 6", n)
+	}
+	if n := w.count("SELECT count(*) FROM register_counters"); n != 0 {
+		t.Fatalf("refusals took numbers")
+	}
+}
+
+// Only the desk opens and scans, only a certifier certifies, and another
+// commune's staff find nothing.
+func TestAuthorization(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	req := certify.NewRequest{RequesterName: "A", RequesterIDNumber: "001190012345", OriginalName: "B", PageCount: 1, Copies: 1}
+	for _, p := range []accounts.Principal{w.certifier, w.drafter} {
+		if _, err := w.svc.Open(ctx, p, req); !errors.Is(err, accounts.ErrForbidden) {
+			t.Errorf("%s opens: %v", p.Username, err)
+		}
+	}
+	c := w.scanned(1, 1)
+	if _, err := w.svc.Certify(ctx, w.desk, c.ID, ""); !errors.Is(err, accounts.ErrForbidden) {
+		t.Errorf("the desk certifies: %v", err)
+	}
+	if _, err := w.svc.Get(ctx, w.drafter, c.ID); !errors.Is(err, accounts.ErrForbidden) {
+		t.Errorf("a drafter reads a citizen's request: %v", err)
+	}
+	for name, call := range map[string]func() error{
+		"certify": func() error { _, err := w.svc.Certify(ctx, w.otherCertifier, c.ID, ""); return err },
+		"get":     func() error { _, err := w.svc.Get(ctx, w.otherCertifier, c.ID); return err },
+		"refuse": func() error {
+			_, err := w.svc.Refuse(ctx, w.otherCertifier, c.ID, certify.RefuseRequest{Reasons: []string{certify.GroundAltered}})
+			return err
+		},
+		"receipt":  func() error { _, _, err := w.svc.Receipt(ctx, w.otherCertifier, c.ID); return err },
+		"register": func() error { _, _, _, err := w.svc.Register(ctx, w.otherCertifier, w.certifiedRegister().ID, 0); return err },
+	} {
+		if err := call(); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("another commune's certifier: %s: %v, want not found", name, err)
+		}
+	}
+	var in *accounts.InputError
+	for _, bad := range []certify.NewRequest{
+		{RequesterIDNumber: "001190012345", OriginalName: "B", PageCount: 1, Copies: 1},
+		{RequesterName: "A", RequesterIDNumber: "12", OriginalName: "B", PageCount: 1, Copies: 1},
+		{RequesterName: "A", RequesterIDNumber: "001190012345", OriginalName: "B", PageCount: 0, Copies: 1},
+		{RequesterName: "A", RequesterIDNumber: "001190012345", OriginalName: "B", PageCount: 1, Copies: 51},
+		{RequesterName: "A\x00", RequesterIDNumber: "001190012345", OriginalName: "B", PageCount: 1, Copies: 1},
+	} {
+		if _, err := w.svc.Open(ctx, w.desk, bad); !errors.As(err, &in) {
+			t.Errorf("request %+v: %v, want an input error", bad, err)
+		}
+	}
+}
+
+// Certifications made at the same time take consecutive numbers without
+// gaps, and a certification that fails (the certifier's key revoked in
+// between) gives its number back.
+func TestNumbersGapFreeUnderConcurrency(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	const n = 4
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = w.scanned(1, 1).ID
+	}
+	var wg sync.WaitGroup
+	numbers := make([]int, n)
+	errs := make([]error, n)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := w.svc.Certify(ctx, w.certifier, ids[i], "")
+			numbers[i], errs[i] = out.Number, err
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	slices.Sort(numbers)
+	if !slices.Equal(numbers, []int{1, 2, 3, 4}) {
+		t.Fatalf("numbers %v, want 1–4", numbers)
+	}
+	// A failure inside the transaction, after the number was taken (the
+	// timestamp authority unreachable while signing), gives it back and
+	// leaves no copy.
+	failing := w.scanned(1, 1)
+	regs := *w.svc.Registers
+	regs.TSAURL = "http://127.0.0.1:1/tsa"
+	down := *w.svc
+	down.Registers = &regs
+	if _, err := down.Certify(ctx, w.certifier, failing.ID, ""); !errors.Is(err, register.ErrUnavailable) {
+		t.Fatalf("certifying with the TSA down: %v", err)
+	}
+	if got := w.count("SELECT last_number FROM register_counters"); got != n {
+		t.Fatalf("the counter is at %d after a failed certification, want %d", got, n)
+	}
+	if got := w.count("SELECT count(*) FROM certified_copies"); got != n {
+		t.Fatalf("%d copies recorded, want %d", got, n)
+	}
+}
