@@ -41,6 +41,11 @@ func (s *Server) writeRegisterBook(w http.ResponseWriter, r *http.Request, reg s
 		b.Rows = append(b.Rows, []string{e.NumberSymbol, e.Date, e.TypeSubject, e.Signer, e.Recipients, e.CopiesKept,
 			strconv.Itoa(e.Copies), e.SentOn, e.Receipt, e.Note})
 	}
+	s.writeBook(w, r, reg, year, b, format)
+}
+
+// writeBook answers a register's book in format (xlsx or pdf).
+func (s *Server) writeBook(w http.ResponseWriter, r *http.Request, reg storage.Register, year int, b book.Book, format string) {
 	f := bookFormats[format]
 	tmp, err := os.CreateTemp(s.Signing.TempDir, "register-book-*")
 	if err != nil {

@@ -63,6 +63,8 @@ type Server struct {
 	Calendar *calendar.Service
 	// Issuing configures numbering and the organisation's signature.
 	Issuing IssueConfig
+	// Certifying configures the one-stop desk's certified copies.
+	Certifying CertifyConfig
 
 	verifySlots  chan struct{}
 	verifyMemory *blob.Memory
@@ -107,7 +109,9 @@ func (s *Server) Handler() http.Handler {
 		s.chainRoutes(r)
 		s.signingRoutes(r)
 		s.registerRoutes(r)
+		s.certificationRoutes(r)
 	})
+	s.certifiedCopyRoutes(r)
 	if s.Pages {
 		r.Mount("/", s.pages())
 	}

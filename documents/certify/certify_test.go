@@ -489,8 +489,11 @@ func TestAuthorization(t *testing.T) {
 			_, err := w.svc.Refuse(ctx, w.otherCertifier, c.ID, certify.RefuseRequest{Reasons: []string{certify.GroundAltered}})
 			return err
 		},
-		"receipt":  func() error { _, _, err := w.svc.Receipt(ctx, w.otherCertifier, c.ID); return err },
-		"register": func() error { _, _, _, err := w.svc.Register(ctx, w.otherCertifier, w.certifiedRegister().ID, 0); return err },
+		"receipt": func() error { _, _, err := w.svc.Receipt(ctx, w.otherCertifier, c.ID); return err },
+		"register": func() error {
+			_, _, _, err := w.svc.Register(ctx, w.otherCertifier, w.certifiedRegister().ID, 0)
+			return err
+		},
 	} {
 		if err := call(); !errors.Is(err, storage.ErrNotFound) {
 			t.Errorf("another commune's certifier: %s: %v, want not found", name, err)

@@ -21,6 +21,22 @@ type Book struct {
 	Rows         [][]string // one per entry, len(Columns) cells each
 	FromNumber   int        // the first and last numbers the book holds (0 when empty)
 	ToNumber     int
+	// Weights share the printed width among the columns; nil: the outgoing
+	// register's (Appendix IV).
+	Weights []float64
+	// Heading is the cover's title; "": SỔ ĐĂNG KÝ VĂN BẢN.
+	Heading string
+}
+
+// weight is column i's share of the printed width.
+func (b Book) weight(i int) float64 {
+	if b.Weights != nil {
+		if i < len(b.Weights) {
+			return b.Weights[i]
+		}
+		return 8
+	}
+	return weight(i)
 }
 
 // Title is the line above the table and the book's cover title.
@@ -59,7 +75,9 @@ func WriteXLSX(w io.Writer, b Book) error {
 	widths := []float64{18, 14, 48, 22, 30, 22, 10, 14, 12, 16}
 	for i := range b.Columns {
 		wd := 16.0
-		if i < len(widths) {
+		if b.Weights != nil {
+			wd = b.weight(i) * 2
+		} else if i < len(widths) {
 			wd = widths[i]
 		}
 		fmt.Fprintf(bw, `<col min="%d" max="%d" width="%g" customWidth="1"/>`, i+1, i+1, wd)
