@@ -32,7 +32,8 @@ import (
 	"github.com/vanthu/vanthu/signing/verify/chain"
 	"github.com/vanthu/vanthu/signing/verify/etsi"
 	"github.com/vanthu/vanthu/storage"
-	"github.com/vanthu/vanthu/storage/blob/localdisk"
+	"github.com/vanthu/vanthu/storage/blob"
+	"github.com/vanthu/vanthu/storage/blob/s3"
 )
 
 func TestMain(m *testing.M) { testharness.Main(m) }
@@ -77,7 +78,8 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(db.Close)
-	blobs, err := localdisk.New(t.TempDir())
+	mc := testharness.MinIO(t)
+	blobs, err := s3.New(ctx, s3.Config{Endpoint: mc.Endpoint, AccessKey: mc.AccessKey, SecretKey: mc.SecretKey, Bucket: mc.Bucket})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,6 +235,10 @@ func TestCertifyEndToEnd(t *testing.T) {
 	if cc.SHA256 != out.Copies[0].SHA256 {
 		t.Fatalf("downloaded copy %s, certified %s", cc.SHA256, out.Copies[0].SHA256)
 	}
+	// Kept without end: the object store refuses to delete the copy.
+	if err := w.svc.Docs.Blobs.Delete(ctx, cc.SHA256); !errors.Is(err, blob.ErrRetained) {
+		t.Fatalf("deleting a certified copy: %v, want retained", err)
+	}
 	if _, _, err := w.svc.Download(ctx, token[:42]+"A", 1); !errors.Is(err, certify.ErrLinkGone) {
 		t.Fatalf("a wrong token: %v", err)
 	}
@@ -370,6 +376,12 @@ func TestCopiesShareNumber(t *testing.T) {
 		if cc.CopyNumber != n || cc.SHA256 != out.Copies[n-1].SHA256 {
 			t.Fatalf("copy %d: %+v", n, cc)
 		}
+	}
+	// The link expires (30 days by default).
+	later := *w.svc
+	later.Now = func() time.Time { return time.Now().Add(certify.DefaultLinkTTL + time.Minute) }
+	if _, _, err := later.Download(ctx, tok1, 1); !errors.Is(err, certify.ErrLinkGone) {
+		t.Fatalf("an expired link: %v", err)
 	}
 	if n := w.count("SELECT count(DISTINCT number) FROM certifications WHERE id = $1", c.ID); n != 1 {
 		t.Fatalf("%d numbers for one request", n)
