@@ -51,6 +51,8 @@ type world struct {
 	otherCertifier  accounts.Principal
 	drafter         accounts.Principal
 	recorded        *recorder
+	dbURL, keystore string
+	s3              s3.Config
 }
 
 // recorder keeps the events published, as the notifications engine would.
@@ -84,11 +86,13 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	pki := testharness.DevPKI(t)
-	ks, err := accounts.OpenKeystore(filepath.Join(t.TempDir(), "keystore-key"))
+	ksPath := filepath.Join(t.TempDir(), "keystore-key")
+	ks, err := accounts.OpenKeystore(ksPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, db: db, pki: pki, recorded: &recorder{}}
+	w := &world{t: t, db: db, pki: pki, recorded: &recorder{}, dbURL: url, keystore: ksPath,
+		s3: s3.Config{Endpoint: mc.Endpoint, AccessKey: mc.AccessKey, SecretKey: mc.SecretKey, Bucket: mc.Bucket}}
 	docs := &documents.Service{DB: db, Blobs: blobs, MaxUpload: 20 << 20, Retention: time.Hour}
 	acc := &accounts.Service{DB: db, Keystore: ks}
 	regs := &register.Service{DB: db, Docs: docs, Accounts: acc, TSAURL: pki.TSAURL(), TempDir: t.TempDir(),
