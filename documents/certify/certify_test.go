@@ -42,7 +42,7 @@ func TestMain(m *testing.M) { testharness.Main(m) }
 // dev PKI's official key, the commune's seal key, and a second commune
 // with its own certifier.
 type world struct {
-	t               *testing.T
+	t               testing.TB
 	db              *storage.DB
 	pki             *devpki.PKI
 	svc             *certify.Service
@@ -68,7 +68,7 @@ func (r *recorder) Publish(_ context.Context, _ pgx.Tx, ev events.Event) error {
 	return nil
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	ctx := context.Background()
 	url := testharness.Postgres(t)
