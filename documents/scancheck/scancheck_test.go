@@ -2,11 +2,14 @@ package scancheck_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/vanthu/vanthu/documents/scancheck"
 	"github.com/vanthu/vanthu/documents/scancheck/scantest"
+	"github.com/vanthu/vanthu/internal/testharness"
 )
 
 // small keeps test images quick to encode: a 3 × 4 inch page.
@@ -119,4 +122,23 @@ func FuzzCheck(f *testing.F) {
 			t.Fatalf("error %v is not a refusal", err)
 		}
 	})
+}
+
+// A document printed by Chromium (a Decree 30 draft) is not a scan: every
+// page is refused for having no scanned image, with its number.
+func TestPrintedDocumentIsNotAScan(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(testharness.Drafts(t), "qd-chu-tich.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = scancheck.Check(data)
+	var ref *scancheck.Refusal
+	if !errors.As(err, &ref) || len(ref.Problems) == 0 {
+		t.Fatalf("a printed draft: %v", err)
+	}
+	for i, p := range ref.Problems {
+		if p.Code != scancheck.CodeNoImage || p.Page != i+1 {
+			t.Errorf("problem %d: %+v, want no_image on page %d", i, p, i+1)
+		}
+	}
 }
