@@ -234,8 +234,9 @@ func SigningKey(ctx context.Context, p Principal, b storage.KeyBinding, pin keys
 		return nil, storage.ErrNotFound
 	case b.OrganizationID != "" && !p.Member(b.OrganizationID):
 		return nil, storage.ErrNotFound
-	case b.OrganizationID != "" && !p.Has(storage.RoleClerk):
-		return nil, fmt.Errorf("%w: only the organisation's clerks apply its seal", ErrForbidden)
+	case b.OrganizationID != "" && !p.hasAny(storage.RoleClerk, storage.RoleCertifier):
+		// Certifiers seal the certified copies they make (Decree 23/2015).
+		return nil, fmt.Errorf("%w: only the organisation's clerks and certifiers apply its seal", ErrForbidden)
 	case !p.allows(ScopeSign):
 		return nil, fmt.Errorf("%w: the token's scopes do not include %s", ErrForbidden, ScopeSign)
 	}

@@ -102,6 +102,13 @@ const (
 	// organisation's webhooks with their delivery log.
 	NotificationRead Action = "notification.read"
 	WebhookManage    Action = "webhook.manage"
+	// Certified copies of a citizen's original (documents/certify): the
+	// one-stop desk receives the request and the scan, the desk or the
+	// certifier refuses it, the certifier certifies.
+	CertificationRead    Action = "certification.read"
+	CertificationReceive Action = "certification.receive"
+	CertificationRefuse  Action = "certification.refuse"
+	CertificationCertify Action = "certification.certify"
 )
 
 // Target is what an action is about: the organisation owning it and, for
@@ -123,6 +130,8 @@ var scopeOf = map[Action]string{
 	CalendarRead: ScopeDirectoryRead, CalendarManage: ScopeDirectoryWrite,
 	ChainTemplateRead: ScopeDirectoryRead, ChainTemplateManage: ScopeDirectoryWrite,
 	NotificationRead: ScopeDocumentsRead, WebhookManage: ScopeDirectoryWrite,
+	CertificationRead: ScopeDocumentsRead, CertificationReceive: ScopeDocumentsWrite,
+	CertificationRefuse: ScopeDocumentsWrite, CertificationCertify: ScopeSign,
 }
 
 // Roles that may see every document of their organisation; drafters and
@@ -177,6 +186,8 @@ func hidden(p Principal, a Action, t Target) bool {
 		return outside
 	case WebhookManage:
 		return outside && !p.IsSuperadmin
+	case CertificationRead, CertificationReceive, CertificationRefuse, CertificationCertify:
+		return outside
 	case DocumentRead, DocumentChange:
 		// Documents are found through the viewer's filter first; someone
 		// of no organisation finds none.
@@ -235,6 +246,22 @@ func refusal(p Principal, a Action, t Target) string {
 	case WebhookManage:
 		if !p.IsSuperadmin && !p.Has(storage.RoleAdmin) {
 			return "only an administrator of the organisation manages its webhooks"
+		}
+	case CertificationRead:
+		if !p.hasAny(storage.RoleDesk, storage.RoleCertifier, storage.RoleAuditor) {
+			return "only the one-stop desk, certifiers and auditors see certification requests"
+		}
+	case CertificationReceive:
+		if !p.Has(storage.RoleDesk) {
+			return "only the one-stop desk receives certification requests and their scans"
+		}
+	case CertificationRefuse:
+		if !p.hasAny(storage.RoleDesk, storage.RoleCertifier) {
+			return "only the one-stop desk or a certifier refuses a certification request"
+		}
+	case CertificationCertify:
+		if !p.Has(storage.RoleCertifier) {
+			return "only a certifier (người thực hiện chứng thực) certifies copies"
 		}
 	case AuditRead:
 		if !p.IsSuperadmin && !p.Has(storage.RoleAuditor) {

@@ -18,6 +18,8 @@ func TestAuthorize(t *testing.T) {
 	drafter := user("drafter-a", orgA, storage.RoleDrafter)
 	signer := user("signer-a", orgA, storage.RoleSigner)
 	auditor := user("auditor-a", orgA, storage.RoleAuditor)
+	desk := user("desk-a", orgA, storage.RoleDesk)
+	certifier := user("certifier-a", orgA, storage.RoleCertifier)
 	readOnly := drafter
 	readOnly.Scopes = []string{ScopeDocumentsRead}
 	disabled := drafter
@@ -32,6 +34,17 @@ func TestAuthorize(t *testing.T) {
 		want string
 	}{
 		{"superadmin", super, OrganizationCreate, Target{}, ok},
+		{"desk receives", desk, CertificationReceive, Target{OrgID: orgA}, ok},
+		{"certifier receives", certifier, CertificationReceive, Target{OrgID: orgA}, forbidden},
+		{"desk certifies", desk, CertificationCertify, Target{OrgID: orgA}, forbidden},
+		{"certifier certifies", certifier, CertificationCertify, Target{OrgID: orgA}, ok},
+		{"certifier of another org certifies", certifier, CertificationCertify, Target{OrgID: orgB}, hidden},
+		{"desk refuses", desk, CertificationRefuse, Target{OrgID: orgA}, ok},
+		{"certifier refuses", certifier, CertificationRefuse, Target{OrgID: orgA}, ok},
+		{"signer refuses", signer, CertificationRefuse, Target{OrgID: orgA}, forbidden},
+		{"auditor reads requests", auditor, CertificationRead, Target{OrgID: orgA}, ok},
+		{"drafter reads requests", drafter, CertificationRead, Target{OrgID: orgA}, forbidden},
+		{"superadmin reads requests", super, CertificationRead, Target{OrgID: orgA}, hidden},
 		{"admin", admin, OrganizationCreate, Target{}, forbidden},
 		{"superadmin", super, UserCreate, Target{OrgID: orgB}, ok},
 		{"admin", admin, UserCreate, Target{OrgID: orgA}, ok},

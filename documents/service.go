@@ -359,8 +359,9 @@ func (s *Service) lockBlobForCommit(ctx context.Context, tx pgx.Tx, f StoredFile
 
 // CommitFile is lockBlobForCommit for another package's transaction that
 // makes its own row point at a stored upload (a received document in
-// documents/reception): the blob must still exist, a signed one is
-// retained, and the upload's hold passes to the row.
+// documents/reception, a certification's scan in documents/certify): the
+// blob must still exist, a signed one is retained, and the upload's hold
+// passes to the row.
 func (s *Service) CommitFile(ctx context.Context, tx pgx.Tx, f StoredFile) error {
 	return s.lockBlobForCommit(ctx, tx, f)
 }

@@ -82,7 +82,10 @@ func LockBlob(ctx context.Context, tx pgx.Tx, key string) error {
 func BlobReferenced(ctx context.Context, q Querier, key string) (bool, error) {
 	var ok bool
 	err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM document_versions WHERE blob_key = $1)
-		OR EXISTS (SELECT 1 FROM arrivals WHERE blob_key = $1)`, key).Scan(&ok)
+		OR EXISTS (SELECT 1 FROM arrivals WHERE blob_key = $1)
+		OR EXISTS (SELECT 1 FROM certifications WHERE scan_blob_key = $1)
+		OR EXISTS (SELECT 1 FROM certifications WHERE receipt_blob_key = $1)
+		OR EXISTS (SELECT 1 FROM certified_copies WHERE blob_key = $1)`, key).Scan(&ok)
 	return ok, err
 }
 

@@ -31,12 +31,13 @@ const (
 	RoleSigner    = "signer"
 	RoleClerk     = "clerk"
 	RoleCertifier = "certifier"
+	RoleDesk      = "desk" // the one-stop desk (bộ phận một cửa) that receives requests
 	RoleAuditor   = "auditor"
 	RoleAdmin     = "admin"
 )
 
 // AllRoles lists the roles in the order they are shown.
-var AllRoles = []string{RoleDrafter, RoleReviewer, RoleSigner, RoleClerk, RoleCertifier, RoleAuditor, RoleAdmin}
+var AllRoles = []string{RoleDrafter, RoleReviewer, RoleSigner, RoleClerk, RoleCertifier, RoleDesk, RoleAuditor, RoleAdmin}
 
 const userColumns = `u.id, u.username, u.full_name, u.title, coalesce(u.organization_id::text, ''), u.is_superadmin,
 	coalesce((SELECT array_agg(r.role ORDER BY r.role) FROM user_roles r WHERE r.user_id = u.id), '{}'),

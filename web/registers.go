@@ -173,6 +173,10 @@ func (s *Server) registerEntries(w http.ResponseWriter, r *http.Request) {
 		s.incomingEntries(w, r, reg, year, format)
 		return
 	}
+	if reg.Kind == storage.RegisterCertifiedCopies {
+		s.certifiedRegisterEntries(w, r, year, format)
+		return
+	}
 	rows := make([]entryRow, 0, len(es))
 	for _, e := range es {
 		day := e.IssuedAt.In(register.Vietnam).Format("02/01/2006")

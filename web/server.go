@@ -69,6 +69,8 @@ type Server struct {
 	Notify *notify.Engine
 	// Reception configures the reception queues (văn bản đến).
 	Reception ReceptionConfig
+	// Certifying configures the one-stop desk's certified copies.
+	Certifying CertifyConfig
 
 	verifySlots  chan struct{}
 	verifyMemory *blob.Memory
@@ -115,7 +117,9 @@ func (s *Server) Handler() http.Handler {
 		s.registerRoutes(r)
 		s.notifyRoutes(r)
 		s.receptionRoutes(r)
+		s.certificationRoutes(r)
 	})
+	s.certifiedCopyRoutes(r)
 	if s.Pages {
 		r.Mount("/", s.pages())
 	}

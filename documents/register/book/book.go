@@ -24,6 +24,8 @@ type Book struct {
 	// Widths are the columns' widths in characters (the workbook's) and
 	// their shares of the PDF page; nil: the outgoing register's.
 	Widths []float64
+	// Heading is the cover's title; "": SỔ ĐĂNG KÝ VĂN BẢN.
+	Heading string
 }
 
 // IncomingColumns are the columns of the incoming register (sổ đăng ký văn

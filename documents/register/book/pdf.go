@@ -53,7 +53,11 @@ func WritePDF(w io.Writer, b Book) error {
 	}
 	center(strings.ToUpper(b.Organization), 16)
 	y -= 30
-	center("SỔ ĐĂNG KÝ VĂN BẢN", 24)
+	heading := b.Heading
+	if heading == "" {
+		heading = "SỔ ĐĂNG KÝ VĂN BẢN"
+	}
+	center(heading, 24)
 	center(b.Register, 16)
 	y -= 20
 	center(fmt.Sprintf("Năm %d", b.Year), 16)
