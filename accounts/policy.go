@@ -97,6 +97,14 @@ const (
 	CalendarManage      Action = "calendar.manage"
 	ChainTemplateRead   Action = "chain_template.read"
 	ChainTemplateManage Action = "chain_template.manage"
+	// Handling incoming documents: the văn thư presents a document to a
+	// leader; the organisation's leaders assign it, and a unit head assigns
+	// a handler within their unit's part (documents/handling checks which
+	// unit). Statistics are read by leaders, clerks, auditors and
+	// administrators for the organisation, by unit heads for their units.
+	HandlingPresent Action = "handling.present"
+	HandlingAssign  Action = "handling.assign"
+	StatisticsRead  Action = "statistics.read"
 )
 
 // Target is what an action is about: the organisation owning it and, for
@@ -117,6 +125,7 @@ var scopeOf = map[Action]string{
 	Verify: ScopeVerify, AuditRead: ScopeAuditRead,
 	CalendarRead: ScopeDirectoryRead, CalendarManage: ScopeDirectoryWrite,
 	ChainTemplateRead: ScopeDirectoryRead, ChainTemplateManage: ScopeDirectoryWrite,
+	HandlingPresent: ScopeDocumentsWrite, HandlingAssign: ScopeDocumentsWrite, StatisticsRead: ScopeDocumentsRead,
 }
 
 // Roles that may see every document of their organisation; drafters and
@@ -167,7 +176,7 @@ func hidden(p Principal, a Action, t Target) bool {
 		return outside
 	case DocumentCreate:
 		return t.OrgID != "" && !p.Member(t.OrgID)
-	case ChainTemplateRead, ChainTemplateManage:
+	case ChainTemplateRead, ChainTemplateManage, HandlingPresent, HandlingAssign, StatisticsRead:
 		return outside
 	case DocumentRead, DocumentChange:
 		// Documents are found through the viewer's filter first; someone
@@ -223,6 +232,18 @@ func refusal(p Principal, a Action, t Target) string {
 	case ChainTemplateManage:
 		if !p.Has(storage.RoleAdmin) {
 			return "only an administrator of the organisation manages its chain templates"
+		}
+	case HandlingPresent:
+		if !p.Has(storage.RoleClerk) {
+			return "only the văn thư presents incoming documents to a leader"
+		}
+	case HandlingAssign:
+		if !p.hasAny(storage.RoleSigner, storage.RoleReviewer) {
+			return "only the organisation's leaders assign incoming documents, and unit heads within their unit"
+		}
+	case StatisticsRead:
+		if !p.hasAny(storage.RoleSigner, storage.RoleClerk, storage.RoleAuditor, storage.RoleAdmin, storage.RoleReviewer) {
+			return "statistics are read by leaders, unit heads, the văn thư, auditors and administrators"
 		}
 	case AuditRead:
 		if !p.IsSuperadmin && !p.Has(storage.RoleAuditor) {
