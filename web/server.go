@@ -17,6 +17,7 @@ import (
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/documents/calendar"
 	"github.com/vanthu/vanthu/documents/chain"
+	"github.com/vanthu/vanthu/documents/handling"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/storage/blob"
@@ -63,6 +64,9 @@ type Server struct {
 	Calendar *calendar.Service
 	// Issuing configures numbering and the organisation's signature.
 	Issuing IssueConfig
+	// Handling runs the handling of incoming documents and the
+	// statistics; defaults to a service over DB (events to nobody).
+	Handling *handling.Service
 
 	verifySlots  chan struct{}
 	verifyMemory *blob.Memory
@@ -107,6 +111,7 @@ func (s *Server) Handler() http.Handler {
 		s.chainRoutes(r)
 		s.signingRoutes(r)
 		s.registerRoutes(r)
+		s.handlingRoutes(r)
 	})
 	if s.Pages {
 		r.Mount("/", s.pages())

@@ -75,7 +75,11 @@ CREATE INDEX inbox_info ON inbox_items (user_id, since DESC, id DESC) WHERE stat
 -- Overdue and due-soon views read a person's open items by deadline.
 CREATE INDEX inbox_open_due ON inbox_items (user_id, due_at) WHERE state = 'open';
 
+-- Outgoing statistics read an organisation's issued documents by period.
+CREATE INDEX documents_issued ON documents (organization_id, issued_at) WHERE issued_at IS NOT NULL;
+
 -- +goose Down
+DROP INDEX documents_issued;
 DROP INDEX inbox_open_due;
 DROP INDEX inbox_info;
 DROP INDEX inbox_assignment;

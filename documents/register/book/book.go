@@ -9,6 +9,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // Book is one register for one year, ready to print.
@@ -21,10 +22,21 @@ type Book struct {
 	Rows         [][]string // one per entry, len(Columns) cells each
 	FromNumber   int        // the first and last numbers the book holds (0 when empty)
 	ToNumber     int
+	// A table that is not a register (statistics) sets what differs:
+	// the cover's heading (default SỔ ĐĂNG KÝ VĂN BẢN), the period it
+	// covers instead of Year, the sheet's name, and the columns' relative
+	// widths (default the Appendix IV register's).
+	Heading string
+	Period  string
+	Sheet   string
+	Weights []float64
 }
 
 // Title is the line above the table and the book's cover title.
 func (b Book) Title() string {
+	if b.Period != "" {
+		return fmt.Sprintf("%s — %s — %s", b.Organization, b.Register, b.Period)
+	}
 	return fmt.Sprintf("%s — %s — năm %d", b.Organization, b.Register, b.Year)
 }
 
@@ -38,7 +50,7 @@ func WriteXLSX(w io.Writer, b Book) error {
 	for _, part := range [][2]string{
 		{"[Content_Types].xml", xlsxContentTypes},
 		{"_rels/.rels", xlsxRootRels},
-		{"xl/workbook.xml", xlsxWorkbook},
+		{"xl/workbook.xml", xlsxWorkbook(b.Sheet)},
 		{"xl/_rels/workbook.xml.rels", xlsxWorkbookRels},
 		{"xl/styles.xml", xlsxStyles},
 	} {
@@ -59,7 +71,10 @@ func WriteXLSX(w io.Writer, b Book) error {
 	widths := []float64{18, 14, 48, 22, 30, 22, 10, 14, 12, 16}
 	for i := range b.Columns {
 		wd := 16.0
-		if i < len(widths) {
+		switch {
+		case b.Weights != nil && i < len(b.Weights):
+			wd = 1.6 * b.Weights[i]
+		case b.Weights == nil && i < len(widths):
 			wd = widths[i]
 		}
 		fmt.Fprintf(bw, `<col min="%d" max="%d" width="%g" customWidth="1"/>`, i+1, i+1, wd)
@@ -117,8 +132,6 @@ const (
 		`<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>`
 	xlsxRootRels = `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` +
 		`<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`
-	xlsxWorkbook = `<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">` +
-		`<sheets><sheet name="Sổ đăng ký" sheetId="1" r:id="rId1"/></sheets></workbook>`
 	xlsxWorkbookRels = `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` +
 		`<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>` +
 		`<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>`
@@ -129,3 +142,14 @@ const (
 		`<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>` +
 		`<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs></styleSheet>`
 )
+
+// xlsxWorkbook names the one sheet (Sổ đăng ký unless given).
+func xlsxWorkbook(sheet string) string {
+	if sheet == "" {
+		sheet = "Sổ đăng ký"
+	}
+	var name strings.Builder
+	xml.EscapeText(&name, []byte(sheet))
+	return `<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">` +
+		`<sheets><sheet name="` + name.String() + `" sheetId="1" r:id="rId1"/></sheets></workbook>`
+}

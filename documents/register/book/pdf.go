@@ -53,13 +53,21 @@ func WritePDF(w io.Writer, b Book) error {
 	}
 	center(strings.ToUpper(b.Organization), 16)
 	y -= 30
-	center("SỔ ĐĂNG KÝ VĂN BẢN", 24)
+	heading := b.Heading
+	if heading == "" {
+		heading = "SỔ ĐĂNG KÝ VĂN BẢN"
+	}
+	center(heading, 24)
 	center(b.Register, 16)
 	y -= 20
-	center(fmt.Sprintf("Năm %d", b.Year), 16)
+	if b.Period != "" {
+		center(b.Period, 16)
+	} else {
+		center(fmt.Sprintf("Năm %d", b.Year), 16)
+	}
 	if len(b.Rows) == 0 {
 		center("Không có văn bản", 13)
-	} else {
+	} else if b.ToNumber > 0 {
 		center(fmt.Sprintf("Từ số %02d đến số %02d", b.FromNumber, b.ToNumber), 13)
 	}
 	p.page(cs.String())
@@ -67,11 +75,11 @@ func WritePDF(w io.Writer, b Book) error {
 	// Table.
 	total := 0.0
 	for i := range b.Columns {
-		total += weight(i)
+		total += b.weight(i)
 	}
 	widths := make([]float64, len(b.Columns))
 	for i := range widths {
-		widths[i] = (pageW - 2*margin) * weight(i) / total
+		widths[i] = (pageW - 2*margin) * b.weight(i) / total
 	}
 	cs.Reset()
 	y = pageH - margin
@@ -120,7 +128,13 @@ func WritePDF(w io.Writer, b Book) error {
 	return p.finish()
 }
 
-func weight(i int) float64 {
+func (b Book) weight(i int) float64 {
+	if b.Weights != nil {
+		if i < len(b.Weights) && b.Weights[i] > 0 {
+			return b.Weights[i]
+		}
+		return 8
+	}
 	if i < len(colWeights) {
 		return colWeights[i]
 	}
