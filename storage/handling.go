@@ -137,7 +137,7 @@ func EndAssignment(ctx context.Context, q Querier, a Assignment) error {
 
 // DocumentAssignments lists a document's assignments in the order given.
 func DocumentAssignments(ctx context.Context, q Querier, documentID string) ([]Assignment, error) {
-	rows, err := q.Query(ctx, "SELECT "+assignmentColumns+" FROM assignments WHERE document_id = $1 ORDER BY assigned_at, id", documentID)
+	rows, err := q.Query(ctx, "SELECT "+assignmentColumns+" FROM assignments WHERE document_id = $1 ORDER BY seq", documentID)
 	if err != nil {
 		return nil, fmt.Errorf("assignments of %s: %w", documentID, err)
 	}

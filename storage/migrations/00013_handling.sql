@@ -24,6 +24,7 @@ CREATE INDEX document_handling_received ON document_handling (organization_id, r
 
 CREATE TABLE assignments (
     id                uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    seq               bigint GENERATED ALWAYS AS IDENTITY, -- the order given
     organization_id   uuid NOT NULL REFERENCES organizations (id),
     document_id       uuid NOT NULL REFERENCES document_handling (document_id),
     parent_id         uuid REFERENCES assignments (id), -- the unit's assignment a handler works under
@@ -45,7 +46,7 @@ CREATE TABLE assignments (
 -- Exactly one lead per document; one handler per unit's assignment.
 CREATE UNIQUE INDEX assignments_one_lead ON assignments (document_id) WHERE role = 'lead' AND parent_id IS NULL;
 CREATE UNIQUE INDEX assignments_one_handler ON assignments (parent_id) WHERE parent_id IS NOT NULL;
-CREATE INDEX assignments_document ON assignments (document_id);
+CREATE INDEX assignments_document ON assignments (document_id, seq);
 -- The reminders' question: what is open and due by a day.
 CREATE INDEX assignments_due ON assignments (due_at) WHERE state = 'open' AND role <> 'inform';
 -- Statistics for a period: an organisation's assignments by the time they were given.
