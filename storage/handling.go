@@ -237,7 +237,7 @@ type DueAssignment struct {
 }
 
 // DueAssignments lists open assignments (not for information) due before
-// until, in deadline order after the keyset (afterDue, afterID) when given.
+// by until (included), in deadline order after the keyset (afterDue, afterID) when given.
 func DueAssignments(ctx context.Context, q Querier, until time.Time, afterDue *time.Time, afterID string, limit int) ([]DueAssignment, error) {
 	args := []any{until, limit}
 	keyset := ""
@@ -249,7 +249,7 @@ func DueAssignments(ctx context.Context, q Querier, until time.Time, afterDue *t
 		coalesce(a.user_id::text, ''), a.role, a.state, a.assigned_by, a.assigned_at, a.due_at, a.completed_at, coalesce(a.completed_by::text, ''),
 		a.note, coalesce(a.reply_document_id::text, ''), coalesce(a.unit_id, p.unit_id)::text
 		FROM assignments a LEFT JOIN assignments p ON p.id = a.parent_id
-		WHERE a.state = 'open' AND a.role <> 'inform' AND a.due_at < $1`+keyset+` ORDER BY a.due_at, a.id LIMIT $2`, args...)
+		WHERE a.state = 'open' AND a.role <> 'inform' AND a.due_at <= $1`+keyset+` ORDER BY a.due_at, a.id LIMIT $2`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("due assignments: %w", err)
 	}

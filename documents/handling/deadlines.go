@@ -37,7 +37,8 @@ type Cursor struct {
 
 // DeadlinesPage lists open assignments due by the end of the working day
 // that lies ahead working days after day (ahead 0: day itself, so every
-// part due that day and every overdue one), in deadline order, reading at
+// part due that day and every overdue one; on a day off, only the overdue
+// ones), in deadline order, reading at
 // most limit assignments after the cursor (nil: from the start). next is
 // where the following page starts, nil after the last. A unit's part that
 // has a handler is represented by the handler's part only.
@@ -45,16 +46,21 @@ func DeadlinesPage(ctx context.Context, q storage.Querier, cal *calendar.Calenda
 	if limit <= 0 || limit > 10000 {
 		limit = 1000
 	}
-	until := cal.AddDays(midnight(day), 0)
-	if ahead > 0 {
+	// The end of day's working hours; on a day off nothing falls due, so
+	// only what fell due before it.
+	until := midnight(day)
+	switch {
+	case ahead > 0:
 		until = cal.AddDays(until, ahead)
+	case cal.IsWorkingDay(day):
+		until = cal.AddDays(until, 0)
 	}
 	var afterDue *time.Time
 	afterID := ""
 	if after != nil {
 		afterDue, afterID = &after.Due, after.ID
 	}
-	rows, err := storage.DueAssignments(ctx, q, until.Add(time.Nanosecond), afterDue, afterID, limit)
+	rows, err := storage.DueAssignments(ctx, q, until, afterDue, afterID, limit)
 	if err != nil {
 		return nil, nil, err
 	}

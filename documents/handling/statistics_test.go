@@ -79,16 +79,16 @@ func statsFixture(w *world) (docs map[string]string) {
 	}
 	d1tp := insert("D1", "", "TP", "", "lead", "2027-03-02 10:00", "2027-03-10 17:00", "2027-03-09 15:00")
 	insert("D1", d1tp, "", "handlerTP", "lead", "2027-03-02 11:00", "2027-03-09 17:00", "2027-03-09 15:00") // on time
-	insert("D1", "", "KT", "", "inform", "2027-03-02 10:00", "", "")                                       // never counted
-	insert("D2", "", "", "handlerTP", "lead", "2027-03-03 10:00", "2027-03-05 17:00", "2027-03-08 10:00")  // late
-	insert("D2", "", "TP", "", "coordinate", "2027-03-03 10:00", "2027-03-05 17:00", "2027-03-04 10:00")   // on time
-	insert("D3", "", "KT", "", "lead", "2027-03-04 10:00", "2027-03-20 17:00", "")                         // overdue
+	insert("D1", "", "KT", "", "inform", "2027-03-02 10:00", "", "")                                        // never counted
+	insert("D2", "", "", "handlerTP", "lead", "2027-03-03 10:00", "2027-03-05 17:00", "2027-03-08 10:00")   // late
+	insert("D2", "", "TP", "", "coordinate", "2027-03-03 10:00", "2027-03-05 17:00", "2027-03-04 10:00")    // on time
+	insert("D3", "", "KT", "", "lead", "2027-03-04 10:00", "2027-03-20 17:00", "")                          // overdue
 	insert("D3", "", "", "staffKT", "coordinate", "2027-03-04 10:00", "2027-03-10 17:00", "2027-03-12 09:00")
-	insert("D4", "", "TP", "", "lead", "2027-03-05 10:00", "2027-04-15 17:00", "")                         // in progress
+	insert("D4", "", "TP", "", "lead", "2027-03-05 10:00", "2027-04-15 17:00", "") // in progress
 	insert("D4", "", "", "staffKT", "inform", "2027-03-05 10:00", "", "")
-	insert("D5", "", "TP", "", "lead", "2027-03-06 10:00", "2027-03-25 17:00", "2027-04-05 10:00")         // overdue as of 31 March
-	insert("D6", "", "TP", "", "lead", "2027-02-20 10:00", "2027-03-02 17:00", "")                         // before the period
-	insert("D7", "", "KT", "", "lead", "2027-03-07 10:00", "", "2027-03-20 10:00")                          // on time
+	insert("D5", "", "TP", "", "lead", "2027-03-06 10:00", "2027-03-25 17:00", "2027-04-05 10:00") // overdue as of 31 March
+	insert("D6", "", "TP", "", "lead", "2027-02-20 10:00", "2027-03-02 17:00", "")                 // before the period
+	insert("D7", "", "KT", "", "lead", "2027-03-07 10:00", "", "2027-03-20 10:00")                 // on time
 
 	// Outgoing documents of unit VP: signed (the chain's last signature)
 	// and issued.
