@@ -342,6 +342,9 @@ func (s *Service) Present(ctx context.Context, p accounts.Principal, documentID 
 			return conflict("the document is %s; it is presented before it is assigned", o.h.Status)
 		}
 		leader, err := storage.GetUser(ctx, tx, req.UserID)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
 		if err != nil || leader.OrganizationID != o.doc.OrganizationID || leader.DisabledAt != nil || !slices.Contains(leader.Roles, storage.RoleSigner) {
 			return invalid("user_id must name an active leader (signer) of the organisation")
 		}
@@ -436,6 +439,9 @@ func (o *op) leaderAssign(req AssignRequest) error {
 			t.a.UnitID, t.label = u.ID, t.label+" — "+u.Name
 		} else {
 			u, err := storage.GetUser(o.ctx, o.tx, r.UserID)
+			if err != nil && !errors.Is(err, storage.ErrNotFound) {
+				return err
+			}
 			if err != nil || u.OrganizationID != o.doc.OrganizationID || u.DisabledAt != nil {
 				return invalid("assignment %d: user_id is not an active member of the organisation", i+1)
 			}
@@ -521,6 +527,9 @@ func (o *op) unitAssign(req AssignRequest) error {
 	}
 	r := req.Assignments[0]
 	handler, err := storage.GetUser(o.ctx, o.tx, r.UserID)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
 	if err != nil || handler.OrganizationID != o.doc.OrganizationID || handler.DisabledAt != nil {
 		return invalid("user_id is not an active member of the organisation")
 	}
