@@ -53,32 +53,65 @@ func OrganizationHandlingCounts(ctx context.Context, q Querier, orgID string, fr
 	return out[0], nil
 }
 
-// UnitHandlingCounts counts the parts given to units (not for
-// information) in [from, to), per unit, optionally one unit only.
-func UnitHandlingCounts(ctx context.Context, q Querier, orgID, unitID string, from, to, asOf time.Time) ([]HandlingCounts, error) {
-	rows, err := q.Query(ctx, `SELECT unit_id::text, `+fmt.Sprintf(countsSQL, "$4")+`
-		FROM assignments WHERE organization_id = $1 AND assigned_at >= $2 AND assigned_at < $3 AND role <> 'inform'
-			AND unit_id IS NOT NULL AND ($5::uuid IS NULL OR unit_id = $5)
-		GROUP BY unit_id`, orgID, from, to, asOf, nullable(unitID))
+// PartHandlingCounts counts the parts (not for information) given in
+// [from, to): per unit for the parts given to units, per person for those
+// given to people (directly or as a unit's handler). A part names a unit
+// or a person, never both, so one scan grouped by the pair gives both.
+// With unitID, only that unit and its members.
+func PartHandlingCounts(ctx context.Context, q Querier, orgID, unitID string, from, to, asOf time.Time) (units, people []HandlingCounts, err error) {
+	rows, err := q.Query(ctx, `SELECT unit_id::text, user_id::text, `+fmt.Sprintf(countsSQL, "$4")+`
+		FROM assignments a WHERE organization_id = $1 AND assigned_at >= $2 AND assigned_at < $3 AND role <> 'inform'
+			AND ($5::uuid IS NULL OR a.unit_id = $5
+				OR EXISTS (SELECT 1 FROM user_units m WHERE m.user_id = a.user_id AND m.unit_id = $5))
+		GROUP BY unit_id, user_id`, orgID, from, to, asOf, nullable(unitID))
 	if err != nil {
-		return nil, fmt.Errorf("unit statistics: %w", err)
+		return nil, nil, fmt.Errorf("part statistics: %w", err)
 	}
-	return scanCounts(rows)
+	type pair struct {
+		unit   bool
+		counts HandlingCounts
+	}
+	all, err := collect(rows, func(row pgx.Row) (pair, error) {
+		var p pair
+		var unit, user *string
+		c := &p.counts
+		err := row.Scan(&unit, &user, &c.Received, &c.CompletedOnTime, &c.CompletedLate, &c.InProgress, &c.Overdue)
+		if unit != nil {
+			p.unit, c.Key = true, *unit
+		} else if user != nil {
+			c.Key = *user
+		}
+		return p, err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, p := range all {
+		if p.unit {
+			units = append(units, p.counts)
+		} else {
+			people = append(people, p.counts)
+		}
+	}
+	return units, people, nil
 }
 
-// PersonHandlingCounts counts the parts given to people (directly or as a
-// unit's handler) in [from, to), per person, optionally only the members
-// of one unit.
-func PersonHandlingCounts(ctx context.Context, q Querier, orgID, unitID string, from, to, asOf time.Time) ([]HandlingCounts, error) {
-	rows, err := q.Query(ctx, `SELECT user_id::text, `+fmt.Sprintf(countsSQL, "$4")+`
-		FROM assignments a WHERE organization_id = $1 AND assigned_at >= $2 AND assigned_at < $3 AND role <> 'inform'
-			AND user_id IS NOT NULL
-			AND ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM user_units m WHERE m.user_id = a.user_id AND m.unit_id = $5))
-		GROUP BY user_id`, orgID, from, to, asOf, nullable(unitID))
+// UserNames maps user ids to full names.
+func UserNames(ctx context.Context, q Querier, ids []string) (map[string]string, error) {
+	rows, err := q.Query(ctx, "SELECT id::text, full_name FROM users WHERE id = ANY($1::uuid[])", ids)
 	if err != nil {
-		return nil, fmt.Errorf("person statistics: %w", err)
+		return nil, fmt.Errorf("user names: %w", err)
 	}
-	return scanCounts(rows)
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var id, name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, err
+		}
+		out[id] = name
+	}
+	return out, rows.Err()
 }
 
 // IssuedDocument is an outgoing document issued in a period, with when it

@@ -118,24 +118,20 @@ func (s *Service) Statistics(ctx context.Context, p accounts.Principal, req Stat
 		oc.ID = org.ID
 		st.Organization = &oc
 	}
-	uc, err := storage.UnitHandlingCounts(ctx, s.DB.Pool, org.ID, req.UnitID, from, end, asOf)
+	uc, pc, err := storage.PartHandlingCounts(ctx, s.DB.Pool, org.ID, req.UnitID, from, end, asOf)
 	if err != nil {
 		return st, err
 	}
 	for _, c := range uc {
 		st.Units = append(st.Units, counts(c, unitName[c.Key]))
 	}
-	pc, err := storage.PersonHandlingCounts(ctx, s.DB.Pool, org.ID, req.UnitID, from, end, asOf)
+	ids := make([]string, 0, len(pc))
+	for _, c := range pc {
+		ids = append(ids, c.Key)
+	}
+	userName, err := storage.UserNames(ctx, s.DB.Pool, ids)
 	if err != nil {
 		return st, err
-	}
-	users, err := storage.ListUsers(ctx, s.DB.Pool, org.ID)
-	if err != nil {
-		return st, err
-	}
-	userName := map[string]string{}
-	for _, u := range users {
-		userName[u.ID] = u.FullName
 	}
 	for _, c := range pc {
 		st.People = append(st.People, counts(c, userName[c.Key]))
