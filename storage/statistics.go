@@ -59,11 +59,18 @@ func OrganizationHandlingCounts(ctx context.Context, q Querier, orgID string, fr
 // or a person, never both, so one scan grouped by the pair gives both.
 // With unitID, only that unit and its members.
 func PartHandlingCounts(ctx context.Context, q Querier, orgID, unitID string, from, to, asOf time.Time) (units, people []HandlingCounts, err error) {
+	// The unit's condition is written only when asked for: a cached
+	// statement's generic plan cannot drop "$5 IS NULL OR …" and would
+	// test membership on every row of the year.
+	args := []any{orgID, from, to, asOf}
+	only := ""
+	if unitID != "" {
+		args = append(args, unitID)
+		only = ` AND (a.unit_id = $5 OR EXISTS (SELECT 1 FROM user_units m WHERE m.user_id = a.user_id AND m.unit_id = $5))`
+	}
 	rows, err := q.Query(ctx, `SELECT unit_id::text, user_id::text, `+fmt.Sprintf(countsSQL, "$4")+`
-		FROM assignments a WHERE organization_id = $1 AND assigned_at >= $2 AND assigned_at < $3 AND role <> 'inform'
-			AND ($5::uuid IS NULL OR a.unit_id = $5
-				OR EXISTS (SELECT 1 FROM user_units m WHERE m.user_id = a.user_id AND m.unit_id = $5))
-		GROUP BY unit_id, user_id`, orgID, from, to, asOf, nullable(unitID))
+		FROM assignments a WHERE organization_id = $1 AND assigned_at >= $2 AND assigned_at < $3 AND role <> 'inform'`+only+`
+		GROUP BY unit_id, user_id`, args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("part statistics: %w", err)
 	}
@@ -133,7 +140,7 @@ func IssuedDocuments(ctx context.Context, q Querier, orgID, unitID string, from,
 				(SELECT max(v.created_at) FROM document_versions v WHERE v.document_id = d.id AND v.signed
 					AND v.number < coalesce((SELECT e.version FROM register_entries e WHERE e.document_id = d.id), 2147483647)))
 		FROM documents d WHERE d.organization_id = $1 AND d.issued_at >= $2 AND d.issued_at < $3
-			AND ($4::uuid IS NULL OR d.unit_id = $4)`, orgID, from, to, nullable(unitID))
+			AND d.unit_id IS NOT DISTINCT FROM coalesce($4::uuid, d.unit_id)`, orgID, from, to, nullable(unitID))
 	if err != nil {
 		return nil, fmt.Errorf("issued documents: %w", err)
 	}
