@@ -109,6 +109,14 @@ const (
 	CertificationReceive Action = "certification.receive"
 	CertificationRefuse  Action = "certification.refuse"
 	CertificationCertify Action = "certification.certify"
+	// Handling incoming documents: the văn thư presents a document to a
+	// leader; the organisation's leaders assign it, and a unit head assigns
+	// a handler within their unit's part (documents/handling checks which
+	// unit). Statistics are read by leaders, clerks, auditors and
+	// administrators for the organisation, by unit heads for their units.
+	HandlingPresent Action = "handling.present"
+	HandlingAssign  Action = "handling.assign"
+	StatisticsRead  Action = "statistics.read"
 )
 
 // Target is what an action is about: the organisation owning it and, for
@@ -132,6 +140,7 @@ var scopeOf = map[Action]string{
 	NotificationRead: ScopeDocumentsRead, WebhookManage: ScopeDirectoryWrite,
 	CertificationRead: ScopeDocumentsRead, CertificationReceive: ScopeDocumentsWrite,
 	CertificationRefuse: ScopeDocumentsWrite, CertificationCertify: ScopeSign,
+	HandlingPresent: ScopeDocumentsWrite, HandlingAssign: ScopeDocumentsWrite, StatisticsRead: ScopeDocumentsRead,
 }
 
 // Roles that may see every document of their organisation; drafters and
@@ -182,7 +191,7 @@ func hidden(p Principal, a Action, t Target) bool {
 		return outside
 	case DocumentCreate:
 		return t.OrgID != "" && !p.Member(t.OrgID)
-	case ChainTemplateRead, ChainTemplateManage:
+	case ChainTemplateRead, ChainTemplateManage, HandlingPresent, HandlingAssign, StatisticsRead:
 		return outside
 	case WebhookManage:
 		return outside && !p.IsSuperadmin
@@ -262,6 +271,18 @@ func refusal(p Principal, a Action, t Target) string {
 	case CertificationCertify:
 		if !p.Has(storage.RoleCertifier) {
 			return "only a certifier (người thực hiện chứng thực) certifies copies"
+		}
+	case HandlingPresent:
+		if !p.Has(storage.RoleClerk) {
+			return "only the văn thư presents incoming documents to a leader"
+		}
+	case HandlingAssign:
+		if !p.hasAny(storage.RoleSigner, storage.RoleReviewer) {
+			return "only the organisation's leaders assign incoming documents, and unit heads within their unit"
+		}
+	case StatisticsRead:
+		if !p.hasAny(storage.RoleSigner, storage.RoleClerk, storage.RoleAuditor, storage.RoleAdmin, storage.RoleReviewer) {
+			return "statistics are read by leaders, unit heads, the văn thư, auditors and administrators"
 		}
 	case AuditRead:
 		if !p.IsSuperadmin && !p.Has(storage.RoleAuditor) {

@@ -11,7 +11,8 @@ import (
 
 // InboxItem is something that waits for one person about one document: a
 // participant's turn in an approval chain (Source "chain", StageID set),
-// and later the handling of incoming documents.
+// or a part in handling a document (Source "handling", AssignmentID set;
+// State "info" for what is only for information).
 type InboxItem struct {
 	ID             string
 	OrganizationID string
@@ -25,7 +26,8 @@ type InboxItem struct {
 	Role           string
 	TurnOf         string
 	Counts         bool
-	State          string // open, done, forwarded, closed
+	State          string // open, done, forwarded, closed, info
+	AssignmentID   string
 	Outcome        string
 	Since          time.Time
 	DueAt          *time.Time
@@ -33,29 +35,33 @@ type InboxItem struct {
 }
 
 const inboxColumns = `i.id, i.organization_id, i.user_id, i.document_id, i.source, coalesce(i.stage_id::text, ''), i.round, i.label, i.task, i.role,
-	coalesce(i.turn_of::text, ''), i.counts, i.state, i.outcome, i.since, i.due_at, i.done_at`
+	coalesce(i.turn_of::text, ''), i.counts, i.state, i.outcome, i.since, i.due_at, i.done_at,
+	coalesce(i.assignment_id::text, '')`
 
 func scanInboxItem(row pgx.Row) (InboxItem, error) {
 	var it InboxItem
 	err := row.Scan(&it.ID, &it.OrganizationID, &it.UserID, &it.DocumentID, &it.Source, &it.StageID, &it.Round, &it.Label, &it.Task, &it.Role,
-		&it.TurnOf, &it.Counts, &it.State, &it.Outcome, &it.Since, &it.DueAt, &it.DoneAt)
+		&it.TurnOf, &it.Counts, &it.State, &it.Outcome, &it.Since, &it.DueAt, &it.DoneAt, &it.AssignmentID)
 	return it, err
 }
 
-// InsertInboxItem adds an open item and returns it with its id.
+// InsertInboxItem adds an item, open unless it.State is "info", and
+// returns it with its id.
 func InsertInboxItem(ctx context.Context, q Querier, it InboxItem) (InboxItem, error) {
 	if it.Source == "" {
 		it.Source = "chain"
 	}
+	if it.State != "info" {
+		it.State = "open"
+	}
 	err := q.QueryRow(ctx, `
-		INSERT INTO inbox_items (organization_id, user_id, document_id, source, stage_id, round, label, task, role, turn_of, counts, since, due_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+		INSERT INTO inbox_items (organization_id, user_id, document_id, source, stage_id, round, label, task, role, turn_of, counts, since, due_at, state, assignment_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
 		it.OrganizationID, it.UserID, it.DocumentID, it.Source, nullable(it.StageID), it.Round, it.Label, it.Task, it.Role,
-		nullable(it.TurnOf), it.Counts, it.Since, it.DueAt).Scan(&it.ID)
+		nullable(it.TurnOf), it.Counts, it.Since, it.DueAt, it.State, nullable(it.AssignmentID)).Scan(&it.ID)
 	if err != nil {
 		return it, fmt.Errorf("inbox item for %s: %w", it.UserID, err)
 	}
-	it.State = "open"
 	return it, nil
 }
 
@@ -102,7 +108,8 @@ type InboxEntry struct {
 type InboxFilter struct {
 	UserID string
 	// View: open (chờ xử lý), due_soon (open, due before SoonLimit),
-	// overdue (open, past due at Now) or handled (đã xử lý).
+	// overdue (open, past due at Now), handled (đã xử lý) or
+	// for_information (nhận để biết).
 	View         string
 	Now          time.Time
 	SoonLimit    time.Time
@@ -142,6 +149,8 @@ func ListInbox(ctx context.Context, q Querier, f InboxFilter) ([]InboxEntry, err
 		where = append(where, "i.state = 'open'")
 		add("i.due_at >= ?", f.Now)
 		add("i.due_at < ?", f.SoonLimit)
+	case "for_information":
+		where = append(where, "i.state = 'info'")
 	default:
 		where = append(where, "i.state = 'open'")
 	}
@@ -170,7 +179,7 @@ func ListInbox(ctx context.Context, q Querier, f InboxFilter) ([]InboxEntry, err
 		var e InboxEntry
 		it := &e.InboxItem
 		err := row.Scan(&it.ID, &it.OrganizationID, &it.UserID, &it.DocumentID, &it.Source, &it.StageID, &it.Round, &it.Label, &it.Task, &it.Role,
-			&it.TurnOf, &it.Counts, &it.State, &it.Outcome, &it.Since, &it.DueAt, &it.DoneAt,
+			&it.TurnOf, &it.Counts, &it.State, &it.Outcome, &it.Since, &it.DueAt, &it.DoneAt, &it.AssignmentID,
 			&e.DocumentType, &e.Subject, &e.DocumentStatus, &e.Urgency, &e.Confidentiality, &e.Number)
 		return e, err
 	})
@@ -182,6 +191,8 @@ type InboxCounts struct {
 	DueSoon int `json:"due_soon"` // sắp đến hạn
 	Overdue int `json:"overdue"`  // quá hạn
 	Handled int `json:"handled"`  // đã xử lý
+	// ForInformation counts what was sent for information (nhận để biết).
+	ForInformation int `json:"for_information"`
 }
 
 // CountInbox counts one person's inbox at now, due soon meaning before soon.
@@ -191,8 +202,9 @@ func CountInbox(ctx context.Context, q Querier, userID string, now, soon time.Ti
 		SELECT count(*) FILTER (WHERE state = 'open'),
 			count(*) FILTER (WHERE state = 'open' AND due_at >= $2 AND due_at < $3),
 			count(*) FILTER (WHERE state = 'open' AND due_at < $2),
-			count(*) FILTER (WHERE state IN ('done', 'forwarded'))
-		FROM inbox_items WHERE user_id = $1`, userID, now, soon).Scan(&c.Open, &c.DueSoon, &c.Overdue, &c.Handled)
+			count(*) FILTER (WHERE state IN ('done', 'forwarded')),
+			count(*) FILTER (WHERE state = 'info')
+		FROM inbox_items WHERE user_id = $1`, userID, now, soon).Scan(&c.Open, &c.DueSoon, &c.Overdue, &c.Handled, &c.ForInformation)
 	if err != nil {
 		return c, fmt.Errorf("inbox counts: %w", err)
 	}

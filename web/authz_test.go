@@ -192,6 +192,20 @@ func documentSign(role, rel string) int {
 	return http.StatusForbidden
 }
 
+// handlingAction: acting on a document's handling needs it visible, then
+// one of the roles; the matrix's draft is not in handling (409).
+func handlingAction(roles ...string) func(role, rel string) int {
+	return func(role, rel string) int {
+		switch {
+		case documentRead(role, rel) == http.StatusNotFound:
+			return http.StatusNotFound
+		case role != readOnly && in(role, roles...):
+			return http.StatusConflict
+		}
+		return http.StatusForbidden
+	}
+}
+
 // keyWrite: binding or revoking a person's key is for its holder or an
 // administrator of their organisation.
 func keyWrite(status int) func(role, rel string) int {
@@ -570,6 +584,35 @@ func (m *matrix) routes() []route {
 		{"GET", "/api/v1/webhooks/{id}/deliveries", []string{own, other}, func(m *matrix, _ caller, _ string, t *side) request {
 			return request{path: "/api/v1/webhooks/" + m.webhook(t) + "/deliveries"}
 		}, authed(adminWrite(http.StatusOK, true))},
+		// Handling: the matrix's document is a draft, never registered for
+		// handling; whoever may act on it is told so (409), the rest are
+		// refused first, and outsiders do not see it.
+		{"POST", "/api/v1/documents/{id}/present", []string{own, other}, func(m *matrix, _ caller, _ string, t *side) request {
+			return jsonBody(docPath(t, "/present"), map[string]any{"user_id": t.subject.ID})
+		}, authed(handlingAction(storage.RoleClerk))},
+		{"POST", "/api/v1/documents/{id}/assign", []string{own, other}, func(m *matrix, _ caller, _ string, t *side) request {
+			return jsonBody(docPath(t, "/assign"), map[string]any{"assignments": []map[string]any{{"user_id": t.subject.ID, "role": "lead", "due": 3}}})
+		}, authed(handlingAction(storage.RoleSigner, storage.RoleReviewer))},
+		{"POST", "/api/v1/documents/{id}/progress", []string{own, other}, func(m *matrix, _ caller, _ string, t *side) request {
+			return jsonBody(docPath(t, "/progress"), map[string]any{"note": "đang xử lý"})
+		}, authed(handlingAction(storage.RoleDrafter, storage.RoleReviewer, storage.RoleSigner, storage.RoleClerk))},
+		{"POST", "/api/v1/documents/{id}/complete", []string{own, other}, func(m *matrix, _ caller, _ string, t *side) request {
+			return jsonBody(docPath(t, "/complete"), map[string]any{"note": "xong"})
+		}, authed(handlingAction(storage.RoleDrafter, storage.RoleReviewer, storage.RoleSigner, storage.RoleClerk))},
+		{"GET", "/api/v1/documents/{id}/handling", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
+			return request{path: docPath(t, "/handling")}
+		}, authed(func(string, string) int { return http.StatusNotFound })},
+		{"GET", "/api/v1/statistics", []string{none}, func(*matrix, caller, string, *side) request {
+			return request{path: "/api/v1/statistics?from=2026-01-01&to=2026-12-31"}
+		}, authed(func(role, _ string) int {
+			switch {
+			case role == superadmin:
+				return http.StatusNotFound
+			case in(role, storage.RoleSigner, storage.RoleClerk, storage.RoleAuditor, storage.RoleAdmin):
+				return http.StatusOK
+			}
+			return http.StatusForbidden
+		})},
 		{"GET", "/api/v1/calendar/{year}", []string{none}, func(*matrix, caller, string, *side) request { return request{path: "/api/v1/calendar/2026"} },
 			authed(func(string, string) int { return http.StatusOK })},
 		{"PUT", "/api/v1/calendar/{year}", []string{none}, func(*matrix, caller, string, *side) request {

@@ -167,7 +167,7 @@ func (s *Server) documentHistory(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	req := chain.InboxRequest{View: q.Get("view"), Task: q.Get("expected_action"), DocumentType: q.Get("type"), Cursor: q.Get("cursor")}
+	req := chain.InboxRequest{View: q.Get("view"), Source: q.Get("source"), Task: q.Get("expected_action"), DocumentType: q.Get("type"), Cursor: q.Get("cursor")}
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 200 {

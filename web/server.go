@@ -18,6 +18,7 @@ import (
 	"github.com/vanthu/vanthu/documents/calendar"
 	"github.com/vanthu/vanthu/documents/chain"
 	"github.com/vanthu/vanthu/notify"
+	"github.com/vanthu/vanthu/documents/handling"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/storage/blob"
@@ -71,6 +72,9 @@ type Server struct {
 	Reception ReceptionConfig
 	// Certifying configures the one-stop desk's certified copies.
 	Certifying CertifyConfig
+	// Handling runs the handling of incoming documents and the
+	// statistics; defaults to a service over DB (events to nobody).
+	Handling *handling.Service
 
 	verifySlots  chan struct{}
 	verifyMemory *blob.Memory
@@ -118,6 +122,7 @@ func (s *Server) Handler() http.Handler {
 		s.notifyRoutes(r)
 		s.receptionRoutes(r)
 		s.certificationRoutes(r)
+		s.handlingRoutes(r)
 	})
 	s.certifiedCopyRoutes(r)
 	if s.Pages {

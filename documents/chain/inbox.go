@@ -21,11 +21,16 @@ const (
 	ViewDueSoon = "due_soon" // sắp đến hạn: due within the next working day
 	ViewOverdue = "overdue"  // quá hạn
 	ViewHandled = "handled"  // đã xử lý
+	// ViewForInformation lists what was sent to the caller for
+	// information (nhận để biết) in handling incoming documents.
+	ViewForInformation = "for_information"
 )
 
-// InboxRequest selects a page of the caller's inbox.
+// InboxRequest selects a page of the caller's inbox: both flows (approval
+// chains and the handling of incoming documents) unless Source names one.
 type InboxRequest struct {
 	View         string
+	Source       string // "chain", "handling" or empty for both
 	Task         string
 	DocumentType string
 	Limit        int
@@ -47,6 +52,7 @@ type InboxEntry struct {
 	Stage          string        `json:"stage"`
 	ExpectedAction string        `json:"expected_action"`
 	TurnOf         string        `json:"turn_of,omitempty"`
+	AssignmentID   string        `json:"assignment_id,omitempty"` // handling: the assignment to act on
 	State          string        `json:"state"`
 	Outcome        string        `json:"outcome,omitempty"`
 	Since          time.Time     `json:"since"`
@@ -86,9 +92,14 @@ func (s *Service) Inbox(ctx context.Context, p accounts.Principal, req InboxRequ
 	switch req.View {
 	case "":
 		req.View = ViewOpen
-	case ViewOpen, ViewDueSoon, ViewOverdue, ViewHandled:
+	case ViewOpen, ViewDueSoon, ViewOverdue, ViewHandled, ViewForInformation:
 	default:
-		return page, invalid("view must be %s, %s, %s or %s", ViewOpen, ViewDueSoon, ViewOverdue, ViewHandled)
+		return page, invalid("view must be %s, %s, %s, %s or %s", ViewOpen, ViewDueSoon, ViewOverdue, ViewHandled, ViewForInformation)
+	}
+	switch req.Source {
+	case "", "chain", "handling":
+	default:
+		return page, invalid("source must be chain or handling")
 	}
 	if req.Limit <= 0 || req.Limit > 200 {
 		req.Limit = 50
@@ -100,7 +111,7 @@ func (s *Service) Inbox(ctx context.Context, p accounts.Principal, req InboxRequ
 	}
 	soon := cal.AddHours(now, dueSoonHours)
 	f := storage.InboxFilter{UserID: p.ID, View: req.View, Now: now, SoonLimit: soon, Task: strings.TrimSpace(req.Task),
-		DocumentType: norm.NFC.String(strings.TrimSpace(req.DocumentType)), Limit: req.Limit + 1}
+		DocumentType: norm.NFC.String(strings.TrimSpace(req.DocumentType)), Source: req.Source, Limit: req.Limit + 1}
 	if req.Cursor != "" {
 		c, err := decodeInboxCursor(req.Cursor)
 		if err != nil {
@@ -122,7 +133,7 @@ func (s *Service) Inbox(ctx context.Context, p accounts.Principal, req InboxRequ
 		page.NextCursor = encodeInboxCursor(storage.InboxCursor{At: at, ID: last.ID})
 	}
 	for _, e := range entries {
-		ie := InboxEntry{ID: e.ID, Source: e.Source, Stage: e.Label, ExpectedAction: e.Task, TurnOf: e.TurnOf, State: e.State, Outcome: e.Outcome,
+		ie := InboxEntry{ID: e.ID, Source: e.Source, Stage: e.Label, ExpectedAction: e.Task, TurnOf: e.TurnOf, AssignmentID: e.AssignmentID, State: e.State, Outcome: e.Outcome,
 			Since: e.Since.UTC(), SinceDisplay: display(e.Since), DoneAt: e.DoneAt,
 			Document: InboxDocument{ID: e.DocumentID, Type: e.DocumentType, Subject: e.Subject, Status: e.DocumentStatus, Urgency: e.Urgency,
 				Confidentiality: e.Confidentiality, Number: e.Number}}

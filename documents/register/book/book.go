@@ -9,6 +9,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // Book is one register for one year, ready to print.
@@ -26,6 +27,10 @@ type Book struct {
 	Widths []float64
 	// Heading is the cover's title; "": SỔ ĐĂNG KÝ VĂN BẢN.
 	Heading string
+	// A table that is not a register (statistics) also sets the period it
+	// covers instead of Year, and the sheet's name.
+	Period string
+	Sheet  string
 }
 
 // IncomingColumns are the columns of the incoming register (sổ đăng ký văn
@@ -42,6 +47,9 @@ var outgoingWidths = []float64{18, 14, 48, 22, 30, 22, 10, 14, 12, 16}
 
 // Title is the line above the table and the book's cover title.
 func (b Book) Title() string {
+	if b.Period != "" {
+		return fmt.Sprintf("%s — %s — %s", b.Organization, b.Register, b.Period)
+	}
 	return fmt.Sprintf("%s — %s — năm %d", b.Organization, b.Register, b.Year)
 }
 
@@ -55,7 +63,7 @@ func WriteXLSX(w io.Writer, b Book) error {
 	for _, part := range [][2]string{
 		{"[Content_Types].xml", xlsxContentTypes},
 		{"_rels/.rels", xlsxRootRels},
-		{"xl/workbook.xml", xlsxWorkbook},
+		{"xl/workbook.xml", xlsxWorkbook(b.Sheet)},
 		{"xl/_rels/workbook.xml.rels", xlsxWorkbookRels},
 		{"xl/styles.xml", xlsxStyles},
 	} {
@@ -137,8 +145,6 @@ const (
 		`<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>`
 	xlsxRootRels = `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` +
 		`<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`
-	xlsxWorkbook = `<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">` +
-		`<sheets><sheet name="Sổ đăng ký" sheetId="1" r:id="rId1"/></sheets></workbook>`
 	xlsxWorkbookRels = `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` +
 		`<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>` +
 		`<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>`
@@ -149,3 +155,14 @@ const (
 		`<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>` +
 		`<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs></styleSheet>`
 )
+
+// xlsxWorkbook names the one sheet (Sổ đăng ký unless given).
+func xlsxWorkbook(sheet string) string {
+	if sheet == "" {
+		sheet = "Sổ đăng ký"
+	}
+	var name strings.Builder
+	xml.EscapeText(&name, []byte(sheet))
+	return `<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">` +
+		`<sheets><sheet name="` + name.String() + `" sheetId="1" r:id="rId1"/></sheets></workbook>`
+}

@@ -60,10 +60,14 @@ func WritePDF(w io.Writer, b Book) error {
 	center(heading, 24)
 	center(b.Register, 16)
 	y -= 20
-	center(fmt.Sprintf("Năm %d", b.Year), 16)
+	if b.Period != "" {
+		center(b.Period, 16)
+	} else {
+		center(fmt.Sprintf("Năm %d", b.Year), 16)
+	}
 	if len(b.Rows) == 0 {
 		center("Không có văn bản", 13)
-	} else {
+	} else if b.ToNumber > 0 {
 		center(fmt.Sprintf("Từ số %02d đến số %02d", b.FromNumber, b.ToNumber), 13)
 	}
 	p.page(cs.String())
