@@ -59,7 +59,7 @@ BEGIN
         RETURN NEW;
     END IF;
     INSERT INTO public_records (sha256, code, kind, document_id, version, organization_id)
-    SELECT v.sha256, public_record_code(), k, v.document_id, v.number, NEW.organization_id
+    SELECT v.blob_key, public_record_code(), k, v.document_id, v.number, NEW.organization_id
     FROM document_versions v WHERE v.document_id = NEW.document_id AND v.number = NEW.version
     ON CONFLICT (sha256) DO NOTHING;
     RETURN NEW;
@@ -70,7 +70,7 @@ CREATE TRIGGER register_entries_public_record AFTER INSERT ON register_entries
 
 -- What was issued before this migration.
 INSERT INTO public_records (sha256, code, kind, document_id, version, organization_id, recorded_at)
-SELECT v.sha256, public_record_code(),
+SELECT v.blob_key, public_record_code(),
     CASE r.kind WHEN 'copies' THEN 'copy' WHEN 'certified-copies' THEN 'certified-copy' ELSE 'issued' END,
     v.document_id, v.number, e.organization_id, e.issued_at
 FROM register_entries e
