@@ -17,6 +17,7 @@ import (
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/documents/calendar"
 	"github.com/vanthu/vanthu/documents/chain"
+	"github.com/vanthu/vanthu/documents/publicverify"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/storage/blob"
@@ -63,6 +64,12 @@ type Server struct {
 	Calendar *calendar.Service
 	// Issuing configures numbering and the organisation's signature.
 	Issuing IssueConfig
+	// PublicURL is the deployment's address as the public reaches it: QR
+	// codes of copies carry PublicURL/v/{code}. Empty: http://127.0.0.1:8080.
+	PublicURL string
+	// PublicVerifyLimit bounds public verifications per client address;
+	// zero: publicverify.DefaultLimit.
+	PublicVerifyLimit publicverify.Limit
 
 	verifySlots  chan struct{}
 	verifyMemory *blob.Memory
@@ -91,6 +98,7 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/readyz", s.ready)
 	s.sessionRoutes(r)
 	s.oidcRoutes(r)
+	s.publicRoutes(r)
 	// Everything under /api/v1 but logging in needs a credential, and
 	// every handler authorizes through accounts.Authorize.
 	r.Route("/api/v1", func(r chi.Router) {
@@ -107,6 +115,7 @@ func (s *Server) Handler() http.Handler {
 		s.chainRoutes(r)
 		s.signingRoutes(r)
 		s.registerRoutes(r)
+		s.copyRoutes(r)
 	})
 	if s.Pages {
 		r.Mount("/", s.pages())

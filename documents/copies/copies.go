@@ -157,6 +157,9 @@ func (s *Service) Make(ctx context.Context, p accounts.Principal, originalID str
 	if err != nil {
 		return Copy{}, err
 	}
+	if err := s.Docs.CanCreate(p); err != nil {
+		return Copy{}, err
+	}
 	if !p.Has(storage.RoleClerk) || p.OrganizationID == "" {
 		return Copy{}, fmt.Errorf("%w: only an organisation's clerks (văn thư) make copies", accounts.ErrForbidden)
 	}
