@@ -313,7 +313,7 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 	ln = web.LimitListener(ln, limits.ConnsPerClient, proxies)
 	srv := web.NewHTTPServer((&web.Server{DB: db, Blobs: blobs, Docs: docs, Accounts: acct, SecureCookies: secureCookies, OIDC: oidcClient, TrustedProxies: proxies, Pages: true,
 		Verify: verify.Options{Trust: trust, Offline: cfg.verifyOffline, Budget: cfg.verifyBudget, SharedBudget: pdf.NewBudget(cfg.verifyShared)}, TempDir: tempDir, BodyLimits: limits,
-		Signing: signingConfig(cmp.Or(cfg.signingTSAURL, cfg.tsaURL), trust, tempDir),
+		Signing:   signingConfig(cmp.Or(cfg.signingTSAURL, cfg.tsaURL), trust, tempDir),
 		PublicURL: cmp.Or(cfg.publicURL, "http://"+addr)}).Handler(), limits)
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "vanthu is serving on http://%s\n", ln.Addr())
