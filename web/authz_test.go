@@ -472,6 +472,18 @@ func (m *matrix) routes() []route {
 			}
 			return http.StatusForbidden
 		})},
+		// A copy of a paper original: the organisation's clerks; the
+		// matrix's service has no scan check, so a clerk hears 503.
+		{"POST", "/api/v1/copies", []string{none}, func(*matrix, caller, string, *side) request {
+			r := pdf("form", "SY", "original", "Giấy chứng nhận số 12/GCN ngày 01/3/2026", "subject", "Giấy chứng nhận")
+			r.path = "/api/v1/copies"
+			return r
+		}, authed(func(role, _ string) int {
+			if role == storage.RoleClerk {
+				return http.StatusServiceUnavailable
+			}
+			return http.StatusForbidden
+		})},
 		// Public verification needs no credential: anyone learns whether a
 		// file was issued here (the matrix's files were not).
 		{"POST", "/api/v1/public/verify", []string{none}, func(*matrix, caller, string, *side) request {

@@ -17,6 +17,7 @@ import (
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/documents/calendar"
 	"github.com/vanthu/vanthu/documents/chain"
+	"github.com/vanthu/vanthu/documents/copies"
 	"github.com/vanthu/vanthu/documents/publicverify"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/storage"
@@ -70,6 +71,9 @@ type Server struct {
 	// PublicVerifyLimit bounds public verifications per client address;
 	// zero: publicverify.DefaultLimit.
 	PublicVerifyLimit publicverify.Limit
+	// CheckScan checks the scans of paper originals copied with POST
+	// /copies (documents/scancheck); nil answers that route 503.
+	CheckScan copies.ScanCheck
 
 	verifySlots  chan struct{}
 	verifyMemory *blob.Memory

@@ -59,6 +59,8 @@ type Service struct {
 	TempDir string
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// CheckScan checks scans of paper originals (nil: none are copied).
+	CheckScan ScanCheck
 }
 
 func (s *Service) now() time.Time {
