@@ -33,7 +33,7 @@ func (s *Server) publicURL() string {
 // publicVerify is the service of public verification, running the
 // verifier on the service's bounded slots and shared budget.
 func (s *Server) publicVerify() *publicverify.Service {
-	return &publicverify.Service{DB: s.DB, Blobs: s.Blobs, TempDir: s.TempDir,
+	return &publicverify.Service{DB: s.DB, Blobs: s.Blobs, TempDir: s.TempDir, Verdicts: s.publicVerdicts,
 		Verify: func(ctx context.Context, r io.ReaderAt, size int64) (*verify.Report, error) {
 			return s.runVerifyAt(ctx, r, size)
 		}}

@@ -71,12 +71,17 @@ type Server struct {
 	// PublicVerifyLimit bounds public verifications per client address;
 	// zero: publicverify.DefaultLimit.
 	PublicVerifyLimit publicverify.Limit
+	// PublicVerdictTTL is how long public verification reuses a recorded
+	// file's verdict (zero: every answer runs the verifier; serve uses
+	// publicverify.DefaultVerdictTTL).
+	PublicVerdictTTL time.Duration
 	// CheckScan checks the scans of paper originals copied with POST
 	// /copies (documents/scancheck); nil answers that route 503.
 	CheckScan copies.ScanCheck
 
-	verifySlots  chan struct{}
-	verifyMemory *blob.Memory
+	verifySlots    chan struct{}
+	verifyMemory   *blob.Memory
+	publicVerdicts *publicverify.VerdictCache
 }
 
 // Handler returns the HTTP routes of the service.
@@ -87,6 +92,7 @@ func (s *Server) Handler() http.Handler {
 	s.verifySlots = make(chan struct{}, 4*runtime.GOMAXPROCS(0))
 	s.verifyMemory = blob.NewMemory(verifyMemoryTotal, verifyMemoryPerPDF)
 	s.shareVerifyBudget()
+	s.publicVerdicts = publicverify.NewVerdictCache(s.PublicVerdictTTL)
 	r := chi.NewRouter()
 	r.Use(recoverer, requestLog, measure(r))
 	r.Use(bodyProgress(cmp.Or(s.BodyLimits, DefaultLimits)), s.withDatabase)

@@ -27,6 +27,7 @@ import (
 	"github.com/vanthu/vanthu/metrics"
 	"github.com/vanthu/vanthu/signing/pdf"
 	"github.com/vanthu/vanthu/signing/verify"
+	"github.com/vanthu/vanthu/documents/publicverify"
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/storage/blob"
 	"github.com/vanthu/vanthu/storage/blob/localdisk"
@@ -314,7 +315,7 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 	srv := web.NewHTTPServer((&web.Server{DB: db, Blobs: blobs, Docs: docs, Accounts: acct, SecureCookies: secureCookies, OIDC: oidcClient, TrustedProxies: proxies, Pages: true,
 		Verify: verify.Options{Trust: trust, Offline: cfg.verifyOffline, Budget: cfg.verifyBudget, SharedBudget: pdf.NewBudget(cfg.verifyShared)}, TempDir: tempDir, BodyLimits: limits,
 		Signing:   signingConfig(cmp.Or(cfg.signingTSAURL, cfg.tsaURL), trust, tempDir),
-		PublicURL: cmp.Or(cfg.publicURL, "http://"+addr)}).Handler(), limits)
+		PublicURL: cmp.Or(cfg.publicURL, "http://"+addr), PublicVerdictTTL: publicverify.DefaultVerdictTTL}).Handler(), limits)
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "vanthu is serving on http://%s\n", ln.Addr())
 	if created {
