@@ -24,10 +24,10 @@ import (
 
 	"github.com/vanthu/vanthu/audit"
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/documents/publicverify"
 	"github.com/vanthu/vanthu/metrics"
 	"github.com/vanthu/vanthu/signing/pdf"
 	"github.com/vanthu/vanthu/signing/verify"
-	"github.com/vanthu/vanthu/documents/publicverify"
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/storage/blob"
 	"github.com/vanthu/vanthu/storage/blob/localdisk"
