@@ -484,6 +484,41 @@ func (m *matrix) routes() []route {
 			}
 			return http.StatusForbidden
 		})},
+		// Copies: the organisation's clerks, of what they may see; the
+		// matrix's documents are unsigned drafts, so a clerk hears 409.
+		{"POST", "/api/v1/documents/{id}/copies", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
+			return jsonBody(docPath(t, "/copies"), map[string]any{"form": "SY"})
+		}, authed(func(role, rel string) int {
+			switch {
+			case documentRead(role, rel) == http.StatusNotFound:
+				return http.StatusNotFound
+			case role == storage.RoleClerk:
+				return http.StatusConflict
+			}
+			return http.StatusForbidden
+		})},
+		// A copy of a paper original: the organisation's clerks; the
+		// matrix's service has no scan check, so a clerk hears 503.
+		{"POST", "/api/v1/copies", []string{none}, func(*matrix, caller, string, *side) request {
+			r := pdf("form", "SY", "original", "Giấy chứng nhận số 12/GCN ngày 01/3/2026", "subject", "Giấy chứng nhận")
+			r.path = "/api/v1/copies"
+			return r
+		}, authed(func(role, _ string) int {
+			if role == storage.RoleClerk {
+				return http.StatusServiceUnavailable
+			}
+			return http.StatusForbidden
+		})},
+		// Public verification needs no credential: anyone learns whether a
+		// file was issued here (the matrix's files were not).
+		{"POST", "/api/v1/public/verify", []string{none}, func(*matrix, caller, string, *side) request {
+			r := pdf()
+			r.path = "/api/v1/public/verify"
+			return r
+		}, func(string, string) int { return http.StatusOK }},
+		{"GET", "/v/{code}", []string{none}, func(*matrix, caller, string, *side) request {
+			return request{path: "/v/AAAAAAAAAAAAAAAAAAAAAA"}
+		}, func(string, string) int { return http.StatusOK }},
 		// A document's deliveries: whoever may see the document.
 		{"GET", "/api/v1/documents/{id}/deliveries", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
 			return request{path: docPath(t, "/deliveries")}

@@ -17,8 +17,10 @@ import (
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/documents/calendar"
 	"github.com/vanthu/vanthu/documents/chain"
-	"github.com/vanthu/vanthu/notify"
+	"github.com/vanthu/vanthu/documents/copies"
 	"github.com/vanthu/vanthu/documents/handling"
+	"github.com/vanthu/vanthu/documents/publicverify"
+	"github.com/vanthu/vanthu/notify"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/storage/blob"
@@ -75,9 +77,23 @@ type Server struct {
 	// Handling runs the handling of incoming documents and the
 	// statistics; defaults to a service over DB (events to nobody).
 	Handling *handling.Service
+	// PublicURL is the deployment's address as the public reaches it: QR
+	// codes of copies carry PublicURL/v/{code}. Empty: http://127.0.0.1:8080.
+	PublicURL string
+	// PublicVerifyLimit bounds public verifications per client address;
+	// zero: publicverify.DefaultLimit.
+	PublicVerifyLimit publicverify.Limit
+	// PublicVerdictTTL is how long public verification reuses a recorded
+	// file's verdict (zero: every answer runs the verifier; serve uses
+	// publicverify.DefaultVerdictTTL).
+	PublicVerdictTTL time.Duration
+	// CheckScan checks the scans of paper originals copied with POST
+	// /copies (documents/scancheck); nil answers that route 503.
+	CheckScan copies.ScanCheck
 
-	verifySlots  chan struct{}
-	verifyMemory *blob.Memory
+	verifySlots    chan struct{}
+	verifyMemory   *blob.Memory
+	publicVerdicts *publicverify.VerdictCache
 }
 
 // Handler returns the HTTP routes of the service.
@@ -88,6 +104,7 @@ func (s *Server) Handler() http.Handler {
 	s.verifySlots = make(chan struct{}, 4*runtime.GOMAXPROCS(0))
 	s.verifyMemory = blob.NewMemory(verifyMemoryTotal, verifyMemoryPerPDF)
 	s.shareVerifyBudget()
+	s.publicVerdicts = publicverify.NewVerdictCache(s.PublicVerdictTTL)
 	r := chi.NewRouter()
 	r.Use(recoverer, requestLog, measure(r))
 	r.Use(bodyProgress(cmp.Or(s.BodyLimits, DefaultLimits)), s.withDatabase)
@@ -103,6 +120,7 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/readyz", s.ready)
 	s.sessionRoutes(r)
 	s.oidcRoutes(r)
+	s.publicRoutes(r)
 	// Everything under /api/v1 but logging in needs a credential, and
 	// every handler authorizes through accounts.Authorize.
 	r.Route("/api/v1", func(r chi.Router) {
@@ -123,6 +141,7 @@ func (s *Server) Handler() http.Handler {
 		s.receptionRoutes(r)
 		s.certificationRoutes(r)
 		s.handlingRoutes(r)
+		s.copyRoutes(r)
 	})
 	s.certifiedCopyRoutes(r)
 	if s.Pages {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/vanthu/vanthu/audit"
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/documents/publicverify"
 	"github.com/vanthu/vanthu/documents/reception"
 	"github.com/vanthu/vanthu/metrics"
 	"github.com/vanthu/vanthu/signing/pdf"
@@ -41,6 +42,7 @@ type serviceConfig struct {
 	dataDir       string
 	databaseURL   string
 	migrateURL    string // the schema owner, for migrations; empty: databaseURL
+	publicURL     string // the address QR codes carry
 	s3            s3.Config
 	retention     time.Duration
 	maxUpload     int64
@@ -208,6 +210,7 @@ func init() {
 	cmd.Flags().StringVar(&cfg.signingTSAURL, "signing-tsa-url", envOr("VANTHU_SIGNING_TSA_URL", ""), "RFC 3161 timestamp authority of the signatures the service makes (B-T and up); empty: --tsa-url (VANTHU_SIGNING_TSA_URL)")
 	cmd.Flags().DurationVar(&cfg.anchorEvery, "audit-anchor-interval", durationEnv("VANTHU_AUDIT_ANCHOR_INTERVAL", time.Hour), "how often the audit log's head is timestamped when it moved (VANTHU_AUDIT_ANCHOR_INTERVAL)")
 	cmd.Flags().Int("max-conns-per-client", int(int64Env("VANTHU_MAX_CONNS_PER_CLIENT", int64(web.DefaultLimits.ConnsPerClient))), "connections one client address may hold at once; more are closed when accepted (trusted proxies exempt; raise it for many users behind one NAT address; 0: no limit) (VANTHU_MAX_CONNS_PER_CLIENT)")
+	cmd.Flags().StringVar(&cfg.publicURL, "public-url", envOr("VANTHU_PUBLIC_URL", ""), "the service's address as the public reaches it, carried by the QR codes of copies (PUBLIC_URL/v/{code}); empty: http://<addr> (VANTHU_PUBLIC_URL)")
 	cmd.Flags().BoolVar(&cfg.demo, "demo", false, "on the first start, create a demo office (two organisations, one user per role, keys from a development PKI served in the process); accounts in <data-dir>/demo-accounts")
 	cfg.flags(cmd)
 	cfg.accounts.flags(cmd.Flags())
@@ -320,10 +323,11 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 	ln = web.LimitListener(ln, limits.ConnsPerClient, proxies)
 	srv := web.NewHTTPServer((&web.Server{DB: db, Blobs: blobs, Docs: docs, Accounts: acct, SecureCookies: secureCookies, OIDC: oidcClient, TrustedProxies: proxies, Pages: true,
 		Verify: verify.Options{Trust: trust, Offline: cfg.verifyOffline, Budget: cfg.verifyBudget, SharedBudget: pdf.NewBudget(cfg.verifyShared)}, TempDir: tempDir, BodyLimits: limits,
-		Signing: signingConfig(cmp.Or(cfg.signingTSAURL, cfg.tsaURL), trust, tempDir), Notify: engine}).Handler(), limits)
+		Signing: signingConfig(cmp.Or(cfg.signingTSAURL, cfg.tsaURL), trust, tempDir), Notify: engine,
+		PublicURL: cmp.Or(cfg.publicURL, "http://"+addr), PublicVerdictTTL: publicverify.DefaultVerdictTTL}).Handler(), limits)
 	// Deliveries from other organisations arrive (verified, in the
 	// receiver's queue) even while nobody lists the queue.
-	go (&reception.Service{DB: db, Docs: docs, TempDir: tempDir,
+	go (&reception.Service{DB: db, Docs: docs, TempDir: tempDir, Events: engine,
 		Verify: verify.Options{Trust: trust, Offline: cfg.verifyOffline, Budget: cfg.verifyBudget}}).Run(ctx, 15*time.Second)
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "vanthu is serving on http://%s\n", ln.Addr())

@@ -59,7 +59,7 @@ type Spec struct {
 	// Authority is the authority form line, e.g. "KT. CHỦ TỊCH",
 	// "TM. ỦY BAN NHÂN DÂN"; empty when signing in one's own name.
 	Authority string
-	Title     string // chức vụ, e.g. "PHÓ CHỦ TỊCH"
+	Title     string // chức vụ, e.g. "PHÓ CHỦ TỊCH"; for Copy, the form of copy ("SAO Y")
 	Name      string // full name, e.g. "Nguyễn Văn An"
 	// SignatureImage is the handwritten signature (transparent PNG) drawn
 	// between title and name for Signer.
@@ -209,6 +209,10 @@ func renderSigner(dst *image.NRGBA, spec Spec, dpi int) error {
 // orgParas is the organisation's text, shared by Organization and Copy.
 func orgParas(spec Spec, name, small style) []para {
 	var ps []para
+	if s := normalise(spec.Title); s != "" && spec.Kind == Copy {
+		// The form of copy (SAO Y, TRÍCH SAO, SAO LỤC) heads a copy block.
+		ps = append(ps, para{s, name})
+	}
 	if s := normalise(spec.Organization); s != "" {
 		ps = append(ps, para{s, name})
 	}

@@ -1,0 +1,56 @@
+package publicverify
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+
+	qrcode "github.com/skip2/go-qrcode"
+)
+
+// URL is the verification address a QR code carries: the deployment's
+// public base URL and the file's code.
+func URL(base, code string) string {
+	for len(base) > 0 && base[len(base)-1] == '/' {
+		base = base[:len(base)-1]
+	}
+	return base + "/v/" + code
+}
+
+// QR draws the QR code of url as an opaque black-on-white image about px
+// pixels wide, with its quiet zone, at medium error correction (a printed
+// copy stays readable with a stain).
+func QR(url string, px int) (image.Image, error) {
+	q, err := qrcode.New(url, qrcode.Medium)
+	if err != nil {
+		return nil, fmt.Errorf("qr code of %q: %w", url, err)
+	}
+	return q.Image(px), nil
+}
+
+// WithQR returns the appearance with the QR code of url drawn at its right
+// end, a square as high as the appearance, the text to its left: the copy
+// block of a copy, or an organisation's signature when the organisation
+// turns the QR on. appearance is the rendered block (signing/appearance),
+// with room on the right of its text; the result is the same size.
+func WithQR(appearance image.Image, url string) (*image.NRGBA, error) {
+	b := appearance.Bounds()
+	side := b.Dy()
+	if side < 21 || b.Dx() < 2*side {
+		return nil, fmt.Errorf("qr code: a %dx%d appearance has no room for a code", b.Dx(), b.Dy())
+	}
+	q, err := QR(url, side)
+	if err != nil {
+		return nil, err
+	}
+	out := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(out, out.Bounds(), appearance, b.Min, draw.Src)
+	at := image.Rect(b.Dx()-side, 0, b.Dx(), side)
+	draw.Draw(out, at, &image.Uniform{color.White}, image.Point{}, draw.Src)
+	qb := q.Bounds()
+	// Centred: the library's size is approximate to whole modules.
+	off := image.Pt(at.Min.X+(side-qb.Dx())/2, (side-qb.Dy())/2)
+	draw.Draw(out, qb.Add(off).Intersect(at), q, qb.Min, draw.Src)
+	return out, nil
+}

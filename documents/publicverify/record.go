@@ -1,0 +1,91 @@
+// Package publicverify owns public verification: the index of every file
+// this deployment issued, copied or certified (by the SHA-256 of its exact
+// bytes, with the unguessable code of its QR URL /v/{code}), the answer
+// anyone gets about a file without logging in — which organisation, number,
+// date and register entry, nothing the document itself does not show, and
+// never anything about a confidential document — the per-address limit on
+// asking, and the QR code drawn into copy blocks and organisation
+// signatures.
+package publicverify
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/vanthu/vanthu/storage"
+)
+
+// Kinds of recorded file.
+const (
+	KindIssued        = "issued"         // an issued document's sealed version
+	KindCopy          = "copy"           // SAO Y, TRÍCH SAO, SAO LỤC
+	KindCertifiedCopy = "certified-copy" // a certified copy of a citizen's original
+)
+
+// Rec is one recorded file.
+type Rec struct {
+	SHA256 string // lowercase hex SHA-256 of the file (its blob key)
+	// Code is the QR code's: the one drawn into the file, from NewCode;
+	// empty makes one.
+	Code           string
+	Kind           string
+	DocumentID     string
+	Version        int
+	OrganizationID string
+}
+
+var (
+	sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	codeChars = regexp.MustCompile(`^[A-Za-z0-9_-]{22,64}$`)
+)
+
+// NewCode returns a fresh verification code: 128 random bits, URL-safe.
+// Callers that draw the QR code into a file make it before signing and
+// give it to Record with the signed file's hash.
+func NewCode() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// ValidCode reports whether s has the shape of a code (and so is worth a
+// look-up).
+func ValidCode(s string) bool { return codeChars.MatchString(s) }
+
+// Record indexes a file in the caller's transaction, where the file's
+// version (and, for issuing and copies, its register entry) commits.
+// Issuing calls it for the sealed version, copies for the copy, certified
+// copies for each copy. A register entry records its file by itself (a
+// trigger) with a fresh code; recording a file again with the code drawn
+// into it keeps that code.
+func Record(ctx context.Context, q storage.Querier, r Rec) (code string, err error) {
+	if !sha256Hex.MatchString(r.SHA256) {
+		return "", fmt.Errorf("public record: %q is not a hex SHA-256", r.SHA256)
+	}
+	switch r.Kind {
+	case KindIssued, KindCopy, KindCertifiedCopy:
+	default:
+		return "", fmt.Errorf("public record: unknown kind %q", r.Kind)
+	}
+	drawn := r.Code != ""
+	if !drawn {
+		r.Code = NewCode()
+	} else if !ValidCode(r.Code) {
+		return "", errors.New("public record: malformed code")
+	}
+	// A code drawn into the file replaces one the trigger made; a fresh
+	// one never replaces a code already there.
+	err = q.QueryRow(ctx, `
+		INSERT INTO public_records (sha256, code, kind, document_id, version, organization_id)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (sha256) DO UPDATE SET code = CASE WHEN $7 THEN EXCLUDED.code ELSE public_records.code END, kind = EXCLUDED.kind
+		RETURNING code`, r.SHA256, r.Code, r.Kind, r.DocumentID, r.Version, r.OrganizationID, drawn).Scan(&code)
+	if err != nil {
+		return "", fmt.Errorf("public record of %s: %w", r.SHA256, err)
+	}
+	return code, nil
+}
