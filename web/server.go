@@ -105,6 +105,7 @@ func (s *Server) Handler() http.Handler {
 	s.verifyMemory = blob.NewMemory(verifyMemoryTotal, verifyMemoryPerPDF)
 	s.shareVerifyBudget()
 	s.publicVerdicts = publicverify.NewVerdictCache(s.PublicVerdictTTL)
+	s.wire()
 	r := chi.NewRouter()
 	r.Use(recoverer, requestLog, measure(r))
 	r.Use(bodyProgress(cmp.Or(s.BodyLimits, DefaultLimits)), s.withDatabase)

@@ -235,7 +235,7 @@ func (st Statistics) Table(org string) book.Book {
 		Heading: "THỐNG KÊ TÌNH HÌNH GIẢI QUYẾT VĂN BẢN", Period: "Từ " + st.From + " đến " + st.To,
 		Sheet:   "Thống kê",
 		Columns: []string{"Cấp", "Tên", "Tiếp nhận", "Đúng hạn", "Quá hạn (đã xong)", "Đang xử lý (trong hạn)", "Quá hạn (chưa xong)", "Tỷ lệ đúng hạn"},
-		Widths: []float64{13, 48, 13, 13, 16, 16, 16, 13}}
+		Widths:  []float64{13, 48, 13, 13, 16, 16, 16, 13}}
 	pct := func(r *float64) string {
 		if r == nil {
 			return "—"

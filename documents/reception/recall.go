@@ -31,6 +31,17 @@ type Recalled struct {
 // clerks hear of it (document.recalled). Recalling twice changes nothing
 // more.
 func (s *Service) Recall(ctx context.Context, tx pgx.Tx, p accounts.Principal, sentDocumentID, reason string) ([]Recalled, error) {
+	return s.recall(ctx, tx, p, sentDocumentID, reason)
+}
+
+// RecallArrivals is Recall as issuing's recall calls it
+// (register.Recaller).
+func (s *Service) RecallArrivals(ctx context.Context, tx pgx.Tx, p accounts.Principal, sentDocumentID, reason string) error {
+	_, err := s.recall(ctx, tx, p, sentDocumentID, reason)
+	return err
+}
+
+func (s *Service) recall(ctx context.Context, tx pgx.Tx, p accounts.Principal, sentDocumentID, reason string) ([]Recalled, error) {
 	if !storage.IsUUID(sentDocumentID) {
 		return nil, storage.ErrNotFound
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/audit"
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/documents/handling"
 	"github.com/vanthu/vanthu/events"
 	"github.com/vanthu/vanthu/storage"
 )
@@ -163,6 +164,10 @@ func (s *Service) register(ctx context.Context, tx pgx.Tx, p accounts.Principal,
 		Note: req.Note})
 	if err != nil {
 		return Registered{}, err
+	}
+	// The registered document waits to be presented and assigned.
+	if err := handling.Open(ctx, tx, doc.ID, a.OrganizationID, a.ArrivedAt); err != nil {
+		return Registered{}, fmt.Errorf("open handling: %w", err)
 	}
 	if err := storage.ArrivalRegistered(ctx, tx, a.ID, doc.ID, duplicateReason); err != nil {
 		return Registered{}, err

@@ -80,7 +80,7 @@ func (s *Service) Recall(ctx context.Context, p accounts.Principal, documentID, 
 			return err
 		}
 		if s.Recaller != nil {
-			if err := s.Recaller.RecallArrivals(ctx, tx, d.ID); err != nil {
+			if err := s.Recaller.RecallArrivals(ctx, tx, p, d.ID, reason); err != nil {
 				return fmt.Errorf("recall the receivers' copies: %w", err)
 			}
 		}

@@ -79,7 +79,9 @@ func TestRecall(t *testing.T) {
 		}
 	}
 	// A failing receivers' hook leaves nothing recalled.
-	w.svc.Recaller = register.RecallerFunc(func(context.Context, pgx.Tx, string) error { return errors.New("reception down") })
+	w.svc.Recaller = register.RecallerFunc(func(context.Context, pgx.Tx, accounts.Principal, string, string) error {
+		return errors.New("reception down")
+	})
 	if _, err := w.svc.Recall(ctx, w.clerk, d.ID, "sai nội dung"); err == nil {
 		t.Fatal("recall with a failing hook succeeded")
 	}
@@ -87,7 +89,7 @@ func TestRecall(t *testing.T) {
 		t.Fatalf("%d deliveries recalled by a failed recall", n)
 	}
 	var hooked []string
-	w.svc.Recaller = register.RecallerFunc(func(ctx context.Context, tx pgx.Tx, id string) error {
+	w.svc.Recaller = register.RecallerFunc(func(ctx context.Context, tx pgx.Tx, _ accounts.Principal, id, _ string) error {
 		hooked = append(hooked, id)
 		return nil
 	})

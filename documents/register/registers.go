@@ -68,16 +68,17 @@ func (f DeliveryMailerFunc) EnqueueDeliveryEmail(ctx context.Context, tx pgx.Tx,
 // Recaller takes a recalled document out of its receivers' hands: each
 // receiving organisation's copy is marked recalled and leaves handling
 // (documents/reception).
+// p is the sender's clerk who recalls, for the receivers' records.
 type Recaller interface {
-	RecallArrivals(ctx context.Context, tx pgx.Tx, documentID string) error
+	RecallArrivals(ctx context.Context, tx pgx.Tx, p accounts.Principal, documentID, reason string) error
 }
 
 // RecallerFunc adapts a function to Recaller.
-type RecallerFunc func(ctx context.Context, tx pgx.Tx, documentID string) error
+type RecallerFunc func(ctx context.Context, tx pgx.Tx, p accounts.Principal, documentID, reason string) error
 
 // RecallArrivals calls f.
-func (f RecallerFunc) RecallArrivals(ctx context.Context, tx pgx.Tx, documentID string) error {
-	return f(ctx, tx, documentID)
+func (f RecallerFunc) RecallArrivals(ctx context.Context, tx pgx.Tx, p accounts.Principal, documentID, reason string) error {
+	return f(ctx, tx, p, documentID, reason)
 }
 
 func (s *Service) now() time.Time {
