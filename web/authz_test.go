@@ -498,14 +498,15 @@ func (m *matrix) routes() []route {
 			return http.StatusForbidden
 		})},
 		// A copy of a paper original: the organisation's clerks; the
-		// matrix's service has no scan check, so a clerk hears 503.
+		// matrix's file is a printed page, not a scan, so a clerk hears
+		// the scan check's 422.
 		{"POST", "/api/v1/copies", []string{none}, func(*matrix, caller, string, *side) request {
 			r := pdf("form", "SY", "original", "Giấy chứng nhận số 12/GCN ngày 01/3/2026", "subject", "Giấy chứng nhận")
 			r.path = "/api/v1/copies"
 			return r
 		}, authed(func(role, _ string) int {
 			if role == storage.RoleClerk {
-				return http.StatusServiceUnavailable
+				return http.StatusUnprocessableEntity
 			}
 			return http.StatusForbidden
 		})},

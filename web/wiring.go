@@ -4,6 +4,7 @@ import (
 	"github.com/vanthu/vanthu/documents/chain"
 	"github.com/vanthu/vanthu/documents/handling"
 	"github.com/vanthu/vanthu/documents/register"
+	"github.com/vanthu/vanthu/documents/scancheck"
 	"github.com/vanthu/vanthu/events"
 )
 
@@ -15,6 +16,9 @@ func (s *Server) wire() {
 	s.wireEvents()
 	if s.Issuing.Recaller == nil {
 		s.Issuing.Recaller = s.reception() // after wireEvents: it tells the receivers
+	}
+	if s.CheckScan == nil {
+		s.CheckScan = func(pdf []byte) error { _, err := scancheck.Check(pdf); return err }
 	}
 }
 
