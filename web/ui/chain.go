@@ -43,6 +43,8 @@ var _ = addMessages(map[string][2]string{
 	"status.signed":         {"Đã ký, chờ ban hành", "Signed, awaiting issuing"},
 	"status.withdrawn":      {"Đã rút lại", "Withdrawn"},
 	"status.rejected":       {"Bị từ chối ký", "Rejected"},
+	"status.received":       {"Văn bản đến đã vào sổ", "Received and registered"},
+	"status.recalled":       {"Đã thu hồi", "Recalled"},
 	"chain.title":           {"Luồng trình ký", "Approval chain"},
 	"chain.none":            {"Văn bản chưa được trình.", "The document has not been submitted."},
 	"chain.current":         {"Bước hiện tại: %s", "Current stage: %s"},
