@@ -173,7 +173,7 @@ func ownTokens(status int) func(role, rel string) int {
 // drafters and reviewers of VP and to its whole-organisation roles, not to
 // administrators, the superadmin or anyone outside.
 func documentRead(role, rel string) int {
-	if rel == other || in(role, superadmin, storage.RoleAdmin) {
+	if rel == other || in(role, superadmin, storage.RoleAdmin, storage.RoleDesk) {
 		return http.StatusNotFound
 	}
 	return http.StatusOK
@@ -471,7 +471,13 @@ func (m *matrix) routes() []route {
 			if err != nil || len(rs) == 0 {
 				m.e.t.Fatalf("registers: %v", err)
 			}
-			return request{path: "/api/v1/registers/" + rs[0].ID + "/entries?year=2026"}
+			// The outgoing register: every member reads it (the certified
+			// copies' names citizens and has its own entry in the desk's tests).
+			i := slices.IndexFunc(rs, func(r storage.Register) bool { return r.Kind == storage.RegisterOutgoing })
+			if i < 0 {
+				m.e.t.Fatal("no outgoing register")
+			}
+			return request{path: "/api/v1/registers/" + rs[i].ID + "/entries?year=2026"}
 		}, authed(directoryRead)},
 		{"POST", "/api/v1/documents/{id}/issue", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
 			return jsonBody(docPath(t, "/issue"), map[string]any{"recipients": []map[string]string{{"name": "Công ty ABC", "email": "vanthu@abc.example"}}})
@@ -659,7 +665,7 @@ func (m *matrix) routes() []route {
 			}
 			return http.StatusForbidden
 		})},
-	}, m.receptionRoutes()...)
+	}, slices.Concat(m.receptionRoutes(), m.officeRoutes())...)
 }
 
 // newMatrix builds organisations A (the callers') and B, each with a unit

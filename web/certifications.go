@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/documents/certify"
 	"github.com/vanthu/vanthu/documents/register/book"
@@ -113,12 +114,16 @@ func (s *Server) scanCertification(w http.ResponseWriter, r *http.Request) {
 	svc := s.certifications()
 	id := chi.URLParam(r, "id")
 	// Refused before a byte of the scan is read.
-	if _, err := svc.Get(r.Context(), p, id); err != nil {
+	c, err := svc.Get(r.Context(), p, id)
+	if err == nil {
+		err = accounts.Authorize(p, accounts.CertificationReceive, accounts.Target{OrgID: c.OrganizationID})
+	}
+	if err != nil {
 		writeCertifyError(w, r, err)
 		return
 	}
 	var out storage.Certification
-	_, err := s.readMultipart(w, r, func(*documents.Meta, map[string]bool) error { return nil }, func(part *multipart.Part) error {
+	_, err = s.readMultipart(w, r, func(*documents.Meta, map[string]bool) error { return nil }, func(part *multipart.Part) error {
 		var err error
 		out, err = svc.Scan(r.Context(), p, id, part, part.FileName())
 		return err

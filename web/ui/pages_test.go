@@ -48,10 +48,14 @@ func pageRoutes(t *testing.T, h http.Handler) []string {
 
 // TestEveryPageNeedsALogin: walking every page route, a visitor without a
 // session is sent to the login page (GET) or refused with a page (POST);
-// only the login page, the language switch and static files are open.
+// only the login page, the language switch and static files are open, and
+// the public ones whose own tests check what they show: the citizen's
+// download of a certified copy (an unguessable expiring token) and the QR
+// code's verification page.
 func TestEveryPageNeedsALogin(t *testing.T) {
 	e := newEnv(t)
-	open := map[string]bool{"GET /login": true, "POST /login": true, "POST /logout": true, "POST /language": true, "GET /static/*": true}
+	open := map[string]bool{"GET /login": true, "POST /login": true, "POST /logout": true, "POST /language": true, "GET /static/*": true,
+		"GET /c/{token}": true, "GET /c/{token}/{n}": true, "GET /v/{code}": true}
 	routes := pageRoutes(t, *e.handler.Load())
 	if len(routes) < 15 {
 		t.Fatalf("only %d page routes found: %v", len(routes), routes)
