@@ -267,6 +267,8 @@ type documentData struct {
 	// CanIssue: a clerk of the organisation may issue the signed
 	// document (issuing.go); Issued links its deliveries.
 	CanIssue, Issued bool
+	// Handling is an incoming document's handling panel (handling.go).
+	Handling *handlingPanel
 }
 
 func (u *UI) documentPage(w http.ResponseWriter, r *http.Request) {
@@ -304,6 +306,10 @@ func (u *UI) showDocument(w http.ResponseWriter, r *http.Request, id string, sta
 	d.Issued = u.cfg.Registers != nil && doc.Status == documents.StatusIssued
 	d.FileURL = fmt.Sprintf("/api/v1/documents/%s/versions/%d/file", doc.ID, d.Shown.Number)
 	if d.Chain, err = u.loadChain(r.Context(), p, doc); err != nil {
+		u.failErr(w, r, err)
+		return
+	}
+	if d.Handling, err = u.loadHandling(r, p, doc); err != nil {
 		u.failErr(w, r, err)
 		return
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/documents/reception"
 	"github.com/vanthu/vanthu/documents/register"
 	"github.com/vanthu/vanthu/storage"
 )
@@ -406,6 +407,10 @@ func (u *UI) registerPage(w http.ResponseWriter, r *http.Request) {
 	reg, year, entries, err := u.cfg.Registers.Entries(r.Context(), p, chi.URLParam(r, "id"), year)
 	if err != nil {
 		u.failErr(w, r, err)
+		return
+	}
+	if reception.IsIncoming(reg) && u.cfg.Reception != nil {
+		u.incomingRegister(w, r, reg, year) // reception.go
 		return
 	}
 	d := registerData{Register: reg, Year: year, Q: q.Get("q"), Type: q.Get("type"), Month: q.Get("month"), Total: len(entries), PrintedAt: nowFunc()}

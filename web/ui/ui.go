@@ -21,6 +21,8 @@ import (
 	"github.com/vanthu/vanthu/documents/calendar"
 	"github.com/vanthu/vanthu/documents/chain"
 	"github.com/vanthu/vanthu/documents/docsign"
+	"github.com/vanthu/vanthu/documents/handling"
+	"github.com/vanthu/vanthu/documents/reception"
 	"github.com/vanthu/vanthu/documents/register"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/storage"
@@ -73,6 +75,12 @@ type Config struct {
 	Registers *register.Service
 	// Calendar keeps the working calendar (nil: no calendar page).
 	Calendar *calendar.Service
+	// Reception keeps the reception queues and the incoming registers
+	// (nil: no reception pages).
+	Reception *reception.Service
+	// Handling runs the handling of incoming documents: the handling
+	// panel and its forms on the document page (nil: none).
+	Handling *handling.Service
 	// SecureCookies marks the pages' own cookie (the language) Secure on
 	// plain HTTP too, as the session cookie is behind a TLS proxy.
 	SecureCookies bool
@@ -106,7 +114,7 @@ type navEntry struct {
 }
 
 // sections lists every workflow's pages, in navigation order.
-var sections = []section{homeSection, documentsSection, chainSection, issuingSection, verifySection, auditSection, adminSection, adminWorkflowSection, sessionSection}
+var sections = []section{homeSection, documentsSection, chainSection, issuingSection, receptionSection, handlingSection, verifySection, auditSection, adminSection, adminWorkflowSection, sessionSection}
 
 // New parses the templates and builds the routes. Templates are embedded,
 // so a template that does not parse is a bug any test finds: it panics.
