@@ -98,10 +98,18 @@ func TestDemoOfficeIsCreatedOnceAndLogsIn(t *testing.T) {
 	if status != 200 || user["username"] != drafter[0] {
 		t.Fatalf("drafter login: %d %v", status, user)
 	}
+	// countDocs counts the drafter's drafts (the incoming document given
+	// them to handle is not one).
 	countDocs := func() int {
-		var docs struct{ Documents []struct{ ID string } }
+		var docs struct{ Documents []struct{ ID, Status string } }
 		getWithCookies(t, s.url+"/api/v1/documents", drafterCookies, &docs)
-		return len(docs.Documents)
+		n := 0
+		for _, d := range docs.Documents {
+			if d.Status != "received" {
+				n++
+			}
+		}
+		return n
 	}
 	if n := countDocs(); n != 3 {
 		t.Fatalf("the drafter sees %d demo documents, want 3", n)
@@ -117,6 +125,24 @@ func TestDemoOfficeIsCreatedOnceAndLogsIn(t *testing.T) {
 		if len(inbox.Items) != 1 || inbox.Items[0].Stage != w.stage {
 			t.Fatalf("the %s's inbox: %+v, want one item at %q", w.role, inbox.Items, w.stage)
 		}
+	}
+	// Incoming documents: the drafter handles one the chairman gave the
+	// office; the clerk's queue holds one to register.
+	var work struct {
+		Items []struct {
+			Source         string
+			ExpectedAction string `json:"expected_action"`
+		}
+	}
+	getWithCookies(t, s.url+"/api/v1/inbox?source=handling", drafterCookies, &work)
+	if len(work.Items) != 1 || work.Items[0].ExpectedAction != "handle" {
+		t.Fatalf("the drafter's handling work: %+v, want one item to handle", work.Items)
+	}
+	_, _, clerkCookies := loginCookies(t, s.url, accts["clerk"][0], accts["clerk"][1])
+	var queue struct{ Items []struct{ Status string } }
+	getWithCookies(t, s.url+"/api/v1/reception", clerkCookies, &queue)
+	if len(queue.Items) != 1 || queue.Items[0].Status != "arrived" {
+		t.Fatalf("the clerk's reception queue: %+v, want one arrival", queue.Items)
 	}
 	if status, _ := login(t, s.url, drafter[0], "wrong-password-1"); status != 401 {
 		t.Fatalf("wrong password: %d", status)

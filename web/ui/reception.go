@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -388,6 +389,20 @@ func (u *UI) showArrival(w http.ResponseWriter, r *http.Request, status int, err
 		u.failErr(w, r, err)
 		return
 	}
+	if d.Item.Status == "arrived" && d.Item.Duplicate == nil {
+		// The queue's listing is what flags duplicates: find the arrival
+		// there.
+		items, err := u.cfg.Reception.List(r.Context(), p, "")
+		if err != nil {
+			u.receptionRefused(w, r, err)
+			return
+		}
+		for _, x := range items {
+			if x.ID == d.Item.ID {
+				d.Item.Duplicate = x.Duplicate
+			}
+		}
+	}
 	it := d.Item
 	if len(it.Verification) > 0 {
 		var rep verify.Report
@@ -465,7 +480,7 @@ func (u *UI) duplicateNumber(r *http.Request, d reception.Duplicate) string {
 	if d.ArrivalNumber == 0 {
 		return ""
 	}
-	return u.tr(r, "arrival.duplicate.num", d.ArrivalNumber, d.ArrivalDate)
+	return u.tr(r, "arrival.duplicate.num", d.ArrivalNumber, (&Page{Lang: u.lang(r)}).IsoDay(d.ArrivalDate))
 }
 
 func (u *UI) returnArrival(w http.ResponseWriter, r *http.Request) {
@@ -557,4 +572,20 @@ func (u *UI) incomingRegister(w http.ResponseWriter, r *http.Request, reg storag
 	pg := u.page(r, "registers.title")
 	pg.Title, pg.Data = reg.Name, d
 	u.write(w, r, http.StatusOK, "register_incoming", pg)
+}
+
+// IsoDay shows a day written YYYY-MM-DD as the page's language writes it
+// (20/11/2026); anything else as it is.
+func (p *Page) IsoDay(s string) string {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		if s == "" {
+			return "—"
+		}
+		return s
+	}
+	if p.Lang == "en" {
+		return t.Format("2 Jan 2006")
+	}
+	return t.Format("02/01/2006")
 }
