@@ -14,7 +14,7 @@ import (
 
 // incoming gives the commune's văn bản đến pages something to show: one
 // document received on paper waiting in the reception queue, one
-// registered and presented to the chairman, and one the chairman gave the
+// registered and presented to the deputy chairman, and one the chairman gave the
 // office (VP) to lead, whose head gave it to the drafter to handle.
 func (s *demoSeeder) incoming(db *storage.DB, orgID string) error {
 	users, err := storage.ListUsers(s.ctx, db.Pool, orgID)
@@ -25,9 +25,9 @@ func (s *demoSeeder) incoming(db *storage.DB, orgID string) error {
 	for _, u := range users {
 		by[u.Username] = accounts.Principal{User: u}
 	}
-	clerk, leader, head, drafter := by["vanthu"], by["an"], by["chanhvp"], by["chuyenvien"]
-	if clerk.ID == "" || leader.ID == "" || head.ID == "" || drafter.ID == "" {
-		return fmt.Errorf("the demo's clerk, chairman, office head or drafter is missing")
+	clerk, leader, deputy, head, drafter := by["vanthu"], by["an"], by["binh"], by["chanhvp"], by["chuyenvien"]
+	if clerk.ID == "" || leader.ID == "" || deputy.ID == "" || head.ID == "" || drafter.ID == "" {
+		return fmt.Errorf("the demo's clerk, chairman, deputy, office head or drafter is missing")
 	}
 	units, err := storage.ListUnits(s.ctx, db.Pool, orgID)
 	if err != nil {
@@ -45,7 +45,7 @@ func (s *demoSeeder) incoming(db *storage.DB, orgID string) error {
 	hs := &handling.Service{DB: db}
 	for i, d := range []struct {
 		from, number, symbol, date, typ, subject, signer string
-		stage                                          int // 0: in the queue, 1: presented, 2: assigned to a handler
+		stage                                            int // 0: in the queue, 1: presented, 2: assigned to a handler
 	}{
 		{"Ủy ban nhân dân huyện An Bình", "215", "UBND-VP", "", "CV", "Về việc triển khai kế hoạch chuyển đổi số năm tới", "Lê Văn Huyện", 0},
 		{"Sở Nội vụ tỉnh", "48", "SNV-CCVC", "", "CV", "Về việc báo cáo công tác văn thư, lưu trữ", "Trần Thị Nội", 1},
@@ -68,7 +68,13 @@ func (s *demoSeeder) incoming(db *storage.DB, orgID string) error {
 		if err != nil {
 			return fmt.Errorf("register %s: %w", d.subject, err)
 		}
-		if _, err := hs.Present(s.ctx, clerk, reg.DocumentID, handling.PresentRequest{UserID: leader.ID}); err != nil {
+		// The deputy has one to assign; the chairman's inbox keeps only
+		// the drafts he signs.
+		to := deputy
+		if d.stage == 2 {
+			to = leader
+		}
+		if _, err := hs.Present(s.ctx, clerk, reg.DocumentID, handling.PresentRequest{UserID: to.ID}); err != nil {
 			return fmt.Errorf("present %s: %w", d.subject, err)
 		}
 		if d.stage == 1 {

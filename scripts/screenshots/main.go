@@ -317,6 +317,26 @@ func (s *shooter) walk() error {
 			}
 			return s.shot("10-quan-tri-luong-trinh-ky")
 		},
+		func() error {
+			if err := s.as("vanthu"); err != nil {
+				return err
+			}
+			if err := s.do("reception queue", chromedp.Navigate(s.base+"/reception?status=all"), chromedp.WaitVisible(chromedp.CSS("table.arrivals"))); err != nil {
+				return err
+			}
+			return s.shot("11-van-ban-den")
+		},
+		func() error {
+			if err := s.as("chuyenvien"); err != nil {
+				return err
+			}
+			if err := s.do("the handler's document", chromedp.Navigate(s.base+"/?view=open"), chromedp.WaitVisible(chromedp.CSS("table.inbox")),
+				chromedp.Evaluate[chromedp.Void](`document.querySelector("table.inbox a[href^='/documents/']") && [...document.querySelectorAll("table.inbox tr")].find(r => r.textContent.includes("chủ trì"))?.querySelector("a")?.click()`),
+				chromedp.WaitVisible(chromedp.ID("handling"))); err != nil {
+				return err
+			}
+			return s.shotFrom("12-xu-ly-van-ban-den", "#handling")
+		},
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
