@@ -59,7 +59,7 @@ func TestIncomingPagesRefuse(t *testing.T) {
 	// A form without a file, returning without a reason, a confirmation
 	// of a recall nobody asked for.
 	for path, want := range map[string]int{
-		"/reception/new":                                           http.StatusUnprocessableEntity,
+		"/reception/new":                                           http.StatusBadRequest,
 		"/reception/" + arrivalID + "/return":                      http.StatusUnprocessableEntity,
 		"/reception/" + arrivalID + "/confirm-recall":              http.StatusConflict,
 		"/reception/6f1c1f4e-0000-4000-8000-000000000000/register": http.StatusNotFound,
