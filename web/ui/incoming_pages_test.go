@@ -1,8 +1,11 @@
 package ui_test
 
 import (
+	"bytes"
+	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 
@@ -95,5 +98,110 @@ func TestIncomingPagesRefuse(t *testing.T) {
 	}
 	if resp, _ := get(t, clerk, e.url+docPath); resp.StatusCode != http.StatusOK {
 		t.Errorf("the registered document's page: %d", resp.StatusCode)
+	}
+}
+
+// TestIncomingFormsReplyAndRecall walks the handling forms without a
+// browser: the leader gives a registered document to a person to lead with
+// a person to coordinate; the coordinator completes their part (the
+// document stays in handling); the lead completes linking their outgoing
+// draft as the reply, which completes the document and shows the reply on
+// its page. A second arrival, recalled by its sender, is confirmed from
+// its page and leaves the working queue.
+func TestIncomingFormsReplyAndRecall(t *testing.T) {
+	e := newEnv(t)
+	incomingUser(t, e, "vanthu", "Lê Thị Thư", "Văn thư", "VP", storage.RoleClerk)
+	leader := incomingUser(t, e, "chutich", "Nguyễn Văn Chủ", "Chủ tịch", "VP", storage.RoleSigner)
+	coord := incomingUser(t, e, "phoihop", "Hà Văn Hợp", "Chuyên viên", "TH", storage.RoleDrafter)
+	pdf := fixture(t, "drafts/qd-chu-tich.pdf")
+	for _, n := range []string{"9", "10"} {
+		receiveOverAPI(t, e, "vanthu", pdf, map[string]string{"from": "Sở Tư pháp", "number": n, "symbol": "STP-VP",
+			"type": "CV", "subject": "Văn bản đến số " + n})
+	}
+	var first, second string
+	if err := e.db.Pool.QueryRow(t.Context(), "SELECT id FROM arrivals WHERE code_number = '9'").Scan(&first); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.Pool.QueryRow(t.Context(), "SELECT id FROM arrivals WHERE code_number = '10'").Scan(&second); err != nil {
+		t.Fatal(err)
+	}
+	clerk := e.client()
+	e.login(clerk, "vanthu")
+	resp := e.post(clerk, "/reception/"+first+"/register", "", nil)
+	docPath, _, _ := strings.Cut(resp.Header.Get("Location"), "?")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(docPath, "/documents/") {
+		t.Fatalf("register: %d to %q", resp.StatusCode, docPath)
+	}
+	if resp := e.post(clerk, docPath+"/handling/present", "user_id="+leader.ID, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("present: %d", resp.StatusCode)
+	}
+
+	// The drafter's outgoing draft, the reply.
+	drafter := e.client()
+	e.login(drafter, "chuyenvien")
+	draft, err := os.ReadFile(pdf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("subject", "Công văn trả lời Sở Tư pháp")
+	mw.WriteField("type", "CV")
+	fw, _ := mw.CreateFormFile("file", "tra-loi.pdf")
+	fw.Write(draft)
+	mw.Close()
+	req, _ := http.NewRequest("POST", e.url+"/documents/new", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	up, err := drafter.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up.Body.Close()
+	replyID := strings.TrimPrefix(up.Header.Get("Location"), "/documents/")
+	if up.StatusCode != http.StatusSeeOther || replyID == "" {
+		t.Fatalf("the reply draft: %d", up.StatusCode)
+	}
+
+	boss := e.client()
+	e.login(boss, "chutich")
+	form := url.Values{"person_1": {e.users["chuyenvien"].ID}, "role_person_1": {"lead"}, "days_person_1": {"4"},
+		"person_2": {coord.ID}, "role_person_2": {"coordinate"}, "days_person_2": {"2"}, "direction": {"Trả lời trước hạn."}}
+	if resp := e.post(boss, docPath+"/handling/assign", form.Encode(), nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("assign: %d", resp.StatusCode)
+	}
+	helper := e.client()
+	e.login(helper, "phoihop")
+	if resp := e.post(helper, docPath+"/handling/complete", "note=Đã góp ý.", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the coordinator's completion: %d", resp.StatusCode)
+	}
+	if _, page := get(t, drafter, e.url+docPath); !strings.Contains(page, `data-status="assigned"`) || !strings.Contains(page, `id="complete-form-0"`) || !strings.Contains(page, replyID) {
+		t.Fatalf("the lead's page after the coordinator's part: want handling assigned, the completion form and the draft as a reply choice")
+	}
+	if resp := e.post(drafter, docPath+"/handling/complete", url.Values{"note": {"Đã trả lời."}, "reply_document_id": {replyID}}.Encode(), nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the lead's completion: %d", resp.StatusCode)
+	}
+	if _, page := get(t, boss, e.url+docPath); !strings.Contains(page, `data-status="completed"`) || !strings.Contains(page, `href="/documents/`+replyID+`" id="handling-reply"`) {
+		t.Errorf("the completed document does not show its reply")
+	}
+	// Completing again is a state the page explains.
+	if resp := e.post(drafter, docPath+"/handling/complete", "", nil); resp.StatusCode != http.StatusConflict {
+		t.Errorf("completing a completed document: %d, want 409", resp.StatusCode)
+	}
+
+	// The sender recalls the second arrival; the clerk confirms.
+	if _, err := e.db.Pool.Exec(t.Context(), "UPDATE arrivals SET recall_requested_at = now(), recall_reason = 'Gửi nhầm' WHERE id = $1", second); err != nil {
+		t.Fatal(err)
+	}
+	if _, page := get(t, clerk, e.url+"/reception/"+second); !strings.Contains(page, `id="confirm-recall-btn"`) || strings.Contains(page, `id="register-form"`) {
+		t.Fatal("a recalled arrival's page offers no confirmation, or still offers registering")
+	}
+	if resp := e.post(clerk, "/reception/"+second+"/confirm-recall", "", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("confirm the recall: %d", resp.StatusCode)
+	}
+	if _, page := get(t, clerk, e.url+"/reception/"+second); !strings.Contains(page, `id="recall-confirmed"`) {
+		t.Error("the confirmed recall is not shown")
+	}
+	if _, page := get(t, clerk, e.url+"/reception"); strings.Contains(page, second) {
+		t.Error("the confirmed recall is still in the working queue")
 	}
 }
