@@ -36,6 +36,28 @@ func (j *job) receipt(ctx context.Context, tx pgx.Tx, c storage.Certification, o
 	return info.Key, nil
 }
 
+// drawQR writes to cs the QR code of url as filled squares (vector, sharp
+// at any zoom) on a white square of side side at x0, y0, with its quiet
+// zone, at medium error correction (readable with a stain).
+func drawQR(cs *strings.Builder, url string, x0, y0, side float64) error {
+	q, err := qrcode.New(url, qrcode.Medium)
+	if err != nil {
+		return fmt.Errorf("QR code: %w", err)
+	}
+	bm := q.Bitmap()
+	module := side / float64(len(bm))
+	fmt.Fprintf(cs, "q 1 1 1 rg %.3f %.3f %.3f %.3f re f 0 0 0 rg\n", x0, y0, side, side)
+	for r, row := range bm {
+		for col, dark := range row {
+			if dark {
+				fmt.Fprintf(cs, "%.3f %.3f %.3f %.3f re\n", x0+float64(col)*module, y0+side-float64(r+1)*module, module, module)
+			}
+		}
+	}
+	cs.WriteString("f Q\n")
+	return nil
+}
+
 func linksOf(out Certified) []string {
 	links := make([]string, len(out.Copies))
 	for i, c := range out.Copies {
@@ -124,23 +146,10 @@ func receiptPDF(d receiptData) ([]byte, error) {
 		line(regular, "F1", 9, fmt.Sprintf("Bản sao %d: %s", i+1, l), false)
 	}
 	line(regular, "F1", 9, "Đường dẫn có hiệu lực đến "+local(d.Expires)+".", false)
-	q, err := qrcode.New(d.QR, qrcode.Medium)
-	if err != nil {
-		return nil, fmt.Errorf("receipt QR code: %w", err)
-	}
-	bm := q.Bitmap()
 	const qrSize = 150.0
-	module := qrSize / float64(len(bm))
-	x0, y0 := (pageW-qrSize)/2, y-20-qrSize
-	cs.WriteString("q 0 0 0 rg\n")
-	for r, row := range bm {
-		for col, dark := range row {
-			if dark {
-				fmt.Fprintf(&cs, "%.3f %.3f %.3f %.3f re\n", x0+float64(col)*module, y0+qrSize-float64(r+1)*module, module, module)
-			}
-		}
+	if err := drawQR(&cs, d.QR, (pageW-qrSize)/2, y-20-qrSize, qrSize); err != nil {
+		return nil, fmt.Errorf("receipt: %w", err)
 	}
-	cs.WriteString("f Q\n")
 
 	// Objects: 1 catalog, 2 pages, 3 page, 4 content, 5–9 regular font, 10–14 bold.
 	var b bytes.Buffer

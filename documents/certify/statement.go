@@ -21,6 +21,9 @@ type Statement struct {
 	Date   time.Time
 	Title  string // the certifier's title, e.g. "Công chức Tư pháp – Hộ tịch"
 	Name   string
+	// VerifyURL is the copy's public verification address, drawn as a QR
+	// code beside the statement ("": none).
+	VerifyURL string
 }
 
 // Lines are the statement's words, in order, with the signature's place
@@ -43,6 +46,8 @@ const (
 	lineSize     = 10.5
 	firstSize    = 11.5
 	lineLeading  = 14.0
+	qrSide       = 72.0 // about 25 mm: readable by a phone from a printed page
+	qrGap        = 6.0
 	fontResource = "FVanthuCT"
 	boldResource = "FVanthuCTB"
 )
@@ -152,6 +157,19 @@ func drawStatement(in io.ReaderAt, size int64, out io.Writer, st Statement) (pla
 	y = sig[1] - 2
 	centre(bold, boldResource, name, lineSize)
 	cs.WriteString("Q\n")
+	if st.VerifyURL != "" {
+		// Above the box where the page has room, else to its left.
+		qx, qy := x0+w-qrSide, y0+h+qrGap
+		if qy+qrSide > mb[3]-boxMargin {
+			qx, qy = x0-qrGap-qrSide, y0
+		}
+		if qx < mb[0] {
+			return placed{}, fmt.Errorf("statement: the last page (%.0f x %.0f pt) has no room for the verification code", mb[2]-mb[0], mb[3]-mb[1])
+		}
+		if err := drawQR(&cs, st.VerifyURL, qx, qy, qrSide); err != nil {
+			return placed{}, fmt.Errorf("statement: %w", err)
+		}
+	}
 
 	u := doc.NewUpdate()
 	refs := func(f *textFont, base string) pdfupdate.Ref {
