@@ -82,14 +82,14 @@ func hostileTrees() map[string][]byte {
 	deep = append(deep, "<< /Type /Page /MediaBox [0 0 200 200] >>")
 	return map[string][]byte{
 		"count of two thousand million over one page": pdfOf(catalog, "<< /Type /Pages /Kids [3 0 R] /Count 2000000000 >>", page3),
-		"one page named 200000 times": pdfOf(catalog, "<< /Type /Pages /Kids ["+strings.Repeat("3 0 R ", 200000)+"] /Count 200000 >>", page3),
-		"one page named twice":        pdfOf(catalog, "<< /Type /Pages /Kids [3 0 R 3 0 R] /Count 2 >>", page3),
-		"a cycle":                     pdfOf(catalog, "<< /Type /Pages /Kids [3 0 R] /Count 1 >>", "<< /Type /Pages /Kids [2 0 R] /Parent 2 0 R /Count 1 >>"),
-		"a node its own kid":          pdfOf(catalog, "<< /Type /Pages /Kids [2 0 R] /Count 1 >>"),
-		"a tree too deep":             pdfOf(deep...),
-		"more pages than copied":      manyPages(maxPages + 1),
-		"a count under the pages":     pdfOf(catalog, "<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 1 >>", page3, page3),
-		"no page tree":                pdfOf("<< /Type /Catalog >>"),
+		"one page named 200000 times":                 pdfOf(catalog, "<< /Type /Pages /Kids ["+strings.Repeat("3 0 R ", 200000)+"] /Count 200000 >>", page3),
+		"one page named twice":                        pdfOf(catalog, "<< /Type /Pages /Kids [3 0 R 3 0 R] /Count 2 >>", page3),
+		"a cycle":                                     pdfOf(catalog, "<< /Type /Pages /Kids [3 0 R] /Count 1 >>", "<< /Type /Pages /Kids [2 0 R] /Parent 2 0 R /Count 1 >>"),
+		"a node its own kid":                          pdfOf(catalog, "<< /Type /Pages /Kids [2 0 R] /Count 1 >>"),
+		"a tree too deep":                             pdfOf(deep...),
+		"more pages than copied":                      manyPages(maxPages + 1),
+		"a count under the pages":                     pdfOf(catalog, "<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 1 >>", page3, page3),
+		"no page tree":                                pdfOf("<< /Type /Catalog >>"),
 	}
 }
 

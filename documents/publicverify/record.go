@@ -31,7 +31,7 @@ type Rec struct {
 	SHA256 string // lowercase hex SHA-256 of the file (its blob key)
 	// Code is the QR code's: the one drawn into the file, from NewCode;
 	// empty makes one.
-	Code           string
+	Code string
 	Kind string
 	// DocumentID and Version name a document's version; a certified copy
 	// of a citizen's original is not a document and names its
