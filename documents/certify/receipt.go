@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	qrcode "github.com/skip2/go-qrcode"
 
+	"github.com/vanthu/vanthu/internal/pdffont"
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/storage/blob"
 )
@@ -107,16 +108,16 @@ func receiptPDF(d receiptData) ([]byte, error) {
 	c := d.Certification
 	var cs strings.Builder
 	y := pageH - margin
-	line := func(f *textFont, res string, size float64, s string, centre bool) {
+	line := func(f *pdffont.Font, res string, size float64, s string, centre bool) {
 		x := margin
-		for size > 6 && f.width(s, size) > pageW-2*margin {
+		for size > 6 && f.Width(s, size) > pageW-2*margin {
 			size -= 0.5
 		}
 		if centre {
-			x = (pageW - f.width(s, size)) / 2
+			x = (pageW - f.Width(s, size)) / 2
 		}
 		y -= size * 1.45
-		fmt.Fprintf(&cs, "BT /%s %.1f Tf %.2f %.2f Td %s Tj ET\n", res, size, x, y, f.hex(s))
+		fmt.Fprintf(&cs, "BT /%s %.1f Tf %.2f %.2f Td %s Tj ET\n", res, size, x, y, f.Hex(s))
 	}
 	local := func(t time.Time) string { return t.In(Vietnam).Format("15:04 02/01/2006") }
 	line(bold, "F2", 12, strings.ToUpper(d.Organization), true)
@@ -165,10 +166,10 @@ func receiptPDF(d receiptData) ([]byte, error) {
 	obj(2, []byte("<< /Type /Pages /Kids [3 0 R] /Count 1 >>"))
 	obj(3, []byte(fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] /Resources << /Font << /F1 9 0 R /F2 14 0 R >> >> /Contents 4 0 R >>", pageW, pageH)))
 	obj(4, flateStream("", []byte(cs.String())))
-	for i, body := range regular.objects(func(i int) string { return fmt.Sprintf("%d 0 R", 5+i) }, "LiberationSerif") {
+	for i, body := range regular.Bodies(func(i int) string { return fmt.Sprintf("%d 0 R", 5+i) }) {
 		obj(5+i, body)
 	}
-	for i, body := range bold.objects(func(i int) string { return fmt.Sprintf("%d 0 R", 10+i) }, "LiberationSerif-Bold") {
+	for i, body := range bold.Bodies(func(i int) string { return fmt.Sprintf("%d 0 R", 10+i) }) {
 		obj(10+i, body)
 	}
 	xref := b.Len()

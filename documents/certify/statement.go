@@ -8,6 +8,7 @@ import (
 
 	"github.com/digitorus/pdf"
 
+	"github.com/vanthu/vanthu/internal/pdffont"
 	"github.com/vanthu/vanthu/signing/pdfupdate"
 )
 
@@ -139,13 +140,13 @@ func drawStatement(in io.ReaderAt, size int64, out io.Writer, st Statement) (pla
 	var cs strings.Builder
 	fmt.Fprintf(&cs, "q 1 1 1 rg 0.35 0.35 0.35 RG 0.6 w %.2f %.2f %.2f %.2f re B 0 0 0 rg\n", x0, y0, w, h)
 	y := y0 + h - 8
-	centre := func(f *textFont, res, s string, size float64) {
-		for size > 6 && f.width(s, size) > w-12 {
+	centre := func(f *pdffont.Font, res, s string, size float64) {
+		for size > 6 && f.Width(s, size) > w-12 {
 			size -= 0.5
 		}
 		y -= size + 3
-		x := x0 + (w-f.width(s, size))/2
-		fmt.Fprintf(&cs, "BT /%s %.1f Tf %.2f %.2f Td %s Tj ET\n", res, size, x, y, f.hex(s))
+		x := x0 + (w-f.Width(s, size))/2
+		fmt.Fprintf(&cs, "BT /%s %.1f Tf %.2f %.2f Td %s Tj ET\n", res, size, x, y, f.Hex(s))
 	}
 	centre(bold, boldResource, head[0], firstSize)
 	centre(regular, fontResource, head[1], lineSize)
@@ -172,18 +173,18 @@ func drawStatement(in io.ReaderAt, size int64, out io.Writer, st Statement) (pla
 	}
 
 	u := doc.NewUpdate()
-	refs := func(f *textFont, base string) pdfupdate.Ref {
-		rs := make([]pdfupdate.Ref, 5)
+	refs := func(f *pdffont.Font) pdfupdate.Ref {
+		rs := make([]pdfupdate.Ref, pdffont.Objects)
 		for i := range rs {
 			rs[i] = u.Reserve()
 		}
-		for i, body := range f.objects(func(i int) string { return rs[i].String() }, base) {
+		for i, body := range f.Bodies(func(i int) string { return rs[i].String() }) {
 			u.Set(rs[i], body)
 		}
-		return rs[4]
+		return rs[pdffont.Objects-1]
 	}
-	regRef := refs(regular, "LiberationSerif")
-	boldRef := refs(bold, "LiberationSerif-Bold")
+	regRef := refs(regular)
+	boldRef := refs(bold)
 	fontDict := strings.TrimSuffix(resDict["Font"], ">>") + " /" + fontResource + " " + regRef.String() + " /" + boldResource + " " + boldRef.String() + " >>"
 	resDict["Font"] = fontDict
 	open := u.Add(pdfupdate.Stream(pdfupdate.Dict{}, []byte("q\n")))
