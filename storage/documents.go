@@ -176,6 +176,11 @@ type Viewer struct {
 // visibleSQL is the condition on documents d that v may see, with its
 // arguments appended to args. One's own documents are always visible, and
 // so are those whose approval chain (or, later, handling) gave one a turn.
+// A copy (SAO Y, TRÍCH SAO, SAO LỤC, documents/copies) is the clerk's, in
+// the original's unit; it is also visible to whoever sees its original as
+// its drafter, through the original's unit, or as the unit it was sent to
+// — the original being the document copied, or for a SAO LỤC the one its
+// SAO Y copied (copies go no deeper).
 func (v Viewer) visibleSQL(args *[]any) string {
 	if v.OrganizationID == "" || !isUUID(v.OrganizationID) {
 		return "false"
@@ -193,7 +198,15 @@ func (v Viewer) visibleSQL(args *[]any) string {
 	return fmt.Sprintf(`(
 		(d.organization_id = $%[1]d AND (d.created_by = $%[2]d OR $%[3]d
 			OR (d.unit_id = ANY($%[4]d::uuid[]) AND (d.confidentiality = 'thuong' OR $%[5]d))
-			OR EXISTS (SELECT 1 FROM inbox_items i WHERE i.document_id = d.id AND i.user_id = $%[2]d)))
+			OR EXISTS (SELECT 1 FROM inbox_items i WHERE i.document_id = d.id AND i.user_id = $%[2]d)
+			OR EXISTS (SELECT 1 FROM document_copies c
+				LEFT JOIN document_copies c2 ON c2.document_id = c.original_id
+				JOIN documents o ON o.id IN (c.original_id, c2.original_id)
+				WHERE c.document_id = d.id AND (
+					(o.organization_id = $%[1]d AND (o.created_by = $%[2]d
+						OR (o.unit_id = ANY($%[4]d::uuid[]) AND (o.confidentiality = 'thuong' OR $%[5]d))))
+					OR EXISTS (SELECT 1 FROM document_recipients r WHERE r.document_id = o.id AND r.organization_id = $%[1]d
+						AND r.unit_id = ANY($%[4]d::uuid[]))))))
 		OR EXISTS (SELECT 1 FROM document_recipients r WHERE r.document_id = d.id AND r.organization_id = $%[1]d
 			AND ($%[3]d OR r.unit_id = ANY($%[4]d::uuid[]))))`, org, user, whole, unitIDs, conf)
 }

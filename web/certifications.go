@@ -25,7 +25,7 @@ import (
 // certifications is the service of the one-stop desk's certified copies.
 func (s *Server) certifications() *certify.Service {
 	return &certify.Service{DB: s.DB, Docs: s.Docs, Accounts: s.Accounts, Registers: s.registers(), Events: s.Certifying.Events,
-		LinkTTL: s.Certifying.LinkTTL, Now: s.Issuing.Now, TempDir: s.Signing.TempDir}
+		LinkTTL: s.Certifying.LinkTTL, Now: s.Issuing.Now, TempDir: s.Signing.TempDir, PublicURL: s.publicURL()}
 }
 
 // CertifyConfig configures certified copies: how long the citizen's

@@ -51,6 +51,9 @@ func writeCopyError(w http.ResponseWriter, r *http.Request, err error) {
 		writeProblem(w, r, http.StatusUnprocessableEntity, "scan-refused", "The scan is refused", err.Error())
 	case errors.Is(err, copies.ErrNoScanCheck):
 		writeProblem(w, r, http.StatusServiceUnavailable, "no-scan-check", "Copies of paper originals are not available", err.Error())
+	case errors.Is(err, copies.ErrBusy):
+		w.Header().Set("Retry-After", "60")
+		writeProblem(w, r, http.StatusServiceUnavailable, "copy-busy", "Copying is busy", err.Error())
 	case errors.Is(err, copies.ErrExtract):
 		writeProblem(w, r, http.StatusUnprocessableEntity, "copy-refused", "The original's pages cannot be copied", err.Error())
 	default:

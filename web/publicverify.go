@@ -128,6 +128,7 @@ của {{.Organization.Name}} được ghi nhận trong hệ thống.</p>
 <dt>Trích yếu</dt><dd>{{.Subject}}</dd>
 <dt>Ngày</dt><dd>{{.Date}}</dd>
 {{with .Register}}<dt>Sổ đăng ký</dt><dd>{{.Register}}, năm {{.Year}}, số {{.Number}}</dd>{{end}}
+{{with .Certification}}<dt>Chứng thực</dt><dd>Số chứng thực {{.Number}}, quyển số {{.Book}} (bản {{.Copy}}/{{.Copies}})</dd>{{end}}
 {{with .CopyOf}}<dt>Sao từ</dt><dd>{{.Form}} {{.Number}} {{.Type}} {{.Date}} {{.Description}}</dd>{{end}}
 {{if .Recalled}}<dt>Tình trạng</dt><dd>Đã thu hồi</dd>{{end}}
 <dt>Kết quả kiểm tra chữ ký</dt><dd>{{.Verdict}}</dd>

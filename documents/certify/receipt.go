@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	qrcode "github.com/skip2/go-qrcode"
 
+	"github.com/vanthu/vanthu/internal/pdffont"
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/storage/blob"
 )
@@ -34,6 +35,28 @@ func (j *job) receipt(ctx context.Context, tx pgx.Tx, c storage.Certification, o
 		return "", err
 	}
 	return info.Key, nil
+}
+
+// drawQR writes to cs the QR code of url as filled squares (vector, sharp
+// at any zoom) on a white square of side side at x0, y0, with its quiet
+// zone, at medium error correction (readable with a stain).
+func drawQR(cs *strings.Builder, url string, x0, y0, side float64) error {
+	q, err := qrcode.New(url, qrcode.Medium)
+	if err != nil {
+		return fmt.Errorf("QR code: %w", err)
+	}
+	bm := q.Bitmap()
+	module := side / float64(len(bm))
+	fmt.Fprintf(cs, "q 1 1 1 rg %.3f %.3f %.3f %.3f re f 0 0 0 rg\n", x0, y0, side, side)
+	for r, row := range bm {
+		for col, dark := range row {
+			if dark {
+				fmt.Fprintf(cs, "%.3f %.3f %.3f %.3f re\n", x0+float64(col)*module, y0+side-float64(r+1)*module, module, module)
+			}
+		}
+	}
+	cs.WriteString("f Q\n")
+	return nil
 }
 
 func linksOf(out Certified) []string {
@@ -85,16 +108,16 @@ func receiptPDF(d receiptData) ([]byte, error) {
 	c := d.Certification
 	var cs strings.Builder
 	y := pageH - margin
-	line := func(f *textFont, res string, size float64, s string, centre bool) {
+	line := func(f *pdffont.Font, res string, size float64, s string, centre bool) {
 		x := margin
-		for size > 6 && f.width(s, size) > pageW-2*margin {
+		for size > 6 && f.Width(s, size) > pageW-2*margin {
 			size -= 0.5
 		}
 		if centre {
-			x = (pageW - f.width(s, size)) / 2
+			x = (pageW - f.Width(s, size)) / 2
 		}
 		y -= size * 1.45
-		fmt.Fprintf(&cs, "BT /%s %.1f Tf %.2f %.2f Td %s Tj ET\n", res, size, x, y, f.hex(s))
+		fmt.Fprintf(&cs, "BT /%s %.1f Tf %.2f %.2f Td %s Tj ET\n", res, size, x, y, f.Hex(s))
 	}
 	local := func(t time.Time) string { return t.In(Vietnam).Format("15:04 02/01/2006") }
 	line(bold, "F2", 12, strings.ToUpper(d.Organization), true)
@@ -124,23 +147,10 @@ func receiptPDF(d receiptData) ([]byte, error) {
 		line(regular, "F1", 9, fmt.Sprintf("Bản sao %d: %s", i+1, l), false)
 	}
 	line(regular, "F1", 9, "Đường dẫn có hiệu lực đến "+local(d.Expires)+".", false)
-	q, err := qrcode.New(d.QR, qrcode.Medium)
-	if err != nil {
-		return nil, fmt.Errorf("receipt QR code: %w", err)
-	}
-	bm := q.Bitmap()
 	const qrSize = 150.0
-	module := qrSize / float64(len(bm))
-	x0, y0 := (pageW-qrSize)/2, y-20-qrSize
-	cs.WriteString("q 0 0 0 rg\n")
-	for r, row := range bm {
-		for col, dark := range row {
-			if dark {
-				fmt.Fprintf(&cs, "%.3f %.3f %.3f %.3f re\n", x0+float64(col)*module, y0+qrSize-float64(r+1)*module, module, module)
-			}
-		}
+	if err := drawQR(&cs, d.QR, (pageW-qrSize)/2, y-20-qrSize, qrSize); err != nil {
+		return nil, fmt.Errorf("receipt: %w", err)
 	}
-	cs.WriteString("f Q\n")
 
 	// Objects: 1 catalog, 2 pages, 3 page, 4 content, 5–9 regular font, 10–14 bold.
 	var b bytes.Buffer
@@ -156,10 +166,10 @@ func receiptPDF(d receiptData) ([]byte, error) {
 	obj(2, []byte("<< /Type /Pages /Kids [3 0 R] /Count 1 >>"))
 	obj(3, []byte(fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] /Resources << /Font << /F1 9 0 R /F2 14 0 R >> >> /Contents 4 0 R >>", pageW, pageH)))
 	obj(4, flateStream("", []byte(cs.String())))
-	for i, body := range regular.objects(func(i int) string { return fmt.Sprintf("%d 0 R", 5+i) }, "LiberationSerif") {
+	for i, body := range regular.Bodies(func(i int) string { return fmt.Sprintf("%d 0 R", 5+i) }) {
 		obj(5+i, body)
 	}
-	for i, body := range bold.objects(func(i int) string { return fmt.Sprintf("%d 0 R", 10+i) }, "LiberationSerif-Bold") {
+	for i, body := range bold.Bodies(func(i int) string { return fmt.Sprintf("%d 0 R", 10+i) }) {
 		obj(10+i, body)
 	}
 	xref := b.Len()

@@ -2,6 +2,7 @@ package certify
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -26,6 +27,7 @@ import (
 	"github.com/vanthu/vanthu/audit"
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/documents/calendar"
+	"github.com/vanthu/vanthu/documents/publicverify"
 	"github.com/vanthu/vanthu/documents/register"
 	"github.com/vanthu/vanthu/documents/scancheck"
 	"github.com/vanthu/vanthu/events"
@@ -102,6 +104,10 @@ type Service struct {
 	Now func() time.Time
 	// TempDir holds the files being signed ("" is the system's).
 	TempDir string
+	// PublicURL is the deployment's address as the public reaches it: the
+	// QR code beside each copy's statement carries PublicURL/v/{code}
+	// ("": the origin Certify is given).
+	PublicURL string
 }
 
 func (s *Service) now() time.Time {
@@ -382,6 +388,8 @@ type Copy struct {
 	DocumentID  string `json:"document_id"`
 	SHA256      string `json:"sha256"`
 	DownloadURL string `json:"download_url"`
+	// VerifyURL is what the QR code beside the statement carries.
+	VerifyURL string `json:"verify_url"`
 }
 
 // Certified is what certifying gives.
@@ -473,7 +481,7 @@ func (s *Service) Certify(ctx context.Context, p accounts.Principal, id, origin 
 		ttl = DefaultLinkTTL
 	}
 	j := &job{s: s, p: p, c: c, org: org, at: at, level: level, own: own, seal: seal, sigImg: sigImg, sealImg: sealImg,
-		token: token, origin: strings.TrimSuffix(origin, "/"), expires: at.Add(ttl)}
+		token: token, origin: strings.TrimSuffix(origin, "/"), verifyBase: cmp.Or(s.PublicURL, origin), expires: at.Add(ttl)}
 	var out Certified
 	err = s.DB.InTx(ctx, func(tx pgx.Tx) error {
 		out, err = j.run(ctx, tx, hash)
@@ -541,6 +549,7 @@ type job struct {
 	own, seal       storage.KeyBinding
 	sigImg, sealImg image.Image
 	token, origin   string
+	verifyBase      string // the public verification URLs' base
 	expires         time.Time
 	stored          []string // blobs put, for discarding when the transaction does not commit
 }
@@ -567,11 +576,11 @@ func (j *job) run(ctx context.Context, tx pgx.Tx, hash []byte) (Certified, error
 	if strings.TrimSpace(st.Title) == "" {
 		st.Title = "Người thực hiện chứng thực"
 	}
-	prepared, size, pl, done, err := j.prepare(ctx, c, st)
+	scanFile, scanSize, doneScan, err := j.readScan(ctx, c)
 	if err != nil {
 		return Certified{}, err
 	}
-	defer done()
+	defer doneScan()
 	official, err := accounts.SigningKey(ctx, j.p, j.own, j.s.Accounts.PIN, j.s.Accounts.Keystore, j.at)
 	if err != nil {
 		return Certified{}, fmt.Errorf("%w: %v", ErrNoKey, err)
@@ -595,7 +604,11 @@ func (j *job) run(ctx context.Context, tx pgx.Tx, hash []byte) (Certified, error
 		LinkExpires: j.expires}
 	var keysMade []string
 	for n := 1; n <= c.Copies; n++ {
-		info, err := j.signCopy(ctx, prepared, size, pl, official, sealKey, number, book)
+		// Each copy is its own file with its own verification code, drawn
+		// beside its statement.
+		code := publicverify.NewCode()
+		st.VerifyURL = publicverify.URL(j.verifyBase, code)
+		info, err := j.makeCopy(ctx, scanFile, scanSize, st, official, sealKey, number, book)
 		if err != nil {
 			return Certified{}, err
 		}
@@ -606,8 +619,13 @@ func (j *job) run(ctx context.Context, tx pgx.Tx, hash []byte) (Certified, error
 		if err != nil {
 			return Certified{}, err
 		}
+		if _, err := publicverify.Record(ctx, tx, publicverify.Rec{SHA256: info.Key, Code: code, Kind: publicverify.KindCertifiedCopy,
+			CertifiedCopyID: cc.ID, OrganizationID: c.OrganizationID}); err != nil {
+			return Certified{}, err
+		}
 		keysMade = append(keysMade, info.Key)
-		out.Copies = append(out.Copies, Copy{DocumentID: cc.ID, SHA256: cc.SHA256, DownloadURL: j.origin + LinkPath(j.token, n)})
+		out.Copies = append(out.Copies, Copy{DocumentID: cc.ID, SHA256: cc.SHA256, DownloadURL: j.origin + LinkPath(j.token, n),
+			VerifyURL: st.VerifyURL})
 	}
 	receipt, err := j.receipt(ctx, tx, c, out)
 	if err != nil {
@@ -666,39 +684,43 @@ func certifiedRegister(ctx context.Context, q storage.Querier, orgID string) (st
 	return storage.Register{}, errors.New("the organisation has no certified-copies register")
 }
 
-// prepare reads the scan and draws the statement on it, into a temporary
-// file.
-func (j *job) prepare(ctx context.Context, c storage.Certification, st Statement) (*os.File, int64, placed, func(), error) {
+// readScan reads the scan into a temporary file, once for all copies.
+func (j *job) readScan(ctx context.Context, c storage.Certification) (*os.File, int64, func(), error) {
 	rc, err := j.s.Docs.Blobs.Open(ctx, c.ScanSHA256, 0, -1)
 	if err != nil {
-		return nil, 0, placed{}, nil, fmt.Errorf("read scan: %w", err)
+		return nil, 0, nil, fmt.Errorf("read scan: %w", err)
 	}
 	defer rc.Close()
 	in, err := os.CreateTemp(j.s.TempDir, "vanthu-certify-scan-*.pdf")
 	if err != nil {
-		return nil, 0, placed{}, nil, fmt.Errorf("certify: temporary file: %w", err)
+		return nil, 0, nil, fmt.Errorf("certify: temporary file: %w", err)
 	}
-	defer func() { in.Close(); os.Remove(in.Name()) }()
+	done := func() { in.Close(); os.Remove(in.Name()) }
 	n, err := io.Copy(in, rc)
 	if err != nil {
-		return nil, 0, placed{}, nil, fmt.Errorf("read scan: %w", err)
+		done()
+		return nil, 0, nil, fmt.Errorf("read scan: %w", err)
 	}
+	return in, n, done, nil
+}
+
+// makeCopy draws the statement (with the copy's verification code) on the
+// scan into a temporary file, then signs and stores the copy.
+func (j *job) makeCopy(ctx context.Context, scan *os.File, scanSize int64, st Statement, official, sealKey keys.Key, number int, book string) (blob.Info, error) {
 	out, err := os.CreateTemp(j.s.TempDir, "vanthu-certify-stmt-*.pdf")
 	if err != nil {
-		return nil, 0, placed{}, nil, fmt.Errorf("certify: temporary file: %w", err)
+		return blob.Info{}, fmt.Errorf("certify: temporary file: %w", err)
 	}
-	done := func() { out.Close(); os.Remove(out.Name()) }
-	pl, err := drawStatement(in, n, out, st)
+	defer func() { out.Close(); os.Remove(out.Name()) }()
+	pl, err := drawStatement(scan, scanSize, out, st)
 	if err != nil {
-		done()
-		return nil, 0, placed{}, nil, err
+		return blob.Info{}, err
 	}
 	size, err := out.Seek(0, io.SeekCurrent)
 	if err != nil {
-		done()
-		return nil, 0, placed{}, nil, fmt.Errorf("statement: %w", err)
+		return blob.Info{}, fmt.Errorf("statement: %w", err)
 	}
-	return out, size, pl, done, nil
+	return j.signCopy(ctx, out, size, pl, official, sealKey, number, book)
 }
 
 // sealDiameterPt is the seal's real size.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/digitorus/pdf"
 
+	"github.com/vanthu/vanthu/internal/pdffont"
 	"github.com/vanthu/vanthu/signing/pdfupdate"
 )
 
@@ -21,6 +22,9 @@ type Statement struct {
 	Date   time.Time
 	Title  string // the certifier's title, e.g. "Công chức Tư pháp – Hộ tịch"
 	Name   string
+	// VerifyURL is the copy's public verification address, drawn as a QR
+	// code beside the statement ("": none).
+	VerifyURL string
 }
 
 // Lines are the statement's words, in order, with the signature's place
@@ -43,6 +47,8 @@ const (
 	lineSize     = 10.5
 	firstSize    = 11.5
 	lineLeading  = 14.0
+	qrSide       = 72.0 // about 25 mm: readable by a phone from a printed page
+	qrGap        = 6.0
 	fontResource = "FVanthuCT"
 	boldResource = "FVanthuCTB"
 )
@@ -134,13 +140,13 @@ func drawStatement(in io.ReaderAt, size int64, out io.Writer, st Statement) (pla
 	var cs strings.Builder
 	fmt.Fprintf(&cs, "q 1 1 1 rg 0.35 0.35 0.35 RG 0.6 w %.2f %.2f %.2f %.2f re B 0 0 0 rg\n", x0, y0, w, h)
 	y := y0 + h - 8
-	centre := func(f *textFont, res, s string, size float64) {
-		for size > 6 && f.width(s, size) > w-12 {
+	centre := func(f *pdffont.Font, res, s string, size float64) {
+		for size > 6 && f.Width(s, size) > w-12 {
 			size -= 0.5
 		}
 		y -= size + 3
-		x := x0 + (w-f.width(s, size))/2
-		fmt.Fprintf(&cs, "BT /%s %.1f Tf %.2f %.2f Td %s Tj ET\n", res, size, x, y, f.hex(s))
+		x := x0 + (w-f.Width(s, size))/2
+		fmt.Fprintf(&cs, "BT /%s %.1f Tf %.2f %.2f Td %s Tj ET\n", res, size, x, y, f.Hex(s))
 	}
 	centre(bold, boldResource, head[0], firstSize)
 	centre(regular, fontResource, head[1], lineSize)
@@ -152,20 +158,33 @@ func drawStatement(in io.ReaderAt, size int64, out io.Writer, st Statement) (pla
 	y = sig[1] - 2
 	centre(bold, boldResource, name, lineSize)
 	cs.WriteString("Q\n")
+	if st.VerifyURL != "" {
+		// Above the box where the page has room, else to its left.
+		qx, qy := x0+w-qrSide, y0+h+qrGap
+		if qy+qrSide > mb[3]-boxMargin {
+			qx, qy = x0-qrGap-qrSide, y0
+		}
+		if qx < mb[0] {
+			return placed{}, fmt.Errorf("statement: the last page (%.0f x %.0f pt) has no room for the verification code", mb[2]-mb[0], mb[3]-mb[1])
+		}
+		if err := drawQR(&cs, st.VerifyURL, qx, qy, qrSide); err != nil {
+			return placed{}, fmt.Errorf("statement: %w", err)
+		}
+	}
 
 	u := doc.NewUpdate()
-	refs := func(f *textFont, base string) pdfupdate.Ref {
-		rs := make([]pdfupdate.Ref, 5)
+	refs := func(f *pdffont.Font) pdfupdate.Ref {
+		rs := make([]pdfupdate.Ref, pdffont.Objects)
 		for i := range rs {
 			rs[i] = u.Reserve()
 		}
-		for i, body := range f.objects(func(i int) string { return rs[i].String() }, base) {
+		for i, body := range f.Bodies(func(i int) string { return rs[i].String() }) {
 			u.Set(rs[i], body)
 		}
-		return rs[4]
+		return rs[pdffont.Objects-1]
 	}
-	regRef := refs(regular, "LiberationSerif")
-	boldRef := refs(bold, "LiberationSerif-Bold")
+	regRef := refs(regular)
+	boldRef := refs(bold)
 	fontDict := strings.TrimSuffix(resDict["Font"], ">>") + " /" + fontResource + " " + regRef.String() + " /" + boldResource + " " + boldRef.String() + " >>"
 	resDict["Font"] = fontDict
 	open := u.Add(pdfupdate.Stream(pdfupdate.Dict{}, []byte("q\n")))

@@ -185,7 +185,7 @@ func (s *Service) Make(ctx context.Context, p accounts.Principal, originalID str
 		return Copy{}, fmt.Errorf("copy: temporary file: %w", err)
 	}
 	defer func() { pages.Close(); os.Remove(pages.Name()) }()
-	ex, err := ExtractPages(src, req.Pages, pages)
+	ex, err := ExtractPages(ctx, src, req.Pages, pages)
 	var pe *PageError
 	if errors.As(err, &pe) {
 		return Copy{}, invalid("%s", pe.Error())

@@ -2,6 +2,7 @@ package copies
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -40,28 +41,61 @@ type Extracted struct {
 // seal, an earlier copy block) are drawn into the page as it shows them;
 // the signatures themselves, the form and the document's permissions are
 // not carried over, since the copy is signed anew by the copying
-// organisation.
-func ExtractPages(in io.ReadSeeker, pages []int, w io.Writer) (out Extracted, err error) {
+// organisation. The original's structure is checked by our own parser
+// first (checkStructure), and pdfcpu's work is bounded (budgeted): an
+// original it cannot copy in bounds is ErrExtract, never a hang.
+func ExtractPages(ctx context.Context, in io.ReadSeeker, pages []int, w io.Writer) (Extracted, error) {
+	ra, ok := in.(io.ReaderAt)
+	if !ok {
+		return Extracted{}, fmt.Errorf("%w: the original cannot be read at random", ErrExtract)
+	}
+	size, err := in.Seek(0, io.SeekEnd)
+	if err == nil {
+		_, err = in.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		return Extracted{}, fmt.Errorf("%w: %v", ErrExtract, err)
+	}
+	count, err := checkStructure(ra, size)
+	if err != nil {
+		return Extracted{}, err
+	}
+	for _, n := range pages {
+		if n < 1 || n > count {
+			return Extracted{}, &PageError{Page: n, Count: count}
+		}
+	}
+	return budgeted(ctx, extractSlots, extractBudget, w, func(w io.Writer) (Extracted, error) {
+		return extractPages(in, pages, count, w)
+	})
+}
+
+// extractPages is pdfcpu's part of ExtractPages, on an original that
+// passed the structural check and has count pages.
+func extractPages(in io.ReadSeeker, pages []int, count int, w io.Writer) (out Extracted, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%w: %v", ErrExtract, p)
 		}
 	}()
-	ctx, err := api.ReadContext(in, pdfcpuConfig())
+	pctx, err := api.ReadContext(in, pdfcpuConfig())
 	if err != nil {
 		return out, fmt.Errorf("%w: read: %v", ErrExtract, err)
 	}
-	if err := ctx.EnsurePageCount(); err != nil {
+	if err := pctx.EnsurePageCount(); err != nil {
 		return out, fmt.Errorf("%w: page count: %v", ErrExtract, err)
 	}
+	if pctx.PageCount != count {
+		return out, fmt.Errorf("%w: the page tree holds %d pages, pdfcpu reads %d", ErrExtract, count, pctx.PageCount)
+	}
 	if len(pages) == 0 {
-		for i := 1; i <= ctx.PageCount; i++ {
+		for i := 1; i <= pctx.PageCount; i++ {
 			pages = append(pages, i)
 		}
 	}
 	for _, n := range pages {
-		if n < 1 || n > ctx.PageCount {
-			return out, &PageError{Page: n, Count: ctx.PageCount}
+		if n < 1 || n > pctx.PageCount {
+			return out, &PageError{Page: n, Count: pctx.PageCount}
 		}
 	}
 	flattened := map[int]bool{}
@@ -69,14 +103,14 @@ func ExtractPages(in io.ReadSeeker, pages []int, w io.Writer) (out Extracted, er
 		if flattened[n] {
 			continue
 		}
-		if err := flattenWidgets(ctx, n); err != nil {
+		if err := flattenWidgets(pctx, n); err != nil {
 			return out, fmt.Errorf("%w: page %d: %v", ErrExtract, n, err)
 		}
 		flattened[n] = true
 	}
 	// Without the form, no field or signature goes into the copy.
-	ctx.Form = nil
-	dest, err := pdfcpu.ExtractPages(ctx, pages, false)
+	pctx.Form = nil
+	dest, err := pdfcpu.ExtractPages(pctx, pages, false)
 	if err != nil {
 		return out, fmt.Errorf("%w: %v", ErrExtract, err)
 	}

@@ -84,7 +84,7 @@ func (s *Service) MakeFromScan(ctx context.Context, p accounts.Principal, req Sc
 		return Copy{}, fmt.Errorf("copy: temporary file: %w", err)
 	}
 	defer func() { pages.Close(); os.Remove(pages.Name()) }()
-	ex, err := ExtractPages(bytes.NewReader(data), r.Pages, pages)
+	ex, err := ExtractPages(ctx, bytes.NewReader(data), r.Pages, pages)
 	var pe *PageError
 	if errors.As(err, &pe) {
 		return Copy{}, invalid("%s", pe.Error())

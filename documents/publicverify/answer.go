@@ -33,6 +33,8 @@ type Answer struct {
 	Recalled bool      `json:"recalled,omitempty"`
 	Register *Entry    `json:"register_entry,omitempty"`
 	CopyOf   *Original `json:"copy_of,omitempty"`
+	// Certification is a certified copy's statement: its number and book.
+	Certification *Certification `json:"certification,omitempty"`
 	// Verdict and Signatures are the verifier's, run on the recorded file
 	// when asked.
 	Verdict    string      `json:"verdict,omitempty"`
@@ -69,6 +71,20 @@ type Original struct {
 	// Description of a paper original.
 	Description string `json:"description,omitempty"`
 }
+
+// Certification is what a certified copy's statement (lời chứng) shows of
+// its certification: the number and book, and which copy of how many made
+// at once. Who asked for it, and what the original is, are the citizen's
+// and never answered.
+type Certification struct {
+	Number int    `json:"number"`
+	Book   string `json:"book"`
+	Copy   int    `json:"copy"`
+	Copies int    `json:"copies"`
+}
+
+// certifiedCopyType is the type a certified copy is answered as.
+const certifiedCopyType = "Bản sao điện tử được chứng thực từ bản chính"
 
 // Signature is one signature's verdict, as the document's own signature
 // panel shows it.
@@ -117,7 +133,7 @@ func lookup(ctx context.Context, q storage.Querier, column, value string) (Answe
 		orgName(&a), orgCode(&a), &a.Type, &a.Subject, &status, &conf, &a.Number, &issuedAt,
 		&regName, &regYear, &regNumber, &form, &origText, &pages, &origNumber, &origType, &origIssued, &origConf)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Answer{}, nil
+		return lookupCertified(ctx, q, column, value)
 	}
 	if err != nil {
 		return Answer{}, fmt.Errorf("public record: %w", err)
@@ -150,6 +166,44 @@ func lookup(ctx context.Context, q storage.Querier, column, value string) (Answe
 				a.CopyOf.Date = origIssued.In(vietnam).Format("2006-01-02")
 			}
 		}
+	}
+	return a, nil
+}
+
+// lookupCertified reads the record of a certified copy of a citizen's
+// original: the certifying body, the certification's number, book and
+// date, and its line in the certified-copies register — only what the
+// statement on the copy shows.
+func lookupCertified(ctx context.Context, q storage.Querier, column, value string) (Answer, error) {
+	var a Answer
+	var cert Certification
+	var certifiedAt time.Time
+	var regName *string
+	var year int
+	err := q.QueryRow(ctx, `
+		SELECT p.sha256, p.kind, cc.size, o.name, o.code, c.number, c.book, c.year, c.certified_at, r.name,
+			cc.copy_number, (SELECT count(*) FROM certified_copies x WHERE x.certification_id = c.id)
+		FROM public_records p
+		JOIN certified_copies cc ON cc.id = p.certified_copy_id
+		JOIN certifications c ON c.id = cc.certification_id
+		JOIN organizations o ON o.id = p.organization_id
+		LEFT JOIN registers r ON r.id = c.register_id
+		WHERE p.`+column+` = $1 AND c.status = 'certified'`, value).Scan(&a.SHA256, &a.Kind, &a.size, orgName(&a), orgCode(&a),
+		&cert.Number, &cert.Book, &year, &certifiedAt, &regName, &cert.Copy, &cert.Copies)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Answer{}, nil
+	}
+	if err != nil {
+		return Answer{}, fmt.Errorf("public record of a certified copy: %w", err)
+	}
+	a.Found = true
+	a.Type = certifiedCopyType
+	a.Number = fmt.Sprintf("%d, quyển số %s", cert.Number, cert.Book)
+	t := certifiedAt.In(vietnam)
+	a.IssuedAt, a.Date = &t, t.Format("2006-01-02")
+	a.Certification = &cert
+	if regName != nil {
+		a.Register = &Entry{Register: *regName, Year: year, Number: cert.Number}
 	}
 	return a, nil
 }

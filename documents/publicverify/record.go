@@ -31,11 +31,15 @@ type Rec struct {
 	SHA256 string // lowercase hex SHA-256 of the file (its blob key)
 	// Code is the QR code's: the one drawn into the file, from NewCode;
 	// empty makes one.
-	Code           string
-	Kind           string
-	DocumentID     string
-	Version        int
-	OrganizationID string
+	Code string
+	Kind string
+	// DocumentID and Version name a document's version; a certified copy
+	// of a citizen's original is not a document and names its
+	// CertifiedCopyID instead.
+	DocumentID      string
+	Version         int
+	CertifiedCopyID string
+	OrganizationID  string
 }
 
 var (
@@ -59,7 +63,7 @@ func ValidCode(s string) bool { return codeChars.MatchString(s) }
 // Record indexes a file in the caller's transaction, where the file's
 // version (and, for issuing and copies, its register entry) commits.
 // Issuing calls it for the sealed version, copies for the copy, certified
-// copies for each copy. A register entry records its file by itself (a
+// copies for each copy (by CertifiedCopyID). A register entry records its file by itself (a
 // trigger) with a fresh code; recording a file again with the code drawn
 // into it keeps that code.
 func Record(ctx context.Context, q storage.Querier, r Rec) (code string, err error) {
@@ -71,6 +75,15 @@ func Record(ctx context.Context, q storage.Querier, r Rec) (code string, err err
 	default:
 		return "", fmt.Errorf("public record: unknown kind %q", r.Kind)
 	}
+	if (r.DocumentID == "") == (r.CertifiedCopyID == "") || (r.CertifiedCopyID != "" && r.Kind != KindCertifiedCopy) {
+		return "", errors.New("public record: a record names either a document version or a certified copy")
+	}
+	var docID, version, copyID any
+	if r.DocumentID != "" {
+		docID, version = r.DocumentID, r.Version
+	} else {
+		copyID = r.CertifiedCopyID
+	}
 	drawn := r.Code != ""
 	if !drawn {
 		r.Code = NewCode()
@@ -80,10 +93,10 @@ func Record(ctx context.Context, q storage.Querier, r Rec) (code string, err err
 	// A code drawn into the file replaces one the trigger made; a fresh
 	// one never replaces a code already there.
 	err = q.QueryRow(ctx, `
-		INSERT INTO public_records (sha256, code, kind, document_id, version, organization_id)
-		VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (sha256) DO UPDATE SET code = CASE WHEN $7 THEN EXCLUDED.code ELSE public_records.code END, kind = EXCLUDED.kind
-		RETURNING code`, r.SHA256, r.Code, r.Kind, r.DocumentID, r.Version, r.OrganizationID, drawn).Scan(&code)
+		INSERT INTO public_records (sha256, code, kind, document_id, version, certified_copy_id, organization_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (sha256) DO UPDATE SET code = CASE WHEN $8 THEN EXCLUDED.code ELSE public_records.code END, kind = EXCLUDED.kind
+		RETURNING code`, r.SHA256, r.Code, r.Kind, docID, version, copyID, r.OrganizationID, drawn).Scan(&code)
 	if err != nil {
 		return "", fmt.Errorf("public record of %s: %w", r.SHA256, err)
 	}

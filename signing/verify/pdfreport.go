@@ -5,14 +5,13 @@ import (
 	"compress/zlib"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/go-fonts/liberation/liberationserifregular"
-	"golang.org/x/image/font"
 	"golang.org/x/image/font/sfnt"
-	"golang.org/x/image/math/fixed"
+
+	"github.com/vanthu/vanthu/internal/pdffont"
 )
 
 // WritePDF writes the reports as a PDF an auditor can file. The text is set
@@ -20,11 +19,11 @@ import (
 // Vietnamese coverage) embedded as a CID font with a ToUnicode map, so the
 // diacritics render everywhere and the text can be searched and copied.
 func WritePDF(w io.Writer, reps []*Report, lang Lang, at time.Time) error {
-	fnt, err := sfnt.Parse(liberationserifregular.TTF)
+	fnt, err := reportFace.Font()
 	if err != nil {
-		return fmt.Errorf("report font: %w", err)
+		return fmt.Errorf("report: %w", err)
 	}
-	pw := &pdfWriter{font: fnt, upem: int(fnt.UnitsPerEm()), used: map[sfnt.GlyphIndex]rune{}}
+	pw := &pdfWriter{font: fnt}
 	var lines []string
 	lines = append(lines, "#"+lang.t("title"))
 	lines = append(lines, lang.t("checked_at")+": "+at.In(vnZone).Format(time.RFC3339))
@@ -36,11 +35,11 @@ func WritePDF(w io.Writer, reps []*Report, lang Lang, at time.Time) error {
 	return pw.write(w, lines)
 }
 
+// reportFace is the report's face, embedded by pdffont.
+var reportFace = pdffont.Face{Name: "LiberationSerif", TTF: liberationserifregular.TTF}
+
 type pdfWriter struct {
-	font *sfnt.Font
-	upem int
-	buf  sfnt.Buffer
-	used map[sfnt.GlyphIndex]rune
+	font *pdffont.Font
 }
 
 const (
@@ -51,19 +50,7 @@ const (
 	leading      = 13.5
 )
 
-func (p *pdfWriter) glyph(r rune) (sfnt.GlyphIndex, float64) {
-	g, err := p.font.GlyphIndex(&p.buf, r)
-	if err != nil || g == 0 {
-		g, _ = p.font.GlyphIndex(&p.buf, '?')
-		r = '?'
-	}
-	adv, err := p.font.GlyphAdvance(&p.buf, g, fixed.I(p.upem), font.HintingNone)
-	if err != nil {
-		adv = 0
-	}
-	p.used[g] = r
-	return g, float64(adv) / 64 * 1000 / float64(p.upem)
-}
+func (p *pdfWriter) glyph(r rune) (sfnt.GlyphIndex, float64) { return p.font.Glyph(r) }
 
 // wrap splits a line to fit the text width at the given size.
 func (p *pdfWriter) wrap(s string, size float64) []string {
@@ -101,16 +88,7 @@ func (p *pdfWriter) wrap(s string, size float64) []string {
 	return append(out, string(cur))
 }
 
-func (p *pdfWriter) hexText(s string) string {
-	var b strings.Builder
-	b.WriteByte('<')
-	for _, r := range s {
-		g, _ := p.glyph(r)
-		fmt.Fprintf(&b, "%04X", uint16(g))
-	}
-	b.WriteByte('>')
-	return b.String()
-}
+func (p *pdfWriter) hexText(s string) string { return p.font.Hex(s) }
 
 func (p *pdfWriter) write(w io.Writer, lines []string) error {
 	// Lay out pages.
@@ -169,36 +147,15 @@ func (p *pdfWriter) write(w io.Writer, lines []string) error {
 	_ = catalog
 	pagesIdx := len(offsets)
 	offsets = append(offsets, 0) // placeholder for 2 0 obj, written last
-	fontFile := stream(fmt.Sprintf("/Length1 %d", len(liberationserifregular.TTF)), liberationserifregular.TTF)
-
-	gids := make([]int, 0, len(p.used))
-	for g := range p.used {
-		gids = append(gids, int(g))
-	}
-	sort.Ints(gids)
-	var wArr, cmap strings.Builder
-	wArr.WriteString("[")
-	for _, g := range gids {
-		adv, _ := p.font.GlyphAdvance(&p.buf, sfnt.GlyphIndex(g), fixed.I(p.upem), font.HintingNone)
-		fmt.Fprintf(&wArr, " %d [%d]", g, int(float64(adv)/64*1000/float64(p.upem)+0.5))
-	}
-	wArr.WriteString(" ]")
-	cmap.WriteString("/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n")
-	for i := 0; i < len(gids); i += 100 {
-		j := min(i+100, len(gids))
-		fmt.Fprintf(&cmap, "%d beginbfchar\n", j-i)
-		for _, g := range gids[i:j] {
-			r := p.used[sfnt.GlyphIndex(g)]
-			u := utf16Hex(r)
-			fmt.Fprintf(&cmap, "<%04X> <%s>\n", g, u)
+	base := len(offsets) + 1
+	var type0 int
+	for _, o := range p.font.Objects(func(i int) string { return fmt.Sprintf("%d 0 R", base+i) }) {
+		if o.Stream {
+			type0 = stream(o.Dict, o.Data)
+		} else {
+			type0 = obj(o.Dict)
 		}
-		cmap.WriteString("endbfchar\n")
 	}
-	cmap.WriteString("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n")
-	toUni := stream("", []byte(cmap.String()))
-	desc := obj(fmt.Sprintf("<< /Type /FontDescriptor /FontName /LiberationSerif /Flags 34 /FontBBox [-543 -303 1278 981] /ItalicAngle 0 /Ascent 891 /Descent -216 /CapHeight 662 /StemV 80 /FontFile2 %d 0 R >>", fontFile))
-	cid := obj(fmt.Sprintf("<< /Type /Font /Subtype /CIDFontType2 /BaseFont /LiberationSerif /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor %d 0 R /CIDToGIDMap /Identity /DW 500 /W %s >>", desc, wArr.String()))
-	type0 := obj(fmt.Sprintf("<< /Type /Font /Subtype /Type0 /BaseFont /LiberationSerif /Encoding /Identity-H /DescendantFonts [%d 0 R] /ToUnicode %d 0 R >>", cid, toUni))
 	var kids []string
 	for _, c := range pages {
 		content := stream("", []byte(c))
@@ -215,12 +172,4 @@ func (p *pdfWriter) write(w io.Writer, lines []string) error {
 	fmt.Fprintf(&out, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offsets)+1, xref)
 	_, err := w.Write(out.Bytes())
 	return err
-}
-
-func utf16Hex(r rune) string {
-	if r < 0x10000 {
-		return fmt.Sprintf("%04X", r)
-	}
-	r -= 0x10000
-	return fmt.Sprintf("%04X%04X", 0xd800+(r>>10), 0xdc00+(r&0x3ff))
 }

@@ -6,13 +6,12 @@ import (
 	"compress/zlib"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"github.com/go-fonts/liberation/liberationserifregular"
-	"golang.org/x/image/font"
 	"golang.org/x/image/font/sfnt"
-	"golang.org/x/image/math/fixed"
+
+	"github.com/vanthu/vanthu/internal/pdffont"
 )
 
 // The book is landscape A4 so the ten columns of Appendix IV fit.
@@ -35,11 +34,11 @@ var colWeights = []float64{10, 8, 26, 11, 15, 11, 6, 8, 7, 8}
 // (the way the verification report is drawn), so Vietnamese renders and can
 // be searched. Each page's content is written out as soon as it is full.
 func WritePDF(w io.Writer, b Book) error {
-	fnt, err := sfnt.Parse(liberationserifregular.TTF)
+	fnt, err := serif.Font()
 	if err != nil {
-		return fmt.Errorf("book font: %w", err)
+		return fmt.Errorf("book: %w", err)
 	}
-	p := &pdf{font: fnt, upem: int(fnt.UnitsPerEm()), used: map[sfnt.GlyphIndex]rune{}, cache: map[rune]glyphInfo{}, out: &countWriter{w: bufio.NewWriter(w)}}
+	p := &pdf{font: fnt, out: &countWriter{w: bufio.NewWriter(w)}}
 	p.offsets = []int64{0, 0, 0} // 1 catalog, 2 page tree, 3 font: written last
 	p.printf("%%PDF-1.7\n%%\xe2\xe3\xcf\xd3\n")
 
@@ -143,12 +142,11 @@ func (b Book) weight(i int) float64 {
 	return 8
 }
 
+// serif is the book's face: Liberation Serif, embedded by pdffont.
+var serif = pdffont.Face{Name: "LiberationSerif", TTF: liberationserifregular.TTF}
+
 type pdf struct {
-	font    *sfnt.Font
-	upem    int
-	buf     sfnt.Buffer
-	used    map[sfnt.GlyphIndex]rune
-	cache   map[rune]glyphInfo
+	font    *pdffont.Font
 	z       bytes.Buffer
 	zw      *zlib.Writer
 	out     *countWriter
@@ -174,32 +172,8 @@ func (c *countWriter) Write(b []byte) (int, error) {
 
 func (p *pdf) printf(format string, a ...any) { fmt.Fprintf(p.out, format, a...) }
 
-type glyphInfo struct {
-	g   sfnt.GlyphIndex
-	adv float64
-}
-
-// glyph is the glyph and advance (in thousandths of the size) of a rune,
-// looked up once per rune: a register repeats the same few letters.
-func (p *pdf) glyph(r rune) (sfnt.GlyphIndex, float64) {
-	if gi, ok := p.cache[r]; ok {
-		return gi.g, gi.adv
-	}
-	in := r
-	g, err := p.font.GlyphIndex(&p.buf, r)
-	if err != nil || g == 0 {
-		g, _ = p.font.GlyphIndex(&p.buf, '?')
-		r = '?'
-	}
-	adv, err := p.font.GlyphAdvance(&p.buf, g, fixed.I(p.upem), font.HintingNone)
-	if err != nil {
-		adv = 0
-	}
-	p.used[g] = r
-	gi := glyphInfo{g, float64(adv) / 64 * 1000 / float64(p.upem)}
-	p.cache[in] = gi
-	return gi.g, gi.adv
-}
+// glyph is the glyph and advance (in thousandths of the size) of a rune.
+func (p *pdf) glyph(r rune) (sfnt.GlyphIndex, float64) { return p.font.Glyph(r) }
 
 func (p *pdf) width(s string, size float64) float64 {
 	w := 0.0
@@ -249,16 +223,7 @@ func (p *pdf) wrap(s string, width, size float64) []string {
 	return out
 }
 
-func (p *pdf) hex(s string) string {
-	const digits = "0123456789ABCDEF"
-	b := make([]byte, 0, 2+4*len(s))
-	b = append(b, '<')
-	for _, r := range s {
-		g, _ := p.glyph(r)
-		b = append(b, digits[g>>12&0xf], digits[g>>8&0xf], digits[g>>4&0xf], digits[g&0xf])
-	}
-	return string(append(b, '>'))
-}
+func (p *pdf) hex(s string) string { return p.font.Hex(s) }
 
 func (p *pdf) begin(n int) {
 	for len(p.offsets) < n {
@@ -303,34 +268,24 @@ func (p *pdf) page(content string) {
 }
 
 func (p *pdf) finish() error {
-	fontFile := p.stream(fmt.Sprintf("/Length1 %d", len(liberationserifregular.TTF)), liberationserifregular.TTF)
-	gids := make([]int, 0, len(p.used))
-	for g := range p.used {
-		gids = append(gids, int(g))
-	}
-	sort.Ints(gids)
-	var wArr, cmap strings.Builder
-	wArr.WriteString("[")
-	for _, g := range gids {
-		adv, _ := p.font.GlyphAdvance(&p.buf, sfnt.GlyphIndex(g), fixed.I(p.upem), font.HintingNone)
-		fmt.Fprintf(&wArr, " %d [%d]", g, int(float64(adv)/64*1000/float64(p.upem)+0.5))
-	}
-	wArr.WriteString(" ]")
-	cmap.WriteString("/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n")
-	for i := 0; i < len(gids); i += 100 {
-		j := min(i+100, len(gids))
-		fmt.Fprintf(&cmap, "%d beginbfchar\n", j-i)
-		for _, g := range gids[i:j] {
-			fmt.Fprintf(&cmap, "<%04X> <%s>\n", g, utf16Hex(p.used[sfnt.GlyphIndex(g)]))
+	// The font's objects follow the pages; its Type0 font is object 3,
+	// which the pages name.
+	base := len(p.offsets) + 1
+	objs := p.font.Objects(func(i int) string {
+		if i == pdffont.Objects-1 {
+			return "3 0 R"
 		}
-		cmap.WriteString("endbfchar\n")
+		return fmt.Sprintf("%d 0 R", base+i)
+	})
+	for _, o := range objs[:pdffont.Objects-1] {
+		if o.Stream {
+			p.stream(o.Dict, o.Data)
+		} else {
+			p.obj(o.Dict)
+		}
 	}
-	cmap.WriteString("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n")
-	toUni := p.stream("", []byte(cmap.String()))
-	desc := p.obj(fmt.Sprintf("<< /Type /FontDescriptor /FontName /LiberationSerif /Flags 34 /FontBBox [-543 -303 1278 981] /ItalicAngle 0 /Ascent 891 /Descent -216 /CapHeight 662 /StemV 80 /FontFile2 %d 0 R >>", fontFile))
-	cid := p.obj(fmt.Sprintf("<< /Type /Font /Subtype /CIDFontType2 /BaseFont /LiberationSerif /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor %d 0 R /CIDToGIDMap /Identity /DW 500 /W %s >>", desc, wArr.String()))
 	p.begin(3)
-	p.printf("<< /Type /Font /Subtype /Type0 /BaseFont /LiberationSerif /Encoding /Identity-H /DescendantFonts [%d 0 R] /ToUnicode %d 0 R >>\nendobj\n", cid, toUni)
+	p.printf("%s\nendobj\n", objs[pdffont.Objects-1].Dict)
 	kids := make([]string, len(p.kids))
 	for i, k := range p.kids {
 		kids[i] = fmt.Sprintf("%d 0 R", k)
@@ -352,12 +307,4 @@ func (p *pdf) finish() error {
 		return fmt.Errorf("book write: %w", err)
 	}
 	return nil
-}
-
-func utf16Hex(r rune) string {
-	if r < 0x10000 {
-		return fmt.Sprintf("%04X", r)
-	}
-	r -= 0x10000
-	return fmt.Sprintf("%04X%04X", 0xd800+(r>>10), 0xdc00+(r&0x3ff))
 }
