@@ -96,6 +96,7 @@ func HadChainItem(ctx context.Context, q Querier, documentID, userID string) (bo
 // InboxEntry is an item with what the inbox shows of its document.
 type InboxEntry struct {
 	InboxItem
+	DocumentUnitID  string
 	DocumentType    string
 	Subject         string
 	DocumentStatus  string
@@ -118,6 +119,41 @@ type InboxFilter struct {
 	Source       string
 	Limit        int
 	After        *InboxCursor
+	// Delegated adds, to the views of what waits (open, due soon,
+	// overdue), the open approval-chain turns of people who delegated to
+	// UserID, within each delegation's scope.
+	Delegated []InboxDelegation
+}
+
+// InboxDelegation is the scope in which a delegate sees a delegator's
+// turns: documents of these types and units (empty: every one).
+type InboxDelegation struct {
+	FromUser      string
+	DocumentTypes []string
+	UnitIDs       []string
+}
+
+// delegatedItems is the condition (items i, documents d) for the turns
+// the delegations bring, numbering its arguments after args; "" for none.
+func delegatedItems(ds []InboxDelegation, args *[]any) string {
+	var or []string
+	for _, dl := range ds {
+		types, units := dl.DocumentTypes, dl.UnitIDs
+		if types == nil {
+			types = []string{}
+		}
+		if units == nil {
+			units = []string{}
+		}
+		*args = append(*args, dl.FromUser, types, units)
+		n := len(*args)
+		or = append(or, fmt.Sprintf("(i.user_id = $%d AND (cardinality($%d::text[]) = 0 OR d.type_code = ANY ($%d::text[]))"+
+			" AND (cardinality($%d::uuid[]) = 0 OR d.unit_id = ANY ($%d::uuid[])))", n-2, n-1, n-1, n, n))
+	}
+	if len(or) == 0 {
+		return ""
+	}
+	return "(i.source = 'chain' AND i.state = 'open' AND (" + strings.Join(or, " OR ") + "))"
 }
 
 // InboxCursor is the keyset position after the last item of a page: its
@@ -136,8 +172,17 @@ func ListInbox(ctx context.Context, q Querier, f InboxFilter) ([]InboxEntry, err
 		args = append(args, v)
 		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
 	}
-	where = append(where, "i.user_id = $1")
 	order := "i.since"
+	switch f.View {
+	case "handled", "for_information":
+		where = append(where, "i.user_id = $1")
+	default:
+		if others := delegatedItems(f.Delegated, &args); others != "" {
+			where = append(where, "(i.user_id = $1 OR "+others+")")
+		} else {
+			where = append(where, "i.user_id = $1")
+		}
+	}
 	switch f.View {
 	case "handled":
 		where = append(where, "i.state IN ('done', 'forwarded')")
@@ -168,7 +213,7 @@ func ListInbox(ctx context.Context, q Querier, f InboxFilter) ([]InboxEntry, err
 		where = append(where, fmt.Sprintf("(%s, i.id) < ($%d, $%d)", order, len(args)-1, len(args)))
 	}
 	args = append(args, f.Limit)
-	sql := "SELECT " + inboxColumns + `, d.type_code, d.subject, d.status, d.urgency, d.confidentiality, d.number
+	sql := "SELECT " + inboxColumns + `, coalesce(d.unit_id::text, ''), d.type_code, d.subject, d.status, d.urgency, d.confidentiality, d.number
 		FROM inbox_items i JOIN documents d ON d.id = i.document_id
 		WHERE ` + strings.Join(where, " AND ") + fmt.Sprintf(" ORDER BY %s DESC, i.id DESC LIMIT $%d", order, len(args))
 	rows, err := q.Query(ctx, sql, args...)
@@ -180,7 +225,7 @@ func ListInbox(ctx context.Context, q Querier, f InboxFilter) ([]InboxEntry, err
 		it := &e.InboxItem
 		err := row.Scan(&it.ID, &it.OrganizationID, &it.UserID, &it.DocumentID, &it.Source, &it.StageID, &it.Round, &it.Label, &it.Task, &it.Role,
 			&it.TurnOf, &it.Counts, &it.State, &it.Outcome, &it.Since, &it.DueAt, &it.DoneAt, &it.AssignmentID,
-			&e.DocumentType, &e.Subject, &e.DocumentStatus, &e.Urgency, &e.Confidentiality, &e.Number)
+			&e.DocumentUnitID, &e.DocumentType, &e.Subject, &e.DocumentStatus, &e.Urgency, &e.Confidentiality, &e.Number)
 		return e, err
 	})
 }
@@ -195,8 +240,10 @@ type InboxCounts struct {
 	ForInformation int `json:"for_information"`
 }
 
-// CountInbox counts one person's inbox at now, due soon meaning before soon.
-func CountInbox(ctx context.Context, q Querier, userID string, now, soon time.Time) (InboxCounts, error) {
+// CountInbox counts one person's inbox at now, due soon meaning before
+// soon; what waits includes the turns delegated brings (InboxFilter).
+// The person's own counts are an index-only scan of inbox_counts.
+func CountInbox(ctx context.Context, q Querier, userID string, now, soon time.Time, delegated ...InboxDelegation) (InboxCounts, error) {
 	var c InboxCounts
 	err := q.QueryRow(ctx, `
 		SELECT count(*) FILTER (WHERE state = 'open'),
@@ -208,5 +255,21 @@ func CountInbox(ctx context.Context, q Querier, userID string, now, soon time.Ti
 	if err != nil {
 		return c, fmt.Errorf("inbox counts: %w", err)
 	}
+	args := []any{userID, now, soon}
+	others := delegatedItems(delegated, &args)
+	if others == "" {
+		return c, nil
+	}
+	var open, dueSoon, overdue int
+	err = q.QueryRow(ctx, `
+		SELECT count(*), count(*) FILTER (WHERE i.due_at >= $2 AND i.due_at < $3), count(*) FILTER (WHERE i.due_at < $2)
+		FROM inbox_items i JOIN documents d ON d.id = i.document_id
+		WHERE i.user_id <> $1 AND `+others, args...).Scan(&open, &dueSoon, &overdue)
+	if err != nil {
+		return c, fmt.Errorf("inbox counts of delegated turns: %w", err)
+	}
+	c.Open += open
+	c.DueSoon += dueSoon
+	c.Overdue += overdue
 	return c, nil
 }

@@ -253,10 +253,13 @@ func RebuildHandlingTallies(ctx context.Context, q Querier) error {
 		INSERT INTO handling_tallies
 		SELECT t.organization_id, t.kind, t.key, t.month, sum(t.received), sum(t.done_on_time), sum(t.done_late), sum(t.open_no_due), sum(t.open_due)
 		FROM (
-			SELECT (handling_tally(organization_id, 'document', organization_id, received_at, due_at, completed_at, 1)).* FROM document_handling
+			SELECT x.* FROM document_handling h,
+				LATERAL handling_tally(h.organization_id, 'document', h.organization_id, h.received_at, h.due_at, h.completed_at, 1) x
 			UNION ALL
-			SELECT (handling_tally(organization_id, CASE WHEN unit_id IS NULL THEN 'person' ELSE 'unit' END, coalesce(unit_id, user_id),
-				assigned_at, due_at, completed_at, 1)).* FROM assignments WHERE role <> 'inform'
+			SELECT x.* FROM assignments a,
+				LATERAL handling_tally(a.organization_id, CASE WHEN a.unit_id IS NULL THEN 'person' ELSE 'unit' END, coalesce(a.unit_id, a.user_id),
+					a.assigned_at, a.due_at, a.completed_at, 1) x
+			WHERE a.role <> 'inform'
 		) t
 		GROUP BY t.organization_id, t.kind, t.key, t.month`)
 	if err != nil {

@@ -45,12 +45,12 @@ BEGIN
         RETURN NULL;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.role <> 'inform' THEN
-        INSERT INTO handling_tallies SELECT (handling_tally(OLD.organization_id, CASE WHEN OLD.unit_id IS NULL THEN 'person' ELSE 'unit' END,
-            coalesce(OLD.unit_id, OLD.user_id), OLD.assigned_at, OLD.due_at, OLD.completed_at, -1)).*;
+        INSERT INTO handling_tallies SELECT * FROM handling_tally(OLD.organization_id, CASE WHEN OLD.unit_id IS NULL THEN 'person' ELSE 'unit' END,
+            coalesce(OLD.unit_id, OLD.user_id), OLD.assigned_at, OLD.due_at, OLD.completed_at, -1);
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.role <> 'inform' THEN
-        INSERT INTO handling_tallies SELECT (handling_tally(NEW.organization_id, CASE WHEN NEW.unit_id IS NULL THEN 'person' ELSE 'unit' END,
-            coalesce(NEW.unit_id, NEW.user_id), NEW.assigned_at, NEW.due_at, NEW.completed_at, 1)).*;
+        INSERT INTO handling_tallies SELECT * FROM handling_tally(NEW.organization_id, CASE WHEN NEW.unit_id IS NULL THEN 'person' ELSE 'unit' END,
+            coalesce(NEW.unit_id, NEW.user_id), NEW.assigned_at, NEW.due_at, NEW.completed_at, 1);
     END IF;
     RETURN NULL;
 END $$;
@@ -64,12 +64,12 @@ BEGIN
         RETURN NULL;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        INSERT INTO handling_tallies SELECT (handling_tally(OLD.organization_id, 'document', OLD.organization_id,
-            OLD.received_at, OLD.due_at, OLD.completed_at, -1)).*;
+        INSERT INTO handling_tallies SELECT * FROM handling_tally(OLD.organization_id, 'document', OLD.organization_id,
+            OLD.received_at, OLD.due_at, OLD.completed_at, -1);
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO handling_tallies SELECT (handling_tally(NEW.organization_id, 'document', NEW.organization_id,
-            NEW.received_at, NEW.due_at, NEW.completed_at, 1)).*;
+        INSERT INTO handling_tallies SELECT * FROM handling_tally(NEW.organization_id, 'document', NEW.organization_id,
+            NEW.received_at, NEW.due_at, NEW.completed_at, 1);
     END IF;
     RETURN NULL;
 END $$;
@@ -84,10 +84,13 @@ CREATE TRIGGER document_handling_tally AFTER INSERT OR UPDATE OR DELETE ON docum
 INSERT INTO handling_tallies
 SELECT t.organization_id, t.kind, t.key, t.month, sum(t.received), sum(t.done_on_time), sum(t.done_late), sum(t.open_no_due), sum(t.open_due)
 FROM (
-    SELECT (handling_tally(organization_id, 'document', organization_id, received_at, due_at, completed_at, 1)).* FROM document_handling
+    SELECT x.* FROM document_handling h,
+        LATERAL handling_tally(h.organization_id, 'document', h.organization_id, h.received_at, h.due_at, h.completed_at, 1) x
     UNION ALL
-    SELECT (handling_tally(organization_id, CASE WHEN unit_id IS NULL THEN 'person' ELSE 'unit' END, coalesce(unit_id, user_id),
-        assigned_at, due_at, completed_at, 1)).* FROM assignments WHERE role <> 'inform'
+    SELECT x.* FROM assignments a,
+        LATERAL handling_tally(a.organization_id, CASE WHEN a.unit_id IS NULL THEN 'person' ELSE 'unit' END, coalesce(a.unit_id, a.user_id),
+            a.assigned_at, a.due_at, a.completed_at, 1) x
+    WHERE a.role <> 'inform'
 ) t
 GROUP BY t.organization_id, t.kind, t.key, t.month;
 
