@@ -55,16 +55,16 @@ type InboxEntry struct {
 	TurnOf         string        `json:"turn_of,omitempty"`
 	// OnBehalfOf is set on a turn the caller sees through a delegation
 	// (thay mặt): whose turn it is, and the delegation's authority form.
-	OnBehalfOf    *OnBehalfOf `json:"on_behalf_of,omitempty"`
-	AssignmentID   string        `json:"assignment_id,omitempty"` // handling: the assignment to act on
-	State          string        `json:"state"`
-	Outcome        string        `json:"outcome,omitempty"`
-	Since          time.Time     `json:"since"`
-	SinceDisplay   string        `json:"since_display"`
-	Due            *time.Time    `json:"due,omitempty"`
-	DueDisplay     string        `json:"due_display,omitempty"`
-	Overdue        bool          `json:"overdue"`
-	DoneAt         *time.Time    `json:"done_at,omitempty"`
+	OnBehalfOf   *OnBehalfOf `json:"on_behalf_of,omitempty"`
+	AssignmentID string      `json:"assignment_id,omitempty"` // handling: the assignment to act on
+	State        string      `json:"state"`
+	Outcome      string      `json:"outcome,omitempty"`
+	Since        time.Time   `json:"since"`
+	SinceDisplay string      `json:"since_display"`
+	Due          *time.Time  `json:"due,omitempty"`
+	DueDisplay   string      `json:"due_display,omitempty"`
+	Overdue      bool        `json:"overdue"`
+	DoneAt       *time.Time  `json:"done_at,omitempty"`
 }
 
 // OnBehalfOf names the delegator whose turn a delegate sees ("thay mặt
