@@ -34,15 +34,16 @@ type tallySource struct {
 	at    string // when a row entered the period: received or assigned
 	kind  string // the tally kind of a row: document, unit or person
 	key   string // the tally key of a row
+	group string // the columns kind and key are made of, to group by
 	where string // the rows that count
 	kinds string // the tally kinds of this source
 }
 
 var (
 	documentSource = tallySource{table: "document_handling a", at: "a.received_at", kind: "'document'", key: "a.organization_id",
-		where: "true", kinds: "t.kind = 'document'"}
+		group: "a.organization_id", where: "true", kinds: "t.kind = 'document'"}
 	partSource = tallySource{table: "assignments a", at: "a.assigned_at", kind: "CASE WHEN a.unit_id IS NULL THEN 'person' ELSE 'unit' END",
-		key: "coalesce(a.unit_id, a.user_id)", where: "a.role <> 'inform'", kinds: "t.kind IN ('unit', 'person')"}
+		key: "coalesce(a.unit_id, a.user_id)", group: "a.unit_id, a.user_id", where: "a.role <> 'inform'", kinds: "t.kind IN ('unit', 'person')"}
 )
 
 // tallyKey names one counted group: kind document, unit or person.
@@ -90,13 +91,16 @@ func tallyCounts(ctx context.Context, q Querier, src tallySource, orgID string, 
 	} else {
 		raw = append(raw, [2]time.Time{from, to})
 	}
+	// The row queries are planned with their values each time (the
+	// simple protocol): a cached generic plan cannot tell the few rows
+	// completed after asOf from the year's, and would read them all.
 	rowArgs := func(extra ...any) ([]any, string) {
-		args := append([]any{orgID}, extra...)
+		args := append([]any{pgx.QueryExecModeSimpleProtocol, orgID}, extra...)
 		if unitOnly == nil {
 			return args, ""
 		}
 		args = append(args, unitOnly.unitID)
-		return args, " AND " + fmt.Sprintf(unitOnly.rows, len(args))
+		return args, " AND " + fmt.Sprintf(unitOnly.rows, len(args)-1)
 	}
 	scanInto := func(rows pgx.Rows, add func(c *HandlingCounts, n [5]int)) error {
 		defer rows.Close()
@@ -115,7 +119,7 @@ func tallyCounts(ctx context.Context, q Querier, src tallySource, orgID string, 
 		args, only := rowArgs(r[0], r[1], asOf)
 		rows, err := q.Query(ctx, `SELECT `+src.kind+`, `+src.key+`::text, `+fmt.Sprintf(countsSQL, "$4")+`
 			FROM `+src.table+` WHERE a.organization_id = $1 AND `+src.at+` >= $2 AND `+src.at+` < $3 AND `+src.where+only+`
-			GROUP BY 1, 2`, args...)
+			GROUP BY `+src.group, args...)
 		if err != nil {
 			return nil, fmt.Errorf("counts of %s: %w", src.table, err)
 		}
@@ -146,7 +150,7 @@ func tallyCounts(ctx context.Context, q Querier, src tallySource, orgID string, 
 	rows, err := q.Query(ctx, `SELECT t.kind, t.key::text, sum(t.received)::int, sum(t.done_on_time)::int, sum(t.done_late)::int,
 			sum(t.open_no_due)::int, sum(t.open_due)::int
 		FROM handling_tallies t WHERE t.organization_id = $1 AND t.month >= $2::date AND t.month < $3::date AND `+src.kinds+only+`
-		GROUP BY 1, 2`, args...)
+		GROUP BY t.kind, t.key`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("tallies: %w", err)
 	}
@@ -167,7 +171,7 @@ func tallyCounts(ctx context.Context, q Querier, src tallySource, orgID string, 
 			count(*) FILTER (WHERE a.due_at IS NULL OR a.due_at >= $4),
 			count(*) FILTER (WHERE a.due_at < $4), 0
 		FROM `+src.table+` WHERE a.organization_id = $1 AND a.completed_at >= $4 AND `+src.at+` >= $2 AND `+src.at+` < $3 AND `+src.where+ronly+`
-		GROUP BY 1, 2`, rargs...)
+		GROUP BY `+src.group, rargs...)
 	if err != nil {
 		return nil, fmt.Errorf("counts of %s completed later: %w", src.table, err)
 	}
@@ -182,7 +186,7 @@ func tallyCounts(ctx context.Context, q Querier, src tallySource, orgID string, 
 	// Open with a deadline not before asOf: in progress, not overdue.
 	rows, err = q.Query(ctx, `SELECT `+src.kind+`, `+src.key+`::text, count(*), 0, 0, 0, 0
 		FROM `+src.table+` WHERE a.organization_id = $1 AND a.completed_at IS NULL AND a.due_at >= $4 AND `+src.at+` >= $2 AND `+src.at+` < $3 AND `+src.where+ronly+`
-		GROUP BY 1, 2`, rargs...)
+		GROUP BY `+src.group, rargs...)
 	if err != nil {
 		return nil, fmt.Errorf("counts of %s within their deadline: %w", src.table, err)
 	}
