@@ -3,12 +3,14 @@ package chain
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/vanthu/vanthu/accounts"
@@ -117,14 +119,24 @@ func (s *Service) Inbox(ctx context.Context, p accounts.Principal, req InboxRequ
 		req.Limit = 50
 	}
 	now := s.now()
-	cal, err := calendar.Load(ctx, s.DB.Pool)
+	// Two round trips whatever the inbox holds: the calendar and the
+	// caller's delegations, then the page and its counts.
+	first := &pgx.Batch{}
+	years := map[int]json.RawMessage{}
+	storage.QueueCalendarYears(first, years)
+	var held []storage.Delegation
+	storage.QueueDelegationsTo(first, p.ID, &held)
+	if err := s.DB.Pool.SendBatch(ctx, first).Close(); err != nil {
+		return page, err
+	}
+	cal, err := calendar.FromStored(years)
 	if err != nil {
 		return page, err
 	}
 	soon := cal.AddHours(now, dueSoonHours)
 	f := storage.InboxFilter{UserID: p.ID, View: req.View, Now: now, SoonLimit: soon, Task: strings.TrimSpace(req.Task),
 		DocumentType: norm.NFC.String(strings.TrimSpace(req.DocumentType)), Source: req.Source, Limit: req.Limit + 1}
-	acting, err := s.actingFor(ctx, p, now)
+	acting, err := s.actingFor(ctx, p, held, now)
 	if err != nil {
 		return page, err
 	}
@@ -138,8 +150,11 @@ func (s *Service) Inbox(ctx context.Context, p accounts.Principal, req InboxRequ
 		}
 		f.After = &c
 	}
-	entries, err := storage.ListInbox(ctx, s.DB.Pool, f)
-	if err != nil {
+	second := &pgx.Batch{}
+	var entries []storage.InboxEntry
+	storage.QueueInbox(second, f, &entries)
+	storage.QueueInboxCounts(second, p.ID, now, soon, f.Delegated, &page.Counts)
+	if err := s.DB.Pool.SendBatch(ctx, second).Close(); err != nil {
 		return page, err
 	}
 	if len(entries) > req.Limit {
@@ -176,18 +191,15 @@ func (s *Service) Inbox(ctx context.Context, p accounts.Principal, req InboxRequ
 		}
 		page.Items = append(page.Items, ie)
 	}
-	if page.Counts, err = storage.CountInbox(ctx, s.DB.Pool, p.ID, now, soon, f.Delegated...); err != nil {
-		return page, err
-	}
 	return page, nil
 }
 
-// actingFor lists the delegations p may use now: the inbox shows the
-// turns of those who delegated to p, within each one's scope.
-func (s *Service) actingFor(ctx context.Context, p accounts.Principal, now time.Time) ([]storage.Delegation, error) {
-	held, err := storage.DelegationsTo(ctx, s.DB.Pool, p.ID)
-	if err != nil || len(held) == 0 {
-		return nil, err
+// actingFor lists the delegations among held (those to p) that p may use
+// now: the inbox shows the turns of those who delegated to p, within each
+// one's scope.
+func (s *Service) actingFor(ctx context.Context, p accounts.Principal, held []storage.Delegation, now time.Time) ([]storage.Delegation, error) {
+	if len(held) == 0 {
+		return nil, nil
 	}
 	return accounts.ActingFor(p.User, held, now, func(id string) (storage.Delegation, error) { return storage.GetDelegation(ctx, s.DB.Pool, id) })
 }
