@@ -32,12 +32,20 @@ type Step struct {
 // replica: the test clusters connect as their superuser), then rebuilds
 // the indexes and runs VACUUM ANALYZE on the tables. Primary keys and
 // unique constraints stay: the load's own statements may join on them.
-func Load(ctx context.Context, pool *pgxpool.Pool, tables []string, steps []Step) error {
+// A load that fails leaves the tables without their secondary indexes
+// (the benchmark fails with it) and closes its connection, so nothing
+// else runs with foreign keys unchecked.
+func Load(ctx context.Context, pool *pgxpool.Pool, tables []string, steps []Step) (err error) {
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("bulk load: %w", err)
 	}
-	defer conn.Release()
+	defer func() {
+		if err != nil {
+			conn.Conn().Close(context.Background())
+		}
+		conn.Release()
+	}()
 	rows, err := conn.Query(ctx, `
 		SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
 		FROM pg_index i
