@@ -51,7 +51,7 @@ type tallyKey struct{ kind, key string }
 
 // tallyCounts counts a source's rows that entered [from, to), as of asOf,
 // per kind and key. Whole months of Vietnam's calendar inside the period
-// are read from handling_tallies (folded first), corrected for what
+// are read from handling_tallies (FoldHandlingTallies keeps them few), corrected for what
 // depends on asOf: rows completed at or after it count as not completed,
 // and open rows whose deadline is not before it as in progress. The
 // period's partial months at either end are counted from the rows.
@@ -137,9 +137,6 @@ func tallyCounts(ctx context.Context, q Querier, src tallySource, orgID string, 
 		return out, nil
 	}
 	months := []any{wholeFrom.Format(time.DateOnly), wholeTo.Format(time.DateOnly)}
-	if err := foldTallies(ctx, q, orgID, months[0].(string), months[1].(string)); err != nil {
-		return nil, err
-	}
 	// Whole months, from the tallies: as things stand now.
 	args := append([]any{orgID}, months...)
 	only := ""
@@ -225,12 +222,13 @@ func oneUnit(unitID string) *unitFilter {
 		tallies: `(t.kind = 'unit' AND t.key = $%[1]d OR t.kind = 'person' AND t.key IN (SELECT m.user_id FROM user_units m WHERE m.unit_id = $%[1]d))`}
 }
 
-// foldTallies replaces, for an organisation's months in [from, to) (dates),
-// every key's several tally rows by their sum. Rows inserted meanwhile by
-// other transactions are not seen and stay; a concurrent fold finds the
-// rows it meant to delete gone and sums only what it did delete, so the
-// totals never change.
-func foldTallies(ctx context.Context, q Querier, orgID, from, to string) error {
+// FoldHandlingTallies replaces, for an organisation's months that meet
+// [from, to), every key's several tally rows by their sum, so reading the
+// period's tallies reads one row per key and month. Sums never change:
+// rows inserted meanwhile by other transactions are not seen and stay; a
+// concurrent fold finds the rows it meant to delete gone and sums only
+// what it did delete. Statistics fold once before they count.
+func FoldHandlingTallies(ctx context.Context, q Querier, orgID string, from, to time.Time) error {
 	_, err := q.Exec(ctx, `
 		WITH several AS (
 			SELECT kind, key, month FROM handling_tallies
@@ -242,7 +240,7 @@ func foldTallies(ctx context.Context, q Querier, orgID, from, to string) error {
 			RETURNING t.*)
 		INSERT INTO handling_tallies
 		SELECT organization_id, kind, key, month, sum(received), sum(done_on_time), sum(done_late), sum(open_no_due), sum(open_due)
-		FROM gone GROUP BY organization_id, kind, key, month`, orgID, from, to)
+		FROM gone GROUP BY organization_id, kind, key, month`, orgID, from.In(vietnam).Format(time.DateOnly), to.In(vietnam).Format(time.DateOnly))
 	if err != nil {
 		return fmt.Errorf("fold handling tallies: %w", err)
 	}

@@ -210,23 +210,26 @@ func BenchmarkInbox(b *testing.B) {
 		ids = append(ids, id)
 	}
 	rows.Close()
-	latencies := make([]time.Duration, 0, b.N)
-	views := []string{chain.ViewOpen, chain.ViewOpen, chain.ViewDueSoon, chain.ViewOverdue, chain.ViewHandled}
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		u, err := storage.GetUser(ctx, w.db.Pool, ids[rand.IntN(len(ids))])
-		if err != nil {
-			b.Fatal(err)
+	// The load runs once: the measure is a sub-benchmark, which alone is
+	// run again for b.N.
+	b.Run("page-and-counts", func(b *testing.B) {
+		latencies := make([]time.Duration, 0, b.N)
+		views := []string{chain.ViewOpen, chain.ViewOpen, chain.ViewDueSoon, chain.ViewOverdue, chain.ViewHandled}
+		for i := 0; i < b.N; i++ {
+			u, err := storage.GetUser(ctx, w.db.Pool, ids[rand.IntN(len(ids))])
+			if err != nil {
+				b.Fatal(err)
+			}
+			t0 := time.Now()
+			page, err := w.svc.Inbox(ctx, accounts.Principal{User: u}, chain.InboxRequest{View: views[i%len(views)], Limit: 50})
+			latencies = append(latencies, time.Since(t0))
+			if err != nil || page.Counts.Open+page.Counts.Handled != perDoc*docs/people {
+				b.Fatalf("inbox %+v %v", page.Counts, err)
+			}
 		}
-		t0 := time.Now()
-		page, err := w.svc.Inbox(ctx, accounts.Principal{User: u}, chain.InboxRequest{View: views[i%len(views)], Limit: 50})
-		latencies = append(latencies, time.Since(t0))
-		if err != nil || page.Counts.Open+page.Counts.Handled != perDoc*docs/people {
-			b.Fatalf("inbox %+v %v", page.Counts, err)
-		}
-	}
-	b.StopTimer()
-	slices.Sort(latencies)
-	b.ReportMetric(percentile(latencies, 0.5), "p50-ms")
-	b.ReportMetric(percentile(latencies, 0.99), "p99-ms")
+		b.StopTimer()
+		slices.Sort(latencies)
+		b.ReportMetric(percentile(latencies, 0.5), "p50-ms")
+		b.ReportMetric(percentile(latencies, 0.99), "p99-ms")
+	})
 }
