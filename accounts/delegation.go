@@ -163,17 +163,64 @@ func CheckAuthority(u SigningUse, held []storage.Delegation, parentOf func(id st
 
 // coverage says why d does not cover u, or "" when it does.
 func coverage(d storage.Delegation, u SigningUse) string {
+	if why := liveness(d, u.At); why != "" {
+		return why
+	}
 	switch {
-	case d.RevokedAt != nil && !u.At.Before(*d.RevokedAt):
-		return "revoked on " + day(*d.RevokedAt)
-	case u.At.Before(d.StartsAt):
-		return "not valid before " + day(d.StartsAt)
-	case !u.At.Before(d.EndsAt):
-		return "expired on " + day(d.EndsAt)
 	case len(d.DocumentTypes) > 0 && !slices.Contains(d.DocumentTypes, u.DocumentType):
 		return fmt.Sprintf("document type %s is outside its scope (%s)", u.DocumentType, strings.Join(d.DocumentTypes, ", "))
 	case len(d.UnitIDs) > 0 && !slices.Contains(d.UnitIDs, u.UnitID):
 		return "the document's unit is outside its scope"
 	}
 	return ""
+}
+
+// liveness says why d cannot be used at at (revoked, not yet valid,
+// expired), or "" when it can.
+func liveness(d storage.Delegation, at time.Time) string {
+	switch {
+	case d.RevokedAt != nil && !at.Before(*d.RevokedAt):
+		return "revoked on " + day(*d.RevokedAt)
+	case at.Before(d.StartsAt):
+		return "not valid before " + day(d.StartsAt)
+	case !at.Before(d.EndsAt):
+		return "expired on " + day(d.EndsAt)
+	}
+	return ""
+}
+
+// ActingFor returns the delegations among held (those to signer) that
+// signer may use at at, whatever the document: valid then, passed on from
+// one valid then, and signer holding the signer role. Each still applies
+// only to the document types and units of its scope (Covers): the inbox
+// shows a delegate the turns of those who delegated to them, which
+// CheckAuthority then lets them take.
+func ActingFor(signer storage.User, held []storage.Delegation, at time.Time, parentOf func(id string) (storage.Delegation, error)) ([]storage.Delegation, error) {
+	if !slices.Contains(signer.Roles, storage.RoleSigner) {
+		return nil, nil
+	}
+	var out []storage.Delegation
+	for _, d := range held {
+		if liveness(d, at) != "" {
+			continue
+		}
+		if d.ParentID != "" {
+			p, err := parentOf(d.ParentID)
+			if err != nil {
+				return nil, fmt.Errorf("delegation %s: parent: %w", d.ID, err)
+			}
+			if liveness(p, at) != "" {
+				continue
+			}
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// Covers reports whether d's scope takes in a document of documentType
+// from unitID.
+func Covers(d storage.Delegation, documentType, unitID string) bool {
+	return (len(d.DocumentTypes) == 0 || slices.Contains(d.DocumentTypes, documentType)) &&
+		(len(d.UnitIDs) == 0 || slices.Contains(d.UnitIDs, unitID))
 }

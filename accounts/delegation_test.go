@@ -130,3 +130,71 @@ func TestCheckAuthority(t *testing.T) {
 		})
 	}
 }
+
+// TestActingFor: the delegations an inbox may show turns for are those
+// valid at the moment (and, passed on, whose parent is), to a signer; the
+// scope is then checked per document by Covers.
+func TestActingFor(t *testing.T) {
+	kt := delegation("d-kt", FormDeputy, head, deputy)
+	later := delegation("d-later", FormDeputy, chief, deputy)
+	later.StartsAt = t0.AddDate(0, 0, 10)
+	revoked := delegation("d-revoked", FormDeputy, vice, deputy)
+	at := t0.AddDate(0, 0, 1)
+	revokedAt := t0
+	revoked.RevokedAt = &revokedAt
+	parent := delegation("d-parent", FormByOrder, head, chief)
+	parent.EndsAt = t0.AddDate(0, 0, 2)
+	child := delegation("d-child", FormByOrder, chief, vice)
+	child.ParentID = parent.ID
+	parents := func(id string) (storage.Delegation, error) {
+		if id == parent.ID {
+			return parent, nil
+		}
+		return storage.Delegation{}, storage.ErrNotFound
+	}
+	ids := func(ds []storage.Delegation) string {
+		var out []string
+		for _, d := range ds {
+			out = append(out, d.ID)
+		}
+		return strings.Join(out, ",")
+	}
+	for _, c := range []struct {
+		name   string
+		signer storage.User
+		held   []storage.Delegation
+		at     time.Time
+		want   string
+	}{
+		{"valid now", deputy, []storage.Delegation{kt}, at, "d-kt"},
+		{"not yet valid, revoked", deputy, []storage.Delegation{kt, later, revoked}, at, "d-kt"},
+		{"expired", deputy, []storage.Delegation{kt}, t0.AddDate(0, 2, 0), ""},
+		{"not a signer", drafter, []storage.Delegation{delegation("d-x", FormDeputy, head, drafter)}, at, ""},
+		{"passed on, parent valid", vice, []storage.Delegation{child}, at, "d-child"},
+		{"passed on, parent expired", vice, []storage.Delegation{child}, t0.AddDate(0, 0, 3), ""},
+	} {
+		got, err := ActingFor(c.signer, c.held, c.at, parents)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if ids(got) != c.want {
+			t.Errorf("%s: %q, want %q", c.name, ids(got), c.want)
+		}
+	}
+	scoped := kt
+	scoped.DocumentTypes, scoped.UnitIDs = []string{"QĐ"}, []string{"unit-vp"}
+	for _, c := range []struct {
+		d         storage.Delegation
+		typ, unit string
+		covered   bool
+	}{
+		{kt, "CV", "", true},
+		{scoped, "QĐ", "unit-vp", true},
+		{scoped, "CV", "unit-vp", false},
+		{scoped, "QĐ", "unit-tp", false},
+	} {
+		if Covers(c.d, c.typ, c.unit) != c.covered {
+			t.Errorf("Covers(%v %v, %s, %s) != %v", c.d.DocumentTypes, c.d.UnitIDs, c.typ, c.unit, c.covered)
+		}
+	}
+}

@@ -29,6 +29,22 @@ func CalendarYears(ctx context.Context, q Querier) (map[int]json.RawMessage, err
 	return out, rows.Err()
 }
 
+// QueueCalendarYears queues CalendarYears' query on b, the years going to
+// out when the batch is read.
+func QueueCalendarYears(b *pgx.Batch, out map[int]json.RawMessage) {
+	b.Queue("SELECT year, definition FROM calendar_years").Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var y int
+			var def []byte
+			if err := rows.Scan(&y, &def); err != nil {
+				return fmt.Errorf("calendar: %w", err)
+			}
+			out[y] = def
+		}
+		return rows.Err()
+	})
+}
+
 // CalendarYear reads one year's definition, or ErrNotFound.
 func CalendarYear(ctx context.Context, q Querier, year int) (json.RawMessage, error) {
 	var def []byte

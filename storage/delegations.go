@@ -85,14 +85,29 @@ func ListDelegations(ctx context.Context, q Querier, organizationID, userID stri
 	return collect(rows, scanDelegation)
 }
 
+const delegationsToSQL = "SELECT " + delegationColumns + " FROM delegations WHERE to_user = $1 AND revoked_at IS NULL ORDER BY starts_at"
+
 // DelegationsTo lists the unrevoked delegations a user holds, whatever
 // their period, for deciding whether they may sign for someone.
 func DelegationsTo(ctx context.Context, q Querier, userID string) ([]Delegation, error) {
-	rows, err := q.Query(ctx, "SELECT "+delegationColumns+" FROM delegations WHERE to_user = $1 AND revoked_at IS NULL ORDER BY starts_at", userID)
+	rows, err := q.Query(ctx, delegationsToSQL, userID)
 	if err != nil {
 		return nil, fmt.Errorf("delegations to %s: %w", userID, err)
 	}
 	return collect(rows, scanDelegation)
+}
+
+// QueueDelegationsTo queues DelegationsTo's query on b, the delegations
+// going to out when the batch is read.
+func QueueDelegationsTo(b *pgx.Batch, userID string, out *[]Delegation) {
+	b.Queue(delegationsToSQL, userID).Query(func(rows pgx.Rows) error {
+		got, err := collect(rows, scanDelegation)
+		if err != nil {
+			return fmt.Errorf("delegations to %s: %w", userID, err)
+		}
+		*out = got
+		return nil
+	})
 }
 
 // CountDelegationChildren counts the delegations passed on from one.

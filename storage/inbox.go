@@ -96,6 +96,7 @@ func HadChainItem(ctx context.Context, q Querier, documentID, userID string) (bo
 // InboxEntry is an item with what the inbox shows of its document.
 type InboxEntry struct {
 	InboxItem
+	DocumentUnitID  string
 	DocumentType    string
 	Subject         string
 	DocumentStatus  string
@@ -118,6 +119,41 @@ type InboxFilter struct {
 	Source       string
 	Limit        int
 	After        *InboxCursor
+	// Delegated adds, to the views of what waits (open, due soon,
+	// overdue), the open approval-chain turns of people who delegated to
+	// UserID, within each delegation's scope.
+	Delegated []InboxDelegation
+}
+
+// InboxDelegation is the scope in which a delegate sees a delegator's
+// turns: documents of these types and units (empty: every one).
+type InboxDelegation struct {
+	FromUser      string
+	DocumentTypes []string
+	UnitIDs       []string
+}
+
+// delegatedItems is the condition (items i, documents d) for the turns
+// the delegations bring, numbering its arguments after args; "" for none.
+func delegatedItems(ds []InboxDelegation, args *[]any) string {
+	var or []string
+	for _, dl := range ds {
+		types, units := dl.DocumentTypes, dl.UnitIDs
+		if types == nil {
+			types = []string{}
+		}
+		if units == nil {
+			units = []string{}
+		}
+		*args = append(*args, dl.FromUser, types, units)
+		n := len(*args)
+		or = append(or, fmt.Sprintf("(i.user_id = $%d AND (cardinality($%d::text[]) = 0 OR d.type_code = ANY ($%d::text[]))"+
+			" AND (cardinality($%d::uuid[]) = 0 OR d.unit_id = ANY ($%d::uuid[])))", n-2, n-1, n-1, n, n))
+	}
+	if len(or) == 0 {
+		return ""
+	}
+	return "(i.source = 'chain' AND i.state = 'open' AND (" + strings.Join(or, " OR ") + "))"
 }
 
 // InboxCursor is the keyset position after the last item of a page: its
@@ -130,14 +166,47 @@ type InboxCursor struct {
 // ListInbox returns one page of an inbox: open items newest first, handled
 // ones most recently handled first.
 func ListInbox(ctx context.Context, q Querier, f InboxFilter) ([]InboxEntry, error) {
+	sql, args := inboxQuery(f)
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("inbox: %w", err)
+	}
+	return collect(rows, scanInboxEntry)
+}
+
+// QueueInbox queues ListInbox's query on b, its page going to out when
+// the batch is read: an inbox is read in as few round trips as its
+// questions allow.
+func QueueInbox(b *pgx.Batch, f InboxFilter, out *[]InboxEntry) {
+	sql, args := inboxQuery(f)
+	b.Queue(sql, args...).Query(func(rows pgx.Rows) error {
+		got, err := collect(rows, scanInboxEntry)
+		if err != nil {
+			return fmt.Errorf("inbox: %w", err)
+		}
+		*out = got
+		return nil
+	})
+}
+
+func inboxQuery(f InboxFilter) (string, []any) {
 	var where []string
 	args := []any{f.UserID}
 	add := func(cond string, v any) {
 		args = append(args, v)
 		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
 	}
-	where = append(where, "i.user_id = $1")
 	order := "i.since"
+	switch f.View {
+	case "handled", "for_information":
+		where = append(where, "i.user_id = $1")
+	default:
+		if others := delegatedItems(f.Delegated, &args); others != "" {
+			where = append(where, "(i.user_id = $1 OR "+others+")")
+		} else {
+			where = append(where, "i.user_id = $1")
+		}
+	}
 	switch f.View {
 	case "handled":
 		where = append(where, "i.state IN ('done', 'forwarded')")
@@ -168,21 +237,19 @@ func ListInbox(ctx context.Context, q Querier, f InboxFilter) ([]InboxEntry, err
 		where = append(where, fmt.Sprintf("(%s, i.id) < ($%d, $%d)", order, len(args)-1, len(args)))
 	}
 	args = append(args, f.Limit)
-	sql := "SELECT " + inboxColumns + `, d.type_code, d.subject, d.status, d.urgency, d.confidentiality, d.number
+	sql := "SELECT " + inboxColumns + `, coalesce(d.unit_id::text, ''), d.type_code, d.subject, d.status, d.urgency, d.confidentiality, d.number
 		FROM inbox_items i JOIN documents d ON d.id = i.document_id
 		WHERE ` + strings.Join(where, " AND ") + fmt.Sprintf(" ORDER BY %s DESC, i.id DESC LIMIT $%d", order, len(args))
-	rows, err := q.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, fmt.Errorf("inbox: %w", err)
-	}
-	return collect(rows, func(row pgx.Row) (InboxEntry, error) {
-		var e InboxEntry
-		it := &e.InboxItem
-		err := row.Scan(&it.ID, &it.OrganizationID, &it.UserID, &it.DocumentID, &it.Source, &it.StageID, &it.Round, &it.Label, &it.Task, &it.Role,
-			&it.TurnOf, &it.Counts, &it.State, &it.Outcome, &it.Since, &it.DueAt, &it.DoneAt, &it.AssignmentID,
-			&e.DocumentType, &e.Subject, &e.DocumentStatus, &e.Urgency, &e.Confidentiality, &e.Number)
-		return e, err
-	})
+	return sql, args
+}
+
+func scanInboxEntry(row pgx.Row) (InboxEntry, error) {
+	var e InboxEntry
+	it := &e.InboxItem
+	err := row.Scan(&it.ID, &it.OrganizationID, &it.UserID, &it.DocumentID, &it.Source, &it.StageID, &it.Round, &it.Label, &it.Task, &it.Role,
+		&it.TurnOf, &it.Counts, &it.State, &it.Outcome, &it.Since, &it.DueAt, &it.DoneAt, &it.AssignmentID,
+		&e.DocumentUnitID, &e.DocumentType, &e.Subject, &e.DocumentStatus, &e.Urgency, &e.Confidentiality, &e.Number)
+	return e, err
 }
 
 // InboxCounts are the figures at the top of an inbox.
@@ -195,18 +262,70 @@ type InboxCounts struct {
 	ForInformation int `json:"for_information"`
 }
 
-// CountInbox counts one person's inbox at now, due soon meaning before soon.
-func CountInbox(ctx context.Context, q Querier, userID string, now, soon time.Time) (InboxCounts, error) {
+// CountInbox counts one person's inbox at now, due soon meaning before
+// soon; what waits includes the turns delegated brings (InboxFilter).
+func CountInbox(ctx context.Context, q Querier, userID string, now, soon time.Time, delegated ...InboxDelegation) (InboxCounts, error) {
 	var c InboxCounts
-	err := q.QueryRow(ctx, `
-		SELECT count(*) FILTER (WHERE state = 'open'),
-			count(*) FILTER (WHERE state = 'open' AND due_at >= $2 AND due_at < $3),
-			count(*) FILTER (WHERE state = 'open' AND due_at < $2),
-			count(*) FILTER (WHERE state IN ('done', 'forwarded')),
-			count(*) FILTER (WHERE state = 'info')
-		FROM inbox_items WHERE user_id = $1`, userID, now, soon).Scan(&c.Open, &c.DueSoon, &c.Overdue, &c.Handled, &c.ForInformation)
-	if err != nil {
+	if err := q.QueryRow(ctx, ownCountsSQL, userID, now, soon).Scan(&c.Open, &c.DueSoon, &c.Overdue, &c.Handled, &c.ForInformation); err != nil {
 		return c, fmt.Errorf("inbox counts: %w", err)
 	}
+	sql, args := delegatedCountsQuery(userID, now, soon, delegated)
+	if sql == "" {
+		return c, nil
+	}
+	var d InboxCounts
+	if err := q.QueryRow(ctx, sql, args...).Scan(&d.Open, &d.DueSoon, &d.Overdue); err != nil {
+		return c, fmt.Errorf("inbox counts of delegated turns: %w", err)
+	}
+	c.Open, c.DueSoon, c.Overdue = c.Open+d.Open, c.DueSoon+d.DueSoon, c.Overdue+d.Overdue
 	return c, nil
+}
+
+// QueueInboxCounts queues CountInbox's queries on b, the counts going to
+// out when the batch is read.
+func QueueInboxCounts(b *pgx.Batch, userID string, now, soon time.Time, delegated []InboxDelegation, out *InboxCounts) {
+	b.Queue(ownCountsSQL, userID, now, soon).QueryRow(func(row pgx.Row) error {
+		var c InboxCounts
+		if err := row.Scan(&c.Open, &c.DueSoon, &c.Overdue, &c.Handled, &c.ForInformation); err != nil {
+			return fmt.Errorf("inbox counts: %w", err)
+		}
+		out.Open, out.DueSoon, out.Overdue = out.Open+c.Open, out.DueSoon+c.DueSoon, out.Overdue+c.Overdue
+		out.Handled, out.ForInformation = c.Handled, c.ForInformation
+		return nil
+	})
+	sql, args := delegatedCountsQuery(userID, now, soon, delegated)
+	if sql == "" {
+		return
+	}
+	b.Queue(sql, args...).QueryRow(func(row pgx.Row) error {
+		var open, dueSoon, overdue int
+		if err := row.Scan(&open, &dueSoon, &overdue); err != nil {
+			return fmt.Errorf("inbox counts of delegated turns: %w", err)
+		}
+		out.Open, out.DueSoon, out.Overdue = out.Open+open, out.DueSoon+dueSoon, out.Overdue+overdue
+		return nil
+	})
+}
+
+// ownCountsSQL counts a person's own items: an index-only scan of
+// inbox_counts (user_id, state, due_at), whatever the inbox's size.
+const ownCountsSQL = `
+	SELECT count(*) FILTER (WHERE state = 'open'),
+		count(*) FILTER (WHERE state = 'open' AND due_at >= $2 AND due_at < $3),
+		count(*) FILTER (WHERE state = 'open' AND due_at < $2),
+		count(*) FILTER (WHERE state IN ('done', 'forwarded')),
+		count(*) FILTER (WHERE state = 'info')
+	FROM inbox_items WHERE user_id = $1`
+
+// delegatedCountsQuery counts the turns delegations bring: open, due soon,
+// overdue; "" without delegations.
+func delegatedCountsQuery(userID string, now, soon time.Time, delegated []InboxDelegation) (string, []any) {
+	args := []any{userID, now, soon}
+	others := delegatedItems(delegated, &args)
+	if others == "" {
+		return "", nil
+	}
+	return `SELECT count(*), count(*) FILTER (WHERE i.due_at >= $2 AND i.due_at < $3), count(*) FILTER (WHERE i.due_at < $2)
+		FROM inbox_items i JOIN documents d ON d.id = i.document_id
+		WHERE i.user_id <> $1 AND ` + others, args
 }

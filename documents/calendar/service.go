@@ -27,6 +27,12 @@ func Load(ctx context.Context, q storage.Querier) (*Calendar, error) {
 	if err != nil {
 		return nil, err
 	}
+	return FromStored(raw)
+}
+
+// FromStored makes the calendar of the years as stored (CalendarYears or
+// QueueCalendarYears).
+func FromStored(raw map[int]json.RawMessage) (*Calendar, error) {
 	years := map[int]Year{}
 	for y, def := range raw {
 		var yr Year

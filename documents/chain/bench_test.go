@@ -4,13 +4,16 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents/chain"
+	"github.com/vanthu/vanthu/internal/bulkload"
 	"github.com/vanthu/vanthu/storage"
 )
 
@@ -157,46 +160,44 @@ func approvals(b *testing.B, users int) {
 	b.ReportMetric(float64(len(latencies))/elapsed.Seconds(), "actions/s")
 }
 
+// inboxBenchDocs is how many documents BenchmarkInbox loads: the issue's
+// 100,000 (1,000,000 inbox items) unless CHAIN_INBOX_BENCH_DOCS says.
+func inboxBenchDocs() int {
+	if n, err := strconv.Atoi(os.Getenv("CHAIN_INBOX_BENCH_DOCS")); err == nil && n > 0 {
+		return n
+	}
+	return 100000
+}
+
 // BenchmarkInbox: one person's inbox page and counts, in a database of
 // 100,000 documents and 1,000,000 inbox items across 1,000 people (a tenth
-// of them open).
+// of them open), loaded in bulk (package bulkload).
 func BenchmarkInbox(b *testing.B) {
 	w := newWorld(b)
 	ctx := context.Background()
 	w.svc.Now = nil
-	const people, docs, perDoc = 1000, 100000, 10
-	load := []string{
-		`INSERT INTO users (username, full_name, organization_id) SELECT 'nv' || g, 'Nhân viên ' || g, $1 FROM generate_series(1, ` + fmt.Sprint(people) + `) g`,
-		`INSERT INTO documents (type_code, subject, unit, search_text, created_by, organization_id, status)
-		 SELECT 'QĐ', 'Quyết định ' || g, 'VP', 'quyet dinh ' || g, $2, $1, 'in_review' FROM generate_series(1, ` + fmt.Sprint(docs) + `) g`,
-		`INSERT INTO inbox_items (organization_id, user_id, document_id, round, label, task, counts, state, since, due_at, done_at)
-		 SELECT $1, u.ids[1 + (d.rn * ` + fmt.Sprint(perDoc) + ` + j) % ` + fmt.Sprint(people) + `], d.id, 1, 'Kiểm tra', 'approve', true,
+	const people, perDoc = 1000, 10
+	docs := inboxBenchDocs()
+	org := w.org.ID
+	steps := []bulkload.Step{
+		{SQL: `INSERT INTO users (username, full_name, organization_id) SELECT 'nv' || g, 'Nhân viên ' || g, $1 FROM generate_series(1, $2) g`, Args: []any{org, people}},
+		{SQL: `INSERT INTO documents (type_code, subject, unit, search_text, created_by, organization_id, status)
+		 SELECT 'QĐ', 'Quyết định ' || g, 'VP', 'quyet dinh ' || g, $2, $1, 'in_review' FROM generate_series(1, $3) g`, Args: []any{org, w.id("drafter"), docs}},
+		// Person p (0-based, in username order) and document rn.
+		{SQL: `CREATE TEMP TABLE bench_people AS SELECT id, (row_number() OVER (ORDER BY username) - 1)::int AS p FROM users WHERE username LIKE 'nv%'`},
+		{SQL: `ANALYZE bench_people`},
+		{SQL: `INSERT INTO inbox_items (organization_id, user_id, document_id, round, label, task, counts, state, since, due_at, done_at)
+		 SELECT $1, u.id, d.id, 1, 'Kiểm tra', 'approve', true,
 			CASE WHEN j = 0 THEN 'open' ELSE 'done' END,
 			now() - (d.rn % 365) * interval '1 day', now() + ((d.rn % 20) - 10) * interval '1 day',
 			CASE WHEN j = 0 THEN NULL ELSE now() - (d.rn % 300) * interval '1 day' END
-		 FROM (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM documents WHERE organization_id = $1) d,
-			generate_series(0, ` + fmt.Sprint(perDoc-1) + `) j,
-			(SELECT array_agg(id ORDER BY username) AS ids FROM users WHERE username LIKE 'nv%') u`,
-		`VACUUM ANALYZE inbox_items`,
-		`ANALYZE documents`,
+		 FROM (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM documents WHERE organization_id = $1) d
+			CROSS JOIN generate_series(0, $2 - 1) j
+			JOIN bench_people u ON u.p = (d.rn * $2 + j) % $3`, Args: []any{org, perDoc, people}},
+		{SQL: `DROP TABLE bench_people`},
 	}
-	for i, sql := range load {
-		var err error
-		switch i {
-		case 0:
-			_, err = w.db.Pool.Exec(ctx, sql, w.org.ID)
-		case 1, 2:
-			if i == 1 {
-				_, err = w.db.Pool.Exec(ctx, sql, w.org.ID, w.id("drafter"))
-			} else {
-				_, err = w.db.Pool.Exec(ctx, sql, w.org.ID)
-			}
-		default:
-			_, err = w.db.Pool.Exec(ctx, sql)
-		}
-		if err != nil {
-			b.Fatalf("load %d: %v", i, err)
-		}
+	if err := bulkload.Load(ctx, w.db.Pool, []string{"documents", "inbox_items"}, steps); err != nil {
+		b.Fatal(err)
 	}
 	var ids []string
 	rows, err := w.db.Pool.Query(ctx, "SELECT id::text FROM users WHERE username LIKE 'nv%'")
@@ -209,23 +210,26 @@ func BenchmarkInbox(b *testing.B) {
 		ids = append(ids, id)
 	}
 	rows.Close()
-	latencies := make([]time.Duration, 0, b.N)
-	views := []string{chain.ViewOpen, chain.ViewOpen, chain.ViewDueSoon, chain.ViewOverdue, chain.ViewHandled}
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		u, err := storage.GetUser(ctx, w.db.Pool, ids[rand.IntN(len(ids))])
-		if err != nil {
-			b.Fatal(err)
+	// The load runs once: the measure is a sub-benchmark, which alone is
+	// run again for b.N.
+	b.Run("page-and-counts", func(b *testing.B) {
+		latencies := make([]time.Duration, 0, b.N)
+		views := []string{chain.ViewOpen, chain.ViewOpen, chain.ViewDueSoon, chain.ViewOverdue, chain.ViewHandled}
+		for i := 0; i < b.N; i++ {
+			u, err := storage.GetUser(ctx, w.db.Pool, ids[rand.IntN(len(ids))])
+			if err != nil {
+				b.Fatal(err)
+			}
+			t0 := time.Now()
+			page, err := w.svc.Inbox(ctx, accounts.Principal{User: u}, chain.InboxRequest{View: views[i%len(views)], Limit: 50})
+			latencies = append(latencies, time.Since(t0))
+			if err != nil || page.Counts.Open+page.Counts.Handled != perDoc*docs/people {
+				b.Fatalf("inbox %+v %v", page.Counts, err)
+			}
 		}
-		t0 := time.Now()
-		page, err := w.svc.Inbox(ctx, accounts.Principal{User: u}, chain.InboxRequest{View: views[i%len(views)], Limit: 50})
-		latencies = append(latencies, time.Since(t0))
-		if err != nil || page.Counts.Open+page.Counts.Handled != perDoc*docs/people {
-			b.Fatalf("inbox %+v %v", page.Counts, err)
-		}
-	}
-	b.StopTimer()
-	slices.Sort(latencies)
-	b.ReportMetric(percentile(latencies, 0.5), "p50-ms")
-	b.ReportMetric(percentile(latencies, 0.99), "p99-ms")
+		b.StopTimer()
+		slices.Sort(latencies)
+		b.ReportMetric(percentile(latencies, 0.5), "p50-ms")
+		b.ReportMetric(percentile(latencies, 0.99), "p99-ms")
+	})
 }

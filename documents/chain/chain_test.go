@@ -2,12 +2,14 @@ package chain_test
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/documents/calendar"
 	"github.com/vanthu/vanthu/documents/chain"
@@ -747,5 +749,99 @@ func TestAbandonedSignatureLapses(t *testing.T) {
 	def.Stages[0].Participants = []chain.Participant{{UserID: w.id("drafter")}}
 	if _, err := w.svc.Submit(w.ctx, w.p("drafter"), w.draft().ID, chain.SubmitRequest{Definition: def}, ""); !isInvalid(err) {
 		t.Fatalf("the drafter reviews their own draft: %v", err)
+	}
+}
+
+// TestDelegatesSeeDelegatedTurns: a delegate's inbox (and its counts)
+// holds the turns of those who delegated to them while the delegation is
+// valid and within its document types and units, each marked as on the
+// delegator's behalf with the form they would sign under; the turn leaves
+// it once taken.
+func TestDelegatesSeeDelegatedTurns(t *testing.T) {
+	w := newWorld(t)
+	d := w.reach(documents.StatusApproved) // the signer's turn to sign
+	inbox := func(who, view string) chain.InboxPage {
+		t.Helper()
+		page, err := w.svc.Inbox(w.ctx, w.p(who), chain.InboxRequest{View: view})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return page
+	}
+	// The deputy holds a KT. delegation from the signer for every type and unit.
+	page := inbox("deputy", chain.ViewOpen)
+	if len(page.Items) != 1 || page.Items[0].Document.ID != d.ID || page.Counts.Open != 1 {
+		t.Fatalf("deputy's inbox %+v counts %+v", page.Items, page.Counts)
+	}
+	if b := page.Items[0].OnBehalfOf; b == nil || b.UserID != w.id("signer") || b.Name != w.p("signer").FullName || b.AuthorityForm != accounts.FormDeputy {
+		t.Fatalf("on behalf of %+v", page.Items[0].OnBehalfOf)
+	}
+	if own := inbox("signer", chain.ViewOpen); len(own.Items) != 1 || own.Items[0].OnBehalfOf != nil || own.Counts.Open != 1 {
+		t.Fatalf("signer's own inbox %+v", own.Items)
+	}
+	// Only what waits: the signer's handled turns stay theirs.
+	if h := inbox("deputy", chain.ViewHandled); len(h.Items) != 0 || h.Counts.Handled != 0 {
+		t.Fatalf("deputy's handled view %+v counts %+v", h.Items, h.Counts)
+	}
+
+	// signer2's turns reach deputy2 only through a delegation that is
+	// valid now and takes in the document (QĐ of VP).
+	w.person("deputy2", w.vp, storage.RoleSigner)
+	w.person("reader", w.vp, storage.RoleReviewer) // not a signer: never acts for one
+	d2 := w.draft()
+	w.submit(d2.ID, chain.Definition{Stages: []chain.StageSpec{
+		{Name: "Ký", Kind: chain.KindSign, Participants: []chain.Participant{{UserID: w.id("signer2")}}}}})
+	now := w.now()
+	revoked := now.Add(-time.Hour)
+	for _, c := range []struct {
+		name string
+		to   string
+		dl   storage.Delegation
+		sees bool
+	}{
+		{"another document type", "deputy2", storage.Delegation{Form: accounts.FormDeputy, DocumentTypes: []string{"CV"}}, false},
+		{"another unit", "deputy2", storage.Delegation{Form: accounts.FormDeputy, UnitIDs: []string{w.tp.ID}}, false},
+		{"not yet valid", "deputy2", storage.Delegation{Form: accounts.FormDeputy, StartsAt: now.Add(24 * time.Hour)}, false},
+		{"expired", "deputy2", storage.Delegation{Form: accounts.FormDeputy, StartsAt: now.Add(-48 * time.Hour), EndsAt: now.Add(-24 * time.Hour)}, false},
+		{"revoked", "deputy2", storage.Delegation{Form: accounts.FormDeputy, RevokedAt: &revoked}, false},
+		{"to someone who is not a signer", "reader", storage.Delegation{Form: accounts.FormDeputy}, false},
+		{"in scope", "deputy2", storage.Delegation{Form: accounts.FormByOrder, DocumentTypes: []string{"QĐ"}, UnitIDs: []string{w.vp.ID}}, true},
+	} {
+		dl := c.dl
+		dl.OrganizationID, dl.FromUser, dl.ToUser = w.org.ID, w.id("signer2"), w.id(c.to)
+		if dl.StartsAt.IsZero() {
+			dl.StartsAt = now.Add(-time.Hour)
+		}
+		if dl.EndsAt.IsZero() {
+			dl.EndsAt = now.AddDate(0, 1, 0)
+		}
+		made, err := storage.CreateDelegation(w.ctx, w.db.Pool, dl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dl.RevokedAt != nil {
+			if _, err := w.db.Pool.Exec(w.ctx, "UPDATE delegations SET revoked_at = $2 WHERE id = $1", made.ID, revoked); err != nil {
+				t.Fatal(err)
+			}
+		}
+		page := inbox(c.to, chain.ViewOpen)
+		seen := slices.ContainsFunc(page.Items, func(e chain.InboxEntry) bool { return e.Document.ID == d2.ID })
+		if seen != c.sees || (page.Counts.Open == 1) != c.sees {
+			t.Errorf("%s: seen %v, counts %+v", c.name, seen, page.Counts)
+		}
+		if seen && page.Items[0].OnBehalfOf.AuthorityForm != accounts.FormByOrder {
+			t.Errorf("%s: %+v", c.name, page.Items[0].OnBehalfOf)
+		}
+	}
+
+	// The deputy signs KT. for the signer: the turn leaves both inboxes.
+	if err := w.sign("deputy", d.ID, "KT."); err != nil {
+		t.Fatal(err)
+	}
+	if page := inbox("deputy", chain.ViewOpen); len(page.Items) != 0 || page.Counts.Open != 0 {
+		t.Fatalf("after signing, deputy's inbox %+v counts %+v", page.Items, page.Counts)
+	}
+	if page := inbox("signer", chain.ViewOpen); len(page.Items) != 0 {
+		t.Fatalf("after signing, signer's inbox %+v", page.Items)
 	}
 }

@@ -3,11 +3,14 @@ package chain
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/vanthu/vanthu/accounts"
@@ -52,15 +55,26 @@ type InboxEntry struct {
 	Stage          string        `json:"stage"`
 	ExpectedAction string        `json:"expected_action"`
 	TurnOf         string        `json:"turn_of,omitempty"`
-	AssignmentID   string        `json:"assignment_id,omitempty"` // handling: the assignment to act on
-	State          string        `json:"state"`
-	Outcome        string        `json:"outcome,omitempty"`
-	Since          time.Time     `json:"since"`
-	SinceDisplay   string        `json:"since_display"`
-	Due            *time.Time    `json:"due,omitempty"`
-	DueDisplay     string        `json:"due_display,omitempty"`
-	Overdue        bool          `json:"overdue"`
-	DoneAt         *time.Time    `json:"done_at,omitempty"`
+	// OnBehalfOf is set on a turn the caller sees through a delegation
+	// (thay mặt): whose turn it is, and the delegation's authority form.
+	OnBehalfOf   *OnBehalfOf `json:"on_behalf_of,omitempty"`
+	AssignmentID string      `json:"assignment_id,omitempty"` // handling: the assignment to act on
+	State        string      `json:"state"`
+	Outcome      string      `json:"outcome,omitempty"`
+	Since        time.Time   `json:"since"`
+	SinceDisplay string      `json:"since_display"`
+	Due          *time.Time  `json:"due,omitempty"`
+	DueDisplay   string      `json:"due_display,omitempty"`
+	Overdue      bool        `json:"overdue"`
+	DoneAt       *time.Time  `json:"done_at,omitempty"`
+}
+
+// OnBehalfOf names the delegator whose turn a delegate sees ("thay mặt
+// Nguyễn Văn A", with the form the delegate would sign under).
+type OnBehalfOf struct {
+	UserID        string `json:"user_id"`
+	Name          string `json:"name"`
+	AuthorityForm string `json:"authority_form"`
 }
 
 // InboxDocument is what an inbox entry shows of its document.
@@ -105,13 +119,30 @@ func (s *Service) Inbox(ctx context.Context, p accounts.Principal, req InboxRequ
 		req.Limit = 50
 	}
 	now := s.now()
-	cal, err := calendar.Load(ctx, s.DB.Pool)
+	// Two round trips whatever the inbox holds: the calendar and the
+	// caller's delegations, then the page and its counts.
+	first := &pgx.Batch{}
+	years := map[int]json.RawMessage{}
+	storage.QueueCalendarYears(first, years)
+	var held []storage.Delegation
+	storage.QueueDelegationsTo(first, p.ID, &held)
+	if err := s.DB.Pool.SendBatch(ctx, first).Close(); err != nil {
+		return page, err
+	}
+	cal, err := calendar.FromStored(years)
 	if err != nil {
 		return page, err
 	}
 	soon := cal.AddHours(now, dueSoonHours)
 	f := storage.InboxFilter{UserID: p.ID, View: req.View, Now: now, SoonLimit: soon, Task: strings.TrimSpace(req.Task),
 		DocumentType: norm.NFC.String(strings.TrimSpace(req.DocumentType)), Source: req.Source, Limit: req.Limit + 1}
+	acting, err := s.actingFor(ctx, p, held, now)
+	if err != nil {
+		return page, err
+	}
+	for _, d := range acting {
+		f.Delegated = append(f.Delegated, storage.InboxDelegation{FromUser: d.FromUser, DocumentTypes: d.DocumentTypes, UnitIDs: d.UnitIDs})
+	}
 	if req.Cursor != "" {
 		c, err := decodeInboxCursor(req.Cursor)
 		if err != nil {
@@ -119,8 +150,11 @@ func (s *Service) Inbox(ctx context.Context, p accounts.Principal, req InboxRequ
 		}
 		f.After = &c
 	}
-	entries, err := storage.ListInbox(ctx, s.DB.Pool, f)
-	if err != nil {
+	second := &pgx.Batch{}
+	var entries []storage.InboxEntry
+	storage.QueueInbox(second, f, &entries)
+	storage.QueueInboxCounts(second, p.ID, now, soon, f.Delegated, &page.Counts)
+	if err := s.DB.Pool.SendBatch(ctx, second).Close(); err != nil {
 		return page, err
 	}
 	if len(entries) > req.Limit {
@@ -132,6 +166,10 @@ func (s *Service) Inbox(ctx context.Context, p accounts.Principal, req InboxRequ
 		}
 		page.NextCursor = encodeInboxCursor(storage.InboxCursor{At: at, ID: last.ID})
 	}
+	names, err := delegatorNames(ctx, s.DB.Pool, p.ID, entries)
+	if err != nil {
+		return page, err
+	}
 	for _, e := range entries {
 		ie := InboxEntry{ID: e.ID, Source: e.Source, Stage: e.Label, ExpectedAction: e.Task, TurnOf: e.TurnOf, AssignmentID: e.AssignmentID, State: e.State, Outcome: e.Outcome,
 			Since: e.Since.UTC(), SinceDisplay: display(e.Since), DoneAt: e.DoneAt,
@@ -142,12 +180,43 @@ func (s *Service) Inbox(ctx context.Context, p accounts.Principal, req InboxRequ
 			ie.Due, ie.DueDisplay = &due, display(due)
 			ie.Overdue = e.State == itemOpen && due.Before(now)
 		}
+		if e.UserID != p.ID {
+			ie.OnBehalfOf = &OnBehalfOf{UserID: e.UserID, Name: names[e.UserID]}
+			for _, d := range acting {
+				if d.FromUser == e.UserID && accounts.Covers(d, e.DocumentType, e.DocumentUnitID) {
+					ie.OnBehalfOf.AuthorityForm = d.Form
+					break
+				}
+			}
+		}
 		page.Items = append(page.Items, ie)
 	}
-	if page.Counts, err = storage.CountInbox(ctx, s.DB.Pool, p.ID, now, soon); err != nil {
-		return page, err
-	}
 	return page, nil
+}
+
+// actingFor lists the delegations among held (those to p) that p may use
+// now: the inbox shows the turns of those who delegated to p, within each
+// one's scope.
+func (s *Service) actingFor(ctx context.Context, p accounts.Principal, held []storage.Delegation, now time.Time) ([]storage.Delegation, error) {
+	if len(held) == 0 {
+		return nil, nil
+	}
+	return accounts.ActingFor(p.User, held, now, func(id string) (storage.Delegation, error) { return storage.GetDelegation(ctx, s.DB.Pool, id) })
+}
+
+// delegatorNames names the people whose turns a page shows p on their
+// behalf.
+func delegatorNames(ctx context.Context, q storage.Querier, self string, entries []storage.InboxEntry) (map[string]string, error) {
+	var ids []string
+	for _, e := range entries {
+		if e.UserID != self && !slices.Contains(ids, e.UserID) {
+			ids = append(ids, e.UserID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return storage.UserNames(ctx, q, ids)
 }
 
 func encodeInboxCursor(c storage.InboxCursor) string {

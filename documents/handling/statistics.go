@@ -109,6 +109,9 @@ func (s *Service) Statistics(ctx context.Context, p accounts.Principal, req Stat
 	for _, u := range units {
 		unitName[u.ID] = u.Name
 	}
+	if err := storage.FoldHandlingTallies(ctx, s.DB.Pool, org.ID, from, end); err != nil {
+		return Statistics{}, err
+	}
 	if req.UnitID == "" {
 		c, err := storage.OrganizationHandlingCounts(ctx, s.DB.Pool, org.ID, from, end, asOf)
 		if err != nil {

@@ -242,3 +242,104 @@ func TestStatistics(t *testing.T) {
 	}
 	_ = time.Second
 }
+
+// TestStatisticsTalliesMatchTheRows: whatever the period (whole months
+// read from the tallies, partial ones from the rows, or both) and the
+// moment it is taken as of, the figures are those counted straight from
+// the rows; folding the tallies changes nothing.
+func TestStatisticsTalliesMatchTheRows(t *testing.T) {
+	w := newWorld(t)
+	statsFixture(w)
+	// Deadlines moved and parts completed after the fixture, so the
+	// tallies hold several rows per key and month.
+	if _, err := w.db.Pool.Exec(w.ctx, `UPDATE assignments SET due_at = due_at + interval '20 days' WHERE role = 'lead' AND unit_id IS NOT NULL AND state = 'open'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.db.Pool.Exec(w.ctx, `UPDATE assignments SET state = 'done', completed_at = timestamptz '2027-03-28 10:00+07'
+		WHERE state = 'open' AND role = 'coordinate'`); err != nil {
+		t.Fatal(err)
+	}
+	type fig struct{ received, onTime, late, inProgress, overdue int }
+	// The rows' own answer, as the statistics were counted before tallies.
+	oracle := func(from, end, asOf time.Time) map[string]fig {
+		out := map[string]fig{}
+		for _, q := range []string{
+			`SELECT 'org', received_at AS at, due_at, completed_at FROM document_handling WHERE organization_id = $1`,
+			`SELECT coalesce(unit_id, user_id)::text, assigned_at, due_at, completed_at FROM assignments WHERE organization_id = $1 AND role <> 'inform'`,
+		} {
+			rows, err := w.db.Pool.Query(w.ctx, `SELECT k, count(*),
+				count(*) FILTER (WHERE completed_at < $4 AND (due_at IS NULL OR completed_at <= due_at)),
+				count(*) FILTER (WHERE completed_at < $4 AND due_at IS NOT NULL AND completed_at > due_at),
+				count(*) FILTER (WHERE (completed_at IS NULL OR completed_at >= $4) AND (due_at IS NULL OR due_at >= $4)),
+				count(*) FILTER (WHERE (completed_at IS NULL OR completed_at >= $4) AND due_at < $4)
+				FROM (`+q+`) x (k, at, due_at, completed_at) WHERE at >= $2 AND at < $3 GROUP BY k`, w.org.ID, from, end, asOf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var k string
+				var f fig
+				if err := rows.Scan(&k, &f.received, &f.onTime, &f.late, &f.inProgress, &f.overdue); err != nil {
+					t.Fatal(err)
+				}
+				out[k] = f
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return out
+	}
+	for _, c := range []struct{ from, to, now string }{
+		{"2027-03-01", "2027-03-31", "2027-04-10 09:00"}, // one whole month, closed
+		{"2027-03-01", "2027-03-31", "2027-03-15 09:00"}, // one whole month, running
+		{"2027-02-15", "2027-04-09", "2027-04-10 09:00"}, // partial months at both ends
+		{"2027-03-05", "2027-03-20", "2027-04-10 09:00"}, // inside one month
+		{"2027-02-01", "2027-04-30", "2027-03-05 12:00"}, // whole months, taken as of inside them
+		{"2027-01-01", "2027-12-31", "2027-03-09 16:00"}, // a year, as of the day some parts were completed
+		{"2027-03-02", "2027-04-30", "2027-03-30 09:00"}, // a partial month, then a whole one
+	} {
+		w.set(vn(c.now))
+		from, end := vn(c.from+" 00:00"), vn(c.to+" 00:00").AddDate(0, 0, 1)
+		asOf := w.now()
+		if end.Before(asOf) {
+			asOf = end
+		}
+		want := oracle(from, end, asOf)
+		for round := 0; round < 2; round++ { // the second after folding
+			st, err := w.svc.Statistics(w.ctx, w.p("leader"), handling.StatisticsRequest{From: c.from, To: c.to})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]fig{}
+			add := func(k string, x handling.Counts) {
+				got[k] = fig{x.Received, x.CompletedOnTime, x.CompletedLate, x.InProgress, x.Overdue}
+			}
+			if st.Organization.Received > 0 {
+				add("org", *st.Organization)
+			}
+			for _, u := range st.Units {
+				add(u.ID, u)
+			}
+			for _, p := range st.People {
+				add(p.ID, p)
+			}
+			if len(got) != len(want) {
+				t.Errorf("%s–%s as of %s: %d groups, want %d:\n got %+v\nwant %+v", c.from, c.to, c.now, len(got), len(want), got, want)
+			}
+			for k, f := range want {
+				if got[k] != f {
+					t.Errorf("%s–%s as of %s (round %d): %s %+v, want %+v", c.from, c.to, c.now, round, k, got[k], f)
+				}
+			}
+		}
+	}
+	var several int
+	if err := w.db.Pool.QueryRow(w.ctx, `SELECT count(*) FROM (SELECT 1 FROM handling_tallies
+		WHERE month >= '2027-02-01' AND month < '2027-05-01' GROUP BY organization_id, kind, key, month HAVING count(*) > 1) x`).Scan(&several); err != nil {
+		t.Fatal(err)
+	}
+	if several != 0 {
+		t.Errorf("%d keys still hold several tally rows for a folded month", several)
+	}
+}
