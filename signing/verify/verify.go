@@ -167,6 +167,42 @@ type verifier struct {
 	dss  chain.Evidence
 	// digests hashes the signed ranges and the file, each byte about once.
 	digests *rangeDigests
+	// dicts are the signature dictionaries parsed so far, by offset: the
+	// form fields, the scan for /ByteRange and the search for the
+	// enclosing dictionary all parse the same ones (each with its
+	// /Contents decoded).
+	dicts      map[int64]parsedSigDict
+	dictsBytes int
+}
+
+type parsedSigDict struct {
+	d   *sigDict
+	err error
+}
+
+// maxCachedDictBytes bounds the /Contents the parsed dictionaries keep
+// beyond the signatures that hold them anyway (a hostile file's many
+// /ByteRange keys are parsed, not all kept).
+const maxCachedDictBytes = 16 << 20
+
+// sigDictAt parses the signature dictionary at off once.
+func (v *verifier) sigDictAt(off int64) (*sigDict, error) {
+	if p, ok := v.dicts[off]; ok {
+		return p.d, p.err
+	}
+	d, err := parseSigDictAt(v.r, v.size, off)
+	n := 64
+	if d != nil {
+		n += len(d.Contents)
+	}
+	if v.dictsBytes+n <= maxCachedDictBytes {
+		if v.dicts == nil {
+			v.dicts = map[int64]parsedSigDict{}
+		}
+		v.dicts[off] = parsedSigDict{d, err}
+		v.dictsBytes += n
+	}
+	return d, err
 }
 
 type sigEntry struct {
@@ -199,7 +235,7 @@ func (v *verifier) discover() {
 		seen[off] = true
 		s := &Signature{Field: field, Hidden: hidden, Revision: -1, Changes: []Change{}, Checks: []Check{}, Errors: []string{}, Warnings: []string{}, Type: "signature", offset: off}
 		e := &sigEntry{rep: s}
-		d, err := parseSigDictAt(v.r, v.size, off)
+		d, err := v.sigDictAt(off)
 		if err != nil {
 			s.fail(etsi.TotalFailed, etsi.FormatFailure, "signature dictionary cannot be parsed: "+err.Error())
 		} else {
@@ -238,7 +274,7 @@ func (v *verifier) discover() {
 		if _, isField := byOffset[off]; isField || seen[off] {
 			continue
 		}
-		d, err := parseSigDictAt(v.r, v.size, off)
+		d, err := v.sigDictAt(off)
 		if err == nil && !d.isSignature() {
 			continue // a /ByteRange in some other dictionary
 		}
@@ -266,7 +302,7 @@ func (d *sigDict) isSignature() bool {
 // key at pos.
 func (v *verifier) enclosingDict(pos int64) (int64, bool) {
 	if off, ok := findObjectStart(v.r, pos); ok {
-		if d, err := parseSigDictAt(v.r, v.size, off); err == nil && len(d.ByteRange) > 0 || err == nil && d.ByteRangeOK {
+		if d, err := v.sigDictAt(off); err == nil && len(d.ByteRange) > 0 || err == nil && d.ByteRangeOK {
 			return off, true
 		}
 	}
@@ -282,7 +318,7 @@ func (v *verifier) enclosingDict(pos int64) (int64, bool) {
 		if i < 0 {
 			break
 		}
-		if d, err := parseSigDictAt(v.r, v.size, from+int64(i)); err == nil && d.ByteRangeOK && d.ContentsEnd > from+int64(i) {
+		if d, err := v.sigDictAt(from+int64(i)); err == nil && d.ByteRangeOK && d.ContentsEnd > from+int64(i) {
 			return from + int64(i), true
 		}
 	}
