@@ -318,7 +318,7 @@ func (v *verifier) enclosingDict(pos int64) (int64, bool) {
 		if i < 0 {
 			break
 		}
-		if d, err := v.sigDictAt(from+int64(i)); err == nil && d.ByteRangeOK && d.ContentsEnd > from+int64(i) {
+		if d, err := v.sigDictAt(from + int64(i)); err == nil && d.ByteRangeOK && d.ContentsEnd > from+int64(i) {
 			return from + int64(i), true
 		}
 	}
