@@ -15,6 +15,13 @@
 # builds the service binary cmd/vanthu instead, for comparison).
 #   ROUNDS=9 scripts/bench-verify-perfile.sh
 #   VANTHU_BIN=/path/to/old/vanthu scripts/bench-verify-perfile.sh   # another build
+#   STARTUP_ONLY=1 STARTUP_ROUNDS=40 scripts/bench-verify-perfile.sh  # start-up only
+#
+# The start-up floor: a Go hello-world built exactly as bin/vanthu is
+# (static, CGO_ENABLED=0, same toolchain and flags) runs interleaved with
+# `vanthu version`, STARTUP_ROUNDS times (default 20); the medians and their
+# ratio say how much of `vanthu version` any Go process costs on this
+# machine at this load.
 #
 # vanthu runs as an auditor would: `verify --offline --trust <corpus anchors>`
 # (trust loading included); pdfsig runs with its defaults.
@@ -26,6 +33,7 @@ command -v python3 >/dev/null || { echo "python3 missing: apt-get install -y pyt
 [ -x /usr/bin/time ] || { echo "GNU time missing: apt-get install -y time" >&2; exit 1; }
 CORPUS=${VANTHU_SIGNATURE_CORPUS:-/work/shared/corpora/pdf-signatures}
 ROUNDS=${ROUNDS:-5}
+STARTUP_ROUNDS=${STARTUP_ROUNDS:-20}
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
 V=${VANTHU_BIN:-}
 if [ -z "$V" ]; then
@@ -42,10 +50,12 @@ fi
 printf 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("hello") }\n' >"$W/hello.go"
 CGO_ENABLED=0 go build -o "$W/hello" "$W/hello.go"
 
-python3 - "$V" "$CORPUS" "$ROUNDS" "$W/hello" <<'PY'
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) at $(date -u +%FT%TZ)"
+python3 - "$V" "$CORPUS" "$ROUNDS" "$W/hello" "$STARTUP_ROUNDS" "${STARTUP_ONLY:-}" <<'PY'
 import os, sys, time, statistics
 
 vanthu, corpus, rounds, hello = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+startup_rounds, startup_only = int(sys.argv[5]), sys.argv[6] == "1"
 
 def run(argv):
     """Wall and CPU (user+sys) seconds of one process, output discarded."""
@@ -60,11 +70,16 @@ def run(argv):
 
 med = statistics.median
 v, h = [], []
-for _ in range(20):
+for _ in range(startup_rounds):
     v.append(run([vanthu, "version"]))
     h.append(run([hello]))
-print(f"vanthu version: median {med(w for w, _ in v)*1e3:.1f} ms wall, {med(c for _, c in v)*1e3:.1f} ms CPU (20 runs; target 20 ms)")
-print(f"Go hello-world, same runs: median {med(w for w, _ in h)*1e3:.1f} ms wall, {med(c for _, c in h)*1e3:.1f} ms CPU")
+vw, vc = med(w for w, _ in v), med(c for _, c in v)
+hw, hc = med(w for w, _ in h), med(c for _, c in h)
+print(f"vanthu version: median {vw*1e3:.1f} ms wall, {vc*1e3:.1f} ms CPU ({startup_rounds} runs; target 20 ms)")
+print(f"Go hello-world, same runs: median {hw*1e3:.1f} ms wall, {hc*1e3:.1f} ms CPU")
+print(f"vanthu version / hello-world: {vw/hw:.2f}x wall, {vc/hc:.2f}x CPU; above the floor: {(vw-hw)*1e3:.1f} ms wall, {(vc-hc)*1e3:.1f} ms CPU")
+if startup_only:
+    sys.exit(0)
 
 files = sorted(os.path.relpath(os.path.join(d, f), corpus)
                for d, _, fs in os.walk(corpus) for f in fs if f.endswith(".pdf"))
@@ -87,3 +102,4 @@ for name, vi, pi in (("wall", 1, 2), ("CPU", 3, 4)):
     print(f"{name}: total of medians vanthu {tv:.2f} s, pdfsig {tp:.2f} s, ratio {tv/tp:.2f} (target <= 0.70); "
           f"worst file {worst[0]} at {worst[vi]/worst[pi]:.2f}x (target <= 1.30)")
 PY
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,13 @@ func (s *Server) publicVerify() *publicverify.Service {
 			return s.runVerifyAt(ctx, r, size)
 		}}
 }
+
+// The spooled upload hands the verifier its file (mapped, not read) and the
+// hash states captured while it arrived, so the file is hashed once.
+var _ interface {
+	verify.KnownSHA256
+	File() *os.File
+} = (*blob.Buffered)(nil)
 
 // publicRoutes need no credential: anyone may ask whether a file was
 // issued, copied or certified here, within the per-address limit.

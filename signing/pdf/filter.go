@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // ErrUnsupportedFilter is returned for stream filters this reader does not
@@ -153,7 +154,9 @@ func (f *File) decodeInto(open func() (io.Reader, error), limit int64) ([]byte, 
 	if err != nil {
 		return nil, 0, err
 	}
-	n, err := io.CopyBuffer(io.Discard, io.LimitReader(r, limit+1), make([]byte, 32<<10))
+	scratch := scratchBuffers.Get().(*[]byte)
+	n, err := io.CopyBuffer(io.Discard, io.LimitReader(r, limit+1), *scratch)
+	scratchBuffers.Put(scratch)
 	f.decoded += n // work done, kept or not
 	closeReader(r)
 	if n > limit {
@@ -189,15 +192,47 @@ func tolerateTruncation(err error, n int64) error {
 }
 
 // closeReader closes a decompressor; zlib reports a bad checksum on Read,
-// so Close has nothing more to say.
+// so Close has nothing more to say. A Flate decompressor goes back to the
+// pool for the next stream.
 func closeReader(r io.Reader) {
 	if c, ok := r.(io.Closer); ok {
 		_ = c.Close()
 	}
+	if z, ok := r.(inflater); ok {
+		inflaters.Put(z)
+	}
+}
+
+// inflater is a zlib decompressor that can be reset onto another stream.
+type inflater interface {
+	io.ReadCloser
+	zlib.Resetter
+}
+
+// inflaters keeps Flate decompressors between streams: each holds ≈ 45 KB
+// of tables and window, and a file decodes each stream twice (measure,
+// then keep), so allocating them anew was most of the heap a small
+// verification touched (and, in a fresh process, page faults).
+var inflaters sync.Pool
+
+// scratchBuffers are the 32 KiB buffers decodeInto measures a stream with.
+var scratchBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// openInflater starts decompressing in, with a pooled decompressor when
+// there is one.
+func openInflater(in []byte) (io.Reader, error) {
+	if z, ok := inflaters.Get().(inflater); ok {
+		if err := z.Reset(bytes.NewReader(in), nil); err != nil {
+			inflaters.Put(z) // Reset starts afresh next time
+			return nil, err
+		}
+		return z, nil
+	}
+	return zlib.NewReader(bytes.NewReader(in))
 }
 
 func (f *File) inflate(in []byte, limit int64) ([]byte, int64, error) {
-	return f.decodeInto(func() (io.Reader, error) { return zlib.NewReader(bytes.NewReader(in)) }, limit)
+	return f.decodeInto(func() (io.Reader, error) { return openInflater(in) }, limit)
 }
 
 func (f *File) asciiHex(in []byte, limit int64) ([]byte, int64, error) {

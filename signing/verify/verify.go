@@ -16,7 +16,6 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
@@ -29,6 +28,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vanthu/vanthu/internal/prefixdigest"
 	"github.com/vanthu/vanthu/signing/pdf"
 	"github.com/vanthu/vanthu/signing/verify/chain"
 	"github.com/vanthu/vanthu/signing/verify/cms"
@@ -88,7 +88,12 @@ func VerifyFile(ctx context.Context, path string, opts Options) (*Report, error)
 func Verify(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Report, error) {
 	now := time.Now()
 	rep := &Report{Size: size, CheckedAt: now.UTC(), Errors: []string{}, Warnings: []string{}, Signatures: []*Signature{}}
-	if osf, ok := r.(*os.File); ok && size > 0 && size < 1<<40 {
+	known, _ := r.(KnownSHA256)
+	osf, _ := r.(*os.File)
+	if fb, ok := r.(fileBacked); ok {
+		osf = fb.File()
+	}
+	if osf != nil && size > 0 && size < 1<<40 {
 		// Map the file instead of reading it: the parser and the scans
 		// read it in place, without copies, and only the pages they touch
 		// become resident.
@@ -97,15 +102,12 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Repo
 			r = memReader(data)
 		}
 	}
-	h := sha256.New()
-	if m, ok := r.(memReader); ok {
-		h.Write(m)
-	} else if _, err := io.Copy(h, io.NewSectionReader(r, 0, size)); err != nil {
-		return nil, fmt.Errorf("read: %w", err)
+	var states *prefixdigest.States
+	if known != nil {
+		states = known.SHA256States()
 	}
-	rep.SHA256 = hex.EncodeToString(h.Sum(nil))
 
-	v := &verifier{r: r, size: size, opts: opts, rep: rep, now: now}
+	v := &verifier{r: r, size: size, opts: opts, rep: rep, now: now, digests: newRangeDigests(r, size, states)}
 	if v.opts.Logger == nil {
 		v.opts.Logger = slog.Default()
 	}
@@ -129,6 +131,13 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, opts Options) (*Repo
 		return nil, err
 	}
 	v.checkAll(ctx)
+	// The file's digest last: the signatures' ranges have hashed most of
+	// it by now, and it resumes from there.
+	sum, err := v.digests.fileSHA256()
+	if err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	rep.SHA256 = hex.EncodeToString(sum)
 	rep.Decoding = v.decoding(budget)
 	v.verdict()
 	return rep, nil
@@ -156,6 +165,44 @@ type verifier struct {
 
 	sigs []*sigEntry
 	dss  chain.Evidence
+	// digests hashes the signed ranges and the file, each byte about once.
+	digests *rangeDigests
+	// dicts are the signature dictionaries parsed so far, by offset: the
+	// form fields, the scan for /ByteRange and the search for the
+	// enclosing dictionary all parse the same ones (each with its
+	// /Contents decoded).
+	dicts      map[int64]parsedSigDict
+	dictsBytes int
+}
+
+type parsedSigDict struct {
+	d   *sigDict
+	err error
+}
+
+// maxCachedDictBytes bounds the /Contents the parsed dictionaries keep
+// beyond the signatures that hold them anyway (a hostile file's many
+// /ByteRange keys are parsed, not all kept).
+const maxCachedDictBytes = 16 << 20
+
+// sigDictAt parses the signature dictionary at off once.
+func (v *verifier) sigDictAt(off int64) (*sigDict, error) {
+	if p, ok := v.dicts[off]; ok {
+		return p.d, p.err
+	}
+	d, err := parseSigDictAt(v.r, v.size, off)
+	n := 64
+	if d != nil {
+		n += len(d.Contents)
+	}
+	if v.dictsBytes+n <= maxCachedDictBytes {
+		if v.dicts == nil {
+			v.dicts = map[int64]parsedSigDict{}
+		}
+		v.dicts[off] = parsedSigDict{d, err}
+		v.dictsBytes += n
+	}
+	return d, err
 }
 
 type sigEntry struct {
@@ -188,7 +235,7 @@ func (v *verifier) discover() {
 		seen[off] = true
 		s := &Signature{Field: field, Hidden: hidden, Revision: -1, Changes: []Change{}, Checks: []Check{}, Errors: []string{}, Warnings: []string{}, Type: "signature", offset: off}
 		e := &sigEntry{rep: s}
-		d, err := parseSigDictAt(v.r, v.size, off)
+		d, err := v.sigDictAt(off)
 		if err != nil {
 			s.fail(etsi.TotalFailed, etsi.FormatFailure, "signature dictionary cannot be parsed: "+err.Error())
 		} else {
@@ -227,7 +274,7 @@ func (v *verifier) discover() {
 		if _, isField := byOffset[off]; isField || seen[off] {
 			continue
 		}
-		d, err := parseSigDictAt(v.r, v.size, off)
+		d, err := v.sigDictAt(off)
 		if err == nil && !d.isSignature() {
 			continue // a /ByteRange in some other dictionary
 		}
@@ -255,7 +302,7 @@ func (d *sigDict) isSignature() bool {
 // key at pos.
 func (v *verifier) enclosingDict(pos int64) (int64, bool) {
 	if off, ok := findObjectStart(v.r, pos); ok {
-		if d, err := parseSigDictAt(v.r, v.size, off); err == nil && len(d.ByteRange) > 0 || err == nil && d.ByteRangeOK {
+		if d, err := v.sigDictAt(off); err == nil && len(d.ByteRange) > 0 || err == nil && d.ByteRangeOK {
 			return off, true
 		}
 	}
@@ -271,7 +318,7 @@ func (v *verifier) enclosingDict(pos int64) (int64, bool) {
 		if i < 0 {
 			break
 		}
-		if d, err := parseSigDictAt(v.r, v.size, from+int64(i)); err == nil && d.ByteRangeOK && d.ContentsEnd > from+int64(i) {
+		if d, err := v.sigDictAt(from + int64(i)); err == nil && d.ByteRangeOK && d.ContentsEnd > from+int64(i) {
 			return from + int64(i), true
 		}
 	}
@@ -364,37 +411,15 @@ func (v *verifier) verdict() {
 	}
 }
 
-// hashRanges digests the signed byte ranges, streamed.
+// hashRanges digests the signed byte ranges with each of hs.
 func (v *verifier) hashRanges(br []int64, hs ...crypto.Hash) ([][]byte, error) {
-	var ws []io.Writer
-	var hh []interface{ Sum([]byte) []byte }
-	for _, h := range hs {
-		if !h.Available() {
-			return nil, fmt.Errorf("hash %v not available", h)
+	out := make([][]byte, len(hs))
+	for i, h := range hs {
+		sum, err := v.digests.digest(br, h)
+		if err != nil {
+			return nil, err
 		}
-		x := h.New()
-		ws = append(ws, x)
-		hh = append(hh, x)
-	}
-	w := io.MultiWriter(ws...)
-	if m, ok := v.r.(memReader); ok {
-		for i := 0; i+1 < len(br); i += 2 {
-			if br[i] < 0 || br[i+1] < 0 || br[i]+br[i+1] > int64(len(m)) {
-				return nil, fmt.Errorf("read signed range: [%d, +%d) outside the file", br[i], br[i+1])
-			}
-			w.Write(m[br[i] : br[i]+br[i+1]])
-		}
-	} else {
-		buf := make([]byte, 256<<10)
-		for i := 0; i+1 < len(br); i += 2 {
-			if _, err := io.CopyBuffer(w, io.NewSectionReader(v.r, br[i], br[i+1]), buf); err != nil {
-				return nil, fmt.Errorf("read signed range: %w", err)
-			}
-		}
-	}
-	out := make([][]byte, len(hh))
-	for i, x := range hh {
-		out[i] = x.Sum(nil)
+		out[i] = sum
 	}
 	return out, nil
 }

@@ -2,10 +2,13 @@ package blob
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/vanthu/vanthu/internal/prefixdigest"
 )
 
 // Memory is a budget of pooled 1 MiB chunks shared by the uploads a store
@@ -53,10 +56,16 @@ type BufferOptions struct {
 // Buffered is a complete, hashed and checked stream, in memory or in a
 // temporary file; Close releases either.
 type Buffered struct {
-	Key  string
-	Size int64
-	sink *spillWriter
+	Key    string
+	Size   int64
+	sink   *spillWriter
+	states *prefixdigest.States
 }
+
+// SHA256States are the hash's states captured every 1 MiB while the bytes
+// were buffered: the verifier resumes from them (signing/verify
+// KnownSHA256) instead of hashing the file again.
+func (b *Buffered) SHA256States() *prefixdigest.States { return b.states }
 
 // ReadAt reads the buffered bytes.
 func (b *Buffered) ReadAt(p []byte, off int64) (int, error) { return b.sink.ReadAt(p, off) }
@@ -74,7 +83,7 @@ func (b *Buffered) Close() { b.sink.close() }
 // space for an upload that goes elsewhere. On error nothing is left behind.
 func Buffer(ctx context.Context, r io.Reader, opts BufferOptions) (*Buffered, error) {
 	w := &spillWriter{mem: opts.Memory, dir: opts.Dir, pattern: opts.Pattern}
-	key, n, err := CopyHashed(ctx, w, ContextReader(ctx, r), opts.Max)
+	states, n, err := copyHashed(ctx, w, ContextReader(ctx, r), opts.Max)
 	if err != nil {
 		w.close()
 		if errors.Is(err, ErrTooLarge) {
@@ -82,7 +91,8 @@ func Buffer(ctx context.Context, r io.Reader, opts BufferOptions) (*Buffered, er
 		}
 		return nil, fmt.Errorf("buffer upload: %w", err)
 	}
-	b := &Buffered{Key: key, Size: n, sink: w}
+	key := hex.EncodeToString(states.Sum[:])
+	b := &Buffered{Key: key, Size: n, sink: w, states: states}
 	if opts.Check != nil {
 		if err := opts.Check(b, n); err != nil {
 			w.close()

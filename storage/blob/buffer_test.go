@@ -3,7 +3,9 @@ package blob
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"testing"
@@ -129,5 +131,30 @@ func TestBufferFailureLeavesNothing(t *testing.T) {
 				t.Fatalf("%d files and %d chunks of memory left", n, len(mem.tokens))
 			}
 		})
+	}
+}
+
+// TestBufferKeepsHashStates: the states captured while buffering give the
+// digest of every prefix from the nearest 1 MiB boundary, so a verifier of
+// the buffered bytes need not hash them again.
+func TestBufferKeepsHashStates(t *testing.T) {
+	data := bytes.Repeat([]byte("vanthu "), (3*chunkSize+500)/7)
+	b, err := Buffer(context.Background(), iotest.HalfReader(bytes.NewReader(data)), BufferOptions{Dir: t.TempDir(), Pattern: "states-*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	s := b.SHA256States()
+	if s.Size != int64(len(data)) || fmt.Sprintf("%x", s.Sum) != b.Key || s.Len() != 3 {
+		t.Fatalf("states: size %d, sum %x (key %s), %d states", s.Size, s.Sum, b.Key, s.Len())
+	}
+	end := int64(2*chunkSize + 77)
+	h, off := s.Resume(end)
+	if off != 2*chunkSize {
+		t.Fatalf("resumed at %d, want %d", off, 2*chunkSize)
+	}
+	h.Write(data[off:end])
+	if want := sha256.Sum256(data[:end]); !bytes.Equal(h.Sum(nil), want[:]) {
+		t.Fatal("resumed digest is not the prefix's")
 	}
 }

@@ -2,12 +2,13 @@ package blob
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"sync"
 	"sync/atomic"
+
+	"github.com/vanthu/vanthu/internal/prefixdigest"
 )
 
 // Chunks of the receive pipeline: large, so that the file sees few writes (a
@@ -35,6 +36,17 @@ type chunk struct {
 // limit), with ctx's error once ctx ends, and with the first error of r or
 // w; after an error w may hold any prefix of the stream.
 func CopyHashed(ctx context.Context, w io.Writer, r io.Reader, max int64) (key string, n int64, err error) {
+	states, n, err := copyHashed(ctx, w, r, max)
+	if err != nil {
+		return "", n, err
+	}
+	return hex.EncodeToString(states.Sum[:]), n, nil
+}
+
+// copyHashed is CopyHashed keeping the SHA-256's state after every chunk,
+// so that a verifier of the copy resumes from them instead of hashing the
+// bytes again (see Buffered.SHA256States).
+func copyHashed(ctx context.Context, w io.Writer, r io.Reader, max int64) (states *prefixdigest.States, n int64, err error) {
 	free := make(chan *chunk, chunksInUse)
 	for range chunksInUse {
 		free <- &chunk{buf: chunkPool.Get().(*[]byte)}
@@ -50,7 +62,7 @@ func CopyHashed(ctx context.Context, w io.Writer, r io.Reader, max int64) (key s
 		}
 	}
 	hashq, writeq := make(chan *chunk, chunksInUse), make(chan *chunk, chunksInUse)
-	h := sha256.New()
+	h := prefixdigest.NewRecorder(chunkSize)
 	var writeErr error
 	writeFailed := make(chan struct{})
 	var wg sync.WaitGroup
@@ -83,11 +95,11 @@ func CopyHashed(ctx context.Context, w io.Writer, r io.Reader, max int64) (key s
 	wg.Wait()
 	switch {
 	case writeErr != nil:
-		return "", n, fmt.Errorf("write: %w", writeErr)
+		return nil, n, fmt.Errorf("write: %w", writeErr)
 	case err != nil:
-		return "", n, err
+		return nil, n, err
 	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
+	return h.States(), n, nil
 }
 
 // readChunks fills free chunks from r and hands each non-empty one to send,
@@ -100,6 +112,11 @@ func readChunks(ctx context.Context, r io.Reader, max int64, free chan *chunk, s
 		case <-stop:
 			return n, nil
 		default:
+		}
+		// Checked first: a select with a free chunk ready too would pick
+		// either at random, and a cancelled upload could run to its end.
+		if err := ctx.Err(); err != nil {
+			return n, err
 		}
 		var c *chunk
 		select {
