@@ -28,6 +28,7 @@ func (s *Server) pages() http.Handler {
 		Sign: func(ctx context.Context, p accounts.Principal, id string, req docsign.Request) (documents.Version, error) {
 			return s.signer().Sign(ctx, p, id, req)
 		}}
+	cfg.Handling, cfg.Notify = s.Handling, s.Notify
 	if s.OIDC != nil {
 		cfg.OIDCLogin = oidcPath
 	}

@@ -21,7 +21,9 @@ import (
 	"github.com/vanthu/vanthu/documents/calendar"
 	"github.com/vanthu/vanthu/documents/chain"
 	"github.com/vanthu/vanthu/documents/docsign"
+	"github.com/vanthu/vanthu/documents/handling"
 	"github.com/vanthu/vanthu/documents/register"
+	"github.com/vanthu/vanthu/notify"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/storage"
 )
@@ -76,6 +78,11 @@ type Config struct {
 	// SecureCookies marks the pages' own cookie (the language) Secure on
 	// plain HTTP too, as the session cookie is behind a TLS proxy.
 	SecureCookies bool
+	// Handling computes the on-time statistics (nil: no statistics page).
+	Handling *handling.Service
+	// Notify keeps notifications and webhooks (nil: no bell, no
+	// notifications or webhooks pages).
+	Notify *notify.Engine
 }
 
 // UI serves the pages.
@@ -106,7 +113,7 @@ type navEntry struct {
 }
 
 // sections lists every workflow's pages, in navigation order.
-var sections = []section{homeSection, documentsSection, chainSection, issuingSection, verifySection, auditSection, adminSection, adminWorkflowSection, sessionSection}
+var sections = []section{homeSection, documentsSection, chainSection, issuingSection, verifySection, auditSection, adminSection, adminWorkflowSection, statsSection, notifySection, webhooksSection, sessionSection}
 
 // New parses the templates and builds the routes. Templates are embedded,
 // so a template that does not parse is a bug any test finds: it panics.
@@ -189,6 +196,9 @@ type Page struct {
 	// Error is a message shown above the content (a refused form).
 	Error string
 	Data  any
+	// Bell shows the unread notifications' count (Unread) in the header.
+	Bell   bool
+	Unread int
 
 	msgs map[string]string
 }
@@ -218,6 +228,7 @@ func (u *UI) page(r *http.Request, titleKey string) *Page {
 	pg.Title = pg.T(titleKey)
 	if p, ok := principal(r.Context()); ok {
 		pg.User = &p
+		pg.Bell, pg.Unread = u.bell(r, p)
 		for _, n := range u.nav {
 			if n.show(p) {
 				current := r.URL.Path == n.Path || n.Prefix != "" && strings.HasPrefix(r.URL.Path, n.Prefix)
