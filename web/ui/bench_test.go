@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/notify"
 )
 
 // seedDocuments adds n documents of the drafter's unit, sharing one stored
@@ -78,6 +79,7 @@ func BenchmarkPages(b *testing.B) {
 		fmt.Sscan(s, &n)
 	}
 	e := newEnv(b)
+	e.withNotify(notify.Config{}) // every page counts the bell's unread
 	id := e.seedDocuments(b, n)
 	c := e.client()
 	e.login(c, "chuyenvien")

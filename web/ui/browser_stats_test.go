@@ -293,7 +293,7 @@ func TestBrowserNotifications(t *testing.T) {
 	if cls := eval[string](b, "opened one", `document.querySelector('ul.notes li[data-id="`+newest+`"]').className`); cls != "read" {
 		t.Errorf("the opened notification is %q", cls)
 	}
-	b.do("mark one read", chromedp.Click(chromedp.CSS(`ul.notes li.unread button.mark`)))
+	b.do("mark one read", chromedp.Click(chromedp.CSS(`ul.notes li.unread button.markread`)))
 	// The list comes back with one unread left (the old one had two).
 	b.do("one unread left", chromedp.WaitVisible(chromedp.CSS(`#notes-unread[data-unread="1"]`)))
 	if n := eval[int](b, "unread items", `document.querySelectorAll("ul.notes li.unread").length`); n != 1 {
