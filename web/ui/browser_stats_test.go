@@ -456,3 +456,70 @@ func TestBrowserWebhooks(t *testing.T) {
 	}
 	t.Logf("axe-core checked: %v", b.checked)
 }
+
+// TestBrowserAdminDirectory: the system administrator adds an
+// organisation under the commune's district; the organisation's
+// administrator, who may not, is not offered the form and is refused;
+// the administrator issues an API token to the drafter (shown once; it
+// works on the API) and revokes it (it no longer does).
+func TestBrowserAdminDirectory(t *testing.T) {
+	e := newEnv(t)
+	e.superadmin()
+	b := newBrowser(t, e)
+	b.login("hethong")
+	b.do("organisations", chromedp.Navigate(e.url+"/admin/organizations"), chromedp.WaitVisible(chromedp.ID("org-code")))
+	b.accessible("admin organisations")
+	b.do("add one", chromedp.SendKeys(chromedp.ID("org-code"), "THON"), chromedp.SendKeys(chromedp.ID("org-name"), "Thôn Bình Minh"),
+		chromedp.SetValue(chromedp.ID("org-parent"), e.org.ID), chromedp.Click(chromedp.ID("org-submit")), chromedp.WaitVisible(chromedp.CSS(".notice")))
+	var parent string
+	if err := e.db.Pool.QueryRow(t.Context(), "SELECT coalesce(parent_id::text, '') FROM organizations WHERE code = 'THON'").Scan(&parent); err != nil || parent != e.org.ID {
+		t.Fatalf("stored organisation: parent %q (%v)", parent, err)
+	}
+	if rows := b.text("organisations", "#org-table"); !strings.Contains(rows, "Thôn Bình Minh") {
+		t.Errorf("organisations table:\n%s", rows)
+	}
+
+	b.newTab()
+	b.login("quantri")
+	b.do("organisations (admin)", chromedp.Navigate(e.url+"/admin/organizations"), chromedp.WaitVisible(chromedp.ID("org-table")))
+	if n := eval[int](b, "form", `document.querySelectorAll("#org-code").length`); n != 0 {
+		t.Error("the organisation's administrator is offered to add organisations")
+	}
+	b.accessible("admin organisations (read only)")
+	c := e.client()
+	e.login(c, "quantri")
+	if resp := e.post(c, "/admin/organizations", "code=X&name=Y", nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("an organisation's administrator adding one: %d, want 403", resp.StatusCode)
+	}
+
+	drafter := e.users["chuyenvien"]
+	b.do("tokens", chromedp.Navigate(e.url+"/admin/tokens?user="+drafter.ID), chromedp.WaitVisible(chromedp.ID("tok-name")))
+	b.accessible("admin tokens")
+	b.do("issue", chromedp.SendKeys(chromedp.ID("tok-name"), "Đồng bộ phần mềm kế toán"),
+		chromedp.Click(chromedp.CSS(`input[name=scopes][value="documents:read"]`)), chromedp.Click(chromedp.ID("tok-submit")),
+		chromedp.WaitVisible(chromedp.ID("tok-secret")))
+	token := b.text("token", "#tok-secret")
+	api := func() int {
+		req, _ := http.NewRequest("GET", e.url+"/api/v1/documents", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if s := api(); s != http.StatusOK {
+		t.Fatalf("the issued token on the API: %d", s)
+	}
+	b.accessible("admin tokens (issued)")
+	b.do("revoke", chromedp.Navigate(e.url+"/admin/tokens?user="+drafter.ID), chromedp.WaitVisible(chromedp.ID("tok-table")),
+		chromedp.Click(chromedp.CSS("#tok-table button.revoke")), chromedp.WaitVisible(chromedp.CSS(".notice")))
+	if s := api(); s != http.StatusUnauthorized {
+		t.Errorf("the revoked token on the API: %d, want 401", s)
+	}
+	if html := eval[string](b, "page", `document.documentElement.outerHTML`); strings.Contains(html, token) {
+		t.Error("the token is shown again")
+	}
+	t.Logf("axe-core checked: %v", b.checked)
+}
