@@ -191,6 +191,11 @@ func (u *UI) issueToken(w http.ResponseWriter, r *http.Request) {
 		u.failErr(w, r, err)
 		return
 	}
+	// This page is the administrators' (one's own tokens are the API's).
+	if err := accounts.Authorize(p, accounts.UserCreate, accounts.Target{OrgID: d.OrgID}); err != nil {
+		u.failErr(w, r, err)
+		return
+	}
 	if _, ok := d.Names[f.Get("user")]; !ok {
 		u.failErr(w, r, storage.ErrNotFound)
 		return
@@ -215,6 +220,15 @@ func (u *UI) revokeToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, _ := principal(r.Context())
+	var d adminData
+	if err := u.adminOrg(r, p, &d); err != nil {
+		u.failErr(w, r, err)
+		return
+	}
+	if err := accounts.Authorize(p, accounts.UserCreate, accounts.Target{OrgID: d.OrgID}); err != nil {
+		u.failErr(w, r, err)
+		return
+	}
 	if err := u.cfg.Accounts.RevokeToken(r.Context(), p, chi.URLParam(r, "id")); err != nil {
 		u.failErr(w, r, err)
 		return

@@ -523,3 +523,52 @@ func TestBrowserAdminDirectory(t *testing.T) {
 	}
 	t.Logf("axe-core checked: %v", b.checked)
 }
+
+// TestStatisticsAndWebhookPagesRefuse: whoever may not read statistics or
+// manage webhooks and tokens gets a readable refusal and changes nothing;
+// a period the service refuses is a readable 422, never a 500.
+func TestStatisticsAndWebhookPagesRefuse(t *testing.T) {
+	e := newEnv(t)
+	e.withNotify(notify.Config{})
+	drafter, auditor := e.client(), e.client()
+	e.login(drafter, "chuyenvien")
+	e.login(auditor, "kiemtra")
+	for _, c := range []struct {
+		who  *http.Client
+		path string
+		want int
+	}{
+		{drafter, "/statistics", http.StatusForbidden},
+		{drafter, "/admin/webhooks", http.StatusForbidden},
+		{drafter, "/admin/tokens", http.StatusForbidden},
+		{drafter, "/admin/organizations", http.StatusForbidden},
+		{drafter, "/notifications", http.StatusOK},
+		{drafter, "/notifications/preferences", http.StatusOK},
+		{auditor, "/statistics?from=2026-01-01&to=2026-03-31", http.StatusOK},
+		{auditor, "/statistics?from=bad&to=2026-03-31", http.StatusUnprocessableEntity},
+		{auditor, "/statistics?from=2020-01-01&to=2026-03-31", http.StatusUnprocessableEntity},
+		{auditor, "/statistics?unit=6f1c1f4e-0000-4000-8000-000000000000", http.StatusNotFound},
+		{auditor, "/admin/webhooks", http.StatusForbidden},
+		{auditor, "/admin/webhooks/6f1c1f4e-0000-4000-8000-000000000000", http.StatusForbidden},
+	} {
+		resp, body := get(t, c.who, e.url+c.path)
+		if resp.StatusCode != c.want || !strings.Contains(body, "<h1>") {
+			t.Errorf("GET %s: %d, want %d as a page", c.path, resp.StatusCode, c.want)
+		}
+	}
+	for _, c := range []struct{ path, form string }{
+		{"/admin/webhooks", "url=https%3A%2F%2Fexample.org%2Fhook"},
+		{"/admin/tokens", "user=" + e.users["chuyenvien"].ID + "&name=x"},
+		{"/admin/organizations", "code=X&name=Y"},
+		{"/admin/tokens/6f1c1f4e-0000-4000-8000-000000000000/revoke", ""},
+	} {
+		if resp := e.post(drafter, c.path, c.form, nil); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("a drafter's POST %s: %d, want 403", c.path, resp.StatusCode)
+		}
+	}
+	var n int
+	if err := e.db.Pool.QueryRow(t.Context(), `SELECT (SELECT count(*) FROM webhook_endpoints) + (SELECT count(*) FROM api_tokens WHERE name = 'x')
+		+ (SELECT count(*) FROM organizations WHERE code = 'X')`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d rows written by refused forms (%v)", n, err)
+	}
+}
