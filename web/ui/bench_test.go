@@ -90,6 +90,7 @@ func BenchmarkPages(b *testing.B) {
 		{"filtered", "/documents?type=Q%C4%90&from=2020-01-01"},
 		{"document", "/documents/" + id},
 		{"upload", "/documents/new"},
+		{"notifications", "/notifications"},
 	} {
 		b.Run(page.name, func(b *testing.B) {
 			var times []time.Duration
