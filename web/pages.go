@@ -28,7 +28,7 @@ func (s *Server) pages() http.Handler {
 		Sign: func(ctx context.Context, p accounts.Principal, id string, req docsign.Request) (documents.Version, error) {
 			return s.signer().Sign(ctx, p, id, req)
 		}}
-	cfg.Reception, cfg.Handling = s.reception(), s.Handling // văn bản đến: reception and handling pages
+	cfg.Reception, cfg.Handling, cfg.Notify = s.reception(), s.Handling, s.Notify // incoming, statistics and notifications pages
 	if s.OIDC != nil {
 		cfg.OIDCLogin = oidcPath
 	}

@@ -337,6 +337,15 @@ func (s *shooter) walk() error {
 			}
 			return s.shotFrom("12-xu-ly-van-ban-den", "#handling")
 		},
+		func() error {
+			if err := s.as("an"); err != nil {
+				return err
+			}
+			if err := s.do("statistics", chromedp.Navigate(s.base+"/statistics"), chromedp.WaitVisible(chromedp.CSS(`#chart-monthly[data-rendered="1"]`))); err != nil {
+				return err
+			}
+			return s.shot("13-thong-ke")
+		},
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {

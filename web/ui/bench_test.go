@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/notify"
 )
 
 // seedDocuments adds n documents of the drafter's unit, sharing one stored
@@ -78,6 +79,7 @@ func BenchmarkPages(b *testing.B) {
 		fmt.Sscan(s, &n)
 	}
 	e := newEnv(b)
+	e.withNotify(notify.Config{}) // every page counts the bell's unread
 	id := e.seedDocuments(b, n)
 	c := e.client()
 	e.login(c, "chuyenvien")
@@ -88,6 +90,7 @@ func BenchmarkPages(b *testing.B) {
 		{"filtered", "/documents?type=Q%C4%90&from=2020-01-01"},
 		{"document", "/documents/" + id},
 		{"upload", "/documents/new"},
+		{"notifications", "/notifications"},
 	} {
 		b.Run(page.name, func(b *testing.B) {
 			var times []time.Duration

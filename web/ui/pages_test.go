@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/vanthu/vanthu/notify"
 )
 
 func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
@@ -247,9 +249,13 @@ func TestLanguageIsRemembered(t *testing.T) {
 // pdf.js is not among them (only the document page loads it).
 func TestInboxFirstLoadIsSmall(t *testing.T) {
 	e := newEnv(t)
+	e.withNotify(notify.Config{}) // the header's bell counts too
 	c := e.client()
 	e.login(c, "chuyenvien")
 	_, page := get(t, c, e.url+"/")
+	if !strings.Contains(page, `id="bell"`) {
+		t.Error("the inbox has no notifications bell")
+	}
 	total := len(page)
 	links := regexp.MustCompile(`(?:src|href)="(/static/[^"]+)"`).FindAllStringSubmatch(page, -1)
 	if len(links) < 2 {

@@ -24,6 +24,7 @@ import (
 	"github.com/vanthu/vanthu/documents/handling"
 	"github.com/vanthu/vanthu/documents/reception"
 	"github.com/vanthu/vanthu/documents/register"
+	"github.com/vanthu/vanthu/notify"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/storage"
 )
@@ -78,12 +79,16 @@ type Config struct {
 	// Reception keeps the reception queues and the incoming registers
 	// (nil: no reception pages).
 	Reception *reception.Service
-	// Handling runs the handling of incoming documents: the handling
-	// panel and its forms on the document page (nil: none).
+	// Handling runs the handling of incoming documents (the handling
+	// panel and its forms on the document page) and computes the on-time
+	// statistics (nil: neither).
 	Handling *handling.Service
 	// SecureCookies marks the pages' own cookie (the language) Secure on
 	// plain HTTP too, as the session cookie is behind a TLS proxy.
 	SecureCookies bool
+	// Notify keeps notifications and webhooks (nil: no bell, no
+	// notifications or webhooks pages).
+	Notify *notify.Engine
 }
 
 // UI serves the pages.
@@ -114,7 +119,7 @@ type navEntry struct {
 }
 
 // sections lists every workflow's pages, in navigation order.
-var sections = []section{homeSection, documentsSection, chainSection, issuingSection, receptionSection, handlingSection, verifySection, auditSection, adminSection, adminWorkflowSection, sessionSection}
+var sections = []section{homeSection, documentsSection, chainSection, issuingSection, receptionSection, handlingSection, verifySection, auditSection, adminSection, adminWorkflowSection, statsSection, notifySection, webhooksSection, adminDirectorySection, sessionSection}
 
 // New parses the templates and builds the routes. Templates are embedded,
 // so a template that does not parse is a bug any test finds: it panics.
@@ -197,6 +202,9 @@ type Page struct {
 	// Error is a message shown above the content (a refused form).
 	Error string
 	Data  any
+	// Bell shows the unread notifications' count (Unread) in the header.
+	Bell   bool
+	Unread int
 
 	msgs map[string]string
 }
@@ -226,6 +234,7 @@ func (u *UI) page(r *http.Request, titleKey string) *Page {
 	pg.Title = pg.T(titleKey)
 	if p, ok := principal(r.Context()); ok {
 		pg.User = &p
+		pg.Bell, pg.Unread = u.bell(r, p)
 		for _, n := range u.nav {
 			if n.show(p) {
 				current := r.URL.Path == n.Path || n.Prefix != "" && strings.HasPrefix(r.URL.Path, n.Prefix)
