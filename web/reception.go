@@ -42,6 +42,7 @@ func (s *Server) receptionRoutes(r chi.Router) {
 	r.Post("/reception/{id}/register", s.registerArrival)
 	r.Post("/reception/{id}/return", s.returnArrival)
 	r.Post("/reception/{id}/confirm-recall", s.confirmRecall)
+	r.Get("/registers/{id}/follow-up", s.followUpRegister)
 }
 
 func writeReceptionError(w http.ResponseWriter, r *http.Request, err error) {
