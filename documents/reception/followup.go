@@ -17,13 +17,13 @@ import (
 // document and how its handling goes, in FollowUpColumns' order, then
 // what links it.
 type FollowUpEntry struct {
-	ArrivalNumber int    `json:"so_den"`                  // Số đến
-	Document      string `json:"ten_loai_so_ky_hieu"`     // Tên loại, số, ký hiệu, ngày tháng, cơ quan ban hành
-	Receiver      string `json:"don_vi_nguoi_nhan"`       // Đơn vị hoặc người nhận
-	Deadline      string `json:"thoi_han_giai_quyet"`     // Thời hạn giải quyết
-	Progress      string `json:"tien_do_giai_quyet"`      // Tiến độ giải quyết
+	ArrivalNumber int    `json:"so_den"`                     // Số đến
+	Document      string `json:"ten_loai_so_ky_hieu"`        // Tên loại, số, ký hiệu, ngày tháng, cơ quan ban hành
+	Receiver      string `json:"don_vi_nguoi_nhan"`          // Đơn vị hoặc người nhận
+	Deadline      string `json:"thoi_han_giai_quyet"`        // Thời hạn giải quyết
+	Progress      string `json:"tien_do_giai_quyet"`         // Tiến độ giải quyết
 	Reply         string `json:"so_ky_hieu_van_ban_tra_loi"` // Số, ký hiệu văn bản trả lời
-	Note          string `json:"ghi_chu"`                 // Ghi chú
+	Note          string `json:"ghi_chu"`                    // Ghi chú
 
 	ArrivalDate     string     `json:"arrival_date"` // YYYY-MM-DD, Vietnam
 	DocumentID      string     `json:"document_id"`
