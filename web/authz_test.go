@@ -479,6 +479,19 @@ func (m *matrix) routes() []route {
 			}
 			return request{path: "/api/v1/registers/" + rs[i].ID + "/entries?year=2026"}
 		}, authed(directoryRead)},
+		// The follow-up register of the incoming register: read like the
+		// register's entries.
+		{"GET", "/api/v1/registers/{id}/follow-up", []string{own, other}, func(m *matrix, _ caller, _ string, t *side) request {
+			rs, err := storage.ListRegisters(context.Background(), m.e.db.Pool, t.office.org.ID)
+			if err != nil {
+				m.e.t.Fatalf("registers: %v", err)
+			}
+			i := slices.IndexFunc(rs, func(r storage.Register) bool { return r.Kind == storage.RegisterIncoming && r.Default })
+			if i < 0 {
+				m.e.t.Fatal("no incoming register")
+			}
+			return request{path: "/api/v1/registers/" + rs[i].ID + "/follow-up?from=2026-01-01&to=2026-12-31"}
+		}, authed(directoryRead)},
 		{"POST", "/api/v1/documents/{id}/issue", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
 			return jsonBody(docPath(t, "/issue"), map[string]any{"recipients": []map[string]string{{"name": "Công ty ABC", "email": "vanthu@abc.example"}}})
 		}, authed(func(role, rel string) int {
