@@ -57,7 +57,8 @@ func writeReceptionError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, reception.ErrState):
 		writeProblem(w, r, http.StatusConflict, "arrival-state", "The arrival does not allow this now", err.Error())
 	default:
-		writeError(w, r, err)
+		// Sending straight to a unit at registration answers as handling does.
+		handlingError(w, r, err)
 	}
 }
 
