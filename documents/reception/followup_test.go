@@ -18,6 +18,7 @@ import (
 	"github.com/vanthu/vanthu/documents/handling"
 	"github.com/vanthu/vanthu/documents/reception"
 	"github.com/vanthu/vanthu/documents/register/book"
+	"github.com/vanthu/vanthu/events"
 	"github.com/vanthu/vanthu/internal/testharness"
 	"github.com/vanthu/vanthu/storage"
 )
@@ -211,5 +212,53 @@ func TestFollowUpRegister(t *testing.T) {
 		if !strings.Contains(strings.ReplaceAll(string(text), "\n", " "), s) {
 			t.Fatalf("follow-up pdf lacks %q:\n%s", s, text)
 		}
+	}
+}
+
+// Registration sends the document straight to its lead unit when the
+// clerk asks and the organisation's rules allow it; while they do not, the
+// registration is refused whole (403), taking no số đến.
+func TestRegisterSendsToUnit(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	unit, err := storage.CreateUnit(ctx, w.db.Pool, storage.Unit{OrganizationID: w.receiver.ID, Code: "NS", Name: "Phòng Ngân sách"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := storage.CreateUser(ctx, w.db.Pool, storage.User{Username: "truongphong-ns", FullName: "Ngô Trưởng Phòng", OrganizationID: w.receiver.ID,
+		Roles: []string{storage.RoleReviewer}, UnitIDs: []string{unit.ID}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := w.user("quantri-stc", "Quản Trị", w.receiver.ID, storage.RoleAdmin)
+	it := w.upload(reception.Upload{From: "Bộ Tài chính", Symbol: "12/TT-BTC", Date: "05/01/2026", Type: "CV", Subject: "Hướng dẫn quyết toán"}, "scan")
+	req := reception.RegisterRequest{LeadUnitID: unit.ID, Due: &handling.Due{Days: 5}}
+	if _, err := w.svc.Register(ctx, w.clerk, it.ID, req); !errors.Is(err, accounts.ErrForbidden) || !errors.Is(err, handling.ErrDirectSendingOff) {
+		t.Fatalf("sent straight to a unit while the rules forbid it: %v", err)
+	}
+	if q := w.queue(w.clerk, ""); len(q) != 1 || q[0].Status != "arrived" {
+		t.Fatalf("queue after the refusal %+v", q)
+	}
+	on := true
+	if _, err := (&handling.Service{DB: w.db}).SetSettings(ctx, admin, w.receiver.ID, handling.SettingsRequest{ClerkSendsToUnit: &on}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := w.svc.Register(ctx, w.clerk, it.ID, req)
+	if err != nil || got.ArrivalNumber != 1 || !got.SentToUnit {
+		t.Fatalf("registered %+v %v", got, err)
+	}
+	h, err := storage.GetHandling(ctx, w.db.Pool, got.DocumentID)
+	if err != nil || h.Status != handling.StatusAssigned || h.DueAt == nil || h.AssignedBy != w.clerk.ID {
+		t.Fatalf("handling %+v %v", h, err)
+	}
+	if n := w.count("SELECT count(*) FROM inbox_items WHERE user_id = $1 AND document_id = $2 AND state = 'open'", head.ID, got.DocumentID); n != 1 {
+		t.Fatalf("the unit head has %d items", n)
+	}
+	if w.events.count(events.DocumentAssigned, w.receiver.ID) != 1 || w.events.count(events.DocumentRegistered, w.receiver.ID) != 1 {
+		t.Fatalf("events %+v", w.events.evs)
+	}
+	es, err := w.svc.FollowUp(ctx, w.clerk, w.defaultIncoming(), time.Now().In(reception.Vietnam).Year(), reception.Period{})
+	if err != nil || len(es) != 1 || es[0].Receiver != "Chủ trì: Phòng Ngân sách" || es[0].Deadline == "" {
+		t.Fatalf("follow-up %+v %v", es, err)
 	}
 }

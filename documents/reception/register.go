@@ -41,13 +41,13 @@ type RegisterRequest struct {
 
 // Registered is what registration gives an arrival.
 type Registered struct {
-	ArrivalNumber int       `json:"arrival_number"` // số đến
-	ArrivalDate   string    `json:"arrival_date"`   // ngày đến, Vietnam time
-	DocumentID    string    `json:"document_id"`
+	ArrivalNumber int    `json:"arrival_number"` // số đến
+	ArrivalDate   string `json:"arrival_date"`   // ngày đến, Vietnam time
+	DocumentID    string `json:"document_id"`
 	// SentToUnit: the document went straight to LeadUnitID.
-	SentToUnit bool `json:"sent_to_unit,omitempty"`
-	RegisterID    string    `json:"register_id"`
-	RegisteredAt  time.Time `json:"registered_at"`
+	SentToUnit   bool      `json:"sent_to_unit,omitempty"`
+	RegisterID   string    `json:"register_id"`
+	RegisteredAt time.Time `json:"registered_at"`
 }
 
 func cleanText(field, v string, max int) (string, error) {
