@@ -34,7 +34,14 @@ type batchEvent struct {
 	users []string
 }
 
-func (e *Engine) remindBatch(ctx context.Context, tx pgx.Tx, b reminderBatchArgs) error {
+func (e *Engine) remindBatch(ctx context.Context, tx pgx.Tx, args reminderBatchArgs) error {
+	b := struct {
+		Day   string
+		Items []reminderArgs
+	}{Day: args.Day}
+	if err := json.Unmarshal([]byte(args.Items), &b.Items); err != nil {
+		return fmt.Errorf("reminder batch %s: items: %w", args.Day, err)
+	}
 	var keys, kinds, users []string
 	byKey := make(map[string]int, len(b.Items))
 	for i, it := range b.Items {
