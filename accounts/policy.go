@@ -116,7 +116,11 @@ const (
 	// administrators for the organisation, by unit heads for their units.
 	HandlingPresent Action = "handling.present"
 	HandlingAssign  Action = "handling.assign"
-	StatisticsRead  Action = "statistics.read"
+	// An organisation's handling rules (whether the văn thư may send an
+	// incoming document straight to its lead unit) are set by its
+	// administrators.
+	HandlingSettingsManage Action = "handling.settings"
+	StatisticsRead         Action = "statistics.read"
 )
 
 // Target is what an action is about: the organisation owning it and, for
@@ -140,7 +144,7 @@ var scopeOf = map[Action]string{
 	NotificationRead: ScopeDocumentsRead, WebhookManage: ScopeDirectoryWrite,
 	CertificationRead: ScopeDocumentsRead, CertificationReceive: ScopeDocumentsWrite,
 	CertificationRefuse: ScopeDocumentsWrite, CertificationCertify: ScopeSign,
-	HandlingPresent: ScopeDocumentsWrite, HandlingAssign: ScopeDocumentsWrite, StatisticsRead: ScopeDocumentsRead,
+	HandlingPresent: ScopeDocumentsWrite, HandlingAssign: ScopeDocumentsWrite, HandlingSettingsManage: ScopeDirectoryWrite, StatisticsRead: ScopeDocumentsRead,
 }
 
 // Roles that may see every document of their organisation; drafters and
@@ -193,7 +197,7 @@ func hidden(p Principal, a Action, t Target) bool {
 		return t.OrgID != "" && !p.Member(t.OrgID)
 	case ChainTemplateRead, ChainTemplateManage, HandlingPresent, HandlingAssign, StatisticsRead:
 		return outside
-	case WebhookManage:
+	case WebhookManage, HandlingSettingsManage:
 		return outside && !p.IsSuperadmin
 	case CertificationRead, CertificationReceive, CertificationRefuse, CertificationCertify:
 		return outside
@@ -255,6 +259,10 @@ func refusal(p Principal, a Action, t Target) string {
 	case WebhookManage:
 		if !p.IsSuperadmin && !p.Has(storage.RoleAdmin) {
 			return "only an administrator of the organisation manages its webhooks"
+		}
+	case HandlingSettingsManage:
+		if !p.IsSuperadmin && !p.Has(storage.RoleAdmin) {
+			return "only an administrator of the organisation sets its rules for handling incoming documents"
 		}
 	case CertificationRead:
 		if !p.hasAny(storage.RoleDesk, storage.RoleCertifier, storage.RoleAuditor) {

@@ -92,6 +92,7 @@ func New(db *storage.DB, cfg Config) (*Engine, error) {
 	river.AddWorker(workers, &webhookWorker{e: e})
 	river.AddWorker(workers, &reminderScanWorker{e: e})
 	river.AddWorker(workers, &reminderWorker{e: e})
+	river.AddWorker(workers, &reminderBatchWorker{e: e})
 	client, err := river.NewClient(riverpgxv5.New(db.Pool), &river.Config{
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers:           workers,

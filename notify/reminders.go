@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -77,10 +78,31 @@ func (reminderArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
+// reminderBatch is how many items one reminder-batch job carries.
+const reminderBatch = 1000
+
+// reminderBatchArgs reminds the people of a batch of items on one working
+// day: one job and one transaction for up to reminderBatch items, each
+// table written with one statement (see reminderBatchWorker).
+type reminderBatchArgs struct {
+	Day string `json:"day"` // YYYY-MM-DD in Vietnam
+	// Items are the batch's []reminderArgs as JSON text: River indexes
+	// job arguments (GIN over river_job.args), and one string is one
+	// index entry where a thousand objects would be eight thousand.
+	Items string `json:"items"`
+}
+
+// Kind names the job. A batch is not a unique job: River's uniqueness by
+// arguments hashes each batch's whole arguments (hundreds of kilobytes),
+// which cost more than the batch's work; reminders_sent's key keeps each
+// item to once a day whatever batches it travels in, and a scan leaves out
+// what the day already told.
+func (reminderBatchArgs) Kind() string { return "reminder-batch" }
+
 // ScanReminders finds, at the engine's clock, the items that need a
-// reminder today and queues one job per item; it returns how many were
-// queued (a job already queued today counts once). On a day off nobody is
-// reminded.
+// reminder today and have not had it, and queues them in batches of
+// reminderBatch (one reminder-batch job each); it returns how many items
+// were queued. On a day off nobody is reminded.
 func (e *Engine) ScanReminders(ctx context.Context) (int, error) {
 	now := e.cfg.Now()
 	cal, err := calendar.Load(ctx, e.db.Pool)
@@ -93,28 +115,44 @@ func (e *Engine) ScanReminders(ctx context.Context) (int, error) {
 	today := dayOf(now)
 	// Due within the lead time: before the end of the next working day.
 	until := cal.AddDays(now, 1)
-	var params []river.InsertManyParams
+	var due []reminderArgs
 	for _, src := range e.cfg.Deadlines {
 		items, err := src.Due(ctx, e.db.Pool, until)
 		if err != nil {
 			return 0, fmt.Errorf("reminders: %w", err)
 		}
 		for _, it := range items {
-			args, ok := e.reminderFor(cal, now, today, it)
-			if ok {
-				params = append(params, river.InsertManyParams{Args: args})
+			if args, ok := e.reminderFor(cal, now, today, it); ok {
+				due = append(due, args)
 			}
 		}
 	}
+	day := today.Format(time.DateOnly)
 	// One scan at a time (the periodic one and a manual one, or two
 	// instances): concurrent inserts of the same unique jobs in different
 	// orders would deadlock.
+	queued := 0
 	err = e.db.InTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended('vanthu.reminders.scan', 0))"); err != nil {
 			return err
 		}
-		for start := 0; start < len(params); start += 1000 {
-			if _, err := e.client.InsertManyTx(ctx, tx, params[start:min(start+1000, len(params))]); err != nil {
+		// What an earlier scan of the day already told is left out, so a
+		// scan every quarter of an hour queues only what is new.
+		pending, err := notRemindedYet(ctx, tx, day, due)
+		if err != nil {
+			return err
+		}
+		queued = len(pending)
+		var params []river.InsertManyParams
+		for start := 0; start < len(pending); start += reminderBatch {
+			items, err := json.Marshal(pending[start:min(start+reminderBatch, len(pending))])
+			if err != nil {
+				return err
+			}
+			params = append(params, river.InsertManyParams{Args: reminderBatchArgs{Day: day, Items: string(items)}})
+		}
+		for start := 0; start < len(params); start += 100 {
+			if _, err := e.client.InsertManyTx(ctx, tx, params[start:min(start+100, len(params))]); err != nil {
 				return err
 			}
 		}
@@ -123,7 +161,43 @@ func (e *Engine) ScanReminders(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("reminders: queue: %w", err)
 	}
-	return len(params), nil
+	return queued, nil
+}
+
+// notRemindedYet drops the items whose assignee was reminded on day
+// already (reminders_sent), in one statement.
+func notRemindedYet(ctx context.Context, tx pgx.Tx, day string, items []reminderArgs) ([]reminderArgs, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	keys := make([]string, len(items))
+	users := make([]string, len(items))
+	for i, it := range items {
+		keys[i], users[i] = it.Key, it.UserIDs[0]
+	}
+	rows, err := tx.Query(ctx, `SELECT s.item_key FROM reminders_sent s JOIN unnest($2::text[], $3::uuid[]) AS t(k, u)
+		ON s.item_key = t.k AND s.user_id = t.u WHERE s.day = $1::date`, day, keys, users)
+	if err != nil {
+		return nil, fmt.Errorf("reminders sent today: %w", err)
+	}
+	sent, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("reminders sent today: %w", err)
+	}
+	if len(sent) == 0 {
+		return items, nil
+	}
+	done := make(map[string]bool, len(sent))
+	for _, k := range sent {
+		done[k] = true
+	}
+	out := items[:0:0]
+	for _, it := range items {
+		if !done[it.Key] {
+			out = append(out, it)
+		}
+	}
+	return out, nil
 }
 
 // reminderFor decides what reminder, if any, an item gets today.

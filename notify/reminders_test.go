@@ -87,3 +87,54 @@ func TestRemindersOncePerWorkingDay(t *testing.T) {
 		t.Fatalf("after completion: %d queued, %v", n, err)
 	}
 }
+
+// A batch of reminders fans out as Publish does: an e-mail job for each
+// person told who chose e-mail, a webhook job per endpoint of the
+// organisation for an item's first overdue day only, each queued once
+// however often the day is scanned.
+func TestReminderBatchFansOut(t *testing.T) {
+	w := newWorld(t)
+	doc := w.document("Báo cáo quá hạn")
+	w.setEmail("drafter", true)
+	if _, err := w.db.Pool.Exec(w.ctx, `INSERT INTO webhook_endpoints (organization_id, url, secret) VALUES ($1, 'https://hooks.example/x', '\x00')`, w.org.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Two items of the drafter: one overdue since Thursday (its first
+	// overdue day is Friday), one since Tuesday (three days by Friday).
+	for _, due := range []time.Time{time.Date(2025, 3, 6, 17, 0, 0, 0, calendar.Vietnam), time.Date(2025, 3, 4, 17, 0, 0, 0, calendar.Vietnam)} {
+		if _, err := w.db.Pool.Exec(w.ctx, `INSERT INTO inbox_items (organization_id, user_id, document_id, source, label, task, due_at)
+			VALUES ($1, $2, $3, 'chain', 'Kiểm tra', 'check', $4)`, w.org.ID, w.id("drafter"), doc, due); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// No SMTP server and an endpoint that is never reached: the jobs wait,
+	// and the test counts them.
+	e := w.engine(notify.Config{Deadlines: []notify.Deadlines{notify.ChainDeadlines{}}, ReminderEvery: time.Hour}, true)
+	w.setClock(time.Date(2025, 3, 7, 9, 0, 0, 0, calendar.Vietnam)) // Friday
+	for range 2 {
+		if _, err := e.ScanReminders(w.ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	jobs := func(kind string) int {
+		return w.count("SELECT count(*) FROM river_job WHERE kind = $1", kind)
+	}
+	eventually(t, "two reminders told", func() bool {
+		return w.count("SELECT count(*) FROM notifications WHERE user_id = $1", w.id("drafter")) == 2
+	})
+	eventually(t, "the batch worked", func() bool {
+		return w.count("SELECT count(*) FROM river_job WHERE kind = 'reminder-batch' AND state <> 'completed'") == 0
+	})
+	if n := jobs("notify-email"); n != 2 {
+		t.Fatalf("%d e-mail jobs, want one per reminder", n)
+	}
+	if n := jobs("webhook"); n != 1 {
+		t.Fatalf("%d webhook jobs, want one: the first overdue day's", n)
+	}
+	if n := w.count("SELECT count(*) FROM notify_events WHERE kind = 'document.overdue' AND organization_id IS NOT NULL"); n != 1 {
+		t.Fatalf("%d overdue events for webhooks", n)
+	}
+	if n, err := e.ScanReminders(w.ctx); err != nil || n != 0 {
+		t.Fatalf("a third scan of the day queued %d: %v", n, err)
+	}
+}

@@ -479,6 +479,27 @@ func (m *matrix) routes() []route {
 			}
 			return request{path: "/api/v1/registers/" + rs[i].ID + "/entries?year=2026"}
 		}, authed(directoryRead)},
+		// The follow-up register of the incoming register: read like the
+		// register's entries.
+		{"GET", "/api/v1/registers/{id}/follow-up", []string{own, other}, func(m *matrix, _ caller, _ string, t *side) request {
+			rs, err := storage.ListRegisters(context.Background(), m.e.db.Pool, t.office.org.ID)
+			if err != nil {
+				m.e.t.Fatalf("registers: %v", err)
+			}
+			i := slices.IndexFunc(rs, func(r storage.Register) bool { return r.Kind == storage.RegisterIncoming && r.Default })
+			if i < 0 {
+				m.e.t.Fatal("no incoming register")
+			}
+			return request{path: "/api/v1/registers/" + rs[i].ID + "/follow-up?from=2026-01-01&to=2026-12-31"}
+		}, authed(directoryRead)},
+		// An organisation's handling rules: read by its members, set by its
+		// administrators (and the superadmin).
+		{"GET", "/api/v1/organizations/{id}/handling-settings", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
+			return request{path: "/api/v1/organizations/" + t.office.org.ID + "/handling-settings"}
+		}, authed(directoryRead)},
+		{"PUT", "/api/v1/organizations/{id}/handling-settings", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
+			return jsonBody("/api/v1/organizations/"+t.office.org.ID+"/handling-settings", map[string]any{"clerk_sends_to_unit": false})
+		}, authed(adminWrite(http.StatusOK, true))},
 		{"POST", "/api/v1/documents/{id}/issue", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
 			return jsonBody(docPath(t, "/issue"), map[string]any{"recipients": []map[string]string{{"name": "Công ty ABC", "email": "vanthu@abc.example"}}})
 		}, authed(func(role, rel string) int {

@@ -27,6 +27,34 @@ func (s *Server) handlingRoutes(r chi.Router) {
 	r.Post("/documents/{id}/complete", s.completeDocument)
 	r.Get("/documents/{id}/handling", s.getHandling)
 	r.Get("/statistics", s.statistics)
+	r.Get("/organizations/{id}/handling-settings", s.handlingSettings)
+	r.Put("/organizations/{id}/handling-settings", s.setHandlingSettings)
+}
+
+// handlingSettings answers an organisation's rules for handling incoming
+// documents (whether the văn thư may send one straight to its lead unit).
+func (s *Server) handlingSettings(w http.ResponseWriter, r *http.Request) {
+	out, err := s.Handling.Settings(r.Context(), principalFrom(r.Context()), chi.URLParam(r, "id"))
+	if err != nil {
+		handlingError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// setHandlingSettings changes them: {"clerk_sends_to_unit": true|false}.
+func (s *Server) setHandlingSettings(w http.ResponseWriter, r *http.Request) {
+	var req handling.SettingsRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	out, err := s.Handling.SetSettings(r.Context(), principalFrom(r.Context()), chi.URLParam(r, "id"), req)
+	if err != nil {
+		handlingError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // handlingError answers the handling's errors: a state that does not allow

@@ -120,3 +120,54 @@ func TestHandlingAPI(t *testing.T) {
 	resp, b = call(head, "GET", "/api/v1/statistics?from="+year+"-01-01&to="+year+"-12-31&unit_id=bogus", nil)
 	expect(resp, b, http.StatusNotFound)
 }
+
+// Sending straight to a unit over HTTP: 403 problem while the
+// organisation's rules do not allow it; an administrator allows it
+// (PUT handling-settings, a bad body is 400 or 422); then presenting to
+// the unit assigns it.
+func TestSendStraightToUnitOverHTTP(t *testing.T) {
+	e := newEnv(t, 1<<20)
+	org := e.office.org.ID
+	doc := e.uploadPDF("Công văn đến", testpdf.Bytes(testpdf.Options{Text: "den"}))
+	if err := e.db.InTx(context.Background(), func(tx pgx.Tx) error {
+		return handling.Open(context.Background(), tx, doc.ID, org, doc.CreatedAt)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	clerk := e.member(org, "vanthu2", []string{storage.RoleClerk}, e.office.units["VP"].ID)
+	admin := e.member(org, "quantri2", []string{storage.RoleAdmin}, e.office.units["VP"].ID)
+	e.member(org, "truongphong2", []string{storage.RoleReviewer}, e.office.units["TH"].ID)
+	call := func(who member, method, path string, body string) (*http.Response, []byte) {
+		t.Helper()
+		return e.do(method, path, bytes.NewReader([]byte(body)), "application/json", map[string]string{"Authorization": "Bearer " + who.token})
+	}
+	th := e.office.units["TH"].ID
+	present := "/api/v1/documents/" + doc.ID + "/present"
+	resp, b := call(clerk, "POST", present, `{"unit_id": "`+th+`", "due": 5}`)
+	if resp.StatusCode != http.StatusForbidden || resp.Header.Get("Content-Type") != "application/problem+json" || !strings.Contains(string(b), "clerk_sends_to_unit") {
+		t.Fatalf("sent while the rules forbid it: %d %s", resp.StatusCode, b)
+	}
+	settings := "/api/v1/organizations/" + org + "/handling-settings"
+	for body, want := range map[string]int{`{}`: http.StatusUnprocessableEntity, `{"clerk_sends_to_unit": "yes"}`: http.StatusBadRequest} {
+		if resp, b := call(admin, "PUT", settings, body); resp.StatusCode != want {
+			t.Fatalf("settings %s: %d %s", body, resp.StatusCode, b)
+		}
+	}
+	if resp, b := call(clerk, "PUT", settings, `{"clerk_sends_to_unit": true}`); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a clerk changes the rules: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := call(admin, "PUT", settings, `{"clerk_sends_to_unit": true}`); resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"clerk_sends_to_unit":true`) {
+		t.Fatalf("allowing: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := call(clerk, "GET", settings, ""); resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"clerk_sends_to_unit":true`) {
+		t.Fatalf("reading the rules: %d %s", resp.StatusCode, b)
+	}
+	resp, b = call(clerk, "POST", present, `{"unit_id": "`+th+`", "due": 5}`)
+	var v handling.View
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &v) != nil || v.Status != handling.StatusAssigned || len(v.Assignments) != 1 || v.Assignments[0].UnitID != th {
+		t.Fatalf("sent: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := call(clerk, "POST", present, `{"unit_id": "`+th+`"}`); resp.StatusCode != http.StatusConflict {
+		t.Fatalf("sent twice: %d %s", resp.StatusCode, b)
+	}
+}

@@ -42,6 +42,7 @@ func (s *Server) receptionRoutes(r chi.Router) {
 	r.Post("/reception/{id}/register", s.registerArrival)
 	r.Post("/reception/{id}/return", s.returnArrival)
 	r.Post("/reception/{id}/confirm-recall", s.confirmRecall)
+	r.Get("/registers/{id}/follow-up", s.followUpRegister)
 }
 
 func writeReceptionError(w http.ResponseWriter, r *http.Request, err error) {
@@ -56,7 +57,8 @@ func writeReceptionError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, reception.ErrState):
 		writeProblem(w, r, http.StatusConflict, "arrival-state", "The arrival does not allow this now", err.Error())
 	default:
-		writeError(w, r, err)
+		// Sending straight to a unit at registration answers as handling does.
+		handlingError(w, r, err)
 	}
 }
 

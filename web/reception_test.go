@@ -230,6 +230,62 @@ func TestReceptionOverHTTP(t *testing.T) {
 	if resp, b := w.call(sender.token, "GET", path+"&format=pdf", nil); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("another organisation prints the incoming register: %d %.200s", resp.StatusCode, b)
 	}
+	// The follow-up register beside it: a line per registered document,
+	// narrowed to a period, printed with the decree's headings.
+	follow := "/api/v1/registers/" + incoming + "/follow-up?year=" + year
+	resp, b = w.call(clerk.token, "GET", follow, nil)
+	fl := decode[struct {
+		Columns []string                  `json:"columns"`
+		Entries []reception.FollowUpEntry `json:"entries"`
+	}](t, b)
+	if resp.StatusCode != http.StatusOK || len(fl.Columns) != 7 || fl.Columns[4] != "Tiến độ giải quyết" || len(fl.Entries) != 2 ||
+		fl.Entries[0].ArrivalNumber != 1 || fl.Entries[1].Receiver != "Phòng Ngân sách" {
+		t.Fatalf("follow-up: %d %s", resp.StatusCode, b)
+	}
+	resp, b = w.call(clerk.token, "GET", follow+"&from=2000-01-01&to=2000-01-31", nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"entries":[]`) {
+		t.Fatalf("follow-up of an empty period: %d %s", resp.StatusCode, b)
+	}
+	for _, bad := range []string{"&from=yesterday", "&from=2026-02-01&to=2026-01-01", "&format=doc", "x"} {
+		target := follow + bad
+		if bad == "x" {
+			target = "/api/v1/registers/" + incoming + "/follow-up?year=x"
+		}
+		if resp, b := w.call(clerk.token, "GET", target, nil); resp.StatusCode != http.StatusUnprocessableEntity ||
+			resp.Header.Get("Content-Type") != "application/problem+json" {
+			t.Fatalf("follow-up %s: %d %s", bad, resp.StatusCode, b)
+		}
+	}
+	resp, b = w.call(clerk.token, "GET", follow+"&format=xlsx", nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("follow-up xlsx: %d %.200s", resp.StatusCode, b)
+	}
+	if f, err = excelize.OpenReader(bytes.NewReader(b)); err != nil {
+		t.Fatal(err)
+	}
+	rows, err = f.GetRows(f.GetSheetName(0))
+	f.Close()
+	if err != nil || len(rows) != 4 || rows[1][0] != "Số đến" || rows[1][3] != "Thời hạn giải quyết" || rows[2][0] != "01" || rows[3][0] != "02" {
+		t.Fatalf("follow-up xlsx rows %q %v", rows, err)
+	}
+	resp, b = w.call(clerk.token, "GET", follow+"&format=pdf", nil)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/pdf" {
+		t.Fatalf("follow-up pdf: %d %.200s", resp.StatusCode, b)
+	}
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if text, err = exec.Command(testharness.Tool(t, "pdftotext", "poppler-utils"), "-raw", file, "-").CombinedOutput(); err != nil {
+		t.Fatalf("pdftotext: %v %s", err, text)
+	}
+	for _, s := range []string{"SỔ THEO DÕI GIẢI QUYẾT VĂN BẢN ĐẾN", "Số đến", "Tiến độ giải quyết", "12/BTC-NSNN", "Chờ trình, giao xử lý"} {
+		if !strings.Contains(strings.ReplaceAll(string(text), "\n", " "), s) {
+			t.Fatalf("follow-up pdf lacks %q:\n%s", s, text)
+		}
+	}
+	if resp, b := w.call(sender.token, "GET", follow+"&format=pdf", nil); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("another organisation prints the follow-up register: %d %.200s", resp.StatusCode, b)
+	}
 }
 
 // arrival puts a scan in a side's reception queue, for the authorization

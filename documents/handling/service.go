@@ -185,9 +185,13 @@ type CompleteRequest struct {
 	AssignmentID    string `json:"assignment_id,omitempty"`
 }
 
-// PresentRequest presents a document to a leader.
+// PresentRequest presents a document to a leader (user_id) or, where the
+// organisation's rules allow it, sends it straight to its lead unit
+// (unit_id, with an optional due).
 type PresentRequest struct {
-	UserID string `json:"user_id"`
+	UserID string `json:"user_id,omitempty"`
+	UnitID string `json:"unit_id,omitempty"`
+	Due    *Due   `json:"due,omitempty"`
 }
 
 // View is a document's handling as its participants see it.
@@ -217,6 +221,9 @@ type op struct {
 	as   []storage.Assignment
 	cal  *calendar.Calendar
 	told []string // who the event tells
+	// direct: the văn thư sends the document straight to its lead unit
+	// (SendToUnit) rather than a leader assigning it.
+	direct bool
 }
 
 // begin finds the document as p may see it, checks p may take action a on
@@ -333,6 +340,12 @@ func (o *op) endItems(ids []string, state, outcome string) error {
 // Present puts a registered document before a leader of the organisation:
 // it waits in their inbox until someone assigns it.
 func (s *Service) Present(ctx context.Context, p accounts.Principal, documentID string, req PresentRequest) (View, error) {
+	if req.UnitID != "" {
+		if req.UserID != "" {
+			return View{}, invalid("name a leader (user_id) to present to, or a unit (unit_id) to send to, not both")
+		}
+		return s.SendToUnit(ctx, p, documentID, SendRequest{UnitID: req.UnitID, Due: req.Due})
+	}
 	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
 		o, err := s.begin(ctx, tx, p, documentID, accounts.HandlingPresent)
 		if err != nil {
@@ -517,6 +530,9 @@ func (o *op) leaderAssign(req AssignRequest) error {
 		return err
 	}
 	details := map[string]any{"assignments": given, "direction": req.Direction}
+	if o.direct {
+		details["sent_by_clerk"] = true
+	}
 	return o.finish("assign", "", req.Direction, details, events.DocumentAssigned, "Văn bản được giao xử lý: "+o.doc.Subject)
 }
 

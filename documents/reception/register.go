@@ -31,15 +31,23 @@ type RegisterRequest struct {
 	// says why, and is recorded.
 	Force  bool   `json:"force"`
 	Reason string `json:"reason"`
+	// LeadUnitID sends the registered document straight to its lead unit
+	// (chủ trì), with Due, where the organisation's rules allow the văn
+	// thư to (documents/handling SendToUnit); otherwise it waits to be
+	// presented to a leader.
+	LeadUnitID string        `json:"lead_unit_id,omitempty"`
+	Due        *handling.Due `json:"due,omitempty"`
 }
 
 // Registered is what registration gives an arrival.
 type Registered struct {
-	ArrivalNumber int       `json:"arrival_number"` // số đến
-	ArrivalDate   string    `json:"arrival_date"`   // ngày đến, Vietnam time
-	DocumentID    string    `json:"document_id"`
-	RegisterID    string    `json:"register_id"`
-	RegisteredAt  time.Time `json:"registered_at"`
+	ArrivalNumber int    `json:"arrival_number"` // số đến
+	ArrivalDate   string `json:"arrival_date"`   // ngày đến, Vietnam time
+	DocumentID    string `json:"document_id"`
+	// SentToUnit: the document went straight to LeadUnitID.
+	SentToUnit   bool      `json:"sent_to_unit,omitempty"`
+	RegisterID   string    `json:"register_id"`
+	RegisteredAt time.Time `json:"registered_at"`
 }
 
 func cleanText(field, v string, max int) (string, error) {
@@ -169,6 +177,12 @@ func (s *Service) register(ctx context.Context, tx pgx.Tx, p accounts.Principal,
 	if err := handling.Open(ctx, tx, doc.ID, a.OrganizationID, a.ArrivedAt); err != nil {
 		return Registered{}, fmt.Errorf("open handling: %w", err)
 	}
+	if req.LeadUnitID != "" {
+		h := &handling.Service{DB: s.DB, Events: s.Events, Now: s.Now}
+		if err := h.SendToUnitTx(ctx, tx, p, doc.ID, handling.SendRequest{UnitID: req.LeadUnitID, Due: req.Due}); err != nil {
+			return Registered{}, err
+		}
+	}
 	if err := storage.ArrivalRegistered(ctx, tx, a.ID, doc.ID, duplicateReason); err != nil {
 		return Registered{}, err
 	}
@@ -186,7 +200,8 @@ func (s *Service) register(ctx context.Context, tx pgx.Tx, p accounts.Principal,
 	if err := audit.Append(ctx, tx, p.Event("reception.register", "document:"+doc.ID, details)); err != nil {
 		return Registered{}, err
 	}
-	out := Registered{ArrivalNumber: number, ArrivalDate: at.In(Vietnam).Format(time.DateOnly), DocumentID: doc.ID, RegisterID: reg.ID, RegisteredAt: at}
+	out := Registered{ArrivalNumber: number, ArrivalDate: at.In(Vietnam).Format(time.DateOnly), DocumentID: doc.ID, RegisterID: reg.ID, RegisteredAt: at,
+		SentToUnit: req.LeadUnitID != ""}
 	data := map[string]any{"arrival_id": a.ID, "arrival_number": number, "arrival_date": out.ArrivalDate, "symbol": symbol, "from": a.FromName}
 	err = events.Publish(ctx, s.Events, tx, events.Event{Kind: events.DocumentRegistered, OrganizationID: a.OrganizationID, DocumentID: doc.ID,
 		ActorID: p.ID, Summary: fmt.Sprintf("Văn bản đến %s của %s vào sổ, số đến %d", symbol, a.FromName, number), Data: data})

@@ -42,6 +42,17 @@ var (
 	IncomingWidths = []float64{12, 8, 26, 18, 12, 46, 22, 12, 12, 16}
 )
 
+// FollowUpColumns are the columns of the follow-up register (sổ theo dõi
+// giải quyết văn bản đến, Decree 30 Appendix IV) in order, with the
+// decree's headings, and FollowUpWidths their widths; FollowUpHeading is
+// its cover's title.
+var (
+	FollowUpColumns = []string{"Số đến", "Tên loại, số, ký hiệu, ngày tháng, cơ quan ban hành", "Đơn vị hoặc người nhận",
+		"Thời hạn giải quyết", "Tiến độ giải quyết", "Số, ký hiệu văn bản trả lời", "Ghi chú"}
+	FollowUpWidths  = []float64{7, 48, 28, 20, 42, 28, 14}
+	FollowUpHeading = "SỔ THEO DÕI GIẢI QUYẾT VĂN BẢN ĐẾN"
+)
+
 // outgoingWidths are the workbook widths of the outgoing register's columns.
 var outgoingWidths = []float64{18, 14, 48, 22, 30, 22, 10, 14, 12, 16}
 
