@@ -225,6 +225,10 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 	if !last.Signed {
 		return Issued{}, fmt.Errorf("%w: the latest version %d carries no signature", ErrNotSigned, last.Number)
 	}
+	// The bytes come from the blob store while the database answers the
+	// questions below.
+	read := s.startRead(ctx, last)
+	defer read.discard()
 	typ, err := storage.GetDocumentType(ctx, tx, doc.Type)
 	if err != nil {
 		return Issued{}, fmt.Errorf("document type %s: %w", doc.Type, err)
@@ -246,7 +250,7 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 	// is taken: the counter row, which every issue into the series waits
 	// for, is held only for what depends on it (the sealed bytes) and the
 	// writes up to commit.
-	job, err := s.prepareSeal(ctx, p, last, org, binding, at)
+	job, err := s.prepareSeal(ctx, p, read, org, binding, at)
 	if err != nil {
 		return Issued{}, err
 	}
@@ -454,9 +458,9 @@ func (j *sealJob) close() {
 
 // prepareSeal does the organisation's signature's work that the number
 // does not change.
-func (s *Service) prepareSeal(ctx context.Context, p accounts.Principal, last documents.Version, org storage.Organization,
+func (s *Service) prepareSeal(ctx context.Context, p accounts.Principal, read *versionRead, org storage.Organization,
 	binding storage.KeyBinding, at time.Time) (*sealJob, error) {
-	in, size, done, err := s.readVersion(ctx, last)
+	in, size, done, err := read.take()
 	if err != nil {
 		return nil, err
 	}
@@ -587,6 +591,44 @@ func (s *Service) storeSealed(ctx context.Context, j *sealJob, v documents.Versi
 		}
 	}
 	return nil
+}
+
+// versionRead is a version's bytes being read in the background.
+type versionRead struct {
+	done   chan struct{}
+	cancel context.CancelFunc
+	in     io.ReaderAt
+	size   int64
+	remove func()
+	err    error
+	taken  bool
+}
+
+// startRead begins reading v's bytes (readVersion) in the background.
+func (s *Service) startRead(ctx context.Context, v documents.Version) *versionRead {
+	rctx, cancel := context.WithCancel(ctx)
+	r := &versionRead{done: make(chan struct{}), cancel: cancel}
+	go func() {
+		defer close(r.done)
+		r.in, r.size, r.remove, r.err = s.readVersion(rctx, v)
+	}()
+	return r
+}
+
+// take waits for the bytes; from then on the caller removes them (done).
+func (r *versionRead) take() (io.ReaderAt, int64, func(), error) {
+	<-r.done
+	r.taken = true
+	return r.in, r.size, r.remove, r.err
+}
+
+// discard stops a read nobody took and removes what it read.
+func (r *versionRead) discard() {
+	r.cancel()
+	<-r.done
+	if !r.taken && r.err == nil && r.remove != nil {
+		r.remove()
+	}
 }
 
 // inMemoryMax is the largest version sealed in memory; a larger one goes
