@@ -61,14 +61,14 @@ type Entry struct {
 // is read by auditors and exported, so secrets never enter it.
 var ErrSecretInDetails = errors.New("audit: event details must not carry secrets")
 
-// lockKey serialises appends so the chain stays linear.
-const lockKey = "vanthu.audit.append"
-
-// Append adds e in tx, the transaction of the change it records, so the
-// entry exists exactly when the change does. The chain lock is held until
-// tx ends, so call it last in the transaction. tx must run at READ
-// COMMITTED (the default): the head is read after the lock is taken and
-// must see the appends committed while waiting for it.
+// Append records e in tx, the transaction of the change it records, so the
+// entry exists exactly when the change does. It takes no lock: the entry
+// waits in audit_pending and is chained when tx commits (a deferred
+// trigger, migration 00020, takes the log's append lock, reads the head,
+// assigns seq and hashes the entry onto it), so the lock is held only
+// through the commit and Append may be called anywhere in the transaction.
+// tx must run at READ COMMITTED (the default): the head read at commit must
+// see the appends committed while waiting for the lock.
 func Append(ctx context.Context, tx pgx.Tx, e Event) error {
 	if e.Action == "" {
 		return errors.New("audit: event without action")
@@ -83,33 +83,19 @@ func Append(ctx context.Context, tx pgx.Tx, e Event) error {
 			return fmt.Errorf("audit: %s: %w", e.Action, err)
 		}
 	}
-	// The lock orders appends; seq is assigned under it (not by a sequence,
-	// whose values are handed out before the lock), so seq order is chain
-	// order.
-	var isolation string
-	err := tx.QueryRow(ctx, "SELECT current_setting('transaction_isolation'), pg_advisory_xact_lock(hashtextextended($1, 0))::text",
-		lockKey).Scan(&isolation, new(string))
-	if err != nil {
-		return fmt.Errorf("audit: lock: %w", err)
+	// The isolation is checked here too (the trigger refuses it at commit)
+	// so the caller hears of it at once, with no round trip more.
+	var id int64
+	err := tx.QueryRow(ctx, `
+		INSERT INTO audit_pending (actor, actor_name, organization_id, action, object, details, credential, minted_by, minted_by_name)
+		SELECT $1::uuid, $2, $3::uuid, $4, $5, $6::json, $7, $8::uuid, $9
+		WHERE current_setting('transaction_isolation') = 'read committed'
+		RETURNING id`,
+		nullable(e.Actor), e.ActorName, nullable(e.OrgID), e.Action, e.Object, string(details),
+		e.Credential, nullable(e.MintedBy), e.MintedByName).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return errors.New("audit: append needs a READ COMMITTED transaction")
 	}
-	if isolation != "read committed" {
-		return fmt.Errorf("audit: append needs a READ COMMITTED transaction, not %s", strings.ToUpper(isolation))
-	}
-	head := Entry{Hash: make([]byte, sha256.Size)}
-	err = tx.QueryRow(ctx, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").Scan(&head.Seq, &head.Hash)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("audit: chain head: %w", err)
-	}
-	en := Entry{Seq: head.Seq + 1, At: time.Now().UTC().Truncate(time.Microsecond), Actor: e.Actor, ActorName: e.ActorName,
-		OrgID: e.OrgID, Action: e.Action, Object: e.Object, Details: details, PrevHash: head.Hash,
-		Credential: e.Credential, MintedBy: e.MintedBy, MintedByName: e.MintedByName}
-	en.Hash = en.computeHash()
-	_, err = tx.Exec(ctx, `
-		INSERT INTO audit_log (seq, at, actor, actor_name, organization_id, action, object, details, prev_hash, hash,
-			credential, minted_by, minted_by_name)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		en.Seq, en.At, nullable(en.Actor), en.ActorName, nullable(en.OrgID), en.Action, en.Object, string(en.Details), en.PrevHash, en.Hash,
-		en.Credential, nullable(en.MintedBy), en.MintedByName)
 	if err != nil {
 		return fmt.Errorf("audit: append %s: %w", e.Action, err)
 	}

@@ -650,3 +650,59 @@ func TestServiceRoleCreatedOnceInAFreshCluster(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendLocksOnlyAtCommit: an entry recorded in a transaction still
+// open holds nothing, so another transaction appends and commits past it;
+// the open one is chained after it when it commits, and the chain the
+// database wrote (in SQL, at commit) is the one Go verifies, whatever the
+// fields hold.
+func TestAppendLocksOnlyAtCommit(t *testing.T) {
+	db, url := openDB(t)
+	svc := serviceDB(t, url)
+	ctx := context.Background()
+	open, err := svc.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer open.Rollback(ctx)
+	if err := audit.Append(ctx, open, audit.Event{Action: "first.recorded", Object: "document:1"}); err != nil {
+		t.Fatal(err)
+	}
+	tricky := []audit.Event{
+		{Action: "second.recorded", ActorName: "Nguyễn Văn Ä", Object: "document:\"2\"\n\t\\",
+			Details: map[string]any{"subject": "Quyết định số 1/QĐ-UBND 😀 e\u0301", "nul": "a\u0000b", "n": 1.5, "nested": []any{map[string]any{"x": nil}}}},
+		{Action: "third.recorded", Actor: "0B5E3C55-3A2B-4A0C-9B8E-6F7D1E2C3B4A", MintedByName: "quản trị"},
+		{Action: "fourth.recorded", Credential: "session:x"},
+	}
+	for _, e := range tricky {
+		// Each commits while the first transaction is open: nothing waits for it.
+		if err := audit.Record(ctx, svc, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := open.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r, err := audit.Verify(ctx, db.Pool)
+	if err != nil || r.Break != nil || r.Entries != 4 {
+		t.Fatalf("verify: %+v %v", r, err)
+	}
+	var order string
+	var pending int
+	if err := db.Pool.QueryRow(ctx, "SELECT string_agg(action, ',' ORDER BY seq), (SELECT count(*) FROM audit_pending) FROM audit_log").Scan(&order, &pending); err != nil {
+		t.Fatal(err)
+	}
+	if order != "second.recorded,third.recorded,fourth.recorded,first.recorded" || pending != 0 {
+		t.Fatalf("chain order %s, %d left pending", order, pending)
+	}
+	// A rolled-back transaction's entry leaves nothing behind.
+	_ = svc.InTx(ctx, func(tx pgx.Tx) error {
+		if err := audit.Append(ctx, tx, audit.Event{Action: "rolled.back"}); err != nil {
+			t.Fatal(err)
+		}
+		return errRollback
+	})
+	if err := db.Pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM audit_log), (SELECT count(*) FROM audit_pending)").Scan(new(int), &pending); err != nil || pending != 0 {
+		t.Fatalf("after a rollback: %d pending, %v", pending, err)
+	}
+}

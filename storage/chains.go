@@ -323,3 +323,62 @@ func UsersHolding(ctx context.Context, q Querier, organizationID, role, unitID s
 	}
 	return collect(rows, scanUser)
 }
+
+// LockedChainState is a document with its chain as one action reads them
+// under their locks: the chain's stages of its generation and the inbox
+// items of its round. ChainExists is false for a draft never submitted.
+type LockedChainState struct {
+	Document    Document
+	Chain       Chain
+	ChainExists bool
+	Stages      []ChainStage
+	Items       []InboxItem
+}
+
+// LockChainState locks the document's row, then its chain's, and reads
+// them with the chain's stages and current items, in one round trip: the
+// four statements go as one batch and run in order, each seeing what was
+// committed before it ran, so the stages and items are read after the
+// locks are held. ErrNotFound when the document does not exist.
+func LockChainState(ctx context.Context, tx pgx.Tx, documentID string) (LockedChainState, error) {
+	var s LockedChainState
+	if !isUUID(documentID) {
+		return s, ErrNotFound
+	}
+	b := &pgx.Batch{}
+	b.Queue("SELECT "+documentColumns+" FROM documents d WHERE d.id = $1 FOR UPDATE OF d", documentID)
+	b.Queue("SELECT "+chainColumns+" FROM document_chains WHERE document_id = $1 FOR UPDATE", documentID)
+	b.Queue("SELECT "+stageColumns+` FROM chain_stages WHERE document_id = $1
+		AND generation = (SELECT generation FROM document_chains WHERE document_id = $1) ORDER BY position`, documentID)
+	b.Queue("SELECT "+inboxColumns+` FROM inbox_items i
+		WHERE i.document_id = $1 AND i.source = 'chain' AND i.round >= (SELECT round FROM document_chains WHERE document_id = $1)
+		ORDER BY i.since, i.id`, documentID)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	var err error
+	if s.Document, err = scanDocument(br.QueryRow()); err != nil {
+		return s, err
+	}
+	s.Chain, err = scanChain(br.QueryRow())
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return s, nil // a draft: no stages, no items
+	case err != nil:
+		return s, fmt.Errorf("chain of %s: %w", documentID, err)
+	}
+	s.ChainExists = true
+	rows, err := br.Query()
+	if err != nil {
+		return s, fmt.Errorf("stages of %s: %w", documentID, err)
+	}
+	if s.Stages, err = collect(rows, scanStage); err != nil {
+		return s, fmt.Errorf("stages of %s: %w", documentID, err)
+	}
+	if rows, err = br.Query(); err != nil {
+		return s, fmt.Errorf("items of %s: %w", documentID, err)
+	}
+	if s.Items, err = collect(rows, scanInboxItem); err != nil {
+		return s, fmt.Errorf("items of %s: %w", documentID, err)
+	}
+	return s, br.Close()
+}

@@ -3,7 +3,6 @@ package chain
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -89,20 +88,17 @@ var chainEvents = map[string]events.Kind{
 // takes the document's lock first, so they are serialised.
 func (s *Service) lock(ctx context.Context, tx pgx.Tx, documentID string) (*run, error) {
 	r := &run{s: s, ctx: ctx, tx: tx, now: s.now()}
-	var err error
-	if r.doc, err = storage.LockedDocument(ctx, tx, documentID); err != nil {
+	st, err := storage.LockChainState(ctx, tx, documentID)
+	if err != nil {
 		return nil, err
 	}
-	r.chain, err = storage.LockChain(ctx, tx, documentID)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
+	r.doc = st.Document
+	if !st.ChainExists {
 		r.chain = storage.Chain{DocumentID: documentID, OrganizationID: r.doc.OrganizationID, DrafterID: r.doc.CreatedBy}
 		return r, nil
-	case err != nil:
-		return nil, err
 	}
-	r.exists = true
-	return r, r.reload()
+	r.chain, r.stages, r.items, r.exists = st.Chain, st.Stages, st.Items, true
+	return r, nil
 }
 
 // reload reads the stages of the chain's generation and the items of its round.

@@ -9,8 +9,11 @@
 package docsign
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
@@ -115,23 +118,31 @@ func invalid(format string, a ...any) error {
 	return &accounts.InputError{Msg: fmt.Sprintf(format, a...)}
 }
 
-// job is one signature being made: the turn, the version's bytes in a
-// temporary file, and the options to sign them with.
+// job is one signature being made: the turn, the version's bytes (in
+// memory, or a temporary file when large), and the options to sign them
+// with.
 type job struct {
 	doc     documents.Document
 	turn    documents.SignTurn
 	version documents.Version
 	form    string
-	in      *os.File
+	in      io.ReaderAt
 	size    int64
+	file    *os.File // the version's bytes when too large to hold in memory
 	opts    signing.Options
 	params  sessionParams
+	// read is closed once the version's bytes are read (readErr says how).
+	read    chan struct{}
+	readErr error
 }
 
 func (j *job) close() {
-	if j.in != nil {
-		j.in.Close()
-		os.Remove(j.in.Name())
+	if j.read != nil {
+		<-j.read
+	}
+	if j.file != nil {
+		j.file.Close()
+		os.Remove(j.file.Name())
 	}
 }
 
@@ -175,6 +186,15 @@ func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, d
 			j.close()
 		}
 	}()
+	// The bytes come from the blob store while the database answers the
+	// questions below.
+	readCtx, cancelRead := context.WithCancel(ctx)
+	defer cancelRead()
+	j.read = make(chan struct{})
+	go func() {
+		defer close(j.read)
+		j.readErr = s.readVersion(readCtx, j)
+	}()
 	if j.form, err = s.authorityForm(ctx, tx, p, doc, turn, at); err != nil {
 		return nil, err
 	}
@@ -182,18 +202,19 @@ func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, d
 	if err != nil {
 		return nil, err
 	}
-	if err := s.readVersion(ctx, j); err != nil {
-		return nil, err
-	}
-	if err := signing.CheckLocked(j.in, j.size); err != nil {
-		return nil, err
-	}
 	img, imgSHA, err := signatureImage(ctx, tx, p.ID)
 	if err != nil {
 		return nil, err
 	}
-	spec := appearance.Spec{Kind: appearance.Signer, Name: p.FullName, Title: p.Title, SignatureImage: img,
-		Authority: s.authorityLine(ctx, tx, j.form, doc, turn)}
+	authority := s.authorityLine(ctx, tx, j.form, doc, turn)
+	<-j.read
+	if j.readErr != nil {
+		return nil, j.readErr
+	}
+	if err := signing.CheckLocked(j.in, j.size); err != nil {
+		return nil, err
+	}
+	spec := appearance.Spec{Kind: appearance.Signer, Name: p.FullName, Title: p.Title, SignatureImage: img, Authority: authority}
 	pl, err := appearance.PlaceSigner(j.in, j.size, spec, req.Page, req.Rect, 200)
 	switch {
 	case errors.Is(err, appearance.ErrNameNotFound), errors.Is(err, appearance.ErrNameAmbiguous):
@@ -252,20 +273,32 @@ func rank(l signing.Level) int {
 	return slices.Index([]signing.Level{signing.LevelBB, signing.LevelBT, signing.LevelBLT, signing.LevelBLTA}, l)
 }
 
-// readVersion copies the version's bytes into a temporary file, checked
-// against the key they are stored under.
+// inMemoryMax is the largest version signed in memory; a larger one goes
+// through temporary files, so a few signatures of large files at once do
+// not take the service's memory.
+const inMemoryMax = 32 << 20
+
+// readVersion reads the version's bytes, into memory or (when large) a
+// temporary file, checking their length against the version's.
 func (s *Service) readVersion(ctx context.Context, j *job) error {
 	rc, err := s.Docs.Open(ctx, j.version, 0, -1)
 	if err != nil {
 		return fmt.Errorf("read version %d: %w", j.version.Number, err)
 	}
 	defer rc.Close()
-	f, err := os.CreateTemp(s.TempDir, "vanthu-sign-in-*.pdf")
-	if err != nil {
-		return fmt.Errorf("signing: temporary file: %w", err)
+	var n int64
+	if j.version.Size <= inMemoryMax {
+		buf := bytes.NewBuffer(make([]byte, 0, j.version.Size+bytes.MinRead))
+		n, err = buf.ReadFrom(io.LimitReader(rc, j.version.Size+1))
+		j.in = bytes.NewReader(buf.Bytes())
+	} else {
+		f, ferr := os.CreateTemp(s.TempDir, "vanthu-sign-in-*.pdf")
+		if ferr != nil {
+			return fmt.Errorf("signing: temporary file: %w", ferr)
+		}
+		j.file, j.in = f, f
+		n, err = io.Copy(f, rc)
 	}
-	j.in = f
-	n, err := io.Copy(f, rc)
 	if err != nil {
 		return fmt.Errorf("read version %d: %w", j.version.Number, err)
 	}
@@ -381,24 +414,63 @@ func (s *Service) bindings(ctx context.Context, q storage.Querier, p documents.P
 	return out, nil
 }
 
-// store puts the signed file into the blob store, retained like every
-// signed version, and records it as the next version, with the chain's
-// FinishSign and the audit entry, in tx.
-// stored names the blob once it is put, for the caller to discard when the
-// transaction does not commit.
-func (s *Service) store(ctx context.Context, tx pgx.Tx, p documents.Principal, j *job, out *os.File, b storage.KeyBinding, extra map[string]any, stored *string) (documents.Version, error) {
-	if _, err := out.Seek(0, io.SeekStart); err != nil {
-		return documents.Version{}, fmt.Errorf("signed file: %w", err)
+// store records the signed file as the next version, with the chain's
+// FinishSign and the audit entry, in tx, and puts it into the blob store,
+// retained like every signed version. stored names the blob once it is
+// put, for the caller to discard when the transaction does not commit.
+//
+// A signed file held in memory, on a store that takes known bytes in one
+// request (blob.KnownPutter), is hashed once here, recorded first and put
+// last, retained from its first moment: a refusal by the chain or the
+// database stores nothing. Otherwise it is put (hashed by the store) and
+// retained once nothing else can refuse it.
+func (s *Service) store(ctx context.Context, tx pgx.Tx, p documents.Principal, j *job, out *output, b storage.KeyBinding, extra map[string]any, stored *string) (documents.Version, error) {
+	var until time.Time
+	if s.Docs.Retention > 0 {
+		until = s.now().Add(s.Docs.Retention)
 	}
-	info, err := s.Docs.Blobs.Put(ctx, out, blob.PutOptions{})
+	if kp, ok := s.Docs.Blobs.(blob.KnownPutter); ok && out.file == nil {
+		data := out.mem.Bytes()
+		sum := sha256.Sum256(data)
+		key := hex.EncodeToString(sum[:])
+		v, err := s.record(ctx, tx, p, j, key, int64(len(data)), b, extra)
+		if err != nil {
+			return v, err
+		}
+		*stored = key
+		if _, err := kp.PutKnown(ctx, key, data, until); err != nil {
+			return documents.Version{}, fmt.Errorf("store signed file: %w", err)
+		}
+		return v, nil
+	}
+	r, err := out.reader()
+	if err != nil {
+		return documents.Version{}, err
+	}
+	info, err := s.Docs.Blobs.Put(ctx, r, blob.PutOptions{})
 	if err != nil {
 		return documents.Version{}, fmt.Errorf("store signed file: %w", err)
 	}
 	*stored = info.Key
-	if err := storage.LockBlob(ctx, tx, info.Key); err != nil {
+	v, err := s.record(ctx, tx, p, j, info.Key, info.Size, b, extra)
+	if err != nil {
+		return v, err
+	}
+	if !until.IsZero() {
+		if err := s.Docs.Blobs.Retain(ctx, info.Key, until); err != nil {
+			return documents.Version{}, fmt.Errorf("retain signed file: %w", err)
+		}
+	}
+	return v, nil
+}
+
+// record adds the signed file (SHA-256 key, size bytes) as the next
+// version, finishes the chain's signing turn and appends the audit entry.
+func (s *Service) record(ctx context.Context, tx pgx.Tx, p documents.Principal, j *job, key string, size int64, b storage.KeyBinding, extra map[string]any) (documents.Version, error) {
+	if err := storage.LockBlob(ctx, tx, key); err != nil {
 		return documents.Version{}, err
 	}
-	v, err := storage.InsertVersion(ctx, tx, documents.Version{DocumentID: j.doc.ID, SHA256: info.Key, Size: info.Size,
+	v, err := storage.InsertVersion(ctx, tx, documents.Version{DocumentID: j.doc.ID, SHA256: key, Size: size,
 		FileName: j.version.FileName, Signed: true, CreatedBy: p.ID})
 	if err != nil {
 		return v, err
@@ -413,27 +485,51 @@ func (s *Service) store(ctx context.Context, tx pgx.Tx, p documents.Principal, j
 	}
 	e := p.Event("document.sign", "document:"+j.doc.ID, details)
 	e.OrgID = j.doc.OrganizationID
-	err = audit.Append(ctx, tx, e)
-	if err != nil {
+	if err := audit.Append(ctx, tx, e); err != nil {
 		return v, err
-	}
-	// Retained last, once nothing else can refuse the version: a signed
-	// version is locked against deletion like every signed upload.
-	if s.Docs.Retention > 0 {
-		if err := s.Docs.Blobs.Retain(ctx, info.Key, s.now().Add(s.Docs.Retention)); err != nil {
-			return documents.Version{}, fmt.Errorf("retain signed file: %w", err)
-		}
 	}
 	return v, nil
 }
 
-// tempOut is a temporary file for the signed output.
-func (s *Service) tempOut() (*os.File, func(), error) {
+// output is where a signed file is written: in memory when the version
+// signed was small enough to be read into memory, else a temporary file.
+type output struct {
+	mem  *signing.Buffer
+	file *os.File
+}
+
+// reader reads what was written from its start.
+func (o *output) reader() (io.Reader, error) {
+	if o.file == nil {
+		return bytes.NewReader(o.mem.Bytes()), nil
+	}
+	if _, err := o.file.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("signed file: %w", err)
+	}
+	return o.file, nil
+}
+
+// target is what the signing library writes to: the file itself when
+// there is one (B-LT and B-LTA extend it in place).
+func (o *output) target() signing.Output {
+	if o.file != nil {
+		return o.file
+	}
+	return o.mem
+}
+
+// tempOut is the output for signing j's version: in memory beside a
+// version held in memory, else a temporary file; B-LT and B-LTA always get
+// a file, which their revocation data is added to in place.
+func (s *Service) tempOut(j *job) (*output, func(), error) {
+	if j.file == nil && (j.opts.Level == signing.LevelBB || j.opts.Level == signing.LevelBT) {
+		return &output{mem: signing.NewBuffer(int(j.size) + 64<<10)}, func() {}, nil
+	}
 	f, err := os.CreateTemp(s.TempDir, "vanthu-sign-out-*.pdf")
 	if err != nil {
 		return nil, nil, fmt.Errorf("signing: temporary file: %w", err)
 	}
-	return f, func() { f.Close(); os.Remove(f.Name()) }, nil
+	return &output{file: f}, func() { f.Close(); os.Remove(f.Name()) }, nil
 }
 
 // signingError sorts a failure of the signing library: a locked document
@@ -494,12 +590,12 @@ func (s *Service) sign(ctx context.Context, p documents.Principal, documentID st
 		if key, err = withBoundChain(key, binding); err != nil {
 			return err
 		}
-		out, done, err := s.tempOut()
+		out, done, err := s.tempOut(j)
 		if err != nil {
 			return err
 		}
 		defer done()
-		if err := signing.Sign(ctx, j.in, j.size, out, key, j.opts); err != nil {
+		if err := signing.Sign(ctx, j.in, j.size, out.target(), key, j.opts); err != nil {
 			return signingError(err)
 		}
 		v, err = s.store(ctx, tx, p, j, out, binding, map[string]any{"mode": "service key"}, &blobKey)

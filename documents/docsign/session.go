@@ -115,12 +115,12 @@ func (s *Service) Prepare(ctx context.Context, p documents.Principal, documentID
 			return err
 		}
 		defer j.close()
-		f, done, err := s.tempOut()
+		f, done, err := s.tempOut(j)
 		if err != nil {
 			return err
 		}
 		defer done()
-		if pr, err = signing.Prepare(ctx, j.in, j.size, f, chain, j.opts); err != nil {
+		if pr, err = signing.Prepare(ctx, j.in, j.size, f.target(), chain, j.opts); err != nil {
 			return signingError(err)
 		}
 		params, err := json.Marshal(j.params)
@@ -231,12 +231,12 @@ func (s *Service) complete(ctx context.Context, p documents.Principal, documentI
 		if j.version.Number != sess.Version || j.version.SHA256 != sess.VersionSHA256 || j.form != params.Form || j.params.ImageSHA != params.ImageSHA {
 			return refuse(ErrStale, "the turn, the version or the signature image changed since it was prepared; prepare again")
 		}
-		out, done, err := s.tempOut()
+		out, done, err := s.tempOut(j)
 		if err != nil {
 			return err
 		}
 		defer done()
-		pr, err := signing.Prepare(ctx, j.in, j.size, out, chain, j.opts)
+		pr, err := signing.Prepare(ctx, j.in, j.size, out.target(), chain, j.opts)
 		if err != nil {
 			return signingError(err)
 		}
@@ -244,9 +244,9 @@ func (s *Service) complete(ctx context.Context, p documents.Principal, documentI
 			return refuse(ErrStale, "the document rebuilt for signing no longer hashes to what was prepared; prepare again")
 		}
 		if len(c.CMS) > 0 {
-			err = signing.FinalizeCMS(ctx, pr, out, c.CMS)
+			err = signing.FinalizeCMS(ctx, pr, out.target(), c.CMS)
 		} else {
-			err = signing.Finalize(ctx, pr, out, c.Signature)
+			err = signing.Finalize(ctx, pr, out.target(), c.Signature)
 		}
 		if errors.Is(err, signing.ErrTSA) {
 			return signingError(err)
@@ -255,7 +255,7 @@ func (s *Service) complete(ctx context.Context, p documents.Principal, documentI
 			return fmt.Errorf("%w: %v", ErrRejected, err)
 		}
 		if j.opts.Level == signing.LevelBLT || j.opts.Level == signing.LevelBLTA {
-			if _, err := s.Extender.ExtendFile(ctx, out, pr.Size, j.opts.Level == signing.LevelBLTA); err != nil {
+			if _, err := s.Extender.ExtendFile(ctx, out.file, pr.Size, j.opts.Level == signing.LevelBLTA); err != nil {
 				return fmt.Errorf("%w: extend to %s: %v", ErrUnavailable, j.opts.Level, err)
 			}
 		}

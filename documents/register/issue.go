@@ -1,8 +1,11 @@
 package register
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
@@ -222,6 +225,10 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 	if !last.Signed {
 		return Issued{}, fmt.Errorf("%w: the latest version %d carries no signature", ErrNotSigned, last.Number)
 	}
+	// The bytes come from the blob store while the database answers the
+	// questions below.
+	read := s.startRead(ctx, last)
+	defer read.discard()
 	typ, err := storage.GetDocumentType(ctx, tx, doc.Type)
 	if err != nil {
 		return Issued{}, fmt.Errorf("document type %s: %w", doc.Type, err)
@@ -243,7 +250,7 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 	// is taken: the counter row, which every issue into the series waits
 	// for, is held only for what depends on it (the sealed bytes) and the
 	// writes up to commit.
-	job, err := s.prepareSeal(ctx, p, last, org, binding, at)
+	job, err := s.prepareSeal(ctx, p, read, org, binding, at)
 	if err != nil {
 		return Issued{}, err
 	}
@@ -304,11 +311,9 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 	if err != nil {
 		return Issued{}, err
 	}
-	// Retained last, once nothing else can refuse the version.
-	if s.Docs.Retention > 0 {
-		if err := s.Docs.Blobs.Retain(ctx, v.SHA256, s.now().Add(s.Docs.Retention)); err != nil {
-			return Issued{}, fmt.Errorf("retain sealed file: %w", err)
-		}
+	// Stored (or retained) last, once nothing else can refuse the version.
+	if err := s.storeSealed(ctx, job, v, blobKey); err != nil {
+		return Issued{}, err
 	}
 	return Issued{Number: number, Symbol: symbol, IssuedAt: at, Version: v.Number, RegisterID: reg.ID, Warnings: warnings}, nil
 }
@@ -423,11 +428,17 @@ func (s *Service) signerName(ctx context.Context, q storage.Querier, documentID 
 // widget, the blanks of the number and the date), the seal image, and the
 // seal key opened.
 type sealJob struct {
-	in   *os.File
+	in   io.ReaderAt // in memory, or a temporary file when large
 	size int64
-	org  storage.Organization
-	at   time.Time
-	seal image.Image // nil: a text-only appearance, rendered with the symbol
+	// inMemory: in is held in memory, and so is the sealed file at B-B
+	// and B-T (sealed, stored by putSealed once nothing can refuse it).
+	inMemory bool
+	sealed   []byte
+	sealedAt string // the SHA-256 key of sealed
+	putter   blob.KnownPutter
+	org      storage.Organization
+	at       time.Time
+	seal     image.Image // nil: a text-only appearance, rendered with the symbol
 	// encoded is seal encoded for the PDF, the costliest part of the
 	// signature's bytes, made before the number is taken.
 	encoded *signing.EncodedImage
@@ -447,13 +458,14 @@ func (j *sealJob) close() {
 
 // prepareSeal does the organisation's signature's work that the number
 // does not change.
-func (s *Service) prepareSeal(ctx context.Context, p accounts.Principal, last documents.Version, org storage.Organization,
+func (s *Service) prepareSeal(ctx context.Context, p accounts.Principal, read *versionRead, org storage.Organization,
 	binding storage.KeyBinding, at time.Time) (*sealJob, error) {
-	in, size, done, err := s.readVersion(ctx, last)
+	in, size, done, err := read.take()
 	if err != nil {
 		return nil, err
 	}
-	j := &sealJob{in: in, size: size, org: org, at: at, done: done}
+	_, isFile := in.(*os.File)
+	j := &sealJob{in: in, size: size, inMemory: !isFile, org: org, at: at, done: done}
 	ok := false
 	defer func() {
 		if !ok {
@@ -511,13 +523,26 @@ func (s *Service) finishSeal(ctx context.Context, tx pgx.Tx, p accounts.Principa
 	if j.encoded != nil {
 		vis.Image, vis.Encoded = nil, j.encoded
 	}
+	opts := signing.Options{Level: level, TSAURL: s.TSAURL, HTTPClient: s.HTTPClient, Extender: s.Extender, Time: j.at,
+		Name: j.org.Name, Reason: "Phát hành " + symbol, Lock: true, Visible: vis}
+	kp, known := s.Docs.Blobs.(blob.KnownPutter)
+	if known && j.inMemory && (level == signing.LevelBB || level == signing.LevelBT) {
+		// Sealed in memory, hashed once, recorded now and stored with its
+		// retention in one request by putSealed, last before commit.
+		out := signing.NewBuffer(int(j.size) + 64<<10)
+		if err := signing.Sign(ctx, j.in, j.size, out, j.key, opts); err != nil {
+			return documents.Version{}, nil, signingError(err)
+		}
+		sum := sha256.Sum256(out.Bytes())
+		j.sealed, j.sealedAt, j.putter = out.Bytes(), hex.EncodeToString(sum[:]), kp
+		v, err := s.recordSealed(ctx, tx, p, doc, last, j.sealedAt, int64(len(j.sealed)))
+		return v, warnings, err
+	}
 	out, err := os.CreateTemp(s.TempDir, "vanthu-issue-out-*.pdf")
 	if err != nil {
 		return documents.Version{}, nil, fmt.Errorf("issue: temporary file: %w", err)
 	}
 	defer func() { out.Close(); os.Remove(out.Name()) }()
-	opts := signing.Options{Level: level, TSAURL: s.TSAURL, HTTPClient: s.HTTPClient, Extender: s.Extender, Time: j.at,
-		Name: j.org.Name, Reason: "Phát hành " + symbol, Lock: true, Visible: vis}
 	if err := signing.Sign(ctx, j.in, j.size, out, j.key, opts); err != nil {
 		return documents.Version{}, nil, signingError(err)
 	}
@@ -529,21 +554,107 @@ func (s *Service) finishSeal(ctx context.Context, tx pgx.Tx, p accounts.Principa
 		return documents.Version{}, nil, fmt.Errorf("store sealed file: %w", err)
 	}
 	*blobKey = info.Key
-	if err := storage.LockBlob(ctx, tx, info.Key); err != nil {
-		return documents.Version{}, nil, err
-	}
-	v, err := storage.InsertVersion(ctx, tx, documents.Version{DocumentID: doc.ID, SHA256: info.Key, Size: info.Size,
-		FileName: last.FileName, Signed: true, CreatedBy: p.ID})
+	v, err := s.recordSealed(ctx, tx, p, doc, last, info.Key, info.Size)
 	return v, warnings, err
 }
 
-// readVersion copies a version's bytes into a temporary file.
-func (s *Service) readVersion(ctx context.Context, v documents.Version) (*os.File, int64, func(), error) {
+// recordSealed adds the sealed file (SHA-256 key, size bytes) as the
+// document's next version, signed.
+func (s *Service) recordSealed(ctx context.Context, tx pgx.Tx, p accounts.Principal, doc documents.Document, last documents.Version, key string, size int64) (documents.Version, error) {
+	if err := storage.LockBlob(ctx, tx, key); err != nil {
+		return documents.Version{}, err
+	}
+	return storage.InsertVersion(ctx, tx, documents.Version{DocumentID: doc.ID, SHA256: key, Size: size,
+		FileName: last.FileName, Signed: true, CreatedBy: p.ID})
+}
+
+// storeSealed stores the sealed version, retained like every signed
+// version, once nothing else in the issue can refuse it: a file sealed in
+// memory in one request with its retention, else (already put) its
+// retention alone. blobKey names the stored file for the caller to discard
+// when the transaction does not commit.
+func (s *Service) storeSealed(ctx context.Context, j *sealJob, v documents.Version, blobKey *string) error {
+	var until time.Time
+	if s.Docs.Retention > 0 {
+		until = s.now().Add(s.Docs.Retention)
+	}
+	if j.sealed != nil {
+		*blobKey = j.sealedAt
+		if _, err := j.putter.PutKnown(ctx, j.sealedAt, j.sealed, until); err != nil {
+			return fmt.Errorf("store sealed file: %w", err)
+		}
+		return nil
+	}
+	if !until.IsZero() {
+		if err := s.Docs.Blobs.Retain(ctx, v.SHA256, until); err != nil {
+			return fmt.Errorf("retain sealed file: %w", err)
+		}
+	}
+	return nil
+}
+
+// versionRead is a version's bytes being read in the background.
+type versionRead struct {
+	done   chan struct{}
+	cancel context.CancelFunc
+	in     io.ReaderAt
+	size   int64
+	remove func()
+	err    error
+	taken  bool
+}
+
+// startRead begins reading v's bytes (readVersion) in the background.
+func (s *Service) startRead(ctx context.Context, v documents.Version) *versionRead {
+	rctx, cancel := context.WithCancel(ctx)
+	r := &versionRead{done: make(chan struct{}), cancel: cancel}
+	go func() {
+		defer close(r.done)
+		r.in, r.size, r.remove, r.err = s.readVersion(rctx, v)
+	}()
+	return r
+}
+
+// take waits for the bytes; from then on the caller removes them (done).
+func (r *versionRead) take() (io.ReaderAt, int64, func(), error) {
+	<-r.done
+	r.taken = true
+	return r.in, r.size, r.remove, r.err
+}
+
+// discard stops a read nobody took and removes what it read.
+func (r *versionRead) discard() {
+	r.cancel()
+	<-r.done
+	if !r.taken && r.err == nil && r.remove != nil {
+		r.remove()
+	}
+}
+
+// inMemoryMax is the largest version sealed in memory; a larger one goes
+// through temporary files, so a few large issues at once do not take the
+// service's memory.
+const inMemoryMax = 32 << 20
+
+// readVersion reads a version's bytes: into memory when at most
+// inMemoryMax, else into a temporary file (an *os.File) that done removes.
+func (s *Service) readVersion(ctx context.Context, v documents.Version) (io.ReaderAt, int64, func(), error) {
 	rc, err := s.Docs.Open(ctx, v, 0, -1)
 	if err != nil {
 		return nil, 0, nil, fmt.Errorf("read version %d: %w", v.Number, err)
 	}
 	defer rc.Close()
+	if v.Size <= inMemoryMax {
+		buf := bytes.NewBuffer(make([]byte, 0, v.Size+bytes.MinRead))
+		n, err := buf.ReadFrom(io.LimitReader(rc, v.Size+1))
+		if err == nil && n != v.Size {
+			err = fmt.Errorf("%d bytes, want %d", n, v.Size)
+		}
+		if err != nil {
+			return nil, 0, nil, fmt.Errorf("read version %d: %w", v.Number, err)
+		}
+		return bytes.NewReader(buf.Bytes()), n, func() {}, nil
+	}
 	f, err := os.CreateTemp(s.TempDir, "vanthu-issue-in-*.pdf")
 	if err != nil {
 		return nil, 0, nil, fmt.Errorf("issue: temporary file: %w", err)

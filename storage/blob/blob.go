@@ -47,3 +47,15 @@ type Store interface {
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
 }
+
+// KnownPutter is a Store that stores bytes held in memory, whose SHA-256
+// the caller has already computed, in one request straight to their key,
+// retained from the moment they appear: no temporary object, no copy, no
+// separate retention call. The store has the bytes checked against key on
+// the way (a wrong key stores nothing). Callers fall back to Put and Retain
+// for a Store that is not one.
+type KnownPutter interface {
+	// PutKnown stores data under key (its lowercase hex SHA-256), retained
+	// until until (the zero time: not retained).
+	PutKnown(ctx context.Context, key string, data []byte, until time.Time) (Info, error)
+}

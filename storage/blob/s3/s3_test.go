@@ -3,6 +3,8 @@ package s3
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"math/rand"
@@ -310,4 +312,47 @@ func (c *cancelling) Read(p []byte) (int, error) {
 		return n, context.Canceled
 	}
 	return n, err
+}
+
+// TestPutKnownStoresRetainedInOneRequest: bytes put under their SHA-256
+// read back whole, carry their retention from the start (Delete is
+// refused) and leave nothing else in the bucket; bytes under a key that is
+// not theirs are refused by the server and nothing is stored.
+func TestPutKnownStoresRetainedInOneRequest(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, streamed, 0)
+	data := []byte("quyết định đã ký, giữ nguyên vẹn")
+	sum := sha256.Sum256(data)
+	key := hex.EncodeToString(sum[:])
+	until := time.Now().Add(time.Hour)
+	info, err := s.PutKnown(ctx, key, data, until)
+	if err != nil || info.Key != key || info.Size != int64(len(data)) {
+		t.Fatalf("put: %+v %v", info, err)
+	}
+	rc, err := s.Open(ctx, key, 0, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read back %q %v", got, err)
+	}
+	_, kept, err := s.client.GetObjectRetention(ctx, s.cfg.Bucket, contentKey(key), "")
+	if err != nil || kept == nil || kept.Before(until.Add(-time.Second)) {
+		t.Fatalf("retention %v %v, want until %v", kept, err, until)
+	}
+	if err := s.Delete(ctx, key); !errors.Is(err, blob.ErrRetained) {
+		t.Fatalf("delete of a retained object: %v", err)
+	}
+	other := sha256.Sum256([]byte("another document"))
+	if _, err := s.PutKnown(ctx, hex.EncodeToString(other[:]), data, time.Time{}); err == nil {
+		t.Fatal("bytes put under a key that is not their SHA-256 were accepted")
+	}
+	if _, err := s.PutKnown(ctx, "not-a-key", data, time.Time{}); err == nil {
+		t.Fatal("an invalid key was accepted")
+	}
+	if objects, uploads := bucketContents(t, s); len(objects) != 1 || len(uploads) != 0 {
+		t.Fatalf("bucket holds %v and uploads %v, want the one object", objects, uploads)
+	}
 }

@@ -1,0 +1,109 @@
+package register_test
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/vanthu/vanthu/documents/register"
+	"github.com/vanthu/vanthu/internal/testharness"
+	"github.com/vanthu/vanthu/internal/testpdf"
+	"github.com/vanthu/vanthu/signing"
+	"github.com/vanthu/vanthu/signing/appearance"
+	"github.com/vanthu/vanthu/signing/devpki"
+	"github.com/vanthu/vanthu/signing/pdfupdate"
+	"github.com/vanthu/vanthu/storage"
+	"github.com/vanthu/vanthu/storage/blob/s3"
+)
+
+// BenchmarkIssue1MB compares issuing a signed 1 MB document (the number
+// taken, the organisation's seal from a PKCS#12 key at B-T with the dev
+// TSA, the new version stored in MinIO and retained, the register entry,
+// two deliveries: another organisation and an e-mail address, the audit
+// entry) with signing.Sign on the same bytes with the same seal key,
+// level, TSA and seal image, in the same run. The ratio of the two is what
+// issuing adds to the seal's signature (target: at most 1.5, BENCHMARKS.md).
+// The seal image is drawn once, as a deployment's stored seal is, for
+// both.
+//
+//	go run ./internal/testharness/cmd/testenv -- go test -run '^$' -bench Issue1MB -benchtime 10x -count 3 ./documents/register/
+func BenchmarkIssue1MB(b *testing.B) {
+	w := newWorld(b)
+	ctx := context.Background()
+	cfg := testharness.MinIO(b)
+	store, err := s3.New(ctx, s3.Config{Endpoint: cfg.Endpoint, AccessKey: cfg.AccessKey, SecretKey: cfg.SecretKey, Bucket: cfg.Bucket})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w.svc.Docs.Blobs = store
+	seal := appearance.DemoSeal(w.org.Name)
+	w.svc.SealImage = func(context.Context, storage.Organization) (image.Image, error) { return seal, nil }
+
+	// The signer's signed version, about 1 MB: the draft grown by an
+	// unreferenced stream of incompressible bytes (a scanned annex), then
+	// signed as documents/docsign signs.
+	draft := testpdf.Bytes(testpdf.Options{Text: "QUYET DINH ve viec ban hanh quy che"})
+	doc, err := pdfupdate.Open(bytes.NewReader(draft), int64(len(draft)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	noise := make([]byte, 1<<20-len(draft))
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := range noise {
+		noise[i] = byte(r.Uint32())
+	}
+	u := doc.NewUpdate()
+	u.Add(pdfupdate.Stream(pdfupdate.Dict{}, noise))
+	var grown bytes.Buffer
+	if _, err := u.Write(&grown); err != nil {
+		b.Fatal(err)
+	}
+	official, err := w.pki.Key(devpki.Official)
+	if err != nil {
+		b.Fatal(err)
+	}
+	signed := signing.NewBuffer(grown.Len() + 64<<10)
+	err = signing.Sign(ctx, bytes.NewReader(grown.Bytes()), int64(grown.Len()), signed, official, signing.Options{Level: signing.LevelBT,
+		TSAURL: w.pki.TSAURL(), Name: "Nguyễn Văn An", Reason: "Ký ban hành",
+		Visible: &signing.Visible{Page: 1, Rect: [4]float64{320, 120, 520, 220}, Image: appearance.DemoSignature("Nguyễn Văn An")}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := signed.Bytes()
+	w.draftKey, w.draftSize = w.put(grown.Bytes())
+	w.signedKey, w.signedSize = w.put(in)
+	req := register.IssueRequest{Recipients: []register.Recipient{{OrganizationID: w.other.ID}, {Name: "Báo Nhân Dân", Email: "toasoan@example.vn"}}}
+
+	b.Run("api", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			d := w.signedDocument("QĐ", "thuong")
+			b.StartTimer()
+			if _, err := w.svc.Issue(ctx, w.clerk, d.ID, req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+
+	b.Run("library", func(b *testing.B) {
+		key, err := w.pki.Key(devpki.Seal)
+		if err != nil {
+			b.Fatal(err)
+		}
+		at := w.clock.now()
+		vis, _, err := register.SealLayout(bytes.NewReader(in), int64(len(in)), seal, 1, at)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := 0; i < b.N; i++ {
+			out := signing.NewBuffer(len(in) + 64<<10)
+			err := signing.Sign(ctx, bytes.NewReader(in), int64(len(in)), out, key, signing.Options{Level: signing.LevelBT, TSAURL: w.pki.TSAURL(),
+				Time: at, Name: w.org.Name, Reason: "Phát hành 1/QĐ-UBND", Lock: true, Visible: vis})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
