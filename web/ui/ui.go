@@ -19,6 +19,9 @@ import (
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/documents/calendar"
+	"github.com/vanthu/vanthu/documents/certify"
+	"github.com/vanthu/vanthu/documents/copies"
+	"github.com/vanthu/vanthu/documents/publicverify"
 	"github.com/vanthu/vanthu/documents/chain"
 	"github.com/vanthu/vanthu/documents/docsign"
 	"github.com/vanthu/vanthu/documents/register"
@@ -73,6 +76,18 @@ type Config struct {
 	Registers *register.Service
 	// Calendar keeps the working calendar (nil: no calendar page).
 	Calendar *calendar.Service
+	// Copies makes the organisation's copies (nil: no copy pages).
+	Copies *copies.Service
+	// Certify runs the certified-copy desk (nil: no desk pages).
+	Certify *certify.Service
+	// CertifyOrigin is the address the citizen's links are built on for a
+	// request (as POST /api/v1/certifications/{id}/certify builds them).
+	CertifyOrigin func(*http.Request) string
+	// PublicVerify answers the public verification pages (nil: none).
+	PublicVerify *publicverify.Service
+	// PublicAllow counts a public verification against its address's
+	// limit before the upload is read: false with the wait when reached.
+	PublicAllow func(*http.Request) (ok bool, retryAfter time.Duration, err error)
 	// SecureCookies marks the pages' own cookie (the language) Secure on
 	// plain HTTP too, as the session cookie is behind a TLS proxy.
 	SecureCookies bool
@@ -106,7 +121,7 @@ type navEntry struct {
 }
 
 // sections lists every workflow's pages, in navigation order.
-var sections = []section{homeSection, documentsSection, chainSection, issuingSection, verifySection, auditSection, adminSection, adminWorkflowSection, sessionSection}
+var sections = []section{homeSection, documentsSection, chainSection, issuingSection, copiesSection, verifySection, auditSection, adminSection, adminWorkflowSection, sessionSection}
 
 // New parses the templates and builds the routes. Templates are embedded,
 // so a template that does not parse is a bug any test finds: it panics.
