@@ -16,7 +16,7 @@ func ListCertifications(ctx context.Context, q Querier, orgID string, statuses [
 		limit = 500
 	}
 	rows, err := q.Query(ctx, "SELECT "+certificationColumns+` FROM certifications
-		WHERE organization_id = $1 AND (cardinality($2::text[]) = 0 OR status = ANY($2))
+		WHERE organization_id = $1 AND (coalesce(cardinality($2::text[]), 0) = 0 OR status = ANY($2))
 		ORDER BY received_at DESC, created_at DESC LIMIT $3`, orgID, statuses, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list certifications: %w", err)

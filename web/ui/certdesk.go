@@ -90,12 +90,12 @@ var _ = addMessages(map[string][2]string{
 	"cert.scan.refused":      {"Bản quét không đạt yêu cầu, chưa được lưu:", "The scan was refused and not kept:"},
 	"cert.scan.page":         {"Trang %d: %s", "Page %d: %s"},
 	"cert.scan.file.whole":   {"Cả tệp: %s", "The file: %s"},
-	"scan.resolution":        {"độ phân giải %.0f dpi, cần ít nhất 200 dpi", "%.0f dpi found, at least 200 dpi needed"},
-	"scan.not_colour":        {"ảnh đen trắng hoặc xám, cần ảnh màu", "a black-and-white or grey image, colour needed"},
-	"scan.no_image":          {"không có ảnh quét", "no scanned image"},
-	"scan.pdf_version":       {"phiên bản PDF thấp hơn 1.4", "a PDF version older than 1.4"},
-	"scan.not_pdf":           {"không phải tệp PDF", "not a PDF file"},
-	"scan.unreadable_page":   {"không đọc được trang", "the page cannot be read"},
+	"scanprob.resolution":        {"độ phân giải %.0f dpi, cần ít nhất 200 dpi", "%.0f dpi found, at least 200 dpi needed"},
+	"scanprob.not_colour":        {"ảnh đen trắng hoặc xám, cần ảnh màu", "a black-and-white or grey image, colour needed"},
+	"scanprob.no_image":          {"không có ảnh quét", "no scanned image"},
+	"scanprob.pdf_version":       {"phiên bản PDF thấp hơn 1.4", "a PDF version older than 1.4"},
+	"scanprob.not_pdf":           {"không phải tệp PDF", "not a PDF file"},
+	"scanprob.unreadable_page":   {"không đọc được trang", "the page cannot be read"},
 	"cert.refuse":            {"Từ chối chứng thực", "Refuse"},
 	"cert.refuse.intro":      {"Đánh dấu lý do theo Điều 22 Nghị định 23/2015/NĐ-CP; chỉ cần một lý do là yêu cầu bị từ chối.", "Tick the grounds of Decree 23/2015 art. 22; any one refuses the request."},
 	"cert.refuse.note":       {"Ghi chú (không bắt buộc)", "Note (optional)"},
@@ -332,8 +332,8 @@ func (u *UI) scanProblems(r *http.Request, ref *scancheck.Refusal) []string {
 	for _, pr := range ref.Problems {
 		var what string
 		if pr.Code == scancheck.CodeResolution {
-			what = u.tr(r, "scan.resolution", pr.DPI)
-		} else if t := u.tr(r, "scan."+pr.Code); t != "scan."+pr.Code {
+			what = u.tr(r, "scanprob.resolution", pr.DPI)
+		} else if t := u.tr(r, "scanprob."+pr.Code); t != "scanprob."+pr.Code {
 			what = t
 		} else {
 			what = pr.Message

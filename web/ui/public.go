@@ -45,36 +45,36 @@ var _ = addMessages(map[string][2]string{
 	"check.code.submit":       {"Tra cứu mã", "Look up the code"},
 	"check.code.bad":          {"Mã tra cứu không đúng dạng.", "This is not a verification code."},
 	"check.limited":           {"Bạn đã tra cứu quá nhiều lần; hãy thử lại sau %d giây.", "Too many verifications from your address; try again in %d seconds."},
-	"verdict.title":           {"Kết quả tra cứu", "Verification result"},
-	"verdict.found":           {"%s của %s được ghi nhận trong hệ thống.", "This %s of %s is recorded by this service."},
-	"verdict.notfound":        {"Không tìm thấy tệp này trong hệ thống", "This file is not recorded here"},
-	"verdict.notfound.detail": {"Hệ thống không phát hành, sao hay chứng thực đúng tệp này (từng byte). Một tệp đã bị sửa, dù chỉ một byte, cũng không được tìm thấy.", "This service did not issue, copy or certify these exact bytes. A file changed by even one byte is not found."},
-	"kind.issued":             {"Văn bản phát hành", "issued document"},
-	"kind.copy":               {"Bản sao", "copy"},
-	"kind.certified-copy":     {"Bản sao chứng thực", "certified copy"},
-	"verdict.number":          {"Số, ký hiệu", "Number"},
-	"verdict.type":            {"Loại văn bản", "Type"},
-	"verdict.subject":         {"Trích yếu", "Subject"},
-	"verdict.date":            {"Ngày", "Date"},
-	"verdict.register":        {"Sổ đăng ký", "Register"},
-	"verdict.register.entry":  {"%s, năm %d, số %d", "%s, %d, entry %d"},
-	"verdict.copyof":          {"Sao từ", "Copy of"},
-	"verdict.recalled":        {"Văn bản đã bị thu hồi", "The document was recalled"},
-	"verdict.status":          {"Tình trạng", "Status"},
-	"verdict.sigs":            {"Kết quả kiểm tra chữ ký số", "Signature check"},
-	"verdict.overall":         {"Kết luận", "Verdict"},
-	"verdict.signer":          {"Người/cơ quan ký", "Signer"},
-	"verdict.when":            {"Thời điểm ký", "Signed at"},
-	"verdict.level":           {"Mức", "Level"},
-	"verdict.indication":      {"Kết quả", "Result"},
-	"verdict.checked":         {"Kiểm tra lúc %s", "Checked at %s"},
-	"verdict.again":           {"Tra cứu tệp khác", "Check another file"},
-	"ind.VALID":               {"Hợp lệ", "Valid"},
-	"ind.TOTAL_PASSED":        {"Hợp lệ", "Valid"},
-	"ind.INDETERMINATE":       {"Chưa xác định", "Indeterminate"},
-	"ind.INVALID":             {"Không hợp lệ", "Invalid"},
-	"ind.TOTAL_FAILED":        {"Không hợp lệ", "Invalid"},
-	"ind.UNSIGNED":            {"Không có chữ ký", "Unsigned"},
+	"pubverdict.title":           {"Kết quả tra cứu", "Verification result"},
+	"pubverdict.found":           {"%s của %s được ghi nhận trong hệ thống.", "This %s of %s is recorded by this service."},
+	"pubverdict.notfound":        {"Không tìm thấy tệp này trong hệ thống", "This file is not recorded here"},
+	"pubverdict.notfound.detail": {"Hệ thống không phát hành, sao hay chứng thực đúng tệp này (từng byte). Một tệp đã bị sửa, dù chỉ một byte, cũng không được tìm thấy.", "This service did not issue, copy or certify these exact bytes. A file changed by even one byte is not found."},
+	"pubkind.issued":             {"Văn bản phát hành", "issued document"},
+	"pubkind.copy":               {"Bản sao", "copy"},
+	"pubkind.certified-copy":     {"Bản sao chứng thực", "certified copy"},
+	"pubverdict.number":          {"Số, ký hiệu", "Number"},
+	"pubverdict.type":            {"Loại văn bản", "Type"},
+	"pubverdict.subject":         {"Trích yếu", "Subject"},
+	"pubverdict.date":            {"Ngày", "Date"},
+	"pubverdict.register":        {"Sổ đăng ký", "Register"},
+	"pubverdict.register.entry":  {"%s, năm %d, số %d", "%s, %d, entry %d"},
+	"pubverdict.copyof":          {"Sao từ", "Copy of"},
+	"pubverdict.recalled":        {"Văn bản đã bị thu hồi", "The document was recalled"},
+	"pubverdict.status":          {"Tình trạng", "Status"},
+	"pubverdict.sigs":            {"Kết quả kiểm tra chữ ký số", "Signature check"},
+	"pubverdict.overall":         {"Kết luận", "Verdict"},
+	"pubverdict.signer":          {"Người/cơ quan ký", "Signer"},
+	"pubverdict.when":            {"Thời điểm ký", "Signed at"},
+	"pubverdict.level":           {"Mức", "Level"},
+	"pubverdict.indication":      {"Kết quả", "Result"},
+	"pubverdict.checked":         {"Kiểm tra lúc %s", "Checked at %s"},
+	"pubverdict.again":           {"Tra cứu tệp khác", "Check another file"},
+	"pubind.VALID":               {"Hợp lệ", "Valid"},
+	"pubind.TOTAL_PASSED":        {"Hợp lệ", "Valid"},
+	"pubind.INDETERMINATE":       {"Chưa xác định", "Indeterminate"},
+	"pubind.INVALID":             {"Không hợp lệ", "Invalid"},
+	"pubind.TOTAL_FAILED":        {"Không hợp lệ", "Invalid"},
+	"pubind.UNSIGNED":            {"Không có chữ ký", "Unsigned"},
 	"citizen.title":           {"Bản sao chứng thực của bạn", "Your certified copies"},
 	"citizen.intro":           {"%s đã chứng thực bản sao điện tử từ bản chính: %s.", "%s certified electronic copies of the original: %s."},
 	"citizen.number":          {"Số chứng thực %d, quyển số %s, ngày %s", "Certification number %d, book %s, %s"},
@@ -86,7 +86,7 @@ var _ = addMessages(map[string][2]string{
 
 // Indication translates a verdict's indication, keeping an unknown one.
 func (p *Page) Indication(s string) string {
-	if t := p.T("ind." + s); t != "ind."+s {
+	if t := p.T("pubind." + s); t != "pubind."+s {
 		return t
 	}
 	return s
@@ -187,7 +187,7 @@ func (u *UI) verdictByCode(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) showVerdict(w http.ResponseWriter, r *http.Request, a publicverify.Answer) {
-	pg := u.page(r, "verdict.title")
+	pg := u.page(r, "pubverdict.title")
 	pg.Data = a
 	pg.Path = "/check"
 	u.write(w, r, http.StatusOK, "verdict", pg)
