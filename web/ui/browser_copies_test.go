@@ -32,7 +32,7 @@ func TestBrowserCopies(t *testing.T) {
 	e.configure(func(s *web.Server) { s.Verify = verify.Options{Trust: chain.NewStore(w.pki.Root())} })
 	doc, stc := signedForIssuing(t, w, "Quyết định ban hành quy chế văn thư, lưu trữ")
 	js, _ := json.Marshal(map[string]any{"recipients": []map[string]string{{"organization_id": stc.ID}}})
-	w.api("vanthu", "POST", "/api/v1/documents/"+doc.ID+"/issue", "application/json", js, http.StatusOK)
+	w.api("vanthu", "POST", "/api/v1/documents/"+doc.ID+"/issue", "application/json", js, http.StatusCreated)
 
 	b := newBrowser(t, e)
 	b.login("vanthu")
