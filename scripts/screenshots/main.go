@@ -317,6 +317,25 @@ func (s *shooter) walk() error {
 			}
 			return s.shot("10-quan-tri-luong-trinh-ky")
 		},
+		func() error {
+			// The certifier's review of the demo's scanned request, with
+			// the number certifying will take; then the public page.
+			if err := s.as("chungthuc"); err != nil {
+				return err
+			}
+			if err := s.do("certified-copy desk", chromedp.Navigate(s.base+"/certifications"), chromedp.WaitVisible(chromedp.ID("open-table")),
+				chromedp.Click(chromedp.CSS(`#open-table a`)), chromedp.WaitVisible(chromedp.ID("cert-preview"))); err != nil {
+				return err
+			}
+			if err := s.shot("11-chung-thuc-ban-sao"); err != nil {
+				return err
+			}
+			s.tab()
+			if err := s.do("public verification", chromedp.Navigate(s.base+"/check"), chromedp.WaitVisible(chromedp.ID("check-form"))); err != nil {
+				return err
+			}
+			return s.shot("12-tra-cuu-cong-khai")
+		},
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
