@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -188,6 +189,14 @@ func (s *Server) certificationReceipt(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) downloadCertifiedCopy(w http.ResponseWriter, r *http.Request) {
+	// A browser opening the receipt's link sees the page of the copies
+	// (web/ui), whose buttons download them (?download=1); other clients
+	// get the file, as before.
+	if s.pageHandler != nil && chi.URLParam(r, "n") == "" && r.URL.Query().Get("download") == "" &&
+		strings.Contains(r.Header.Get("Accept"), "text/html") {
+		s.pageHandler.ServeHTTP(w, r)
+		return
+	}
 	n := 1
 	if v := chi.URLParam(r, "n"); v != "" {
 		var err error

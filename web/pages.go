@@ -25,6 +25,7 @@ func (s *Server) pages() http.Handler {
 		},
 		CreateDocument: s.createFromForm, UploadURL: "/api/v1/documents", SecureCookies: s.SecureCookies,
 		Chain: s.Chain, Registers: s.registers(), Calendar: s.Calendar,
+		Copies: s.copies(), Certify: s.certifications(), CertifyOrigin: s.origin, PublicVerify: s.publicVerify(), PublicAllow: s.publicAllow,
 		Sign: func(ctx context.Context, p accounts.Principal, id string, req docsign.Request) (documents.Version, error) {
 			return s.signer().Sign(ctx, p, id, req)
 		}}

@@ -58,11 +58,7 @@ func (s *Server) publicRoutes(r chi.Router) {
 // of its body is read.
 func (s *Server) publicLimit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		l := s.PublicVerifyLimit
-		if l == (publicverify.Limit{}) {
-			l = publicverify.DefaultLimit
-		}
-		ok, wait, err := publicverify.Allow(r.Context(), s.DB.Pool, s.clientAddress(r), l)
+		ok, wait, err := s.publicAllow(r)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -75,6 +71,16 @@ func (s *Server) publicLimit(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// publicAllow counts a public verification of r's address against the
+// limit: the API's and the pages' share it.
+func (s *Server) publicAllow(r *http.Request) (bool, time.Duration, error) {
+	l := s.PublicVerifyLimit
+	if l == (publicverify.Limit{}) {
+		l = publicverify.DefaultLimit
+	}
+	return publicverify.Allow(r.Context(), s.DB.Pool, s.clientAddress(r), l)
 }
 
 func (s *Server) publicVerifyUpload(w http.ResponseWriter, r *http.Request) {
@@ -114,14 +120,19 @@ func (s *Server) publicVerifyCode(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, a)
 		return
 	}
+	if s.pageHandler != nil {
+		// The pages show the answer in their layout (counted here already).
+		s.pageHandler.ServeHTTP(w, r)
+		return
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	_ = verdictPage.Execute(w, a)
 }
 
-// verdictPage is the QR code's answer in a browser; the pages' engineer
-// styles it.
+// verdictPage is the QR code's answer in a browser when the service runs
+// without its pages (web/ui shows it in the pages' layout otherwise).
 var verdictPage = template.Must(template.New("verdict").Parse(`<!doctype html>
 <html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Xác minh văn bản</title></head><body>

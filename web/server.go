@@ -94,6 +94,9 @@ type Server struct {
 	verifySlots    chan struct{}
 	verifyMemory   *blob.Memory
 	publicVerdicts *publicverify.VerdictCache
+	// pageHandler serves the pages (nil without Pages): the public routes
+	// hand browsers to it.
+	pageHandler http.Handler
 }
 
 // Handler returns the HTTP routes of the service.
@@ -146,7 +149,8 @@ func (s *Server) Handler() http.Handler {
 	})
 	s.certifiedCopyRoutes(r)
 	if s.Pages {
-		r.Mount("/", s.pages())
+		s.pageHandler = s.pages()
+		r.Mount("/", s.pageHandler)
 	}
 	return r
 }

@@ -208,7 +208,8 @@ func (s *demoSeeder) seed(db *storage.DB, p *devpki.PKI) ([]demoAccount, error) 
 	if _, err := s.user(storage.RoleClerk, "vanthu", "Hoàng Thị Thư", "Văn thư", commune.ID, vp.ID); err != nil {
 		return nil, err
 	}
-	if _, err := s.user(storage.RoleCertifier, "chungthuc", "Đỗ Văn Thực", "Công chức Tư pháp – Hộ tịch", commune.ID, tp.ID); err != nil {
+	certifier, err := s.user(storage.RoleCertifier, "chungthuc", "Đỗ Văn Thực", "Công chức Tư pháp – Hộ tịch", commune.ID, tp.ID)
+	if err != nil {
 		return nil, err
 	}
 	if _, err := s.user(storage.RoleAuditor, "kiemtra", "Vũ Thị Kiểm", "Thanh tra", commune.ID, vp.ID); err != nil {
@@ -263,6 +264,9 @@ func (s *demoSeeder) seed(db *storage.DB, p *devpki.PKI) ([]demoAccount, error) 
 	}
 	if err := s.incoming(db, commune.ID); err != nil { // demo_incoming.go
 		return nil, fmt.Errorf("incoming documents: %w", err)
+	}
+	if err := s.certifiedCopyDesk(db, p, certifier, commune.ID, tp.ID); err != nil {
+		return nil, fmt.Errorf("certified-copy desk: %w", err)
 	}
 	return s.list, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -85,7 +86,7 @@ func TestDemoOfficeIsCreatedOnceAndLogsIn(t *testing.T) {
 	dataDir := t.TempDir()
 	s := startServiceArgs(t, dataDir, []string{"--demo"})
 	accts := readDemoAccounts(t, dataDir)
-	for _, role := range []string{"drafter", "reviewer", "signer", "clerk", "certifier", "auditor", "admin"} {
+	for _, role := range []string{"drafter", "reviewer", "signer", "clerk", "certifier", "desk", "auditor", "admin"} {
 		if accts[role][0] == "" {
 			t.Fatalf("no %s in demo-accounts: %v", role, accts)
 		}
@@ -167,8 +168,23 @@ func TestDemoOfficeIsCreatedOnceAndLogsIn(t *testing.T) {
 		return len(os.Organizations), users, keys
 	}
 	orgs, users, keys := count()
-	if orgs != 2 || users != 9 || keys != 2 {
-		t.Fatalf("demo office: %d organisations, %d users, %d user keys; want 2, 9, 2", orgs, users, keys)
+	if orgs != 2 || users != 10 || keys != 3 {
+		t.Fatalf("demo office: %d organisations, %d users, %d user keys; want 2, 10, 3", orgs, users, keys)
+	}
+	// The certifier finds a scanned request waiting on the desk's page.
+	_, _, certifierCookies := loginCookies(t, s.url, accts["certifier"][0], accts["certifier"][1])
+	req, _ := http.NewRequest("GET", s.url+"/certifications", nil)
+	for _, c := range certifierCookies {
+		req.AddCookie(c)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), "Bằng tốt nghiệp trung học phổ thông") || strings.Contains(string(page), "Giấy khai sinh") {
+		t.Fatalf("the certifier's queue: %d\n%s", resp.StatusCode, page)
 	}
 	s.stop(t)
 	before, _ := os.ReadFile(filepath.Join(dataDir, demoAccountsFile))

@@ -77,7 +77,7 @@ func (s *Service) MakeFromScan(ctx context.Context, p accounts.Principal, req Sc
 		return Copy{}, err
 	}
 	if err := s.CheckScan(data); err != nil {
-		return Copy{}, fmt.Errorf("%w: %v", ErrScanRefused, err)
+		return Copy{}, fmt.Errorf("%w: %w", ErrScanRefused, err) // the check's problems stay readable (errors.As)
 	}
 	pages, err := os.CreateTemp(s.TempDir, "vanthu-copy-pages-*.pdf")
 	if err != nil {

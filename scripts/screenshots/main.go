@@ -346,6 +346,25 @@ func (s *shooter) walk() error {
 			}
 			return s.shot("13-thong-ke")
 		},
+		func() error {
+			// The certifier's review of the demo's scanned request, with
+			// the number certifying will take; then the public page.
+			if err := s.as("chungthuc"); err != nil {
+				return err
+			}
+			if err := s.do("certified-copy desk", chromedp.Navigate(s.base+"/certifications"), chromedp.WaitVisible(chromedp.ID("open-table")),
+				chromedp.Click(chromedp.CSS(`#open-table a`)), chromedp.WaitVisible(chromedp.ID("cert-preview"))); err != nil {
+				return err
+			}
+			if err := s.shot("14-chung-thuc-ban-sao"); err != nil {
+				return err
+			}
+			s.tab()
+			if err := s.do("public verification", chromedp.Navigate(s.base+"/check"), chromedp.WaitVisible(chromedp.ID("check-form"))); err != nil {
+				return err
+			}
+			return s.shot("15-tra-cuu-cong-khai")
+		},
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {

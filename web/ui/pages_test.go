@@ -57,7 +57,8 @@ func pageRoutes(t *testing.T, h http.Handler) []string {
 func TestEveryPageNeedsALogin(t *testing.T) {
 	e := newEnv(t)
 	open := map[string]bool{"GET /login": true, "POST /login": true, "POST /logout": true, "POST /language": true, "GET /static/*": true,
-		"GET /c/{token}": true, "GET /c/{token}/{n}": true, "GET /v/{code}": true}
+		"GET /c/{token}": true, "GET /c/{token}/{n}": true, "GET /v/{code}": true,
+		"GET /check": true, "POST /check": true}
 	routes := pageRoutes(t, *e.handler.Load())
 	if len(routes) < 15 {
 		t.Fatalf("only %d page routes found: %v", len(routes), routes)

@@ -19,10 +19,13 @@ import (
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/documents/calendar"
+	"github.com/vanthu/vanthu/documents/certify"
 	"github.com/vanthu/vanthu/documents/chain"
+	"github.com/vanthu/vanthu/documents/copies"
 	"github.com/vanthu/vanthu/documents/docsign"
 	"github.com/vanthu/vanthu/documents/handling"
 	"github.com/vanthu/vanthu/documents/reception"
+	"github.com/vanthu/vanthu/documents/publicverify"
 	"github.com/vanthu/vanthu/documents/register"
 	"github.com/vanthu/vanthu/notify"
 	"github.com/vanthu/vanthu/signing/verify"
@@ -83,6 +86,18 @@ type Config struct {
 	// panel and its forms on the document page) and computes the on-time
 	// statistics (nil: neither).
 	Handling *handling.Service
+	// Copies makes the organisation's copies (nil: no copy pages).
+	Copies *copies.Service
+	// Certify runs the certified-copy desk (nil: no desk pages).
+	Certify *certify.Service
+	// CertifyOrigin is the address the citizen's links are built on for a
+	// request (as POST /api/v1/certifications/{id}/certify builds them).
+	CertifyOrigin func(*http.Request) string
+	// PublicVerify answers the public verification pages (nil: none).
+	PublicVerify *publicverify.Service
+	// PublicAllow counts a public verification against its address's
+	// limit before the upload is read: false with the wait when reached.
+	PublicAllow func(*http.Request) (ok bool, retryAfter time.Duration, err error)
 	// SecureCookies marks the pages' own cookie (the language) Secure on
 	// plain HTTP too, as the session cookie is behind a TLS proxy.
 	SecureCookies bool
@@ -119,7 +134,7 @@ type navEntry struct {
 }
 
 // sections lists every workflow's pages, in navigation order.
-var sections = []section{homeSection, documentsSection, chainSection, issuingSection, receptionSection, handlingSection, verifySection, auditSection, adminSection, adminWorkflowSection, statsSection, notifySection, webhooksSection, adminDirectorySection, sessionSection}
+var sections = []section{homeSection, documentsSection, chainSection, issuingSection, copiesSection, receptionSection, handlingSection, verifySection, auditSection, adminSection, adminWorkflowSection, statsSection, notifySection, webhooksSection, adminDirectorySection, sessionSection}
 
 // New parses the templates and builds the routes. Templates are embedded,
 // so a template that does not parse is a bug any test finds: it panics.
