@@ -29,8 +29,8 @@ type DeadlineItem struct {
 }
 
 // Deadlines is a source of reminders: packages with deadlines implement it
-// (the approval chain's stages: ChainDeadlines; handling of incoming
-// documents next).
+// (the approval chain's stages: ChainDeadlines; the handling of incoming
+// documents: HandlingDeadlines).
 type Deadlines interface {
 	// Due lists the open items due at or before until.
 	Due(ctx context.Context, q storage.Querier, until time.Time) ([]DeadlineItem, error)

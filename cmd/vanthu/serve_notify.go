@@ -37,7 +37,7 @@ func (c *notifyConfig) start(ctx context.Context, db *storage.DB, blobs blob.Sto
 	if err := c.mail.Validate(); err != nil {
 		return nil, nil, err
 	}
-	engine, err := notify.New(db, notify.Config{Mail: c.mail, Blobs: blobs, Deadlines: []notify.Deadlines{notify.ChainDeadlines{}},
+	engine, err := notify.New(db, notify.Config{Mail: c.mail, Blobs: blobs, Deadlines: []notify.Deadlines{notify.ChainDeadlines{}, notify.HandlingDeadlines{}},
 		ReminderEvery: c.reminderEvery, EscalateAfter: c.escalateAfter})
 	if err != nil {
 		return nil, nil, err
