@@ -193,7 +193,8 @@ func TestBrowserCertifiedCopy(t *testing.T) {
 		t.Fatalf("copy 2 download: %d", resp.StatusCode)
 	}
 	// The link page is the citizen's, whatever language they choose.
-	b.do("citizen's link in English", chromedp.Click(chromedp.CSS(`form[action="/language"] button`)), chromedp.WaitVisible(chromedp.ID("citizen-number")))
+	b.switchLanguage("citizen's link in English", "en")
+	b.do("citizen's link in English", chromedp.WaitVisible(chromedp.ID("citizen-number")))
 	if txt := b.text("citizen's page in English", "#citizen-number"); !strings.HasPrefix(txt, "Certification number 1, book 01/") {
 		t.Errorf("the English link page: %q", txt)
 	}

@@ -107,8 +107,9 @@ func TestBrowserCopies(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#verdict[data-found="false"]`)))
 	b.accessible("verdict (not found)")
 	b.do("a malformed code", chromedp.Navigate(e.url+"/check?code=%3Cscript%3E"), chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
-	b.do("switch to English", chromedp.Navigate(e.url+"/check"), chromedp.Click(chromedp.CSS(`form[action="/language"] button`)),
-		chromedp.WaitVisible(chromedp.ID("code-form")))
+	b.do("check page", chromedp.Navigate(e.url+"/check"), chromedp.WaitVisible(chromedp.ID("code-form")))
+	b.switchLanguage("switch to English", "en")
+	b.do("check page in English", chromedp.WaitVisible(chromedp.ID("code-form")))
 	b.do("enter the QR link", chromedp.SendKeys(chromedp.ID("check-code"), e.url+"/v/"+code), chromedp.Click(chromedp.ID("code-btn")),
 		chromedp.WaitVisible(chromedp.ID("verdict")))
 	b.waitPath("QR landing", regexp.MustCompile(`^/v/`+regexp.QuoteMeta(code)+`$`))

@@ -157,18 +157,34 @@ func (b *browser) path(step string) string {
 // waitPath waits until the page's path matches re.
 func (b *browser) waitPath(step string, re *regexp.Regexp) string {
 	b.t.Helper()
+	return b.waitFor(step, `location.pathname`, re.MatchString)
+}
+
+// switchLanguage presses the page's language button and waits for the page
+// that answers it: until then the old page, still in the same language,
+// would satisfy any selector, and reading it fails once it is replaced.
+func (b *browser) switchLanguage(step, lang string) {
+	b.t.Helper()
+	b.do(step, chromedp.Click(chromedp.CSS(`form[action="/language"] button`)))
+	b.waitFor(step, `document.documentElement.lang`, func(l string) bool { return l == lang })
+}
+
+// waitFor evaluates js on a completely loaded page until ok accepts its
+// value, and returns it.
+func (b *browser) waitFor(step, js string, ok func(string) bool) string {
+	b.t.Helper()
 	deadline := time.Now().Add(stepTimeout)
 	for {
 		// A navigation under way fails the evaluation: try again.
 		ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
-		p, err := chromedp.Run(ctx, chromedp.Evaluate[string](`new Promise(r => setTimeout(() =>
-			r(document.readyState === "complete" ? location.pathname : ""), 100))`, chromedp.EvalAwaitPromise))
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`new Promise(r => setTimeout(() =>
+			r(document.readyState === "complete" ? String(`+js+`) : ""), 100))`, chromedp.EvalAwaitPromise))
 		cancel()
-		if err == nil && re.MatchString(p) {
-			return p
+		if err == nil && ok(v) {
+			return v
 		}
 		if time.Now().After(deadline) {
-			b.fail(step, fmt.Errorf("path %q never matched %s (%v)", p, re, err))
+			b.fail(step, fmt.Errorf("%s was %q (%v)", js, v, err))
 		}
 	}
 }
@@ -310,7 +326,8 @@ func TestBrowserDrafter(t *testing.T) {
 	b.accessible("error")
 
 	// English, remembered for the account.
-	b.do("switch to English", chromedp.Navigate(e.url+"/"), chromedp.Click(chromedp.CSS(`form[action="/language"] button`)))
+	b.do("inbox", chromedp.Navigate(e.url+"/"), chromedp.WaitVisible(chromedp.CSS("main h1")))
+	b.switchLanguage("switch to English", "en")
 	b.waitPath("inbox in English", regexp.MustCompile(`^/$`))
 	if h := b.text("inbox title in English", "main h1"); h != "Inbox" {
 		t.Errorf("inbox heading in English: %q", h)
