@@ -318,6 +318,24 @@ func (m *matrix) routes() []route {
 		{"POST", "/api/v1/users/{id}/enable", []string{own, other, self}, func(m *matrix, c caller, rel string, t *side) request {
 			return request{path: "/api/v1/users/" + m.throwaway(c, rel, t) + "/enable"}
 		}, authed(userSwitch)},
+		// Roles are set by an administrator of the user's organisation or
+		// the superadmin; for oneself the roles sent are those held, so
+		// the administrator keeps theirs (and the superadmin holds none).
+		{"PUT", "/api/v1/users/{id}/roles", []string{own, other, self}, func(m *matrix, c caller, rel string, t *side) request {
+			if rel == self {
+				u := userOf(c, rel, t)
+				return jsonBody("/api/v1/users/"+u.ID+"/roles", map[string]any{"roles": u.Roles})
+			}
+			return jsonBody("/api/v1/users/"+m.throwaway(c, rel, t)+"/roles", map[string]any{"roles": []string{storage.RoleDrafter, storage.RoleReviewer}})
+		}, authed(func(role, rel string) int {
+			if rel == self {
+				if role == storage.RoleAdmin {
+					return http.StatusOK
+				}
+				return http.StatusForbidden
+			}
+			return adminWrite(http.StatusOK, true)(role, rel)
+		})},
 		{"POST", "/api/v1/users/{id}/tokens", []string{own, other, self}, func(_ *matrix, c caller, rel string, t *side) request {
 			return jsonBody("/api/v1/users/"+userOf(c, rel, t).ID+"/tokens", map[string]any{"name": "tích hợp", "scopes": []string{accounts.ScopeDocumentsRead}})
 		}, authed(ownTokens(http.StatusCreated))},

@@ -26,6 +26,7 @@ func (s *Server) directoryRoutes(r chi.Router) {
 	r.Get("/users/{id}", s.getUser)
 	r.Post("/users/{id}/disable", s.setDisabled(true))
 	r.Post("/users/{id}/enable", s.setDisabled(false))
+	r.Put("/users/{id}/roles", s.setRoles)
 	r.Post("/users/{id}/tokens", s.issueToken)
 	r.Get("/users/{id}/tokens", s.listTokens)
 	r.Post("/users/{id}/keys", s.bindUserKey)
@@ -255,4 +256,24 @@ func (s *Server) listDelegations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"delegations": list})
+}
+
+type rolesRequest struct {
+	Roles []string `json:"roles"`
+}
+
+// setRoles replaces a user's roles ({"roles": [...]}); accounts.SetRoles
+// decides who may and keeps the organisation's last administrator.
+func (s *Server) setRoles(w http.ResponseWriter, r *http.Request) {
+	var req rolesRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	u, err := s.Accounts.SetRoles(r.Context(), principalFrom(r.Context()), chi.URLParam(r, "id"), req.Roles)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, u)
 }
