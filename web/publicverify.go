@@ -20,6 +20,7 @@ import (
 	"github.com/vanthu/vanthu/metrics"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/storage/blob"
+	"github.com/vanthu/vanthu/web/ui"
 )
 
 // publicURL is the deployment's address as the public reaches it, which
@@ -61,6 +62,12 @@ func (s *Server) publicLimit(next http.Handler) http.Handler {
 		ok, wait, err := s.publicAllow(r)
 		if err != nil {
 			writeError(w, r, err)
+			return
+		}
+		if !ok && r.Method == http.MethodGet && s.pageHandler != nil && !strings.Contains(r.Header.Get("Accept"), "application/json") {
+			// A browser following a QR code reads the refusal in the
+			// pages' layout and language; the API keeps problem+json.
+			s.pageHandler.ServeHTTP(w, r.WithContext(ui.RateLimited(r.Context(), wait)))
 			return
 		}
 		if !ok {

@@ -174,6 +174,9 @@ func (u *UI) checkUpload(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) verdictByCode(w http.ResponseWriter, r *http.Request) {
+	if u.refusedForLimit(w, r) {
+		return
+	}
 	if u.cfg.PublicVerify == nil {
 		u.fail(w, r, http.StatusNotFound, u.tr(r, "error.notfound"))
 		return

@@ -134,7 +134,7 @@ type navEntry struct {
 }
 
 // sections lists every workflow's pages, in navigation order.
-var sections = []section{homeSection, documentsSection, chainSection, issuingSection, copiesSection, receptionSection, handlingSection, verifySection, auditSection, adminSection, adminWorkflowSection, statsSection, notifySection, webhooksSection, adminDirectorySection, sessionSection}
+var sections = []section{homeSection, documentsSection, chainSection, issuingSection, copiesSection, receptionSection, handlingSection, verifySection, auditSection, adminSection, adminWorkflowSection, statsSection, notifySection, webhooksSection, adminDirectorySection, adminPeopleSection, sessionSection}
 
 // New parses the templates and builds the routes. Templates are embedded,
 // so a template that does not parse is a bug any test finds: it panics.
