@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"regexp"
@@ -197,5 +198,37 @@ func TestPublicLimitPage(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Content-Type") != "application/problem+json" {
 		t.Fatalf("API past the limit: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
+
+// TestBrowserInboxOnBehalf: once the chairman delegated KT. signing to the
+// vice-chairman, the vice-chairman's inbox on a phone shows the chairman's
+// turn "thay mặt Nguyễn Văn An (KT.)", and "on behalf of" in English.
+func TestBrowserInboxOnBehalf(t *testing.T) {
+	w := newChainWorld(t)
+	e := w.e
+	deputy := w.titled("pho", "Trịnh Văn Phó", "Phó Chủ tịch", storage.RoleSigner)
+	js := func(v any) []byte { b, _ := json.Marshal(v); return b }
+	doc := w.upload(t, "qd-chu-tich.pdf", "Quyết định giao chỉ tiêu")
+	w.api("chuyenvien", "POST", "/api/v1/documents/"+doc.ID+"/submit", "application/json", js(map[string]string{"template_id": w.template}), http.StatusOK)
+	w.api("truongphong", "POST", "/api/v1/documents/"+doc.ID+"/actions", "application/json", js(map[string]string{"action": "approve"}), http.StatusOK)
+	if _, err := e.accounts.CreateDelegation(t.Context(), operator, storage.Delegation{FromUser: e.users["an"].ID, ToUser: deputy.ID, Form: "KT",
+		StartsAt: time.Now().Add(-time.Minute), EndsAt: time.Now().AddDate(0, 0, 7)}); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, e)
+	b.do("phone screen", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch))
+	b.login("pho")
+	row := b.waitFor("the chairman's turn", `(document.querySelector("table.inbox") || {}).textContent || ""`, func(s string) bool {
+		return strings.Contains(s, "Quyết định giao chỉ tiêu")
+	})
+	if !strings.Contains(row, "thay mặt Nguyễn Văn An (KT.)") {
+		t.Errorf("inbox row %q lacks thay mặt", row)
+	}
+	b.accessible("inbox on behalf (phone)")
+	b.noOverflow("inbox on behalf (phone)")
+	b.switchLanguage("english", "en")
+	if row := b.text("inbox in English", "table.inbox"); !strings.Contains(row, "on behalf of Nguyễn Văn An (KT.)") {
+		t.Errorf("English inbox row %q", row)
 	}
 }
