@@ -318,6 +318,15 @@ func (s *shooter) walk() error {
 			return s.shot("10-quan-tri-luong-trinh-ky")
 		},
 		func() error {
+			if err := s.as("quantri"); err != nil {
+				return err
+			}
+			if err := s.do("delegations", chromedp.Navigate(s.base+"/admin/delegations"), chromedp.WaitVisible(chromedp.CSS("main table"))); err != nil {
+				return err
+			}
+			return s.shot("16-quan-tri-uy-quyen")
+		},
+		func() error {
 			if err := s.as("vanthu"); err != nil {
 				return err
 			}
