@@ -70,29 +70,60 @@ var ErrSecretInDetails = errors.New("audit: event details must not carry secrets
 // tx must run at READ COMMITTED (the default): the head read at commit must
 // see the appends committed while waiting for the lock.
 func Append(ctx context.Context, tx pgx.Tx, e Event) error {
+	args, err := appendArgs(e)
+	if err != nil {
+		return err
+	}
+	var id int64
+	return appendResult(e, tx.QueryRow(ctx, appendSQL, args...).Scan(&id))
+}
+
+// Queue adds Append's statement to b, for a caller that sends its
+// transaction's writes in one batch: b must be sent in the transaction of
+// the change the entry records (the entry is chained when it commits, as
+// Append's), and its error is the batch's.
+func Queue(b *pgx.Batch, e Event) error {
+	args, err := appendArgs(e)
+	if err != nil {
+		return err
+	}
+	b.Queue(appendSQL, args...).QueryRow(func(row pgx.Row) error {
+		var id int64
+		return appendResult(e, row.Scan(&id))
+	})
+	return nil
+}
+
+// appendSQL records an entry in audit_pending. The isolation is checked
+// here too (the trigger refuses it at commit) so the caller hears of it at
+// once, with no round trip more.
+const appendSQL = `
+		INSERT INTO audit_pending (actor, actor_name, organization_id, action, object, details, credential, minted_by, minted_by_name)
+		SELECT $1::uuid, $2, $3::uuid, $4, $5, $6::json, $7, $8::uuid, $9
+		WHERE current_setting('transaction_isolation') = 'read committed'
+		RETURNING id`
+
+// appendArgs checks e and encodes its details.
+func appendArgs(e Event) ([]any, error) {
 	if e.Action == "" {
-		return errors.New("audit: event without action")
+		return nil, errors.New("audit: event without action")
 	}
 	details := []byte("{}")
 	if len(e.Details) > 0 {
 		var err error
 		if details, err = json.Marshal(e.Details); err != nil {
-			return fmt.Errorf("audit: details of %s: %w", e.Action, err)
+			return nil, fmt.Errorf("audit: details of %s: %w", e.Action, err)
 		}
 		if err := checkDetails(details); err != nil {
-			return fmt.Errorf("audit: %s: %w", e.Action, err)
+			return nil, fmt.Errorf("audit: %s: %w", e.Action, err)
 		}
 	}
-	// The isolation is checked here too (the trigger refuses it at commit)
-	// so the caller hears of it at once, with no round trip more.
-	var id int64
-	err := tx.QueryRow(ctx, `
-		INSERT INTO audit_pending (actor, actor_name, organization_id, action, object, details, credential, minted_by, minted_by_name)
-		SELECT $1::uuid, $2, $3::uuid, $4, $5, $6::json, $7, $8::uuid, $9
-		WHERE current_setting('transaction_isolation') = 'read committed'
-		RETURNING id`,
-		nullable(e.Actor), e.ActorName, nullable(e.OrgID), e.Action, e.Object, string(details),
-		e.Credential, nullable(e.MintedBy), e.MintedByName).Scan(&id)
+	return []any{nullable(e.Actor), e.ActorName, nullable(e.OrgID), e.Action, e.Object, string(details),
+		e.Credential, nullable(e.MintedBy), e.MintedByName}, nil
+}
+
+// appendResult explains the outcome of appendSQL.
+func appendResult(e Event, err error) error {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return errors.New("audit: append needs a READ COMMITTED transaction")
 	}

@@ -26,10 +26,7 @@ func (s *Service) CanCreate(p Principal) error {
 // visible reads a document p may see through the same filter listings use;
 // anything else is ErrNotFound, whether or not it exists.
 func (s *Service) visible(ctx context.Context, q storage.Querier, p Principal, id string) (Document, error) {
-	if err := accounts.Authorize(p, accounts.DocumentRead, accounts.Target{}); err != nil {
-		if errors.Is(err, storage.ErrNotFound) {
-			return Document{}, ErrNotFound
-		}
+	if err := MayRead(p); err != nil {
 		return Document{}, err
 	}
 	d, err := storage.VisibleDocument(ctx, q, id, p.Viewer())
@@ -54,10 +51,31 @@ func (s *Service) changeable(ctx context.Context, q storage.Querier, p Principal
 	if err != nil {
 		return d, err
 	}
-	if err := accounts.Authorize(p, accounts.DocumentChange, accounts.Target{OrgID: d.OrganizationID}); err != nil {
+	if err := MayChange(p, d); err != nil {
 		return Document{}, err
 	}
 	return d, nil
+}
+
+// MayRead is what p must be allowed before any document is read for them
+// (through the Viewer filter, storage.Viewer); ErrNotFound or
+// accounts.ErrForbidden otherwise.
+func MayRead(p Principal) error {
+	if err := accounts.Authorize(p, accounts.DocumentRead, accounts.Target{}); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return ErrNotFound
+		}
+		return err
+	}
+	return nil
+}
+
+// MayChange is Changeable's rule for a document read through p's Viewer
+// filter: a caller that reads the document its own way (a chain action
+// reads it with its locks, in one round trip) applies MayRead before and
+// MayChange after.
+func MayChange(p Principal, d Document) error {
+	return accounts.Authorize(p, accounts.DocumentChange, accounts.Target{OrgID: d.OrganizationID})
 }
 
 // ActionReadConfidential is the audit action of a read of a document whose

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Chain is a document's approval chain in flight (a row of
@@ -64,17 +65,7 @@ func LockChain(ctx context.Context, tx pgx.Tx, documentID string) (Chain, error)
 	return scanChain(tx.QueryRow(ctx, "SELECT "+chainColumns+" FROM document_chains WHERE document_id = $1 FOR UPDATE", documentID))
 }
 
-// SaveChain inserts or replaces a document's chain row.
-func SaveChain(ctx context.Context, q Querier, c Chain) error {
-	var signingBy any
-	if c.SigningBy != "" {
-		signingBy = c.SigningBy
-	}
-	var tmplVersion any
-	if c.TemplateID != "" {
-		tmplVersion = c.TemplateVersion
-	}
-	_, err := q.Exec(ctx, `
+const saveChainSQL = `
 		INSERT INTO document_chains (document_id, organization_id, template_id, template_version, drafter_id, status, generation, round,
 			restart_from, allow_added_consultees, allow_added_signers, version, version_sha256, signatures, signing_by, signing_until, submitted_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, now())
@@ -83,10 +74,24 @@ func SaveChain(ctx context.Context, q Querier, c Chain) error {
 			restart_from = excluded.restart_from, allow_added_consultees = excluded.allow_added_consultees,
 			allow_added_signers = excluded.allow_added_signers, version = excluded.version, version_sha256 = excluded.version_sha256,
 			signatures = excluded.signatures, signing_by = excluded.signing_by, signing_until = excluded.signing_until,
-			submitted_at = excluded.submitted_at, updated_at = now()`,
-		c.DocumentID, c.OrganizationID, nullable(c.TemplateID), tmplVersion, c.DrafterID, c.Status, c.Generation, c.Round,
-		c.RestartFrom, c.AllowAddedConsultees, c.AllowAddedSigners, c.Version, c.VersionSHA256, c.Signatures, signingBy, c.SigningUntil, c.SubmittedAt)
-	if err != nil {
+			submitted_at = excluded.submitted_at, updated_at = now()`
+
+func saveChainArgs(c Chain) []any {
+	var signingBy any
+	if c.SigningBy != "" {
+		signingBy = c.SigningBy
+	}
+	var tmplVersion any
+	if c.TemplateID != "" {
+		tmplVersion = c.TemplateVersion
+	}
+	return []any{c.DocumentID, c.OrganizationID, nullable(c.TemplateID), tmplVersion, c.DrafterID, c.Status, c.Generation, c.Round,
+		c.RestartFrom, c.AllowAddedConsultees, c.AllowAddedSigners, c.Version, c.VersionSHA256, c.Signatures, signingBy, c.SigningUntil, c.SubmittedAt}
+}
+
+// SaveChain inserts or replaces a document's chain row.
+func SaveChain(ctx context.Context, q Querier, c Chain) error {
+	if _, err := q.Exec(ctx, saveChainSQL, saveChainArgs(c)...); err != nil {
 		return fmt.Errorf("save chain of %s: %w", c.DocumentID, err)
 	}
 	return nil
@@ -101,9 +106,11 @@ func LockedDocument(ctx context.Context, tx pgx.Tx, id string) (Document, error)
 	return scanDocument(tx.QueryRow(ctx, "SELECT "+documentColumns+" FROM documents d WHERE d.id = $1 FOR UPDATE OF d", id))
 }
 
+const setDocumentStatusSQL = "UPDATE documents SET status = $2, updated_at = now() WHERE id = $1 AND status <> $2"
+
 // SetDocumentStatus records the status the chain gives a document.
 func SetDocumentStatus(ctx context.Context, q Querier, documentID, status string) error {
-	_, err := q.Exec(ctx, "UPDATE documents SET status = $2, updated_at = now() WHERE id = $1 AND status <> $2", documentID, status)
+	_, err := q.Exec(ctx, setDocumentStatusSQL, documentID, status)
 	if err != nil {
 		return fmt.Errorf("document %s status: %w", documentID, err)
 	}
@@ -165,10 +172,11 @@ func InsertStage(ctx context.Context, q Querier, s ChainStage) (ChainStage, erro
 	return s, nil
 }
 
+const updateStageSQL = "UPDATE chain_stages SET state = $2, activated_at = $3, due_at = $4, completed_at = $5, position = $6 WHERE id = $1"
+
 // UpdateStage records a stage's progress.
 func UpdateStage(ctx context.Context, q Querier, s ChainStage) error {
-	_, err := q.Exec(ctx, "UPDATE chain_stages SET state = $2, activated_at = $3, due_at = $4, completed_at = $5, position = $6 WHERE id = $1",
-		s.ID, s.State, s.ActivatedAt, s.DueAt, s.CompletedAt, s.Position)
+	_, err := q.Exec(ctx, updateStageSQL, s.ID, s.State, s.ActivatedAt, s.DueAt, s.CompletedAt, s.Position)
 	if err != nil {
 		return fmt.Errorf("update stage %s: %w", s.Name, err)
 	}
@@ -209,8 +217,12 @@ type ChainAction struct {
 	At             time.Time
 }
 
-// InsertChainAction appends an action to a document's history.
-func InsertChainAction(ctx context.Context, q Querier, a ChainAction) (ChainAction, error) {
+const insertChainActionSQL = `
+		INSERT INTO chain_actions (document_id, organization_id, round, action, actor, on_behalf_of, authority_form, stage_id, stage_name,
+			version, version_sha256, comment, page, rect, to_user, to_stage)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
+
+func chainActionArgs(a ChainAction) []any {
 	var rect any
 	if len(a.Rect) == 4 {
 		rect = a.Rect
@@ -219,37 +231,42 @@ func InsertChainAction(ctx context.Context, q Querier, a ChainAction) (ChainActi
 	if a.VersionSHA256 != "" {
 		sha = a.VersionSHA256
 	}
-	err := q.QueryRow(ctx, `
-		INSERT INTO chain_actions (document_id, organization_id, round, action, actor, on_behalf_of, authority_form, stage_id, stage_name,
-			version, version_sha256, comment, page, rect, to_user, to_stage)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id, at`,
-		a.DocumentID, a.OrganizationID, a.Round, a.Action, a.Actor, nullable(a.OnBehalfOf), a.AuthorityForm, nullable(a.StageID), a.StageName,
-		zeroNull(a.Version), sha, a.Comment, zeroNull(a.Page), rect, nullable(a.ToUser), a.ToStage).Scan(&a.ID, &a.At)
+	return []any{a.DocumentID, a.OrganizationID, a.Round, a.Action, a.Actor, nullable(a.OnBehalfOf), a.AuthorityForm, nullable(a.StageID), a.StageName,
+		zeroNull(a.Version), sha, a.Comment, zeroNull(a.Page), rect, nullable(a.ToUser), a.ToStage}
+}
+
+// InsertChainAction appends an action to a document's history.
+func InsertChainAction(ctx context.Context, q Querier, a ChainAction) (ChainAction, error) {
+	err := q.QueryRow(ctx, insertChainActionSQL+" RETURNING id, at", chainActionArgs(a)...).Scan(&a.ID, &a.At)
 	if err != nil {
 		return a, fmt.Errorf("record %s: %w", a.Action, err)
 	}
 	return a, nil
 }
 
-// ChainActions lists a document's history, oldest first, with the names
-// of the people in it.
-func ChainActions(ctx context.Context, q Querier, documentID string) ([]ChainAction, error) {
-	rows, err := q.Query(ctx, `
+const chainActionsSQL = `
 		SELECT a.id, a.document_id, a.organization_id, a.round, a.action, a.actor, coalesce(u.full_name, ''),
 			coalesce(a.on_behalf_of::text, ''), coalesce(b.full_name, ''), a.authority_form, coalesce(a.stage_id::text, ''), a.stage_name,
 			coalesce(a.version, 0), coalesce(a.version_sha256, ''), a.comment, coalesce(a.page, 0), coalesce(a.rect, '{}'),
 			coalesce(a.to_user::text, ''), coalesce(t.full_name, ''), a.to_stage, a.at
 		FROM chain_actions a JOIN users u ON u.id = a.actor LEFT JOIN users b ON b.id = a.on_behalf_of LEFT JOIN users t ON t.id = a.to_user
-		WHERE a.document_id = $1 ORDER BY a.id`, documentID)
+		WHERE a.document_id = $1 ORDER BY a.id`
+
+func scanChainAction(row pgx.Row) (ChainAction, error) {
+	var a ChainAction
+	err := row.Scan(&a.ID, &a.DocumentID, &a.OrganizationID, &a.Round, &a.Action, &a.Actor, &a.ActorName, &a.OnBehalfOf, &a.OnBehalfOfName,
+		&a.AuthorityForm, &a.StageID, &a.StageName, &a.Version, &a.VersionSHA256, &a.Comment, &a.Page, &a.Rect, &a.ToUser, &a.ToUserName, &a.ToStage, &a.At)
+	return a, err
+}
+
+// ChainActions lists a document's history, oldest first, with the names
+// of the people in it.
+func ChainActions(ctx context.Context, q Querier, documentID string) ([]ChainAction, error) {
+	rows, err := q.Query(ctx, chainActionsSQL, documentID)
 	if err != nil {
 		return nil, fmt.Errorf("history of %s: %w", documentID, err)
 	}
-	return collect(rows, func(row pgx.Row) (ChainAction, error) {
-		var a ChainAction
-		err := row.Scan(&a.ID, &a.DocumentID, &a.OrganizationID, &a.Round, &a.Action, &a.Actor, &a.ActorName, &a.OnBehalfOf, &a.OnBehalfOfName,
-			&a.AuthorityForm, &a.StageID, &a.StageName, &a.Version, &a.VersionSHA256, &a.Comment, &a.Page, &a.Rect, &a.ToUser, &a.ToUserName, &a.ToStage, &a.At)
-		return a, err
-	})
+	return collect(rows, scanChainAction)
 }
 
 // ChainActionKey is what an earlier chain request with an Idempotency-Key
@@ -341,20 +358,79 @@ type LockedChainState struct {
 // committed before it ran, so the stages and items are read after the
 // locks are held. ErrNotFound when the document does not exist.
 func LockChainState(ctx context.Context, tx pgx.Tx, documentID string) (LockedChainState, error) {
-	var s LockedChainState
 	if !isUUID(documentID) {
-		return s, ErrNotFound
+		return LockedChainState{}, ErrNotFound
 	}
 	b := &pgx.Batch{}
-	b.Queue("SELECT "+documentColumns+" FROM documents d WHERE d.id = $1 FOR UPDATE OF d", documentID)
+	queueChainState(b, documentID, nil)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	s, err := readChainState(br, documentID)
+	if err != nil {
+		return s, err
+	}
+	return s, br.Close()
+}
+
+// BeginChainState begins a transaction and, in the same round trip, does
+// what LockChainState does, reading the document only if v may see it
+// (ErrNotFound otherwise, as VisibleDocument): an action on a chain needs
+// no round trip of its own to begin nor to check visibility. On success
+// the caller owns tx (commit or roll back); on error it is rolled back.
+func BeginChainState(ctx context.Context, pool *pgxpool.Pool, documentID string, v Viewer) (pgx.Tx, LockedChainState, error) {
+	if !isUUID(documentID) {
+		return nil, LockedChainState{}, ErrNotFound
+	}
+	b := &pgx.Batch{}
+	b.BeginTx(pgx.TxOptions{})
+	queueChainState(b, documentID, &v)
+	br := pool.SendBatch(ctx, b)
+	tx := br.Tx()
+	fail := func(err error) (pgx.Tx, LockedChainState, error) {
+		br.Close()
+		if tx != nil {
+			tx.Rollback(ctx)
+		}
+		return nil, LockedChainState{}, err
+	}
+	if tx == nil {
+		// The pool gave no connection: the batch failed before it began.
+		return fail(br.Close())
+	}
+	if _, err := br.Exec(); err != nil {
+		return fail(fmt.Errorf("begin: %w", err))
+	}
+	s, err := readChainState(br, documentID)
+	if err != nil {
+		return fail(err)
+	}
+	if err := br.Close(); err != nil {
+		return fail(err)
+	}
+	return tx, s, nil
+}
+
+// queueChainState queues the four statements of a chain's locked read;
+// with v, the document's lock reads it only if v may see it.
+func queueChainState(b *pgx.Batch, documentID string, v *Viewer) {
+	if v == nil {
+		b.Queue("SELECT "+documentColumns+" FROM documents d WHERE d.id = $1 FOR UPDATE OF d", documentID)
+	} else {
+		args := []any{documentID}
+		cond := v.visibleSQL(&args)
+		b.Queue("SELECT "+documentColumns+" FROM documents d WHERE d.id = $1 AND "+cond+" FOR UPDATE OF d", args...)
+	}
 	b.Queue("SELECT "+chainColumns+" FROM document_chains WHERE document_id = $1 FOR UPDATE", documentID)
 	b.Queue("SELECT "+stageColumns+` FROM chain_stages WHERE document_id = $1
 		AND generation = (SELECT generation FROM document_chains WHERE document_id = $1) ORDER BY position`, documentID)
 	b.Queue("SELECT "+inboxColumns+` FROM inbox_items i
 		WHERE i.document_id = $1 AND i.source = 'chain' AND i.round >= (SELECT round FROM document_chains WHERE document_id = $1)
 		ORDER BY i.since, i.id`, documentID)
-	br := tx.SendBatch(ctx, b)
-	defer br.Close()
+}
+
+// readChainState reads the results of queueChainState's statements.
+func readChainState(br pgx.BatchResults, documentID string) (LockedChainState, error) {
+	var s LockedChainState
 	var err error
 	if s.Document, err = scanDocument(br.QueryRow()); err != nil {
 		return s, err
@@ -380,5 +456,5 @@ func LockChainState(ctx context.Context, tx pgx.Tx, documentID string) (LockedCh
 	if s.Items, err = collect(rows, scanInboxItem); err != nil {
 		return s, fmt.Errorf("items of %s: %w", documentID, err)
 	}
-	return s, br.Close()
+	return s, nil
 }

@@ -65,10 +65,12 @@ func InsertInboxItem(ctx context.Context, q Querier, it InboxItem) (InboxItem, e
 	return it, nil
 }
 
+const endInboxItemSQL = "UPDATE inbox_items SET state = $2, outcome = $3, done_at = $4 WHERE id = $1 AND state = 'open'"
+
 // EndInboxItem ends an open item as done, forwarded or closed, with the
 // action that ended it.
 func EndInboxItem(ctx context.Context, q Querier, id, state, outcome string, at time.Time) error {
-	_, err := q.Exec(ctx, "UPDATE inbox_items SET state = $2, outcome = $3, done_at = $4 WHERE id = $1 AND state = 'open'", id, state, outcome, at)
+	_, err := q.Exec(ctx, endInboxItemSQL, id, state, outcome, at)
 	if err != nil {
 		return fmt.Errorf("end inbox item %s: %w", id, err)
 	}

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/vanthu/vanthu/accounts"
@@ -148,8 +147,12 @@ func (s *Service) Act(ctx context.Context, p accounts.Principal, documentID stri
 	if err := req.normalize(); err != nil {
 		return View{}, err
 	}
-	if _, err := s.Docs.Changeable(ctx, p, documentID); err != nil {
-		return View{}, err
+	if idemKey != "" {
+		// A remembered answer is given only to whoever may still act on
+		// the document; without a key, the lock checks it (s.act).
+		if _, err := s.Docs.Changeable(ctx, p, documentID); err != nil {
+			return View{}, err
+		}
 	}
 	return s.idempotent(ctx, p, documentID, "action", req, idemKey, func(r *run) error {
 		switch req.Action {
@@ -207,30 +210,24 @@ func (s *Service) idempotent(ctx context.Context, p accounts.Principal, document
 		}
 	}
 	var v View
-	err = s.DB.InTx(ctx, func(tx pgx.Tx) error {
-		r, err := s.lock(ctx, tx, documentID)
-		if err != nil {
-			return err
-		}
+	err = s.act(ctx, p, documentID, func(r *run) error {
 		if err := fn(r); err != nil {
 			return err
 		}
-		// The answer is built before finish, whose audit entries take the
-		// log's lock until commit.
 		r.chain.UpdatedAt = r.now
-		if v, err = r.view(); err != nil {
+		r.wantHistory = true // the view's comments, read back with the writes
+		if err := r.finish(); err != nil {
 			return err
 		}
-		if key != "" {
-			resp, err := marshalView(v)
-			if err != nil {
-				return err
-			}
-			if err := storage.RecordChainActionKey(ctx, tx, p.ID, key, storage.ChainActionKey{DocumentID: documentID, RequestHash: h[:], Response: resp}); err != nil {
-				return err
-			}
+		var err error
+		if v, err = r.view(); err != nil || key == "" {
+			return err
 		}
-		return r.finish()
+		resp, err := marshalView(v)
+		if err != nil {
+			return err
+		}
+		return storage.RecordChainActionKey(ctx, r.tx, p.ID, key, storage.ChainActionKey{DocumentID: documentID, RequestHash: h[:], Response: resp})
 	})
 	if errors.Is(err, storage.ErrDuplicateKey) {
 		// The same request, sent twice at once: the other one won.
@@ -257,7 +254,7 @@ func (r *run) submit(p accounts.Principal, def *Definition, tmpl *storage.ChainT
 		return conflict("the document is %s: only a draft, a returned or a withdrawn document is submitted", status)
 	}
 	if def == nil && status == documents.StatusWithdrawn && r.chain.TemplateID != "" {
-		t, err := storage.GetChainTemplate(r.ctx, r.tx, r.chain.TemplateID, r.chain.TemplateVersion)
+		t, err := storage.GetChainTemplate(r.ctx, r.q(), r.chain.TemplateID, r.chain.TemplateVersion)
 		if err != nil {
 			return err
 		}
@@ -298,9 +295,7 @@ func (r *run) submit(p accounts.Principal, def *Definition, tmpl *storage.ChainT
 		for i := range r.stages {
 			if st := &r.stages[i]; st.Position >= from {
 				st.State, st.ActivatedAt, st.DueAt, st.CompletedAt = "pending", nil, nil, nil
-				if err := storage.UpdateStage(r.ctx, r.tx, *st); err != nil {
-					return err
-				}
+				storage.QueueUpdateStage(&r.writes, *st)
 			}
 		}
 	} else {
@@ -311,7 +306,7 @@ func (r *run) submit(p accounts.Principal, def *Definition, tmpl *storage.ChainT
 	r.chain.Version, r.chain.VersionSHA256, r.chain.Signatures = v.Number, v.SHA256, 0
 	r.chain.SubmittedAt = r.now
 	r.items = nil // a new round: the earlier round's turns are history
-	if _, err := r.record(p, storage.ChainAction{Action: action}); err != nil {
+	if err := r.record(p, storage.ChainAction{Action: action}); err != nil {
 		return err
 	}
 	return r.advance()
@@ -333,7 +328,7 @@ func (r *run) newGeneration(p accounts.Principal, def Definition, tmpl *storage.
 	c.SigningBy, c.SigningUntil = "", nil
 	r.stages = nil
 	for i, spec := range def.Stages {
-		members, err := resolve(r.ctx, r.tx, r.doc.OrganizationID, unit, r.doc.CreatedBy, spec)
+		members, err := resolve(r.ctx, r.q(), r.doc.OrganizationID, unit, r.doc.CreatedBy, spec)
 		if err != nil {
 			return err
 		}
@@ -353,7 +348,7 @@ func (r *run) newGeneration(p accounts.Principal, def Definition, tmpl *storage.
 				return err
 			}
 		}
-		got, err := storage.InsertStage(r.ctx, r.tx, st)
+		got, err := storage.InsertStage(r.ctx, r.q(), st)
 		if err != nil {
 			return err
 		}
@@ -410,7 +405,7 @@ func (r *run) approve(p accounts.Principal, req ActionRequest) error {
 	if err := r.endItem(t.item, itemDone, ActionApprove); err != nil {
 		return err
 	}
-	if _, err := r.record(p, storage.ChainAction{Action: ActionApprove, OnBehalfOf: t.onBehalfOf, AuthorityForm: t.form,
+	if err := r.record(p, storage.ChainAction{Action: ActionApprove, OnBehalfOf: t.onBehalfOf, AuthorityForm: t.form,
 		StageID: t.stage.ID, StageName: t.stage.Name, Comment: req.Comment}); err != nil {
 		return err
 	}
@@ -455,7 +450,7 @@ func (r *run) giveBack(p accounts.Principal, req ActionRequest) error {
 	if target != nil {
 		a.ToStage = target.Name
 	}
-	if _, err := r.record(p, a); err != nil {
+	if err := r.record(p, a); err != nil {
 		return err
 	}
 	if err := r.closeOpen(nil); err != nil {
@@ -472,9 +467,7 @@ func (r *run) giveBack(p accounts.Principal, req ActionRequest) error {
 	for i := range r.stages {
 		if st := &r.stages[i]; st.Position >= target.Position {
 			st.State, st.ActivatedAt, st.DueAt, st.CompletedAt = "pending", nil, nil, nil
-			if err := storage.UpdateStage(r.ctx, r.tx, *st); err != nil {
-				return err
-			}
+			storage.QueueUpdateStage(&r.writes, *st)
 		}
 	}
 	return r.advance()
@@ -517,7 +510,7 @@ func (r *run) comment(p accounts.Principal, req ActionRequest) error {
 	default:
 		return r.noTurn(p, ActionComment)
 	}
-	if _, err := r.record(p, a); err != nil {
+	if err := r.record(p, a); err != nil {
 		return err
 	}
 	if r.chain.Status == documents.StatusReturned {
@@ -531,7 +524,7 @@ func (r *run) target(req ActionRequest) (storage.User, error) {
 	if req.ToUserID == "" {
 		return storage.User{}, invalid("%s needs to_user_id", req.Action)
 	}
-	u, err := storage.GetUser(r.ctx, r.tx, req.ToUserID)
+	u, err := storage.GetUser(r.ctx, r.q(), req.ToUserID)
 	if err != nil || u.OrganizationID != r.doc.OrganizationID {
 		return storage.User{}, invalid("to_user_id is not a member of the organisation")
 	}
@@ -578,7 +571,7 @@ func (r *run) forward(p accounts.Principal, req ActionRequest) error {
 		turnOf = t.item.UserID
 	}
 	if t.stage.Kind == KindSign {
-		held, err := storage.DelegationsTo(r.ctx, r.tx, to.ID)
+		held, err := storage.DelegationsTo(r.ctx, r.q(), to.ID)
 		if err != nil {
 			return err
 		}
@@ -593,7 +586,7 @@ func (r *run) forward(p accounts.Principal, req ActionRequest) error {
 		TurnOf: turnOf, Counts: t.item.Counts, DueAt: t.item.DueAt}); err != nil {
 		return err
 	}
-	_, err = r.record(p, storage.ChainAction{Action: ActionForward, OnBehalfOf: t.onBehalfOf, AuthorityForm: t.form, StageID: t.stage.ID,
+	err = r.record(p, storage.ChainAction{Action: ActionForward, OnBehalfOf: t.onBehalfOf, AuthorityForm: t.form, StageID: t.stage.ID,
 		StageName: t.stage.Name, Comment: req.Comment, ToUser: to.ID})
 	return err
 }
@@ -621,7 +614,7 @@ func (r *run) withdraw(p accounts.Principal, req ActionRequest) error {
 		return err
 	}
 	r.chain.Status = documents.StatusWithdrawn
-	_, err := r.record(p, storage.ChainAction{Action: ActionWithdraw, Comment: req.Comment})
+	err := r.record(p, storage.ChainAction{Action: ActionWithdraw, Comment: req.Comment})
 	return err
 }
 
@@ -647,7 +640,7 @@ func (r *run) reject(p accounts.Principal, req ActionRequest) error {
 		return err
 	}
 	r.chain.Status = documents.StatusRejected
-	_, err = r.record(p, storage.ChainAction{Action: ActionReject, OnBehalfOf: t.onBehalfOf, AuthorityForm: t.form, StageID: t.stage.ID,
+	err = r.record(p, storage.ChainAction{Action: ActionReject, OnBehalfOf: t.onBehalfOf, AuthorityForm: t.form, StageID: t.stage.ID,
 		StageName: t.stage.Name, Comment: req.Comment})
 	return err
 }
@@ -680,7 +673,7 @@ func (r *run) addConsultee(p accounts.Principal, req ActionRequest) error {
 	if _, err := r.addItem(storage.InboxItem{UserID: to.ID, StageID: t.stage.ID, Label: t.stage.Name, Task: "comment", Counts: false}); err != nil {
 		return err
 	}
-	_, err = r.record(p, storage.ChainAction{Action: ActionAddConsultee, OnBehalfOf: t.onBehalfOf, StageID: t.stage.ID, StageName: t.stage.Name,
+	err = r.record(p, storage.ChainAction{Action: ActionAddConsultee, OnBehalfOf: t.onBehalfOf, StageID: t.stage.ID, StageName: t.stage.Name,
 		Comment: req.Comment, ToUser: to.ID})
 	return err
 }
@@ -719,13 +712,13 @@ func (r *run) addSigner(p accounts.Principal, req ActionRequest) error {
 	if err != nil {
 		return err
 	}
-	st, err := storage.InsertStage(r.ctx, r.tx, storage.ChainStage{DocumentID: r.doc.ID, Generation: r.chain.Generation, Position: last.Position + 1,
+	st, err := storage.InsertStage(r.ctx, r.q(), storage.ChainStage{DocumentID: r.doc.ID, Generation: r.chain.Generation, Position: last.Position + 1,
 		Name: name, Kind: KindSign, Rule: "all", Blocking: true, Participants: raw, AddedBy: p.ID})
 	if err != nil {
 		return err
 	}
 	r.stages = append(r.stages, st)
-	if _, err := r.record(p, storage.ChainAction{Action: ActionAddSigner, OnBehalfOf: t.onBehalfOf, StageID: t.stage.ID, StageName: t.stage.Name,
+	if err := r.record(p, storage.ChainAction{Action: ActionAddSigner, OnBehalfOf: t.onBehalfOf, StageID: t.stage.ID, StageName: t.stage.Name,
 		Comment: req.Comment, ToUser: to.ID, ToStage: name}); err != nil {
 		return err
 	}

@@ -7,7 +7,9 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -56,7 +58,10 @@ func (w *world) inFlight(tb testing.TB, n int, reviewers []string) {
 		SELECT $1, ($2::uuid[])[1 + b.rn % cardinality($2::uuid[])], b.id, s.id, 1, 'Kiểm tra', 'approve', true, now()
 		FROM bench_docs b JOIN chain_stages s ON s.document_id = b.id AND s.position = 1`, org, ids)
 	exec(`DROP TABLE bench_docs`)
-	exec(`ANALYZE`)
+	// Vacuumed as well as analysed: autovacuum would otherwise visit the
+	// freshly loaded tables while the approvals are measured, and its CPU
+	// would count as theirs (pg-cpu-ms/op).
+	exec(`VACUUM ANALYZE`)
 }
 
 // percentile of sorted durations, in milliseconds.
@@ -132,6 +137,8 @@ func approvals(b *testing.B, users int, rate float64) {
 	for i := range n {
 		share[i%users]++
 	}
+	pg := w.postgresCPU(b)
+	goCPU0, pgCPU0 := processCPU(b), pg()
 	latencies := make([]time.Duration, 0, n)
 	var mu sync.Mutex
 	var failures, late int
@@ -179,14 +186,76 @@ func approvals(b *testing.B, users int, rate float64) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	goCPU, pgCPU := processCPU(b)-goCPU0, pg()-pgCPU0
 	b.StopTimer()
 	slices.Sort(latencies)
 	b.ReportMetric(percentile(latencies, 0.5), "p50-ms")
 	b.ReportMetric(percentile(latencies, 0.99), "p99-ms")
 	b.ReportMetric(float64(len(latencies))/elapsed.Seconds(), "actions/s")
+	// Where the CPU went, per approval: this process (the service and the
+	// benchmark's goroutines) and the PostgreSQL cluster (every process of
+	// its postmaster: backends, WAL writer, autovacuum).
+	b.ReportMetric(float64(goCPU)/float64(time.Millisecond)/float64(len(latencies)), "go-cpu-ms/op")
+	b.ReportMetric(float64(pgCPU)/float64(time.Millisecond)/float64(len(latencies)), "pg-cpu-ms/op")
 	if rate > 0 {
 		b.ReportMetric(rate, "offered/s")
 		b.ReportMetric(float64(late), "behind")
+	}
+}
+
+// processCPU is the user and system CPU time this process has used.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// postgresCPU returns a function reading the CPU time the world's
+// PostgreSQL cluster has used: its postmaster's (with the children it has
+// reaped) and every live child's, from /proc (Linux; clock ticks of 10 ms).
+func (w *world) postgresCPU(b *testing.B) func() time.Duration {
+	var backend int
+	if err := w.db.Pool.QueryRow(w.ctx, "SELECT pg_backend_pid()").Scan(&backend); err != nil {
+		b.Fatal(err)
+	}
+	fields := func(pid int) []string {
+		raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			return nil
+		}
+		s := string(raw)
+		return strings.Fields(s[strings.LastIndexByte(s, ')')+1:]) // from field 3, the state
+	}
+	ticks := func(f []string, from, to int) (n int64) {
+		for i := from; i <= to && i < len(f); i++ {
+			v, _ := strconv.ParseInt(f[i], 10, 64)
+			n += v
+		}
+		return n
+	}
+	f := fields(backend)
+	if f == nil {
+		b.Fatalf("PostgreSQL backend %d: no /proc entry", backend)
+	}
+	postmaster, _ := strconv.Atoi(f[1])
+	return func() time.Duration {
+		total := ticks(fields(postmaster), 11, 14) // utime, stime, cutime, cstime
+		dir, err := os.ReadDir("/proc")
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, e := range dir {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil {
+				continue
+			}
+			if f := fields(pid); len(f) > 12 && f[1] == strconv.Itoa(postmaster) {
+				total += ticks(f, 11, 12)
+			}
+		}
+		return time.Duration(total) * 10 * time.Millisecond
 	}
 }
 

@@ -3,11 +3,13 @@ package chain
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/audit"
@@ -63,6 +65,15 @@ type run struct {
 	items  []storage.InboxItem // the items of the current round, every state
 	cal    *calendar.Calendar
 	events []audit.Event
+	// writes are the run's changes not yet sent: they reach the database
+	// in one batch, before the run's next read (q) and at its end (finish),
+	// in the order they were made.
+	writes pgx.Batch
+	// history is the document's history read back at the end of the run
+	// (wantHistory), for its view.
+	wantHistory bool
+	history     []storage.ChainAction
+	historyRead bool
 	// newTurns are the people given a turn by this action, told of it when
 	// the action commits; announced lists the actions that are announced.
 	newTurns  []string
@@ -87,33 +98,107 @@ var chainEvents = map[string]events.Kind{
 // change to a chain, and every version added (documents.AddVersion),
 // takes the document's lock first, so they are serialised.
 func (s *Service) lock(ctx context.Context, tx pgx.Tx, documentID string) (*run, error) {
-	r := &run{s: s, ctx: ctx, tx: tx, now: s.now()}
 	st, err := storage.LockChainState(ctx, tx, documentID)
 	if err != nil {
 		return nil, err
 	}
-	r.doc = st.Document
+	return s.locked(ctx, tx, st), nil
+}
+
+// locked is the run of an action on the chain state read under its locks.
+func (s *Service) locked(ctx context.Context, tx pgx.Tx, st storage.LockedChainState) *run {
+	r := &run{s: s, ctx: ctx, tx: tx, now: s.now(), doc: st.Document}
 	if !st.ChainExists {
-		r.chain = storage.Chain{DocumentID: documentID, OrganizationID: r.doc.OrganizationID, DrafterID: r.doc.CreatedBy}
-		return r, nil
+		r.chain = storage.Chain{DocumentID: r.doc.ID, OrganizationID: r.doc.OrganizationID, DrafterID: r.doc.CreatedBy}
+		return r
 	}
 	r.chain, r.stages, r.items, r.exists = st.Chain, st.Stages, st.Items, true
-	return r, nil
+	return r
 }
+
+// act runs fn on the document's chain, locked and read with the
+// transaction's begin in one round trip, and commits when fn returns nil.
+// The document is read only if p may see it (documents.ErrNotFound
+// otherwise, as documents.Service.Changeable) and acted on only if p may
+// change it. fn sends its writes (run.finish); the commit follows.
+func (s *Service) act(ctx context.Context, p accounts.Principal, documentID string, fn func(*run) error) error {
+	if err := documents.MayRead(p); err != nil {
+		return err
+	}
+	tx, st, err := storage.BeginChainState(ctx, s.DB.Pool, documentID, p.Viewer())
+	if errors.Is(err, storage.ErrNotFound) {
+		return documents.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) // after the commit, nothing to do
+	if err := documents.MayChange(p, st.Document); err != nil {
+		return err
+	}
+	if err := fn(s.locked(ctx, tx, st)); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// flush sends the writes queued so far.
+func (r *run) flush() error {
+	if r.writes.Len() == 0 {
+		return nil
+	}
+	b := r.writes
+	r.writes = pgx.Batch{}
+	if err := r.tx.SendBatch(r.ctx, &b).Close(); err != nil {
+		return fmt.Errorf("chain of %s: %w", r.doc.ID, err)
+	}
+	return nil
+}
+
+// q is the run's transaction for reads: each read first sends the writes
+// queued before it, so it sees them.
+func (r *run) q() storage.Querier { return flushing{r} }
+
+type flushing struct{ r *run }
+
+func (f flushing) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	if err := f.r.flush(); err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	return f.r.tx.Exec(ctx, sql, args...)
+}
+
+func (f flushing) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if err := f.r.flush(); err != nil {
+		return nil, err
+	}
+	return f.r.tx.Query(ctx, sql, args...)
+}
+
+func (f flushing) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	if err := f.r.flush(); err != nil {
+		return failedRow{err}
+	}
+	return f.r.tx.QueryRow(ctx, sql, args...)
+}
+
+type failedRow struct{ err error }
+
+func (f failedRow) Scan(...any) error { return f.err }
 
 // reload reads the stages of the chain's generation and the items of its round.
 func (r *run) reload() error {
 	var err error
-	if r.stages, err = storage.Stages(r.ctx, r.tx, r.doc.ID, r.chain.Generation); err != nil {
+	if r.stages, err = storage.Stages(r.ctx, r.q(), r.doc.ID, r.chain.Generation); err != nil {
 		return err
 	}
-	r.items, err = storage.DocumentInboxItems(r.ctx, r.tx, r.doc.ID, r.chain.Round)
+	r.items, err = storage.DocumentInboxItems(r.ctx, r.q(), r.doc.ID, r.chain.Round)
 	return err
 }
 
 func (r *run) calendar() (*calendar.Calendar, error) {
 	if r.cal == nil {
-		c, err := calendar.Load(r.ctx, r.tx)
+		c, err := calendar.Load(r.ctx, r.q())
 		if err != nil {
 			return nil, err
 		}
@@ -144,10 +229,7 @@ func (r *run) openItems() []*storage.InboxItem {
 // addItem gives someone a turn.
 func (r *run) addItem(it storage.InboxItem) (*storage.InboxItem, error) {
 	it.OrganizationID, it.DocumentID, it.Round, it.Since = r.doc.OrganizationID, r.doc.ID, r.chain.Round, r.now
-	got, err := storage.InsertInboxItem(r.ctx, r.tx, it)
-	if err != nil {
-		return nil, err
-	}
+	got := storage.QueueInsertInboxItem(&r.writes, it)
 	r.items = append(r.items, got)
 	r.newTurns = append(r.newTurns, got.UserID)
 	return &r.items[len(r.items)-1], nil
@@ -158,9 +240,7 @@ func (r *run) endItem(it *storage.InboxItem, state, outcome string) error {
 	if it.State != itemOpen {
 		return nil
 	}
-	if err := storage.EndInboxItem(r.ctx, r.tx, it.ID, state, outcome, r.now); err != nil {
-		return err
-	}
+	storage.QueueEndInboxItem(&r.writes, it.ID, state, outcome, r.now)
 	now := r.now
 	it.State, it.Outcome, it.DoneAt = state, outcome, &now
 	return nil
@@ -200,7 +280,8 @@ func (r *run) activate(st *storage.ChainStage) error {
 			return err
 		}
 	}
-	return storage.UpdateStage(r.ctx, r.tx, *st)
+	storage.QueueUpdateStage(&r.writes, *st)
+	return nil
 }
 
 // tally counts a stage's counting turns in this round: acted on, and still to act.
@@ -248,7 +329,8 @@ func (r *run) complete(st *storage.ChainStage) error {
 	if err := r.closeOpen(func(it *storage.InboxItem) bool { return it.StageID != st.ID || !it.Counts }); err != nil {
 		return err
 	}
-	return storage.UpdateStage(r.ctx, r.tx, *st)
+	storage.QueueUpdateStage(&r.writes, *st)
+	return nil
 }
 
 // advance moves the chain as far as its stages' rules allow and sets the
@@ -306,30 +388,23 @@ func (r *run) advance() error {
 
 // save writes the chain row and the document's status.
 func (r *run) save() error {
-	if err := storage.SaveChain(r.ctx, r.tx, r.chain); err != nil {
-		return err
-	}
+	storage.QueueSaveChain(&r.writes, r.chain)
 	r.exists = true
 	if r.doc.Status == r.chain.Status {
 		return nil
 	}
-	if err := storage.SetDocumentStatus(r.ctx, r.tx, r.doc.ID, r.chain.Status); err != nil {
-		return err
-	}
+	storage.QueueSetDocumentStatus(&r.writes, r.doc.ID, r.chain.Status)
 	r.doc.Status = r.chain.Status
 	return nil
 }
 
 // record appends an action to the history and its audit entry.
-func (r *run) record(p accounts.Principal, a storage.ChainAction) (storage.ChainAction, error) {
+func (r *run) record(p accounts.Principal, a storage.ChainAction) error {
 	a.DocumentID, a.OrganizationID, a.Round, a.Actor = r.doc.ID, r.doc.OrganizationID, r.chain.Round, p.ID
 	if a.Version == 0 {
 		a.Version, a.VersionSHA256 = r.chain.Version, r.chain.VersionSHA256
 	}
-	got, err := storage.InsertChainAction(r.ctx, r.tx, a)
-	if err != nil {
-		return got, err
-	}
+	storage.QueueChainAction(&r.writes, a)
 	details := map[string]any{"round": a.Round, "version": a.Version, "sha256": a.VersionSHA256}
 	for k, v := range map[string]string{"stage": a.StageName, "on_behalf_of": a.OnBehalfOf, "authority_form": a.AuthorityForm,
 		"to_user": a.ToUser, "to_stage": a.ToStage} {
@@ -347,24 +422,34 @@ func (r *run) record(p accounts.Principal, a storage.ChainAction) (storage.Chain
 		}
 		r.announced = append(r.announced, an)
 	}
-	return got, nil
+	return nil
 }
 
-// finish saves the chain and appends the audit entries, last in the
-// transaction as audit.Append wants.
+// finish saves the chain, announces its events and appends its audit
+// entries, then sends every write the run queued, in one round trip when
+// nobody hears events (a Publisher writes through the transaction itself).
+// With wantHistory the history is read back in the same round trip.
 func (r *run) finish() error {
 	if err := r.save(); err != nil {
 		return err
 	}
-	if err := r.announce(); err != nil {
-		return err
-	}
-	for _, e := range r.events {
-		if err := audit.Append(r.ctx, r.tx, e); err != nil {
+	if r.s.Events != nil && len(r.announced) > 0 {
+		if err := r.flush(); err != nil {
+			return err
+		}
+		if err := r.announce(); err != nil {
 			return err
 		}
 	}
-	return nil
+	for _, e := range r.events {
+		if err := audit.Queue(&r.writes, e); err != nil {
+			return err
+		}
+	}
+	if r.wantHistory {
+		storage.QueueChainActions(&r.writes, r.doc.ID, func(a []storage.ChainAction) { r.history, r.historyRead = a, true })
+	}
+	return r.flush()
 }
 
 // announce publishes the run's announced actions: each tells the people
@@ -418,7 +503,7 @@ func (r *run) turnFor(p accounts.Principal, want func(*storage.InboxItem, *stora
 		}
 		if !loaded {
 			var err error
-			if delegations, err = storage.DelegationsTo(r.ctx, r.tx, p.ID); err != nil {
+			if delegations, err = storage.DelegationsTo(r.ctx, r.q(), p.ID); err != nil {
 				return nil, err
 			}
 			loaded = true
@@ -448,7 +533,7 @@ func (r *run) delegated(p accounts.Principal, holder string, held []storage.Dele
 	}
 	for _, d := range from {
 		use := accounts.SigningUse{Signer: p.User, Form: d.Form, DocumentType: r.doc.Type, UnitID: r.doc.UnitID, At: r.now}
-		got, err := accounts.CheckAuthority(use, from, func(id string) (storage.Delegation, error) { return storage.GetDelegation(r.ctx, r.tx, id) })
+		got, err := accounts.CheckAuthority(use, from, func(id string) (storage.Delegation, error) { return storage.GetDelegation(r.ctx, r.q(), id) })
 		if err == nil && got != nil {
 			return got.Form
 		}
@@ -460,7 +545,7 @@ func (r *run) delegated(p accounts.Principal, holder string, held []storage.Dele
 // in this chain meets a state that moved (409); anyone else takes no part
 // in it (403).
 func (r *run) noTurn(p accounts.Principal, action string) error {
-	had, err := storage.HadChainItem(r.ctx, r.tx, r.doc.ID, p.ID)
+	had, err := storage.HadChainItem(r.ctx, r.q(), r.doc.ID, p.ID)
 	if err != nil {
 		return err
 	}
@@ -483,7 +568,7 @@ func (r *run) member(userID string) bool {
 
 // latestVersion is the document's last version.
 func (r *run) latestVersion() (storage.Version, error) {
-	vs, err := storage.Versions(r.ctx, r.tx, r.doc.ID)
+	vs, err := storage.Versions(r.ctx, r.q(), r.doc.ID)
 	if err != nil {
 		return storage.Version{}, err
 	}

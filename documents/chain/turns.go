@@ -128,7 +128,7 @@ func (s *Service) FinishSign(ctx context.Context, tx pgx.Tx, p documents.Princip
 	c.Version, c.VersionSHA256 = newVersion, newSHA256
 	c.Signatures++
 	c.SigningBy, c.SigningUntil = "", nil
-	if _, err := r.record(p, storage.ChainAction{Action: "sign", OnBehalfOf: onBehalf, AuthorityForm: form, StageID: cur.stage.ID,
+	if err := r.record(p, storage.ChainAction{Action: "sign", OnBehalfOf: onBehalf, AuthorityForm: form, StageID: cur.stage.ID,
 		StageName: cur.stage.Name, Version: newVersion, VersionSHA256: newSHA256}); err != nil {
 		return err
 	}

@@ -144,9 +144,12 @@ func (r *run) view() (View, error) {
 		}
 		v.Stages = append(v.Stages, sv)
 	}
-	actions, err := storage.ChainActions(r.ctx, r.tx, r.doc.ID)
-	if err != nil {
-		return v, err
+	actions := r.history
+	if !r.historyRead {
+		var err error
+		if actions, err = storage.ChainActions(r.ctx, r.q(), r.doc.ID); err != nil {
+			return v, err
+		}
 	}
 	for _, a := range actions {
 		if a.Comment != "" {

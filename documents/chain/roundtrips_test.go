@@ -1,0 +1,147 @@
+package chain_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/documents/chain"
+	"github.com/vanthu/vanthu/storage"
+)
+
+// roundTrips counts what a pool sends to PostgreSQL: each query and each
+// batch is one round trip; statements counts every statement, batched or not.
+type roundTrips struct {
+	mu                sync.Mutex
+	trips, statements int
+	sql               []string
+}
+
+func (c *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	c.mu.Lock()
+	c.trips++
+	c.statements++
+	c.sql = append(c.sql, firstWords(d.SQL))
+	c.mu.Unlock()
+	return ctx
+}
+
+func (c *roundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func (c *roundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceBatchStartData) context.Context {
+	c.mu.Lock()
+	c.trips++
+	c.statements += d.Batch.Len()
+	for _, q := range d.Batch.QueuedQueries {
+		c.sql = append(c.sql, "  (batch) "+firstWords(q.SQL))
+	}
+	c.mu.Unlock()
+	return ctx
+}
+
+func (c *roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+func (c *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
+
+func (c *roundTrips) reset() {
+	c.mu.Lock()
+	c.trips, c.statements, c.sql = 0, 0, nil
+	c.mu.Unlock()
+}
+
+func firstWords(sql string) string {
+	f := strings.Fields(sql)
+	return strings.Join(f[:min(len(f), 6)], " ")
+}
+
+// traced reconnects the world's services through a pool that counts.
+func (w *world) traced() *roundTrips {
+	w.t.Helper()
+	cfg, err := pgxpool.ParseConfig(w.url)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	c := &roundTrips{}
+	cfg.ConnConfig.Tracer = c
+	pool, err := pgxpool.NewWithConfig(w.ctx, cfg)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.t.Cleanup(pool.Close)
+	db := &storage.DB{Pool: pool}
+	w.db, w.docs.DB, w.svc.DB = db, db, db
+	return c
+}
+
+// TestApprovalRoundTrips: an approval that moves a document to its sign
+// stage goes to PostgreSQL three times: the transaction's begin with the
+// locked read (visibility checked in it), every write with the audit entry
+// and the history read back for the answer, the commit: fifteen statements.
+// It was fourteen round trips:
+// a visibility read, the begin, the locked read, one per write (the turn
+// ended, the history row, two stage updates, the signer's turn, the chain,
+// the document's status, the audit entry), the history, the commit.
+func TestApprovalRoundTrips(t *testing.T) {
+	w := newWorld(t)
+	w.inFlight(t, 3, []string{"reviewer"})
+	c := w.traced()
+	var docs []string
+	rows, err := w.db.Pool.Query(w.ctx, "SELECT document_id::text FROM inbox_items WHERE state = 'open' ORDER BY document_id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(docs) != 3 {
+		t.Fatalf("%v %v", docs, err)
+	}
+	for i, id := range docs {
+		c.reset()
+		req := chain.ActionRequest{Action: chain.ActionApprove}
+		if i == 1 {
+			req.Comment = "Đồng ý, trình ký."
+		}
+		v, err := w.svc.Act(w.ctx, w.p("reviewer"), id, req, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.trips != 3 || c.statements != 15 {
+			t.Errorf("approval %d: %d round trips, %d statements, want 3 and 15:\n%s", i, c.trips, c.statements, strings.Join(c.sql, "\n"))
+		}
+		if v.Status != documents.StatusApproved || v.CurrentStage != "Ký" || len(v.Stages) != 2 || len(v.Stages[1].Turns) != 1 ||
+			v.Stages[1].Turns[0].ID == "" || v.Stages[1].Turns[0].UserID != w.id("signer") || v.Stages[0].Turns[0].State != "done" {
+			t.Fatalf("approval %d: %+v", i, v)
+		}
+		if want := i == 1; want != (len(v.Comments) == 1) || (want && (v.Comments[0].Actor != "Ông reviewer" || v.Comments[0].ID == 0)) {
+			t.Errorf("approval %d: comments %+v", i, v.Comments)
+		}
+		// What the answer says is what was written.
+		var items, actions, pending, logged int
+		var status string
+		if err := w.db.Pool.QueryRow(w.ctx, `SELECT
+			(SELECT count(*) FROM inbox_items WHERE document_id = $1 AND id = $2 AND user_id = $3 AND state = 'open'),
+			(SELECT count(*) FROM chain_actions WHERE document_id = $1 AND action = 'approve'),
+			(SELECT count(*) FROM audit_pending),
+			(SELECT count(*) FROM audit_log WHERE object = 'document:' || $1 AND action = 'chain.approve'),
+			(SELECT status FROM documents WHERE id = $1)`, id, v.Stages[1].Turns[0].ID, w.id("signer")).
+			Scan(&items, &actions, &pending, &logged, &status); err != nil {
+			t.Fatal(err)
+		}
+		if items != 1 || actions != 1 || pending != 0 || logged != 1 || status != documents.StatusApproved {
+			t.Errorf("approval %d: signer's turn %d, history %d, pending audit %d, logged %d, status %s", i, items, actions, pending, logged, status)
+		}
+	}
+	// Someone who may not see the document learns nothing from the locked
+	// read; the transaction is rolled back.
+	c.reset()
+	if _, err := w.svc.Act(w.ctx, w.p("outsider"), docs[0], chain.ActionRequest{Action: chain.ActionApprove}, ""); !errors.Is(err, documents.ErrNotFound) {
+		t.Errorf("outsider: %v", err)
+	}
+	if c.trips != 2 {
+		t.Errorf("outsider: %d round trips:\n%s", c.trips, strings.Join(c.sql, "\n"))
+	}
+}
