@@ -4,9 +4,12 @@
 
 // Command vanthu-cli is the `vanthu` that users and auditors run: a small
 // static binary (no cgo, no database, PKCS#11, object storage or web
-// packages) that carries `vanthu verify` and `vanthu version` itself and
-// hands every other subcommand to the service binary installed beside it
-// (vanthu-service, built from cmd/vanthu), which replaces this process.
+// packages, no net/http) that carries `vanthu verify` and `vanthu version`
+// itself and hands every other subcommand to the service binary installed
+// beside it (vanthu-service, built from cmd/vanthu), which replaces this
+// process. A verification that needs revocation data from the network
+// (not --offline, and a certificate whose status the file does not
+// answer) is handed over the same way.
 //
 // Why two binaries: Go runs the package initialisers of everything a binary
 // links before main, and the service links ≈ 440 packages (PostgreSQL,
@@ -62,7 +65,7 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(verifycli.Command(), &cobra.Command{
+	root.AddCommand(verifycli.CommandHandingOff(handOffOnline), &cobra.Command{
 		Use:   "version",
 		Short: "Print the version of vanthu",
 		Args:  cobra.NoArgs,
@@ -78,6 +81,21 @@ func main() {
 		}
 		os.Exit(code)
 	}
+}
+
+// handOffOnline runs the command line again in the service binary, which
+// can fetch OCSP responses and CRLs: this binary does not link net/http and
+// crypto/tls (their package inits would cost every one-file verification),
+// so a verification that needs revocation data the file does not carry,
+// and was not told --offline, continues there. It returns only if the
+// service binary could not be started.
+func handOffOnline() error {
+	path, err := findService()
+	if err != nil {
+		return err
+	}
+	err = syscall.Exec(path, append([]string{path}, os.Args[1:]...), os.Environ())
+	return fmt.Errorf("starting %s: %w", path, err)
 }
 
 // subcommand is the first argument that is not a flag ("" if none). The

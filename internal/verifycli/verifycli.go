@@ -6,7 +6,9 @@ package verifycli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -69,8 +72,23 @@ func (e *ExitError) Unwrap() error { return e.Err }
 // ExitCode is the process exit status.
 func (e *ExitError) ExitCode() int { return e.Code }
 
-// Command returns a new `verify` command.
-func Command() *cobra.Command {
+// Command returns a new `verify` command that verifies in this process,
+// online unless --offline (the service binary, which links the HTTP
+// fetcher of chain/online).
+func Command() *cobra.Command { return newCommand(nil) }
+
+// CommandHandingOff returns a `verify` command for a program that cannot
+// fetch revocation data itself (no chain.Fetcher registered: the small
+// binary, cmd/vanthu-cli, which does not link net/http). It verifies with
+// the revocation data the files carry; when a certificate's status needs
+// an online answer and --offline was not given, it calls handoff, which
+// runs the whole command again in a program that can (exec of the service
+// binary: it replaces this process and returns only when it failed). The
+// output is held back until then, so nothing is printed twice. If handoff
+// fails, the offline result is printed, with a warning saying so.
+func CommandHandingOff(handoff func() error) *cobra.Command { return newCommand(handoff) }
+
+func newCommand(handoff func() error) *cobra.Command {
 	var (
 		trust   []string
 		at      string
@@ -133,8 +151,21 @@ unless given with --trust.`,
 				}
 				opts.At = t
 			}
+			stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+			var h *handingOff
+			var heldOut, heldErr bytes.Buffer
+			if !offline && handoff != nil && chain.RegisteredFetcher() == nil {
+				h = &handingOff{run: handoff, stderr: stderr}
+				opts.Fetcher = h
+				stdout, stderr = &heldOut, &heldErr
+			}
 			files, walkErrs := collectPDFs(args)
-			code, err := runVerify(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), files, walkErrs, opts, format, verify.Lang(lang), pdfOut)
+			code, err := runVerify(cmd.Context(), stdout, stderr, files, walkErrs, opts, format, verify.Lang(lang), pdfOut, h)
+			if h != nil {
+				// Not handed off: this process's answer is the final one.
+				cmd.ErrOrStderr().Write(heldErr.Bytes())
+				cmd.OutOrStdout().Write(heldOut.Bytes())
+			}
 			if err != nil {
 				return usage(err)
 			}
@@ -222,14 +253,48 @@ func collectPDFs(args []string) ([]string, []string) {
 	return files, errs
 }
 
+// handingOff is the chain.Fetcher of a program that cannot go online: it
+// records that an online answer was wanted, so that runVerify hands the
+// command to one that can.
+type handingOff struct {
+	asked  atomic.Bool
+	run    func() error // replaces the process; returns only on failure
+	failed bool         // run was called and failed
+	stderr io.Writer    // where to say so
+}
+
+func (h *handingOff) OCSP(_ context.Context, url string, _, _ *x509.Certificate) ([]byte, error) {
+	h.asked.Store(true)
+	return nil, fmt.Errorf("%s: %w", url, errNotAsked)
+}
+
+func (h *handingOff) CRL(_ context.Context, url string) ([]byte, error) {
+	h.asked.Store(true)
+	return nil, fmt.Errorf("%s: %w", url, errNotAsked)
+}
+
+var errNotAsked = errors.New("not asked: online checks run in the service binary, which could not be started")
+
+// handOffIfAsked runs the command again where it can go online once any
+// verification wanted an online answer; it returns only if that failed.
+func (h *handingOff) handOffIfAsked() {
+	if h == nil || h.failed || !h.asked.Load() {
+		return
+	}
+	err := h.run()
+	h.failed = true
+	fmt.Fprintf(h.stderr, "vanthu verify: online OCSP/CRL checks are made by the service binary, which could not be started (%v): the results below use only the revocation data the files carry (--offline)\n", err)
+}
+
 type result struct {
 	rep *verify.Report
 	err error
 }
 
 // runVerify verifies files on GOMAXPROCS workers and prints the reports in
-// input order.
-func runVerify(ctx context.Context, stdout, stderr io.Writer, files, walkErrs []string, opts verify.Options, format string, lang verify.Lang, pdfOut string) (int, error) {
+// input order. With h set, the first verification that wants an online
+// answer hands the command over (see CommandHandingOff).
+func runVerify(ctx context.Context, stdout, stderr io.Writer, files, walkErrs []string, opts verify.Options, format string, lang verify.Lang, pdfOut string, h *handingOff) (int, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -277,11 +342,16 @@ func runVerify(ctx context.Context, stdout, stderr io.Writer, files, walkErrs []
 			close(jobs)
 		}()
 	}
-	bar := newProgress(stderr, len(files))
+	barOut := stderr
+	if h != nil {
+		barOut = h.stderr // the bar is drawn on a terminal, never held back
+	}
+	bar := newProgress(barOut, len(files))
 	out := bufio.NewWriter(stdout)
 	var reps []*verify.Report
 	for i := range files {
 		r := <-results[i]
+		h.handOffIfAsked()
 		bar.step()
 		if r.err != nil {
 			worse(exitUnreadable)
