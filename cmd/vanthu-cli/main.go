@@ -4,9 +4,12 @@
 
 // Command vanthu-cli is the `vanthu` that users and auditors run: a small
 // static binary (no cgo, no database, PKCS#11, object storage or web
-// packages) that carries `vanthu verify` and `vanthu version` itself and
-// hands every other subcommand to the service binary installed beside it
-// (vanthu-service, built from cmd/vanthu), which replaces this process.
+// packages, no net/http) that carries `vanthu verify` and `vanthu version`
+// itself and hands every other subcommand to the service binary installed
+// beside it (vanthu-service, built from cmd/vanthu), which replaces this
+// process. A verification that needs revocation data from the network
+// (not --offline, and a certificate whose status the file does not
+// answer) is handed over the same way.
 //
 // Why two binaries: Go runs the package initialisers of everything a binary
 // links before main, and the service links ≈ 440 packages (PostgreSQL,
@@ -17,15 +20,19 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 
-	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/vanthu/vanthu/internal/verifycli"
 )
@@ -56,28 +63,79 @@ func main() {
 		// binary's own help, which lists what it can do alone.
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()})))
-	root := &cobra.Command{
-		Use:           "vanthu",
-		Short:         "Document service for paperless government offices (verification and version; the service binary " + serviceBinary + " does the rest)",
-		SilenceUsage:  true,
-		SilenceErrors: true,
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run runs this binary's own subcommands (and its help) and returns the
+// exit status. Flags are parsed with pflag alone: a command framework's
+// package inits and command tree cost every start (cobra with its
+// templates and regular expressions was ≈ 5 % of a `vanthu version`).
+func run(args []string, stdout, stderr io.Writer) int {
+	sub := subcommand(args)
+	if sub != "" {
+		args = slices.Delete(slices.Clone(args), slices.Index(args, sub), slices.Index(args, sub)+1)
 	}
-	root.AddCommand(verifycli.Command(), &cobra.Command{
-		Use:   "version",
-		Short: "Print the version of vanthu",
-		Args:  cobra.NoArgs,
-		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintf(cmd.OutOrStdout(), "vanthu %s (%s)\n", version, runtime.Version())
-		},
-	})
-	if err := root.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "vanthu:", strings.Join(strings.Fields(err.Error()), " "))
-		code := 1
-		if e, ok := err.(interface{ ExitCode() int }); ok {
-			code = e.ExitCode()
+	switch sub {
+	case "verify":
+		v := &verifycli.Verify{Handoff: handOffOnline}
+		f := pflag.NewFlagSet("verify", pflag.ContinueOnError)
+		f.SetOutput(io.Discard)
+		v.Flags(f)
+		if err := f.Parse(args); err != nil {
+			if errors.Is(err, pflag.ErrHelp) {
+				fmt.Fprintf(stdout, "%s\n\nUsage:\n  vanthu %s\n\nFlags:\n%s", verifycli.Long, verifycli.Use, f.FlagUsages())
+				return 0
+			}
+			fmt.Fprintf(stderr, "vanthu verify: %v (vanthu verify --help lists the flags)\n", err)
+			return verifycli.ExitUnreadable
 		}
-		os.Exit(code)
+		err := v.Run(context.Background(), stdout, stderr, f.Args())
+		if err == nil {
+			return 0
+		}
+		fmt.Fprintln(stderr, "vanthu:", strings.Join(strings.Fields(err.Error()), " "))
+		if e, ok := err.(interface{ ExitCode() int }); ok {
+			return e.ExitCode()
+		}
+		return 1
+	case "version":
+		if len(args) > 0 && !slices.Contains(args, "--help") && !slices.Contains(args, "-h") {
+			fmt.Fprintf(stderr, "vanthu version: takes no arguments, got %q\n", args)
+			return 1
+		}
+		fmt.Fprintf(stdout, "vanthu %s (%s)\n", version, runtime.Version())
+		return 0
 	}
+	// `vanthu`, `vanthu --help`, `vanthu help` without the service binary:
+	// what this binary can do alone.
+	fmt.Fprintf(stdout, `vanthu: document service for paperless government offices (verification and
+version; the service binary %s does the rest)
+
+Usage:
+  vanthu [command]
+
+Commands:
+  verify      %s
+  version     Print the version of vanthu
+
+Use "vanthu verify --help" for the flags of verify.
+`, serviceBinary, verifycli.Short)
+	return 0
+}
+
+// handOffOnline runs the command line again in the service binary, which
+// can fetch OCSP responses and CRLs: this binary does not link net/http and
+// crypto/tls (their package inits would cost every one-file verification),
+// so a verification that needs revocation data the file does not carry,
+// and was not told --offline, continues there. It returns only if the
+// service binary could not be started.
+func handOffOnline() error {
+	path, err := findService()
+	if err != nil {
+		return err
+	}
+	err = syscall.Exec(path, append([]string{path}, os.Args[1:]...), os.Environ())
+	return fmt.Errorf("starting %s: %w", path, err)
 }
 
 // subcommand is the first argument that is not a flag ("" if none). The

@@ -1,6 +1,10 @@
 package main
 
-import "github.com/vanthu/vanthu/internal/verifycli"
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/vanthu/vanthu/internal/verifycli"
+)
 
 // Exit statuses of `vanthu verify` (see verifycli).
 const (
@@ -12,5 +16,22 @@ const (
 )
 
 func init() {
-	rootCmd.AddCommand(verifycli.Command())
+	rootCmd.AddCommand(verifyCommand())
+}
+
+// verifyCommand is `vanthu verify`, run in this process: online unless
+// --offline (this binary links chain/online), and what the small binary
+// hands an online verification to.
+func verifyCommand() *cobra.Command {
+	v := &verifycli.Verify{}
+	cmd := &cobra.Command{
+		Use:   verifycli.Use,
+		Short: verifycli.Short,
+		Long:  verifycli.Long,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return v.Run(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args)
+		},
+	}
+	v.Flags(cmd.Flags())
+	return cmd
 }

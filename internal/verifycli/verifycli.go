@@ -1,12 +1,15 @@
 // Package verifycli owns the `vanthu verify` command: its flags, its output
 // and its exit statuses. Both binaries carry it: the service binary
-// (cmd/vanthu) and the small static command-line binary (cmd/vanthu-cli),
-// which starts in a fraction of the time because it links only the verifier.
+// (cmd/vanthu, in a cobra command) and the small static command-line binary
+// (cmd/vanthu-cli, with pflag alone), which starts in a fraction of the time
+// because it links only the verifier.
 package verifycli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -18,9 +21,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/vanthu/vanthu/signing/pdf"
 	"github.com/vanthu/vanthu/signing/verify"
@@ -69,90 +73,123 @@ func (e *ExitError) Unwrap() error { return e.Err }
 // ExitCode is the process exit status.
 func (e *ExitError) ExitCode() int { return e.Code }
 
-// Command returns a new `verify` command.
-func Command() *cobra.Command {
-	var (
-		trust   []string
-		at      string
-		offline bool
-		format  string
-		lang    string
-		pdfOut  string
-		budget  int64
-	)
-	cmd := &cobra.Command{
-		Use:   "verify [flags] PATH...",
-		Short: "Validate the signatures of PDF files (ETSI EN 319 102-1 indications)",
-		Long: `Validate every signature and document timestamp of the given PDF files
+// Use, Short and Long describe the command in help texts.
+const (
+	Use   = "verify [flags] PATH..."
+	Short = "Validate the signatures of PDF files (ETSI EN 319 102-1 indications)"
+	Long  = `Validate every signature and document timestamp of the given PDF files
 (directories are walked). Exit status: 0 all VALID, 1 any INVALID, 2 otherwise
 INDETERMINATE, 3 UNSIGNED, 4 unreadable input or usage error. Nothing is trusted
-unless given with --trust.`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			usage := func(err error) error { return &ExitError{Code: exitUnreadable, Err: err} }
-			if len(args) == 0 {
-				return usage(errors.New("verify: no PATH given"))
-			}
-			if format != "text" && format != "json" {
-				return usage(fmt.Errorf("verify: --format must be text or json, not %q", format))
-			}
-			if lang != "vi" && lang != "en" {
-				return usage(fmt.Errorf("verify: --lang must be vi or en, not %q", lang))
-			}
-			if budget <= 0 {
-				return usage(fmt.Errorf("verify: --memory-budget must be a positive number of bytes, not %d", budget))
-			}
-			// The files verified side by side share the budget: the
-			// process holds that much decoded data at most. Decoded data
-			// released is garbage until the collector runs, so the
-			// collector is told to keep the heap near the budget instead
-			// of letting it double (unless GOMEMLIMIT says otherwise).
-			if os.Getenv("GOMEMLIMIT") == "" {
-				debug.SetMemoryLimit(budget + verifyHeapHeadroom)
-			}
-			// Below that limit, collect late: a verification's garbage is
-			// its parse trees, and a process usually verifies one file
-			// and exits, so an early collection (the default starts one
-			// at 4 MiB of heap) costs a tenth of a small file's CPU and
-			// frees nothing that is needed. The memory limit above still
-			// bounds the heap (unless GOGC says otherwise).
-			if os.Getenv("GOGC") == "" {
-				debug.SetGCPercent(verifyGCPercent)
-			}
-			opts := verify.Options{Offline: offline, Trust: chain.NewStore(), Budget: budget, SharedBudget: pdf.NewBudget(budget)}
-			if len(trust) > 0 {
-				st, err := chain.LoadStore(trust...)
-				if err != nil {
-					return usage(err)
-				}
-				opts.Trust = st
-			}
-			if at != "" {
-				t, err := time.Parse(time.RFC3339, at)
-				if err != nil {
-					return usage(fmt.Errorf("verify: --at: %w", err))
-				}
-				opts.At = t
-			}
-			files, walkErrs := collectPDFs(args)
-			code, err := runVerify(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), files, walkErrs, opts, format, verify.Lang(lang), pdfOut)
-			if err != nil {
-				return usage(err)
-			}
-			if code != exitValid {
-				return &ExitError{Code: code, Err: fmt.Errorf("verification result: %s", codeName(code))}
-			}
-			return nil
-		},
+unless given with --trust.`
+)
+
+// Verify is one `vanthu verify` command line: its flags (Flags) and its
+// run (Run). The package links no command framework, so that the small
+// binary (cmd/vanthu-cli) parses its flags with pflag alone; the service
+// binary wraps it in a cobra command.
+type Verify struct {
+	// Handoff, when set, is for a program that cannot fetch revocation
+	// data itself (no chain.Fetcher registered: the small binary, which
+	// does not link net/http). It verifies with the revocation data the
+	// files carry; when a certificate's status needs an online answer and
+	// --offline was not given, it calls Handoff, which runs the whole
+	// command again in a program that can (exec of the service binary: it
+	// replaces this process and returns only when it failed). The output
+	// is held back until then, so nothing is printed twice. If Handoff
+	// fails, the offline result is printed, with a warning saying so.
+	Handoff func() error
+
+	trust   []string
+	at      string
+	offline bool
+	format  string
+	lang    string
+	pdfOut  string
+	budget  int64
+}
+
+// Flags registers the command's flags on f, their defaults from the
+// environment.
+func (v *Verify) Flags(f *pflag.FlagSet) {
+	f.StringArrayVar(&v.trust, "trust", splitList(envOr("VANTHU_TRUST", "")), "trust anchor certificates: a PEM/DER file or a directory (repeatable)")
+	f.StringVar(&v.at, "at", envOr("VANTHU_VERIFY_AT", ""), "validation time (RFC 3339) when no timestamp proves an earlier one; default now")
+	f.BoolVar(&v.offline, "offline", envOr("VANTHU_OFFLINE", "") == "1", "use only revocation data embedded in the files")
+	f.StringVar(&v.format, "format", envOr("VANTHU_VERIFY_FORMAT", "text"), "output: text or json (one object per line)")
+	f.StringVar(&v.lang, "lang", envOr("VANTHU_LANG", "vi"), "language of text and PDF reports: vi or en")
+	f.StringVar(&v.pdfOut, "pdf-report", "", "also write a PDF report to this file")
+	f.Int64Var(&v.budget, "memory-budget", int64Env("VANTHU_VERIFY_BUDGET", pdf.DefaultBudget), "bytes of decoded stream data held at once; a file needing more is reported INDETERMINATE with the reason (VANTHU_VERIFY_BUDGET)")
+}
+
+// Run verifies the files and directories in args with the parsed flags.
+// Its error is an *ExitError unless the verification was VALID.
+func (v *Verify) Run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
+	usage := func(err error) error { return &ExitError{Code: exitUnreadable, Err: err} }
+	if len(args) == 0 {
+		return usage(errors.New("verify: no PATH given"))
 	}
-	f := cmd.Flags()
-	f.StringArrayVar(&trust, "trust", splitList(envOr("VANTHU_TRUST", "")), "trust anchor certificates: a PEM/DER file or a directory (repeatable)")
-	f.StringVar(&at, "at", envOr("VANTHU_VERIFY_AT", ""), "validation time (RFC 3339) when no timestamp proves an earlier one; default now")
-	f.BoolVar(&offline, "offline", envOr("VANTHU_OFFLINE", "") == "1", "use only revocation data embedded in the files")
-	f.StringVar(&format, "format", envOr("VANTHU_VERIFY_FORMAT", "text"), "output: text or json (one object per line)")
-	f.StringVar(&lang, "lang", envOr("VANTHU_LANG", "vi"), "language of text and PDF reports: vi or en")
-	f.StringVar(&pdfOut, "pdf-report", "", "also write a PDF report to this file")
-	f.Int64Var(&budget, "memory-budget", int64Env("VANTHU_VERIFY_BUDGET", pdf.DefaultBudget), "bytes of decoded stream data held at once; a file needing more is reported INDETERMINATE with the reason (VANTHU_VERIFY_BUDGET)")
-	return cmd
+	if v.format != "text" && v.format != "json" {
+		return usage(fmt.Errorf("verify: --format must be text or json, not %q", v.format))
+	}
+	if v.lang != "vi" && v.lang != "en" {
+		return usage(fmt.Errorf("verify: --lang must be vi or en, not %q", v.lang))
+	}
+	if v.budget <= 0 {
+		return usage(fmt.Errorf("verify: --memory-budget must be a positive number of bytes, not %d", v.budget))
+	}
+	// The files verified side by side share the budget: the
+	// process holds that much decoded data at most. Decoded data
+	// released is garbage until the collector runs, so the
+	// collector is told to keep the heap near the budget instead
+	// of letting it double (unless GOMEMLIMIT says otherwise).
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(v.budget + verifyHeapHeadroom)
+	}
+	// Below that limit, collect late: a verification's garbage is
+	// its parse trees, and a process usually verifies one file
+	// and exits, so an early collection (the default starts one
+	// at 4 MiB of heap) costs a tenth of a small file's CPU and
+	// frees nothing that is needed. The memory limit above still
+	// bounds the heap (unless GOGC says otherwise).
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(verifyGCPercent)
+	}
+	opts := verify.Options{Offline: v.offline, Trust: chain.NewStore(), Budget: v.budget, SharedBudget: pdf.NewBudget(v.budget)}
+	if len(v.trust) > 0 {
+		st, err := chain.LoadStore(v.trust...)
+		if err != nil {
+			return usage(err)
+		}
+		opts.Trust = st
+	}
+	if v.at != "" {
+		t, err := time.Parse(time.RFC3339, v.at)
+		if err != nil {
+			return usage(fmt.Errorf("verify: --at: %w", err))
+		}
+		opts.At = t
+	}
+	out, errOut := stdout, stderr
+	var h *handingOff
+	var heldOut, heldErr bytes.Buffer
+	if !v.offline && v.Handoff != nil && chain.RegisteredFetcher() == nil {
+		h = &handingOff{run: v.Handoff, stderr: stderr}
+		opts.Fetcher = h
+		out, errOut = &heldOut, &heldErr
+	}
+	files, walkErrs := collectPDFs(args)
+	code, err := runVerify(ctx, out, errOut, files, walkErrs, opts, v.format, verify.Lang(v.lang), v.pdfOut, h)
+	if h != nil {
+		// Not handed off: this process's answer is the final one.
+		stderr.Write(heldErr.Bytes())
+		stdout.Write(heldOut.Bytes())
+	}
+	if err != nil {
+		return usage(err)
+	}
+	if code != exitValid {
+		return &ExitError{Code: code, Err: fmt.Errorf("verification result: %s", codeName(code))}
+	}
+	return nil
 }
 
 // envOr returns the environment variable name if set, else def.
@@ -222,14 +259,48 @@ func collectPDFs(args []string) ([]string, []string) {
 	return files, errs
 }
 
+// handingOff is the chain.Fetcher of a program that cannot go online: it
+// records that an online answer was wanted, so that runVerify hands the
+// command to one that can.
+type handingOff struct {
+	asked  atomic.Bool
+	run    func() error // replaces the process; returns only on failure
+	failed bool         // run was called and failed
+	stderr io.Writer    // where to say so
+}
+
+func (h *handingOff) OCSP(_ context.Context, url string, _, _ *x509.Certificate) ([]byte, error) {
+	h.asked.Store(true)
+	return nil, fmt.Errorf("%s: %w", url, errNotAsked)
+}
+
+func (h *handingOff) CRL(_ context.Context, url string) ([]byte, error) {
+	h.asked.Store(true)
+	return nil, fmt.Errorf("%s: %w", url, errNotAsked)
+}
+
+var errNotAsked = errors.New("not asked: online checks run in the service binary, which could not be started")
+
+// handOffIfAsked runs the command again where it can go online once any
+// verification wanted an online answer; it returns only if that failed.
+func (h *handingOff) handOffIfAsked() {
+	if h == nil || h.failed || !h.asked.Load() {
+		return
+	}
+	err := h.run()
+	h.failed = true
+	fmt.Fprintf(h.stderr, "vanthu verify: online OCSP/CRL checks are made by the service binary, which could not be started (%v): the results below use only the revocation data the files carry (--offline)\n", err)
+}
+
 type result struct {
 	rep *verify.Report
 	err error
 }
 
 // runVerify verifies files on GOMAXPROCS workers and prints the reports in
-// input order.
-func runVerify(ctx context.Context, stdout, stderr io.Writer, files, walkErrs []string, opts verify.Options, format string, lang verify.Lang, pdfOut string) (int, error) {
+// input order. With h set, the first verification that wants an online
+// answer hands the command over (see CommandHandingOff).
+func runVerify(ctx context.Context, stdout, stderr io.Writer, files, walkErrs []string, opts verify.Options, format string, lang verify.Lang, pdfOut string, h *handingOff) (int, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -277,11 +348,16 @@ func runVerify(ctx context.Context, stdout, stderr io.Writer, files, walkErrs []
 			close(jobs)
 		}()
 	}
-	bar := newProgress(stderr, len(files))
+	barOut := stderr
+	if h != nil {
+		barOut = h.stderr // the bar is drawn on a terminal, never held back
+	}
+	bar := newProgress(barOut, len(files))
 	out := bufio.NewWriter(stdout)
 	var reps []*verify.Report
 	for i := range files {
 		r := <-results[i]
+		h.handOffIfAsked()
 		bar.step()
 		if r.err != nil {
 			worse(exitUnreadable)

@@ -377,7 +377,7 @@ func (v *verifier) validateToken(ctx context.Context, der []byte, imprint func(c
 	ev.OCSP = append(append([][]byte{}, ev.OCSP...), rev.OCSP...)
 	ev.CRLs = append(append([][]byte{}, ev.CRLs...), rev.CRLs...)
 	res := chain.Validate(ctx, chain.Request{Leaf: signer, Intermediates: pool, Anchors: v.opts.Trust, At: at, Usage: chain.Timestamping,
-		Evidence: ev, Offline: v.opts.Offline, Client: v.opts.Client, Now: v.now})
+		Evidence: ev, Offline: v.opts.Offline, Fetcher: v.opts.Fetcher, Now: v.now})
 	if res.Indication != etsi.TotalPassed {
 		ts.Indication, ts.SubIndication, ts.Detail = res.Indication, res.Sub, "TSA: "+res.Detail
 		return ts, sd, signer
@@ -438,7 +438,7 @@ func (v *verifier) checkTimestampChain(ctx context.Context, e *sigEntry) {
 		return
 	}
 	res := chain.Validate(ctx, chain.Request{Leaf: e.signer, Intermediates: e.certs, Anchors: v.opts.Trust, At: v.validationTime(), Usage: chain.Timestamping,
-		Evidence: v.evidence(e), Offline: v.opts.Offline, Client: v.opts.Client, Now: v.now})
+		Evidence: v.evidence(e), Offline: v.opts.Offline, Fetcher: v.opts.Fetcher, Now: v.now})
 	s.ValidationAt = v.validationTime().UTC()
 	s.Revocation = res.Revocation
 	noteChainSerials(s, res, "TSA")
@@ -480,7 +480,7 @@ func (v *verifier) checkTrust(ctx context.Context, e *sigEntry) {
 	s.ValidationAt = at.UTC()
 	s.check("validation time", true, at.UTC().Format(time.RFC3339)+" ("+why+")")
 	res := chain.Validate(ctx, chain.Request{Leaf: e.signer, Intermediates: e.certs, Anchors: v.opts.Trust, At: at, Usage: chain.Signing,
-		Evidence: v.evidence(e), Offline: v.opts.Offline, Client: v.opts.Client, Now: v.now})
+		Evidence: v.evidence(e), Offline: v.opts.Offline, Fetcher: v.opts.Fetcher, Now: v.now})
 	s.Revocation = res.Revocation
 	noteChainSerials(s, res, "signer")
 	for _, c := range res.Checks {

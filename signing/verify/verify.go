@@ -22,7 +22,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"sort"
 	"syscall"
@@ -40,7 +39,10 @@ type Options struct {
 	Trust   *chain.Store // trust anchors; nil trusts nothing
 	At      time.Time    // validation time when no timestamp proves an earlier one; zero = now
 	Offline bool         // use only revocation data embedded in the file
-	Client  *http.Client // for OCSP/CRL; nil = a client with a timeout
+	// Fetcher asks for OCSP responses and CRLs online when not Offline;
+	// nil means the one package chain/online registers where it is linked
+	// (the service and everything that signs), else none (see chain.Request).
+	Fetcher chain.Fetcher
 	Logger  *slog.Logger
 	// Budget bounds the decoded stream data (object streams, xref streams,
 	// the DSS) one verification holds in memory at once; 0 means

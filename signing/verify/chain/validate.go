@@ -6,10 +6,9 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/ocsp"
@@ -30,8 +29,34 @@ const (
 // clockSkew tolerates responders whose clocks run a little ahead.
 const clockSkew = 5 * time.Minute
 
-// maxFetch bounds what an OCSP responder or CRL server may send us.
-const maxFetch = 20 << 20
+// Fetcher asks a certificate's OCSP responders and CRL distribution points
+// online. This package only reads revocation data; fetching it over HTTP
+// lives in package chain/online, so that a program that never goes online
+// (the `vanthu verify` binary users run, see cmd/vanthu-cli) does not link
+// net/http and crypto/tls, whose package inits every process would pay.
+type Fetcher interface {
+	// OCSP asks the responder at url about cert, issued by issuer, and
+	// returns the DER OCSPResponse as received (checked here).
+	OCSP(ctx context.Context, url string, cert, issuer *x509.Certificate) ([]byte, error)
+	// CRL downloads the DER CertificateList at url (checked here).
+	CRL(ctx context.Context, url string) ([]byte, error)
+}
+
+// registered is the Fetcher used when a Request names none.
+var registered atomic.Pointer[Fetcher]
+
+// RegisterFetcher makes f the Fetcher of every online Request that names
+// none. Package chain/online registers its HTTP fetcher when it is linked
+// (the service binary and everything that signs link it).
+func RegisterFetcher(f Fetcher) { registered.Store(&f) }
+
+// RegisteredFetcher is the Fetcher RegisterFetcher set, or nil if none was.
+func RegisteredFetcher() Fetcher {
+	if f := registered.Load(); f != nil {
+		return *f
+	}
+	return nil
+}
 
 // Evidence is revocation data found in the document or the CMS.
 type Evidence struct {
@@ -49,8 +74,11 @@ type Request struct {
 	Usage         Usage
 	Evidence      Evidence
 	Offline       bool
-	Client        *http.Client
-	Now           time.Time // the wall clock, for freshness of online data; zero = time.Now()
+	// Fetcher asks for revocation data online when !Offline and the
+	// evidence does not answer; nil means RegisteredFetcher(), and with
+	// none registered the certificate's status is reported as not fetched.
+	Fetcher Fetcher
+	Now     time.Time // the wall clock, for freshness of online data; zero = time.Now()
 }
 
 // RevocationCheck records how one certificate's status was established.
@@ -236,12 +264,18 @@ func checkRevocation(ctx context.Context, req Request, cert, issuer *x509.Certif
 	if req.Offline {
 		notes = append(notes, "offline: online OCSP/CRL not consulted")
 	} else {
-		client := req.Client
-		if client == nil {
-			client = &http.Client{Timeout: 15 * time.Second}
+		f := req.Fetcher
+		if f == nil {
+			f = RegisteredFetcher()
+		}
+		if f == nil && (len(cert.OCSPServer) > 0 || len(cert.CRLDistributionPoints) > 0) {
+			notes = append(notes, "online OCSP/CRL not available in this program")
 		}
 		for _, u := range cert.OCSPServer {
-			der, err := fetchOCSP(ctx, client, u, cert, issuer)
+			if f == nil {
+				break
+			}
+			der, err := f.OCSP(ctx, u, cert, issuer)
 			if err != nil {
 				notes = append(notes, err.Error())
 				continue
@@ -251,7 +285,10 @@ func checkRevocation(ctx context.Context, req Request, cert, issuer *x509.Certif
 			}
 		}
 		for _, u := range cert.CRLDistributionPoints {
-			der, err := fetch(ctx, client, http.MethodGet, u, "", nil)
+			if f == nil {
+				break
+			}
+			der, err := f.CRL(ctx, u)
 			if err != nil {
 				notes = append(notes, err.Error())
 				continue
@@ -321,38 +358,4 @@ func crlStatus(der []byte, cert, issuer *x509.Certificate) (status, bool) {
 		}
 	}
 	return s, true
-}
-
-func fetchOCSP(ctx context.Context, client *http.Client, url string, cert, issuer *x509.Certificate) ([]byte, error) {
-	body, err := ocsp.CreateRequest(cert, issuer, nil)
-	if err != nil {
-		return nil, fmt.Errorf("OCSP request for %s: %w", url, err)
-	}
-	return fetch(ctx, client, http.MethodPost, url, "application/ocsp-request", body)
-}
-
-func fetch(ctx context.Context, client *http.Client, method, url, ctype string, body []byte) ([]byte, error) {
-	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
-		return nil, fmt.Errorf("%s: unsupported scheme", url)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", url, err)
-	}
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", url, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: HTTP %d", url, resp.StatusCode)
-	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxFetch))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", url, err)
-	}
-	return b, nil
 }

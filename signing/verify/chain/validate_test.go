@@ -8,9 +8,11 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"io"
 	"math/big"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 	"github.com/vanthu/vanthu/internal/testharness"
 	"github.com/vanthu/vanthu/signing/devpki"
 	"github.com/vanthu/vanthu/signing/verify/chain"
+	"github.com/vanthu/vanthu/signing/verify/chain/online"
 	"github.com/vanthu/vanthu/signing/verify/etsi"
 )
 
@@ -93,6 +96,8 @@ func TestValidate(t *testing.T) {
 	}{
 		{"valid, online OCSP", chain.Request{Leaf: official, Intermediates: inter, Anchors: anchors, At: now},
 			etsi.TotalPassed, etsi.None, "online-ocsp"},
+		{"valid, online OCSP through a given fetcher", chain.Request{Leaf: official, Intermediates: inter, Anchors: anchors, At: now,
+			Fetcher: online.Fetcher{Client: &http.Client{Timeout: 30 * time.Second}}}, etsi.TotalPassed, etsi.None, "online-ocsp"},
 		{"valid offline with embedded OCSP and CRL", chain.Request{Leaf: official, Intermediates: inter, Anchors: anchors, At: now, Offline: true,
 			Evidence: chain.Evidence{OCSP: [][]byte{fetchOCSP(t, pki, official)}, CRLs: [][]byte{rootCRL}}}, etsi.TotalPassed, etsi.None, "embedded-ocsp"},
 		{"offline without evidence", chain.Request{Leaf: official, Intermediates: inter, Anchors: anchors, At: now, Offline: true},
@@ -144,5 +149,61 @@ func TestLoadStore(t *testing.T) {
 	}
 	if _, err := chain.LoadStore(pki.PasswordPath()); err == nil {
 		t.Error("a file without certificates was accepted as a trust anchor")
+	}
+}
+
+// refusing is a chain.Fetcher that counts what it is asked and answers
+// nothing.
+type refusing struct{ ocsp, crl *int }
+
+func (f refusing) OCSP(_ context.Context, url string, _, _ *x509.Certificate) ([]byte, error) {
+	*f.ocsp++
+	return nil, errors.New(url + ": refused by the test")
+}
+
+func (f refusing) CRL(_ context.Context, url string) ([]byte, error) {
+	*f.crl++
+	return nil, errors.New(url + ": refused by the test")
+}
+
+// TestFetcher: the fetcher is asked only when the verification is online
+// and the evidence does not answer, once per responder and distribution
+// point the certificate names, and what it could not fetch is the reason
+// given.
+func TestFetcher(t *testing.T) {
+	pki := testharness.DevPKI(t)
+	official, err := pki.Cert(devpki.Official)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inter := []*x509.Certificate{pki.Issuing()}
+	anchors := chain.NewStore(pki.Root())
+	evidence := chain.Evidence{OCSP: [][]byte{fetchOCSP(t, pki, official)}, CRLs: [][]byte{get(t, pki.Issuing().CRLDistributionPoints[0])}}
+	for _, tc := range []struct {
+		name           string
+		offline        bool
+		evidence       chain.Evidence
+		ocsp, crl      int
+		ind            etsi.Indication
+		detailContains string
+	}{
+		{"online, no evidence", false, chain.Evidence{}, len(official.OCSPServer), len(official.CRLDistributionPoints), etsi.Indeterminate, "refused by the test"},
+		{"online, the evidence answers", false, evidence, 0, 0, etsi.TotalPassed, ""},
+		{"offline, no evidence", true, chain.Evidence{}, 0, 0, etsi.Indeterminate, "offline"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var o, c int
+			r := chain.Validate(context.Background(), chain.Request{Leaf: official, Intermediates: inter, Anchors: anchors, At: time.Now(),
+				Offline: tc.offline, Evidence: tc.evidence, Fetcher: refusing{&o, &c}})
+			if r.Indication != tc.ind || !strings.Contains(r.Detail, tc.detailContains) {
+				t.Errorf("%s (%s), want %s with %q", r.Indication, r.Detail, tc.ind, tc.detailContains)
+			}
+			if o != tc.ocsp || c != tc.crl || (!tc.offline && len(tc.evidence.OCSP) == 0 && o == 0) {
+				t.Errorf("fetcher asked %d OCSP, %d CRL; want %d, %d", o, c, tc.ocsp, tc.crl)
+			}
+		})
+	}
+	if chain.RegisteredFetcher() == nil {
+		t.Error("linking chain/online registers no fetcher")
 	}
 }
