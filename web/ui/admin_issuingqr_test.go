@@ -1,7 +1,6 @@
 package ui_test
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -23,11 +22,12 @@ func TestAdminIssuingQR(t *testing.T) {
 	if s, err := storage.GetIssuingSettings(t.Context(), e.db.Pool, e.org.ID); err != nil || s.VerifyQR {
 		t.Fatalf("after the refused form: %+v %v", s, err)
 	}
-	resp := e.post(admin, "/admin/signing/qr", "org="+e.org.ID+"&verify_qr=on", nil)
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `id="qr-`+e.org.ID+`" name="verify_qr" value="on" checked`) {
-		t.Fatalf("the administrator turning the QR code on: %d\n%.2000s", resp.StatusCode, body)
+	if resp := e.post(admin, "/admin/signing/qr", "org="+e.org.ID+"&verify_qr=on", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the administrator turning the QR code on: %d", resp.StatusCode)
+	}
+	if resp, body := get(t, admin, e.url+"/admin/signing?org="+e.org.ID); resp.StatusCode != http.StatusOK ||
+		!strings.Contains(body, `id="qr-`+e.org.ID+`" name="verify_qr" value="on" checked`) {
+		t.Fatalf("the signing page after: %d\n%.3000s", resp.StatusCode, body)
 	}
 	if s, err := storage.GetIssuingSettings(t.Context(), e.db.Pool, e.org.ID); err != nil || !s.VerifyQR {
 		t.Fatalf("after the form: %+v %v", s, err)
