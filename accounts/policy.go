@@ -121,6 +121,10 @@ const (
 	// administrators.
 	HandlingSettingsManage Action = "handling.settings"
 	StatisticsRead         Action = "statistics.read"
+	// An organisation's issuing rules (whether its signature on issued
+	// documents carries the QR code of their public verification) are set
+	// by its administrators.
+	IssuingSettingsManage Action = "issuing.settings"
 )
 
 // Target is what an action is about: the organisation owning it and, for
@@ -145,6 +149,7 @@ var scopeOf = map[Action]string{
 	CertificationRead: ScopeDocumentsRead, CertificationReceive: ScopeDocumentsWrite,
 	CertificationRefuse: ScopeDocumentsWrite, CertificationCertify: ScopeSign,
 	HandlingPresent: ScopeDocumentsWrite, HandlingAssign: ScopeDocumentsWrite, HandlingSettingsManage: ScopeDirectoryWrite, StatisticsRead: ScopeDocumentsRead,
+	IssuingSettingsManage: ScopeDirectoryWrite,
 }
 
 // Roles that may see every document of their organisation; drafters and
@@ -197,7 +202,7 @@ func hidden(p Principal, a Action, t Target) bool {
 		return t.OrgID != "" && !p.Member(t.OrgID)
 	case ChainTemplateRead, ChainTemplateManage, HandlingPresent, HandlingAssign, StatisticsRead:
 		return outside
-	case WebhookManage, HandlingSettingsManage:
+	case WebhookManage, HandlingSettingsManage, IssuingSettingsManage:
 		return outside && !p.IsSuperadmin
 	case CertificationRead, CertificationReceive, CertificationRefuse, CertificationCertify:
 		return outside
@@ -263,6 +268,10 @@ func refusal(p Principal, a Action, t Target) string {
 	case HandlingSettingsManage:
 		if !p.IsSuperadmin && !p.Has(storage.RoleAdmin) {
 			return "only an administrator of the organisation sets its rules for handling incoming documents"
+		}
+	case IssuingSettingsManage:
+		if !p.IsSuperadmin && !p.Has(storage.RoleAdmin) {
+			return "only an administrator of the organisation sets its rules for issuing"
 		}
 	case CertificationRead:
 		if !p.hasAny(storage.RoleDesk, storage.RoleCertifier, storage.RoleAuditor) {

@@ -518,6 +518,14 @@ func (m *matrix) routes() []route {
 		{"PUT", "/api/v1/organizations/{id}/handling-settings", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
 			return jsonBody("/api/v1/organizations/"+t.office.org.ID+"/handling-settings", map[string]any{"clerk_sends_to_unit": false})
 		}, authed(adminWrite(http.StatusOK, true))},
+		// An organisation's issuing rules (the verification QR code in its
+		// signature): read by its members, set by its administrators.
+		{"GET", "/api/v1/organizations/{id}/issuing-settings", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
+			return request{path: "/api/v1/organizations/" + t.office.org.ID + "/issuing-settings"}
+		}, authed(directoryRead)},
+		{"PUT", "/api/v1/organizations/{id}/issuing-settings", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
+			return jsonBody("/api/v1/organizations/"+t.office.org.ID+"/issuing-settings", map[string]any{"verify_qr": false})
+		}, authed(adminWrite(http.StatusOK, true))},
 		{"POST", "/api/v1/documents/{id}/issue", []string{own, other}, func(_ *matrix, _ caller, _ string, t *side) request {
 			return jsonBody(docPath(t, "/issue"), map[string]any{"recipients": []map[string]string{{"name": "Công ty ABC", "email": "vanthu@abc.example"}}})
 		}, authed(func(role, rel string) int {

@@ -20,7 +20,8 @@ func (s *Server) registers() *register.Service {
 	return &register.Service{DB: s.DB, Docs: s.Docs, Accounts: s.Accounts,
 		TSAURL: s.Signing.TSAURL, HTTPClient: s.Signing.HTTPClient, Extender: s.Signing.Extender, TempDir: s.Signing.TempDir,
 		Now: s.Issuing.Now, SealImage: s.Issuing.SealImage,
-		Events: s.Issuing.Events, Mailer: s.Issuing.Mailer, Recaller: s.Issuing.Recaller}
+		Events: s.Issuing.Events, Mailer: s.Issuing.Mailer, Recaller: s.Issuing.Recaller,
+		PublicURL: s.publicURL()}
 }
 
 // IssueConfig configures issuing: the clock numbering years follow (nil:
@@ -47,6 +48,7 @@ func (s *Server) registerRoutes(r chi.Router) {
 	r.Get("/documents/{id}/deliveries", s.documentDeliveries)
 	r.Post("/documents/{id}/recall", s.recallDocument)
 	r.Get("/issuing/queue", s.issuingQueue)
+	s.issuingSettingsRoutes(r)
 }
 
 func (s *Server) recallDocument(w http.ResponseWriter, r *http.Request) {

@@ -51,6 +51,24 @@ type Outgoing struct {
 	OnTimeRate *float64 `json:"on_time_rate"`
 }
 
+// Certifications are the figures of the certified copies of citizens'
+// originals received in one month (YYYY-MM): the deadline is the day of
+// receipt, or the next working day when received after 15:00
+// (documents/certify.Deadline). As of the period's end (or now): certified
+// by the deadline or after it, refused, open within the deadline, or
+// overdue. OnTimeRate is certified on time over everything judged
+// (certified, or overdue); nil when nothing is.
+type Certifications struct {
+	Month           string   `json:"month"`
+	Received        int      `json:"received"`
+	CertifiedOnTime int      `json:"certified_on_time"`
+	CertifiedLate   int      `json:"certified_late"`
+	Refused         int      `json:"refused"`
+	InProgress      int      `json:"in_progress"`
+	Overdue         int      `json:"overdue"`
+	OnTimeRate      *float64 `json:"on_time_rate"`
+}
+
 // Statistics are the figures of a period.
 type Statistics struct {
 	From         string     `json:"from"`
@@ -60,6 +78,10 @@ type Statistics struct {
 	Units        []Counts   `json:"units"`
 	People       []Counts   `json:"people"`
 	Outgoing     []Outgoing `json:"outgoing"` // the organisation's first (without a unit filter), then per unit
+	// Certifications are the organisation's certified copies month by
+	// month (without a unit filter: the one-stop desk certifies for the
+	// whole organisation).
+	Certifications []Certifications `json:"certifications"`
 }
 
 // maxPeriod bounds a period: statistics are asked for a year or less.
@@ -104,7 +126,8 @@ func (s *Service) Statistics(ctx context.Context, p accounts.Principal, req Stat
 	if end.Before(asOf) {
 		asOf = end.UTC()
 	}
-	st := Statistics{From: req.From, To: req.To, AsOf: asOf, Units: []Counts{}, People: []Counts{}, Outgoing: []Outgoing{}}
+	st := Statistics{From: req.From, To: req.To, AsOf: asOf, Units: []Counts{}, People: []Counts{}, Outgoing: []Outgoing{},
+		Certifications: []Certifications{}}
 	unitName := map[string]string{}
 	for _, u := range units {
 		unitName[u.ID] = u.Name
@@ -143,6 +166,11 @@ func (s *Service) Statistics(ctx context.Context, p accounts.Principal, req Stat
 	slices.SortFunc(st.People, func(a, b Counts) int { return cmpName(a.Name, b.Name, a.ID, b.ID) })
 	if st.Outgoing, err = s.outgoing(ctx, org, req.UnitID, unitName, from, end); err != nil {
 		return st, err
+	}
+	if req.UnitID == "" {
+		if st.Certifications, err = certifications(ctx, s.DB.Pool, org.ID, from, end, asOf); err != nil {
+			return st, err
+		}
 	}
 	return st, nil
 }
@@ -232,6 +260,21 @@ func (s *Service) outgoing(ctx context.Context, org storage.Organization, unitID
 	return append(out, units...), nil
 }
 
+// certifications are the organisation's certification figures by month.
+func certifications(ctx context.Context, q storage.Querier, orgID string, from, end, asOf time.Time) ([]Certifications, error) {
+	ms, err := storage.CertificationMonths(ctx, q, orgID, from, end, asOf)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Certifications, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, Certifications{Month: m.Month, Received: m.Received, CertifiedOnTime: m.CertifiedOnTime, CertifiedLate: m.CertifiedLate,
+			Refused: m.Refused, InProgress: m.Open, Overdue: m.Overdue,
+			OnTimeRate: rate(m.CertifiedOnTime, m.CertifiedOnTime+m.CertifiedLate+m.Overdue)})
+	}
+	return out, nil
+}
+
 // Table is the statistics as rows of text, for the XLSX and PDF forms.
 func (st Statistics) Table(org string) book.Book {
 	b := book.Book{Organization: org, Register: "Thống kê giải quyết văn bản đến và phát hành văn bản đi",
@@ -264,6 +307,10 @@ func (st Statistics) Table(org string) book.Book {
 			level = "Văn bản đi — cơ quan"
 		}
 		b.Rows = append(b.Rows, []string{level, o.Name, strconv.Itoa(o.Issued), strconv.Itoa(o.OnTime), strconv.Itoa(o.Late), "", "", pct(o.OnTimeRate)})
+	}
+	for _, c := range st.Certifications {
+		b.Rows = append(b.Rows, []string{"Chứng thực bản sao", "Tháng " + c.Month, strconv.Itoa(c.Received), strconv.Itoa(c.CertifiedOnTime),
+			strconv.Itoa(c.CertifiedLate), strconv.Itoa(c.InProgress), strconv.Itoa(c.Overdue), pct(c.OnTimeRate)})
 	}
 	return b
 }

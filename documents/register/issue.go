@@ -255,6 +255,9 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 		return Issued{}, err
 	}
 	defer job.close()
+	if job.qr, err = s.verifyQR(ctx, tx, org.ID); err != nil {
+		return Issued{}, err
+	}
 	year := Year(at)
 	number, err := storage.NextRegisterNumber(ctx, tx, reg.ID, year)
 	if err != nil {
@@ -263,6 +266,9 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 	symbol := Symbol(number, typ, org.Code, doc.Unit)
 	v, warnings, err := s.finishSeal(ctx, tx, p, doc, last, job, level, number, symbol, blobKey)
 	if err != nil {
+		return Issued{}, err
+	}
+	if err := job.qr.record(ctx, tx, doc, v); err != nil {
 		return Issued{}, err
 	}
 	entry := storage.RegisterEntry{RegisterID: reg.ID, OrganizationID: org.ID, Year: year, Number: number, Symbol: symbol,
@@ -443,6 +449,7 @@ type sealJob struct {
 	// signature's bytes, made before the number is taken.
 	encoded *signing.EncodedImage
 	layout  *Layout
+	qr      *issueQR // the verification QR code drawn beside the seal (nil: none)
 	key     keys.Key
 	done    func()
 }
@@ -522,6 +529,11 @@ func (s *Service) finishSeal(ctx context.Context, tx pgx.Tx, p accounts.Principa
 	}
 	if j.encoded != nil {
 		vis.Image, vis.Encoded = nil, j.encoded
+	}
+	if j.qr != nil {
+		if err := j.qr.draw(vis, img); err != nil {
+			return documents.Version{}, nil, err
+		}
 	}
 	opts := signing.Options{Level: level, TSAURL: s.TSAURL, HTTPClient: s.HTTPClient, Extender: s.Extender, Time: j.at,
 		Name: j.org.Name, Reason: "Phát hành " + symbol, Lock: true, Visible: vis}

@@ -48,6 +48,10 @@ type Service struct {
 	// document recalled, in the recall's transaction (nil: only the
 	// deliveries are marked).
 	Recaller Recaller
+	// PublicURL is the deployment's address as the public reaches it: the
+	// QR code an organisation may have drawn into its signature on issued
+	// documents carries PublicURL/v/{code} ("": no QR code).
+	PublicURL string
 }
 
 // DeliveryMailer queues the e-mail carrying an issued document to an

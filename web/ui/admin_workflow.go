@@ -39,6 +39,7 @@ var adminWorkflowSection = section{
 			r.Post("/admin/calendar", u.saveCalendar)
 			r.Get("/admin/signing", u.signingLevelPage)
 			r.Post("/admin/signing", u.saveSigningLevel)
+			r.Post("/admin/signing/qr", u.saveIssuingQR)
 		})
 	},
 }
@@ -133,6 +134,9 @@ type workflowAdmin struct {
 	AllLevels []string
 	Chosen    map[string]bool
 	More      int
+	// QR and QREdit: each organisation's verification QR code on issued
+	// documents, and whether the viewer may change it (admin_issuingqr.go).
+	QR, QREdit map[string]bool
 }
 
 // stageForm is one stage's fields in the template form.
@@ -535,6 +539,10 @@ func (u *UI) showSigningLevel(w http.ResponseWriter, r *http.Request, status int
 			return
 		}
 		d.Levels = append(d.Levels, orgLevel{o, l})
+	}
+	if err := u.issuingQR(r, p, d); err != nil {
+		u.failErr(w, r, err)
+		return
 	}
 	d.AllLevels = []string{string(signing.LevelBT), string(signing.LevelBLT), string(signing.LevelBLTA)}
 	u.renderErr(w, r, status, "admin_signing", "admin.signing", errMsg, d)

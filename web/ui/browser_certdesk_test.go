@@ -205,6 +205,22 @@ func TestBrowserCertifiedCopy(t *testing.T) {
 		t.Errorf("an unknown link: %v %v", resp.StatusCode, err)
 	}
 	b.do("an unknown link in the browser", chromedp.Navigate(e.url+"/c/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
+
+	// Anyone checks the downloaded copy on the public page: this deployment
+	// certified this very file, and both its signatures are valid. The
+	// verdict is the page the upload loads (#verdict is only there).
+	downloaded := filepath.Join(t.TempDir(), "ban-sao-chung-thuc.pdf")
+	if err := os.WriteFile(downloaded, copyPDF, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.do("public verification page", chromedp.Navigate(e.url+"/check"), chromedp.WaitVisible(chromedp.ID("check-form")))
+	b.do("check the downloaded copy", chromedp.SetUploadFiles(chromedp.ID("check-file"), []string{downloaded}), chromedp.Click(chromedp.ID("check-btn")))
+	v := b.waitFor("the verdict", `(e => e ? [e.dataset.found, e.dataset.kind, e.dataset.verdict].join(" ") : "")(document.getElementById("verdict"))`,
+		func(v string) bool { return v != "" })
+	if v != "true certified-copy VALID" {
+		t.Errorf("the downloaded copy's public verdict: %v, want found, certified-copy, VALID", v)
+	}
+	b.accessible("verdict (certified copy)")
 	t.Logf("axe-core checked: %v", b.checked)
 }
 

@@ -68,6 +68,14 @@ var _ = addMessages(map[string][2]string{
 	"stats.error.period":   {"Kỳ thống kê không hợp lệ: ", "The period is invalid: "},
 })
 
+// The certified copies of citizens' originals, month by month.
+var _ = addMessages(map[string][2]string{
+	"stats.cert":         {"Chứng thực bản sao điện tử từ bản chính", "Certified copies of citizens' originals"},
+	"stats.cert.hint":    {"Trả kết quả trong ngày, hoặc ngày làm việc tiếp theo nếu tiếp nhận sau 15 giờ, là đúng hạn.", "Done the day received, or the next working day when received after 15:00, is on time."},
+	"stats.cert.month":   {"Tháng tiếp nhận", "Month received"},
+	"stats.cert.refused": {"Từ chối", "Refused"},
+})
+
 // maxChartMonths bounds the months charted one by one (the service
 // accepts periods of up to two years).
 const maxChartMonths = 24
