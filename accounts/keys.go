@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vanthu/vanthu/signing/keys"
@@ -164,7 +166,81 @@ func checkCertificate(chain []*x509.Certificate, anchors []*x509.Certificate, no
 // Keystore seals the PKCS#12 keys the service holds for its users with
 // AES-256-GCM under a key kept in a file outside the database, so a
 // database dump alone yields no usable key.
-type Keystore struct{ aead cipher.AEAD }
+//
+// It also keeps the keys it has opened, decrypted and checked, in memory
+// only (never written, logged or returned in an error), one per binding:
+// opening a sealed key (AES-GCM, PKCS#8 parsing, a probe signature) on
+// every signature and every issue cost as much as a third of the
+// signature itself. An entry is used only for the very binding row it was
+// opened from (its ID, sealed key, certificate and chain); a changed or
+// revoked binding replaces or drops it.
+type Keystore struct {
+	aead cipher.AEAD
+
+	mu     sync.Mutex
+	opened map[string]openedKey // by binding ID
+}
+
+// openedKey is a sealed key opened and checked, with the digest of the
+// binding row it came from.
+type openedKey struct {
+	row [sha256.Size]byte
+	key keys.Key
+}
+
+// openedKeysMax bounds the keys kept open; past it the cache starts again
+// (an organisation has a few seals and a few dozen signers).
+const openedKeysMax = 1024
+
+// bindingDigest identifies the binding row a key is opened from: a
+// rebinding (a new sealed key, certificate or chain under the same ID)
+// yields another digest.
+func bindingDigest(b storage.KeyBinding) [sha256.Size]byte {
+	h := sha256.New()
+	for _, part := range append([][]byte{[]byte(b.ID), b.SealedKey, b.Certificate}, b.Chain...) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(part)))
+		h.Write(n[:])
+		h.Write(part)
+	}
+	var d [sha256.Size]byte
+	h.Sum(d[:0])
+	return d
+}
+
+// cached returns the key opened from b's very row, if kept.
+func (k *Keystore) cached(b storage.KeyBinding) (keys.Key, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	e, ok := k.opened[b.ID]
+	if !ok {
+		return nil, false
+	}
+	if e.row != bindingDigest(b) {
+		delete(k.opened, b.ID)
+		return nil, false
+	}
+	return e.key, true
+}
+
+func (k *Keystore) keep(b storage.KeyBinding, key keys.Key) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.opened == nil || len(k.opened) >= openedKeysMax {
+		k.opened = make(map[string]openedKey)
+	}
+	k.opened[b.ID] = openedKey{row: bindingDigest(b), key: key}
+}
+
+// Forget drops the key opened from binding id (revoked or replaced).
+func (k *Keystore) Forget(id string) {
+	if k == nil {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	delete(k.opened, id)
+}
 
 // OpenKeystore reads the keystore key from path, creating it (0600) on
 // first use.
@@ -229,6 +305,7 @@ func (k *Keystore) Unseal(sealed, context []byte) ([]byte, error) {
 func SigningKey(ctx context.Context, p Principal, b storage.KeyBinding, pin keys.PasswordSource, ks *Keystore, now time.Time) (keys.Key, error) {
 	switch {
 	case b.RevokedAt != nil:
+		ks.Forget(b.ID)
 		return nil, fmt.Errorf("%w: the key binding was revoked", ErrForbidden)
 	case b.UserID != "" && b.UserID != p.ID:
 		return nil, storage.ErrNotFound
@@ -259,6 +336,9 @@ func SigningKey(ctx context.Context, p Principal, b storage.KeyBinding, pin keys
 		if ks == nil {
 			return nil, errors.New("no keystore configured")
 		}
+		if k, ok := ks.cached(b); ok {
+			return k, keys.CheckOpened(k, now)
+		}
 		der, err := ks.Unseal(b.SealedKey, b.Certificate)
 		if err != nil {
 			return nil, err
@@ -276,7 +356,11 @@ func SigningKey(ctx context.Context, p Principal, b storage.KeyBinding, pin keys
 		if err != nil {
 			return nil, err
 		}
-		return k, keys.Check(k, now)
+		if err := keys.Check(k, now); err != nil {
+			return k, err
+		}
+		ks.keep(b, k)
+		return k, nil
 	default:
 		return keys.NewExternal(chain)
 	}

@@ -675,11 +675,17 @@ func (s *Service) RevokeKey(ctx context.Context, p Principal, id string) error {
 	if err := Authorize(p, KeyBind, Target{OrgID: orgID, UserID: b.UserID}); err != nil {
 		return err
 	}
-	return s.inTx(ctx, func(tx pgx.Tx) (audit.Event, error) {
+	err = s.inTx(ctx, func(tx pgx.Tx) (audit.Event, error) {
 		e := event(p, "key.revoke", "key:"+b.ID, map[string]any{"user": b.UserID, "organization": b.OrganizationID, "fingerprint": b.Fingerprint})
 		e.OrgID = orgID
 		return e, storage.RevokeKeyBinding(ctx, tx, b.ID)
 	})
+	if err == nil {
+		// The revoked binding is refused from its row anyway; its
+		// decrypted key need not stay in memory until then.
+		s.Keystore.Forget(b.ID)
+	}
+	return err
 }
 
 // Keys lists the keys bound to a user.

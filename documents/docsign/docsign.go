@@ -131,9 +131,13 @@ type job struct {
 	file    *os.File // the version's bytes when too large to hold in memory
 	opts    signing.Options
 	params  sessionParams
-	// read is closed once the version's bytes are read (readErr says how).
+	// read is closed once the version's bytes are read and checked
+	// (readErr says how) and, when no rectangle was asked for, the
+	// signer's printed name searched for (gap, gapErr).
 	read    chan struct{}
 	readErr error
+	gap     appearance.Gap
+	gapErr  error
 }
 
 func (j *job) close() {
@@ -186,14 +190,22 @@ func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, d
 			j.close()
 		}
 	}()
-	// The bytes come from the blob store while the database answers the
-	// questions below.
+	// The bytes come from the blob store, are checked and searched for the
+	// signer's printed name while the database answers the questions below.
 	readCtx, cancelRead := context.WithCancel(ctx)
 	defer cancelRead()
 	j.read = make(chan struct{})
 	go func() {
 		defer close(j.read)
-		j.readErr = s.readVersion(readCtx, j)
+		if j.readErr = s.readVersion(readCtx, j); j.readErr != nil {
+			return
+		}
+		if j.readErr = signing.CheckLocked(j.in, j.size); j.readErr != nil {
+			return
+		}
+		if req.Rect == nil {
+			j.gap, j.gapErr = appearance.FindSignatureGap(j.in, j.size, p.FullName, req.Page)
+		}
 	}()
 	if j.form, err = s.authorityForm(ctx, tx, p, doc, turn, at); err != nil {
 		return nil, err
@@ -211,11 +223,16 @@ func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, d
 	if j.readErr != nil {
 		return nil, j.readErr
 	}
-	if err := signing.CheckLocked(j.in, j.size); err != nil {
-		return nil, err
-	}
 	spec := appearance.Spec{Kind: appearance.Signer, Name: p.FullName, Title: p.Title, SignatureImage: img, Authority: authority}
-	pl, err := appearance.PlaceSigner(j.in, j.size, spec, req.Page, req.Rect, 200)
+	var pl appearance.SignerPlacement
+	if req.Rect == nil {
+		// PlaceSigner's search, made while the database answered.
+		if err = j.gapErr; err == nil {
+			pl, err = appearance.PlaceInGap(j.gap, spec)
+		}
+	} else {
+		pl, err = appearance.PlaceSigner(j.in, j.size, spec, req.Page, req.Rect, 200)
+	}
 	switch {
 	case errors.Is(err, appearance.ErrNameNotFound), errors.Is(err, appearance.ErrNameAmbiguous):
 		return nil, refuse(ErrPlace, "%v; give page and rect [x1, y1, x2, y2] in points for the signature", err)
@@ -420,9 +437,8 @@ func (s *Service) bindings(ctx context.Context, q storage.Querier, p documents.P
 // put, for the caller to discard when the transaction does not commit.
 //
 // A signed file held in memory, on a store that takes known bytes in one
-// request (blob.KnownPutter), is hashed once here, recorded first and put
-// last, retained from its first moment: a refusal by the chain or the
-// database stores nothing. Otherwise it is put (hashed by the store) and
+// request (blob.KnownPutter), is hashed once here and put, retained from
+// its first moment, while it is recorded. Otherwise it is put (hashed by the store) and
 // retained once nothing else can refuse it.
 func (s *Service) store(ctx context.Context, tx pgx.Tx, p documents.Principal, j *job, out *output, b storage.KeyBinding, extra map[string]any, stored *string) (documents.Version, error) {
 	var until time.Time
@@ -433,12 +449,25 @@ func (s *Service) store(ctx context.Context, tx pgx.Tx, p documents.Principal, j
 		data := out.mem.Bytes()
 		sum := sha256.Sum256(data)
 		key := hex.EncodeToString(sum[:])
+		// The PUT travels while the database records the version: the
+		// commit waits for both, so a committed version always has its
+		// file; a refusal cancels the PUT, and what it may have stored is
+		// discarded by the caller (or, retained, left to the sweeper).
+		putCtx, cancelPut := context.WithCancel(ctx)
+		defer cancelPut()
+		*stored = key
+		put := make(chan error, 1)
+		go func() {
+			_, err := kp.PutKnown(putCtx, key, data, until)
+			put <- err
+		}()
 		v, err := s.record(ctx, tx, p, j, key, int64(len(data)), b, extra)
 		if err != nil {
+			cancelPut()
+			<-put
 			return v, err
 		}
-		*stored = key
-		if _, err := kp.PutKnown(ctx, key, data, until); err != nil {
+		if err := <-put; err != nil {
 			return documents.Version{}, fmt.Errorf("store signed file: %w", err)
 		}
 		return v, nil

@@ -317,7 +317,8 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 	if err != nil {
 		return Issued{}, err
 	}
-	// Stored (or retained) last, once nothing else can refuse the version.
+	// The PUT begun with the seal has travelled meanwhile; the commit
+	// waits for it (or, for a file already put, its retention).
 	if err := s.storeSealed(ctx, job, v, blobKey); err != nil {
 		return Issued{}, err
 	}
@@ -452,9 +453,40 @@ type sealJob struct {
 	qr      *issueQR // the verification QR code drawn beside the seal (nil: none)
 	key     keys.Key
 	done    func()
+	// put is the PUT of sealed under way (startPut), awaited by waitPut.
+	put       chan error
+	cancelPut context.CancelFunc
+}
+
+// startPut stores sealed with its retention in the background, while the
+// register entry, the deliveries and the audit entry are written.
+func (j *sealJob) startPut(ctx context.Context, until time.Time) {
+	pctx, cancel := context.WithCancel(ctx)
+	j.put, j.cancelPut = make(chan error, 1), cancel
+	go func() {
+		_, err := j.putter.PutKnown(pctx, j.sealedAt, j.sealed, until)
+		j.put <- err
+	}()
+}
+
+// waitPut waits for the PUT startPut began (none: nil).
+func (j *sealJob) waitPut() error {
+	if j.put == nil {
+		return nil
+	}
+	err := <-j.put
+	j.put = nil
+	j.cancelPut()
+	return err
 }
 
 func (j *sealJob) close() {
+	if j.put != nil {
+		// The issue failed before storeSealed: stop the PUT (the caller
+		// discards what it may have stored).
+		j.cancelPut()
+		j.waitPut()
+	}
 	if j.key != nil {
 		keys.Close(j.key)
 	}
@@ -479,12 +511,10 @@ func (s *Service) prepareSeal(ctx context.Context, p accounts.Principal, read *v
 			j.close()
 		}
 	}()
-	if err := signing.CheckLocked(in, size); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrSeal, err)
+	if read.checkErr != nil {
+		return nil, read.checkErr
 	}
-	if j.layout, err = Measure(in, size); err != nil {
-		return nil, err
-	}
+	j.layout = read.layout
 	if s.SealImage != nil {
 		if j.seal, err = s.SealImage(ctx, org); err != nil {
 			return nil, fmt.Errorf("seal image of %s: %w", org.Code, err)
@@ -539,14 +569,17 @@ func (s *Service) finishSeal(ctx context.Context, tx pgx.Tx, p accounts.Principa
 		Name: j.org.Name, Reason: "Phát hành " + symbol, Lock: true, Visible: vis}
 	kp, known := s.Docs.Blobs.(blob.KnownPutter)
 	if known && j.inMemory && (level == signing.LevelBB || level == signing.LevelBT) {
-		// Sealed in memory, hashed once, recorded now and stored with its
-		// retention in one request by putSealed, last before commit.
+		// Sealed in memory, hashed once, and stored with its retention in
+		// one request while the issue's rows are written; storeSealed
+		// waits for it before commit.
 		out := signing.NewBuffer(int(j.size) + 64<<10)
 		if err := signing.Sign(ctx, j.in, j.size, out, j.key, opts); err != nil {
 			return documents.Version{}, nil, signingError(err)
 		}
 		sum := sha256.Sum256(out.Bytes())
 		j.sealed, j.sealedAt, j.putter = out.Bytes(), hex.EncodeToString(sum[:]), kp
+		*blobKey = j.sealedAt
+		j.startPut(ctx, s.retainUntil())
 		v, err := s.recordSealed(ctx, tx, p, doc, last, j.sealedAt, int64(len(j.sealed)))
 		return v, warnings, err
 	}
@@ -580,24 +613,20 @@ func (s *Service) recordSealed(ctx context.Context, tx pgx.Tx, p accounts.Princi
 		FileName: last.FileName, Signed: true, CreatedBy: p.ID})
 }
 
-// storeSealed stores the sealed version, retained like every signed
-// version, once nothing else in the issue can refuse it: a file sealed in
-// memory in one request with its retention, else (already put) its
-// retention alone. blobKey names the stored file for the caller to discard
+// storeSealed finishes storing the sealed version, retained like every
+// signed version, before commit: a file sealed in memory waits for its PUT
+// (begun by finishSeal, carrying its retention), a file already put gets
+// its retention. blobKey names the stored file for the caller to discard
 // when the transaction does not commit.
 func (s *Service) storeSealed(ctx context.Context, j *sealJob, v documents.Version, blobKey *string) error {
-	var until time.Time
-	if s.Docs.Retention > 0 {
-		until = s.now().Add(s.Docs.Retention)
-	}
 	if j.sealed != nil {
 		*blobKey = j.sealedAt
-		if _, err := j.putter.PutKnown(ctx, j.sealedAt, j.sealed, until); err != nil {
+		if err := j.waitPut(); err != nil {
 			return fmt.Errorf("store sealed file: %w", err)
 		}
 		return nil
 	}
-	if !until.IsZero() {
+	if until := s.retainUntil(); !until.IsZero() {
 		if err := s.Docs.Blobs.Retain(ctx, v.SHA256, until); err != nil {
 			return fmt.Errorf("retain sealed file: %w", err)
 		}
@@ -605,7 +634,17 @@ func (s *Service) storeSealed(ctx context.Context, j *sealJob, v documents.Versi
 	return nil
 }
 
-// versionRead is a version's bytes being read in the background.
+// retainUntil is when a version stored now may be deleted (zero: no
+// retention).
+func (s *Service) retainUntil() time.Time {
+	if s.Docs.Retention > 0 {
+		return s.now().Add(s.Docs.Retention)
+	}
+	return time.Time{}
+}
+
+// versionRead is a version's bytes being read, checked and measured in
+// the background.
 type versionRead struct {
 	done   chan struct{}
 	cancel context.CancelFunc
@@ -614,17 +653,35 @@ type versionRead struct {
 	remove func()
 	err    error
 	taken  bool
+	// layout is the bytes measured for the seal (sealable), or checkErr
+	// why they cannot be sealed.
+	layout   *Layout
+	checkErr error
 }
 
-// startRead begins reading v's bytes (readVersion) in the background.
+// startRead begins reading v's bytes (readVersion) in the background, and
+// checking and measuring them for the seal (sealable): the parsing, too,
+// is done while the database answers.
 func (s *Service) startRead(ctx context.Context, v documents.Version) *versionRead {
 	rctx, cancel := context.WithCancel(ctx)
 	r := &versionRead{done: make(chan struct{}), cancel: cancel}
 	go func() {
 		defer close(r.done)
 		r.in, r.size, r.remove, r.err = s.readVersion(rctx, v)
+		if r.err == nil {
+			r.layout, r.checkErr = sealable(r.in, r.size)
+		}
 	}()
 	return r
+}
+
+// sealable refuses a version whose signatures lock it and measures where
+// the seal, the number and the date go.
+func sealable(in io.ReaderAt, size int64) (*Layout, error) {
+	if err := signing.CheckLocked(in, size); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSeal, err)
+	}
+	return Measure(in, size)
 }
 
 // take waits for the bytes; from then on the caller removes them (done).

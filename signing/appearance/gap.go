@@ -270,10 +270,7 @@ func PlaceSigner(r io.ReaderAt, size int64, spec Spec, page int, rect *Rect, dpi
 		if err != nil {
 			return SignerPlacement{}, err
 		}
-		if spec.SignatureImage == nil {
-			return SignerPlacement{}, ErrNoSignatureImage
-		}
-		return SignerPlacement{Page: gap.Page, Rect: FitImage(gap.Rect, spec.SignatureImage), Image: spec.SignatureImage, Printed: true, Gap: gap}, nil
+		return PlaceInGap(gap, spec)
 	}
 	box := rect.Canon()
 	if box.W() <= 0 || box.H() <= 0 {
@@ -300,6 +297,16 @@ func PlaceSigner(r io.ReaderAt, size int64, spec Spec, page int, rect *Rect, dpi
 		return SignerPlacement{}, err
 	}
 	return SignerPlacement{Page: page, Rect: box, Image: img}, nil
+}
+
+// PlaceInGap is PlaceSigner without a rectangle, for a gap FindSignatureGap
+// already found (a caller that searches while it waits for the signature
+// image): only spec.SignatureImage is drawn, fitted in the gap.
+func PlaceInGap(gap Gap, spec Spec) (SignerPlacement, error) {
+	if spec.SignatureImage == nil {
+		return SignerPlacement{}, ErrNoSignatureImage
+	}
+	return SignerPlacement{Page: gap.Page, Rect: FitImage(gap.Rect, spec.SignatureImage), Image: spec.SignatureImage, Printed: true, Gap: gap}, nil
 }
 
 func pageCount(r io.ReaderAt, size int64) (n int, err error) {

@@ -35,6 +35,14 @@ func Check(k Key, now time.Time) error {
 	return check(k, now, true)
 }
 
+// CheckOpened runs Check's checks except the probe signature, for a key
+// that passed Check when it was opened and is used again (a decrypted key
+// kept in memory): the certificate's validity at now, its key usage and
+// the key's type still decide.
+func CheckOpened(k Key, now time.Time) error {
+	return check(k, now, false)
+}
+
 func check(k Key, now time.Time, probe bool) error {
 	chain := k.Chain()
 	if len(chain) == 0 || chain[0] == nil {
