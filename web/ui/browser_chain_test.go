@@ -32,7 +32,7 @@ func TestBrowserTrinhKy(t *testing.T) {
 	b.login("chuyenvien")
 	b.do("open the draft", chromedp.Navigate(e.url+docPath), chromedp.WaitVisible(chromedp.ID("submit-btn")))
 	b.accessible("document (drafter)")
-	b.do("submit along the template", chromedp.SetValue(chromedp.ID("template"), w.template), chromedp.Click(chromedp.ID("submit-btn")))
+	b.submit("submit along the template", chromedp.SetValue(chromedp.ID("template"), w.template), chromedp.Click(chromedp.ID("submit-btn")))
 	b.do("submitted", chromedp.WaitVisible(chromedp.CSS(".flash")), chromedp.WaitVisible(chromedp.ID("withdraw-btn")))
 	if txt := b.text("chain panel", "#chain"); !strings.Contains(txt, "Bước hiện tại: Trưởng phòng thẩm định") || !strings.Contains(txt, "Phạm Thị Dung") {
 		t.Errorf("chain panel after submitting: %q", txt)
@@ -48,12 +48,12 @@ func TestBrowserTrinhKy(t *testing.T) {
 	}
 	b.accessible("inbox (phone)")
 	b.noOverflow("inbox (phone)")
-	b.do("open the document from the inbox", chromedp.Click(chromedp.CSS(`table.inbox a[href="`+docPath+`"]`)))
+	b.submit("open the document from the inbox", chromedp.Click(chromedp.CSS(`table.inbox a[href="`+docPath+`"]`)))
 	b.waitPath("document page", regexp.MustCompile(`^`+regexp.QuoteMeta(docPath)+`$`))
 	b.do("approve form", chromedp.WaitVisible(chromedp.ID("approve-btn")))
 	b.accessible("document (reviewer, phone)")
 	b.noOverflow("document (reviewer, phone)")
-	b.do("approve with a comment",
+	b.submit("approve with a comment",
 		chromedp.SendKeys(chromedp.ID("comment"), "Đồng ý, trình Chủ tịch ký."),
 		chromedp.Click(chromedp.ID("approve-btn")))
 	b.do("approved", chromedp.WaitVisible(chromedp.CSS(".flash")))
@@ -70,7 +70,7 @@ func TestBrowserTrinhKy(t *testing.T) {
 	}
 	b.do("open the document", chromedp.Navigate(e.url+docPath), chromedp.WaitVisible(chromedp.ID("sign-btn")))
 	b.accessible("document (signer)")
-	b.do("sign", chromedp.Click(chromedp.ID("sign-btn")))
+	b.submit("sign", chromedp.Click(chromedp.ID("sign-btn")))
 	b.do("signed", chromedp.WaitVisible(chromedp.CSS(".flash")))
 	if txt := b.text("flash", ".flash"); !strings.Contains(txt, "Đã ký số") {
 		t.Errorf("flash after signing: %q", txt)

@@ -160,6 +160,19 @@ func (b *browser) waitPath(step string, re *regexp.Regexp) string {
 	return b.waitFor(step, `location.pathname`, re.MatchString)
 }
 
+// submit runs actions that end in a click which loads another page (a
+// link, a form's submit button) and returns once a new document has
+// replaced the old one and finished loading. The old document is marked
+// first, so nothing it also shows (a flash, an alert, the same table) can
+// be taken for the new page, whose reading would then fail with "Cannot
+// find context with specified id" when the old one is replaced.
+func (b *browser) submit(step string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	eval[chromedp.Void](b, step+": mark the old page", `window.__oldPage = true; undefined`)
+	b.do(step, actions...)
+	b.waitFor(step+": the new page", `window.__oldPage !== true`, func(v string) bool { return v == "true" })
+}
+
 // switchLanguage presses the page's language button and waits for the page
 // that answers it: until then the old page, still in the same language,
 // would satisfy any selector, and reading it fails once it is replaced.
