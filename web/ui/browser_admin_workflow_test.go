@@ -95,7 +95,8 @@ func TestBrowserAdminWorkflow(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("s2-rule"), "any"))
 	eval[chromedp.Void](b, "choose participants", `document.querySelector('#s1-participants option[value="unit:reviewer"]').selected = true;
 		document.querySelector('#s2-participants option[value="user:`+an.ID+`"]').selected = true; undefined`)
-	b.do("save the template", chromedp.Click(chromedp.ID("tpl-submit")), chromedp.WaitVisible(chromedp.CSS(".notice")))
+	b.submit("save the template", chromedp.Click(chromedp.ID("tpl-submit")))
+	b.do("save the template", chromedp.WaitVisible(chromedp.CSS(".notice")))
 	var def []byte
 	if err := e.db.Pool.QueryRow(t.Context(), `SELECT v.definition FROM chain_templates t JOIN chain_template_versions v ON v.template_id = t.id WHERE t.name = 'Trình ký quyết định'`).Scan(&def); err != nil {
 		t.Fatal(err)
@@ -116,9 +117,9 @@ func TestBrowserAdminWorkflow(t *testing.T) {
 
 	b.do("registers page", chromedp.Navigate(e.url+"/admin/registers"), chromedp.WaitVisible(chromedp.ID("reg-name")))
 	b.accessible("admin registers")
-	b.do("add a confidential series", chromedp.SendKeys(chromedp.ID("reg-name"), "Sổ văn bản mật"),
-		chromedp.Click(chromedp.CSS(`input[name=confidential]`)), chromedp.Click(chromedp.ID("reg-submit")),
-		chromedp.WaitVisible(chromedp.CSS(".notice")))
+	b.submit("add a confidential series", chromedp.SendKeys(chromedp.ID("reg-name"), "Sổ văn bản mật"),
+		chromedp.Click(chromedp.CSS(`input[name=confidential]`)), chromedp.Click(chromedp.ID("reg-submit")))
+	b.do("add a confidential series", chromedp.WaitVisible(chromedp.CSS(".notice")))
 	if rows := b.text("registers", "table.registers"); !strings.Contains(rows, "Sổ văn bản mật") {
 		t.Errorf("registers:\n%s", rows)
 	}
@@ -133,11 +134,11 @@ func TestBrowserAdminWorkflow(t *testing.T) {
 	b.do("calendar", chromedp.Navigate(e.url+"/admin/calendar?year=2027"), chromedp.WaitVisible(chromedp.ID("cal-holidays")))
 	b.accessible("admin calendar (phone)")
 	b.noOverflow("admin calendar (phone)")
-	b.do("a bad line", chromedp.SetValue(chromedp.ID("cal-holidays"), "ngày mai"), chromedp.Click(chromedp.ID("cal-save")),
-		chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
-	b.do("save the holidays", chromedp.SetValue(chromedp.ID("cal-holidays"), "2027-09-02 Quốc khánh\n2027-09-03 Nghỉ bù"),
-		chromedp.SetValue(chromedp.ID("cal-working"), "2027-09-11 Làm bù"), chromedp.Click(chromedp.ID("cal-save")),
-		chromedp.WaitVisible(chromedp.CSS(".notice")))
+	b.submit("a bad line", chromedp.SetValue(chromedp.ID("cal-holidays"), "ngày mai"), chromedp.Click(chromedp.ID("cal-save")))
+	b.do("a bad line", chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
+	b.submit("save the holidays", chromedp.SetValue(chromedp.ID("cal-holidays"), "2027-09-02 Quốc khánh\n2027-09-03 Nghỉ bù"),
+		chromedp.SetValue(chromedp.ID("cal-working"), "2027-09-11 Làm bù"), chromedp.Click(chromedp.ID("cal-save")))
+	b.do("save the holidays", chromedp.WaitVisible(chromedp.CSS(".notice")))
 	y, set, err := (&calendar.Service{DB: e.db}).Year(t.Context(), operator, 2027)
 	if err != nil || !set || len(y.Holidays) != 2 || y.Holidays[0].Name != "Quốc khánh" || len(y.WorkingDays) != 1 || y.WorkingDays[0].Date != "2027-09-11" {
 		t.Fatalf("stored calendar %+v %v %v", y, set, err)
@@ -145,8 +146,9 @@ func TestBrowserAdminWorkflow(t *testing.T) {
 	b.do("signing levels", chromedp.Navigate(e.url+"/admin/signing?org="+e.org.ID), chromedp.WaitVisible(chromedp.ID("level-"+e.org.ID)))
 	b.accessible("admin signing (phone)")
 	b.noOverflow("admin signing (phone)")
-	b.do("raise the level", chromedp.SetValue(chromedp.ID("level-"+e.org.ID), "B-LTA"),
-		chromedp.Click(chromedp.CSS(`form[action="/admin/signing"] button`)), chromedp.WaitVisible(chromedp.CSS(".notice")))
+	b.submit("raise the level", chromedp.SetValue(chromedp.ID("level-"+e.org.ID), "B-LTA"),
+		chromedp.Click(chromedp.CSS(`form[action="/admin/signing"] button`)))
+	b.do("raise the level", chromedp.WaitVisible(chromedp.CSS(".notice")))
 	if l, err := storage.OrganizationSigningLevel(t.Context(), e.db.Pool, e.org.ID); err != nil || l != "B-LTA" {
 		t.Fatalf("signing level %s %v", l, err)
 	}

@@ -89,9 +89,10 @@ func TestBrowserCertifiedCopy(t *testing.T) {
 	b.login("motcua")
 	b.do("desk queue", chromedp.Navigate(e.url+"/certifications"), chromedp.WaitVisible(chromedp.ID("desk-new")))
 	b.accessible("desk queue")
-	b.do("open the form", chromedp.Click(chromedp.ID("desk-new")), chromedp.WaitVisible(chromedp.ID("desk-form")))
+	b.submit("open the form", chromedp.Click(chromedp.ID("desk-new")))
+	b.do("open the form", chromedp.WaitVisible(chromedp.ID("desk-form")))
 	b.accessible("new request")
-	b.do("open a request",
+	b.submit("open a request",
 		chromedp.SendKeys(chromedp.ID("requester-name"), "Nguyễn Thị Hồng"),
 		chromedp.SendKeys(chromedp.ID("requester-id"), "001190012345"),
 		chromedp.SendKeys(chromedp.ID("original-name"), "Bằng tốt nghiệp trung học phổ thông"),
@@ -105,30 +106,36 @@ func TestBrowserCertifiedCopy(t *testing.T) {
 	}
 	b.accessible("request (received)")
 
-	b.do("upload a 150-dpi scan", chromedp.SetUploadFiles(chromedp.ID("scan-file"), []string{scanFile(t, 3, 3)}),
-		chromedp.Click(chromedp.ID("scan-btn")), chromedp.WaitVisible(chromedp.ID("scan-problems")))
+	b.submit("upload a 150-dpi scan", chromedp.SetUploadFiles(chromedp.ID("scan-file"), []string{scanFile(t, 3, 3)}),
+		chromedp.Click(chromedp.ID("scan-btn")))
+	b.do("upload a 150-dpi scan", chromedp.WaitVisible(chromedp.ID("scan-problems")))
 	if p := b.text("scan problems", "#scan-problems"); !strings.Contains(p, "Trang 3") || !strings.Contains(p, "150 dpi") {
 		t.Errorf("the refused scan says %q, want page 3 and 150 dpi", p)
 	}
 	b.accessible("scan refused")
-	b.do("upload a good scan", chromedp.SetUploadFiles(chromedp.ID("scan-file"), []string{scanFile(t, 3, 0)}),
-		chromedp.Click(chromedp.ID("scan-btn")), chromedp.WaitVisible(chromedp.ID("scan-ok")))
+	b.submit("upload a good scan", chromedp.SetUploadFiles(chromedp.ID("scan-file"), []string{scanFile(t, 3, 0)}),
+		chromedp.Click(chromedp.ID("scan-btn")))
+	b.do("upload a good scan", chromedp.WaitVisible(chromedp.ID("scan-ok")))
 	if s := eval[string](b, "status", `document.getElementById("cert-status").dataset.status`); s != "scanned" {
 		t.Fatalf("status after the scan: %q", s)
 	}
 	b.accessible("request (scanned)")
 
 	// A second original is refused at the desk on two grounds of art. 22.
-	b.do("open a second request", chromedp.Navigate(e.url+"/certifications/new"), chromedp.WaitVisible(chromedp.ID("desk-form")),
+	b.do("second request form", chromedp.Navigate(e.url+"/certifications/new"), chromedp.WaitVisible(chromedp.ID("desk-form")))
+	b.submit("open a second request",
 		chromedp.SendKeys(chromedp.ID("requester-name"), "Lê Văn Tâm"),
 		chromedp.SendKeys(chromedp.ID("requester-id"), "001090054321"),
 		chromedp.SendKeys(chromedp.ID("original-name"), "Giấy xác nhận tự lập"),
-		chromedp.Click(chromedp.ID("desk-open")), chromedp.WaitVisible(chromedp.ID("refuse-form")))
-	b.do("refuse without a ground", chromedp.Click(chromedp.ID("refuse-btn")), chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
-	b.do("refuse on two grounds", chromedp.Click(chromedp.CSS(`input[name=reasons][value=altered]`)),
+		chromedp.Click(chromedp.ID("desk-open")))
+	b.do("open a second request", chromedp.WaitVisible(chromedp.ID("refuse-form")))
+	b.submit("refuse without a ground", chromedp.Click(chromedp.ID("refuse-btn")))
+	b.do("refuse without a ground", chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
+	b.submit("refuse on two grounds", chromedp.Click(chromedp.CSS(`input[name=reasons][value=altered]`)),
 		chromedp.Click(chromedp.CSS(`input[name=reasons][value=unconfirmed]`)),
 		chromedp.SendKeys(chromedp.ID("refuse-note"), "Bản chính có chỗ tẩy xóa ở trang 1."),
-		chromedp.Click(chromedp.ID("refuse-btn")), chromedp.WaitVisible(chromedp.ID("refusal-reasons")))
+		chromedp.Click(chromedp.ID("refuse-btn")))
+	b.do("refuse on two grounds", chromedp.WaitVisible(chromedp.ID("refusal-reasons")))
 	if r := b.text("reasons", "#refusal-reasons"); !strings.Contains(r, "tẩy xóa, sửa chữa") || !strings.Contains(r, "không có xác nhận") {
 		t.Errorf("refusal reasons shown: %q", r)
 	}
@@ -144,13 +151,15 @@ func TestBrowserCertifiedCopy(t *testing.T) {
 	b.login("chungthuc")
 	b.do("certifier's queue", chromedp.Navigate(e.url+"/certifications"), chromedp.WaitVisible(chromedp.ID("open-table")))
 	b.accessible("certifier's queue")
-	b.do("open the request", chromedp.Click(chromedp.CSS(`#open-table a[href="`+reqPath+`"]`)), chromedp.WaitVisible(chromedp.ID("cert-preview")))
+	b.submit("open the request", chromedp.Click(chromedp.CSS(`#open-table a[href="`+reqPath+`"]`)))
+	b.do("open the request", chromedp.WaitVisible(chromedp.ID("cert-preview")))
 	year := time.Now().In(time.FixedZone("+07", 7*3600)).Year()
 	if p := b.text("number preview", "#cert-preview"); p != "1 · 01/"+itoa(year)+"-SCTĐT/BS" {
 		t.Errorf("the number shown first is %q", p)
 	}
 	b.accessible("review")
-	b.do("certify", chromedp.Click(chromedp.ID("certify-btn")), chromedp.WaitVisible(chromedp.ID("certified-flash")))
+	b.submit("certify", chromedp.Click(chromedp.ID("certify-btn")))
+	b.do("certify", chromedp.WaitVisible(chromedp.ID("certified-flash")))
 	if f := b.text("flash", "#certified-flash"); !strings.Contains(f, "số 1") {
 		t.Errorf("flash %q", f)
 	}

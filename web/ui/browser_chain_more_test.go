@@ -39,8 +39,8 @@ func TestBrowserChainActions(t *testing.T) {
 	if got := eval[[]string](b, "picked", `[document.getElementById("comment-page").value, document.getElementById("comment-rect").value]`); got[0] != "1" || strings.Count(got[1], ",") != 3 {
 		t.Fatalf("picked page %q rect %q", got[0], got[1])
 	}
-	b.do("comment on the spot", chromedp.SendKeys(chromedp.ID("comment"), "Sửa lại căn cứ ở đoạn này."), chromedp.Click(chromedp.ID("comment-btn")),
-		chromedp.WaitVisible(chromedp.CSS(".flash")))
+	b.submit("comment on the spot", chromedp.SendKeys(chromedp.ID("comment"), "Sửa lại căn cứ ở đoạn này."), chromedp.Click(chromedp.ID("comment-btn")))
+	b.do("comment on the spot", chromedp.WaitVisible(chromedp.CSS(".flash")))
 	acts, err := storage.ChainActions(t.Context(), e.db.Pool, doc.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -57,9 +57,9 @@ func TestBrowserChainActions(t *testing.T) {
 	if h := b.text("history", "#history"); !strings.Contains(h, "trang 1") {
 		t.Errorf("history does not show the comment's page:\n%s", h)
 	}
-	b.do("forward the turn", chromedp.Click(chromedp.CSS(`details.more summary`)), chromedp.SetValue(chromedp.ID("forward-to"), deputy.ID),
-		chromedp.SendKeys(chromedp.ID("forward-comment"), "Nhờ anh Em xem giúp."), chromedp.Click(chromedp.ID("forward-btn")),
-		chromedp.WaitVisible(chromedp.CSS(".flash")))
+	b.submit("forward the turn", chromedp.Click(chromedp.CSS(`details.more summary`)), chromedp.SetValue(chromedp.ID("forward-to"), deputy.ID),
+		chromedp.SendKeys(chromedp.ID("forward-comment"), "Nhờ anh Em xem giúp."), chromedp.Click(chromedp.ID("forward-btn")))
+	b.do("forward the turn", chromedp.WaitVisible(chromedp.CSS(".flash")))
 	if c := b.text("chain", "#chain"); !strings.Contains(c, "Đỗ Văn Em") {
 		t.Errorf("the chain after forwarding:\n%s", c)
 	}
@@ -76,11 +76,14 @@ func TestBrowserChainActions(t *testing.T) {
 	b.accessible("document (signer, placement)")
 	before := eval[string](b, "found rect", `document.getElementById("sign-rect").value`)
 	b.do("move the signature", chromedp.Click(chromedp.ID("pick-sign")), chromedp.Click(chromedp.ID("preview-canvas")))
+	// The page's script records the pick: wait for it rather than read at once.
+	b.waitFor("moved", `document.getElementById("sign-moved").value`, func(v string) bool { return v == "1" })
 	after := eval[[]string](b, "moved", `[document.getElementById("sign-moved").value, document.getElementById("sign-rect").value]`)
 	if after[0] != "1" || after[1] == before {
 		t.Fatalf("moving the signature: moved=%q rect %q (was %q)", after[0], after[1], before)
 	}
-	b.do("sign", chromedp.Click(chromedp.ID("sign-btn")), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	b.submit("sign", chromedp.Click(chromedp.ID("sign-btn")))
+	b.do("sign", chromedp.WaitVisible(chromedp.CSS(".flash")))
 	if f := b.text("flash", ".flash"); !strings.Contains(f, "Đã ký số") {
 		t.Fatalf("after signing: %q", f)
 	}
@@ -96,8 +99,8 @@ func TestBrowserChainActions(t *testing.T) {
 		t.Errorf("a refusal without its reason: %d", resp.StatusCode)
 	}
 	b.do("the second draft", chromedp.Navigate(e.url+"/documents/"+doc2.ID), chromedp.WaitVisible(chromedp.ID("reject-btn")))
-	b.do("refuse to sign", chromedp.SendKeys(chromedp.ID("reject-reason"), "Chưa đủ căn cứ khen thưởng."), chromedp.Click(chromedp.ID("reject-btn")),
-		chromedp.WaitVisible(chromedp.CSS(".flash")))
+	b.submit("refuse to sign", chromedp.SendKeys(chromedp.ID("reject-reason"), "Chưa đủ căn cứ khen thưởng."), chromedp.Click(chromedp.ID("reject-btn")))
+	b.do("refuse to sign", chromedp.WaitVisible(chromedp.CSS(".flash")))
 	got, err := storage.GetDocument(t.Context(), e.db.Pool, doc2.ID)
 	if err != nil || got.Status != documents.StatusRejected {
 		t.Fatalf("after refusing: %s %v", got.Status, err)

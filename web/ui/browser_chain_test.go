@@ -32,7 +32,14 @@ func TestBrowserTrinhKy(t *testing.T) {
 	b.login("chuyenvien")
 	b.do("open the draft", chromedp.Navigate(e.url+docPath), chromedp.WaitVisible(chromedp.ID("submit-btn")))
 	b.accessible("document (drafter)")
-	b.do("submit along the template", chromedp.SetValue(chromedp.ID("template"), w.template), chromedp.Click(chromedp.ID("submit-btn")))
+	// The drafter submits with the keyboard only: the template is the
+	// select's first choice, Tab reaches the button, Enter presses it.
+	b.tabTo("template", "#template")
+	if v := eval[string](b, "template chosen", `document.getElementById("template").value`); v != w.template {
+		t.Fatalf("the template select starts at %q, want %q", v, w.template)
+	}
+	b.tabTo("submit button", "#submit-btn")
+	b.submit("submit along the template", chromedp.KeyEvent("\r"))
 	b.do("submitted", chromedp.WaitVisible(chromedp.CSS(".flash")), chromedp.WaitVisible(chromedp.ID("withdraw-btn")))
 	if txt := b.text("chain panel", "#chain"); !strings.Contains(txt, "Bước hiện tại: Trưởng phòng thẩm định") || !strings.Contains(txt, "Phạm Thị Dung") {
 		t.Errorf("chain panel after submitting: %q", txt)
@@ -48,12 +55,12 @@ func TestBrowserTrinhKy(t *testing.T) {
 	}
 	b.accessible("inbox (phone)")
 	b.noOverflow("inbox (phone)")
-	b.do("open the document from the inbox", chromedp.Click(chromedp.CSS(`table.inbox a[href="`+docPath+`"]`)))
+	b.submit("open the document from the inbox", chromedp.Click(chromedp.CSS(`table.inbox a[href="`+docPath+`"]`)))
 	b.waitPath("document page", regexp.MustCompile(`^`+regexp.QuoteMeta(docPath)+`$`))
 	b.do("approve form", chromedp.WaitVisible(chromedp.ID("approve-btn")))
 	b.accessible("document (reviewer, phone)")
 	b.noOverflow("document (reviewer, phone)")
-	b.do("approve with a comment",
+	b.submit("approve with a comment",
 		chromedp.SendKeys(chromedp.ID("comment"), "Đồng ý, trình Chủ tịch ký."),
 		chromedp.Click(chromedp.ID("approve-btn")))
 	b.do("approved", chromedp.WaitVisible(chromedp.CSS(".flash")))
@@ -62,15 +69,22 @@ func TestBrowserTrinhKy(t *testing.T) {
 	}
 	b.noOverflow("document (approved, phone)")
 
-	// The chairman signs.
+	// The chairman signs on a phone, with the keyboard only: from the
+	// login form through the inbox to the sign button.
 	b.newTab()
-	b.login("an")
+	b.do("phone screen", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile, chromedp.EmulateTouch))
+	b.loginByKeyboard("an")
 	if n := b.text("open counter", "#view-open .count"); n != "1" {
 		t.Errorf("the signer's chờ xử lý counter is %q, want 1", n)
 	}
-	b.do("open the document", chromedp.Navigate(e.url+docPath), chromedp.WaitVisible(chromedp.ID("sign-btn")))
-	b.accessible("document (signer)")
-	b.do("sign", chromedp.Click(chromedp.ID("sign-btn")))
+	b.tabTo("the document in the inbox", `table.inbox a[href="`+docPath+`"]`)
+	b.submit("open the document", chromedp.KeyEvent("\r"))
+	b.waitPath("the signer's document page", regexp.MustCompile(`^`+regexp.QuoteMeta(docPath)+`$`))
+	b.do("sign form", chromedp.WaitVisible(chromedp.ID("sign-btn")))
+	b.accessible("document (signer, phone)")
+	b.noOverflow("document (signer, phone)")
+	b.tabTo("sign button", "#sign-btn")
+	b.submit("sign", chromedp.KeyEvent("\r"))
 	b.do("signed", chromedp.WaitVisible(chromedp.CSS(".flash")))
 	if txt := b.text("flash", ".flash"); !strings.Contains(txt, "Đã ký số") {
 		t.Errorf("flash after signing: %q", txt)
@@ -83,5 +97,6 @@ func TestBrowserTrinhKy(t *testing.T) {
 		t.Errorf("versions after signing: %q", txt)
 	}
 	b.accessible("document (signed)")
+	b.noOverflow("document (signed, phone)")
 	t.Logf("axe-core checked: %v", b.checked)
 }

@@ -37,11 +37,13 @@ func TestBrowserCopies(t *testing.T) {
 	b := newBrowser(t, e)
 	b.login("vanthu")
 	b.do("the issued document", chromedp.Navigate(e.url+"/documents/"+doc.ID), chromedp.WaitVisible(chromedp.ID("copy-link")))
-	b.do("open the copy form", chromedp.Click(chromedp.ID("copy-link")), chromedp.WaitVisible(chromedp.ID("copy-form")))
+	b.submit("open the copy form", chromedp.Click(chromedp.ID("copy-link")))
+	b.do("open the copy form", chromedp.WaitVisible(chromedp.ID("copy-form")))
 	b.accessible("copy form")
-	b.do("bad pages", chromedp.Click(chromedp.CSS(`input[name=form][value=TrS]`)), chromedp.SendKeys(chromedp.ID("copy-pages"), "một"),
-		chromedp.Click(chromedp.ID("copy-btn")), chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
-	b.do("TRÍCH SAO of page 1", chromedp.SetValue(chromedp.ID("copy-pages"), "1"), chromedp.Click(chromedp.ID("copy-btn")))
+	b.submit("bad pages", chromedp.Click(chromedp.CSS(`input[name=form][value=TrS]`)), chromedp.SendKeys(chromedp.ID("copy-pages"), "một"),
+		chromedp.Click(chromedp.ID("copy-btn")))
+	b.do("bad pages", chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
+	b.submit("TRÍCH SAO of page 1", chromedp.SetValue(chromedp.ID("copy-pages"), "1"), chromedp.Click(chromedp.ID("copy-btn")))
 	copyPath := b.waitPath("the copy's page", documentPath)
 	if copyPath == "/documents/"+doc.ID {
 		t.Fatal("the copy form came back to the original")
@@ -51,14 +53,16 @@ func TestBrowserCopies(t *testing.T) {
 		t.Errorf("the copy links to %q", href)
 	}
 	b.accessible("copy's page")
-	b.do("the original lists the copy", chromedp.Click(chromedp.ID("original-link")), chromedp.WaitVisible(chromedp.CSS(`ul.copies-made a[href="`+copyPath+`"]`)))
+	b.submit("the original lists the copy", chromedp.Click(chromedp.ID("original-link")))
+	b.do("the original lists the copy", chromedp.WaitVisible(chromedp.CSS(`ul.copies-made a[href="`+copyPath+`"]`)))
 
 	b.do("copy from a scan", chromedp.Navigate(e.url+"/copies/new"), chromedp.WaitVisible(chromedp.ID("scan-copy-form")))
 	b.accessible("copy from a scan")
-	b.do("a 150-dpi scan", chromedp.SendKeys(chromedp.ID("copy-original"), "Quyết định số 12/QĐ-UBND ngày 05/3/2026 của UBND huyện An Bình"),
+	b.submit("a 150-dpi scan", chromedp.SendKeys(chromedp.ID("copy-original"), "Quyết định số 12/QĐ-UBND ngày 05/3/2026 của UBND huyện An Bình"),
 		chromedp.SendKeys(chromedp.ID("copy-subject"), "Về việc giao chỉ tiêu kế hoạch năm 2026"),
 		chromedp.SetUploadFiles(chromedp.ID("copy-file"), []string{scanFile(t, 2, 2)}),
-		chromedp.Click(chromedp.ID("copy-btn")), chromedp.WaitVisible(chromedp.ID("scan-problems")))
+		chromedp.Click(chromedp.ID("copy-btn")))
+	b.do("a 150-dpi scan", chromedp.WaitVisible(chromedp.ID("scan-problems")))
 	if p := b.text("scan problems", "#scan-problems"); !strings.Contains(p, "Trang 2") || !strings.Contains(p, "150 dpi") {
 		t.Errorf("the refused scan says %q, want page 2 and 150 dpi", p)
 	}
@@ -66,7 +70,7 @@ func TestBrowserCopies(t *testing.T) {
 		t.Errorf("the refused form lost the subject: %q", v)
 	}
 	b.accessible("scan refused")
-	b.do("a good scan", chromedp.SetUploadFiles(chromedp.ID("copy-file"), []string{scanFile(t, 2, 0)}), chromedp.Click(chromedp.ID("copy-btn")))
+	b.submit("a good scan", chromedp.SetUploadFiles(chromedp.ID("copy-file"), []string{scanFile(t, 2, 0)}), chromedp.Click(chromedp.ID("copy-btn")))
 	scanCopy := b.waitPath("the scan copy's page", documentPath)
 	b.do("paper original named", chromedp.WaitVisible(chromedp.ID("copy-of")))
 	if txt := b.text("copy of", "#copy-of"); !strings.Contains(txt, "12/QĐ-UBND") {
@@ -92,8 +96,8 @@ func TestBrowserCopies(t *testing.T) {
 	b.newTab()
 	b.do("public verification page", chromedp.Navigate(e.url+"/check"), chromedp.WaitVisible(chromedp.ID("check-form")))
 	b.accessible("public verification")
-	b.do("verify the copy", chromedp.SetUploadFiles(chromedp.ID("check-file"), []string{good}), chromedp.Click(chromedp.ID("check-btn")),
-		chromedp.WaitVisible(chromedp.ID("verdict")))
+	b.submit("verify the copy", chromedp.SetUploadFiles(chromedp.ID("check-file"), []string{good}), chromedp.Click(chromedp.ID("check-btn")))
+	b.do("verify the copy", chromedp.WaitVisible(chromedp.ID("verdict")))
 	v := eval[[]string](b, "verdict", `(d => [d.found, d.kind, d.verdict])(document.getElementById("verdict").dataset)`)
 	if strings.Join(v, " ") != "true copy VALID" {
 		t.Errorf("the copy's public verdict: %v", v)
@@ -110,8 +114,8 @@ func TestBrowserCopies(t *testing.T) {
 	b.do("check page", chromedp.Navigate(e.url+"/check"), chromedp.WaitVisible(chromedp.ID("code-form")))
 	b.switchLanguage("switch to English", "en")
 	b.do("check page in English", chromedp.WaitVisible(chromedp.ID("code-form")))
-	b.do("enter the QR link", chromedp.SendKeys(chromedp.ID("check-code"), e.url+"/v/"+code), chromedp.Click(chromedp.ID("code-btn")),
-		chromedp.WaitVisible(chromedp.ID("verdict")))
+	b.submit("enter the QR link", chromedp.SendKeys(chromedp.ID("check-code"), e.url+"/v/"+code), chromedp.Click(chromedp.ID("code-btn")))
+	b.do("enter the QR link", chromedp.WaitVisible(chromedp.ID("verdict")))
 	b.waitPath("QR landing", regexp.MustCompile(`^/v/`+regexp.QuoteMeta(code)+`$`))
 	if txt := b.text("verdict in English", "#verdict"); !strings.Contains(txt, "copy of") {
 		t.Errorf("the English verdict: %q", txt)

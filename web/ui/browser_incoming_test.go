@@ -88,11 +88,13 @@ func TestBrowserIncoming(t *testing.T) {
 
 	b := newBrowser(t, e)
 	b.login("vanthu")
-	b.do("reception queue", chromedp.Click(chromedp.CSS(`nav a[href="/reception"]`)), chromedp.WaitVisible(chromedp.ID("receive-link")))
+	b.submit("reception queue", chromedp.Click(chromedp.CSS(`nav a[href="/reception"]`)))
+	b.do("reception queue", chromedp.WaitVisible(chromedp.ID("receive-link")))
 	b.accessible("reception queue (empty)")
-	b.do("receive form", chromedp.Click(chromedp.ID("receive-link")), chromedp.WaitVisible(chromedp.ID("receive-form")))
+	b.submit("receive form", chromedp.Click(chromedp.ID("receive-link")))
+	b.do("receive form", chromedp.WaitVisible(chromedp.ID("receive-form")))
 	b.accessible("receive form")
-	b.do("fill the Appendix VI fields",
+	b.submit("fill the Appendix VI fields",
 		chromedp.SendKeys(chromedp.ID("from"), "Sở Nội vụ tỉnh Bình Dương"),
 		chromedp.SendKeys(chromedp.ID("number"), "12"),
 		chromedp.SendKeys(chromedp.ID("symbol"), "SNV-VP"),
@@ -114,7 +116,7 @@ func TestBrowserIncoming(t *testing.T) {
 		t.Errorf("the page shows số đến %q before registering, want 1", n)
 	}
 	b.accessible("arrival page")
-	b.do("register", chromedp.SendKeys(chromedp.ID("receiver"), "Chủ tịch UBND"), chromedp.Click(chromedp.ID("register-btn")))
+	b.submit("register", chromedp.SendKeys(chromedp.ID("receiver"), "Chủ tịch UBND"), chromedp.Click(chromedp.ID("register-btn")))
 	docPath := b.waitPath("registered document", documentPath)
 	if f := b.text("registered flash", "#handling-flash"); !strings.Contains(f, "số đến 1") {
 		t.Errorf("flash after registering: %q", f)
@@ -127,12 +129,14 @@ func TestBrowserIncoming(t *testing.T) {
 		"date": "2026-11-20", "type": "CV", "subject": subject, "medium": "paper"})
 	b.do("queue with the duplicate", chromedp.Navigate(e.url+"/reception"), chromedp.WaitVisible(chromedp.CSS(`table.arrivals tr[data-duplicate]`)))
 	b.accessible("reception queue (duplicate)")
-	b.do("open the duplicate", chromedp.Click(chromedp.CSS(`table.arrivals tr[data-duplicate] a`)), chromedp.WaitVisible(chromedp.ID("duplicate-flag")))
+	b.submit("open the duplicate", chromedp.Click(chromedp.CSS(`table.arrivals tr[data-duplicate] a`)))
+	b.do("open the duplicate", chromedp.WaitVisible(chromedp.ID("duplicate-flag")))
 	if f := b.text("duplicate flag", "#duplicate-flag"); !strings.Contains(f, "số đến 1") {
 		t.Errorf("duplicate flag %q does not name số đến 1", f)
 	}
-	b.do("register the duplicate", chromedp.Click(chromedp.ID("register-btn")), chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
-	b.do("return it", chromedp.SendKeys(chromedp.ID("return-reason"), "Văn bản trùng, đã vào sổ số đến 1"), chromedp.Click(chromedp.ID("return-btn")))
+	b.submit("register the duplicate", chromedp.Click(chromedp.ID("register-btn")))
+	b.do("register the duplicate", chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
+	b.submit("return it", chromedp.SendKeys(chromedp.ID("return-reason"), "Văn bản trùng, đã vào sổ số đến 1"), chromedp.Click(chromedp.ID("return-btn")))
 	b.waitPath("queue after returning", regexp.MustCompile(`^/reception$`))
 	if f := b.text("returned flash", ".flash"); !strings.Contains(f, "trả lại") {
 		t.Errorf("flash after returning: %q", f)
@@ -142,12 +146,13 @@ func TestBrowserIncoming(t *testing.T) {
 		t.Fatalf("%d returned arrivals (%v), want 1", returned, err)
 	}
 
-	b.do("present to the leader", chromedp.Navigate(e.url+docPath), chromedp.WaitVisible(chromedp.ID("present-form")),
-		chromedp.Click(chromedp.ID("present-btn")), chromedp.WaitVisible(chromedp.CSS(`#handling-status[data-status=presented]`)))
+	b.do("the registered document", chromedp.Navigate(e.url+docPath), chromedp.WaitVisible(chromedp.ID("present-form")))
+	b.submit("present to the leader", chromedp.Click(chromedp.ID("present-btn")))
+	b.do("presented", chromedp.WaitVisible(chromedp.CSS(`#handling-status[data-status=presented]`)))
 
 	b.do("registers", chromedp.Navigate(e.url+"/registers"), chromedp.WaitVisible(chromedp.CSS(`table.registers`)))
-	b.do("open the incoming register", chromedp.Click(chromedp.CSS(`table.registers tr[data-kind=incoming] a`)),
-		chromedp.WaitVisible(chromedp.CSS(`table.book.incoming`)))
+	b.submit("open the incoming register", chromedp.Click(chromedp.CSS(`table.registers tr[data-kind=incoming] a`)))
+	b.do("open the incoming register", chromedp.WaitVisible(chromedp.CSS(`table.book.incoming`)))
 	if row := b.text("incoming entry", "table.book tbody"); !strings.Contains(row, "Sở Nội vụ tỉnh Bình Dương") || !strings.Contains(row, "12/SNV-VP") || !strings.Contains(row, "Chủ tịch UBND") {
 		t.Errorf("incoming register entry:\n%s", row)
 	}
@@ -157,8 +162,11 @@ func TestBrowserIncoming(t *testing.T) {
 	if len(got) != 2 || got[0] != "200 application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" || got[1] != "200 application/pdf" {
 		t.Errorf("incoming register exports: %v", got)
 	}
-	b.do("filter without diacritics", chromedp.SetValue(chromedp.ID("q"), "bao cao cong tac van thu"), chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`table.book.incoming`)))
+	b.submit("filter without diacritics", chromedp.SetValue(chromedp.ID("q"), "bao cao cong tac van thu"), chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)))
+	b.do("filter without diacritics", chromedp.WaitVisible(chromedp.CSS(`table.book.incoming`)))
+	if row := b.text("filtered entry", "table.book tbody"); !strings.Contains(row, "12/SNV-VP") {
+		t.Errorf("the filtered incoming register:\n%s", row)
+	}
 
 	// The leader assigns from the inbox.
 	b.newTab()
@@ -166,16 +174,19 @@ func TestBrowserIncoming(t *testing.T) {
 	if s := b.text("leader's inbox", "table.inbox tbody"); !strings.Contains(s, subject) || !strings.Contains(s, "Giao xử lý") {
 		t.Errorf("the leader's inbox:\n%s", s)
 	}
-	b.do("open from the inbox", chromedp.Click(chromedp.CSS(`table.inbox a[href="`+docPath+`"]`)), chromedp.WaitVisible(chromedp.ID("assign-form")))
+	b.submit("open from the inbox", chromedp.Click(chromedp.CSS(`table.inbox a[href="`+docPath+`"]`)))
+	b.do("open from the inbox", chromedp.WaitVisible(chromedp.ID("assign-form")))
 	b.accessible("assign form")
-	b.do("assign without a lead", chromedp.SetValue(chromedp.ID("role-unit-TH"), "coordinate"), chromedp.SetValue(chromedp.ID("days-unit-TH"), "5"),
-		chromedp.Click(chromedp.ID("assign-btn")), chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
+	b.submit("assign without a lead", chromedp.SetValue(chromedp.ID("role-unit-TH"), "coordinate"), chromedp.SetValue(chromedp.ID("days-unit-TH"), "5"),
+		chromedp.Click(chromedp.ID("assign-btn")))
+	b.do("assign without a lead", chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
 	if a := b.text("refusal", "[role=alert]"); !strings.Contains(a, "lead") {
 		t.Errorf("refusal of an assignment without a lead: %q", a)
 	}
-	b.do("assign TH to lead", chromedp.SetValue(chromedp.ID("role-unit-TH"), "lead"), chromedp.SetValue(chromedp.ID("days-unit-TH"), "5"),
+	b.submit("assign TH to lead", chromedp.SetValue(chromedp.ID("role-unit-TH"), "lead"), chromedp.SetValue(chromedp.ID("days-unit-TH"), "5"),
 		chromedp.SendKeys(chromedp.ID("direction"), "Phòng TH chủ trì tham mưu báo cáo, trình trước hạn."),
-		chromedp.Click(chromedp.ID("assign-btn")), chromedp.WaitVisible(chromedp.CSS(`#handling-status[data-status=assigned]`)))
+		chromedp.Click(chromedp.ID("assign-btn")))
+	b.do("assign TH to lead", chromedp.WaitVisible(chromedp.CSS(`#handling-status[data-status=assigned]`)))
 	if tree := b.text("tree", "#handling-tree"); !strings.Contains(tree, "Chủ trì") || !strings.Contains(tree, "Phòng TH") {
 		t.Errorf("assignment tree:\n%s", tree)
 	}
@@ -185,10 +196,12 @@ func TestBrowserIncoming(t *testing.T) {
 	b.login("truongth")
 	b.do("open the document", chromedp.Navigate(e.url+docPath), chromedp.WaitVisible(chromedp.ID("unit-assign-0")))
 	b.accessible("unit head's form")
-	b.do("a deadline beyond the unit's", chromedp.SetValue(chromedp.ID("handler-0"), handler.ID), chromedp.SetValue(chromedp.ID("handler-days-0"), "30"),
-		chromedp.Click(chromedp.ID("unit-assign-btn-0")), chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
-	b.do("assign the handler", chromedp.SetValue(chromedp.ID("handler-0"), handler.ID), chromedp.SetValue(chromedp.ID("handler-days-0"), "3"),
-		chromedp.Click(chromedp.ID("unit-assign-btn-0")), chromedp.WaitVisible(chromedp.ID("handling-flash")))
+	b.submit("a deadline beyond the unit's", chromedp.SetValue(chromedp.ID("handler-0"), handler.ID), chromedp.SetValue(chromedp.ID("handler-days-0"), "30"),
+		chromedp.Click(chromedp.ID("unit-assign-btn-0")))
+	b.do("a deadline beyond the unit's", chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
+	b.submit("assign the handler", chromedp.SetValue(chromedp.ID("handler-0"), handler.ID), chromedp.SetValue(chromedp.ID("handler-days-0"), "3"),
+		chromedp.Click(chromedp.ID("unit-assign-btn-0")))
+	b.do("assign the handler", chromedp.WaitVisible(chromedp.ID("handling-flash")))
 	if tree := b.text("tree", "#handling-tree"); !strings.Contains(tree, "Đỗ Văn Xử") {
 		t.Errorf("the handler is not in the tree:\n%s", tree)
 	}
@@ -205,13 +218,15 @@ func TestBrowserIncoming(t *testing.T) {
 	b.do("open from the inbox", chromedp.Click(chromedp.CSS(`table.inbox a[href="`+docPath+`"]`)), chromedp.WaitVisible(chromedp.ID("progress-form-0")))
 	b.noOverflow("document with the handling panel (phone)")
 	b.accessible("handler's panel (phone)")
-	b.do("record progress", chromedp.SendKeys(chromedp.ID("progress-note-0"), "Đã tổng hợp số liệu của các bộ phận."),
-		chromedp.Click(chromedp.ID("progress-btn-0")), chromedp.WaitVisible(chromedp.ID("handling-flash")))
+	b.submit("record progress", chromedp.SendKeys(chromedp.ID("progress-note-0"), "Đã tổng hợp số liệu của các bộ phận."),
+		chromedp.Click(chromedp.ID("progress-btn-0")))
+	b.do("record progress", chromedp.WaitVisible(chromedp.ID("handling-flash")))
 	if h := b.text("history", "#handling-history"); !strings.Contains(h, "Cập nhật tiến độ") || !strings.Contains(h, "Đã tổng hợp số liệu") {
 		t.Errorf("history after progress:\n%s", h)
 	}
-	b.do("complete", chromedp.SendKeys(chromedp.ID("complete-note-0"), "Đã có báo cáo gửi Sở Nội vụ."),
-		chromedp.Click(chromedp.ID("complete-btn-0")), chromedp.WaitVisible(chromedp.CSS(`#handling-status[data-status=completed]`)))
+	b.submit("complete", chromedp.SendKeys(chromedp.ID("complete-note-0"), "Đã có báo cáo gửi Sở Nội vụ."),
+		chromedp.Click(chromedp.ID("complete-btn-0")))
+	b.do("complete", chromedp.WaitVisible(chromedp.CSS(`#handling-status[data-status=completed]`)))
 	b.noOverflow("completed document (phone)")
 	b.accessible("completed document (phone)")
 	var status string

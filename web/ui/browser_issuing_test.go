@@ -127,20 +127,20 @@ func TestBrowserIssuing(t *testing.T) {
 	b.login("vanthu")
 	b.do("issuing queue", chromedp.Navigate(e.url+"/issuing"), chromedp.WaitVisible(chromedp.CSS(`table.queue`)))
 	b.accessible("issuing queue")
-	b.do("open the issue form", chromedp.Click(chromedp.CSS(`a[href="/documents/`+doc.ID+`/issue"]`)))
+	b.submit("open the issue form", chromedp.Click(chromedp.CSS(`a[href="/documents/`+doc.ID+`/issue"]`)))
 	b.do("issue form", chromedp.WaitVisible(chromedp.ID("symbol")))
 	if s := b.text("number shown", "#symbol"); s != "01/QĐ-UBND" {
 		t.Errorf("the form shows %q, want 01/QĐ-UBND", s)
 	}
 	b.accessible("issue form")
-	b.do("bad e-mail line", chromedp.Click(chromedp.CSS(`input[name=orgs][value="`+stc.ID+`"]`)),
+	b.submit("bad e-mail line", chromedp.Click(chromedp.CSS(`input[name=orgs][value="`+stc.ID+`"]`)),
 		chromedp.SendKeys(chromedp.ID("emails"), "not an address"),
-		chromedp.Click(chromedp.ID("issue-btn")),
-		chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
+		chromedp.Click(chromedp.ID("issue-btn")))
+	b.do("bad e-mail line", chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
 	if checked := eval[bool](b, "choice kept", `document.querySelector('input[name=orgs][value="`+stc.ID+`"]').checked`); !checked {
 		t.Error("the refused form lost the chosen organisation")
 	}
-	b.do("issue", chromedp.SetValue(chromedp.ID("emails"), "Công ty ABC <vanthu@abc.example>"),
+	b.submit("issue", chromedp.SetValue(chromedp.ID("emails"), "Công ty ABC <vanthu@abc.example>"),
 		chromedp.SendKeys(chromedp.ID("copies-kept"), "Lưu: VT, VP."),
 		chromedp.Click(chromedp.ID("issue-btn")))
 	b.waitPath("deliveries", regexp.MustCompile(`^/documents/`+doc.ID+`/deliveries$`))
@@ -155,7 +155,7 @@ func TestBrowserIssuing(t *testing.T) {
 
 	b.do("registers", chromedp.Navigate(e.url+"/registers"), chromedp.WaitVisible(chromedp.CSS(`table.registers`)))
 	b.accessible("registers")
-	b.do("open the outgoing register", chromedp.Click(chromedp.CSS(`table.registers tr[data-kind=outgoing][data-default] a`)))
+	b.submit("open the outgoing register", chromedp.Click(chromedp.CSS(`table.registers tr[data-kind=outgoing][data-default] a`)))
 	b.do("register", chromedp.WaitVisible(chromedp.CSS(`table.book`)))
 	if row := b.text("entry", "table.book tbody"); !strings.Contains(row, "01/QĐ-UBND") || !strings.Contains(row, "Nguyễn Văn An") || !strings.Contains(row, "Sở Tài chính; Công ty ABC") {
 		t.Errorf("register entry:\n%s", row)
@@ -166,10 +166,13 @@ func TestBrowserIssuing(t *testing.T) {
 	if len(got) != 2 || !strings.HasPrefix(got[0], "200 application/vnd.openxmlformats-officedocument.spreadsheetml.sheet") || !strings.HasPrefix(got[1], "200 application/pdf") {
 		t.Errorf("exports: %v", got)
 	}
-	b.do("filter that matches nothing", chromedp.SetValue(chromedp.ID("q"), "khong co van ban nay"), chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)),
-		chromedp.WaitNotPresent(chromedp.CSS(`table.book`)))
-	b.do("filter without diacritics", chromedp.SetValue(chromedp.ID("q"), "quy che van thu"), chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`table.book`)))
+	b.submit("filter that matches nothing", chromedp.SetValue(chromedp.ID("q"), "khong co van ban nay"), chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)))
+	b.do("filter that matches nothing", chromedp.WaitNotPresent(chromedp.CSS(`table.book`)))
+	b.submit("filter without diacritics", chromedp.SetValue(chromedp.ID("q"), "quy che van thu"), chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)))
+	b.do("filter without diacritics", chromedp.WaitVisible(chromedp.CSS(`table.book`)))
+	if row := b.text("filtered entry", "table.book tbody"); !strings.Contains(row, "01/QĐ-UBND") {
+		t.Errorf("the filtered register:\n%s", row)
+	}
 	b.media("print")
 	if hidden := eval[[]string](b, "printed", `[".top", "form.filters", ".exports"].map(s => getComputedStyle(document.querySelector(s)).display)`); strings.Join(hidden, ",") != "none,none,none" {
 		t.Errorf("printing shows the page's controls: %v", hidden)

@@ -47,10 +47,9 @@ func TestBrowserAuditor(t *testing.T) {
 
 	b.do("open the verification page", chromedp.Navigate(e.url+"/verify"), chromedp.WaitVisible(chromedp.ID("file")))
 	b.accessible("verify")
-	b.do("verify a signed PDF",
+	b.submit("verify a signed PDF",
 		chromedp.SetUploadFiles(chromedp.ID("file"), []string{signed}),
-		chromedp.Click(chromedp.CSS(`form[action="/verify"] button[type=submit]`)),
-	)
+		chromedp.Click(chromedp.CSS(`form[action="/verify"] button[type=submit]`)))
 	b.waitPath("report", regexp.MustCompile(`^/verify/reports/[0-9a-f]{32}$`))
 	b.do("report shown", chromedp.WaitVisible(chromedp.CSS(".report")))
 	if v := eval[string](b, "verdict", `document.querySelector(".report").dataset.verdict`); v != "VALID" {
@@ -64,7 +63,7 @@ func TestBrowserAuditor(t *testing.T) {
 	}
 	b.accessible("report")
 
-	b.do("report in English", chromedp.Click(chromedp.CSS(`a[hreflang="en"]`)))
+	b.submit("report in English", chromedp.Click(chromedp.CSS(`a[hreflang="en"]`)))
 	b.do("English report shown", chromedp.WaitVisible(chromedp.CSS(`.report[lang="en"]`)))
 	if en := b.text("English report", ".report"); !strings.Contains(en, "Valid") || !strings.Contains(en, "Changes after signing") {
 		t.Errorf("the English report:\n%s", en)
@@ -91,15 +90,14 @@ func TestBrowserAdmin(t *testing.T) {
 	b.login("quantri")
 	b.do("users page", chromedp.Navigate(e.url+"/admin/users"), chromedp.WaitVisible(chromedp.ID("nu-username")))
 	b.accessible("admin users")
-	b.do("fill the new user",
+	b.submit("fill the new user",
 		chromedp.SendKeys(chromedp.ID("nu-username"), "vanthu.hoa"),
 		chromedp.SendKeys(chromedp.ID("nu-fullname"), "Phạm Thị Hoa"),
 		chromedp.SendKeys(chromedp.ID("nu-title"), "Văn thư"),
 		chromedp.Click(chromedp.CSS(`input[name=roles][value=clerk]`)),
 		chromedp.Click(chromedp.CSS(`input[name=units][value="`+e.units["TH"].ID+`"]`)),
 		chromedp.SendKeys(chromedp.ID("nu-password"), "mật khẩu ban đầu 2026"),
-		chromedp.Click(chromedp.CSS(`form[action="/admin/users"] button[type=submit]`)),
-	)
+		chromedp.Click(chromedp.CSS(`form[action="/admin/users"] button[type=submit]`)))
 	b.do("created", chromedp.WaitVisible(chromedp.CSS(`.notice`)))
 	if n := b.text("notice", ".notice"); !strings.Contains(n, "vanthu.hoa") {
 		t.Errorf("notice %q", n)
@@ -122,19 +120,19 @@ func TestBrowserAdmin(t *testing.T) {
 		t.Errorf("the users list does not show the new user")
 	}
 	// A taken username is refused in the form, not with a 500.
-	b.do("taken username",
+	b.submit("taken username",
 		chromedp.SendKeys(chromedp.ID("nu-username"), "vanthu.hoa"),
 		chromedp.SendKeys(chromedp.ID("nu-fullname"), "Người khác"),
-		chromedp.Click(chromedp.CSS(`form[action="/admin/users"] button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)),
-	)
+		chromedp.Click(chromedp.CSS(`form[action="/admin/users"] button[type=submit]`)))
+	b.do("taken username", chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
 	for _, page := range []string{"units", "keys", "delegations"} {
 		b.do("admin "+page, chromedp.Navigate(e.url+"/admin/"+page), chromedp.WaitVisible(chromedp.CSS(`nav.tabs a[aria-current="page"]`)))
 		b.accessible("admin " + page)
 	}
 	// The new user logs in.
 	b.newTab()
-	b.do("log in as the new user", chromedp.Navigate(e.url+"/login"),
+	b.do("the login page", chromedp.Navigate(e.url+"/login"), chromedp.WaitVisible(chromedp.ID("username")))
+	b.submit("log in as the new user",
 		chromedp.SendKeys(chromedp.ID("username"), "vanthu.hoa"),
 		chromedp.SendKeys(chromedp.ID("password"), "mật khẩu ban đầu 2026"),
 		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)))

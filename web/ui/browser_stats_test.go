@@ -171,7 +171,7 @@ func TestBrowserStatistics(t *testing.T) {
 		}
 	}
 	// The unit filter.
-	b.do("choose unit TH", chromedp.SetValue(chromedp.ID("stats-unit"), e.units["TH"].ID), chromedp.Click(chromedp.ID("stats-show")))
+	b.submit("choose unit TH", chromedp.SetValue(chromedp.ID("stats-unit"), e.units["TH"].ID), chromedp.Click(chromedp.ID("stats-show")))
 	b.waitPath("filtered", regexp.MustCompile(`^/statistics$`))
 	b.do("filtered chart", chromedp.WaitVisible(chromedp.CSS(`#chart-monthly[data-rendered="1"]`)))
 	b.matchesAPI("2026-01-01", "2026-03-31", e.units["TH"].ID)
@@ -274,14 +274,15 @@ func TestBrowserNotifications(t *testing.T) {
 	if got := b.text("bell", "#bell .count"); !strings.HasPrefix(got, "3") {
 		t.Errorf("the bell says %q, want 3 unread", got)
 	}
-	b.do("notifications", chromedp.Click(chromedp.ID("bell")), chromedp.WaitVisible(chromedp.CSS("ul.notes")))
+	b.submit("notifications", chromedp.Click(chromedp.ID("bell")))
+	b.do("notifications", chromedp.WaitVisible(chromedp.CSS("ul.notes")))
 	b.accessible("notifications")
 	if n := eval[int](b, "unread items", `document.querySelectorAll("ul.notes li.unread").length`); n != 3 {
 		t.Errorf("%d unread items, want 3", n)
 	}
 	// Open the newest one's document: it is read, the bell says 2.
 	newest := eval[string](b, "newest", `document.querySelector("ul.notes li").dataset.id`)
-	b.do("open the document", chromedp.Click(chromedp.CSS(`ul.notes li:first-child button.open`)))
+	b.submit("open the document", chromedp.Click(chromedp.CSS(`ul.notes li:first-child button.open`)))
 	b.waitPath("document page", documentPath)
 	if p := b.path("document"); p != "/documents/"+ids[2] {
 		t.Errorf("opened %s, want the third document", p)
@@ -289,17 +290,19 @@ func TestBrowserNotifications(t *testing.T) {
 	if got := b.text("bell", "#bell .count"); !strings.HasPrefix(got, "2") {
 		t.Errorf("after opening one the bell says %q", got)
 	}
-	b.do("back to notifications", chromedp.Click(chromedp.ID("bell")), chromedp.WaitVisible(chromedp.CSS("ul.notes")))
+	b.submit("back to notifications", chromedp.Click(chromedp.ID("bell")))
+	b.do("back to notifications", chromedp.WaitVisible(chromedp.CSS("ul.notes")))
 	if cls := eval[string](b, "opened one", `document.querySelector('ul.notes li[data-id="`+newest+`"]').className`); cls != "read" {
 		t.Errorf("the opened notification is %q", cls)
 	}
-	b.do("mark one read", chromedp.Click(chromedp.CSS(`ul.notes li.unread button.markread`)))
+	b.submit("mark one read", chromedp.Click(chromedp.CSS(`ul.notes li.unread button.markread`)))
 	// The list comes back with one unread left (the old one had two).
 	b.do("one unread left", chromedp.WaitVisible(chromedp.CSS(`#notes-unread[data-unread="1"]`)))
 	if n := eval[int](b, "unread items", `document.querySelectorAll("ul.notes li.unread").length`); n != 1 {
 		t.Errorf("%d unread after marking one, want 1", n)
 	}
-	b.do("mark all read", chromedp.Click(chromedp.ID("notes-readall")), chromedp.WaitVisible(chromedp.CSS(".notice")))
+	b.submit("mark all read", chromedp.Click(chromedp.ID("notes-readall")))
+	b.do("mark all read", chromedp.WaitVisible(chromedp.CSS(".notice")))
 	if n := eval[int](b, "bell count", `document.querySelectorAll("#bell .count").length`); n != 0 {
 		t.Error("the bell still counts after marking all read")
 	}
@@ -311,10 +314,10 @@ func TestBrowserNotifications(t *testing.T) {
 
 	b.do("channels", chromedp.Navigate(e.url+"/notifications/preferences"), chromedp.WaitVisible(chromedp.ID("prefs-email")))
 	b.accessible("notification channels")
-	b.do("e-mail on without an address", chromedp.Click(chromedp.ID("prefs-email-on")), chromedp.Click(chromedp.ID("prefs-save")),
-		chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
-	b.do("e-mail on", chromedp.SendKeys(chromedp.ID("prefs-email"), "an.nguyen@anbinh.gov.vn"), chromedp.Click(chromedp.ID("prefs-save")),
-		chromedp.WaitVisible(chromedp.CSS(".notice")))
+	b.submit("e-mail on without an address", chromedp.Click(chromedp.ID("prefs-email-on")), chromedp.Click(chromedp.ID("prefs-save")))
+	b.do("e-mail on without an address", chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
+	b.submit("e-mail on", chromedp.SendKeys(chromedp.ID("prefs-email"), "an.nguyen@anbinh.gov.vn"), chromedp.Click(chromedp.ID("prefs-save")))
+	b.do("e-mail on", chromedp.WaitVisible(chromedp.CSS(".notice")))
 	pr, err := en.GetPreferences(ctx, mustPrincipal(t, e, "chuyenvien"))
 	if err != nil || !pr.EmailOn || pr.Email != "an.nguyen@anbinh.gov.vn" {
 		t.Errorf("stored channels %+v %v", pr, err)
@@ -383,11 +386,11 @@ func TestBrowserWebhooks(t *testing.T) {
 	if n := eval[int](b, "private choice", `document.querySelectorAll("#wh-private").length`); n != 0 {
 		t.Error("the organisation's administrator is offered private addresses")
 	}
-	b.do("a loopback address is refused", chromedp.SendKeys(chromedp.ID("wh-url"), "http://127.0.0.1:9/hook"), chromedp.Click(chromedp.ID("wh-submit")),
-		chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
+	b.submit("a loopback address is refused", chromedp.SendKeys(chromedp.ID("wh-url"), "http://127.0.0.1:9/hook"), chromedp.Click(chromedp.ID("wh-submit")))
+	b.do("a loopback address is refused", chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
 	b.accessible("admin webhooks (refused)")
-	b.do("add the webhook", chromedp.SetValue(chromedp.ID("wh-url"), "http://93.184.216.34/vanthu-hook"), chromedp.Click(chromedp.ID("wh-submit")),
-		chromedp.WaitVisible(chromedp.ID("wh-secret")))
+	b.submit("add the webhook", chromedp.SetValue(chromedp.ID("wh-url"), "http://93.184.216.34/vanthu-hook"), chromedp.Click(chromedp.ID("wh-submit")))
+	b.do("add the webhook", chromedp.WaitVisible(chromedp.ID("wh-secret")))
 	shown := b.text("secret", "#wh-secret")
 	if !strings.HasPrefix(shown, "whsec_") {
 		t.Fatalf("secret shown: %q", shown)
@@ -414,7 +417,8 @@ func TestBrowserWebhooks(t *testing.T) {
 		defer cancel()
 		_ = en.Stop(sctx)
 	})
-	b.do("delivery log", chromedp.Click(chromedp.CSS("#wh-table a.log")), chromedp.WaitVisible(chromedp.CSS("main h2")))
+	b.submit("delivery log", chromedp.Click(chromedp.CSS("#wh-table a.log")))
+	b.do("delivery log", chromedp.WaitVisible(chromedp.CSS("main h2")))
 	// The failed attempt and its retry, then the success (reloading).
 	deadline := time.Now().Add(stepTimeout)
 	for {
@@ -436,7 +440,8 @@ func TestBrowserWebhooks(t *testing.T) {
 		t.Error("the delivery's signature did not verify with the secret shown")
 	}
 	b.do("back", chromedp.Navigate(e.url+"/admin/webhooks"), chromedp.WaitVisible(chromedp.ID("wh-table")))
-	b.do("delete", chromedp.Click(chromedp.CSS("#wh-table button.delete")), chromedp.WaitVisible(chromedp.CSS(".notice")))
+	b.submit("delete", chromedp.Click(chromedp.CSS("#wh-table button.delete")))
+	b.do("delete", chromedp.WaitVisible(chromedp.CSS(".notice")))
 	var live int
 	if err := e.db.Pool.QueryRow(ctx, "SELECT count(*) FROM webhook_endpoints WHERE deleted_at IS NULL").Scan(&live); err != nil || live != 0 {
 		t.Errorf("%d endpoints left (%v)", live, err)
@@ -446,8 +451,9 @@ func TestBrowserWebhooks(t *testing.T) {
 	b.do("phone screen", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch))
 	b.login("hethong")
 	b.do("webhooks (system administrator)", chromedp.Navigate(e.url+"/admin/webhooks?org="+e.org.ID), chromedp.WaitVisible(chromedp.ID("wh-private")))
-	b.do("allow a loopback address", chromedp.SendKeys(chromedp.ID("wh-url"), receiver.URL+"/hook"), chromedp.Click(chromedp.ID("wh-private")),
-		chromedp.Click(chromedp.ID("wh-submit")), chromedp.WaitVisible(chromedp.ID("wh-secret")))
+	b.submit("allow a loopback address", chromedp.SendKeys(chromedp.ID("wh-url"), receiver.URL+"/hook"), chromedp.Click(chromedp.ID("wh-private")),
+		chromedp.Click(chromedp.ID("wh-submit")))
+	b.do("allow a loopback address", chromedp.WaitVisible(chromedp.ID("wh-secret")))
 	b.accessible("admin webhooks (phone)")
 	b.noOverflow("admin webhooks (phone)")
 	var private bool
@@ -469,8 +475,9 @@ func TestBrowserAdminDirectory(t *testing.T) {
 	b.login("hethong")
 	b.do("organisations", chromedp.Navigate(e.url+"/admin/organizations"), chromedp.WaitVisible(chromedp.ID("org-code")))
 	b.accessible("admin organisations")
-	b.do("add one", chromedp.SendKeys(chromedp.ID("org-code"), "THON"), chromedp.SendKeys(chromedp.ID("org-name"), "Thôn Bình Minh"),
-		chromedp.SetValue(chromedp.ID("org-parent"), e.org.ID), chromedp.Click(chromedp.ID("org-submit")), chromedp.WaitVisible(chromedp.CSS(".notice")))
+	b.submit("add one", chromedp.SendKeys(chromedp.ID("org-code"), "THON"), chromedp.SendKeys(chromedp.ID("org-name"), "Thôn Bình Minh"),
+		chromedp.SetValue(chromedp.ID("org-parent"), e.org.ID), chromedp.Click(chromedp.ID("org-submit")))
+	b.do("add one", chromedp.WaitVisible(chromedp.CSS(".notice")))
 	var parent string
 	if err := e.db.Pool.QueryRow(t.Context(), "SELECT coalesce(parent_id::text, '') FROM organizations WHERE code = 'THON'").Scan(&parent); err != nil || parent != e.org.ID {
 		t.Fatalf("stored organisation: parent %q (%v)", parent, err)
@@ -495,9 +502,9 @@ func TestBrowserAdminDirectory(t *testing.T) {
 	drafter := e.users["chuyenvien"]
 	b.do("tokens", chromedp.Navigate(e.url+"/admin/tokens?user="+drafter.ID), chromedp.WaitVisible(chromedp.ID("tok-name")))
 	b.accessible("admin tokens")
-	b.do("issue", chromedp.SendKeys(chromedp.ID("tok-name"), "Đồng bộ phần mềm kế toán"),
-		chromedp.Click(chromedp.CSS(`input[name=scopes][value="documents:read"]`)), chromedp.Click(chromedp.ID("tok-submit")),
-		chromedp.WaitVisible(chromedp.ID("tok-secret")))
+	b.submit("issue", chromedp.SendKeys(chromedp.ID("tok-name"), "Đồng bộ phần mềm kế toán"),
+		chromedp.Click(chromedp.CSS(`input[name=scopes][value="documents:read"]`)), chromedp.Click(chromedp.ID("tok-submit")))
+	b.do("issue", chromedp.WaitVisible(chromedp.ID("tok-secret")))
 	token := b.text("token", "#tok-secret")
 	api := func() int {
 		req, _ := http.NewRequest("GET", e.url+"/api/v1/documents", nil)
@@ -513,8 +520,9 @@ func TestBrowserAdminDirectory(t *testing.T) {
 		t.Fatalf("the issued token on the API: %d", s)
 	}
 	b.accessible("admin tokens (issued)")
-	b.do("revoke", chromedp.Navigate(e.url+"/admin/tokens?user="+drafter.ID), chromedp.WaitVisible(chromedp.ID("tok-table")),
-		chromedp.Click(chromedp.CSS("#tok-table button.revoke")), chromedp.WaitVisible(chromedp.CSS(".notice")))
+	b.do("tokens again", chromedp.Navigate(e.url+"/admin/tokens?user="+drafter.ID), chromedp.WaitVisible(chromedp.ID("tok-table")))
+	b.submit("revoke", chromedp.Click(chromedp.CSS("#tok-table button.revoke")))
+	b.do("revoke", chromedp.WaitVisible(chromedp.CSS(".notice")))
 	if s := api(); s != http.StatusUnauthorized {
 		t.Errorf("the revoked token on the API: %d, want 401", s)
 	}
