@@ -227,9 +227,7 @@ func (u *UI) showTemplates(w http.ResponseWriter, r *http.Request, status int, e
 // createTemplate reads the template form: the stages with a name, each
 // with its participants, rule and deadline.
 func (u *UI) createTemplate(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 256<<10) {
 		return
 	}
 	p, _ := principal(r.Context())
@@ -359,9 +357,7 @@ func (u *UI) showAdminRegisters(w http.ResponseWriter, r *http.Request, status i
 }
 
 func (u *UI) createRegister(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 64<<10) {
 		return
 	}
 	p, _ := principal(r.Context())
@@ -377,17 +373,14 @@ func (u *UI) createRegister(w http.ResponseWriter, r *http.Request) {
 	n := register.NewRegister{Kind: f.Get("kind"), Name: f.Get("name"), Code: f.Get("code"), DocumentTypes: f["types"], Confidential: f.Get("confidential") != ""}
 	reg, err := u.cfg.Registers.Create(r.Context(), p, d.OrgID, n)
 	if err != nil {
-		status, msg := u.explain(r, err)
-		if status == http.StatusInternalServerError || status == http.StatusForbidden || status == http.StatusNotFound {
-			u.failErr(w, r, err)
-			return
-		}
-		d.Form = map[string]string{"kind": n.Kind, "name": n.Name, "code": n.Code}
-		for _, t := range n.DocumentTypes {
-			d.Chosen[t] = true
-		}
-		d.Chosen["confidential"] = n.Confidential
-		u.showAdminRegisters(w, r, status, msg, "", d)
+		u.formRefused(w, r, err, func(status int, msg string) {
+			d.Form = map[string]string{"kind": n.Kind, "name": n.Name, "code": n.Code}
+			for _, t := range n.DocumentTypes {
+				d.Chosen[t] = true
+			}
+			d.Chosen["confidential"] = n.Confidential
+			u.showAdminRegisters(w, r, status, msg, "", d)
+		})
 		return
 	}
 	r.Method = http.MethodGet
@@ -475,9 +468,7 @@ func parseDays(text string) ([]calendar.Day, int) {
 // saveCalendar replaces a year's holidays and compensating working days,
 // keeping its weekend and working hours.
 func (u *UI) saveCalendar(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 64<<10) {
 		return
 	}
 	p, _ := principal(r.Context())
@@ -541,9 +532,7 @@ func (u *UI) showSigningLevel(w http.ResponseWriter, r *http.Request, status int
 }
 
 func (u *UI) saveSigningLevel(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 16<<10) {
 		return
 	}
 	p, _ := principal(r.Context())

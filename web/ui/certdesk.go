@@ -200,9 +200,7 @@ func (u *UI) showDeskNew(w http.ResponseWriter, r *http.Request, status int, err
 }
 
 func (u *UI) deskOpen(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 64<<10) {
 		return
 	}
 	p, _ := principal(r.Context())
@@ -426,9 +424,7 @@ func (u *UI) certificationScan(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) certificationRefuse(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 64<<10) {
 		return
 	}
 	p, _ := principal(r.Context())

@@ -134,9 +134,7 @@ func (u *UI) showCopy(w http.ResponseWriter, r *http.Request, status int, errMsg
 }
 
 func (u *UI) copyForm(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 64<<10) {
 		return
 	}
 	p, _ := principal(r.Context())

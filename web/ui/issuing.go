@@ -266,9 +266,7 @@ func parseRecipients(text string) ([]register.Recipient, int) {
 }
 
 func (u *UI) issueForm(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 256<<10) {
 		return
 	}
 	p, _ := principal(r.Context())

@@ -252,12 +252,7 @@ func (u *UI) receiveForm(w http.ResponseWriter, r *http.Request) {
 	fields := receptionFields(&up)
 	form := map[string]string{}
 	refuse := func(err error) {
-		status, msg := u.explain(r, err)
-		if status == http.StatusInternalServerError || status == http.StatusForbidden || status == http.StatusNotFound {
-			u.failErr(w, r, err)
-			return
-		}
-		u.showReceive(w, r, status, msg, form)
+		u.formRefused(w, r, err, func(status int, msg string) { u.showReceive(w, r, status, msg, form) })
 	}
 	mediaType, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mediaType != "multipart/form-data" || params["boundary"] == "" {
@@ -435,13 +430,9 @@ func (u *UI) showArrival(w http.ResponseWriter, r *http.Request, status int, err
 	u.write(w, r, status, "arrival", pg)
 }
 
+// parseForm reads a form of the usual size (64 KiB) as readForm does.
 func (u *UI) parseForm(w http.ResponseWriter, r *http.Request) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
-		return false
-	}
-	return true
+	return u.readForm(w, r, 64<<10)
 }
 
 // registerArrival gives the arrival its số đến and opens the registered
