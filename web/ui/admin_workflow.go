@@ -271,12 +271,9 @@ func (u *UI) createTemplate(w http.ResponseWriter, r *http.Request) {
 	}
 	t, err := u.cfg.Chain.CreateTemplate(r.Context(), p, req)
 	if err != nil {
-		status, msg := u.explainChain(r, err)
-		if status == http.StatusInternalServerError || status == http.StatusForbidden || status == http.StatusNotFound {
-			u.failErr(w, r, err)
-			return
-		}
-		u.showTemplates(w, r, status, msg, "", d, rows)
+		u.formRefused(w, r, err, func(status int, msg string) {
+			u.showTemplates(w, r, status, msg, "", d, rows)
+		})
 		return
 	}
 	r.Method = http.MethodGet
@@ -493,11 +490,7 @@ func (u *UI) saveCalendar(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := u.cfg.Calendar.SetYear(r.Context(), p, year, y); err != nil {
-		if errors.Is(err, calendar.ErrInvalid) {
-			u.showCalendar(w, r, http.StatusUnprocessableEntity, u.tr(r, "error.calendar")+": "+strings.TrimPrefix(err.Error(), calendar.ErrInvalid.Error()+": "), "", d)
-			return
-		}
-		u.failErr(w, r, err)
+		u.formRefused(w, r, err, func(status int, msg string) { u.showCalendar(w, r, status, msg, "", d) })
 		return
 	}
 	http.Redirect(w, r, "/admin/calendar?"+url.Values{"year": {strconv.Itoa(year)}, "saved": {"1"}}.Encode(), http.StatusSeeOther)

@@ -172,22 +172,13 @@ func (u *UI) receptionQueue(w http.ResponseWriter, r *http.Request) {
 	}
 	var err error
 	if d.Items, err = u.cfg.Reception.List(r.Context(), p, status); err != nil {
-		u.receptionRefused(w, r, err)
+		u.failErr(w, r, err)
 		return
 	}
 	if r.URL.Query().Get("returned") != "" {
 		d.Flash = u.tr(r, "arrival.returned.flash")
 	}
 	u.render(w, r, http.StatusOK, "reception", "reception.title", d)
-}
-
-// receptionRefused answers a refusal of the reception service.
-func (u *UI) receptionRefused(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, reception.ErrState) {
-		u.fail(w, r, http.StatusConflict, u.tr(r, "error.arrival.state")+": "+strings.TrimPrefix(err.Error(), reception.ErrState.Error()+": "))
-		return
-	}
-	u.failErr(w, r, err)
 }
 
 type receiveData struct {
@@ -389,7 +380,7 @@ func (u *UI) showArrival(w http.ResponseWriter, r *http.Request, status int, err
 		// there.
 		items, err := u.cfg.Reception.List(r.Context(), p, "")
 		if err != nil {
-			u.receptionRefused(w, r, err)
+			u.failErr(w, r, err)
 			return
 		}
 		for _, x := range items {
@@ -461,7 +452,7 @@ func (u *UI) registerArrival(w http.ResponseWriter, r *http.Request) {
 		u.showArrival(w, r, http.StatusUnprocessableEntity, in.Msg, d)
 		return
 	case err != nil:
-		u.receptionRefused(w, r, err)
+		u.failErr(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/documents/"+url.PathEscape(out.DocumentID)+"?"+url.Values{"registered": {strconv.Itoa(out.ArrivalNumber)}}.Encode(), http.StatusSeeOther)
@@ -491,7 +482,7 @@ func (u *UI) returnArrival(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		u.receptionRefused(w, r, err)
+		u.failErr(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/reception?returned=1", http.StatusSeeOther)
@@ -508,7 +499,7 @@ func (u *UI) confirmRecall(w http.ResponseWriter, r *http.Request) {
 	}
 	it, err := u.cfg.Reception.ConfirmRecall(r.Context(), p, chi.URLParam(r, "id"))
 	if err != nil {
-		u.receptionRefused(w, r, err)
+		u.failErr(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/reception/"+url.PathEscape(it.ID)+"?confirmed=1", http.StatusSeeOther)

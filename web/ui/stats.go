@@ -65,7 +65,6 @@ var _ = addMessages(map[string][2]string{
 	"stats.issued.late":    {"Chậm", "Late"},
 	"stats.empty":          {"Không có văn bản nào trong kỳ này.", "Nothing in this period."},
 	"stats.month":          {"T%d/%d", "%s %d"},
-	"stats.error.period":   {"Kỳ thống kê không hợp lệ: ", "The period is invalid: "},
 })
 
 // maxChartMonths bounds the months charted one by one (the service
@@ -137,7 +136,7 @@ func (u *UI) statisticsPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		u.statsFail(w, r, err)
+		u.failErr(w, r, err)
 		return
 	}
 	d.Stats = st
@@ -151,7 +150,7 @@ func (u *UI) statisticsPage(w http.ResponseWriter, r *http.Request) {
 		d.Rows = append(d.Rows, statsRow{"person", c})
 	}
 	if err := u.statsCharts(r, p, req, d); err != nil {
-		u.statsFail(w, r, err)
+		u.failErr(w, r, err)
 		return
 	}
 	export := url.Values{"from": {d.From}, "to": {d.To}}
@@ -163,16 +162,6 @@ func (u *UI) statisticsPage(w http.ResponseWriter, r *http.Request) {
 	export.Set("format", "pdf")
 	d.PDF = "/api/v1/statistics?" + export.Encode()
 	u.render(w, r, http.StatusOK, "statistics", "stats.title", d)
-}
-
-// statsFail shows a refused period as the page's error, and the rest as
-// failErr does.
-func (u *UI) statsFail(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, handling.ErrInvalid) {
-		u.fail(w, r, http.StatusUnprocessableEntity, u.tr(r, "stats.error.period")+strings.TrimPrefix(err.Error(), handling.ErrInvalid.Error()+": "))
-		return
-	}
-	u.failErr(w, r, err)
 }
 
 // statsCharts computes each month of the period (up to maxChartMonths)
