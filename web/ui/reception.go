@@ -375,20 +375,6 @@ func (u *UI) showArrival(w http.ResponseWriter, r *http.Request, status int, err
 		u.failErr(w, r, err)
 		return
 	}
-	if d.Item.Status == "arrived" && d.Item.Duplicate == nil {
-		// The queue's listing is what flags duplicates: find the arrival
-		// there.
-		items, err := u.cfg.Reception.List(r.Context(), p, "")
-		if err != nil {
-			u.failErr(w, r, err)
-			return
-		}
-		for _, x := range items {
-			if x.ID == d.Item.ID {
-				d.Item.Duplicate = x.Duplicate
-			}
-		}
-	}
 	it := d.Item
 	if len(it.Verification) > 0 {
 		var rep verify.Report
