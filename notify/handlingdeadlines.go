@@ -31,11 +31,7 @@ var handlingRoleLabel = map[string]string{
 // Due lists, for each open part due by the end of until's day (the
 // handling package's rule of what is due by a day), one item per person
 // who must act on it.
-func (HandlingDeadlines) Due(ctx context.Context, q storage.Querier, until time.Time) ([]DeadlineItem, error) {
-	cal, err := calendar.Load(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("handling deadlines: %w", err)
-	}
+func (HandlingDeadlines) Due(ctx context.Context, q storage.Querier, cal *calendar.Calendar, until time.Time) ([]DeadlineItem, error) {
 	var out []DeadlineItem
 	var after *handling.Cursor
 	for {

@@ -32,8 +32,9 @@ type DeadlineItem struct {
 // (the approval chain's stages: ChainDeadlines; the handling of incoming
 // documents: HandlingDeadlines).
 type Deadlines interface {
-	// Due lists the open items due at or before until.
-	Due(ctx context.Context, q storage.Querier, until time.Time) ([]DeadlineItem, error)
+	// Due lists the open items due at or before until. cal is the
+	// working calendar the scan loaded (once for every source).
+	Due(ctx context.Context, q storage.Querier, cal *calendar.Calendar, until time.Time) ([]DeadlineItem, error)
 }
 
 // The kinds of reminder.
@@ -117,7 +118,7 @@ func (e *Engine) ScanReminders(ctx context.Context) (int, error) {
 	until := cal.AddDays(now, 1)
 	var due []reminderArgs
 	for _, src := range e.cfg.Deadlines {
-		items, err := src.Due(ctx, e.db.Pool, until)
+		items, err := src.Due(ctx, e.db.Pool, cal, until)
 		if err != nil {
 			return 0, fmt.Errorf("reminders: %w", err)
 		}
@@ -291,7 +292,7 @@ func reminderSummary(a reminderArgs) string {
 type ChainDeadlines struct{}
 
 // Due lists the open chain inbox items due at or before until.
-func (ChainDeadlines) Due(ctx context.Context, q storage.Querier, until time.Time) ([]DeadlineItem, error) {
+func (ChainDeadlines) Due(ctx context.Context, q storage.Querier, _ *calendar.Calendar, until time.Time) ([]DeadlineItem, error) {
 	rows, err := q.Query(ctx, `
 		SELECT 'inbox:' || i.id, i.organization_id::text, i.document_id::text, d.subject || ' — ' || i.label,
 			i.user_id::text, coalesce((

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,6 +33,15 @@ type ReceptionConfig struct {
 // reception is the service of the reception queues (văn bản đến).
 func (s *Server) reception() *reception.Service {
 	return &reception.Service{DB: s.DB, Docs: s.Docs, Verify: s.Verify, TempDir: s.TempDir, Events: s.Reception.Events, Now: s.Reception.Now}
+}
+
+// RunArrivals processes the deliveries from other organisations every
+// interval until ctx ends (they arrive, verified, in the receiver's queue
+// even while nobody lists it), with the same reception service as the
+// routes: its verification budget and its events. Call it after Handler,
+// which wires them.
+func (s *Server) RunArrivals(ctx context.Context, interval time.Duration) {
+	s.reception().Run(ctx, interval)
 }
 
 func (s *Server) receptionRoutes(r chi.Router) {

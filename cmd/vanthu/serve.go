@@ -25,7 +25,6 @@ import (
 	"github.com/vanthu/vanthu/audit"
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/documents/publicverify"
-	"github.com/vanthu/vanthu/documents/reception"
 	"github.com/vanthu/vanthu/metrics"
 	"github.com/vanthu/vanthu/signing/pdf"
 	"github.com/vanthu/vanthu/signing/verify"
@@ -321,14 +320,14 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 	limits := web.DefaultLimits
 	limits.ConnsPerClient, _ = cmd.Flags().GetInt("max-conns-per-client")
 	ln = web.LimitListener(ln, limits.ConnsPerClient, proxies)
-	srv := web.NewHTTPServer((&web.Server{DB: db, Blobs: blobs, Docs: docs, Accounts: acct, SecureCookies: secureCookies, OIDC: oidcClient, TrustedProxies: proxies, Pages: true,
+	server := &web.Server{DB: db, Blobs: blobs, Docs: docs, Accounts: acct, SecureCookies: secureCookies, OIDC: oidcClient, TrustedProxies: proxies, Pages: true,
 		Verify: verify.Options{Trust: trust, Offline: cfg.verifyOffline, Budget: cfg.verifyBudget, SharedBudget: pdf.NewBudget(cfg.verifyShared)}, TempDir: tempDir, BodyLimits: limits,
 		Signing: signingConfig(cmp.Or(cfg.signingTSAURL, cfg.tsaURL), trust, tempDir), Notify: engine,
-		PublicURL: cmp.Or(cfg.publicURL, "http://"+addr), PublicVerdictTTL: publicverify.DefaultVerdictTTL}).Handler(), limits)
+		PublicURL: cmp.Or(cfg.publicURL, "http://"+addr), PublicVerdictTTL: publicverify.DefaultVerdictTTL}
+	srv := web.NewHTTPServer(server.Handler(), limits)
 	// Deliveries from other organisations arrive (verified, in the
 	// receiver's queue) even while nobody lists the queue.
-	go (&reception.Service{DB: db, Docs: docs, TempDir: tempDir, Events: engine,
-		Verify: verify.Options{Trust: trust, Offline: cfg.verifyOffline, Budget: cfg.verifyBudget}}).Run(ctx, 15*time.Second)
+	go server.RunArrivals(ctx, 15*time.Second)
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "vanthu is serving on http://%s\n", ln.Addr())
 	if created {

@@ -2,6 +2,7 @@ package handling
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"slices"
 	"strconv"
@@ -91,65 +92,132 @@ const maxPeriodDays = 2 * 366
 // leaders, clerks, auditors and administrators read the whole
 // organisation; a unit head only their own units (unit_id required).
 func (s *Service) Statistics(ctx context.Context, p accounts.Principal, req StatisticsRequest) (Statistics, error) {
-	if err := accounts.Authorize(p, accounts.StatisticsRead, accounts.Target{OrgID: p.OrganizationID}); err != nil {
+	sc, err := s.statsScope(ctx, p, req)
+	if err != nil {
 		return Statistics{}, err
+	}
+	return s.periodStatistics(ctx, sc, sc.from, sc.end)
+}
+
+// Monthly computes the figures of each calendar month the period meets
+// (the first and the last cut to the period), at most max months, as
+// Statistics computes a period's: one call for a chart of the months. The
+// authorization, the organisation and its units, the working calendar and
+// the fold of the tallies are done once for the whole period.
+func (s *Service) Monthly(ctx context.Context, p accounts.Principal, req StatisticsRequest, max int) ([]Statistics, error) {
+	sc, err := s.statsScope(ctx, p, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := storage.FoldHandlingTallies(ctx, s.DB.Pool, sc.org.ID, sc.from, sc.end); err != nil {
+		return nil, err
+	}
+	cal, err := calendar.Load(ctx, s.DB.Pool)
+	if err != nil {
+		return nil, err
+	}
+	var out []Statistics
+	for m := time.Date(sc.from.Year(), sc.from.Month(), 1, 0, 0, 0, 0, calendar.Vietnam); m.Before(sc.end) && len(out) < max; m = m.AddDate(0, 1, 0) {
+		start, end := m, m.AddDate(0, 1, 0)
+		if start.Before(sc.from) {
+			start = sc.from
+		}
+		if end.After(sc.end) {
+			end = sc.end
+		}
+		st, err := s.count(ctx, sc, cal, start, end)
+		if err != nil {
+			return nil, fmt.Errorf("statistics of %s: %w", m.Format("2006-01"), err)
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// statsScope is what a statistics request reads: the organisation, its
+// units' names, the unit asked for ("" for all) and the period [from, end).
+type statsScope struct {
+	org       storage.Organization
+	unitName  map[string]string
+	unitID    string
+	from, end time.Time
+}
+
+// statsScope authorizes a statistics request and reads its scope.
+func (s *Service) statsScope(ctx context.Context, p accounts.Principal, req StatisticsRequest) (statsScope, error) {
+	if err := accounts.Authorize(p, accounts.StatisticsRead, accounts.Target{OrgID: p.OrganizationID}); err != nil {
+		return statsScope{}, err
 	}
 	from, err1 := time.ParseInLocation(time.DateOnly, req.From, calendar.Vietnam)
 	to, err2 := time.ParseInLocation(time.DateOnly, req.To, calendar.Vietnam)
 	if err1 != nil || err2 != nil {
-		return Statistics{}, invalid("from and to must be dates YYYY-MM-DD")
+		return statsScope{}, invalid("from and to must be dates YYYY-MM-DD")
 	}
 	end := to.AddDate(0, 0, 1)
 	if !end.After(from) || end.Sub(from) > maxPeriodDays*24*time.Hour {
-		return Statistics{}, invalid("the period must run forwards and last at most two years")
+		return statsScope{}, invalid("the period must run forwards and last at most two years")
 	}
 	org, err := storage.GetOrganization(ctx, s.DB.Pool, p.OrganizationID)
 	if err != nil {
-		return Statistics{}, err
+		return statsScope{}, err
 	}
 	units, err := storage.ListUnits(ctx, s.DB.Pool, org.ID)
 	if err != nil {
-		return Statistics{}, err
+		return statsScope{}, err
 	}
 	whole := p.Has(storage.RoleSigner) || p.Has(storage.RoleClerk) || p.Has(storage.RoleAuditor) || p.Has(storage.RoleAdmin)
 	if req.UnitID != "" {
 		if !slices.ContainsFunc(units, func(u storage.Unit) bool { return u.ID == req.UnitID }) {
-			return Statistics{}, storage.ErrNotFound
+			return statsScope{}, storage.ErrNotFound
 		}
 		if !whole && !p.InUnit(req.UnitID) {
-			return Statistics{}, forbidden("a unit head reads the statistics of their own unit")
+			return statsScope{}, forbidden("a unit head reads the statistics of their own unit")
 		}
 	} else if !whole {
-		return Statistics{}, forbidden("a unit head reads the statistics of their own unit: give unit_id")
+		return statsScope{}, forbidden("a unit head reads the statistics of their own unit: give unit_id")
 	}
+	sc := statsScope{org: org, unitName: map[string]string{}, unitID: req.UnitID, from: from, end: end}
+	for _, u := range units {
+		sc.unitName[u.ID] = u.Name
+	}
+	return sc, nil
+}
+
+// periodStatistics folds the tallies of [from, end) and counts them.
+func (s *Service) periodStatistics(ctx context.Context, sc statsScope, from, end time.Time) (Statistics, error) {
+	if err := storage.FoldHandlingTallies(ctx, s.DB.Pool, sc.org.ID, from, end); err != nil {
+		return Statistics{}, err
+	}
+	cal, err := calendar.Load(ctx, s.DB.Pool)
+	if err != nil {
+		return Statistics{}, err
+	}
+	return s.count(ctx, sc, cal, from, end)
+}
+
+// count computes the figures of [from, end), its tallies folded.
+func (s *Service) count(ctx context.Context, sc statsScope, cal *calendar.Calendar, from, end time.Time) (Statistics, error) {
 	asOf := s.now()
 	if end.Before(asOf) {
 		asOf = end.UTC()
 	}
-	st := Statistics{From: req.From, To: req.To, AsOf: asOf, Units: []Counts{}, People: []Counts{}, Outgoing: []Outgoing{},
-		Certifications: []Certifications{}}
-	unitName := map[string]string{}
-	for _, u := range units {
-		unitName[u.ID] = u.Name
-	}
-	if err := storage.FoldHandlingTallies(ctx, s.DB.Pool, org.ID, from, end); err != nil {
-		return Statistics{}, err
-	}
-	if req.UnitID == "" {
-		c, err := storage.OrganizationHandlingCounts(ctx, s.DB.Pool, org.ID, from, end, asOf)
+	st := Statistics{From: from.Format(time.DateOnly), To: end.AddDate(0, 0, -1).Format(time.DateOnly), AsOf: asOf,
+		Units: []Counts{}, People: []Counts{}, Outgoing: []Outgoing{}, Certifications: []Certifications{}}
+	if sc.unitID == "" {
+		c, err := storage.OrganizationHandlingCounts(ctx, s.DB.Pool, sc.org.ID, from, end, asOf)
 		if err != nil {
 			return st, err
 		}
-		oc := counts(c, org.Name)
-		oc.ID = org.ID
+		oc := counts(c, sc.org.Name)
+		oc.ID = sc.org.ID
 		st.Organization = &oc
 	}
-	uc, pc, err := storage.PartHandlingCounts(ctx, s.DB.Pool, org.ID, req.UnitID, from, end, asOf)
+	uc, pc, err := storage.PartHandlingCounts(ctx, s.DB.Pool, sc.org.ID, sc.unitID, from, end, asOf)
 	if err != nil {
 		return st, err
 	}
 	for _, c := range uc {
-		st.Units = append(st.Units, counts(c, unitName[c.Key]))
+		st.Units = append(st.Units, counts(c, sc.unitName[c.Key]))
 	}
 	ids := make([]string, 0, len(pc))
 	for _, c := range pc {
@@ -164,11 +232,11 @@ func (s *Service) Statistics(ctx context.Context, p accounts.Principal, req Stat
 	}
 	slices.SortFunc(st.Units, func(a, b Counts) int { return cmpName(a.Name, b.Name, a.ID, b.ID) })
 	slices.SortFunc(st.People, func(a, b Counts) int { return cmpName(a.Name, b.Name, a.ID, b.ID) })
-	if st.Outgoing, err = s.outgoing(ctx, org, req.UnitID, unitName, from, end); err != nil {
+	if st.Outgoing, err = s.outgoing(ctx, sc.org, sc.unitID, sc.unitName, cal, from, end); err != nil {
 		return st, err
 	}
-	if req.UnitID == "" {
-		if st.Certifications, err = certifications(ctx, s.DB.Pool, org.ID, from, end, asOf); err != nil {
+	if sc.unitID == "" {
+		if st.Certifications, err = certifications(ctx, s.DB.Pool, sc.org.ID, from, end, asOf); err != nil {
 			return st, err
 		}
 	}
@@ -207,12 +275,8 @@ func rate(n, of int) *float64 {
 
 // outgoing judges each issued document: on time when issued by the end of
 // the working day after the one it was signed on.
-func (s *Service) outgoing(ctx context.Context, org storage.Organization, unitID string, unitName map[string]string, from, end time.Time) ([]Outgoing, error) {
+func (s *Service) outgoing(ctx context.Context, org storage.Organization, unitID string, unitName map[string]string, cal *calendar.Calendar, from, end time.Time) ([]Outgoing, error) {
 	docs, err := storage.IssuedDocuments(ctx, s.DB.Pool, org.ID, unitID, from, end)
-	if err != nil {
-		return nil, err
-	}
-	cal, err := calendar.Load(ctx, s.DB.Pool)
 	if err != nil {
 		return nil, err
 	}

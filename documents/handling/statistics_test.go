@@ -2,9 +2,11 @@ package handling_test
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -341,5 +343,39 @@ func TestStatisticsTalliesMatchTheRows(t *testing.T) {
 	}
 	if several != 0 {
 		t.Errorf("%d keys still hold several tally rows for a folded month", several)
+	}
+}
+
+// TestMonthly: one call gives each month the period meets, cut to the
+// period, with the figures Statistics gives for that month alone; at most
+// the months asked for; refused as Statistics refuses.
+func TestMonthly(t *testing.T) {
+	w := newWorld(t)
+	statsFixture(w)
+	req := handling.StatisticsRequest{From: "2027-02-15", To: "2027-04-10"}
+	months, err := w.svc.Monthly(w.ctx, w.p("leader"), req, 24)
+	if err != nil {
+		t.Fatal(err)
+	}
+	periods := [][2]string{{"2027-02-15", "2027-02-28"}, {"2027-03-01", "2027-03-31"}, {"2027-04-01", "2027-04-10"}}
+	if len(months) != len(periods) {
+		t.Fatalf("%d months, want %d", len(months), len(periods))
+	}
+	for i, pr := range periods {
+		one, err := w.svc.Statistics(w.ctx, w.p("leader"), handling.StatisticsRequest{From: pr[0], To: pr[1]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := months[i]
+		m.AsOf, one.AsOf = time.Time{}, time.Time{}
+		if !reflect.DeepEqual(m, one) {
+			t.Fatalf("month %d:\n%+v\nwant\n%+v", i, m, one)
+		}
+	}
+	if months, err := w.svc.Monthly(w.ctx, w.p("leader"), req, 2); err != nil || len(months) != 2 {
+		t.Fatalf("at most 2 months: %d %v", len(months), err)
+	}
+	if _, err := w.svc.Monthly(w.ctx, w.p("leader"), handling.StatisticsRequest{From: "2027-04-10", To: "2027-02-15"}, 24); !errors.Is(err, handling.ErrInvalid) {
+		t.Fatalf("a backwards period: %v", err)
 	}
 }

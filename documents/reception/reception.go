@@ -219,39 +219,64 @@ func (s *Service) List(ctx context.Context, p accounts.Principal, status string)
 	}
 	out := make([]Item, 0, len(rows))
 	for _, a := range rows {
-		it := item(a)
-		if a.DupKey != "" && (a.Status == "arrived" || a.DuplicateReason != "") {
-			if e, err := storage.EarlierArrival(ctx, s.DB.Pool, a.OrganizationID, a.DupKey, a.ID); err == nil {
-				if e.DocumentID != "" || e.ArrivedAt.Before(a.ArrivedAt) || (e.ArrivedAt.Equal(a.ArrivedAt) && e.ID < a.ID) {
-					it.Duplicate = duplicateOf(e)
-				}
-			} else if !errors.Is(err, storage.ErrNotFound) {
-				return nil, err
-			}
+		it, err := s.flagged(ctx, a)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, it)
 	}
 	return out, nil
 }
 
-// Get returns one arrival of p's organisation.
+// flagged is a's item with its Duplicate flag: an arrival waiting in the
+// queue, or one registered anyway with a reason, that repeats an earlier
+// registration or an earlier arrival (one query, only for an arrival with
+// a duplicate key).
+func (s *Service) flagged(ctx context.Context, a storage.Arrival) (Item, error) {
+	it := item(a)
+	if a.DupKey == "" || (a.Status != "arrived" && a.DuplicateReason == "") {
+		return it, nil
+	}
+	e, err := storage.EarlierArrival(ctx, s.DB.Pool, a.OrganizationID, a.DupKey, a.ID)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+	case err != nil:
+		return Item{}, err
+	case e.DocumentID != "" || e.ArrivedAt.Before(a.ArrivedAt) || (e.ArrivedAt.Equal(a.ArrivedAt) && e.ID < a.ID):
+		it.Duplicate = duplicateOf(e)
+	}
+	return it, nil
+}
+
+// Get returns one arrival of p's organisation, flagged as List flags it
+// when it repeats another.
 func (s *Service) Get(ctx context.Context, p accounts.Principal, id string) (Item, error) {
-	a, err := storage.GetArrival(ctx, s.DB.Pool, id, false)
+	a, err := s.arrival(ctx, p, id)
 	if err != nil {
 		return Item{}, err
 	}
-	if err := clerkOf(p, a.OrganizationID, false); err != nil {
-		return Item{}, err
+	return s.flagged(ctx, a)
+}
+
+// arrival reads one arrival of p's organisation.
+func (s *Service) arrival(ctx context.Context, p accounts.Principal, id string) (storage.Arrival, error) {
+	a, err := storage.GetArrival(ctx, s.DB.Pool, id, false)
+	if err != nil {
+		return storage.Arrival{}, err
 	}
-	return item(a), nil
+	if err := clerkOf(p, a.OrganizationID, false); err != nil {
+		return storage.Arrival{}, err
+	}
+	return a, nil
 }
 
 // OpenFile returns the arrived file of one arrival of p's organisation.
 func (s *Service) OpenFile(ctx context.Context, p accounts.Principal, id string) (Item, io.ReadCloser, error) {
-	it, err := s.Get(ctx, p, id)
+	a, err := s.arrival(ctx, p, id)
 	if err != nil {
-		return it, nil, err
+		return Item{}, nil, err
 	}
+	it := item(a)
 	rc, err := s.Docs.Blobs.Open(ctx, it.SHA256, 0, -1)
 	if err != nil {
 		return it, nil, fmt.Errorf("arrival %s: file: %w", id, err)

@@ -454,6 +454,13 @@ func TestUploadAndDuplicate(t *testing.T) {
 	if len(q) != 1 || q[0].ID != second.ID || q[0].Duplicate == nil || q[0].Duplicate.ArrivalNumber != 1 || q[0].Duplicate.DocumentID != reg1.DocumentID {
 		t.Fatalf("queue %+v", q)
 	}
+	// Get flags it as the queue does, and the earlier one not at all.
+	if got, err := w.svc.Get(ctx, w.clerk, second.ID); err != nil || got.Duplicate == nil || *got.Duplicate != *q[0].Duplicate {
+		t.Fatalf("get the second arrival: %+v %v", got.Duplicate, err)
+	}
+	if got, err := w.svc.Get(ctx, w.clerk, first.ID); err != nil || got.Duplicate != nil {
+		t.Fatalf("get the first arrival: %+v %v", got.Duplicate, err)
+	}
 	_, err = w.svc.Register(ctx, w.clerk, second.ID, reception.RegisterRequest{})
 	var dup *reception.DuplicateError
 	if !errors.As(err, &dup) || dup.Earlier.ArrivalNumber != 1 || dup.Earlier.DocumentID != reg1.DocumentID || dup.Earlier.ArrivalID != first.ID {

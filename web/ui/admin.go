@@ -168,9 +168,7 @@ func (u *UI) showUsers(w http.ResponseWriter, r *http.Request, status int, errMs
 }
 
 func (u *UI) createUser(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 64<<10) {
 		return
 	}
 	p, _ := principal(r.Context())
@@ -185,12 +183,9 @@ func (u *UI) createUser(w http.ResponseWriter, r *http.Request) {
 	created, err := u.cfg.Accounts.CreateUser(r.Context(), p, n)
 	form := map[string]string{"username": n.Username, "full_name": n.FullName, "title": n.Title}
 	if err != nil {
-		status, msg := u.explain(r, err)
-		if status == http.StatusInternalServerError || status == http.StatusForbidden || status == http.StatusNotFound {
-			u.failErr(w, r, err)
-			return
-		}
-		u.showUsers(w, r, status, msg, "", form)
+		u.formRefused(w, r, err, func(status int, msg string) {
+			u.showUsers(w, r, status, msg, "", form)
+		})
 		return
 	}
 	r.Method = http.MethodGet // the form starts empty again
@@ -216,9 +211,7 @@ func (u *UI) showUnits(w http.ResponseWriter, r *http.Request, status int, errMs
 }
 
 func (u *UI) createUnit(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 16<<10) {
 		return
 	}
 	p, _ := principal(r.Context())
@@ -229,12 +222,9 @@ func (u *UI) createUnit(w http.ResponseWriter, r *http.Request) {
 	}
 	un, err := u.cfg.Accounts.CreateUnit(r.Context(), p, storage.Unit{OrganizationID: d.OrgID, Code: r.PostForm.Get("code"), Name: r.PostForm.Get("name")})
 	if err != nil {
-		status, msg := u.explain(r, err)
-		if status == http.StatusInternalServerError || status == http.StatusForbidden || status == http.StatusNotFound {
-			u.failErr(w, r, err)
-			return
-		}
-		u.showUnits(w, r, status, msg, "", map[string]string{"code": r.PostForm.Get("code"), "name": r.PostForm.Get("name")})
+		u.formRefused(w, r, err, func(status int, msg string) {
+			u.showUnits(w, r, status, msg, "", map[string]string{"code": r.PostForm.Get("code"), "name": r.PostForm.Get("name")})
+		})
 		return
 	}
 	u.showUnits(w, r, http.StatusCreated, "", u.tr(r, "admin.created.unit", un.Code), nil)

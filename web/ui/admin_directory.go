@@ -87,9 +87,7 @@ func (u *UI) showOrganizations(w http.ResponseWriter, r *http.Request, status in
 }
 
 func (u *UI) createOrganization(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 16<<10) {
 		return
 	}
 	p, _ := principal(r.Context())
@@ -106,12 +104,9 @@ func (u *UI) createOrganization(w http.ResponseWriter, r *http.Request) {
 	}
 	created, err := u.cfg.Accounts.CreateOrganization(r.Context(), p, o)
 	if err != nil {
-		status, msg := u.explain(r, err)
-		if status == http.StatusInternalServerError || status == http.StatusForbidden {
-			u.failErr(w, r, err)
-			return
-		}
-		u.showOrganizations(w, r, status, msg, "", form)
+		u.formRefused(w, r, err, func(status int, msg string) {
+			u.showOrganizations(w, r, status, msg, "", form)
+		}, http.StatusNotFound)
 		return
 	}
 	u.showOrganizations(w, r, http.StatusCreated, "", u.tr(r, "org.created", created.Code), nil)
@@ -160,9 +155,7 @@ func (u *UI) showTokens(w http.ResponseWriter, r *http.Request, status int, errM
 }
 
 func (u *UI) issueToken(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 8<<10) {
 		return
 	}
 	p, _ := principal(r.Context())
@@ -202,21 +195,16 @@ func (u *UI) issueToken(w http.ResponseWriter, r *http.Request) {
 	}
 	secret, tok, err := u.cfg.Accounts.IssueToken(r.Context(), p, f.Get("user"), strings.TrimSpace(f.Get("name")), f["scopes"], expires)
 	if err != nil {
-		status, msg := u.explain(r, err)
-		if status == http.StatusInternalServerError || status == http.StatusForbidden || status == http.StatusNotFound {
-			u.failErr(w, r, err)
-			return
-		}
-		u.showTokens(w, r, status, msg, "", "")
+		u.formRefused(w, r, err, func(status int, msg string) {
+			u.showTokens(w, r, status, msg, "", "")
+		})
 		return
 	}
 	u.showTokens(w, r, http.StatusCreated, "", u.tr(r, "tok.issued", tok.Name), secret)
 }
 
 func (u *UI) revokeToken(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 4<<10) {
 		return
 	}
 	p, _ := principal(r.Context())

@@ -231,9 +231,7 @@ func (u *UI) showTemplates(w http.ResponseWriter, r *http.Request, status int, e
 // createTemplate reads the template form: the stages with a name, each
 // with its participants, rule and deadline.
 func (u *UI) createTemplate(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 256<<10) {
 		return
 	}
 	p, _ := principal(r.Context())
@@ -277,12 +275,9 @@ func (u *UI) createTemplate(w http.ResponseWriter, r *http.Request) {
 	}
 	t, err := u.cfg.Chain.CreateTemplate(r.Context(), p, req)
 	if err != nil {
-		status, msg := u.explainChain(r, err)
-		if status == http.StatusInternalServerError || status == http.StatusForbidden || status == http.StatusNotFound {
-			u.failErr(w, r, err)
-			return
-		}
-		u.showTemplates(w, r, status, msg, "", d, rows)
+		u.formRefused(w, r, err, func(status int, msg string) {
+			u.showTemplates(w, r, status, msg, "", d, rows)
+		})
 		return
 	}
 	r.Method = http.MethodGet
@@ -363,9 +358,7 @@ func (u *UI) showAdminRegisters(w http.ResponseWriter, r *http.Request, status i
 }
 
 func (u *UI) createRegister(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 64<<10) {
 		return
 	}
 	p, _ := principal(r.Context())
@@ -381,17 +374,14 @@ func (u *UI) createRegister(w http.ResponseWriter, r *http.Request) {
 	n := register.NewRegister{Kind: f.Get("kind"), Name: f.Get("name"), Code: f.Get("code"), DocumentTypes: f["types"], Confidential: f.Get("confidential") != ""}
 	reg, err := u.cfg.Registers.Create(r.Context(), p, d.OrgID, n)
 	if err != nil {
-		status, msg := u.explain(r, err)
-		if status == http.StatusInternalServerError || status == http.StatusForbidden || status == http.StatusNotFound {
-			u.failErr(w, r, err)
-			return
-		}
-		d.Form = map[string]string{"kind": n.Kind, "name": n.Name, "code": n.Code}
-		for _, t := range n.DocumentTypes {
-			d.Chosen[t] = true
-		}
-		d.Chosen["confidential"] = n.Confidential
-		u.showAdminRegisters(w, r, status, msg, "", d)
+		u.formRefused(w, r, err, func(status int, msg string) {
+			d.Form = map[string]string{"kind": n.Kind, "name": n.Name, "code": n.Code}
+			for _, t := range n.DocumentTypes {
+				d.Chosen[t] = true
+			}
+			d.Chosen["confidential"] = n.Confidential
+			u.showAdminRegisters(w, r, status, msg, "", d)
+		})
 		return
 	}
 	r.Method = http.MethodGet
@@ -479,9 +469,7 @@ func parseDays(text string) ([]calendar.Day, int) {
 // saveCalendar replaces a year's holidays and compensating working days,
 // keeping its weekend and working hours.
 func (u *UI) saveCalendar(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 64<<10) {
 		return
 	}
 	p, _ := principal(r.Context())
@@ -506,11 +494,7 @@ func (u *UI) saveCalendar(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := u.cfg.Calendar.SetYear(r.Context(), p, year, y); err != nil {
-		if errors.Is(err, calendar.ErrInvalid) {
-			u.showCalendar(w, r, http.StatusUnprocessableEntity, u.tr(r, "error.calendar")+": "+strings.TrimPrefix(err.Error(), calendar.ErrInvalid.Error()+": "), "", d)
-			return
-		}
-		u.failErr(w, r, err)
+		u.formRefused(w, r, err, func(status int, msg string) { u.showCalendar(w, r, status, msg, "", d) })
 		return
 	}
 	http.Redirect(w, r, "/admin/calendar?"+url.Values{"year": {strconv.Itoa(year)}, "saved": {"1"}}.Encode(), http.StatusSeeOther)
@@ -549,9 +533,7 @@ func (u *UI) showSigningLevel(w http.ResponseWriter, r *http.Request, status int
 }
 
 func (u *UI) saveSigningLevel(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 16<<10) {
 		return
 	}
 	p, _ := principal(r.Context())

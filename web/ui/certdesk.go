@@ -2,7 +2,6 @@ package ui
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -17,7 +16,6 @@ import (
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/documents/certify"
-	"github.com/vanthu/vanthu/documents/register"
 	"github.com/vanthu/vanthu/documents/scancheck"
 	"github.com/vanthu/vanthu/storage"
 )
@@ -121,7 +119,6 @@ var _ = addMessages(map[string][2]string{
 	"cert.back":                {"Về danh sách yêu cầu", "Back to the requests"},
 	"cert.error.state":         {"Yêu cầu không ở bước này", "The request is not at this step"},
 	"cert.error.nokey":         {"Người chứng thực chưa có khóa ký số dùng được", "The certifier has no usable key"},
-	"cert.error.nosealkey":     {"Cơ quan chưa có khóa ký số (con dấu) dùng được", "The organisation has no usable seal key"},
 	"cert.error.received":      {"Thời điểm tiếp nhận không đúng định dạng ngày giờ.", "The received time is not a date and time."},
 	"cert.error.number":        {"Số trang và số bản phải là số nguyên dương.", "Pages and copies are positive whole numbers."},
 	"cert.error.file":          {"Chọn tệp PDF bản quét.", "Choose the scan's PDF file."},
@@ -200,9 +197,7 @@ func (u *UI) showDeskNew(w http.ResponseWriter, r *http.Request, status int, err
 }
 
 func (u *UI) deskOpen(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 64<<10) {
 		return
 	}
 	p, _ := principal(r.Context())
@@ -236,7 +231,7 @@ func (u *UI) deskOpen(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		u.certifyRefused(w, r, err)
+		u.failErr(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/certifications/"+url.PathEscape(c.ID), http.StatusSeeOther)
@@ -277,7 +272,7 @@ func (u *UI) showCertification(w http.ResponseWriter, r *http.Request, status in
 	id := chi.URLParam(r, "id")
 	var err error
 	if d.C, err = u.cfg.Certify.Get(r.Context(), p, id); err != nil {
-		u.certifyRefused(w, r, err)
+		u.failErr(w, r, err)
 		return
 	}
 	d.Desk, d.Certifier = isDesk(p), isCertifier(p)
@@ -304,26 +299,6 @@ func (u *UI) showCertification(w http.ResponseWriter, r *http.Request, status in
 	pg.Error, pg.Data = errMsg, d
 	pg.Path = "/certifications/" + id
 	u.write(w, r, status, "certification", pg)
-}
-
-// certifyRefused answers a refusal the desk can act on with its reason.
-func (u *UI) certifyRefused(w http.ResponseWriter, r *http.Request, err error) {
-	for _, k := range []struct {
-		kind   error
-		status int
-		key    string
-	}{
-		{certify.ErrState, http.StatusConflict, "cert.error.state"},
-		{certify.ErrNoKey, http.StatusConflict, "cert.error.nokey"},
-		{register.ErrNoSealKey, http.StatusConflict, "cert.error.nosealkey"},
-		{register.ErrUnavailable, http.StatusServiceUnavailable, "error.issue.down"},
-	} {
-		if errors.Is(err, k.kind) {
-			u.fail(w, r, k.status, fmt.Sprintf("%s (%v)", u.tr(r, k.key), err))
-			return
-		}
-	}
-	u.failErr(w, r, err)
 }
 
 // scanProblems words a refused scan's problems page by page.
@@ -398,7 +373,7 @@ func (u *UI) certificationScan(w http.ResponseWriter, r *http.Request) {
 		err = accounts.Authorize(p, accounts.CertificationReceive, accounts.Target{OrgID: c.OrganizationID})
 	}
 	if err != nil {
-		u.certifyRefused(w, r, err)
+		u.failErr(w, r, err)
 		return
 	}
 	got, err := u.readScan(w, r, map[string]string{}, func(part *multipart.Part) error {
@@ -419,16 +394,14 @@ func (u *UI) certificationScan(w http.ResponseWriter, r *http.Request) {
 		u.showCertification(w, r, http.StatusUnprocessableEntity, in.Msg, &certData{})
 		return
 	case err != nil:
-		u.certifyRefused(w, r, err)
+		u.failErr(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/certifications/"+url.PathEscape(id), http.StatusSeeOther)
 }
 
 func (u *UI) certificationRefuse(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 64<<10) {
 		return
 	}
 	p, _ := principal(r.Context())
@@ -453,7 +426,7 @@ func (u *UI) certificationRefuse(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		u.certifyRefused(w, r, err)
+		u.failErr(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/certifications/"+url.PathEscape(id), http.StatusSeeOther)
@@ -470,7 +443,7 @@ func (u *UI) certificationCertify(w http.ResponseWriter, r *http.Request) {
 	}
 	out, err := u.cfg.Certify.Certify(r.Context(), p, id, u.cfg.CertifyOrigin(r))
 	if err != nil {
-		u.certifyRefused(w, r, err)
+		u.failErr(w, r, err)
 		return
 	}
 	u.showCertification(w, r, http.StatusOK, "", &certData{Result: &out})

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,8 +12,6 @@ import (
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/documents/chain"
-	"github.com/vanthu/vanthu/documents/docsign"
-	"github.com/vanthu/vanthu/signing"
 	"github.com/vanthu/vanthu/storage"
 )
 
@@ -296,43 +293,9 @@ func (u *UI) signForm(w http.ResponseWriter, r *http.Request) {
 // action; an internal error, a missing document or a forbidden one gets
 // the error page.
 func (u *UI) refused(w http.ResponseWriter, r *http.Request, id string, err error, comment string) {
-	status, msg := u.explainChain(r, err)
-	if status == http.StatusInternalServerError || status == http.StatusNotFound || status == http.StatusForbidden {
-		u.failErr(w, r, err)
-		return
-	}
-	u.showDocument(w, r, id, status, msg, comment)
+	u.formRefused(w, r, err, func(status int, msg string) { u.showDocument(w, r, id, status, msg, comment) })
 }
 
-// signRefusals are signing's refusals with their status and the reader's
-// headline; the error's own text follows it (it carries the reason).
-var signRefusals = []struct {
-	kind   error
-	status int
-	key    string
-}{
-	{docsign.ErrPlace, http.StatusUnprocessableEntity, "error.sign.place"},
-	{docsign.ErrNoKey, http.StatusConflict, "error.sign.key"},
-	{docsign.ErrNotYourTurn, http.StatusConflict, "error.sign.turn"},
-	{docsign.ErrNoImage, http.StatusConflict, "error.sign.image"},
-	{docsign.ErrNoChain, http.StatusConflict, "error.sign.chain"},
-	{signing.ErrLocked, http.StatusConflict, "error.sign.locked"},
-	{docsign.ErrUnavailable, http.StatusServiceUnavailable, "error.sign.down"},
-}
-
-// explainChain maps the chain's and signing's refusals to a status and a
-// readable message, and the rest as explain does.
-func (u *UI) explainChain(r *http.Request, err error) (int, string) {
-	switch {
-	case errors.Is(err, chain.ErrConflict):
-		return http.StatusConflict, u.tr(r, "error.chain.conflict") + ": " + strings.TrimPrefix(err.Error(), chain.ErrConflict.Error()+": ")
-	case errors.Is(err, chain.ErrInvalid):
-		return http.StatusUnprocessableEntity, u.tr(r, "error.chain.invalid") + ": " + strings.TrimPrefix(err.Error(), chain.ErrInvalid.Error()+": ")
-	}
-	for _, k := range signRefusals {
-		if errors.Is(err, k.kind) {
-			return k.status, fmt.Sprintf("%s (%v)", u.tr(r, k.key), err)
-		}
-	}
-	return u.explain(r, err)
-}
+// explainChain is explain, which maps the chain's and signing's refusals
+// too; the chain's forms called it before explain did.
+func (u *UI) explainChain(r *http.Request, err error) (int, string) { return u.explain(r, err) }

@@ -13,7 +13,6 @@ import (
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/documents/copies"
-	"github.com/vanthu/vanthu/documents/register"
 	"github.com/vanthu/vanthu/documents/scancheck"
 )
 
@@ -134,9 +133,7 @@ func (u *UI) showCopy(w http.ResponseWriter, r *http.Request, status int, errMsg
 }
 
 func (u *UI) copyForm(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 64<<10) {
 		return
 	}
 	p, _ := principal(r.Context())
@@ -187,10 +184,6 @@ func (u *UI) copyFailed(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, copies.ErrNoScanCheck):
 		u.fail(w, r, http.StatusServiceUnavailable, u.copyRefusal(r, err))
-	case errors.Is(err, register.ErrNoSealKey):
-		u.fail(w, r, http.StatusConflict, u.tr(r, "error.issue.nosealkey")+" ("+err.Error()+")")
-	case errors.Is(err, register.ErrUnavailable):
-		u.fail(w, r, http.StatusServiceUnavailable, u.tr(r, "error.issue.down"))
 	default:
 		u.failErr(w, r, err)
 	}

@@ -245,12 +245,9 @@ func (u *UI) uploadForm(w http.ResponseWriter, r *http.Request) {
 	p, _ := principal(r.Context())
 	doc, err := u.cfg.CreateDocument(w, r, p)
 	if err != nil {
-		status, msg := u.explain(r, err)
-		if status == http.StatusInternalServerError || status == http.StatusForbidden || status == http.StatusNotFound {
-			u.failErr(w, r, err)
-			return
-		}
-		u.showUpload(w, r, status, msg)
+		u.formRefused(w, r, err, func(status int, msg string) {
+			u.showUpload(w, r, status, msg)
+		})
 		return
 	}
 	http.Redirect(w, r, "/documents/"+doc.ID, http.StatusSeeOther)

@@ -276,16 +276,10 @@ func handlingDone(w http.ResponseWriter, r *http.Request, id, key string) {
 }
 
 // handlingRefused shows the document page with the reason a handling form
-// was refused, or the error page for what the caller may not do or see.
+// was refused, or the error page for what the caller may not do or see:
+// as the chain's forms (refused).
 func (u *UI) handlingRefused(w http.ResponseWriter, r *http.Request, id string, err error) {
-	switch {
-	case errors.Is(err, handling.ErrConflict):
-		u.showDocument(w, r, id, http.StatusConflict, u.tr(r, "error.handling.conflict")+": "+strings.TrimPrefix(err.Error(), handling.ErrConflict.Error()+": "), "")
-	case errors.Is(err, handling.ErrInvalid):
-		u.showDocument(w, r, id, http.StatusUnprocessableEntity, u.tr(r, "error.handling.invalid")+": "+strings.TrimPrefix(err.Error(), handling.ErrInvalid.Error()+": "), "")
-	default:
-		u.failErr(w, r, err)
-	}
+	u.refused(w, r, id, err, "")
 }
 
 // handlingForm parses a handling form; false when it answered already.

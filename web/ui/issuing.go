@@ -2,7 +2,6 @@ package ui
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -198,7 +197,7 @@ func (u *UI) showIssue(w http.ResponseWriter, r *http.Request, status int, errMs
 		d.Preview, err = u.cfg.Registers.Preview(r.Context(), p, id, "")
 	}
 	if err != nil {
-		u.issueRefused(w, r, err)
+		u.failErr(w, r, err)
 		return
 	}
 	if d.Orgs, err = u.cfg.Registers.Destinations(r.Context(), p); err != nil {
@@ -223,30 +222,6 @@ func (u *UI) showIssue(w http.ResponseWriter, r *http.Request, status int, errMs
 	u.write(w, r, status, "issue", pg)
 }
 
-// issueRefused answers a refusal of issuing: an input or state the clerk
-// can act on shows on the document page's error page with its reason.
-func (u *UI) issueRefused(w http.ResponseWriter, r *http.Request, err error) {
-	for _, k := range issueRefusals {
-		if errors.Is(err, k.kind) {
-			u.fail(w, r, k.status, fmt.Sprintf("%s (%v)", u.tr(r, k.key), err))
-			return
-		}
-	}
-	u.failErr(w, r, err)
-}
-
-var issueRefusals = []struct {
-	kind   error
-	status int
-	key    string
-}{
-	{register.ErrNotSigned, http.StatusConflict, "error.issue.notsigned"},
-	{register.ErrNoSealKey, http.StatusConflict, "error.issue.nosealkey"},
-	{register.ErrSeal, http.StatusUnprocessableEntity, "error.issue.seal"},
-	{register.ErrUnavailable, http.StatusServiceUnavailable, "error.issue.down"},
-	{storage.ErrDuplicateNumber, http.StatusConflict, "error.issue.duplicate"},
-}
-
 // parseRecipients reads the e-mail recipients, one "Name <address>" a
 // line; the line number of the first that is not one is returned.
 func parseRecipients(text string) ([]register.Recipient, int) {
@@ -266,9 +241,7 @@ func parseRecipients(text string) ([]register.Recipient, int) {
 }
 
 func (u *UI) issueForm(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 256<<10) {
 		return
 	}
 	p, _ := principal(r.Context())
@@ -301,7 +274,7 @@ func (u *UI) issueForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		u.issueRefused(w, r, err)
+		u.failErr(w, r, err)
 		return
 	}
 	q := url.Values{"issued": {out.Symbol}}

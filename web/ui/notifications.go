@@ -95,9 +95,7 @@ func (u *UI) showNotifications(w http.ResponseWriter, r *http.Request, notice st
 // readNotification marks one read, then opens its document (next) or
 // comes back to the list.
 func (u *UI) readNotification(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 4<<10) {
 		return
 	}
 	p, _ := principal(r.Context())
@@ -151,9 +149,7 @@ func (u *UI) preferencesPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) savePreferences(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 4<<10) {
 		return
 	}
 	p, _ := principal(r.Context())
@@ -164,12 +160,9 @@ func (u *UI) savePreferences(w http.ResponseWriter, r *http.Request) {
 	want := notify.Preferences{Email: strings.TrimSpace(r.PostForm.Get("email")), EmailOn: r.PostForm.Get("email_on") != ""}
 	pr, err := u.cfg.Notify.SetPreferences(r.Context(), p, want)
 	if err != nil {
-		status, msg := u.explain(r, err)
-		if status == http.StatusInternalServerError || status == http.StatusForbidden {
-			u.failErr(w, r, err)
-			return
-		}
-		u.renderErr(w, r, status, "preferences", "prefs.title", msg, &prefsData{Preferences: want})
+		u.formRefused(w, r, err, func(status int, msg string) {
+			u.renderErr(w, r, status, "preferences", "prefs.title", msg, &prefsData{Preferences: want})
+		}, http.StatusNotFound)
 		return
 	}
 	u.render(w, r, http.StatusOK, "preferences", "prefs.title", &prefsData{Preferences: pr, Notice: u.tr(r, "prefs.saved")})

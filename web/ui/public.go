@@ -162,12 +162,9 @@ func (u *UI) checkUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		status, msg := u.explain(r, err)
-		if status == http.StatusInternalServerError {
-			u.failErr(w, r, err)
-			return
-		}
-		u.renderErr(w, r, status, "check", "check.title", msg, checkData{})
+		u.formRefused(w, r, err, func(status int, msg string) {
+			u.renderErr(w, r, status, "check", "check.title", msg, checkData{})
+		}, http.StatusForbidden, http.StatusNotFound)
 		return
 	}
 	u.showVerdict(w, r, a)

@@ -172,22 +172,13 @@ func (u *UI) receptionQueue(w http.ResponseWriter, r *http.Request) {
 	}
 	var err error
 	if d.Items, err = u.cfg.Reception.List(r.Context(), p, status); err != nil {
-		u.receptionRefused(w, r, err)
+		u.failErr(w, r, err)
 		return
 	}
 	if r.URL.Query().Get("returned") != "" {
 		d.Flash = u.tr(r, "arrival.returned.flash")
 	}
 	u.render(w, r, http.StatusOK, "reception", "reception.title", d)
-}
-
-// receptionRefused answers a refusal of the reception service.
-func (u *UI) receptionRefused(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, reception.ErrState) {
-		u.fail(w, r, http.StatusConflict, u.tr(r, "error.arrival.state")+": "+strings.TrimPrefix(err.Error(), reception.ErrState.Error()+": "))
-		return
-	}
-	u.failErr(w, r, err)
 }
 
 type receiveData struct {
@@ -252,12 +243,7 @@ func (u *UI) receiveForm(w http.ResponseWriter, r *http.Request) {
 	fields := receptionFields(&up)
 	form := map[string]string{}
 	refuse := func(err error) {
-		status, msg := u.explain(r, err)
-		if status == http.StatusInternalServerError || status == http.StatusForbidden || status == http.StatusNotFound {
-			u.failErr(w, r, err)
-			return
-		}
-		u.showReceive(w, r, status, msg, form)
+		u.formRefused(w, r, err, func(status int, msg string) { u.showReceive(w, r, status, msg, form) })
 	}
 	mediaType, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mediaType != "multipart/form-data" || params["boundary"] == "" {
@@ -389,20 +375,6 @@ func (u *UI) showArrival(w http.ResponseWriter, r *http.Request, status int, err
 		u.failErr(w, r, err)
 		return
 	}
-	if d.Item.Status == "arrived" && d.Item.Duplicate == nil {
-		// The queue's listing is what flags duplicates: find the arrival
-		// there.
-		items, err := u.cfg.Reception.List(r.Context(), p, "")
-		if err != nil {
-			u.receptionRefused(w, r, err)
-			return
-		}
-		for _, x := range items {
-			if x.ID == d.Item.ID {
-				d.Item.Duplicate = x.Duplicate
-			}
-		}
-	}
 	it := d.Item
 	if len(it.Verification) > 0 {
 		var rep verify.Report
@@ -435,13 +407,9 @@ func (u *UI) showArrival(w http.ResponseWriter, r *http.Request, status int, err
 	u.write(w, r, status, "arrival", pg)
 }
 
+// parseForm reads a form of the usual size (64 KiB) as readForm does.
 func (u *UI) parseForm(w http.ResponseWriter, r *http.Request) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
-		return false
-	}
-	return true
+	return u.readForm(w, r, 64<<10)
 }
 
 // registerArrival gives the arrival its số đến and opens the registered
@@ -470,7 +438,7 @@ func (u *UI) registerArrival(w http.ResponseWriter, r *http.Request) {
 		u.showArrival(w, r, http.StatusUnprocessableEntity, in.Msg, d)
 		return
 	case err != nil:
-		u.receptionRefused(w, r, err)
+		u.failErr(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/documents/"+url.PathEscape(out.DocumentID)+"?"+url.Values{"registered": {strconv.Itoa(out.ArrivalNumber)}}.Encode(), http.StatusSeeOther)
@@ -500,7 +468,7 @@ func (u *UI) returnArrival(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		u.receptionRefused(w, r, err)
+		u.failErr(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/reception?returned=1", http.StatusSeeOther)
@@ -517,7 +485,7 @@ func (u *UI) confirmRecall(w http.ResponseWriter, r *http.Request) {
 	}
 	it, err := u.cfg.Reception.ConfirmRecall(r.Context(), p, chi.URLParam(r, "id"))
 	if err != nil {
-		u.receptionRefused(w, r, err)
+		u.failErr(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/reception/"+url.PathEscape(it.ID)+"?confirmed=1", http.StatusSeeOther)

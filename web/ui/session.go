@@ -45,9 +45,7 @@ func (u *UI) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) login(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 16<<10) {
 		return
 	}
 	d := loginData{Username: r.PostForm.Get("username"), Next: localPath(r.PostForm.Get("next")), OIDC: u.cfg.OIDCLogin}
@@ -83,9 +81,7 @@ func (u *UI) logout(w http.ResponseWriter, r *http.Request) {
 // setLanguage remembers the language in a cookie and, for a signed-in
 // user, in their account, then goes back to the page the switch was on.
 func (u *UI) setLanguage(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 16<<10) {
 		return
 	}
 	lang := r.PostForm.Get("lang")

@@ -65,7 +65,6 @@ var _ = addMessages(map[string][2]string{
 	"stats.issued.late":    {"Chậm", "Late"},
 	"stats.empty":          {"Không có văn bản nào trong kỳ này.", "Nothing in this period."},
 	"stats.month":          {"T%d/%d", "%s %d"},
-	"stats.error.period":   {"Kỳ thống kê không hợp lệ: ", "The period is invalid: "},
 })
 
 // The certified copies of citizens' originals, month by month.
@@ -145,7 +144,7 @@ func (u *UI) statisticsPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		u.statsFail(w, r, err)
+		u.failErr(w, r, err)
 		return
 	}
 	d.Stats = st
@@ -159,7 +158,7 @@ func (u *UI) statisticsPage(w http.ResponseWriter, r *http.Request) {
 		d.Rows = append(d.Rows, statsRow{"person", c})
 	}
 	if err := u.statsCharts(r, p, req, d); err != nil {
-		u.statsFail(w, r, err)
+		u.failErr(w, r, err)
 		return
 	}
 	export := url.Values{"from": {d.From}, "to": {d.To}}
@@ -173,37 +172,20 @@ func (u *UI) statisticsPage(w http.ResponseWriter, r *http.Request) {
 	u.render(w, r, http.StatusOK, "statistics", "stats.title", d)
 }
 
-// statsFail shows a refused period as the page's error, and the rest as
-// failErr does.
-func (u *UI) statsFail(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, handling.ErrInvalid) {
-		u.fail(w, r, http.StatusUnprocessableEntity, u.tr(r, "stats.error.period")+strings.TrimPrefix(err.Error(), handling.ErrInvalid.Error()+": "))
-		return
-	}
-	u.failErr(w, r, err)
-}
-
-// statsCharts computes each month of the period (up to maxChartMonths)
-// with the same service and filter, and the charts' data.
+// statsCharts has the service compute each month of the period (up to
+// maxChartMonths, in one call) with the same filter, and draws the charts'
+// data.
 func (u *UI) statsCharts(r *http.Request, p accounts.Principal, req handling.StatisticsRequest, d *statsData) error {
-	from, _ := time.ParseInLocation(time.DateOnly, req.From, calendar.Vietnam)
-	to, _ := time.ParseInLocation(time.DateOnly, req.To, calendar.Vietnam)
 	var labels []string
 	unitRates := map[string][]*float64{}
 	var orgRates, outRates []*float64
 	anyOut := false
-	for m := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, calendar.Vietnam); !m.After(to) && len(labels) < maxChartMonths; m = m.AddDate(0, 1, 0) {
-		start, end := m, m.AddDate(0, 1, -1)
-		if start.Before(from) {
-			start = from
-		}
-		if end.After(to) {
-			end = to
-		}
-		ms, err := u.cfg.Handling.Statistics(r.Context(), p, handling.StatisticsRequest{From: start.Format(time.DateOnly), To: end.Format(time.DateOnly), UnitID: req.UnitID})
-		if err != nil {
-			return fmt.Errorf("statistics of %s: %w", m.Format("2006-01"), err)
-		}
+	months, err := u.cfg.Handling.Monthly(r.Context(), p, req, maxChartMonths)
+	if err != nil {
+		return err
+	}
+	for _, ms := range months {
+		m, _ := time.ParseInLocation(time.DateOnly, ms.From, calendar.Vietnam)
 		i := len(labels)
 		if u.lang(r) == "en" {
 			labels = append(labels, u.tr(r, "stats.month", m.Month().String()[:3], m.Year()))
@@ -247,7 +229,6 @@ func (u *UI) statsCharts(r *http.Request, p accounts.Principal, req handling.Sta
 	}
 	bars.Datasets = []chartSeries{{u.tr(r, "stats.ontime"), onTime}, {u.tr(r, "stats.late"), late},
 		{u.tr(r, "stats.inprogress"), inProgress}, {u.tr(r, "stats.overdue"), overdue}}
-	var err error
 	if d.Monthly, err = chartJSON(monthly); err != nil {
 		return err
 	}

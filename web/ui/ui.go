@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"io"
 	"io/fs"
@@ -28,6 +29,7 @@ import (
 	"github.com/vanthu/vanthu/documents/reception"
 	"github.com/vanthu/vanthu/documents/register"
 	"github.com/vanthu/vanthu/notify"
+	"github.com/vanthu/vanthu/signing"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/storage"
 )
@@ -304,9 +306,59 @@ func (u *UI) failErr(w http.ResponseWriter, r *http.Request, err error) {
 	u.fail(w, r, status, msg)
 }
 
+// stateRefusals are the services' refusals of a request their state or
+// rules do not allow: the reader's headline, then the error's own reason.
+var stateRefusals = []struct {
+	kind   error
+	status int
+	key    string
+}{
+	{chain.ErrConflict, http.StatusConflict, "error.chain.conflict"},
+	{chain.ErrInvalid, http.StatusUnprocessableEntity, "error.chain.invalid"},
+	{handling.ErrConflict, http.StatusConflict, "error.handling.conflict"},
+	{handling.ErrInvalid, http.StatusUnprocessableEntity, "error.handling.invalid"},
+	{calendar.ErrInvalid, http.StatusUnprocessableEntity, "error.calendar"},
+	{reception.ErrState, http.StatusConflict, "error.arrival.state"},
+}
+
+// signRefusals are signing's, issuing's and certifying's refusals: the
+// reader's headline, then the whole error in brackets (it carries the
+// reason).
+var signRefusals = []struct {
+	kind   error
+	status int
+	key    string
+}{
+	{docsign.ErrPlace, http.StatusUnprocessableEntity, "error.sign.place"},
+	{docsign.ErrNoKey, http.StatusConflict, "error.sign.key"},
+	{docsign.ErrNotYourTurn, http.StatusConflict, "error.sign.turn"},
+	{docsign.ErrNoImage, http.StatusConflict, "error.sign.image"},
+	{docsign.ErrNoChain, http.StatusConflict, "error.sign.chain"},
+	{signing.ErrLocked, http.StatusConflict, "error.sign.locked"},
+	{docsign.ErrUnavailable, http.StatusServiceUnavailable, "error.sign.down"},
+	{register.ErrNotSigned, http.StatusConflict, "error.issue.notsigned"},
+	{register.ErrNoSealKey, http.StatusConflict, "error.issue.nosealkey"},
+	{register.ErrSeal, http.StatusUnprocessableEntity, "error.issue.seal"},
+	{register.ErrUnavailable, http.StatusServiceUnavailable, "error.issue.down"},
+	{storage.ErrDuplicateNumber, http.StatusConflict, "error.issue.duplicate"},
+	{certify.ErrState, http.StatusConflict, "cert.error.state"},
+	{certify.ErrNoKey, http.StatusConflict, "cert.error.nokey"},
+}
+
 // explain maps an error of the service layer to a status and a message for
-// the reader.
+// the reader. It is the one place a service's refusal gets its status and
+// words on the pages.
 func (u *UI) explain(r *http.Request, err error) (int, string) {
+	for _, k := range stateRefusals {
+		if errors.Is(err, k.kind) {
+			return k.status, u.tr(r, k.key) + ": " + strings.TrimPrefix(err.Error(), k.kind.Error()+": ")
+		}
+	}
+	for _, k := range signRefusals {
+		if errors.Is(err, k.kind) {
+			return k.status, fmt.Sprintf("%s (%v)", u.tr(r, k.key), err)
+		}
+	}
 	var din *documents.InputError
 	var ain *accounts.InputError
 	var locked *accounts.LockedError

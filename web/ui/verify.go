@@ -80,12 +80,9 @@ func (u *UI) verifyUpload(w http.ResponseWriter, r *http.Request) {
 	p, _ := principal(r.Context())
 	rep, err := u.verifyMultipart(w, r)
 	if err != nil {
-		status, msg := u.explain(r, err)
-		if status == http.StatusInternalServerError {
-			u.failErr(w, r, err)
-			return
-		}
-		u.renderErr(w, r, status, "verify", "verify.title", msg, nil)
+		u.formRefused(w, r, err, func(status int, msg string) {
+			u.renderErr(w, r, status, "verify", "verify.title", msg, nil)
+		}, http.StatusForbidden, http.StatusNotFound)
 		return
 	}
 	token := u.reports.put(p.ID, rep)

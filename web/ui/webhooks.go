@@ -109,9 +109,7 @@ func (u *UI) webhooksPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) createWebhook(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 8<<10) {
 		return
 	}
 	p, _ := principal(r.Context())
@@ -127,12 +125,9 @@ func (u *UI) createWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	created, err := u.cfg.Notify.CreateWebhook(r.Context(), p, d.OrgID, n)
 	if err != nil {
-		status, msg := u.explain(r, err)
-		if status == http.StatusInternalServerError || status == http.StatusNotFound {
-			u.failErr(w, r, err)
-			return
-		}
-		u.renderErr(w, r, status, "admin_webhooks", "admin.webhooks", msg, d)
+		u.formRefused(w, r, err, func(status int, msg string) {
+			u.renderErr(w, r, status, "admin_webhooks", "admin.webhooks", msg, d)
+		}, http.StatusForbidden)
 		return
 	}
 	d.Form, d.Created = nil, &created
@@ -142,9 +137,7 @@ func (u *UI) createWebhook(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) deleteWebhook(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 4<<10) {
 		return
 	}
 	p, _ := principal(r.Context())
