@@ -243,8 +243,8 @@ type pgxTx = pgx.Tx
 func principal(u storage.User) accounts.Principal { return accounts.Principal{User: u} }
 
 // widePool reconnects the world's services through a pool of n
-// connections, as a deployment serving many people at once configures
-// (pool_max_conns in the database URL); pgxpool's default is four on two cores.
+// connections (pool_max_conns in the database URL, as a deployment sets
+// it); pgxpool's default is four on two cores.
 func (w *world) widePool(n int) {
 	w.t.Helper()
 	sep := "?"
