@@ -306,13 +306,17 @@ func (u *UI) failErr(w http.ResponseWriter, r *http.Request, err error) {
 	u.fail(w, r, status, msg)
 }
 
-// stateRefusals are the services' refusals of a request their state or
-// rules do not allow: the reader's headline, then the error's own reason.
-var stateRefusals = []struct {
+// refusal is how a page answers one of a service's refusals: its status
+// and the message key of the reader's headline.
+type refusal struct {
 	kind   error
 	status int
 	key    string
-}{
+}
+
+// stateRefusals are the services' refusals of a request their state or
+// rules do not allow: the reader's headline, then the error's own reason.
+var stateRefusals = []refusal{
 	{chain.ErrConflict, http.StatusConflict, "error.chain.conflict"},
 	{chain.ErrInvalid, http.StatusUnprocessableEntity, "error.chain.invalid"},
 	{handling.ErrConflict, http.StatusConflict, "error.handling.conflict"},
@@ -324,11 +328,7 @@ var stateRefusals = []struct {
 // signRefusals are signing's, issuing's and certifying's refusals: the
 // reader's headline, then the whole error in brackets (it carries the
 // reason).
-var signRefusals = []struct {
-	kind   error
-	status int
-	key    string
-}{
+var signRefusals = []refusal{
 	{docsign.ErrPlace, http.StatusUnprocessableEntity, "error.sign.place"},
 	{docsign.ErrNoKey, http.StatusConflict, "error.sign.key"},
 	{docsign.ErrNotYourTurn, http.StatusConflict, "error.sign.turn"},
