@@ -262,6 +262,9 @@ func (s *demoSeeder) seed(db *storage.DB, p *devpki.PKI) ([]demoAccount, error) 
 	if err := s.documents(chains, tmpl.ID, accounts.Principal{User: drafter}, accounts.Principal{User: reviewer}); err != nil {
 		return nil, fmt.Errorf("documents: %w", err)
 	}
+	if err := s.history(db, commune.ID); err != nil { // demo_statistics.go
+		return nil, fmt.Errorf("handled incoming documents: %w", err)
+	}
 	if err := s.incoming(db, commune.ID); err != nil { // demo_incoming.go
 		return nil, fmt.Errorf("incoming documents: %w", err)
 	}

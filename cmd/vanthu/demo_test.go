@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/vanthu/vanthu/documents/calendar"
 )
 
 // readDemoAccounts reads <data-dir>/demo-accounts, which must be the
@@ -116,13 +119,14 @@ func TestDemoOfficeIsCreatedOnceAndLogsIn(t *testing.T) {
 		t.Fatalf("the drafter sees %d demo documents, want 3", n)
 	}
 	// The submitted drafts wait at their stages: one for the reviewer, one
-	// for the clerk's format check.
+	// for the clerk's format check (the reviewer, the office's head, also
+	// holds the office's open incoming documents: handling, not chain).
 	for _, w := range []struct{ role, stage string }{{"reviewer", "Duyệt"}, {"clerk", "Kiểm tra thể thức"}} {
 		_, _, cookies := loginCookies(t, s.url, accts[w.role][0], accts[w.role][1])
 		var inbox struct {
 			Items []struct{ Stage, State string }
 		}
-		getWithCookies(t, s.url+"/api/v1/inbox", cookies, &inbox)
+		getWithCookies(t, s.url+"/api/v1/inbox?source=chain", cookies, &inbox)
 		if len(inbox.Items) != 1 || inbox.Items[0].Stage != w.stage {
 			t.Fatalf("the %s's inbox: %+v, want one item at %q", w.role, inbox.Items, w.stage)
 		}
@@ -138,6 +142,23 @@ func TestDemoOfficeIsCreatedOnceAndLogsIn(t *testing.T) {
 	getWithCookies(t, s.url+"/api/v1/inbox?source=handling", drafterCookies, &work)
 	if len(work.Items) != 1 || work.Items[0].ExpectedAction != "handle" {
 		t.Fatalf("the drafter's handling work: %+v, want one item to handle", work.Items)
+	}
+	// The statistics page has months to draw: documents handled on time
+	// and late in the weeks before the first start, and some still open.
+	if day := time.Now().In(calendar.Vietnam).YearDay(); day > 14 {
+		_, _, signerCookies := loginCookies(t, s.url, accts["signer"][0], accts["signer"][1])
+		var st struct {
+			Organization struct {
+				Received        int
+				CompletedOnTime int `json:"completed_on_time"`
+				CompletedLate   int `json:"completed_late"`
+			}
+		}
+		year := time.Now().In(calendar.Vietnam).Format("2006")
+		getWithCookies(t, s.url+"/api/v1/statistics?from="+year+"-01-01&to="+time.Now().In(calendar.Vietnam).Format(time.DateOnly), signerCookies, &st)
+		if o := st.Organization; o.Received < demoHistoryDocuments || o.CompletedOnTime == 0 || o.CompletedLate == 0 {
+			t.Fatalf("the demo's statistics: %+v, want at least %d received, some on time and some late", o, demoHistoryDocuments)
+		}
 	}
 	_, _, clerkCookies := loginCookies(t, s.url, accts["clerk"][0], accts["clerk"][1])
 	var queue struct{ Items []struct{ Status string } }
