@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"image/png"
 	"io"
 	"os"
 	"os/exec"
@@ -14,12 +12,12 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
-	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents/publicverify"
 	"github.com/vanthu/vanthu/documents/register"
 	"github.com/vanthu/vanthu/events"
+	"github.com/vanthu/vanthu/internal/rendercheck"
 	"github.com/vanthu/vanthu/internal/testharness"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/signing/verify/chain"
@@ -139,7 +137,11 @@ func TestIssuedDocumentCarriesVerifyQR(t *testing.T) {
 	if want := sealX1 - register.QRSidePt - register.QRGapPt; rect.X1 < want-0.5 || rect.X1 > want+0.5 || rect.X2 < 320+200.0/3-0.5 || rect.X2 > 320+200.0/3+0.5 {
 		t.Fatalf("organisation's widget %s, want from %.1f to %.1f", rect, want, 320+200.0/3)
 	}
-	checkQR(t, path, url, sealX1-register.QRGapPt-register.QRSidePt, 170+register.QRSidePt/2)
+	// The code's top edge is 170 + QRSidePt/2 points above the page's bottom.
+	const dpi = 288
+	page := rendercheck.Render(t, file, 1, dpi)
+	pageH := float64(page.Bounds().Dy()) * 72 / dpi
+	rendercheck.QR(t, page, dpi, url, sealX1-register.QRGapPt-register.QRSidePt, pageH-(170+register.QRSidePt/2), register.QRSidePt)
 
 	// The URL answers found for this file: by its code, and by its bytes.
 	pub := &publicverify.Service{DB: w.db, Blobs: w.svc.Docs.Blobs, TempDir: t.TempDir(),
@@ -152,50 +154,6 @@ func TestIssuedDocumentCarriesVerifyQR(t *testing.T) {
 	}
 	if a, err = pub.Upload(ctx, bytes.NewReader(file), 0); err != nil || !a.Found || a.Number != out.Symbol {
 		t.Fatalf("by the file: %+v %v", a, err)
-	}
-}
-
-// checkQR renders page 1 and reads the modules of the code drawn in the
-// QRSidePt square whose top left corner is (x0, top) in PDF points: they
-// are the modules of the QR code of url (a decoder would read url).
-func checkQR(t *testing.T, path, url string, x0, top float64) {
-	t.Helper()
-	const scale = 4 // pixels a point
-	dir := t.TempDir()
-	pdftoppm := testharness.Tool(t, "pdftoppm", "poppler-utils")
-	if msg, err := exec.Command(pdftoppm, "-f", "1", "-l", "1", "-r", fmt.Sprint(72*scale), "-png", "-singlefile", path,
-		filepath.Join(dir, "page")).CombinedOutput(); err != nil {
-		t.Fatalf("pdftoppm: %v\n%s", err, msg)
-	}
-	f, err := os.Open(filepath.Join(dir, "page.png"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := qrcode.New(url, qrcode.Medium)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bm := q.Bitmap()
-	pageH := float64(img.Bounds().Dy()) / scale
-	module := register.QRSidePt / float64(len(bm))
-	wrong := 0
-	for r, row := range bm {
-		for col, dark := range row {
-			px := int((x0 + (float64(col)+0.5)*module) * scale)
-			py := int((pageH - top + (float64(r)+0.5)*module) * scale)
-			cr, _, _, _ := img.At(px, py).RGBA()
-			if (cr < 0x8000) != dark {
-				wrong++
-			}
-		}
-	}
-	if wrong != 0 {
-		t.Fatalf("%d of %d modules of the rendered code differ from the QR code of %s", wrong, len(bm)*len(bm), url)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"testing"
 
+	qrcode "github.com/skip2/go-qrcode"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -346,4 +347,34 @@ func PageHeight(t testing.TB, pdf []byte, n int) float64 {
 	}
 	t.Fatalf("pdfinfo gave no size of page %d:\n%s", n, out)
 	return 0
+}
+
+// QR fails t unless the page image img, rendered at dpi, shows the QR code
+// of url (medium error correction) in the square of side points whose top
+// left corner is at (x, y) points from the page's top left: the centre of
+// every module must be dark exactly where the code's is (a decoder would
+// read url).
+func QR(t testing.TB, img image.Image, dpi int, url string, x, y, side float64) {
+	t.Helper()
+	q, err := qrcode.New(url, qrcode.Medium)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bm := q.Bitmap()
+	scale := float64(dpi) / 72
+	module := side / float64(len(bm))
+	wrong := 0
+	for r, row := range bm {
+		for col, dark := range row {
+			px := int((x + (float64(col)+0.5)*module) * scale)
+			py := int((y + (float64(r)+0.5)*module) * scale)
+			cr, _, _, _ := img.At(px, py).RGBA()
+			if (cr < 0x8000) != dark {
+				wrong++
+			}
+		}
+	}
+	if wrong != 0 {
+		t.Fatalf("%d of %d modules of the rendered code differ from the QR code of %s", wrong, len(bm)*len(bm), url)
+	}
 }
