@@ -39,9 +39,7 @@ func (u *UI) issuingQR(r *http.Request, p accounts.Principal, d *workflowAdmin) 
 }
 
 func (u *UI) saveIssuingQR(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 16<<10) {
 		return
 	}
 	if u.cfg.Registers == nil {

@@ -124,9 +124,7 @@ func (u *UI) showRoles(w http.ResponseWriter, r *http.Request, status int, errMs
 }
 
 func (u *UI) saveRoles(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 16<<10) {
 		return
 	}
 	p, _ := principal(r.Context())
@@ -205,9 +203,7 @@ func dayStart(s string) (time.Time, bool) {
 }
 
 func (u *UI) createDelegation(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 32<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 32<<10) {
 		return
 	}
 	p, _ := principal(r.Context())
@@ -241,9 +237,7 @@ func (u *UI) createDelegation(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) endDelegation(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-	if err := r.ParseForm(); err != nil {
-		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+	if !u.readForm(w, r, 4<<10) {
 		return
 	}
 	p, _ := principal(r.Context())
