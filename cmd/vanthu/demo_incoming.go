@@ -17,27 +17,13 @@ import (
 // registered and presented to the deputy chairman, and one the chairman gave the
 // office (VP) to lead, whose head gave it to the drafter to handle.
 func (s *demoSeeder) incoming(db *storage.DB, orgID string) error {
-	users, err := storage.ListUsers(s.ctx, db.Pool, orgID)
+	by, vp, err := s.office(db, orgID)
 	if err != nil {
 		return err
-	}
-	by := map[string]accounts.Principal{}
-	for _, u := range users {
-		by[u.Username] = accounts.Principal{User: u}
 	}
 	clerk, leader, deputy, head, drafter := by["vanthu"], by["an"], by["binh"], by["chanhvp"], by["chuyenvien"]
 	if clerk.ID == "" || leader.ID == "" || deputy.ID == "" || head.ID == "" || drafter.ID == "" {
 		return fmt.Errorf("the demo's clerk, chairman, deputy, office head or drafter is missing")
-	}
-	units, err := storage.ListUnits(s.ctx, db.Pool, orgID)
-	if err != nil {
-		return err
-	}
-	var vp storage.Unit
-	for _, u := range units {
-		if u.Code == "VP" {
-			vp = u
-		}
 	}
 	// The demo's PDFs carry no signature: verified offline, they say
 	// UNSIGNED, as a scan of a paper document does.
@@ -90,4 +76,27 @@ func (s *demoSeeder) incoming(db *storage.DB, orgID string) error {
 		}
 	}
 	return nil
+}
+
+// office reads the commune's people by username and its office (VP), the
+// unit its incoming documents go to.
+func (s *demoSeeder) office(db *storage.DB, orgID string) (map[string]accounts.Principal, storage.Unit, error) {
+	users, err := storage.ListUsers(s.ctx, db.Pool, orgID)
+	if err != nil {
+		return nil, storage.Unit{}, err
+	}
+	by := map[string]accounts.Principal{}
+	for _, u := range users {
+		by[u.Username] = accounts.Principal{User: u}
+	}
+	units, err := storage.ListUnits(s.ctx, db.Pool, orgID)
+	if err != nil {
+		return nil, storage.Unit{}, err
+	}
+	for _, u := range units {
+		if u.Code == "VP" {
+			return by, u, nil
+		}
+	}
+	return nil, storage.Unit{}, fmt.Errorf("the commune has no office (VP)")
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents/calendar"
 	"github.com/vanthu/vanthu/documents/handling"
 	"github.com/vanthu/vanthu/documents/reception"
@@ -27,27 +26,13 @@ const demoHistoryDocuments = 15
 // and the monthly tallies agree as if the office had worked those days.
 // It runs before incoming, so the older documents hold the lower số đến.
 func (s *demoSeeder) history(db *storage.DB, orgID string) error {
-	users, err := storage.ListUsers(s.ctx, db.Pool, orgID)
+	by, vp, err := s.office(db, orgID)
 	if err != nil {
 		return err
-	}
-	by := map[string]accounts.Principal{}
-	for _, u := range users {
-		by[u.Username] = accounts.Principal{User: u}
 	}
 	clerk, leader, head, drafter := by["vanthu"], by["an"], by["chanhvp"], by["chuyenvien"]
 	if clerk.ID == "" || leader.ID == "" || head.ID == "" || drafter.ID == "" {
 		return fmt.Errorf("the demo's clerk, chairman, office head or drafter is missing")
-	}
-	units, err := storage.ListUnits(s.ctx, db.Pool, orgID)
-	if err != nil {
-		return err
-	}
-	var vp storage.Unit
-	for _, u := range units {
-		if u.Code == "VP" {
-			vp = u
-		}
 	}
 	now := time.Now().In(calendar.Vietnam)
 	newYear := time.Date(now.Year(), 1, 1, 0, 0, 0, 0, calendar.Vietnam)
