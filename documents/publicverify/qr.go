@@ -54,3 +54,28 @@ func WithQR(appearance image.Image, url string) (*image.NRGBA, error) {
 	draw.Draw(out, qb.Add(off).Intersect(at), q, qb.Min, draw.Src)
 	return out, nil
 }
+
+// DrawQR draws the QR code of url (medium error correction, with its
+// quiet zone) filling the square at, black on white, each module a
+// rectangle of the square's share, so the code's grid is the square's
+// (QR's image is only about the size asked for).
+func DrawQR(dst draw.Image, at image.Rectangle, url string) error {
+	q, err := qrcode.New(url, qrcode.Medium)
+	if err != nil {
+		return fmt.Errorf("qr code of %q: %w", url, err)
+	}
+	bm := q.Bitmap()
+	n := len(bm)
+	draw.Draw(dst, at, &image.Uniform{color.White}, image.Point{}, draw.Src)
+	black := &image.Uniform{color.Black}
+	for r, row := range bm {
+		for c, dark := range row {
+			if !dark {
+				continue
+			}
+			cell := image.Rect(at.Min.X+c*at.Dx()/n, at.Min.Y+r*at.Dy()/n, at.Min.X+(c+1)*at.Dx()/n, at.Min.Y+(r+1)*at.Dy()/n)
+			draw.Draw(dst, cell, black, image.Point{}, draw.Src)
+		}
+	}
+	return nil
+}

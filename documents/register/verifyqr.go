@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"image/color"
 	"image/draw"
 
 	"github.com/jackc/pgx/v5"
-	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/audit"
@@ -133,36 +131,12 @@ func (qr *issueQR) draw(vis *signing.Visible, seal image.Image) error {
 	if top < 0 {
 		return fmt.Errorf("%w: the seal is lower than the QR code", ErrSeal)
 	}
-	if err := drawQR(canvas, image.Rect(0, top, qrPx, top+qrPx), qr.url); err != nil {
+	if err := publicverify.DrawQR(canvas, image.Rect(0, top, qrPx, top+qrPx), qr.url); err != nil {
 		return err
 	}
 	draw.Draw(canvas, image.Rect(offPx, 0, offPx+sb.Dx(), sb.Dy()), seal, sb.Min, draw.Over)
 	vis.Rect[0] = max(0, vis.Rect[0]-QRSidePt-QRGapPt)
 	vis.Image, vis.Encoded = canvas, nil
-	return nil
-}
-
-// drawQR draws the QR code of url (medium error correction, with its
-// quiet zone) filling the square at, black on white, each module a
-// rectangle of the square's share, so the code's grid is the square's.
-func drawQR(dst draw.Image, at image.Rectangle, url string) error {
-	q, err := qrcode.New(url, qrcode.Medium)
-	if err != nil {
-		return fmt.Errorf("qr code of %q: %w", url, err)
-	}
-	bm := q.Bitmap()
-	n := len(bm)
-	draw.Draw(dst, at, &image.Uniform{color.White}, image.Point{}, draw.Src)
-	black := &image.Uniform{color.Black}
-	for r, row := range bm {
-		for c, dark := range row {
-			if !dark {
-				continue
-			}
-			cell := image.Rect(at.Min.X+c*at.Dx()/n, at.Min.Y+r*at.Dy()/n, at.Min.X+(c+1)*at.Dx()/n, at.Min.Y+(r+1)*at.Dy()/n)
-			draw.Draw(dst, cell, black, image.Point{}, draw.Src)
-		}
-	}
 	return nil
 }
 
