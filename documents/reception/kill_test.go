@@ -152,6 +152,13 @@ func TestRegisterSurvivesKill(t *testing.T) {
 	// sees their connections gone.
 	var k int
 	for i := 0; ; i++ {
+		// The transaction that held its number waits for the audit lock
+		// in its commit (the chain is appended at commit), so once the
+		// lock is free it may still commit after its client is gone:
+		// wait until no other session is working, then count (in this
+		// order: a count taken before may miss that last commit).
+		busy := w.count(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'
+			AND pid <> pg_backend_pid() AND (state = 'active' OR state LIKE 'idle in transaction%')`)
 		var last int
 		k = w.count("SELECT count(*) FROM incoming_entries")
 		err := w.db.Pool.QueryRow(ctx, "SELECT coalesce(max(last_number), 0) FROM register_counters c JOIN registers r ON r.id = c.register_id WHERE r.organization_id = $1",
@@ -159,12 +166,6 @@ func TestRegisterSurvivesKill(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The transaction that held its number waits for the audit lock
-		// in its commit (the chain is appended at commit), so once the
-		// lock is free it may still commit after its client is gone:
-		// wait until no other session is working, then count.
-		busy := w.count(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'
-			AND pid <> pg_backend_pid() AND (state = 'active' OR state LIKE 'idle in transaction%')`)
 		if busy == 0 && last == k {
 			break
 		}
