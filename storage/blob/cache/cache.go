@@ -193,6 +193,11 @@ func section(data []byte, offset, length int64) io.ReadCloser {
 // ends) leaves the fetch to finish for the others.
 func (c *Store) fill(ctx context.Context, key string, size int64) ([]byte, error) {
 	ch := c.flight.DoChan(key, func() (any, error) {
+		// A fill that ended between the caller's miss and this flight
+		// has already cached it.
+		if data, ok := c.get(key); ok {
+			return data, nil
+		}
 		c.mu.Lock()
 		deletes := c.deletes
 		c.mu.Unlock()
