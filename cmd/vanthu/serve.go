@@ -30,6 +30,7 @@ import (
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/storage/blob"
+	"github.com/vanthu/vanthu/storage/blob/cache"
 	"github.com/vanthu/vanthu/storage/blob/localdisk"
 	"github.com/vanthu/vanthu/storage/blob/s3"
 	"github.com/vanthu/vanthu/storage/pgembed"
@@ -45,6 +46,7 @@ type serviceConfig struct {
 	s3            s3.Config
 	retention     time.Duration
 	maxUpload     int64
+	blobCacheMB   int64 // in-memory cache of blobs read and written, in MiB; 0: none
 	sweepInterval time.Duration
 	sweepGrace    time.Duration
 	tsaURL        string        // RFC 3161 TSA that anchors the audit log; empty: none
@@ -72,6 +74,7 @@ func (c *serviceConfig) flags(cmd *cobra.Command) {
 	f.DurationVar(&c.retention, "retention", durationEnv("VANTHU_RETENTION", 10*365*24*time.Hour), "how long signed versions are locked against deletion (VANTHU_RETENTION)")
 	f.Int64Var(&c.s3.BufferMemory, "upload-memory", int64Env("VANTHU_UPLOAD_MEMORY", 64<<20), "bytes of uploads in flight to MinIO held in memory, all together (one upload at most half); beyond, they go to <data-dir>/spool; -1: always the spool (VANTHU_UPLOAD_MEMORY)")
 	f.Int64Var(&c.maxUpload, "max-upload", int64Env("VANTHU_MAX_UPLOAD", 200<<20), "largest accepted file in bytes (VANTHU_MAX_UPLOAD)")
+	f.Int64Var(&c.blobCacheMB, "blob-cache-mb", int64Env("VANTHU_BLOB_CACHE_MB", cache.DefaultBudget>>20), "MiB of document bytes kept in memory after a read or a signature, for the next view, verification, signature or issue (a blob up to 32 MiB); 0: no cache (VANTHU_BLOB_CACHE_MB)")
 	f.DurationVar(&c.sweepInterval, "sweep-interval", durationEnv("VANTHU_SWEEP_INTERVAL", time.Hour), "how often unreferenced blobs are swept (VANTHU_SWEEP_INTERVAL)")
 	f.DurationVar(&c.sweepGrace, "sweep-grace", durationEnv("VANTHU_SWEEP_GRACE", 24*time.Hour), "age before an unreferenced blob is removed (VANTHU_SWEEP_GRACE)")
 	// Secrets come from the environment only, so they never show in a process list.
@@ -254,6 +257,9 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 		return err
 	}
 	blobs = metrics.Blobs(blobs)
+	// Outside the metrics wrapper: vanthu_blob_operations_total counts
+	// what reaches the store, the cache counts its own hits and misses.
+	blobs = cache.New(blobs, cache.Options{Budget: cfg.blobCacheMB << 20, Hits: metrics.BlobCacheHits, Misses: metrics.BlobCacheMisses})
 	if err := metrics.RegisterPool(db.Pool); err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}

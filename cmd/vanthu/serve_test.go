@@ -478,6 +478,8 @@ func TestServeMetricsOnTheirOwnAddress(t *testing.T) {
 		`vanthu_db_pool_acquires_total`,
 		`vanthu_db_pool_max_connections`,
 		`vanthu_blob_operations_total{op="ping",outcome="ok"}`,
+		`vanthu_blob_cache_hits_total 0`,
+		`vanthu_blob_cache_misses_total 0`,
 		`vanthu_http_request_duration_seconds_bucket{method="GET",route="/api/v1/documents",status="401",le=`,
 	} {
 		if !strings.Contains(body, want) {
