@@ -16,7 +16,9 @@ import (
 
 func TestMain(m *testing.M) { testharness.Main(m) }
 
-func newMinIO(t *testing.T) *s3.Store {
+func newMinIO(t *testing.T) *s3.Store { return newMinIOConfig(t) }
+
+func newMinIOConfig(t testing.TB) *s3.Store {
 	t.Helper()
 	cfg := testharness.MinIO(t)
 	s, err := s3.New(context.Background(), s3.Config{Endpoint: cfg.Endpoint, AccessKey: cfg.AccessKey, SecretKey: cfg.SecretKey, Bucket: cfg.Bucket})
