@@ -76,6 +76,9 @@ func BenchmarkSignDraft(b *testing.B) {
 		w.e.configure(func(s *web.Server) { s.Blobs, s.Docs.Blobs = cached, cached })
 		defer w.e.configure(func(s *web.Server) { s.Blobs, s.Docs.Blobs = store, store })
 		sign(b)
+		st := cached.(*cache.Store).Stats()
+		b.ReportMetric(float64(st.Hits)/float64(b.N), "cache-hits/op")
+		b.ReportMetric(float64(st.Misses)/float64(b.N), "cache-misses/op")
 	})
 
 	b.Run("library", func(b *testing.B) {

@@ -101,6 +101,9 @@ func BenchmarkIssue1MB(b *testing.B) {
 			b.Fatal(err)
 		}
 		issue(b)
+		st := cached.(*cache.Store).Stats()
+		b.ReportMetric(float64(st.Hits)/float64(b.N), "cache-hits/op")
+		b.ReportMetric(float64(st.Misses)/float64(b.N), "cache-misses/op")
 	})
 
 	b.Run("library", func(b *testing.B) {

@@ -71,3 +71,37 @@ func BenchmarkPdfjsRanges(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkRead1MiB reads a whole 1 MiB version, as signing and issuing
+// read the version they sign, from MinIO and from a warm cache.
+//
+//	go run ./internal/testharness/cmd/testenv -- go test -run '^$' -bench Read1MiB -benchtime 20x -count 3 ./storage/blob/cache/
+func BenchmarkRead1MiB(b *testing.B) {
+	ctx := context.Background()
+	s := newMinIOConfig(b)
+	data := make([]byte, 1<<20)
+	rand.New(rand.NewSource(10)).Read(data)
+	info, err := s.Put(ctx, bytes.NewReader(data), blob.PutOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := New(s, Options{Budget: DefaultBudget})
+	for _, st := range []struct {
+		name  string
+		store blob.Store
+	}{{"uncached", s}, {"cached", c}} {
+		b.Run(st.name, func(b *testing.B) {
+			for range b.N {
+				rc, err := st.store.Open(ctx, info.Key, 0, -1)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n, err := io.Copy(io.Discard, rc)
+				rc.Close()
+				if err != nil || n != info.Size {
+					b.Fatalf("%d bytes, %v", n, err)
+				}
+			}
+		})
+	}
+}
