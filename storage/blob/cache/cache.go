@@ -6,6 +6,9 @@
 // bytes other than those its key names (a fill from a read is checked
 // against the key's SHA-256).
 //
+// The budget counts the blobs held, exactly (their bytes); a fill in
+// progress holds its blob outside it until the blob enters, evicting others.
+//
 // Only Open is served from memory. Stat, Retain, List and the rest always
 // ask the store: whether an object still exists is the store's to say (a
 // row must not be committed against a blob another replica deleted).
@@ -76,7 +79,7 @@ type Store struct {
 	entries map[string]*list.Element
 	used    int64            // bytes of the entries' data, never above budget
 	sizes   map[string]int64 // sizes of blobs seen but not cached
-	deletes uint64           // Deletes begun or ended; a fill that saw another value stores nothing
+	deletes uint64           // Deletes begun or ended; a fill that saw another value stores nothing (rare enough to need no per-key count)
 
 	flight singleflight.Group
 }

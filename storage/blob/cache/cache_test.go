@@ -392,9 +392,9 @@ func TestStoreErrorsPassThroughAndNothingIsCached(t *testing.T) {
 	ctx := context.Background()
 	data := blobOf(7, 1000)
 	cases := []struct {
-		name  string
-		break_ func(m *memStore)
-		is    error
+		name       string
+		breakStore func(m *memStore)
+		is         error
 	}{
 		{"open fails", func(m *memStore) { m.openErr = errInjected }, errInjected},
 		{"stat fails", func(m *memStore) { m.statErr = errInjected }, errInjected},
@@ -407,7 +407,7 @@ func TestStoreErrorsPassThroughAndNothingIsCached(t *testing.T) {
 			m := newMemStore()
 			key := m.add(data)
 			c := newStore(m, Options{Budget: 1 << 20})
-			tc.break_(m)
+			tc.breakStore(m)
 			for _, r := range []openCall{{0, -1}, {10, 20}} {
 				rc, err := c.Open(ctx, key, r.offset, r.length)
 				if err == nil {
