@@ -89,15 +89,28 @@ type AppendPutter interface {
 }
 
 // PutKnownAfter stores data, held in memory and whose SHA-256 is key, with
-// PutAppended when the store offers it and data is the blob baseKey
-// (baseSize bytes long, its bytes base when the caller holds them, else
-// nil) with bytes appended; otherwise with PutKnown.
-func PutKnownAfter(ctx context.Context, kp KnownPutter, key string, data []byte, baseKey string, base []byte, baseSize int64, until time.Time) (Info, error) {
-	ap, ok := kp.(AppendPutter)
-	appended := ok && baseKey != "" && baseSize > 0 && baseSize < int64(len(data)) &&
-		(base == nil || int64(len(base)) == baseSize && bytes.Equal(data[:baseSize], base))
-	if appended {
+// PutAppended when the store offers it and data starts with the bytes of
+// the blob baseKey (base, baseSize bytes long: compared here, so a file
+// that is not an append goes the ordinary way); otherwise with PutKnown.
+func PutKnownAfter(ctx context.Context, kp KnownPutter, key string, data []byte, baseKey string, base io.ReaderAt, baseSize int64, until time.Time) (Info, error) {
+	if ap, ok := kp.(AppendPutter); ok && baseKey != "" && base != nil && baseSize > 0 && baseSize < int64(len(data)) && startsWith(data, base, baseSize) {
 		return ap.PutAppended(ctx, key, baseKey, data, baseSize, until)
 	}
 	return kp.PutKnown(ctx, key, data, until)
+}
+
+// startsWith reports whether data begins with the size bytes of base.
+func startsWith(data []byte, base io.ReaderAt, size int64) bool {
+	buf := make([]byte, min(size, 256<<10))
+	for off := int64(0); off < size; {
+		n := min(int64(len(buf)), size-off)
+		if k, err := base.ReadAt(buf[:n], off); int64(k) != n || err != nil && err != io.EOF {
+			return false
+		}
+		if !bytes.Equal(buf[:n], data[off:off+n]) {
+			return false
+		}
+		off += n
+	}
+	return true
 }
