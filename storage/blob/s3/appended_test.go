@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -374,4 +375,41 @@ func (r *requestLog) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// FuzzParseLayout: whatever metadata an object carries, parseLayout gives
+// a layout whose parts are valid, distinct, within the cap and add up to
+// the logical size, or an error; never a panic.
+func FuzzParseLayout(f *testing.F) {
+	root := keyOf([]byte("root"))
+	self := keyOf([]byte("self"))
+	f.Add(root+":1000", "1100", int64(100))
+	f.Add(root+":1000,"+keyOf([]byte("a"))+":50", "1150", int64(100))
+	f.Add(self+":1", "2", int64(1))
+	f.Add(root+":9223372036854775807", "9223372036854775807", int64(1))
+	f.Add(",,:", "x", int64(-1))
+	f.Fuzz(func(t *testing.T, parts, size string, stored int64) {
+		h := http.Header{}
+		h.Set(headerParts, parts)
+		h.Set(headerSize, size)
+		l, err := parseLayout(self, h, stored)
+		if err != nil || l == nil {
+			return
+		}
+		if len(l.parts) > MaxAppendDepth+1 || l.parts[len(l.parts)-1].key != self {
+			t.Fatalf("layout %+v", l)
+		}
+		seen := map[string]bool{}
+		var sum int64
+		for _, p := range l.parts {
+			if seen[p.key] || p.size < 0 || blob.ValidKey(p.key) != nil {
+				t.Fatalf("part %+v in %+v", p, l)
+			}
+			seen[p.key] = true
+			sum += p.size
+		}
+		if sum != l.size {
+			t.Fatalf("parts add up to %d, not %d", sum, l.size)
+		}
+	})
 }
