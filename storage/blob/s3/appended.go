@@ -221,6 +221,11 @@ func (s *Store) PutAppended(ctx context.Context, key, baseKey string, whole []by
 	// means every part is.
 	if !until.IsZero() && retainedUntil(st.Headers).Before(until) {
 		for _, p := range base.parts {
+			if p.key == baseKey {
+				// The HEAD above already said the base needs it.
+				do(func() error { return s.retainVersion(ctx, baseKey, st.VersionID, until) })
+				continue
+			}
 			do(func() error { return s.Retain(ctx, p.key, until) })
 		}
 	}

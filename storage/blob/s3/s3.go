@@ -551,9 +551,14 @@ func (s *Store) Retain(ctx context.Context, key string, until time.Time) error {
 	if !retainedUntil(st.Headers).Before(until) {
 		return nil // already retained long enough (the HEAD says how long)
 	}
+	return s.retainVersion(ctx, key, st.VersionID, until)
+}
+
+// retainVersion places retention until until on one version of key.
+func (s *Store) retainVersion(ctx context.Context, key, version string, until time.Time) error {
 	until = until.UTC()
 	if err := s.client.PutObjectRetention(ctx, s.cfg.Bucket, contentKey(key), minio.PutObjectRetentionOptions{
-		VersionID: st.VersionID, Mode: &s.mode, RetainUntilDate: &until,
+		VersionID: version, Mode: &s.mode, RetainUntilDate: &until,
 	}); err != nil {
 		return fmt.Errorf("blob retain: %w", err)
 	}
