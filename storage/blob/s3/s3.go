@@ -565,6 +565,9 @@ func (s *Store) retainVersion(ctx context.Context, key, version string, until ti
 	return nil
 }
 
+// List reports every content object with what it stores: an appended
+// blob's Size is its appended bytes, not its logical size (Stat says
+// that); markers under refs/ are not content and are not listed.
 func (s *Store) List(ctx context.Context, fn func(blob.Info) error) error {
 	for o := range s.client.ListObjects(ctx, s.cfg.Bucket, minio.ListObjectsOptions{Prefix: contentPrefix, Recursive: true}) {
 		if o.Err != nil {
