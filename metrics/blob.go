@@ -10,9 +10,42 @@ import (
 
 // Blobs wraps a blob store so that each of its operations is counted and
 // timed (vanthu_blob_operations_total, vanthu_blob_operation_duration_seconds).
-func Blobs(s blob.Store) blob.Store { return measuredStore{s} }
+// The wrapper offers the optional interfaces the store offers
+// (blob.KnownPutter, blob.AppendPutter) and no others: callers choose
+// their fast paths by asserting them, so hiding one would silently slow
+// the service down.
+func Blobs(s blob.Store) blob.Store {
+	m := measuredStore{s}
+	if ap, ok := s.(blob.AppendPutter); ok {
+		return measuredAppender{measuredKnown{m, ap}, ap}
+	}
+	if kp, ok := s.(blob.KnownPutter); ok {
+		return measuredKnown{m, kp}
+	}
+	return m
+}
 
 type measuredStore struct{ blob.Store }
+
+type measuredKnown struct {
+	measuredStore
+	kp blob.KnownPutter
+}
+
+type measuredAppender struct {
+	measuredKnown
+	ap blob.AppendPutter
+}
+
+func (m measuredKnown) PutKnown(ctx context.Context, key string, data []byte, until time.Time) (info blob.Info, err error) {
+	defer func(start time.Time) { observeBlob("put_known", start, err) }(time.Now())
+	return m.kp.PutKnown(ctx, key, data, until)
+}
+
+func (m measuredAppender) PutAppended(ctx context.Context, key, baseKey string, whole []byte, baseSize int64, until time.Time) (info blob.Info, err error) {
+	defer func(start time.Time) { observeBlob("put_appended", start, err) }(time.Now())
+	return m.ap.PutAppended(ctx, key, baseKey, whole, baseSize, until)
+}
 
 func observeBlob(op string, start time.Time, err error) {
 	outcome := "ok"

@@ -20,6 +20,7 @@ import (
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/internal/testharness"
+	"github.com/vanthu/vanthu/metrics"
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/storage/blob"
 	"github.com/vanthu/vanthu/storage/blob/s3"
@@ -76,10 +77,13 @@ func newEnvMode(t testing.TB, maxUpload int64, spool bool) *env {
 	if spool {
 		s3cfg.SpoolDir = t.TempDir()
 	}
-	blobs, err := s3.New(ctx, s3cfg)
+	bucket, err := s3.New(ctx, s3cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Wrapped as `vanthu serve` wraps it, so the tests and benchmarks go
+	// the paths the service goes.
+	blobs := metrics.Blobs(bucket)
 	ks, err := accounts.OpenKeystore(filepath.Join(t.TempDir(), "keystore-key"))
 	if err != nil {
 		t.Fatal(err)

@@ -458,7 +458,9 @@ func (s *Service) store(ctx context.Context, tx pgx.Tx, p documents.Principal, j
 		*stored = key
 		put := make(chan error, 1)
 		go func() {
-			_, err := kp.PutKnown(putCtx, key, data, until)
+			// A signature is an incremental update: the store may keep
+			// only what it appended to the version signed.
+			_, err := blob.PutKnownAfter(putCtx, kp, key, data, j.version.SHA256, j.in, j.size, until)
 			put <- err
 		}()
 		v, err := s.record(ctx, tx, p, j, key, int64(len(data)), b, extra)

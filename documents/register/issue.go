@@ -442,6 +442,7 @@ type sealJob struct {
 	inMemory bool
 	sealed   []byte
 	sealedAt string // the SHA-256 key of sealed
+	base     string // the SHA-256 key of in, which sealed appends to
 	putter   blob.KnownPutter
 	org      storage.Organization
 	at       time.Time
@@ -464,7 +465,9 @@ func (j *sealJob) startPut(ctx context.Context, until time.Time) {
 	pctx, cancel := context.WithCancel(ctx)
 	j.put, j.cancelPut = make(chan error, 1), cancel
 	go func() {
-		_, err := j.putter.PutKnown(pctx, j.sealedAt, j.sealed, until)
+		// The seal is an incremental update: the store may keep only
+		// what it appended to the version sealed.
+		_, err := blob.PutKnownAfter(pctx, j.putter, j.sealedAt, j.sealed, j.base, j.in, j.size, until)
 		j.put <- err
 	}()
 }
@@ -577,7 +580,7 @@ func (s *Service) finishSeal(ctx context.Context, tx pgx.Tx, p accounts.Principa
 			return documents.Version{}, nil, signingError(err)
 		}
 		sum := sha256.Sum256(out.Bytes())
-		j.sealed, j.sealedAt, j.putter = out.Bytes(), hex.EncodeToString(sum[:]), kp
+		j.sealed, j.sealedAt, j.putter, j.base = out.Bytes(), hex.EncodeToString(sum[:]), kp, last.SHA256
 		*blobKey = j.sealedAt
 		j.startPut(ctx, s.retainUntil())
 		v, err := s.recordSealed(ctx, tx, p, doc, last, j.sealedAt, int64(len(j.sealed)))

@@ -4,6 +4,7 @@
 package blob
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -58,4 +59,58 @@ type KnownPutter interface {
 	// PutKnown stores data under key (its lowercase hex SHA-256), retained
 	// until until (the zero time: not retained).
 	PutKnown(ctx context.Context, key string, data []byte, until time.Time) (Info, error)
+}
+
+// ErrInUse is returned by Delete for an object that an appended blob is
+// built on (see AppendPutter): removing it would break that blob.
+var ErrInUse = errors.New("blob is part of an appended blob")
+
+// AppendPutter is a KnownPutter that stores a file made of an earlier
+// blob's bytes with more appended (a PDF's incremental update: each
+// signature and each issue adds a few tens of kilobytes to the version
+// before) by keeping only the appended bytes. Readers see nothing of it:
+// Open and Stat under key give the whole logical content, whose SHA-256
+// key is, exactly as for any other blob.
+//
+// The store keeps the appended object retained no longer than every
+// object it is built on (it extends their retention when until is later)
+// and refuses to Delete an object an existing appended blob is built on
+// (ErrInUse), so the whole file stays readable as long as it is kept.
+type AppendPutter interface {
+	KnownPutter
+	// PutAppended stores whole under key (its lowercase hex SHA-256) as
+	// the blob baseKey, which holds whole[:baseSize], followed by
+	// whole[baseSize:]. It checks both keys against the bytes (a mismatch
+	// stores nothing and wraps ErrDigestMismatch) and the base's size
+	// against the store. When the base is missing or its chain is already
+	// as deep as the store allows, it stores whole as PutKnown does.
+	// until: retained until then (zero: not retained).
+	PutAppended(ctx context.Context, key, baseKey string, whole []byte, baseSize int64, until time.Time) (Info, error)
+}
+
+// PutKnownAfter stores data, held in memory and whose SHA-256 is key, with
+// PutAppended when the store offers it and data starts with the bytes of
+// the blob baseKey (base, baseSize bytes long: compared here, so a file
+// that is not an append goes the ordinary way); otherwise with PutKnown.
+func PutKnownAfter(ctx context.Context, kp KnownPutter, key string, data []byte, baseKey string, base io.ReaderAt, baseSize int64, until time.Time) (Info, error) {
+	if ap, ok := kp.(AppendPutter); ok && baseKey != "" && base != nil && baseSize > 0 && baseSize < int64(len(data)) && startsWith(data, base, baseSize) {
+		return ap.PutAppended(ctx, key, baseKey, data, baseSize, until)
+	}
+	return kp.PutKnown(ctx, key, data, until)
+}
+
+// startsWith reports whether data begins with the size bytes of base.
+func startsWith(data []byte, base io.ReaderAt, size int64) bool {
+	buf := make([]byte, min(size, 256<<10))
+	for off := int64(0); off < size; {
+		n := min(int64(len(buf)), size-off)
+		if k, err := base.ReadAt(buf[:n], off); int64(k) != n || err != nil && err != io.EOF {
+			return false
+		}
+		if !bytes.Equal(buf[:n], data[off:off+n]) {
+			return false
+		}
+		off += n
+	}
+	return true
 }

@@ -13,7 +13,9 @@ type IsReferenced func(ctx context.Context, key string) (bool, error)
 
 // Sweep removes objects that no row references once they are older than
 // grace (an upload whose row has not committed yet is younger than that), and
-// what interrupted uploads left behind. Retained objects are never removed.
+// what interrupted uploads left behind. Retained objects are never removed,
+// nor objects an existing appended blob is built on (ErrInUse: a later
+// sweep removes them once that blob is gone).
 func Sweep(ctx context.Context, store Store, referenced IsReferenced, grace time.Duration) (int, error) {
 	removed, err := store.SweepTemporary(ctx, grace)
 	if err != nil {
@@ -42,7 +44,7 @@ func Sweep(ctx context.Context, store Store, referenced IsReferenced, grace time
 			continue
 		}
 		if err := store.Delete(ctx, key); err != nil {
-			if errors.Is(err, ErrRetained) {
+			if errors.Is(err, ErrRetained) || errors.Is(err, ErrInUse) {
 				continue
 			}
 			return removed, fmt.Errorf("sweep: %w", err)

@@ -391,7 +391,18 @@ func putKnown(ctx context.Context, s blob.Store, key string, data []byte, until 
 	return info, nil
 }
 
-var _ blob.KnownPutter = (*Store)(nil)
+// PutAppended forwards blob.AppendPutter and caches the whole file; for a
+// store without it, the whole file is stored as PutKnown stores it.
+func (c *Store) PutAppended(ctx context.Context, key, baseKey string, whole []byte, baseSize int64, until time.Time) (blob.Info, error) {
+	return c.putInMemory(key, whole, func(data []byte) (blob.Info, error) {
+		if ap, ok := c.Store.(blob.AppendPutter); ok {
+			return ap.PutAppended(ctx, key, baseKey, data, baseSize, until)
+		}
+		return putKnown(ctx, c.Store, key, data, until)
+	})
+}
+
+var _ blob.AppendPutter = (*Store)(nil)
 
 // Forwarding another optional put interface of storage/blob is one method
 // like PutKnown: its bytes go through putInMemory, to the wrapped store's

@@ -351,33 +351,80 @@ func randomID() string {
 	return hex.EncodeToString(b)
 }
 
+// Open makes one GET: a plain object is read from its response (a missing
+// one is reported from it too, with no HEAD first), and an appended blob's
+// response names its parts, which are then read together (openAppended).
 func (s *Store) Open(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
 	if err := blob.ValidKey(key); err != nil {
 		return nil, err
 	}
+	if offset < 0 {
+		return nil, fmt.Errorf("blob open: negative offset %d", offset)
+	}
+	if length == 0 {
+		return io.NopCloser(strings.NewReader("")), nil
+	}
 	opts := minio.GetObjectOptions{}
-	if offset > 0 || length >= 0 {
+	ranged := offset > 0 || length >= 0
+	if ranged {
 		end := int64(0)
 		if length >= 0 {
 			end = offset + length - 1
-			if length == 0 {
-				return io.NopCloser(strings.NewReader("")), nil
-			}
 		}
 		if err := opts.SetRange(offset, end); err != nil {
 			return nil, fmt.Errorf("blob open: %w", err)
 		}
 	}
-	if _, err := s.Stat(ctx, key); err != nil {
-		return nil, err
+	body, info, h, err := s.core.GetObject(ctx, s.cfg.Bucket, contentKey(key), opts)
+	if err != nil {
+		switch minio.ToErrorResponse(err).Code {
+		case "NoSuchKey":
+			return nil, blob.ErrNotFound
+		case "InvalidRange":
+			// Past the end of what is stored: an appended blob's tail is
+			// shorter than its logical bytes, so ask what this is.
+			return s.openByLayout(ctx, key, offset, length)
+		}
+		return nil, fmt.Errorf("blob open: %w", err)
 	}
-	obj, err := s.client.GetObject(ctx, s.cfg.Bucket, contentKey(key), opts)
+	l, err := parseLayout(key, h, storedSize(info, h))
+	if err != nil {
+		body.Close()
+		return nil, fmt.Errorf("blob open: %w", err)
+	}
+	if l == nil {
+		return body, nil
+	}
+	if ranged {
+		// The range asked was of the logical bytes, not of this tail.
+		body.Close()
+		return s.openAppended(ctx, l, offset, length, nil)
+	}
+	return s.openAppended(ctx, l, offset, length, body)
+}
+
+// openByLayout opens a range the first GET found beyond what the object
+// stores: an appended blob's logical bytes, or an error.
+func (s *Store) openByLayout(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
+	st, err := s.client.StatObject(ctx, s.cfg.Bucket, contentKey(key), minio.StatObjectOptions{})
+	if err != nil {
+		if minio.ToErrorResponse(err).Code == "NoSuchKey" {
+			return nil, blob.ErrNotFound
+		}
+		return nil, fmt.Errorf("blob open: %w", err)
+	}
+	l, err := parseLayout(key, st.Headers, st.Size)
 	if err != nil {
 		return nil, fmt.Errorf("blob open: %w", err)
 	}
-	return obj, nil
+	if l == nil {
+		return nil, fmt.Errorf("blob open: offset %d beyond the %d bytes", offset, st.Size)
+	}
+	return s.openAppended(ctx, l, offset, length, nil)
 }
 
+// Stat reports the logical size: an appended blob's whole bytes, not
+// what its object stores.
 func (s *Store) Stat(ctx context.Context, key string) (blob.Info, error) {
 	if err := blob.ValidKey(key); err != nil {
 		return blob.Info{}, err
@@ -389,15 +436,44 @@ func (s *Store) Stat(ctx context.Context, key string) (blob.Info, error) {
 		}
 		return blob.Info{}, fmt.Errorf("blob stat: %w", err)
 	}
-	return blob.Info{Key: key, Size: st.Size, Modified: st.LastModified}, nil
+	size := st.Size
+	l, err := parseLayout(key, st.Headers, st.Size)
+	if err != nil {
+		return blob.Info{}, fmt.Errorf("blob stat: %w", err)
+	}
+	if l != nil {
+		size = l.size
+	}
+	return blob.Info{Key: key, Size: size, Modified: st.LastModified}, nil
 }
 
-// Delete removes every version of the object unless one is under retention.
+// Delete removes every version of the object unless one is under
+// retention or an appended blob is built on it (blob.ErrInUse). Removing
+// an appended blob removes the marker that protected its base.
 func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := blob.ValidKey(key); err != nil {
 		return err
 	}
-	return s.removeAllVersions(ctx, contentKey(key))
+	if err := s.checkNotInUse(ctx, key); err != nil {
+		return err
+	}
+	var base string
+	if st, err := s.client.StatObject(ctx, s.cfg.Bucket, contentKey(key), minio.StatObjectOptions{}); err == nil {
+		// A broken layout is no reason to keep the object; its marker is
+		// then left for the base's own Delete to find stale.
+		if l, err := parseLayout(key, st.Headers, st.Size); err == nil && l != nil {
+			base = l.parts[len(l.parts)-2].key
+		}
+	}
+	if err := s.removeAllVersions(ctx, contentKey(key)); err != nil {
+		return err
+	}
+	if base != "" {
+		if err := s.removeAllVersions(ctx, refKey(base, key)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // removeAllVersions checks every version for retention before removing any,
@@ -472,18 +548,26 @@ func (s *Store) Retain(ctx context.Context, key string, until time.Time) error {
 		}
 		return fmt.Errorf("blob retain: %w", err)
 	}
-	if _, cur, err := s.client.GetObjectRetention(ctx, s.cfg.Bucket, contentKey(key), st.VersionID); err == nil && cur != nil && !cur.Before(until) {
-		return nil
+	if !retainedUntil(st.Headers).Before(until) {
+		return nil // already retained long enough (the HEAD says how long)
 	}
+	return s.retainVersion(ctx, key, st.VersionID, until)
+}
+
+// retainVersion places retention until until on one version of key.
+func (s *Store) retainVersion(ctx context.Context, key, version string, until time.Time) error {
 	until = until.UTC()
 	if err := s.client.PutObjectRetention(ctx, s.cfg.Bucket, contentKey(key), minio.PutObjectRetentionOptions{
-		VersionID: st.VersionID, Mode: &s.mode, RetainUntilDate: &until,
+		VersionID: version, Mode: &s.mode, RetainUntilDate: &until,
 	}); err != nil {
 		return fmt.Errorf("blob retain: %w", err)
 	}
 	return nil
 }
 
+// List reports every content object with what it stores: an appended
+// blob's Size is its appended bytes, not its logical size (Stat says
+// that); markers under refs/ are not content and are not listed.
 func (s *Store) List(ctx context.Context, fn func(blob.Info) error) error {
 	for o := range s.client.ListObjects(ctx, s.cfg.Bucket, minio.ListObjectsOptions{Prefix: contentPrefix, Recursive: true}) {
 		if o.Err != nil {
