@@ -269,8 +269,12 @@ type formProbe struct {
 // an alert in the page's language.
 const probeForms = `(async () => {
 	const out = [];
-	const forms = [...document.querySelectorAll("form")].filter(f => f.method === "post" &&
-		!["/logout", "/language", "/login"].includes(new URL(f.action).pathname));
+	// A form's own attributes, not its properties: a field named "action"
+	// (the approval forms have one) hides form.action.
+	const attr = (f, a) => (f.getAttribute(a) || "").toLowerCase();
+	const target = f => new URL(f.getAttribute("action") || location.href, location.href);
+	const forms = [...document.querySelectorAll("form")].filter(f => attr(f, "method") === "post" &&
+		!["/logout", "/language", "/login"].includes(target(f).pathname));
 	const junk = "<script>alert(1)</script>' OR 1=1 -- \u0000 ĐĂƠ 😀 " + "00000000-0000-0000-0000-000000000000";
 	const long = "x".repeat(200000);
 	for (const f of forms) {
@@ -280,18 +284,18 @@ const probeForms = `(async () => {
 				if (v instanceof File) continue;
 				data.set(k, how === "empty" ? "" : how === "junk" ? junk : long);
 			}
-			const body = f.enctype === "multipart/form-data" ? data : new URLSearchParams(data);
+			const body = attr(f, "enctype") === "multipart/form-data" ? data : new URLSearchParams(data);
 			try {
-				const r = await fetch(f.action, {method: "POST", body, redirect: "manual"});
+				const r = await fetch(target(f), {method: "POST", body, redirect: "manual"});
 				let readable = true;
 				if (r.status >= 400) {
 					const html = await r.text();
 					const d = new DOMParser().parseFromString(html, "text/html");
 					readable = d.documentElement.lang === document.documentElement.lang && !!d.querySelector('[role="alert"]');
 				}
-				out.push({action: new URL(f.action).pathname, how, status: r.type === "opaqueredirect" ? 303 : r.status, readable});
+				out.push({action: target(f).pathname, how, status: r.type === "opaqueredirect" ? 303 : r.status, readable});
 			} catch (e) {
-				out.push({action: new URL(f.action).pathname, how, status: 0, readable: false});
+				out.push({action: target(f).pathname, how, status: 0, readable: false});
 			}
 		}
 	}
