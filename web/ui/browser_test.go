@@ -80,7 +80,18 @@ func (b *browser) newTab() {
 	// page that needs an inline script or style fails its test.
 	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `
 		window.__csp = [];
-		document.addEventListener("securitypolicyviolation", e => window.__csp.push(e.violatedDirective + " " + (e.blockedURI || "inline")));`}); err != nil {
+		document.addEventListener("securitypolicyviolation", e => window.__csp.push(e.violatedDirective + " " + (e.blockedURI || "inline")));
+		// A page's question before a step (window.confirm) is answered yes,
+		// unless the test said no (sessionStorage __confirmNo); the
+		// questions asked are kept across the page that answers them.
+		window.confirm = (question) => {
+			try {
+				const asked = JSON.parse(sessionStorage.getItem("__confirms") || "[]");
+				asked.push(question);
+				sessionStorage.setItem("__confirms", JSON.stringify(asked));
+				return sessionStorage.getItem("__confirmNo") !== "1";
+			} catch (e) { return true; }
+		};`}); err != nil {
 		b.t.Fatalf("watch CSP violations: %v", err)
 	}
 }

@@ -137,6 +137,8 @@ type listData struct {
 	Documents                       []documents.Document
 	Next                            string
 	Paged                           bool
+	// CanUpload shows the upload link to whoever may upload.
+	CanUpload bool
 }
 
 // documentStatuses are the states a filter offers; approval chains add
@@ -147,7 +149,7 @@ func (u *UI) documentList(w http.ResponseWriter, r *http.Request) {
 	p, _ := principal(r.Context())
 	q := r.URL.Query()
 	d := listData{Q: q.Get("q"), Type: q.Get("type"), Status: q.Get("status"), Unit: q.Get("unit"), From: q.Get("from"), To: q.Get("to"),
-		Statuses: documentStatuses, Paged: q.Get("cursor") != ""}
+		Statuses: documentStatuses, Paged: q.Get("cursor") != "", CanUpload: u.cfg.Docs.CanCreate(p) == nil}
 	f := documents.Filter{Query: d.Q, Type: d.Type, Status: d.Status, Unit: d.Unit, Cursor: q.Get("cursor"), Limit: 25}
 	var err error
 	if f.From, err = parseDay(d.From, false); err == nil {
