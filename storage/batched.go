@@ -1,0 +1,175 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// The functions of this file let a workflow that signs or issues a
+// document ask PostgreSQL its questions, and send its writes, a batch at a
+// time instead of a statement at a time: each Queue function queues the
+// statement of the function it is named after, with the same SQL, and
+// puts its answer where it is told when the batch's results are read (by
+// BeginBatch, or SendBatch, in the order queued). A row that is not there
+// is an answer (ErrNotFound in the place given), not a failure of the
+// batch, so that the caller can refuse in the order it always has.
+
+// BeginBatch begins a transaction and, in the same round trip, sends the
+// statements queue adds to the batch; their callbacks read their results
+// in order. On success the caller owns tx (commit or roll back); on error
+// it is rolled back.
+func BeginBatch(ctx context.Context, pool *pgxpool.Pool, queue func(b *pgx.Batch)) (pgx.Tx, error) {
+	b := &pgx.Batch{}
+	b.BeginTx(pgx.TxOptions{})
+	queue(b)
+	br := pool.SendBatch(ctx, b)
+	tx := br.Tx()
+	if tx == nil {
+		// The pool gave no connection: the batch failed before it began.
+		err := br.Close()
+		if err == nil {
+			err = errors.New("begin: no transaction")
+		}
+		return nil, err
+	}
+	if _, err := br.Exec(); err != nil {
+		br.Close()
+		tx.Rollback(ctx)
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	if err := br.Close(); err != nil {
+		tx.Rollback(ctx)
+		return nil, err
+	}
+	return tx, nil
+}
+
+// SendBatch sends b's statements in tx in one round trip and runs their
+// callbacks; nothing is sent when b is empty.
+func SendBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch) error {
+	if b.Len() == 0 {
+		return nil
+	}
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// queueRow queues sql and scans its one row with scan into out, or puts
+// ErrNotFound into *missing when there is none (also without sending it
+// when ok is false: an id that is no UUID names nothing).
+func queueRow[T any](b *pgx.Batch, ok bool, scan func(pgx.Row) (T, error), out *T, missing *error, sql string, args ...any) {
+	if !ok {
+		*missing = ErrNotFound
+		return
+	}
+	b.Queue(sql, args...).QueryRow(func(row pgx.Row) error {
+		v, err := scan(row)
+		if errors.Is(err, ErrNotFound) || errors.Is(err, pgx.ErrNoRows) {
+			*missing = ErrNotFound
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		*out, *missing = v, nil
+		return nil
+	})
+}
+
+// QueueLockVisibleDocument queues the document's read, locked (as
+// LockDocument) and only if v may see it (as VisibleDocument): *missing
+// is ErrNotFound when it does not exist or v may not see it, and then
+// nothing is locked.
+func QueueLockVisibleDocument(b *pgx.Batch, id string, v Viewer, out *Document, missing *error) {
+	args := []any{id}
+	cond := v.visibleSQL(&args)
+	queueRow(b, isUUID(id), scanDocument, out, missing,
+		"SELECT "+documentColumns+" FROM documents d WHERE d.id = $1 AND "+cond+" FOR UPDATE OF d", args...)
+}
+
+// latestVersionSQL reads a document's version number $2, or its latest
+// when $2 is 0.
+const latestVersionSQL = "SELECT " + versionColumns + ` FROM document_versions
+	WHERE document_id = $1 AND ($2 = 0 OR number = $2) ORDER BY number DESC LIMIT 1`
+
+// QueueVersion queues GetVersion's read of version n, or of the latest
+// version when n is 0.
+func QueueVersion(b *pgx.Batch, documentID string, n int, out *Version, missing *error) {
+	queueRow(b, isUUID(documentID), scanVersion, out, missing, latestVersionSQL, documentID, n)
+}
+
+// QueueKeyBindings queues ListKeyBindings's read of a user's keys (orgID
+// "") or an organisation's.
+func QueueKeyBindings(b *pgx.Batch, userID, orgID string, out *[]KeyBinding) {
+	sql, arg := listKeyBindingsSQL(userID, orgID)
+	b.Queue(sql, arg).Query(func(rows pgx.Rows) error {
+		got, err := collect(rows, scanKeyBinding)
+		if err != nil {
+			return fmt.Errorf("list key bindings: %w", err)
+		}
+		*out = got
+		return nil
+	})
+}
+
+// QueueOrganization queues GetOrganization's read.
+func QueueOrganization(b *pgx.Batch, id string, out *Organization, missing *error) {
+	queueRow(b, isUUID(id), scanOrganization, out, missing, getOrganizationSQL, id)
+}
+
+// QueueOrganizationSigningLevel queues OrganizationSigningLevel's read.
+func QueueOrganizationSigningLevel(b *pgx.Batch, orgID string, out *string, missing *error) {
+	scan := func(row pgx.Row) (string, error) {
+		var level string
+		return level, row.Scan(&level)
+	}
+	queueRow(b, isUUID(orgID), scan, out, missing, signingLevelSQL, orgID)
+}
+
+// QueueSignatureImage queues GetSignatureImage's read (*missing
+// ErrNotFound: the user has none).
+func QueueSignatureImage(b *pgx.Batch, userID string, out *SignatureImage, missing *error) {
+	scan := func(row pgx.Row) (SignatureImage, error) {
+		img := SignatureImage{UserID: userID}
+		return img, row.Scan(&img.PNG, &img.SHA256, &img.Width, &img.Height, &img.UpdatedBy, &img.UpdatedAt)
+	}
+	queueRow(b, isUUID(userID), scan, out, missing, signatureImageSQL, userID)
+}
+
+// QueueLockSignSession queues LockSignSession's locked read.
+func QueueLockSignSession(b *pgx.Batch, id string, out *SignSession, missing *error) {
+	queueRow(b, isUUID(id), scanSignSession, out, missing, lockSignSessionSQL, id)
+}
+
+// QueueCompleteSignSession queues CompleteSignSession's update.
+func QueueCompleteSignSession(b *pgx.Batch, id string, version int) {
+	b.Queue(completeSignSessionSQL, id, version).Exec(func(pgconn.CommandTag) error { return nil })
+}
+
+// QueueLockBlob queues LockBlob's lock.
+func QueueLockBlob(b *pgx.Batch, key string) {
+	b.Queue(lockBlobSQL, "blob:"+key)
+}
+
+// QueueInsertVersion queues InsertVersion's two statements; *out is the
+// version inserted once the batch is read.
+func QueueInsertVersion(b *pgx.Batch, v Version, out *Version) {
+	b.Queue(insertVersionSQL, v.DocumentID, v.SHA256, v.Size, v.FileName, v.Signed, v.CreatedBy).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(&v.Number, &v.CreatedAt); err != nil {
+			return fmt.Errorf("insert version: %w", err)
+		}
+		*out = v
+		return nil
+	})
+	b.Queue(touchDocumentSQL, v.DocumentID)
+}
+
+// QueueRecordChainActionKey queues RecordChainActionKey's insert; a
+// concurrent request with the key that won fails the batch.
+func QueueRecordChainActionKey(b *pgx.Batch, userID, key string, k ChainActionKey) {
+	b.Queue(recordChainActionKeySQL, userID, key, k.DocumentID, k.RequestHash, []byte(k.Response))
+}
