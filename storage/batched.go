@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -147,7 +147,7 @@ func QueueLockSignSession(b *pgx.Batch, id string, out *SignSession, missing *er
 
 // QueueCompleteSignSession queues CompleteSignSession's update.
 func QueueCompleteSignSession(b *pgx.Batch, id string, version int) {
-	b.Queue(completeSignSessionSQL, id, version).Exec(func(pgconn.CommandTag) error { return nil })
+	b.Queue(completeSignSessionSQL, id, version)
 }
 
 // QueueLockBlob queues LockBlob's lock.
@@ -172,4 +172,28 @@ func QueueInsertVersion(b *pgx.Batch, v Version, out *Version) {
 // concurrent request with the key that won fails the batch.
 func QueueRecordChainActionKey(b *pgx.Batch, userID, key string, k ChainActionKey) {
 	b.Queue(recordChainActionKeySQL, userID, key, k.DocumentID, k.RequestHash, []byte(k.Response))
+}
+
+// QueueDocumentOrganization queues the read of the organisation a
+// document belongs to, with its PAdES signing level.
+func QueueDocumentOrganization(b *pgx.Batch, documentID string, out *Organization, level *string, missing *error) {
+	scan := func(row pgx.Row) (Organization, error) {
+		var o Organization
+		err := row.Scan(&o.ID, &o.Code, &o.Name, &o.ParentID, &o.CreatedAt, level)
+		return o, err
+	}
+	queueRow(b, isUUID(documentID), scan, out, missing, "SELECT "+orgColumns+`, signing_level FROM organizations
+		WHERE id = (SELECT organization_id FROM documents WHERE id = $1)`, documentID)
+}
+
+// QueueInsertSignSession queues InsertSignSession's insert and returns the
+// session as it will be, its id chosen here so that the audit entry of the
+// same batch can name it (CreatedAt is not read back).
+func QueueInsertSignSession(b *pgx.Batch, s SignSession) SignSession {
+	s.ID = uuid.NewString()
+	b.Queue(`
+		INSERT INTO sign_sessions (id, document_id, user_id, key_binding_id, version, version_sha256, params, digest, signed_attributes, digest_algorithm, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		s.ID, s.DocumentID, s.UserID, s.KeyBindingID, s.Version, s.VersionSHA256, s.Params, s.Digest, s.SignedAttributes, s.DigestAlgorithm, s.ExpiresAt)
+	return s
 }
