@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -196,4 +197,122 @@ func QueueInsertSignSession(b *pgx.Batch, s SignSession) SignSession {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		s.ID, s.DocumentID, s.UserID, s.KeyBindingID, s.Version, s.VersionSHA256, s.Params, s.Digest, s.SignedAttributes, s.DigestAlgorithm, s.ExpiresAt)
 	return s
+}
+
+// The reads and writes of issuing (documents/register).
+
+// QueueOrganizations queues the read of the organisations of ids that
+// exist, into out by id (an id that is no UUID names none).
+func QueueOrganizations(b *pgx.Batch, ids []string, out map[string]Organization) {
+	var valid []string
+	for _, id := range ids {
+		if isUUID(id) {
+			valid = append(valid, id)
+		}
+	}
+	if len(valid) == 0 {
+		return
+	}
+	b.Queue("SELECT "+orgColumns+" FROM organizations WHERE id = ANY($1::uuid[])", valid).Query(func(rows pgx.Rows) error {
+		got, err := collect(rows, scanOrganization)
+		if err != nil {
+			return fmt.Errorf("organisations: %w", err)
+		}
+		for _, o := range got {
+			out[o.ID] = o
+		}
+		return nil
+	})
+}
+
+// documentOrgSQL is the organisation of document $1.
+const documentOrgSQL = "(SELECT organization_id FROM documents WHERE id = $1)"
+
+// QueueDocumentKeyBindings queues ListKeyBindings's read of the keys of
+// the organisation a document belongs to.
+func QueueDocumentKeyBindings(b *pgx.Batch, documentID string, out *[]KeyBinding) {
+	b.Queue("SELECT "+keyColumns+" FROM key_bindings WHERE organization_id = "+documentOrgSQL+" ORDER BY created_at DESC, id", documentID).
+		Query(func(rows pgx.Rows) error {
+			got, err := collect(rows, scanKeyBinding)
+			if err != nil {
+				return fmt.Errorf("list key bindings: %w", err)
+			}
+			*out = got
+			return nil
+		})
+}
+
+// QueueDocumentRegisters queues ListRegisters's read of the registers of
+// the organisation a document belongs to.
+func QueueDocumentRegisters(b *pgx.Batch, documentID string, out *[]Register) {
+	b.Queue("SELECT "+registerColumns+" FROM registers WHERE organization_id = "+documentOrgSQL+" "+registersOrder, documentID).
+		Query(func(rows pgx.Rows) error {
+			got, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Register, error) { return scanRegister(row) })
+			if err != nil {
+				return fmt.Errorf("list registers: %w", err)
+			}
+			*out = got
+			return nil
+		})
+}
+
+// QueueDocumentTypeOf queues GetDocumentType's read of a document's type.
+func QueueDocumentTypeOf(b *pgx.Batch, documentID string, out *DocumentTypeInfo, missing *error) {
+	scan := func(row pgx.Row) (DocumentTypeInfo, error) {
+		var t DocumentTypeInfo
+		return t, row.Scan(&t.Code, &t.Name, &t.InSymbol, &t.IsCopy)
+	}
+	queueRow(b, isUUID(documentID), scan, out, missing,
+		"SELECT "+documentTypeColumns+" FROM document_types WHERE code = (SELECT type_code FROM documents WHERE id = $1)", documentID)
+}
+
+// QueueLatestVersionAuthor queues the read of the full name of who made a
+// document's latest version ("" when unknown).
+func QueueLatestVersionAuthor(b *pgx.Batch, documentID string, out *string, missing *error) {
+	scan := func(row pgx.Row) (string, error) {
+		var name string
+		return name, row.Scan(&name)
+	}
+	queueRow(b, isUUID(documentID), scan, out, missing, `SELECT u.full_name FROM document_versions v JOIN users u ON u.id = v.created_by
+		WHERE v.document_id = $1 ORDER BY v.number DESC LIMIT 1`, documentID)
+}
+
+// QueueInsertRegisterEntry queues InsertRegisterEntry's insert; a number
+// and symbol already used fails the batch with ErrDuplicateNumber.
+func QueueInsertRegisterEntry(b *pgx.Batch, e RegisterEntry) {
+	b.Queue(insertRegisterEntrySQL, registerEntryArgs(e)...).Fn = func(br pgx.BatchResults) error {
+		_, err := br.Exec()
+		return registerEntryResult(e, err)
+	}
+}
+
+// QueueSymbolUsedElsewhere queues SymbolUsedElsewhere's read.
+func QueueSymbolUsedElsewhere(b *pgx.Batch, orgID, registerID string, year int, symbol string, out *[]string) {
+	b.Queue(symbolUsedElsewhereSQL, orgID, year, symbol, registerID).Query(func(rows pgx.Rows) error {
+		got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return fmt.Errorf("duplicate symbols: %w", err)
+		}
+		*out = got
+		return nil
+	})
+}
+
+// QueueMarkIssued queues MarkIssued's update.
+func QueueMarkIssued(b *pgx.Batch, documentID, symbol, searchText string, at time.Time) {
+	b.Queue(markIssuedSQL, documentID, symbol, searchText, at)
+}
+
+// QueueInsertDelivery queues InsertDelivery's statements; *id is the
+// delivery's once the batch is read.
+func QueueInsertDelivery(b *pgx.Batch, d Delivery, id *string) {
+	b.Queue(insertDeliverySQL, d.DocumentID, nullable(d.OrganizationID), d.Name, d.Email, d.Channel, d.SentAt).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(id); err != nil {
+			return fmt.Errorf("insert delivery: %w", err)
+		}
+		return nil
+	})
+	if d.OrganizationID != "" {
+		b.Queue(insertRecipientSQL, d.DocumentID, d.OrganizationID, d.SentAt)
+	}
 }

@@ -3,83 +3,16 @@ package web_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/documents/chain"
 	"github.com/vanthu/vanthu/documents/docsign"
+	"github.com/vanthu/vanthu/internal/testharness"
 	"github.com/vanthu/vanthu/signing/devpki"
 	"github.com/vanthu/vanthu/storage"
 )
-
-// roundTrips counts what a pool sends to PostgreSQL, as the chain's
-// TestApprovalRoundTrips does: each query and each batch is one round
-// trip; statements counts every statement, batched or not.
-type roundTrips struct {
-	mu                sync.Mutex
-	trips, statements int
-	sql               []string
-}
-
-func (c *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
-	c.mu.Lock()
-	c.trips++
-	c.statements++
-	c.sql = append(c.sql, firstWords(d.SQL))
-	c.mu.Unlock()
-	return ctx
-}
-
-func (c *roundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-
-func (c *roundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceBatchStartData) context.Context {
-	c.mu.Lock()
-	c.trips++
-	c.statements += d.Batch.Len()
-	for _, q := range d.Batch.QueuedQueries {
-		c.sql = append(c.sql, "  (batch) "+firstWords(q.SQL))
-	}
-	c.mu.Unlock()
-	return ctx
-}
-
-func (c *roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
-func (c *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
-
-func (c *roundTrips) reset() {
-	c.mu.Lock()
-	c.trips, c.statements, c.sql = 0, 0, nil
-	c.mu.Unlock()
-}
-
-func (c *roundTrips) String() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return strings.Join(c.sql, "\n")
-}
-
-func firstWords(sql string) string {
-	f := strings.Fields(sql)
-	return strings.Join(f[:min(len(f), 6)], " ")
-}
-
-// tracedDB is a pool to the env's database whose round trips c counts.
-func (e *env) tracedDB(c *roundTrips) *storage.DB {
-	e.t.Helper()
-	cfg := e.db.Pool.Config()
-	cfg.ConnConfig.Tracer = c
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(pool.Close)
-	return &storage.DB{Pool: pool}
-}
 
 // TestSignRoundTrips: a signature with a key the service holds, on the
 // real approval chain, goes to PostgreSQL eight times: the transaction's
@@ -97,8 +30,8 @@ func (e *env) tracedDB(c *roundTrips) *storage.DB {
 func TestSignRoundTrips(t *testing.T) {
 	k := newTrinhKy(t)
 	k.bindP12(k.an, devpki.Official)
-	c := &roundTrips{}
-	db := k.e.tracedDB(c)
+	pool, c := testharness.TracedPool(t, k.e.db.Pool)
+	db := &storage.DB{Pool: pool}
 	docs := &documents.Service{DB: db, Blobs: k.e.blobs, Retention: k.e.server.Docs.Retention}
 	svc := &docsign.Service{DB: db, Docs: docs, Accounts: k.e.accounts, Turns: &chain.Service{DB: db, Docs: docs},
 		TSAURL: k.pki.TSAURL(), TempDir: t.TempDir()}
@@ -119,13 +52,13 @@ func TestSignRoundTrips(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			doc := k.approved("Quyết định "+tc.name, in)
-			c.reset()
+			c.Reset()
 			v, err := svc.Sign(ctx, an, doc.ID, docsign.Request{IdempotencyKey: tc.key})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.trips != tc.trips || c.statements != tc.statements {
-				t.Errorf("%d round trips, %d statements, want %d and %d:\n%s", c.trips, c.statements, tc.trips, tc.statements, c)
+			if trips, statements := c.Counts(); trips != tc.trips || statements != tc.statements {
+				t.Errorf("%d round trips, %d statements, want %d and %d:\n%s", trips, statements, tc.trips, tc.statements, c)
 			}
 			if v.Number != 2 || !v.Signed {
 				t.Errorf("version %+v", v)
@@ -139,13 +72,13 @@ func TestSignRoundTrips(t *testing.T) {
 	// Someone who may not see the document learns nothing: the locked read
 	// finds nothing to lock, and the transaction is rolled back.
 	doc := k.approved("Quyết định của người khác", in)
-	c.reset()
+	c.Reset()
 	other := k.e.newOffice("XA", "Ủy ban nhân dân xã Khác", "VP")
 	outsider := accounts.Principal{User: k.e.member(other.org.ID, "nguoingoai", []string{storage.RoleSigner}, other.units["VP"].ID).user}
 	if _, err := svc.Sign(ctx, outsider, doc.ID, docsign.Request{}); err == nil || !strings.Contains(err.Error(), documents.ErrNotFound.Error()) {
 		t.Errorf("outsider: %v", err)
 	}
-	if c.trips != 2 {
-		t.Errorf("outsider: %d round trips:\n%s", c.trips, c)
+	if trips, _ := c.Counts(); trips != 2 {
+		t.Errorf("outsider: %d round trips:\n%s", trips, c)
 	}
 }
