@@ -291,13 +291,15 @@ func GetChainActionKey(ctx context.Context, q Querier, userID, key string) (Chai
 // RecordChainActionKey remembers the answer to a keyed request;
 // ErrDuplicateKey when a concurrent request with the key won.
 func RecordChainActionKey(ctx context.Context, q Querier, userID, key string, k ChainActionKey) error {
-	_, err := q.Exec(ctx, "INSERT INTO chain_action_keys (user_id, key, document_id, request_hash, response) VALUES ($1, $2, $3, $4, $5)",
+	_, err := q.Exec(ctx, recordChainActionKeySQL,
 		userID, key, k.DocumentID, k.RequestHash, []byte(k.Response))
 	if isUniqueViolation(err) {
 		return ErrDuplicateKey
 	}
 	return err
 }
+
+const recordChainActionKeySQL = "INSERT INTO chain_action_keys (user_id, key, document_id, request_hash, response) VALUES ($1, $2, $3, $4, $5)"
 
 // VersionGuard is what decides whether a version may be added to a
 // document now: its status, whether a version is signed, and a signature
@@ -363,6 +365,27 @@ func LockChainState(ctx context.Context, tx pgx.Tx, documentID string) (LockedCh
 	}
 	b := &pgx.Batch{}
 	queueChainState(b, documentID, nil)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	s, err := readChainState(br, documentID)
+	if err != nil {
+		return s, err
+	}
+	return s, br.Close()
+}
+
+// LockSignState does what LockChainState does for a signature, in the
+// same round trip: with v, the document read only if v may see it
+// (ErrNotFound otherwise, as VisibleDocument); and with it the document's version n (0:
+// its latest) read under the lock; *missing is ErrNotFound when there is
+// no such version.
+func LockSignState(ctx context.Context, tx pgx.Tx, documentID string, v *Viewer, n int, version *Version, missing *error) (LockedChainState, error) {
+	if !isUUID(documentID) {
+		return LockedChainState{}, ErrNotFound
+	}
+	b := &pgx.Batch{}
+	queueChainState(b, documentID, v)
+	QueueVersion(b, documentID, n, version, missing)
 	br := tx.SendBatch(ctx, b)
 	defer br.Close()
 	s, err := readChainState(br, documentID)

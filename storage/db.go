@@ -74,9 +74,11 @@ func (db *DB) InTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 // against deleting it as an orphan, so a concurrent upload of the same bytes
 // never ends up pointing at a deleted object.
 func LockBlob(ctx context.Context, tx pgx.Tx, key string) error {
-	_, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "blob:"+key)
+	_, err := tx.Exec(ctx, lockBlobSQL, "blob:"+key)
 	return err
 }
+
+const lockBlobSQL = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
 
 // BlobReferenced reports whether any row points at the blob.
 func BlobReferenced(ctx context.Context, q Querier, key string) (bool, error) {

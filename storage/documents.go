@@ -106,19 +106,24 @@ func LockDocument(ctx context.Context, tx pgx.Tx, id string) error {
 // InsertVersion adds the next version of a document; call it with the
 // document locked so that concurrent additions get consecutive numbers.
 func InsertVersion(ctx context.Context, q Querier, v Version) (Version, error) {
-	err := q.QueryRow(ctx, `
-		INSERT INTO document_versions (document_id, number, blob_key, size, file_name, signed, created_by)
-		VALUES ($1, (SELECT coalesce(max(number), 0) + 1 FROM document_versions WHERE document_id = $1), $2, $3, $4, $5, $6)
-		RETURNING number, created_at`,
+	err := q.QueryRow(ctx, insertVersionSQL,
 		v.DocumentID, v.SHA256, v.Size, v.FileName, v.Signed, v.CreatedBy).Scan(&v.Number, &v.CreatedAt)
 	if err != nil {
 		return Version{}, fmt.Errorf("insert version: %w", err)
 	}
-	if _, err := q.Exec(ctx, "UPDATE documents SET updated_at = now() WHERE id = $1", v.DocumentID); err != nil {
+	if _, err := q.Exec(ctx, touchDocumentSQL, v.DocumentID); err != nil {
 		return Version{}, fmt.Errorf("insert version: %w", err)
 	}
 	return v, nil
 }
+
+const (
+	insertVersionSQL = `
+		INSERT INTO document_versions (document_id, number, blob_key, size, file_name, signed, created_by)
+		VALUES ($1, (SELECT coalesce(max(number), 0) + 1 FROM document_versions WHERE document_id = $1), $2, $3, $4, $5, $6)
+		RETURNING number, created_at`
+	touchDocumentSQL = "UPDATE documents SET updated_at = now() WHERE id = $1"
+)
 
 const versionColumns = "document_id, number, blob_key, size, file_name, signed, created_by, created_at"
 

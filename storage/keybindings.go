@@ -68,15 +68,21 @@ func CreateKeyBinding(ctx context.Context, q Querier, k KeyBinding) (KeyBinding,
 // ListKeyBindings lists the keys bound to a user (or, with orgID, to an
 // organisation), newest first.
 func ListKeyBindings(ctx context.Context, q Querier, userID, orgID string) ([]KeyBinding, error) {
-	sql, arg := "SELECT "+keyColumns+" FROM key_bindings WHERE user_id = $1", userID
-	if orgID != "" {
-		sql, arg = "SELECT "+keyColumns+" FROM key_bindings WHERE organization_id = $1", orgID
-	}
-	rows, err := q.Query(ctx, sql+" ORDER BY created_at DESC, id", arg)
+	sql, arg := listKeyBindingsSQL(userID, orgID)
+	rows, err := q.Query(ctx, sql, arg)
 	if err != nil {
 		return nil, fmt.Errorf("list key bindings: %w", err)
 	}
 	return collect(rows, scanKeyBinding)
+}
+
+// listKeyBindingsSQL reads a user's keys (orgID "") or an organisation's,
+// newest first.
+func listKeyBindingsSQL(userID, orgID string) (string, string) {
+	if orgID != "" {
+		return "SELECT " + keyColumns + " FROM key_bindings WHERE organization_id = $1 ORDER BY created_at DESC, id", orgID
+	}
+	return "SELECT " + keyColumns + " FROM key_bindings WHERE user_id = $1 ORDER BY created_at DESC, id", userID
 }
 
 // GetKeyBinding reads one key binding.

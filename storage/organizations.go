@@ -57,8 +57,10 @@ func GetOrganization(ctx context.Context, q Querier, id string) (Organization, e
 	if !isUUID(id) {
 		return Organization{}, ErrNotFound
 	}
-	return scanOrganization(q.QueryRow(ctx, "SELECT "+orgColumns+" FROM organizations WHERE id = $1", id))
+	return scanOrganization(q.QueryRow(ctx, getOrganizationSQL, id))
 }
+
+const getOrganizationSQL = "SELECT " + orgColumns + " FROM organizations WHERE id = $1"
 
 // OrganizationByCode reads an organisation by its symbol code.
 func OrganizationByCode(ctx context.Context, q Querier, code string) (Organization, error) {

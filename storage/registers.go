@@ -67,13 +67,14 @@ func ListRegisters(ctx context.Context, q Querier, orgID string) ([]Register, er
 	if !isUUID(orgID) {
 		return nil, ErrNotFound
 	}
-	rows, err := q.Query(ctx, "SELECT "+registerColumns+` FROM registers WHERE organization_id = $1
-		ORDER BY kind, is_default DESC, created_at, id`, orgID)
+	rows, err := q.Query(ctx, "SELECT "+registerColumns+" FROM registers WHERE organization_id = $1 "+registersOrder, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("list registers: %w", err)
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Register, error) { return scanRegister(row) })
 }
+
+const registersOrder = "ORDER BY kind, is_default DESC, created_at, id"
 
 // GetRegister reads one register.
 func GetRegister(ctx context.Context, q Querier, id string) (Register, error) {
@@ -129,22 +130,34 @@ var ErrDuplicateNumber = errors.New("number and symbol already used in this seri
 // the symbol was already used in the year (Decree 30 asks for a warning on
 // a duplicate number, symbol and issuer).
 func SymbolUsedElsewhere(ctx context.Context, q Querier, orgID, registerID string, year int, symbol string) ([]string, error) {
-	rows, err := q.Query(ctx, `SELECT r.name FROM register_entries e JOIN registers r ON r.id = e.register_id
-		WHERE e.organization_id = $1 AND e.year = $2 AND e.symbol = $3 AND e.register_id <> $4 ORDER BY r.name`, orgID, year, symbol, registerID)
+	rows, err := q.Query(ctx, symbolUsedElsewhereSQL, orgID, year, symbol, registerID)
 	if err != nil {
 		return nil, fmt.Errorf("duplicate symbols: %w", err)
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
+const symbolUsedElsewhereSQL = `SELECT r.name FROM register_entries e JOIN registers r ON r.id = e.register_id
+		WHERE e.organization_id = $1 AND e.year = $2 AND e.symbol = $3 AND e.register_id <> $4 ORDER BY r.name`
+
 // InsertRegisterEntry records an issued document in its register.
 func InsertRegisterEntry(ctx context.Context, q Querier, e RegisterEntry) error {
-	_, err := q.Exec(ctx, `
+	_, err := q.Exec(ctx, insertRegisterEntrySQL, registerEntryArgs(e)...)
+	return registerEntryResult(e, err)
+}
+
+const insertRegisterEntrySQL = `
 		INSERT INTO register_entries (register_id, organization_id, year, number, symbol, document_id, version, issued_at, issued_by,
 			type_code, subject, signer_name, recipients, copies_kept, copies, note)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-		e.RegisterID, e.OrganizationID, e.Year, e.Number, e.Symbol, e.DocumentID, e.Version, e.IssuedAt, e.IssuedBy,
-		e.Type, e.Subject, e.SignerName, e.Recipients, e.CopiesKept, e.Copies, e.Note)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
+
+func registerEntryArgs(e RegisterEntry) []any {
+	return []any{e.RegisterID, e.OrganizationID, e.Year, e.Number, e.Symbol, e.DocumentID, e.Version, e.IssuedAt, e.IssuedBy,
+		e.Type, e.Subject, e.SignerName, e.Recipients, e.CopiesKept, e.Copies, e.Note}
+}
+
+// registerEntryResult explains the outcome of insertRegisterEntrySQL.
+func registerEntryResult(e RegisterEntry, err error) error {
 	if isUniqueViolation(err) {
 		return fmt.Errorf("register entry %s (%d): %w", e.Symbol, e.Year, ErrDuplicateNumber)
 	}
@@ -189,20 +202,25 @@ type Delivery struct {
 // reader of it (document_recipients).
 func InsertDelivery(ctx context.Context, q Querier, d Delivery) (string, error) {
 	var id string
-	err := q.QueryRow(ctx, `INSERT INTO document_deliveries (document_id, organization_id, name, email, channel, sent_at)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, d.DocumentID, nullable(d.OrganizationID), d.Name, d.Email, d.Channel, d.SentAt).Scan(&id)
+	err := q.QueryRow(ctx, insertDeliverySQL, d.DocumentID, nullable(d.OrganizationID), d.Name, d.Email, d.Channel, d.SentAt).Scan(&id)
 	if err != nil {
 		return "", fmt.Errorf("insert delivery: %w", err)
 	}
 	if d.OrganizationID != "" {
-		_, err = q.Exec(ctx, `INSERT INTO document_recipients (document_id, organization_id, sent_at) VALUES ($1, $2, $3)
-			ON CONFLICT (document_id, organization_id) DO NOTHING`, d.DocumentID, d.OrganizationID, d.SentAt)
+		_, err = q.Exec(ctx, insertRecipientSQL, d.DocumentID, d.OrganizationID, d.SentAt)
 		if err != nil {
 			return "", fmt.Errorf("insert recipient: %w", err)
 		}
 	}
 	return id, nil
 }
+
+const (
+	insertDeliverySQL = `INSERT INTO document_deliveries (document_id, organization_id, name, email, channel, sent_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`
+	insertRecipientSQL = `INSERT INTO document_recipients (document_id, organization_id, sent_at) VALUES ($1, $2, $3)
+			ON CONFLICT (document_id, organization_id) DO NOTHING`
+)
 
 // RecallDeliveries marks every delivery of a document recalled, with the
 // reason, except those the receiver returned (which keep its reason), and
@@ -230,13 +248,15 @@ func MarkRecalled(ctx context.Context, q Querier, documentID, reason string, at 
 // MarkIssued gives a document its number (the full symbol) and the status
 // issued.
 func MarkIssued(ctx context.Context, q Querier, documentID, symbol, searchText string, at time.Time) error {
-	_, err := q.Exec(ctx, `UPDATE documents SET status = 'issued', number = $2, search_text = $3, issued_at = $4, updated_at = now()
-		WHERE id = $1`, documentID, symbol, searchText, at)
+	_, err := q.Exec(ctx, markIssuedSQL, documentID, symbol, searchText, at)
 	if err != nil {
 		return fmt.Errorf("mark document issued: %w", err)
 	}
 	return nil
 }
+
+const markIssuedSQL = `UPDATE documents SET status = 'issued', number = $2, search_text = $3, issued_at = $4, updated_at = now()
+		WHERE id = $1`
 
 // DocumentTypeInfo is what numbering needs of a document type.
 type DocumentTypeInfo struct {
@@ -249,12 +269,14 @@ type DocumentTypeInfo struct {
 // GetDocumentType reads one document type.
 func GetDocumentType(ctx context.Context, q Querier, code string) (DocumentTypeInfo, error) {
 	var t DocumentTypeInfo
-	err := q.QueryRow(ctx, "SELECT code, name, in_symbol, is_copy FROM document_types WHERE code = $1", code).Scan(&t.Code, &t.Name, &t.InSymbol, &t.IsCopy)
+	err := q.QueryRow(ctx, "SELECT "+documentTypeColumns+" FROM document_types WHERE code = $1", code).Scan(&t.Code, &t.Name, &t.InSymbol, &t.IsCopy)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return t, ErrNotFound
 	}
 	return t, err
 }
+
+const documentTypeColumns = "code, name, in_symbol, is_copy"
 
 // DeliveryStatus is a delivery as its sender (or its receiver) sees it:
 // the recipient's name (the organisation's, or the outside address's),

@@ -42,13 +42,15 @@ func GetSignatureImage(ctx context.Context, q Querier, userID string) (Signature
 		return SignatureImage{}, ErrNotFound
 	}
 	img := SignatureImage{UserID: userID}
-	err := q.QueryRow(ctx, `SELECT png, sha256, width, height, coalesce(updated_by::text, ''), updated_at
-		FROM signature_images WHERE user_id = $1`, userID).Scan(&img.PNG, &img.SHA256, &img.Width, &img.Height, &img.UpdatedBy, &img.UpdatedAt)
+	err := q.QueryRow(ctx, signatureImageSQL, userID).Scan(&img.PNG, &img.SHA256, &img.Width, &img.Height, &img.UpdatedBy, &img.UpdatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return SignatureImage{}, ErrNotFound
 	}
 	return img, err
 }
+
+const signatureImageSQL = `SELECT png, sha256, width, height, coalesce(updated_by::text, ''), updated_at
+		FROM signature_images WHERE user_id = $1`
 
 // OrganizationSigningLevel is the PAdES level an organisation's signatures
 // are made at (B-T unless configured).
@@ -57,12 +59,14 @@ func OrganizationSigningLevel(ctx context.Context, q Querier, orgID string) (str
 		return "", ErrNotFound
 	}
 	var level string
-	err := q.QueryRow(ctx, "SELECT signing_level FROM organizations WHERE id = $1", orgID).Scan(&level)
+	err := q.QueryRow(ctx, signingLevelSQL, orgID).Scan(&level)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", ErrNotFound
 	}
 	return level, err
 }
+
+const signingLevelSQL = "SELECT signing_level FROM organizations WHERE id = $1"
 
 // SetOrganizationSigningLevel configures an organisation's PAdES level.
 func SetOrganizationSigningLevel(ctx context.Context, q Querier, orgID, level string) error {
@@ -112,13 +116,18 @@ func LockSignSession(ctx context.Context, tx pgx.Tx, id string) (SignSession, er
 	if !isUUID(id) {
 		return SignSession{}, ErrNotFound
 	}
-	var s SignSession
-	err := tx.QueryRow(ctx, `
+	return scanSignSession(tx.QueryRow(ctx, lockSignSessionSQL, id))
+}
+
+const lockSignSessionSQL = `
 		SELECT id, document_id, user_id, key_binding_id, version, version_sha256, params, digest, signed_attributes, digest_algorithm,
 			created_at, expires_at, completed_at, completed_version
-		FROM sign_sessions WHERE id = $1 FOR UPDATE`, id).
-		Scan(&s.ID, &s.DocumentID, &s.UserID, &s.KeyBindingID, &s.Version, &s.VersionSHA256, &s.Params, &s.Digest, &s.SignedAttributes,
-			&s.DigestAlgorithm, &s.CreatedAt, &s.ExpiresAt, &s.CompletedAt, &s.CompletedVersion)
+		FROM sign_sessions WHERE id = $1 FOR UPDATE`
+
+func scanSignSession(row pgx.Row) (SignSession, error) {
+	var s SignSession
+	err := row.Scan(&s.ID, &s.DocumentID, &s.UserID, &s.KeyBindingID, &s.Version, &s.VersionSHA256, &s.Params, &s.Digest, &s.SignedAttributes,
+		&s.DigestAlgorithm, &s.CreatedAt, &s.ExpiresAt, &s.CompletedAt, &s.CompletedVersion)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return SignSession{}, ErrNotFound
 	}
@@ -127,9 +136,11 @@ func LockSignSession(ctx context.Context, tx pgx.Tx, id string) (SignSession, er
 
 // CompleteSignSession marks a session used by the version it produced.
 func CompleteSignSession(ctx context.Context, q Querier, id string, version int) error {
-	_, err := q.Exec(ctx, "UPDATE sign_sessions SET completed_at = now(), completed_version = $2 WHERE id = $1", id, version)
+	_, err := q.Exec(ctx, completeSignSessionSQL, id, version)
 	if err != nil {
 		return fmt.Errorf("complete sign session: %w", err)
 	}
 	return nil
 }
+
+const completeSignSessionSQL = "UPDATE sign_sessions SET completed_at = now(), completed_version = $2 WHERE id = $1"

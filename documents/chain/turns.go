@@ -25,16 +25,19 @@ func (s *Service) BeginSign(ctx context.Context, tx pgx.Tx, p documents.Principa
 	if err := accounts.Authorize(p, accounts.DocumentChange, accounts.Target{OrgID: p.OrganizationID}); err != nil {
 		return documents.SignTurn{}, err
 	}
-	if _, err := storage.VisibleDocument(ctx, tx, documentID, p.Viewer()); err != nil {
+	// The document (only if p may see it), its chain and its latest
+	// version are read under their locks in one round trip.
+	var v storage.Version
+	var noVersion error
+	viewer := p.Viewer()
+	st, err := storage.LockSignState(ctx, tx, documentID, &viewer, 0, &v, &noVersion)
+	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			return documents.SignTurn{}, documents.ErrNotFound
 		}
 		return documents.SignTurn{}, err
 	}
-	r, err := s.lock(ctx, tx, documentID)
-	if err != nil {
-		return documents.SignTurn{}, err
-	}
+	r := s.locked(ctx, tx, st)
 	t, err := r.signTurn(p)
 	if err != nil {
 		return documents.SignTurn{}, err
@@ -43,9 +46,8 @@ func (s *Service) BeginSign(ctx context.Context, tx pgx.Tx, p documents.Principa
 	if c.SigningBy != "" && c.SigningBy != p.ID && c.SigningUntil != nil && r.now.Before(*c.SigningUntil) {
 		return documents.SignTurn{}, conflict("another signature is being made on this document until %s", display(*c.SigningUntil))
 	}
-	v, err := r.latestVersion()
-	if err != nil {
-		return documents.SignTurn{}, err
+	if noVersion != nil {
+		return documents.SignTurn{}, fmt.Errorf("document %s has no version", documentID)
 	}
 	if v.Number != c.Version || v.SHA256 != c.VersionSHA256 {
 		return documents.SignTurn{}, conflict("version %d is not the version the chain approved (%d)", v.Number, c.Version)
@@ -96,10 +98,15 @@ func (s *Service) FinishSign(ctx context.Context, tx pgx.Tx, p documents.Princip
 		}
 		form = f
 	}
-	r, err := s.lock(ctx, tx, t.DocumentID)
+	// The chain is locked and read again with the new version, in one
+	// round trip.
+	var v storage.Version
+	var noVersion error
+	st, err := storage.LockSignState(ctx, tx, t.DocumentID, nil, newVersion, &v, &noVersion)
 	if err != nil {
 		return err
 	}
+	r := s.locked(ctx, tx, st)
 	cur, err := r.signTurn(p)
 	if err != nil {
 		return err
@@ -110,9 +117,8 @@ func (s *Service) FinishSign(ctx context.Context, tx pgx.Tx, p documents.Princip
 	if r.chain.Version != t.Version || r.chain.VersionSHA256 != t.VersionSHA256 {
 		return conflict("the version to sign changed since the signature began")
 	}
-	v, err := storage.GetVersion(ctx, tx, t.DocumentID, newVersion)
-	if err != nil {
-		return fmt.Errorf("signed version %d: %w", newVersion, err)
+	if noVersion != nil {
+		return fmt.Errorf("signed version %d: %w", newVersion, noVersion)
 	}
 	if v.SHA256 != newSHA256 || !v.Signed || newVersion != t.Version+1 {
 		return fmt.Errorf("signed version %d (%s, signed %v) is not the next version after %d with SHA-256 %s", newVersion, v.SHA256, v.Signed, t.Version, newSHA256)

@@ -131,6 +131,10 @@ type job struct {
 	file    *os.File // the version's bytes when too large to hold in memory
 	opts    signing.Options
 	params  sessionParams
+	// alsoWrite queues, with the signed version's audit entry, what the
+	// caller writes once the version is known (the idempotency record,
+	// the two-step session completed).
+	alsoWrite func(b *pgx.Batch, v documents.Version) error
 	// read is closed once the version's bytes are read and checked
 	// (readErr says how) and, when no rectangle was asked for, the
 	// signer's printed name searched for (gap, gapErr).
@@ -164,8 +168,10 @@ type sessionParams struct {
 
 // begin opens the signing turn in tx and gets everything ready to sign:
 // the turn, the version's bytes (refused when locked), the authority form,
-// the level, and where the handwritten signature goes.
-func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, doc documents.Document, req Request, at time.Time) (*job, error) {
+// the level, and where the handwritten signature goes. What the
+// transaction's first round trip read (o) answers its questions.
+func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, o *opening, req Request, at time.Time) (*job, error) {
+	doc := o.doc
 	turn, err := s.Turns.BeginSign(ctx, tx, p, doc.ID)
 	if err != nil {
 		if errors.Is(err, documents.ErrNotFound) || errors.Is(err, storage.ErrNotFound) || errors.Is(err, accounts.ErrForbidden) || ctx.Err() != nil {
@@ -173,10 +179,8 @@ func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, d
 		}
 		return nil, fmt.Errorf("%w: %v", ErrNotYourTurn, err)
 	}
-	if err := storage.LockDocument(ctx, tx, doc.ID); err != nil {
-		return nil, err
-	}
-	v, err := storage.GetVersion(ctx, tx, doc.ID, turn.Version)
+	// The document was locked with the transaction's begin (open).
+	v, err := o.version(ctx, tx, doc.ID, turn.Version)
 	if err != nil {
 		return nil, fmt.Errorf("version %d of the turn: %w", turn.Version, err)
 	}
@@ -207,18 +211,18 @@ func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, d
 			j.gap, j.gapErr = appearance.FindSignatureGap(j.in, j.size, p.FullName, req.Page)
 		}
 	}()
-	if j.form, err = s.authorityForm(ctx, tx, p, doc, turn, at); err != nil {
+	if j.form, err = s.authorityForm(ctx, tx, p, o.delegations, doc, turn, at); err != nil {
 		return nil, err
 	}
-	level, err := s.level(ctx, tx, doc.OrganizationID, req.Level)
+	level, err := s.level(o.orgLevel, o.orgErr, req.Level)
 	if err != nil {
 		return nil, err
 	}
-	img, imgSHA, err := signatureImage(ctx, tx, p.ID)
+	img, imgSHA, err := signatureImage(o.image, o.imageErr)
 	if err != nil {
 		return nil, err
 	}
-	authority := s.authorityLine(ctx, tx, j.form, doc, turn)
+	authority := s.authorityLine(ctx, tx, j.form, o, turn)
 	<-j.read
 	if j.readErr != nil {
 		return nil, j.readErr
@@ -260,9 +264,9 @@ func reason(form string) string {
 	return "Ký ban hành (" + form + ")"
 }
 
-// level is the organisation's PAdES level, or a higher one asked for.
-func (s *Service) level(ctx context.Context, q storage.Querier, orgID, asked string) (signing.Level, error) {
-	org, err := storage.OrganizationSigningLevel(ctx, q, orgID)
+// level is the organisation's PAdES level (org, or why it could not be
+// read), or a higher one asked for.
+func (s *Service) level(org string, err error, asked string) (signing.Level, error) {
 	if err != nil {
 		return "", fmt.Errorf("organisation's signing level: %w", err)
 	}
@@ -326,9 +330,9 @@ func (s *Service) readVersion(ctx context.Context, j *job) error {
 	return nil
 }
 
-// signatureImage reads the user's handwritten signature (nil when none).
-func signatureImage(ctx context.Context, q storage.Querier, userID string) (image.Image, string, error) {
-	si, err := storage.GetSignatureImage(ctx, q, userID)
+// signatureImage decodes the user's handwritten signature as read (nil
+// when none).
+func signatureImage(si storage.SignatureImage, err error) (image.Image, string, error) {
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, "", nil
 	}
@@ -347,12 +351,9 @@ func signatureImage(ctx context.Context, q storage.Querier, userID string) (imag
 // valid delegation from that person to p for this document type and unit;
 // on p's own turn, a delegation p holds that covers the document (TM. for
 // the collective's head, KT. for a deputy named in the chain), else p's own
-// name. None applying on another's turn is refused with the reasons.
-func (s *Service) authorityForm(ctx context.Context, q storage.Querier, p documents.Principal, doc documents.Document, turn documents.SignTurn, at time.Time) (string, error) {
-	held, err := storage.DelegationsTo(ctx, q, p.ID)
-	if err != nil {
-		return "", fmt.Errorf("delegations: %w", err)
-	}
+// name. None applying on another's turn is refused with the reasons. held
+// are the delegations p holds (storage.DelegationsTo).
+func (s *Service) authorityForm(ctx context.Context, q storage.Querier, p documents.Principal, held []storage.Delegation, doc documents.Document, turn documents.SignTurn, at time.Time) (string, error) {
 	parentOf := func(id string) (storage.Delegation, error) { return storage.GetDelegation(ctx, q, id) }
 	use := accounts.SigningUse{Signer: p.User, DocumentType: doc.Type, UnitID: doc.UnitID, At: at}
 	forms := []string{accounts.FormCollective, accounts.FormDeputy, accounts.FormActing, accounts.FormByOrder, accounts.FormAuthorised}
@@ -400,13 +401,13 @@ func (s *Service) authorityForm(ctx context.Context, q storage.Querier, p docume
 // authorityLine is the authority form line of a drawn signature block, for
 // a document that prints none: "TM. <ORGANISATION>", or the form before the
 // title of the person whose turn it is ("KT. CHỦ TỊCH").
-func (s *Service) authorityLine(ctx context.Context, q storage.Querier, form string, doc documents.Document, turn documents.SignTurn) string {
+func (s *Service) authorityLine(ctx context.Context, q storage.Querier, form string, o *opening, turn documents.SignTurn) string {
 	switch form {
 	case "":
 		return ""
 	case accounts.FormCollective + ".":
-		if org, err := storage.GetOrganization(ctx, q, doc.OrganizationID); err == nil {
-			return form + " " + strings.ToUpper(org.Name)
+		if o.orgErr == nil {
+			return form + " " + strings.ToUpper(o.org.Name)
 		}
 	default:
 		if u, err := storage.GetUser(ctx, q, turn.TurnOf); err == nil && u.Title != "" {
@@ -414,21 +415,6 @@ func (s *Service) authorityLine(ctx context.Context, q storage.Querier, form str
 		}
 	}
 	return form
-}
-
-// bindings lists p's keys that are usable now, newest first.
-func (s *Service) bindings(ctx context.Context, q storage.Querier, p documents.Principal, at time.Time, kinds ...string) ([]storage.KeyBinding, error) {
-	all, err := storage.ListKeyBindings(ctx, q, p.ID, "")
-	if err != nil {
-		return nil, err
-	}
-	var out []storage.KeyBinding
-	for _, b := range all {
-		if b.RevokedAt == nil && !at.Before(b.NotBefore) && at.Before(b.NotAfter) && slices.Contains(kinds, b.Kind) {
-			out = append(out, b)
-		}
-	}
-	return out, nil
 }
 
 // store records the signed file as the next version, with the chain's
@@ -496,14 +482,17 @@ func (s *Service) store(ctx context.Context, tx pgx.Tx, p documents.Principal, j
 }
 
 // record adds the signed file (SHA-256 key, size bytes) as the next
-// version, finishes the chain's signing turn and appends the audit entry.
+// version, finishes the chain's signing turn and appends the audit entry,
+// with what the caller writes after (j.alsoWrite): the blob's lock and the
+// version go in one round trip, the audit entry and the caller's writes in
+// another after FinishSign.
 func (s *Service) record(ctx context.Context, tx pgx.Tx, p documents.Principal, j *job, key string, size int64, b storage.KeyBinding, extra map[string]any) (documents.Version, error) {
-	if err := storage.LockBlob(ctx, tx, key); err != nil {
-		return documents.Version{}, err
-	}
-	v, err := storage.InsertVersion(ctx, tx, documents.Version{DocumentID: j.doc.ID, SHA256: key, Size: size,
-		FileName: j.version.FileName, Signed: true, CreatedBy: p.ID})
-	if err != nil {
+	var v documents.Version
+	writes := &pgx.Batch{}
+	storage.QueueLockBlob(writes, key)
+	storage.QueueInsertVersion(writes, documents.Version{DocumentID: j.doc.ID, SHA256: key, Size: size,
+		FileName: j.version.FileName, Signed: true, CreatedBy: p.ID}, &v)
+	if err := storage.SendBatch(ctx, tx, writes); err != nil {
 		return v, err
 	}
 	if err := s.Turns.FinishSign(ctx, tx, p, j.turn, v.Number, v.SHA256, j.form); err != nil {
@@ -516,7 +505,16 @@ func (s *Service) record(ctx context.Context, tx pgx.Tx, p documents.Principal, 
 	}
 	e := p.Event("document.sign", "document:"+j.doc.ID, details)
 	e.OrgID = j.doc.OrganizationID
-	if err := audit.Append(ctx, tx, e); err != nil {
+	writes = &pgx.Batch{}
+	if err := audit.Queue(writes, e); err != nil {
+		return v, err
+	}
+	if j.alsoWrite != nil {
+		if err := j.alsoWrite(writes, v); err != nil {
+			return v, err
+		}
+	}
+	if err := storage.SendBatch(ctx, tx, writes); err != nil {
 		return v, err
 	}
 	return v, nil
@@ -592,27 +590,23 @@ func (s *Service) Sign(ctx context.Context, p documents.Principal, documentID st
 }
 
 func (s *Service) sign(ctx context.Context, p documents.Principal, documentID string, req Request, idem *idempotency) (documents.Version, error) {
-	doc, err := s.changeable(ctx, p, documentID)
-	if err != nil {
-		return documents.Version{}, err
-	}
 	at := s.now()
-	bs, err := s.bindings(ctx, s.DB.Pool, p, at, storage.KeyPKCS11, storage.KeyPKCS12)
-	if err != nil {
-		return documents.Version{}, err
-	}
-	if len(bs) == 0 {
-		return documents.Version{}, refuse(ErrNoKey, "%s has no valid key held by the service (PKCS#11 or PKCS#12); bind one, or sign with your own token through sign/prepare and sign/complete", p.Username)
-	}
-	binding := bs[0]
+	var doc documents.Document
 	var v documents.Version
 	var blobKey string
-	err = s.DB.InTx(ctx, func(tx pgx.Tx) error {
-		j, err := s.begin(ctx, tx, p, doc, req, at)
+	err := s.inTx(ctx, p, documentID, "", func(tx pgx.Tx, o *opening) error {
+		doc = o.doc
+		bs := usable(o.bindings, at, storage.KeyPKCS11, storage.KeyPKCS12)
+		if len(bs) == 0 {
+			return refuse(ErrNoKey, "%s has no valid key held by the service (PKCS#11 or PKCS#12); bind one, or sign with your own token through sign/prepare and sign/complete", p.Username)
+		}
+		binding := bs[0]
+		j, err := s.begin(ctx, tx, p, o, req, at)
 		if err != nil {
 			return err
 		}
 		defer j.close()
+		j.alsoWrite = idem.queue
 		key, err := accounts.SigningKey(ctx, p, binding, s.Accounts.PIN, s.Accounts.Keystore, at)
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrNoKey, err)
@@ -630,10 +624,7 @@ func (s *Service) sign(ctx context.Context, p documents.Principal, documentID st
 			return signingError(err)
 		}
 		v, err = s.store(ctx, tx, p, j, out, binding, map[string]any{"mode": "service key"}, &blobKey)
-		if err != nil {
-			return err
-		}
-		return idem.record(ctx, tx, v)
+		return err
 	})
 	if err != nil {
 		s.discard(ctx, blobKey)
@@ -650,22 +641,6 @@ func (s *Service) discard(ctx context.Context, key string) {
 	if key != "" {
 		s.Docs.Discard(ctx, documents.StoredFile{Key: key})
 	}
-}
-
-// changeable returns the document p may change, refusing anyone who is not
-// a signer before anything else is looked at.
-func (s *Service) changeable(ctx context.Context, p documents.Principal, documentID string) (documents.Document, error) {
-	doc, err := s.Docs.Changeable(ctx, p, documentID)
-	if err != nil {
-		return doc, err
-	}
-	if !p.Has(storage.RoleSigner) {
-		return documents.Document{}, fmt.Errorf("%w: only signers sign documents", accounts.ErrForbidden)
-	}
-	if s.Turns == nil {
-		return documents.Document{}, refuse(ErrNoChain, "the service has no approval chain to give signing turns")
-	}
-	return doc, nil
 }
 
 // boundKey is a key whose chain is the binding's: a token usually holds the

@@ -61,8 +61,9 @@ func (k *idempotency) replay(ctx context.Context, q storage.Querier) (v document
 	return v, true, json.Unmarshal(rec.Response, &v)
 }
 
-// record remembers v under the key in tx, the transaction that made it.
-func (k *idempotency) record(ctx context.Context, tx pgx.Tx, v documents.Version) error {
+// queue remembers v under the key in b, sent in the transaction that
+// made it.
+func (k *idempotency) queue(b *pgx.Batch, v documents.Version) error {
 	if k == nil {
 		return nil
 	}
@@ -70,7 +71,8 @@ func (k *idempotency) record(ctx context.Context, tx pgx.Tx, v documents.Version
 	if err != nil {
 		return err
 	}
-	return storage.RecordChainActionKey(ctx, tx, k.userID, k.key, storage.ChainActionKey{DocumentID: k.documentID, RequestHash: k.hash, Response: body})
+	storage.QueueRecordChainActionKey(b, k.userID, k.key, storage.ChainActionKey{DocumentID: k.documentID, RequestHash: k.hash, Response: body})
+	return nil
 }
 
 // run replays an earlier answer under the key, or makes the version with

@@ -87,30 +87,28 @@ func chainOf(b storage.KeyBinding) ([]*x509.Certificate, error) {
 // p's turn for and returns what p's own device must sign. The session is
 // stored without secrets; nothing else changes, and the turn stays open.
 func (s *Service) Prepare(ctx context.Context, p documents.Principal, documentID string, req Request) (Prepared, error) {
-	doc, err := s.changeable(ctx, p, documentID)
-	if err != nil {
-		return Prepared{}, err
-	}
 	at := s.now()
-	binding, err := s.pickDeskBinding(ctx, p, req.KeyID, at)
-	if err != nil {
-		return Prepared{}, err
-	}
-	if err := mayUse(ctx, p, binding, at); err != nil {
-		return Prepared{}, err
-	}
-	chain, err := chainOf(binding)
-	if err != nil {
-		return Prepared{}, err
-	}
 	// The turn is taken here and held for the session's life: the chain's
 	// reservation commits with the session, so while the signer's token
 	// signs no version is added, no one else signs and the draft is not
 	// withdrawn under the prepared bytes (complete takes the turn again).
 	var sess storage.SignSession
 	var pr *signing.Prepared
-	err = s.DB.InTx(ctx, func(tx pgx.Tx) error {
-		j, err := s.begin(ctx, tx, p, doc, req, at)
+	var binding storage.KeyBinding
+	var chain []*x509.Certificate
+	err := s.inTx(ctx, p, documentID, "", func(tx pgx.Tx, o *opening) error {
+		doc := o.doc
+		var err error
+		if binding, err = pickDeskBinding(p, usable(o.bindings, at, storage.KeyExternal, storage.KeyPKCS11, storage.KeyPKCS12), req.KeyID); err != nil {
+			return err
+		}
+		if err := mayUse(ctx, p, binding, at); err != nil {
+			return err
+		}
+		if chain, err = chainOf(binding); err != nil {
+			return err
+		}
+		j, err := s.begin(ctx, tx, p, o, req, at)
 		if err != nil {
 			return err
 		}
@@ -127,16 +125,18 @@ func (s *Service) Prepare(ctx context.Context, p documents.Principal, documentID
 		if err != nil {
 			return err
 		}
-		sess, err = storage.InsertSignSession(ctx, tx, storage.SignSession{DocumentID: doc.ID, UserID: p.ID, KeyBindingID: binding.ID,
+		// The session and its audit entry go in one round trip.
+		writes := &pgx.Batch{}
+		sess = storage.QueueInsertSignSession(writes, storage.SignSession{DocumentID: doc.ID, UserID: p.ID, KeyBindingID: binding.ID,
 			Version: j.version.Number, VersionSHA256: j.version.SHA256, Params: params, Digest: pr.Digest, SignedAttributes: pr.SignedAttributes,
 			DigestAlgorithm: digestName(pr.Hash), ExpiresAt: at.Add(SessionLifetime)})
-		if err != nil {
-			return err
-		}
 		e := p.Event("document.sign_prepare", "document:"+doc.ID, map[string]any{"session": sess.ID, "version": sess.Version, "sha256": sess.VersionSHA256,
 			"key_binding": binding.ID, "fingerprint": binding.Fingerprint, "expires_at": sess.ExpiresAt.UTC().Format(time.RFC3339)})
 		e.OrgID = doc.OrganizationID
-		return audit.Append(ctx, tx, e)
+		if err := audit.Queue(writes, e); err != nil {
+			return err
+		}
+		return storage.SendBatch(ctx, tx, writes)
 	})
 	if err != nil {
 		return Prepared{}, err
@@ -148,12 +148,8 @@ func (s *Service) Prepare(ctx context.Context, p documents.Principal, documentID
 
 // pickDeskBinding chooses the certificate of a two-step signature: the
 // binding asked for, else the newest certificate of a key the signer holds
-// themselves (kind external), else any of their valid keys.
-func (s *Service) pickDeskBinding(ctx context.Context, p documents.Principal, keyID string, at time.Time) (storage.KeyBinding, error) {
-	bs, err := s.bindings(ctx, s.DB.Pool, p, at, storage.KeyExternal, storage.KeyPKCS11, storage.KeyPKCS12)
-	if err != nil {
-		return storage.KeyBinding{}, err
-	}
+// themselves (kind external), else any of their valid keys bs.
+func pickDeskBinding(p documents.Principal, bs []storage.KeyBinding, keyID string) (storage.KeyBinding, error) {
 	if keyID != "" {
 		for _, b := range bs {
 			if b.ID == keyID {
@@ -190,15 +186,15 @@ func (s *Service) Complete(ctx context.Context, p documents.Principal, documentI
 }
 
 func (s *Service) complete(ctx context.Context, p documents.Principal, documentID string, c Completion, idem *idempotency) (documents.Version, error) {
-	doc, err := s.changeable(ctx, p, documentID)
-	if err != nil {
-		return documents.Version{}, err
-	}
 	at := s.now()
+	var doc documents.Document
 	var v documents.Version
 	var blobKey string
-	err = s.DB.InTx(ctx, func(tx pgx.Tx) error {
-		sess, err := storage.LockSignSession(ctx, tx, c.SessionID)
+	// The session is locked with the transaction's begin, after the
+	// document (as Prepare inserts it, under the document's lock).
+	err := s.inTx(ctx, p, documentID, c.SessionID, func(tx pgx.Tx, o *opening) error {
+		doc = o.doc
+		sess, err := o.session, o.sessionErr
 		if err != nil || sess.UserID != p.ID || sess.DocumentID != doc.ID {
 			return refuse(documents.ErrNotFound, "no signing session %q of yours for this document", c.SessionID)
 		}
@@ -212,7 +208,7 @@ func (s *Service) complete(ctx context.Context, p documents.Principal, documentI
 		if err := json.Unmarshal(sess.Params, &params); err != nil {
 			return fmt.Errorf("session parameters: %w", err)
 		}
-		binding, err := storage.GetKeyBinding(ctx, tx, sess.KeyBindingID)
+		binding, err := o.binding(ctx, tx, sess.KeyBindingID)
 		if err != nil {
 			return err
 		}
@@ -223,11 +219,15 @@ func (s *Service) complete(ctx context.Context, p documents.Principal, documentI
 		if err != nil {
 			return err
 		}
-		j, err := s.begin(ctx, tx, p, doc, Request{Level: params.Level, Page: params.Page, Rect: params.Rect}, params.Time)
+		j, err := s.begin(ctx, tx, p, o, Request{Level: params.Level, Page: params.Page, Rect: params.Rect}, params.Time)
 		if err != nil {
 			return err
 		}
 		defer j.close()
+		j.alsoWrite = func(b *pgx.Batch, v documents.Version) error {
+			storage.QueueCompleteSignSession(b, sess.ID, v.Number)
+			return idem.queue(b, v)
+		}
 		if j.version.Number != sess.Version || j.version.SHA256 != sess.VersionSHA256 || j.form != params.Form || j.params.ImageSHA != params.ImageSHA {
 			return refuse(ErrStale, "the turn, the version or the signature image changed since it was prepared; prepare again")
 		}
@@ -260,13 +260,7 @@ func (s *Service) complete(ctx context.Context, p documents.Principal, documentI
 			}
 		}
 		v, err = s.store(ctx, tx, p, j, out, binding, map[string]any{"mode": "two-step", "session": sess.ID}, &blobKey)
-		if err != nil {
-			return err
-		}
-		if err := storage.CompleteSignSession(ctx, tx, sess.ID, v.Number); err != nil {
-			return err
-		}
-		return idem.record(ctx, tx, v)
+		return err
 	})
 	if err != nil {
 		s.discard(ctx, blobKey)

@@ -79,8 +79,8 @@ type Issued struct {
 const maxRecipients = 500
 
 // checkRequest validates the recipients, resolving the deployment's
-// organisations, before anything is locked.
-func (s *Service) checkRequest(ctx context.Context, req IssueRequest, issuer string) ([]storage.Delivery, []string, error) {
+// organisations (orgs, read with the transaction's begin).
+func checkRequest(req IssueRequest, issuer string, orgs map[string]storage.Organization) ([]storage.Delivery, []string, error) {
 	if len(req.Recipients) > maxRecipients {
 		return nil, nil, invalid("at most %d recipients", maxRecipients)
 	}
@@ -95,12 +95,9 @@ func (s *Service) checkRequest(ctx context.Context, req IssueRequest, issuer str
 		case r.OrganizationID != "" && (r.Name != "" || r.Email != ""):
 			return nil, nil, invalid("recipients[%d]: give organization_id, or name and email, not both", i)
 		case r.OrganizationID != "":
-			org, err := storage.GetOrganization(ctx, s.DB.Pool, r.OrganizationID)
-			if errors.Is(err, storage.ErrNotFound) {
+			org, ok := orgs[r.OrganizationID]
+			if !ok {
 				return nil, nil, invalid("recipients[%d]: organization_id names no organisation", i)
-			}
-			if err != nil {
-				return nil, nil, err
 			}
 			if org.ID == issuer {
 				return nil, nil, invalid("recipients[%d]: the issuing organisation keeps its copy (copies_kept), it is not a recipient", i)
@@ -135,21 +132,98 @@ func (s *Service) checkRequest(ctx context.Context, req IssueRequest, issuer str
 	return out, names, nil
 }
 
-// issuable returns the document a clerk of its own organisation may issue:
-// another organisation's document is not found, whoever asks; a member who
-// is not a clerk is refused.
+// issuing is what an issue's transaction reads in the round trip that
+// begins it, before anything is decided: the document, locked and only if
+// the clerk may see it, and under its lock its latest version and who made
+// it; the recipients' organisations; the document's type, organisation
+// (with its level), registers and seal keys. Each answer is kept with its
+// error, so the refusals come in the order they always have.
+type issuing struct {
+	doc          documents.Document
+	docErr       error
+	recipients   map[string]storage.Organization
+	latest       documents.Version
+	latestErr    error
+	signer       string
+	signerErr    error
+	typ          storage.DocumentTypeInfo
+	typErr       error
+	org          storage.Organization
+	orgLevel     string
+	orgErr       error
+	registers    []storage.Register
+	sealBindings []storage.KeyBinding
+}
+
+// begin begins the issue's transaction with its questions (issuing). On
+// success the caller owns tx.
+func (s *Service) begin(ctx context.Context, p accounts.Principal, documentID string, req IssueRequest) (pgx.Tx, *issuing, error) {
+	if err := documents.MayRead(p); err != nil {
+		return nil, nil, err
+	}
+	o := &issuing{recipients: map[string]storage.Organization{}}
+	var orgIDs []string
+	for _, r := range req.Recipients {
+		if r.OrganizationID != "" && len(req.Recipients) <= maxRecipients { // more are refused by checkRequest
+			orgIDs = append(orgIDs, r.OrganizationID)
+		}
+	}
+	tx, err := storage.BeginBatch(ctx, s.DB.Pool, func(b *pgx.Batch) {
+		storage.QueueLockVisibleDocument(b, documentID, p.Viewer(), &o.doc, &o.docErr)
+		storage.QueueVersion(b, documentID, 0, &o.latest, &o.latestErr)
+		storage.QueueLatestVersionAuthor(b, documentID, &o.signer, &o.signerErr)
+		storage.QueueOrganizations(b, orgIDs, o.recipients)
+		storage.QueueDocumentTypeOf(b, documentID, &o.typ, &o.typErr)
+		storage.QueueDocumentOrganization(b, documentID, &o.org, &o.orgLevel, &o.orgErr)
+		storage.QueueDocumentRegisters(b, documentID, &o.registers)
+		storage.QueueDocumentKeyBindings(b, documentID, &o.sealBindings)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return tx, o, nil
+}
+
+// issuable refuses, as documents.Service.Changeable does, a document p may
+// not see (not found) or change; another organisation's document is not
+// found, whoever asks; a member who is not a clerk is refused.
+func (o *issuing) issuable(p accounts.Principal, documentID string) error {
+	if errors.Is(o.docErr, storage.ErrNotFound) {
+		return documents.ErrNotFound
+	}
+	if o.docErr != nil {
+		return fmt.Errorf("document %s: %w", documentID, o.docErr)
+	}
+	if err := documents.MayChange(p, o.doc); err != nil {
+		return err
+	}
+	return clerkOf(p, o.doc)
+}
+
+// issuable returns the document a clerk of its own organisation may issue
+// (read on its own, as a preview does).
 func (s *Service) issuable(ctx context.Context, p accounts.Principal, documentID string) (documents.Document, error) {
 	doc, err := s.Docs.Changeable(ctx, p, documentID)
 	if err != nil {
 		return doc, err
 	}
-	if !p.Member(doc.OrganizationID) {
-		return documents.Document{}, documents.ErrNotFound
-	}
-	if !p.Has(storage.RoleClerk) {
-		return documents.Document{}, fmt.Errorf("%w: only the organisation's clerks (văn thư) issue documents", accounts.ErrForbidden)
+	if err := clerkOf(p, doc); err != nil {
+		return documents.Document{}, err
 	}
 	return doc, nil
+}
+
+// clerkOf refuses anyone but a clerk of the document's organisation:
+// another organisation's document is not found, whoever asks; a member who
+// is not a clerk is refused.
+func clerkOf(p accounts.Principal, doc documents.Document) error {
+	if !p.Member(doc.OrganizationID) {
+		return documents.ErrNotFound
+	}
+	if !p.Has(storage.RoleClerk) {
+		return fmt.Errorf("%w: only the organisation's clerks (văn thư) issue documents", accounts.ErrForbidden)
+	}
+	return nil
 }
 
 // sealBinding is the organisation's newest usable seal key held by the
@@ -159,6 +233,12 @@ func (s *Service) sealBinding(ctx context.Context, orgID string, at time.Time) (
 	if err != nil {
 		return storage.KeyBinding{}, fmt.Errorf("seal keys: %w", err)
 	}
+	return sealBindingOf(all, orgID, at)
+}
+
+// sealBindingOf is the newest usable seal key held by the service of all
+// the organisation's keys.
+func sealBindingOf(all []storage.KeyBinding, orgID string, at time.Time) (storage.KeyBinding, error) {
 	for _, b := range all {
 		if b.OrganizationID == orgID && b.RevokedAt == nil && !at.Before(b.NotBefore) && at.Before(b.NotAfter) &&
 			(b.Kind == storage.KeyPKCS11 || b.Kind == storage.KeyPKCS12) {
@@ -172,53 +252,51 @@ func (s *Service) sealBinding(ctx context.Context, orgID string, at time.Time) (
 // happens in one transaction: a failure or a crash anywhere before commit
 // leaves no number taken, no version, no entry and no delivery.
 func (s *Service) Issue(ctx context.Context, p accounts.Principal, documentID string, req IssueRequest) (Issued, error) {
-	doc, err := s.issuable(ctx, p, documentID)
-	if err != nil {
-		return Issued{}, err
-	}
-	deliveries, names, err := s.checkRequest(ctx, req, doc.OrganizationID)
-	if err != nil {
-		return Issued{}, err
-	}
-	if req.RegisterID != "" && !storage.IsUUID(req.RegisterID) {
-		return Issued{}, invalid("register_id names no register of your organisation")
-	}
 	at := s.now()
-	binding, err := s.sealBinding(ctx, doc.OrganizationID, at)
-	if err != nil {
-		return Issued{}, err
-	}
 	var out Issued
 	var blobKey string
-	err = s.DB.InTx(ctx, func(tx pgx.Tx) error {
-		out, err = s.issue(ctx, tx, p, doc.ID, req, deliveries, names, binding, at, &blobKey)
-		return err
-	})
+	tx, o, err := s.begin(ctx, p, documentID, req)
+	if err == nil {
+		if out, err = s.issue(ctx, tx, p, documentID, o, req, at, &blobKey); err == nil {
+			err = tx.Commit(ctx)
+		}
+		tx.Rollback(ctx) // after the commit, nothing to do
+	}
 	if err != nil {
 		if blobKey != "" {
 			s.Docs.Discard(ctx, documents.StoredFile{Key: blobKey})
 		}
 		return Issued{}, err
 	}
-	slog.InfoContext(ctx, "document issued", "document", doc.ID, "symbol", out.Symbol, "register", out.RegisterID, "clerk", p.Username)
+	slog.InfoContext(ctx, "document issued", "document", documentID, "symbol", out.Symbol, "register", out.RegisterID, "clerk", p.Username)
 	return out, nil
 }
 
-func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, documentID string, req IssueRequest,
-	deliveries []storage.Delivery, names []string, binding storage.KeyBinding, at time.Time, blobKey *string) (Issued, error) {
-	if err := storage.LockDocument(ctx, tx, documentID); err != nil {
+func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, documentID string, o *issuing, req IssueRequest, at time.Time, blobKey *string) (Issued, error) {
+	if err := o.issuable(p, documentID); err != nil {
 		return Issued{}, err
 	}
-	// Read again under the lock: a concurrent issue of the same document
-	// has finished, or a recall changed it.
-	doc, err := storage.GetDocument(ctx, tx, documentID)
+	// Read under the lock: a concurrent issue of the same document has
+	// finished, or a recall changed it.
+	doc := o.doc
+	deliveries, names, err := checkRequest(req, doc.OrganizationID, o.recipients)
+	if err != nil {
+		return Issued{}, err
+	}
+	if req.RegisterID != "" && !storage.IsUUID(req.RegisterID) {
+		return Issued{}, invalid("register_id names no register of your organisation")
+	}
+	binding, err := sealBindingOf(o.sealBindings, doc.OrganizationID, at)
 	if err != nil {
 		return Issued{}, err
 	}
 	if doc.Status != documents.StatusSigned {
 		return Issued{}, fmt.Errorf("%w: its status is %s; only a document whose last signature is made (signed) is issued", ErrNotSigned, doc.Status)
 	}
-	last, err := storage.GetVersion(ctx, tx, doc.ID, doc.Versions)
+	// The latest version, read under the lock by a statement of its own
+	// (the document's row is the newest after a wait for the lock, but
+	// the version count computed with it may be older).
+	last, err := o.latest, o.latestErr
 	if err != nil {
 		return Issued{}, fmt.Errorf("latest version: %w", err)
 	}
@@ -229,23 +307,26 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 	// questions below.
 	read := s.startRead(ctx, last)
 	defer read.discard()
-	typ, err := storage.GetDocumentType(ctx, tx, doc.Type)
+	typ, err := o.typ, o.typErr
 	if err != nil {
 		return Issued{}, fmt.Errorf("document type %s: %w", doc.Type, err)
 	}
-	org, err := storage.GetOrganization(ctx, tx, doc.OrganizationID)
+	org, err := o.org, o.orgErr
 	if err != nil {
 		return Issued{}, err
 	}
-	reg, err := s.series(ctx, tx, doc, typ, req.RegisterID)
+	reg, err := seriesOf(o.registers, doc, typ, req.RegisterID)
 	if err != nil {
 		return Issued{}, err
 	}
-	level, err := s.level(ctx, tx, doc.OrganizationID)
+	level, err := s.levelOf(o.orgLevel)
 	if err != nil {
 		return Issued{}, err
 	}
-	signer := s.signerName(ctx, tx, doc.ID, last.Number)
+	signer := o.signer
+	if o.signerErr != nil {
+		slog.WarnContext(ctx, "signer of an issued document", "document", doc.ID, "err", o.signerErr)
+	}
 	// Everything the number does not change is prepared before the number
 	// is taken: the counter row, which every issue into the series waits
 	// for, is held only for what depends on it (the sealed bytes) and the
@@ -271,31 +352,32 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 	if err := job.qr.record(ctx, tx, doc, v); err != nil {
 		return Issued{}, err
 	}
+	// The register entry, the clash check, the document's number and
+	// status and the deliveries go in one round trip.
 	entry := storage.RegisterEntry{RegisterID: reg.ID, OrganizationID: org.ID, Year: year, Number: number, Symbol: symbol,
 		DocumentID: doc.ID, Version: v.Number, IssuedAt: at, IssuedBy: p.ID, Type: doc.Type, Subject: doc.Subject,
 		SignerName: signer, Recipients: strings.Join(names, "; "), CopiesKept: strings.TrimSpace(req.CopiesKept), Copies: len(deliveries) + 1}
-	if err := storage.InsertRegisterEntry(ctx, tx, entry); err != nil {
-		return Issued{}, err
+	writes := &pgx.Batch{}
+	storage.QueueInsertRegisterEntry(writes, entry)
+	var clash []string
+	storage.QueueSymbolUsedElsewhere(writes, org.ID, reg.ID, year, symbol, &clash)
+	storage.QueueMarkIssued(writes, doc.ID, symbol, documents.SearchText(doc.Subject, &symbol), at)
+	ids := make([]string, len(deliveries))
+	for i := range deliveries {
+		d := &deliveries[i]
+		d.DocumentID, d.SentAt = doc.ID, at
+		storage.QueueInsertDelivery(writes, *d, &ids[i])
 	}
-	clash, err := storage.SymbolUsedElsewhere(ctx, tx, org.ID, reg.ID, year, symbol)
-	if err != nil {
+	if err := storage.SendBatch(ctx, tx, writes); err != nil {
 		return Issued{}, err
 	}
 	for _, name := range clash {
 		warnings = append(warnings, fmt.Sprintf("số, ký hiệu %s đã được dùng trong năm %d ở sổ %q: the same number and symbol was issued this year in another series", symbol, year, name))
 	}
-	if err := storage.MarkIssued(ctx, tx, doc.ID, symbol, documents.SearchText(doc.Subject, &symbol), at); err != nil {
-		return Issued{}, err
-	}
 	var receivers []string
-	for _, d := range deliveries {
-		d.DocumentID, d.SentAt = doc.ID, at
-		id, err := storage.InsertDelivery(ctx, tx, d)
-		if err != nil {
-			return Issued{}, err
-		}
+	for i, d := range deliveries {
 		if d.Channel == "email" && s.Mailer != nil {
-			if err := s.Mailer.EnqueueDeliveryEmail(ctx, tx, id); err != nil {
+			if err := s.Mailer.EnqueueDeliveryEmail(ctx, tx, ids[i]); err != nil {
 				return Issued{}, fmt.Errorf("queue the e-mail to %s: %w", d.Email, err)
 			}
 		}
@@ -331,15 +413,20 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 // the organisation's default register (copies for SY/TrS/SL, outgoing for
 // everything else).
 func (s *Service) series(ctx context.Context, q storage.Querier, doc documents.Document, typ storage.DocumentTypeInfo, asked string) (storage.Register, error) {
+	all, err := storage.ListRegisters(ctx, q, doc.OrganizationID)
+	if err != nil {
+		return storage.Register{}, err
+	}
+	return seriesOf(all, doc, typ, asked)
+}
+
+// seriesOf is series's choice among the organisation's registers all.
+func seriesOf(all []storage.Register, doc documents.Document, typ storage.DocumentTypeInfo, asked string) (storage.Register, error) {
 	kind := storage.RegisterOutgoing
 	if typ.IsCopy {
 		kind = storage.RegisterCopies
 	}
 	confidential := documents.Confidential(doc)
-	all, err := storage.ListRegisters(ctx, q, doc.OrganizationID)
-	if err != nil {
-		return storage.Register{}, err
-	}
 	if asked != "" {
 		i := slices.IndexFunc(all, func(r storage.Register) bool { return r.ID == asked })
 		if i < 0 {
@@ -409,6 +496,12 @@ func (s *Service) level(ctx context.Context, q storage.Querier, orgID string) (s
 	if err != nil {
 		return "", fmt.Errorf("organisation's signing level: %w", err)
 	}
+	return s.levelOf(l)
+}
+
+// levelOf refuses the organisation's level l when the service cannot make
+// it.
+func (s *Service) levelOf(l string) (signing.Level, error) {
 	level := signing.Level(l)
 	if level != signing.LevelBB && s.TSAURL == "" {
 		return "", fmt.Errorf("%w: level %s needs a timestamp authority and the service has none configured", ErrUnavailable, level)
@@ -417,17 +510,6 @@ func (s *Service) level(ctx context.Context, q storage.Querier, orgID string) (s
 		return "", fmt.Errorf("%w: level %s needs revocation data and the service cannot collect it", ErrUnavailable, level)
 	}
 	return level, nil
-}
-
-// signerName is the full name of who made the signed version (Người ký).
-func (s *Service) signerName(ctx context.Context, q storage.Querier, documentID string, version int) string {
-	var name string
-	err := q.QueryRow(ctx, `SELECT u.full_name FROM document_versions v JOIN users u ON u.id = v.created_by
-		WHERE v.document_id = $1 AND v.number = $2`, documentID, version).Scan(&name)
-	if err != nil {
-		slog.WarnContext(ctx, "signer of an issued document", "document", documentID, "err", err)
-	}
-	return name
 }
 
 // sealJob is the organisation's signature prepared up to what depends on
@@ -609,11 +691,12 @@ func (s *Service) finishSeal(ctx context.Context, tx pgx.Tx, p accounts.Principa
 // recordSealed adds the sealed file (SHA-256 key, size bytes) as the
 // document's next version, signed.
 func (s *Service) recordSealed(ctx context.Context, tx pgx.Tx, p accounts.Principal, doc documents.Document, last documents.Version, key string, size int64) (documents.Version, error) {
-	if err := storage.LockBlob(ctx, tx, key); err != nil {
-		return documents.Version{}, err
-	}
-	return storage.InsertVersion(ctx, tx, documents.Version{DocumentID: doc.ID, SHA256: key, Size: size,
-		FileName: last.FileName, Signed: true, CreatedBy: p.ID})
+	var v documents.Version
+	writes := &pgx.Batch{}
+	storage.QueueLockBlob(writes, key)
+	storage.QueueInsertVersion(writes, documents.Version{DocumentID: doc.ID, SHA256: key, Size: size,
+		FileName: last.FileName, Signed: true, CreatedBy: p.ID}, &v)
+	return v, storage.SendBatch(ctx, tx, writes)
 }
 
 // storeSealed finishes storing the sealed version, retained like every

@@ -1,0 +1,84 @@
+package web_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/vanthu/vanthu/accounts"
+	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/documents/chain"
+	"github.com/vanthu/vanthu/documents/docsign"
+	"github.com/vanthu/vanthu/internal/testharness"
+	"github.com/vanthu/vanthu/signing/devpki"
+	"github.com/vanthu/vanthu/storage"
+)
+
+// TestSignRoundTrips: a signature with a key the service holds, on the
+// real approval chain, goes to PostgreSQL eight times: the transaction's
+// begin with every question asked before the signature (the document
+// locked if the signer may see it, its latest version, the signer's keys,
+// delegations and signature image, the organisation and its level); the
+// chain's BeginSign (its locked read with the version, its reservation);
+// after the signature the blob's lock with the new version, the chain's
+// FinishSign (its locked read with the new version, its writes), the audit
+// entry with the idempotency record, and the commit: 29 statements. It
+// was twenty round trips of 31 statements, one after another (BENCHMARKS.md,
+// "Round trips before signing and issuing"). Prepare and
+// complete, the two steps of a signature with a key the signer holds, run
+// the same code.
+func TestSignRoundTrips(t *testing.T) {
+	k := newTrinhKy(t)
+	k.bindP12(k.an, devpki.Official)
+	pool, c := testharness.TracedPool(t, k.e.db.Pool)
+	db := &storage.DB{Pool: pool}
+	docs := &documents.Service{DB: db, Blobs: k.e.blobs, Retention: k.e.server.Docs.Retention}
+	svc := &docsign.Service{DB: db, Docs: docs, Accounts: k.e.accounts, Turns: &chain.Service{DB: db, Docs: docs},
+		TSAURL: k.pki.TSAURL(), TempDir: t.TempDir()}
+	ctx := context.Background()
+	an := accounts.Principal{User: k.an.user}
+	in := draft(t, "qd-chu-tich.pdf")
+
+	for _, tc := range []struct {
+		name              string
+		key               string
+		trips, statements int
+	}{
+		{"no key", "", 8, 29},
+		// The key's earlier answer is looked for first, and the answer is
+		// recorded with the audit entry: one round trip and two statements
+		// more.
+		{"idempotency key", "sign-roundtrips-1", 9, 31},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := k.approved("Quyết định "+tc.name, in)
+			c.Reset()
+			v, err := svc.Sign(ctx, an, doc.ID, docsign.Request{IdempotencyKey: tc.key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if trips, statements := c.Counts(); trips != tc.trips || statements != tc.statements {
+				t.Errorf("%d round trips, %d statements, want %d and %d:\n%s", trips, statements, tc.trips, tc.statements, c)
+			}
+			if v.Number != 2 || !v.Signed {
+				t.Errorf("version %+v", v)
+			}
+			if st := k.chain(doc.ID); st.Status != "signed" || st.Version != 2 || st.Signatures != 1 {
+				t.Errorf("chain after signing: %+v", st)
+			}
+		})
+	}
+
+	// Someone who may not see the document learns nothing: the locked read
+	// finds nothing to lock, and the transaction is rolled back.
+	doc := k.approved("Quyết định của người khác", in)
+	c.Reset()
+	other := k.e.newOffice("XA", "Ủy ban nhân dân xã Khác", "VP")
+	outsider := accounts.Principal{User: k.e.member(other.org.ID, "nguoingoai", []string{storage.RoleSigner}, other.units["VP"].ID).user}
+	if _, err := svc.Sign(ctx, outsider, doc.ID, docsign.Request{}); err == nil || !strings.Contains(err.Error(), documents.ErrNotFound.Error()) {
+		t.Errorf("outsider: %v", err)
+	}
+	if trips, _ := c.Counts(); trips != 2 {
+		t.Errorf("outsider: %d round trips:\n%s", trips, c)
+	}
+}
