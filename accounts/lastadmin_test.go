@@ -90,7 +90,10 @@ func TestTwoAdministratorsDisablingEachOther(t *testing.T) {
 		name string
 		do   func(by accounts.Principal, id string) error
 	}{
-		{"disable", func(by accounts.Principal, id string) error { _, err := o.svc.SetDisabled(ctx, by, id, true); return err }},
+		{"disable", func(by accounts.Principal, id string) error {
+			_, err := o.svc.SetDisabled(ctx, by, id, true)
+			return err
+		}},
 		{"demote", func(by accounts.Principal, id string) error { _, err := o.svc.SetRoles(ctx, by, id, nil); return err }},
 		{"disable and demote", nil},
 	}

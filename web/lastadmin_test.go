@@ -35,7 +35,7 @@ func TestLastAdministratorIsAConflict(t *testing.T) {
 	root := e.member("", "root.he.thong", nil)
 	steps := []struct {
 		name, token, method, path, body string
-		want                             int
+		want                            int
 	}{
 		{"a disables b", a.token, "POST", "/api/v1/users/" + b.user.ID + "/disable", ``, http.StatusOK},
 		{"the superadmin disables a, the last", root.token, "POST", "/api/v1/users/" + a.user.ID + "/disable", ``, http.StatusConflict},
