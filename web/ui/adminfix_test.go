@@ -4,10 +4,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/storage"
 )
 
@@ -126,4 +128,72 @@ func alertOf(body string) string {
 		return rest[:j]
 	}
 	return rest
+}
+
+// TestJunkNeverAnswers500: every page route, GET and POST, as each role of
+// the office (and the system administrator), with junk in its IDs (not a
+// UUID, an unknown UUID, another organisation's) and in its form (empty,
+// malformed values, unknown choices): the answer is a readable page, never
+// a 500.
+func TestJunkNeverAnswers500(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	for _, r := range storage.AllRoles {
+		if _, ok := e.users[r]; !ok {
+			e.user("demo."+r, "Người "+r, r)
+		}
+	}
+	e.superadmin()
+	other, err := e.accounts.CreateOrganization(ctx, operator, storage.Organization{Code: "UBNDK", Name: "Ủy ban nhân dân xã Khác"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger, err := e.accounts.CreateUser(ctx, operator, accounts.NewUser{Username: "nguoi.khac", FullName: "Người khác", OrganizationID: other.ID, Roles: []string{storage.RoleSigner}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{"khong-phai-uuid", "6f1c1f4e-0000-4000-8000-000000000000", stranger.ID, other.ID, "%27%3B--"}
+	forms := []string{
+		"",
+		"org=junk&user=junk&to=junk&from=junk&roles=emperor&units=junk&types=junk&form=XX&starts=junk&ends=junk&expires=junk&scopes=junk&code=a%2Fb&name=&username=A+B&verify_qr=maybe",
+		"org=" + other.ID + "&user=" + stranger.ID + "&to=" + stranger.ID + "&from=" + stranger.ID + "&units=" + other.ID + "&starts=2026-01-01&ends=2025-01-01",
+		"org=6f1c1f4e-0000-4000-8000-000000000000&to=6f1c1f4e-0000-4000-8000-000000000000&roles=&expires=1999-01-01&scopes=*",
+	}
+	routes := pageRoutes(t, *e.handler.Load())
+	// The citizen's download links answer problem+json by design.
+	skip := map[string]bool{"POST /logout": true, "GET /static/*": true, "GET /c/{token}": true, "GET /c/{token}/{n}": true}
+	users := []string{}
+	for name := range e.users {
+		users = append(users, name)
+	}
+	slices.Sort(users)
+	for _, name := range users {
+		c := e.client()
+		e.login(c, name)
+		for _, rt := range routes {
+			if skip[rt] {
+				continue
+			}
+			method, pattern, _ := strings.Cut(rt, " ")
+			for _, id := range ids {
+				path := strings.NewReplacer("{id}", id, "{n}", "x", "{token}", id, "{code}", id, "{webhook}", id, "{version}", id, "*", id).Replace(pattern)
+				if !strings.Contains(pattern, "{") {
+					if id != ids[0] {
+						continue
+					}
+				}
+				bodies := []string{""}
+				if method == "POST" {
+					bodies = forms
+				}
+				for _, form := range bodies {
+					status, body := e.send(c, method, path, form, "")
+					if status >= 500 || status >= 400 && !strings.Contains(body, "<h1>") {
+						t.Errorf("%s: %s %s with %q: %d\n%.300s", name, method, path, form, status, alertOf(body))
+					}
+				}
+			}
+			// The session survives everything (a POST /logout is skipped).
+		}
+	}
 }
