@@ -55,9 +55,11 @@ func TestRefusalsInThePagesLanguage(t *testing.T) {
 	e := newEnv(t)
 	signer := e.user("chutich", "Phạm Văn Chủ", storage.RoleSigner)
 	drafter, admin := e.users["chuyenvien"], e.users["quantri"]
-	adminC, signerC := e.client(), e.client()
+	e.superadmin()
+	adminC, signerC, rootC := e.client(), e.client(), e.client()
 	e.login(adminC, "quantri")
 	e.login(signerC, "chutich")
+	e.login(rootC, "hethong")
 	day := func(d int) string { return time.Now().AddDate(0, 0, d).Format("2006-01-02") }
 	deleg := func(to, form, starts, ends, basis string) string {
 		return url.Values{"to": {to}, "form": {form}, "starts": {starts}, "ends": {ends}, "basis": {basis}}.Encode()
@@ -75,6 +77,10 @@ func TestRefusalsInThePagesLanguage(t *testing.T) {
 			"Không có vai trò", "There is no role", "unknown role"},
 		{"the last administrator", adminC, "/admin/users/" + admin.ID + "/roles", "roles=auditor", 409,
 			"người quản trị cuối cùng còn hoạt động của cơ quan; hãy giao vai trò quản trị", "last enabled administrator; make someone else", "last enabled administrator"},
+		{"disabling the last administrator", rootC, "/admin/users/" + admin.ID + "/access", "disabled=true", 409,
+			"người quản trị cuối cùng còn hoạt động", "last enabled administrator", "last enabled administrator"},
+		{"disabling oneself", adminC, "/admin/users/" + admin.ID + "/access", "disabled=true", 403,
+			"Không thể tự khóa hoặc mở khóa tài khoản của chính mình", "You cannot disable or enable your own account", "cannot disable or enable itself"},
 		{"a malformed username", adminC, "/admin/users", "username=A+B&full_name=X", 422,
 			"Tên đăng nhập gồm 2–64", "The username must be 2–64", "username must be"},
 		{"a taken username", adminC, "/admin/users", "username=chuyenvien&full_name=X", 422,
@@ -99,6 +105,16 @@ func TestRefusalsInThePagesLanguage(t *testing.T) {
 			"Không có hình thức ký", "There is no authority form", "unknown authority form"},
 		{"TUQ. without a basis", signerC, "/admin/delegations", deleg(e.users["pho"].ID, "TUQ", day(0), day(2), ""), 422,
 			"phải ghi căn cứ", "enter the basis", "needs the written authorisation"},
+	}
+	// The form itself works: the administrator disables the drafter and
+	// enables them again.
+	for _, v := range []string{"true", "false"} {
+		if status, body := e.send(adminC, "POST", "/admin/users/"+drafter.ID+"/access", "disabled="+v, "vi"); status != http.StatusOK || !strings.Contains(body, "tài khoản của Nguyễn Văn An") {
+			t.Fatalf("disabled=%s: %d %s", v, status, alertOf(body))
+		}
+		if u, err := storage.GetUser(t.Context(), e.db.Pool, drafter.ID); err != nil || (u.DisabledAt != nil) != (v == "true") {
+			t.Fatalf("after disabled=%s: %+v %v", v, u.DisabledAt, err)
+		}
 	}
 	for _, c := range cases {
 		for _, lang := range []string{"vi", "en"} {
