@@ -42,7 +42,7 @@ func TestSetRoles(t *testing.T) {
 		{"an admin of another organisation", accounts.Principal{User: outsider}, drafter.ID, []string{storage.RoleSigner}, storage.ErrNotFound},
 		{"an unknown role", admin, drafter.ID, []string{"emperor"}, &accounts.InputError{}},
 		{"an unknown user", admin, "00000000-0000-0000-0000-000000000000", nil, storage.ErrNotFound},
-		{"the last admin drops the role", admin, admin.ID, []string{storage.RoleSigner}, accounts.ErrForbidden},
+		{"the last admin drops the role", admin, admin.ID, []string{storage.RoleSigner}, accounts.ErrLastAdmin},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -88,7 +88,7 @@ func TestSetRoles(t *testing.T) {
 	if _, err := o.svc.SetRoles(ctx, admin, admin.ID, []string{storage.RoleAuditor}); err != nil {
 		t.Fatalf("stepping down beside another admin: %v", err)
 	}
-	if _, err := o.svc.SetRoles(ctx, op, drafter.ID, nil); !errors.Is(err, accounts.ErrForbidden) {
+	if _, err := o.svc.SetRoles(ctx, op, drafter.ID, nil); !errors.Is(err, accounts.ErrLastAdmin) {
 		t.Fatalf("removing the now last admin: %v", err)
 	}
 	// The superadmin changes roles in any organisation.

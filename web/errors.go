@@ -13,7 +13,7 @@ import (
 // accountsProblem answers the errors of authorization and of the directory:
 // refused (403), hidden or missing (404: the same answer, so existence
 // does not leak), refused input (422, or 400 for a body that is not JSON),
-// a name taken (409). It reports whether err was one of them.
+// a name taken or the last administrator taken away (409). It reports whether err was one of them.
 func accountsProblem(w http.ResponseWriter, r *http.Request, err error) bool {
 	var in *accounts.InputError
 	var bad *malformedJSON
@@ -21,6 +21,8 @@ func accountsProblem(w http.ResponseWriter, r *http.Request, err error) bool {
 	switch {
 	case errors.As(err, &bad):
 		writeProblem(w, r, http.StatusBadRequest, "malformed-json", "The body is not valid JSON for this route", bad.detail)
+	case errors.Is(err, accounts.ErrLastAdmin):
+		writeProblem(w, r, http.StatusConflict, "last-administrator", "The organisation would have no administrator", err.Error())
 	case errors.Is(err, accounts.ErrForbidden):
 		writeProblem(w, r, http.StatusForbidden, "forbidden", "Forbidden", strings.TrimPrefix(err.Error(), accounts.ErrForbidden.Error()+": "))
 	case errors.Is(err, storage.ErrNotFound), errors.Is(err, documents.ErrNotFound):

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/vanthu/vanthu/accounts"
@@ -48,14 +47,12 @@ func (u *UI) saveIssuingQR(w http.ResponseWriter, r *http.Request) {
 	}
 	p, _ := principal(r.Context())
 	on := r.PostForm.Get("verify_qr") == "on"
+	// Neither call refuses input the form can send (the organisation is
+	// found or not, p may or not, and verify_qr is always given): every
+	// error is the error page's.
 	o, err := u.cfg.Accounts.Organization(r.Context(), p, r.PostForm.Get("org"))
 	if err == nil {
 		_, err = u.cfg.Registers.SetIssuingSettings(r.Context(), p, o.ID, register.IssuingSettingsRequest{VerifyQR: &on})
-	}
-	var in *accounts.InputError
-	if errors.As(err, &in) {
-		u.showSigningLevel(w, r, http.StatusUnprocessableEntity, in.Msg, "")
-		return
 	}
 	if err != nil {
 		u.failErr(w, r, err)

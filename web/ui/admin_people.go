@@ -24,6 +24,7 @@ var adminPeopleSection = section{
 			r.Use(u.signedIn)
 			r.Get("/admin/users/{id}/roles", u.rolesPage)
 			r.Post("/admin/users/{id}/roles", u.saveRoles)
+			r.Post("/admin/users/{id}/access", u.saveAccess)
 			r.Get("/admin/delegations/new", u.newDelegationPage)
 			r.Post("/admin/delegations", u.createDelegation)
 			r.Post("/admin/delegations/{id}/end", u.endDelegation)
@@ -37,38 +38,44 @@ var adminPeopleSection = section{
 }
 
 var _ = addMessages(map[string][2]string{
-	"roles.title":       {"Vai trò của %s", "Roles of %s"},
-	"roles.edit":        {"Đổi vai trò", "Change roles"},
-	"roles.save":        {"Lưu vai trò", "Save the roles"},
-	"roles.saved":       {"Đã cập nhật vai trò của %s.", "The roles of %s were updated."},
-	"roles.hint":        {"Thay đổi có hiệu lực ngay ở lần thao tác sau của người dùng. Cơ quan luôn giữ ít nhất một người quản trị.", "The change applies from the user's next request. The organisation always keeps at least one administrator."},
-	"roles.back":        {"Về danh sách người dùng", "Back to the users"},
-	"deleg.nav":         {"Ủy quyền", "Delegations"},
-	"deleg.new":         {"Thêm ủy quyền", "Add a delegation"},
-	"deleg.new.title":   {"Ủy quyền ký", "Delegate signing authority"},
-	"deleg.from":        {"Người ủy quyền", "Delegating signer"},
-	"deleg.to":          {"Người được ủy quyền", "Delegate"},
-	"deleg.form":        {"Hình thức ký", "Authority form"},
-	"deleg.types":       {"Loại văn bản (để trống: mọi loại)", "Document types (none: every type)"},
-	"deleg.units":       {"Đơn vị (để trống: mọi đơn vị)", "Units (none: every unit)"},
-	"deleg.starts":      {"Từ ngày", "From"},
-	"deleg.ends":        {"Đến hết ngày", "Until the end of"},
-	"deleg.basis":       {"Căn cứ (bắt buộc với TUQ.: văn bản ủy quyền)", "Basis (required for TUQ.: the written authorisation)"},
-	"deleg.create":      {"Ủy quyền", "Delegate"},
-	"deleg.created":     {"Đã ủy quyền cho %s.", "Delegated to %s."},
-	"deleg.end":         {"Chấm dứt", "End"},
-	"deleg.end.label":   {"Chấm dứt ủy quyền cho %s", "End the delegation to %s"},
-	"deleg.ended":       {"Đã chấm dứt ủy quyền.", "The delegation was ended."},
-	"deleg.nosigner":    {"Cơ quan chưa có người ký nào khác để nhận ủy quyền.", "The organisation has no other signer to delegate to."},
-	"deleg.bad.date":    {"Ngày phải có dạng năm-tháng-ngày.", "Dates are year-month-day."},
-	"form.TM":           {"TM. (thay mặt tập thể)", "TM. (on behalf of a collective)"},
-	"form.KT":           {"KT. (ký thay người đứng đầu)", "KT. (deputy for the head)"},
-	"form.Q":            {"Q. (quyền)", "Q. (acting)"},
-	"form.TL":           {"TL. (thừa lệnh)", "TL. (by order)"},
-	"form.TUQ":          {"TUQ. (thừa ủy quyền)", "TUQ. (by written authorisation)"},
-	"inbox.behalf":      {"thay mặt %s", "on behalf of %s"},
-	"inbox.behalf.form": {"thay mặt %s (%s.)", "on behalf of %s (%s.)"},
-	"error.ratelimited": {"Bạn đã tra cứu quá nhiều lần trong thời gian ngắn; hãy thử lại sau %d giây.", "Too many verifications from your address in a short time; try again in %d seconds."},
+	"roles.title":          {"Vai trò của %s", "Roles of %s"},
+	"roles.edit":           {"Đổi vai trò", "Change roles"},
+	"roles.save":           {"Lưu vai trò", "Save the roles"},
+	"roles.saved":          {"Đã cập nhật vai trò của %s.", "The roles of %s were updated."},
+	"roles.hint":           {"Thay đổi có hiệu lực ngay ở lần thao tác sau của người dùng. Cơ quan luôn giữ ít nhất một người quản trị.", "The change applies from the user's next request. The organisation always keeps at least one administrator."},
+	"roles.back":           {"Về danh sách người dùng", "Back to the users"},
+	"access.disable":       {"Khóa tài khoản", "Disable the account"},
+	"access.enable":        {"Mở khóa tài khoản", "Enable the account"},
+	"access.hint":          {"Tài khoản bị khóa không đăng nhập được; các phiên đang mở kết thúc ngay. Cơ quan luôn giữ ít nhất một người quản trị còn hoạt động.", "A disabled account cannot log in; its open sessions end now. The organisation always keeps one enabled administrator."},
+	"access.disabled.hint": {"Tài khoản này đang bị khóa.", "This account is disabled."},
+	"access.disabled":      {"Đã khóa tài khoản của %s.", "The account of %s was disabled."},
+	"access.enabled":       {"Đã mở khóa tài khoản của %s.", "The account of %s was enabled."},
+	"deleg.nav":            {"Ủy quyền", "Delegations"},
+	"deleg.new":            {"Thêm ủy quyền", "Add a delegation"},
+	"deleg.new.title":      {"Ủy quyền ký", "Delegate signing authority"},
+	"deleg.from":           {"Người ủy quyền", "Delegating signer"},
+	"deleg.to":             {"Người được ủy quyền", "Delegate"},
+	"deleg.form":           {"Hình thức ký", "Authority form"},
+	"deleg.types":          {"Loại văn bản (để trống: mọi loại)", "Document types (none: every type)"},
+	"deleg.units":          {"Đơn vị (để trống: mọi đơn vị)", "Units (none: every unit)"},
+	"deleg.starts":         {"Từ ngày", "From"},
+	"deleg.ends":           {"Đến hết ngày", "Until the end of"},
+	"deleg.basis":          {"Căn cứ (bắt buộc với TUQ.: văn bản ủy quyền)", "Basis (required for TUQ.: the written authorisation)"},
+	"deleg.create":         {"Ủy quyền", "Delegate"},
+	"deleg.created":        {"Đã ủy quyền cho %s.", "Delegated to %s."},
+	"deleg.end":            {"Chấm dứt", "End"},
+	"deleg.end.label":      {"Chấm dứt ủy quyền cho %s", "End the delegation to %s"},
+	"deleg.ended":          {"Đã chấm dứt ủy quyền.", "The delegation was ended."},
+	"deleg.nosigner":       {"Cơ quan chưa có người ký nào khác để nhận ủy quyền.", "The organisation has no other signer to delegate to."},
+	"deleg.bad.date":       {"Ngày phải có dạng năm-tháng-ngày.", "Dates are year-month-day."},
+	"form.TM":              {"TM. (thay mặt tập thể)", "TM. (on behalf of a collective)"},
+	"form.KT":              {"KT. (ký thay người đứng đầu)", "KT. (deputy for the head)"},
+	"form.Q":               {"Q. (quyền)", "Q. (acting)"},
+	"form.TL":              {"TL. (thừa lệnh)", "TL. (by order)"},
+	"form.TUQ":             {"TUQ. (thừa ủy quyền)", "TUQ. (by written authorisation)"},
+	"inbox.behalf":         {"thay mặt %s", "on behalf of %s"},
+	"inbox.behalf.form":    {"thay mặt %s (%s.)", "on behalf of %s (%s.)"},
+	"error.ratelimited":    {"Bạn đã tra cứu quá nhiều lần trong thời gian ngắn; hãy thử lại sau %d giây.", "Too many verifications from your address in a short time; try again in %d seconds."},
 })
 
 // authorityForms are the forms a delegation may carry, in the order shown.
@@ -140,6 +147,37 @@ func (u *UI) saveRoles(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Method = http.MethodGet
 	u.showRoles(w, r, http.StatusOK, "", u.tr(r, "roles.saved", updated.FullName))
+}
+
+// saveAccess disables or enables a user's account from their roles page
+// (disabled: "true" or "false"); accounts.SetDisabled decides who may, and
+// keeps the organisation's last enabled administrator.
+func (u *UI) saveAccess(w http.ResponseWriter, r *http.Request) {
+	if !u.readForm(w, r, 4<<10) {
+		return
+	}
+	var disabled bool
+	switch r.PostForm.Get("disabled") {
+	case "true":
+		disabled = true
+	case "false":
+	default:
+		u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
+		return
+	}
+	p, _ := principal(r.Context())
+	updated, err := u.cfg.Accounts.SetDisabled(r.Context(), p, chi.URLParam(r, "id"), disabled)
+	if err != nil {
+		r.Method = http.MethodGet // the page shows the account as it stays
+		u.formRefused(w, r, err, func(status int, msg string) { u.showRoles(w, r, status, msg, "") }, http.StatusForbidden)
+		return
+	}
+	r.Method = http.MethodGet
+	key := "access.enabled"
+	if disabled {
+		key = "access.disabled"
+	}
+	u.showRoles(w, r, http.StatusOK, "", u.tr(r, key, updated.FullName))
 }
 
 type delegationForm struct {

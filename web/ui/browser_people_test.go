@@ -51,7 +51,7 @@ func TestBrowserRolesAndDelegations(t *testing.T) {
 	b.do("drop the last admin role", chromedp.Click(chromedp.CSS(`input[name=roles][value=admin]`)),
 		chromedp.Click(chromedp.CSS(`input[name=roles][value=auditor]`)),
 		chromedp.Click(chromedp.CSS(`form[action$="/roles"] button[type=submit]`)))
-	b.waitFor("refused", `(document.querySelector("[role=alert]") || {}).textContent || ""`, func(s string) bool { return strings.Contains(s, "last administrator") })
+	b.waitFor("refused", `(document.querySelector("[role=alert]") || {}).textContent || ""`, func(s string) bool { return strings.Contains(s, "người quản trị cuối cùng") })
 	b.accessible("roles (refused)")
 	if u, err := storage.GetUser(t.Context(), e.db.Pool, admin.ID); err != nil || !slices.Equal(u.Roles, []string{storage.RoleAdmin}) {
 		t.Fatalf("the last administrator's roles became %v %v", u.Roles, err)

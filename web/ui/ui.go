@@ -360,8 +360,6 @@ func (u *UI) explain(r *http.Request, err error) (int, string) {
 		}
 	}
 	var din *documents.InputError
-	var ain *accounts.InputError
-	var locked *accounts.LockedError
 	switch {
 	case errors.As(err, &din):
 		status := http.StatusUnprocessableEntity
@@ -376,29 +374,19 @@ func (u *UI) explain(r *http.Request, err error) (int, string) {
 			errors.Is(err, documents.ErrMalformedBody), errors.Is(err, documents.ErrInvalidField), errors.Is(err, documents.ErrInvalidCursor):
 			status = http.StatusBadRequest
 		}
-		msg := din.Kind.Error()
-		if din.Detail != "" {
-			msg += ": " + din.Detail
-		}
-		return status, msg
+		return status, u.documentInput(r, din.Kind, din.Detail)
 	case errors.Is(err, documents.ErrNotFound), errors.Is(err, storage.ErrNotFound):
 		return http.StatusNotFound, u.tr(r, "error.notfound")
-	case errors.Is(err, accounts.ErrForbidden):
-		return http.StatusForbidden, u.tr(r, "error.forbidden") + " " + strings.TrimPrefix(err.Error(), accounts.ErrForbidden.Error()+": ")
-	case errors.As(err, &ain):
-		return http.StatusUnprocessableEntity, ain.Msg
-	case errors.Is(err, accounts.ErrDelegation), errors.Is(err, accounts.ErrKeyRefused):
-		return http.StatusUnprocessableEntity, err.Error()
-	case errors.Is(err, storage.ErrConflict):
-		return http.StatusConflict, u.tr(r, "error.conflict")
-	case errors.As(err, &locked):
-		return http.StatusTooManyRequests, locked.Error()
 	}
-	for _, k := range []error{documents.ErrEmptyFile, documents.ErrNotPDF, documents.ErrEncryptedPDF, documents.ErrTruncatedPDF,
-		documents.ErrUnparsablePDF, documents.ErrTooLarge, documents.ErrMissingFile, documents.ErrMalformedBody,
-		documents.ErrInvalidField, documents.ErrUnknownUnit} {
-		if errors.Is(err, k) {
-			return http.StatusUnprocessableEntity, k.Error()
+	if status, msg, ok := u.explainAccounts(r, err); ok {
+		return status, msg
+	}
+	if errors.Is(err, storage.ErrConflict) {
+		return http.StatusConflict, u.tr(r, "error.conflict")
+	}
+	for _, k := range documentInputs {
+		if errors.Is(err, k.kind) {
+			return http.StatusUnprocessableEntity, u.tr(r, k.key)
 		}
 	}
 	return http.StatusInternalServerError, u.tr(r, "error.internal")
