@@ -118,24 +118,26 @@ func TestConcurrentApprovalsNotifyOnce(t *testing.T) {
 	if won.Load() != docs || lost.Load() != docs {
 		t.Fatalf("%d approvals made, %d refused; want %d each", won.Load(), lost.Load(), docs)
 	}
+	drafter, signer := w.id("drafter"), w.id("signer")
 	checks := []struct {
 		what  string
 		query string
+		args  []any
 		want  int
 	}{
-		{"events", "SELECT count(*) FROM notify_events WHERE kind = 'document.approved'", docs},
-		{"documents with one event", "SELECT count(*) FROM (SELECT document_id FROM notify_events GROUP BY document_id HAVING count(*) = 1) d", docs},
-		{"drafter's unread", "SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL", docs},
-		{"signer's unread", "SELECT count(*) FROM notifications WHERE user_id = $2 AND read_at IS NULL", docs},
-		{"notifications", "SELECT count(*) FROM notifications", 2 * docs},
-		{"the reviewers told", "SELECT count(*) FROM notifications WHERE user_id NOT IN ($1, $2)", 0},
-		{"e-mail jobs", "SELECT count(*) FROM river_job WHERE kind = 'notify-email'", 2 * docs},
-		{"webhook jobs", "SELECT count(*) FROM river_job WHERE kind = 'webhook'", docs},
-		{"distinct jobs", "SELECT count(DISTINCT (kind, args::text)) FROM river_job WHERE kind IN ('notify-email', 'webhook')", 3 * docs},
-		{"e-mail jobs of unknown events", "SELECT count(*) FROM river_job j WHERE kind = 'notify-email' AND NOT EXISTS (SELECT 1 FROM notify_events e WHERE e.id = (j.args->>'event_id')::uuid)", 0},
+		{"events", "SELECT count(*) FROM notify_events WHERE kind = 'document.approved'", nil, docs},
+		{"documents with one event", "SELECT count(*) FROM (SELECT document_id FROM notify_events GROUP BY document_id HAVING count(*) = 1) d", nil, docs},
+		{"drafter's unread", "SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL", []any{drafter}, docs},
+		{"signer's unread", "SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL", []any{signer}, docs},
+		{"notifications", "SELECT count(*) FROM notifications", nil, 2 * docs},
+		{"the reviewers told", "SELECT count(*) FROM notifications WHERE user_id NOT IN ($1, $2)", []any{drafter, signer}, 0},
+		{"e-mail jobs", "SELECT count(*) FROM river_job WHERE kind = 'notify-email'", nil, 2 * docs},
+		{"webhook jobs", "SELECT count(*) FROM river_job WHERE kind = 'webhook'", nil, docs},
+		{"distinct jobs", "SELECT count(DISTINCT (kind, args::text)) FROM river_job WHERE kind IN ('notify-email', 'webhook')", nil, 3 * docs},
+		{"e-mail jobs of unknown events", "SELECT count(*) FROM river_job j WHERE kind = 'notify-email' AND NOT EXISTS (SELECT 1 FROM notify_events e WHERE e.id = (j.args->>'event_id')::uuid)", nil, 0},
 	}
 	for _, c := range checks {
-		if got := w.count(t, c.query, w.id("drafter"), w.id("signer")); got != c.want {
+		if got := w.count(t, c.query, c.args...); got != c.want {
 			t.Errorf("%s: %d, want %d", c.what, got, c.want)
 		}
 	}
