@@ -47,6 +47,21 @@ type Publisher interface {
 	Publish(ctx context.Context, tx pgx.Tx, ev Event) error
 }
 
+// Queuer is a Publisher that can put an event's statements into the
+// caller's batch of writes (pgx.Batch), so that announcing it costs no
+// round trip of its own: the statements reach PostgreSQL with the
+// caller's other writes, in the caller's transaction.
+type Queuer interface {
+	Publisher
+	// Queue queues ev's statements into b. What needs their results is
+	// returned as Sent, for the caller to run once b was sent, in the same
+	// transaction and before it commits (nil: nothing is left).
+	Queue(b *pgx.Batch, ev Event) (Sent, error)
+}
+
+// Sent is what is left of an event once its batch was sent.
+type Sent func(ctx context.Context, tx pgx.Tx) error
+
 // Discard is the Publisher of a service that tells nobody.
 type Discard struct{}
 
@@ -59,4 +74,18 @@ func Publish(ctx context.Context, p Publisher, tx pgx.Tx, ev Event) error {
 		return nil
 	}
 	return p.Publish(ctx, tx, ev)
+}
+
+// Queue announces ev through p within the caller's batch b: a Queuer
+// queues its statements into b; any other Publisher publishes once b was
+// sent (the returned Sent, which the caller runs before committing). A nil
+// p announces nothing and returns nil.
+func Queue(p Publisher, b *pgx.Batch, ev Event) (Sent, error) {
+	if p == nil {
+		return nil, nil
+	}
+	if q, ok := p.(Queuer); ok {
+		return q.Queue(b, ev)
+	}
+	return func(ctx context.Context, tx pgx.Tx) error { return p.Publish(ctx, tx, ev) }, nil
 }

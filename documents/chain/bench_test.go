@@ -74,9 +74,9 @@ func percentile(d []time.Duration, p float64) float64 {
 }
 
 // BenchmarkApprovals: 200 reviewers approving across 10,000 documents in
-// flight; each approval locks its document, moves the chain to its sign
-// stage and commits with its history and audit entries. b.N approvals are
-// made (at most 10,000).
+// flight (VANTHU_BENCH_DOCS to change it); each approval locks its
+// document, moves the chain to its sign stage and commits with its history
+// and audit entries. b.N approvals are made (at most the documents).
 //
 // paced is the office the target speaks of: 200 people offering 500
 // approvals a second between them (VANTHU_BENCH_RATE to change it), each
@@ -86,6 +86,15 @@ func percentile(d []time.Duration, p float64) float64 {
 // closed is the most the service takes: 200 people approving back to back
 // (by Little's law their latency is 200 / throughput, whatever an approval
 // costs). One reviewer alone gives the cost of an approval without waiting.
+//
+// The runs with publisher=notify do the same with the publisher the
+// service uses: the notifications engine wired and started as serve does
+// it, every person choosing e-mail and the organisation having a webhook
+// endpoint (office), so that each approval records its event and two
+// notifications and queues two e-mails and a webhook, which the engine's
+// workers send meanwhile (to an in-process SMTP server and receiver) on
+// the same machine and pool, as in the service. They report what was
+// published per approval besides.
 func BenchmarkApprovals(b *testing.B) {
 	rate := 500.0
 	if v := os.Getenv("VANTHU_BENCH_RATE"); v != "" {
@@ -95,20 +104,35 @@ func BenchmarkApprovals(b *testing.B) {
 		}
 		rate = r
 	}
-	b.Run("users=200/paced", func(b *testing.B) { approvals(b, 200, rate) })
-	b.Run("users=200/closed", func(b *testing.B) { approvals(b, 200, 0) })
-	b.Run("users=1", func(b *testing.B) { approvals(b, 1, 0) })
+	docs := 10000
+	if v := os.Getenv("VANTHU_BENCH_DOCS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 400 {
+			b.Fatalf("VANTHU_BENCH_DOCS=%q: documents in flight, at least 400 (two for each of 200 people)", v)
+		}
+		docs = n
+	}
+	b.Run("users=200/paced", func(b *testing.B) { approvals(b, 200, rate, docs, false) })
+	b.Run("users=200/closed", func(b *testing.B) { approvals(b, 200, 0, docs, false) })
+	b.Run("users=1", func(b *testing.B) { approvals(b, 1, 0, docs, false) })
+	// Each beside its run without a publisher: -bench
+	// BenchmarkApprovals/users=200/paced runs both.
+	b.Run("users=200/paced/publisher=notify", func(b *testing.B) { approvals(b, 200, rate, docs, true) })
+	b.Run("users=200/closed/publisher=notify", func(b *testing.B) { approvals(b, 200, 0, docs, true) })
+	b.Run("users=1/publisher=notify", func(b *testing.B) { approvals(b, 1, 0, docs, true) })
 }
 
 // approvals makes b.N approvals by users reviewers, offered at rate a
-// second in total (0: each as soon as the one before is done).
-func approvals(b *testing.B, users int, rate float64) {
+// second in total (0: each as soon as the one before is done), across
+// docs documents in flight; with notifying, through the service's
+// publisher.
+func approvals(b *testing.B, users int, rate float64, docs int, notifying bool) {
 	w := newWorld(b)
 	// The pool is the service's own default (pgxpool: four connections on
 	// two cores). A wider one lets more transactions contend inside
 	// PostgreSQL at once: at sixteen it spent 3.4 ms of CPU per approval
 	// instead of 1.8 and the 200 people fell behind (BENCHMARKS.md).
-	const docs, pool = 10000, 4
+	const pool = 4
 	var reviewers []string
 	for i := 0; i < users; i++ {
 		name := fmt.Sprintf("rv%03d", i)
@@ -118,6 +142,10 @@ func approvals(b *testing.B, users int, rate float64) {
 	w.svc.Now = nil // the real clock
 	w.widePool(pool)
 	w.inFlight(b, docs, reviewers)
+	var o *office
+	if notifying {
+		o = w.notifying(b, true)
+	}
 	work := make([][]string, users)
 	rows, err := w.db.Pool.Query(context.Background(), "SELECT user_id::text, document_id::text FROM inbox_items WHERE state = 'open' AND task = 'approve'")
 	if err != nil {
@@ -205,6 +233,15 @@ func approvals(b *testing.B, users int, rate float64) {
 	if rate > 0 {
 		b.ReportMetric(rate, "offered/s")
 		b.ReportMetric(float64(late), "behind")
+	}
+	if o != nil {
+		// What was published, per approval made (the warm-up's included):
+		// one event, the drafter and the signer told, two e-mails and a
+		// webhook queued.
+		made := float64(w.count(b, "SELECT count(*) FROM chain_actions WHERE action = 'approve'"))
+		b.ReportMetric(float64(w.count(b, "SELECT count(*) FROM notify_events"))/made, "events/op")
+		b.ReportMetric(float64(w.count(b, "SELECT count(*) FROM notifications"))/made, "notifications/op")
+		b.ReportMetric(float64(w.count(b, "SELECT count(*) FROM river_job WHERE kind IN ('notify-email', 'webhook')"))/made, "jobs/op")
 	}
 }
 

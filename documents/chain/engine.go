@@ -426,20 +426,18 @@ func (r *run) record(p accounts.Principal, a storage.ChainAction) error {
 }
 
 // finish saves the chain, announces its events and appends its audit
-// entries, then sends every write the run queued, in one round trip when
-// nobody hears events (a Publisher writes through the transaction itself).
+// entries, then sends every write the run queued in one round trip: the
+// events' statements go in the same batch (events.Queue). What an event
+// needs of that batch's answers (the notifications engine's e-mail and
+// webhook jobs, which River inserts itself) follows before the commit.
 // With wantHistory the history is read back in the same round trip.
 func (r *run) finish() error {
 	if err := r.save(); err != nil {
 		return err
 	}
-	if r.s.Events != nil && len(r.announced) > 0 {
-		if err := r.flush(); err != nil {
-			return err
-		}
-		if err := r.announce(); err != nil {
-			return err
-		}
+	sent, err := r.announce()
+	if err != nil {
+		return err
 	}
 	for _, e := range r.events {
 		if err := audit.Queue(&r.writes, e); err != nil {
@@ -449,25 +447,38 @@ func (r *run) finish() error {
 	if r.wantHistory {
 		storage.QueueChainActions(&r.writes, r.doc.ID, func(a []storage.ChainAction) { r.history, r.historyRead = a, true })
 	}
-	return r.flush()
+	if err := r.flush(); err != nil {
+		return err
+	}
+	for _, s := range sent {
+		if err := s(r.ctx, r.tx); err != nil {
+			return fmt.Errorf("chain of %s: %w", r.doc.ID, err)
+		}
+	}
+	return nil
 }
 
-// announce publishes the run's announced actions: each tells the people
-// given a turn by this run (they now have work) and those it names.
-func (r *run) announce() error {
+// announce queues the run's announced actions into its writes: each tells
+// the people given a turn by this run (they now have work) and those it
+// names. It returns what is left of them once the writes were sent.
+func (r *run) announce() ([]events.Sent, error) {
+	var left []events.Sent
 	for _, an := range r.announced {
 		users := slices.Concat(an.tell, r.newTurns)
 		slices.Sort(users)
 		users = slices.Compact(users)
 		users = slices.DeleteFunc(users, func(u string) bool { return u == an.actor || u == "" })
-		err := events.Publish(r.ctx, r.s.Events, r.tx, events.Event{Kind: an.kind, OrganizationID: r.doc.OrganizationID,
+		sent, err := events.Queue(r.s.Events, &r.writes, events.Event{Kind: an.kind, OrganizationID: r.doc.OrganizationID,
 			DocumentID: r.doc.ID, ActorID: an.actor, UserIDs: users, Summary: summaries[an.kind] + ": " + r.doc.Subject,
 			Data: map[string]any{"status": r.chain.Status, "round": r.chain.Round, "version": r.chain.Version}})
 		if err != nil {
-			return fmt.Errorf("announce %s: %w", an.kind, err)
+			return nil, fmt.Errorf("announce %s: %w", an.kind, err)
+		}
+		if sent != nil {
+			left = append(left, sent)
 		}
 	}
-	return nil
+	return left, nil
 }
 
 // summaries are the notification's first words, in Vietnamese.

@@ -21,6 +21,10 @@ type roundTrips struct {
 	mu                sync.Mutex
 	trips, statements int
 	sql               []string
+	// wakeUps are the trips River makes after inserting jobs to wake its
+	// workers at once (pg_notify), at most once per queue per fetch
+	// cooldown (100 ms), whatever the number of jobs.
+	wakeUps int
 }
 
 func (c *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
@@ -28,6 +32,9 @@ func (c *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.Tra
 	c.trips++
 	c.statements++
 	c.sql = append(c.sql, firstWords(d.SQL))
+	if strings.Contains(d.SQL, "pg_notify(") && strings.Contains(d.SQL, "PGNotifyMany") {
+		c.wakeUps++
+	}
 	c.mu.Unlock()
 	return ctx
 }
@@ -50,7 +57,7 @@ func (c *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEnd
 
 func (c *roundTrips) reset() {
 	c.mu.Lock()
-	c.trips, c.statements, c.sql = 0, 0, nil
+	c.trips, c.statements, c.sql, c.wakeUps = 0, 0, nil, 0
 	c.mu.Unlock()
 }
 
@@ -143,5 +150,53 @@ func TestApprovalRoundTrips(t *testing.T) {
 	}
 	if c.trips != 2 {
 		t.Errorf("outsider: %d round trips:\n%s", c.trips, strings.Join(c.sql, "\n"))
+	}
+}
+
+// TestApprovalRoundTripsWithPublisher: with the service's publisher (the
+// notifications engine, as serve wires it; every person chose e-mail and
+// the organisation has a webhook endpoint) the approval's event, its two
+// notifications and the reads of who is mailed and which endpoints hear it
+// go in the approval's one batch of writes: one statement more, no round
+// trip more. The e-mail and webhook jobs follow in one round trip of
+// their own, before the commit: River inserts them (it owns their unique
+// keys), and which jobs there are is what the batch read. Four round
+// trips, and River's wake-up of its workers at most once per 100 ms. It
+// was nine: the writes were sent before the event, which took five of its
+// own (the event, the notifications, the preferences, the endpoints, the
+// jobs).
+func TestApprovalRoundTripsWithPublisher(t *testing.T) {
+	w := newWorld(t)
+	w.inFlight(t, 4, []string{"reviewer"})
+	c := w.traced()
+	w.notifying(t, false) // on the traced pool; its workers idle, so only the approval is counted
+	docs := w.openDocuments(t)
+	// River asks PostgreSQL its version once, at its first insert: the
+	// first approval is not counted.
+	w.must("reviewer", docs[0], chain.ActionRequest{Action: chain.ActionApprove})
+	for i, id := range docs[1:] {
+		c.reset()
+		v, err := w.svc.Act(w.ctx, w.p("reviewer"), id, chain.ActionRequest{Action: chain.ActionApprove}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.trips-c.wakeUps != 4 || c.wakeUps > 1 || c.statements-c.wakeUps != 17 {
+			t.Errorf("approval %d: %d round trips (%d waking River), %d statements; want 4 (and at most one wake-up) and 17:\n%s",
+				i, c.trips, c.wakeUps, c.statements, strings.Join(c.sql, "\n"))
+		}
+		if v.Status != documents.StatusApproved {
+			t.Fatalf("approval %d: %+v", i, v)
+		}
+		var evs, told, jobs int
+		if err := w.db.Pool.QueryRow(w.ctx, `SELECT
+			(SELECT count(*) FROM notify_events WHERE document_id = $1 AND kind = 'document.approved'),
+			(SELECT count(*) FROM notifications WHERE document_id = $1 AND user_id IN ($2, $3)),
+			(SELECT count(*) FROM river_job j JOIN notify_events e ON e.id = (j.args->>'event_id')::uuid WHERE e.document_id = $1)`,
+			id, w.id("drafter"), w.id("signer")).Scan(&evs, &told, &jobs); err != nil {
+			t.Fatal(err)
+		}
+		if evs != 1 || told != 2 || jobs != 3 {
+			t.Errorf("approval %d: %d events, %d notifications, %d jobs; want 1, 2 (drafter, signer), 3 (two e-mails, a webhook)", i, evs, told, jobs)
+		}
 	}
 }
