@@ -380,8 +380,7 @@ func anchorRect(doc *pdfupdate.Doc, pageNo int, anchor string, w, h float64) ([4
 	if w <= 0 || h <= 0 {
 		return [4]float64{}, errors.New("signing: an anchored signature needs a width and height")
 	}
-	r, size := doc.Source()
-	a, err := appearance.FindAnchor(r, size, pageNo, anchor)
+	a, err := appearance.ParsedReader(doc.Reader()).Anchor(pageNo, anchor)
 	if err != nil {
 		return [4]float64{}, fmt.Errorf("signing: anchor %q on page %d: %w", anchor, pageNo, err)
 	}
