@@ -41,16 +41,24 @@ const imageDeflateLevel = zlib.BestSpeed
 // samples: straight (un-premultiplied) colour, the top 8 bits of each
 // channel, and alpha as a soft mask unless every pixel is opaque.
 func EncodeImage(img image.Image) (*EncodedImage, error) {
+	s, wd, ht, err := readSamples(img)
+	if err != nil {
+		return nil, err
+	}
+	return s.encode(wd, ht), nil
+}
+
+// readSamples reads img's samples (EncodeImage) and its size.
+func readSamples(img image.Image) (s samples, wd, ht int, err error) {
 	if img == nil {
-		return nil, errors.New("signing: no appearance image")
+		return s, 0, 0, errors.New("signing: no appearance image")
 	}
 	bnd := img.Bounds()
-	wd, ht := bnd.Dx(), bnd.Dy()
+	wd, ht = bnd.Dx(), bnd.Dy()
 	if wd <= 0 || ht <= 0 || wd > maxImageSide || ht > maxImageSide {
-		return nil, fmt.Errorf("signing: appearance image %dx%d out of range", wd, ht)
+		return s, 0, 0, fmt.Errorf("signing: appearance image %dx%d out of range", wd, ht)
 	}
-	s := samples{rgb: make([]byte, wd*ht*3), alpha: make([]byte, wd*ht), opaque: true}
-	var err error
+	s = samples{rgb: make([]byte, wd*ht*3), alpha: make([]byte, wd*ht), opaque: true}
 	switch m := img.(type) {
 	case *image.NRGBA:
 		s.fromNRGBA(m)
@@ -67,14 +75,16 @@ func EncodeImage(img image.Image) (*EncodedImage, error) {
 	default:
 		err = s.fromAt(img)
 	}
-	if err != nil {
-		return nil, err
-	}
+	return s, wd, ht, err
+}
+
+// encode compresses the samples of a wd×ht image.
+func (s *samples) encode(wd, ht int) *EncodedImage {
 	e := &EncodedImage{width: wd, height: ht, rgb: deflate(s.rgb)}
 	if !s.opaque {
 		e.alpha = deflate(s.alpha)
 	}
-	return e, nil
+	return e
 }
 
 // samples are an image's RGB and alpha samples, row by row.
