@@ -129,8 +129,11 @@ type job struct {
 	in      io.ReaderAt
 	size    int64
 	file    *os.File // the version's bytes when too large to hold in memory
-	opts    signing.Options
-	params  sessionParams
+	// src is the version parsed once, for the lock check, the search for
+	// the signer's name, the placement and the signature.
+	src    *signing.Source
+	opts   signing.Options
+	params sessionParams
 	// read is closed once the version's bytes are read and checked
 	// (readErr says how) and, when no rectangle was asked for, the
 	// signer's printed name searched for (gap, gapErr).
@@ -200,11 +203,14 @@ func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, d
 		if j.readErr = s.readVersion(readCtx, j); j.readErr != nil {
 			return
 		}
-		if j.readErr = signing.CheckLocked(j.in, j.size); j.readErr != nil {
+		if j.src, j.readErr = signing.OpenSource(j.in, j.size); j.readErr != nil {
+			return
+		}
+		if j.readErr = j.src.CheckLocked(); j.readErr != nil {
 			return
 		}
 		if req.Rect == nil {
-			j.gap, j.gapErr = appearance.FindSignatureGap(j.in, j.size, p.FullName, req.Page)
+			j.gap, j.gapErr = j.src.Appearance().SignatureGap(p.FullName, req.Page)
 		}
 	}()
 	if j.form, err = s.authorityForm(ctx, tx, p, doc, turn, at); err != nil {
@@ -214,7 +220,7 @@ func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, d
 	if err != nil {
 		return nil, err
 	}
-	img, imgSHA, err := signatureImage(ctx, tx, p.ID)
+	stored, err := signatureImage(ctx, tx, p.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +229,7 @@ func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, d
 	if j.readErr != nil {
 		return nil, j.readErr
 	}
-	spec := appearance.Spec{Kind: appearance.Signer, Name: p.FullName, Title: p.Title, SignatureImage: img, Authority: authority}
+	spec := appearance.Spec{Kind: appearance.Signer, Name: p.FullName, Title: p.Title, SignatureImage: stored.img, Authority: authority}
 	var pl appearance.SignerPlacement
 	if req.Rect == nil {
 		// PlaceSigner's search, made while the database answered.
@@ -231,7 +237,7 @@ func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, d
 			pl, err = appearance.PlaceInGap(j.gap, spec)
 		}
 	} else {
-		pl, err = appearance.PlaceSigner(j.in, j.size, spec, req.Page, req.Rect, 200)
+		pl, err = j.src.Appearance().PlaceSigner(spec, req.Page, req.Rect, 200)
 	}
 	switch {
 	case errors.Is(err, appearance.ErrNameNotFound), errors.Is(err, appearance.ErrNameAmbiguous):
@@ -242,12 +248,20 @@ func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, d
 		return nil, invalid("signature place: %v", err)
 	}
 	r := pl.Rect
+	vis := &signing.Visible{Page: pl.Page, Rect: [4]float64{r.X1, r.Y1, r.X2, r.Y2}, Image: pl.Image}
+	if pl.Printed {
+		// Only the stored image is drawn: its encoding is the same at
+		// every signature, kept by the SHA-256 of its PNG.
+		if vis.Encoded, err = signatureImages.Encoded(stored.sum, stored.img); err != nil {
+			return nil, fmt.Errorf("stored signature image: %w", err)
+		}
+		vis.Image = nil
+	}
 	j.opts = signing.Options{
 		Level: level, TSAURL: s.TSAURL, HTTPClient: s.HTTPClient, Extender: s.Extender, Time: at,
-		Name: p.FullName, Reason: reason(j.form), Location: "",
-		Visible: &signing.Visible{Page: pl.Page, Rect: [4]float64{r.X1, r.Y1, r.X2, r.Y2}, Image: pl.Image},
+		Name: p.FullName, Reason: reason(j.form), Location: "", Visible: vis,
 	}
-	j.params = sessionParams{Level: string(level), Page: req.Page, Rect: req.Rect, Time: at, Form: j.form, ImageSHA: imgSHA}
+	j.params = sessionParams{Level: string(level), Page: req.Page, Rect: req.Rect, Time: at, Form: j.form, ImageSHA: stored.sha}
 	ok = true
 	return j, nil
 }
@@ -326,20 +340,34 @@ func (s *Service) readVersion(ctx context.Context, j *job) error {
 	return nil
 }
 
-// signatureImage reads the user's handwritten signature (nil when none).
-func signatureImage(ctx context.Context, q storage.Querier, userID string) (image.Image, string, error) {
+// signatureImages keeps the encodings of the handwritten signatures drawn
+// lately, by the SHA-256 of their PNG: a few dozen signers' images, each
+// tens of kilobytes encoded.
+var signatureImages = signing.NewImageCache(256, 16<<20)
+
+// storedImage is a user's handwritten signature as stored.
+type storedImage struct {
+	img image.Image // nil: the user has none
+	sha string      // the row's SHA-256, recorded in two-step sessions
+	// sum is the SHA-256 of the PNG, computed from the bytes decoded: the
+	// key of its encoding in signatureImages.
+	sum [sha256.Size]byte
+}
+
+// signatureImage reads the user's handwritten signature.
+func signatureImage(ctx context.Context, q storage.Querier, userID string) (storedImage, error) {
 	si, err := storage.GetSignatureImage(ctx, q, userID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, "", nil
+		return storedImage{}, nil
 	}
 	if err != nil {
-		return nil, "", err
+		return storedImage{}, err
 	}
 	img, err := decodeSignaturePNG(si.PNG)
 	if err != nil {
-		return nil, "", fmt.Errorf("stored signature image: %w", err)
+		return storedImage{}, fmt.Errorf("stored signature image: %w", err)
 	}
-	return img, si.SHA256, nil
+	return storedImage{img: img, sha: si.SHA256, sum: sha256.Sum256(si.PNG)}, nil
 }
 
 // authorityForm decides the form p signs under (Decree 30 art. 13): when
@@ -624,7 +652,7 @@ func (s *Service) sign(ctx context.Context, p documents.Principal, documentID st
 			return err
 		}
 		defer done()
-		if err := signing.Sign(ctx, j.in, j.size, out.target(), key, j.opts); err != nil {
+		if err := j.src.Sign(ctx, out.target(), key, j.opts); err != nil {
 			return signingError(err)
 		}
 		v, err = s.store(ctx, tx, p, j, out, binding, map[string]any{"mode": "service key"}, &blobKey)
