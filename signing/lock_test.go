@@ -50,10 +50,25 @@ func TestCheckLocked(t *testing.T) {
 				if err != nil {
 					t.Fatalf("CheckLocked: %v", err)
 				}
+				if src, err := OpenSource(bytes.NewReader(b), int64(len(b))); err != nil || src.CheckLocked() != nil {
+					t.Fatalf("OpenSource: %v, CheckLocked: %v", err, src.CheckLocked())
+				}
 				return
 			}
 			if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("CheckLocked: %v, want ErrLocked saying %q", err, c.want)
+			}
+			// An opened Source says the same and refuses the same.
+			src, err := OpenSource(bytes.NewReader(b), int64(len(b)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := src.CheckLocked(); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Source.CheckLocked: %v, want ErrLocked saying %q", err, c.want)
+			}
+			var buf Buffer
+			if err := src.Sign(context.Background(), &buf, pkiKey(t, devpki.Deputy), Options{}); !errors.Is(err, ErrLocked) || len(buf.Bytes()) != 0 {
+				t.Fatalf("Source.Sign on a locked document: %v (%d bytes written), want ErrLocked and nothing", err, len(buf.Bytes()))
 			}
 			out := filepath.Join(t.TempDir(), "again.pdf")
 			if err := SignFile(context.Background(), c.file, out, pkiKey(t, devpki.Deputy), Options{}); !errors.Is(err, ErrLocked) {

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/vanthu/vanthu/signing/keys"
-	"github.com/vanthu/vanthu/signing/pdfupdate"
 	"github.com/vanthu/vanthu/signing/verify/cms"
 )
 
@@ -114,6 +113,27 @@ func contentsEstimate(chain []*x509.Certificate, o *Options) int {
 // ranges on the way, and returns what must be signed. The original bytes are
 // streamed, never held in memory.
 func Prepare(ctx context.Context, in io.ReaderAt, size int64, out Output, chain []*x509.Certificate, opts Options) (*Prepared, error) {
+	return prepare(ctx, sourceOf(in, size), out, chain, opts)
+}
+
+// source is where Prepare and Sign get the parsed input: a Source opened
+// by the caller, or the input parsed once its other checks passed.
+type source struct {
+	opened *Source
+	in     io.ReaderAt
+	size   int64
+}
+
+func sourceOf(in io.ReaderAt, size int64) source { return source{in: in, size: size} }
+
+func (s source) open() (*Source, error) {
+	if s.opened != nil {
+		return s.opened, nil
+	}
+	return OpenSource(s.in, s.size)
+}
+
+func prepare(ctx context.Context, src source, out Output, chain []*x509.Certificate, opts Options) (*Prepared, error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
@@ -127,15 +147,16 @@ func Prepare(ctx context.Context, in io.ReaderAt, size int64, out Output, chain 
 	if _, ok := chain[0].PublicKey.(*rsa.PublicKey); !ok && opts.PSS {
 		return nil, errors.New("signing: RSA-PSS needs an RSA key")
 	}
-	doc, err := pdfupdate.Open(in, size)
+	opened, err := src.open()
 	if err != nil {
 		return nil, err
 	}
 	if !opts.Force {
-		if err := checkLocked(doc); err != nil {
+		if err := opened.CheckLocked(); err != nil {
 			return nil, err
 		}
 	}
+	doc, in, size := opened.doc, opened.in, opened.size
 	csize := contentsEstimate(chain, &opts)
 	ph, err := buildUpdate(doc, &opts, csize, kindSignature)
 	if err != nil {
@@ -232,6 +253,10 @@ func FinalizeCMS(ctx context.Context, p *Prepared, out io.WriterAt, der []byte) 
 // Sign signs the PDF in (size bytes) with key and writes the signed file to
 // out. The levels B-LT and B-LTA need an *os.File output and an Extender.
 func Sign(ctx context.Context, in io.ReaderAt, size int64, out Output, key keys.Key, opts Options) error {
+	return sign(ctx, sourceOf(in, size), out, key, opts)
+}
+
+func sign(ctx context.Context, src source, out Output, key keys.Key, opts Options) error {
 	if err := opts.defaults(); err != nil {
 		return err
 	}
@@ -246,7 +271,7 @@ func Sign(ctx context.Context, in io.ReaderAt, size int64, out Output, key keys.
 	if opts.Level.extended() && !isFile {
 		return fmt.Errorf("signing: level %s needs a file output", opts.Level)
 	}
-	p, err := Prepare(ctx, in, size, out, chain, opts)
+	p, err := prepare(ctx, src, out, chain, opts)
 	if err != nil {
 		return err
 	}

@@ -2,10 +2,8 @@ package signing
 
 import (
 	"bytes"
-	"compress/zlib"
 	"errors"
 	"fmt"
-	"image"
 	"strings"
 	"time"
 
@@ -375,83 +373,6 @@ func pdfDate(t time.Time) string {
 	return fmt.Sprintf("%s%c%02d'%02d'", t.Format("D:20060102150405"), sign, off/3600, off%3600/60)
 }
 
-// EncodedImage is an appearance image encoded for a PDF (RGB, and its
-// alpha channel as a soft mask, both Flate-compressed): encoded once, it is
-// drawn by any number of signatures without encoding it again, so a caller
-// that must sign quickly (the organisation's signature, under the numbering
-// lock) encodes its seal beforehand.
-type EncodedImage struct {
-	width, height int
-	rgb, alpha    []byte // alpha nil: opaque
-}
-
-// EncodeImage encodes img for Visible.Encoded.
-func EncodeImage(img image.Image) (*EncodedImage, error) {
-	bnd := img.Bounds()
-	wd, ht := bnd.Dx(), bnd.Dy()
-	if wd <= 0 || ht <= 0 || wd > 20000 || ht > 20000 {
-		return nil, fmt.Errorf("signing: appearance image %dx%d out of range", wd, ht)
-	}
-	rgb := make([]byte, 0, wd*ht*3)
-	alpha := make([]byte, 0, wd*ht)
-	opaque := true
-	for y := bnd.Min.Y; y < bnd.Max.Y; y++ {
-		for x := bnd.Min.X; x < bnd.Max.X; x++ {
-			r, g, b, a := img.At(x, y).RGBA()
-			// Un-premultiply: PDF soft masks composite straight colour.
-			if a != 0 && a != 0xffff {
-				r, g, b = r*0xffff/a, g*0xffff/a, b*0xffff/a
-			}
-			rgb = append(rgb, byte(r>>8), byte(g>>8), byte(b>>8))
-			alpha = append(alpha, byte(a>>8))
-			if a != 0xffff {
-				opaque = false
-			}
-		}
-	}
-	e := &EncodedImage{width: wd, height: ht, rgb: deflate(rgb)}
-	if !opaque {
-		e.alpha = deflate(alpha)
-	}
-	return e, nil
-}
-
-// imageXObject adds img as an RGB image XObject with its alpha channel as a
-// soft mask, both Flate-compressed, and returns the image's reference.
-func imageXObject(u *pdfupdate.Update, img image.Image) (pdfupdate.Ref, error) {
-	e, err := EncodeImage(img)
-	if err != nil {
-		return pdfupdate.Ref{}, err
-	}
-	return encodedXObject(u, e), nil
-}
-
-// encodedXObject adds an encoded image and returns its reference.
-func encodedXObject(u *pdfupdate.Update, e *EncodedImage) pdfupdate.Ref {
-	d := pdfupdate.Dict{
-		"Type": "/XObject", "Subtype": "/Image",
-		"Width": fmt.Sprint(e.width), "Height": fmt.Sprint(e.height),
-		"ColorSpace": "/DeviceRGB", "BitsPerComponent": "8", "Filter": "/FlateDecode",
-	}
-	if e.alpha != nil {
-		smask := u.Add(pdfupdate.Stream(pdfupdate.Dict{
-			"Type": "/XObject", "Subtype": "/Image",
-			"Width": fmt.Sprint(e.width), "Height": fmt.Sprint(e.height),
-			"ColorSpace": "/DeviceGray", "BitsPerComponent": "8", "Filter": "/FlateDecode",
-		}, e.alpha))
-		d["SMask"] = smask.String()
-	}
-	return u.Add(pdfupdate.Stream(d, e.rgb))
-}
-
-func deflate(b []byte) []byte {
-	var out bytes.Buffer
-	zw := zlib.NewWriter(&out)
-	_, _ = zw.Write(b)
-	_ = zw.Close()
-	return out.Bytes()
-}
-
 // anchorRect finds text on the page (appearance.FindAnchor reads the fonts
 // office suites write, Type0/Identity-H included) and returns a w×h
 // rectangle centred just below it.
@@ -459,8 +380,7 @@ func anchorRect(doc *pdfupdate.Doc, pageNo int, anchor string, w, h float64) ([4
 	if w <= 0 || h <= 0 {
 		return [4]float64{}, errors.New("signing: an anchored signature needs a width and height")
 	}
-	r, size := doc.Source()
-	a, err := appearance.FindAnchor(r, size, pageNo, anchor)
+	a, err := appearance.ParsedReader(doc.Reader()).Anchor(pageNo, anchor)
 	if err != nil {
 		return [4]float64{}, fmt.Errorf("signing: anchor %q on page %d: %w", anchor, pageNo, err)
 	}

@@ -37,6 +37,7 @@ import (
 	"github.com/vanthu/vanthu/signing/devpki"
 	"github.com/vanthu/vanthu/signing/keys"
 	"github.com/vanthu/vanthu/signing/ltv"
+	"github.com/vanthu/vanthu/signing/pdfupdate"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/signing/verify/chain"
 	"github.com/vanthu/vanthu/signing/verify/etsi"
@@ -288,9 +289,15 @@ func TestSignWithServerKeys(t *testing.T) {
 			in := draft(t, "qd-chu-tich.pdf")
 			doc := w.e.uploadPDF("Quyết định ban hành quy chế", in)
 			w.turns.give(doc.ID, w.an.user.ID)
+			parses := pdfupdate.Parses()
 			resp, b := w.call(w.an.token, "POST", "/api/v1/documents/"+doc.ID+"/sign", map[string]any{})
 			if resp.StatusCode != http.StatusCreated {
 				t.Fatalf("sign: %d %s", resp.StatusCode, b)
+			}
+			// The lock check, the search for the signer's name and the
+			// signature read one parse of the version.
+			if n := pdfupdate.Parses() - parses; n != 1 {
+				t.Fatalf("the signature parsed the version %d times, want once", n)
 			}
 			v := decode[storage.Version](t, b)
 			if v.Number != 2 || !v.Signed || resp.Header.Get("Location") == "" {

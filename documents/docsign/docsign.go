@@ -129,8 +129,11 @@ type job struct {
 	in      io.ReaderAt
 	size    int64
 	file    *os.File // the version's bytes when too large to hold in memory
-	opts    signing.Options
-	params  sessionParams
+	// src is the version parsed once, for the lock check, the search for
+	// the signer's name, the placement and the signature.
+	src    *signing.Source
+	opts   signing.Options
+	params sessionParams
 	// alsoWrite queues, with the signed version's audit entry, what the
 	// caller writes once the version is known (the idempotency record,
 	// the two-step session completed).
@@ -204,11 +207,14 @@ func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, o
 		if j.readErr = s.readVersion(readCtx, j); j.readErr != nil {
 			return
 		}
-		if j.readErr = signing.CheckLocked(j.in, j.size); j.readErr != nil {
+		if j.src, j.readErr = signing.OpenSource(j.in, j.size); j.readErr != nil {
+			return
+		}
+		if j.readErr = j.src.CheckLocked(); j.readErr != nil {
 			return
 		}
 		if req.Rect == nil {
-			j.gap, j.gapErr = appearance.FindSignatureGap(j.in, j.size, p.FullName, req.Page)
+			j.gap, j.gapErr = j.src.Appearance().SignatureGap(p.FullName, req.Page)
 		}
 	}()
 	if j.form, err = s.authorityForm(ctx, tx, p, o.delegations, doc, turn, at); err != nil {
@@ -218,7 +224,7 @@ func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, o
 	if err != nil {
 		return nil, err
 	}
-	img, imgSHA, err := signatureImage(o.image, o.imageErr)
+	stored, err := signatureImage(o.image, o.imageErr)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +233,7 @@ func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, o
 	if j.readErr != nil {
 		return nil, j.readErr
 	}
-	spec := appearance.Spec{Kind: appearance.Signer, Name: p.FullName, Title: p.Title, SignatureImage: img, Authority: authority}
+	spec := appearance.Spec{Kind: appearance.Signer, Name: p.FullName, Title: p.Title, SignatureImage: stored.img, Authority: authority}
 	var pl appearance.SignerPlacement
 	if req.Rect == nil {
 		// PlaceSigner's search, made while the database answered.
@@ -235,7 +241,7 @@ func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, o
 			pl, err = appearance.PlaceInGap(j.gap, spec)
 		}
 	} else {
-		pl, err = appearance.PlaceSigner(j.in, j.size, spec, req.Page, req.Rect, 200)
+		pl, err = j.src.Appearance().PlaceSigner(spec, req.Page, req.Rect, 200)
 	}
 	switch {
 	case errors.Is(err, appearance.ErrNameNotFound), errors.Is(err, appearance.ErrNameAmbiguous):
@@ -246,12 +252,20 @@ func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, o
 		return nil, invalid("signature place: %v", err)
 	}
 	r := pl.Rect
+	vis := &signing.Visible{Page: pl.Page, Rect: [4]float64{r.X1, r.Y1, r.X2, r.Y2}, Image: pl.Image}
+	if pl.Printed {
+		// Only the stored image is drawn: its encoding is the same at
+		// every signature, kept by the SHA-256 of its PNG.
+		if vis.Encoded, err = signatureImages.Encoded(stored.sum, stored.img); err != nil {
+			return nil, fmt.Errorf("stored signature image: %w", err)
+		}
+		vis.Image = nil
+	}
 	j.opts = signing.Options{
 		Level: level, TSAURL: s.TSAURL, HTTPClient: s.HTTPClient, Extender: s.Extender, Time: at,
-		Name: p.FullName, Reason: reason(j.form), Location: "",
-		Visible: &signing.Visible{Page: pl.Page, Rect: [4]float64{r.X1, r.Y1, r.X2, r.Y2}, Image: pl.Image},
+		Name: p.FullName, Reason: reason(j.form), Location: "", Visible: vis,
 	}
-	j.params = sessionParams{Level: string(level), Page: req.Page, Rect: req.Rect, Time: at, Form: j.form, ImageSHA: imgSHA}
+	j.params = sessionParams{Level: string(level), Page: req.Page, Rect: req.Rect, Time: at, Form: j.form, ImageSHA: stored.sha}
 	ok = true
 	return j, nil
 }
@@ -330,20 +344,33 @@ func (s *Service) readVersion(ctx context.Context, j *job) error {
 	return nil
 }
 
-// signatureImage decodes the user's handwritten signature as read (nil
-// when none).
-func signatureImage(si storage.SignatureImage, err error) (image.Image, string, error) {
+// signatureImages keeps the encodings of the handwritten signatures drawn
+// lately, by the SHA-256 of their PNG: a few dozen signers' images, each
+// tens of kilobytes encoded.
+var signatureImages = signing.NewImageCache(256, 16<<20)
+
+// storedImage is a user's handwritten signature as stored.
+type storedImage struct {
+	img image.Image // nil: the user has none
+	sha string      // the row's SHA-256, recorded in two-step sessions
+	// sum is the SHA-256 of the PNG, computed from the bytes decoded: the
+	// key of its encoding in signatureImages.
+	sum [sha256.Size]byte
+}
+
+// signatureImage decodes the user's handwritten signature as read.
+func signatureImage(si storage.SignatureImage, err error) (storedImage, error) {
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, "", nil
+		return storedImage{}, nil
 	}
 	if err != nil {
-		return nil, "", err
+		return storedImage{}, err
 	}
 	img, err := decodeSignaturePNG(si.PNG)
 	if err != nil {
-		return nil, "", fmt.Errorf("stored signature image: %w", err)
+		return storedImage{}, fmt.Errorf("stored signature image: %w", err)
 	}
-	return img, si.SHA256, nil
+	return storedImage{img: img, sha: si.SHA256, sum: sha256.Sum256(si.PNG)}, nil
 }
 
 // authorityForm decides the form p signs under (Decree 30 art. 13): when
@@ -620,7 +647,7 @@ func (s *Service) sign(ctx context.Context, p documents.Principal, documentID st
 			return err
 		}
 		defer done()
-		if err := signing.Sign(ctx, j.in, j.size, out.target(), key, j.opts); err != nil {
+		if err := j.src.Sign(ctx, out.target(), key, j.opts); err != nil {
 			return signingError(err)
 		}
 		v, err = s.store(ctx, tx, p, j, out, binding, map[string]any{"mode": "service key"}, &blobKey)

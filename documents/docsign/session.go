@@ -118,7 +118,7 @@ func (s *Service) Prepare(ctx context.Context, p documents.Principal, documentID
 			return err
 		}
 		defer done()
-		if pr, err = signing.Prepare(ctx, j.in, j.size, f.target(), chain, j.opts); err != nil {
+		if pr, err = j.src.Prepare(ctx, f.target(), chain, j.opts); err != nil {
 			return signingError(err)
 		}
 		params, err := json.Marshal(j.params)
@@ -236,7 +236,7 @@ func (s *Service) complete(ctx context.Context, p documents.Principal, documentI
 			return err
 		}
 		defer done()
-		pr, err := signing.Prepare(ctx, j.in, j.size, out.target(), chain, j.opts)
+		pr, err := j.src.Prepare(ctx, out.target(), chain, j.opts)
 		if err != nil {
 			return signingError(err)
 		}

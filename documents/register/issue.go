@@ -522,6 +522,9 @@ type sealJob struct {
 	// inMemory: in is held in memory, and so is the sealed file at B-B
 	// and B-T (sealed, stored by putSealed once nothing can refuse it).
 	inMemory bool
+	// src is the version parsed once (startRead), checked, measured and
+	// signed.
+	src      *signing.Source
 	sealed   []byte
 	sealedAt string // the SHA-256 key of sealed
 	base     string // the SHA-256 key of in, which sealed appends to
@@ -599,14 +602,14 @@ func (s *Service) prepareSeal(ctx context.Context, p accounts.Principal, read *v
 	if read.checkErr != nil {
 		return nil, read.checkErr
 	}
-	j.layout = read.layout
+	j.layout, j.src = read.layout, read.src
 	if s.SealImage != nil {
 		if j.seal, err = s.SealImage(ctx, org); err != nil {
 			return nil, fmt.Errorf("seal image of %s: %w", org.Code, err)
 		}
 	}
 	if j.seal != nil {
-		if j.encoded, err = signing.EncodeImage(j.seal); err != nil {
+		if j.encoded, err = sealImages.Encode(j.seal); err != nil {
 			return nil, fmt.Errorf("%w: seal image of %s: %v", ErrSeal, org.Code, err)
 		}
 	}
@@ -658,7 +661,7 @@ func (s *Service) finishSeal(ctx context.Context, tx pgx.Tx, p accounts.Principa
 		// one request while the issue's rows are written; storeSealed
 		// waits for it before commit.
 		out := signing.NewBuffer(int(j.size) + 64<<10)
-		if err := signing.Sign(ctx, j.in, j.size, out, j.key, opts); err != nil {
+		if err := j.src.Sign(ctx, out, j.key, opts); err != nil {
 			return documents.Version{}, nil, signingError(err)
 		}
 		sum := sha256.Sum256(out.Bytes())
@@ -673,7 +676,7 @@ func (s *Service) finishSeal(ctx context.Context, tx pgx.Tx, p accounts.Principa
 		return documents.Version{}, nil, fmt.Errorf("issue: temporary file: %w", err)
 	}
 	defer func() { out.Close(); os.Remove(out.Name()) }()
-	if err := signing.Sign(ctx, j.in, j.size, out, j.key, opts); err != nil {
+	if err := j.src.Sign(ctx, out, j.key, opts); err != nil {
 		return documents.Version{}, nil, signingError(err)
 	}
 	if _, err := out.Seek(0, io.SeekStart); err != nil {
@@ -739,8 +742,9 @@ type versionRead struct {
 	remove func()
 	err    error
 	taken  bool
-	// layout is the bytes measured for the seal (sealable), or checkErr
-	// why they cannot be sealed.
+	// src is the bytes parsed once and layout measured from them for the
+	// seal (sealable), or checkErr why they cannot be sealed.
+	src      *signing.Source
 	layout   *Layout
 	checkErr error
 }
@@ -755,20 +759,29 @@ func (s *Service) startRead(ctx context.Context, v documents.Version) *versionRe
 		defer close(r.done)
 		r.in, r.size, r.remove, r.err = s.readVersion(rctx, v)
 		if r.err == nil {
-			r.layout, r.checkErr = sealable(r.in, r.size)
+			r.src, r.layout, r.checkErr = sealable(r.in, r.size)
 		}
 	}()
 	return r
 }
 
-// sealable refuses a version whose signatures lock it and measures where
-// the seal, the number and the date go.
-func sealable(in io.ReaderAt, size int64) (*Layout, error) {
-	if err := signing.CheckLocked(in, size); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrSeal, err)
+// sealable parses a version once, refuses it when its signatures lock it,
+// and measures where the seal, the number and the date go.
+func sealable(in io.ReaderAt, size int64) (*signing.Source, *Layout, error) {
+	src, err := signing.OpenSource(in, size)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrSeal, err)
 	}
-	return Measure(in, size)
+	if err := src.CheckLocked(); err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrSeal, err)
+	}
+	l, err := measure(src)
+	return src, l, err
 }
+
+// sealImages keeps the encodings of the organisations' seal images, by a
+// SHA-256 of their pixels: one per organisation issuing lately.
+var sealImages = signing.NewImageCache(64, 16<<20)
 
 // take waits for the bytes; from then on the caller removes them (done).
 func (r *versionRead) take() (io.ReaderAt, int64, func(), error) {

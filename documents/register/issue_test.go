@@ -25,6 +25,7 @@ import (
 	"github.com/vanthu/vanthu/signing"
 	"github.com/vanthu/vanthu/signing/appearance"
 	"github.com/vanthu/vanthu/signing/devpki"
+	"github.com/vanthu/vanthu/signing/pdfupdate"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/signing/verify/chain"
 	"github.com/vanthu/vanthu/signing/verify/etsi"
@@ -317,9 +318,15 @@ func TestIssue(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	d := w.signedDocument("QĐ", "thuong")
+	parses := pdfupdate.Parses()
 	out, err := w.svc.Issue(ctx, w.clerk, d.ID, register.IssueRequest{Recipients: toSoTC(w), CopiesKept: "Lưu: VT, VP"})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The lock check, the layout (the signer's widget, the blanks) and
+	// the organisation's signature read one parse of the version.
+	if n := pdfupdate.Parses() - parses; n != 1 {
+		t.Fatalf("issuing parsed the signed version %d times, want once", n)
 	}
 	if out.Number != 1 || out.Symbol != "01/QĐ-UBND" || out.Version != 3 || out.RegisterID != w.outgoing().ID {
 		t.Fatalf("issued %+v", out)

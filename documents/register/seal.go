@@ -32,6 +32,10 @@ func SignerWidget(r io.ReaderAt, size int64) (page int, rect appearance.Rect, er
 	if err != nil {
 		return 0, rect, err
 	}
+	return signerWidget(doc)
+}
+
+func signerWidget(doc *pdfupdate.Doc) (page int, rect appearance.Rect, err error) {
 	cat, err := doc.Catalog()
 	if err != nil {
 		return 0, rect, err
@@ -110,11 +114,20 @@ type Layout struct {
 
 // Measure reads the layout of a signed PDF.
 func Measure(in io.ReaderAt, size int64) (*Layout, error) {
-	page, w, err := SignerWidget(in, size)
+	src, err := signing.OpenSource(in, size)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSeal, err)
 	}
-	ph, err := appearance.FindPlaceholders(in, size)
+	return measure(src)
+}
+
+// measure is Measure on a parsed version.
+func measure(src *signing.Source) (*Layout, error) {
+	page, w, err := signerWidget(src.Doc())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSeal, err)
+	}
+	ph, err := src.Appearance().Placeholders()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSeal, err)
 	}

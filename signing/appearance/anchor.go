@@ -28,7 +28,16 @@ import (
 // Differences with uniXXXX names), text matrices, cm and Form XObjects.
 // Text it cannot decode (other CMaps, Type3 without ToUnicode) is simply not
 // found.
-func FindAnchor(r io.ReaderAt, size int64, page int, text string) (rect Rect, err error) {
+func FindAnchor(r io.ReaderAt, size int64, page int, text string) (Rect, error) {
+	d, err := open(r, size, fmt.Sprintf("find anchor %q", text))
+	if err != nil {
+		return Rect{}, err
+	}
+	return d.Anchor(page, text)
+}
+
+// Anchor is FindAnchor on the parsed PDF.
+func (d *Parsed) Anchor(page int, text string) (rect Rect, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			rect, err = Rect{}, fmt.Errorf("find anchor %q: malformed PDF: %v", text, p)
@@ -38,10 +47,7 @@ func FindAnchor(r io.ReaderAt, size int64, page int, text string) (rect Rect, er
 	if len(needle) == 0 {
 		return Rect{}, errors.New("find anchor: empty anchor text")
 	}
-	rd, err := pdf.NewReader(r, size)
-	if err != nil {
-		return Rect{}, fmt.Errorf("find anchor %q: open PDF: %w", text, err)
-	}
+	rd := d.rd
 	if n := rd.NumPage(); page < 1 || page > n {
 		return Rect{}, fmt.Errorf("find anchor %q: page %d outside 1–%d", text, page, n)
 	}

@@ -6,8 +6,6 @@ import (
 	"image"
 	"io"
 	"math"
-
-	"github.com/digitorus/pdf"
 )
 
 // Errors of FindSignatureGap: the caller must then be given a page and a
@@ -47,7 +45,16 @@ const (
 // A name found nowhere is ErrNameNotFound, printed alone twice on the page
 // where it is found first ErrNameAmbiguous; both mean the caller must give a
 // rectangle.
-func FindSignatureGap(r io.ReaderAt, size int64, name string, page int) (gap Gap, err error) {
+func FindSignatureGap(r io.ReaderAt, size int64, name string, page int) (Gap, error) {
+	d, err := open(r, size, "find signature place")
+	if err != nil {
+		return Gap{}, err
+	}
+	return d.SignatureGap(name, page)
+}
+
+// SignatureGap is FindSignatureGap on the parsed PDF.
+func (d *Parsed) SignatureGap(name string, page int) (gap Gap, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			gap, err = Gap{}, fmt.Errorf("find signature place: malformed PDF: %v", p)
@@ -57,10 +64,7 @@ func FindSignatureGap(r io.ReaderAt, size int64, name string, page int) (gap Gap
 	if len(needle) == 0 {
 		return Gap{}, errors.New("find signature place: the signer has no name")
 	}
-	rd, err := pdf.NewReader(r, size)
-	if err != nil {
-		return Gap{}, fmt.Errorf("find signature place: open PDF: %w", err)
-	}
+	rd := d.rd
 	n := rd.NumPage()
 	first, last := n, 1
 	if page > 0 {
@@ -265,8 +269,17 @@ type SignerPlacement struct {
 // (authority form, title, image, name) rendered at dpi: text is drawn only
 // for a document that prints none.
 func PlaceSigner(r io.ReaderAt, size int64, spec Spec, page int, rect *Rect, dpi int) (SignerPlacement, error) {
+	d, err := open(r, size, "find signature place")
+	if err != nil {
+		return SignerPlacement{}, err
+	}
+	return d.PlaceSigner(spec, page, rect, dpi)
+}
+
+// PlaceSigner is the package's PlaceSigner on the parsed PDF.
+func (d *Parsed) PlaceSigner(spec Spec, page int, rect *Rect, dpi int) (SignerPlacement, error) {
 	if rect == nil {
-		gap, err := FindSignatureGap(r, size, spec.Name, page)
+		gap, err := d.SignatureGap(spec.Name, page)
 		if err != nil {
 			return SignerPlacement{}, err
 		}
@@ -279,12 +292,12 @@ func PlaceSigner(r io.ReaderAt, size int64, spec Spec, page int, rect *Rect, dpi
 	if page <= 0 {
 		page = 1
 	}
-	if n, err := pageCount(r, size); err != nil {
+	if n, err := d.pageCount(); err != nil {
 		return SignerPlacement{}, err
 	} else if page > n {
 		return SignerPlacement{}, fmt.Errorf("page %d outside 1–%d", page, n)
 	}
-	_, err := FindSignatureGap(r, size, spec.Name, 0)
+	_, err := d.SignatureGap(spec.Name, 0)
 	printed := err == nil || errors.Is(err, ErrNameAmbiguous)
 	if printed {
 		if spec.SignatureImage == nil {
@@ -309,15 +322,11 @@ func PlaceInGap(gap Gap, spec Spec) (SignerPlacement, error) {
 	return SignerPlacement{Page: gap.Page, Rect: FitImage(gap.Rect, spec.SignatureImage), Image: spec.SignatureImage, Printed: true, Gap: gap}, nil
 }
 
-func pageCount(r io.ReaderAt, size int64) (n int, err error) {
+func (d *Parsed) pageCount() (n int, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			n, err = 0, fmt.Errorf("count pages: malformed PDF: %v", p)
 		}
 	}()
-	rd, err := pdf.NewReader(r, size)
-	if err != nil {
-		return 0, fmt.Errorf("count pages: %w", err)
-	}
-	return rd.NumPage(), nil
+	return d.rd.NumPage(), nil
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/digitorus/pdf"
 	"golang.org/x/image/font"
 	"golang.org/x/text/unicode/norm"
 )
@@ -98,16 +97,22 @@ func between(a, b word) *Slot {
 // FindPlaceholders reads page 1 of the PDF and returns the blanks of its
 // number and date. A page printing neither gives empty Placeholders, not an
 // error: the caller decides whether the document must have them.
-func FindPlaceholders(r io.ReaderAt, size int64) (ph Placeholders, err error) {
+func FindPlaceholders(r io.ReaderAt, size int64) (Placeholders, error) {
+	d, err := open(r, size, "find number and date placeholders")
+	if err != nil {
+		return Placeholders{}, err
+	}
+	return d.Placeholders()
+}
+
+// Placeholders is FindPlaceholders on the parsed PDF.
+func (d *Parsed) Placeholders() (ph Placeholders, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			ph, err = Placeholders{}, fmt.Errorf("find number and date placeholders: malformed PDF: %v", p)
 		}
 	}()
-	rd, err := pdf.NewReader(r, size)
-	if err != nil {
-		return Placeholders{}, fmt.Errorf("find number and date placeholders: open PDF: %w", err)
-	}
+	rd := d.rd
 	if rd.NumPage() < 1 {
 		return Placeholders{}, fmt.Errorf("find number and date placeholders: the PDF has no page")
 	}

@@ -13,6 +13,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/digitorus/pdf"
 )
@@ -63,7 +64,7 @@ func Open(r io.ReaderAt, size int64) (d *Doc, err error) {
 	if size < 16 {
 		return nil, fmt.Errorf("%w: %d bytes is too short", ErrMalformed, size)
 	}
-	rd, err := pdf.NewReader(checkedReader{r}, size)
+	rd, err := NewReader(checkedReader{r}, size)
 	if err != nil {
 		if errors.Is(err, pdf.ErrInvalidPassword) || strings.Contains(strings.ToLower(err.Error()), "encrypt") {
 			return nil, ErrEncrypted
@@ -104,6 +105,22 @@ func Open(r io.ReaderAt, size int64) (d *Doc, err error) {
 	}
 	return d, nil
 }
+
+// parses counts the PDFs parsed (NewReader) in this process.
+var parses atomic.Int64
+
+// NewReader parses the PDF in r (its trailer and cross-reference sections)
+// with digitorus/pdf, counting the parse: every parse of a document to be
+// signed goes through here (Open, and the searches of package appearance),
+// so a test can count how often a signature parses its input (Parses).
+// Its methods may panic on malformed input, as pdf.NewReader's do.
+func NewReader(r io.ReaderAt, size int64) (*pdf.Reader, error) {
+	parses.Add(1)
+	return pdf.NewReader(r, size)
+}
+
+// Parses is how many PDFs NewReader has parsed since the process started.
+func Parses() int64 { return parses.Load() }
 
 // sectionKind looks at the bytes at startxref: "xref" starts a table,
 // anything else (an object header) a stream.
