@@ -19,6 +19,7 @@ import (
 	"github.com/vanthu/vanthu/signing/verify/chain"
 	"github.com/vanthu/vanthu/signing/verify/etsi"
 	"github.com/vanthu/vanthu/storage"
+	"github.com/vanthu/vanthu/storage/blob/blobtest"
 	"github.com/vanthu/vanthu/web"
 )
 
@@ -78,7 +79,7 @@ func TestSignedTwiceAndIssuedFromAppendedBlobs(t *testing.T) {
 
 	// Each version reads back as the bytes its key names, each starts
 	// with the one before, and the bucket keeps only what was appended.
-	stored := bucketObjects(t, w.e.blobs)
+	stored := blobtest.Objects(t, w.e.blobs)
 	var files [][]byte
 	for n := 1; n <= 4; n++ {
 		f := w.file(doc.ID, n)

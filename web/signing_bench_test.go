@@ -12,7 +12,7 @@ import (
 	"github.com/vanthu/vanthu/signing/appearance"
 	"github.com/vanthu/vanthu/signing/devpki"
 	"github.com/vanthu/vanthu/signing/pdfupdate"
-	"github.com/vanthu/vanthu/storage/blob"
+	"github.com/vanthu/vanthu/storage/blob/blobtest"
 	"github.com/vanthu/vanthu/storage/blob/cache"
 	"github.com/vanthu/vanthu/web"
 )
@@ -60,14 +60,14 @@ func BenchmarkSignDraft(b *testing.B) {
 			b.StopTimer()
 			doc := w.e.uploadPDF("Quyết định", in)
 			w.turns.give(doc.ID, w.an.user.ID)
-			before := bucketObjects(b, w.e.blobs)
+			before := blobtest.Objects(b, w.e.blobs)
 			b.StartTimer()
 			resp, body := w.call(w.an.token, "POST", "/api/v1/documents/"+doc.ID+"/sign", nil)
 			if resp.StatusCode != http.StatusCreated {
 				b.Fatalf("sign: %d %s", resp.StatusCode, body)
 			}
 			b.StopTimer()
-			s, l := newBytes(b, w.e.blobs, before)
+			s, l := blobtest.NewBytes(b, w.e.blobs, before)
 			stored, logical = stored+s, logical+l
 			b.StartTimer()
 		}
@@ -118,31 +118,4 @@ func BenchmarkSignDraft(b *testing.B) {
 			}
 		}
 	})
-}
-
-// bucketObjects is what the store holds: each key's stored size.
-func bucketObjects(tb testing.TB, store blob.Store) map[string]int64 {
-	tb.Helper()
-	m := map[string]int64{}
-	if err := store.List(context.Background(), func(i blob.Info) error { m[i.Key] = i.Size; return nil }); err != nil {
-		tb.Fatal(err)
-	}
-	return m
-}
-
-// newBytes is what the objects stored since before hold (stored) and
-// read back as (logical: an appended blob reads as the whole file).
-func newBytes(tb testing.TB, store blob.Store, before map[string]int64) (stored, logical int64) {
-	tb.Helper()
-	for key, size := range bucketObjects(tb, store) {
-		if _, ok := before[key]; ok {
-			continue
-		}
-		info, err := store.Stat(context.Background(), key)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		stored, logical = stored+size, logical+info.Size
-	}
-	return stored, logical
 }

@@ -1,85 +1,21 @@
 package chain_test
 
 import (
-	"context"
 	"errors"
-	"strings"
-	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/documents/chain"
+	"github.com/vanthu/vanthu/internal/testharness"
 	"github.com/vanthu/vanthu/storage"
 )
 
-// roundTrips counts what a pool sends to PostgreSQL: each query and each
-// batch is one round trip; statements counts every statement, batched or not.
-type roundTrips struct {
-	mu                sync.Mutex
-	trips, statements int
-	sql               []string
-	// wakeUps are the trips River makes after inserting jobs to wake its
-	// workers at once (pg_notify), at most once per queue per fetch
-	// cooldown (100 ms), whatever the number of jobs.
-	wakeUps int
-}
-
-func (c *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
-	c.mu.Lock()
-	c.trips++
-	c.statements++
-	c.sql = append(c.sql, firstWords(d.SQL))
-	if strings.Contains(d.SQL, "pg_notify(") && strings.Contains(d.SQL, "PGNotifyMany") {
-		c.wakeUps++
-	}
-	c.mu.Unlock()
-	return ctx
-}
-
-func (c *roundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-
-func (c *roundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceBatchStartData) context.Context {
-	c.mu.Lock()
-	c.trips++
-	c.statements += d.Batch.Len()
-	for _, q := range d.Batch.QueuedQueries {
-		c.sql = append(c.sql, "  (batch) "+firstWords(q.SQL))
-	}
-	c.mu.Unlock()
-	return ctx
-}
-
-func (c *roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
-func (c *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
-
-func (c *roundTrips) reset() {
-	c.mu.Lock()
-	c.trips, c.statements, c.sql, c.wakeUps = 0, 0, nil, 0
-	c.mu.Unlock()
-}
-
-func firstWords(sql string) string {
-	f := strings.Fields(sql)
-	return strings.Join(f[:min(len(f), 6)], " ")
-}
-
 // traced reconnects the world's services through a pool that counts.
-func (w *world) traced() *roundTrips {
+func (w *world) traced() *testharness.RoundTrips {
 	w.t.Helper()
-	cfg, err := pgxpool.ParseConfig(w.url)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	c := &roundTrips{}
-	cfg.ConnConfig.Tracer = c
-	pool, err := pgxpool.NewWithConfig(w.ctx, cfg)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	w.t.Cleanup(pool.Close)
+	pool, c := testharness.TracedPool(w.t, w.db.Pool)
 	db := &storage.DB{Pool: pool}
 	w.db, w.docs.DB, w.svc.DB = db, db, db
 	return c
@@ -107,7 +43,7 @@ func TestApprovalRoundTrips(t *testing.T) {
 		t.Fatalf("%v %v", docs, err)
 	}
 	for i, id := range docs {
-		c.reset()
+		c.Reset()
 		req := chain.ActionRequest{Action: chain.ActionApprove}
 		if i == 1 {
 			req.Comment = "Đồng ý, trình ký."
@@ -116,8 +52,8 @@ func TestApprovalRoundTrips(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.trips != 3 || c.statements != 15 {
-			t.Errorf("approval %d: %d round trips, %d statements, want 3 and 15:\n%s", i, c.trips, c.statements, strings.Join(c.sql, "\n"))
+		if trips, statements := c.Counts(); trips != 3 || statements != 15 {
+			t.Errorf("approval %d: %d round trips, %d statements, want 3 and 15:\n%s", i, trips, statements, c)
 		}
 		if v.Status != documents.StatusApproved || v.CurrentStage != "Ký" || len(v.Stages) != 2 || len(v.Stages[1].Turns) != 1 ||
 			v.Stages[1].Turns[0].ID == "" || v.Stages[1].Turns[0].UserID != w.id("signer") || v.Stages[0].Turns[0].State != "done" {
@@ -144,12 +80,12 @@ func TestApprovalRoundTrips(t *testing.T) {
 	}
 	// Someone who may not see the document learns nothing from the locked
 	// read; the transaction is rolled back.
-	c.reset()
+	c.Reset()
 	if _, err := w.svc.Act(w.ctx, w.p("outsider"), docs[0], chain.ActionRequest{Action: chain.ActionApprove}, ""); !errors.Is(err, documents.ErrNotFound) {
 		t.Errorf("outsider: %v", err)
 	}
-	if c.trips != 2 {
-		t.Errorf("outsider: %d round trips:\n%s", c.trips, strings.Join(c.sql, "\n"))
+	if trips, _ := c.Counts(); trips != 2 {
+		t.Errorf("outsider: %d round trips:\n%s", trips, c)
 	}
 }
 
@@ -175,14 +111,15 @@ func TestApprovalRoundTripsWithPublisher(t *testing.T) {
 	// first approval is not counted.
 	w.must("reviewer", docs[0], chain.ActionRequest{Action: chain.ActionApprove})
 	for i, id := range docs[1:] {
-		c.reset()
+		c.Reset()
 		v, err := w.svc.Act(w.ctx, w.p("reviewer"), id, chain.ActionRequest{Action: chain.ActionApprove}, "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.trips-c.wakeUps != 4 || c.wakeUps > 1 || c.statements-c.wakeUps != 17 {
+		trips, statements := c.Counts()
+		if wakeUps := c.WakeUps(); trips-wakeUps != 4 || wakeUps > 1 || statements-wakeUps != 17 {
 			t.Errorf("approval %d: %d round trips (%d waking River), %d statements; want 4 (and at most one wake-up) and 17:\n%s",
-				i, c.trips, c.wakeUps, c.statements, strings.Join(c.sql, "\n"))
+				i, trips, wakeUps, statements, c)
 		}
 		if v.Status != documents.StatusApproved {
 			t.Fatalf("approval %d: %+v", i, v)

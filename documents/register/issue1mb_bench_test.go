@@ -18,6 +18,7 @@ import (
 	"github.com/vanthu/vanthu/signing/pdfupdate"
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/storage/blob"
+	"github.com/vanthu/vanthu/storage/blob/blobtest"
 	"github.com/vanthu/vanthu/storage/blob/cache"
 	"github.com/vanthu/vanthu/storage/blob/s3"
 )
@@ -87,13 +88,13 @@ func BenchmarkIssue1MB(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()
 			d := w.signedDocument("QĐ", "thuong")
-			before := bucketObjects(b, w.svc.Docs.Blobs)
+			before := blobtest.Objects(b, w.svc.Docs.Blobs)
 			b.StartTimer()
 			if _, err := w.svc.Issue(ctx, w.clerk, d.ID, req); err != nil {
 				b.Fatal(err)
 			}
 			b.StopTimer()
-			s, l := newBytes(b, w.svc.Docs.Blobs, before)
+			s, l := blobtest.NewBytes(b, w.svc.Docs.Blobs, before)
 			stored, logical = stored+s, logical+l
 			b.StartTimer()
 		}
@@ -137,31 +138,4 @@ func BenchmarkIssue1MB(b *testing.B) {
 			}
 		}
 	})
-}
-
-// bucketObjects is what the store holds: each key's stored size.
-func bucketObjects(tb testing.TB, store blob.Store) map[string]int64 {
-	tb.Helper()
-	m := map[string]int64{}
-	if err := store.List(context.Background(), func(i blob.Info) error { m[i.Key] = i.Size; return nil }); err != nil {
-		tb.Fatal(err)
-	}
-	return m
-}
-
-// newBytes is what the objects stored since before hold (stored) and
-// read back as (logical: an appended blob reads as the whole file).
-func newBytes(tb testing.TB, store blob.Store, before map[string]int64) (stored, logical int64) {
-	tb.Helper()
-	for key, size := range bucketObjects(tb, store) {
-		if _, ok := before[key]; ok {
-			continue
-		}
-		info, err := store.Stat(context.Background(), key)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		stored, logical = stored+size, logical+info.Size
-	}
-	return stored, logical
 }

@@ -18,6 +18,7 @@ type RoundTrips struct {
 	mu                sync.Mutex
 	trips, statements int
 	sql               []string
+	wakeUps           int
 }
 
 // TracedPool opens a pool to the database of pool's configuration whose
@@ -42,10 +43,20 @@ func (c *RoundTrips) Counts() (trips, statements int) {
 	return c.trips, c.statements
 }
 
+// WakeUps are the round trips (each one statement) River makes after
+// inserting jobs to wake its workers at once (pg_notify), at most once per
+// queue per fetch cooldown (100 ms), whatever the number of jobs; they are
+// included in Counts.
+func (c *RoundTrips) WakeUps() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.wakeUps
+}
+
 // Reset starts counting again.
 func (c *RoundTrips) Reset() {
 	c.mu.Lock()
-	c.trips, c.statements, c.sql = 0, 0, nil
+	c.trips, c.statements, c.sql, c.wakeUps = 0, 0, nil, 0
 	c.mu.Unlock()
 }
 
@@ -62,6 +73,9 @@ func (c *RoundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.Tra
 	c.trips++
 	c.statements++
 	c.sql = append(c.sql, firstWords(d.SQL))
+	if strings.Contains(d.SQL, "pg_notify(") && strings.Contains(d.SQL, "PGNotifyMany") {
+		c.wakeUps++
+	}
 	c.mu.Unlock()
 	return ctx
 }

@@ -310,3 +310,32 @@ func (c *cancelAfter) Read(p []byte) (int, error) {
 	c.n -= n
 	return n, err
 }
+
+// Objects is what the store holds: each key's stored size (for an
+// appended blob, what its object keeps, not the whole file).
+func Objects(tb testing.TB, store blob.Store) map[string]int64 {
+	tb.Helper()
+	m := map[string]int64{}
+	if err := store.List(context.Background(), func(i blob.Info) error { m[i.Key] = i.Size; return nil }); err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
+// NewBytes is what the objects stored since before (an Objects listing)
+// hold (stored) and read back as (logical: an appended blob reads as the
+// whole file).
+func NewBytes(tb testing.TB, store blob.Store, before map[string]int64) (stored, logical int64) {
+	tb.Helper()
+	for key, size := range Objects(tb, store) {
+		if _, ok := before[key]; ok {
+			continue
+		}
+		info, err := store.Stat(context.Background(), key)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		stored, logical = stored+size, logical+info.Size
+	}
+	return stored, logical
+}
