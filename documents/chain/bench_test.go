@@ -94,7 +94,9 @@ func percentile(d []time.Duration, p float64) float64 {
 // notifications and queues two e-mails and a webhook, which the engine's
 // workers send meanwhile (to an in-process SMTP server and receiver) on
 // the same machine and pool, as in the service. They report what was
-// published per approval besides.
+// published per approval besides. publisher=inapp is the same engine in an
+// office that has set up neither e-mail nor webhooks: the event and its
+// notifications in the application, no jobs.
 func BenchmarkApprovals(b *testing.B) {
 	rate := 500.0
 	if v := os.Getenv("VANTHU_BENCH_RATE"); v != "" {
@@ -112,21 +114,22 @@ func BenchmarkApprovals(b *testing.B) {
 		}
 		docs = n
 	}
-	b.Run("users=200/paced", func(b *testing.B) { approvals(b, 200, rate, docs, false) })
-	b.Run("users=200/closed", func(b *testing.B) { approvals(b, 200, 0, docs, false) })
-	b.Run("users=1", func(b *testing.B) { approvals(b, 1, 0, docs, false) })
+	b.Run("users=200/paced", func(b *testing.B) { approvals(b, 200, rate, docs, "") })
+	b.Run("users=200/closed", func(b *testing.B) { approvals(b, 200, 0, docs, "") })
+	b.Run("users=1", func(b *testing.B) { approvals(b, 1, 0, docs, "") })
 	// Each beside its run without a publisher: -bench
 	// BenchmarkApprovals/users=200/paced runs both.
-	b.Run("users=200/paced/publisher=notify", func(b *testing.B) { approvals(b, 200, rate, docs, true) })
-	b.Run("users=200/closed/publisher=notify", func(b *testing.B) { approvals(b, 200, 0, docs, true) })
-	b.Run("users=1/publisher=notify", func(b *testing.B) { approvals(b, 1, 0, docs, true) })
+	b.Run("users=200/paced/publisher=inapp", func(b *testing.B) { approvals(b, 200, rate, docs, "inapp") })
+	b.Run("users=200/paced/publisher=notify", func(b *testing.B) { approvals(b, 200, rate, docs, "notify") })
+	b.Run("users=200/closed/publisher=notify", func(b *testing.B) { approvals(b, 200, 0, docs, "notify") })
+	b.Run("users=1/publisher=notify", func(b *testing.B) { approvals(b, 1, 0, docs, "notify") })
 }
 
 // approvals makes b.N approvals by users reviewers, offered at rate a
 // second in total (0: each as soon as the one before is done), across
-// docs documents in flight; with notifying, through the service's
-// publisher.
-func approvals(b *testing.B, users int, rate float64, docs int, notifying bool) {
+// docs documents in flight; with a publisher ("inapp" or "notify"),
+// through the service's notifications engine.
+func approvals(b *testing.B, users int, rate float64, docs int, publisher string) {
 	w := newWorld(b)
 	// The pool is the service's own default (pgxpool: four connections on
 	// two cores). A wider one lets more transactions contend inside
@@ -143,8 +146,8 @@ func approvals(b *testing.B, users int, rate float64, docs int, notifying bool) 
 	w.widePool(pool)
 	w.inFlight(b, docs, reviewers)
 	var o *office
-	if notifying {
-		o = w.notifying(b, true)
+	if publisher != "" {
+		o = w.publishing(b, true, publisher == "notify")
 	}
 	work := make([][]string, users)
 	rows, err := w.db.Pool.Query(context.Background(), "SELECT user_id::text, document_id::text FROM inbox_items WHERE state = 'open' AND task = 'approve'")
@@ -236,8 +239,8 @@ func approvals(b *testing.B, users int, rate float64, docs int, notifying bool) 
 	}
 	if o != nil {
 		// What was published, per approval made (the warm-up's included):
-		// one event, the drafter and the signer told, two e-mails and a
-		// webhook queued.
+		// one event, the drafter and the signer told, and (notify) two
+		// e-mails and a webhook queued.
 		made := float64(w.count(b, "SELECT count(*) FROM chain_actions WHERE action = 'approve'"))
 		b.ReportMetric(float64(w.count(b, "SELECT count(*) FROM notify_events"))/made, "events/op")
 		b.ReportMetric(float64(w.count(b, "SELECT count(*) FROM notifications"))/made, "notifications/op")

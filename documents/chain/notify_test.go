@@ -30,7 +30,13 @@ type office struct {
 
 // notifying wires the engine; call it after the world's pool is chosen
 // (widePool, traced): the engine uses the pool the services use.
-func (w *world) notifying(tb testing.TB, start bool) *office {
+func (w *world) notifying(tb testing.TB, start bool) *office { return w.publishing(tb, start, true) }
+
+// publishing wires the notifications engine as serve does; with outside,
+// every person chooses e-mail and the organisation has a webhook endpoint;
+// without, the office notifies in the application only (nobody has chosen
+// e-mail, no endpoint: what an office has until it sets them up).
+func (w *world) publishing(tb testing.TB, start, outside bool) *office {
 	tb.Helper()
 	o := &office{}
 	smtpd := testharness.SMTP(tb)
@@ -44,14 +50,16 @@ func (w *world) notifying(tb testing.TB, start bool) *office {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := w.db.Pool.Exec(w.ctx, `INSERT INTO notification_preferences (user_id, email, email_on)
+	if outside {
+		if _, err := w.db.Pool.Exec(w.ctx, `INSERT INTO notification_preferences (user_id, email, email_on)
 		SELECT id, username || '@xa.gov.vn', true FROM users WHERE organization_id = $1`, w.org.ID); err != nil {
-		tb.Fatal(err)
-	}
-	// The receiver listens on loopback, which an endpoint must be allowed.
-	if _, err := w.db.Pool.Exec(w.ctx, `INSERT INTO webhook_endpoints (organization_id, url, secret, allow_private)
+			tb.Fatal(err)
+		}
+		// The receiver listens on loopback, which an endpoint must be allowed.
+		if _, err := w.db.Pool.Exec(w.ctx, `INSERT INTO webhook_endpoints (organization_id, url, secret, allow_private)
 		VALUES ($1, $2, sha256(gen_random_uuid()::text::bytea), true)`, w.org.ID, receiver.URL+"/vanthu"); err != nil {
-		tb.Fatal(err)
+			tb.Fatal(err)
+		}
 	}
 	if start {
 		if err := e.Start(context.WithoutCancel(w.ctx)); err != nil {
