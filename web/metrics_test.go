@@ -12,7 +12,6 @@ import (
 	"github.com/vanthu/vanthu/internal/testpdf"
 	"github.com/vanthu/vanthu/metrics"
 	"github.com/vanthu/vanthu/storage"
-	"github.com/vanthu/vanthu/web"
 )
 
 // scrape reads the metrics as Prometheus would: series → value.
@@ -43,11 +42,7 @@ func scrape(t *testing.T) map[string]float64 {
 // id becomes a label) and status; logins and lockouts by outcome,
 // verifications by verdict, blob store operations, and the database pool.
 func TestMetricsCountWhatHappened(t *testing.T) {
-	e := newEnv(t, 1<<20)
-	e.configure(func(s *web.Server) {
-		s.Blobs = metrics.Blobs(s.Blobs)
-		s.Docs.Blobs = metrics.Blobs(s.Docs.Blobs)
-	})
+	e := newEnv(t, 1<<20) // its blob store measured by metrics.Blobs, as serve's is
 	if err := metrics.RegisterPool(e.db.Pool); err != nil {
 		t.Fatal(err)
 	}
