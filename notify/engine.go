@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
@@ -46,6 +47,12 @@ type Config struct {
 	// PollInterval is how often the queue is polled besides the
 	// notifications PostgreSQL sends (zero: River's default).
 	PollInterval time.Duration
+	// QueueConns is how many connections the job queue's own work
+	// (listening, fetching, completing, electing its leader) may hold, in
+	// a pool of its own beside the service's (zero: 2). On the service's
+	// pool it took connections the requests were waiting for: with four,
+	// 200 people approving at 500/s fell behind (BENCHMARKS.md).
+	QueueConns int
 }
 
 // Engine publishes events and runs the jobs they cause.
@@ -53,6 +60,7 @@ type Engine struct {
 	db     *storage.DB
 	cfg    Config
 	client *river.Client[pgx.Tx]
+	queue  *pgxpool.Pool // the job queue's own connections; closed by Stop
 }
 
 // DefaultBackoff doubles from 10 seconds up to an hour.
@@ -85,7 +93,18 @@ func New(db *storage.DB, cfg Config) (*Engine, error) {
 	if cfg.WebhookClient == nil {
 		cfg.WebhookClient = webhookClient()
 	}
-	e := &Engine{db: db, cfg: cfg}
+	if cfg.QueueConns <= 0 {
+		cfg.QueueConns = 2
+	}
+	// The same database and credentials as the service's pool; connected
+	// on first use (Start), so an engine that only publishes opens none.
+	pc := db.Pool.Config()
+	pc.MaxConns, pc.MinConns = int32(cfg.QueueConns), 0
+	queue, err := pgxpool.NewWithConfig(context.Background(), pc)
+	if err != nil {
+		return nil, fmt.Errorf("job queue pool: %w", err)
+	}
+	e := &Engine{db: db, cfg: cfg, queue: queue}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &emailWorker{e: e})
 	river.AddWorker(workers, &deliveryEmailWorker{e: e})
@@ -93,7 +112,7 @@ func New(db *storage.DB, cfg Config) (*Engine, error) {
 	river.AddWorker(workers, &reminderScanWorker{e: e})
 	river.AddWorker(workers, &reminderWorker{e: e})
 	river.AddWorker(workers, &reminderBatchWorker{e: e})
-	client, err := river.NewClient(riverpgxv5.New(db.Pool), &river.Config{
+	client, err := river.NewClient(riverpgxv5.New(queue), &river.Config{
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers:           workers,
 		RetryPolicy:       backoffPolicy{e: e},
@@ -104,6 +123,7 @@ func New(db *storage.DB, cfg Config) (*Engine, error) {
 			&river.PeriodicJobOpts{RunOnStart: true})},
 	})
 	if err != nil {
+		queue.Close()
 		return nil, fmt.Errorf("job queue: %w", err)
 	}
 	e.client = client
@@ -130,6 +150,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("job queue stop: %w", err)
 	}
+	e.queue.Close()
 	return nil
 }
 
