@@ -2,9 +2,12 @@
 // versioning and object lock, so a retained document version can be neither
 // deleted nor overwritten, even by the service itself.
 //
-// Bucket layout: sha256/<hex> holds content; tmp/ holds uploads whose hash is
-// not known yet (streamed mode), removed once copied and swept if a crash
-// leaves them. Nothing under sha256/ is ever partial.
+// Bucket layout: sha256/<hex> holds content, either whole or, for an
+// appended blob (appended.go), the bytes appended to the blobs its metadata
+// lists; refs/<base>/<appended> marks a blob in use by an appended one;
+// tmp/ holds uploads whose hash is not known yet (streamed mode), removed
+// once copied and swept if a crash leaves them. Nothing under sha256/ is
+// ever partial.
 package s3
 
 import (
