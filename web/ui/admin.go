@@ -73,6 +73,7 @@ var _ = addMessages(map[string][2]string{
 	"role.signer":         {"Người ký", "Signer"},
 	"role.clerk":          {"Văn thư", "Clerk"},
 	"role.certifier":      {"Người thực hiện chứng thực", "Certifying official"},
+	"role.desk":           {"Bộ phận một cửa", "One-stop desk"},
 	"role.auditor":        {"Kiểm tra, thanh tra", "Auditor"},
 	"role.admin":          {"Quản trị", "Administrator"},
 })
