@@ -4,11 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"io"
 	"math/rand"
-	"mime"
-	"mime/multipart"
-	"net/mail"
 	"testing"
 	"time"
 
@@ -74,28 +70,7 @@ func TestDeliveryEmailAttachesAnAppendedBlob(t *testing.T) {
 	if len(mails) != 1 {
 		t.Fatalf("%d mails", len(mails))
 	}
-	msg, err := mail.ReadMessage(bytes.NewReader(mails[0].Data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mr := multipart.NewReader(msg.Body, params["boundary"])
-	var attached []byte
-	for {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if part.FileName() == "quyet-dinh.pdf" {
-			attached, _ = io.ReadAll(part)
-		}
-	}
+	attached := attachment(t, mails[0].Data, "quyet-dinh.pdf")
 	if got := decodeBase64(t, attached); !bytes.Equal(got, sealed) {
 		t.Fatalf("attachment: %d bytes, not the %d sealed", len(got), len(sealed))
 	}

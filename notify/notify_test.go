@@ -3,9 +3,7 @@ package notify_test
 import (
 	"bytes"
 	"errors"
-	"io"
 	"mime"
-	"mime/multipart"
 	"net/mail"
 	"strings"
 	"testing"
@@ -172,28 +170,7 @@ func TestDeliveryEmailAttachesSealedPDF(t *testing.T) {
 	if len(mails) != 1 || mails[0].To[0] != "vanthu@congty-a.vn" {
 		t.Fatalf("mails: %+v", mails)
 	}
-	msg, err := mail.ReadMessage(bytes.NewReader(mails[0].Data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mr := multipart.NewReader(msg.Body, params["boundary"])
-	var attached []byte
-	for {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if part.FileName() == "quyet-dinh.pdf" {
-			attached, _ = io.ReadAll(part) // multipart decodes base64 only for quoted-printable; do it here
-		}
-	}
+	attached := attachment(t, mails[0].Data, "quyet-dinh.pdf")
 	if attached == nil {
 		t.Fatal("no PDF attachment")
 	}

@@ -1,9 +1,14 @@
 package notify_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/mail"
 	"strings"
 	"sync"
 	"testing"
@@ -209,6 +214,35 @@ func (w *world) settled() {
 	eventually(w.t, "every job finished", func() bool {
 		return w.count("SELECT count(*) FROM river_job WHERE state NOT IN ('completed', 'discarded', 'cancelled') AND kind <> 'reminder-scan'") == 0
 	})
+}
+
+// attachment is the body, still base64, of the part named name of a
+// multipart e-mail (nil when there is none).
+func attachment(t testing.TB, data []byte, name string) []byte {
+	t.Helper()
+	msg, err := mail.ReadMessage(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if part.FileName() == name {
+			// multipart decodes only quoted-printable; the caller decodes base64
+			b, _ := io.ReadAll(part)
+			return b
+		}
+	}
 }
 
 func decodeBase64(t testing.TB, b []byte) []byte {

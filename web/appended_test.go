@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"image"
 	"net/http"
-	"os"
 	"testing"
 
 	"github.com/vanthu/vanthu/documents/reception"
@@ -40,14 +39,8 @@ func TestSignedTwiceAndIssuedFromAppendedBlobs(t *testing.T) {
 	})
 	w.bindP12(w.an, devpki.Official)
 	w.bindP12(w.binh, devpki.Deputy)
-	p12, err := os.ReadFile(w.pki.P12Path(devpki.Seal))
-	if err != nil {
-		t.Fatal(err)
-	}
 	org := w.e.office.org.ID
-	if resp, b := w.call(w.admin.token, "POST", "/api/v1/organizations/"+org+"/seal-key", map[string]any{"kind": "pkcs12", "pkcs12": p12, "password": string(w.pki.Password())}); resp.StatusCode != http.StatusCreated {
-		t.Fatalf("bind seal: %d %s", resp.StatusCode, b)
-	}
+	w.bindSeal(org)
 	clerk := w.e.member(org, "vanthu", []string{storage.RoleClerk}, w.e.office.units["VP"].ID)
 	stc := w.e.newOffice("STC", "Sở Tài chính", "VP")
 	stcClerk := w.e.member(stc.org.ID, "vanthu-stc", []string{storage.RoleClerk}, stc.units["VP"].ID)

@@ -38,13 +38,7 @@ func TestCertifiedCopiesOverHTTP(t *testing.T) {
 	})
 	org := w.e.office.org.ID
 	vp := w.e.office.units["VP"].ID
-	p12, err := os.ReadFile(w.pki.P12Path(devpki.Seal))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp, b := w.call(w.admin.token, "POST", "/api/v1/organizations/"+org+"/seal-key", map[string]any{"kind": "pkcs12", "pkcs12": p12, "password": string(w.pki.Password())}); resp.StatusCode != http.StatusCreated {
-		t.Fatalf("bind seal: %d %s", resp.StatusCode, b)
-	}
+	w.bindSeal(org)
 	desk := w.e.member(org, "motcua", []string{storage.RoleDesk}, vp)
 	u, err := w.e.accounts.CreateUser(context.Background(), operator, accounts.NewUser{Username: "chungthuc", FullName: "Đỗ Văn Thực",
 		Title: "Công chức Tư pháp – Hộ tịch", OrganizationID: org, UnitIDs: []string{vp}, Roles: []string{storage.RoleCertifier}})

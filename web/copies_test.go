@@ -6,7 +6,6 @@ import (
 	"image"
 	"net/http"
 	"net/netip"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -44,14 +43,8 @@ func newIssuedOverHTTP(t *testing.T) *issuedOverHTTP {
 		s.Verify = verify.Options{Trust: chain.NewStore(w.pki.Root())}
 	})
 	w.bindP12(w.an, devpki.Official)
-	p12, err := os.ReadFile(w.pki.P12Path(devpki.Seal))
-	if err != nil {
-		t.Fatal(err)
-	}
 	org := w.e.office.org.ID
-	if resp, b := w.call(w.admin.token, "POST", "/api/v1/organizations/"+org+"/seal-key", map[string]any{"kind": "pkcs12", "pkcs12": p12, "password": string(w.pki.Password())}); resp.StatusCode != http.StatusCreated {
-		t.Fatalf("bind seal: %d %s", resp.StatusCode, b)
-	}
+	w.bindSeal(org)
 	iw := &issuedOverHTTP{signWorld: w, clerk: w.e.member(org, "vanthu", []string{storage.RoleClerk}, w.e.office.units["VP"].ID)}
 	iw.doc = w.e.uploadPDF("Quyết định ban hành quy chế", draft(t, "qd-chu-tich.pdf"))
 	w.turns.give(iw.doc.ID, w.an.user.ID)

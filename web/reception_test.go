@@ -38,14 +38,8 @@ func TestReceptionOverHTTP(t *testing.T) {
 	w := newSignWorld(t)
 	w.e.configure(func(s *web.Server) { s.Verify = verify.Options{Trust: chain.NewStore(w.pki.Root())} })
 	w.bindP12(w.an, devpki.Official)
-	p12, err := os.ReadFile(w.pki.P12Path(devpki.Seal))
-	if err != nil {
-		t.Fatal(err)
-	}
 	org := w.e.office.org.ID
-	if resp, b := w.call(w.admin.token, "POST", "/api/v1/organizations/"+org+"/seal-key", map[string]any{"kind": "pkcs12", "pkcs12": p12, "password": string(w.pki.Password())}); resp.StatusCode != http.StatusCreated {
-		t.Fatalf("bind seal: %d %s", resp.StatusCode, b)
-	}
+	w.bindSeal(org)
 	sender := w.e.member(org, "vanthu", []string{storage.RoleClerk}, w.e.office.units["VP"].ID)
 	stc := w.e.newOffice("STC", "Sở Tài chính", "VP")
 	clerk := w.e.member(stc.org.ID, "vanthu-stc", []string{storage.RoleClerk}, stc.units["VP"].ID)

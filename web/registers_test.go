@@ -41,15 +41,8 @@ func TestIssueOverHTTP(t *testing.T) {
 		}}
 	})
 	w.bindP12(w.an, devpki.Official)
-	p12, err := os.ReadFile(w.pki.P12Path(devpki.Seal))
-	if err != nil {
-		t.Fatal(err)
-	}
 	org := w.e.office.org.ID
-	resp, b := w.call(w.admin.token, "POST", "/api/v1/organizations/"+org+"/seal-key", map[string]any{"kind": "pkcs12", "pkcs12": p12, "password": string(w.pki.Password())})
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("bind seal: %d %s", resp.StatusCode, b)
-	}
+	w.bindSeal(org)
 	clerk := w.e.member(org, "vanthu", []string{storage.RoleClerk}, w.e.office.units["VP"].ID)
 	stc := w.e.newOffice("STC", "Sở Tài chính", "VP")
 	otherClerk := w.e.member(stc.org.ID, "vanthu-stc", []string{storage.RoleClerk}, stc.units["VP"].ID)
@@ -73,7 +66,7 @@ func TestIssueOverHTTP(t *testing.T) {
 			t.Fatalf("issue by the wrong person: %d %s, want %d", resp.StatusCode, b, c.want)
 		}
 	}
-	resp, b = w.call(clerk.token, "POST", "/api/v1/documents/"+doc.ID+"/issue", body)
+	resp, b := w.call(clerk.token, "POST", "/api/v1/documents/"+doc.ID+"/issue", body)
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("issue: %d %s", resp.StatusCode, b)
 	}

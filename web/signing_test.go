@@ -178,6 +178,20 @@ func (w *signWorld) bindP12(m member, name string) {
 	}
 }
 
+// bindSeal binds the dev PKI's seal (a PKCS#12) as the organisation's
+// seal key, as the system administrator does.
+func (w *signWorld) bindSeal(orgID string) {
+	w.e.t.Helper()
+	p12, err := os.ReadFile(w.pki.P12Path(devpki.Seal))
+	if err != nil {
+		w.e.t.Fatal(err)
+	}
+	resp, b := w.call(w.admin.token, "POST", "/api/v1/organizations/"+orgID+"/seal-key", map[string]any{"kind": "pkcs12", "pkcs12": p12, "password": string(w.pki.Password())})
+	if resp.StatusCode != http.StatusCreated {
+		w.e.t.Fatalf("bind seal: %d %s", resp.StatusCode, b)
+	}
+}
+
 // bindSoftHSM puts the dev PKI's key of name on a SoftHSM2 token and binds
 // it to m, the PIN being the service's configuration.
 func (w *signWorld) bindSoftHSM(m member, name string) {
