@@ -120,7 +120,8 @@ func (c MailConfig) send(ctx context.Context, m message) error {
 			return fmt.Errorf("SMTP %s: authentication as %s refused: %s", c.Addr, c.Username, smtpCode(err))
 		}
 	}
-	if err := client.SendMail(c.From, []string{m.To}, bytes.NewReader(raw)); err != nil {
+	to, _ := mail.ParseAddress(m.To) // render checked it
+	if err := client.SendMail(c.From, []string{to.Address}, bytes.NewReader(raw)); err != nil {
 		return fmt.Errorf("SMTP %s: send to %s: %w", c.Addr, m.To, err)
 	}
 	return client.Quit()
@@ -139,13 +140,17 @@ func smtpCode(err error) string {
 // render writes m as a MIME message: a text part and, when there is one,
 // the PDF attachment.
 func (m message) render(from string) ([]byte, error) {
-	if _, err := mail.ParseAddress(m.To); err != nil {
+	// Only the bare address goes into the header: a display name or a
+	// comment ("a@b.vn (x\r\nBcc: …)") parses as one address yet would
+	// carry a line break into the header as written.
+	to, err := mail.ParseAddress(m.To)
+	if err != nil {
 		return nil, fmt.Errorf("recipient %q: not an e-mail address", m.To)
 	}
 	var b bytes.Buffer
 	h := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
 	h("From", from)
-	h("To", m.To)
+	h("To", "<"+to.Address+">")
 	h("Subject", mime.QEncoding.Encode("utf-8", m.Subject))
 	h("Date", time.Now().UTC().Format(time.RFC1123Z))
 	h("Message-ID", m.MessageID)
@@ -167,7 +172,9 @@ func (m message) render(from string) ([]byte, error) {
 	}
 	io.WriteString(part, text)
 	part, err = mw.CreatePart(textproto.MIMEHeader{
-		"Content-Type":              {`application/pdf; name="` + mime.QEncoding.Encode("utf-8", m.FileName) + `"`},
+		// The name is a quoted parameter: a '"' in an uploaded file's name
+		// must not end it (FormatMediaType quotes and escapes).
+		"Content-Type":              {mime.FormatMediaType("application/pdf", map[string]string{"name": m.FileName})},
 		"Content-Disposition":       {mime.FormatMediaType("attachment", map[string]string{"filename": m.FileName})},
 		"Content-Transfer-Encoding": {"base64"},
 	})

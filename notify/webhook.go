@@ -143,14 +143,68 @@ func (w *webhookWorker) post(ctx context.Context, url string, secret []byte, b w
 var errPrivateAddress = errors.New("the address is private, loopback or link-local; an administrator must allow it")
 
 // publicAddress reports whether a is an address of the public Internet.
+// An IPv6 address that carries an IPv4 one (mapped, NAT64, 6to4, the old
+// compatible form) is judged by the IPv4 address it leads to: behind a
+// NAT64 gateway 64:ff9b::a9fe:a9fe is 169.254.169.254.
 func publicAddress(a netip.Addr) bool {
 	a = a.Unmap()
-	return a.IsValid() && !a.IsLoopback() && !a.IsPrivate() && !a.IsLinkLocalUnicast() && !a.IsLinkLocalMulticast() &&
-		!a.IsMulticast() && !a.IsUnspecified() && !a.IsInterfaceLocalMulticast() && !cgnat.Contains(a)
+	if v4, ok := embeddedIPv4(a); ok {
+		a = v4
+	}
+	if !a.IsValid() || a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
+		a.IsMulticast() || a.IsUnspecified() || a.IsInterfaceLocalMulticast() {
+		return false
+	}
+	for _, p := range notPublic {
+		if p.Contains(a) {
+			return false
+		}
+	}
+	return true
 }
 
-// cgnat is the carrier-grade NAT range, private in all but name.
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+// notPublic are the ranges the netip predicates leave out that no public
+// endpoint uses: "this network" (0.0.0.0/8, which Linux connects to the
+// host itself), carrier-grade NAT, IETF protocol assignments, benchmarking,
+// the reserved class E and broadcast, and IPv6's deprecated site-local,
+// discard, Teredo and local-use NAT64 (whose IPv4 part depends on the
+// network's prefix length) prefixes.
+var notPublic = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("100.64.0.0/10"),
+	netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("240.0.0.0/4"),
+	netip.MustParsePrefix("fec0::/10"),
+	netip.MustParsePrefix("100::/64"),
+	netip.MustParsePrefix("2001::/32"),
+	netip.MustParsePrefix("64:ff9b:1::/48"),
+}
+
+// embeddedIPv4 is the IPv4 address an IPv6 address of NAT64's well-known
+// prefix (RFC 6052), 6to4 (RFC 3056) or the deprecated IPv4-compatible form
+// leads to.
+func embeddedIPv4(a netip.Addr) (netip.Addr, bool) {
+	if !a.Is6() {
+		return netip.Addr{}, false
+	}
+	b := a.As16()
+	for _, p := range []netip.Prefix{nat64, ipv4Compatible} {
+		if p.Contains(a) {
+			return netip.AddrFrom4([4]byte(b[12:16])), true
+		}
+	}
+	if sixToFour.Contains(a) {
+		return netip.AddrFrom4([4]byte(b[2:6])), true
+	}
+	return netip.Addr{}, false
+}
+
+var (
+	nat64          = netip.MustParsePrefix("64:ff9b::/96")
+	sixToFour      = netip.MustParsePrefix("2002::/16")
+	ipv4Compatible = netip.MustParsePrefix("::/96")
+)
 
 // webhookClient is the default client of webhooks: its dialer checks the
 // address actually connected to (after DNS), so a name that resolves to a
