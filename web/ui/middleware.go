@@ -142,9 +142,12 @@ func may(a accounts.Action) func(p accounts.Principal) bool {
 }
 
 // localPath keeps a redirect target on this site: a path, never a URL to
-// another host ("//evil", "/\evil").
+// another host ("//evil", "/\evil"). Browsers drop tabs and newlines
+// anywhere in a URL before reading it, so "/<TAB>/evil" is "//evil" to them:
+// a target with any control character is refused whole.
 func localPath(s string) string {
-	if s == "" || s[0] != '/' || strings.HasPrefix(s, "//") || strings.HasPrefix(s, "/\\") || strings.ContainsAny(s, "\r\n") {
+	if s == "" || s[0] != '/' || strings.HasPrefix(s, "//") || strings.HasPrefix(s, "/\\") ||
+		strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return "/"
 	}
 	return s
