@@ -10,6 +10,10 @@ func TestContentDisposition(t *testing.T) {
 		{"report.pdf", `attachment; filename="report.pdf"`, "report.pdf"},
 		{"Quyết định 05.pdf", `attachment; filename="quyet dinh 05.pdf"; filename*=UTF-8''Quy%E1%BA%BFt%20%C4%91%E1%BB%8Bnh%2005.pdf`, "Quyết định 05.pdf"},
 		{`a"b\c.pdf`, `attachment; filename="a_b_c.pdf"; filename*=UTF-8''a%22b%5Cc.pdf`, `a"b\c.pdf`},
+		// A name with a line break or a quote never ends the header or
+		// the parameter: both forms are escaped.
+		{"a\r\nSet-Cookie: x=1.pdf", `attachment; filename="a set-cookie: x=1.pdf"; filename*=UTF-8''a%0D%0ASet-Cookie%3A%20x%3D1.pdf`, "a\r\nSet-Cookie: x=1.pdf"},
+		{"x\"; filename=\"evil.html", `attachment; filename="x_; filename=_evil.html"; filename*=UTF-8''x%22%3B%20filename%3D%22evil.html`, "x\"; filename=\"evil.html"},
 		{"Đề án (bản 2).pdf", `attachment; filename="de an (ban 2).pdf"; filename*=UTF-8''%C4%90%E1%BB%81%20%C3%A1n%20%28b%E1%BA%A3n%202%29.pdf`, "Đề án (bản 2).pdf"},
 	} {
 		got := contentDisposition(tc.name)
