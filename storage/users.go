@@ -140,9 +140,12 @@ func ListUsers(ctx context.Context, q Querier, organizationID string) ([]User, e
 	return collect(rows, scanUser)
 }
 
-// SetPassword replaces a user's password hash.
+// SetPassword replaces a user's password hash and, in the same statement,
+// ends the user's sessions: a session opened with the old password (maybe
+// by whoever learnt it) must not outlive it.
 func SetPassword(ctx context.Context, q Querier, userID, hash string) error {
-	tag, err := q.Exec(ctx, "UPDATE users SET password_hash = $2 WHERE id = $1", userID, hash)
+	tag, err := q.Exec(ctx, `WITH ended AS (DELETE FROM sessions WHERE user_id = $1)
+		UPDATE users SET password_hash = $2 WHERE id = $1`, userID, hash)
 	if err != nil {
 		return fmt.Errorf("set password: %w", err)
 	}
