@@ -197,6 +197,11 @@ func (s *Server) downloadCertifiedCopy(w http.ResponseWriter, r *http.Request) {
 		s.pageHandler.ServeHTTP(w, r)
 		return
 	}
+	// The file (a citizen's scan) or the refusal is not a page, but it is
+	// served from the pages' site: nothing in it may run or be framed.
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	n := 1
 	if v := chi.URLParam(r, "n"); v != "" {
 		var err error

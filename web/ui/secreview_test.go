@@ -132,3 +132,38 @@ func TestPageFormsRefuseAnotherSite(t *testing.T) {
 		t.Fatalf("after refused cross-site posts: %d", resp.StatusCode)
 	}
 }
+
+// TestEveryPageAnswerSendsTheCSP: every answer of the pages' router, for
+// every route walked from it (with made-up IDs, so many are 404s and
+// refusals), unknown paths and static files, sends the Content-Security-
+// Policy without inline code, refuses framing and sniffing.
+func TestEveryPageAnswerSendsTheCSP(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	e.login(c, "kiemtra")
+	fill := strings.NewReplacer("{id}", "6f1c1f4e-0000-4000-8000-000000000000", "{n}", "1", "{token}", "abc", "{code}", "abc", "*", "css/site.css")
+	reqs := [][2]string{{"GET", "/no-such-page"}, {"GET", "/c/abc?download=1"}, {"GET", "/static/no-such-file.js"}, {"POST", "/no-such-page"}}
+	for _, rt := range pageRoutes(t, *e.handler.Load()) {
+		method, pattern, _ := strings.Cut(rt, " ")
+		reqs = append(reqs, [2]string{method, fill.Replace(pattern)})
+	}
+	for _, rq := range reqs {
+		req, _ := http.NewRequest(rq[0], e.url+rq[1], strings.NewReader(""))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Accept", "text/html,application/xhtml+xml")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		h := resp.Header
+		csp := h.Get("Content-Security-Policy")
+		scripts := strings.Contains(csp, "script-src 'self';") || !strings.Contains(csp, "script-src") // default-src 'none' covers them
+		if !strings.HasPrefix(csp, "default-src 'none'") || !scripts || !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe-") {
+			t.Errorf("%s %s (%d): CSP %q", rq[0], rq[1], resp.StatusCode, csp)
+		}
+		if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("X-Frame-Options") != "DENY" {
+			t.Errorf("%s %s (%d): nosniff %q, frame options %q", rq[0], rq[1], resp.StatusCode, h.Get("X-Content-Type-Options"), h.Get("X-Frame-Options"))
+		}
+	}
+}
