@@ -123,8 +123,11 @@ func queueFanOut(b *pgx.Batch, ids []string, limit int, due *[]dueEvent) {
 // event (skipping those another fan-out holds), makes one notification per
 // person still known (at the event's time, so the list keeps the order of
 // the events), clears pending, and returns each event with those of its
-// people who chose e-mail and its organisation's webhook endpoints. The
-// unique (event, person) key makes a repeated fan-out tell nobody twice.
+// people who chose e-mail and its organisation's webhook endpoints. A
+// notification's id is derived from its event and person (the first 128
+// bits of an MD5 of both, as a UUID: not a secret, every read checks the
+// owner), so the primary key makes a repeated fan-out tell nobody twice
+// without another index to maintain.
 const fanOutSQL = `
 	WITH due AS (
 		SELECT id, kind, organization_id, document_id, summary, created_at, pending
@@ -134,10 +137,10 @@ const fanOutSQL = `
 		LIMIT $2
 		FOR UPDATE SKIP LOCKED
 	), told AS (
-		INSERT INTO notifications (user_id, event_id, kind, document_id, summary, created_at)
-		SELECT u.id, due.id, due.kind, due.document_id, due.summary, due.created_at
+		INSERT INTO notifications (id, user_id, event_id, kind, document_id, summary, created_at)
+		SELECT md5(due.id::text || '/' || u.id::text)::uuid, u.id, due.id, due.kind, due.document_id, due.summary, due.created_at
 		FROM due CROSS JOIN LATERAL unnest(due.pending) AS p(user_id) JOIN users u ON u.id = p.user_id
-		ON CONFLICT (event_id, user_id) DO NOTHING
+		ON CONFLICT (id) DO NOTHING
 	), cleared AS (
 		UPDATE notify_events ev SET pending = NULL FROM due WHERE ev.id = due.id
 	)

@@ -240,9 +240,13 @@ func approvals(b *testing.B, users int, rate float64, docs int, publisher string
 	}
 	if o != nil {
 		// Whatever the running fan-out has not told yet is told now (not
-		// timed): the counts are of everything the approvals cause.
-		if _, err := o.engine.FanOut(context.Background()); err != nil {
-			b.Fatal(err)
+		// timed), and what it is telling is waited for: the counts are of
+		// everything the approvals cause.
+		for w.count(b, "SELECT count(*) FROM notify_events WHERE pending IS NOT NULL") > 0 {
+			if _, err := o.engine.FanOut(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 		// What was published, per approval made (the warm-up's included):
 		// one event, the drafter and the signer told, and (notify) two

@@ -6,11 +6,11 @@
 -- same transaction, so an event is told exactly once, even across a crash.
 ALTER TABLE notify_events ADD COLUMN pending uuid[];
 CREATE INDEX notify_events_pending ON notify_events (created_at) WHERE pending IS NOT NULL;
--- One notification per event and person: a fan-out retried after a crash
--- cannot tell anyone twice.
-CREATE UNIQUE INDEX notifications_once ON notifications (event_id, user_id);
+-- A fan-out names each notification it makes by its event and person
+-- (notify.fanOutSQL: the id is derived from both), so the primary key is
+-- the unique key that stops a repeated fan-out from telling anyone twice,
+-- with no index more to maintain per notification.
 
 -- +goose Down
-DROP INDEX notifications_once;
 DROP INDEX notify_events_pending;
 ALTER TABLE notify_events DROP COLUMN pending;
