@@ -50,7 +50,9 @@ type Publisher interface {
 // Queuer is a Publisher that can put an event's statements into the
 // caller's batch of writes (pgx.Batch), so that announcing it costs no
 // round trip of its own: the statements reach PostgreSQL with the
-// caller's other writes, in the caller's transaction.
+// caller's other writes, in the caller's transaction. The event exists
+// exactly when the caller's transaction committed; what it turns into
+// (notifications, e-mail, webhooks) may follow shortly after the commit.
 type Queuer interface {
 	Publisher
 	// Queue queues ev's statements into b. What needs their results is

@@ -49,10 +49,18 @@ type Config struct {
 	PollInterval time.Duration
 	// QueueConns is how many connections the job queue's own work
 	// (listening, fetching, completing, electing its leader) may hold, in
-	// a pool of its own beside the service's (zero: 2). On the service's
+	// a pool of its own beside the service's (zero: 3). On the service's
 	// pool it took connections the requests were waiting for: with four,
-	// 200 people approving at 500/s fell behind (BENCHMARKS.md).
+	// 200 people approving at 500/s fell behind (BENCHMARKS.md). The
+	// fan-out of queued events uses it too.
 	QueueConns int
+	// FanOutDelay is how long the fan-out waits after an event was queued
+	// before telling its people (zero: 50 ms): the queuing transaction
+	// commits meanwhile and the events of the next moments join the same
+	// batch. FanOutEvery is how often it looks for pending events besides
+	// (zero: every second): those queued by other processes.
+	FanOutDelay time.Duration
+	FanOutEvery time.Duration
 }
 
 // Engine publishes events and runs the jobs they cause.
@@ -61,6 +69,10 @@ type Engine struct {
 	cfg    Config
 	client *river.Client[pgx.Tx]
 	queue  *pgxpool.Pool // the job queue's own connections; closed by Stop
+
+	wake       chan struct{}      // an event was queued (Queue): fan out soon
+	stopFanOut context.CancelFunc // set by Start
+	fanOutDone chan struct{}      // closed when the fan-out loop returned
 }
 
 // DefaultBackoff doubles from 10 seconds up to an hour.
@@ -94,7 +106,13 @@ func New(db *storage.DB, cfg Config) (*Engine, error) {
 		cfg.WebhookClient = webhookClient()
 	}
 	if cfg.QueueConns <= 0 {
-		cfg.QueueConns = 2
+		cfg.QueueConns = 3
+	}
+	if cfg.FanOutDelay <= 0 {
+		cfg.FanOutDelay = 50 * time.Millisecond
+	}
+	if cfg.FanOutEvery <= 0 {
+		cfg.FanOutEvery = time.Second
 	}
 	// The same database and credentials as the service's pool; connected
 	// on first use (Start), so an engine that only publishes opens none.
@@ -104,7 +122,7 @@ func New(db *storage.DB, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("job queue pool: %w", err)
 	}
-	e := &Engine{db: db, cfg: cfg, queue: queue}
+	e := &Engine{db: db, cfg: cfg, queue: queue, wake: make(chan struct{}, 1)}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &emailWorker{e: e})
 	river.AddWorker(workers, &deliveryEmailWorker{e: e})
@@ -130,17 +148,27 @@ func New(db *storage.DB, cfg Config) (*Engine, error) {
 	return e, nil
 }
 
-// Start runs the jobs until Stop; it returns once the workers started.
+// Start runs the jobs and the fan-out of queued events until Stop; it
+// returns once the workers started.
 func (e *Engine) Start(ctx context.Context) error {
 	if err := e.client.Start(ctx); err != nil {
 		return fmt.Errorf("job queue: %w", err)
 	}
+	fctx, cancel := context.WithCancel(ctx)
+	e.stopFanOut, e.fanOutDone = cancel, make(chan struct{})
+	go e.fanOutLoop(fctx)
 	return nil
 }
 
 // Stop lets running jobs finish until ctx ends, then cancels them (a
 // cancelled job is retried after the next start).
 func (e *Engine) Stop(ctx context.Context) error {
+	if e.stopFanOut != nil {
+		// A fan-out cut short rolls back: its events stay pending for the
+		// next start.
+		e.stopFanOut()
+		<-e.fanOutDone
+	}
 	err := e.client.Stop(ctx)
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -12,11 +12,12 @@ import (
 )
 
 // Queued events ride in the caller's batch: what the batch holds besides
-// them, before and after, is sent with them in one round trip, each event
-// stands on its own (its own id, notifications, e-mail and webhook jobs),
-// and what is left once the batch was sent queues the jobs, each once.
-// Left before the batch was sent, it refuses; a batch that fails leaves
-// nothing of its events.
+// them, before and after, is sent with them in one round trip, and each
+// event stands on its own. The caller's transaction records only the
+// events: their people are told by the fan-out, after the commit, each
+// event once (its own notifications, e-mail and webhook jobs; a second
+// fan-out tells nobody again). Left before the batch was sent, Sent
+// refuses; a batch that fails leaves nothing of its events.
 func TestQueuedEventsRideTheCallersBatch(t *testing.T) {
 	w := newWorld(t)
 	e := w.engine(notify.Config{}, false)
@@ -58,12 +59,23 @@ func TestQueuedEventsRideTheCallersBatch(t *testing.T) {
 	if strings.Join(ran, ",") != "before,after" {
 		t.Errorf("the caller's statements: %v", ran)
 	}
+	// Committed: the events, nobody told yet, both pending.
+	if got := [3]int{w.count("SELECT count(*) FROM notify_events WHERE pending IS NOT NULL"), w.count("SELECT count(*) FROM notifications"),
+		w.count("SELECT count(*) FROM river_job WHERE kind IN ('notify-email', 'webhook')")}; got != [3]int{2, 0, 0} {
+		t.Errorf("at commit: %v pending events, notifications, jobs; want 2, 0, 0", got)
+	}
+	for i, want := range []int{2, 0} {
+		if told, err := e.FanOut(w.ctx); err != nil || told != want {
+			t.Fatalf("fan-out %d: %d events told (%v), want %d", i+1, told, err, want)
+		}
+	}
 	for _, c := range []struct {
 		what  string
 		query string
 		want  int
 	}{
 		{"events", "SELECT count(*) FROM notify_events", 2},
+		{"events pending", "SELECT count(*) FROM notify_events WHERE pending IS NOT NULL", 0},
 		{"notifications", "SELECT count(*) FROM notifications", 3},
 		{"head's unread", "SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL", 2},
 		// The head chose e-mail (both events), the clerk did not; the
@@ -83,18 +95,40 @@ func TestQueuedEventsRideTheCallersBatch(t *testing.T) {
 		}
 	}
 
-	// An event telling someone who does not exist fails its batch: the
-	// transaction is rolled back with the other event of the batch.
+	// A batch that fails (here a statement after the events) is rolled
+	// back with its events: nothing is left to fan out.
 	err = w.db.InTx(w.ctx, func(tx pgx.Tx) error {
 		var b pgx.Batch
 		queue(&b, events.DocumentSigned, w.org.ID, w.id("head"))
-		queue(&b, events.DocumentSigned, w.org.ID, "00000000-0000-0000-0000-000000000001")
+		b.Queue("SELECT 1/0")
 		return tx.SendBatch(context.Background(), &b).Close()
 	})
 	if err == nil {
-		t.Fatal("an event telling nobody known was recorded")
+		t.Fatal("a failed batch committed")
 	}
 	if n := w.count("SELECT count(*) FROM notify_events WHERE kind = $1", string(events.DocumentSigned)); n != 0 {
 		t.Errorf("%d events of a failed batch", n)
+	}
+	// Someone the event names who is not a user (the caller's mistake) is
+	// not told; the event's others are, and its fan-out does not fail: a
+	// pending event must never stop those after it. (At commit nobody's
+	// existence is checked: that is the check the fan-out took out of the
+	// queuing transaction.)
+	err = w.db.InTx(w.ctx, func(tx pgx.Tx) error {
+		var b pgx.Batch
+		sent := queue(&b, events.DocumentSigned, w.org.ID, w.id("head"), "00000000-0000-0000-0000-000000000001")
+		if err := tx.SendBatch(w.ctx, &b).Close(); err != nil {
+			return err
+		}
+		return sent(w.ctx, tx)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if told, err := e.FanOut(w.ctx); err != nil || told != 1 {
+		t.Fatalf("fan-out: %d events told (%v), want 1", told, err)
+	}
+	if n := w.count("SELECT count(*) FROM notifications n JOIN notify_events ev ON ev.id = n.event_id WHERE ev.kind = $1", string(events.DocumentSigned)); n != 1 {
+		t.Errorf("%d told of the signed event, want 1 (the head)", n)
 	}
 }

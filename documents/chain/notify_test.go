@@ -90,14 +90,15 @@ func (w *world) count(tb testing.TB, query string, args ...any) int {
 // TestConcurrentApprovalsNotifyOnce: approvals published through the
 // batched path, two attempts at each document at once, under -race: the
 // attempt that loses finds no turn and publishes nothing, the one that
-// wins publishes one event that tells the drafter and the signer (one
-// unread notification each per document), with one e-mail job per person
-// told and one webhook job; a job is never queued twice.
+// wins commits one event (pending), and the engine's fan-out, after the
+// commits, tells the drafter and the signer (one unread notification each
+// per document), with one e-mail job per person told and one webhook job;
+// a job is never queued twice, and a second fan-out tells nobody again.
 func TestConcurrentApprovalsNotifyOnce(t *testing.T) {
 	w := newWorld(t)
 	const docs = 24
 	w.inFlight(t, docs, []string{"reviewer", "reviewer2"})
-	w.notifying(t, false)
+	o := w.notifying(t, false)
 	ids := w.openDocuments(t)
 	if len(ids) != docs {
 		t.Fatalf("%d documents in flight", len(ids))
@@ -126,6 +127,14 @@ func TestConcurrentApprovalsNotifyOnce(t *testing.T) {
 	if won.Load() != docs || lost.Load() != docs {
 		t.Fatalf("%d approvals made, %d refused; want %d each", won.Load(), lost.Load(), docs)
 	}
+	if n := w.count(t, "SELECT count(*) FROM notify_events WHERE pending IS NOT NULL"); n != docs {
+		t.Errorf("%d events pending at commit, want %d", n, docs)
+	}
+	for i, want := range []int{docs, 0} {
+		if told, err := o.engine.FanOut(w.ctx); err != nil || told != want {
+			t.Fatalf("fan-out %d: %d events told (%v), want %d", i+1, told, err, want)
+		}
+	}
 	drafter, signer := w.id("drafter"), w.id("signer")
 	checks := []struct {
 		what  string
@@ -153,12 +162,12 @@ func TestConcurrentApprovalsNotifyOnce(t *testing.T) {
 
 // TestFailedApprovalPublishesNothing: an approval whose batch fails after
 // its event's statement ran (the audit entry, queued after it, refused by
-// a trigger) is rolled back whole: no event, notification or job is left;
-// the same approval made again publishes once.
+// a trigger) is rolled back whole: no event is left, so the fan-out makes
+// no notification or job; the same approval made again publishes once.
 func TestFailedApprovalPublishesNothing(t *testing.T) {
 	w := newWorld(t)
 	w.inFlight(t, 1, []string{"reviewer"})
-	w.notifying(t, false)
+	o := w.notifying(t, false)
 	doc := w.openDocuments(t)[0]
 	if _, err := w.db.Pool.Exec(w.ctx, `CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS
 		$$BEGIN RAISE EXCEPTION 'audit refused'; END$$;
@@ -169,6 +178,9 @@ func TestFailedApprovalPublishesNothing(t *testing.T) {
 		t.Fatal("the approval was made though its audit entry was refused")
 	}
 	published := func() [3]int {
+		if _, err := o.engine.FanOut(w.ctx); err != nil {
+			t.Fatal(err)
+		}
 		return [3]int{w.count(t, "SELECT count(*) FROM notify_events"), w.count(t, "SELECT count(*) FROM notifications"),
 			w.count(t, "SELECT count(*) FROM river_job WHERE kind IN ('notify-email', 'webhook')")}
 	}
