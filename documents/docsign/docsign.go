@@ -135,7 +135,7 @@ type job struct {
 	// release gives src back to signing.Versions (nil: not from there).
 	release func()
 	opts    signing.Options
-	params sessionParams
+	params  sessionParams
 	// alsoWrite queues, with the signed version's audit entry, what the
 	// caller writes once the version is known (the idempotency record,
 	// the two-step session completed).
