@@ -23,6 +23,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -404,11 +405,51 @@ func signatureImage(si storage.SignatureImage, err error) (storedImage, error) {
 	if err != nil {
 		return storedImage{}, err
 	}
-	img, err := decodeSignaturePNG(si.PNG)
+	sum := sha256.Sum256(si.PNG)
+	img, err := decodedImages.decode(sum, si.PNG)
 	if err != nil {
 		return storedImage{}, fmt.Errorf("stored signature image: %w", err)
 	}
-	return storedImage{img: img, sha: si.SHA256, sum: sha256.Sum256(si.PNG)}, nil
+	return storedImage{img: img, sha: si.SHA256, sum: sum}, nil
+}
+
+// decodedImages keeps the handwritten signatures decoded lately, by the
+// SHA-256 of their PNG (computed from the bytes decoded): decoding one took
+// about as much CPU as the rest of the service's own work on a signature.
+// The images kept are only ever read.
+var decodedImages = &decodedCache{max: 16 << 20}
+
+// decodedCache is a few decoded images, up to max bytes of pixels; when
+// full it starts again empty (the images of the signers at work come back
+// at their next signature).
+type decodedCache struct {
+	mu   sync.Mutex
+	max  int
+	used int
+	m    map[[sha256.Size]byte]image.Image
+}
+
+func (c *decodedCache) decode(sum [sha256.Size]byte, png []byte) (image.Image, error) {
+	c.mu.Lock()
+	img, ok := c.m[sum]
+	c.mu.Unlock()
+	if ok {
+		return img, nil
+	}
+	img, err := decodeSignaturePNG(png)
+	if err != nil {
+		return nil, err
+	}
+	n := 4 * img.Bounds().Dx() * img.Bounds().Dy()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || c.used+n > c.max {
+		c.m, c.used = map[[sha256.Size]byte]image.Image{}, 0
+	}
+	if n <= c.max {
+		c.m[sum], c.used = img, c.used+n
+	}
+	return img, nil
 }
 
 // authorityForm decides the form p signs under (Decree 30 art. 13): when
