@@ -3,8 +3,8 @@ package docsign
 import (
 	"bytes"
 	"crypto/sha256"
-	"fmt"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
