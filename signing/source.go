@@ -80,6 +80,18 @@ func OpenKnown(k *Known) (*Source, error) {
 // (OpenKnown), or nil.
 func (s *Source) Known() *Known { return s.known }
 
+// Signed is the Known of whole, the file a signature of the Source wrote
+// (its bytes followed by the signature's update): with the Source's SHA-256
+// state (OpenKnown) only the update is hashed, after whole's first bytes
+// are compared with the Source's; otherwise whole is hashed. Its Key is the
+// signed file's content key.
+func (s *Source) Signed(whole []byte) (*Known, error) {
+	if s.known != nil {
+		return s.known.Extend(whole)
+	}
+	return NewKnown(whole, "")
+}
+
 // CheckLocked is the package's CheckLocked for the opened PDF: an ErrLocked
 // error naming the signature that forbids another one, or nil.
 func (s *Source) CheckLocked() error { return s.locked }

@@ -1,9 +1,11 @@
 package signing
 
 import (
+	"bytes"
 	"container/list"
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -137,6 +139,28 @@ func (c *SourceCache) Open(ctx context.Context, key string, size int64, read fun
 	}
 	c.add(e)
 	return e.src, e.lent.Unlock, nil
+}
+
+// OpenStored is Open for a version held in a store: on a miss, open
+// gives its bytes from their start, which are read into memory and must
+// be size bytes long.
+func (c *SourceCache) OpenStored(ctx context.Context, key string, size int64, open func(context.Context) (io.ReadCloser, error)) (*Source, func(), error) {
+	return c.Open(ctx, key, size, func(ctx context.Context) ([]byte, error) {
+		rc, err := open(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer rc.Close()
+		buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+		n, err := buf.ReadFrom(io.LimitReader(rc, size+1))
+		if err != nil {
+			return nil, fmt.Errorf("signing: read version %s: %w", key, err)
+		}
+		if n != size {
+			return nil, fmt.Errorf("signing: read version %s: %d bytes, want %d", key, n, size)
+		}
+		return buf.Bytes(), nil
+	})
 }
 
 // lend hands out e's parse to one caller, parsing it on first use; a

@@ -13,7 +13,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
@@ -324,8 +323,8 @@ const inMemoryMax = 32 << 20
 // and parsed.
 func (s *Service) openVersion(ctx context.Context, j *job) error {
 	if j.version.Size <= inMemoryMax {
-		src, release, err := signing.Versions.Open(ctx, j.version.SHA256, j.version.Size, func(ctx context.Context) ([]byte, error) {
-			return s.readBytes(ctx, j.version)
+		src, release, err := signing.Versions.OpenStored(ctx, j.version.SHA256, j.version.Size, func(ctx context.Context) (io.ReadCloser, error) {
+			return s.Docs.Open(ctx, j.version, 0, -1)
 		})
 		if err != nil {
 			return fmt.Errorf("version %d: %w", j.version.Number, err)
@@ -339,24 +338,6 @@ func (s *Service) openVersion(ctx context.Context, j *job) error {
 	var err error
 	j.src, err = signing.OpenSource(j.in, j.size)
 	return err
-}
-
-// readBytes reads a version's bytes into memory, checking their length.
-func (s *Service) readBytes(ctx context.Context, v documents.Version) ([]byte, error) {
-	rc, err := s.Docs.Open(ctx, v, 0, -1)
-	if err != nil {
-		return nil, fmt.Errorf("read version %d: %w", v.Number, err)
-	}
-	defer rc.Close()
-	buf := bytes.NewBuffer(make([]byte, 0, v.Size+bytes.MinRead))
-	n, err := buf.ReadFrom(io.LimitReader(rc, v.Size+1))
-	if err != nil {
-		return nil, fmt.Errorf("read version %d: %w", v.Number, err)
-	}
-	if n != v.Size {
-		return nil, fmt.Errorf("read version %d: %d bytes, want %d", v.Number, n, v.Size)
-	}
-	return buf.Bytes(), nil
 }
 
 // readVersion reads a version too large for memory into a temporary
@@ -542,18 +523,11 @@ func (s *Service) store(ctx context.Context, tx pgx.Tx, p documents.Principal, j
 		// The signed file begins with the version's bytes: from their
 		// kept SHA-256 state only the signature's update is hashed, and
 		// the file is kept for the next signature or the issue.
-		var key string
-		var signed *signing.Known
-		if k := j.src.Known(); k != nil {
-			var err error
-			if signed, err = k.Extend(data); err != nil {
-				return documents.Version{}, fmt.Errorf("signed file: %w", err)
-			}
-			key = signed.Key()
-		} else {
-			sum := sha256.Sum256(data)
-			key = hex.EncodeToString(sum[:])
+		signed, err := j.src.Signed(data)
+		if err != nil {
+			return documents.Version{}, fmt.Errorf("signed file: %w", err)
 		}
+		key := signed.Key()
 		// The PUT travels while the database records the version: the
 		// commit waits for both, so a committed version always has its
 		// file; a refusal cancels the PUT, and what it may have stored is
@@ -577,9 +551,7 @@ func (s *Service) store(ctx context.Context, tx pgx.Tx, p documents.Principal, j
 		if err := <-put; err != nil {
 			return documents.Version{}, fmt.Errorf("store signed file: %w", err)
 		}
-		if signed != nil {
-			signing.Versions.Add(signed)
-		}
+		signing.Versions.Add(signed)
 		return v, nil
 	}
 	r, err := out.reader()
