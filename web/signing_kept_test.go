@@ -3,7 +3,6 @@ package web_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"net/http"
 	"testing"
 
@@ -23,18 +22,7 @@ import (
 // without it.
 func uniqueDraft(tb testing.TB) []byte {
 	tb.Helper()
-	in := draft(tb, "qd-chu-tich.pdf")
-	doc, err := pdfupdate.Open(bytes.NewReader(in), int64(len(in)))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	u := doc.NewUpdate()
-	u.Add(pdfupdate.Stream(pdfupdate.Dict{}, []byte(rand.Text())))
-	var out bytes.Buffer
-	if _, err := u.Write(&out); err != nil {
-		tb.Fatal(err)
-	}
-	return out.Bytes()
+	return withNoise(tb, draft(tb, "qd-chu-tich.pdf"))
 }
 
 // TestSigningKeptVersions: the service keeps the versions it reads and
