@@ -45,8 +45,10 @@ type cachedVersion struct {
 // Versions is the process's cache of versions being signed: the signing
 // turn (documents/docsign) and the issue (documents/register) share it,
 // so the file one signature makes is known to the next signature or
-// issue. 256 MiB: a few hundred drafts of a megabyte or so.
-var Versions = NewSourceCache(256 << 20)
+// issue. 128 MiB: a hundred drafts of a megabyte or so (besides the
+// blob cache, which holds bytes too; the parses read from a kept version
+// are not counted).
+var Versions = NewSourceCache(128 << 20)
 
 // NewSourceCache keeps versions of up to maxBytes in all.
 func NewSourceCache(maxBytes int64) *SourceCache {
