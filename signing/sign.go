@@ -171,15 +171,26 @@ func prepare(ctx context.Context, src source, out Output, chain []*x509.Certific
 	if err != nil {
 		return nil, err
 	}
-	h := opts.Hash.New()
-	if err := copyInput(ctx, out, h, in, size); err != nil {
-		release()
-		return nil, err
+	// A Source opened from a Known resumes the hash after its bytes:
+	// they are only copied.
+	h, resumed := prefixHash(opened, opts.Hash)
+	if resumed {
+		if _, err := out.Write(opened.known.data); err != nil {
+			release()
+			return nil, fmt.Errorf("signing: write output: %w", err)
+		}
+	} else {
+		if err := copyInput(ctx, out, h, in, size); err != nil {
+			release()
+			return nil, err
+		}
+		hashed.Add(size)
 	}
 	u := ph.update
 	hole0, hole1 := ph.contentsAt-ph.base, ph.contentsTo-ph.base
 	h.Write(u[:hole0])
 	h.Write(u[hole1:])
+	hashed.Add(int64(len(u)) - (hole1 - hole0))
 	if _, err := out.Write(u); err != nil {
 		release()
 		return nil, fmt.Errorf("signing: write output: %w", err)

@@ -1,6 +1,7 @@
 package signing
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -24,6 +25,24 @@ type Source struct {
 	size   int64
 	doc    *pdfupdate.Doc
 	locked error // checkLocked's verdict: nil, or why it may not be signed
+	// known is the bytes with their SHA-256 state when opened with
+	// OpenKnown: a signature then hashes only what it appends.
+	known *Known
+	// parsed is the text search of the parse (Appearance), kept with
+	// the names searched for (SignatureGap), so a Source kept between
+	// signatures (SourceCache) searches a signer's name once.
+	parsed *appearance.Parsed
+	gaps   map[gapQuery]gapAnswer
+}
+
+type gapQuery struct {
+	name string
+	page int
+}
+
+type gapAnswer struct {
+	gap appearance.Gap
+	err error
 }
 
 // OpenSource parses the PDF in (size bytes) for signing. A document its
@@ -44,6 +63,35 @@ func OpenSource(in io.ReaderAt, size int64) (*Source, error) {
 	return s, nil
 }
 
+// OpenKnown parses the bytes of k for signing, as OpenSource does; a
+// signature of the Source resumes the SHA-256 of its byte ranges from k's
+// state instead of hashing k's bytes again (SHA-256 only; other hashes
+// hash everything).
+func OpenKnown(k *Known) (*Source, error) {
+	s, err := OpenSource(bytes.NewReader(k.data), k.Size())
+	if err != nil {
+		return nil, err
+	}
+	s.known = k
+	return s, nil
+}
+
+// Known is the bytes and SHA-256 state the Source was opened with
+// (OpenKnown), or nil.
+func (s *Source) Known() *Known { return s.known }
+
+// Signed is the Known of whole, the file a signature of the Source wrote
+// (its bytes followed by the signature's update): with the Source's SHA-256
+// state (OpenKnown) only the update is hashed, after whole's first bytes
+// are compared with the Source's; otherwise whole is hashed. Its Key is the
+// signed file's content key.
+func (s *Source) Signed(whole []byte) (*Known, error) {
+	if s.known != nil {
+		return s.known.Extend(whole)
+	}
+	return NewKnown(whole, "")
+}
+
 // CheckLocked is the package's CheckLocked for the opened PDF: an ErrLocked
 // error naming the signature that forbids another one, or nil.
 func (s *Source) CheckLocked() error { return s.locked }
@@ -60,7 +108,28 @@ func (s *Source) Doc() *pdfupdate.Doc { return s.doc }
 
 // Appearance searches the PDF's text (the signer's printed name, the
 // number and date blanks, anchors) on the same parse.
-func (s *Source) Appearance() *appearance.Parsed { return appearance.ParsedReader(s.doc.Reader()) }
+func (s *Source) Appearance() *appearance.Parsed {
+	if s.parsed == nil {
+		s.parsed = appearance.ParsedReader(s.doc.Reader())
+	}
+	return s.parsed
+}
+
+// SignatureGap is Appearance().SignatureGap, answered once per name and
+// page for the Source: a Source kept between signatures finds each
+// signer's printed name once.
+func (s *Source) SignatureGap(name string, page int) (appearance.Gap, error) {
+	q := gapQuery{name, page}
+	if a, ok := s.gaps[q]; ok {
+		return a.gap, a.err
+	}
+	g, err := s.Appearance().SignatureGap(name, page)
+	if s.gaps == nil {
+		s.gaps = map[gapQuery]gapAnswer{}
+	}
+	s.gaps[q] = gapAnswer{g, err}
+	return g, err
+}
 
 // Sign is the package's Sign for the opened PDF.
 func (s *Source) Sign(ctx context.Context, out Output, key keys.Key, opts Options) error {

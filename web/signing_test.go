@@ -309,9 +309,11 @@ func TestSignWithServerKeys(t *testing.T) {
 				t.Fatalf("sign: %d %s", resp.StatusCode, b)
 			}
 			// The lock check, the search for the signer's name and the
-			// signature read one parse of the version.
-			if n := pdfupdate.Parses() - parses; n != 1 {
-				t.Fatalf("the signature parsed the version %d times, want once", n)
+			// signature read one parse of the version (none when the
+			// process signed these bytes before: signing.Versions keeps
+			// them parsed, TestSigningKeptVersions).
+			if n := pdfupdate.Parses() - parses; n > 1 {
+				t.Fatalf("the signature parsed the version %d times, want at most once", n)
 			}
 			v := decode[storage.Version](t, b)
 			if v.Number != 2 || !v.Signed || resp.Header.Get("Location") == "" {

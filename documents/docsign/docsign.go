@@ -13,7 +13,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
@@ -23,6 +22,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -131,9 +131,11 @@ type job struct {
 	file    *os.File // the version's bytes when too large to hold in memory
 	// src is the version parsed once, for the lock check, the search for
 	// the signer's name, the placement and the signature.
-	src    *signing.Source
-	opts   signing.Options
-	params sessionParams
+	src *signing.Source
+	// release gives src back to signing.Versions (nil: not from there).
+	release func()
+	opts    signing.Options
+	params  sessionParams
 	// alsoWrite queues, with the signed version's audit entry, what the
 	// caller writes once the version is known (the idempotency record,
 	// the two-step session completed).
@@ -150,6 +152,9 @@ type job struct {
 func (j *job) close() {
 	if j.read != nil {
 		<-j.read
+	}
+	if j.release != nil {
+		j.release()
 	}
 	if j.file != nil {
 		j.file.Close()
@@ -204,17 +209,14 @@ func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, o
 	j.read = make(chan struct{})
 	go func() {
 		defer close(j.read)
-		if j.readErr = s.readVersion(readCtx, j); j.readErr != nil {
-			return
-		}
-		if j.src, j.readErr = signing.OpenSource(j.in, j.size); j.readErr != nil {
+		if j.readErr = s.openVersion(readCtx, j); j.readErr != nil {
 			return
 		}
 		if j.readErr = j.src.CheckLocked(); j.readErr != nil {
 			return
 		}
 		if req.Rect == nil {
-			j.gap, j.gapErr = j.src.Appearance().SignatureGap(p.FullName, req.Page)
+			j.gap, j.gapErr = j.src.SignatureGap(p.FullName, req.Page)
 		}
 	}()
 	if j.form, err = s.authorityForm(ctx, tx, p, o.delegations, doc, turn, at); err != nil {
@@ -313,27 +315,45 @@ func rank(l signing.Level) int {
 // not take the service's memory.
 const inMemoryMax = 32 << 20
 
-// readVersion reads the version's bytes, into memory or (when large) a
-// temporary file, checking their length against the version's.
+// openVersion opens the version's bytes for signing (j.src, j.in,
+// j.size). A version of up to inMemoryMax comes from signing.Versions:
+// one the service has read or signed lately is neither read, hashed nor
+// parsed again; any other is read into memory, checked against its
+// content key and kept there. A larger one is read into a temporary file
+// and parsed.
+func (s *Service) openVersion(ctx context.Context, j *job) error {
+	if j.version.Size <= inMemoryMax {
+		src, release, err := signing.Versions.OpenStored(ctx, j.version.SHA256, j.version.Size, func(ctx context.Context) (io.ReadCloser, error) {
+			return s.Docs.Open(ctx, j.version, 0, -1)
+		})
+		if err != nil {
+			return fmt.Errorf("version %d: %w", j.version.Number, err)
+		}
+		j.src, j.release, j.in, j.size = src, release, src.ReaderAt(), src.Size()
+		return nil
+	}
+	if err := s.readVersion(ctx, j); err != nil {
+		return err
+	}
+	var err error
+	j.src, err = signing.OpenSource(j.in, j.size)
+	return err
+}
+
+// readVersion reads a version too large for memory into a temporary
+// file (j.file, j.in, j.size), checking its length against the version's.
 func (s *Service) readVersion(ctx context.Context, j *job) error {
 	rc, err := s.Docs.Open(ctx, j.version, 0, -1)
 	if err != nil {
 		return fmt.Errorf("read version %d: %w", j.version.Number, err)
 	}
 	defer rc.Close()
-	var n int64
-	if j.version.Size <= inMemoryMax {
-		buf := bytes.NewBuffer(make([]byte, 0, j.version.Size+bytes.MinRead))
-		n, err = buf.ReadFrom(io.LimitReader(rc, j.version.Size+1))
-		j.in = bytes.NewReader(buf.Bytes())
-	} else {
-		f, ferr := os.CreateTemp(s.TempDir, "vanthu-sign-in-*.pdf")
-		if ferr != nil {
-			return fmt.Errorf("signing: temporary file: %w", ferr)
-		}
-		j.file, j.in = f, f
-		n, err = io.Copy(f, rc)
+	f, err := os.CreateTemp(s.TempDir, "vanthu-sign-in-*.pdf")
+	if err != nil {
+		return fmt.Errorf("signing: temporary file: %w", err)
 	}
+	j.file, j.in = f, f
+	n, err := io.Copy(f, rc)
 	if err != nil {
 		return fmt.Errorf("read version %d: %w", j.version.Number, err)
 	}
@@ -366,11 +386,51 @@ func signatureImage(si storage.SignatureImage, err error) (storedImage, error) {
 	if err != nil {
 		return storedImage{}, err
 	}
-	img, err := decodeSignaturePNG(si.PNG)
+	sum := sha256.Sum256(si.PNG)
+	img, err := decodedImages.decode(sum, si.PNG)
 	if err != nil {
 		return storedImage{}, fmt.Errorf("stored signature image: %w", err)
 	}
-	return storedImage{img: img, sha: si.SHA256, sum: sha256.Sum256(si.PNG)}, nil
+	return storedImage{img: img, sha: si.SHA256, sum: sum}, nil
+}
+
+// decodedImages keeps the handwritten signatures decoded lately, by the
+// SHA-256 of their PNG (computed from the bytes decoded): decoding one took
+// about as much CPU as the rest of the service's own work on a signature.
+// The images kept are only ever read.
+var decodedImages = &decodedCache{max: 16 << 20}
+
+// decodedCache is a few decoded images, up to max bytes of pixels; when
+// full it starts again empty (the images of the signers at work come back
+// at their next signature).
+type decodedCache struct {
+	mu   sync.Mutex
+	max  int
+	used int
+	m    map[[sha256.Size]byte]image.Image
+}
+
+func (c *decodedCache) decode(sum [sha256.Size]byte, png []byte) (image.Image, error) {
+	c.mu.Lock()
+	img, ok := c.m[sum]
+	c.mu.Unlock()
+	if ok {
+		return img, nil
+	}
+	img, err := decodeSignaturePNG(png)
+	if err != nil {
+		return nil, err
+	}
+	n := 4 * img.Bounds().Dx() * img.Bounds().Dy()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || c.used+n > c.max {
+		c.m, c.used = map[[sha256.Size]byte]image.Image{}, 0
+	}
+	if n <= c.max {
+		c.m[sum], c.used = img, c.used+n
+	}
+	return img, nil
 }
 
 // authorityForm decides the form p signs under (Decree 30 art. 13): when
@@ -460,8 +520,14 @@ func (s *Service) store(ctx context.Context, tx pgx.Tx, p documents.Principal, j
 	}
 	if kp, ok := s.Docs.Blobs.(blob.KnownPutter); ok && out.file == nil {
 		data := out.mem.Bytes()
-		sum := sha256.Sum256(data)
-		key := hex.EncodeToString(sum[:])
+		// The signed file begins with the version's bytes: from their
+		// kept SHA-256 state only the signature's update is hashed, and
+		// the file is kept for the next signature or the issue.
+		signed, err := j.src.Signed(data)
+		if err != nil {
+			return documents.Version{}, fmt.Errorf("signed file: %w", err)
+		}
+		key := signed.Key()
 		// The PUT travels while the database records the version: the
 		// commit waits for both, so a committed version always has its
 		// file; a refusal cancels the PUT, and what it may have stored is
@@ -485,6 +551,7 @@ func (s *Service) store(ctx context.Context, tx pgx.Tx, p documents.Principal, j
 		if err := <-put; err != nil {
 			return documents.Version{}, fmt.Errorf("store signed file: %w", err)
 		}
+		signing.Versions.Add(signed)
 		return v, nil
 	}
 	r, err := out.reader()

@@ -2,7 +2,9 @@ package docsign
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -66,4 +68,41 @@ func FuzzDecodeSignaturePNG(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = decodeSignaturePNG(b)
 	})
+}
+
+// The decoded handwritten signatures are kept by the SHA-256 of their
+// PNG: the same bytes decode once, other bytes are decoded as themselves,
+// a PNG that does not decode is refused every time, and the pixels kept
+// stay under the bound.
+func TestDecodedSignaturesKept(t *testing.T) {
+	c := &decodedCache{max: 3 * 4 * 600 * 220}
+	an := encode(t, appearance.DemoSignature("Nguyễn Văn An"))
+	binh := encode(t, appearance.DemoSignature("Trần Thị Bình"))
+	first, err := c.decode(sha256.Sum256(an), an)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := c.decode(sha256.Sum256(an), an)
+	if err != nil || again != first {
+		t.Fatalf("the same PNG was decoded again (%v)", err)
+	}
+	other, err := c.decode(sha256.Sum256(binh), binh)
+	if err != nil || other == first {
+		t.Fatalf("another PNG answered with the first's image (%v)", err)
+	}
+	broken := append(bytes.Clone(an[:len(an)/2]), 0)
+	for range 2 {
+		if _, err := c.decode(sha256.Sum256(broken), broken); err == nil {
+			t.Fatal("a broken PNG decoded")
+		}
+	}
+	for i := range 10 {
+		b := encode(t, appearance.DemoSignature(fmt.Sprint("Người ký ", i)))
+		if _, err := c.decode(sha256.Sum256(b), b); err != nil {
+			t.Fatal(err)
+		}
+		if c.used > c.max {
+			t.Fatalf("%d bytes of pixels kept, bound %d", c.used, c.max)
+		}
+	}
 }

@@ -3,7 +3,6 @@ package register
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
@@ -664,7 +663,7 @@ func (s *Service) finishSeal(ctx context.Context, tx pgx.Tx, p accounts.Principa
 		if err := j.src.Sign(ctx, out, j.key, opts); err != nil {
 			return documents.Version{}, nil, signingError(err)
 		}
-		sum := sha256.Sum256(out.Bytes())
+		sum := sealedSum(j.src, out.Bytes())
 		j.sealed, j.sealedAt, j.putter, j.base = out.Bytes(), hex.EncodeToString(sum[:]), kp, last.SHA256
 		*blobKey = j.sealedAt
 		j.startPut(ctx, s.retainUntil())
@@ -757,6 +756,9 @@ func (s *Service) startRead(ctx context.Context, v documents.Version) *versionRe
 	r := &versionRead{done: make(chan struct{}), cancel: cancel}
 	go func() {
 		defer close(r.done)
+		if s.readKept(rctx, v, r) {
+			return
+		}
 		r.in, r.size, r.remove, r.err = s.readVersion(rctx, v)
 		if r.err == nil {
 			r.src, r.layout, r.checkErr = sealable(r.in, r.size)
