@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"image"
+	"image/png"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -45,8 +46,18 @@ func BenchmarkIssue1MB(b *testing.B) {
 		b.Fatal(err)
 	}
 	w.svc.Docs.Blobs = metrics.Blobs(store)
-	seal := appearance.DemoSeal(w.org.Name)
-	w.svc.SealImage = func(context.Context, storage.Organization) (image.Image, error) { return seal, nil }
+	// The seal as a deployment keeps it: a PNG file, decoded with its
+	// content key.
+	var sealPNG bytes.Buffer
+	if err := png.Encode(&sealPNG, appearance.DemoSeal(w.org.Name)); err != nil {
+		b.Fatal(err)
+	}
+	stored, err := register.DecodeSealImage(sealPNG.Bytes())
+	if err != nil {
+		b.Fatal(err)
+	}
+	seal := stored.Image
+	w.svc.SealImage = func(context.Context, storage.Organization) (image.Image, error) { return stored, nil }
 
 	// The signer's signed version, about 1 MB: the draft grown by an
 	// unreferenced stream of incompressible bytes (a scanned annex), then
