@@ -23,8 +23,9 @@ import (
 // sealed version, the register entry and the audit entry (its details
 // carry the clash's warnings); the commit. It was 24 round trips of one
 // statement each (BENCHMARKS.md, "Round trips before signing and
-// issuing"), then six. The e-mail queue and the events, when configured,
-// write through the transaction themselves: one round trip each more.
+// issuing"), then six. The e-mail queue, when configured, writes through
+// the transaction itself while the seal is signed; the events go into the
+// last batch when the publisher queues them, else one round trip more.
 func TestIssueRoundTrips(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
