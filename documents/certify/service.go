@@ -466,11 +466,9 @@ func (s *Service) Certify(ctx context.Context, p accounts.Principal, id, origin 
 	if err != nil {
 		return Certified{}, err
 	}
-	var sealImg image.Image
-	if s.Registers.SealImage != nil {
-		if sealImg, err = s.Registers.SealImage(ctx, org); err != nil {
-			return Certified{}, fmt.Errorf("seal image of %s: %w", org.Code, err)
-		}
+	sealImg, err := s.Registers.SealImageOf(ctx, org)
+	if err != nil {
+		return Certified{}, err
 	}
 	token, hash, err := newLink()
 	if err != nil {

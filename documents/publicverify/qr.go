@@ -66,16 +66,40 @@ func DrawQR(dst draw.Image, at image.Rectangle, url string) error {
 	}
 	bm := q.Bitmap()
 	n := len(bm)
-	draw.Draw(dst, at, &image.Uniform{color.White}, image.Point{}, draw.Src)
-	black := &image.Uniform{color.Black}
+	fill(dst, at, color.NRGBA{255, 255, 255, 255})
 	for r, row := range bm {
 		for c, dark := range row {
 			if !dark {
 				continue
 			}
 			cell := image.Rect(at.Min.X+c*at.Dx()/n, at.Min.Y+r*at.Dy()/n, at.Min.X+(c+1)*at.Dx()/n, at.Min.Y+(r+1)*at.Dy()/n)
-			draw.Draw(dst, cell, black, image.Point{}, draw.Src)
+			fill(dst, cell, color.NRGBA{0, 0, 0, 255})
 		}
 	}
 	return nil
+}
+
+// fill paints r of dst with the opaque colour c: on an *image.NRGBA (the
+// canvas an issued document's seal is drawn on) by writing its pixels,
+// which image/draw does one by one through colour conversions (a
+// seal-sized code took tens of milliseconds of CPU).
+func fill(dst draw.Image, r image.Rectangle, c color.NRGBA) {
+	img, ok := dst.(*image.NRGBA)
+	if !ok {
+		draw.Draw(dst, r, &image.Uniform{c}, image.Point{}, draw.Src)
+		return
+	}
+	r = r.Intersect(img.Rect)
+	if r.Empty() {
+		return
+	}
+	px := [4]byte{c.R, c.G, c.B, c.A}
+	first := img.Pix[img.PixOffset(r.Min.X, r.Min.Y) : img.PixOffset(r.Max.X-1, r.Min.Y)+4]
+	for i := 0; i < len(first); i += 4 {
+		copy(first[i:i+4], px[:])
+	}
+	for y := r.Min.Y + 1; y < r.Max.Y; y++ {
+		i := img.PixOffset(r.Min.X, y)
+		copy(img.Pix[i:i+len(first)], first)
+	}
 }

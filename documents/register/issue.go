@@ -344,59 +344,81 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 		return Issued{}, err
 	}
 	symbol := Symbol(number, typ, org.Code, doc.Unit)
-	v, warnings, err := s.finishSeal(ctx, tx, p, doc, last, job, level, number, symbol, blobKey)
+	// The clash check, the document's number and status, the deliveries
+	// and their e-mails do not depend on the sealed bytes: they are written
+	// while the seal is signed, the transaction's connection idle
+	// otherwise. The version, the register entry, the event and the audit
+	// entry follow in one round trip once the sealed file is known.
+	for i := range deliveries {
+		deliveries[i].DocumentID, deliveries[i].SentAt = doc.ID, at
+	}
+	rows := s.startRows(ctx, tx, doc, org.ID, reg.ID, year, symbol, at, deliveries)
+	defer rows.wait()
+	sealedKey, sealedSize, warnings, err := s.finishSeal(ctx, job, level, number, symbol, last, blobKey)
+	if werr := rows.wait(); err == nil {
+		err = werr
+	}
 	if err != nil {
 		return Issued{}, err
 	}
-	if err := job.qr.record(ctx, tx, doc, v); err != nil {
-		return Issued{}, err
-	}
-	// The register entry, the clash check, the document's number and
-	// status and the deliveries go in one round trip.
-	entry := storage.RegisterEntry{RegisterID: reg.ID, OrganizationID: org.ID, Year: year, Number: number, Symbol: symbol,
-		DocumentID: doc.ID, Version: v.Number, IssuedAt: at, IssuedBy: p.ID, Type: doc.Type, Subject: doc.Subject,
-		SignerName: signer, Recipients: strings.Join(names, "; "), CopiesKept: strings.TrimSpace(req.CopiesKept), Copies: len(deliveries) + 1}
-	writes := &pgx.Batch{}
-	storage.QueueInsertRegisterEntry(writes, entry)
-	var clash []string
-	storage.QueueSymbolUsedElsewhere(writes, org.ID, reg.ID, year, symbol, &clash)
-	storage.QueueMarkIssued(writes, doc.ID, symbol, documents.SearchText(doc.Subject, &symbol), at)
-	ids := make([]string, len(deliveries))
-	for i := range deliveries {
-		d := &deliveries[i]
-		d.DocumentID, d.SentAt = doc.ID, at
-		storage.QueueInsertDelivery(writes, *d, &ids[i])
-	}
-	if err := storage.SendBatch(ctx, tx, writes); err != nil {
-		return Issued{}, err
-	}
-	for _, name := range clash {
+	for _, name := range rows.clash {
 		warnings = append(warnings, fmt.Sprintf("số, ký hiệu %s đã được dùng trong năm %d ở sổ %q: the same number and symbol was issued this year in another series", symbol, year, name))
 	}
 	var receivers []string
-	for i, d := range deliveries {
-		if d.Channel == "email" && s.Mailer != nil {
-			if err := s.Mailer.EnqueueDeliveryEmail(ctx, tx, ids[i]); err != nil {
-				return Issued{}, fmt.Errorf("queue the e-mail to %s: %w", d.Email, err)
-			}
-		}
+	for _, d := range deliveries {
 		if d.OrganizationID != "" {
 			receivers = append(receivers, d.OrganizationID)
 		}
 	}
-	err = events.Publish(ctx, s.Events, tx, events.Event{Kind: events.DocumentIssued, OrganizationID: org.ID, DocumentID: doc.ID, ActorID: p.ID,
+	// The version's number is the next after the latest, read under the
+	// document's lock; the insert returns it and it is checked.
+	v := documents.Version{DocumentID: doc.ID, Number: last.Number + 1, SHA256: sealedKey, Size: sealedSize,
+		FileName: last.FileName, Signed: true, CreatedBy: p.ID}
+	var inserted documents.Version
+	writes := &pgx.Batch{}
+	storage.QueueLockBlob(writes, v.SHA256)
+	storage.QueueInsertVersion(writes, v, &inserted)
+	if job.qr != nil {
+		// The QR code drawn is recorded before the register entry, whose
+		// trigger would record the file with a fresh code.
+		if err := storage.SendBatch(ctx, tx, writes); err != nil {
+			return Issued{}, err
+		}
+		if inserted.Number != v.Number {
+			return Issued{}, fmt.Errorf("sealed version: numbered %d, expected %d after the latest read under the document's lock", inserted.Number, v.Number)
+		}
+		if err := job.qr.record(ctx, tx, doc, v); err != nil {
+			return Issued{}, err
+		}
+		writes = &pgx.Batch{}
+	}
+	storage.QueueInsertRegisterEntry(writes, storage.RegisterEntry{RegisterID: reg.ID, OrganizationID: org.ID, Year: year, Number: number, Symbol: symbol,
+		DocumentID: doc.ID, Version: v.Number, IssuedAt: at, IssuedBy: p.ID, Type: doc.Type, Subject: doc.Subject,
+		SignerName: signer, Recipients: strings.Join(names, "; "), CopiesKept: strings.TrimSpace(req.CopiesKept), Copies: len(deliveries) + 1})
+	sent, err := events.Queue(s.Events, writes, events.Event{Kind: events.DocumentIssued, OrganizationID: org.ID, DocumentID: doc.ID, ActorID: p.ID,
 		UserIDs: []string{doc.CreatedBy}, Summary: fmt.Sprintf("Văn bản %s đã được phát hành: %s", symbol, doc.Subject),
 		Data: map[string]any{"number": number, "symbol": symbol, "register_id": reg.ID, "year": year, "version": v.Number,
 			"issued_at": at.In(Vietnam).Format(time.RFC3339), "receiving_organizations": receivers, "urgency": doc.Urgency}})
 	if err != nil {
 		return Issued{}, fmt.Errorf("publish document.issued: %w", err)
 	}
-	err = audit.Append(ctx, tx, p.Event("document.issue", "document:"+doc.ID, map[string]any{
+	err = audit.Queue(writes, p.Event("document.issue", "document:"+doc.ID, map[string]any{
 		"register": reg.ID, "year": year, "number": number, "symbol": symbol, "version": v.Number, "sha256": v.SHA256,
 		"sealed_version": last.Number, "level": string(level), "key_binding": binding.ID, "fingerprint": binding.Fingerprint,
 		"recipients": len(deliveries), "issued_at": at.In(Vietnam).Format(time.RFC3339), "warnings": warnings}))
 	if err != nil {
 		return Issued{}, err
+	}
+	if err := storage.SendBatch(ctx, tx, writes); err != nil {
+		return Issued{}, err
+	}
+	if inserted.Number != v.Number {
+		return Issued{}, fmt.Errorf("sealed version: numbered %d, expected %d after the latest read under the document's lock", inserted.Number, v.Number)
+	}
+	if sent != nil {
+		if err := sent(ctx, tx); err != nil {
+			return Issued{}, fmt.Errorf("publish document.issued: %w", err)
+		}
 	}
 	// The PUT begun with the seal has travelled meanwhile; the commit
 	// waits for it (or, for a file already put, its retention).
@@ -404,6 +426,51 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 		return Issued{}, err
 	}
 	return Issued{Number: number, Symbol: symbol, IssuedAt: at, Version: v.Number, RegisterID: reg.ID, Warnings: warnings}, nil
+}
+
+// issueRows are the rows of an issue that do not depend on the sealed
+// bytes, being written while the seal is signed (startRows).
+type issueRows struct {
+	done  chan struct{}
+	err   error
+	clash []string // the other series of the organisation with the same symbol this year
+}
+
+// startRows writes, in tx and in the background, the symbol clash check,
+// the document's number and status, and the deliveries (with their ids
+// filled in) and the e-mails queued for them, in one round trip (and the
+// e-mail queue's own). Nothing else may use tx until wait returns.
+func (s *Service) startRows(ctx context.Context, tx pgx.Tx, doc documents.Document, orgID, registerID string, year int, symbol string,
+	at time.Time, deliveries []storage.Delivery) *issueRows {
+	r := &issueRows{done: make(chan struct{})}
+	writes := &pgx.Batch{}
+	storage.QueueSymbolUsedElsewhere(writes, orgID, registerID, year, symbol, &r.clash)
+	storage.QueueMarkIssued(writes, doc.ID, symbol, documents.SearchText(doc.Subject, &symbol), at)
+	ids := make([]string, len(deliveries))
+	for i := range deliveries {
+		storage.QueueInsertDelivery(writes, deliveries[i], &ids[i])
+	}
+	go func() {
+		defer close(r.done)
+		if r.err = storage.SendBatch(ctx, tx, writes); r.err != nil {
+			return
+		}
+		for i, d := range deliveries {
+			if d.Channel == "email" && s.Mailer != nil {
+				if err := s.Mailer.EnqueueDeliveryEmail(ctx, tx, ids[i]); err != nil {
+					r.err = fmt.Errorf("queue the e-mail to %s: %w", d.Email, err)
+					return
+				}
+			}
+		}
+	}()
+	return r
+}
+
+// wait waits for the rows startRows writes; it may be called again.
+func (r *issueRows) wait() error {
+	<-r.done
+	return r.err
 }
 
 // series chooses the register a document is numbered in: the one asked
@@ -586,70 +653,76 @@ func (j *sealJob) close() {
 // does not change.
 func (s *Service) prepareSeal(ctx context.Context, p accounts.Principal, read *versionRead, org storage.Organization,
 	binding storage.KeyBinding, at time.Time) (*sealJob, error) {
-	in, size, done, err := read.take()
-	if err != nil {
-		return nil, err
-	}
-	_, isFile := in.(*os.File)
-	j := &sealJob{in: in, size: size, inMemory: !isFile, org: org, at: at, done: done}
+	j := &sealJob{org: org, at: at}
 	ok := false
 	defer func() {
 		if !ok {
 			j.close()
 		}
 	}()
+	// The seal's image, its encoding and the seal key are had while the
+	// version is still being read; their refusals come after the
+	// version's, as they always have.
+	stored, sealErr := s.sealImage(ctx, org)
+	if j.seal = sealPixels(stored); sealErr == nil && j.seal != nil {
+		if j.encoded, sealErr = encodeSeal(stored); sealErr != nil {
+			sealErr = fmt.Errorf("%w: seal image of %s: %v", ErrSeal, org.Code, sealErr)
+		}
+	}
+	key, keyErr := accounts.SigningKey(ctx, p, binding, s.Accounts.PIN, s.Accounts.Keystore, at)
+	if keyErr != nil && !errors.Is(keyErr, accounts.ErrForbidden) && !errors.Is(keyErr, storage.ErrNotFound) {
+		keyErr = fmt.Errorf("%w: %v", ErrNoSealKey, keyErr)
+	}
+	if keyErr == nil {
+		if j.key, keyErr = withBoundChain(key, binding); keyErr != nil {
+			keys.Close(key)
+		}
+	}
+	in, size, done, err := read.take()
+	if err != nil {
+		return nil, err
+	}
+	_, isFile := in.(*os.File)
+	j.in, j.size, j.inMemory, j.done = in, size, !isFile, done
 	if read.checkErr != nil {
 		return nil, read.checkErr
 	}
 	j.layout, j.src = read.layout, read.src
-	if s.SealImage != nil {
-		if j.seal, err = s.SealImage(ctx, org); err != nil {
-			return nil, fmt.Errorf("seal image of %s: %w", org.Code, err)
-		}
+	if sealErr != nil {
+		return nil, sealErr
 	}
-	if j.seal != nil {
-		if j.encoded, err = sealImages.Encode(j.seal); err != nil {
-			return nil, fmt.Errorf("%w: seal image of %s: %v", ErrSeal, org.Code, err)
-		}
-	}
-	key, err := accounts.SigningKey(ctx, p, binding, s.Accounts.PIN, s.Accounts.Keystore, at)
-	if err != nil {
-		if errors.Is(err, accounts.ErrForbidden) || errors.Is(err, storage.ErrNotFound) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("%w: %v", ErrNoSealKey, err)
-	}
-	if j.key, err = withBoundChain(key, binding); err != nil {
-		keys.Close(key)
-		return nil, err
+	if keyErr != nil {
+		return nil, keyErr
 	}
 	ok = true
 	return j, nil
 }
 
 // finishSeal applies the organisation's signature with the number to the
-// signed version and stores the result as the next version, retained like
-// every signed version. blobKey names the stored file for the caller to
-// discard when the transaction does not commit.
-func (s *Service) finishSeal(ctx context.Context, tx pgx.Tx, p accounts.Principal, doc documents.Document, last documents.Version,
-	j *sealJob, level signing.Level, number int, symbol string, blobKey *string) (documents.Version, []string, error) {
+// signed version last and stores the result (or begins to: storeSealed
+// finishes), returning its SHA-256 key and size. blobKey names the stored
+// file for the caller to discard when the transaction does not commit.
+// It does not use the transaction, which writes the issue's other rows
+// meanwhile.
+func (s *Service) finishSeal(ctx context.Context, j *sealJob, level signing.Level, number int, symbol string, last documents.Version,
+	blobKey *string) (string, int64, []string, error) {
 	img := j.seal
 	if img == nil {
 		var err error
 		if img, err = textSeal(j.org, j.at, symbol); err != nil {
-			return documents.Version{}, nil, err
+			return "", 0, nil, err
 		}
 	}
 	vis, warnings, err := j.layout.Visible(img, number, j.at)
 	if err != nil {
-		return documents.Version{}, nil, err
+		return "", 0, nil, err
 	}
 	if j.encoded != nil {
 		vis.Image, vis.Encoded = nil, j.encoded
 	}
 	if j.qr != nil {
 		if err := j.qr.draw(vis, img); err != nil {
-			return documents.Version{}, nil, err
+			return "", 0, nil, err
 		}
 	}
 	opts := signing.Options{Level: level, TSAURL: s.TSAURL, HTTPClient: s.HTTPClient, Extender: s.Extender, Time: j.at,
@@ -659,46 +732,39 @@ func (s *Service) finishSeal(ctx context.Context, tx pgx.Tx, p accounts.Principa
 		// Sealed in memory, hashed once, and stored with its retention in
 		// one request while the issue's rows are written; storeSealed
 		// waits for it before commit.
-		out := signing.NewBuffer(int(j.size) + 64<<10)
+		// Room for the signature's update (the seal's encoding, the
+		// signature and its timestamp), so the 1 MB copy is never grown.
+		room := 64 << 10
+		if j.encoded != nil {
+			room += j.encoded.Size()
+		}
+		out := signing.NewBuffer(int(j.size) + room)
 		if err := j.src.Sign(ctx, out, j.key, opts); err != nil {
-			return documents.Version{}, nil, signingError(err)
+			return "", 0, nil, signingError(err)
 		}
 		sum := sealedSum(j.src, out.Bytes())
 		j.sealed, j.sealedAt, j.putter, j.base = out.Bytes(), hex.EncodeToString(sum[:]), kp, last.SHA256
 		*blobKey = j.sealedAt
 		j.startPut(ctx, s.retainUntil())
-		v, err := s.recordSealed(ctx, tx, p, doc, last, j.sealedAt, int64(len(j.sealed)))
-		return v, warnings, err
+		return j.sealedAt, int64(len(j.sealed)), warnings, nil
 	}
 	out, err := os.CreateTemp(s.TempDir, "vanthu-issue-out-*.pdf")
 	if err != nil {
-		return documents.Version{}, nil, fmt.Errorf("issue: temporary file: %w", err)
+		return "", 0, nil, fmt.Errorf("issue: temporary file: %w", err)
 	}
 	defer func() { out.Close(); os.Remove(out.Name()) }()
 	if err := j.src.Sign(ctx, out, j.key, opts); err != nil {
-		return documents.Version{}, nil, signingError(err)
+		return "", 0, nil, signingError(err)
 	}
 	if _, err := out.Seek(0, io.SeekStart); err != nil {
-		return documents.Version{}, nil, fmt.Errorf("sealed file: %w", err)
+		return "", 0, nil, fmt.Errorf("sealed file: %w", err)
 	}
 	info, err := s.Docs.Blobs.Put(ctx, out, blob.PutOptions{})
 	if err != nil {
-		return documents.Version{}, nil, fmt.Errorf("store sealed file: %w", err)
+		return "", 0, nil, fmt.Errorf("store sealed file: %w", err)
 	}
 	*blobKey = info.Key
-	v, err := s.recordSealed(ctx, tx, p, doc, last, info.Key, info.Size)
-	return v, warnings, err
-}
-
-// recordSealed adds the sealed file (SHA-256 key, size bytes) as the
-// document's next version, signed.
-func (s *Service) recordSealed(ctx context.Context, tx pgx.Tx, p accounts.Principal, doc documents.Document, last documents.Version, key string, size int64) (documents.Version, error) {
-	var v documents.Version
-	writes := &pgx.Batch{}
-	storage.QueueLockBlob(writes, key)
-	storage.QueueInsertVersion(writes, documents.Version{DocumentID: doc.ID, SHA256: key, Size: size,
-		FileName: last.FileName, Signed: true, CreatedBy: p.ID}, &v)
-	return v, storage.SendBatch(ctx, tx, writes)
+	return info.Key, info.Size, warnings, nil
 }
 
 // storeSealed finishes storing the sealed version, retained like every
@@ -780,10 +846,6 @@ func sealable(in io.ReaderAt, size int64) (*signing.Source, *Layout, error) {
 	l, err := measure(src)
 	return src, l, err
 }
-
-// sealImages keeps the encodings of the organisations' seal images, by a
-// SHA-256 of their pixels: one per organisation issuing lately.
-var sealImages = signing.NewImageCache(64, 16<<20)
 
 // take waits for the bytes; from then on the caller removes them (done).
 func (r *versionRead) take() (io.ReaderAt, int64, func(), error) {

@@ -1,10 +1,13 @@
 package register
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"image"
+	"image/png"
 	"io"
 	"math"
 	"time"
@@ -17,7 +20,9 @@ import (
 	"github.com/vanthu/vanthu/storage"
 )
 
-// SealImageFunc returns an organisation's seal image (nil: none).
+// SealImageFunc returns an organisation's seal image (nil: none): a
+// *StoredSealImage for a seal kept as a file, whose encoding is then keyed
+// by the file's hash.
 type SealImageFunc func(ctx context.Context, org storage.Organization) (image.Image, error)
 
 // errNoSignerWidget: the signed file has no visible signature for the
@@ -260,4 +265,68 @@ func slotWidget(page int, s appearance.Slot, text string, a align) (signing.Text
 	}
 	return signing.Text{Page: page, Rect: [4]float64{x1, s.Rect.Y1, x1 + width, s.Rect.Y2},
 		Text: text, Size: size, Baseline: s.Baseline - s.Rect.Y1}, nil
+}
+
+// StoredSealImage is an organisation's seal image as a deployment keeps
+// it: the image decoded from its stored file, and the SHA-256 of that
+// file. Issuing keys the seal's encoding for the PDF by that hash, so a
+// stored seal is encoded once and never read pixel by pixel again; a
+// SealImageFunc returns one (DecodeSealImage) rather than the bare image.
+type StoredSealImage struct {
+	image.Image
+	SHA256 [sha256.Size]byte
+}
+
+// DecodeSealImage decodes a stored seal image file (PNG) into the seal
+// image and its content key.
+func DecodeSealImage(file []byte) (*StoredSealImage, error) {
+	img, err := png.Decode(bytes.NewReader(file))
+	if err != nil {
+		return nil, fmt.Errorf("seal image: %w", err)
+	}
+	return &StoredSealImage{Image: img, SHA256: sha256.Sum256(file)}, nil
+}
+
+// sealPixels is the image a SealImageFunc returned, without the content
+// key a stored seal carries.
+func sealPixels(img image.Image) image.Image {
+	if s, ok := img.(*StoredSealImage); ok {
+		if s == nil {
+			return nil
+		}
+		return s.Image
+	}
+	return img
+}
+
+// SealImageOf is the organisation's seal image (nil: none, a text-only
+// appearance), ready to draw.
+func (s *Service) SealImageOf(ctx context.Context, org storage.Organization) (image.Image, error) {
+	img, err := s.sealImage(ctx, org)
+	return sealPixels(img), err
+}
+
+// sealImage is what SealImage returns for org (nil: none).
+func (s *Service) sealImage(ctx context.Context, org storage.Organization) (image.Image, error) {
+	if s.SealImage == nil {
+		return nil, nil
+	}
+	img, err := s.SealImage(ctx, org)
+	if err != nil {
+		return nil, fmt.Errorf("seal image of %s: %w", org.Code, err)
+	}
+	return img, nil
+}
+
+// sealImages keeps the encodings of the organisations' seal images: by the
+// content key of a stored seal (StoredSealImage), else by a SHA-256 of the
+// image's pixels; one per organisation issuing lately.
+var sealImages = signing.NewImageCache(64, 16<<20)
+
+// encodeSeal is img's encoding for the PDF, from sealImages.
+func encodeSeal(img image.Image) (*signing.EncodedImage, error) {
+	if s, ok := img.(*StoredSealImage); ok {
+		return sealImages.Encoded(s.SHA256, s.Image)
+	}
+	return sealImages.Encode(img)
 }

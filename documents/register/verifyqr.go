@@ -134,7 +134,7 @@ func (qr *issueQR) draw(vis *signing.Visible, seal image.Image) error {
 	if err := publicverify.DrawQR(canvas, image.Rect(0, top, qrPx, top+qrPx), qr.url); err != nil {
 		return err
 	}
-	draw.Draw(canvas, image.Rect(offPx, 0, offPx+sb.Dx(), sb.Dy()), seal, sb.Min, draw.Over)
+	placeSeal(canvas, image.Pt(offPx, 0), seal)
 	vis.Rect[0] = max(0, vis.Rect[0]-QRSidePt-QRGapPt)
 	vis.Image, vis.Encoded = canvas, nil
 	return nil
@@ -150,4 +150,23 @@ func (qr *issueQR) record(ctx context.Context, tx pgx.Tx, doc documents.Document
 	_, err := publicverify.Record(ctx, tx, publicverify.Rec{SHA256: v.SHA256, Code: qr.code, Kind: publicverify.KindIssued,
 		DocumentID: doc.ID, Version: v.Number, OrganizationID: doc.OrganizationID})
 	return err
+}
+
+// placeSeal draws seal on the canvas at, where the canvas is still
+// transparent: an *image.NRGBA seal (a decoded PNG, a drawn appearance)
+// is copied row by row, which image/draw would do pixel by pixel through
+// colour conversions.
+func placeSeal(canvas *image.NRGBA, at image.Point, seal image.Image) {
+	sb := seal.Bounds()
+	src, ok := seal.(*image.NRGBA)
+	if !ok {
+		draw.Draw(canvas, sb.Sub(sb.Min).Add(at), seal, sb.Min, draw.Over)
+		return
+	}
+	row := 4 * sb.Dx()
+	for y := 0; y < sb.Dy(); y++ {
+		from := src.PixOffset(sb.Min.X, sb.Min.Y+y)
+		to := canvas.PixOffset(at.X, at.Y+y)
+		copy(canvas.Pix[to:to+row], src.Pix[from:from+row])
+	}
 }
