@@ -456,7 +456,8 @@ func (b *browser) axeCheck(page string) {
 
 // axeOffice checks every page of demoPages with axe-core in Vietnamese, in
 // English and on a 390×844 phone, logged in as the page's role, in one
-// browser: one tab per account.
+// browser (one tab per account), and that each page's first control is
+// the skip link to its main content.
 func axeOffice(t *testing.T, office *demoOffice) {
 	b := newBrowser(t, &env{t: t, url: office.url})
 	w := &walker{browser: b, office: office}
@@ -507,6 +508,11 @@ func axeOffice(t *testing.T, office *demoOffice) {
 					continue
 				}
 				b.axeCheck(name)
+				// The page's first control is the link to its main content.
+				if !eval[bool](b, name+": skip link", `(() => { const f = document.querySelector("a[href], button, input:not([type=hidden]), select, textarea, [tabindex]");
+					return !!f && f.matches("a.skip[href='#main']") && !!document.getElementById("main"); })()`) {
+					t.Errorf("%s: the first control is not the link to the main content", name)
+				}
 				if view == "phone" {
 					if w := eval[[]int](b, "width of "+name, `[document.documentElement.scrollWidth, window.innerWidth]`); w[0] > w[1] {
 						t.Errorf("%s: the page is %dpx wide on a %dpx screen", name, w[0], w[1])
