@@ -271,6 +271,9 @@ func (s *demoSeeder) seed(db *storage.DB, p *devpki.PKI) ([]demoAccount, error) 
 	if err := s.certifiedCopyDesk(db, p, certifier, commune.ID, tp.ID); err != nil {
 		return nil, fmt.Errorf("certified-copy desk: %w", err)
 	}
+	if err := s.delivery(db, p, chains, tmpl.ID, commune.ID, district.ID); err != nil { // demo_delivery.go
+		return nil, fmt.Errorf("a delivery to the district: %w", err)
+	}
 	return s.list, nil
 }
 

@@ -115,8 +115,8 @@ func TestDemoOfficeIsCreatedOnceAndLogsIn(t *testing.T) {
 		}
 		return n
 	}
-	if n := countDocs(); n != 3 {
-		t.Fatalf("the drafter sees %d demo documents, want 3", n)
+	if n := countDocs(); n != 4 {
+		t.Fatalf("the drafter sees %d demo documents, want 4", n)
 	}
 	// The submitted drafts wait at their stages: one for the reviewer, one
 	// for the clerk's format check (the reviewer, the office's head, also
@@ -165,6 +165,27 @@ func TestDemoOfficeIsCreatedOnceAndLogsIn(t *testing.T) {
 	getWithCookies(t, s.url+"/api/v1/reception", clerkCookies, &queue)
 	if len(queue.Items) != 1 || queue.Items[0].Status != "arrived" {
 		t.Fatalf("the clerk's reception queue: %+v, want one arrival", queue.Items)
+	}
+	// The commune's report travelled to the district as a delivery (not a
+	// paper copy typed in), and the district's clerk registered it.
+	var districtClerk [2]string
+	if b, err := os.ReadFile(filepath.Join(dataDir, demoAccountsFile)); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(line); len(f) == 3 && f[1] == "vanthu.huyen" {
+				districtClerk = [2]string{f[1], f[2]}
+			}
+		}
+	}
+	_, _, districtCookies := loginCookies(t, s.url, districtClerk[0], districtClerk[1])
+	var registered struct {
+		Items []struct {
+			Source, Status, From string
+			FromOrganizationID   string `json:"from_organization_id"`
+		}
+	}
+	getWithCookies(t, s.url+"/api/v1/reception?status=registered", districtCookies, &registered)
+	if len(registered.Items) != 1 || registered.Items[0].Source != "delivery" || registered.Items[0].FromOrganizationID == "" {
+		t.Fatalf("the district's registered arrivals: %+v, want the commune's delivery", registered.Items)
 	}
 	if status, _ := login(t, s.url, drafter[0], "wrong-password-1"); status != 401 {
 		t.Fatalf("wrong password: %d", status)
@@ -225,8 +246,8 @@ func TestDemoOfficeIsCreatedOnceAndLogsIn(t *testing.T) {
 	if o, u, k := count(); o != orgs || u != users || k != keys {
 		t.Fatalf("after a second start: %d organisations, %d users, %d keys; want %d, %d, %d", o, u, k, orgs, users, keys)
 	}
-	if n := countDocs(); n != 3 {
-		t.Fatalf("after a second start the drafter sees %d demo documents, want 3", n)
+	if n := countDocs(); n != 4 {
+		t.Fatalf("after a second start the drafter sees %d demo documents, want 4", n)
 	}
 	s.stop(t)
 }

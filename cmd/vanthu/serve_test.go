@@ -82,7 +82,10 @@ func startServiceArgs(t *testing.T, dataDir string, args []string, env ...string
 	}
 	go func() { s.done <- s.cmd.Wait() }()
 	t.Cleanup(func() { s.cmd.Process.Kill() })
-	deadline := time.Now().Add(60 * time.Second)
+	// A safety net for a hang, not a speed: the demo office's first start
+	// (its database, PKI, signed and issued documents) takes over a
+	// minute on a busy 2-core machine.
+	deadline := time.Now().Add(3 * time.Minute)
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(s.url + "/readyz")
 		if err == nil {

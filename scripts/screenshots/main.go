@@ -265,8 +265,17 @@ func (s *shooter) walk() error {
 			if err := s.as("an"); err != nil {
 				return err
 			}
+			// Without a mouse, the place is a preset spot chosen with the
+			// keyboard (Space on the focused choice); then moved with a click.
 			if err := s.do("the signer's document", chromedp.Click(chromedp.CSS(`table.inbox a`)), chromedp.WaitVisible(chromedp.CSS(`#preview-canvas[data-rendered="1"]`)),
-				chromedp.WaitVisible(chromedp.ID("pick-sign")), chromedp.Click(chromedp.ID("pick-sign")), chromedp.Click(chromedp.ID("preview-canvas")),
+				chromedp.WaitVisible(chromedp.ID("sign-spots")), chromedp.Focus(chromedp.CSS(`#sign-spots input[value="bottom-right"]`)), chromedp.KeyEvent(" "),
+				chromedp.WaitVisible(chromedp.CSS(".mark.sign"))); err != nil {
+				return err
+			}
+			if err := s.shotFrom("17-ban-phim-vi-tri-chu-ky", "#sign-form"); err != nil {
+				return err
+			}
+			if err := s.do("move the signature", chromedp.WaitVisible(chromedp.ID("pick-sign")), chromedp.Click(chromedp.ID("pick-sign")), chromedp.Click(chromedp.ID("preview-canvas")),
 				chromedp.WaitVisible(chromedp.CSS(".mark.sign"))); err != nil {
 				return err
 			}

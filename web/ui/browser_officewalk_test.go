@@ -456,6 +456,11 @@ func TestOfficeWalk(t *testing.T) {
 				if len(visited) < 2 {
 					t.Errorf("%s reached only %v", username, visited)
 				}
+				// The district's clerk reaches a real delivery: the commune's
+				// report, issued to the district and registered there.
+				if username == "vanthu.huyen" && !slices.ContainsFunc(visited, documentPath.MatchString) {
+					t.Errorf("the district's clerk reached no document: %v", visited)
+				}
 				t.Logf("%s (%s) visited %d pages: %v", username, lang, len(visited), visited)
 			})
 		}

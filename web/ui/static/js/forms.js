@@ -27,3 +27,33 @@ document.addEventListener("submit", (e) => {
 window.addEventListener("pageshow", () => {
   for (const f of document.querySelectorAll("form[data-sent]")) delete f.dataset.sent;
 });
+
+// A refused form comes back with an error summary above the page's
+// content: the page opens with the focus on it, so whoever works with the
+// keyboard or a screen reader hears first what went wrong, and the next
+// Tab goes on to the form. The fields the summary names describe
+// themselves by it (aria-describedby).
+const errorSummary = document.getElementById("error-summary");
+if (errorSummary) {
+  errorSummary.focus();
+  for (const f of document.querySelectorAll("main form [aria-invalid=true]")) {
+    const ids = (f.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean);
+    if (!ids.includes("error-summary")) f.setAttribute("aria-describedby", ids.concat("error-summary").join(" "));
+  }
+}
+
+// A panel htmx fills in place (the signature panel, the copies panel)
+// must not drop the focus of someone who had tabbed into it: the focus
+// goes to the panel's heading instead of the page's start.
+document.addEventListener("htmx:beforeSwap", (e) => {
+  const t = e.detail.target;
+  t.dataset.hadFocus = t.contains(document.activeElement) ? "1" : "";
+});
+document.addEventListener("htmx:afterSwap", (e) => {
+  const t = e.detail.target;
+  if (t.dataset.hadFocus !== "1") return;
+  delete t.dataset.hadFocus;
+  const to = t.querySelector("h2, h3") || t;
+  if (!to.hasAttribute("tabindex")) to.setAttribute("tabindex", "-1");
+  to.focus();
+});

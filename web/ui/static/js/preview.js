@@ -71,22 +71,47 @@ if (box) {
     const x = (e.clientX - box2.left) * canvas.width / box2.width;
     const y = (e.clientY - box2.top) * canvas.height / box2.height;
     const [px, py] = shown.convertToPdfPoint(x, y);
-    let w = 120, h = 40;
-    const field = armed === "sign" ? "sign" : "comment";
-    if (armed === "sign") {
-      const old = byId("sign-rect").value.split(",").map(Number);
-      if (old.length === 4 && !old.some(Number.isNaN)) { w = Math.abs(old[2] - old[0]); h = Math.abs(old[3] - old[1]); }
-      byId("sign-moved").value = "1";
-    }
-    const x1 = Math.max(0, px - w / 2), y1 = Math.max(0, py - h / 2);
-    byId(field + "-rect").value = [x1, y1, x1 + w, y1 + h].map((n) => n.toFixed(1)).join(",");
-    byId(field + "-page").value = String(current);
-    const status = byId(armed === "sign" ? "place-status" : "pick-comment-status");
-    if (status) status.textContent = (armed === "sign" ? status.dataset.moved : status.dataset.done).replace("%s", String(current));
+    const [w, h] = armed === "sign" ? signSize() : [120, 40];
+    place(armed, Math.max(0, px - w / 2), Math.max(0, py - h / 2), w, h);
     armed = null;
     canvas.classList.remove("picking");
-    marks();
   });
+  // signSize is the signature box's size: the one found, else a default.
+  const signSize = () => {
+    const old = byId("sign-rect").value.split(",").map(Number);
+    if (old.length === 4 && !old.some(Number.isNaN)) return [Math.abs(old[2] - old[0]), Math.abs(old[3] - old[1])];
+    return [120, 40];
+  };
+  // place fills the form's page and rectangle (PDF points) for the sign
+  // or comment form, says so, and draws the frame.
+  const place = (kind, x1, y1, w, h) => {
+    if (kind === "sign") byId("sign-moved").value = "1";
+    byId(kind + "-rect").value = [x1, y1, x1 + w, y1 + h].map((n) => n.toFixed(1)).join(",");
+    byId(kind + "-page").value = String(current);
+    const status = byId(kind === "sign" ? "place-status" : "pick-comment-status");
+    if (status) status.textContent = (kind === "sign" ? status.dataset.moved : status.dataset.done).replace("%s", String(current));
+    marks();
+  };
+  // Without a mouse: a preset spot of the page shown (a corner, the
+  // foot's middle), chosen with the arrow keys, fills the same fields a
+  // click on the page does; the page is chosen with the page buttons.
+  const spots = byId("sign-spots");
+  if (spots && "latest" in box.dataset) {
+    spots.hidden = false;
+    spots.addEventListener("change", (e) => {
+      if (!shown || e.target.name !== "spot") return;
+      const [vx0, vy0, vx1, vy1] = shown.viewBox;
+      const [w, h] = signSize();
+      const m = 56; // about two centimetres from the edges
+      const at = {
+        "bottom-right": [vx1 - m - w, vy0 + m],
+        "bottom-center": [(vx0 + vx1 - w) / 2, vy0 + m],
+        "bottom-left": [vx0 + m, vy0 + m],
+        "top-right": [vx1 - m - w, vy1 - m - h],
+      }[e.target.value];
+      if (at) place("sign", Math.max(vx0, at[0]), Math.max(vy0, at[1]), w, h);
+    });
+  }
   if ("latest" in box.dataset) {
     for (const b of document.querySelectorAll("button[data-pick]")) {
       b.hidden = false;
