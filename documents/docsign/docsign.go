@@ -188,7 +188,7 @@ func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, o
 		return nil, fmt.Errorf("version %d of the turn: %w", turn.Version, err)
 	}
 	if turn.VersionSHA256 != "" && !strings.EqualFold(v.SHA256, turn.VersionSHA256) {
-		return nil, refuse(ErrStale, "the turn is for version %d with SHA-256 %s, which the stored version does not match", turn.Version, turn.VersionSHA256)
+		return nil, because(rVersionChanged, refuse(ErrStale, "the turn is for version %d with SHA-256 %s, which the stored version does not match", turn.Version, turn.VersionSHA256))
 	}
 	j := &job{doc: doc, turn: turn, version: v}
 	ok := false
@@ -245,9 +245,9 @@ func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, o
 	}
 	switch {
 	case errors.Is(err, appearance.ErrNameNotFound), errors.Is(err, appearance.ErrNameAmbiguous):
-		return nil, refuse(ErrPlace, "%v; give page and rect [x1, y1, x2, y2] in points for the signature", err)
+		return nil, because(rPlaceNotFound, refuse(ErrPlace, "%v; give page and rect [x1, y1, x2, y2] in points for the signature", err))
 	case errors.Is(err, appearance.ErrNoSignatureImage):
-		return nil, refuse(ErrNoImage, "%v; upload it with PUT /api/v1/users/%s/signature-image", err, p.ID)
+		return nil, because(rNoImage, refuse(ErrNoImage, "%v; upload it with PUT /api/v1/users/%s/signature-image", err, p.ID))
 	case err != nil:
 		return nil, invalid("signature place: %v", err)
 	}
@@ -408,9 +408,9 @@ func (s *Service) authorityForm(ctx context.Context, q storage.Querier, p docume
 			}
 		}
 		if len(reasons) == 0 {
-			return "", fmt.Errorf("%w: the signing turn is another signer's and %s holds no delegation from them", accounts.ErrDelegation, p.Username)
+			return "", because(rNoDelegation, fmt.Errorf("%w: the signing turn is another signer's and %s holds no delegation from them", accounts.ErrDelegation, p.Username), p.Username)
 		}
-		return "", fmt.Errorf("%w: the signing turn is another signer's: %s", accounts.ErrDelegation, strings.Join(reasons, "; "))
+		return "", because(rDelegationNotValid, fmt.Errorf("%w: the signing turn is another signer's: %s", accounts.ErrDelegation, strings.Join(reasons, "; ")))
 	}
 	for _, f := range forms {
 		use.Form = f
@@ -594,11 +594,11 @@ func (s *Service) tempOut(j *job) (*output, func(), error) {
 func signingError(err error) error {
 	switch {
 	case errors.Is(err, signing.ErrLocked):
-		return err
+		return because(rLocked, err)
 	case errors.Is(err, signing.ErrTSA), errors.Is(err, signing.ErrLevelUnavailable):
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	case errors.Is(err, signing.ErrCertificateNotValid), errors.Is(err, signing.ErrKeyUsage), errors.Is(err, signing.ErrKeyMismatch), errors.Is(err, keys.ErrExpired):
-		return fmt.Errorf("%w: %v", ErrNoKey, err)
+		return because(rKeyInvalid, fmt.Errorf("%w: %v", ErrNoKey, err))
 	}
 	return err
 }
@@ -625,7 +625,7 @@ func (s *Service) sign(ctx context.Context, p documents.Principal, documentID st
 		doc = o.doc
 		bs := usable(o.bindings, at, storage.KeyPKCS11, storage.KeyPKCS12)
 		if len(bs) == 0 {
-			return refuse(ErrNoKey, "%s has no valid key held by the service (PKCS#11 or PKCS#12); bind one, or sign with your own token through sign/prepare and sign/complete", p.Username)
+			return because(rNoKey, refuse(ErrNoKey, "%s has no valid key held by the service (PKCS#11 or PKCS#12); bind one, or sign with your own token through sign/prepare and sign/complete", p.Username), p.Username)
 		}
 		binding := bs[0]
 		j, err := s.begin(ctx, tx, p, o, req, at)
