@@ -123,7 +123,23 @@ func (u *UI) reasonWords(r *http.Request, err error) (string, bool) {
 	if _, known := messages["vi"][key]; !known {
 		return "", false
 	}
-	return u.tr(r, key, args...), true
+	words := u.tr(r, key, args...)
+	if strings.Contains(words, "%!") {
+		// The service gave other arguments than the wording takes: the
+		// kind's headline and detail say it better than a garbled line.
+		return "", false
+	}
+	return words, true
+}
+
+// inputWords is the reader's words for a refused input err (in is the
+// accounts.InputError it carries): its reason's wording, else the
+// headline in the page's language before the service's own detail.
+func (u *UI) inputWords(r *http.Request, err error, in *accounts.InputError) string {
+	if words, ok := u.reasonWords(r, err); ok {
+		return words
+	}
+	return u.tr(r, "refusal.input") + ": " + in.Msg
 }
 
 // reasonKey is the message key of a reason's wording.

@@ -126,7 +126,7 @@ var _ = addMessages(map[string][2]string{
 	"refusal.handling.reply-unknown":             {"Văn bản trả lời phải là văn bản đi của cơ quan; hãy chọn lại.", "The reply must be an outgoing document of your organisation; choose again."},
 	"refusal.handling.send-unit":                 {"Hãy chọn đơn vị chủ trì.", "Choose the lead unit."},
 	"refusal.handling.send-late":                 {"Văn bản đã được giao xử lý nên không chuyển đơn vị được nữa.", "The document is already assigned; it is no longer sent to a unit."},
-	"refusal.handling.direct-sending-off":        {"Theo quy định của cơ quan, văn thư trình văn bản đến cho lãnh đạo giao xử lý, không chuyển thẳng cho đơn vị; hãy trình lãnh đạo.", "The organisation's rules have the văn thư present incoming documents to a leader, not send them to a unit; present it."},
+	"refusal.handling.direct-sending-off":        {"Theo quy định của cơ quan, văn thư trình văn bản đến cho lãnh đạo giao xử lý, không chuyển thẳng cho đơn vị; hãy trình lãnh đạo.", "The organisation's rules have the clerks present incoming documents to a leader, not send them to a unit; present it to a leader."},
 	"refusal.stats.period-format":                {"Từ ngày và đến ngày phải là ngày hợp lệ (YYYY-MM-DD); hãy sửa.", "“From” and “to” must be dates (YYYY-MM-DD); correct them."},
 	"refusal.stats.period-range":                 {"Kỳ thống kê phải có ngày bắt đầu trước ngày kết thúc và dài tối đa hai năm; hãy chọn lại.", "The period must start before it ends and last at most two years; choose again."},
 	"refusal.arrival.from":                       {"Hãy nhập cơ quan ban hành (tác giả), tối đa 200 ký tự.", "Enter the issuing body, at most 200 characters."},
