@@ -90,3 +90,13 @@ func Of(err error) (Reason, []any) {
 	}
 	return Reason{}, nil
 }
+
+// Carry gives to the reason of from, if from names one: for a service
+// that words another's refusal into its own kind with %v (which drops
+// the wrapped error, and with it the reason).
+func Carry(from, to error) error {
+	if reason, args := Of(from); reason != (Reason{}) {
+		return Because(reason, to, args...)
+	}
+	return to
+}

@@ -48,3 +48,16 @@ func TestNameRefusesMalformedAndTwice(t *testing.T) {
 		t.Fatal("All does not list a declared reason")
 	}
 }
+
+func TestCarryKeepsTheReasonAcrossAFlattenedError(t *testing.T) {
+	kind := errors.New("not your turn")
+	inner := Because(testReason, errors.New("the chain moved"), "x")
+	err := Carry(inner, fmt.Errorf("%w: %v", kind, inner))
+	if reason, args := Of(err); reason != testReason || len(args) != 1 || !errors.Is(err, kind) {
+		t.Fatalf("Carry lost the reason or the kind: %v %v", reason, args)
+	}
+	plain := errors.New("plain")
+	if Carry(plain, kind) != kind {
+		t.Fatal("Carry changed an error without a reason")
+	}
+}

@@ -180,7 +180,7 @@ func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, o
 		if errors.Is(err, documents.ErrNotFound) || errors.Is(err, storage.ErrNotFound) || errors.Is(err, accounts.ErrForbidden) || ctx.Err() != nil {
 			return nil, err
 		}
-		return nil, fmt.Errorf("%w: %v", ErrNotYourTurn, err)
+		return nil, carry(err, fmt.Errorf("%w: %v", ErrNotYourTurn, err))
 	}
 	// The document was locked with the transaction's begin (open).
 	v, err := o.version(ctx, tx, doc.ID, turn.Version)
@@ -523,7 +523,7 @@ func (s *Service) record(ctx context.Context, tx pgx.Tx, p documents.Principal, 
 		return v, err
 	}
 	if err := s.Turns.FinishSign(ctx, tx, p, j.turn, v.Number, v.SHA256, j.form); err != nil {
-		return v, fmt.Errorf("%w: %v", ErrNotYourTurn, err)
+		return v, carry(err, fmt.Errorf("%w: %v", ErrNotYourTurn, err))
 	}
 	details := map[string]any{"version": v.Number, "sha256": v.SHA256, "size": v.Size, "signed_version": j.version.Number,
 		"level": string(j.opts.Level), "authority_form": j.form, "key_binding": b.ID, "fingerprint": b.Fingerprint, "turn_of": j.turn.TurnOf}

@@ -29,3 +29,7 @@ var (
 func because(reason refusal.Reason, err error, args ...any) error {
 	return refusal.Because(reason, err, args...)
 }
+
+// carry keeps the reason of from (the chain's refusal of a turn) on to,
+// the error that words it as signing's own kind.
+func carry(from, to error) error { return refusal.Carry(from, to) }
