@@ -34,7 +34,7 @@ func ParseForm(s string) (string, error) {
 	case FormCollective, FormDeputy, FormActing, FormByOrder, FormAuthorised:
 		return f, nil
 	}
-	return "", refuseBecause("unknown-form", "unknown authority form %q: use TM., KT., Q., TL. or TUQ.", s)
+	return "", refuseBecause(rUnknownForm, "unknown authority form %q: use TM., KT., Q., TL. or TUQ.", s)
 }
 
 // CheckNewDelegation applies the rules for making d: both people in its
@@ -48,44 +48,44 @@ func CheckNewDelegation(d storage.Delegation, from, to storage.User, parent *sto
 	}
 	switch {
 	case from.ID == to.ID:
-		return refuseBecause("delegate-self", "a user cannot delegate to themselves")
+		return refuseBecause(rDelegateSelf, "a user cannot delegate to themselves")
 	case from.OrganizationID != d.OrganizationID || to.OrganizationID != d.OrganizationID:
-		return refuseBecause("delegate-other-org", "both users must belong to the delegation's organisation")
+		return refuseBecause(rDelegateOtherOrg, "both users must belong to the delegation's organisation")
 	case to.DisabledAt != nil:
-		return refuseBecause("delegate-disabled", "%s's account is disabled", to.Username)
+		return refuseBecause(rDelegateDisabled, "%s's account is disabled", to.Username)
 	case !slices.Contains(to.Roles, storage.RoleSigner):
-		return refuseBecause("delegate-not-signer", "%s does not hold the signer role", to.Username)
+		return refuseBecause(rDelegateNotSigner, "%s does not hold the signer role", to.Username)
 	case !d.EndsAt.After(d.StartsAt):
-		return refuseBecause("period-reversed", "the period ends (%s) before it starts (%s)", day(d.EndsAt), day(d.StartsAt))
+		return refuseBecause(rPeriodReversed, "the period ends (%s) before it starts (%s)", day(d.EndsAt), day(d.StartsAt))
 	case !d.EndsAt.After(now):
-		return refuseBecause("period-ended", "the period already ended on %s", day(d.EndsAt))
+		return refuseBecause(rPeriodEnded, "the period already ended on %s", day(d.EndsAt))
 	case d.Form == FormAuthorised && strings.TrimSpace(d.Basis) == "":
-		return refuseBecause("basis-required", "TUQ. needs the written authorisation it rests on (basis)")
+		return refuseBecause(rBasisRequired, "TUQ. needs the written authorisation it rests on (basis)")
 	}
 	if parent == nil {
 		return nil
 	}
 	switch {
 	case parent.Form == FormAuthorised:
-		return refuseBecause("pass-tuq", "a TUQ. delegation may not be passed on")
+		return refuseBecause(rPassTuq, "a TUQ. delegation may not be passed on")
 	case parent.Form != FormByOrder:
-		return refuseBecause("pass-not-tl", "only a TL. delegation may be passed on, not %s.", parent.Form)
+		return refuseBecause(rPassNotTl, "only a TL. delegation may be passed on, not %s.", parent.Form)
 	case d.Form != FormByOrder:
-		return refuseBecause("pass-as-tl", "a TL. delegation can only be passed on as TL.")
+		return refuseBecause(rPassAsTl, "a TL. delegation can only be passed on as TL.")
 	case parent.ParentID != "":
-		return refuseBecause("pass-once", "a TL. delegation may be passed on only once")
+		return refuseBecause(rPassOnce, "a TL. delegation may be passed on only once")
 	case parentChildren > 0:
-		return refuseBecause("pass-done", "this TL. delegation has already been passed on")
+		return refuseBecause(rPassDone, "this TL. delegation has already been passed on")
 	case parent.ToUser != from.ID:
-		return refuseBecause("pass-holder", "only the holder of a delegation may pass it on")
+		return refuseBecause(rPassHolder, "only the holder of a delegation may pass it on")
 	case parent.RevokedAt != nil:
-		return refuseBecause("pass-revoked", "the delegation passed on was revoked")
+		return refuseBecause(rPassRevoked, "the delegation passed on was revoked")
 	case d.StartsAt.Before(parent.StartsAt) || d.EndsAt.After(parent.EndsAt):
-		return refuseBecause("pass-period", "the period must lie within %s – %s", day(parent.StartsAt), day(parent.EndsAt))
+		return refuseBecause(rPassPeriod, "the period must lie within %s – %s", day(parent.StartsAt), day(parent.EndsAt))
 	case !subset(d.DocumentTypes, parent.DocumentTypes):
-		return refuseBecause("pass-types", "the document types must lie within those delegated (%s)", strings.Join(parent.DocumentTypes, ", "))
+		return refuseBecause(rPassTypes, "the document types must lie within those delegated (%s)", strings.Join(parent.DocumentTypes, ", "))
 	case !subset(d.UnitIDs, parent.UnitIDs):
-		return refuseBecause("pass-units", "the units must lie within those delegated")
+		return refuseBecause(rPassUnits, "the units must lie within those delegated")
 	}
 	return nil
 }

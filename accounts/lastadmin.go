@@ -48,7 +48,7 @@ func keepAnAdmin(ctx context.Context, tx pgx.Tx, u storage.User, stillAdmin func
 		return cur, err
 	}
 	if n <= 1 {
-		return cur, because("last-admin", fmt.Errorf("%w: %s is the organisation's last enabled administrator; make another administrator first", ErrLastAdmin, cur.Username), cur.Username)
+		return cur, because(rLastAdmin, fmt.Errorf("%w: %s is the organisation's last enabled administrator; make another administrator first", ErrLastAdmin, cur.Username), cur.Username)
 	}
 	return cur, nil
 }

@@ -180,7 +180,7 @@ func Authorize(p Principal, a Action, t Target) error {
 	if !p.allows(scope) {
 		return fmt.Errorf("%w: the token's scopes do not include %s", ErrForbidden, scope)
 	}
-	if why := refusal(p, a, t); why != "" {
+	if why := whyRefused(p, a, t); why != "" {
 		return fmt.Errorf("%w: %s", ErrForbidden, why)
 	}
 	return nil
@@ -214,9 +214,9 @@ func hidden(p Principal, a Action, t Target) bool {
 	return false
 }
 
-// refusal says why p may not do a to t although t is visible to them, or ""
+// whyRefused says why p may not do a to t although t is visible to them, or ""
 // when p may.
-func refusal(p Principal, a Action, t Target) string {
+func whyRefused(p Principal, a Action, t Target) string {
 	switch a {
 	case OrganizationCreate:
 		if !p.IsSuperadmin {

@@ -28,7 +28,7 @@ func (s *Service) Language(ctx context.Context, p Principal) (string, error) {
 // being signed in with an account that is not disabled.
 func (s *Service) SetLanguage(ctx context.Context, p Principal, lang string) error {
 	if !slices.Contains(Languages, lang) {
-		return invalidBecause("unknown-language", "language must be one of %v", Languages)
+		return invalidBecause(rUnknownLanguage, "language must be one of %v", Languages)
 	}
 	if p.ID == "" || p.DisabledAt != nil {
 		return fmt.Errorf("%w: only a signed-in user sets their language", ErrForbidden)

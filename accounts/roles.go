@@ -26,13 +26,13 @@ func (s *Service) SetRoles(ctx context.Context, p Principal, userID string, role
 		return u, err
 	}
 	if u.OrganizationID == "" {
-		return u, because("superadmin-roles", fmt.Errorf("%w: the system administrator holds no roles of an organisation", ErrForbidden))
+		return u, because(rSuperadminRoles, fmt.Errorf("%w: the system administrator holds no roles of an organisation", ErrForbidden))
 	}
 	want := []string{}
 	for _, r := range roles {
 		r = strings.TrimSpace(r)
 		if !slices.Contains(storage.AllRoles, r) {
-			return u, invalidBecause("unknown-role", "unknown role %q: one of %s", r, strings.Join(storage.AllRoles, ", "))
+			return u, invalidBecause(rUnknownRole, "unknown role %q: one of %s", r, strings.Join(storage.AllRoles, ", "))
 		}
 		if !slices.Contains(want, r) {
 			want = append(want, r)

@@ -103,7 +103,7 @@ func clean(s string) string { return strings.TrimSpace(norm.NFC.String(s)) }
 
 func checkCode(field, code string) error {
 	if code == "" || utf8.RuneCountInString(code) > 20 || strings.ContainsAny(code, " \t/-") {
-		return because("code-format", invalid("%s must be 1–20 characters without spaces, slashes or hyphens (it goes into document symbols such as 05/QĐ-UBND)", field))
+		return because(rCodeFormat, invalid("%s must be 1–20 characters without spaces, slashes or hyphens (it goes into document symbols such as 05/QĐ-UBND)", field))
 	}
 	return nil
 }
@@ -118,17 +118,17 @@ func (s *Service) CreateOrganization(ctx context.Context, p Principal, o storage
 		return o, err
 	}
 	if o.Name == "" {
-		return o, invalidBecause("name-required", "name is required")
+		return o, invalidBecause(rNameRequired, "name is required")
 	}
 	err := s.inTx(ctx, func(tx pgx.Tx) (audit.Event, error) {
 		if o.ParentID != "" {
 			if _, err := storage.GetOrganization(ctx, tx, o.ParentID); err != nil {
-				return audit.Event{}, invalidBecause("parent-unknown", "parent_id names no organisation")
+				return audit.Event{}, invalidBecause(rParentUnknown, "parent_id names no organisation")
 			}
 		}
 		got, err := storage.CreateOrganization(ctx, tx, o)
 		if errors.Is(err, storage.ErrConflict) {
-			return audit.Event{}, invalidBecause("org-code-taken", "code %s is taken by another organisation", o.Code)
+			return audit.Event{}, invalidBecause(rOrgCodeTaken, "code %s is taken by another organisation", o.Code)
 		}
 		o = got
 		return event(p, "organization.create", "organization:"+o.ID, map[string]any{"code": o.Code, "name": o.Name}), err
@@ -172,12 +172,12 @@ func (s *Service) CreateUnit(ctx context.Context, p Principal, u storage.Unit) (
 		return u, err
 	}
 	if u.Name == "" {
-		return u, invalidBecause("name-required", "name is required")
+		return u, invalidBecause(rNameRequired, "name is required")
 	}
 	err := s.inTx(ctx, func(tx pgx.Tx) (audit.Event, error) {
 		got, err := storage.CreateUnit(ctx, tx, u)
 		if errors.Is(err, storage.ErrConflict) {
-			return audit.Event{}, invalidBecause("unit-code-taken", "code %s is taken by another unit of the organisation", u.Code)
+			return audit.Event{}, invalidBecause(rUnitCodeTaken, "code %s is taken by another unit of the organisation", u.Code)
 		}
 		u = got
 		e := event(p, "unit.create", "unit:"+u.ID, map[string]any{"code": u.Code, "name": u.Name})
@@ -210,7 +210,7 @@ type NewUser struct {
 func (s *Service) CreateUser(ctx context.Context, p Principal, n NewUser) (storage.User, error) {
 	if _, err := s.organizationFor(ctx, p, n.OrganizationID, UserCreate); err != nil {
 		if errors.Is(err, storage.ErrNotFound) && p.IsSuperadmin {
-			return storage.User{}, invalidBecause("org-unknown", "organization_id names no organisation")
+			return storage.User{}, invalidBecause(rOrgUnknown, "organization_id names no organisation")
 		}
 		return storage.User{}, err
 	}
@@ -220,20 +220,20 @@ func (s *Service) CreateUser(ctx context.Context, p Principal, n NewUser) (stora
 	u := storage.User{Username: strings.ToLower(clean(n.Username)), FullName: clean(n.FullName), Title: clean(n.Title),
 		OrganizationID: n.OrganizationID, UnitIDs: n.UnitIDs, Roles: n.Roles}
 	if !validUsername(u.Username) {
-		return u, invalidBecause("username-format", "username must be 2–64 letters, digits, dots, hyphens or underscores")
+		return u, invalidBecause(rUsernameFormat, "username must be 2–64 letters, digits, dots, hyphens or underscores")
 	}
 	if u.FullName == "" {
-		return u, invalidBecause("full-name-required", "full_name is required")
+		return u, invalidBecause(rFullNameRequired, "full_name is required")
 	}
 	for _, r := range u.Roles {
 		if !slices.Contains(storage.AllRoles, r) {
-			return u, invalidBecause("unknown-role", "unknown role %q: one of %s", r, strings.Join(storage.AllRoles, ", "))
+			return u, invalidBecause(rUnknownRole, "unknown role %q: one of %s", r, strings.Join(storage.AllRoles, ", "))
 		}
 	}
 	var hash string
 	if n.Password != "" {
 		if utf8.RuneCountInString(n.Password) < MinPasswordLength {
-			return u, because("weak-password", invalid("%v", ErrWeakPassword), MinPasswordLength)
+			return u, because(rWeakPassword, invalid("%v", ErrWeakPassword), MinPasswordLength)
 		}
 		var herr error
 		if err := s.hashSlots().Do(ctx, func() { hash, herr = HashPassword(n.Password) }); err != nil {
@@ -250,12 +250,12 @@ func (s *Service) CreateUser(ctx context.Context, p Principal, n NewUser) (stora
 		}
 		for _, id := range u.UnitIDs {
 			if !slices.ContainsFunc(units, func(x storage.Unit) bool { return x.ID == id }) {
-				return audit.Event{}, invalidBecause("unit-not-in-org", "unit %s is not a unit of the organisation", id)
+				return audit.Event{}, invalidBecause(rUnitNotInOrg, "unit %s is not a unit of the organisation", id)
 			}
 		}
 		u, err = storage.CreateUser(ctx, tx, u, hash)
 		if errors.Is(err, storage.ErrConflict) {
-			return audit.Event{}, because("username-taken", invalid("username %s is taken", n.Username), strings.ToLower(clean(n.Username)))
+			return audit.Event{}, because(rUsernameTaken, invalid("username %s is taken", n.Username), strings.ToLower(clean(n.Username)))
 		}
 		e := event(p, "user.create", "user:"+u.ID, map[string]any{"username": u.Username, "roles": u.Roles, "units": u.UnitIDs})
 		e.OrgID = u.OrganizationID
@@ -356,7 +356,7 @@ func (s *Service) IssueToken(ctx context.Context, p Principal, userID, name stri
 	}
 	for _, sc := range scopes {
 		if sc != "*" && !slices.Contains(AllScopes, sc) {
-			return "", storage.Token{}, invalidBecause("unknown-scope", "unknown scope %q: one of *, %s", sc, strings.Join(AllScopes, ", "))
+			return "", storage.Token{}, invalidBecause(rUnknownScope, "unknown scope %q: one of *, %s", sc, strings.Join(AllScopes, ", "))
 		}
 	}
 	// A token never carries more than the credential that made it.
@@ -366,12 +366,12 @@ func (s *Service) IssueToken(ctx context.Context, p Principal, userID, name stri
 		}
 		for _, sc := range scopes {
 			if !slices.Contains(p.Scopes, sc) {
-				return "", storage.Token{}, because("scope-beyond-maker", fmt.Errorf("%w: a token cannot grant scope %s its maker lacks", ErrForbidden, sc), sc)
+				return "", storage.Token{}, because(rScopeBeyondMaker, fmt.Errorf("%w: a token cannot grant scope %s its maker lacks", ErrForbidden, sc), sc)
 			}
 		}
 	}
 	if expires != nil && !expires.After(s.now()) {
-		return "", storage.Token{}, invalidBecause("expires-past", "expires_at lies in the past")
+		return "", storage.Token{}, invalidBecause(rExpiresPast, "expires_at lies in the past")
 	}
 	if name = clean(name); name == "" {
 		name = "api"
@@ -442,7 +442,7 @@ func (s *Service) SetDisabled(ctx context.Context, p Principal, userID string, d
 		return u, err
 	}
 	if u.ID == p.ID {
-		return u, because("disable-self", fmt.Errorf("%w: an account cannot disable or enable itself", ErrForbidden))
+		return u, because(rDisableSelf, fmt.Errorf("%w: an account cannot disable or enable itself", ErrForbidden))
 	}
 	action := "user.enable"
 	if disabled {
@@ -485,7 +485,7 @@ func (s *Service) CreateDelegation(ctx context.Context, p Principal, d storage.D
 	}
 	to, err := s.userFor(ctx, p, d.ToUser, DelegationCreate)
 	if errors.Is(err, storage.ErrNotFound) {
-		return d, invalidBecause("delegate-unknown", "to_user names no user of the organisation")
+		return d, invalidBecause(rDelegateUnknown, "to_user names no user of the organisation")
 	} else if err != nil {
 		return d, err
 	}
@@ -497,7 +497,7 @@ func (s *Service) CreateDelegation(ctx context.Context, p Principal, d storage.D
 		d.StartsAt = s.now()
 	}
 	if d.EndsAt.IsZero() {
-		return d, invalidBecause("period-required", "ends_at is required: a delegation is for a period")
+		return d, invalidBecause(rPeriodRequired, "ends_at is required: a delegation is for a period")
 	}
 	if err := s.checkScope(ctx, d); err != nil {
 		return d, err
@@ -508,7 +508,7 @@ func (s *Service) CreateDelegation(ctx context.Context, p Principal, d storage.D
 		if d.ParentID != "" {
 			pd, err := storage.GetDelegation(ctx, tx, d.ParentID)
 			if err != nil || pd.OrganizationID != d.OrganizationID {
-				return audit.Event{}, invalidBecause("parent-delegation-unknown", "parent_id names no delegation of the organisation")
+				return audit.Event{}, invalidBecause(rParentDelegationUnknown, "parent_id names no delegation of the organisation")
 			}
 			// Serialise passing on the same delegation.
 			if _, err := tx.Exec(ctx, "SELECT 1 FROM delegations WHERE id = $1 FOR UPDATE", pd.ID); err != nil {
@@ -543,7 +543,7 @@ func (s *Service) checkScope(ctx context.Context, d storage.Delegation) error {
 		}
 		for _, t := range d.DocumentTypes {
 			if _, ok := types[t]; !ok {
-				return invalidBecause("unknown-document-type", "document_types: unknown document type %q", t)
+				return invalidBecause(rUnknownDocumentType, "document_types: unknown document type %q", t)
 			}
 		}
 	}
@@ -554,7 +554,7 @@ func (s *Service) checkScope(ctx context.Context, d storage.Delegation) error {
 		}
 		for _, id := range d.UnitIDs {
 			if !slices.ContainsFunc(units, func(u storage.Unit) bool { return u.ID == id }) {
-				return invalidBecause("unit-not-in-org", "unit_ids: %s is not a unit of the organisation", id)
+				return invalidBecause(rUnitNotInOrg, "unit_ids: %s is not a unit of the organisation", id)
 			}
 		}
 	}

@@ -159,11 +159,11 @@ func (e *Engine) SetPreferences(ctx context.Context, p accounts.Principal, pr Pr
 	if pr.Email != "" {
 		a, err := mail.ParseAddress(pr.Email)
 		if err != nil || a.Address != pr.Email || len(pr.Email) > 254 {
-			return Preferences{}, invalid("email must be a plain e-mail address such as name@example.gov.vn")
+			return Preferences{}, because(rEmailFormat, invalid("email must be a plain e-mail address such as name@example.gov.vn"))
 		}
 	}
 	if pr.EmailOn && pr.Email == "" {
-		return Preferences{}, invalid("e-mail notifications need an e-mail address")
+		return Preferences{}, because(rEmailRequired, invalid("e-mail notifications need an e-mail address"))
 	}
 	err := e.db.InTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO notification_preferences (user_id, email, email_on) VALUES ($1, $2, $3)
@@ -214,7 +214,7 @@ func (e *Engine) CreateWebhook(ctx context.Context, p accounts.Principal, orgID 
 		return CreatedWebhook{}, err
 	}
 	if n.AllowPrivate && !p.IsSuperadmin {
-		return CreatedWebhook{}, fmt.Errorf("%w: only the system administrator allows webhooks to private or loopback addresses", accounts.ErrForbidden)
+		return CreatedWebhook{}, because(rUrlPrivateAdmin, fmt.Errorf("%w: only the system administrator allows webhooks to private or loopback addresses", accounts.ErrForbidden))
 	}
 	if err := checkWebhookURL(ctx, n.URL, n.AllowPrivate); err != nil {
 		return CreatedWebhook{}, err
@@ -255,7 +255,7 @@ func (e *Engine) CreateWebhook(ctx context.Context, p accounts.Principal, orgID 
 func checkWebhookURL(ctx context.Context, raw string, allowPrivate bool) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Fragment != "" || len(raw) > 2000 {
-		return invalid("url must be an http or https URL without credentials")
+		return because(rUrl, invalid("url must be an http or https URL without credentials"))
 	}
 	if allowPrivate {
 		return nil
@@ -269,12 +269,12 @@ func checkWebhookURL(ctx context.Context, raw string, allowPrivate bool) error {
 		defer cancel()
 		addrs, err = lookupHost(lctx, "ip", host)
 		if err != nil || len(addrs) == 0 {
-			return invalid("url: the host %s does not resolve", host)
+			return because(rUrlUnresolved, invalid("url: the host %s does not resolve", host), host)
 		}
 	}
 	for _, a := range addrs {
 		if !publicAddress(a) {
-			return invalid("url: %s resolves to %s: %s", host, a, errPrivateAddress)
+			return because(rUrlPrivate, invalid("url: %s resolves to %s: %s", host, a, errPrivateAddress), host)
 		}
 	}
 	return nil

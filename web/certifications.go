@@ -66,6 +66,7 @@ var certifyProblems = []struct {
 }
 
 func writeCertifyError(w http.ResponseWriter, r *http.Request, err error) {
+	r = withReason(r, err)
 	var se *certify.ScanError
 	if errors.As(err, &se) {
 		w.Header().Set("Content-Type", "application/problem+json")
@@ -75,7 +76,7 @@ func writeCertifyError(w http.ResponseWriter, r *http.Request, err error) {
 			problem
 			Problems []scancheck.Problem `json:"problems"`
 		}{problem{Type: "/problems/scan-refused", Title: "The scan does not meet the rules for copies", Status: http.StatusUnprocessableEntity,
-			Detail: se.Error(), Instance: r.URL.Path}, se.Refusal.Problems})
+			Detail: se.Error(), Instance: r.URL.Path, Reason: reasonOf(r)}, se.Refusal.Problems})
 		return
 	}
 	for _, k := range certifyProblems {

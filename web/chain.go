@@ -46,10 +46,11 @@ type conflictProblem struct {
 // chainError answers the chain's and the calendar's errors, and the rest
 // as writeError does.
 func (s *Server) chainError(w http.ResponseWriter, r *http.Request, err error) {
+	r = withReason(r, err)
 	switch {
 	case errors.Is(err, chain.ErrConflict):
 		body := conflictProblem{problem: problem{Type: "/problems/chain-conflict", Title: "The chain's state does not allow this action",
-			Status: http.StatusConflict, Detail: strings.TrimPrefix(err.Error(), chain.ErrConflict.Error()+": "), Instance: r.URL.Path}}
+			Status: http.StatusConflict, Detail: strings.TrimPrefix(err.Error(), chain.ErrConflict.Error()+": "), Instance: r.URL.Path, Reason: reasonOf(r)}}
 		if id := chi.URLParam(r, "id"); id != "" {
 			if v, verr := s.Chain.Chain(r.Context(), principalFrom(r.Context()), id); verr == nil {
 				body.State = &v
@@ -78,12 +79,13 @@ func (s *Server) chainError(w http.ResponseWriter, r *http.Request, err error) {
 // chain's other actions answer, so the loser of two signatures sees what
 // won.
 func (s *Server) signError(w http.ResponseWriter, r *http.Request, err error) {
+	r = withReason(r, err)
 	if !errors.Is(err, docsign.ErrNotYourTurn) || s.Turns != nil || s.Chain == nil {
 		writeError(w, r, err)
 		return
 	}
 	body := conflictProblem{problem: problem{Type: "/problems/not-your-turn", Title: "Not your turn to sign",
-		Status: http.StatusConflict, Detail: err.Error(), Instance: r.URL.Path}}
+		Status: http.StatusConflict, Detail: err.Error(), Instance: r.URL.Path, Reason: reasonOf(r)}}
 	if v, verr := s.Chain.Chain(r.Context(), principalFrom(r.Context()), chi.URLParam(r, "id")); verr == nil {
 		body.State = &v
 	}

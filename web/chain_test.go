@@ -114,7 +114,8 @@ func TestChainOverAPI(t *testing.T) {
 		t.Fatalf("the loser's answer: %s", loser)
 	}
 
-	if status, b := call(signer.token, "POST", path+"/actions", map[string]any{"action": "return"}); status != http.StatusUnprocessableEntity {
+	if status, b := call(signer.token, "POST", path+"/actions", map[string]any{"action": "return"}); status != http.StatusUnprocessableEntity ||
+		decode[struct{ Reason string }](t, b).Reason != "chain.return-comment" {
 		t.Fatalf("a return without a comment: %d %s", status, b)
 	}
 	if status, b := call(signer.token, "POST", path+"/actions", map[string]any{"action": "approve", "extra": 1}); status != http.StatusBadRequest {
@@ -156,7 +157,8 @@ func TestChainOverAPI(t *testing.T) {
 	}
 
 	// The working calendar: the system administrator sets a year, anyone reads it.
-	if status, b := call(root.token, "PUT", "/api/v1/calendar/2026", map[string]any{"holidays": []map[string]string{{"date": "2026-02-30"}}}); status != http.StatusUnprocessableEntity {
+	if status, b := call(root.token, "PUT", "/api/v1/calendar/2026", map[string]any{"holidays": []map[string]string{{"date": "2026-02-30"}}}); status != http.StatusUnprocessableEntity ||
+		decode[struct{ Reason string }](t, b).Reason != "calendar.date-format" {
 		t.Fatalf("a bad date: %d %s", status, b)
 	}
 	if status, b := call(root.token, "PUT", "/api/v1/calendar/2026", map[string]any{"holidays": []map[string]string{{"date": "2026-02-17", "name": "Tết"}},

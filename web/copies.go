@@ -44,6 +44,7 @@ func (s *Server) makeCopy(w http.ResponseWriter, r *http.Request) {
 }
 
 func writeCopyError(w http.ResponseWriter, r *http.Request, err error) {
+	r = withReason(r, err)
 	switch {
 	case errors.Is(err, copies.ErrNotCopyable):
 		writeProblem(w, r, http.StatusConflict, "not-copyable", "The document cannot be copied in this form", err.Error())

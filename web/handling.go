@@ -61,6 +61,7 @@ func (s *Server) setHandlingSettings(w http.ResponseWriter, r *http.Request) {
 // the action 409, a request that cannot be carried out 422, the rest as
 // writeError does (403, 404 for what the caller may not see).
 func handlingError(w http.ResponseWriter, r *http.Request, err error) {
+	r = withReason(r, err)
 	switch {
 	case errors.Is(err, handling.ErrConflict):
 		writeProblem(w, r, http.StatusConflict, "handling-conflict", "The handling's state does not allow this action",

@@ -60,9 +60,12 @@ func TestLastAdministratorIsAConflict(t *testing.T) {
 		if s.want != http.StatusConflict {
 			continue
 		}
-		var p struct{ Type, Detail string }
+		// The reason member names the refusal for clients that word it
+		// in their reader's language; the detail stays English.
+		var p struct{ Type, Detail, Reason string }
 		if resp.Header.Get("Content-Type") != "application/problem+json" || json.Unmarshal(got, &p) != nil ||
-			!bytes.HasSuffix([]byte(p.Type), []byte("last-administrator")) || !bytes.Contains([]byte(p.Detail), []byte("last enabled administrator")) {
+			!bytes.HasSuffix([]byte(p.Type), []byte("last-administrator")) || !bytes.Contains([]byte(p.Detail), []byte("last enabled administrator")) ||
+			p.Reason != "last-admin" {
 			t.Fatalf("%s: %s %s", s.name, resp.Header.Get("Content-Type"), got)
 		}
 	}

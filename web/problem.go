@@ -1,12 +1,14 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/refusal"
 )
 
 // problem is an RFC 9457 problem details object.
@@ -16,13 +18,40 @@ type problem struct {
 	Status   int    `json:"status"`
 	Detail   string `json:"detail,omitempty"`
 	Instance string `json:"instance,omitempty"`
+	// Reason is an extension member: the stable name of a refusal the
+	// caller can correct (package refusal), so that clients word it in
+	// their reader's language; Detail stays the English explanation.
+	Reason string `json:"reason,omitempty"`
+}
+
+// reasonKey carries the reason of the error being answered to
+// writeProblem, whichever of the problem mappers writes the answer.
+type reasonKey struct{}
+
+// withReason is r carrying err's reason, if it names one; each error
+// answerer (writeError, chainError, ...) calls it first.
+func withReason(r *http.Request, err error) *http.Request {
+	if reason, _ := refusal.Of(err); reason != (refusal.Reason{}) {
+		return r.WithContext(context.WithValue(r.Context(), reasonKey{}, reason.String()))
+	}
+	return r
+}
+
+// reasonOf is the reason withReason put on r, "" for none.
+func reasonOf(r *http.Request) string {
+	reason, _ := r.Context().Value(reasonKey{}).(string)
+	return reason
 }
 
 func writeProblem(w http.ResponseWriter, r *http.Request, status int, slug, title, detail string) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(problem{Type: "/problems/" + slug, Title: title, Status: status, Detail: detail, Instance: r.URL.Path})
+	reason := ""
+	if status < http.StatusInternalServerError { // else nothing the caller corrects
+		reason = reasonOf(r)
+	}
+	_ = json.NewEncoder(w).Encode(problem{Type: "/problems/" + slug, Title: title, Status: status, Detail: detail, Instance: r.URL.Path, Reason: reason})
 }
 
 // problemKinds maps the documents package's input errors to HTTP.
@@ -51,6 +80,7 @@ var problemKinds = []struct {
 // writeError answers with the problem that matches err; anything unexpected is
 // logged and reported as a 500 without internals.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	r = withReason(r, err)
 	for _, k := range problemKinds {
 		if errors.Is(err, k.kind) {
 			detail := ""

@@ -56,6 +56,7 @@ func (s *Server) receptionRoutes(r chi.Router) {
 }
 
 func writeReceptionError(w http.ResponseWriter, r *http.Request, err error) {
+	r = withReason(r, err)
 	var dup *reception.DuplicateError
 	switch {
 	case errors.As(err, &dup):

@@ -91,6 +91,7 @@ var registerProblems = []struct {
 }
 
 func writeRegisterError(w http.ResponseWriter, r *http.Request, err error) {
+	r = withReason(r, err)
 	for _, k := range registerProblems {
 		if errors.Is(err, k.kind) {
 			if k.status == http.StatusServiceUnavailable {

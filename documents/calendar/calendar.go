@@ -81,7 +81,7 @@ func Normalize(year int, y Year) (Year, error) {
 func compile(year int, y *Year) (compiled, error) {
 	var c compiled
 	if year < 1970 || year > 9999 {
-		return c, invalid("year %d is out of range", year)
+		return c, because(rYear, invalid("year %d is out of range", year), year)
 	}
 	def := DefaultYear()
 	if len(y.Weekend) == 0 {
@@ -99,13 +99,13 @@ func compile(year int, y *Year) (compiled, error) {
 	for i, w := range y.Weekend {
 		wd, ok := weekdays[strings.ToLower(strings.TrimSpace(w))]
 		if !ok {
-			return c, invalid("weekend day %q is not a weekday name (monday … sunday)", w)
+			return c, because(rWeekday, invalid("weekend day %q is not a weekday name (monday … sunday)", w), w)
 		}
 		y.Weekend[i] = strings.ToLower(strings.TrimSpace(w))
 		c.weekend[wd] = true
 	}
 	if len(y.Weekend) == 7 {
-		return c, invalid("a week needs at least one working day")
+		return c, because(rNoWorkingDay, invalid("a week needs at least one working day"))
 	}
 	c.off, c.on = map[int]bool{}, map[int]bool{}
 	seen := map[string]string{}
@@ -113,21 +113,21 @@ func compile(year int, y *Year) (compiled, error) {
 		for i, d := range list {
 			t, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(d.Date), Vietnam)
 			if err != nil {
-				return invalid("%s %q is not a date YYYY-MM-DD", what, d.Date)
+				return because(rDateFormat, invalid("%s %q is not a date YYYY-MM-DD", what, d.Date), d.Date)
 			}
 			if t.Year() != year {
-				return invalid("%s %s lies outside %d", what, d.Date, year)
+				return because(rDateYear, invalid("%s %s lies outside %d", what, d.Date, year), d.Date, year)
 			}
 			key := t.Format(time.DateOnly)
 			if prev, dup := seen[key]; dup {
-				return invalid("%s is listed twice (%s and %s)", key, prev, what)
+				return because(rDateTwice, invalid("%s is listed twice (%s and %s)", key, prev, what), key)
 			}
 			seen[key] = what
 			if c.weekend[t.Weekday()] != wantWeekend {
 				if wantWeekend {
-					return invalid("working day %s is a %s, already a working day", key, strings.ToLower(t.Weekday().String()))
+					return because(rExtraWorking, invalid("working day %s is a %s, already a working day", key, strings.ToLower(t.Weekday().String())), key)
 				}
-				return invalid("holiday %s is a %s, already a day off", key, strings.ToLower(t.Weekday().String()))
+				return because(rHolidayWeekend, invalid("holiday %s is a %s, already a day off", key, strings.ToLower(t.Weekday().String())), key)
 			}
 			list[i].Date, list[i].Name = key, strings.TrimSpace(d.Name)
 			into[t.YearDay()] = true
@@ -146,10 +146,10 @@ func compile(year int, y *Year) (compiled, error) {
 		a, err1 := minutes(s.Start)
 		b, err2 := minutes(s.End)
 		if err1 != nil || err2 != nil {
-			return c, invalid("working hours %q–%q: use HH:MM", s.Start, s.End)
+			return c, because(rHoursFormat, invalid("working hours %q–%q: use HH:MM", s.Start, s.End), s.Start, s.End)
 		}
 		if b <= a || a < last {
-			return c, invalid("working hours must be in order and not overlap (%s–%s)", s.Start, s.End)
+			return c, because(rHoursOrder, invalid("working hours must be in order and not overlap (%s–%s)", s.Start, s.End), s.Start, s.End)
 		}
 		last = b
 		c.spans = append(c.spans, [2]int{a, b})

@@ -51,7 +51,7 @@ func (s *Service) Year(ctx context.Context, p accounts.Principal, year int) (y Y
 		return Year{}, false, err
 	}
 	if year < 1970 || year > 9999 {
-		return Year{}, false, invalid("year %d is out of range", year)
+		return Year{}, false, because(rYear, invalid("year %d is out of range", year), year)
 	}
 	def, err := storage.CalendarYear(ctx, s.DB.Pool, year)
 	if errors.Is(err, storage.ErrNotFound) {

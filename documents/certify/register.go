@@ -48,13 +48,13 @@ func (s *Service) Register(ctx context.Context, p accounts.Principal, registerID
 		return storage.Register{}, 0, nil, err
 	}
 	if reg.Kind != storage.RegisterCertifiedCopies {
-		return storage.Register{}, 0, nil, invalid("register %q is a %s register, not a certified-copies register", reg.Name, reg.Kind)
+		return storage.Register{}, 0, nil, because(rRegisterKind, invalid("register %q is a %s register, not a certified-copies register", reg.Name, reg.Kind), reg.Name)
 	}
 	if year == 0 {
 		year = s.now().In(Vietnam).Year()
 	}
 	if year < 1900 || year > 9999 {
-		return reg, 0, nil, invalid("year must be a year such as %d", s.now().In(Vietnam).Year())
+		return reg, 0, nil, because(rYear, invalid("year must be a year such as %d", s.now().In(Vietnam).Year()), s.now().In(Vietnam).Year())
 	}
 	cs, err := storage.CertifiedRegister(ctx, s.DB.Pool, reg.ID, year)
 	if err != nil {

@@ -158,21 +158,21 @@ func (s *Service) check(n NewRequest, now time.Time) (storage.Certification, err
 	}
 	id := strings.ToUpper(strings.TrimSpace(n.RequesterIDNumber))
 	if len(id) < 6 || len(id) > 20 || strings.IndexFunc(id, func(r rune) bool { return !unicode.IsDigit(r) && (r < 'A' || r > 'Z') }) >= 0 {
-		return c, invalid("requester_id_number is the number of the identity card or passport: 6 to 20 letters and digits")
+		return c, because(rIdNumber, invalid("requester_id_number is the number of the identity card or passport: 6 to 20 letters and digits"))
 	}
 	c.RequesterIDNumber = id
 	if n.PageCount < 1 || n.PageCount > maxPages {
-		return c, invalid("page_count is the original's number of pages, 1 to %d", maxPages)
+		return c, because(rPageCount, invalid("page_count is the original's number of pages, 1 to %d", maxPages), maxPages)
 	}
 	if n.Copies < 1 || n.Copies > maxCopies {
-		return c, invalid("copies is the number of certified copies wanted, 1 to %d", maxCopies)
+		return c, because(rCopies, invalid("copies is the number of certified copies wanted, 1 to %d", maxCopies), maxCopies)
 	}
 	c.PageCount, c.Copies = n.PageCount, n.Copies
 	c.ReceivedAt = now
 	if n.ReceivedAt != nil {
 		c.ReceivedAt = *n.ReceivedAt
 		if c.ReceivedAt.After(now.Add(5*time.Minute)) || c.ReceivedAt.Before(now.AddDate(0, 0, -30)) {
-			return c, invalid("received_at is when the original was handed in: not in the future, at most 30 days ago")
+			return c, because(rReceivedAt, invalid("received_at is when the original was handed in: not in the future, at most 30 days ago"))
 		}
 	}
 	c.Fee = Fee(c.PageCount, c.Copies)
@@ -264,7 +264,7 @@ func (s *Service) Scan(ctx context.Context, p accounts.Principal, id string, r i
 		return c, err
 	}
 	if c.Status != storage.CertificationReceived && c.Status != storage.CertificationScanned {
-		return c, refuse(ErrState, "the request is %s; a scan is taken before it is certified or refused", c.Status)
+		return c, because(rScanStep, refuse(ErrState, "the request is %s; a scan is taken before it is certified or refused", c.Status))
 	}
 	limit := s.Docs.MaxUpload
 	if limit <= 0 {
@@ -286,7 +286,7 @@ func (s *Service) Scan(ctx context.Context, p accounts.Principal, id string, r i
 		return c, err
 	}
 	if len(rep.Pages) != c.PageCount {
-		return c, invalid("the scan has %d pages; the original was recorded with %d", len(rep.Pages), c.PageCount)
+		return c, because(rScanPages, invalid("the scan has %d pages; the original was recorded with %d", len(rep.Pages), c.PageCount), len(rep.Pages), c.PageCount)
 	}
 	f, err := s.Docs.StoreFile(ctx, bytes.NewReader(data), fileName)
 	if err != nil {
@@ -299,7 +299,7 @@ func (s *Service) Scan(ctx context.Context, p accounts.Principal, id string, r i
 			return err
 		}
 		if cur.Status != storage.CertificationReceived && cur.Status != storage.CertificationScanned {
-			return refuse(ErrState, "the request is %s; a scan is taken before it is certified or refused", cur.Status)
+			return because(rScanStep, refuse(ErrState, "the request is %s; a scan is taken before it is certified or refused", cur.Status))
 		}
 		if err := s.Docs.CommitFile(ctx, tx, f); err != nil {
 			return err
@@ -343,14 +343,14 @@ func (s *Service) Refuse(ctx context.Context, p accounts.Principal, id string, r
 				codes = append(codes, k)
 			}
 			slices.Sort(codes)
-			return c, invalid("unknown refusal ground %q: one of %s", r, strings.Join(codes, ", "))
+			return c, because(rGroundUnknown, invalid("unknown refusal ground %q: one of %s", r, strings.Join(codes, ", ")), r)
 		}
 		if !slices.Contains(reasons, r) {
 			reasons = append(reasons, r)
 		}
 	}
 	if len(reasons) == 0 {
-		return c, invalid("reasons: at least one ground of Decree 23/2015 art. 22")
+		return c, because(rGroundRequired, invalid("reasons: at least one ground of Decree 23/2015 art. 22"))
 	}
 	note := ""
 	if strings.TrimSpace(req.Note) != "" {
@@ -365,7 +365,7 @@ func (s *Service) Refuse(ctx context.Context, p accounts.Principal, id string, r
 			return err
 		}
 		if cur.Status != storage.CertificationReceived && cur.Status != storage.CertificationScanned {
-			return refuse(ErrState, "the request is already %s", cur.Status)
+			return because(rDecided, refuse(ErrState, "the request is already %s", cur.Status))
 		}
 		if err := storage.RefuseCertification(ctx, tx, c.ID, reasons, note, p.ID, at); err != nil {
 			return err
@@ -427,7 +427,7 @@ func userBinding(ctx context.Context, q storage.Querier, p accounts.Principal, a
 			return b, nil
 		}
 	}
-	return storage.KeyBinding{}, refuse(ErrNoKey, "%s has no valid key held by the service; bind one (PKCS#11 or PKCS#12)", p.Username)
+	return storage.KeyBinding{}, because(rNoKey, refuse(ErrNoKey, "%s has no valid key held by the service; bind one (PKCS#11 or PKCS#12)", p.Username), p.Username)
 }
 
 // Certify certifies the copies of a scanned request (the certifier's):
@@ -500,11 +500,11 @@ func certifiable(c storage.Certification) error {
 	case storage.CertificationScanned:
 		return nil
 	case storage.CertificationReceived:
-		return refuse(ErrState, "the original has not been scanned yet")
+		return because(rNotScanned, refuse(ErrState, "the original has not been scanned yet"))
 	case storage.CertificationRefused:
-		return refuse(ErrState, "the request was refused (%s)", strings.Join(c.RefusalReasons, ", "))
+		return because(rRefused, refuse(ErrState, "the request was refused (%s)", strings.Join(c.RefusalReasons, ", ")))
 	}
-	return refuse(ErrState, "the copies were already certified (number %d, book %s)", c.Number, c.Book)
+	return because(rCertified, refuse(ErrState, "the copies were already certified (number %d, book %s)", c.Number, c.Book), c.Number)
 }
 
 // signatureImage is the certifier's handwritten signature, or, without
@@ -794,7 +794,7 @@ func (s *Service) Receipt(ctx context.Context, p accounts.Principal, id string) 
 		return nil, 0, err
 	}
 	if c.ReceiptSHA256 == "" {
-		return nil, 0, refuse(ErrState, "the receipt is made when the copies are certified; the request is %s", c.Status)
+		return nil, 0, because(rReceiptEarly, refuse(ErrState, "the receipt is made when the copies are certified; the request is %s", c.Status))
 	}
 	st, err := s.Docs.Blobs.Stat(ctx, c.ReceiptSHA256)
 	if err != nil {

@@ -106,7 +106,7 @@ func (s *Service) Submit(ctx context.Context, p accounts.Principal, documentID s
 		return View{}, forbidden("only the drafter submits a document")
 	}
 	if req.TemplateID != "" && len(req.Stages) > 0 {
-		return View{}, invalid("give template_id or stages, not both")
+		return View{}, because(rTemplateOrStages, invalid("give template_id or stages, not both"))
 	}
 	var def *Definition
 	var tmpl *storage.ChainTemplate
@@ -114,13 +114,13 @@ func (s *Service) Submit(ctx context.Context, p accounts.Principal, documentID s
 	case req.TemplateID != "":
 		t, err := storage.GetChainTemplate(ctx, s.DB.Pool, req.TemplateID, 0)
 		if errors.Is(err, storage.ErrNotFound) || (err == nil && t.OrganizationID != d.OrganizationID) {
-			return View{}, invalid("template %s is not a chain template of the organisation", req.TemplateID)
+			return View{}, because(rTemplateUnknown, invalid("template %s is not a chain template of the organisation", req.TemplateID))
 		}
 		if err != nil {
 			return View{}, err
 		}
 		if !applies(t, d.Type, d.UnitID) {
-			return View{}, invalid("template %q is not for documents of type %s from this unit", t.Name, d.Type)
+			return View{}, because(rTemplateNotForDocument, invalid("template %q is not for documents of type %s from this unit", t.Name, d.Type), t.Name, d.Type)
 		}
 		tt, err := toTemplate(t)
 		if err != nil {
@@ -251,7 +251,7 @@ func (r *run) submit(p accounts.Principal, def *Definition, tmpl *storage.ChainT
 	switch status {
 	case documents.StatusDraft, documents.StatusWithdrawn, documents.StatusReturned:
 	default:
-		return conflict("the document is %s: only a draft, a returned or a withdrawn document is submitted", status)
+		return because(rNotSubmittable, conflict("the document is %s: only a draft, a returned or a withdrawn document is submitted", status))
 	}
 	if def == nil && status == documents.StatusWithdrawn && r.chain.TemplateID != "" {
 		t, err := storage.GetChainTemplate(r.ctx, r.q(), r.chain.TemplateID, r.chain.TemplateVersion)
@@ -265,7 +265,7 @@ func (r *run) submit(p accounts.Principal, def *Definition, tmpl *storage.ChainT
 		tmpl, def = &t, &tt.Definition
 	}
 	if def == nil && status != documents.StatusReturned {
-		return invalid("give template_id or stages to submit this document")
+		return because(rRouteRequired, invalid("give template_id or stages to submit this document"))
 	}
 	v, err := r.latestVersion()
 	if err != nil {
@@ -377,13 +377,13 @@ func counting(kinds ...string) func(*storage.InboxItem, *storage.ChainStage) boo
 
 func (r *run) inFlight(action string) error {
 	if !r.exists {
-		return conflict("the document is a draft: submit it first")
+		return because(rDraft, conflict("the document is a draft: submit it first"))
 	}
 	switch r.chain.Status {
 	case documents.StatusInReview, documents.StatusApproved:
 		return nil
 	}
-	return conflict("the document is %s: nothing is waiting to %s", r.chain.Status, action)
+	return because(rNothingWaiting, conflict("the document is %s: nothing is waiting to %s", r.chain.Status, action))
 }
 
 // approve passes the participant's turn; a comment given with it is kept
@@ -396,7 +396,7 @@ func (r *run) approve(p accounts.Principal, req ActionRequest) error {
 	if err != nil || t == nil {
 		if err == nil {
 			if t2, _ := r.turnFor(p, func(*storage.InboxItem, *storage.ChainStage) bool { return true }); t2 != nil && t2.stage != nil {
-				return invalid("your turn at stage %q is to %s, not approve", t2.stage.Name, taskOf(t2.stage.Kind))
+				return because(rTurnOtherTask, invalid("your turn at stage %q is to %s, not approve", t2.stage.Name, taskOf(t2.stage.Kind)), t2.stage.Name)
 			}
 			err = r.noTurn(p, ActionApprove)
 		}
@@ -418,7 +418,7 @@ func (r *run) giveBack(p accounts.Principal, req ActionRequest) error {
 		return err
 	}
 	if req.Comment == "" {
-		return invalid("a return needs a comment saying what to change")
+		return because(rReturnComment, invalid("a return needs a comment saying what to change"))
 	}
 	t, err := r.turnFor(p, counting(KindReview, KindFormatCheck, KindSign))
 	if err != nil {
@@ -428,7 +428,7 @@ func (r *run) giveBack(p accounts.Principal, req ActionRequest) error {
 		return r.noTurn(p, ActionReturn)
 	}
 	if r.chain.Signatures > 0 {
-		return conflict("the document already carries a signature and cannot change: refuse to sign (reject) instead")
+		return because(rSignedNoReturn, conflict("the document already carries a signature and cannot change: refuse to sign (reject) instead"))
 	}
 	var target *storage.ChainStage
 	if req.ToStage != "" && !strings.EqualFold(req.ToStage, "drafter") {
@@ -439,7 +439,7 @@ func (r *run) giveBack(p accounts.Principal, req ActionRequest) error {
 			}
 		}
 		if target == nil || target.Position >= t.stage.Position {
-			return invalid("to_stage must name a stage before %q (or \"drafter\")", t.stage.Name)
+			return because(rReturnStage, invalid("to_stage must name a stage before %q (or \"drafter\")", t.stage.Name), t.stage.Name)
 		}
 	}
 	if err := r.endItem(t.item, itemDone, ActionReturn); err != nil {
@@ -477,15 +477,15 @@ func (r *run) giveBack(p accounts.Principal, req ActionRequest) error {
 // or anyone holding a turn; it is the whole turn of a consultee.
 func (r *run) comment(p accounts.Principal, req ActionRequest) error {
 	if !r.exists {
-		return conflict("the document is a draft: submit it first")
+		return because(rDraft, conflict("the document is a draft: submit it first"))
 	}
 	switch r.chain.Status {
 	case documents.StatusInReview, documents.StatusApproved, documents.StatusReturned:
 	default:
-		return conflict("the document is %s: its chain takes no more comments", r.chain.Status)
+		return because(rCommentsClosed, conflict("the document is %s: its chain takes no more comments", r.chain.Status))
 	}
 	if req.Comment == "" {
-		return invalid("a comment needs its text")
+		return because(rCommentEmpty, invalid("a comment needs its text"))
 	}
 	a := storage.ChainAction{Action: ActionComment, Comment: req.Comment, Page: req.Page, Rect: req.Rect}
 	t, err := r.turnFor(p, func(it *storage.InboxItem, st *storage.ChainStage) bool { return it.Task == "comment" })
@@ -522,17 +522,17 @@ func (r *run) comment(p accounts.Principal, req ActionRequest) error {
 // target reads the user an action names in to_user_id.
 func (r *run) target(req ActionRequest) (storage.User, error) {
 	if req.ToUserID == "" {
-		return storage.User{}, invalid("%s needs to_user_id", req.Action)
+		return storage.User{}, because(rToUserRequired, invalid("%s needs to_user_id", req.Action))
 	}
 	u, err := storage.GetUser(r.ctx, r.q(), req.ToUserID)
 	if err != nil || u.OrganizationID != r.doc.OrganizationID {
-		return storage.User{}, invalid("to_user_id is not a member of the organisation")
+		return storage.User{}, because(rToUserUnknown, invalid("to_user_id is not a member of the organisation"))
 	}
 	if u.DisabledAt != nil {
-		return storage.User{}, invalid("%s's account is disabled", u.Username)
+		return storage.User{}, because(rToUserDisabled, invalid("%s's account is disabled", u.Username), u.Username)
 	}
 	if u.ID == r.chain.DrafterID {
-		return storage.User{}, invalid("the drafter does not take a turn on their own document")
+		return storage.User{}, because(rToDrafter, invalid("the drafter does not take a turn on their own document"))
 	}
 	return u, nil
 }
@@ -556,14 +556,14 @@ func (r *run) forward(p accounts.Principal, req ActionRequest) error {
 		return r.noTurn(p, ActionForward)
 	}
 	if to.ID == t.item.UserID || to.ID == p.ID {
-		return invalid("the turn is already theirs")
+		return because(rTurnTheirs, invalid("the turn is already theirs"))
 	}
 	if err := fitFor(to, t.stage.Kind, t.item.Role); err != nil {
 		return invalid("%v", err)
 	}
 	for _, it := range r.openItems() {
 		if it.StageID == t.stage.ID && it.UserID == to.ID {
-			return invalid("%s already holds a turn at stage %q", to.Username, t.stage.Name)
+			return because(rHoldsTurn, invalid("%s already holds a turn at stage %q", to.Username, t.stage.Name), to.Username, t.stage.Name)
 		}
 	}
 	turnOf := t.item.TurnOf
@@ -576,7 +576,7 @@ func (r *run) forward(p accounts.Principal, req ActionRequest) error {
 			return err
 		}
 		if r.delegated(accounts.Principal{User: to}, turnOf, held) == "" {
-			return invalid("%s holds no delegation valid now for this document from the one whose signature it is: a signing turn goes only to their deputy", to.Username)
+			return because(rForwardNoDelegation, invalid("%s holds no delegation valid now for this document from the one whose signature it is: a signing turn goes only to their deputy", to.Username), to.Username)
 		}
 	}
 	if err := r.endItem(t.item, itemForwarded, ActionForward); err != nil {
@@ -594,7 +594,7 @@ func (r *run) forward(p accounts.Principal, req ActionRequest) error {
 // withdraw is the drafter taking the submission back, before any signature.
 func (r *run) withdraw(p accounts.Principal, req ActionRequest) error {
 	if !r.exists {
-		return conflict("the document is a draft: there is no submission to withdraw")
+		return because(rWithdrawDraft, conflict("the document is a draft: there is no submission to withdraw"))
 	}
 	if p.ID != r.chain.DrafterID {
 		return forbidden("only the drafter withdraws a submission")
@@ -602,13 +602,13 @@ func (r *run) withdraw(p accounts.Principal, req ActionRequest) error {
 	switch r.chain.Status {
 	case documents.StatusInReview, documents.StatusApproved, documents.StatusReturned:
 	default:
-		return conflict("the document is %s: there is no submission to withdraw", r.chain.Status)
+		return because(rWithdrawNone, conflict("the document is %s: there is no submission to withdraw", r.chain.Status))
 	}
 	if r.chain.Signatures > 0 {
-		return conflict("the document already carries a signature: a submission is withdrawn only before the first one")
+		return because(rWithdrawSigned, conflict("the document already carries a signature: a submission is withdrawn only before the first one"))
 	}
 	if r.chain.SigningUntil != nil && r.now.Before(*r.chain.SigningUntil) {
-		return conflict("a signature is being made on the document")
+		return because(rSigningNow, conflict("a signature is being made on the document"))
 	}
 	if err := r.closeOpen(nil); err != nil {
 		return err
@@ -624,7 +624,7 @@ func (r *run) reject(p accounts.Principal, req ActionRequest) error {
 		return err
 	}
 	if req.Comment == "" {
-		return invalid("refusing to sign needs a comment giving the reason")
+		return because(rRejectComment, invalid("refusing to sign needs a comment giving the reason"))
 	}
 	t, err := r.turnFor(p, counting(KindSign))
 	if err != nil {
@@ -659,7 +659,7 @@ func (r *run) addConsultee(p accounts.Principal, req ActionRequest) error {
 		return r.noTurn(p, ActionAddConsultee)
 	}
 	if !r.chain.AllowAddedConsultees {
-		return invalid("this chain's template does not allow adding consultees")
+		return because(rNoAddedConsultees, invalid("this chain's template does not allow adding consultees"))
 	}
 	to, err := r.target(req)
 	if err != nil {
@@ -667,7 +667,7 @@ func (r *run) addConsultee(p accounts.Principal, req ActionRequest) error {
 	}
 	for _, it := range r.openItems() {
 		if it.StageID == t.stage.ID && it.UserID == to.ID {
-			return invalid("%s already holds a turn at stage %q", to.Username, t.stage.Name)
+			return because(rHoldsTurn, invalid("%s already holds a turn at stage %q", to.Username, t.stage.Name), to.Username, t.stage.Name)
 		}
 	}
 	if _, err := r.addItem(storage.InboxItem{UserID: to.ID, StageID: t.stage.ID, Label: t.stage.Name, Task: "comment", Counts: false}); err != nil {
@@ -692,7 +692,7 @@ func (r *run) addSigner(p accounts.Principal, req ActionRequest) error {
 		return r.noTurn(p, ActionAddSigner)
 	}
 	if !r.chain.AllowAddedSigners {
-		return invalid("this chain's template does not allow adding signers")
+		return because(rNoAddedSigners, invalid("this chain's template does not allow adding signers"))
 	}
 	to, err := r.target(req)
 	if err != nil {
@@ -705,7 +705,7 @@ func (r *run) addSigner(p accounts.Principal, req ActionRequest) error {
 	name := "Ký bổ sung: " + to.FullName
 	for _, st := range r.stages {
 		if strings.EqualFold(st.Name, name) {
-			return invalid("%s is already an added signer", to.Username)
+			return because(rAlreadySigner, invalid("%s is already an added signer", to.Username), to.Username)
 		}
 	}
 	raw, err := json.Marshal([]member{{UserID: to.ID}})

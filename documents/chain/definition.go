@@ -147,7 +147,7 @@ const (
 // fills its defaults.
 func (d *Definition) normalize() error {
 	if len(d.Stages) == 0 {
-		return invalid("a chain needs at least one stage")
+		return because(rDefNoStage, invalid("a chain needs at least one stage"))
 	}
 	if len(d.Stages) > maxStages {
 		return invalid("a chain has at most %d stages", maxStages)
@@ -165,7 +165,7 @@ func (d *Definition) normalize() error {
 			return invalid("%s: the name is too long or reserved", at)
 		}
 		if names[strings.ToLower(s.Name)] {
-			return invalid("two stages are named %q", s.Name)
+			return because(rDefStageTwice, invalid("two stages are named %q", s.Name), s.Name)
 		}
 		names[strings.ToLower(s.Name)] = true
 		at = fmt.Sprintf("stage %q", s.Name)
@@ -181,7 +181,7 @@ func (d *Definition) normalize() error {
 			firstSign = i
 		}
 		if firstSign >= 0 && s.Kind != KindSign {
-			return invalid("%s: nothing but signatures may follow a sign stage (the signed bytes cannot be reviewed again)", at)
+			return because(rDefAfterSign, invalid("%s: nothing but signatures may follow a sign stage (the signed bytes cannot be reviewed again)", at))
 		}
 		if len(s.Participants) == 0 || len(s.Participants) > maxParticipants {
 			return invalid("%s needs from 1 to %d participants", at, maxParticipants)
@@ -221,7 +221,7 @@ func (d *Definition) normalize() error {
 		}
 	}
 	if firstSign < 0 {
-		return invalid("a chain needs a sign stage")
+		return because(rDefNoSign, invalid("a chain needs a sign stage"))
 	}
 	if d.RestartFrom != "" {
 		d.RestartFrom = strings.TrimSpace(norm.NFC.String(d.RestartFrom))
@@ -304,7 +304,7 @@ func resolve(ctx context.Context, q storage.Querier, orgID, docUnit, drafter str
 	for _, p := range s.Participants {
 		if p.UserID != "" {
 			if p.UserID == drafter {
-				return nil, invalid("stage %q names the drafter, who does not take a turn on their own document", s.Name)
+				return nil, because(rDefDrafter, invalid("stage %q names the drafter, who does not take a turn on their own document", s.Name), s.Name)
 			}
 			if !seen[p.UserID] {
 				seen[p.UserID] = true
@@ -315,7 +315,7 @@ func resolve(ctx context.Context, q storage.Querier, orgID, docUnit, drafter str
 		unit := p.UnitID
 		if unit == DrafterUnit {
 			if docUnit == "" {
-				return nil, invalid("stage %q: the document has no unit, so %q names nobody", s.Name, DrafterUnit)
+				return nil, because(rDefNoUnit, invalid("stage %q: the document has no unit, so %q names nobody", s.Name, DrafterUnit), s.Name)
 			}
 			unit = docUnit
 		}
@@ -331,10 +331,10 @@ func resolve(ctx context.Context, q storage.Querier, orgID, docUnit, drafter str
 		}
 	}
 	if len(out) == 0 {
-		return nil, invalid("stage %q: nobody holds the participants' roles (the drafter excepted)", s.Name)
+		return nil, because(rDefNobody, invalid("stage %q: nobody holds the participants' roles (the drafter excepted)", s.Name), s.Name)
 	}
 	if s.Rule.Kind == "k" && s.Rule.K > len(out) {
-		return nil, invalid("stage %q: rule k=%d but only %d people take part", s.Name, s.Rule.K, len(out))
+		return nil, because(rDefTooFew, invalid("stage %q: rule k=%d but only %d people take part", s.Name, s.Rule.K, len(out)), s.Name, s.Rule.K, len(out))
 	}
 	return out, nil
 }

@@ -561,7 +561,7 @@ func (r *run) noTurn(p accounts.Principal, action string) error {
 		return err
 	}
 	if had || p.ID == r.chain.DrafterID || r.member(p.ID) {
-		return conflict("the chain is %s and holds no turn for you to %s (it may have moved on)", r.chain.Status, action)
+		return because(rNoTurn, conflict("the chain is %s and holds no turn for you to %s (it may have moved on)", r.chain.Status, action))
 	}
 	return forbidden("you take no part in this document's chain")
 }

@@ -40,7 +40,7 @@ func (s *Service) CreateTemplate(ctx context.Context, p accounts.Principal, req 
 	}
 	req.Name = strings.TrimSpace(norm.NFC.String(req.Name))
 	if req.Name == "" || len([]rune(req.Name)) > maxNameRunes {
-		return Template{}, invalid("name is required (at most %d characters)", maxNameRunes)
+		return Template{}, because(rTemplateName, invalid("name is required (at most %d characters)", maxNameRunes), maxNameRunes)
 	}
 	if err := req.Definition.normalize(); err != nil {
 		return Template{}, err

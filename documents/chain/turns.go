@@ -44,13 +44,13 @@ func (s *Service) BeginSign(ctx context.Context, tx pgx.Tx, p documents.Principa
 	}
 	c := &r.chain
 	if c.SigningBy != "" && c.SigningBy != p.ID && c.SigningUntil != nil && r.now.Before(*c.SigningUntil) {
-		return documents.SignTurn{}, conflict("another signature is being made on this document until %s", display(*c.SigningUntil))
+		return documents.SignTurn{}, because(rSigningUntil, conflict("another signature is being made on this document until %s", display(*c.SigningUntil)), display(*c.SigningUntil))
 	}
 	if noVersion != nil {
 		return documents.SignTurn{}, fmt.Errorf("document %s has no version", documentID)
 	}
 	if v.Number != c.Version || v.SHA256 != c.VersionSHA256 {
-		return documents.SignTurn{}, conflict("version %d is not the version the chain approved (%d)", v.Number, c.Version)
+		return documents.SignTurn{}, because(rVersionNotApproved, conflict("version %d is not the version the chain approved (%d)", v.Number, c.Version), v.Number, c.Version)
 	}
 	until := r.now.Add(SignReservation)
 	c.SigningBy, c.SigningUntil = p.ID, &until
@@ -67,10 +67,10 @@ func (s *Service) BeginSign(ctx context.Context, tx pgx.Tx, p documents.Principa
 // signTurn finds p's turn at the current sign stage.
 func (r *run) signTurn(p accounts.Principal) (*turn, error) {
 	if !r.exists {
-		return nil, conflict("the document is a draft: it is signed at the end of its approval chain")
+		return nil, because(rSignDraft, conflict("the document is a draft: it is signed at the end of its approval chain"))
 	}
 	if r.chain.Status != documents.StatusApproved {
-		return nil, conflict("the document is %s: it is signed once every stage before signing has passed", r.chain.Status)
+		return nil, because(rSignEarly, conflict("the document is %s: it is signed once every stage before signing has passed", r.chain.Status))
 	}
 	t, err := r.turnFor(p, func(it *storage.InboxItem, st *storage.ChainStage) bool {
 		return st != nil && st.Kind == KindSign && st.State == "active" && it.Counts
@@ -112,10 +112,10 @@ func (s *Service) FinishSign(ctx context.Context, tx pgx.Tx, p documents.Princip
 		return err
 	}
 	if cur.item.ID != t.ItemID || cur.stage.ID != t.StageID {
-		return conflict("the signing turn moved since the signature began")
+		return because(rTurnMoved, conflict("the signing turn moved since the signature began"))
 	}
 	if r.chain.Version != t.Version || r.chain.VersionSHA256 != t.VersionSHA256 {
-		return conflict("the version to sign changed since the signature began")
+		return because(rVersionMoved, conflict("the version to sign changed since the signature began"))
 	}
 	if noVersion != nil {
 		return fmt.Errorf("signed version %d: %w", newVersion, noVersion)

@@ -105,25 +105,25 @@ const maxPages = 2000
 func checkRequest(req Request) (Request, error) {
 	req.Form = strings.TrimSpace(req.Form)
 	if _, ok := formTitles[req.Form]; !ok {
-		return req, invalid("form must be SY (sao y), TrS (trích sao) or SL (sao lục), not %q", req.Form)
+		return req, because(rForm, invalid("form must be SY (sao y), TrS (trích sao) or SL (sao lục), not %q", req.Form))
 	}
 	if req.Form != FormTrS && len(req.Pages) > 0 {
-		return req, invalid("pages are chosen for a TRÍCH SAO (form TrS) only; SAO Y and SAO LỤC copy every page")
+		return req, because(rPagesNotTrs, invalid("pages are chosen for a TRÍCH SAO (form TrS) only; SAO Y and SAO LỤC copy every page"))
 	}
 	if req.Form == FormTrS {
 		if len(req.Pages) == 0 {
-			return req, invalid("a TRÍCH SAO names the pages it copies (pages: [1, 3])")
+			return req, because(rPagesRequired, invalid("a TRÍCH SAO names the pages it copies (pages: [1, 3])"))
 		}
 		if len(req.Pages) > maxPages {
-			return req, invalid("at most %d pages", maxPages)
+			return req, because(rPagesMax, invalid("at most %d pages", maxPages), maxPages)
 		}
 		seen := map[int]bool{}
 		for _, p := range req.Pages {
 			if p < 1 {
-				return req, invalid("pages are numbered from 1, not %d", p)
+				return req, because(rPageNumber, invalid("pages are numbered from 1, not %d", p), p)
 			}
 			if seen[p] {
-				return req, invalid("page %d is named twice", p)
+				return req, because(rPageTwice, invalid("page %d is named twice", p), p)
 			}
 			seen[p] = true
 		}
@@ -136,15 +136,15 @@ func checkRequest(req Request) (Request, error) {
 // an original (not a copy), a TRÍCH SAO an original or a bản sao y.
 func copyable(orig documents.Document, last documents.Version, form string) error {
 	if !last.Signed {
-		return fmt.Errorf("%w: its latest version %d carries no signature; only a signed (issued or received) document is copied", ErrNotCopyable, last.Number)
+		return because(rUnsigned, fmt.Errorf("%w: its latest version %d carries no signature; only a signed (issued or received) document is copied", ErrNotCopyable, last.Number))
 	}
 	switch {
 	case form == FormSL && orig.Type != FormSY:
-		return fmt.Errorf("%w: a SAO LỤC is made from a bản sao y (SY), and this document is %s", ErrNotCopyable, orig.Type)
+		return because(rSlSource, fmt.Errorf("%w: a SAO LỤC is made from a bản sao y (SY), and this document is %s", ErrNotCopyable, orig.Type))
 	case form == FormSY && formTitles[orig.Type] != "":
-		return fmt.Errorf("%w: a SAO Y is made from the original; from a bản sao y make a SAO LỤC", ErrNotCopyable)
+		return because(rSySource, fmt.Errorf("%w: a SAO Y is made from the original; from a bản sao y make a SAO LỤC", ErrNotCopyable))
 	case form == FormTrS && (orig.Type == FormTrS || orig.Type == FormSL):
-		return fmt.Errorf("%w: a TRÍCH SAO is made from the original or a bản sao y, not from a %s", ErrNotCopyable, orig.Type)
+		return because(rTrsSource, fmt.Errorf("%w: a TRÍCH SAO is made from the original or a bản sao y, not from a %s", ErrNotCopyable, orig.Type))
 	}
 	return nil
 }

@@ -63,7 +63,7 @@ func (s *Service) MakeFromScan(ctx context.Context, p accounts.Principal, req Sc
 	}
 	orig := strings.TrimSpace(norm.NFC.String(req.Original))
 	if orig == "" || utf8.RuneCountInString(orig) > 500 || !utf8.ValidString(req.Original) {
-		return Copy{}, invalid("original describes the paper original (type, number, date, issuer), at most 500 characters")
+		return Copy{}, because(rOriginalDescription, invalid("original describes the paper original (type, number, date, issuer), at most 500 characters"))
 	}
 	meta, err := s.Docs.CheckMeta(ctx, p, documents.Meta{Type: r.Form, Subject: req.Subject, Confidentiality: req.Confidentiality})
 	if err != nil {

@@ -185,7 +185,7 @@ func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, o
 		if errors.Is(err, documents.ErrNotFound) || errors.Is(err, storage.ErrNotFound) || errors.Is(err, accounts.ErrForbidden) || ctx.Err() != nil {
 			return nil, err
 		}
-		return nil, fmt.Errorf("%w: %v", ErrNotYourTurn, err)
+		return nil, carry(err, fmt.Errorf("%w: %v", ErrNotYourTurn, err))
 	}
 	// The document was locked with the transaction's begin (open).
 	v, err := o.version(ctx, tx, doc.ID, turn.Version)
@@ -193,7 +193,7 @@ func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, o
 		return nil, fmt.Errorf("version %d of the turn: %w", turn.Version, err)
 	}
 	if turn.VersionSHA256 != "" && !strings.EqualFold(v.SHA256, turn.VersionSHA256) {
-		return nil, refuse(ErrStale, "the turn is for version %d with SHA-256 %s, which the stored version does not match", turn.Version, turn.VersionSHA256)
+		return nil, because(rVersionChanged, refuse(ErrStale, "the turn is for version %d with SHA-256 %s, which the stored version does not match", turn.Version, turn.VersionSHA256))
 	}
 	j := &job{doc: doc, turn: turn, version: v}
 	ok := false
@@ -247,9 +247,9 @@ func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, o
 	}
 	switch {
 	case errors.Is(err, appearance.ErrNameNotFound), errors.Is(err, appearance.ErrNameAmbiguous):
-		return nil, refuse(ErrPlace, "%v; give page and rect [x1, y1, x2, y2] in points for the signature", err)
+		return nil, because(rPlaceNotFound, refuse(ErrPlace, "%v; give page and rect [x1, y1, x2, y2] in points for the signature", err))
 	case errors.Is(err, appearance.ErrNoSignatureImage):
-		return nil, refuse(ErrNoImage, "%v; upload it with PUT /api/v1/users/%s/signature-image", err, p.ID)
+		return nil, because(rNoImage, refuse(ErrNoImage, "%v; upload it with PUT /api/v1/users/%s/signature-image", err, p.ID))
 	case err != nil:
 		return nil, invalid("signature place: %v", err)
 	}
@@ -468,9 +468,9 @@ func (s *Service) authorityForm(ctx context.Context, q storage.Querier, p docume
 			}
 		}
 		if len(reasons) == 0 {
-			return "", fmt.Errorf("%w: the signing turn is another signer's and %s holds no delegation from them", accounts.ErrDelegation, p.Username)
+			return "", because(rNoDelegation, fmt.Errorf("%w: the signing turn is another signer's and %s holds no delegation from them", accounts.ErrDelegation, p.Username), p.Username)
 		}
-		return "", fmt.Errorf("%w: the signing turn is another signer's: %s", accounts.ErrDelegation, strings.Join(reasons, "; "))
+		return "", because(rDelegationNotValid, fmt.Errorf("%w: the signing turn is another signer's: %s", accounts.ErrDelegation, strings.Join(reasons, "; ")))
 	}
 	for _, f := range forms {
 		use.Form = f
@@ -590,7 +590,7 @@ func (s *Service) record(ctx context.Context, tx pgx.Tx, p documents.Principal, 
 		return v, err
 	}
 	if err := s.Turns.FinishSign(ctx, tx, p, j.turn, v.Number, v.SHA256, j.form); err != nil {
-		return v, fmt.Errorf("%w: %v", ErrNotYourTurn, err)
+		return v, carry(err, fmt.Errorf("%w: %v", ErrNotYourTurn, err))
 	}
 	details := map[string]any{"version": v.Number, "sha256": v.SHA256, "size": v.Size, "signed_version": j.version.Number,
 		"level": string(j.opts.Level), "authority_form": j.form, "key_binding": b.ID, "fingerprint": b.Fingerprint, "turn_of": j.turn.TurnOf}
@@ -661,11 +661,11 @@ func (s *Service) tempOut(j *job) (*output, func(), error) {
 func signingError(err error) error {
 	switch {
 	case errors.Is(err, signing.ErrLocked):
-		return err
+		return because(rLocked, err)
 	case errors.Is(err, signing.ErrTSA), errors.Is(err, signing.ErrLevelUnavailable):
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	case errors.Is(err, signing.ErrCertificateNotValid), errors.Is(err, signing.ErrKeyUsage), errors.Is(err, signing.ErrKeyMismatch), errors.Is(err, keys.ErrExpired):
-		return fmt.Errorf("%w: %v", ErrNoKey, err)
+		return because(rKeyInvalid, fmt.Errorf("%w: %v", ErrNoKey, err))
 	}
 	return err
 }
@@ -692,7 +692,7 @@ func (s *Service) sign(ctx context.Context, p documents.Principal, documentID st
 		doc = o.doc
 		bs := usable(o.bindings, at, storage.KeyPKCS11, storage.KeyPKCS12)
 		if len(bs) == 0 {
-			return refuse(ErrNoKey, "%s has no valid key held by the service (PKCS#11 or PKCS#12); bind one, or sign with your own token through sign/prepare and sign/complete", p.Username)
+			return because(rNoKey, refuse(ErrNoKey, "%s has no valid key held by the service (PKCS#11 or PKCS#12); bind one, or sign with your own token through sign/prepare and sign/complete", p.Username), p.Username)
 		}
 		binding := bs[0]
 		j, err := s.begin(ctx, tx, p, o, req, at)

@@ -40,24 +40,24 @@ var pngMagic = []byte("\x89PNG\r\n\x1a\n")
 // background is transparent (some pixel not opaque), and decodes it.
 func decodeSignaturePNG(b []byte) (image.Image, error) {
 	if len(b) > MaxImageBytes {
-		return nil, fmt.Errorf("%w: more than the %d bytes allowed", ErrImageTooLarge, MaxImageBytes)
+		return nil, because(rImageTooLarge, fmt.Errorf("%w: more than the %d bytes allowed", ErrImageTooLarge, MaxImageBytes), MaxImageBytes)
 	}
 	if !bytes.HasPrefix(b, pngMagic) {
-		return nil, fmt.Errorf("%w: not a PNG file", ErrBadImage)
+		return nil, because(rImageNotPng, fmt.Errorf("%w: not a PNG file", ErrBadImage))
 	}
 	cfg, err := png.DecodeConfig(bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("%w: the PNG does not decode: %v", ErrBadImage, err)
 	}
 	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > MaxImageWidth || cfg.Height > MaxImageHeight {
-		return nil, fmt.Errorf("%w: %d×%d pixels; at most %d×%d", ErrBadImage, cfg.Width, cfg.Height, MaxImageWidth, MaxImageHeight)
+		return nil, because(rImageSize, fmt.Errorf("%w: %d×%d pixels; at most %d×%d", ErrBadImage, cfg.Width, cfg.Height, MaxImageWidth, MaxImageHeight), MaxImageWidth, MaxImageHeight)
 	}
 	img, err := png.Decode(bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("%w: the PNG does not decode: %v", ErrBadImage, err)
 	}
 	if !transparent(img) {
-		return nil, fmt.Errorf("%w: it has no transparency; the signature is drawn over the page, so its background must be transparent (a PNG with an alpha channel)", ErrBadImage)
+		return nil, because(rImageOpaque, fmt.Errorf("%w: it has no transparency; the signature is drawn over the page, so its background must be transparent (a PNG with an alpha channel)", ErrBadImage))
 	}
 	return img, nil
 }

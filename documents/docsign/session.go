@@ -156,7 +156,7 @@ func pickDeskBinding(p documents.Principal, bs []storage.KeyBinding, keyID strin
 				return b, nil
 			}
 		}
-		return storage.KeyBinding{}, refuse(ErrNoKey, "key %q is not a valid key bound to %s", keyID, p.Username)
+		return storage.KeyBinding{}, because(rKeyNotBound, refuse(ErrNoKey, "key %q is not a valid key bound to %s", keyID, p.Username))
 	}
 	for _, b := range bs {
 		if b.Kind == storage.KeyExternal {
@@ -166,7 +166,7 @@ func pickDeskBinding(p documents.Principal, bs []storage.KeyBinding, keyID strin
 	if len(bs) > 0 {
 		return bs[0], nil
 	}
-	return storage.KeyBinding{}, refuse(ErrNoKey, "%s has no valid bound certificate; bind the desk token's certificate (kind external) first", p.Username)
+	return storage.KeyBinding{}, because(rNoTokenCert, refuse(ErrNoKey, "%s has no valid bound certificate; bind the desk token's certificate (kind external) first", p.Username), p.Username)
 }
 
 // Complete embeds the signature value (or CMS) for a prepared session and
@@ -200,9 +200,9 @@ func (s *Service) complete(ctx context.Context, p documents.Principal, documentI
 		}
 		switch {
 		case sess.CompletedAt != nil:
-			return refuse(ErrSessionUsed, "it made version %d", deref(sess.CompletedVersion))
+			return because(rSessionUsed, refuse(ErrSessionUsed, "it made version %d", deref(sess.CompletedVersion)))
 		case !at.Before(sess.ExpiresAt):
-			return refuse(ErrSessionExpired, "it expired at %s; prepare again", sess.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z"))
+			return because(rSessionExpired, refuse(ErrSessionExpired, "it expired at %s; prepare again", sess.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z")))
 		}
 		var params sessionParams
 		if err := json.Unmarshal(sess.Params, &params); err != nil {
@@ -229,7 +229,7 @@ func (s *Service) complete(ctx context.Context, p documents.Principal, documentI
 			return idem.queue(b, v)
 		}
 		if j.version.Number != sess.Version || j.version.SHA256 != sess.VersionSHA256 || j.form != params.Form || j.params.ImageSHA != params.ImageSHA {
-			return refuse(ErrStale, "the turn, the version or the signature image changed since it was prepared; prepare again")
+			return because(rPreparedStale, refuse(ErrStale, "the turn, the version or the signature image changed since it was prepared; prepare again"))
 		}
 		out, done, err := s.tempOut(j)
 		if err != nil {
@@ -241,7 +241,7 @@ func (s *Service) complete(ctx context.Context, p documents.Principal, documentI
 			return signingError(err)
 		}
 		if !bytes.Equal(pr.Digest, sess.Digest) || !bytes.Equal(pr.SignedAttributes, sess.SignedAttributes) {
-			return refuse(ErrStale, "the document rebuilt for signing no longer hashes to what was prepared; prepare again")
+			return because(rPreparedMismatch, refuse(ErrStale, "the document rebuilt for signing no longer hashes to what was prepared; prepare again"))
 		}
 		if len(c.CMS) > 0 {
 			err = signing.FinalizeCMS(ctx, pr, out.target(), c.CMS)

@@ -119,17 +119,17 @@ func (d *Due) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &n); err == nil {
 		v, err := n.Int64()
 		if err != nil || v < 1 || v > maxDueDays {
-			return invalid("due must be a number of working days from 1 to %d, or a date YYYY-MM-DD", maxDueDays)
+			return because(rDueDays, invalid("due must be a number of working days from 1 to %d, or a date YYYY-MM-DD", maxDueDays), maxDueDays)
 		}
 		d.Days = int(v)
 		return nil
 	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return invalid("due must be a number of working days or a date YYYY-MM-DD")
+		return because(rDueFormat, invalid("due must be a number of working days or a date YYYY-MM-DD"))
 	}
 	if _, err := time.ParseInLocation(time.DateOnly, s, calendar.Vietnam); err != nil {
-		return invalid("due %q is not a date YYYY-MM-DD", s)
+		return because(rDueFormat, invalid("due %q is not a date YYYY-MM-DD", s))
 	}
 	d.Date = s
 	return nil
@@ -145,15 +145,15 @@ func (d *Due) at(cal *calendar.Calendar, now time.Time) (*time.Time, error) {
 	}
 	day, err := time.ParseInLocation(time.DateOnly, d.Date, calendar.Vietnam)
 	if err != nil {
-		return nil, invalid("due %q is not a date YYYY-MM-DD", d.Date)
+		return nil, because(rDueFormat, invalid("due %q is not a date YYYY-MM-DD", d.Date))
 	}
 	// The end of that day's working hours, or of the next working day's.
 	t := cal.AddDays(day, 0).UTC()
 	if !t.After(now) {
-		return nil, invalid("due %s has passed", d.Date)
+		return nil, because(rDuePast, invalid("due %s has passed", d.Date), d.Date)
 	}
 	if t.Sub(now) > 2*maxDueDays*24*time.Hour {
-		return nil, invalid("due %s lies too far ahead", d.Date)
+		return nil, because(rDueFar, invalid("due %s lies too far ahead", d.Date), d.Date)
 	}
 	return &t, nil
 }
@@ -252,7 +252,7 @@ func (s *Service) begin(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 	o := &op{s: s, ctx: ctx, tx: tx, p: p, now: s.now(), doc: doc}
 	o.h, err = storage.LockHandling(ctx, tx, doc.ID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, conflict("the document is not registered for handling")
+		return nil, because(rNotRegistered, conflict("the document is not registered for handling"))
 	}
 	if err != nil {
 		return nil, err
@@ -342,7 +342,7 @@ func (o *op) endItems(ids []string, state, outcome string) error {
 func (s *Service) Present(ctx context.Context, p accounts.Principal, documentID string, req PresentRequest) (View, error) {
 	if req.UnitID != "" {
 		if req.UserID != "" {
-			return View{}, invalid("name a leader (user_id) to present to, or a unit (unit_id) to send to, not both")
+			return View{}, because(rPresentOne, invalid("name a leader (user_id) to present to, or a unit (unit_id) to send to, not both"))
 		}
 		return s.SendToUnit(ctx, p, documentID, SendRequest{UnitID: req.UnitID, Due: req.Due})
 	}
@@ -352,14 +352,14 @@ func (s *Service) Present(ctx context.Context, p accounts.Principal, documentID 
 			return err
 		}
 		if o.h.Status != StatusRegistered && o.h.Status != StatusPresented {
-			return conflict("the document is %s; it is presented before it is assigned", o.h.Status)
+			return because(rNotPresented, conflict("the document is %s; it is presented before it is assigned", o.h.Status))
 		}
 		leader, err := storage.GetUser(ctx, tx, req.UserID)
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return err
 		}
 		if err != nil || leader.OrganizationID != o.doc.OrganizationID || leader.DisabledAt != nil || !slices.Contains(leader.Roles, storage.RoleSigner) {
-			return invalid("user_id must name an active leader (signer) of the organisation")
+			return because(rLeaderUnknown, invalid("user_id must name an active leader (signer) of the organisation"))
 		}
 		if err := o.item(leader.ID, nil, taskAssign, "Trình lãnh đạo"); err != nil {
 			return err
@@ -381,11 +381,11 @@ func (s *Service) Present(ctx context.Context, p accounts.Principal, documentID 
 // not a leader, the handler of their unit's part.
 func (s *Service) Assign(ctx context.Context, p accounts.Principal, documentID string, req AssignRequest) (View, error) {
 	if len(req.Assignments) == 0 || len(req.Assignments) > maxAssignments {
-		return View{}, invalid("assignments must list 1 to %d receivers", maxAssignments)
+		return View{}, because(rAssignmentsCount, invalid("assignments must list 1 to %d receivers", maxAssignments), maxAssignments)
 	}
 	req.Direction = strings.TrimSpace(req.Direction)
 	if utf8.RuneCountInString(req.Direction) > maxDirection || !utf8.ValidString(req.Direction) {
-		return View{}, invalid("direction must be valid text of at most %d characters", maxDirection)
+		return View{}, because(rDirectionLong, invalid("direction must be valid text of at most %d characters", maxDirection), maxDirection)
 	}
 	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
 		o, err := s.begin(ctx, tx, p, documentID, accounts.HandlingAssign)
@@ -393,7 +393,7 @@ func (s *Service) Assign(ctx context.Context, p accounts.Principal, documentID s
 			return err
 		}
 		if o.h.Status == StatusCompleted {
-			return conflict("the document's handling is completed")
+			return because(rCompleted, conflict("the document's handling is completed"))
 		}
 		if p.Has(storage.RoleSigner) {
 			return o.leaderAssign(req)
@@ -421,14 +421,14 @@ func (o *op) leaderAssign(req AssignRequest) error {
 	var targets []target
 	for i, r := range req.Assignments {
 		if (r.UnitID == "") == (r.UserID == "") {
-			return invalid("assignment %d must name exactly one of unit_id and user_id", i+1)
+			return because(rAssignmentReceiver, invalid("assignment %d must name exactly one of unit_id and user_id", i+1), i+1)
 		}
 		if _, ok := roleLabel[r.Role]; !ok {
-			return invalid("assignment %d: role must be lead, coordinate or inform", i+1)
+			return because(rAssignmentRole, invalid("assignment %d: role must be lead, coordinate or inform", i+1), i+1)
 		}
 		key := "unit:" + r.UnitID + "user:" + r.UserID
 		if seen[key] {
-			return invalid("assignment %d names a receiver twice", i+1)
+			return because(rAssignmentTwice, invalid("assignment %d names a receiver twice", i+1), i+1)
 		}
 		seen[key] = true
 		if r.Role == RoleLead {
@@ -439,7 +439,7 @@ func (o *op) leaderAssign(req AssignRequest) error {
 		if r.UnitID != "" {
 			u, err := storage.GetUnit(o.ctx, o.tx, o.doc.OrganizationID, r.UnitID)
 			if errors.Is(err, storage.ErrNotFound) {
-				return invalid("assignment %d: unit_id is not a unit of the organisation", i+1)
+				return because(rAssignmentUnit, invalid("assignment %d: unit_id is not a unit of the organisation", i+1), i+1)
 			} else if err != nil {
 				return err
 			}
@@ -447,7 +447,7 @@ func (o *op) leaderAssign(req AssignRequest) error {
 				return err
 			}
 			if len(t.heads) == 0 {
-				return invalid("assignment %d: unit %s has no head (a reviewer) to receive it", i+1, u.Code)
+				return because(rUnitNoHead, invalid("assignment %d: unit %s has no head (a reviewer) to receive it", i+1, u.Code), u.Code)
 			}
 			t.a.UnitID, t.label = u.ID, t.label+" — "+u.Name
 		} else {
@@ -456,13 +456,13 @@ func (o *op) leaderAssign(req AssignRequest) error {
 				return err
 			}
 			if err != nil || u.OrganizationID != o.doc.OrganizationID || u.DisabledAt != nil {
-				return invalid("assignment %d: user_id is not an active member of the organisation", i+1)
+				return because(rAssignmentUser, invalid("assignment %d: user_id is not an active member of the organisation", i+1), i+1)
 			}
 			t.a.UserID, t.heads = u.ID, []string{u.ID}
 		}
 		for _, a := range o.as {
 			if a.ParentID == "" && a.State == "open" && a.UnitID == t.a.UnitID && a.UserID == t.a.UserID {
-				return conflict("assignment %d: the receiver already holds an open part of this document", i+1)
+				return because(rReceiverBusy, conflict("assignment %d: the receiver already holds an open part of this document", i+1), i+1)
 			}
 		}
 		if r.Role != RoleInform {
@@ -475,15 +475,15 @@ func (o *op) leaderAssign(req AssignRequest) error {
 	hasLead := slices.ContainsFunc(o.as, func(a storage.Assignment) bool { return a.ParentID == "" && a.Role == RoleLead })
 	switch {
 	case hasLead && leads > 0:
-		return conflict("the document already has its lead")
+		return because(rLeadTaken, conflict("the document already has its lead"))
 	case !hasLead && leads != 1:
-		return invalid("the first assignment names exactly one lead (chủ trì); it names %d", leads)
+		return because(rOneLead, invalid("the first assignment names exactly one lead (chủ trì); it names %d", leads), leads)
 	}
 	var given []map[string]any
 	for _, t := range targets {
 		a, err := storage.InsertAssignment(o.ctx, o.tx, t.a)
 		if errors.Is(err, storage.ErrConflict) {
-			return conflict("the document already has its lead")
+			return because(rLeadTaken, conflict("the document already has its lead"))
 		} else if err != nil {
 			return err
 		}
@@ -539,7 +539,7 @@ func (o *op) leaderAssign(req AssignRequest) error {
 // unitAssign gives the handler of the caller's unit's part.
 func (o *op) unitAssign(req AssignRequest) error {
 	if len(req.Assignments) != 1 || req.Assignments[0].UserID == "" || req.Assignments[0].UnitID != "" {
-		return invalid("a unit head assigns one handler by user_id")
+		return because(rHandlerRequired, invalid("a unit head assigns one handler by user_id"))
 	}
 	r := req.Assignments[0]
 	handler, err := storage.GetUser(o.ctx, o.tx, r.UserID)
@@ -547,7 +547,7 @@ func (o *op) unitAssign(req AssignRequest) error {
 		return err
 	}
 	if err != nil || handler.OrganizationID != o.doc.OrganizationID || handler.DisabledAt != nil {
-		return invalid("user_id is not an active member of the organisation")
+		return because(rHandlerUnknown, invalid("user_id is not an active member of the organisation"))
 	}
 	var parent *storage.Assignment
 	headOf := false
@@ -565,16 +565,16 @@ func (o *op) unitAssign(req AssignRequest) error {
 	case !headOf:
 		return forbidden("only the organisation's leaders assign this document; a unit head assigns within a part given to their unit")
 	case parent == nil:
-		return invalid("the handler must be a member of the unit whose part you assign")
+		return because(rHandlerNotInUnit, invalid("the handler must be a member of the unit whose part you assign"))
 	case parent.State != "open":
-		return conflict("the unit's part is already %s", parent.State)
+		return because(rPartClosed, conflict("the unit's part is already %s", parent.State))
 	}
 	if r.Role != "" && r.Role != parent.Role {
-		return invalid("a handler takes the unit's role (%s)", parent.Role)
+		return because(rHandlerRole, invalid("a handler takes the unit's role (%s)", parent.Role))
 	}
 	for _, a := range o.as {
 		if a.ParentID == parent.ID {
-			return conflict("the unit's part already has a handler")
+			return because(rHandlerTaken, conflict("the unit's part already has a handler"))
 		}
 	}
 	child := storage.Assignment{OrganizationID: o.doc.OrganizationID, DocumentID: o.doc.ID, ParentID: parent.ID, UserID: handler.ID,
@@ -594,7 +594,7 @@ func (o *op) unitAssign(req AssignRequest) error {
 	}
 	child, err = storage.InsertAssignment(o.ctx, o.tx, child)
 	if errors.Is(err, storage.ErrConflict) {
-		return conflict("the unit's part already has a handler")
+		return because(rHandlerTaken, conflict("the unit's part already has a handler"))
 	} else if err != nil {
 		return err
 	}
@@ -634,7 +634,7 @@ func (o *op) mine(id string) (*storage.Assignment, error) {
 	}
 	if len(cands) == 0 {
 		if id != "" {
-			return nil, invalid("assignment_id is not a part of this document you hold")
+			return nil, because(rPartUnknown, invalid("assignment_id is not a part of this document you hold"))
 		}
 		return nil, forbidden("you hold no part in handling this document")
 	}
@@ -654,14 +654,14 @@ func (o *op) mine(id string) (*storage.Assignment, error) {
 			return a, nil
 		}
 	}
-	return nil, conflict("your part is already %s", cands[0].State)
+	return nil, because(rPartDone, conflict("your part is already %s", cands[0].State))
 }
 
 // Progress records how the caller's part goes.
 func (s *Service) Progress(ctx context.Context, p accounts.Principal, documentID string, req ProgressRequest) (View, error) {
 	req.Note = strings.TrimSpace(req.Note)
 	if req.Note == "" || utf8.RuneCountInString(req.Note) > maxNote || !utf8.ValidString(req.Note) {
-		return View{}, invalid("note must be text of 1 to %d characters", maxNote)
+		return View{}, because(rNoteRequired, invalid("note must be text of 1 to %d characters", maxNote), maxNote)
 	}
 	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
 		o, err := s.begin(ctx, tx, p, documentID, accounts.DocumentChange)
@@ -669,7 +669,7 @@ func (s *Service) Progress(ctx context.Context, p accounts.Principal, documentID
 			return err
 		}
 		if o.h.Status == StatusCompleted {
-			return conflict("the document's handling is completed")
+			return because(rCompleted, conflict("the document's handling is completed"))
 		}
 		a, err := o.mine(req.AssignmentID)
 		if err != nil {
@@ -688,7 +688,7 @@ func (s *Service) Progress(ctx context.Context, p accounts.Principal, documentID
 func (s *Service) Complete(ctx context.Context, p accounts.Principal, documentID string, req CompleteRequest) (View, error) {
 	req.Note = strings.TrimSpace(req.Note)
 	if utf8.RuneCountInString(req.Note) > maxNote || !utf8.ValidString(req.Note) {
-		return View{}, invalid("note must be text of at most %d characters", maxNote)
+		return View{}, because(rNoteLong, invalid("note must be text of at most %d characters", maxNote), maxNote)
 	}
 	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
 		o, err := s.begin(ctx, tx, p, documentID, accounts.DocumentChange)
@@ -696,7 +696,7 @@ func (s *Service) Complete(ctx context.Context, p accounts.Principal, documentID
 			return err
 		}
 		if o.h.Status == StatusCompleted {
-			return conflict("the document's handling is completed")
+			return because(rCompleted, conflict("the document's handling is completed"))
 		}
 		a, err := o.mine(req.AssignmentID)
 		if err != nil {
@@ -786,7 +786,7 @@ func (s *Service) Complete(ctx context.Context, p accounts.Principal, documentID
 // checkReply accepts as a reply an outgoing document of the same
 // organisation that the caller may see: not itself incoming.
 func (o *op) checkReply(id string) error {
-	bad := invalid("reply_document_id must name an outgoing document of your organisation")
+	bad := because(rReplyUnknown, invalid("reply_document_id must name an outgoing document of your organisation"))
 	if id == o.doc.ID {
 		return bad
 	}

@@ -103,21 +103,21 @@ func (s *Service) SendToUnit(ctx context.Context, p accounts.Principal, document
 // registration sends at once when asked).
 func (s *Service) SendToUnitTx(ctx context.Context, tx pgx.Tx, p accounts.Principal, documentID string, req SendRequest) error {
 	if req.UnitID == "" {
-		return invalid("unit_id must name the lead unit")
+		return because(rSendUnit, invalid("unit_id must name the lead unit"))
 	}
 	o, err := s.begin(ctx, tx, p, documentID, accounts.HandlingPresent)
 	if err != nil {
 		return err
 	}
 	if o.h.Status != StatusRegistered && o.h.Status != StatusPresented {
-		return conflict("the document is %s; it is sent to a unit before it is assigned", o.h.Status)
+		return because(rSendLate, conflict("the document is %s; it is sent to a unit before it is assigned", o.h.Status))
 	}
 	rules, err := storage.GetHandlingSettings(ctx, tx, o.doc.OrganizationID)
 	if err != nil {
 		return err
 	}
 	if !rules.ClerkSendsToUnit {
-		return ErrDirectSendingOff
+		return because(rDirectSendingOff, ErrDirectSendingOff)
 	}
 	o.direct = true
 	return o.leaderAssign(AssignRequest{Assignments: []AssignmentRequest{{UnitID: req.UnitID, Role: RoleLead, Due: req.Due}}})

@@ -151,11 +151,11 @@ func (s *Service) statsScope(ctx context.Context, p accounts.Principal, req Stat
 	from, err1 := time.ParseInLocation(time.DateOnly, req.From, calendar.Vietnam)
 	to, err2 := time.ParseInLocation(time.DateOnly, req.To, calendar.Vietnam)
 	if err1 != nil || err2 != nil {
-		return statsScope{}, invalid("from and to must be dates YYYY-MM-DD")
+		return statsScope{}, because(rPeriodFormat, invalid("from and to must be dates YYYY-MM-DD"))
 	}
 	end := to.AddDate(0, 0, 1)
 	if !end.After(from) || end.Sub(from) > maxPeriodDays*24*time.Hour {
-		return statsScope{}, invalid("the period must run forwards and last at most two years")
+		return statsScope{}, because(rPeriodRange, invalid("the period must run forwards and last at most two years"))
 	}
 	org, err := storage.GetOrganization(ctx, s.DB.Pool, p.OrganizationID)
 	if err != nil {

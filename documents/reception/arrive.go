@@ -170,26 +170,26 @@ func (s *Service) CheckUpload(ctx context.Context, p accounts.Principal, u Uploa
 		*v = strings.TrimSpace(norm.NFC.String(*v))
 	}
 	if u.From == "" || utf8.RuneCountInString(u.From) > 200 {
-		return u, nil, invalid("from (the issuing body, tác giả) is required, at most 200 characters")
+		return u, nil, because(rFrom, invalid("from (the issuing body, tác giả) is required, at most 200 characters"))
 	}
 	if u.Number == "" && strings.Contains(u.Symbol, "/") {
 		u.Number, u.Symbol = splitSymbol(u.Symbol)
 	}
 	if !numberPattern.MatchString(u.Number) {
-		return u, nil, invalid("number (số) is digits only, at most 11, such as 05")
+		return u, nil, because(rNumber, invalid("number (số) is digits only, at most 11, such as 05"))
 	}
 	if utf8.RuneCountInString(u.Symbol) > 30 {
-		return u, nil, invalid("symbol (ký hiệu) is at most 30 characters, such as QĐ-UBND")
+		return u, nil, because(rSymbol, invalid("symbol (ký hiệu) is at most 30 characters, such as QĐ-UBND"))
 	}
 	if utf8.RuneCountInString(u.Signer) > 200 || utf8.RuneCountInString(u.SignerPosition) > 200 {
-		return u, nil, invalid("signer and signer_position are at most 200 characters")
+		return u, nil, because(rSigner, invalid("signer and signer_position are at most 200 characters"))
 	}
 	switch u.Medium {
 	case "":
 		u.Medium = "electronic"
 	case "electronic", "paper":
 	default:
-		return u, nil, invalid("medium must be electronic or paper (a scan of a paper document)")
+		return u, nil, because(rMedium, invalid("medium must be electronic or paper (a scan of a paper document)"))
 	}
 	var date *time.Time
 	if u.Date != "" {
@@ -200,10 +200,10 @@ func (s *Service) CheckUpload(ctx context.Context, p accounts.Principal, u Uploa
 			}
 		}
 		if date == nil {
-			return u, nil, invalid("date must be the document's date as YYYY-MM-DD or DD/MM/YYYY, not %q", u.Date)
+			return u, nil, because(rDateFormat, invalid("date must be the document's date as YYYY-MM-DD or DD/MM/YYYY, not %q", u.Date), u.Date)
 		}
 		if date.After(dateOnly(s.now().In(Vietnam))) {
-			return u, nil, invalid("date %s is after today", u.Date)
+			return u, nil, because(rDateFuture, invalid("date %s is after today", u.Date), u.Date)
 		}
 	}
 	m, err := s.Docs.CheckMeta(ctx, p, documents.Meta{Type: u.Type, Subject: u.Subject, Urgency: u.Urgency, Confidentiality: u.Confidentiality})

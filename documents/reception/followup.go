@@ -75,12 +75,12 @@ func ParsePeriod(from, to string) (Period, error) {
 		}
 		t, err := time.ParseInLocation(time.DateOnly, f.v, Vietnam)
 		if err != nil || t.Year() < 1900 || t.Year() > 9999 {
-			return Period{}, invalid("%s must be a date YYYY-MM-DD", f.name)
+			return Period{}, because(rPeriodFormat, invalid("%s must be a date YYYY-MM-DD", f.name))
 		}
 		*f.dst = t
 	}
 	if !p.From.IsZero() && !p.To.IsZero() && p.To.Before(p.From) {
-		return Period{}, invalid("to must not be before from")
+		return Period{}, because(rPeriodReversed, invalid("to must not be before from"))
 	}
 	return p, nil
 }

@@ -116,9 +116,9 @@ func (s *Service) ConfirmRecall(ctx context.Context, p accounts.Principal, id st
 		}
 		switch {
 		case a.RecallRequestedAt == nil:
-			return fmt.Errorf("%w: its sender has not recalled it", ErrState)
+			return because(rNotRecalled, fmt.Errorf("%w: its sender has not recalled it", ErrState))
 		case a.RecallConfirmedAt != nil:
-			return fmt.Errorf("%w: the recall was confirmed already", ErrState)
+			return because(rRecallConfirmed, fmt.Errorf("%w: the recall was confirmed already", ErrState))
 		}
 		at := s.now()
 		if err := storage.ArrivalRecallConfirmed(ctx, tx, a.ID, p.ID, at); err != nil {

@@ -92,7 +92,7 @@ func (s *Service) Register(ctx context.Context, p accounts.Principal, id string,
 		return Registered{}, err
 	}
 	if req.Force && req.Reason == "" {
-		return Registered{}, invalid("force needs a reason: why the duplicate is registered again")
+		return Registered{}, because(rForceReason, invalid("force needs a reason: why the duplicate is registered again"))
 	}
 	var out Registered
 	err = s.DB.InTx(ctx, func(tx pgx.Tx) error {
@@ -101,7 +101,7 @@ func (s *Service) Register(ctx context.Context, p accounts.Principal, id string,
 	})
 	if errors.Is(err, storage.ErrConflict) {
 		// The unique index caught a duplicate registered concurrently.
-		return Registered{}, fmt.Errorf("%w: a duplicate of this arrival was registered meanwhile; list the queue again", ErrState)
+		return Registered{}, because(rDuplicateMeanwhile, fmt.Errorf("%w: a duplicate of this arrival was registered meanwhile; list the queue again", ErrState))
 	}
 	if err != nil {
 		return Registered{}, err
@@ -223,11 +223,11 @@ func (s *Service) register(ctx context.Context, tx pgx.Tx, p accounts.Principal,
 func registrable(a storage.Arrival) error {
 	switch {
 	case a.RecallRequestedAt != nil:
-		return fmt.Errorf("%w: its sender recalled it (%s); confirm the recall instead", ErrState, a.RecallReason)
+		return because(rRecalled, fmt.Errorf("%w: its sender recalled it (%s); confirm the recall instead", ErrState, a.RecallReason))
 	case a.Status == "registered":
-		return fmt.Errorf("%w: it is registered already (số đến %d, document %s)", ErrState, a.ArrivalNumber, a.DocumentID)
+		return because(rRegistered, fmt.Errorf("%w: it is registered already (số đến %d, document %s)", ErrState, a.ArrivalNumber, a.DocumentID), a.ArrivalNumber)
 	case a.Status != "arrived":
-		return fmt.Errorf("%w: it was %s", ErrState, a.Status)
+		return because(rClosed, fmt.Errorf("%w: it was %s", ErrState, a.Status))
 	}
 	return nil
 }
@@ -260,7 +260,7 @@ func (s *Service) Return(ctx context.Context, p accounts.Principal, id, reason s
 		return Item{}, err
 	}
 	if reason == "" {
-		return Item{}, invalid("reason is required: why the document goes back to its sender")
+		return Item{}, because(rReturnReason, invalid("reason is required: why the document goes back to its sender"))
 	}
 	var a storage.Arrival
 	err = s.DB.InTx(ctx, func(tx pgx.Tx) error {

@@ -81,10 +81,10 @@ const maxRecipients = 500
 // organisations (orgs, read with the transaction's begin).
 func checkRequest(req IssueRequest, issuer string, orgs map[string]storage.Organization) ([]storage.Delivery, []string, error) {
 	if len(req.Recipients) > maxRecipients {
-		return nil, nil, invalid("at most %d recipients", maxRecipients)
+		return nil, nil, because(rRecipientsMax, invalid("at most %d recipients", maxRecipients), maxRecipients)
 	}
 	if utf8.RuneCountInString(req.CopiesKept) > 500 || !utf8.ValidString(req.CopiesKept) {
-		return nil, nil, invalid("copies_kept is at most 500 characters")
+		return nil, nil, because(rCopiesKeptLong, invalid("copies_kept is at most 500 characters"))
 	}
 	var out []storage.Delivery
 	var names []string
@@ -92,14 +92,14 @@ func checkRequest(req IssueRequest, issuer string, orgs map[string]storage.Organ
 	for i, r := range req.Recipients {
 		switch {
 		case r.OrganizationID != "" && (r.Name != "" || r.Email != ""):
-			return nil, nil, invalid("recipients[%d]: give organization_id, or name and email, not both", i)
+			return nil, nil, because(rRecipientBoth, invalid("recipients[%d]: give organization_id, or name and email, not both", i), i+1)
 		case r.OrganizationID != "":
 			org, ok := orgs[r.OrganizationID]
 			if !ok {
-				return nil, nil, invalid("recipients[%d]: organization_id names no organisation", i)
+				return nil, nil, because(rRecipientOrgUnknown, invalid("recipients[%d]: organization_id names no organisation", i), i+1)
 			}
 			if org.ID == issuer {
-				return nil, nil, invalid("recipients[%d]: the issuing organisation keeps its copy (copies_kept), it is not a recipient", i)
+				return nil, nil, because(rRecipientSelf, invalid("recipients[%d]: the issuing organisation keeps its copy (copies_kept), it is not a recipient", i), i+1)
 			}
 			if seenOrg[org.ID] {
 				continue
@@ -111,10 +111,10 @@ func checkRequest(req IssueRequest, issuer string, orgs map[string]storage.Organ
 			name := strings.TrimSpace(r.Name)
 			a, err := mail.ParseAddress(strings.TrimSpace(r.Email))
 			if err != nil || len(a.Address) > 254 {
-				return nil, nil, invalid("recipients[%d]: email must be an e-mail address", i)
+				return nil, nil, because(rRecipientEmail, invalid("recipients[%d]: email must be an e-mail address", i), i+1)
 			}
 			if name == "" || utf8.RuneCountInString(name) > 200 || !utf8.ValidString(name) {
-				return nil, nil, invalid("recipients[%d]: name is required, at most 200 characters", i)
+				return nil, nil, because(rRecipientName, invalid("recipients[%d]: name is required, at most 200 characters", i), i+1)
 			}
 			key := strings.ToLower(a.Address)
 			if seenMail[key] {
@@ -126,7 +126,7 @@ func checkRequest(req IssueRequest, issuer string, orgs map[string]storage.Organ
 		}
 	}
 	if len(out) == 0 {
-		return nil, nil, invalid("recipients: at least one (organization_id, or name and email)")
+		return nil, nil, because(rRecipientsNone, invalid("recipients: at least one (organization_id, or name and email)"))
 	}
 	return out, names, nil
 }
@@ -244,7 +244,7 @@ func sealBindingOf(all []storage.KeyBinding, orgID string, at time.Time) (storag
 			return b, nil
 		}
 	}
-	return storage.KeyBinding{}, fmt.Errorf("%w: the organisation has no valid seal key held by the service; an administrator binds one (vanthu admin key bind --seal)", ErrNoSealKey)
+	return storage.KeyBinding{}, because(rNoSealKey, fmt.Errorf("%w: the organisation has no valid seal key held by the service; an administrator binds one (vanthu admin key bind --seal)", ErrNoSealKey))
 }
 
 // Issue numbers, seals, registers and sends a signed document. Everything
@@ -283,14 +283,14 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 		return Issued{}, err
 	}
 	if req.RegisterID != "" && !storage.IsUUID(req.RegisterID) {
-		return Issued{}, invalid("register_id names no register of your organisation")
+		return Issued{}, because(rRegisterUnknown, invalid("register_id names no register of your organisation"))
 	}
 	binding, err := sealBindingOf(o.sealBindings, doc.OrganizationID, at)
 	if err != nil {
 		return Issued{}, err
 	}
 	if doc.Status != documents.StatusSigned {
-		return Issued{}, fmt.Errorf("%w: its status is %s; only a document whose last signature is made (signed) is issued", ErrNotSigned, doc.Status)
+		return Issued{}, because(rNotSigned, fmt.Errorf("%w: its status is %s; only a document whose last signature is made (signed) is issued", ErrNotSigned, doc.Status))
 	}
 	// The latest version, read under the lock by a statement of its own
 	// (the document's row is the newest after a wait for the lock, but
@@ -300,7 +300,7 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 		return Issued{}, fmt.Errorf("latest version: %w", err)
 	}
 	if !last.Signed {
-		return Issued{}, fmt.Errorf("%w: the latest version %d carries no signature", ErrNotSigned, last.Number)
+		return Issued{}, because(rVersionUnsigned, fmt.Errorf("%w: the latest version %d carries no signature", ErrNotSigned, last.Number), last.Number)
 	}
 	// The bytes come from the blob store while the database answers the
 	// questions below.
@@ -496,19 +496,19 @@ func seriesOf(all []storage.Register, doc documents.Document, typ storage.Docume
 	if asked != "" {
 		i := slices.IndexFunc(all, func(r storage.Register) bool { return r.ID == asked })
 		if i < 0 {
-			return storage.Register{}, invalid("register_id names no register of your organisation")
+			return storage.Register{}, because(rRegisterUnknown, invalid("register_id names no register of your organisation"))
 		}
 		r := all[i]
 		switch {
 		case r.Kind != kind:
-			return r, invalid("register %q is a %s register; a %s is numbered in a %s register", r.Name, r.Kind, typ.Name, kind)
+			return r, because(rRegisterKind, invalid("register %q is a %s register; a %s is numbered in a %s register", r.Name, r.Kind, typ.Name, kind), r.Name)
 		case r.Confidential != confidential:
 			if confidential {
-				return r, invalid("the document is marked %s: it is numbered in a confidential series, not %q", doc.Confidentiality, r.Name)
+				return r, because(rRegisterConfidentialNeeded, invalid("the document is marked %s: it is numbered in a confidential series, not %q", doc.Confidentiality, r.Name), r.Name)
 			}
-			return r, invalid("register %q is the confidential series; the document is not marked mật", r.Name)
+			return r, because(rRegisterNotConfidential, invalid("register %q is the confidential series; the document is not marked mật", r.Name), r.Name)
 		case len(r.DocumentTypes) > 0 && !slices.Contains(r.DocumentTypes, doc.Type):
-			return r, invalid("register %q numbers %s, not %s", r.Name, strings.Join(r.DocumentTypes, ", "), doc.Type)
+			return r, because(rRegisterTypes, invalid("register %q numbers %s, not %s", r.Name, strings.Join(r.DocumentTypes, ", "), doc.Type), r.Name, doc.Type)
 		}
 		return r, nil
 	}
@@ -535,7 +535,8 @@ func seriesOf(all []storage.Register, doc documents.Document, typ storage.Docume
 		pick = fallback
 	}
 	if pick == nil {
-		return storage.Register{}, fmt.Errorf("the organisation has no default %s register", kind)
+		// A missing series is the administrators' to add, not a failure.
+		return storage.Register{}, because(rNoRegister, invalid("the organisation has no default %s register; an administrator adds one", kind))
 	}
 	return *pick, nil
 }
@@ -907,11 +908,11 @@ func (s *Service) readVersion(ctx context.Context, v documents.Version) (io.Read
 func signingError(err error) error {
 	switch {
 	case errors.Is(err, signing.ErrLocked):
-		return fmt.Errorf("%w: %v", ErrSeal, err)
+		return because(rLocked, fmt.Errorf("%w: %v", ErrSeal, err))
 	case errors.Is(err, signing.ErrTSA), errors.Is(err, signing.ErrLevelUnavailable):
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	case errors.Is(err, signing.ErrCertificateNotValid), errors.Is(err, signing.ErrKeyUsage), errors.Is(err, signing.ErrKeyMismatch), errors.Is(err, keys.ErrExpired):
-		return fmt.Errorf("%w: %v", ErrNoSealKey, err)
+		return because(rSealKeyInvalid, fmt.Errorf("%w: %v", ErrNoSealKey, err))
 	}
 	return err
 }

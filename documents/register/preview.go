@@ -30,10 +30,10 @@ func (s *Service) Preview(ctx context.Context, p accounts.Principal, documentID,
 		return NumberPreview{}, err
 	}
 	if doc.Status != documents.StatusSigned {
-		return NumberPreview{}, fmt.Errorf("%w: its status is %s", ErrNotSigned, doc.Status)
+		return NumberPreview{}, because(rNotSigned, fmt.Errorf("%w: its status is %s", ErrNotSigned, doc.Status))
 	}
 	if registerID != "" && !storage.IsUUID(registerID) {
-		return NumberPreview{}, invalid("register_id names no register of your organisation")
+		return NumberPreview{}, because(rRegisterUnknown, invalid("register_id names no register of your organisation"))
 	}
 	typ, err := storage.GetDocumentType(ctx, s.DB.Pool, doc.Type)
 	if err != nil {

@@ -42,10 +42,10 @@ const maxRecallReason = 2000
 func (s *Service) Recall(ctx context.Context, p accounts.Principal, documentID, reason string) (Recalled, error) {
 	reason = strings.TrimSpace(norm.NFC.String(reason))
 	if !utf8.ValidString(reason) || strings.IndexByte(reason, 0) >= 0 {
-		return Recalled{}, invalid("reason is not valid text")
+		return Recalled{}, because(rRecallReason, invalid("reason is not valid text"))
 	}
 	if reason == "" || utf8.RuneCountInString(reason) > maxRecallReason {
-		return Recalled{}, invalid("reason is required (why the document is recalled), at most %d characters", maxRecallReason)
+		return Recalled{}, because(rRecallReason, invalid("reason is required (why the document is recalled), at most %d characters", maxRecallReason), maxRecallReason)
 	}
 	doc, err := s.Docs.Get(ctx, p, documentID)
 	if err != nil {
@@ -70,7 +70,7 @@ func (s *Service) Recall(ctx context.Context, p accounts.Principal, documentID, 
 			return err
 		}
 		if d.Status != documents.StatusIssued {
-			return fmt.Errorf("%w: its status is %s; only an issued document is recalled", ErrNotIssued, d.Status)
+			return because(rNotIssued, fmt.Errorf("%w: its status is %s; only an issued document is recalled", ErrNotIssued, d.Status))
 		}
 		if err := storage.MarkRecalled(ctx, tx, d.ID, reason, at); err != nil {
 			return err

@@ -180,13 +180,13 @@ func (s *Service) checkNew(ctx context.Context, n NewRegister) (storage.Register
 	r := storage.Register{Kind: strings.TrimSpace(n.Kind), Name: strings.TrimSpace(norm.NFC.String(n.Name)),
 		Code: strings.TrimSpace(norm.NFC.String(n.Code)), Confidential: n.Confidential, DocumentTypes: []string{}}
 	if !slices.Contains(Kinds, r.Kind) {
-		return r, invalid("kind must be one of %s", strings.Join(Kinds, ", "))
+		return r, because(rKind, invalid("kind must be one of %s", strings.Join(Kinds, ", ")))
 	}
 	if r.Name == "" || utf8.RuneCountInString(r.Name) > 200 || !utf8.ValidString(n.Name) {
-		return r, invalid("name is required, at most 200 characters")
+		return r, because(rName, invalid("name is required, at most 200 characters"))
 	}
 	if utf8.RuneCountInString(r.Code) > 30 || !utf8.ValidString(n.Code) || strings.ContainsAny(r.Code, " \t\r\n") {
-		return r, invalid("code is at most 30 characters, without spaces")
+		return r, because(rCode, invalid("code is at most 30 characters, without spaces"))
 	}
 	if len(n.DocumentTypes) > 0 {
 		types, err := storage.ReferenceCodes(ctx, s.DB.Pool, "document_types")
@@ -196,7 +196,7 @@ func (s *Service) checkNew(ctx context.Context, n NewRegister) (storage.Register
 		for _, t := range n.DocumentTypes {
 			t = strings.TrimSpace(norm.NFC.String(t))
 			if _, ok := types[t]; !ok {
-				return r, invalid("unknown document type %q in document_types", t)
+				return r, because(rTypeUnknown, invalid("unknown document type %q in document_types", t), t)
 			}
 			if !slices.Contains(r.DocumentTypes, t) {
 				r.DocumentTypes = append(r.DocumentTypes, t)
@@ -204,7 +204,7 @@ func (s *Service) checkNew(ctx context.Context, n NewRegister) (storage.Register
 		}
 	}
 	if (len(r.DocumentTypes) > 0 || r.Confidential) && r.Kind != storage.RegisterOutgoing && r.Kind != storage.RegisterCopies {
-		return r, invalid("document_types and confidential make a series of outgoing documents or copies, not of a %s register", r.Kind)
+		return r, because(rTypesKind, invalid("document_types and confidential make a series of outgoing documents or copies, not of a %s register", r.Kind))
 	}
 	return r, nil
 }
@@ -223,7 +223,7 @@ func (s *Service) Entries(ctx context.Context, p accounts.Principal, registerID 
 		year = Year(s.now())
 	}
 	if year < 1900 || year > 9999 {
-		return r, 0, nil, invalid("year must be a year such as %d", Year(s.now()))
+		return r, 0, nil, because(rYear, invalid("year must be a year such as %d", Year(s.now())), Year(s.now()))
 	}
 	es, err := storage.RegisterEntries(ctx, s.DB.Pool, r.ID, year)
 	if err != nil {

@@ -544,7 +544,7 @@ func (u *UI) saveSigningLevel(w http.ResponseWriter, r *http.Request) {
 	}
 	var in *accounts.InputError
 	if errors.As(err, &in) {
-		u.showSigningLevel(w, r, http.StatusUnprocessableEntity, in.Msg, "")
+		u.showSigningLevel(w, r, http.StatusUnprocessableEntity, u.inputWords(r, err, in), "")
 		return
 	}
 	if err != nil {

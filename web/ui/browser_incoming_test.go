@@ -180,7 +180,7 @@ func TestBrowserIncoming(t *testing.T) {
 	b.submit("assign without a lead", chromedp.SetValue(chromedp.ID("role-unit-TH"), "coordinate"), chromedp.SetValue(chromedp.ID("days-unit-TH"), "5"),
 		chromedp.Click(chromedp.ID("assign-btn")))
 	b.do("assign without a lead", chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
-	if a := b.text("refusal", "[role=alert]"); !strings.Contains(a, "lead") {
+	if a := b.text("refusal", "[role=alert]"); !strings.Contains(a, "đúng một nơi chủ trì") {
 		t.Errorf("refusal of an assignment without a lead: %q", a)
 	}
 	b.submit("assign TH to lead", chromedp.SetValue(chromedp.ID("role-unit-TH"), "lead"), chromedp.SetValue(chromedp.ID("days-unit-TH"), "5"),

@@ -242,6 +242,20 @@ func pageKind(p string) string { return uuidPattern.ReplaceAllString(p, ":id") }
 // dottedKey finds the words that look like message keys (inbox.title).
 var dottedKey = regexp.MustCompile(`\b[a-z][a-z0-9_]*(\.[a-z0-9_]+)+\b`)
 
+// lookedUp are the prefixes of the message keys the pages build from a
+// value (a status, an action, a role, a refusal's reason): a value
+// without its text would show as the key itself, which keys (the texts
+// that exist) does not list.
+var lookedUp = map[string]bool{}
+
+func init() {
+	for _, p := range []string{"action", "admin", "arrival", "astate", "chain", "channel", "conf", "copyform", "cstatus", "day", "delivery",
+		"done", "form", "haction", "handled", "handling", "hrole", "ind", "kind", "medium", "pubkind", "refusal", "role", "scanprob",
+		"source", "stage", "status", "task", "tpl", "turn", "urgency", "verdict"} {
+		lookedUp[p] = true
+	}
+}
+
 // walkOptions bound a walk.
 type walkOptions struct {
 	lang     string
@@ -357,6 +371,10 @@ func walkOffice(t *testing.T, office *demoOffice, username string, o walkOptions
 		for _, k := range dottedKey.FindAllString(rep.Text, -1) {
 			if keys[k] {
 				t.Errorf("%s: shows the message key %q, not its text", step, k)
+			} else if prefix, _, _ := strings.Cut(k, "."); lookedUp[prefix] {
+				// A key made from a value (status., action., ...) that
+				// has no text at all shows as itself.
+				t.Errorf("%s: shows %q, a message key without a text", step, k)
 			}
 		}
 		if strings.Contains(rep.Text, "%!") {

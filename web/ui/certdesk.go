@@ -227,7 +227,7 @@ func (u *UI) deskOpen(w http.ResponseWriter, r *http.Request) {
 	c, err := u.cfg.Certify.Open(r.Context(), p, req)
 	var in *accounts.InputError
 	if errors.As(err, &in) {
-		u.showDeskNew(w, r, http.StatusUnprocessableEntity, in.Msg, d)
+		u.showDeskNew(w, r, http.StatusUnprocessableEntity, u.inputWords(r, err, in), d)
 		return
 	}
 	if err != nil {
@@ -391,7 +391,7 @@ func (u *UI) certificationScan(w http.ResponseWriter, r *http.Request) {
 		u.showCertification(w, r, http.StatusUnprocessableEntity, u.tr(r, "cert.scan.refused"), &certData{Problems: u.scanProblems(r, se.Refusal)})
 		return
 	case errors.As(err, &in):
-		u.showCertification(w, r, http.StatusUnprocessableEntity, in.Msg, &certData{})
+		u.showCertification(w, r, http.StatusUnprocessableEntity, u.inputWords(r, err, in), &certData{})
 		return
 	case err != nil:
 		u.failErr(w, r, err)
@@ -422,7 +422,7 @@ func (u *UI) certificationRefuse(w http.ResponseWriter, r *http.Request) {
 	_, err := u.cfg.Certify.Refuse(r.Context(), p, id, req)
 	var in *accounts.InputError
 	if errors.As(err, &in) {
-		u.showCertification(w, r, http.StatusUnprocessableEntity, in.Msg, d)
+		u.showCertification(w, r, http.StatusUnprocessableEntity, u.inputWords(r, err, in), d)
 		return
 	}
 	if err != nil {

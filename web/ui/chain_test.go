@@ -231,7 +231,7 @@ func TestTrinhKyPages(t *testing.T) {
 	if status != http.StatusConflict {
 		t.Fatalf("signing without a key: %d", status)
 	}
-	mustContain(t, "the refused signature", body, `role="alert"`, "Không có khóa ký dùng được")
+	mustContain(t, "the refused signature", body, `role="alert"`, "an chưa có khóa ký còn hiệu lực do hệ thống giữ; hãy nhờ quản trị gắn khóa")
 	w.bindP12("an", devpki.Official)
 	status, loc, body = postPage(t, e, signer, docPath+"/sign", nil)
 	if status != http.StatusSeeOther || loc != docPath+"?done=sign" {
@@ -304,7 +304,7 @@ func TestTrinhKyFormsRefuseAndRoute(t *testing.T) {
 	if status != http.StatusUnprocessableEntity {
 		t.Fatalf("signing a draft without the signer's printed name: %d", status)
 	}
-	mustContain(t, "the refused signature", body, `role="alert"`, "Không tìm thấy chỗ đặt chữ ký", `id="sign-btn"`)
+	mustContain(t, "the refused signature", body, `role="alert"`, "Không xác định được chỗ ký theo tên người ký", "hãy kéo khung chữ ký đến đúng chỗ trên trang", `id="sign-btn"`)
 	lang := e.post(signer, "/language", "lang=en&back="+url.QueryEscape(docPath), nil)
 	if lang.StatusCode != http.StatusSeeOther {
 		t.Fatalf("switch to English: %d", lang.StatusCode)
@@ -313,7 +313,7 @@ func TestTrinhKyFormsRefuseAndRoute(t *testing.T) {
 	if status != http.StatusUnprocessableEntity {
 		t.Fatalf("signing again in English: %d", status)
 	}
-	mustContain(t, "the refused signature in English", body, "No place for the signature (the signer&#39;s printed name was not found)", "Approval chain", "History", "Sign")
+	mustContain(t, "the refused signature in English", body, "The signer&#39;s name was not found on the document", "drag the signature box to its place on the page", "Approval chain", "History", "Sign")
 	var n int
 	if err := e.db.Pool.QueryRow(context.Background(), "SELECT count(*) FROM document_versions WHERE document_id = $1", doc.ID).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("%d versions after refused signatures (%v)", n, err)

@@ -154,7 +154,7 @@ func (u *UI) copyForm(w http.ResponseWriter, r *http.Request) {
 	c, err := u.cfg.Copies.Make(r.Context(), p, id, req)
 	var in *accounts.InputError
 	if errors.As(err, &in) {
-		u.showCopy(w, r, http.StatusUnprocessableEntity, in.Msg, d)
+		u.showCopy(w, r, http.StatusUnprocessableEntity, u.inputWords(r, err, in), d)
 		return
 	}
 	if errors.Is(err, copies.ErrNotCopyable) || errors.Is(err, copies.ErrExtract) {
@@ -175,6 +175,9 @@ func (u *UI) copyRefusal(r *http.Request, err error) string {
 		key = "copy.error.notcopyable"
 	case errors.Is(err, copies.ErrNoScanCheck):
 		key = "copy.error.noscan"
+	}
+	if words, ok := u.reasonWords(r, err); ok {
+		return words
 	}
 	return u.tr(r, key) + " (" + err.Error() + ")"
 }
@@ -281,7 +284,7 @@ func (u *UI) scanCopyForm(w http.ResponseWriter, r *http.Request) {
 		d.Problems = u.scanProblems(r, ref)
 		u.showScanCopy(w, r, http.StatusUnprocessableEntity, u.tr(r, "copy.scan.refused"), d)
 	case errors.As(err, &in):
-		u.showScanCopy(w, r, http.StatusUnprocessableEntity, in.Msg, d)
+		u.showScanCopy(w, r, http.StatusUnprocessableEntity, u.inputWords(r, err, in), d)
 	case errors.As(err, &din) && !errors.Is(err, documents.ErrNotFound):
 		_, msg := u.explain(r, err)
 		u.showScanCopy(w, r, http.StatusUnprocessableEntity, msg, d)

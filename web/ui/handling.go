@@ -98,7 +98,7 @@ var _ = addMessages(map[string][2]string{
 	"handled.assign":             {"Đã giao xử lý.", "Assigned."},
 	"handled.progress":           {"Đã ghi tiến độ.", "Progress recorded."},
 	"handled.complete":           {"Đã hoàn thành phần xử lý.", "Your part is completed."},
-	"handled.registered":         {"Đã vào sổ văn bản đến, số đến %s. Trình lãnh đạo để giao xử lý.", "Registered as số đến %s. Present it to a leader to assign it."},
+	"handled.registered":         {"Đã vào sổ văn bản đến, số đến %s. Trình lãnh đạo để giao xử lý.", "Registered in the incoming register as arrival number %s. Present it to a leader to assign it."},
 	"error.handling.conflict":    {"Tình trạng xử lý không cho phép việc này", "The handling's state does not allow this"},
 	"error.handling.invalid":     {"Thông tin chưa đúng", "Check the form"},
 	"error.handling.days":        {"Hạn là số ngày làm việc từ 1 đến 365.", "A deadline is a number of working days from 1 to 365."},
@@ -262,7 +262,9 @@ func (u *UI) loadHandling(r *http.Request, p accounts.Principal, doc documents.D
 		}
 	}
 	if k := q.Get("handled"); k != "" && r.Method == http.MethodGet {
-		if _, ok := messages["vi"]["handled."+k]; ok {
+		// Only the steps' own flashes: handled.registered takes its
+		// number from ?registered= and shows "%s" without it.
+		if text, ok := messages["vi"]["handled."+k]; ok && !strings.Contains(text, "%") {
 			h.Flash = u.tr(r, "handled."+k)
 		}
 	}

@@ -76,6 +76,7 @@ var _ = addMessages(map[string][2]string{
 	"issue.sealnote":         {"Khi phát hành, hệ thống cấp số, ký số của cơ quan (con dấu) lên bản đã ký và gửi đến nơi nhận.", "Issuing numbers the document, applies the organisation's digital signature (seal) to the signed file and sends it."},
 	"issue.done":             {"Đã phát hành văn bản số %s.", "Issued as %s."},
 	"issue.warning":          {"Cảnh báo", "Warning"},
+	"issue.warning.clash":    {"Số, ký hiệu %s đã được dùng trong năm nay ở một sổ khác của cơ quan; hãy kiểm tra hai văn bản.", "The number and symbol %s were already used this year in another series of the organisation; check both documents."},
 	"issue.error.email":      {"Dòng %d: cần Tên <địa chỉ thư điện tử>.", "Line %d: give Name <e-mail address>."},
 	"issue.error.none":       {"Chọn ít nhất một nơi nhận.", "Choose at least one recipient."},
 	"error.issue.notsigned":  {"Văn bản không ở trạng thái chờ phát hành", "The document is not awaiting issuing"},
@@ -192,7 +193,7 @@ func (u *UI) showIssue(w http.ResponseWriter, r *http.Request, status int, errMs
 	d.Preview, err = u.cfg.Registers.Preview(r.Context(), p, id, d.Register)
 	var in *accounts.InputError
 	if errors.As(err, &in) && d.Register != "" {
-		status, errMsg = http.StatusUnprocessableEntity, in.Msg
+		status, errMsg = http.StatusUnprocessableEntity, u.inputWords(r, err, in)
 		d.Register = ""
 		d.Preview, err = u.cfg.Registers.Preview(r.Context(), p, id, "")
 	}
@@ -270,7 +271,7 @@ func (u *UI) issueForm(w http.ResponseWriter, r *http.Request) {
 	out, err := u.cfg.Registers.Issue(r.Context(), p, id, req)
 	var in *accounts.InputError
 	if errors.As(err, &in) {
-		u.showIssue(w, r, http.StatusUnprocessableEntity, in.Msg, &d)
+		u.showIssue(w, r, http.StatusUnprocessableEntity, u.inputWords(r, err, in), &d)
 		return
 	}
 	if err != nil {
@@ -278,8 +279,10 @@ func (u *UI) issueForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := url.Values{"issued": {out.Symbol}}
-	for _, warn := range out.Warnings {
-		q.Add("warning", warn)
+	if len(out.Warnings) > 0 {
+		// The page words the warning itself: the service's text is the
+		// API's, and a query's text is not the service's to show.
+		q.Set("clash", "1")
 	}
 	http.Redirect(w, r, "/documents/"+url.PathEscape(id)+"/deliveries?"+q.Encode(), http.StatusSeeOther)
 }
@@ -311,7 +314,9 @@ func (u *UI) deliveriesPage(w http.ResponseWriter, r *http.Request) {
 	// The flash after issuing shows only what the document holds.
 	if s := r.URL.Query().Get("issued"); s != "" && d.Doc.Number != nil && *d.Doc.Number == s {
 		d.Issued = s
-		d.Warnings = r.URL.Query()["warning"]
+		if r.URL.Query().Get("clash") != "" {
+			d.Warnings = []string{u.tr(r, "issue.warning.clash", s)}
+		}
 	}
 	u.render(w, r, http.StatusOK, "deliveries", "deliveries.title", d)
 }

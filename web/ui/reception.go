@@ -78,7 +78,7 @@ var _ = addMessages(map[string][2]string{
 	"arrival.recall.confirmed":   {"Đã xác nhận thu hồi", "Recall confirmed"},
 	"arrival.duplicate":          {"Trùng văn bản", "Duplicate"},
 	"arrival.duplicate.of":       {"Trùng với văn bản đã đến (cùng cơ quan ban hành, số, ký hiệu và năm)%s.", "Repeats a document that arrived before (same issuer, number, symbol and year)%s."},
-	"arrival.duplicate.num":      {": số đến %d ngày %s", ": số đến %d of %s"},
+	"arrival.duplicate.num":      {": số đến %d ngày %s", ": arrival number %d of %s"},
 	"arrival.open":               {"Mở", "Open"},
 	"arrival.title":              {"Văn bản đến", "Incoming document"},
 	"arrival.details":            {"Thông tin văn bản đến", "Incoming document details"},
@@ -87,7 +87,7 @@ var _ = addMessages(map[string][2]string{
 	"arrival.medium":             {"Hình thức", "Medium"},
 	"arrival.file":               {"Tệp", "File"},
 	"arrival.report":             {"Kết quả kiểm tra chữ ký số khi đến", "Signature check on arrival"},
-	"arrival.number":             {"Số đến sẽ cấp", "Số đến to be assigned"},
+	"arrival.number":             {"Số đến sẽ cấp", "Arrival number to be assigned"},
 	"arrival.number.note":        {"Số đến được cấp khi bấm Vào sổ; nếu trong lúc đó có văn bản khác được vào sổ trước, văn bản này nhận số kế tiếp.", "The number is taken when you press Register; if another document is registered first, this one takes the next number."},
 	"arrival.register":           {"Vào sổ văn bản đến", "Register"},
 	"arrival.receiver":           {"Đơn vị hoặc người nhận", "Unit or person receiving it"},
@@ -103,7 +103,7 @@ var _ = addMessages(map[string][2]string{
 	"arrival.recall.reason":      {"Lý do thu hồi", "Reason for the recall"},
 	"arrival.recall.confirm":     {"Xác nhận đã thu hồi", "Confirm the recall"},
 	"arrival.recall.note":        {"Nơi gửi đã thu hồi văn bản này. Xác nhận khi văn bản đã được đưa ra khỏi sử dụng.", "The sender recalled this document. Confirm once it is out of use."},
-	"arrival.registered.as":      {"Đã vào sổ: số đến %d ngày %s.", "Registered: số đến %d of %s."},
+	"arrival.registered.as":      {"Đã vào sổ: số đến %d ngày %s.", "Registered: arrival number %d of %s."},
 	"arrival.document":           {"Mở văn bản đến đã vào sổ", "Open the registered document"},
 	"arrival.returned.flash":     {"Đã trả lại văn bản cho nơi gửi.", "The document was returned to its sender."},
 	"arrival.confirmed.flash":    {"Đã xác nhận thu hồi.", "The recall was confirmed."},
@@ -124,7 +124,7 @@ var _ = addMessages(map[string][2]string{
 	"error.arrival.state":        {"Văn bản đến này không cho phép việc này lúc này", "The arrival does not allow this now"},
 	"error.reception.noregister": {"Cơ quan chưa có sổ văn bản đến mặc định; quản trị cần tạo sổ.", "The organisation has no default incoming register; an administrator must create one."},
 	"incoming.arrival":           {"Ngày đến", "Arrived"},
-	"incoming.number":            {"Số đến", "Số đến"},
+	"incoming.number":            {"Số đến", "Arrival number"},
 	"incoming.issuer":            {"Tác giả", "Issued by"},
 	"incoming.symbol":            {"Số, ký hiệu văn bản", "Number and symbol"},
 	"incoming.date":              {"Ngày tháng văn bản", "Date"},
@@ -435,7 +435,7 @@ func (u *UI) registerArrival(w http.ResponseWriter, r *http.Request) {
 		u.showArrival(w, r, http.StatusConflict, u.tr(r, "arrival.duplicate.of", u.duplicateNumber(r, dup.Earlier)), d)
 		return
 	case errors.As(err, &in):
-		u.showArrival(w, r, http.StatusUnprocessableEntity, in.Msg, d)
+		u.showArrival(w, r, http.StatusUnprocessableEntity, u.inputWords(r, err, in), d)
 		return
 	case err != nil:
 		u.failErr(w, r, err)
@@ -464,7 +464,7 @@ func (u *UI) returnArrival(w http.ResponseWriter, r *http.Request) {
 	_, err := u.cfg.Reception.Return(r.Context(), p, chi.URLParam(r, "id"), why)
 	var in *accounts.InputError
 	if errors.As(err, &in) {
-		u.showArrival(w, r, http.StatusUnprocessableEntity, in.Msg, &arrivalData{ReturnWhy: why})
+		u.showArrival(w, r, http.StatusUnprocessableEntity, u.inputWords(r, err, in), &arrivalData{ReturnWhy: why})
 		return
 	}
 	if err != nil {

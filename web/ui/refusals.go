@@ -7,10 +7,11 @@ import (
 
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/refusal"
 )
 
 // The directory's refusals on the pages: each refusal a person can cause
-// through a form (accounts.Reason names it) is worded here in Vietnamese
+// through a form (package refusal names it) is worded here in Vietnamese
 // and English, saying what to do; a refusal without a reason gets its
 // kind's headline in the page's language before the service's own detail.
 
@@ -110,6 +111,40 @@ func (u *UI) documentInput(r *http.Request, kind error, detail string) string {
 	return msg
 }
 
+// reasonWords is the reader's wording of err's reason (package refusal),
+// with its arguments; ok is false when err names no reason or the reason
+// has no wording.
+func (u *UI) reasonWords(r *http.Request, err error) (string, bool) {
+	reason, args := refusal.Of(err)
+	if reason == (refusal.Reason{}) {
+		return "", false
+	}
+	key := reasonKey(reason)
+	if _, known := messages["vi"][key]; !known {
+		return "", false
+	}
+	words := u.tr(r, key, args...)
+	if strings.Contains(words, "%!") {
+		// The service gave other arguments than the wording takes: the
+		// kind's headline and detail say it better than a garbled line.
+		return "", false
+	}
+	return words, true
+}
+
+// inputWords is the reader's words for a refused input err (in is the
+// accounts.InputError it carries): its reason's wording, else the
+// headline in the page's language before the service's own detail.
+func (u *UI) inputWords(r *http.Request, err error, in *accounts.InputError) string {
+	if words, ok := u.reasonWords(r, err); ok {
+		return words
+	}
+	return u.tr(r, "refusal.input") + ": " + in.Msg
+}
+
+// reasonKey is the message key of a reason's wording.
+func reasonKey(reason refusal.Reason) string { return "refusal." + reason.String() }
+
 // explainAccounts is explain for the directory's refusals: their status,
 // and their words in the page's language. ok is false for an error that is
 // none of them.
@@ -135,11 +170,6 @@ func (u *UI) explainAccounts(r *http.Request, err error) (status int, msg string
 		status, headline = http.StatusTooManyRequests, "refusal.locked"
 	default:
 		return 0, "", false
-	}
-	if reason, args := accounts.Reason(err); reason != "" {
-		if _, known := messages["vi"]["refusal."+reason]; known {
-			return status, u.tr(r, "refusal."+reason, args...), true
-		}
 	}
 	if headline == "" {
 		return status, detail, true

@@ -306,9 +306,9 @@ func (u *UI) failErr(w http.ResponseWriter, r *http.Request, err error) {
 	u.fail(w, r, status, msg)
 }
 
-// refusal is how a page answers one of a service's refusals: its status
+// refusalKind is how a page answers one of a service's refusals: its status
 // and the message key of the reader's headline.
-type refusal struct {
+type refusalKind struct {
 	kind   error
 	status int
 	key    string
@@ -316,7 +316,7 @@ type refusal struct {
 
 // stateRefusals are the services' refusals of a request their state or
 // rules do not allow: the reader's headline, then the error's own reason.
-var stateRefusals = []refusal{
+var stateRefusals = []refusalKind{
 	{chain.ErrConflict, http.StatusConflict, "error.chain.conflict"},
 	{chain.ErrInvalid, http.StatusUnprocessableEntity, "error.chain.invalid"},
 	{handling.ErrConflict, http.StatusConflict, "error.handling.conflict"},
@@ -328,7 +328,7 @@ var stateRefusals = []refusal{
 // signRefusals are signing's, issuing's and certifying's refusals: the
 // reader's headline, then the whole error in brackets (it carries the
 // reason).
-var signRefusals = []refusal{
+var signRefusals = []refusalKind{
 	{docsign.ErrPlace, http.StatusUnprocessableEntity, "error.sign.place"},
 	{docsign.ErrNoKey, http.StatusConflict, "error.sign.key"},
 	{docsign.ErrNotYourTurn, http.StatusConflict, "error.sign.turn"},
@@ -347,8 +347,24 @@ var signRefusals = []refusal{
 
 // explain maps an error of the service layer to a status and a message for
 // the reader. It is the one place a service's refusal gets its status and
-// words on the pages.
+// words on the pages: the status from the refusal's kind, the words from
+// its reason (package refusal) when it names one, else the kind's
+// headline before the service's own detail.
 func (u *UI) explain(r *http.Request, err error) (int, string) {
+	status, msg := u.explainKind(r, err)
+	if worded, ok := u.reasonWords(r, err); ok {
+		if status == http.StatusInternalServerError {
+			// A refusal with a reason is the person's to correct, even
+			// when no kind above knows it.
+			status = http.StatusUnprocessableEntity
+		}
+		return status, worded
+	}
+	return status, msg
+}
+
+// explainKind is explain by the refusal's kind alone.
+func (u *UI) explainKind(r *http.Request, err error) (int, string) {
 	for _, k := range stateRefusals {
 		if errors.Is(err, k.kind) {
 			return k.status, u.tr(r, k.key) + ": " + strings.TrimPrefix(err.Error(), k.kind.Error()+": ")
