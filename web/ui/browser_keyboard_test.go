@@ -439,18 +439,7 @@ var demoPages = []axePage{
 // violation, without stopping: the table test lists every page's.
 func (b *browser) axeCheck(page string) {
 	b.t.Helper()
-	if csp := eval[[]string](b, "CSP on "+page, `window.__csp || []`); len(csp) > 0 {
-		b.t.Errorf("%s: the Content-Security-Policy blocked %v", page, csp)
-	}
-	if !eval[bool](b, "axe on "+page, `typeof window.axe !== "undefined"`) {
-		eval[chromedp.Void](b, "inject axe on "+page, b.axe+";undefined")
-	}
-	vs := eval[[]violation](b, "axe on "+page, `axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations
-		.filter(v => v.impact === "serious" || v.impact === "critical")
-		.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map(n => n.target.join(" "))})))`)
-	for _, v := range vs {
-		b.t.Errorf("%s: accessibility %s (%s): %s at %v", page, v.ID, v.Impact, v.Help, v.Nodes)
-	}
+	b.axeViolations(page)
 	b.checked = append(b.checked, page)
 }
 

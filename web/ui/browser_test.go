@@ -226,18 +226,7 @@ type violation struct {
 // so the pages need not allow the script.
 func (b *browser) accessible(page string) {
 	b.t.Helper()
-	if csp := eval[[]string](b, "CSP on "+page, `window.__csp || []`); len(csp) > 0 {
-		b.t.Errorf("%s: the Content-Security-Policy blocked %v", page, csp)
-	}
-	if !eval[bool](b, "axe on "+page, `typeof window.axe !== "undefined"`) {
-		eval[chromedp.Void](b, "inject axe on "+page, b.axe+";undefined")
-	}
-	vs := eval[[]violation](b, "axe on "+page, `axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations
-		.filter(v => v.impact === "serious" || v.impact === "critical")
-		.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map(n => n.target.join(" "))})))`)
-	for _, v := range vs {
-		b.t.Errorf("%s: accessibility %s (%s): %s at %v", page, v.ID, v.Impact, v.Help, v.Nodes)
-	}
+	vs := b.axeViolations(page)
 	if len(vs) > 0 {
 		b.fail("axe on "+page, fmt.Errorf("%d serious or critical accessibility violations", len(vs)))
 	}
@@ -251,6 +240,26 @@ func (b *browser) accessible(page string) {
 			_ = os.WriteFile(filepath.Join(dir, name+".png"), shot, 0o644)
 		}
 	}
+}
+
+// axeViolations runs axe-core on the page and reports each serious or
+// critical violation (and any script the CSP blocked) as a test error,
+// returning the violations.
+func (b *browser) axeViolations(page string) []violation {
+	b.t.Helper()
+	if csp := eval[[]string](b, "CSP on "+page, `window.__csp || []`); len(csp) > 0 {
+		b.t.Errorf("%s: the Content-Security-Policy blocked %v", page, csp)
+	}
+	if !eval[bool](b, "axe on "+page, `typeof window.axe !== "undefined"`) {
+		eval[chromedp.Void](b, "inject axe on "+page, b.axe+";undefined")
+	}
+	vs := eval[[]violation](b, "axe on "+page, `axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations
+		.filter(v => v.impact === "serious" || v.impact === "critical")
+		.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map(n => n.target.join(" "))})))`)
+	for _, v := range vs {
+		b.t.Errorf("%s: accessibility %s (%s): %s at %v", page, v.ID, v.Impact, v.Help, v.Nodes)
+	}
+	return vs
 }
 
 // noOverflow fails when the page is wider than the screen (a phone must
