@@ -1,7 +1,6 @@
 package register
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/hex"
@@ -869,25 +868,14 @@ func (r *versionRead) discard() {
 // service's memory.
 const inMemoryMax = 32 << 20
 
-// readVersion reads a version's bytes: into memory when at most
-// inMemoryMax, else into a temporary file (an *os.File) that done removes.
+// readVersion reads a version larger than inMemoryMax (smaller ones come
+// from readKept) into a temporary file (an *os.File) that done removes.
 func (s *Service) readVersion(ctx context.Context, v documents.Version) (io.ReaderAt, int64, func(), error) {
 	rc, err := s.Docs.Open(ctx, v, 0, -1)
 	if err != nil {
 		return nil, 0, nil, fmt.Errorf("read version %d: %w", v.Number, err)
 	}
 	defer rc.Close()
-	if v.Size <= inMemoryMax {
-		buf := bytes.NewBuffer(make([]byte, 0, v.Size+bytes.MinRead))
-		n, err := buf.ReadFrom(io.LimitReader(rc, v.Size+1))
-		if err == nil && n != v.Size {
-			err = fmt.Errorf("%d bytes, want %d", n, v.Size)
-		}
-		if err != nil {
-			return nil, 0, nil, fmt.Errorf("read version %d: %w", v.Number, err)
-		}
-		return bytes.NewReader(buf.Bytes()), n, func() {}, nil
-	}
 	f, err := os.CreateTemp(s.TempDir, "vanthu-issue-in-*.pdf")
 	if err != nil {
 		return nil, 0, nil, fmt.Errorf("issue: temporary file: %w", err)
