@@ -27,6 +27,13 @@ const (
 	EnvS3Endpoint  = "VANTHU_TEST_S3_ENDPOINT"
 	EnvS3AccessKey = "VANTHU_TEST_S3_ACCESS_KEY"
 	EnvS3SecretKey = "VANTHU_TEST_S3_SECRET_KEY"
+
+	// EnvDurablePostgres, set to 1, starts the cluster with fsync,
+	// synchronous_commit and full_page_writes on, as a production server
+	// runs. Benchmarks that compare work committed to PostgreSQL with
+	// work written elsewhere (MinIO fsyncs every object) use it, so a
+	// commit costs what it costs in production.
+	EnvDurablePostgres = "VANTHU_TEST_PG_DURABLE"
 )
 
 // Services are the shared PostgreSQL cluster and MinIO server of one run.
@@ -72,17 +79,22 @@ func StartServices(ctx context.Context) (*Services, error) {
 }
 
 // startPostgres starts a cluster in a temporary directory. Durability is
-// switched off: the cluster is thrown away and the machine is shared.
+// switched off unless $VANTHU_TEST_PG_DURABLE is 1: the cluster is thrown
+// away and the machine is shared.
 func (s *Services) startPostgres(ctx context.Context) error {
 	dir, err := os.MkdirTemp("", "vanthu-test-pg-")
 	if err != nil {
 		return fmt.Errorf("test postgres: %w", err)
 	}
 	s.dirs = append(s.dirs, dir)
+	durable := "off"
+	if os.Getenv(EnvDurablePostgres) == "1" {
+		durable = "on"
+	}
 	s.pg, err = pgembed.Start(ctx, dir, "postgres",
-		pgembed.Setting("fsync", "off"),
-		pgembed.Setting("synchronous_commit", "off"),
-		pgembed.Setting("full_page_writes", "off"))
+		pgembed.Setting("fsync", durable),
+		pgembed.Setting("synchronous_commit", durable),
+		pgembed.Setting("full_page_writes", durable))
 	if err != nil {
 		return fmt.Errorf("test postgres: %w", err)
 	}
