@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Chain is a document's approval chain in flight (a row of
@@ -400,7 +399,7 @@ func LockSignState(ctx context.Context, tx pgx.Tx, documentID string, v *Viewer,
 // (ErrNotFound otherwise, as VisibleDocument): an action on a chain needs
 // no round trip of its own to begin nor to check visibility. On success
 // the caller owns tx (commit or roll back); on error it is rolled back.
-func BeginChainState(ctx context.Context, pool *pgxpool.Pool, documentID string, v Viewer) (pgx.Tx, LockedChainState, error) {
+func BeginChainState(ctx context.Context, pool BatchSender, documentID string, v Viewer) (pgx.Tx, LockedChainState, error) {
 	if !isUUID(documentID) {
 		return nil, LockedChainState{}, ErrNotFound
 	}
@@ -431,6 +430,12 @@ func BeginChainState(ctx context.Context, pool *pgxpool.Pool, documentID string,
 		return fail(err)
 	}
 	return tx, s, nil
+}
+
+// BatchSender is a pool or one connection of it (pgxpool.Pool,
+// pgxpool.Conn, pgx.Conn).
+type BatchSender interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
 // queueChainState queues the four statements of a chain's locked read;

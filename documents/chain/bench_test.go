@@ -175,6 +175,7 @@ func approvals(b *testing.B, users int, rate float64, docs int, publisher string
 	}
 	warmUp(b, w, reviewers, work, share)
 	pg := w.postgresCPU(b)
+	wal0 := w.walStats(b)
 	goCPU0, pgCPU0 := processCPU(b), pg()
 	latencies := make([]time.Duration, 0, n)
 	var mu sync.Mutex
@@ -224,6 +225,7 @@ func approvals(b *testing.B, users int, rate float64, docs int, publisher string
 	wg.Wait()
 	elapsed := time.Since(start)
 	goCPU, pgCPU := processCPU(b)-goCPU0, pg()-pgCPU0
+	wal := w.walStats(b).minus(wal0)
 	b.StopTimer()
 	slices.Sort(latencies)
 	b.ReportMetric(percentile(latencies, 0.5), "p50-ms")
@@ -234,6 +236,15 @@ func approvals(b *testing.B, users int, rate float64, docs int, publisher string
 	// its postmaster: backends, WAL writer, autovacuum).
 	b.ReportMetric(float64(goCPU)/float64(time.Millisecond)/float64(len(latencies)), "go-cpu-ms/op")
 	b.ReportMetric(float64(pgCPU)/float64(time.Millisecond)/float64(len(latencies)), "pg-cpu-ms/op")
+	// What the cluster wrote to its WAL meanwhile, per approval (the
+	// engine's fan-out and jobs included when it runs): with durable
+	// commits (VANTHU_TEST_PG_DURABLE=1) every byte of it is flushed before
+	// a commit returns, and full-page images are most of it.
+	made := float64(len(latencies))
+	b.ReportMetric(float64(wal.bytes)/made, "wal-B/op")
+	b.ReportMetric(float64(wal.fpi)/made, "wal-fpi/op")
+	b.ReportMetric(float64(wal.records)/made, "wal-rec/op")
+	b.ReportMetric(float64(wal.syncs)/made, "wal-sync/op")
 	if rate > 0 {
 		b.ReportMetric(rate, "offered/s")
 		b.ReportMetric(float64(late), "behind")
@@ -286,6 +297,22 @@ func warmUp(b *testing.B, w *world, reviewers []string, work [][]string, share [
 	}
 	close(next)
 	wg.Wait()
+}
+
+// walStats is the cluster's WAL written so far (pg_stat_wal).
+type walStats struct{ bytes, fpi, records, syncs int64 }
+
+func (w *world) walStats(b *testing.B) walStats {
+	var s walStats
+	if err := w.db.Pool.QueryRow(w.ctx, "SELECT wal_bytes::bigint, wal_fpi, wal_records, wal_sync FROM pg_stat_wal").
+		Scan(&s.bytes, &s.fpi, &s.records, &s.syncs); err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+func (s walStats) minus(o walStats) walStats {
+	return walStats{s.bytes - o.bytes, s.fpi - o.fpi, s.records - o.records, s.syncs - o.syncs}
 }
 
 // processCPU is the user and system CPU time this process has used.

@@ -121,11 +121,23 @@ func (s *Service) locked(ctx context.Context, tx pgx.Tx, st storage.LockedChainS
 // The document is read only if p may see it (documents.ErrNotFound
 // otherwise, as documents.Service.Changeable) and acted on only if p may
 // change it. fn sends its writes (run.finish); the commit follows.
+//
+// The commit releases the document's and the audit log's locks without
+// waiting for its WAL flush (storage.QueueEarlyRelease, sent with the
+// writes), and act returns once the commit is durable (storage.WaitDurable
+// on the same connection): on a durable cluster the actions of the office
+// are then flushed together instead of one at a time behind the audit
+// log's append lock. fn's error and the commit's are returned as before.
 func (s *Service) act(ctx context.Context, p accounts.Principal, documentID string, fn func(*run) error) error {
 	if err := documents.MayRead(p); err != nil {
 		return err
 	}
-	tx, st, err := storage.BeginChainState(ctx, s.DB.Pool, documentID, p.Viewer())
+	conn, err := s.DB.Pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("chain of %s: %w", documentID, err)
+	}
+	defer conn.Release() // after the transaction's end (deferred below)
+	tx, st, err := storage.BeginChainState(ctx, conn, documentID, p.Viewer())
 	if errors.Is(err, storage.ErrNotFound) {
 		return documents.ErrNotFound
 	}
@@ -136,10 +148,20 @@ func (s *Service) act(ctx context.Context, p accounts.Principal, documentID stri
 	if err := documents.MayChange(p, st.Document); err != nil {
 		return err
 	}
-	if err := fn(s.locked(ctx, tx, st)); err != nil {
+	r := s.locked(ctx, tx, st)
+	// Sent with the run's first writes or read; a run that sends nothing
+	// commits as any transaction does.
+	storage.QueueEarlyRelease(&r.writes)
+	if err := fn(r); err != nil {
 		return err
 	}
-	return tx.Commit(ctx)
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	if err := storage.WaitDurable(ctx, conn); err != nil {
+		return fmt.Errorf("chain of %s: %w", documentID, err)
+	}
+	return nil
 }
 
 // flush sends the writes queued so far.
