@@ -127,7 +127,10 @@ func (s *Service) locked(ctx context.Context, tx pgx.Tx, st storage.LockedChainS
 // writes), and act returns once the commit is durable (storage.WaitDurable
 // on the same connection): on a durable cluster the actions of the office
 // are then flushed together instead of one at a time behind the audit
-// log's append lock. fn's error and the commit's are returned as before.
+// log's append lock. fn's error and the commit's are returned as before;
+// an error of the wait is returned too, although the action committed: as
+// for any commit whose answer was lost, the caller does not know whether
+// it is durable (a retry finds the turn taken, or replays its key).
 func (s *Service) act(ctx context.Context, p accounts.Principal, documentID string, fn func(*run) error) error {
 	if err := documents.MayRead(p); err != nil {
 		return err
