@@ -24,10 +24,10 @@ const MaxPasswordLength = 1024
 var ErrWrongPassword = errors.New("the current password is wrong")
 
 var (
-	rWrongPassword  = refusal.Name("wrong-password")
-	rLongPassword   = refusal.Name("long-password")
-	rSamePassword   = refusal.Name("same-password")
-	rPasswordSelf   = refusal.Name("password-self")
+	rWrongPassword = refusal.Name("wrong-password")
+	rLongPassword  = refusal.Name("long-password")
+	rSamePassword  = refusal.Name("same-password")
+	rPasswordSelf  = refusal.Name("password-self")
 )
 
 // CheckNewPassword is the one place the rules of a new password live:
