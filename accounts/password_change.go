@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -24,16 +26,21 @@ const MaxPasswordLength = 1024
 var ErrWrongPassword = errors.New("the current password is wrong")
 
 var (
-	rWrongPassword = refusal.Name("wrong-password")
-	rLongPassword  = refusal.Name("long-password")
-	rSamePassword  = refusal.Name("same-password")
-	rPasswordSelf  = refusal.Name("password-self")
+	rWrongPassword   = refusal.Name("wrong-password")
+	rLongPassword    = refusal.Name("long-password")
+	rSamePassword    = refusal.Name("same-password")
+	rPasswordSelf    = refusal.Name("password-self")
+	rControlPassword = refusal.Name("password-control")
 )
 
 // CheckNewPassword is the one place the rules of a new password live:
-// at least MinPasswordLength characters, at most MaxPasswordLength bytes.
-// The pages show the same rules (PasswordRules).
+// at least MinPasswordLength characters, at most MaxPasswordLength bytes,
+// no control characters (nobody types them; a NUL or a newline is a paste
+// gone wrong, or a probe). The pages show the same rules (PasswordRules).
 func CheckNewPassword(password string) error {
+	if strings.ContainsFunc(password, unicode.IsControl) {
+		return because(rControlPassword, invalid("password must not contain control characters"))
+	}
 	if utf8.RuneCountInString(password) < MinPasswordLength {
 		return because(rWeakPassword, invalid("%v", ErrWeakPassword), MinPasswordLength)
 	}

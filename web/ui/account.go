@@ -68,7 +68,7 @@ var _ = addMessages(map[string][2]string{
 	"account.password.current": {"Mật khẩu hiện tại", "Current password"},
 	"account.password.new":     {"Mật khẩu mới", "New password"},
 	"account.password.again":   {"Nhập lại mật khẩu mới", "New password again"},
-	"account.password.rules":   {"Mật khẩu mới có ít nhất %d ký tự (tối đa %d byte) và khác mật khẩu hiện tại. Sau khi đổi, các phiên đăng nhập khác của bạn kết thúc; phiên này vẫn tiếp tục.", "The new password has at least %d characters (at most %d bytes) and differs from the current one. Once changed, your other sessions end; this one goes on."},
+	"account.password.rules":   {"Mật khẩu mới có ít nhất %d ký tự (tối đa %d byte), không có ký tự điều khiển và khác mật khẩu hiện tại. Sau khi đổi, các phiên đăng nhập khác của bạn kết thúc; phiên này vẫn tiếp tục.", "The new password has at least %d characters (at most %d bytes), no control characters, and differs from the current one. Once changed, your other sessions end; this one goes on."},
 	"account.password.save":    {"Đổi mật khẩu", "Change the password"},
 	"account.password.changed": {"Đã đổi mật khẩu. Các phiên đăng nhập khác của bạn đã kết thúc.", "The password was changed. Your other sessions have ended."},
 	"account.password.wrong":   {"Mật khẩu hiện tại không đúng. Lần nhập sai được tính như một lần đăng nhập sai.", "The current password is wrong. The attempt counts as a failed login."},
@@ -94,10 +94,11 @@ var _ = addMessages(map[string][2]string{
 	"person.password.set":      {"Đã đặt mật khẩu mới cho %s; các phiên đăng nhập của họ đã kết thúc.", "A new password was set for %s; their sessions have ended."},
 	"sign.image.fix":           {"Tải ảnh chữ ký tay lên ở trang tài khoản", "Upload your handwritten-signature image on your account page"},
 	// The directory's refusals of a password.
-	"refusal.wrong-password": {"Mật khẩu hiện tại không đúng; hãy nhập lại.", "The current password is wrong; type it again."},
-	"refusal.long-password":  {"Mật khẩu dài quá %d byte; hãy chọn mật khẩu ngắn hơn.", "The password is longer than %d bytes; choose a shorter one."},
-	"refusal.same-password":  {"Mật khẩu mới trùng mật khẩu hiện tại; hãy chọn mật khẩu khác.", "The new password is the current one; choose another."},
-	"refusal.password-self":  {"Mật khẩu của chính mình được đổi ở trang tài khoản, với mật khẩu hiện tại.", "Your own password is changed on your account page, with your current one."},
+	"refusal.wrong-password":   {"Mật khẩu hiện tại không đúng; hãy nhập lại.", "The current password is wrong; type it again."},
+	"refusal.long-password":    {"Mật khẩu dài quá %d byte; hãy chọn mật khẩu ngắn hơn.", "The password is longer than %d bytes; choose a shorter one."},
+	"refusal.same-password":    {"Mật khẩu mới trùng mật khẩu hiện tại; hãy chọn mật khẩu khác.", "The new password is the current one; choose another."},
+	"refusal.password-control": {"Mật khẩu không được chứa ký tự điều khiển (như xuống dòng); hãy gõ lại mật khẩu.", "The password must not contain control characters (such as a line break); type it again."},
+	"refusal.password-self":    {"Mật khẩu của chính mình được đổi ở trang tài khoản, với mật khẩu hiện tại.", "Your own password is changed on your account page, with your current one."},
 })
 
 type accountData struct {
