@@ -93,7 +93,7 @@ func TestBrowserAccountSignatureImage(t *testing.T) {
 	b.waitPath("account page", regexp.MustCompile(`^/account$`))
 	b.do("account page", chromedp.WaitVisible(chromedp.ID("signature-none")))
 	if txt := b.text("who", "main"); !strings.Contains(txt, "Nguyễn Văn An") || !strings.Contains(txt, "Ủy ban nhân dân xã An Bình") ||
-		!strings.Contains(txt, "Người ký") || !strings.Contains(txt, "Chủ tịch") || !strings.Contains(txt, "256 KB") {
+		!strings.Contains(txt, "Người ký") || !strings.Contains(txt, "Chủ tịch") || !strings.Contains(txt, "256,0 KB") {
 		t.Errorf("the account page shows %q", txt)
 	}
 	if txt := b.text("keys", "#keys-h + *"); !strings.Contains(txt, "pkcs12") {
