@@ -218,3 +218,41 @@ func TestAccountImageRefusals(t *testing.T) {
 func pngEncode(w io.Writer, name string) error {
 	return png.Encode(w, appearance.DemoSignature(name))
 }
+
+// TestAccountTokens: the account page lists the person's own API tokens
+// and revokes one; another person's token is not found there.
+func TestAccountTokens(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	mine := e.token(t, "chuyenvien")
+	theirs := e.token(t, "kiemtra")
+	c := e.client()
+	e.login(c, "chuyenvien")
+	p, err := e.accounts.AuthenticateToken(ctx, mine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := e.accounts.AuthenticateToken(ctx, theirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := pageOK(t, c, e.url+"/account")
+	mustContain(t, "the account page", body, `action="/account/tokens/`+p.TokenID+`/revoke"`)
+	if strings.Contains(body, q.TokenID) {
+		t.Fatal("the account page shows another person's token")
+	}
+	if status, _, _ := postPage(t, e, c, "/account/tokens/"+q.TokenID+"/revoke", nil); status != http.StatusNotFound {
+		t.Fatalf("revoking another's token: %d", status)
+	}
+	if _, err := e.accounts.AuthenticateToken(ctx, theirs); err != nil {
+		t.Fatalf("another's token was revoked: %v", err)
+	}
+	status, loc, _ := postPage(t, e, c, "/account/tokens/"+p.TokenID+"/revoke", nil)
+	if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/account?revoked=") {
+		t.Fatalf("revoking one's own: %d %s", status, loc)
+	}
+	if _, err := e.accounts.AuthenticateToken(ctx, mine); err == nil {
+		t.Fatal("the revoked token still authenticates")
+	}
+	mustContain(t, "the account page after revoking", pageOK(t, c, e.url+loc), "Đã thu hồi mã truy cập bench")
+}
