@@ -125,6 +125,9 @@ const (
 	// documents carries the QR code of their public verification) are set
 	// by its administrators.
 	IssuingSettingsManage Action = "issuing.settings"
+	// One's own password, changed with the current one (an administrator
+	// sets another's as UserCreate).
+	PasswordChange Action = "password.change"
 )
 
 // Target is what an action is about: the organisation owning it and, for
@@ -150,6 +153,7 @@ var scopeOf = map[Action]string{
 	CertificationRefuse: ScopeDocumentsWrite, CertificationCertify: ScopeSign,
 	HandlingPresent: ScopeDocumentsWrite, HandlingAssign: ScopeDocumentsWrite, HandlingSettingsManage: ScopeDirectoryWrite, StatisticsRead: ScopeDocumentsRead,
 	IssuingSettingsManage: ScopeDirectoryWrite,
+	PasswordChange:        ScopeDirectoryWrite,
 }
 
 // Roles that may see every document of their organisation; drafters and
@@ -300,6 +304,10 @@ func whyRefused(p Principal, a Action, t Target) string {
 	case StatisticsRead:
 		if !p.hasAny(storage.RoleSigner, storage.RoleClerk, storage.RoleAuditor, storage.RoleAdmin, storage.RoleReviewer) {
 			return "statistics are read by leaders, unit heads, the văn thư, auditors and administrators"
+		}
+	case PasswordChange:
+		if t.UserID != p.ID {
+			return "a password is changed by its holder; an administrator sets a new one"
 		}
 	case AuditRead:
 		if !p.IsSuperadmin && !p.Has(storage.RoleAuditor) {

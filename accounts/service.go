@@ -232,8 +232,8 @@ func (s *Service) CreateUser(ctx context.Context, p Principal, n NewUser) (stora
 	}
 	var hash string
 	if n.Password != "" {
-		if utf8.RuneCountInString(n.Password) < MinPasswordLength {
-			return u, because(rWeakPassword, invalid("%v", ErrWeakPassword), MinPasswordLength)
+		if err := CheckNewPassword(n.Password); err != nil {
+			return u, err
 		}
 		var herr error
 		if err := s.hashSlots().Do(ctx, func() { hash, herr = HashPassword(n.Password) }); err != nil {

@@ -155,6 +155,23 @@ func SetPassword(ctx context.Context, q Querier, userID, hash string) error {
 	return nil
 }
 
+// SetPasswordKeepingSession replaces a user's password hash and ends every
+// session of theirs but keepSessionID (the one the change was made in; ""
+// keeps none), returning how many ended.
+func SetPasswordKeepingSession(ctx context.Context, q Querier, userID, hash, keepSessionID string) (int, error) {
+	var ended, updated int
+	err := q.QueryRow(ctx, `WITH ended AS (DELETE FROM sessions WHERE user_id = $1 AND ($3 = '' OR id::text <> $3) RETURNING 1),
+		updated AS (UPDATE users SET password_hash = $2 WHERE id = $1 RETURNING 1)
+		SELECT (SELECT count(*) FROM ended), (SELECT count(*) FROM updated)`, userID, hash, keepSessionID).Scan(&ended, &updated)
+	if err != nil {
+		return 0, fmt.Errorf("set password: %w", err)
+	}
+	if updated == 0 {
+		return 0, ErrNotFound
+	}
+	return ended, nil
+}
+
 // SetUserDisabled disables a user from now (keeping an earlier date) or
 // enables them again.
 func SetUserDisabled(ctx context.Context, q Querier, userID string, disabled bool) error {

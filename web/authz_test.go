@@ -355,6 +355,33 @@ func (m *matrix) routes() []route {
 			png.Encode(&b, appearance.DemoSignature("Nguyễn Văn An"))
 			return request{path: "/api/v1/users/" + userOf(c, rel, t).ID + "/signature-image", body: &b, contentType: "image/png"}
 		}, authed(keyWrite(http.StatusOK))},
+		// The image is read with the right that sets it; each target has
+		// one stored first, so the answer depends on the caller alone.
+		{"GET", "/api/v1/users/{id}/signature-image", []string{own, other, self}, func(m *matrix, c caller, rel string, t *side) request {
+			u := userOf(c, rel, t)
+			var b bytes.Buffer
+			png.Encode(&b, appearance.DemoSignature(u.FullName))
+			if _, err := storage.PutSignatureImage(context.Background(), m.e.db.Pool, storage.SignatureImage{UserID: u.ID, PNG: b.Bytes(), SHA256: "matrix", Width: 1, Height: 1}); err != nil {
+				m.e.t.Fatal(err)
+			}
+			return request{path: "/api/v1/users/" + u.ID + "/signature-image"}
+		}, authed(keyWrite(http.StatusOK))},
+		// One's own password: a new one the rules refuse is answered
+		// after authorization and before any password is checked, so the
+		// matrix counts no failed login.
+		{"POST", "/api/v1/session/password", []string{self}, func(*matrix, caller, string, *side) request {
+			return jsonBody("/api/v1/session/password", map[string]string{"current_password": "whatever-it-is", "new_password": "short"})
+		}, authed(func(role, _ string) int {
+			if role == readOnly {
+				return http.StatusForbidden
+			}
+			return http.StatusUnprocessableEntity
+		})},
+		// Another's password is set by an administrator of their
+		// organisation or the superadmin, never one's own this way.
+		{"PUT", "/api/v1/users/{id}/password", []string{own, other, self}, func(m *matrix, c caller, rel string, t *side) request {
+			return jsonBody("/api/v1/users/"+m.throwaway(c, rel, t)+"/password", map[string]string{"new_password": "a new password of the matrix"})
+		}, authed(userSwitch)},
 		// The matrix's document is a draft no chain carries: a signer who
 		// may change it is told it is not their turn (and that no signing
 		// session of theirs exists); everyone else is refused before.

@@ -29,7 +29,8 @@ func (s *Server) pages() http.Handler {
 		Sign: func(ctx context.Context, p accounts.Principal, id string, req docsign.Request) (documents.Version, error) {
 			return s.signer().Sign(ctx, p, id, req)
 		}}
-	cfg.Reception, cfg.Handling, cfg.Notify = s.reception(), s.Handling, s.Notify // incoming, statistics and notifications pages
+	cfg.Reception, cfg.Handling, cfg.Notify = s.reception(), s.Handling, s.Notify                       // incoming, statistics and notifications pages
+	cfg.SignatureImage, cfg.PutSignatureImage = s.signer().SignatureImage, s.signer().PutSignatureImage // the account pages
 	if s.OIDC != nil {
 		cfg.OIDCLogin = oidcPath
 	}

@@ -146,6 +146,7 @@ func (s *Server) Handler() http.Handler {
 		s.certificationRoutes(r)
 		s.handlingRoutes(r)
 		s.copyRoutes(r)
+		s.accountRoutes(r)
 	})
 	s.certifiedCopyRoutes(r)
 	if s.Pages {

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"image/png"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -22,7 +23,9 @@ import (
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/documents/calendar"
 	"github.com/vanthu/vanthu/documents/chain"
+	"github.com/vanthu/vanthu/documents/docsign"
 	"github.com/vanthu/vanthu/internal/testpdf"
+	"github.com/vanthu/vanthu/signing/appearance"
 	"github.com/vanthu/vanthu/signing/devpki"
 	"github.com/vanthu/vanthu/storage"
 )
@@ -234,6 +237,16 @@ func (s *demoSeeder) seed(db *storage.DB, p *devpki.PKI) ([]demoAccount, error) 
 		if _, err := s.acct.BindKey(ctx, op, k.userID, k.orgID, accounts.KeyMaterial{Kind: storage.KeyPKCS12, PKCS12: data, Password: p.Password()}); err != nil {
 			return nil, fmt.Errorf("bind the %s key: %w", k.name, err)
 		}
+	}
+	// Handwritten signatures: the chairman's is on file; the vice-chairman
+	// has none yet, so his account page (/account) shows the upload he
+	// needs before signing in the service.
+	var sig bytes.Buffer
+	if err := png.Encode(&sig, appearance.DemoSignature(an.FullName)); err != nil {
+		return nil, err
+	}
+	if _, err := (&docsign.Service{DB: db, Accounts: s.acct}).PutSignatureImage(ctx, op, an.ID, &sig); err != nil {
+		return nil, fmt.Errorf("the chairman's signature image: %w", err)
 	}
 	now := time.Now()
 	if _, err := s.acct.CreateDelegation(ctx, op, storage.Delegation{FromUser: an.ID, ToUser: binh.ID, Form: "KT.",

@@ -111,3 +111,17 @@ func (s *Service) PutSignatureImage(ctx context.Context, p documents.Principal, 
 	})
 	return si, err
 }
+
+// SignatureImage reads the handwritten-signature image of user userID
+// (storage.ErrNotFound: none yet), with the right that sets it: the user
+// themselves or an administrator of their organisation.
+func (s *Service) SignatureImage(ctx context.Context, p documents.Principal, userID string) (storage.SignatureImage, error) {
+	u, err := s.Accounts.User(ctx, p, userID)
+	if err != nil {
+		return storage.SignatureImage{}, err
+	}
+	if err := accounts.Authorize(p, accounts.KeyBind, accounts.Target{OrgID: u.OrganizationID, UserID: u.ID}); err != nil {
+		return storage.SignatureImage{}, err
+	}
+	return storage.GetSignatureImage(ctx, s.DB.Pool, u.ID)
+}

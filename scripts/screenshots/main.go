@@ -365,6 +365,17 @@ func (s *shooter) walk() error {
 			return s.shot("13-thong-ke")
 		},
 		func() error {
+			// The chairman's own account: who he is, his signature image
+			// between his title and name, his password and keys.
+			if err := s.as("an"); err != nil {
+				return err
+			}
+			if err := s.do("account", chromedp.Click(chromedp.ID("account-link")), chromedp.WaitVisible(chromedp.ID("signature-current"))); err != nil {
+				return err
+			}
+			return s.shot("18-tai-khoan-chu-ky")
+		},
+		func() error {
 			// The certifier's review of the demo's scanned request, with
 			// the number certifying will take; then the public page.
 			if err := s.as("chungthuc"); err != nil {

@@ -85,6 +85,8 @@ type rolesData struct {
 	adminData
 	Target storage.User
 	Held   map[string]bool
+	// Person is the signature image and password forms (account.go).
+	Person personAccount
 }
 
 // rolesPage shows a user's roles as checkboxes to an administrator of
@@ -114,6 +116,10 @@ func (u *UI) showRoles(w http.ResponseWriter, r *http.Request, status int, errMs
 	q.Set("org", target.OrganizationID)
 	r.URL.RawQuery = q.Encode()
 	if err := u.adminOrg(r, p, &d.adminData); err != nil {
+		u.failErr(w, r, err)
+		return
+	}
+	if d.Person, err = u.personAccountOf(r, p, target); err != nil {
 		u.failErr(w, r, err)
 		return
 	}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/vanthu/vanthu/signing/appearance"
 )
 
 // The keyboard walk: each role's main path in the demo office, done with
@@ -382,6 +384,21 @@ func keyboardWalk(t *testing.T, office *demoOffice) {
 	k.follow("verify")
 	k.waitPath("report", regexp.MustCompile(`^/verify/reports/`))
 	k.skipLink("report page")
+
+	// The vice-chairman, who has no signature image yet, reaches his
+	// account page from his name in the header and uploads one.
+	k.login("binh")
+	k.tabTo("the account link", "#account-link")
+	k.follow("open my account")
+	k.waitPath("account page", regexp.MustCompile(`^/account$`))
+	k.skipLink("account page")
+	k.tabTo("the signature file", "#signature-file")
+	k.do("choose the image", chromedp.SetUploadFiles(chromedp.ID("signature-file"), []string{pngFile(t, t.TempDir(), "chu-ky.png", appearance.DemoSignature("Trần Thị Bình"))}))
+	k.tabTo("upload", "#signature-upload")
+	k.follow("upload")
+	k.flash("uploaded", ".notice")
+	k.tabTo("the current password", "#current-password")
+	k.tabTo("change the password", "#password-save")
 }
 
 // axePage is one page of the demo office for axe-core: whose it is, its
@@ -405,6 +422,8 @@ var demoPages = []axePage{
 	{"chanhvp", "/", `table.inbox a[href^="/documents/"]`},
 	{"an", "/admin/delegations", ""},
 	{"an", "/admin/delegations/new", ""},
+	{"an", "/account", ""},
+	{"binh", "/account", ""},
 	{"vanthu", "/issuing", ""},
 	{"vanthu", "/documents?q=bao+cao+ket+qua+ra+soat", `table.docs tbody a[href^="/documents/"] >> #deliveries-link`},
 	{"vanthu", "/registers", ""},
@@ -433,6 +452,7 @@ var demoPages = []axePage{
 	{"quantri", "/admin/calendar", ""},
 	{"quantri", "/admin/signing", ""},
 	{"quantri", "/admin/webhooks", ""},
+	{"quantri", "/account", ""},
 }
 
 // axeCheck runs axe-core on the page and reports each serious or critical

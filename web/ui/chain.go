@@ -283,7 +283,7 @@ func (u *UI) signForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := u.cfg.Sign(r.Context(), p, id, req); err != nil {
-		u.refused(w, r, id, err, "")
+		u.refused(w, withFix(r, err), id, err, "")
 		return
 	}
 	http.Redirect(w, r, back(id, "sign"), http.StatusSeeOther)

@@ -106,6 +106,12 @@ type Config struct {
 	// Notify keeps notifications and webhooks (nil: no bell, no
 	// notifications or webhooks pages).
 	Notify *notify.Engine
+	// SignatureImage reads and PutSignatureImage stores a person's
+	// handwritten-signature image, as GET and PUT
+	// /api/v1/users/{id}/signature-image do (nil: the account pages
+	// offer no image).
+	SignatureImage    func(ctx context.Context, p accounts.Principal, userID string) (storage.SignatureImage, error)
+	PutSignatureImage func(ctx context.Context, p accounts.Principal, userID string, r io.Reader) (storage.SignatureImage, error)
 }
 
 // UI serves the pages.
@@ -136,7 +142,7 @@ type navEntry struct {
 }
 
 // sections lists every workflow's pages, in navigation order.
-var sections = []section{homeSection, documentsSection, chainSection, issuingSection, copiesSection, receptionSection, handlingSection, verifySection, auditSection, adminSection, adminWorkflowSection, statsSection, notifySection, webhooksSection, adminDirectorySection, adminPeopleSection, sessionSection}
+var sections = []section{homeSection, documentsSection, chainSection, issuingSection, copiesSection, receptionSection, handlingSection, verifySection, auditSection, adminSection, adminWorkflowSection, statsSection, notifySection, webhooksSection, adminDirectorySection, adminPeopleSection, sessionSection, accountSection}
 
 // New parses the templates and builds the routes. Templates are embedded,
 // so a template that does not parse is a bug any test finds: it panics.
@@ -222,6 +228,8 @@ type Page struct {
 	// Bell shows the unread notifications' count (Unread) in the header.
 	Bell   bool
 	Unread int
+	// Fix is the way out of the refusal in Error, when it has one (a link).
+	Fix *navLink
 
 	msgs map[string]string
 }
@@ -249,6 +257,7 @@ func (u *UI) page(r *http.Request, titleKey string) *Page {
 	lang := u.lang(r)
 	pg := &Page{Lang: lang, Path: r.URL.RequestURI(), msgs: messages[lang]}
 	pg.Title = pg.T(titleKey)
+	pg.Fix = fixOf(r, pg)
 	if p, ok := principal(r.Context()); ok {
 		pg.User = &p
 		pg.Bell, pg.Unread = u.bell(r, p)
