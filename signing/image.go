@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/color"
 	"sync"
+	"sync/atomic"
 
 	"github.com/vanthu/vanthu/signing/pdfupdate"
 )
@@ -78,8 +79,18 @@ func readSamples(img image.Image) (s samples, wd, ht int, err error) {
 	return s, wd, ht, err
 }
 
+// encoded counts the images this package has compressed (EncodeImage,
+// ImageCache misses, images drawn unencoded), so a test can assert which
+// images a signature encodes again (ImagesEncoded).
+var encoded atomic.Int64
+
+// ImagesEncoded is how many appearance images the package has compressed
+// since the process started.
+func ImagesEncoded() int64 { return encoded.Load() }
+
 // encode compresses the samples of a wd×ht image.
 func (s *samples) encode(wd, ht int) *EncodedImage {
+	encoded.Add(1)
 	e := &EncodedImage{width: wd, height: ht, rgb: deflate(s.rgb)}
 	if !s.opaque {
 		e.alpha = deflate(s.alpha)

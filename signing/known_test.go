@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -202,5 +203,76 @@ func TestSignKnownSource(t *testing.T) {
 				t.Fatalf("verifier: %s %+v", rep.Verdict, rep.Signatures)
 			}
 		})
+	}
+}
+
+// failingOutput refuses every Write after the first limit bytes and
+// records whether anything was written to it after stop was set.
+type failingOutput struct {
+	Buffer
+	limit   int
+	stopped atomic.Bool
+	late    atomic.Bool
+}
+
+func (o *failingOutput) Write(p []byte) (int, error) {
+	if o.stopped.Load() {
+		o.late.Store(true)
+	}
+	if len(o.Bytes())+len(p) > o.limit {
+		return 0, errors.New("disk full")
+	}
+	return o.Buffer.Write(p)
+}
+
+// A signature of a Known writes its output while the key signs (the
+// digest needs only the update): the file is the same on a file output
+// as in memory, a write that fails fails the signature with its reason,
+// and nothing is written to the output once Sign has returned.
+func TestSignKnownWritesInTheBackground(t *testing.T) {
+	in := testpdf.Bytes(testpdf.Options{Pages: 1, Size: 200 << 10})
+	key := pkiKey(t, devpki.Deputy)
+	at := time.Now().Add(-time.Minute).Truncate(time.Second)
+	opts := Options{Time: at, Name: "Trần Thị Bình"}
+	ctx := context.Background()
+	open := func() *Source {
+		k, err := NewKnown(in, sha256Hex(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, err := OpenKnown(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return src
+	}
+	mem := NewBuffer(len(in) + 64<<10)
+	if err := open().Sign(ctx, mem, key, opts); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(t.TempDir(), "signed.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := open().Sign(ctx, f, key, opts); err != nil {
+		t.Fatal(err)
+	}
+	onDisk, err := os.ReadFile(f.Name())
+	if err != nil || !bytes.Equal(onDisk, mem.Bytes()) {
+		t.Fatalf("the file output differs from the memory output (%v)", err)
+	}
+
+	for _, limit := range []int{0, len(in) / 2, len(in) + 10} {
+		out := &failingOutput{limit: limit}
+		err := open().Sign(ctx, out, key, opts)
+		if err == nil || !strings.Contains(err.Error(), "disk full") {
+			t.Fatalf("limit %d: %v, want the write's failure", limit, err)
+		}
+		out.stopped.Store(true)
+		time.Sleep(10 * time.Millisecond) // a late writer would show now
+		if out.late.Load() {
+			t.Fatalf("limit %d: written after Sign returned", limit)
+		}
 	}
 }

@@ -115,6 +115,15 @@ type Visible struct {
 	// Encoded, when set, is drawn instead of Image: the same image encoded
 	// beforehand (EncodeImage).
 	Encoded *EncodedImage
+	// ImageBox, when not all zero, is where Image (or Encoded) is drawn
+	// inside the widget instead of filling it: x1,y1,x2,y2 in points from
+	// the widget's lower-left corner.
+	ImageBox [4]float64
+	// Marks are more images drawn in the widget, each in its own box,
+	// over the image: what changes at every signature (the verification
+	// QR code beside the organisation's seal) is drawn and encoded apart
+	// from what does not (the seal, encoded once: Encoded).
+	Marks []Mark
 	// Texts are lines of text the signature's revision adds as annotations
 	// of their own (FreeText, read-only and locked) beside the widget. The
 	// organisation's signature writes the number and the date into the
@@ -122,6 +131,13 @@ type Visible struct {
 	// every earlier approval signature stays valid (an annotation over no
 	// signed ink), and its own signature covers and locks them.
 	Texts []Text
+}
+
+// Mark is an image drawn in a box of a visible signature's widget.
+type Mark struct {
+	// Box is x1,y1,x2,y2 in points from the widget's lower-left corner.
+	Box   [4]float64
+	Image image.Image
 }
 
 // Text is one line of text a signature's revision adds to a page.

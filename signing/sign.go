@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/vanthu/vanthu/signing/keys"
@@ -59,6 +60,9 @@ type Prepared struct {
 	contentsAt   int64
 	contentsSize int
 	opts         Options
+	// written, when the prepared file is still being written (sign
+	// prepares in the background), waits for it; nil: it is written.
+	written func() error
 }
 
 // SignerOpts returns the options to pass to crypto.Signer.Sign with Digest.
@@ -113,7 +117,7 @@ func contentsEstimate(chain []*x509.Certificate, o *Options) int {
 // ranges on the way, and returns what must be signed. The original bytes are
 // streamed, never held in memory.
 func Prepare(ctx context.Context, in io.ReaderAt, size int64, out Output, chain []*x509.Certificate, opts Options) (*Prepared, error) {
-	return prepare(ctx, sourceOf(in, size), out, chain, opts)
+	return prepare(ctx, sourceOf(in, size), out, chain, opts, false)
 }
 
 // source is where Prepare and Sign get the parsed input: a Source opened
@@ -133,7 +137,12 @@ func (s source) open() (*Source, error) {
 	return OpenSource(s.in, s.size)
 }
 
-func prepare(ctx context.Context, src source, out Output, chain []*x509.Certificate, opts Options) (*Prepared, error) {
+// prepare is Prepare of src. background lets a Source opened from a Known
+// write the output while the caller goes on (sign: the key's signature
+// and the timestamp need only the digest, not the written file); the
+// Prepared then waits for the writing in Finalize. Prepare, whose caller
+// may read the output at once, never asks for it.
+func prepare(ctx context.Context, src source, out Output, chain []*x509.Certificate, opts Options, background bool) (*Prepared, error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
@@ -172,40 +181,73 @@ func prepare(ctx context.Context, src source, out Output, chain []*x509.Certific
 		return nil, err
 	}
 	// A Source opened from a Known resumes the hash after its bytes:
-	// they are only copied.
+	// they are only copied, and the digest to sign needs only the update.
 	h, resumed := prefixHash(opened, opts.Hash)
-	if resumed {
-		if _, err := out.Write(opened.known.data); err != nil {
+	u := ph.update
+	p := &Prepared{Hash: opts.Hash, PSS: opts.PSS, Size: size + int64(len(u)),
+		chain: chain, contentsAt: ph.contentsAt + 1, contentsSize: csize, opts: opts}
+	switch {
+	case resumed && background:
+		// The copy (a fresh output's memory is faulted in as it is
+		// written) runs while the key signs and the TSA answers; Finalize
+		// waits for it before it patches the CMS in.
+		done := make(chan error, 1)
+		go func() { done <- writeOutput(out, opened.known.data, u) }()
+		p.written = sync.OnceValue(func() error {
+			err := <-done
+			if err != nil {
+				release()
+			}
+			return err
+		})
+	case resumed:
+		if err := writeOutput(out, opened.known.data, u); err != nil {
 			release()
-			return nil, fmt.Errorf("signing: write output: %w", err)
+			return nil, err
 		}
-	} else {
+	default:
 		if err := copyInput(ctx, out, h, in, size); err != nil {
 			release()
 			return nil, err
 		}
 		hashed.Add(size)
+		if err := writeOutput(out, u); err != nil {
+			release()
+			return nil, err
+		}
 	}
-	u := ph.update
 	hole0, hole1 := ph.contentsAt-ph.base, ph.contentsTo-ph.base
 	h.Write(u[:hole0])
 	h.Write(u[hole1:])
 	hashed.Add(int64(len(u)) - (hole1 - hole0))
-	if _, err := out.Write(u); err != nil {
-		release()
-		return nil, fmt.Errorf("signing: write output: %w", err)
-	}
 	attrs, err := alg.signedAttributes(h.Sum(nil), chain[0])
 	if err != nil {
+		p.wait()
 		return nil, err
 	}
 	ah := opts.Hash.New()
 	ah.Write(attrs)
-	return &Prepared{
-		SignedAttributes: attrs, Digest: ah.Sum(nil), Hash: opts.Hash, PSS: opts.PSS,
-		Size:  size + int64(len(u)),
-		chain: chain, contentsAt: ph.contentsAt + 1, contentsSize: csize, opts: opts,
-	}, nil
+	p.SignedAttributes, p.Digest = attrs, ah.Sum(nil)
+	return p, nil
+}
+
+// writeOutput writes parts to out in order.
+func writeOutput(out io.Writer, parts ...[]byte) error {
+	for _, b := range parts {
+		if _, err := out.Write(b); err != nil {
+			return fmt.Errorf("signing: write output: %w", err)
+		}
+	}
+	return nil
+}
+
+// wait waits for the prepared file to be written (prepare in the
+// background: sign), and says whether it was.
+func (p *Prepared) wait() error {
+	if p.written == nil {
+		return nil
+	}
+	return p.written()
 }
 
 // Finalize checks signatureValue against the signer's certificate over the
@@ -230,6 +272,9 @@ func Finalize(ctx context.Context, p *Prepared, out io.WriterAt, signatureValue 
 	}
 	if len(cms) > p.contentsSize {
 		return fmt.Errorf("%w: %d > %d bytes", ErrContentsTooSmall, len(cms), p.contentsSize)
+	}
+	if err := p.wait(); err != nil {
+		return err
 	}
 	if _, err := out.WriteAt([]byte(hex.EncodeToString(cms)), p.contentsAt); err != nil {
 		return fmt.Errorf("signing: write signature: %w", err)
@@ -282,10 +327,12 @@ func sign(ctx context.Context, src source, out Output, key keys.Key, opts Option
 	if opts.Level.extended() && !isFile {
 		return fmt.Errorf("signing: level %s needs a file output", opts.Level)
 	}
-	p, err := prepare(ctx, src, out, chain, opts)
+	p, err := prepare(ctx, src, out, chain, opts, true)
 	if err != nil {
 		return err
 	}
+	// Whatever happens, the output is not written once sign returns.
+	defer p.wait()
 	sig, err := key.Sign(rand.Reader, p.Digest, p.SignerOpts())
 	if err != nil {
 		return fmt.Errorf("signing: key refused to sign: %w", err)

@@ -138,5 +138,5 @@ func (s *Source) Sign(ctx context.Context, out Output, key keys.Key, opts Option
 
 // Prepare is the package's Prepare for the opened PDF.
 func (s *Source) Prepare(ctx context.Context, out Output, chain []*x509.Certificate, opts Options) (*Prepared, error) {
-	return prepare(ctx, source{opened: s}, out, chain, opts)
+	return prepare(ctx, source{opened: s}, out, chain, opts, false)
 }

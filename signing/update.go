@@ -136,21 +136,50 @@ func buildUpdateUnsafe(doc *pdfupdate.Doc, o *Options, contentsSize int, kind up
 		return nil, fmt.Errorf("signing: visible signature needs a non-empty rectangle, got %v", rect)
 	}
 
-	// Appearance: a form XObject drawing the image; empty when invisible.
+	// Appearance: a form XObject drawing the image and the marks; empty
+	// when invisible.
 	var ap pdfupdate.Ref
-	if o.Visible != nil && (o.Visible.Image != nil || o.Visible.Encoded != nil) {
-		var img pdfupdate.Ref
-		if o.Visible.Encoded != nil {
-			img = encodedXObject(u, o.Visible.Encoded)
-		} else if img, err = imageXObject(u, o.Visible.Image); err != nil {
-			return nil, err
+	if v := o.Visible; v != nil && (v.Image != nil || v.Encoded != nil || len(v.Marks) > 0) {
+		var content, xobjects strings.Builder
+		draw := func(name string, ref pdfupdate.Ref, box [4]float64) {
+			if content.Len() > 0 {
+				content.WriteByte(' ')
+			}
+			fmt.Fprintf(&content, "q %s 0 0 %s %s %s cm /%s Do Q", pdfupdate.Real(box[2]-box[0]), pdfupdate.Real(box[3]-box[1]),
+				pdfupdate.Real(box[0]), pdfupdate.Real(box[1]), name)
+			fmt.Fprintf(&xobjects, " /%s %s", name, ref)
 		}
-		content := fmt.Sprintf("q %s 0 0 %s 0 0 cm /Img Do Q", pdfupdate.Real(w), pdfupdate.Real(h))
+		if v.Image != nil || v.Encoded != nil {
+			box := [4]float64{0, 0, w, h}
+			if v.ImageBox != ([4]float64{}) {
+				if box, err = inWidget(v.ImageBox, w, h); err != nil {
+					return nil, fmt.Errorf("signing: image box: %w", err)
+				}
+			}
+			var img pdfupdate.Ref
+			if v.Encoded != nil {
+				img = encodedXObject(u, v.Encoded)
+			} else if img, err = imageXObject(u, v.Image); err != nil {
+				return nil, err
+			}
+			draw("Img", img, box)
+		}
+		for i, m := range v.Marks {
+			box, err := inWidget(m.Box, w, h)
+			if err != nil {
+				return nil, fmt.Errorf("signing: mark %d: %w", i+1, err)
+			}
+			ref, err := imageXObject(u, m.Image)
+			if err != nil {
+				return nil, fmt.Errorf("signing: mark %d: %w", i+1, err)
+			}
+			draw(fmt.Sprintf("M%d", i+1), ref, box)
+		}
 		ap = u.Add(pdfupdate.Stream(pdfupdate.Dict{
 			"Type": "/XObject", "Subtype": "/Form",
 			"BBox":      fmt.Sprintf("[0 0 %s %s]", pdfupdate.Real(w), pdfupdate.Real(h)),
-			"Resources": fmt.Sprintf("<< /XObject << /Img %s >> >>", img),
-		}, []byte(content)))
+			"Resources": fmt.Sprintf("<< /XObject <<%s >> >>", xobjects.String()),
+		}, []byte(content.String())))
 	} else {
 		ap = u.Add(pdfupdate.Stream(pdfupdate.Dict{
 			"Type": "/XObject", "Subtype": "/Form",
@@ -303,6 +332,22 @@ func buildUpdateUnsafe(doc *pdfupdate.Doc, o *Options, contentsSize int, kind up
 	at := body + int64(bi) + int64(len("/ByteRange ["))
 	copy(b[at:], br)
 	return ph, nil
+}
+
+// inWidget checks that box (x1,y1,x2,y2 from the widget's lower-left
+// corner) is non-empty and inside a w×h widget, and orders its corners.
+func inWidget(box [4]float64, w, h float64) ([4]float64, error) {
+	if box[0] > box[2] {
+		box[0], box[2] = box[2], box[0]
+	}
+	if box[1] > box[3] {
+		box[1], box[3] = box[3], box[1]
+	}
+	const slack = 0.01 // points: rounding of the caller's arithmetic
+	if !(box[2]-box[0] > 0 && box[3]-box[1] > 0) || box[0] < -slack || box[1] < -slack || box[2] > w+slack || box[3] > h+slack {
+		return box, fmt.Errorf("%v is empty or outside the %sx%s widget", box, pdfupdate.Real(w), pdfupdate.Real(h))
+	}
+	return box, nil
 }
 
 // placedAnnot is an annotation of the update and its page.

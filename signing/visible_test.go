@@ -1,6 +1,7 @@
 package signing
 
 import (
+	"bytes"
 	"context"
 	"image"
 	"image/png"
@@ -104,4 +105,90 @@ func TestVisibleAppearance(t *testing.T) {
 			}
 		})
 	}
+}
+
+// An image box and marks are drawn where asked inside the widget, each
+// image encoded apart (the main one may come encoded beforehand), and a
+// box that is empty or leaves the widget, or a mark without an image, is
+// refused before anything is written.
+func TestVisibleMarks(t *testing.T) {
+	in := testpdf.Bytes(testpdf.Options{Pages: 1})
+	key := pkiKey(t, devpki.Deputy)
+	ctx := context.Background()
+	seal := appearance.DemoSeal("Ủy ban nhân dân xã An Bình")
+	enc, err := EncodeImage(seal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mark := image.NewNRGBA(image.Rect(0, 0, 40, 40))
+	for i := range mark.Pix {
+		mark.Pix[i] = 0xff
+	}
+	rect := [4]float64{100, 100, 276, 200} // 176 x 100 points
+	for _, c := range []struct {
+		name    string
+		box     [4]float64
+		marks   []Mark
+		encodes int64
+		ok      bool
+	}{
+		{"image box and a mark", [4]float64{76, 0, 176, 100}, []Mark{{Box: [4]float64{0, 14, 72, 86}, Image: mark}}, 1, true},
+		{"two marks, reversed corners", [4]float64{176, 100, 76, 0}, []Mark{{Box: [4]float64{72, 86, 0, 14}, Image: mark}, {Box: [4]float64{0, 0, 10, 10}, Image: mark}}, 2, true},
+		{"image box outside", [4]float64{76, 0, 180, 100}, nil, 0, false},
+		{"empty mark box", [4]float64{}, []Mark{{Box: [4]float64{5, 5, 5, 50}, Image: mark}}, 0, false},
+		{"mark below the widget", [4]float64{}, []Mark{{Box: [4]float64{0, -5, 10, 10}, Image: mark}}, 0, false},
+		{"mark without an image", [4]float64{}, []Mark{{Box: [4]float64{0, 0, 10, 10}}}, 0, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := NewBuffer(len(in) + 64<<10)
+			before := ImagesEncoded()
+			err := Sign(ctx, bytes.NewReader(in), int64(len(in)), out, key, Options{Name: "UBND",
+				Visible: &Visible{Page: 1, Rect: rect, Encoded: enc, ImageBox: c.box, Marks: c.marks}})
+			if !c.ok {
+				if err == nil {
+					t.Fatal("signed, want a refusal")
+				}
+				if len(out.Bytes()) != 0 {
+					t.Fatalf("%d bytes written before the refusal", len(out.Bytes()))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := ImagesEncoded() - before; n != c.encodes {
+				t.Fatalf("%d images encoded, want %d (the marks; the seal came encoded)", n, c.encodes)
+			}
+			path := filepath.Join(t.TempDir(), "marked.pdf")
+			if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			assertAllValid(t, path, 1)
+			// The white mark is drawn at its box: the page is white
+			// there either way, so look at the seal's box instead: red
+			// ink inside it, none left of it where only the mark is.
+			const dpi, pageH = 72, 842
+			page := renderPage(t, path, dpi)
+			if !hasInk(crop(page, [4]float64{176, 100, 276, 200}, pageH, dpi)) {
+				t.Fatal("no seal drawn in its box")
+			}
+			if hasInk(crop(page, [4]float64{100, 100, 172, 200}, pageH, dpi)) {
+				t.Fatal("ink left of the seal's box")
+			}
+		})
+	}
+}
+
+// hasInk reports whether img has a pixel that is not near white.
+func hasInk(img image.Image) bool {
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if r < 0xd000 || g < 0xd000 || bl < 0xd000 {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"image/draw"
 
 	"github.com/jackc/pgx/v5"
 
@@ -115,28 +114,34 @@ const (
 )
 
 // draw puts the QR code into the organisation's signature: the widget
-// grows leftwards by the code's square and the gap, its image is the code
-// then the seal (img, the seal or its text-only appearance).
+// grows leftwards by the code's square and the gap; the seal (img, the
+// seal or its text-only appearance, already in vis) keeps its place and
+// its encoding, kept between issues, and the code, which is new at every
+// issue, is an image of its own beside it at the seal's pixel density.
 func (qr *issueQR) draw(vis *signing.Visible, seal image.Image) error {
 	sb := seal.Bounds()
-	sealW := vis.Rect[2] - vis.Rect[0]
-	if sb.Dx() < 1 || sb.Dy() < 1 || sealW <= 0 {
+	sealW, sealH := vis.Rect[2]-vis.Rect[0], vis.Rect[3]-vis.Rect[1]
+	if sb.Dx() < 1 || sb.Dy() < 1 || sealW <= 0 || sealH <= 0 {
 		return fmt.Errorf("%w: an empty seal image", ErrSeal)
 	}
-	perPt := float64(sb.Dx()) / sealW
-	qrPx := int(QRSidePt*perPt + 0.5)
-	offPx := int((QRSidePt+QRGapPt)*perPt + 0.5)
-	canvas := image.NewNRGBA(image.Rect(0, 0, offPx+sb.Dx(), sb.Dy()))
-	top := (sb.Dy() - qrPx) / 2
-	if top < 0 {
+	if sealH < QRSidePt {
 		return fmt.Errorf("%w: the seal is lower than the QR code", ErrSeal)
 	}
-	if err := publicverify.DrawQR(canvas, image.Rect(0, top, qrPx, top+qrPx), qr.url); err != nil {
+	x1 := max(0, vis.Rect[0]-QRSidePt-QRGapPt)
+	grown := vis.Rect[0] - x1 // the code's square and the gap, unless at the page's edge
+	side := min(QRSidePt, grown-QRGapPt)
+	if side < QRSidePt/2 {
+		return fmt.Errorf("%w: no room left of the seal for the QR code", ErrSeal)
+	}
+	px := int(side*float64(sb.Dx())/sealW + 0.5)
+	code := image.NewNRGBA(image.Rect(0, 0, px, px))
+	if err := publicverify.DrawQR(code, code.Bounds(), qr.url); err != nil {
 		return err
 	}
-	placeSeal(canvas, image.Pt(offPx, 0), seal)
-	vis.Rect[0] = max(0, vis.Rect[0]-QRSidePt-QRGapPt)
-	vis.Image, vis.Encoded = canvas, nil
+	vis.Rect[0] = x1
+	vis.ImageBox = [4]float64{grown, 0, grown + sealW, sealH}
+	y := (sealH - side) / 2
+	vis.Marks = append(vis.Marks, signing.Mark{Box: [4]float64{grown - QRGapPt - side, y, grown - QRGapPt, y + side}, Image: code})
 	return nil
 }
 
@@ -150,23 +155,4 @@ func (qr *issueQR) record(ctx context.Context, tx pgx.Tx, doc documents.Document
 	_, err := publicverify.Record(ctx, tx, publicverify.Rec{SHA256: v.SHA256, Code: qr.code, Kind: publicverify.KindIssued,
 		DocumentID: doc.ID, Version: v.Number, OrganizationID: doc.OrganizationID})
 	return err
-}
-
-// placeSeal draws seal on the canvas at, where the canvas is still
-// transparent: an *image.NRGBA seal (a decoded PNG, a drawn appearance)
-// is copied row by row, which image/draw would do pixel by pixel through
-// colour conversions.
-func placeSeal(canvas *image.NRGBA, at image.Point, seal image.Image) {
-	sb := seal.Bounds()
-	src, ok := seal.(*image.NRGBA)
-	if !ok {
-		draw.Draw(canvas, sb.Sub(sb.Min).Add(at), seal, sb.Min, draw.Over)
-		return
-	}
-	row := 4 * sb.Dx()
-	for y := 0; y < sb.Dy(); y++ {
-		from := src.PixOffset(sb.Min.X, sb.Min.Y+y)
-		to := canvas.PixOffset(at.X, at.Y+y)
-		copy(canvas.Pix[to:to+row], src.Pix[from:from+row])
-	}
 }

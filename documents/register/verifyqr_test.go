@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"image"
+	"image/png"
 	"io"
 	"os"
 	"os/exec"
@@ -19,6 +21,8 @@ import (
 	"github.com/vanthu/vanthu/events"
 	"github.com/vanthu/vanthu/internal/rendercheck"
 	"github.com/vanthu/vanthu/internal/testharness"
+	"github.com/vanthu/vanthu/signing"
+	"github.com/vanthu/vanthu/signing/appearance"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/signing/verify/chain"
 	"github.com/vanthu/vanthu/signing/verify/etsi"
@@ -191,5 +195,73 @@ func TestFailedIssueLeavesNoPublicRecord(t *testing.T) {
 	}
 	if n := w.count("SELECT count(*) FROM public_records WHERE document_id = $1 AND kind = 'issued'", d.ID); n != 1 {
 		t.Fatalf("%d public records of the issued document, want 1", n)
+	}
+}
+
+// With the QR code on, an issue encodes only the code: the seal's
+// encoding, kept between issues, is drawn as it is, and the code, new at
+// every issue, is an image of its own beside it. Every issued file is
+// VALID with both signatures, and carries its own code.
+func TestIssueWithQREncodesOnlyTheCode(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.svc.PublicURL = "https://vanthu.example/"
+	w.turnQROn(t)
+	var sealPNG bytes.Buffer
+	if err := png.Encode(&sealPNG, appearance.DemoSeal(w.org.Name)); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := register.DecodeSealImage(sealPNG.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.svc.SealImage = func(context.Context, storage.Organization) (image.Image, error) { return stored, nil }
+	codes := map[string]bool{}
+	for i := range 3 {
+		d := w.signedDocument("QĐ", "thuong")
+		before := signing.ImagesEncoded()
+		out, err := w.svc.Issue(ctx, w.clerk, d.ID, register.IssueRequest{Recipients: toSoTC(w)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The first issue of the process may encode the seal too.
+		n := signing.ImagesEncoded() - before
+		if n != 1 && !(i == 0 && n == 2) {
+			t.Fatalf("issue %d encoded %d images, want only the QR code", i+1, n)
+		}
+		v, err := storage.GetVersion(ctx, w.db.Pool, d.ID, out.Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc, err := w.svc.Docs.Open(ctx, v, 0, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := verify.Verify(ctx, bytes.NewReader(file), int64(len(file)), verify.Options{Trust: chain.NewStore(w.pki.Root())})
+		if err != nil || rep.Verdict != etsi.Valid || len(rep.Signatures) != 2 {
+			t.Fatalf("issue %d: verifier %v %+v", i+1, err, rep)
+		}
+		var code string
+		if err := w.db.Pool.QueryRow(ctx, "SELECT code FROM public_records WHERE sha256 = $1", v.SHA256).Scan(&code); err != nil {
+			t.Fatal(err)
+		}
+		if codes[code] {
+			t.Fatalf("issue %d drew the code %s again", i+1, code)
+		}
+		codes[code] = true
+		if i == 0 {
+			// Where the code and the seal are drawn: the code is found
+			// where it always was, left of the seal.
+			const dpi = 288
+			page := rendercheck.Render(t, file, 1, dpi)
+			pageH := float64(page.Bounds().Dy()) * 72 / dpi
+			sealX1 := 320 + 200.0/3 - 36/25.4*72
+			rendercheck.QR(t, page, dpi, "https://vanthu.example/v/"+code, sealX1-register.QRGapPt-register.QRSidePt, pageH-(170+register.QRSidePt/2), register.QRSidePt)
+		}
 	}
 }
