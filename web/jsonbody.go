@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"time"
 )
 
@@ -43,7 +45,10 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		case errors.As(err, &syntax):
 			return &malformedJSON{detail: fmt.Sprintf("invalid JSON at byte %d", syntax.Offset)}
 		case errors.As(err, &typ):
-			return &malformedJSON{detail: fmt.Sprintf("field %s must be %s", typ.Field, typ.Type)}
+			if typ.Field == "" {
+				return &malformedJSON{detail: "the body must be " + jsonKind(typ.Type)}
+			}
+			return &malformedJSON{detail: fmt.Sprintf("field %s must be %s", typ.Field, jsonKind(typ.Type))}
 		case errors.As(err, new(*time.ParseError)):
 			return &malformedJSON{detail: "times are RFC 3339, such as 2026-03-12T09:41:05+07:00"}
 		case errors.As(err, new(base64.CorruptInputError)):
@@ -58,6 +63,45 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	}
 	return nil
 }
+
+// jsonKind names what JSON a Go type takes, in the words of JSON (the
+// client never sees Go's type names, which say nothing to it and tell
+// an attacker about the code).
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "a JSON value of another kind"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Implements(textUnmarshaler) || reflect.PointerTo(t).Implements(textUnmarshaler) {
+		if t == reflect.TypeFor[time.Time]() {
+			return "an RFC 3339 time string"
+		}
+		return "a string"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number in range"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "a base64 string"
+		}
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	}
+	return "a JSON value of another kind"
+}
+
+var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
 
 // safeDecodeError keeps the messages of encoding/json that name a field or
 // a position; anything else becomes a generic message, so a value (a
