@@ -277,13 +277,21 @@ func sendRaw(base, token string, h hostile) (*http.Response, []byte, error) {
 // target in the wrong state), with the relation to use; ok false when the
 // matrix serves nobody on it.
 func authorisedCaller(r route, callers []caller) (caller, string, bool) {
-	for _, rel := range []string{own, self, none} {
-		if !in(rel, r.rels...) {
-			continue
-		}
-		for _, c := range callers {
-			if s := r.want(c.role, rel); s < 300 || s == http.StatusConflict {
-				return c, rel, true
+	for _, served := range []func(int) bool{
+		func(s int) bool { return s < 300 || s == http.StatusConflict },
+		// Routes whose matrix target answers 404 or 422 to everyone (a
+		// session no one opened, a public link): a caller past the
+		// authorization.
+		func(s int) bool { return s != http.StatusUnauthorized && s != http.StatusForbidden },
+	} {
+		for _, rel := range []string{own, self, none} {
+			if !in(rel, r.rels...) {
+				continue
+			}
+			for _, c := range callers {
+				if served(r.want(c.role, rel)) {
+					return c, rel, true
+				}
 			}
 		}
 	}
