@@ -1,11 +1,13 @@
 package web_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -13,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vanthu/vanthu/internal/testpdf"
 	"github.com/vanthu/vanthu/storage/blob"
 )
 
@@ -393,4 +396,53 @@ func TestHostileInputSweep(t *testing.T) {
 	t.Logf("routes no caller of the matrix is served on (their refusals are the matrix's): %s", strings.Join(unserved, ", "))
 	t.Logf("%d routes (of %d registered), %d hostile requests (%d connections closed on an oversized body); statuses %v", routes, len(keys), requests, transport, statuses)
 	t.Logf("%d hostile requests accepted (2xx), as harmless extras:\n%s", len(accepted), strings.Join(accepted, "\n"))
+}
+
+// TestHostileHeadersOnDownloadAndUpload: a Range no byte of the file
+// satisfies is a problem like every refusal (before: http.ServeContent's
+// plain "invalid range"); an Idempotency-Key with a control character is
+// refused before any handler runs (net/http's 400), and nothing is stored.
+func TestHostileHeadersOnDownloadAndUpload(t *testing.T) {
+	e := newEnv(t, 1<<20)
+	doc := e.uploadPDF("Tải về theo khoảng", testpdf.Bytes(testpdf.Options{Text: "range"}))
+	path := "/api/v1/documents/" + doc.ID + "/versions/1/file"
+	for _, rng := range []string{"bytes=99999999-", "bytes=-99999999999999999999-", "bytes=5-1"} {
+		resp, b := e.do("GET", path, nil, "", map[string]string{"Range": rng})
+		if resp.StatusCode >= 500 {
+			t.Fatalf("Range %s: %d %s", rng, resp.StatusCode, b)
+		}
+		if resp.StatusCode >= 400 {
+			if p := decode[problem](t, b); resp.Header.Get("Content-Type") != "application/problem+json" || p.Detail == "" ||
+				resp.Header.Get("Content-Disposition") != "" {
+				t.Fatalf("Range %s: %d %v %s", rng, resp.StatusCode, resp.Header, b)
+			}
+		}
+	}
+	if resp, b := e.do("GET", path, nil, "", map[string]string{"Range": "bytes=99999999-"}); resp.StatusCode != http.StatusRequestedRangeNotSatisfiable ||
+		decode[problem](t, b).Type != "/problems/range-not-satisfiable" {
+		t.Fatalf("a range past the end: %d %s", resp.StatusCode, b)
+	}
+
+	rows, blobs := e.stored()
+	body, ct := multipartBody([]part{{name: "type", value: "QĐ"}, {name: "subject", value: "Khóa điều khiển"},
+		{name: "file", fileName: "a.pdf", value: string(testpdf.Bytes(testpdf.Options{Text: "ctl"}))}})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/v1/documents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: %s\r\nIdempotency-Key: k\x01\x7fy\r\nContent-Length: %d\r\nConnection: close\r\n\r\n",
+		e.token, ct, body.Len())
+	conn.Write(body.Bytes())
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("Idempotency-Key with control characters: %d", resp.StatusCode)
+	}
+	if r2, b2 := e.stored(); r2 != rows || b2 != blobs {
+		t.Fatalf("stored rows %d→%d, blobs %d→%d", rows, r2, blobs, b2)
+	}
 }

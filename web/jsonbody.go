@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"strings"
 	"time"
 )
 
@@ -61,7 +62,45 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if dec.More() {
 		return &malformedJSON{detail: "the body holds more than one JSON value"}
 	}
+	// JSON may carry \u0000, which no text column stores: refused here, for
+	// every route, rather than by PostgreSQL mid-transaction.
+	if hasNUL(reflect.ValueOf(v)) {
+		return &malformedJSON{detail: "a text field holds the NUL character (\\u0000), which no field may hold"}
+	}
 	return nil
+}
+
+// hasNUL reports whether a string anywhere in v holds a NUL character;
+// byte slices (files, signatures) may hold any byte.
+func hasNUL(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		return !v.IsNil() && hasNUL(v.Elem())
+	case reflect.String:
+		return strings.IndexByte(v.String(), 0) >= 0
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() && hasNUL(v.Field(i)) {
+				return true
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return false
+		}
+		for i := range v.Len() {
+			if hasNUL(v.Index(i)) {
+				return true
+			}
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			if hasNUL(it.Key()) || hasNUL(it.Value()) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // jsonKind names what JSON a Go type takes, in the words of JSON (the
