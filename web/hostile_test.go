@@ -446,3 +446,28 @@ func TestHostileHeadersOnDownloadAndUpload(t *testing.T) {
 		t.Fatalf("stored rows %d→%d, blobs %d→%d", rows, r2, blobs, b2)
 	}
 }
+
+// TestBodyMustBeAnObject: null, an array or a bare value is not a request
+// (400 malformed-json): before, null decoded into the zero request, and
+// PUT /calendar/{year} with a body of null cleared the year's holidays.
+func TestBodyMustBeAnObject(t *testing.T) {
+	e := newEnv(t, 1<<20)
+	e.token = e.member("", "root", nil).token
+	holidays := `{"holidays":[{"date":"2026-04-30","name":"30/4"}]}`
+	if resp, b := e.do("PUT", "/api/v1/calendar/2026", strings.NewReader(holidays), "application/json", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("setting the holidays: %d %s", resp.StatusCode, b)
+	}
+	for _, body := range []string{"null", " \n null", "[]", `"x"`, "1", "true"} {
+		resp, b := e.do("PUT", "/api/v1/calendar/2026", strings.NewReader(body), "application/json", nil)
+		if p := decode[problem](t, b); resp.StatusCode != http.StatusBadRequest || p.Type != "/problems/malformed-json" {
+			t.Errorf("body %q: %d %s, want 400 malformed-json", body, resp.StatusCode, b)
+		}
+	}
+	resp, b := e.do("GET", "/api/v1/calendar/2026", nil, "", nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "2026-04-30") {
+		t.Fatalf("the holidays after the refused bodies: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := e.do("PUT", "/api/v1/calendar/2026", strings.NewReader(" "+holidays), "application/json", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("an object after white space: %d %s", resp.StatusCode, b)
+	}
+}

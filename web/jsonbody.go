@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bufio"
 	"encoding"
 	"encoding/base64"
 	"encoding/json"
@@ -32,7 +33,16 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 			return &malformedJSON{detail: "send the request as application/json"}
 		}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, jsonLimit))
+	body := bufio.NewReader(http.MaxBytesReader(w, r.Body, jsonLimit))
+	// A route's body is an object: null, an array or a bare value would
+	// decode into the zero request (null clearing a calendar's holidays,
+	// say), so they are refused before decoding.
+	if t := reflect.TypeOf(v); t != nil && t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct {
+		if first, err := firstByte(body); err == nil && first != '{' {
+			return &malformedJSON{detail: "the body must be a JSON object"}
+		}
+	}
+	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
@@ -68,6 +78,23 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		return &malformedJSON{detail: "a text field holds the NUL character (\\u0000), which no field may hold"}
 	}
 	return nil
+}
+
+// firstByte is the first byte of body past JSON's white space, left
+// unread.
+func firstByte(body *bufio.Reader) (byte, error) {
+	for {
+		b, err := body.Peek(1)
+		if err != nil {
+			return 0, err
+		}
+		switch b[0] {
+		case ' ', '\t', '\r', '\n':
+			body.Discard(1)
+			continue
+		}
+		return b[0], nil
+	}
 }
 
 // hasNUL reports whether a string anywhere in v holds a NUL character;
