@@ -168,4 +168,17 @@ func TestNULInJSONIs400(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest && resp.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("NUL in a unit name: %d %s", resp.StatusCode, b)
 	}
+	// Refused as the body's fault before any work, whichever route: before,
+	// PostgreSQL refused them mid-transaction (the sweep's finding).
+	for _, tc := range []struct{ path, body string }{
+		{"/api/v1/users", `{"username":"moi\u0000","full_name":"Người mới","roles":["drafter"]}`},
+		{"/api/v1/users/" + admin.user.ID + "/tokens", `{"name":"tích\u0000hợp","scopes":["documents:read"]}`},
+		{"/api/v1/session", `{"username":"quantri\u0000","password":"x"}`},
+		{"/api/v1/organizations/" + e.office.org.ID + "/units", `{"code":"KT","name":"Kế\u0000toán"}`},
+	} {
+		resp, b := e.do("POST", tc.path, strings.NewReader(tc.body), "application/json", nil)
+		if p := decode[problem](t, b); resp.StatusCode != http.StatusBadRequest || p.Type != "/problems/malformed-json" {
+			t.Errorf("NUL in %s: %d %s, want 400 malformed-json", tc.path, resp.StatusCode, b)
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -331,8 +332,48 @@ func (s *Server) downloadVersion(w http.ResponseWriter, r *http.Request) {
 		return s.Docs.Open(ctx, v, off, -1)
 	}}
 	defer rs.Close()
-	http.ServeContent(w, r, "", v.CreatedAt, rs)
+	http.ServeContent(&serveContentProblems{ResponseWriter: w, r: r}, r, "", v.CreatedAt, rs)
 }
+
+// serveContentProblems turns the plain-text errors of http.ServeContent (a
+// Range no byte of the file satisfies: 416) into problems like every other
+// answer of the API, with a detail of ours rather than the standard
+// library's text.
+type serveContentProblems struct {
+	http.ResponseWriter
+	r       *http.Request
+	refused bool
+}
+
+func (p *serveContentProblems) WriteHeader(status int) {
+	if status < http.StatusBadRequest {
+		p.ResponseWriter.WriteHeader(status)
+		return
+	}
+	p.refused = true
+	h := p.Header()
+	for _, k := range []string{"Content-Disposition", "ETag", "Content-Length", "X-Content-Type-Options"} {
+		h.Del(k)
+	}
+	switch status {
+	case http.StatusRequestedRangeNotSatisfiable:
+		writeProblem(p.ResponseWriter, p.r, status, "range-not-satisfiable", "Range not satisfiable", "")
+	case http.StatusPreconditionFailed:
+		writeProblem(p.ResponseWriter, p.r, status, "precondition-failed", "Precondition failed", "the file's ETag does not match If-Match")
+	default:
+		slog.Error("serving a version failed", "path", p.r.URL.Path, "status", status)
+		writeProblem(p.ResponseWriter, p.r, status, "internal", "Internal error", "")
+	}
+}
+
+func (p *serveContentProblems) Write(b []byte) (int, error) {
+	if p.refused {
+		return len(b), nil // the standard library's text; the problem is written
+	}
+	return p.ResponseWriter.Write(b)
+}
+
+func (p *serveContentProblems) Unwrap() http.ResponseWriter { return p.ResponseWriter }
 
 // blobSeeker gives http.ServeContent the seekable view it needs for ranges,
 // opening the blob at the wanted offset only when it is read.

@@ -61,7 +61,8 @@ func (s *Server) verifyReader(ctx context.Context, r io.Reader) (*verify.Report,
 		return nil, &documents.InputError{Kind: documents.ErrTooLarge, Detail: fmt.Sprintf("the file is larger than the limit of %d bytes", s.Docs.MaxUpload)}
 	}
 	if err != nil {
-		return nil, err
+		// A body that ends mid-file is the client's malformed upload.
+		return nil, bodyError(err, s.Docs.MaxUpload)
 	}
 	defer buf.Close()
 	return s.runVerify(ctx, buf, s.Verify)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/refusal"
@@ -44,6 +45,9 @@ func reasonOf(r *http.Request) string {
 }
 
 func writeProblem(w http.ResponseWriter, r *http.Request, status int, slug, title, detail string) {
+	if detail == "" {
+		detail = defaultDetail(status)
+	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
@@ -52,6 +56,31 @@ func writeProblem(w http.ResponseWriter, r *http.Request, status int, slug, titl
 		reason = reasonOf(r)
 	}
 	_ = json.NewEncoder(w).Encode(problem{Type: "/problems/" + slug, Title: title, Status: status, Detail: detail, Instance: r.URL.Path, Reason: reason})
+}
+
+// defaultDetail is the detail of a problem whose writer had nothing more
+// to say: every problem tells the client what to do next, and a 404 says
+// the same whether the thing is missing or hidden, so existence does not
+// leak.
+func defaultDetail(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "there is no such resource, or it is not visible to you; check the address and its identifiers"
+	case http.StatusBadRequest:
+		return "the request is malformed; check its body, parameters and headers"
+	case http.StatusUnauthorized:
+		return "log in or send an API token"
+	case http.StatusForbidden:
+		return "your roles or your token's scopes do not allow this"
+	case http.StatusConflict:
+		return "the resource is not in a state that allows this; read it again and retry"
+	case http.StatusRequestedRangeNotSatisfiable:
+		return "the Range header asks for bytes the file does not have; ask without it or for a range inside the file"
+	}
+	if status >= http.StatusInternalServerError {
+		return "the request could not be completed; it has been logged"
+	}
+	return "the request was refused: " + strings.ToLower(http.StatusText(status))
 }
 
 // problemKinds maps the documents package's input errors to HTTP.

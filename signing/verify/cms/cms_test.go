@@ -20,7 +20,7 @@ func TestMain(m *testing.M) { testharness.Main(m) }
 var content = []byte("Quyết định số 05/QĐ-UBND")
 
 // build signs content with the dev PKI's official, detached or not.
-func build(t *testing.T, pki *devpki.PKI, detached bool) ([]byte, *x509.Certificate) {
+func build(t testing.TB, pki *devpki.PKI, detached bool) ([]byte, *x509.Certificate) {
 	t.Helper()
 	k, err := pki.Key(devpki.Official)
 	if err != nil {
@@ -46,7 +46,7 @@ func build(t *testing.T, pki *devpki.PKI, detached bool) ([]byte, *x509.Certific
 
 // toBER rewrites the outer SEQUENCE with an indefinite length, as some
 // signers emit.
-func toBER(t *testing.T, der []byte) []byte {
+func toBER(t testing.TB, der []byte) []byte {
 	var raw asn1.RawValue
 	if _, err := asn1.Unmarshal(der, &raw); err != nil {
 		t.Fatal(err)
