@@ -606,13 +606,25 @@ func (s *Service) stager(j *job, n int) (*staged.Store, bool) {
 func (s *Service) storeStaged(ctx context.Context, tx pgx.Tx, p documents.Principal, j *job, st *staged.Store, signed *signing.Known,
 	until time.Time, b storage.KeyBinding, extra map[string]any) (documents.Version, error) {
 	data := signed.Bytes()
+	update := staged.Append{Key: signed.Key(), BaseKey: j.version.SHA256, BaseSize: j.size,
+		BaseState: j.src.Known().State(), Tail: data[j.size:], Until: until}
+	// The update goes with the audit entry's round trip.
+	alsoWrite := j.alsoWrite
+	defer func() { j.alsoWrite = alsoWrite }()
+	j.alsoWrite = func(writes *pgx.Batch, v documents.Version) error {
+		if err := st.Queue(writes, update); err != nil {
+			return fmt.Errorf("store signed file: %w", err)
+		}
+		if alsoWrite != nil {
+			return alsoWrite(writes, v)
+		}
+		return nil
+	}
 	v, err := s.record(ctx, tx, p, j, signed.Key(), signed.Size(), b, extra)
 	if err != nil {
 		return v, err
 	}
-	err = st.Stage(ctx, tx, staged.Append{Key: signed.Key(), BaseKey: j.version.SHA256, BaseSize: j.size,
-		BaseState: j.src.Known().State(), Tail: data[j.size:], Until: until})
-	if err != nil {
+	if err := st.InsertMove(ctx, tx, signed.Key()); err != nil {
 		return documents.Version{}, fmt.Errorf("store signed file: %w", err)
 	}
 	signing.Versions.Add(signed)

@@ -179,6 +179,20 @@ func (s *Store) CanStage(n int) bool {
 // mismatch is refused (blob.ErrDigestMismatch) and nothing is written.
 // Staging the same update twice writes it once.
 func (s *Store) Stage(ctx context.Context, tx pgx.Tx, a Append) error {
+	b := &pgx.Batch{}
+	if err := s.Queue(b, a); err != nil {
+		return err
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("staged update %s: %w", a.Key, err)
+	}
+	return s.InsertMove(ctx, tx, a.Key)
+}
+
+// Queue is Stage's row, checked as Stage checks it, queued in b for a
+// caller that sends its own writes in one round trip; the caller then
+// calls InsertMove in the same transaction.
+func (s *Store) Queue(b *pgx.Batch, a Append) error {
 	if !s.CanStage(len(a.Tail)) {
 		return fmt.Errorf("staged update %s of %d bytes: %w", a.Key, len(a.Tail), ErrNotStaged)
 	}
@@ -190,13 +204,17 @@ func (s *Store) Stage(ctx context.Context, tx pgx.Tx, a Append) error {
 		u := a.Until.UTC()
 		until = &u
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO staged_blobs (key, base_key, base_size, base_state, tail, retain_until)
+	b.Queue(`INSERT INTO staged_blobs (key, base_key, base_size, base_state, tail, retain_until)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING`,
-		a.Key, a.BaseKey, a.BaseSize, a.BaseState, a.Tail, until); err != nil {
-		return fmt.Errorf("staged update %s: %w", a.Key, err)
-	}
-	if _, err := s.client.InsertTx(ctx, tx, moveArgs{Key: a.Key}, nil); err != nil {
-		return fmt.Errorf("staged update %s: move job: %w", a.Key, err)
+		a.Key, a.BaseKey, a.BaseSize, a.BaseState, a.Tail, until)
+	return nil
+}
+
+// InsertMove inserts, in tx, the job that moves the update staged under
+// key into the blob store once tx commits.
+func (s *Store) InsertMove(ctx context.Context, tx pgx.Tx, key string) error {
+	if _, err := s.client.InsertTx(ctx, tx, moveArgs{Key: key}, nil); err != nil {
+		return fmt.Errorf("staged update %s: move job: %w", key, err)
 	}
 	return nil
 }
