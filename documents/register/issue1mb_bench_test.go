@@ -37,7 +37,10 @@ import (
 // deployment keeps it (a PNG file, register.DecodeSealImage), for both. api-cached issues through the blob cache (storage/blob/cache) as
 // serve does.
 //
-//	go run ./internal/testharness/cmd/testenv -- go test -run '^$' -bench Issue1MB -benchtime 10x -count 3 ./documents/register/
+// With VANTHU_TEST_PG_DURABLE=1 PostgreSQL commits durably, as in
+// production (the seal's update is committed into it: storage/blob/staged):
+//
+//	VANTHU_TEST_PG_DURABLE=1 go run ./internal/testharness/cmd/testenv -- go test -run '^$' -bench Issue1MB -benchtime 10x -count 3 ./documents/register/
 func BenchmarkIssue1MB(b *testing.B) {
 	w := newWorld(b)
 	ctx := context.Background()
