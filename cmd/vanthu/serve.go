@@ -264,7 +264,12 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 	// Outermost, so every read goes through it: a signature's or an
 	// issue's update is written ahead into PostgreSQL and moved into the
 	// store right after its commit (storage/blob/staged).
-	stagedBlobs, err := staged.New(blobs, db.Pool, staged.Options{})
+	// A local disk keeps every version whole: nothing is staged there.
+	stagedOpts := staged.Options{}
+	if cfg.s3.Endpoint == "" {
+		stagedOpts.MaxTail = -1
+	}
+	stagedBlobs, err := staged.New(blobs, db.Pool, stagedOpts)
 	if err != nil {
 		return err
 	}

@@ -108,7 +108,9 @@ func (a Append) check() error {
 
 // Options shape a Store.
 type Options struct {
-	// MaxTail is the largest update staged (zero: DefaultMaxTail).
+	// MaxTail is the largest update staged (zero: DefaultMaxTail;
+	// negative: none is, for a store that keeps every version whole, such
+	// as a local disk; rows already staged are still read and moved).
 	MaxTail int
 	// Backoff is how long the nth failed move waits before the next
 	// (nil: doubling from one second up to five minutes).
@@ -137,7 +139,7 @@ type Store struct {
 // New wraps store: pool is the service's database (rows are read on it),
 // whose job queue the mover uses with a small pool of its own.
 func New(store blob.Store, pool *pgxpool.Pool, opts Options) (*Store, error) {
-	if opts.MaxTail <= 0 {
+	if opts.MaxTail == 0 {
 		opts.MaxTail = DefaultMaxTail
 	}
 	if opts.Backoff == nil {
