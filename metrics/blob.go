@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"time"
 
@@ -45,6 +46,17 @@ func (m measuredKnown) PutKnown(ctx context.Context, key string, data []byte, un
 func (m measuredAppender) PutAppended(ctx context.Context, key, baseKey string, whole []byte, baseSize int64, until time.Time) (info blob.Info, err error) {
 	defer func(start time.Time) { observeBlob("put_appended", start, err) }(time.Now())
 	return m.ap.PutAppended(ctx, key, baseKey, whole, baseSize, until)
+}
+
+// PutTail forwards blob.TailPutter; a store without it is asked for the
+// whole file (blob.ErrNeedWhole), which its PutAppended takes.
+func (m measuredAppender) PutTail(ctx context.Context, key, baseKey string, baseSize int64, tail []byte, until time.Time) (info blob.Info, err error) {
+	tp, ok := m.ap.(blob.TailPutter)
+	if !ok {
+		return blob.Info{}, fmt.Errorf("blob put %s: %w", key, blob.ErrNeedWhole)
+	}
+	defer func(start time.Time) { observeBlob("put_tail", start, err) }(time.Now())
+	return tp.PutTail(ctx, key, baseKey, baseSize, tail, until)
 }
 
 func observeBlob(op string, start time.Time, err error) {

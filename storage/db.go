@@ -87,7 +87,9 @@ func BlobReferenced(ctx context.Context, q Querier, key string) (bool, error) {
 		OR EXISTS (SELECT 1 FROM arrivals WHERE blob_key = $1)
 		OR EXISTS (SELECT 1 FROM certifications WHERE scan_blob_key = $1)
 		OR EXISTS (SELECT 1 FROM certifications WHERE receipt_blob_key = $1)
-		OR EXISTS (SELECT 1 FROM certified_copies WHERE blob_key = $1)`, key).Scan(&ok)
+		OR EXISTS (SELECT 1 FROM certified_copies WHERE blob_key = $1)
+		OR EXISTS (SELECT 1 FROM staged_blobs WHERE base_key = $1)
+		OR EXISTS (SELECT 1 FROM staged_blobs WHERE key = $1)`, key).Scan(&ok)
 	return ok, err
 }
 

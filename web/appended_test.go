@@ -72,6 +72,7 @@ func TestSignedTwiceAndIssuedFromAppendedBlobs(t *testing.T) {
 
 	// Each version reads back as the bytes its key names, each starts
 	// with the one before, and the bucket keeps only what was appended.
+	w.e.moved()
 	stored := blobtest.Objects(t, w.e.blobs)
 	var files [][]byte
 	for n := 1; n <= 4; n++ {

@@ -42,6 +42,8 @@ type env struct {
 	token    string
 	db       *storage.DB
 	blobs    blob.Store
+	moved    func()     // waits until every staged update is in MinIO
+	inner    blob.Store // what blobs wraps: MinIO through the metrics
 	accounts *accounts.Service
 	office   *office
 	server   *web.Server
@@ -83,14 +85,15 @@ func newEnvMode(t testing.TB, maxUpload int64, spool bool) *env {
 	}
 	// Wrapped as `vanthu serve` wraps it, so the tests and benchmarks go
 	// the paths the service goes.
-	blobs := metrics.Blobs(bucket)
+	inner := metrics.Blobs(bucket)
+	blobs, moved := stagedBlobs(t, db, inner)
 	ks, err := accounts.OpenKeystore(filepath.Join(t.TempDir(), "keystore-key"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	acc := &accounts.Service{DB: db, Keystore: ks}
 	docs := &documents.Service{DB: db, Blobs: blobs, MaxUpload: maxUpload, Retention: time.Hour}
-	e := &env{t: t, db: db, blobs: blobs, accounts: acc, s3: cfg, finished: make(chan string, 100),
+	e := &env{t: t, db: db, blobs: blobs, inner: inner, moved: moved, accounts: acc, s3: cfg, finished: make(chan string, 100),
 		server: &web.Server{DB: db, Blobs: blobs, Docs: docs, Accounts: acc}}
 	e.configure(func(*web.Server) {})
 	finished := e.finished

@@ -33,6 +33,7 @@ import (
 	"github.com/vanthu/vanthu/storage/blob/cache"
 	"github.com/vanthu/vanthu/storage/blob/localdisk"
 	"github.com/vanthu/vanthu/storage/blob/s3"
+	"github.com/vanthu/vanthu/storage/blob/staged"
 	"github.com/vanthu/vanthu/storage/pgembed"
 	"github.com/vanthu/vanthu/web"
 )
@@ -260,6 +261,30 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 	// Outside the metrics wrapper: vanthu_blob_operations_total counts
 	// what reaches the store, the cache counts its own hits and misses.
 	blobs = cache.New(blobs, cache.Options{Budget: cfg.blobCacheMB << 20, Hits: metrics.BlobCacheHits, Misses: metrics.BlobCacheMisses})
+	// Outermost, so every read goes through it: a signature's or an
+	// issue's update is written ahead into PostgreSQL and moved into the
+	// store right after its commit (storage/blob/staged).
+	// A local disk keeps every version whole: nothing is staged there.
+	stagedOpts := staged.Options{}
+	if cfg.s3.Endpoint == "" {
+		stagedOpts.MaxTail = -1
+	}
+	stagedBlobs, err := staged.New(blobs, db.Pool, stagedOpts)
+	if err != nil {
+		return err
+	}
+	// Not the signal context: a move under way finishes at shutdown.
+	if err := stagedBlobs.Start(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := stagedBlobs.Stop(stopCtx); err != nil {
+			slog.Warn("blob mover stopped uncleanly", "err", err)
+		}
+	}()
+	blobs = stagedBlobs
 	if err := metrics.RegisterPool(db.Pool); err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}

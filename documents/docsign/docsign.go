@@ -35,6 +35,7 @@ import (
 	"github.com/vanthu/vanthu/signing/keys"
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/storage/blob"
+	"github.com/vanthu/vanthu/storage/blob/staged"
 )
 
 // Refusals, each wrapped with the reason in words a signer can act on.
@@ -528,6 +529,9 @@ func (s *Service) store(ctx context.Context, tx pgx.Tx, p documents.Principal, j
 			return documents.Version{}, fmt.Errorf("signed file: %w", err)
 		}
 		key := signed.Key()
+		if staging, ok := s.stager(j, len(data)); ok {
+			return s.storeStaged(ctx, tx, p, j, staging, signed, until, b, extra)
+		}
 		// The PUT travels while the database records the version: the
 		// commit waits for both, so a committed version always has its
 		// file; a refusal cancels the PUT, and what it may have stored is
@@ -572,6 +576,59 @@ func (s *Service) store(ctx context.Context, tx pgx.Tx, p documents.Principal, j
 			return documents.Version{}, fmt.Errorf("retain signed file: %w", err)
 		}
 	}
+	return v, nil
+}
+
+// stager is the blob store's write-ahead (storage/blob/staged) when the
+// signed file of n bytes can go through it: the version signed was opened
+// from its known bytes and SHA-256 state (the signature's update is
+// checked from that state, not by hashing the whole again) and the update
+// is within the store's limit.
+func (s *Service) stager(j *job, n int) (*staged.Store, bool) {
+	st, ok := s.Docs.Blobs.(*staged.Store)
+	if !ok {
+		return nil, false
+	}
+	k := j.src.Known()
+	if k == nil || k.Key() != j.version.SHA256 || k.Size() != j.size || int64(n) <= j.size {
+		return nil, false
+	}
+	return st, st.CanStage(n - int(j.size))
+}
+
+// storeStaged records the signed file as the next version and writes the
+// signature's update (what it appended to the version signed) ahead into
+// PostgreSQL in tx, with the job that moves it into the blob store after
+// the commit: the commit waits for no PUT. Nothing is left to discard
+// when tx does not commit. The whole file goes to the signing and read
+// caches at once, so the reads that follow reach neither PostgreSQL nor
+// the store.
+func (s *Service) storeStaged(ctx context.Context, tx pgx.Tx, p documents.Principal, j *job, st *staged.Store, signed *signing.Known,
+	until time.Time, b storage.KeyBinding, extra map[string]any) (documents.Version, error) {
+	data := signed.Bytes()
+	update := staged.Append{Key: signed.Key(), BaseKey: j.version.SHA256, BaseSize: j.size,
+		BaseState: j.src.Known().State(), Tail: data[j.size:], Until: until}
+	// The update goes with the audit entry's round trip.
+	alsoWrite := j.alsoWrite
+	defer func() { j.alsoWrite = alsoWrite }()
+	j.alsoWrite = func(writes *pgx.Batch, v documents.Version) error {
+		if err := st.Queue(writes, update); err != nil {
+			return fmt.Errorf("store signed file: %w", err)
+		}
+		if alsoWrite != nil {
+			return alsoWrite(writes, v)
+		}
+		return nil
+	}
+	v, err := s.record(ctx, tx, p, j, signed.Key(), signed.Size(), b, extra)
+	if err != nil {
+		return v, err
+	}
+	if err := st.InsertMove(ctx, tx, signed.Key()); err != nil {
+		return documents.Version{}, fmt.Errorf("store signed file: %w", err)
+	}
+	signing.Versions.Add(signed)
+	st.Remember(signed.Key(), data)
 	return v, nil
 }
 

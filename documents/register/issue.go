@@ -26,6 +26,7 @@ import (
 	"github.com/vanthu/vanthu/signing/keys"
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/storage/blob"
+	"github.com/vanthu/vanthu/storage/blob/staged"
 )
 
 // Refusals of issuing, each wrapped with the reason in words a clerk can
@@ -408,6 +409,12 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 	if err != nil {
 		return Issued{}, err
 	}
+	if job.stager != nil {
+		// The seal's update goes with the issue's last writes.
+		if err := job.stager.Queue(writes, job.update(s.retainUntil())); err != nil {
+			return Issued{}, fmt.Errorf("store sealed file: %w", err)
+		}
+	}
 	if err := storage.SendBatch(ctx, tx, writes); err != nil {
 		return Issued{}, err
 	}
@@ -421,7 +428,7 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 	}
 	// The PUT begun with the seal has travelled meanwhile; the commit
 	// waits for it (or, for a file already put, its retention).
-	if err := s.storeSealed(ctx, job, v, blobKey); err != nil {
+	if err := s.storeSealed(ctx, tx, job, v, blobKey); err != nil {
 		return Issued{}, err
 	}
 	return Issued{Number: number, Symbol: symbol, IssuedAt: at, Version: v.Number, RegisterID: reg.ID, Warnings: warnings}, nil
@@ -605,9 +612,35 @@ type sealJob struct {
 	qr      *issueQR // the verification QR code drawn beside the seal (nil: none)
 	key     keys.Key
 	done    func()
+	// stager takes sealed's update into the transaction (storeSealed)
+	// instead of a PUT before the commit; nil: it is put.
+	stager *staged.Store
 	// put is the PUT of sealed under way (startPut), awaited by waitPut.
 	put       chan error
 	cancelPut context.CancelFunc
+}
+
+// stager is the blob store's write-ahead (storage/blob/staged) when the
+// sealed file can go through it: the version sealed (last) was opened
+// from its known bytes and SHA-256 state, so the seal's update is checked
+// from that state, and the update is within the store's limit.
+func (s *Service) stager(j *sealJob, last documents.Version) (*staged.Store, bool) {
+	st, ok := s.Docs.Blobs.(*staged.Store)
+	if !ok {
+		return nil, false
+	}
+	k := j.src.Known()
+	if k == nil || k.Key() != last.SHA256 || k.Size() != j.size || int64(len(j.sealed)) <= j.size {
+		return nil, false
+	}
+	return st, st.CanStage(len(j.sealed) - int(j.size))
+}
+
+// update is the seal's update to stage: what sealed appends to the
+// version sealed, with that version's SHA-256 state.
+func (j *sealJob) update(until time.Time) staged.Append {
+	return staged.Append{Key: j.sealedAt, BaseKey: j.base, BaseSize: j.size,
+		BaseState: j.src.Known().State(), Tail: j.sealed[j.size:], Until: until}
 }
 
 // startPut stores sealed with its retention in the background, while the
@@ -744,6 +777,12 @@ func (s *Service) finishSeal(ctx context.Context, j *sealJob, level signing.Leve
 		}
 		sum := sealedSum(j.src, out.Bytes())
 		j.sealed, j.sealedAt, j.putter, j.base = out.Bytes(), hex.EncodeToString(sum[:]), kp, last.SHA256
+		if st, ok := s.stager(j, last); ok {
+			// The seal's update is written ahead with the issue's rows
+			// (storeSealed) and moved into the store after the commit.
+			j.stager = st
+			return j.sealedAt, int64(len(j.sealed)), warnings, nil
+		}
 		*blobKey = j.sealedAt
 		j.startPut(ctx, s.retainUntil())
 		return j.sealedAt, int64(len(j.sealed)), warnings, nil
@@ -768,11 +807,22 @@ func (s *Service) finishSeal(ctx context.Context, j *sealJob, level signing.Leve
 }
 
 // storeSealed finishes storing the sealed version, retained like every
-// signed version, before commit: a file sealed in memory waits for its PUT
-// (begun by finishSeal, carrying its retention), a file already put gets
-// its retention. blobKey names the stored file for the caller to discard
+// signed version, before commit: a seal's update written ahead
+// (storage/blob/staged) gets its move job in tx, a file sealed in memory
+// otherwise waits for its PUT (begun by finishSeal, carrying its
+// retention), a file already put gets its retention. blobKey names the stored file for the caller to discard
 // when the transaction does not commit.
-func (s *Service) storeSealed(ctx context.Context, j *sealJob, v documents.Version, blobKey *string) error {
+func (s *Service) storeSealed(ctx context.Context, tx pgx.Tx, j *sealJob, v documents.Version, blobKey *string) error {
+	if j.stager != nil {
+		// Its row went with the issue's last writes; its move job now.
+		if err := j.stager.InsertMove(ctx, tx, j.sealedAt); err != nil {
+			return fmt.Errorf("store sealed file: %w", err)
+		}
+		// Reads of the issued file that follow (the deliveries, the
+		// e-mails, the download) come from memory.
+		j.stager.Remember(j.sealedAt, j.sealed)
+		return nil
+	}
 	if j.sealed != nil {
 		*blobKey = j.sealedAt
 		if err := j.waitPut(); err != nil {

@@ -88,6 +88,32 @@ type AppendPutter interface {
 	PutAppended(ctx context.Context, key, baseKey string, whole []byte, baseSize int64, until time.Time) (Info, error)
 }
 
+// ErrNeedWhole is returned by PutTail when the store cannot build the
+// appended blob on its base (the base is not stored, or its chain is as
+// deep as the store allows): the caller stores the whole file instead.
+var ErrNeedWhole = errors.New("blob store needs the whole file")
+
+// TailPutter is an AppendPutter that also stores an appended blob from its
+// appended bytes alone, for a caller that has already checked that the
+// base's bytes followed by tail hash to key (the write-ahead of
+// storage/blob/staged checks it when it takes the update, from the base's
+// kept SHA-256 state): the whole file is neither needed nor hashed again.
+type TailPutter interface {
+	// PutTail stores key as the blob baseKey (baseSize bytes) followed by
+	// tail, retained until until (zero: not retained), with the same
+	// protection of the base as PutAppended. When it cannot build on the
+	// base it stores nothing and returns an error wrapping ErrNeedWhole.
+	PutTail(ctx context.Context, key, baseKey string, baseSize int64, tail []byte, until time.Time) (Info, error)
+}
+
+// Rememberer is a Store that keeps bytes in memory to serve reads: a
+// caller that holds a blob's whole bytes, checked against its key, hands
+// them over (the staged write-ahead does after a commit) so the next reads
+// never reach the store.
+type Rememberer interface {
+	Remember(key string, data []byte)
+}
+
 // PutKnownAfter stores data, held in memory and whose SHA-256 is key, with
 // PutAppended when the store offers it and data starts with the bytes of
 // the blob baseKey (base, baseSize bytes long: compared here, so a file

@@ -402,7 +402,32 @@ func (c *Store) PutAppended(ctx context.Context, key, baseKey string, whole []by
 	})
 }
 
-var _ blob.AppendPutter = (*Store)(nil)
+// PutTail forwards blob.TailPutter (nothing is cached: the whole file is
+// not at hand); a store without it is asked for the whole file.
+func (c *Store) PutTail(ctx context.Context, key, baseKey string, baseSize int64, tail []byte, until time.Time) (blob.Info, error) {
+	if tp, ok := c.Store.(blob.TailPutter); ok {
+		return tp.PutTail(ctx, key, baseKey, baseSize, tail, until)
+	}
+	return blob.Info{}, fmt.Errorf("blob put %s: %w", key, blob.ErrNeedWhole)
+}
+
+// Remember caches a copy of data, the whole bytes of key as the caller
+// checked them (blob.Rememberer).
+func (c *Store) Remember(key string, data []byte) {
+	if int64(len(data)) > c.maxBlob {
+		return
+	}
+	c.mu.Lock()
+	deletes := c.deletes
+	c.mu.Unlock()
+	c.add(key, bytes.Clone(data), deletes)
+}
+
+var (
+	_ blob.AppendPutter = (*Store)(nil)
+	_ blob.TailPutter   = (*Store)(nil)
+	_ blob.Rememberer   = (*Store)(nil)
+)
 
 // Forwarding another optional put interface of storage/blob is one method
 // like PutKnown: its bytes go through putInMemory, to the wrapped store's

@@ -172,10 +172,38 @@ func (s *Store) PutAppended(ctx context.Context, key, baseKey string, whole []by
 	if got := hex.EncodeToString(h.Sum(nil)); got != key {
 		return blob.Info{}, fmt.Errorf("blob put: %w: the bytes are not %s", blob.ErrDigestMismatch, key)
 	}
+	info, err := s.putTail(ctx, key, baseKey, baseSize, whole[baseSize:], until)
+	if errors.Is(err, blob.ErrNeedWhole) {
+		return s.PutKnown(ctx, key, whole, until)
+	}
+	return info, err
+}
+
+// PutTail stores the appended blob key as baseKey's baseSize bytes
+// followed by tail, the caller having checked that they hash to key (see
+// blob.TailPutter): only tail is sent, and nothing of the whole is hashed
+// again. When the base is missing or its chain is as deep as the store
+// allows, it stores nothing and returns blob.ErrNeedWhole.
+func (s *Store) PutTail(ctx context.Context, key, baseKey string, baseSize int64, tail []byte, until time.Time) (blob.Info, error) {
+	if err := blob.ValidKey(key); err != nil {
+		return blob.Info{}, err
+	}
+	if err := blob.ValidKey(baseKey); err != nil {
+		return blob.Info{}, err
+	}
+	if baseSize <= 0 || len(tail) == 0 {
+		return blob.Info{}, fmt.Errorf("blob put %s: base of %d bytes and %d appended", key, baseSize, len(tail))
+	}
+	return s.putTail(ctx, key, baseKey, baseSize, tail, until)
+}
+
+// putTail is PutAppended after its digest checks: one HEAD of the base,
+// then the parallel PUTs.
+func (s *Store) putTail(ctx context.Context, key, baseKey string, baseSize int64, tail []byte, until time.Time) (blob.Info, error) {
 	st, err := s.client.StatObject(ctx, s.cfg.Bucket, contentKey(baseKey), minio.StatObjectOptions{})
 	if err != nil {
 		if minio.ToErrorResponse(err).Code == "NoSuchKey" {
-			return s.PutKnown(ctx, key, whole, until) // nothing to build on
+			return blob.Info{}, fmt.Errorf("blob put %s: base %s is not stored: %w", key, baseKey, blob.ErrNeedWhole) // nothing to build on
 		}
 		return blob.Info{}, fmt.Errorf("blob put %s: base %s: %w", key, baseKey, err)
 	}
@@ -190,11 +218,10 @@ func (s *Store) PutAppended(ctx context.Context, key, baseKey string, whole []by
 		return blob.Info{}, fmt.Errorf("blob put %s: %w: base %s holds %d bytes, not %d", key, blob.ErrDigestMismatch, baseKey, base.size, baseSize)
 	}
 	if len(base.parts) >= MaxAppendDepth {
-		return s.PutKnown(ctx, key, whole, until)
+		return blob.Info{}, fmt.Errorf("blob put %s: base %s is %d parts deep: %w", key, baseKey, len(base.parts), blob.ErrNeedWhole)
 	}
-	tail := whole[baseSize:]
 	meta := base.encode()
-	meta[metaSize] = strconv.Itoa(len(whole))
+	meta[metaSize] = strconv.FormatInt(baseSize+int64(len(tail)), 10)
 	opts := minio.PutObjectOptions{ContentType: "application/octet-stream", DisableMultipart: true, UserMetadata: meta}
 	if !until.IsZero() {
 		opts.Mode, opts.RetainUntilDate = s.mode, until.UTC()
@@ -239,7 +266,7 @@ func (s *Store) PutAppended(ctx context.Context, key, baseKey string, whole []by
 	if up.Size != int64(len(tail)) {
 		return blob.Info{}, fmt.Errorf("blob put: %w: stored %d bytes, sent %d", blob.ErrDigestMismatch, up.Size, len(tail))
 	}
-	return blob.Info{Key: key, Size: int64(len(whole)), Modified: up.LastModified}, nil
+	return blob.Info{Key: key, Size: baseSize + int64(len(tail)), Modified: up.LastModified}, nil
 }
 
 func refKey(base, appended string) string { return refsPrefix + base + "/" + appended }
@@ -406,4 +433,7 @@ func (s *Store) checkNotInUse(ctx context.Context, key string) error {
 	return nil
 }
 
-var _ blob.AppendPutter = (*Store)(nil)
+var (
+	_ blob.AppendPutter = (*Store)(nil)
+	_ blob.TailPutter   = (*Store)(nil)
+)

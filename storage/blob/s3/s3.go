@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,6 +60,9 @@ type Config struct {
 	// half of it, and one that outgrows its share or finds the budget spent
 	// goes on in a file. Default 64 MiB; negative: always a file.
 	BufferMemory int64
+	// Transport carries the requests to the server; nil: minio-go's
+	// default. Tests count the requests an operation makes with it.
+	Transport http.RoundTripper
 }
 
 const (
@@ -80,7 +84,7 @@ type Store struct {
 
 // New connects and creates the bucket with object lock when it is missing.
 func New(ctx context.Context, cfg Config) (*Store, error) {
-	client, err := minio.New(cfg.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""), Secure: cfg.UseSSL})
+	client, err := minio.New(cfg.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""), Secure: cfg.UseSSL, Transport: cfg.Transport})
 	if err != nil {
 		return nil, fmt.Errorf("s3 client: %w", err)
 	}
