@@ -158,15 +158,34 @@ func (l Lang) pick(p [2]string) string {
 	return p[0]
 }
 
-// match finds the explanation msg opens with and splits off its detail;
-// failing that, one whose phrase msg contains, with msg as the detail.
+// match finds the explanation msg opens with and splits off its detail
+// (a detail that opens with a finding of its own is worded as that, the
+// more precise); failing that, one whose phrase msg contains, with msg as
+// the detail.
 func (l Lang) match(table []explanation, msg string) (Said, bool) {
-	text := func(e explanation) string {
-		if l == English {
-			return e.en
+	if s, ok := l.matchPrefix(table, msg); ok {
+		if inner, ok := l.matchPrefix(table, s.Detail); ok && s.Detail != msg {
+			return inner, true
 		}
-		return e.vi
+		return s, true
 	}
+	for _, e := range table {
+		// Short phrases (CMS, TSA) name a topic, not a finding.
+		if len(e.phrase) >= 14 && strings.Contains(msg, e.phrase) {
+			return Said{Text: l.text(e), Detail: msg}, true
+		}
+	}
+	return Said{}, false
+}
+
+func (l Lang) text(e explanation) string {
+	if l == English {
+		return e.en
+	}
+	return e.vi
+}
+
+func (l Lang) matchPrefix(table []explanation, msg string) (Said, bool) {
 	for _, e := range table {
 		rest, ok := strings.CutPrefix(msg, e.phrase)
 		if !ok {
@@ -179,13 +198,7 @@ func (l Lang) match(table []explanation, msg string) (Said, bool) {
 			// The phrase runs on into its values: keep them in context.
 			detail = msg
 		}
-		return Said{Text: text(e), Detail: detail}, true
-	}
-	for _, e := range table {
-		// Short phrases (CMS, TSA) name a topic, not a finding.
-		if len(e.phrase) >= 14 && strings.Contains(msg, e.phrase) {
-			return Said{Text: text(e), Detail: msg}, true
-		}
+		return Said{Text: l.text(e), Detail: detail}, true
 	}
 	return Said{}, false
 }
