@@ -16,6 +16,7 @@ import (
 
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/refusal"
 	"github.com/vanthu/vanthu/storage"
 )
 
@@ -70,7 +71,7 @@ func (a *ActionRequest) normalize() error {
 		return invalid("action must be one of %s, not %q", strings.Join(Actions, ", "), a.Action)
 	}
 	if utf8.RuneCountInString(a.Comment) > maxCommentRunes {
-		return invalid("the comment is longer than %d characters", maxCommentRunes)
+		return because(rCommentLong, invalid("the comment is longer than %d characters", maxCommentRunes), maxCommentRunes)
 	}
 	if a.Page < 0 || (a.Page == 0 && len(a.Rect) > 0) {
 		return invalid("page is a page number from 1, and a rect needs its page")
@@ -559,7 +560,7 @@ func (r *run) forward(p accounts.Principal, req ActionRequest) error {
 		return because(rTurnTheirs, invalid("the turn is already theirs"))
 	}
 	if err := fitFor(to, t.stage.Kind, t.item.Role); err != nil {
-		return invalid("%v", err)
+		return refusal.Carry(err, invalid("%v", err))
 	}
 	for _, it := range r.openItems() {
 		if it.StageID == t.stage.ID && it.UserID == to.ID {
@@ -699,7 +700,7 @@ func (r *run) addSigner(p accounts.Principal, req ActionRequest) error {
 		return err
 	}
 	if err := fitFor(to, KindSign, ""); err != nil {
-		return invalid("%v", err)
+		return refusal.Carry(err, invalid("%v", err))
 	}
 	last := r.stages[len(r.stages)-1]
 	name := "Ký bổ sung: " + to.FullName

@@ -28,3 +28,9 @@ func RenderReport(rep *verify.Report, lang string) (string, error) {
 	err := parsePages(loadAssets())["report"].ExecuteTemplate(&b, "report", reportView{Report: rep, Lang: lang, PDFURL: "/verify/reports/x/pdf"})
 	return b.String(), err
 }
+
+// ReasonWords is a reason's wording in lang with args, as the pages word
+// a refusal (terms in the reader's language).
+func ReasonWords(lang, reason string, args ...any) string {
+	return translate(messages[lang], "refusal."+reason, termArgsIn(lang, args)...)
+}
