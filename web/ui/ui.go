@@ -144,7 +144,7 @@ func New(cfg Config) *UI {
 	u := &UI{cfg: cfg, assets: loadAssets(), reports: newReportCache()}
 	u.pages = parsePages(u.assets)
 	r := chi.NewRouter()
-	r.Use(securityHeaders, u.crossOrigin, u.session)
+	r.Use(securityHeaders, u.crossOrigin, u.session, withRefusedField)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, http.StatusNotFound, u.tr(r, "error.notfound"))
 	})
@@ -218,7 +218,12 @@ type Page struct {
 	Path string
 	// Error is a message shown above the content (a refused form).
 	Error string
-	Data  any
+	// Refused: Error is a form's refusal, shown as an error summary
+	// that links to ErrorField when it names one (forms.go).
+	Refused    bool
+	ErrorField *FieldLink
+	errorField string
+	Data       any
 	// Bell shows the unread notifications' count (Unread) in the header.
 	Bell   bool
 	Unread int
@@ -242,6 +247,12 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name, ti
 func (u *UI) renderErr(w http.ResponseWriter, r *http.Request, status int, name, titleKey, errMsg string, data any) {
 	pg := u.page(r, titleKey)
 	pg.Error, pg.Data = errMsg, data
+	if errMsg != "" {
+		pg.Refused = true
+		if f := refusedFieldOf(r); f != nil {
+			pg.errorField = f.name
+		}
+	}
 	u.write(w, r, status, name, pg)
 }
 
@@ -282,10 +293,22 @@ func (u *UI) write(w http.ResponseWriter, r *http.Request, status int, name stri
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	out := b.String()
+	if pg.errorField != "" {
+		// The summary links to the refused field by its label on this
+		// page: render again with it, and mark the field.
+		if tag, link, ok := findField(out, pg.errorField); ok {
+			pg.ErrorField = &link
+			b.Reset()
+			if err := t.ExecuteTemplate(b, tmpl, pg); err == nil {
+				out = markInvalid(b.String(), tag)
+			}
+		}
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_, _ = io.WriteString(w, b.String())
+	_, _ = io.WriteString(w, out)
 }
 
 // fail answers with a readable error page.
