@@ -200,4 +200,6 @@ func markInvalid(page, tag string) string {
 
 var _ = addMessages(map[string][2]string{
 	"error.summary": {"Có lỗi cần sửa", "There is a problem"},
+	// The mark of a service's own (English) words on a Vietnamese page.
+	"error.tech": {"chi tiết kỹ thuật", "technical detail"},
 })

@@ -107,8 +107,10 @@ func (u *UI) documentInput(r *http.Request, kind error, detail string) string {
 			break
 		}
 	}
-	if detail != "" {
-		msg += ": " + detail
+	if errors.Is(kind, documents.ErrInvalidField) || u.lang(r) == "en" {
+		// The other kinds' wordings say all there is to do; a field's
+		// detail names the field.
+		return u.withDetail(r, msg, detail)
 	}
 	return msg
 }
@@ -204,7 +206,7 @@ func (u *UI) inputWords(r *http.Request, err error, in *accounts.InputError) str
 	if words, ok := u.reasonWords(r, err); ok {
 		return words
 	}
-	return u.tr(r, "refusal.input") + ": " + in.Msg
+	return u.withDetail(r, u.tr(r, "refusal.input"), in.Msg)
 }
 
 // reasonKey is the message key of a reason's wording.
@@ -239,8 +241,8 @@ func (u *UI) explainAccounts(r *http.Request, err error) (status int, msg string
 	if headline == "" {
 		return status, detail, true
 	}
-	if headline == "error.forbidden" {
+	if headline == "error.forbidden" && u.lang(r) == "en" {
 		return status, u.tr(r, headline) + " " + detail, true
 	}
-	return status, u.tr(r, headline) + ": " + detail, true
+	return status, u.withDetail(r, u.tr(r, headline), detail), true
 }

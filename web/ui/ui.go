@@ -4,7 +4,6 @@ import (
 	"context"
 	"embed"
 	"errors"
-	"fmt"
 	"html/template"
 	"io"
 	"io/fs"
@@ -390,12 +389,12 @@ func (u *UI) explain(r *http.Request, err error) (int, string) {
 func (u *UI) explainKind(r *http.Request, err error) (int, string) {
 	for _, k := range stateRefusals {
 		if errors.Is(err, k.kind) {
-			return k.status, u.tr(r, k.key) + ": " + strings.TrimPrefix(err.Error(), k.kind.Error()+": ")
+			return k.status, u.withDetail(r, u.tr(r, k.key), strings.TrimPrefix(err.Error(), k.kind.Error()+": "))
 		}
 	}
 	for _, k := range signRefusals {
 		if errors.Is(err, k.kind) {
-			return k.status, fmt.Sprintf("%s (%v)", u.tr(r, k.key), err)
+			return k.status, u.withDetail(r, u.tr(r, k.key), err.Error())
 		}
 	}
 	var din *documents.InputError
@@ -429,6 +428,20 @@ func (u *UI) explainKind(r *http.Request, err error) (int, string) {
 		}
 	}
 	return http.StatusInternalServerError, u.tr(r, "error.internal")
+}
+
+// withDetail is a refusal's headline in the reader's language with the
+// service's own detail, which is English (the API's words): an English
+// page reads them as one sentence, a Vietnamese page shows the detail
+// apart, marked as technical detail, so no sentence mixes the languages.
+func (u *UI) withDetail(r *http.Request, headline, detail string) string {
+	if detail == "" {
+		return headline
+	}
+	if u.lang(r) == "en" {
+		return headline + ": " + detail
+	}
+	return headline + " (" + u.tr(r, "error.tech") + ": " + detail + ")"
 }
 
 // tr translates a key in the request's language.
