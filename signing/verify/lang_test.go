@@ -2,8 +2,10 @@ package verify_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -103,10 +105,33 @@ func TestReportSpeaksOneLanguage(t *testing.T) {
 	if len(reps) < 45 {
 		t.Fatalf("only %d reports", len(reps))
 	}
+	pdftotext := testharness.Tool(t, "pdftotext", "poppler-utils")
+	dir := t.TempDir()
 	for name, rep := range reps {
 		for _, lang := range []verify.Lang{verify.Vietnamese, verify.English} {
-			if bad := mixedLines(rep, lang, verify.Lines(rep, lang)); len(bad) > 0 {
+			lines := verify.Lines(rep, lang)
+			if bad := mixedLines(rep, lang, lines); len(bad) > 0 {
 				t.Errorf("%s (%s): lines mix languages:\n%s", name, lang, strings.Join(bad, "\n"))
+			}
+			// The PDF report shows these very lines (wrapped to its width).
+			var b bytes.Buffer
+			if err := verify.WritePDF(&b, []*verify.Report{rep}, lang, time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			path := filepath.Join(dir, "report.pdf")
+			if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command(pdftotext, "-raw", path, "-").CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s: pdftotext: %v\n%s", name, err, out)
+			}
+			text := strings.Join(strings.Fields(string(out)), "")
+			for _, l := range lines {
+				if want := strings.Join(strings.Fields(l), ""); !strings.Contains(text, want) {
+					t.Errorf("%s (%s): the PDF report lacks the line %q", name, lang, l)
+					break
+				}
 			}
 		}
 	}
