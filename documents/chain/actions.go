@@ -483,7 +483,7 @@ func (r *run) comment(p accounts.Principal, req ActionRequest) error {
 	switch r.chain.Status {
 	case documents.StatusInReview, documents.StatusApproved, documents.StatusReturned:
 	default:
-		return because(rCommentsClosed, conflict("the document is %s: its chain takes no more comments", r.chain.Status))
+		return because(rCommentsClosed, conflict("the document is %s: its chain takes no more comments", r.chain.Status), refusal.T("status", r.chain.Status))
 	}
 	if req.Comment == "" {
 		return because(rCommentEmpty, invalid("a comment needs its text"))
@@ -603,7 +603,7 @@ func (r *run) withdraw(p accounts.Principal, req ActionRequest) error {
 	switch r.chain.Status {
 	case documents.StatusInReview, documents.StatusApproved, documents.StatusReturned:
 	default:
-		return because(rWithdrawNone, conflict("the document is %s: there is no submission to withdraw", r.chain.Status))
+		return because(rWithdrawNone, conflict("the document is %s: there is no submission to withdraw", r.chain.Status), refusal.T("status", r.chain.Status))
 	}
 	if r.chain.Signatures > 0 {
 		return because(rWithdrawSigned, conflict("the document already carries a signature: a submission is withdrawn only before the first one"))

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/vanthu/vanthu/accounts"
+	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/documents/chain"
 	"github.com/vanthu/vanthu/refusal"
 	"github.com/vanthu/vanthu/storage"
@@ -29,6 +30,8 @@ var termVocabulary = map[string][]string{
 	"rule":     {"all", "any"},
 	"role":     storage.AllRoles,
 	"language": accounts.Languages,
+	"status": {documents.StatusDraft, documents.StatusInReview, documents.StatusReturned, documents.StatusApproved,
+		documents.StatusSigned, documents.StatusIssued, documents.StatusWithdrawn, documents.StatusRejected},
 }
 
 // closedVocabulary finds an argument that names a value of a closed
