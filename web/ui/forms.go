@@ -66,7 +66,7 @@ func fieldsOf(field string, reasons ...string) {
 }
 
 func init() {
-	fieldsOf("comment", "chain.return-comment", "chain.reject-comment", "chain.comment-empty", "chain.comment-long")
+	fieldsOf("comment", "chain.return-comment", "chain.comment-empty", "chain.comment-long")
 	fieldsOf("to_user_id", "chain.to-user-required", "chain.to-user-unknown", "chain.to-user-disabled", "chain.to-drafter",
 		"chain.turn-theirs", "chain.holds-turn", "chain.forward-no-delegation", "chain.already-signer", "chain.not-fit")
 	fieldsOf("template_id", "chain.route-required", "chain.template-or-stages", "chain.template-unknown", "chain.template-not-for-document")
@@ -92,7 +92,7 @@ func init() {
 	fieldsOf("signer", "arrival.signer")
 	fieldsOf("medium", "arrival.medium")
 	fieldsOf("date", "arrival.date-format", "arrival.date-future")
-	fieldsOf("reason", "arrival.force-reason", "arrival.return-reason", "issue.recall-reason")
+	fieldsOf("reason", "chain.reject-comment", "arrival.force-reason", "arrival.return-reason", "issue.recall-reason")
 	fieldsOf("requester_id_number", "cert.id-number")
 	fieldsOf("page_count", "cert.page-count")
 	fieldsOf("copies", "cert.copies")
