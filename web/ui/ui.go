@@ -246,12 +246,6 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name, ti
 func (u *UI) renderErr(w http.ResponseWriter, r *http.Request, status int, name, titleKey, errMsg string, data any) {
 	pg := u.page(r, titleKey)
 	pg.Error, pg.Data = errMsg, data
-	if errMsg != "" {
-		pg.Refused = true
-		if f := refusedFieldOf(r); f != nil {
-			pg.errorField = f.name
-		}
-	}
 	u.write(w, r, status, name, pg)
 }
 
@@ -278,6 +272,14 @@ func (u *UI) write(w http.ResponseWriter, r *http.Request, status int, name stri
 	t, ok := u.pages[name]
 	if !ok {
 		panic("ui: no page template " + name)
+	}
+	if pg.Error != "" && name != "error" {
+		// A page shown again with a refusal: its error summary (every
+		// form page comes here, whichever handler sets Error).
+		pg.Refused = true
+		if f := refusedFieldOf(r); f != nil {
+			pg.errorField = f.name
+		}
 	}
 	b := bufPool.Get().(*strings.Builder)
 	defer func() { b.Reset(); bufPool.Put(b) }()
