@@ -150,6 +150,14 @@ func withRefusedField(next http.Handler) http.Handler {
 	})
 }
 
+// refuseField names the field of a refusal the page itself makes (before
+// any service is asked).
+func refuseField(r *http.Request, name string) {
+	if f := refusedFieldOf(r); f != nil {
+		f.name = name
+	}
+}
+
 func refusedFieldOf(r *http.Request) *refusedField {
 	f, _ := r.Context().Value(refusedFieldKey{}).(*refusedField)
 	return f
