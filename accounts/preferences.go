@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/vanthu/vanthu/audit"
+	"github.com/vanthu/vanthu/refusal"
 	"github.com/vanthu/vanthu/storage"
 )
 
@@ -28,7 +29,7 @@ func (s *Service) Language(ctx context.Context, p Principal) (string, error) {
 // being signed in with an account that is not disabled.
 func (s *Service) SetLanguage(ctx context.Context, p Principal, lang string) error {
 	if !slices.Contains(Languages, lang) {
-		return invalidBecause(rUnknownLanguage, "language must be one of %v", Languages)
+		return invalidBecause(rUnknownLanguage, "language must be one of %v", refusal.List("language", Languages...))
 	}
 	if p.ID == "" || p.DisabledAt != nil {
 		return fmt.Errorf("%w: only a signed-in user sets their language", ErrForbidden)

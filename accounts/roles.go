@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/vanthu/vanthu/audit"
+	"github.com/vanthu/vanthu/refusal"
 	"github.com/vanthu/vanthu/storage"
 )
 
@@ -32,7 +33,7 @@ func (s *Service) SetRoles(ctx context.Context, p Principal, userID string, role
 	for _, r := range roles {
 		r = strings.TrimSpace(r)
 		if !slices.Contains(storage.AllRoles, r) {
-			return u, invalidBecause(rUnknownRole, "unknown role %q: one of %s", r, strings.Join(storage.AllRoles, ", "))
+			return u, invalidBecause(rUnknownRole, "unknown role %q: one of %s", r, refusal.List("role", storage.AllRoles...))
 		}
 		if !slices.Contains(want, r) {
 			want = append(want, r)

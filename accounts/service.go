@@ -17,6 +17,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/vanthu/vanthu/audit"
+	"github.com/vanthu/vanthu/refusal"
 	"github.com/vanthu/vanthu/signing/keys"
 	"github.com/vanthu/vanthu/storage"
 )
@@ -227,7 +228,7 @@ func (s *Service) CreateUser(ctx context.Context, p Principal, n NewUser) (stora
 	}
 	for _, r := range u.Roles {
 		if !slices.Contains(storage.AllRoles, r) {
-			return u, invalidBecause(rUnknownRole, "unknown role %q: one of %s", r, strings.Join(storage.AllRoles, ", "))
+			return u, invalidBecause(rUnknownRole, "unknown role %q: one of %s", r, refusal.List("role", storage.AllRoles...))
 		}
 	}
 	var hash string

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -99,4 +100,37 @@ func Carry(from, to error) error {
 		return Because(reason, to, args...)
 	}
 	return to
+}
+
+// Term is an argument from a closed vocabulary (a stage kind, a rule, a
+// role, a status): the pages show it in the reader's language, by its set
+// and value (the message "term.<set>.<value>"), never as the service's
+// English identifier. Its String is the identifier, for the service's own
+// English detail.
+type Term struct{ Set, Value string }
+
+// T is the term value of set.
+func T(set, value string) Term { return Term{Set: set, Value: value} }
+
+func (t Term) String() string { return t.Value }
+
+// Terms is a list of terms of one set, shown joined in the reader's
+// language.
+type Terms []Term
+
+// List is the terms values of set.
+func List(set string, values ...string) Terms {
+	out := make(Terms, len(values))
+	for i, v := range values {
+		out[i] = T(set, v)
+	}
+	return out
+}
+
+func (ts Terms) String() string {
+	s := make([]string, len(ts))
+	for i, t := range ts {
+		s[i] = t.Value
+	}
+	return strings.Join(s, ", ")
 }

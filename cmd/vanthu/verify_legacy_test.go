@@ -36,7 +36,7 @@ func TestVerifyNegativeSerialCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []struct{ lang, want string }{
-		{"vi", "chấp nhận chứng thư số có số hiệu (serial) âm"},
+		{"vi", "Chấp nhận chứng thư số có số hiệu (serial) âm"},
 		{"en", "certificate with a negative serial number accepted"},
 	} {
 		out, err := exec.Command(binary(t), "verify", "--offline", "--lang", c.lang, "--trust", anchor, file).CombinedOutput()

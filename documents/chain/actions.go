@@ -16,6 +16,7 @@ import (
 
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/refusal"
 	"github.com/vanthu/vanthu/storage"
 )
 
@@ -70,7 +71,7 @@ func (a *ActionRequest) normalize() error {
 		return invalid("action must be one of %s, not %q", strings.Join(Actions, ", "), a.Action)
 	}
 	if utf8.RuneCountInString(a.Comment) > maxCommentRunes {
-		return invalid("the comment is longer than %d characters", maxCommentRunes)
+		return because(rCommentLong, invalid("the comment is longer than %d characters", maxCommentRunes), maxCommentRunes)
 	}
 	if a.Page < 0 || (a.Page == 0 && len(a.Rect) > 0) {
 		return invalid("page is a page number from 1, and a rect needs its page")
@@ -482,7 +483,7 @@ func (r *run) comment(p accounts.Principal, req ActionRequest) error {
 	switch r.chain.Status {
 	case documents.StatusInReview, documents.StatusApproved, documents.StatusReturned:
 	default:
-		return because(rCommentsClosed, conflict("the document is %s: its chain takes no more comments", r.chain.Status))
+		return because(rCommentsClosed, conflict("the document is %s: its chain takes no more comments", r.chain.Status), refusal.T("status", r.chain.Status))
 	}
 	if req.Comment == "" {
 		return because(rCommentEmpty, invalid("a comment needs its text"))
@@ -559,7 +560,7 @@ func (r *run) forward(p accounts.Principal, req ActionRequest) error {
 		return because(rTurnTheirs, invalid("the turn is already theirs"))
 	}
 	if err := fitFor(to, t.stage.Kind, t.item.Role); err != nil {
-		return invalid("%v", err)
+		return refusal.Carry(err, invalid("%v", err))
 	}
 	for _, it := range r.openItems() {
 		if it.StageID == t.stage.ID && it.UserID == to.ID {
@@ -602,7 +603,7 @@ func (r *run) withdraw(p accounts.Principal, req ActionRequest) error {
 	switch r.chain.Status {
 	case documents.StatusInReview, documents.StatusApproved, documents.StatusReturned:
 	default:
-		return because(rWithdrawNone, conflict("the document is %s: there is no submission to withdraw", r.chain.Status))
+		return because(rWithdrawNone, conflict("the document is %s: there is no submission to withdraw", r.chain.Status), refusal.T("status", r.chain.Status))
 	}
 	if r.chain.Signatures > 0 {
 		return because(rWithdrawSigned, conflict("the document already carries a signature: a submission is withdrawn only before the first one"))
@@ -699,7 +700,7 @@ func (r *run) addSigner(p accounts.Principal, req ActionRequest) error {
 		return err
 	}
 	if err := fitFor(to, KindSign, ""); err != nil {
-		return invalid("%v", err)
+		return refusal.Carry(err, invalid("%v", err))
 	}
 	last := r.stages[len(r.stages)-1]
 	name := "Ký bổ sung: " + to.FullName

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/vanthu/vanthu/refusal"
 	"github.com/vanthu/vanthu/storage"
 )
 
@@ -150,7 +151,7 @@ func (d *Definition) normalize() error {
 		return because(rDefNoStage, invalid("a chain needs at least one stage"))
 	}
 	if len(d.Stages) > maxStages {
-		return invalid("a chain has at most %d stages", maxStages)
+		return because(rDefTooManyStages, invalid("a chain has at most %d stages", maxStages), maxStages)
 	}
 	names := map[string]bool{}
 	firstSign := -1
@@ -159,10 +160,10 @@ func (d *Definition) normalize() error {
 		s.Name = strings.TrimSpace(norm.NFC.String(s.Name))
 		at := fmt.Sprintf("stage %d", i+1)
 		if s.Name == "" {
-			return invalid("%s needs a name", at)
+			return because(rDefStageName, invalid("%s needs a name", at), i+1)
 		}
 		if utf8.RuneCountInString(s.Name) > maxNameRunes || strings.EqualFold(s.Name, "drafter") {
-			return invalid("%s: the name is too long or reserved", at)
+			return because(rDefStageNameReserved, invalid("%s: the name is too long or reserved", at), i+1, maxNameRunes)
 		}
 		if names[strings.ToLower(s.Name)] {
 			return because(rDefStageTwice, invalid("two stages are named %q", s.Name), s.Name)
@@ -172,10 +173,10 @@ func (d *Definition) normalize() error {
 		switch s.Kind {
 		case KindReview, KindConsult, KindFormatCheck, KindSign:
 		default:
-			return invalid("%s: kind must be review, consult, format-check or sign, not %q", at, s.Kind)
+			return because(rDefKind, invalid("%s: kind must be review, consult, format-check or sign, not %q", at, s.Kind), s.Name, refusal.T("kind", s.Kind))
 		}
 		if s.Blocking != nil && s.Kind != KindConsult {
-			return invalid("%s: only a consult stage may say whether it blocks; the others always do", at)
+			return because(rDefBlocking, invalid("%s: only a consult stage may say whether it blocks; the others always do", at), s.Name)
 		}
 		if s.Kind == KindSign && firstSign < 0 {
 			firstSign = i
@@ -184,20 +185,21 @@ func (d *Definition) normalize() error {
 			return because(rDefAfterSign, invalid("%s: nothing but signatures may follow a sign stage (the signed bytes cannot be reviewed again)", at))
 		}
 		if len(s.Participants) == 0 || len(s.Participants) > maxParticipants {
-			return invalid("%s needs from 1 to %d participants", at, maxParticipants)
+			return because(rDefParticipants, invalid("%s needs from 1 to %d participants", at, maxParticipants), s.Name, maxParticipants)
 		}
 		for j, p := range s.Participants {
 			if (p.UserID == "") == (p.Role == "") {
-				return invalid("%s, participant %d: give either user_id or role", at, j+1)
+				return because(rDefParticipantEither, invalid("%s, participant %d: give either user_id or role", at, j+1), s.Name, j+1)
 			}
 			if p.UserID != "" && p.UnitID != "" {
-				return invalid("%s, participant %d: unit_id goes with a role, not a named user", at, j+1)
+				return because(rDefParticipantUnit, invalid("%s, participant %d: unit_id goes with a role, not a named user", at, j+1), s.Name, j+1)
 			}
 			if p.Role != "" && !slices.Contains(storage.AllRoles, p.Role) {
-				return invalid("%s, participant %d: unknown role %q", at, j+1, p.Role)
+				return because(rDefRoleUnknown, invalid("%s, participant %d: unknown role %q", at, j+1, p.Role), s.Name, j+1, refusal.T("role", p.Role))
 			}
 			if roles := rolesFor(s.Kind); p.Role != "" && roles != nil && !slices.Contains(roles, p.Role) {
-				return invalid("%s: a %s stage's role must be one of %s, not %s", at, s.Kind, strings.Join(roles, ", "), p.Role)
+				return because(rDefRoleForKind, invalid("%s: a %s stage's role must be one of %s, not %s", at, s.Kind, strings.Join(roles, ", "), p.Role),
+					s.Name, refusal.T("kind", s.Kind), refusal.List("role", roles...), refusal.T("role", p.Role))
 			}
 		}
 		switch s.Rule.Kind {
@@ -206,14 +208,14 @@ func (d *Definition) normalize() error {
 		case "all", "any":
 		case "k":
 			if s.Rule.K < 1 {
-				return invalid("%s: rule k must be at least 1", at)
+				return because(rDefRuleK, invalid("%s: rule k must be at least 1", at), s.Name)
 			}
 		default:
-			return invalid(`%s: rule must be "all", "any" or {"k": n}`, at)
+			return because(rDefRule, invalid(`%s: rule must be "all", "any" or {"k": n}`, at), s.Name)
 		}
 		if s.Due != nil {
 			if s.Due.Days < 0 || s.Due.Hours < 0 || s.Due.Days > 365 || s.Due.Hours > 2000 {
-				return invalid("%s: due is up to 365 working days or 2000 working hours", at)
+				return because(rDefDue, invalid("%s: due is up to 365 working days or 2000 working hours", at), s.Name)
 			}
 			if s.Due.Days == 0 && s.Due.Hours == 0 {
 				s.Due = nil
@@ -226,7 +228,7 @@ func (d *Definition) normalize() error {
 	if d.RestartFrom != "" {
 		d.RestartFrom = strings.TrimSpace(norm.NFC.String(d.RestartFrom))
 		if !names[strings.ToLower(d.RestartFrom)] {
-			return invalid("restart_from names no stage: %q", d.RestartFrom)
+			return because(rDefRestart, invalid("restart_from names no stage: %q", d.RestartFrom), d.RestartFrom)
 		}
 	}
 	return nil
@@ -245,15 +247,15 @@ func checkPeople(ctx context.Context, q storage.Querier, orgID string, d Definit
 			if p.UserID != "" {
 				u, err := storage.GetUser(ctx, q, p.UserID)
 				if err != nil || u.OrganizationID != orgID {
-					return invalid("stage %q: user %s is not a member of the organisation", s.Name, p.UserID)
+					return because(rDefUserUnknown, invalid("stage %q: user %s is not a member of the organisation", s.Name, p.UserID), s.Name)
 				}
 				if err := fitFor(u, s.Kind, ""); err != nil {
-					return invalid("stage %q: %v", s.Name, err)
+					return refusal.Carry(err, invalid("stage %q: %v", s.Name, err))
 				}
 			}
 			if p.UnitID != "" && p.UnitID != DrafterUnit {
 				if err := unitOf(ctx, q, orgID, p.UnitID); err != nil {
-					return invalid("stage %q: %v", s.Name, err)
+					return because(rDefUnitUnknown, invalid("stage %q: %v", s.Name, err), s.Name)
 				}
 			}
 		}
@@ -276,14 +278,15 @@ func unitOf(ctx context.Context, q storage.Querier, orgID, unitID string) error 
 // when set), or nil.
 func fitFor(u storage.User, kind, role string) error {
 	if u.DisabledAt != nil {
-		return fmt.Errorf("%s's account is disabled", u.Username)
+		return because(rToUserDisabled, fmt.Errorf("%s's account is disabled", u.Username), u.Username)
 	}
 	roles := rolesFor(kind)
 	if role != "" {
 		roles = []string{role}
 	}
 	if roles != nil && !slices.ContainsFunc(roles, func(r string) bool { return slices.Contains(u.Roles, r) }) {
-		return fmt.Errorf("%s holds none of the roles a %s turn needs (%s)", u.Username, kind, strings.Join(roles, ", "))
+		return because(rNotFit, fmt.Errorf("%s holds none of the roles a %s turn needs (%s)", u.Username, kind, strings.Join(roles, ", ")),
+			u.Username, refusal.T("kind", kind), refusal.List("role", roles...))
 	}
 	return nil
 }

@@ -52,12 +52,12 @@ func (s *Service) CreateTemplate(ctx context.Context, p accounts.Principal, req 
 	for i, t := range req.DocumentTypes {
 		req.DocumentTypes[i] = strings.TrimSpace(norm.NFC.String(t))
 		if _, ok := types[req.DocumentTypes[i]]; !ok {
-			return Template{}, invalid("unknown document type %q: use a Decree 30 abbreviation such as QĐ, or CV", t)
+			return Template{}, because(rTemplateDocType, invalid("unknown document type %q: use a Decree 30 abbreviation such as QĐ, or CV", t), t)
 		}
 	}
 	for _, u := range req.UnitIDs {
 		if err := unitOf(ctx, s.DB.Pool, p.OrganizationID, u); err != nil {
-			return Template{}, invalid("unit_ids: %v", err)
+			return Template{}, because(rTemplateUnit, invalid("unit_ids: %v", err))
 		}
 	}
 	if err := checkPeople(ctx, s.DB.Pool, p.OrganizationID, req.Definition); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/refusal"
 	"github.com/vanthu/vanthu/storage"
 )
 
@@ -70,7 +71,7 @@ func (r *run) signTurn(p accounts.Principal) (*turn, error) {
 		return nil, because(rSignDraft, conflict("the document is a draft: it is signed at the end of its approval chain"))
 	}
 	if r.chain.Status != documents.StatusApproved {
-		return nil, because(rSignEarly, conflict("the document is %s: it is signed once every stage before signing has passed", r.chain.Status))
+		return nil, because(rSignEarly, conflict("the document is %s: it is signed once every stage before signing has passed", r.chain.Status), refusal.T("status", r.chain.Status))
 	}
 	t, err := r.turnFor(p, func(it *storage.InboxItem, st *storage.ChainStage) bool {
 		return st != nil && st.Kind == KindSign && st.State == "active" && it.Counts

@@ -6,6 +6,7 @@ import "github.com/vanthu/vanthu/refusal"
 // correct; web/ui words each in Vietnamese and English (package refusal).
 var (
 	rDirectSendingOff   = refusal.Name("handling.direct-sending-off")
+	rHandlerDueLate     = refusal.Name("handling.handler-due-late")
 	rDueDays            = refusal.Name("handling.due-days")
 	rDueFormat          = refusal.Name("handling.due-format")
 	rDuePast            = refusal.Name("handling.due-past")

@@ -588,8 +588,8 @@ func (o *op) unitAssign(req AssignRequest) error {
 			return err
 		}
 		if parent.DueAt != nil && child.DueAt.After(*parent.DueAt) {
-			return invalid("the handler's deadline %s is after the unit's %s", child.DueAt.In(calendar.Vietnam).Format(time.DateTime),
-				parent.DueAt.In(calendar.Vietnam).Format(time.DateTime))
+			mine, unit := child.DueAt.In(calendar.Vietnam).Format(time.DateTime), parent.DueAt.In(calendar.Vietnam).Format(time.DateTime)
+			return because(rHandlerDueLate, invalid("the handler's deadline %s is after the unit's %s", mine, unit), mine, unit)
 		}
 	}
 	child, err = storage.InsertAssignment(o.ctx, o.tx, child)

@@ -29,6 +29,7 @@ var words = map[Lang]map[string]string{
 		"VALID": "HỢP LỆ", "INVALID": "KHÔNG HỢP LỆ", "INDETERMINATE": "CHƯA XÁC ĐỊNH", "UNSIGNED": "KHÔNG CÓ CHỮ KÝ",
 		"TOTAL-PASSED": "ĐẠT", "TOTAL-FAILED": "KHÔNG ĐẠT", "changes": "Các thay đổi", "allowed": "được phép", "disallowed": "KHÔNG được phép",
 		"certification": "Chữ ký chứng thực (DocMDP P)",
+		"mod:NONE":      "không có", "mod:ALLOWED": "chỉ có thay đổi được phép", "mod:DISALLOWED": "CÓ THAY ĐỔI KHÔNG ĐƯỢC PHÉP", "mod:UNKNOWN": "không phân tích được",
 		// Change-analysis rules and warnings (the JSON keeps the English
 		// text; these render it).
 		"rule:approval-annotation":            "chú thích (ghi chú, dấu, liên kết) thêm sau chữ ký phê duyệt, không che nội dung đã ký",
@@ -38,9 +39,8 @@ var words = map[Lang]map[string]string{
 		"rule:form-fill":                      "điền trường biểu mẫu chưa ký",
 		"rule:form-fill-appearance":           "hình hiển thị của trường biểu mẫu đã điền, không che nội dung đã ký",
 		"rule:structure-tree-update":          "cập nhật cây cấu trúc (tagged PDF) khi ký hoặc điền biểu mẫu",
-		"warn:" + warnPermittedChange:         "Thay đổi được phép sau khi ký",
-		"warn:" + warnXrefRepaired:            "Bảng tham chiếu chéo (xref) hỏng, đã dựng lại bằng cách quét đối tượng như trình xem PDF",
-		"warn:" + warnShadow:                  "Thay đổi nội dung hiển thị sau khi ký (tấn công bóng - shadow attack)",
+		"tech":                                "chi tiết kỹ thuật",
+		"rev":                                 "phiên bản",
 		"decode-budget":                       "Dữ liệu giải nén từ các luồng của tệp vượt hạn mức bộ nhớ %s của lượt kiểm tra; những kiểm tra cần đến dữ liệu đó CHƯA XÁC ĐỊNH",
 		"decode-shared":                       "hạn mức bộ nhớ chung của dịch vụ đang được các lượt kiểm tra khác dùng hết, hãy kiểm tra lại sau",
 	},
@@ -53,7 +53,8 @@ var words = map[Lang]map[string]string{
 		"none": "none", "title": "DIGITAL SIGNATURE VALIDATION REPORT", "checked_at": "Checked at", "revisions": "Revisions",
 		"VALID": "VALID", "INVALID": "INVALID", "INDETERMINATE": "INDETERMINATE", "UNSIGNED": "UNSIGNED",
 		"TOTAL-PASSED": "TOTAL-PASSED", "TOTAL-FAILED": "TOTAL-FAILED", "changes": "Changes", "allowed": "allowed", "disallowed": "NOT allowed",
-		"certification":                       "Certification signature (DocMDP P)",
+		"certification": "Certification signature (DocMDP P)",
+		"mod:NONE":      "none", "mod:ALLOWED": "permitted changes only", "mod:DISALLOWED": "CHANGES NOT ALLOWED", "mod:UNKNOWN": "could not be analysed",
 		"rule:approval-annotation":            "annotation (comment, stamp, link) added after an approval signature, covering no signed content",
 		"rule:approval-annotation-appearance": "appearance of an annotation added after signing",
 		"rule:approval-annotation-data":       "data of an annotation added after signing",
@@ -61,42 +62,20 @@ var words = map[Lang]map[string]string{
 		"rule:form-fill":                      "unsigned form field filled in",
 		"rule:form-fill-appearance":           "appearance of a filled-in form field, covering no signed content",
 		"rule:structure-tree-update":          "tagged-PDF structure tree updated by signing or filling in",
-		"warn:" + warnPermittedChange:         "Permitted change after signing",
-		"warn:" + warnXrefRepaired:            "Damaged cross-reference data, rebuilt by scanning the objects as viewers do",
-		"warn:" + warnShadow:                  "What a page shows changed after signing (shadow attack)",
+		"tech":                                "technical detail",
+		"rev":                                 "revision",
 		"decode-budget":                       "Decoded stream data of the file exceeded the verification's memory budget of %s; the checks that needed it are INDETERMINATE",
 		"decode-shared":                       "the service's shared memory budget was in use by other verifications, verify again later",
 	},
 }
 
-// Codes that start report warnings ("code: detail"), rendered in the
-// report's language.
+// Codes that start report warnings ("code: detail"); explain.go words
+// them in the report's language.
 const (
 	warnPermittedChange = "permitted change after signing"
 	warnXrefRepaired    = "cross-reference data repaired"
 	warnShadow          = "page content changed after signing"
 )
-
-// warning renders a warning that starts with a known code in lang.
-func (l Lang) warning(w string) string {
-	for _, code := range []string{warnPermittedChange, warnXrefRepaired, warnShadow} {
-		if rest, ok := strings.CutPrefix(w, code); ok {
-			return l.t("warn:"+code) + rest
-		}
-	}
-	return w
-}
-
-// rule names a change-analysis rule in lang, with its identifier.
-func (l Lang) rule(r string) string {
-	if r == "" {
-		return ""
-	}
-	if d := l.t("rule:" + r); d != "rule:"+r {
-		return r + " (" + d + ")"
-	}
-	return r
-}
 
 func (l Lang) t(k string) string {
 	m, ok := words[l]
@@ -120,10 +99,19 @@ func fmtTime(t *time.Time) string {
 }
 
 // Lines renders a report as lines of text, shared by the text and PDF
-// outputs.
+// outputs. Every sentence is in lang; the verifier's own technical words
+// (the PDF parser's English, offsets, codes) end a line after the marker
+// "chi tiết kỹ thuật:" / "technical detail:", never inside a sentence.
 func Lines(rep *Report, lang Lang) []string {
 	var out []string
 	add := func(format string, a ...any) { out = append(out, fmt.Sprintf(format, a...)) }
+	said := func(indent, label string, s Said) {
+		line := indent + label + ": " + s.Text
+		if s.Detail != "" {
+			line += " — " + lang.t("tech") + ": " + s.Detail
+		}
+		out = append(out, line)
+	}
 	add("%s: %s", lang.t("file"), rep.File)
 	add("%s: %s", lang.t("sha256"), rep.SHA256)
 	add("%s: %s (%s)", lang.t("verdict"), lang.t(string(rep.Verdict)), rep.Verdict)
@@ -158,45 +146,52 @@ func Lines(rep *Report, lang Lang) []string {
 		}
 		add("  %s: %s", lang.t("indication"), ind)
 		if s.SubIndication != etsi.None {
-			add("  %s: %s", lang.t("sub"), s.SubIndication)
+			add("  %s: %s (%s)", lang.t("sub"), lang.SubIndication(s.SubIndication), s.SubIndication)
 		}
-		add("  %s: %s %v", lang.t("coverage"), s.Coverage, s.ByteRange)
-		add("  %s: %s", lang.t("modifications"), s.Modifications)
+		said("  ", lang.t("coverage"), Said{Text: lang.CoverageSaid(s.Coverage), Detail: fmt.Sprintf("%s %v", s.Coverage, s.ByteRange)})
+		add("  %s: %s", lang.t("modifications"), lang.t("mod:"+string(s.Modifications)))
 		for _, c := range s.Changes {
 			al := lang.t("allowed")
 			if !c.Allowed {
 				al = lang.t("disallowed")
 			}
-			add("    - %s (rev %d) %s %s: %s %s", c.Object, c.Revision, c.Kind, lang.rule(c.Rule), al, c.Detail)
+			text := lang.ChangeKind(c.Kind)
+			if r := lang.RuleSaid(c.Rule); r != "" {
+				text += ", " + r
+			}
+			detail := c.Object + " (" + lang.t("rev") + " " + fmt.Sprint(c.Revision) + ")"
+			if c.Rule != "" {
+				detail += " " + c.Rule
+			}
+			if c.Detail != "" {
+				detail += ": " + c.Detail
+			}
+			out = append(out, "    - "+text+": "+al+" — "+lang.t("tech")+": "+detail)
 		}
 		if len(s.Checks) > 0 {
 			var ok []string
 			for _, c := range s.Checks {
 				if c.OK {
-					ok = append(ok, c.Name)
+					ok = append(ok, lang.CheckSaid(c).Text)
 				}
 			}
 			add("  %s: %s", lang.t("checks"), strings.Join(ok, "; "))
 		}
 		for _, e := range s.Errors {
-			add("  %s: %s", lang.t("errors"), lang.say(e))
+			said("  ", lang.t("errors"), lang.Error(e))
 		}
 		for _, w := range s.Warnings {
-			add("  %s: %s", lang.t("warnings"), lang.say(lang.warning(w)))
+			said("  ", lang.t("warnings"), lang.Warning(w))
 		}
 	}
 	for _, e := range rep.Errors {
-		add("%s: %s", lang.t("errors"), lang.say(e))
+		said("", lang.t("errors"), lang.Error(e))
 	}
-	if d := rep.Decoding; d.Exceeded != "" {
-		line := fmt.Sprintf(lang.t("decode-budget"), mebibytes(d.Budget))
-		if d.Shared {
-			line += " (" + lang.t("decode-shared") + ")"
-		}
-		add("%s: %s (%s)", lang.t("errors"), line, d.Exceeded)
+	if d := lang.DecodingSaid(rep.Decoding); d.Text != "" {
+		said("", lang.t("errors"), d)
 	}
 	for _, w := range rep.Warnings {
-		add("%s: %s", lang.t("warnings"), lang.say(lang.warning(w)))
+		said("", lang.t("warnings"), lang.Warning(w))
 	}
 	return out
 }

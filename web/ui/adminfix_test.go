@@ -140,8 +140,8 @@ func alertOf(body string) string {
 		return body
 	}
 	rest := body[i:]
-	if j := strings.Index(rest, "</"); j > 0 {
-		return rest[:j]
+	if j := strings.Index(rest, "</div>"); j > 0 {
+		rest = rest[:j] // the summary: its heading and its list
 	}
 	return rest
 }

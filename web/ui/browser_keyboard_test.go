@@ -231,6 +231,19 @@ func keyboardWalk(t *testing.T, office *demoOffice) {
 	if msg := k.refused("return without a comment"); msg == "" {
 		t.Error("the refusal says nothing")
 	}
+	// The summary names the refused field and links to it: the next Tab
+	// is that link, and Enter on it takes the focus into the field.
+	k.press("Tab to the summary's link", kb.Tab)
+	if f := k.focus("the summary's link", `e => e.matches("#error-summary a[href='#comment']")`); !f.Match {
+		k.fail("the summary's link", fmt.Errorf("after the summary, Tab goes to %s, not its link to the comment", f.What))
+	}
+	if label := k.text("the summary's link", "#error-summary a"); !strings.Contains(label, "Ý kiến") && !strings.Contains(label, "ý kiến") {
+		t.Errorf("the summary's link is %q, not the comment field's label", label)
+	}
+	k.press("follow the summary's link", kb.Enter)
+	if f := k.focus("the refused field", `e => e.id === "comment" && e.getAttribute("aria-invalid") === "true"`); !f.Match {
+		k.fail("the refused field", fmt.Errorf("the summary's link took the focus to %s, not the comment marked invalid", f.What))
+	}
 	k.tabTo("the comment", "#comment")
 	k.press("type the comment", "De nghi bo sung can cu phap ly.")
 	k.tabTo("return", "#return-btn")

@@ -257,6 +257,7 @@ func (u *UI) actionForm(w http.ResponseWriter, r *http.Request) {
 			chain.ActionReject: "error.reject.reason"}[req.Action]
 	}
 	if problem != "" {
+		refuseField(r, map[string]string{chain.ActionReturn: "comment", chain.ActionComment: "comment", chain.ActionReject: "reason"}[req.Action])
 		u.showDocument(w, r, id, http.StatusUnprocessableEntity, u.tr(r, problem), req.Comment)
 		return
 	}

@@ -1,8 +1,16 @@
 package ui
 
 import (
+	"context"
+	"errors"
+	"html"
 	"net/http"
+	"regexp"
 	"slices"
+	"strings"
+
+	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/refusal"
 )
 
 // The form handlers' shared steps. The cross-origin check is the router's
@@ -28,6 +36,9 @@ func (u *UI) readForm(w http.ResponseWriter, r *http.Request, limit int64) bool 
 // choice the form itself offers).
 func (u *UI) formRefused(w http.ResponseWriter, r *http.Request, err error, show func(status int, msg string), inForm ...int) {
 	status, msg := u.explain(r, err)
+	if f := refusedFieldOf(r); f != nil {
+		f.name = fieldOf(err)
+	}
 	switch {
 	case slices.Contains(inForm, status):
 	case status == http.StatusInternalServerError, status == http.StatusForbidden, status == http.StatusNotFound:
@@ -36,3 +47,167 @@ func (u *UI) formRefused(w http.ResponseWriter, r *http.Request, err error, show
 	}
 	show(status, msg)
 }
+
+// The error summary of a refused form names the field the refusal is
+// about and links to it, as GOV.UK's summaries do: a reason (package
+// refusal) names its form field here, the one place; the page renders the
+// summary with the field's own label (found on the page by the field's
+// name) and marks the field aria-invalid. A refusal of no one field is
+// listed without a link.
+
+// reasonFields is the form field (its name attribute) each reason is
+// about.
+var reasonFields = map[string]string{}
+
+func fieldsOf(field string, reasons ...string) {
+	for _, r := range reasons {
+		reasonFields[r] = field
+	}
+}
+
+func init() {
+	fieldsOf("comment", "chain.return-comment", "chain.comment-empty", "chain.comment-long")
+	fieldsOf("to_user_id", "chain.to-user-required", "chain.to-user-unknown", "chain.to-user-disabled", "chain.to-drafter",
+		"chain.turn-theirs", "chain.holds-turn", "chain.forward-no-delegation", "chain.already-signer", "chain.not-fit")
+	fieldsOf("template_id", "chain.route-required", "chain.template-or-stages", "chain.template-unknown", "chain.template-not-for-document")
+	fieldsOf("name", "chain.template-name", "name-required", "register.name")
+	fieldsOf("types", "chain.template-doc-type", "unknown-document-type", "pass-types", "register.type-unknown", "register.types-kind")
+	fieldsOf("units", "chain.template-unit", "unit-not-in-org", "pass-units")
+	fieldsOf("username", "username-format", "username-taken")
+	fieldsOf("full_name", "full-name-required")
+	fieldsOf("password", "weak-password")
+	fieldsOf("roles", "unknown-role")
+	fieldsOf("code", "code-format", "org-code-taken", "unit-code-taken", "register.code")
+	fieldsOf("parent", "parent-unknown")
+	fieldsOf("expires", "expires-past")
+	fieldsOf("scopes", "unknown-scope", "scope-beyond-maker")
+	fieldsOf("to", "delegate-unknown", "delegate-self", "delegate-other-org", "delegate-disabled", "delegate-not-signer")
+	fieldsOf("ends", "period-required", "period-reversed", "period-ended", "pass-period")
+	fieldsOf("basis", "basis-required")
+	fieldsOf("form", "unknown-form", "pass-tuq", "pass-not-tl", "pass-as-tl", "copy.form")
+	fieldsOf("kind", "register.kind")
+	fieldsOf("from", "arrival.from", "stats.period-format", "stats.period-range")
+	fieldsOf("number", "arrival.number")
+	fieldsOf("symbol", "arrival.symbol")
+	fieldsOf("signer", "arrival.signer")
+	fieldsOf("medium", "arrival.medium")
+	fieldsOf("date", "arrival.date-format", "arrival.date-future")
+	fieldsOf("reason", "chain.reject-comment", "arrival.force-reason", "arrival.return-reason", "issue.recall-reason")
+	fieldsOf("requester_id_number", "cert.id-number")
+	fieldsOf("page_count", "cert.page-count")
+	fieldsOf("copies", "cert.copies")
+	fieldsOf("received_at", "cert.received-at")
+	fieldsOf("reasons", "cert.ground-required", "cert.ground-unknown")
+	fieldsOf("pages", "copy.pages-not-trs", "copy.pages-required", "copy.pages-max", "copy.page-number", "copy.page-twice")
+	fieldsOf("original", "copy.original-description")
+	fieldsOf("year", "calendar.year")
+	fieldsOf("email", "notify.email-format", "notify.email-required")
+	fieldsOf("url", "notify.url", "notify.url-unresolved", "notify.url-private", "notify.url-private-admin")
+	fieldsOf("note", "handling.note-required", "handling.note-long")
+	fieldsOf("handler", "handling.handler-required", "handling.handler-unknown", "handling.handler-not-in-unit")
+	fieldsOf("direction", "handling.direction-long")
+	fieldsOf("reply_document_id", "handling.reply-unknown")
+	fieldsOf("copies_kept", "issue.copies-kept-long")
+	fieldsOf("register_id", "issue.register-unknown", "issue.register-kind", "issue.register-types",
+		"issue.register-confidential-needed", "issue.register-not-confidential")
+}
+
+// documentFields are the documents service's input kinds that concern one
+// field of the upload form.
+var documentFields = []struct {
+	kind  error
+	field string
+}{
+	{documents.ErrEmptyFile, "file"}, {documents.ErrNotPDF, "file"}, {documents.ErrEncryptedPDF, "file"},
+	{documents.ErrTruncatedPDF, "file"}, {documents.ErrUnparsablePDF, "file"}, {documents.ErrTooLarge, "file"},
+	{documents.ErrMissingFile, "file"}, {documents.ErrUnknownUnit, "unit"},
+}
+
+// fieldOf is the form field err is about, "" when none.
+func fieldOf(err error) string {
+	if reason, _ := refusal.Of(err); reason != (refusal.Reason{}) {
+		return reasonFields[reason.String()]
+	}
+	for _, d := range documentFields {
+		if errors.Is(err, d.kind) {
+			return d.field
+		}
+	}
+	return ""
+}
+
+// refusedField carries, through a request, the field its refused form is
+// about: formRefused sets it, renderErr reads it (the two meet only in
+// the handler's closure).
+type refusedField struct{ name string }
+
+type refusedFieldKey struct{}
+
+// withRefusedField gives every page request its slot.
+func withRefusedField(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), refusedFieldKey{}, &refusedField{})))
+	})
+}
+
+// refuseField names the field of a refusal the page itself makes (before
+// any service is asked).
+func refuseField(r *http.Request, name string) {
+	if f := refusedFieldOf(r); f != nil {
+		f.name = name
+	}
+}
+
+func refusedFieldOf(r *http.Request) *refusedField {
+	f, _ := r.Context().Value(refusedFieldKey{}).(*refusedField)
+	return f
+}
+
+// FieldLink is the error summary's link to the refused field.
+type FieldLink struct{ ID, Label string }
+
+var (
+	labelTags = regexp.MustCompile(`(?s)<[^>]+>`)
+	spaces    = regexp.MustCompile(`\s+`)
+)
+
+// findField finds, in a rendered page's main content, the first field
+// named name: its opening tag, its id and its label's text.
+func findField(page, name string) (tag string, link FieldLink, ok bool) {
+	main := page
+	if i := strings.Index(page, `<main`); i >= 0 {
+		main = page[i:]
+	}
+	field := regexp.MustCompile(`<(?:input|select|textarea)\b[^>]*\bname="` + regexp.QuoteMeta(html.EscapeString(name)) + `"[^>]*>`)
+	tag = field.FindString(main)
+	if tag == "" {
+		return "", FieldLink{}, false
+	}
+	id := regexp.MustCompile(`\bid="([^"]+)"`).FindStringSubmatch(tag)
+	if id == nil {
+		return "", FieldLink{}, false
+	}
+	label := regexp.MustCompile(`(?s)<label\b[^>]*\bfor="` + regexp.QuoteMeta(id[1]) + `"[^>]*>(.*?)</label>`).FindStringSubmatch(main)
+	if label == nil {
+		return "", FieldLink{}, false
+	}
+	text := strings.TrimSpace(spaces.ReplaceAllString(html.UnescapeString(labelTags.ReplaceAllString(label[1], " ")), " "))
+	if text == "" {
+		return "", FieldLink{}, false
+	}
+	return tag, FieldLink{ID: html.UnescapeString(id[1]), Label: text}, true
+}
+
+// markInvalid marks the refused field's tag aria-invalid in the page.
+func markInvalid(page, tag string) string {
+	if strings.Contains(tag, "aria-invalid") {
+		return page
+	}
+	return strings.Replace(page, tag, strings.Replace(tag, " name=", ` aria-invalid="true" name=`, 1), 1)
+}
+
+var _ = addMessages(map[string][2]string{
+	"error.summary": {"Có lỗi cần sửa", "There is a problem"},
+	// The mark of a service's own (English) words on a Vietnamese page.
+	"error.tech": {"chi tiết kỹ thuật", "technical detail"},
+})

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
@@ -105,8 +107,10 @@ func (u *UI) documentInput(r *http.Request, kind error, detail string) string {
 			break
 		}
 	}
-	if detail != "" {
-		msg += ": " + detail
+	if errors.Is(kind, documents.ErrInvalidField) || u.lang(r) == "en" {
+		// The other kinds' wordings say all there is to do; a field's
+		// detail names the field.
+		return u.withDetail(r, msg, detail)
 	}
 	return msg
 }
@@ -123,13 +127,76 @@ func (u *UI) reasonWords(r *http.Request, err error) (string, bool) {
 	if _, known := messages["vi"][key]; !known {
 		return "", false
 	}
-	words := u.tr(r, key, args...)
+	words := u.tr(r, key, u.termArgs(r, args)...)
 	if strings.Contains(words, "%!") {
 		// The service gave other arguments than the wording takes: the
 		// kind's headline and detail say it better than a garbled line.
 		return "", false
 	}
 	return words, true
+}
+
+// termPrefixes: the message keys of each set of terms a reason's
+// arguments name (package refusal's Term), the words the pages already
+// show for them; the one place a refusal's argument is put into the
+// reader's language.
+var termPrefixes = map[string]string{
+	"kind":     "kind.",
+	"rule":     "chain.rule.",
+	"role":     "role.",
+	"status":   "status.",
+	"action":   "action.",
+	"language": "lang.name.",
+}
+
+var _ = addMessages(map[string][2]string{
+	"lang.name.vi": {"Tiếng Việt", "Vietnamese"},
+	"lang.name.en": {"Tiếng Anh", "English"},
+})
+
+// TermWords is a term in lang: its set's word, else (a value outside the
+// vocabulary, as a person typed it) the value itself.
+func TermWords(lang string, t refusal.Term) string {
+	prefix, ok := termPrefixes[t.Set]
+	if !ok {
+		return t.Value
+	}
+	key := prefix + t.Value
+	if _, known := messages[lang][key]; !known {
+		return t.Value
+	}
+	w := translate(messages[lang], key)
+	if strings.Contains(w, "%") {
+		return t.Value // a word that takes a number of its own
+	}
+	// Mid-sentence: "thẩm định", "review".
+	if first, size := utf8.DecodeRuneInString(w); first != utf8.RuneError && strings.ToUpper(w) != w {
+		w = string(unicode.ToLower(first)) + w[size:]
+	}
+	return w
+}
+
+// termArgs puts a reason's term arguments into the reader's language; the
+// others (names, numbers, dates a person gave) stay as they are.
+func (u *UI) termArgs(r *http.Request, args []any) []any { return termArgsIn(u.lang(r), args) }
+
+func termArgsIn(lang string, args []any) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		switch a := a.(type) {
+		case refusal.Term:
+			out[i] = TermWords(lang, a)
+		case refusal.Terms:
+			words := make([]string, len(a))
+			for j, t := range a {
+				words[j] = TermWords(lang, t)
+			}
+			out[i] = strings.Join(words, ", ")
+		default:
+			out[i] = a
+		}
+	}
+	return out
 }
 
 // inputWords is the reader's words for a refused input err (in is the
@@ -139,7 +206,7 @@ func (u *UI) inputWords(r *http.Request, err error, in *accounts.InputError) str
 	if words, ok := u.reasonWords(r, err); ok {
 		return words
 	}
-	return u.tr(r, "refusal.input") + ": " + in.Msg
+	return u.withDetail(r, u.tr(r, "refusal.input"), in.Msg)
 }
 
 // reasonKey is the message key of a reason's wording.
@@ -174,8 +241,8 @@ func (u *UI) explainAccounts(r *http.Request, err error) (status int, msg string
 	if headline == "" {
 		return status, detail, true
 	}
-	if headline == "error.forbidden" {
+	if headline == "error.forbidden" && u.lang(r) == "en" {
 		return status, u.tr(r, headline) + " " + detail, true
 	}
-	return status, u.tr(r, headline) + ": " + detail, true
+	return status, u.withDetail(r, u.tr(r, headline), detail), true
 }

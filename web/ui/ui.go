@@ -4,7 +4,6 @@ import (
 	"context"
 	"embed"
 	"errors"
-	"fmt"
 	"html/template"
 	"io"
 	"io/fs"
@@ -150,7 +149,7 @@ func New(cfg Config) *UI {
 	u := &UI{cfg: cfg, assets: loadAssets(), reports: newReportCache()}
 	u.pages = parsePages(u.assets)
 	r := chi.NewRouter()
-	r.Use(securityHeaders, u.crossOrigin, u.session)
+	r.Use(securityHeaders, u.crossOrigin, u.session, withRefusedField)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, http.StatusNotFound, u.tr(r, "error.notfound"))
 	})
@@ -224,7 +223,12 @@ type Page struct {
 	Path string
 	// Error is a message shown above the content (a refused form).
 	Error string
-	Data  any
+	// Refused: Error is a form's refusal, shown as an error summary
+	// that links to ErrorField when it names one (forms.go).
+	Refused    bool
+	ErrorField *FieldLink
+	errorField string
+	Data       any
 	// Bell shows the unread notifications' count (Unread) in the header.
 	Bell   bool
 	Unread int
@@ -278,6 +282,14 @@ func (u *UI) write(w http.ResponseWriter, r *http.Request, status int, name stri
 	if !ok {
 		panic("ui: no page template " + name)
 	}
+	if pg.Error != "" && name != "error" {
+		// A page shown again with a refusal: its error summary (every
+		// form page comes here, whichever handler sets Error).
+		pg.Refused = true
+		if f := refusedFieldOf(r); f != nil {
+			pg.errorField = f.name
+		}
+	}
 	b := bufPool.Get().(*strings.Builder)
 	defer func() { b.Reset(); bufPool.Put(b) }()
 	tmpl := "layout"
@@ -291,10 +303,22 @@ func (u *UI) write(w http.ResponseWriter, r *http.Request, status int, name stri
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	out := b.String()
+	if pg.errorField != "" {
+		// The summary links to the refused field by its label on this
+		// page: render again with it, and mark the field.
+		if tag, link, ok := findField(out, pg.errorField); ok {
+			pg.ErrorField = &link
+			b.Reset()
+			if err := t.ExecuteTemplate(b, tmpl, pg); err == nil {
+				out = markInvalid(b.String(), tag)
+			}
+		}
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_, _ = io.WriteString(w, b.String())
+	_, _ = io.WriteString(w, out)
 }
 
 // fail answers with a readable error page.
@@ -376,12 +400,12 @@ func (u *UI) explain(r *http.Request, err error) (int, string) {
 func (u *UI) explainKind(r *http.Request, err error) (int, string) {
 	for _, k := range stateRefusals {
 		if errors.Is(err, k.kind) {
-			return k.status, u.tr(r, k.key) + ": " + strings.TrimPrefix(err.Error(), k.kind.Error()+": ")
+			return k.status, u.withDetail(r, u.tr(r, k.key), strings.TrimPrefix(err.Error(), k.kind.Error()+": "))
 		}
 	}
 	for _, k := range signRefusals {
 		if errors.Is(err, k.kind) {
-			return k.status, fmt.Sprintf("%s (%v)", u.tr(r, k.key), err)
+			return k.status, u.withDetail(r, u.tr(r, k.key), err.Error())
 		}
 	}
 	var din *documents.InputError
@@ -415,6 +439,20 @@ func (u *UI) explainKind(r *http.Request, err error) (int, string) {
 		}
 	}
 	return http.StatusInternalServerError, u.tr(r, "error.internal")
+}
+
+// withDetail is a refusal's headline in the reader's language with the
+// service's own detail, which is English (the API's words): an English
+// page reads them as one sentence, a Vietnamese page shows the detail
+// apart, marked as technical detail, so no sentence mixes the languages.
+func (u *UI) withDetail(r *http.Request, headline, detail string) string {
+	if detail == "" {
+		return headline
+	}
+	if u.lang(r) == "en" {
+		return headline + ": " + detail
+	}
+	return headline + " (" + u.tr(r, "error.tech") + ": " + detail + ")"
 }
 
 // tr translates a key in the request's language.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/signing/verify"
+	"github.com/vanthu/vanthu/signing/verify/etsi"
 )
 
 // verifySection: the auditor's verification of any PDF, with the full
@@ -41,12 +43,13 @@ var _ = addMessages(map[string][2]string{
 	"verify.submit":    {"Kiểm tra", "Verify"},
 	"verify.report":    {"Báo cáo kiểm tra", "Validation report"},
 	"verify.sha256":    {"SHA-256", "SHA-256"},
-	"verify.revisions": {"Số lần lưu (revision)", "Revisions"},
+	"verify.revisions": {"Số lần lưu", "Revisions"},
 	"verify.again":     {"Kiểm tra tệp khác", "Verify another file"},
 	"verify.lang":      {"Xem báo cáo bằng tiếng Anh", "Show the report in Vietnamese"},
 	"verify.expired":   {"Báo cáo này đã hết hạn lưu tạm (%d phút); hãy kiểm tra lại tệp.", "This report is no longer kept (%d minutes); verify the file again."},
 	"verify.checks":    {"Đã kiểm tra", "Checked"},
 	"verify.coverage":  {"Phạm vi ký", "Coverage"},
+	"verify.tech":      {"chi tiết kỹ thuật", "technical detail"},
 })
 
 func (u *UI) verifyPage(w http.ResponseWriter, r *http.Request) {
@@ -72,6 +75,39 @@ func (v reportView) T(key string, args ...any) string {
 }
 
 func (v reportView) Time(t any) string { return (&Page{Lang: v.Lang}).Time(t) }
+
+// The report's findings in its language (package verify words them): a
+// sentence, and apart from it the verifier's own technical words, which
+// the template shows in a <code> marked "chi tiết kỹ thuật".
+
+func (v reportView) verifyLang() verify.Lang {
+	if v.Lang == "en" {
+		return verify.English
+	}
+	return verify.Vietnamese
+}
+
+func (v reportView) Error(msg string) verify.Said      { return v.verifyLang().Error(msg) }
+func (v reportView) Warning(msg string) verify.Said    { return v.verifyLang().Warning(msg) }
+func (v reportView) Check(c verify.Check) verify.Said  { return v.verifyLang().CheckSaid(c) }
+func (v reportView) Sub(s etsi.SubIndication) string   { return v.verifyLang().SubIndication(s) }
+func (v reportView) Coverage(c verify.Coverage) string { return v.verifyLang().CoverageSaid(c) }
+func (v reportView) ChangeKind(kind string) string     { return v.verifyLang().ChangeKind(kind) }
+func (v reportView) Rule(rule string) string           { return v.verifyLang().RuleSaid(rule) }
+func (v reportView) Decoding() verify.Said             { return v.verifyLang().DecodingSaid(v.Report.Decoding) }
+
+// ChangeDetail is a change's technical description: the object, its
+// revision, the rule's identifier and the analysis's own words.
+func (v reportView) ChangeDetail(c verify.Change) string {
+	d := fmt.Sprintf("%s (rev %d)", c.Object, c.Revision)
+	if c.Rule != "" {
+		d += " " + c.Rule
+	}
+	if c.Detail != "" {
+		d += ": " + c.Detail
+	}
+	return d
+}
 
 // verifyUpload streams the uploaded file to the verifier (never stored)
 // and shows its report; the report is kept a while in memory, for its

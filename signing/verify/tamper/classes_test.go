@@ -170,9 +170,9 @@ func TestMalformedAlgorithms(t *testing.T) {
 		vi, en string
 	}{
 		{"unknown signature algorithm", tamper.UnknownSignatureAlgorithm, etsi.TotalFailed, etsi.FormatFailure,
-			"thuật toán chữ ký không xác định", "unknown signature algorithm"},
+			"Thuật toán chữ ký không xác định", "Unknown signature algorithm"},
 		{"digest algorithm contradicts signature algorithm", tamper.ContradictingDigestAlgorithm, etsi.TotalFailed, etsi.FormatFailure,
-			"thuật toán chữ ký mâu thuẫn với thuật toán băm của SignerInfo", "the signature algorithm contradicts the SignerInfo digest algorithm"},
+			"Thuật toán chữ ký mâu thuẫn với thuật toán băm của SignerInfo", "The signature algorithm contradicts the SignerInfo's digest algorithm"},
 		{"known but disallowed signature algorithm", tamper.DisallowedSignatureAlgorithm, etsi.Indeterminate, etsi.CryptoConstraintsFailure,
 			"chính sách thuật toán", "algorithm policy"},
 	}

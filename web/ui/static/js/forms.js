@@ -40,6 +40,16 @@ if (errorSummary) {
     const ids = (f.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean);
     if (!ids.includes("error-summary")) f.setAttribute("aria-describedby", ids.concat("error-summary").join(" "));
   }
+  // The summary's link to a field takes the focus there (an in-page
+  // link alone only scrolls), as GOV.UK's summaries do.
+  errorSummary.addEventListener("click", (e) => {
+    const a = e.target.closest("a[href^='#']");
+    const field = a && document.getElementById(decodeURIComponent(a.hash.slice(1)));
+    if (!field) return;
+    e.preventDefault();
+    field.focus();
+    field.scrollIntoView({ block: "center" });
+  });
 }
 
 // A panel htmx fills in place (the signature panel, the copies panel)
