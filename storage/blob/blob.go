@@ -109,7 +109,8 @@ type TailPutter interface {
 // Rememberer is a Store that keeps bytes in memory to serve reads: a
 // caller that holds a blob's whole bytes, checked against its key, hands
 // them over (the staged write-ahead does after a commit) so the next reads
-// never reach the store.
+// never reach the store. The store keeps data as given: the caller must
+// not change it afterwards.
 type Rememberer interface {
 	Remember(key string, data []byte)
 }
