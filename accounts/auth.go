@@ -88,17 +88,7 @@ func (s *Service) login(ctx context.Context, username, password, address string)
 	}
 	settleCtx := context.WithoutCancel(ctx)
 	abandon := func(err error) (string, Principal, error) {
-		if serr := s.DB.InTx(settleCtx, func(tx pgx.Tx) error {
-			for _, l := range limits {
-				if _, _, err := storage.SettleLoginAttempt(settleCtx, tx, l, storage.LoginAbandoned); err != nil {
-					return err
-				}
-			}
-			return nil
-		}); serr != nil {
-			err = errors.Join(err, serr)
-		}
-		return "", Principal{}, err
+		return "", Principal{}, s.abandonLogin(ctx, limits, err)
 	}
 	c, err := storage.UserByUsername(ctx, s.DB.Pool, username)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
@@ -148,6 +138,25 @@ func (s *Service) login(ctx context.Context, username, password, address string)
 // loginLimits are the throttling subjects of an attempt, username first:
 // every attempt reserves them in this order, so two never wait on each
 // other's rows.
+// abandonLogin gives back the places an attempt reserved (reserveLogin)
+// when it ends before its password was judged, and returns err with what
+// went wrong doing so. It runs even when ctx is cancelled: a place left
+// taken would count as a failure.
+func (s *Service) abandonLogin(ctx context.Context, limits []storage.LoginLimit, err error) error {
+	settleCtx := context.WithoutCancel(ctx)
+	if serr := s.DB.InTx(settleCtx, func(tx pgx.Tx) error {
+		for _, l := range limits {
+			if _, _, err := storage.SettleLoginAttempt(settleCtx, tx, l, storage.LoginAbandoned); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); serr != nil {
+		err = errors.Join(err, serr)
+	}
+	return err
+}
+
 func loginLimits(username, address string) []storage.LoginLimit {
 	return []storage.LoginLimit{
 		{Subject: userSubject(username), Max: MaxLoginFailures, Window: LoginWindow, Lockout: LoginLockout},

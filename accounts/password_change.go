@@ -90,19 +90,7 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next
 		return err
 	}
 	settleCtx := context.WithoutCancel(ctx)
-	abandon := func(err error) error {
-		if serr := s.DB.InTx(settleCtx, func(tx pgx.Tx) error {
-			for _, l := range limits {
-				if _, _, err := storage.SettleLoginAttempt(settleCtx, tx, l, storage.LoginAbandoned); err != nil {
-					return err
-				}
-			}
-			return nil
-		}); serr != nil {
-			err = errors.Join(err, serr)
-		}
-		return err
-	}
+	abandon := func(err error) error { return s.abandonLogin(ctx, limits, err) }
 	c, err := storage.UserByUsername(ctx, s.DB.Pool, p.Username)
 	if err != nil {
 		return abandon(fmt.Errorf("change password: %w", err))
