@@ -310,16 +310,23 @@ func (u *UI) putImage(w http.ResponseWriter, r *http.Request, userID string) err
 	return err
 }
 
+// imageRefused answers a refused signature-image upload: the page the
+// form is on again, with the refusal, or the error page for what is no
+// refusal of the image (not found, forbidden, a failure).
+func (u *UI) imageRefused(w http.ResponseWriter, r *http.Request, err error, show func(status int, msg string)) {
+	status, msg := u.imageRefusal(r, err)
+	if status == http.StatusInternalServerError || status == http.StatusNotFound || status == http.StatusForbidden {
+		u.failErr(w, r, err)
+		return
+	}
+	r.Method = http.MethodGet
+	show(status, msg)
+}
+
 func (u *UI) uploadOwnImage(w http.ResponseWriter, r *http.Request) {
 	p, _ := principal(r.Context())
 	if err := u.putImage(w, r, p.ID); err != nil {
-		status, msg := u.imageRefusal(r, err)
-		if status == http.StatusInternalServerError || status == http.StatusNotFound || status == http.StatusForbidden {
-			u.failErr(w, r, err)
-			return
-		}
-		r.Method = http.MethodGet
-		u.showAccount(w, r, status, msg, "")
+		u.imageRefused(w, r, err, func(status int, msg string) { u.showAccount(w, r, status, msg, "") })
 		return
 	}
 	http.Redirect(w, r, "/account?saved=image#signature-image", http.StatusSeeOther)
@@ -414,13 +421,7 @@ func (u *UI) uploadPersonImage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := u.putImage(w, r, target.ID); err != nil {
-		status, msg := u.imageRefusal(r, err)
-		if status == http.StatusInternalServerError || status == http.StatusNotFound || status == http.StatusForbidden {
-			u.failErr(w, r, err)
-			return
-		}
-		r.Method = http.MethodGet
-		u.showRoles(w, r, status, msg, "")
+		u.imageRefused(w, r, err, func(status int, msg string) { u.showRoles(w, r, status, msg, "") })
 		return
 	}
 	r.Method = http.MethodGet
