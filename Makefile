@@ -64,12 +64,12 @@ test: deps assets
 #
 # fuzz runs the fuzz targets of every parser of untrusted input (PDF, CMS,
 # PKCS#12, PNG, fonts, JSON bodies and cursors, scans, page extraction,
-# symbols, layouts, PKCS#11 URIs), of the register book and of the
-# verifier, FUZZTIME each. Minimising a new interesting input is capped at
-# FUZZMINIMIZE executions so the time goes to fuzzing: with Go's default of 60 s per input FuzzVerify ran 32
-# inputs in 4 minutes, and even with 2 s it ran 4 a second, since nearly
-# every early input is new coverage. BENCHMARKS.md records executions per
-# second.
+# symbols, layouts, PKCS#11 URIs), of the register book and of the verifier,
+# FUZZTIME each. Minimising a new interesting input is capped at
+# FUZZMINIMIZE executions so the time goes to fuzzing: with Go's default of
+# 60 s per input FuzzVerify ran 32 inputs in 4 minutes, and even with 2 s it
+# ran 4 a second, since nearly every early input is new coverage.
+# BENCHMARKS.md records executions per second.
 FUZZTIME ?= 60s
 FUZZMINIMIZE ?= 20x
 FUZZFLAGS = -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE)
