@@ -132,6 +132,9 @@ type chainPanel struct {
 	// nil unless CanSubmit.
 	Templates           []chain.Template
 	CanSubmit, Resubmit bool
+	// CanAddVersion: the drafter may upload a new version (the document
+	// page's form, while the document is theirs to submit).
+	CanAddVersion bool
 	CanWithdraw         bool
 	Task                string // the open turn's task of the viewer: approve, comment, check, sign
 	Stage               string // the stage of that turn

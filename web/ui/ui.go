@@ -62,6 +62,10 @@ type Config struct {
 	// /api/v1/documents) and creates the document: the no-script path of
 	// the upload page.
 	CreateDocument func(w http.ResponseWriter, r *http.Request, p accounts.Principal) (documents.Document, error)
+	// AddVersion reads a multipart upload (field file, as POST
+	// /api/v1/documents/{id}/versions) and adds it as the document's new
+	// version: how a drafter answers a return on the document page.
+	AddVersion func(w http.ResponseWriter, r *http.Request, p accounts.Principal, id string) (documents.Version, error)
 	// OIDCLogin is the path that starts an OpenID Connect login; "" when
 	// the office has no identity provider.
 	OIDCLogin string
