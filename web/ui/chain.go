@@ -135,11 +135,11 @@ type chainPanel struct {
 	// CanAddVersion: the drafter may upload a new version (the document
 	// page's form, while the document is theirs to submit).
 	CanAddVersion bool
-	CanWithdraw         bool
-	Task                string // the open turn's task of the viewer: approve, comment, check, sign
-	Stage               string // the stage of that turn
-	Flash               string
-	Comment             string // the comment typed in a refused form
+	CanWithdraw   bool
+	Task          string // the open turn's task of the viewer: approve, comment, check, sign
+	Stage         string // the stage of that turn
+	Flash         string
+	Comment       string // the comment typed in a refused form
 	// Colleagues are whom the viewer may forward their turn to or ask for
 	// comments (CanConsult: the chain allows added consultees); Place is
 	// where a signer's signature will land (chain_more.go).
