@@ -70,17 +70,17 @@ func (s *Server) verifyReader(ctx context.Context, r io.Reader) (*verify.Report,
 
 // createFromForm is POST /api/v1/documents for the upload page's form
 // when scripts are off.
-func (s *Server) createFromForm(w http.ResponseWriter, r *http.Request, p accounts.Principal) (documents.Document, error) {
+func (s *Server) createFromForm(w http.ResponseWriter, r *http.Request, p accounts.Principal) (documents.Document, documents.Meta, error) {
 	if err := s.Docs.CanCreate(p); err != nil {
-		return documents.Document{}, err
+		return documents.Document{}, documents.Meta{}, err
 	}
 	r = r.WithContext(context.WithValue(r.Context(), principalKey, p))
 	meta, stored, err := s.readUpload(w, r, true)
 	if err != nil {
-		return documents.Document{}, err
+		return documents.Document{}, meta, err
 	}
 	doc, _, err := s.Docs.Create(r.Context(), p, meta, stored, "")
-	return doc, err
+	return doc, meta, err
 }
 
 // versionFromForm is POST /api/v1/documents/{id}/versions for the

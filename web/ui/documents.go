@@ -213,19 +213,27 @@ type uploadData struct {
 	Units                        []storage.Unit
 	UploadURL                    string
 	MaxUpload                    int64
+	// Typed is what the form holds: empty but for the type at first, what
+	// was sent after a refusal.
+	Typed documents.Meta
 }
 
 func (u *UI) uploadPage(w http.ResponseWriter, r *http.Request) {
-	u.showUpload(w, r, http.StatusOK, "")
+	u.showUpload(w, r, http.StatusOK, "", documents.Meta{})
 }
 
-func (u *UI) showUpload(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
+// showUpload writes the upload form holding typed: what a refused upload
+// said, so nothing typed is lost (a file input cannot be filled again).
+func (u *UI) showUpload(w http.ResponseWriter, r *http.Request, status int, errMsg string, typed documents.Meta) {
 	p, _ := principal(r.Context())
 	if err := u.cfg.Docs.CanCreate(p); err != nil {
 		u.failErr(w, r, err)
 		return
 	}
-	d := uploadData{UploadURL: u.cfg.UploadURL, MaxUpload: u.cfg.Docs.MaxUpload}
+	d := uploadData{UploadURL: u.cfg.UploadURL, MaxUpload: u.cfg.Docs.MaxUpload, Typed: typed}
+	if d.Typed.Type == "" {
+		d.Typed.Type = "CV" // công văn, the commonest
+	}
 	d.Urgencies, d.Confidentialities = urgencyLevels, confidentialityLevels
 	var err error
 	if d.Types, err = u.options(r, "document_types"); err != nil {
@@ -250,10 +258,10 @@ func (u *UI) showUpload(w http.ResponseWriter, r *http.Request, status int, errM
 // its page.
 func (u *UI) uploadForm(w http.ResponseWriter, r *http.Request) {
 	p, _ := principal(r.Context())
-	doc, err := u.cfg.CreateDocument(w, r, p)
+	doc, typed, err := u.cfg.CreateDocument(w, r, p)
 	if err != nil {
 		u.formRefused(w, r, err, func(status int, msg string) {
-			u.showUpload(w, r, status, msg)
+			u.showUpload(w, r, status, msg, typed)
 		})
 		return
 	}
