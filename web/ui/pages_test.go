@@ -309,7 +309,9 @@ func TestUploadWithoutScripts(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp, string(b)
 	}
-	send := func(typ string) (*http.Response, string) { return sendFile(typ, "Quyết định không dùng script", draft) }
+	send := func(typ string) (*http.Response, string) {
+		return sendFile(typ, "Quyết định không dùng script", draft)
+	}
 	resp, page := send("XYZ")
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, `role="alert"`) || !strings.Contains(page, `id="upload-form"`) {
 		t.Errorf("unknown type: %d, want the form again with the reason: %.300s", resp.StatusCode, page)
