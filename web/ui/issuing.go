@@ -75,6 +75,7 @@ var _ = addMessages(map[string][2]string{
 	"issue.submit":           {"Phát hành", "Issue"},
 	"issue.sealnote":         {"Khi phát hành, hệ thống cấp số, ký số của cơ quan (con dấu) lên bản đã ký và gửi đến nơi nhận.", "Issuing numbers the document, applies the organisation's digital signature (seal) to the signed file and sends it."},
 	"issue.done":             {"Đã phát hành văn bản số %s.", "Issued as %s."},
+	"issue.already":          {"Văn bản đã được phát hành trước đó với số %s; không phát hành lại.", "The document was already issued as %s; it was not issued again."},
 	"issue.warning":          {"Cảnh báo", "Warning"},
 	"issue.warning.clash":    {"Số, ký hiệu %s đã được dùng trong năm nay ở một sổ khác của cơ quan; hãy kiểm tra hai văn bản.", "The number and symbol %s were already used this year in another series of the organisation; check both documents."},
 	"issue.error.email":      {"Dòng %d: cần Tên <địa chỉ thư điện tử>.", "Line %d: give Name <e-mail address>."},
@@ -269,6 +270,15 @@ func (u *UI) issueForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out, err := u.cfg.Registers.Issue(r.Context(), p, id, req)
+	if errors.Is(err, register.ErrNotSigned) {
+		// The form posted again (a double click, the back button, a
+		// colleague's page left open) finds the document issued: where
+		// it went is the answer, not a refusal saying it is unsigned.
+		if doc, gerr := u.cfg.Docs.Get(r.Context(), p, id); gerr == nil && doc.Status == documents.StatusIssued && doc.Number != nil {
+			http.Redirect(w, r, "/documents/"+url.PathEscape(id)+"/deliveries?"+url.Values{"already": {*doc.Number}}.Encode(), http.StatusSeeOther)
+			return
+		}
+	}
 	var in *accounts.InputError
 	if errors.As(err, &in) {
 		u.showIssue(w, r, http.StatusUnprocessableEntity, u.inputWords(r, err, in), &d)
@@ -291,7 +301,10 @@ type deliveriesData struct {
 	Doc        documents.Document
 	Deliveries []register.Delivery
 	Issued     string
-	Warnings   []string
+	// Already: the issue form was posted again after the document was
+	// issued (as this number); nothing was issued twice.
+	Already  string
+	Warnings []string
 }
 
 func (u *UI) deliveriesPage(w http.ResponseWriter, r *http.Request) {
@@ -317,6 +330,9 @@ func (u *UI) deliveriesPage(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("clash") != "" {
 			d.Warnings = []string{u.tr(r, "issue.warning.clash", s)}
 		}
+	}
+	if s := r.URL.Query().Get("already"); s != "" && d.Doc.Number != nil && *d.Doc.Number == s {
+		d.Already = s
 	}
 	u.render(w, r, http.StatusOK, "deliveries", "deliveries.title", d)
 }
