@@ -171,6 +171,12 @@ func (u *UI) loadChain(ctx context.Context, p accounts.Principal, doc documents.
 	if err != nil {
 		return nil, err
 	}
+	if len(v.Stages) == 0 && len(h) == 0 && (doc.Status == documents.StatusReceived || doc.Status == documents.StatusRecalled) {
+		// An incoming document never goes through an approval chain
+		// (the chain's view calls a document without one a draft): no
+		// panel, and nothing to submit or replace.
+		return nil, nil
+	}
 	c := &chainPanel{View: v, History: h, Names: map[string]string{}}
 	// The participants' names, for display only: a chain has a handful,
 	// looked up one by one rather than listing the whole organisation.
