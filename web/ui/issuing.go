@@ -35,6 +35,7 @@ var issuingSection = section{
 			r.Get("/documents/{id}/issue", u.issuePage)
 			r.Post("/documents/{id}/issue", u.issueForm)
 			r.Get("/documents/{id}/deliveries", u.deliveriesPage)
+			r.Post("/documents/{id}/recall", u.recallForm)
 			r.Get("/registers", u.registersPage)
 			r.Get("/registers/{id}", u.registerPage)
 		})
@@ -75,6 +76,11 @@ var _ = addMessages(map[string][2]string{
 	"issue.submit":           {"Phát hành", "Issue"},
 	"issue.sealnote":         {"Khi phát hành, hệ thống cấp số, ký số của cơ quan (con dấu) lên bản đã ký và gửi đến nơi nhận.", "Issuing numbers the document, applies the organisation's digital signature (seal) to the signed file and sends it."},
 	"issue.done":             {"Đã phát hành văn bản số %s.", "Issued as %s."},
+	"recall.title":           {"Thu hồi văn bản", "Recall the document"},
+	"recall.reason":          {"Lý do thu hồi", "Reason for the recall"},
+	"recall.hint":            {"Nơi nhận sẽ ngừng xử lý văn bản và xác nhận đã thu hồi. Không hoàn tác được.", "Each recipient stops handling the document and confirms the recall. This cannot be undone."},
+	"recall.submit":          {"Thu hồi", "Recall"},
+	"recall.done":            {"Đã thu hồi văn bản; nơi nhận được thông báo để ngừng xử lý và xác nhận.", "The document was recalled; its recipients are told to stop handling it and confirm."},
 	"issue.already":          {"Văn bản đã được phát hành trước đó với số %s; không phát hành lại.", "The document was already issued as %s; it was not issued again."},
 	"issue.warning":          {"Cảnh báo", "Warning"},
 	"issue.warning.clash":    {"Số, ký hiệu %s đã được dùng trong năm nay ở một sổ khác của cơ quan; hãy kiểm tra hai văn bản.", "The number and symbol %s were already used this year in another series of the organisation; check both documents."},
@@ -305,16 +311,50 @@ type deliveriesData struct {
 	// issued (as this number); nothing was issued twice.
 	Already  string
 	Warnings []string
+	// CanRecall: a clerk of the issuing organisation may recall the
+	// issued document (thu hồi); RecallReason is what its field holds,
+	// Recalled that it was just recalled.
+	CanRecall    bool
+	RecallReason string
+	Recalled     bool
 }
 
 func (u *UI) deliveriesPage(w http.ResponseWriter, r *http.Request) {
+	u.showDeliveries(w, r, http.StatusOK, "", "")
+}
+
+// recallForm recalls (thu hồi) the issued document with the reason
+// typed, as POST /api/v1/documents/{id}/recall does; the service
+// authorizes it (a clerk of the issuing organisation). A refused recall
+// shows the deliveries again with the reason kept.
+func (u *UI) recallForm(w http.ResponseWriter, r *http.Request) {
+	if !u.readForm(w, r, 64<<10) {
+		return
+	}
 	p, _ := principal(r.Context())
 	id := chi.URLParam(r, "id")
 	if u.cfg.Registers == nil {
 		u.fail(w, r, http.StatusNotFound, u.tr(r, "error.notfound"))
 		return
 	}
-	d := deliveriesData{}
+	reason := r.PostForm.Get("reason")
+	if _, err := u.cfg.Registers.Recall(r.Context(), p, id, reason); err != nil {
+		u.formRefused(w, r, err, func(status int, msg string) { u.showDeliveries(w, r, status, msg, reason) }, http.StatusConflict)
+		return
+	}
+	http.Redirect(w, r, "/documents/"+url.PathEscape(id)+"/deliveries?recalled=1", http.StatusSeeOther)
+}
+
+// showDeliveries writes the deliveries page with status: errMsg is a
+// refused recall's reason, reason what its field held.
+func (u *UI) showDeliveries(w http.ResponseWriter, r *http.Request, status int, errMsg, reason string) {
+	p, _ := principal(r.Context())
+	id := chi.URLParam(r, "id")
+	if u.cfg.Registers == nil {
+		u.fail(w, r, http.StatusNotFound, u.tr(r, "error.notfound"))
+		return
+	}
+	d := deliveriesData{RecallReason: reason}
 	var err error
 	if d.Doc, err = u.cfg.Docs.Get(r.Context(), p, id); err != nil {
 		u.failErr(w, r, err)
@@ -334,7 +374,9 @@ func (u *UI) deliveriesPage(w http.ResponseWriter, r *http.Request) {
 	if s := r.URL.Query().Get("already"); s != "" && d.Doc.Number != nil && *d.Doc.Number == s {
 		d.Already = s
 	}
-	u.render(w, r, http.StatusOK, "deliveries", "deliveries.title", d)
+	d.Recalled = r.Method == http.MethodGet && r.URL.Query().Get("recalled") != "" && d.Doc.Status == documents.StatusRecalled
+	d.CanRecall = d.Doc.Status == documents.StatusIssued && isClerk(p) && p.Member(d.Doc.OrganizationID)
+	u.renderErr(w, r, status, "deliveries", "deliveries.title", errMsg, d)
 }
 
 type registersData struct {
