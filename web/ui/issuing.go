@@ -397,6 +397,10 @@ func (u *UI) registersPage(w http.ResponseWriter, r *http.Request) {
 		u.failErr(w, r, err)
 		return
 	}
+	// A certified-copies register is listed to those who may open it.
+	d.Registers = slices.DeleteFunc(d.Registers, func(reg storage.Register) bool {
+		return reg.Kind == storage.RegisterCertifiedCopies && !mayReadCertified(p, reg.OrganizationID)
+	})
 	u.render(w, r, http.StatusOK, "registers", "registers.title", d)
 }
 
@@ -447,6 +451,10 @@ func (u *UI) registerPage(w http.ResponseWriter, r *http.Request) {
 	}
 	if reception.IsIncoming(reg) && u.cfg.Reception != nil {
 		u.incomingRegister(w, r, reg, year) // reception.go
+		return
+	}
+	if reg.Kind == storage.RegisterCertifiedCopies {
+		u.certifiedRegister(w, r, reg, year) // register_certified.go
 		return
 	}
 	d := registerData{Register: reg, Year: year, Q: q.Get("q"), Type: q.Get("type"), Month: q.Get("month"), Total: len(entries), PrintedAt: nowFunc()}
