@@ -14,7 +14,8 @@ import (
 // submitted", "your task: no chain template for this type"), as if the
 // clerk had drafted it. An incoming document goes through handling, not
 // a chain: its page shows no chain, no submit and no new-version form,
-// and a new version posted anyway is refused with nothing added.
+// and a new version posted anyway is refused with nothing added. The
+// registration posted twice leads to the document both times.
 func TestIncomingDocumentOffersNoChain(t *testing.T) {
 	e := newEnv(t)
 	incomingUser(t, e, "vanthu", "Lê Thị Thư", "Văn thư", "VP", storage.RoleClerk)
@@ -31,6 +32,12 @@ func TestIncomingDocumentOffersNoChain(t *testing.T) {
 	docPath, _, _ := strings.Cut(resp.Header.Get("Location"), "?")
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(docPath, "/documents/") {
 		t.Fatalf("register: %d to %q", resp.StatusCode, docPath)
+	}
+	// The registration posted again (a double click, the back button)
+	// leads to the registered document, not to an error page.
+	again := e.post(clerk, "/reception/"+arrival+"/register", "", nil)
+	if again.StatusCode != http.StatusSeeOther || again.Header.Get("Location") != resp.Header.Get("Location") {
+		t.Errorf("the registration posted again: %d to %q, want %q", again.StatusCode, again.Header.Get("Location"), resp.Header.Get("Location"))
 	}
 	page := pageOK(t, clerk, e.url+docPath)
 	mustContain(t, "the registered document's page", page, "Xử lý văn bản đến")
