@@ -17,6 +17,7 @@ import (
 
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/audit"
+	"github.com/vanthu/vanthu/refusal"
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/storage/blob"
 )
@@ -65,20 +66,20 @@ func (s *Service) CheckMeta(ctx context.Context, p Principal, m Meta) (Meta, err
 	m.Subject = strings.TrimSpace(norm.NFC.String(m.Subject))
 	m.Unit = strings.TrimSpace(norm.NFC.String(m.Unit))
 	if m.Type == "" {
-		return m, inputError(ErrInvalidField, "type is required: a Decree 30 abbreviation such as QĐ, or CV for công văn")
+		return m, refusal.Because(rTypeRequired, inputError(ErrInvalidField, "type is required: a Decree 30 abbreviation such as QĐ, or CV for công văn"))
 	}
 	types, err := storage.ReferenceCodes(ctx, s.DB.Pool, "document_types")
 	if err != nil {
 		return m, err
 	}
 	if _, ok := types[m.Type]; !ok {
-		return m, inputError(ErrInvalidField, fmt.Sprintf("unknown document type %q: use a Decree 30 abbreviation such as QĐ, TB, KH, or CV for công văn", m.Type))
+		return m, refusal.Because(rTypeUnknown, inputError(ErrInvalidField, fmt.Sprintf("unknown document type %q: use a Decree 30 abbreviation such as QĐ, TB, KH, or CV for công văn", m.Type)), m.Type)
 	}
 	if m.Subject == "" {
-		return m, inputError(ErrInvalidField, "subject (trích yếu) is required")
+		return m, refusal.Because(rSubjectRequired, inputError(ErrInvalidField, "subject (trích yếu) is required"))
 	}
 	if utf8.RuneCountInString(m.Subject) > 1000 {
-		return m, inputError(ErrInvalidField, "subject (trích yếu) is longer than 1000 characters")
+		return m, refusal.Because(rSubjectLong, inputError(ErrInvalidField, "subject (trích yếu) is longer than 1000 characters"))
 	}
 	if m.Urgency, err = s.level(ctx, "urgency_levels", "urgency", m.Urgency, "thường, khẩn, thượng khẩn, hỏa tốc"); err != nil {
 		return m, err

@@ -23,7 +23,7 @@ func (s *Server) pages() http.Handler {
 		VerifyVersion: func(ctx context.Context, v documents.Version) (*verify.Report, error) {
 			return s.verifyStored(ctx, v, s.Verify)
 		},
-		CreateDocument: s.createFromForm, UploadURL: "/api/v1/documents", SecureCookies: s.SecureCookies,
+		CreateDocument: s.createFromForm, AddVersion: s.versionFromForm, UploadURL: "/api/v1/documents", SecureCookies: s.SecureCookies,
 		Chain: s.Chain, Registers: s.registers(), Calendar: s.Calendar,
 		Copies: s.copies(), Certify: s.certifications(), CertifyOrigin: s.origin, PublicVerify: s.publicVerify(), PublicAllow: s.publicAllow,
 		Sign: func(ctx context.Context, p accounts.Principal, id string, req docsign.Request) (documents.Version, error) {
@@ -70,15 +70,30 @@ func (s *Server) verifyReader(ctx context.Context, r io.Reader) (*verify.Report,
 
 // createFromForm is POST /api/v1/documents for the upload page's form
 // when scripts are off.
-func (s *Server) createFromForm(w http.ResponseWriter, r *http.Request, p accounts.Principal) (documents.Document, error) {
+func (s *Server) createFromForm(w http.ResponseWriter, r *http.Request, p accounts.Principal) (documents.Document, documents.Meta, error) {
 	if err := s.Docs.CanCreate(p); err != nil {
-		return documents.Document{}, err
+		return documents.Document{}, documents.Meta{}, err
 	}
 	r = r.WithContext(context.WithValue(r.Context(), principalKey, p))
 	meta, stored, err := s.readUpload(w, r, true)
 	if err != nil {
-		return documents.Document{}, err
+		return documents.Document{}, meta, err
 	}
 	doc, _, err := s.Docs.Create(r.Context(), p, meta, stored, "")
-	return doc, err
+	return doc, meta, err
+}
+
+// versionFromForm is POST /api/v1/documents/{id}/versions for the
+// document page's new-version form.
+func (s *Server) versionFromForm(w http.ResponseWriter, r *http.Request, p accounts.Principal, id string) (documents.Version, error) {
+	// A document the caller may not change is refused before the file is read.
+	if _, err := s.Docs.Changeable(r.Context(), p, id); err != nil {
+		return documents.Version{}, err
+	}
+	r = r.WithContext(context.WithValue(r.Context(), principalKey, p))
+	_, stored, err := s.readUpload(w, r, false)
+	if err != nil {
+		return documents.Version{}, err
+	}
+	return s.Docs.AddVersion(r.Context(), p, id, stored)
 }

@@ -325,7 +325,7 @@ func (s *Service) verdictOf(ctx context.Context, a Answer, r io.ReaderAt, size i
 	checked := rep.CheckedAt.In(vietnam)
 	a.CheckedAt = &checked
 	for _, sig := range rep.Signatures {
-		a.Signatures = append(a.Signatures, Signature{Signer: sig.Signer, Type: sig.Type, SigningTime: inVietnam(sig.SigningTime),
+		a.Signatures = append(a.Signatures, Signature{Signer: shownSigner(sig.Signer), Type: sig.Type, SigningTime: inVietnam(sig.SigningTime),
 			TimestampTime: inVietnam(sig.TimestampTime), Level: sig.Level, Indication: string(sig.Indication),
 			SubIndication: string(sig.SubIndication), Coverage: string(sig.Coverage)})
 	}

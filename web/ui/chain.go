@@ -132,11 +132,14 @@ type chainPanel struct {
 	// nil unless CanSubmit.
 	Templates           []chain.Template
 	CanSubmit, Resubmit bool
-	CanWithdraw         bool
-	Task                string // the open turn's task of the viewer: approve, comment, check, sign
-	Stage               string // the stage of that turn
-	Flash               string
-	Comment             string // the comment typed in a refused form
+	// CanAddVersion: the drafter may upload a new version (the document
+	// page's form, while the document is theirs to submit).
+	CanAddVersion bool
+	CanWithdraw   bool
+	Task          string // the open turn's task of the viewer: approve, comment, check, sign
+	Stage         string // the stage of that turn
+	Flash         string
+	Comment       string // the comment typed in a refused form
 	// Colleagues are whom the viewer may forward their turn to or ask for
 	// comments (CanConsult: the chain allows added consultees); Place is
 	// where a signer's signature will land (chain_more.go).
@@ -167,6 +170,12 @@ func (u *UI) loadChain(ctx context.Context, p accounts.Principal, doc documents.
 	h, err := u.cfg.Chain.History(ctx, p, doc.ID)
 	if err != nil {
 		return nil, err
+	}
+	if len(v.Stages) == 0 && len(h) == 0 && (doc.Status == documents.StatusReceived || doc.Status == documents.StatusRecalled) {
+		// An incoming document never goes through an approval chain
+		// (the chain's view calls a document without one a draft): no
+		// panel, and nothing to submit or replace.
+		return nil, nil
 	}
 	c := &chainPanel{View: v, History: h, Names: map[string]string{}}
 	// The participants' names, for display only: a chain has a handful,

@@ -24,6 +24,7 @@ var documentsSection = section{
 			r.Get("/documents/new", u.uploadPage)
 			r.Post("/documents/new", u.uploadForm)
 			r.Get("/documents/{id}", u.documentPage)
+			r.Post("/documents/{id}/versions", u.versionForm)
 			r.With(u.allowedTo(accounts.Verify)).Get("/documents/{id}/versions/{n}/signatures", u.signaturePanel)
 		})
 	},
@@ -62,6 +63,10 @@ var _ = addMessages(map[string][2]string{
 	"upload.done":           {"Đã tải lên. Đang mở văn bản…", "Uploaded. Opening the document…"},
 	"upload.failed":         {"Không tải lên được", "Upload failed"},
 	"upload.unit.none":      {"(không thuộc đơn vị nào)", "(no unit)"},
+	"version.new":           {"Tải lên phiên bản mới", "Upload a new version"},
+	"version.file":          {"Tệp PDF của phiên bản mới", "PDF file of the new version"},
+	"version.hint":          {"Sửa theo ý kiến rồi tải lên bản đã sửa, sau đó trình lại.", "Make the changes asked for, upload the corrected file, then resubmit."},
+	"done.version":          {"Đã tải lên phiên bản mới.", "The new version was uploaded."},
 	"upload.maxsize":        {"Tối đa %s.", "At most %s."},
 	"doc.meta":              {"Thông tin văn bản", "Document details"},
 	"doc.version":           {"Phiên bản %d", "Version %d"},
@@ -208,19 +213,27 @@ type uploadData struct {
 	Units                        []storage.Unit
 	UploadURL                    string
 	MaxUpload                    int64
+	// Typed is what the form holds: empty but for the type at first, what
+	// was sent after a refusal.
+	Typed documents.Meta
 }
 
 func (u *UI) uploadPage(w http.ResponseWriter, r *http.Request) {
-	u.showUpload(w, r, http.StatusOK, "")
+	u.showUpload(w, r, http.StatusOK, "", documents.Meta{})
 }
 
-func (u *UI) showUpload(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
+// showUpload writes the upload form holding typed: what a refused upload
+// said, so nothing typed is lost (a file input cannot be filled again).
+func (u *UI) showUpload(w http.ResponseWriter, r *http.Request, status int, errMsg string, typed documents.Meta) {
 	p, _ := principal(r.Context())
 	if err := u.cfg.Docs.CanCreate(p); err != nil {
 		u.failErr(w, r, err)
 		return
 	}
-	d := uploadData{UploadURL: u.cfg.UploadURL, MaxUpload: u.cfg.Docs.MaxUpload}
+	d := uploadData{UploadURL: u.cfg.UploadURL, MaxUpload: u.cfg.Docs.MaxUpload, Typed: typed}
+	if d.Typed.Type == "" {
+		d.Typed.Type = "CV" // công văn, the commonest
+	}
 	d.Urgencies, d.Confidentialities = urgencyLevels, confidentialityLevels
 	var err error
 	if d.Types, err = u.options(r, "document_types"); err != nil {
@@ -245,14 +258,31 @@ func (u *UI) showUpload(w http.ResponseWriter, r *http.Request, status int, errM
 // its page.
 func (u *UI) uploadForm(w http.ResponseWriter, r *http.Request) {
 	p, _ := principal(r.Context())
-	doc, err := u.cfg.CreateDocument(w, r, p)
+	doc, typed, err := u.cfg.CreateDocument(w, r, p)
 	if err != nil {
 		u.formRefused(w, r, err, func(status int, msg string) {
-			u.showUpload(w, r, status, msg)
+			u.showUpload(w, r, status, msg, typed)
 		})
 		return
 	}
 	http.Redirect(w, r, "/documents/"+doc.ID, http.StatusSeeOther)
+}
+
+// versionForm adds the posted PDF as the document's new version (a
+// drafter answering a return) and goes back to the document page; a
+// refused file shows the page again with its reason.
+func (u *UI) versionForm(w http.ResponseWriter, r *http.Request) {
+	p, _ := principal(r.Context())
+	id := chi.URLParam(r, "id")
+	if u.cfg.AddVersion == nil {
+		u.fail(w, r, http.StatusNotFound, u.tr(r, "error.notfound"))
+		return
+	}
+	if _, err := u.cfg.AddVersion(w, r, p, id); err != nil {
+		u.formRefused(w, r, err, func(status int, msg string) { u.showDocument(w, r, id, status, msg, "") })
+		return
+	}
+	http.Redirect(w, r, back(id, "version"), http.StatusSeeOther)
 }
 
 type documentData struct {
@@ -314,6 +344,7 @@ func (u *UI) showDocument(w http.ResponseWriter, r *http.Request, id string, sta
 	}
 	if d.Chain != nil {
 		d.Chain.Comment = comment
+		d.Chain.CanAddVersion = d.Chain.CanSubmit && u.cfg.AddVersion != nil
 		if done := r.URL.Query().Get("done"); done != "" && r.Method == http.MethodGet {
 			if _, ok := messages["vi"]["done."+done]; ok {
 				d.Chain.Flash = u.tr(r, "done."+done)

@@ -66,6 +66,8 @@ func fieldsOf(field string, reasons ...string) {
 }
 
 func init() {
+	fieldsOf("subject", "document.subject-required", "document.subject-long")
+	fieldsOf("type", "document.type-required", "document.type-unknown")
 	fieldsOf("comment", "chain.return-comment", "chain.comment-empty", "chain.comment-long")
 	fieldsOf("to_user_id", "chain.to-user-required", "chain.to-user-unknown", "chain.to-user-disabled", "chain.to-drafter",
 		"chain.turn-theirs", "chain.holds-turn", "chain.forward-no-delegation", "chain.already-signer", "chain.not-fit")
@@ -169,6 +171,8 @@ type FieldLink struct{ ID, Label string }
 var (
 	labelTags = regexp.MustCompile(`(?s)<[^>]+>`)
 	spaces    = regexp.MustCompile(`\s+`)
+	// summaryLabel is the part of a label marked data-summary-label.
+	summaryLabel = regexp.MustCompile(`(?s)<[a-z]+\b[^>]*\bdata-summary-label\b[^>]*>(.*?)</`)
 )
 
 // findField finds, in a rendered page's main content, the first field
@@ -191,7 +195,13 @@ func findField(page, name string) (tag string, link FieldLink, ok bool) {
 	if label == nil {
 		return "", FieldLink{}, false
 	}
-	text := strings.TrimSpace(spaces.ReplaceAllString(html.UnescapeString(labelTags.ReplaceAllString(label[1], " ")), " "))
+	shown := label[1]
+	if own := summaryLabel.FindStringSubmatch(shown); own != nil {
+		// A label that holds more than the field's name (the upload's
+		// drop zone with its hints) marks the part that names it.
+		shown = own[1]
+	}
+	text := strings.TrimSpace(spaces.ReplaceAllString(html.UnescapeString(labelTags.ReplaceAllString(shown, " ")), " "))
 	if text == "" {
 		return "", FieldLink{}, false
 	}

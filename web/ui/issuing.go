@@ -35,6 +35,7 @@ var issuingSection = section{
 			r.Get("/documents/{id}/issue", u.issuePage)
 			r.Post("/documents/{id}/issue", u.issueForm)
 			r.Get("/documents/{id}/deliveries", u.deliveriesPage)
+			r.Post("/documents/{id}/recall", u.recallForm)
 			r.Get("/registers", u.registersPage)
 			r.Get("/registers/{id}", u.registerPage)
 		})
@@ -75,6 +76,12 @@ var _ = addMessages(map[string][2]string{
 	"issue.submit":           {"Phát hành", "Issue"},
 	"issue.sealnote":         {"Khi phát hành, hệ thống cấp số, ký số của cơ quan (con dấu) lên bản đã ký và gửi đến nơi nhận.", "Issuing numbers the document, applies the organisation's digital signature (seal) to the signed file and sends it."},
 	"issue.done":             {"Đã phát hành văn bản số %s.", "Issued as %s."},
+	"recall.title":           {"Thu hồi văn bản", "Recall the document"},
+	"recall.reason":          {"Lý do thu hồi", "Reason for the recall"},
+	"recall.hint":            {"Nơi nhận sẽ ngừng xử lý văn bản và xác nhận đã thu hồi. Không hoàn tác được.", "Each recipient stops handling the document and confirms the recall. This cannot be undone."},
+	"recall.submit":          {"Thu hồi", "Recall"},
+	"recall.done":            {"Đã thu hồi văn bản; nơi nhận được thông báo để ngừng xử lý và xác nhận.", "The document was recalled; its recipients are told to stop handling it and confirm."},
+	"issue.already":          {"Văn bản đã được phát hành trước đó với số %s; không phát hành lại.", "The document was already issued as %s; it was not issued again."},
 	"issue.warning":          {"Cảnh báo", "Warning"},
 	"issue.warning.clash":    {"Số, ký hiệu %s đã được dùng trong năm nay ở một sổ khác của cơ quan; hãy kiểm tra hai văn bản.", "The number and symbol %s were already used this year in another series of the organisation; check both documents."},
 	"issue.error.email":      {"Dòng %d: cần Tên <địa chỉ thư điện tử>.", "Line %d: give Name <e-mail address>."},
@@ -269,6 +276,15 @@ func (u *UI) issueForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out, err := u.cfg.Registers.Issue(r.Context(), p, id, req)
+	if errors.Is(err, register.ErrNotSigned) {
+		// The form posted again (a double click, the back button, a
+		// colleague's page left open) finds the document issued: where
+		// it went is the answer, not a refusal saying it is unsigned.
+		if doc, gerr := u.cfg.Docs.Get(r.Context(), p, id); gerr == nil && doc.Status == documents.StatusIssued && doc.Number != nil {
+			http.Redirect(w, r, "/documents/"+url.PathEscape(id)+"/deliveries?"+url.Values{"already": {*doc.Number}}.Encode(), http.StatusSeeOther)
+			return
+		}
+	}
 	var in *accounts.InputError
 	if errors.As(err, &in) {
 		u.showIssue(w, r, http.StatusUnprocessableEntity, u.inputWords(r, err, in), &d)
@@ -291,17 +307,54 @@ type deliveriesData struct {
 	Doc        documents.Document
 	Deliveries []register.Delivery
 	Issued     string
-	Warnings   []string
+	// Already: the issue form was posted again after the document was
+	// issued (as this number); nothing was issued twice.
+	Already  string
+	Warnings []string
+	// CanRecall: a clerk of the issuing organisation may recall the
+	// issued document (thu hồi); RecallReason is what its field holds,
+	// Recalled that it was just recalled.
+	CanRecall    bool
+	RecallReason string
+	Recalled     bool
 }
 
 func (u *UI) deliveriesPage(w http.ResponseWriter, r *http.Request) {
+	u.showDeliveries(w, r, http.StatusOK, "", "")
+}
+
+// recallForm recalls (thu hồi) the issued document with the reason
+// typed, as POST /api/v1/documents/{id}/recall does; the service
+// authorizes it (a clerk of the issuing organisation). A refused recall
+// shows the deliveries again with the reason kept.
+func (u *UI) recallForm(w http.ResponseWriter, r *http.Request) {
+	if !u.readForm(w, r, 64<<10) {
+		return
+	}
 	p, _ := principal(r.Context())
 	id := chi.URLParam(r, "id")
 	if u.cfg.Registers == nil {
 		u.fail(w, r, http.StatusNotFound, u.tr(r, "error.notfound"))
 		return
 	}
-	d := deliveriesData{}
+	reason := r.PostForm.Get("reason")
+	if _, err := u.cfg.Registers.Recall(r.Context(), p, id, reason); err != nil {
+		u.formRefused(w, r, err, func(status int, msg string) { u.showDeliveries(w, r, status, msg, reason) }, http.StatusConflict)
+		return
+	}
+	http.Redirect(w, r, "/documents/"+url.PathEscape(id)+"/deliveries?recalled=1", http.StatusSeeOther)
+}
+
+// showDeliveries writes the deliveries page with status: errMsg is a
+// refused recall's reason, reason what its field held.
+func (u *UI) showDeliveries(w http.ResponseWriter, r *http.Request, status int, errMsg, reason string) {
+	p, _ := principal(r.Context())
+	id := chi.URLParam(r, "id")
+	if u.cfg.Registers == nil {
+		u.fail(w, r, http.StatusNotFound, u.tr(r, "error.notfound"))
+		return
+	}
+	d := deliveriesData{RecallReason: reason}
 	var err error
 	if d.Doc, err = u.cfg.Docs.Get(r.Context(), p, id); err != nil {
 		u.failErr(w, r, err)
@@ -318,7 +371,12 @@ func (u *UI) deliveriesPage(w http.ResponseWriter, r *http.Request) {
 			d.Warnings = []string{u.tr(r, "issue.warning.clash", s)}
 		}
 	}
-	u.render(w, r, http.StatusOK, "deliveries", "deliveries.title", d)
+	if s := r.URL.Query().Get("already"); s != "" && d.Doc.Number != nil && *d.Doc.Number == s {
+		d.Already = s
+	}
+	d.Recalled = r.Method == http.MethodGet && r.URL.Query().Get("recalled") != "" && d.Doc.Status == documents.StatusRecalled
+	d.CanRecall = d.Doc.Status == documents.StatusIssued && isClerk(p) && p.Member(d.Doc.OrganizationID)
+	u.renderErr(w, r, status, "deliveries", "deliveries.title", errMsg, d)
 }
 
 type registersData struct {
@@ -339,6 +397,10 @@ func (u *UI) registersPage(w http.ResponseWriter, r *http.Request) {
 		u.failErr(w, r, err)
 		return
 	}
+	// A certified-copies register is listed to those who may open it.
+	d.Registers = slices.DeleteFunc(d.Registers, func(reg storage.Register) bool {
+		return reg.Kind == storage.RegisterCertifiedCopies && !mayReadCertified(p, reg.OrganizationID)
+	})
 	u.render(w, r, http.StatusOK, "registers", "registers.title", d)
 }
 
@@ -389,6 +451,10 @@ func (u *UI) registerPage(w http.ResponseWriter, r *http.Request) {
 	}
 	if reception.IsIncoming(reg) && u.cfg.Reception != nil {
 		u.incomingRegister(w, r, reg, year) // reception.go
+		return
+	}
+	if reg.Kind == storage.RegisterCertifiedCopies {
+		u.certifiedRegister(w, r, reg, year) // register_certified.go
 		return
 	}
 	d := registerData{Register: reg, Year: year, Q: q.Get("q"), Type: q.Get("type"), Month: q.Get("month"), Total: len(entries), PrintedAt: nowFunc()}

@@ -290,14 +290,14 @@ func TestUploadWithoutScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	send := func(typ string) (*http.Response, string) {
+	sendFile := func(typ, subject string, file []byte) (*http.Response, string) {
 		var body bytes.Buffer
 		mw := multipart.NewWriter(&body)
-		mw.WriteField("subject", "Quyết định không dùng script")
+		mw.WriteField("subject", subject)
 		mw.WriteField("type", typ)
 		mw.WriteField("urgency", "khan")
 		fw, _ := mw.CreateFormFile("file", "qd.pdf")
-		fw.Write(draft)
+		fw.Write(file)
 		mw.Close()
 		req, _ := http.NewRequest("POST", e.url+"/documents/new", &body)
 		req.Header.Set("Content-Type", mw.FormDataContentType())
@@ -309,9 +309,34 @@ func TestUploadWithoutScripts(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp, string(b)
 	}
+	send := func(typ string) (*http.Response, string) {
+		return sendFile(typ, "Quyết định không dùng script", draft)
+	}
 	resp, page := send("XYZ")
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, `role="alert"`) || !strings.Contains(page, `id="upload-form"`) {
 		t.Errorf("unknown type: %d, want the form again with the reason: %.300s", resp.StatusCode, page)
+	}
+	// The office walk: a refused upload lost what was typed, and a
+	// missing subject read as English. The form comes back as it was
+	// filled, the refusal in Vietnamese linked to its field.
+	if !strings.Contains(page, `>Quyết định không dùng script</textarea>`) || !strings.Contains(page, `<option value="khan" selected>`) {
+		t.Errorf("the refused form lost the subject or the urgency typed: %.2000s", page)
+	}
+	mustContain(t, "the unknown type's summary", page, `<a href="#type">Loại văn bản</a>: Loại văn bản &#34;XYZ&#34; không có trong danh mục của Nghị định 30`)
+	resp, page = sendFile("QĐ", "Quyết định không dùng script", nil)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("an empty file: %d", resp.StatusCode)
+	}
+	mustContain(t, "the empty file's form", page, `<a href="#file">Tệp PDF</a>: Tệp rỗng`, `<option value="QĐ" selected>`,
+		`<option value="khan" selected>`, `>Quyết định không dùng script</textarea>`)
+	resp, page = sendFile("QĐ", "  ", draft)
+	if resp.StatusCode != http.StatusBadRequest || strings.Contains(page, "chi tiết kỹ thuật") {
+		t.Errorf("an empty subject: %d %.1500s", resp.StatusCode, page)
+	}
+	mustContain(t, "the empty subject's summary", page, `<a href="#subject">Trích yếu</a>: Hãy nhập trích yếu của văn bản.`, `<option value="QĐ" selected>`)
+	var stored int
+	if err := e.db.Pool.QueryRow(t.Context(), "SELECT count(*) FROM documents").Scan(&stored); err != nil || stored != 0 {
+		t.Fatalf("%d documents after refused uploads (%v)", stored, err)
 	}
 	resp, _ = send("QĐ")
 	loc := resp.Header.Get("Location")

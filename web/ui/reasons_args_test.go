@@ -21,7 +21,7 @@ import (
 )
 
 // reasonPackages are the services whose refusals the pages word.
-var reasonPackages = []string{"accounts", "documents/calendar", "documents/certify", "documents/chain", "documents/copies",
+var reasonPackages = []string{"accounts", "documents", "documents/calendar", "documents/certify", "documents/chain", "documents/copies",
 	"documents/docsign", "documents/handling", "documents/reception", "documents/register", "notify"}
 
 // termVocabulary is every value of each set of terms a reason may take.

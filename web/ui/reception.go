@@ -437,6 +437,16 @@ func (u *UI) registerArrival(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &in):
 		u.showArrival(w, r, http.StatusUnprocessableEntity, u.inputWords(r, err, in), d)
 		return
+	case errors.Is(err, reception.ErrState):
+		// The form posted again (a double click, the back button, a
+		// colleague's page left open) finds the arrival registered: its
+		// document, with its số đến, is the answer.
+		if it, gerr := u.cfg.Reception.Get(r.Context(), p, chi.URLParam(r, "id")); gerr == nil && it.DocumentID != "" && it.ArrivalNumber > 0 {
+			http.Redirect(w, r, "/documents/"+url.PathEscape(it.DocumentID)+"?"+url.Values{"registered": {strconv.Itoa(it.ArrivalNumber)}}.Encode(), http.StatusSeeOther)
+			return
+		}
+		u.failErr(w, r, err)
+		return
 	case err != nil:
 		u.failErr(w, r, err)
 		return

@@ -60,8 +60,13 @@ type Config struct {
 	VerifyVersion func(ctx context.Context, v documents.Version) (*verify.Report, error)
 	// CreateDocument reads a multipart upload (the same fields as POST
 	// /api/v1/documents) and creates the document: the no-script path of
-	// the upload page.
-	CreateDocument func(w http.ResponseWriter, r *http.Request, p accounts.Principal) (documents.Document, error)
+	// the upload page. It returns the fields it read even when it refuses,
+	// so the page shows the form again as it was filled.
+	CreateDocument func(w http.ResponseWriter, r *http.Request, p accounts.Principal) (documents.Document, documents.Meta, error)
+	// AddVersion reads a multipart upload (field file, as POST
+	// /api/v1/documents/{id}/versions) and adds it as the document's new
+	// version: how a drafter answers a return on the document page.
+	AddVersion func(w http.ResponseWriter, r *http.Request, p accounts.Principal, id string) (documents.Version, error)
 	// OIDCLogin is the path that starts an OpenID Connect login; "" when
 	// the office has no identity provider.
 	OIDCLogin string
