@@ -118,6 +118,21 @@ func New(db *storage.DB, cfg Config) (*Engine, error) {
 	// on first use (Start), so an engine that only publishes opens none.
 	pc := db.Pool.Config()
 	pc.MaxConns, pc.MinConns = int32(cfg.QueueConns), 0
+	// The queue's own commits (a job fetched, completed, the leader
+	// elected, the fan-out's batches) return without waiting for their
+	// WAL flush: on a durable cluster each waited for a disk sync of its
+	// own, and the approvals committed behind them waited for it too. A
+	// crash loses at most the last of them, and only after every commit
+	// the service told anyone of (the WAL is flushed in order): a lost
+	// fetch or completion runs its job again (jobs are at least once), a
+	// lost fan-out leaves its events pending for the next (its effects and
+	// the events' pending = NULL are one transaction). Jobs are queued in
+	// the causing transaction (InsertTx), never on these connections, so
+	// they stay as durable as their cause.
+	if pc.ConnConfig.RuntimeParams == nil {
+		pc.ConnConfig.RuntimeParams = map[string]string{}
+	}
+	pc.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
 	queue, err := pgxpool.NewWithConfig(context.Background(), pc)
 	if err != nil {
 		return nil, fmt.Errorf("job queue pool: %w", err)
