@@ -219,7 +219,9 @@ type emailWorker struct {
 func (w *emailWorker) Work(ctx context.Context, job *river.Job[emailArgs]) error {
 	var to, kind, summary, docID string
 	var on bool
-	err := w.e.db.Pool.QueryRow(ctx, `SELECT p.email, p.email_on, ev.kind, ev.summary, coalesce(ev.document_id::text, '')
+	// On the queue's connections: the 4 of the service's pool are the
+	// requests'.
+	err := w.e.queue.QueryRow(ctx, `SELECT p.email, p.email_on, ev.kind, ev.summary, coalesce(ev.document_id::text, '')
 		FROM notify_events ev, notification_preferences p WHERE ev.id = $1 AND p.user_id = $2`,
 		job.Args.EventID, job.Args.UserID).Scan(&to, &on, &kind, &summary, &docID)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !on) {

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -19,18 +20,22 @@ import (
 //
 // SharedFlush waits for many commits with one flush: a transaction that
 // committed with QueueEarlyRelease releases its connection, then calls
-// Wait, which joins the next flush not yet begun; one flush at a time runs
-// (on a connection of the pool, only for its duration), and every commit
-// that joined it is durable when it returns, since the WAL is flushed in
-// order. What the caller is told is unchanged: committed means on disk.
+// Wait, which joins the next flush not yet begun; one flush at a time runs,
+// on a connection of its own (taken from the pool, it waited behind every
+// request queued for a connection), and every commit that joined it is
+// durable when it returns, since the WAL is flushed in order. What the
+// caller is told is unchanged: committed means on disk.
 
 // SharedFlush shares WAL flush waits among the commits of a process. The
 // zero value is ready; it must not be copied after first use.
 type SharedFlush struct {
 	mu      sync.Mutex
-	next    *flushRound // the flush the next waiters join; not begun
-	running bool        // a goroutine is running flushes
+	next    *flushRound   // the flush the next waiters join; not begun
+	running bool          // a goroutine is running flushes
+	wake    chan struct{} // a waiter joined while the goroutine idled
 	flushes atomic.Int64
+
+	beforeFlush func() // tests: runs before each flush begins
 }
 
 // flushRound is one flush and the commits waiting for it.
@@ -40,14 +45,21 @@ type flushRound struct {
 	joined int // waiters, under SharedFlush.mu
 }
 
-// sharedFlushTimeout bounds one flush; its waiters are told its error.
-const sharedFlushTimeout = 30 * time.Second
+const (
+	// sharedFlushTimeout bounds one flush; its waiters are told its error.
+	sharedFlushTimeout = 30 * time.Second
+	// sharedFlushIdle is how long the flushing connection is kept once
+	// nobody waits: an office that acts every few seconds does not
+	// connect for each action.
+	sharedFlushIdle = 5 * time.Second
+)
 
-// Wait returns once every transaction committed (on any connection of
-// pool's cluster) before it was called is as durable as the server makes
-// a commit. Call it after the commit returned, holding no connection. An
-// error means the commit may not be durable; the caller answers as for a
-// commit whose result it did not learn.
+// Wait returns once every transaction committed on pool's cluster before
+// it was called is as durable as the server makes a commit (at the
+// synchronous_commit of pool's connections). Call it after the commit
+// returned, holding no connection. An error means the commit may not be
+// durable; the caller answers as for a commit whose result it did not
+// learn.
 func (f *SharedFlush) Wait(ctx context.Context, pool *pgxpool.Pool) error {
 	f.mu.Lock()
 	if f.next == nil {
@@ -55,9 +67,17 @@ func (f *SharedFlush) Wait(ctx context.Context, pool *pgxpool.Pool) error {
 	}
 	r := f.next
 	r.joined++
+	if f.wake == nil {
+		f.wake = make(chan struct{}, 1)
+	}
 	if !f.running {
 		f.running = true
-		go f.run(pool)
+		go f.run(pool.Config().ConnConfig)
+	} else {
+		select {
+		case f.wake <- struct{}{}:
+		default:
+		}
 	}
 	f.mu.Unlock()
 	select {
@@ -75,23 +95,61 @@ func (f *SharedFlush) Wait(ctx context.Context, pool *pgxpool.Pool) error {
 func (f *SharedFlush) Flushes() int64 { return f.flushes.Load() }
 
 // run makes one flush after another while commits wait: each flush begins
-// after every waiter of its round joined, so it covers their commits.
-func (f *SharedFlush) run(pool *pgxpool.Pool) {
+// after every waiter of its round joined, so it covers their commits. It
+// returns, closing its connection, once nobody waited for sharedFlushIdle.
+func (f *SharedFlush) run(cc *pgx.ConnConfig) {
+	var conn *pgx.Conn
+	defer func() {
+		if conn != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = conn.Close(ctx)
+		}
+	}()
+	idle := time.NewTimer(sharedFlushIdle)
+	defer idle.Stop()
 	for {
 		f.mu.Lock()
 		r := f.next
 		f.next = nil
-		if r == nil {
-			f.running = false
-			f.mu.Unlock()
-			return
-		}
 		f.mu.Unlock()
+		if r == nil {
+			idle.Reset(sharedFlushIdle)
+			select {
+			case <-f.wake:
+				continue
+			case <-idle.C:
+			}
+			f.mu.Lock()
+			if f.next == nil {
+				f.running = false
+				f.mu.Unlock()
+				return
+			}
+			f.mu.Unlock()
+			continue
+		}
+		if f.beforeFlush != nil {
+			f.beforeFlush()
+		}
 		// No waiter's context: one waiter giving up must not fail the
 		// others' flush.
 		ctx, cancel := context.WithTimeout(context.Background(), sharedFlushTimeout)
-		r.err = WaitDurable(ctx, pool)
+		var err error
+		if conn == nil {
+			conn, err = pgx.ConnectConfig(ctx, cc)
+			if err != nil {
+				conn = nil
+			}
+		}
+		if err == nil {
+			if err = WaitDurable(ctx, conn); err != nil {
+				_ = conn.Close(ctx) // a broken connection is not kept
+				conn = nil
+			}
+		}
 		cancel()
+		r.err = err
 		f.flushes.Add(1)
 		close(r.done)
 	}

@@ -13,11 +13,11 @@ import (
 )
 
 // TestSharedFlushOneFlushForManyCommits: commits waiting while a flush runs
-// share the next one. The pool's only connection is held, so the first
-// waiter's flush cannot begin; the commits that wait meanwhile join the
-// flush after it, not the one already taken: once the connection is
-// free, twelve waits have made two flushes, and each of them began after
-// its waiters joined.
+// share the next one. The first waiter's flush is held before it begins;
+// the commits that wait meanwhile join the flush after it, not the one
+// already taken: once it is let go, twelve waits have made two flushes,
+// and each of them began after its waiters joined. The pool's only
+// connection is held throughout: the flushes do not take the requests'.
 func TestSharedFlushOneFlushForManyCommits(t *testing.T) {
 	ctx := context.Background()
 	url := testharness.Postgres(t)
@@ -34,7 +34,11 @@ func TestSharedFlushOneFlushForManyCommits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer held.Release()
+	let := make(chan struct{})
 	var f SharedFlush
+	var first sync.Once
+	f.beforeFlush = func() { first.Do(func() { <-let }) }
 	var wg sync.WaitGroup
 	errs := make(chan error, 12)
 	wait := func() {
@@ -44,7 +48,7 @@ func TestSharedFlushOneFlushForManyCommits(t *testing.T) {
 			errs <- f.Wait(ctx, pool)
 		}()
 	}
-	// state is the round not begun yet: nil once the first was taken.
+	// state is whether flushes run and who joined the round not begun yet.
 	state := func() (running bool, joined int) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
@@ -56,7 +60,7 @@ func TestSharedFlushOneFlushForManyCommits(t *testing.T) {
 	wait()
 	for {
 		if running, joined := state(); running && joined == 0 {
-			break // the first flush was taken and waits for the connection
+			break // the first flush was taken and is held
 		}
 		runtime.Gosched()
 	}
@@ -70,9 +74,9 @@ func TestSharedFlushOneFlushForManyCommits(t *testing.T) {
 		runtime.Gosched()
 	}
 	if n := f.Flushes(); n != 0 {
-		t.Fatalf("%d flushes made while the connection was held", n)
+		t.Fatalf("%d flushes made while the first was held", n)
 	}
-	held.Release()
+	close(let)
 	wg.Wait()
 	close(errs)
 	for err := range errs {
@@ -83,15 +87,7 @@ func TestSharedFlushOneFlushForManyCommits(t *testing.T) {
 	if n := f.Flushes(); n != 2 {
 		t.Errorf("12 commits waited with %d flushes, want 2 (the first's, then one for the 11 others)", n)
 	}
-	// The flushing goroutine ends once nobody waits.
-	for {
-		running, joined := state()
-		if joined != 0 {
-			t.Fatalf("%d waiting after the waits", joined)
-		}
-		if !running {
-			break
-		}
-		runtime.Gosched()
+	if _, joined := state(); joined != 0 {
+		t.Errorf("%d waiting after the waits", joined)
 	}
 }
