@@ -69,6 +69,7 @@ type Engine struct {
 	cfg    Config
 	client *river.Client[pgx.Tx]
 	queue  *pgxpool.Pool // the job queue's own connections; closed by Stop
+	mail   *mailSessions // SMTP sessions kept between notification e-mails
 
 	wake       chan struct{}      // an event was queued (Queue): fan out soon
 	stopFanOut context.CancelFunc // set by Start
@@ -137,7 +138,7 @@ func New(db *storage.DB, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("job queue pool: %w", err)
 	}
-	e := &Engine{db: db, cfg: cfg, queue: queue, wake: make(chan struct{}, 1)}
+	e := &Engine{db: db, cfg: cfg, queue: queue, mail: newMailSessions(cfg.Workers), wake: make(chan struct{}, 1)}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &emailWorker{e: e})
 	river.AddWorker(workers, &deliveryEmailWorker{e: e})
@@ -190,6 +191,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 		defer cancel()
 		err = e.client.StopAndCancel(cctx)
 	}
+	e.mail.close()
 	if err != nil {
 		return fmt.Errorf("job queue stop: %w", err)
 	}
