@@ -127,9 +127,11 @@ func New(db *storage.DB, cfg Config) (*Engine, error) {
 	// the service told anyone of (the WAL is flushed in order): a lost
 	// fetch or completion runs its job again (jobs are at least once), a
 	// lost fan-out leaves its events pending for the next (its effects and
-	// the events' pending = NULL are one transaction). Jobs are queued in
-	// the causing transaction (InsertTx), never on these connections, so
-	// they stay as durable as their cause.
+	// the events' pending = NULL are one transaction; a notification made
+	// again has the same id). Any durable commit after one of them (a
+	// request of the service) flushes it too. The events themselves, and
+	// the jobs a request queues (InsertTx), commit in the request's
+	// transaction, never on these connections, as durably as their cause.
 	if pc.ConnConfig.RuntimeParams == nil {
 		pc.ConnConfig.RuntimeParams = map[string]string{}
 	}

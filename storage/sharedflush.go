@@ -59,7 +59,8 @@ const (
 // synchronous_commit of pool's connections). Call it after the commit
 // returned, holding no connection. An error means the commit may not be
 // durable; the caller answers as for a commit whose result it did not
-// learn.
+// learn. A SharedFlush serves one pool: its connection is opened with
+// the configuration of the pool of the Wait that started it.
 func (f *SharedFlush) Wait(ctx context.Context, pool *pgxpool.Pool) error {
 	f.mu.Lock()
 	if f.next == nil {
