@@ -69,6 +69,7 @@ type Engine struct {
 	cfg    Config
 	client *river.Client[pgx.Tx]
 	queue  *pgxpool.Pool // the job queue's own connections; closed by Stop
+	mail   *mailSessions // SMTP sessions kept between notification e-mails
 
 	wake       chan struct{}      // an event was queued (Queue): fan out soon
 	stopFanOut context.CancelFunc // set by Start
@@ -118,11 +119,28 @@ func New(db *storage.DB, cfg Config) (*Engine, error) {
 	// on first use (Start), so an engine that only publishes opens none.
 	pc := db.Pool.Config()
 	pc.MaxConns, pc.MinConns = int32(cfg.QueueConns), 0
+	// The queue's own commits (a job fetched, completed, the leader
+	// elected, the fan-out's batches) return without waiting for their
+	// WAL flush: on a durable cluster each waited for a disk sync of its
+	// own, and the approvals committed behind them waited for it too. A
+	// crash loses at most the last of them, and only after every commit
+	// the service told anyone of (the WAL is flushed in order): a lost
+	// fetch or completion runs its job again (jobs are at least once), a
+	// lost fan-out leaves its events pending for the next (its effects and
+	// the events' pending = NULL are one transaction; a notification made
+	// again has the same id). Any durable commit after one of them (a
+	// request of the service) flushes it too. The events themselves, and
+	// the jobs a request queues (InsertTx), commit in the request's
+	// transaction, never on these connections, as durably as their cause.
+	if pc.ConnConfig.RuntimeParams == nil {
+		pc.ConnConfig.RuntimeParams = map[string]string{}
+	}
+	pc.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
 	queue, err := pgxpool.NewWithConfig(context.Background(), pc)
 	if err != nil {
 		return nil, fmt.Errorf("job queue pool: %w", err)
 	}
-	e := &Engine{db: db, cfg: cfg, queue: queue, wake: make(chan struct{}, 1)}
+	e := &Engine{db: db, cfg: cfg, queue: queue, mail: newMailSessions(cfg.Workers), wake: make(chan struct{}, 1)}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &emailWorker{e: e})
 	river.AddWorker(workers, &deliveryEmailWorker{e: e})
@@ -175,6 +193,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 		defer cancel()
 		err = e.client.StopAndCancel(cctx)
 	}
+	e.mail.close()
 	if err != nil {
 		return fmt.Errorf("job queue stop: %w", err)
 	}

@@ -10,6 +10,10 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// asyncCommitSQL lets a transaction's commit return before its WAL is
+// flushed.
+const asyncCommitSQL = "SET LOCAL synchronous_commit = off"
+
 // fanOutBatch is how many pending events one fan-out transaction tells:
 // one statement for all of them, and their jobs in one River insert.
 const fanOutBatch = 200
@@ -29,6 +33,10 @@ func (e *Engine) FanOut(ctx context.Context) (int, error) {
 		var due []dueEvent
 		err := pgx.BeginFunc(ctx, e.queue, func(tx pgx.Tx) error {
 			var b pgx.Batch
+			// Its commit need not wait for its flush (see the queue's
+			// connections, New): were it lost, its events would still be
+			// pending. Set here as well, for a fan-out on any connection.
+			b.Queue(asyncCommitSQL)
 			queueFanOut(&b, nil, fanOutBatch, &due)
 			if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 				return err

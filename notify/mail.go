@@ -80,9 +80,16 @@ type message struct {
 	FileName   string
 }
 
-// send delivers m through the configured server. Errors name the server
-// but never the password.
-func (c MailConfig) send(ctx context.Context, m message) error {
+// send delivers m through the configured server on a session of its
+// own. Errors name the server but never the password.
+func (c MailConfig) send(ctx context.Context, m message) error { return c.sendKept(ctx, nil, m) }
+
+// sendKept delivers m on a session kept open by keep (nil: a session of
+// its own, closed after), greeting a new one only when none is kept. A
+// kept session the server closed meanwhile is given up and the e-mail
+// sent on a new one; a refusal by the server is returned. Errors name the
+// server but never the password.
+func (c MailConfig) sendKept(ctx context.Context, keep *mailSessions, m message) error {
 	if c.Addr == "" {
 		return errNoMail
 	}
@@ -90,10 +97,50 @@ func (c MailConfig) send(ctx context.Context, m message) error {
 	if err != nil {
 		return err
 	}
+	to, _ := mail.ParseAddress(m.To) // render checked it
+	for {
+		s, kept := keep.take()
+		if s == nil {
+			if s, err = c.dial(ctx); err != nil {
+				return err
+			}
+		}
+		if deadline, ok := ctx.Deadline(); ok {
+			_ = s.conn.SetDeadline(deadline)
+		} else {
+			_ = s.conn.SetDeadline(time.Now().Add(2 * time.Minute))
+		}
+		err := s.client.SendMail(c.From, []string{to.Address}, bytes.NewReader(raw))
+		if err == nil {
+			if keep.put(s) {
+				return nil
+			}
+			defer s.client.Close()
+			return s.client.Quit()
+		}
+		s.client.Close()
+		var refused *smtp.SMTPError
+		if kept && !errors.As(err, &refused) {
+			continue // the kept session was closed: on another
+		}
+		return fmt.Errorf("SMTP %s: send to %s: %w", c.Addr, m.To, err)
+	}
+}
+
+// smtpSession is a greeted (and authenticated) session with the server.
+type smtpSession struct {
+	conn   net.Conn
+	client *smtp.Client
+	idle   time.Time // since when it was kept unused
+}
+
+// dial opens a session: TCP, STARTTLS when configured, AUTH when a user
+// is configured.
+func (c MailConfig) dial(ctx context.Context) (*smtpSession, error) {
 	d := net.Dialer{Timeout: 15 * time.Second}
 	conn, err := d.DialContext(ctx, "tcp", c.Addr)
 	if err != nil {
-		return fmt.Errorf("SMTP %s: %w", c.Addr, err)
+		return nil, fmt.Errorf("SMTP %s: %w", c.Addr, err)
 	}
 	if deadline, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(deadline)
@@ -109,22 +156,75 @@ func (c MailConfig) send(ctx context.Context, m message) error {
 		}
 		if client, err = smtp.NewClientStartTLS(conn, cfg); err != nil {
 			conn.Close()
-			return fmt.Errorf("SMTP %s: STARTTLS: %w", c.Addr, err)
+			return nil, fmt.Errorf("SMTP %s: STARTTLS: %w", c.Addr, err)
 		}
 	} else {
 		client = smtp.NewClient(conn)
 	}
-	defer client.Close()
 	if c.Username != "" {
 		if err := client.Auth(sasl.NewPlainClient("", c.Username, c.Password)); err != nil {
-			return fmt.Errorf("SMTP %s: authentication as %s refused: %s", c.Addr, c.Username, smtpCode(err))
+			client.Close()
+			return nil, fmt.Errorf("SMTP %s: authentication as %s refused: %s", c.Addr, c.Username, smtpCode(err))
 		}
 	}
-	to, _ := mail.ParseAddress(m.To) // render checked it
-	if err := client.SendMail(c.From, []string{to.Address}, bytes.NewReader(raw)); err != nil {
-		return fmt.Errorf("SMTP %s: send to %s: %w", c.Addr, m.To, err)
+	return &smtpSession{conn: conn, client: client}, nil
+}
+
+// mailSessions keeps SMTP sessions open between e-mails: each e-mail
+// dialled, greeted (STARTTLS, AUTH) and quit the server, several round
+// trips and a TLS handshake more than the message itself, two e-mails
+// per approval at the office's pace. At most cap(idle) are kept, none
+// longer than mailSessionIdle unused (servers close idle sessions).
+type mailSessions struct{ idle chan *smtpSession }
+
+const mailSessionIdle = 30 * time.Second
+
+func newMailSessions(n int) *mailSessions { return &mailSessions{idle: make(chan *smtpSession, n)} }
+
+// take is a kept session, if one is fresh enough (nil, false otherwise).
+func (k *mailSessions) take() (*smtpSession, bool) {
+	if k == nil {
+		return nil, false
 	}
-	return client.Quit()
+	for {
+		select {
+		case s := <-k.idle:
+			if time.Since(s.idle) < mailSessionIdle {
+				return s, true
+			}
+			s.client.Close()
+		default:
+			return nil, false
+		}
+	}
+}
+
+// put keeps s for the next e-mail; false when enough are kept.
+func (k *mailSessions) put(s *smtpSession) bool {
+	if k == nil {
+		return false
+	}
+	s.idle = time.Now()
+	select {
+	case k.idle <- s:
+		return true
+	default:
+		return false
+	}
+}
+
+// close quits every kept session.
+func (k *mailSessions) close() {
+	for {
+		select {
+		case s := <-k.idle:
+			_ = s.conn.SetDeadline(time.Now().Add(5 * time.Second))
+			_ = s.client.Quit()
+			s.client.Close()
+		default:
+			return
+		}
+	}
 }
 
 // smtpCode keeps only the server's code of an authentication failure: its
@@ -219,7 +319,9 @@ type emailWorker struct {
 func (w *emailWorker) Work(ctx context.Context, job *river.Job[emailArgs]) error {
 	var to, kind, summary, docID string
 	var on bool
-	err := w.e.db.Pool.QueryRow(ctx, `SELECT p.email, p.email_on, ev.kind, ev.summary, coalesce(ev.document_id::text, '')
+	// On the queue's connections: the 4 of the service's pool are the
+	// requests'.
+	err := w.e.queue.QueryRow(ctx, `SELECT p.email, p.email_on, ev.kind, ev.summary, coalesce(ev.document_id::text, '')
 		FROM notify_events ev, notification_preferences p WHERE ev.id = $1 AND p.user_id = $2`,
 		job.Args.EventID, job.Args.UserID).Scan(&to, &on, &kind, &summary, &docID)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !on) {
@@ -232,7 +334,7 @@ func (w *emailWorker) Work(ctx context.Context, job *river.Job[emailArgs]) error
 	if docID != "" {
 		body += "Văn bản: " + docID + "\r\n"
 	}
-	return w.e.cfg.Mail.send(ctx, message{To: to, Subject: summary, Body: body,
+	return w.e.cfg.Mail.sendKept(ctx, w.e.mail, message{To: to, Subject: summary, Body: body,
 		MessageID: "<notify-" + job.Args.EventID + "-" + job.Args.UserID + "@vanthu>"})
 }
 

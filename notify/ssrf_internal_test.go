@@ -70,4 +70,41 @@ func TestWebhookClientRefusesPrivateAtConnect(t *testing.T) {
 	if n := redirected.Load(); n != 0 {
 		t.Fatalf("the redirect was followed %d times", n)
 	}
+	// The connection kept alive for the allowed endpoint serves no other.
+	if _, err := post(t.Context(), srv.URL+"/hook"); !errors.Is(err, errPrivateAddress) {
+		t.Fatalf("after an allowed endpoint, the same server without the allowance: %v, want the private-address refusal", err)
+	}
+	if n := hits.Load(); n != 1 {
+		t.Fatalf("the private server was reached %d times, want once (allowed)", n)
+	}
+}
+
+// TestWebhookClientKeepsConnections: deliveries to one endpoint reuse one
+// connection instead of dialling for each.
+func TestWebhookClientKeepsConnections(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c := webhookClient()
+	allowed := context.WithValue(t.Context(), allowPrivateKey{}, true)
+	for range 5 {
+		req, err := http.NewRequestWithContext(allowed, http.MethodPost, srv.URL+"/hook", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("5 deliveries one after another made %d connections, want 1", n)
+	}
 }

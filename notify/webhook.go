@@ -75,7 +75,9 @@ func (w *webhookWorker) Work(ctx context.Context, job *river.Job[webhookArgs]) e
 	var secret []byte
 	var allowPrivate, deleted, done bool
 	var b webhookBody
-	err := w.e.db.Pool.QueryRow(ctx, `
+	// On the queue's connections: those of the service's pool are the
+	// requests'.
+	err := w.e.queue.QueryRow(ctx, `
 		SELECT w.url, w.secret, w.allow_private, w.deleted_at IS NOT NULL,
 			EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = w.id AND d.event_id = ev.id AND d.succeeded),
 			ev.id, ev.kind, ev.created_at, coalesce(ev.organization_id::text, ''), coalesce(ev.document_id::text, ''),
@@ -99,7 +101,10 @@ func (w *webhookWorker) Work(ctx context.Context, job *river.Job[webhookArgs]) e
 	if sendErr != nil {
 		msg = truncate(sendErr.Error(), 500)
 	}
-	if _, err := w.e.db.Pool.Exec(ctx, `INSERT INTO webhook_deliveries (endpoint_id, event_id, attempt, status_code, error, succeeded)
+	// Logged without waiting for its flush (the queue's connections): a
+	// crash that lost it lost the job's completion too, which comes after
+	// it in the WAL, so the job runs again and is logged again.
+	if _, err := w.e.queue.Exec(ctx, `INSERT INTO webhook_deliveries (endpoint_id, event_id, attempt, status_code, error, succeeded)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
 		job.Args.EndpointID, job.Args.EventID, job.Attempt, status, msg, ok); err != nil {
 		return errors.Join(sendErr, fmt.Errorf("webhook delivery log: %w", err))
@@ -211,29 +216,49 @@ var (
 // private address later is refused too.
 func webhookClient() *http.Client {
 	return &http.Client{
-		Timeout: 15 * time.Second,
-		Transport: &http.Transport{
-			Proxy:             nil,
-			DisableKeepAlives: true, // a connection allowed private for one endpoint serves no other
-			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-				allow, _ := ctx.Value(allowPrivateKey{}).(bool)
-				d := net.Dialer{Timeout: 10 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
-					if allow {
-						return nil
-					}
-					ap, err := netip.ParseAddrPort(address)
-					if err != nil || !publicAddress(ap.Addr()) {
-						return errPrivateAddress
-					}
-					return nil
-				}}
-				return d.DialContext(ctx, network, addr)
-			},
-			MaxIdleConns:          10,
-			IdleConnTimeout:       30 * time.Second,
-			ResponseHeaderTimeout: 15 * time.Second,
-		},
+		Timeout:   15 * time.Second,
+		Transport: permissionTransport{public: webhookTransport(false), private: webhookTransport(true)},
 		// A redirect could lead to another address; webhooks do not follow.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// permissionTransport sends a request through the transport of its
+// endpoint's permission (allowPrivateKey). Each keeps its connections
+// alive, so a busy endpoint is not dialled again for every event (it was,
+// once per webhook); a connection dialled for an endpoint allowed private
+// addresses is kept only by the private transport, which only such
+// endpoints use, so it never serves an endpoint that was not allowed them.
+type permissionTransport struct{ public, private http.RoundTripper }
+
+func (t permissionTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if allow, _ := r.Context().Value(allowPrivateKey{}).(bool); allow {
+		return t.private.RoundTrip(r)
+	}
+	return t.public.RoundTrip(r)
+}
+
+// webhookTransport dials only public addresses unless allowPrivate, and
+// checks the address it connects to, not the name it was given.
+func webhookTransport(allowPrivate bool) *http.Transport {
+	return &http.Transport{
+		Proxy: nil,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			d := net.Dialer{Timeout: 10 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
+				if allowPrivate {
+					return nil
+				}
+				ap, err := netip.ParseAddrPort(address)
+				if err != nil || !publicAddress(ap.Addr()) {
+					return errPrivateAddress
+				}
+				return nil
+			}}
+			return d.DialContext(ctx, network, addr)
+		},
+		MaxIdleConns:          32,
+		MaxIdleConnsPerHost:   16, // more than the workers posting at once
+		IdleConnTimeout:       30 * time.Second,
+		ResponseHeaderTimeout: 15 * time.Second,
 	}
 }

@@ -177,6 +177,7 @@ func approvals(b *testing.B, users int, rate float64, docs int, publisher string
 	pg := w.postgresCPU(b)
 	wal0 := w.walStats(b)
 	goCPU0, pgCPU0 := processCPU(b), pg()
+	flushes0 := w.svc.DurableFlushes()
 	latencies := make([]time.Duration, 0, n)
 	var mu sync.Mutex
 	var failures, late int
@@ -245,6 +246,9 @@ func approvals(b *testing.B, users int, rate float64, docs int, publisher string
 	b.ReportMetric(float64(wal.fpi)/made, "wal-fpi/op")
 	b.ReportMetric(float64(wal.records)/made, "wal-rec/op")
 	b.ReportMetric(float64(wal.syncs)/made, "wal-sync/op")
+	// The flushes the approvals waited for, shared among those committed
+	// meanwhile (storage.SharedFlush).
+	b.ReportMetric(float64(w.svc.DurableFlushes()-flushes0)/made, "waits/op")
 	if rate > 0 {
 		b.ReportMetric(rate, "offered/s")
 		b.ReportMetric(float64(late), "behind")

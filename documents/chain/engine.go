@@ -27,6 +27,9 @@ type Service struct {
 	Now func() time.Time
 	// Events hears what the chain does (nil: nobody).
 	Events events.Publisher
+
+	// durable is the flush the actions' commits share (act).
+	durable storage.SharedFlush
 }
 
 var _ documents.SigningTurns = (*Service)(nil)
@@ -124,47 +127,63 @@ func (s *Service) locked(ctx context.Context, tx pgx.Tx, st storage.LockedChainS
 //
 // The commit releases the document's and the audit log's locks without
 // waiting for its WAL flush (storage.QueueEarlyRelease, sent with the
-// writes), and act returns once the commit is durable (storage.WaitDurable
-// on the same connection): on a durable cluster the actions of the office
-// are then flushed together instead of one at a time behind the audit
-// log's append lock. fn's error and the commit's are returned as before;
-// an error of the wait is returned too, although the action committed: as
-// for any commit whose answer was lost, the caller does not know whether
-// it is durable (a retry finds the turn taken, or replays its key).
+// writes), then the connection goes back to the pool, and act returns
+// once the commit is durable (storage.SharedFlush, one flush for every
+// action committed meanwhile): on a durable cluster the actions of the
+// office are flushed together instead of one at a time behind the audit
+// log's append lock, and no pooled connection waits for a disk sync. fn's
+// error and the commit's are returned as before; an error of the wait is
+// returned too, although the action committed: as for any commit whose
+// answer was lost, the caller does not know whether it is durable (a
+// retry finds the turn taken, or replays its key).
 func (s *Service) act(ctx context.Context, p accounts.Principal, documentID string, fn func(*run) error) error {
-	if err := documents.MayRead(p); err != nil {
+	committed, err := s.commitEarly(ctx, p, documentID, fn)
+	if err != nil || !committed {
 		return err
+	}
+	if err := s.durable.Wait(ctx, s.DB.Pool); err != nil {
+		return fmt.Errorf("chain of %s: %w", documentID, err)
+	}
+	return nil
+}
+
+// DurableFlushes is how many WAL flushes the actions have waited for so
+// far: fewer than the actions when they shared them.
+func (s *Service) DurableFlushes() int64 { return s.durable.Flushes() }
+
+// commitEarly runs fn in the document's locked transaction and commits it
+// without waiting for its flush; the connection is released on return.
+func (s *Service) commitEarly(ctx context.Context, p accounts.Principal, documentID string, fn func(*run) error) (bool, error) {
+	if err := documents.MayRead(p); err != nil {
+		return false, err
 	}
 	conn, err := s.DB.Pool.Acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("chain of %s: %w", documentID, err)
+		return false, fmt.Errorf("chain of %s: %w", documentID, err)
 	}
 	defer conn.Release() // after the transaction's end (deferred below)
 	tx, st, err := storage.BeginChainState(ctx, conn, documentID, p.Viewer())
 	if errors.Is(err, storage.ErrNotFound) {
-		return documents.ErrNotFound
+		return false, documents.ErrNotFound
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer tx.Rollback(ctx) // after the commit, nothing to do
 	if err := documents.MayChange(p, st.Document); err != nil {
-		return err
+		return false, err
 	}
 	r := s.locked(ctx, tx, st)
 	// Sent with the run's first writes or read; a run that sends nothing
 	// commits as any transaction does.
 	storage.QueueEarlyRelease(&r.writes)
 	if err := fn(r); err != nil {
-		return err
+		return false, err
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return err
+		return false, err
 	}
-	if err := storage.WaitDurable(ctx, conn); err != nil {
-		return fmt.Errorf("chain of %s: %w", documentID, err)
-	}
-	return nil
+	return true, nil
 }
 
 // flush sends the writes queued so far.

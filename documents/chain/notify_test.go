@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -45,8 +46,19 @@ func (w *world) publishing(tb testing.TB, start, outside bool) *office {
 		rw.WriteHeader(http.StatusNoContent)
 	}))
 	tb.Cleanup(receiver.Close)
-	e, err := notify.New(w.db, notify.Config{Mail: notify.MailConfig{Addr: smtpd.Addr, From: "vanthu@xa.gov.vn"},
-		Deadlines: []notify.Deadlines{notify.ChainDeadlines{}, notify.HandlingDeadlines{}}})
+	cfg := notify.Config{Mail: notify.MailConfig{Addr: smtpd.Addr, From: "vanthu@xa.gov.vn"},
+		Deadlines: []notify.Deadlines{notify.ChainDeadlines{}, notify.HandlingDeadlines{}}}
+	// VANTHU_BENCH_FANOUT_DELAY (a duration) changes how long the fan-out
+	// gathers events after a wake-up (the engine's default otherwise), to
+	// compare small, steady fan-out transactions with larger, rarer ones.
+	if v := os.Getenv("VANTHU_BENCH_FANOUT_DELAY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			tb.Fatalf("VANTHU_BENCH_FANOUT_DELAY=%q: a duration such as 10ms", v)
+		}
+		cfg.FanOutDelay = d
+	}
+	e, err := notify.New(w.db, cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
