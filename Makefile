@@ -91,6 +91,7 @@ fuzz:
 	go test $(FUZZFLAGS) -fuzz '^FuzzCheck$$' ./documents/scancheck
 	go test $(FUZZFLAGS) -fuzz '^FuzzDueJSON$$' ./documents/handling
 	go test $(FUZZFLAGS) -fuzz '^FuzzExtractPages$$' ./documents/copies
+	go test $(FUZZFLAGS) -fuzz '^FuzzShownSigner$$' ./documents/publicverify
 
 bench: deps build
 	go run ./internal/testharness/cmd/testenv -- go test -run '^$$' -bench . -benchmem -count 5 -timeout 60m ./...
