@@ -2,6 +2,7 @@ package chain_test
 
 import (
 	"errors"
+	"github.com/vanthu/vanthu/refusal"
 	"slices"
 	"strconv"
 	"strings"
@@ -503,8 +504,11 @@ func TestSigningTurns(t *testing.T) {
 	if last.Action != "sign" || last.Version != 2 || last.ActorID != w.id("signer") {
 		t.Fatalf("last entry %+v", last)
 	}
-	if err := w.sign("signer", d.ID, ""); !isConflict(err) {
-		t.Fatalf("signed twice: %v", err)
+	// Signed twice (a second click, a page left open): refused as done,
+	// not as "wait for the stages before signing".
+	err = w.sign("signer", d.ID, "")
+	if r, _ := refusal.Of(err); !isConflict(err) || r.String() != "chain.sign-done" {
+		t.Fatalf("signed twice: %v (reason %v)", err, r)
 	}
 	inbox, _ := w.svc.Inbox(w.ctx, w.p("signer"), chain.InboxRequest{View: chain.ViewHandled})
 	if inbox.Counts.Open != 0 || inbox.Counts.Handled != 1 || len(inbox.Items) != 1 || inbox.Items[0].Outcome != "sign" {

@@ -38,6 +38,7 @@ var (
 	rVersionNotApproved     = refusal.Name("chain.version-not-approved")
 	rSignDraft              = refusal.Name("chain.sign-draft")
 	rSignEarly              = refusal.Name("chain.sign-early")
+	rSignDone               = refusal.Name("chain.sign-done")
 	rTurnMoved              = refusal.Name("chain.turn-moved")
 	rVersionMoved           = refusal.Name("chain.version-moved")
 	rDefNoStage             = refusal.Name("chain.def-no-stage")

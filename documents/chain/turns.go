@@ -70,6 +70,12 @@ func (r *run) signTurn(p accounts.Principal) (*turn, error) {
 	if !r.exists {
 		return nil, because(rSignDraft, conflict("the document is a draft: it is signed at the end of its approval chain"))
 	}
+	switch r.chain.Status {
+	case documents.StatusSigned, documents.StatusIssued, documents.StatusRecalled:
+		// A second click on "Ký", or a page left open: every signature
+		// is made, so "wait for the stages before signing" would mislead.
+		return nil, because(rSignDone, conflict("the document is %s: every signature of its chain is made", r.chain.Status), refusal.T("status", r.chain.Status))
+	}
 	if r.chain.Status != documents.StatusApproved {
 		return nil, because(rSignEarly, conflict("the document is %s: it is signed once every stage before signing has passed", r.chain.Status), refusal.T("status", r.chain.Status))
 	}

@@ -41,6 +41,7 @@ var _ = addMessages(map[string][2]string{
 	"refusal.chain.version-not-approved":         {"Phiên bản %v không phải phiên bản đã được duyệt (%v); hãy ký phiên bản đã duyệt.", "Version %v is not the version the chain approved (%v); sign the approved one."},
 	"refusal.chain.sign-draft":                   {"Văn bản còn là dự thảo; văn bản chỉ được ký ở cuối quy trình trình ký.", "The document is still a draft; it is signed at the end of its approval chain."},
 	"refusal.chain.sign-early":                   {"Văn bản đang ở trạng thái “%v”: chưa qua hết các bước trước bước ký; hãy chờ các bước đó xong.", "The document is “%v”: the stages before signing have not all passed; wait for them."},
+	"refusal.chain.sign-done":                    {"Văn bản đang ở trạng thái “%v”: mọi chữ ký của quy trình đã được ký; không ký lại.", "The document is “%v”: every signature of its chain is made; it is not signed again."},
 	"refusal.chain.turn-moved":                   {"Lượt ký đã thay đổi trong lúc ký; hãy tải lại trang rồi ký lại.", "The signing turn changed while signing; reload the page and sign again."},
 	"refusal.chain.version-moved":                {"Phiên bản cần ký đã thay đổi trong lúc ký; hãy tải lại trang rồi ký lại.", "The version to sign changed while signing; reload the page and sign again."},
 	"refusal.chain.def-no-stage":                 {"Tuyến trình cần ít nhất một bước; hãy thêm bước.", "A route needs at least one stage; add one."},
