@@ -75,11 +75,24 @@ func (s *Server) createFromForm(w http.ResponseWriter, r *http.Request, p accoun
 		return documents.Document{}, documents.Meta{}, err
 	}
 	r = r.WithContext(context.WithValue(r.Context(), principalKey, p))
+	// The form carries a key of its own (a page's rendering), as the API's
+	// Idempotency-Key: posted twice (a double click, back and re-post),
+	// it makes one document, and the second post lands on it.
+	key := r.URL.Query().Get("key")
+	if d, err := s.Docs.Idempotent(r.Context(), p, key); err != nil || d != nil {
+		if err == nil {
+			err = s.sameUpload(w, r, *d)
+		}
+		if err != nil {
+			return documents.Document{}, documents.Meta{}, err
+		}
+		return *d, documents.Meta{}, nil
+	}
 	meta, stored, err := s.readUpload(w, r, true)
 	if err != nil {
 		return documents.Document{}, meta, err
 	}
-	doc, _, err := s.Docs.Create(r.Context(), p, meta, stored, "")
+	doc, _, err := s.Docs.Create(r.Context(), p, meta, stored, key)
 	return doc, meta, err
 }
 

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"github.com/google/uuid"
 	"net/http"
 	"sort"
 	"strconv"
@@ -216,6 +217,9 @@ type uploadData struct {
 	// Typed is what the form holds: empty but for the type at first, what
 	// was sent after a refusal.
 	Typed documents.Meta
+	// Key names this rendering's upload (the API's Idempotency-Key): the
+	// form posted twice makes one document.
+	Key string
 }
 
 func (u *UI) uploadPage(w http.ResponseWriter, r *http.Request) {
@@ -230,7 +234,7 @@ func (u *UI) showUpload(w http.ResponseWriter, r *http.Request, status int, errM
 		u.failErr(w, r, err)
 		return
 	}
-	d := uploadData{UploadURL: u.cfg.UploadURL, MaxUpload: u.cfg.Docs.MaxUpload, Typed: typed}
+	d := uploadData{UploadURL: u.cfg.UploadURL, MaxUpload: u.cfg.Docs.MaxUpload, Typed: typed, Key: uuid.NewString()}
 	if d.Typed.Type == "" {
 		d.Typed.Type = "CV" // công văn, the commonest
 	}

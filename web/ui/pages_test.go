@@ -290,6 +290,7 @@ func TestUploadWithoutScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	action := "/documents/new"
 	sendFile := func(typ, subject string, file []byte) (*http.Response, string) {
 		var body bytes.Buffer
 		mw := multipart.NewWriter(&body)
@@ -299,7 +300,7 @@ func TestUploadWithoutScripts(t *testing.T) {
 		fw, _ := mw.CreateFormFile("file", "qd.pdf")
 		fw.Write(file)
 		mw.Close()
-		req, _ := http.NewRequest("POST", e.url+"/documents/new", &body)
+		req, _ := http.NewRequest("POST", e.url+action, &body)
 		req.Header.Set("Content-Type", mw.FormDataContentType())
 		resp, err := c.Do(req)
 		if err != nil {
@@ -338,10 +339,25 @@ func TestUploadWithoutScripts(t *testing.T) {
 	if err := e.db.Pool.QueryRow(t.Context(), "SELECT count(*) FROM documents").Scan(&stored); err != nil || stored != 0 {
 		t.Fatalf("%d documents after refused uploads (%v)", stored, err)
 	}
+	// The page's form names its upload with a key of its own: posted twice
+	// (a double click, back and re-post) it makes one document.
+	_, form := get(t, c, e.url+"/documents/new")
+	m := regexp.MustCompile(`action="(/documents/new\?key=[0-9a-f-]{36})"`).FindStringSubmatch(form)
+	if m == nil {
+		t.Fatalf("the upload form names no key: %.1500s", form)
+	}
+	action = m[1]
 	resp, _ = send("QĐ")
 	loc := resp.Header.Get("Location")
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/documents/") {
 		t.Fatalf("upload: %d to %q", resp.StatusCode, loc)
+	}
+	resp, _ = send("QĐ")
+	if again := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || again != loc {
+		t.Errorf("the form posted again: %d to %q, want the first document %q", resp.StatusCode, again, loc)
+	}
+	if err := e.db.Pool.QueryRow(t.Context(), "SELECT count(*) FROM documents").Scan(&stored); err != nil || stored != 1 {
+		t.Errorf("%d documents after the form was posted twice (%v)", stored, err)
 	}
 	var urgency string
 	if err := e.db.Pool.QueryRow(t.Context(), "SELECT urgency FROM documents WHERE id = $1", strings.TrimPrefix(loc, "/documents/")).Scan(&urgency); err != nil || urgency != "khan" {

@@ -49,6 +49,8 @@
     const xhr = new XMLHttpRequest();
     xhr.open("POST", form.dataset.api);
     xhr.setRequestHeader("Accept", "application/json");
+    // One key per rendering of the form: sent twice, one document.
+    if (form.dataset.key) xhr.setRequestHeader("Idempotency-Key", form.dataset.key);
     xhr.upload.addEventListener("progress", (ev) => {
       if (ev.lengthComputable) bar.value = Math.round((ev.loaded / ev.total) * 100);
     });
