@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/vanthu/vanthu/accounts"
@@ -526,16 +527,25 @@ func (r *run) target(req ActionRequest) (storage.User, error) {
 		return storage.User{}, because(rToUserRequired, invalid("%s needs to_user_id", req.Action))
 	}
 	u, err := storage.GetUser(r.ctx, r.q(), req.ToUserID)
-	if err != nil || u.OrganizationID != r.doc.OrganizationID {
+	if err != nil {
 		return storage.User{}, because(rToUserUnknown, invalid("to_user_id is not a member of the organisation"))
 	}
+	return u, r.mayTakeTurn(u)
+}
+
+// mayTakeTurn refuses u as the receiver of a turn on the document: someone
+// of another organisation, a disabled account, the drafter.
+func (r *run) mayTakeTurn(u storage.User) error {
+	if u.OrganizationID != r.doc.OrganizationID {
+		return because(rToUserUnknown, invalid("to_user_id is not a member of the organisation"))
+	}
 	if u.DisabledAt != nil {
-		return storage.User{}, because(rToUserDisabled, invalid("%s's account is disabled", u.Username), u.Username)
+		return because(rToUserDisabled, invalid("%s's account is disabled", u.Username), u.Username)
 	}
 	if u.ID == r.chain.DrafterID {
-		return storage.User{}, because(rToDrafter, invalid("the drafter does not take a turn on their own document"))
+		return because(rToDrafter, invalid("the drafter does not take a turn on their own document"))
 	}
-	return u, nil
+	return nil
 }
 
 // forward hands one's turn to someone else with the role it needs
@@ -556,29 +566,12 @@ func (r *run) forward(p accounts.Principal, req ActionRequest) error {
 	if t == nil {
 		return r.noTurn(p, ActionForward)
 	}
-	if to.ID == t.item.UserID || to.ID == p.ID {
-		return because(rTurnTheirs, invalid("the turn is already theirs"))
-	}
-	if err := fitFor(to, t.stage.Kind, t.item.Role); err != nil {
-		return refusal.Carry(err, invalid("%v", err))
-	}
-	for _, it := range r.openItems() {
-		if it.StageID == t.stage.ID && it.UserID == to.ID {
-			return because(rHoldsTurn, invalid("%s already holds a turn at stage %q", to.Username, t.stage.Name), to.Username, t.stage.Name)
-		}
+	if err := r.mayForward(p, t, to); err != nil {
+		return err
 	}
 	turnOf := t.item.TurnOf
 	if turnOf == "" {
 		turnOf = t.item.UserID
-	}
-	if t.stage.Kind == KindSign {
-		held, err := storage.DelegationsTo(r.ctx, r.q(), to.ID)
-		if err != nil {
-			return err
-		}
-		if r.delegated(accounts.Principal{User: to}, turnOf, held) == "" {
-			return because(rForwardNoDelegation, invalid("%s holds no delegation valid now for this document from the one whose signature it is: a signing turn goes only to their deputy", to.Username), to.Username)
-		}
 	}
 	if err := r.endItem(t.item, itemForwarded, ActionForward); err != nil {
 		return err
@@ -590,6 +583,75 @@ func (r *run) forward(p accounts.Principal, req ActionRequest) error {
 	err = r.record(p, storage.ChainAction{Action: ActionForward, OnBehalfOf: t.onBehalfOf, AuthorityForm: t.form, StageID: t.stage.ID,
 		StageName: t.stage.Name, Comment: req.Comment, ToUser: to.ID})
 	return err
+}
+
+// mayForward refuses to as the receiver of p's turn t: it is already
+// theirs, they lack the role the turn needs, they hold a turn at the same
+// stage, or (a signing turn) they are not a deputy of the one whose
+// signature it is, by a delegation valid now.
+func (r *run) mayForward(p accounts.Principal, t *turn, to storage.User) error {
+	if to.ID == t.item.UserID || to.ID == p.ID {
+		return because(rTurnTheirs, invalid("the turn is already theirs"))
+	}
+	if err := fitFor(to, t.stage.Kind, t.item.Role); err != nil {
+		return refusal.Carry(err, invalid("%v", err))
+	}
+	for _, it := range r.openItems() {
+		if it.StageID == t.stage.ID && it.UserID == to.ID {
+			return because(rHoldsTurn, invalid("%s already holds a turn at stage %q", to.Username, t.stage.Name), to.Username, t.stage.Name)
+		}
+	}
+	if t.stage.Kind == KindSign {
+		turnOf := t.item.TurnOf
+		if turnOf == "" {
+			turnOf = t.item.UserID
+		}
+		held, err := storage.DelegationsTo(r.ctx, r.q(), to.ID)
+		if err != nil {
+			return err
+		}
+		if r.delegated(accounts.Principal{User: to}, turnOf, held) == "" {
+			return because(rForwardNoDelegation, invalid("%s holds no delegation valid now for this document from the one whose signature it is: a signing turn goes only to their deputy", to.Username), to.Username)
+		}
+	}
+	return nil
+}
+
+// ForwardCandidates are the people p may forward their open turn on the
+// document to, by the rules forward applies (a page offers only them);
+// none when p holds no turn.
+func (s *Service) ForwardCandidates(ctx context.Context, p accounts.Principal, documentID string) ([]storage.User, error) {
+	if _, err := s.Docs.Get(ctx, p, documentID); err != nil {
+		return nil, err
+	}
+	var out []storage.User
+	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
+		r, err := s.read(ctx, tx, documentID)
+		if err != nil || !r.exists || r.inFlight(ActionForward) != nil {
+			return err
+		}
+		t, err := r.turnFor(p, func(it *storage.InboxItem, st *storage.ChainStage) bool { return st != nil })
+		if err != nil || t == nil {
+			return err
+		}
+		users, err := storage.ListUsers(ctx, tx, r.doc.OrganizationID)
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			if r.mayTakeTurn(u) != nil {
+				continue
+			}
+			err := r.mayForward(p, t, u)
+			if err == nil {
+				out = append(out, u)
+			} else if reason, _ := refusal.Of(err); reason == (refusal.Reason{}) {
+				return err // not a refusal: the database failed
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
 // withdraw is the drafter taking the submission back, before any signature.

@@ -849,3 +849,38 @@ func TestDelegatesSeeDelegatedTurns(t *testing.T) {
 		t.Fatalf("after signing, signer's inbox %+v", page.Items)
 	}
 }
+
+// The people a page offers to forward a turn to are exactly those the
+// forward accepts: a review turn to another reviewer of the organisation
+// (never the drafter, a clerk or someone holding a turn at the stage), a
+// signing turn only to the signer's deputy; nobody without a turn.
+func TestForwardCandidates(t *testing.T) {
+	w := newWorld(t)
+	names := func(who, docID string) []string {
+		t.Helper()
+		us, err := w.svc.ForwardCandidates(w.ctx, w.p(who), docID)
+		if err != nil {
+			t.Fatalf("%s: %v", who, err)
+		}
+		var out []string
+		for _, u := range us {
+			out = append(out, u.Username)
+		}
+		slices.Sort(out)
+		return out
+	}
+	d := w.reach(documents.StatusInReview)
+	// reviewer2 holds a turn at the same stage already.
+	if got := names("reviewer", d.ID); !slices.Equal(got, []string{"outsider"}) {
+		t.Errorf("a review turn is offered to %v", got)
+	}
+	if got := names("drafter", d.ID); got != nil {
+		t.Errorf("the drafter, who holds no turn, is offered %v", got)
+	}
+	w.must("reviewer", d.ID, chain.ActionRequest{Action: chain.ActionForward, ToUserID: w.id("outsider")})
+	a := w.reach(documents.StatusApproved)
+	if got := names("signer", a.ID); !slices.Equal(got, []string{"deputy"}) {
+		t.Errorf("a signing turn is offered to %v", got)
+	}
+	w.must("signer", a.ID, chain.ActionRequest{Action: chain.ActionForward, ToUserID: w.id("deputy")})
+}

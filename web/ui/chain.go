@@ -140,9 +140,11 @@ type chainPanel struct {
 	Stage         string // the stage of that turn
 	Flash         string
 	Comment       string // the comment typed in a refused form
-	// Colleagues are whom the viewer may forward their turn to or ask for
-	// comments (CanConsult: the chain allows added consultees); Place is
-	// where a signer's signature will land (chain_more.go).
+	// ForwardTo are whom the chain lets the viewer forward their turn to;
+	// Colleagues whom they may ask for comments (CanConsult: the chain
+	// allows added consultees); Place is where a signer's signature will
+	// land (chain_more.go).
+	ForwardTo  []storage.User
 	Colleagues []storage.User
 	CanConsult bool
 	Place      *signPlace

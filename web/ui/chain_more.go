@@ -163,6 +163,12 @@ func (u *UI) moreActions(ctx context.Context, p accounts.Principal, doc document
 	if c.Colleagues, err = u.colleagues(ctx, p); err != nil {
 		return err
 	}
+	// Only those the forward would accept: the drafter, someone without
+	// the turn's role or (a signing turn) without a delegation from the
+	// signer is never offered to be refused after.
+	if c.ForwardTo, err = u.cfg.Chain.ForwardCandidates(ctx, p, doc.ID); err != nil {
+		return err
+	}
 	c.CanConsult = c.View.AllowAddedConsultees
 	if c.Task == "sign" {
 		pl, err := u.placement(ctx, p, doc)
