@@ -81,6 +81,64 @@ func (t *batchTx) Rollback(ctx context.Context) error {
 	return t.Tx.Rollback(ctx)
 }
 
+// The statements of a transaction that ended refuse (pgx.ErrTxClosed):
+// after CommitBatch the pgx transaction underneath is not closed, and its
+// connection may be another's.
+
+func (t *batchTx) Begin(ctx context.Context) (pgx.Tx, error) {
+	if t.conn == nil {
+		return nil, pgx.ErrTxClosed
+	}
+	return t.Tx.Begin(ctx)
+}
+
+func (t *batchTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	if t.conn == nil {
+		return pgconn.CommandTag{}, pgx.ErrTxClosed
+	}
+	return t.Tx.Exec(ctx, sql, args...)
+}
+
+func (t *batchTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if t.conn == nil {
+		return nil, pgx.ErrTxClosed
+	}
+	return t.Tx.Query(ctx, sql, args...)
+}
+
+func (t *batchTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	if t.conn == nil {
+		return closedRow{}
+	}
+	return t.Tx.QueryRow(ctx, sql, args...)
+}
+
+func (t *batchTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	if t.conn == nil {
+		return pgx.FailedBatchResults(b, pgx.ErrTxClosed)
+	}
+	return t.Tx.SendBatch(ctx, b)
+}
+
+func (t *batchTx) CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, rows pgx.CopyFromSource) (int64, error) {
+	if t.conn == nil {
+		return 0, pgx.ErrTxClosed
+	}
+	return t.Tx.CopyFrom(ctx, table, columns, rows)
+}
+
+func (t *batchTx) Prepare(ctx context.Context, name, sql string) (*pgconn.StatementDescription, error) {
+	if t.conn == nil {
+		return nil, pgx.ErrTxClosed
+	}
+	return t.Tx.Prepare(ctx, name, sql)
+}
+
+// closedRow is the row of a query in a transaction that ended.
+type closedRow struct{}
+
+func (closedRow) Scan(...any) error { return pgx.ErrTxClosed }
+
 // release gives the connection back to the pool, which closes it instead
 // when it is not outside a transaction.
 func (t *batchTx) release() {

@@ -56,6 +56,17 @@ func TestCommitBatch(t *testing.T) {
 	if err := tx.Rollback(ctx); !errors.Is(err, pgx.ErrTxClosed) {
 		t.Errorf("rollback after the commit: %v", err)
 	}
+	// Its connection is the pool's again: the transaction refuses
+	// statements, sending nothing.
+	if _, err := tx.Exec(ctx, "SELECT 1"); !errors.Is(err, pgx.ErrTxClosed) {
+		t.Errorf("exec after the commit: %v", err)
+	}
+	if err := tx.QueryRow(ctx, "SELECT 1").Scan(new(int)); !errors.Is(err, pgx.ErrTxClosed) {
+		t.Errorf("query after the commit: %v", err)
+	}
+	if err := tx.SendBatch(ctx, &pgx.Batch{}).Close(); !errors.Is(err, pgx.ErrTxClosed) {
+		t.Errorf("batch after the commit: %v", err)
+	}
 	if trips, statements := c.Counts(); trips != 2 || statements != 5 {
 		t.Errorf("%d round trips, %d statements, want 2 and 5 (begin, insert; two inserts, commit):\n%s", trips, statements, c)
 	}
