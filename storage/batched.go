@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -22,22 +23,28 @@ import (
 
 // BeginBatch begins a transaction and, in the same round trip, sends the
 // statements queue adds to the batch; their callbacks read their results
-// in order. On success the caller owns tx (commit or roll back); on error
-// it is rolled back.
+// in order. On success the caller owns tx (commit or roll back, or send
+// its last batch with its commit through CommitBatch); on error it is
+// rolled back.
 func BeginBatch(ctx context.Context, pool *pgxpool.Pool, queue func(b *pgx.Batch)) (pgx.Tx, error) {
 	b := &pgx.Batch{}
 	b.BeginTx(pgx.TxOptions{})
 	queue(b)
-	br := pool.SendBatch(ctx, b)
-	tx := br.Tx()
-	if tx == nil {
-		// The pool gave no connection: the batch failed before it began.
-		err := br.Close()
-		if err == nil {
-			err = errors.New("begin: no transaction")
-		}
-		return nil, err
+	// The transaction holds its connection itself, so that a commit sent
+	// in a batch (CommitBatch) can give it back without another round
+	// trip.
+	c, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
 	}
+	br := c.SendBatch(ctx, b)
+	inner := br.Tx()
+	if inner == nil {
+		br.Close()
+		c.Release()
+		return nil, errors.New("begin: no transaction")
+	}
+	tx := &batchTx{Tx: inner, conn: c}
 	if _, err := br.Exec(); err != nil {
 		br.Close()
 		tx.Rollback(ctx)
@@ -48,6 +55,152 @@ func BeginBatch(ctx context.Context, pool *pgxpool.Pool, queue func(b *pgx.Batch
 		return nil, err
 	}
 	return tx, nil
+}
+
+// batchTx is a transaction begun by BeginBatch, on a pool connection it
+// holds until the transaction ends: by Commit, Rollback, or a batch that
+// carries its commit (CommitBatch).
+type batchTx struct {
+	pgx.Tx
+	conn *pgxpool.Conn // nil once the transaction ended
+}
+
+func (t *batchTx) Commit(ctx context.Context) error {
+	if t.conn == nil {
+		return pgx.ErrTxClosed
+	}
+	defer t.release()
+	return t.Tx.Commit(ctx)
+}
+
+func (t *batchTx) Rollback(ctx context.Context) error {
+	if t.conn == nil {
+		return pgx.ErrTxClosed
+	}
+	defer t.release()
+	return t.Tx.Rollback(ctx)
+}
+
+// The statements of a transaction that ended refuse (pgx.ErrTxClosed):
+// after CommitBatch the pgx transaction underneath is not closed, and its
+// connection may be another's.
+
+func (t *batchTx) Begin(ctx context.Context) (pgx.Tx, error) {
+	if t.conn == nil {
+		return nil, pgx.ErrTxClosed
+	}
+	return t.Tx.Begin(ctx)
+}
+
+func (t *batchTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	if t.conn == nil {
+		return pgconn.CommandTag{}, pgx.ErrTxClosed
+	}
+	return t.Tx.Exec(ctx, sql, args...)
+}
+
+func (t *batchTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if t.conn == nil {
+		return nil, pgx.ErrTxClosed
+	}
+	return t.Tx.Query(ctx, sql, args...)
+}
+
+func (t *batchTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	if t.conn == nil {
+		return closedRow{}
+	}
+	return t.Tx.QueryRow(ctx, sql, args...)
+}
+
+func (t *batchTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	if t.conn == nil {
+		return pgx.FailedBatchResults(b, pgx.ErrTxClosed)
+	}
+	return t.Tx.SendBatch(ctx, b)
+}
+
+func (t *batchTx) CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, rows pgx.CopyFromSource) (int64, error) {
+	if t.conn == nil {
+		return 0, pgx.ErrTxClosed
+	}
+	return t.Tx.CopyFrom(ctx, table, columns, rows)
+}
+
+func (t *batchTx) Prepare(ctx context.Context, name, sql string) (*pgconn.StatementDescription, error) {
+	if t.conn == nil {
+		return nil, pgx.ErrTxClosed
+	}
+	return t.Tx.Prepare(ctx, name, sql)
+}
+
+// closedRow is the row of a query in a transaction that ended.
+type closedRow struct{}
+
+func (closedRow) Scan(...any) error { return pgx.ErrTxClosed }
+
+// release gives the connection back to the pool, which closes it instead
+// when it is not outside a transaction.
+func (t *batchTx) release() {
+	t.conn.Release()
+	t.conn = nil
+}
+
+// commitSQL ends a transaction from within a batch.
+const commitSQL = "COMMIT"
+
+// ErrCommittedAnyway is wrapped in the error of a CommitBatch whose
+// transaction committed although one of the batch's callbacks refused its
+// result: PostgreSQL had run the whole batch, the commit included, before
+// the callback was called. Callbacks of a committing batch should only
+// read.
+var ErrCommittedAnyway = errors.New("the transaction committed")
+
+// CommitBatch sends b's statements in tx and commits tx, in one round
+// trip when tx was begun by BeginBatch (else b is sent, then tx
+// committed). A statement that fails makes PostgreSQL skip the rest of
+// the batch, the commit with it: tx is then rolled back and the first
+// error returned, as when b's statements were sent alone. Once it
+// returns, tx is over either way (its Rollback is harmless).
+func CommitBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch) error {
+	bt, ok := tx.(*batchTx)
+	if !ok {
+		if err := SendBatch(ctx, tx, b); err != nil {
+			tx.Rollback(ctx)
+			return err
+		}
+		return tx.Commit(ctx)
+	}
+	if bt.conn == nil {
+		return pgx.ErrTxClosed
+	}
+	n := b.Len()
+	b.Queue(commitSQL).Exec(func(ct pgconn.CommandTag) error {
+		// COMMIT of a transaction already failed answers ROLLBACK.
+		if ct.String() == "ROLLBACK" {
+			return pgx.ErrTxCommitRollback
+		}
+		return nil
+	})
+	defer func() { b.QueuedQueries = b.QueuedQueries[:n] }()
+	err := bt.Tx.SendBatch(ctx, b).Close()
+	pc := bt.Conn().PgConn()
+	if !pc.IsClosed() && pc.TxStatus() == 'I' {
+		// The transaction is over on the server: committed, unless COMMIT
+		// answered ROLLBACK. The pgx transaction is left as it is (its
+		// own Commit or Rollback would be one more round trip); its
+		// connection goes back to the pool.
+		bt.release()
+		if err != nil && !errors.Is(err, pgx.ErrTxCommitRollback) {
+			return fmt.Errorf("%w, but reading its batch failed: %w", ErrCommittedAnyway, err)
+		}
+		return err
+	}
+	if err == nil {
+		err = errors.New("commit: the transaction is still open")
+	}
+	bt.Rollback(ctx)
+	return err
 }
 
 // SendBatch sends b's statements in tx in one round trip and runs their

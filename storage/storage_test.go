@@ -91,7 +91,12 @@ func TestTokens(t *testing.T) {
 		token string
 		ok    bool
 	}{{"tok-future", true}, {"tok-live", false}, {"tok-past", false}, {"unknown", false}, {"", false}} {
-		got, err := storage.UserByToken(ctx, db.Pool, tc.token)
+		// Every API request asks this first: one round trip.
+		traced, c := testharness.TracedPool(t, db.Pool)
+		got, err := storage.UserByToken(ctx, traced, tc.token)
+		if trips, _ := c.Counts(); trips != 1 {
+			t.Errorf("%s: %d round trips, want 1:\n%s", tc.token, trips, c)
+		}
 		switch {
 		case tc.ok && (err != nil || got.User.ID != u.ID || got.User.FullName != "Nguyễn Văn Thư" || got.Token.Scopes[0] != "*"):
 			t.Errorf("%s: %+v %v", tc.token, got, err)

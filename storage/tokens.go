@@ -56,22 +56,23 @@ type TokenOwner struct {
 	User  User
 }
 
-// UserByToken finds the user of a valid (unexpired, unrevoked) API token.
+// UserByToken finds the user of a valid (unexpired, unrevoked) API token,
+// in one statement: every API request asks it before anything else.
 func UserByToken(ctx context.Context, q Querier, token string) (TokenOwner, error) {
 	sum := sha256.Sum256([]byte(token))
 	var o TokenOwner
+	u := &o.User
 	err := q.QueryRow(ctx, `
-		SELECT id, user_id, name, scopes, created_at, expires_at, coalesce(created_by::text, ''), created_by_name FROM api_tokens
-		WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
+		SELECT t.id, t.user_id, t.name, t.scopes, t.created_at, t.expires_at, coalesce(t.created_by::text, ''), t.created_by_name,
+			`+userColumns+`
+		FROM api_tokens t JOIN users u ON u.id = t.user_id
+		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())`,
 		sum[:]).Scan(&o.Token.ID, &o.Token.UserID, &o.Token.Name, &o.Token.Scopes, &o.Token.CreatedAt, &o.Token.ExpiresAt,
-		&o.Token.CreatedBy, &o.Token.CreatedByName)
+		&o.Token.CreatedBy, &o.Token.CreatedByName,
+		&u.ID, &u.Username, &u.FullName, &u.Title, &u.OrganizationID, &u.IsSuperadmin, &u.Roles, &u.UnitIDs, &u.DisabledAt, &u.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return o, ErrNotFound
 	}
-	if err != nil {
-		return o, err
-	}
-	o.User, err = GetUser(ctx, q, o.Token.UserID)
 	return o, err
 }
 

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"runtime/metrics"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -79,6 +81,7 @@ func BenchmarkSignDraft(b *testing.B) {
 	signDrafts := func(b *testing.B, next func() []byte) {
 		var stored, logical, reads, parses, hashed int64
 		var cpu time.Duration
+		var heap heapWork
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()
 			doc := w.e.uploadPDF("Quyết định", next())
@@ -86,9 +89,10 @@ func BenchmarkSignDraft(b *testing.B) {
 			before := blobtest.Objects(b, w.e.blobs)
 			st, p, h := signing.Versions.Stats(), pdfupdate.Parses(), signing.HashedBytes()
 			b.StartTimer()
-			c0 := processCPU()
+			c0, h0 := processCPU(), readHeapWork()
 			resp, body := w.call(w.an.token, "POST", "/api/v1/documents/"+doc.ID+"/sign", nil)
 			cpu += processCPU() - c0
+			heap.add(readHeapWork(), h0)
 			if resp.StatusCode != http.StatusCreated {
 				b.Fatalf("sign: %d %s", resp.StatusCode, body)
 			}
@@ -111,6 +115,7 @@ func BenchmarkSignDraft(b *testing.B) {
 		b.ReportMetric(float64(parses)/float64(b.N), "parses/op")
 		b.ReportMetric(float64(hashed)/float64(b.N), "hashed-B/op")
 		b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
+		heap.report(b)
 	}
 	sign := func(b *testing.B) { signDrafts(b, func() []byte { return in }) }
 	b.Run("api", sign)
@@ -156,7 +161,7 @@ func BenchmarkSignDraft(b *testing.B) {
 			b.Fatal(err)
 		}
 		dir := b.TempDir()
-		c0 := processCPU()
+		c0, h0 := processCPU(), readHeapWork()
 		for i := 0; i < b.N; i++ {
 			f, err := os.CreateTemp(dir, "*.pdf")
 			if err != nil {
@@ -172,7 +177,34 @@ func BenchmarkSignDraft(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64((processCPU()-c0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+		var heap heapWork
+		heap.add(readHeapWork(), h0)
+		heap.report(b)
 	})
+}
+
+// heapWork is what the Go heap did in this process (the service, the
+// client and the dev TSA): bytes allocated and garbage collections
+// completed. The collections during a signature, and what provoked them,
+// are where its slow tail comes from (BENCHMARKS.md).
+type heapWork struct{ allocated, cycles uint64 }
+
+var heapSamples = []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
+
+func readHeapWork() heapWork {
+	s := slices.Clone(heapSamples)
+	metrics.Read(s)
+	return heapWork{allocated: s[0].Value.Uint64(), cycles: s[1].Value.Uint64()}
+}
+
+func (h *heapWork) add(now, before heapWork) {
+	h.allocated += now.allocated - before.allocated
+	h.cycles += now.cycles - before.cycles
+}
+
+func (h heapWork) report(b *testing.B) {
+	b.ReportMetric(float64(h.allocated)/float64(b.N), "alloc-B/op")
+	b.ReportMetric(float64(h.cycles)/float64(b.N), "gc/op")
 }
 
 // processCPU is the CPU time this process has used (user and system, all

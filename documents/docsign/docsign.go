@@ -141,6 +141,12 @@ type job struct {
 	// caller writes once the version is known (the idempotency record,
 	// the two-step session completed).
 	alsoWrite func(b *pgx.Batch, v documents.Version) error
+	// move is the job that moves the signature's update into the blob
+	// store (storage/blob/staged), inserted while the signature was made
+	// (moveErr: how that failed).
+	move    staged.PendingMove
+	moveErr error
+	moving  bool
 	// read is closed once the version's bytes are read and checked
 	// (readErr says how) and, when no rectangle was asked for, the
 	// signer's printed name searched for (gap, gapErr).
@@ -514,7 +520,10 @@ func (s *Service) authorityLine(ctx context.Context, q storage.Querier, form str
 // request (blob.KnownPutter), is hashed once here and put, retained from
 // its first moment, while it is recorded. Otherwise it is put (hashed by the store) and
 // retained once nothing else can refuse it.
-func (s *Service) store(ctx context.Context, tx pgx.Tx, p documents.Principal, j *job, out *output, b storage.KeyBinding, extra map[string]any, stored *string) (documents.Version, error) {
+//
+// What is left to write (the audit entry and what goes with it) is
+// returned for the caller to send with the commit.
+func (s *Service) store(ctx context.Context, tx pgx.Tx, p documents.Principal, j *job, out *output, b storage.KeyBinding, extra map[string]any, stored *string) (documents.Version, *pgx.Batch, error) {
 	var until time.Time
 	if s.Docs.Retention > 0 {
 		until = s.now().Add(s.Docs.Retention)
@@ -526,7 +535,7 @@ func (s *Service) store(ctx context.Context, tx pgx.Tx, p documents.Principal, j
 		// the file is kept for the next signature or the issue.
 		signed, err := j.src.Signed(data)
 		if err != nil {
-			return documents.Version{}, fmt.Errorf("signed file: %w", err)
+			return documents.Version{}, nil, fmt.Errorf("signed file: %w", err)
 		}
 		key := signed.Key()
 		if staging, ok := s.stager(j, len(data)); ok {
@@ -546,37 +555,37 @@ func (s *Service) store(ctx context.Context, tx pgx.Tx, p documents.Principal, j
 			_, err := blob.PutKnownAfter(putCtx, kp, key, data, j.version.SHA256, j.in, j.size, until)
 			put <- err
 		}()
-		v, err := s.record(ctx, tx, p, j, key, int64(len(data)), b, extra)
+		v, writes, err := s.record(ctx, tx, p, j, key, int64(len(data)), b, extra)
 		if err != nil {
 			cancelPut()
 			<-put
-			return v, err
+			return v, nil, err
 		}
 		if err := <-put; err != nil {
-			return documents.Version{}, fmt.Errorf("store signed file: %w", err)
+			return documents.Version{}, nil, fmt.Errorf("store signed file: %w", err)
 		}
 		signing.Versions.Add(signed)
-		return v, nil
+		return v, writes, nil
 	}
 	r, err := out.reader()
 	if err != nil {
-		return documents.Version{}, err
+		return documents.Version{}, nil, err
 	}
 	info, err := s.Docs.Blobs.Put(ctx, r, blob.PutOptions{})
 	if err != nil {
-		return documents.Version{}, fmt.Errorf("store signed file: %w", err)
+		return documents.Version{}, nil, fmt.Errorf("store signed file: %w", err)
 	}
 	*stored = info.Key
-	v, err := s.record(ctx, tx, p, j, info.Key, info.Size, b, extra)
+	v, writes, err := s.record(ctx, tx, p, j, info.Key, info.Size, b, extra)
 	if err != nil {
-		return v, err
+		return v, nil, err
 	}
 	if !until.IsZero() {
 		if err := s.Docs.Blobs.Retain(ctx, info.Key, until); err != nil {
-			return documents.Version{}, fmt.Errorf("retain signed file: %w", err)
+			return documents.Version{}, nil, fmt.Errorf("retain signed file: %w", err)
 		}
 	}
-	return v, nil
+	return v, writes, nil
 }
 
 // stager is the blob store's write-ahead (storage/blob/staged) when the
@@ -585,15 +594,45 @@ func (s *Service) store(ctx context.Context, tx pgx.Tx, p documents.Principal, j
 // checked from that state, not by hashing the whole again) and the update
 // is within the store's limit.
 func (s *Service) stager(j *job, n int) (*staged.Store, bool) {
+	st, ok := s.mayStage(j)
+	if !ok || int64(n) <= j.size {
+		return nil, false
+	}
+	return st, st.CanStage(n - int(j.size))
+}
+
+// mayStage is the blob store's write-ahead when the signature of j's
+// version can go through it, whatever the size of its update.
+func (s *Service) mayStage(j *job) (*staged.Store, bool) {
 	st, ok := s.Docs.Blobs.(*staged.Store)
 	if !ok {
 		return nil, false
 	}
 	k := j.src.Known()
-	if k == nil || k.Key() != j.version.SHA256 || k.Size() != j.size || int64(n) <= j.size {
+	if k == nil || k.Key() != j.version.SHA256 || k.Size() != j.size {
 		return nil, false
 	}
-	return st, st.CanStage(n - int(j.size))
+	return st, true
+}
+
+// insertMoveWhileSigning inserts, in tx and while the signature is made,
+// the job that will move its update into the blob store, when the update
+// will likely be staged: tx's connection is idle while the key signs and
+// the timestamp authority answers, and the insert's round trip is spent
+// then instead of after. The returned wait must be called before tx is
+// used again (it may be called more than once).
+func (s *Service) insertMoveWhileSigning(ctx context.Context, tx pgx.Tx, j *job) (wait func()) {
+	st, ok := s.mayStage(j)
+	if !ok {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		j.move, j.moveErr = st.InsertPendingMove(ctx, tx)
+		j.moving = true
+	}()
+	return func() { <-done }
 }
 
 // storeStaged records the signed file as the next version and writes the
@@ -602,17 +641,32 @@ func (s *Service) stager(j *job, n int) (*staged.Store, bool) {
 // the commit: the commit waits for no PUT. Nothing is left to discard
 // when tx does not commit. The whole file goes to the signing and read
 // caches at once, so the reads that follow reach neither PostgreSQL nor
-// the store.
+// the store. The update is returned with the audit entry's writes, for
+// the commit's round trip.
 func (s *Service) storeStaged(ctx context.Context, tx pgx.Tx, p documents.Principal, j *job, st *staged.Store, signed *signing.Known,
-	until time.Time, b storage.KeyBinding, extra map[string]any) (documents.Version, error) {
+	until time.Time, b storage.KeyBinding, extra map[string]any) (documents.Version, *pgx.Batch, error) {
 	data := signed.Bytes()
 	update := staged.Append{Key: signed.Key(), BaseKey: j.version.SHA256, BaseSize: j.size,
 		BaseState: j.src.Known().State(), Tail: data[j.size:], Until: until}
-	// The update goes with the audit entry's round trip.
+	if j.moving && j.moveErr != nil {
+		return documents.Version{}, nil, fmt.Errorf("store signed file: %w", j.moveErr)
+	}
+	if !j.moving {
+		if err := st.InsertMove(ctx, tx, signed.Key()); err != nil {
+			return documents.Version{}, nil, fmt.Errorf("store signed file: %w", err)
+		}
+	}
+	// The update goes with the audit entry's writes.
 	alsoWrite := j.alsoWrite
 	defer func() { j.alsoWrite = alsoWrite }()
 	j.alsoWrite = func(writes *pgx.Batch, v documents.Version) error {
-		if err := st.Queue(writes, update); err != nil {
+		var err error
+		if j.moving {
+			err = st.QueueMoving(writes, update, j.move)
+		} else {
+			err = st.Queue(writes, update)
+		}
+		if err != nil {
 			return fmt.Errorf("store signed file: %w", err)
 		}
 		if alsoWrite != nil {
@@ -620,34 +674,31 @@ func (s *Service) storeStaged(ctx context.Context, tx pgx.Tx, p documents.Princi
 		}
 		return nil
 	}
-	v, err := s.record(ctx, tx, p, j, signed.Key(), signed.Size(), b, extra)
+	v, writes, err := s.record(ctx, tx, p, j, signed.Key(), signed.Size(), b, extra)
 	if err != nil {
-		return v, err
-	}
-	if err := st.InsertMove(ctx, tx, signed.Key()); err != nil {
-		return documents.Version{}, fmt.Errorf("store signed file: %w", err)
+		return v, nil, err
 	}
 	signing.Versions.Add(signed)
 	st.Remember(signed.Key(), data)
-	return v, nil
+	return v, writes, nil
 }
 
 // record adds the signed file (SHA-256 key, size bytes) as the next
-// version, finishes the chain's signing turn and appends the audit entry,
-// with what the caller writes after (j.alsoWrite): the blob's lock and the
-// version go in one round trip, the audit entry and the caller's writes in
-// another after FinishSign.
-func (s *Service) record(ctx context.Context, tx pgx.Tx, p documents.Principal, j *job, key string, size int64, b storage.KeyBinding, extra map[string]any) (documents.Version, error) {
+// version and finishes the chain's signing turn: the blob's lock and the
+// version go in one round trip, then FinishSign. The audit entry and the
+// caller's writes (j.alsoWrite) are returned unsent, for the commit's
+// round trip (storage.CommitBatch).
+func (s *Service) record(ctx context.Context, tx pgx.Tx, p documents.Principal, j *job, key string, size int64, b storage.KeyBinding, extra map[string]any) (documents.Version, *pgx.Batch, error) {
 	var v documents.Version
 	writes := &pgx.Batch{}
 	storage.QueueLockBlob(writes, key)
 	storage.QueueInsertVersion(writes, documents.Version{DocumentID: j.doc.ID, SHA256: key, Size: size,
 		FileName: j.version.FileName, Signed: true, CreatedBy: p.ID}, &v)
 	if err := storage.SendBatch(ctx, tx, writes); err != nil {
-		return v, err
+		return v, nil, err
 	}
 	if err := s.Turns.FinishSign(ctx, tx, p, j.turn, v.Number, v.SHA256, j.form); err != nil {
-		return v, carry(err, fmt.Errorf("%w: %v", ErrNotYourTurn, err))
+		return v, nil, carry(err, fmt.Errorf("%w: %v", ErrNotYourTurn, err))
 	}
 	details := map[string]any{"version": v.Number, "sha256": v.SHA256, "size": v.Size, "signed_version": j.version.Number,
 		"level": string(j.opts.Level), "authority_form": j.form, "key_binding": b.ID, "fingerprint": b.Fingerprint, "turn_of": j.turn.TurnOf}
@@ -658,17 +709,14 @@ func (s *Service) record(ctx context.Context, tx pgx.Tx, p documents.Principal, 
 	e.OrgID = j.doc.OrganizationID
 	writes = &pgx.Batch{}
 	if err := audit.Queue(writes, e); err != nil {
-		return v, err
+		return v, nil, err
 	}
 	if j.alsoWrite != nil {
 		if err := j.alsoWrite(writes, v); err != nil {
-			return v, err
+			return v, nil, err
 		}
 	}
-	if err := storage.SendBatch(ctx, tx, writes); err != nil {
-		return v, err
-	}
-	return v, nil
+	return v, writes, nil
 }
 
 // output is where a signed file is written: in memory when the version
@@ -745,37 +793,42 @@ func (s *Service) sign(ctx context.Context, p documents.Principal, documentID st
 	var doc documents.Document
 	var v documents.Version
 	var blobKey string
-	err := s.inTx(ctx, p, documentID, "", func(tx pgx.Tx, o *opening) error {
+	err := s.inTx(ctx, p, documentID, "", func(tx pgx.Tx, o *opening) (*pgx.Batch, error) {
 		doc = o.doc
 		bs := usable(o.bindings, at, storage.KeyPKCS11, storage.KeyPKCS12)
 		if len(bs) == 0 {
-			return because(rNoKey, refuse(ErrNoKey, "%s has no valid key held by the service (PKCS#11 or PKCS#12); bind one, or sign with your own token through sign/prepare and sign/complete", p.Username), p.Username)
+			return nil, because(rNoKey, refuse(ErrNoKey, "%s has no valid key held by the service (PKCS#11 or PKCS#12); bind one, or sign with your own token through sign/prepare and sign/complete", p.Username), p.Username)
 		}
 		binding := bs[0]
 		j, err := s.begin(ctx, tx, p, o, req, at)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		defer j.close()
 		j.alsoWrite = idem.queue
+		// From here until waited for, tx is the move job's.
+		waitMove := s.insertMoveWhileSigning(ctx, tx, j)
+		defer waitMove()
 		key, err := accounts.SigningKey(ctx, p, binding, s.Accounts.PIN, s.Accounts.Keystore, at)
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrNoKey, err)
+			return nil, fmt.Errorf("%w: %v", ErrNoKey, err)
 		}
 		defer keys.Close(key)
 		if key, err = withBoundChain(key, binding); err != nil {
-			return err
+			return nil, err
 		}
 		out, done, err := s.tempOut(j)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		defer done()
 		if err := j.src.Sign(ctx, out.target(), key, j.opts); err != nil {
-			return signingError(err)
+			return nil, signingError(err)
 		}
-		v, err = s.store(ctx, tx, p, j, out, binding, map[string]any{"mode": "service key"}, &blobKey)
-		return err
+		waitMove()
+		var writes *pgx.Batch
+		v, writes, err = s.store(ctx, tx, p, j, out, binding, map[string]any{"mode": "service key"}, &blobKey)
+		return writes, err
 	})
 	if err != nil {
 		s.discard(ctx, blobKey)

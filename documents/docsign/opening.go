@@ -67,18 +67,23 @@ func (s *Service) open(ctx context.Context, p documents.Principal, documentID, s
 	return tx, o, nil
 }
 
-// inTx runs fn in the transaction open begins, committing when it returns
-// nil.
-func (s *Service) inTx(ctx context.Context, p documents.Principal, documentID, sessionID string, fn func(tx pgx.Tx, o *opening) error) error {
+// inTx runs fn in the transaction open begins and commits it with the
+// writes fn returns (nil: none), in one round trip (storage.CommitBatch);
+// an error from fn rolls it back.
+func (s *Service) inTx(ctx context.Context, p documents.Principal, documentID, sessionID string, fn func(tx pgx.Tx, o *opening) (*pgx.Batch, error)) error {
 	tx, o, err := s.open(ctx, p, documentID, sessionID)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback(ctx) // after the commit, nothing to do
-	if err := fn(tx, o); err != nil {
+	writes, err := fn(tx, o)
+	if err != nil {
 		return err
 	}
-	return tx.Commit(ctx)
+	if writes == nil {
+		writes = &pgx.Batch{}
+	}
+	return storage.CommitBatch(ctx, tx, writes)
 }
 
 // changeable refuses, as documents.Service.Changeable does, a document p

@@ -96,36 +96,36 @@ func (s *Service) Prepare(ctx context.Context, p documents.Principal, documentID
 	var pr *signing.Prepared
 	var binding storage.KeyBinding
 	var chain []*x509.Certificate
-	err := s.inTx(ctx, p, documentID, "", func(tx pgx.Tx, o *opening) error {
+	err := s.inTx(ctx, p, documentID, "", func(tx pgx.Tx, o *opening) (*pgx.Batch, error) {
 		doc := o.doc
 		var err error
 		if binding, err = pickDeskBinding(p, usable(o.bindings, at, storage.KeyExternal, storage.KeyPKCS11, storage.KeyPKCS12), req.KeyID); err != nil {
-			return err
+			return nil, err
 		}
 		if err := mayUse(ctx, p, binding, at); err != nil {
-			return err
+			return nil, err
 		}
 		if chain, err = chainOf(binding); err != nil {
-			return err
+			return nil, err
 		}
 		j, err := s.begin(ctx, tx, p, o, req, at)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		defer j.close()
 		f, done, err := s.tempOut(j)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		defer done()
 		if pr, err = j.src.Prepare(ctx, f.target(), chain, j.opts); err != nil {
-			return signingError(err)
+			return nil, signingError(err)
 		}
 		params, err := json.Marshal(j.params)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		// The session and its audit entry go in one round trip.
+		// The session and its audit entry go with the commit.
 		writes := &pgx.Batch{}
 		sess = storage.QueueInsertSignSession(writes, storage.SignSession{DocumentID: doc.ID, UserID: p.ID, KeyBindingID: binding.ID,
 			Version: j.version.Number, VersionSHA256: j.version.SHA256, Params: params, Digest: pr.Digest, SignedAttributes: pr.SignedAttributes,
@@ -134,9 +134,9 @@ func (s *Service) Prepare(ctx context.Context, p documents.Principal, documentID
 			"key_binding": binding.ID, "fingerprint": binding.Fingerprint, "expires_at": sess.ExpiresAt.UTC().Format(time.RFC3339)})
 		e.OrgID = doc.OrganizationID
 		if err := audit.Queue(writes, e); err != nil {
-			return err
+			return nil, err
 		}
-		return storage.SendBatch(ctx, tx, writes)
+		return writes, nil
 	})
 	if err != nil {
 		return Prepared{}, err
@@ -192,36 +192,36 @@ func (s *Service) complete(ctx context.Context, p documents.Principal, documentI
 	var blobKey string
 	// The session is locked with the transaction's begin, after the
 	// document (as Prepare inserts it, under the document's lock).
-	err := s.inTx(ctx, p, documentID, c.SessionID, func(tx pgx.Tx, o *opening) error {
+	err := s.inTx(ctx, p, documentID, c.SessionID, func(tx pgx.Tx, o *opening) (*pgx.Batch, error) {
 		doc = o.doc
 		sess, err := o.session, o.sessionErr
 		if err != nil || sess.UserID != p.ID || sess.DocumentID != doc.ID {
-			return refuse(documents.ErrNotFound, "no signing session %q of yours for this document", c.SessionID)
+			return nil, refuse(documents.ErrNotFound, "no signing session %q of yours for this document", c.SessionID)
 		}
 		switch {
 		case sess.CompletedAt != nil:
-			return because(rSessionUsed, refuse(ErrSessionUsed, "it made version %d", deref(sess.CompletedVersion)))
+			return nil, because(rSessionUsed, refuse(ErrSessionUsed, "it made version %d", deref(sess.CompletedVersion)))
 		case !at.Before(sess.ExpiresAt):
-			return because(rSessionExpired, refuse(ErrSessionExpired, "it expired at %s; prepare again", sess.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z")))
+			return nil, because(rSessionExpired, refuse(ErrSessionExpired, "it expired at %s; prepare again", sess.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z")))
 		}
 		var params sessionParams
 		if err := json.Unmarshal(sess.Params, &params); err != nil {
-			return fmt.Errorf("session parameters: %w", err)
+			return nil, fmt.Errorf("session parameters: %w", err)
 		}
 		binding, err := o.binding(ctx, tx, sess.KeyBindingID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := mayUse(ctx, p, binding, at); err != nil {
-			return err
+			return nil, err
 		}
 		chain, err := chainOf(binding)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		j, err := s.begin(ctx, tx, p, o, Request{Level: params.Level, Page: params.Page, Rect: params.Rect}, params.Time)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		defer j.close()
 		j.alsoWrite = func(b *pgx.Batch, v documents.Version) error {
@@ -229,19 +229,19 @@ func (s *Service) complete(ctx context.Context, p documents.Principal, documentI
 			return idem.queue(b, v)
 		}
 		if j.version.Number != sess.Version || j.version.SHA256 != sess.VersionSHA256 || j.form != params.Form || j.params.ImageSHA != params.ImageSHA {
-			return because(rPreparedStale, refuse(ErrStale, "the turn, the version or the signature image changed since it was prepared; prepare again"))
+			return nil, because(rPreparedStale, refuse(ErrStale, "the turn, the version or the signature image changed since it was prepared; prepare again"))
 		}
 		out, done, err := s.tempOut(j)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		defer done()
 		pr, err := j.src.Prepare(ctx, out.target(), chain, j.opts)
 		if err != nil {
-			return signingError(err)
+			return nil, signingError(err)
 		}
 		if !bytes.Equal(pr.Digest, sess.Digest) || !bytes.Equal(pr.SignedAttributes, sess.SignedAttributes) {
-			return because(rPreparedMismatch, refuse(ErrStale, "the document rebuilt for signing no longer hashes to what was prepared; prepare again"))
+			return nil, because(rPreparedMismatch, refuse(ErrStale, "the document rebuilt for signing no longer hashes to what was prepared; prepare again"))
 		}
 		if len(c.CMS) > 0 {
 			err = signing.FinalizeCMS(ctx, pr, out.target(), c.CMS)
@@ -249,18 +249,19 @@ func (s *Service) complete(ctx context.Context, p documents.Principal, documentI
 			err = signing.Finalize(ctx, pr, out.target(), c.Signature)
 		}
 		if errors.Is(err, signing.ErrTSA) {
-			return signingError(err)
+			return nil, signingError(err)
 		}
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrRejected, err)
+			return nil, fmt.Errorf("%w: %v", ErrRejected, err)
 		}
 		if j.opts.Level == signing.LevelBLT || j.opts.Level == signing.LevelBLTA {
 			if _, err := s.Extender.ExtendFile(ctx, out.file, pr.Size, j.opts.Level == signing.LevelBLTA); err != nil {
-				return fmt.Errorf("%w: extend to %s: %v", ErrUnavailable, j.opts.Level, err)
+				return nil, fmt.Errorf("%w: extend to %s: %v", ErrUnavailable, j.opts.Level, err)
 			}
 		}
-		v, err = s.store(ctx, tx, p, j, out, binding, map[string]any{"mode": "two-step", "session": sess.ID}, &blobKey)
-		return err
+		var writes *pgx.Batch
+		v, writes, err = s.store(ctx, tx, p, j, out, binding, map[string]any{"mode": "two-step", "session": sess.ID}, &blobKey)
+		return writes, err
 	})
 	if err != nil {
 		s.discard(ctx, blobKey)

@@ -41,6 +41,11 @@ type moveWorker struct {
 }
 
 func (w *moveWorker) Work(ctx context.Context, job *river.Job[moveArgs]) error {
+	if job.Args.Key == "" {
+		// A pending move whose transaction staged no update
+		// (InsertPendingMove).
+		return nil
+	}
 	return w.s.move(ctx, job.Args.Key, job.Attempt > 1, 0)
 }
 

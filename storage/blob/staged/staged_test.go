@@ -474,3 +474,81 @@ func TestAMoveAlreadyDoneIsNotRepeated(t *testing.T) {
 	}
 	checkReads(t, e.store, u)
 }
+
+// TestAPendingMoveMovesTheUpdateNamedLater: the move job inserted before
+// the update was made moves it once QueueMoving named it; a pending move
+// whose transaction staged nothing does nothing; naming a job that is not
+// a pending move of the transaction fails the transaction, so no update
+// is staged without its move.
+func TestAPendingMoveMovesTheUpdateNamedLater(t *testing.T) {
+	e := newEnv(t)
+	u := e.newUpdate(41, 300<<10, 20<<10)
+	err := pgx.BeginFunc(e.ctx, e.pool, func(tx pgx.Tx) error {
+		m, err := e.store.InsertPendingMove(e.ctx, tx)
+		if err != nil {
+			return err
+		}
+		b := &pgx.Batch{}
+		if err := e.store.QueueMoving(b, u.a, m); err != nil {
+			return err
+		}
+		return tx.SendBatch(e.ctx, b).Close()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Nothing staged: its pending move is a job with no update.
+	if err := pgx.BeginFunc(e.ctx, e.pool, func(tx pgx.Tx) error {
+		_, err := e.store.InsertPendingMove(e.ctx, tx)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.start(e.store)
+	e.waitMoved()
+	if got := read(t, e.raw, u.a.Key, 0, -1); !bytes.Equal(got, u.whole) {
+		t.Fatalf("moved update: %d bytes, want %d", len(got), len(u.whole))
+	}
+	// Both jobs complete (the wait is generous: a busy machine).
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		var left int
+		if err := e.pool.QueryRow(e.ctx, "SELECT count(*) FROM river_job WHERE kind = 'blob_move' AND state <> 'completed'").Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if left == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d move jobs not completed", left)
+		}
+	}
+
+	// A job id that is no pending move of the transaction: refused by
+	// PostgreSQL, and the update is not staged.
+	v := e.newUpdate(42, 300<<10, 20<<10)
+	err = pgx.BeginFunc(e.ctx, e.pool, func(tx pgx.Tx) error {
+		var stray staged.PendingMove
+		b := &pgx.Batch{}
+		if err := e.store.QueueMoving(b, v.a, stray); err == nil {
+			t.Error("a zero pending move was taken")
+		}
+		m, err := e.store.InsertPendingMove(e.ctx, tx)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(e.ctx, "DELETE FROM river_job WHERE kind = 'blob_move' AND args->>'key' = ''"); err != nil {
+			return err
+		}
+		b = &pgx.Batch{}
+		if err := e.store.QueueMoving(b, v.a, m); err != nil {
+			return err
+		}
+		return tx.SendBatch(e.ctx, b).Close()
+	})
+	if err == nil {
+		t.Fatal("an update was staged with no move job")
+	}
+	if e.rows() != 0 {
+		t.Errorf("%d rows staged", e.rows())
+	}
+}
