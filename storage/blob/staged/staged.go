@@ -221,6 +221,21 @@ func (s *Store) InsertMove(ctx context.Context, tx pgx.Tx, key string) error {
 	return nil
 }
 
+// InsertMoveOnto inserts, in tx, the job that moves every update staged
+// onto base (in tx, or in another transaction) into the blob store once
+// tx commits: a caller that knows the base before the update's key (an
+// issue, before the seal is signed) inserts it ahead, and stages with
+// Queue alone. A job that finds nothing staged is done.
+func (s *Store) InsertMoveOnto(ctx context.Context, tx pgx.Tx, base string) error {
+	if err := blob.ValidKey(base); err != nil {
+		return err
+	}
+	if _, err := s.client.InsertTx(ctx, tx, moveArgs{Onto: base}, nil); err != nil {
+		return fmt.Errorf("staged updates onto %s: move job: %w", base, err)
+	}
+	return nil
+}
+
 // Remember hands the whole bytes of a staged update, checked against
 // its key, to the wrapped store's memory (blob.Rememberer) so the reads
 // that follow reach neither PostgreSQL nor the store. Bytes remembered for

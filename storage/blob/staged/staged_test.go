@@ -474,3 +474,44 @@ func TestAMoveAlreadyDoneIsNotRepeated(t *testing.T) {
 	}
 	checkReads(t, e.store, u)
 }
+
+// TestAMoveJobInsertedBeforeTheKeyIsKnown: a job that names the base,
+// inserted in the transaction before its update is staged (as an issue
+// inserts it before the seal is signed), moves the update once the
+// transaction commits; one whose transaction staged nothing finds nothing.
+func TestAMoveJobInsertedBeforeTheKeyIsKnown(t *testing.T) {
+	e := newEnv(t)
+	u := e.newUpdate(4, 1<<20, 48<<10)
+	err := pgx.BeginFunc(e.ctx, e.pool, func(tx pgx.Tx) error {
+		if err := e.store.InsertMoveOnto(e.ctx, tx, u.a.BaseKey); err != nil {
+			return err
+		}
+		b := &pgx.Batch{}
+		if err := e.store.Queue(b, u.a); err != nil {
+			return err
+		}
+		return tx.SendBatch(e.ctx, b).Close()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := e.rows(); n != 1 {
+		t.Fatalf("%d rows staged, want 1", n)
+	}
+	// A job onto a base nothing was staged on.
+	other := e.newUpdate(5, 1<<20, 48<<10)
+	if err := pgx.BeginFunc(e.ctx, e.pool, func(tx pgx.Tx) error { return e.store.InsertMoveOnto(e.ctx, tx, other.a.BaseKey) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := pgx.BeginFunc(e.ctx, e.pool, func(tx pgx.Tx) error { return e.store.InsertMoveOnto(e.ctx, tx, "not a key") }); err == nil {
+		t.Error("a move job onto a base that is no key was inserted")
+	}
+	objects := blobtest.Objects(t, e.raw)
+	e.start(e.store)
+	e.waitMoved()
+	after := blobtest.Objects(t, e.raw)
+	if len(after) != len(objects)+1 || after[u.a.Key] != int64(len(u.a.Tail)) {
+		t.Fatalf("objects after the move: %v (before %v)", after, objects)
+	}
+	checkReads(t, e.store, u)
+}
