@@ -163,6 +163,45 @@ func TestIssueRoundTripsWrittenAhead(t *testing.T) {
 			}
 		}
 	}
+	// A failure in the batch that commits (here the staged update's
+	// insert) leaves nothing: no number taken, no delivery, no staged
+	// update, no move job; the connection goes back clean and the same
+	// number is the next issue's.
+	if _, err := w.db.Pool.Exec(ctx, `CREATE FUNCTION refuse_staging() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN RAISE EXCEPTION 'staging refused'; END $$;
+		CREATE TRIGGER refuse_staging BEFORE INSERT ON staged_blobs FOR EACH ROW EXECUTE FUNCTION refuse_staging()`); err != nil {
+		t.Fatal(err)
+	}
+	d := w.signedDocument("QĐ", "thuong")
+	if _, err := w.svc.Issue(ctx, w.clerk, d.ID, register.IssueRequest{Recipients: toSoTC(w)}); err == nil || !strings.Contains(err.Error(), "staging refused") {
+		t.Fatalf("an issue whose last batch fails: %v", err)
+	}
+	for q, want := range map[string]int{
+		"SELECT count(*) FROM document_deliveries WHERE document_id = $1":                             0,
+		"SELECT count(*) FROM register_entries WHERE document_id = $1":                                0,
+		"SELECT count(*) FROM document_versions WHERE document_id = $1":                               2,
+		"SELECT count(*) FROM documents WHERE id = $1 AND status = 'signed' AND number IS NULL":       1,
+		"SELECT count(*) FROM audit_log WHERE action = 'document.issue' AND object = 'document:'||$1": 0,
+	} {
+		if n := w.count(q, d.ID); n != want {
+			t.Errorf("after a failed last batch: %s: %d, want %d", q, n, want)
+		}
+	}
+	if n := stagedRows(t, w.db); n != 2 {
+		t.Errorf("after a failed last batch: %d staged updates, want 2", n)
+	}
+	if n := w.count("SELECT count(*) FROM river_job WHERE kind = 'blob_move'"); n != 2 {
+		t.Errorf("after a failed last batch: %d move jobs, want 2", n)
+	}
+	if _, err := w.db.Pool.Exec(ctx, "DROP TRIGGER refuse_staging ON staged_blobs"); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := w.svc.Issue(ctx, w.clerk, d.ID, register.IssueRequest{Recipients: toSoTC(w)}); err != nil || out.Number != 3 {
+		t.Fatalf("the issue after the failure: %+v %v", out, err)
+	}
+	if idle := pool.Stat().IdleConns(); idle != pool.Stat().TotalConns() {
+		t.Errorf("%d of %d connections back in the pool", idle, pool.Stat().TotalConns())
+	}
 	// The staged updates move once the mover runs.
 	if err := st.Start(ctx); err != nil {
 		t.Fatal(err)
