@@ -459,7 +459,9 @@ type issueRows struct {
 // startRows writes, in tx and in the background, the symbol clash check,
 // the document's number and status, and the deliveries (with their ids
 // filled in) and the e-mails queued for them, in one round trip (and the
-// e-mail queue's own). Nothing else may use tx until wait returns.
+// e-mail queue's own), then, given a mover, the job that moves the seal's
+// update staged onto the version sealed (named by sealed). Nothing else
+// may use tx until wait returns.
 func (s *Service) startRows(ctx context.Context, tx pgx.Tx, doc documents.Document, orgID, registerID string, year int, symbol string,
 	at time.Time, deliveries []storage.Delivery, mover *staged.Store, sealed string) *issueRows {
 	r := &issueRows{done: make(chan struct{})}
