@@ -47,3 +47,17 @@ func PutIssuingSettings(ctx context.Context, q Querier, s IssuingSettings) (Issu
 	}
 	return s, nil
 }
+
+// QueueDocumentDrawsVerifyQR queues, for a workflow that asks its
+// questions in one round trip, whether the organisation of a document
+// draws the QR code (IssuingSettings.VerifyQR; false when it never set
+// its rules).
+func QueueDocumentDrawsVerifyQR(b *pgx.Batch, documentID string, out *bool) {
+	b.Queue(`SELECT coalesce((SELECT s.verify_qr FROM issuing_settings s JOIN documents d ON d.organization_id = s.organization_id
+		WHERE d.id = $1), false)`, documentID).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(out); err != nil {
+			return fmt.Errorf("issuing settings of document %s: %w", documentID, err)
+		}
+		return nil
+	})
+}

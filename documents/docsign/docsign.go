@@ -141,12 +141,11 @@ type job struct {
 	// caller writes once the version is known (the idempotency record,
 	// the two-step session completed).
 	alsoWrite func(b *pgx.Batch, v documents.Version) error
-	// move is the job that moves the signature's update into the blob
-	// store (storage/blob/staged), inserted while the signature was made
-	// (moveErr: how that failed).
-	move    staged.PendingMove
-	moveErr error
+	// moving: the job that moves the signature's update into the blob
+	// store (storage/blob/staged, onto the version signed) was inserted
+	// while the signature was made (moveErr: how that failed).
 	moving  bool
+	moveErr error
 	// read is closed once the version's bytes are read and checked
 	// (readErr says how) and, when no rectangle was asked for, the
 	// signer's printed name searched for (gap, gapErr).
@@ -629,7 +628,7 @@ func (s *Service) insertMoveWhileSigning(ctx context.Context, tx pgx.Tx, j *job)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		j.move, j.moveErr = st.InsertPendingMove(ctx, tx)
+		j.moveErr = st.InsertMoveOnto(ctx, tx, j.version.SHA256)
 		j.moving = true
 	}()
 	return func() { <-done }
@@ -660,13 +659,7 @@ func (s *Service) storeStaged(ctx context.Context, tx pgx.Tx, p documents.Princi
 	alsoWrite := j.alsoWrite
 	defer func() { j.alsoWrite = alsoWrite }()
 	j.alsoWrite = func(writes *pgx.Batch, v documents.Version) error {
-		var err error
-		if j.moving {
-			err = st.QueueMoving(writes, update, j.move)
-		} else {
-			err = st.Queue(writes, update)
-		}
-		if err != nil {
+		if err := st.Queue(writes, update); err != nil {
 			return fmt.Errorf("store signed file: %w", err)
 		}
 		if alsoWrite != nil {

@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"regexp"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/vanthu/vanthu/storage"
 )
 
@@ -67,16 +69,55 @@ func ValidCode(s string) bool { return codeChars.MatchString(s) }
 // trigger) with a fresh code; recording a file again with the code drawn
 // into it keeps that code.
 func Record(ctx context.Context, q storage.Querier, r Rec) (code string, err error) {
+	args, err := r.args()
+	if err != nil {
+		return "", err
+	}
+	if err := q.QueryRow(ctx, recordSQL, args...).Scan(&code); err != nil {
+		return "", fmt.Errorf("public record of %s: %w", r.SHA256, err)
+	}
+	return code, nil
+}
+
+// Queue is Record queued in b, for a caller that sends its writes in one
+// round trip (issuing: with the sealed version, before its register
+// entry, whose trigger would record the file with a fresh code).
+func Queue(b *pgx.Batch, r Rec) error {
+	args, err := r.args()
+	if err != nil {
+		return err
+	}
+	b.Queue(recordSQL, args...).QueryRow(func(row pgx.Row) error {
+		var code string
+		if err := row.Scan(&code); err != nil {
+			return fmt.Errorf("public record of %s: %w", r.SHA256, err)
+		}
+		return nil
+	})
+	return nil
+}
+
+// A code drawn into the file replaces one the trigger made; a fresh one
+// never replaces a code already there.
+const recordSQL = `
+		INSERT INTO public_records (sha256, code, kind, document_id, version, certified_copy_id, organization_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (sha256) DO UPDATE SET code = CASE WHEN $8 THEN EXCLUDED.code ELSE public_records.code END, kind = EXCLUDED.kind
+		RETURNING code`
+
+// args checks r and gives recordSQL's arguments (with a fresh code when r
+// has none).
+func (r Rec) args() ([]any, error) {
 	if !sha256Hex.MatchString(r.SHA256) {
-		return "", fmt.Errorf("public record: %q is not a hex SHA-256", r.SHA256)
+		return nil, fmt.Errorf("public record: %q is not a hex SHA-256", r.SHA256)
 	}
 	switch r.Kind {
 	case KindIssued, KindCopy, KindCertifiedCopy:
 	default:
-		return "", fmt.Errorf("public record: unknown kind %q", r.Kind)
+		return nil, fmt.Errorf("public record: unknown kind %q", r.Kind)
 	}
 	if (r.DocumentID == "") == (r.CertifiedCopyID == "") || (r.CertifiedCopyID != "" && r.Kind != KindCertifiedCopy) {
-		return "", errors.New("public record: a record names either a document version or a certified copy")
+		return nil, errors.New("public record: a record names either a document version or a certified copy")
 	}
 	var docID, version, copyID any
 	if r.DocumentID != "" {
@@ -88,17 +129,7 @@ func Record(ctx context.Context, q storage.Querier, r Rec) (code string, err err
 	if !drawn {
 		r.Code = NewCode()
 	} else if !ValidCode(r.Code) {
-		return "", errors.New("public record: malformed code")
+		return nil, errors.New("public record: malformed code")
 	}
-	// A code drawn into the file replaces one the trigger made; a fresh
-	// one never replaces a code already there.
-	err = q.QueryRow(ctx, `
-		INSERT INTO public_records (sha256, code, kind, document_id, version, certified_copy_id, organization_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (sha256) DO UPDATE SET code = CASE WHEN $8 THEN EXCLUDED.code ELSE public_records.code END, kind = EXCLUDED.kind
-		RETURNING code`, r.SHA256, r.Code, r.Kind, docID, version, copyID, r.OrganizationID, drawn).Scan(&code)
-	if err != nil {
-		return "", fmt.Errorf("public record of %s: %w", r.SHA256, err)
-	}
-	return code, nil
+	return []any{r.SHA256, r.Code, r.Kind, docID, version, copyID, r.OrganizationID, drawn}, nil
 }

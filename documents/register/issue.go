@@ -138,6 +138,10 @@ func checkRequest(req IssueRequest, issuer string, orgs map[string]storage.Organ
 // (with its level), registers and seal keys. Each answer is kept with its
 // error, so the refusals come in the order they always have.
 type issuing struct {
+	// committed: the issue's last batch carried its commit
+	// (storage.CommitBatch); the transaction is over.
+	committed bool
+
 	doc          documents.Document
 	docErr       error
 	recipients   map[string]storage.Organization
@@ -152,6 +156,9 @@ type issuing struct {
 	orgErr       error
 	registers    []storage.Register
 	sealBindings []storage.KeyBinding
+	// verifyQR: the organisation draws the QR code (asked only when the
+	// service has a public address to point it at).
+	verifyQR bool
 }
 
 // begin begins the issue's transaction with its questions (issuing). On
@@ -176,6 +183,9 @@ func (s *Service) begin(ctx context.Context, p accounts.Principal, documentID st
 		storage.QueueDocumentOrganization(b, documentID, &o.org, &o.orgLevel, &o.orgErr)
 		storage.QueueDocumentRegisters(b, documentID, &o.registers)
 		storage.QueueDocumentKeyBindings(b, documentID, &o.sealBindings)
+		if s.PublicURL != "" && storage.IsUUID(documentID) {
+			storage.QueueDocumentDrawsVerifyQR(b, documentID, &o.verifyQR)
+		}
 	})
 	if err != nil {
 		return nil, nil, err
@@ -256,7 +266,7 @@ func (s *Service) Issue(ctx context.Context, p accounts.Principal, documentID st
 	var blobKey string
 	tx, o, err := s.begin(ctx, p, documentID, req)
 	if err == nil {
-		if out, err = s.issue(ctx, tx, p, documentID, o, req, at, &blobKey); err == nil {
+		if out, err = s.issue(ctx, tx, p, documentID, o, req, at, &blobKey); err == nil && !o.committed {
 			err = tx.Commit(ctx)
 		}
 		tx.Rollback(ctx) // after the commit, nothing to do
@@ -335,9 +345,7 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 		return Issued{}, err
 	}
 	defer job.close()
-	if job.qr, err = s.verifyQR(ctx, tx, org.ID); err != nil {
-		return Issued{}, err
-	}
+	job.qr = s.verifyQR(o.verifyQR)
 	year := Year(at)
 	number, err := storage.NextRegisterNumber(ctx, tx, reg.ID, year)
 	if err != nil {
@@ -352,7 +360,10 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 	for i := range deliveries {
 		deliveries[i].DocumentID, deliveries[i].SentAt = doc.ID, at
 	}
-	rows := s.startRows(ctx, tx, doc, org.ID, reg.ID, year, symbol, at, deliveries)
+	// The job that moves the seal's update, written ahead with the
+	// version, into the blob store goes with them too: it names the
+	// version sealed, known already, not the sealed file.
+	rows := s.startRows(ctx, tx, doc, org.ID, reg.ID, year, symbol, at, deliveries, s.movesAhead(job, last, level), last.SHA256)
 	defer rows.wait()
 	sealedKey, sealedSize, warnings, err := s.finishSeal(ctx, job, level, number, symbol, last, blobKey)
 	if werr := rows.wait(); err == nil {
@@ -378,19 +389,10 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 	writes := &pgx.Batch{}
 	storage.QueueLockBlob(writes, v.SHA256)
 	storage.QueueInsertVersion(writes, v, &inserted)
-	if job.qr != nil {
-		// The QR code drawn is recorded before the register entry, whose
-		// trigger would record the file with a fresh code.
-		if err := storage.SendBatch(ctx, tx, writes); err != nil {
-			return Issued{}, err
-		}
-		if inserted.Number != v.Number {
-			return Issued{}, fmt.Errorf("sealed version: numbered %d, expected %d after the latest read under the document's lock", inserted.Number, v.Number)
-		}
-		if err := job.qr.record(ctx, tx, doc, v); err != nil {
-			return Issued{}, err
-		}
-		writes = &pgx.Batch{}
+	// The QR code drawn is recorded before the register entry, whose
+	// trigger would record the file with a fresh code.
+	if err := job.qr.queue(writes, doc, v); err != nil {
+		return Issued{}, err
 	}
 	storage.QueueInsertRegisterEntry(writes, storage.RegisterEntry{RegisterID: reg.ID, OrganizationID: org.ID, Year: year, Number: number, Symbol: symbol,
 		DocumentID: doc.ID, Version: v.Number, IssuedAt: at, IssuedBy: p.ID, Type: doc.Type, Subject: doc.Subject,
@@ -415,7 +417,23 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 			return Issued{}, fmt.Errorf("store sealed file: %w", err)
 		}
 	}
-	if err := storage.SendBatch(ctx, tx, writes); err != nil {
+	// When nothing is left to write after this batch (the update's move
+	// job inserted ahead, the event queued in it), the commit goes with
+	// it: the issue's writes after the seal's signature are one round
+	// trip. The version's number is then checked in the batch, before
+	// the commit.
+	commits := job.stager != nil && rows.moveAhead && sent == nil
+	if commits {
+		queueVersionIs(writes, v)
+		err = storage.CommitBatch(ctx, tx, writes)
+		o.committed = err == nil
+	} else {
+		err = storage.SendBatch(ctx, tx, writes)
+	}
+	if err != nil {
+		if commits && isVersionMismatch(err) {
+			return Issued{}, fmt.Errorf("sealed version: numbered %d, expected %d after the latest read under the document's lock", inserted.Number, v.Number)
+		}
 		return Issued{}, err
 	}
 	if inserted.Number != v.Number {
@@ -428,7 +446,7 @@ func (s *Service) issue(ctx context.Context, tx pgx.Tx, p accounts.Principal, do
 	}
 	// The PUT begun with the seal has travelled meanwhile; the commit
 	// waits for it (or, for a file already put, its retention).
-	if err := s.storeSealed(ctx, tx, job, v, blobKey); err != nil {
+	if err := s.storeSealed(ctx, tx, job, v, rows.moveAhead, blobKey); err != nil {
 		return Issued{}, err
 	}
 	return Issued{Number: number, Symbol: symbol, IssuedAt: at, Version: v.Number, RegisterID: reg.ID, Warnings: warnings}, nil
@@ -440,14 +458,19 @@ type issueRows struct {
 	done  chan struct{}
 	err   error
 	clash []string // the other series of the organisation with the same symbol this year
+	// moveAhead: the job that moves the seal's update staged onto the
+	// version sealed is inserted (storage/blob/staged.InsertMoveOnto).
+	moveAhead bool
 }
 
 // startRows writes, in tx and in the background, the symbol clash check,
 // the document's number and status, and the deliveries (with their ids
 // filled in) and the e-mails queued for them, in one round trip (and the
-// e-mail queue's own). Nothing else may use tx until wait returns.
+// e-mail queue's own), then, given a mover, the job that moves the seal's
+// update staged onto the version sealed (named by sealed). Nothing else
+// may use tx until wait returns.
 func (s *Service) startRows(ctx context.Context, tx pgx.Tx, doc documents.Document, orgID, registerID string, year int, symbol string,
-	at time.Time, deliveries []storage.Delivery) *issueRows {
+	at time.Time, deliveries []storage.Delivery, mover *staged.Store, sealed string) *issueRows {
 	r := &issueRows{done: make(chan struct{})}
 	writes := &pgx.Batch{}
 	storage.QueueSymbolUsedElsewhere(writes, orgID, registerID, year, symbol, &r.clash)
@@ -468,6 +491,13 @@ func (s *Service) startRows(ctx context.Context, tx pgx.Tx, doc documents.Docume
 					return
 				}
 			}
+		}
+		if mover != nil {
+			if err := mover.InsertMoveOnto(ctx, tx, sealed); err != nil {
+				r.err = fmt.Errorf("store sealed file: %w", err)
+				return
+			}
+			r.moveAhead = true
 		}
 	}()
 	return r
@@ -806,17 +836,36 @@ func (s *Service) finishSeal(ctx context.Context, j *sealJob, level signing.Leve
 	return info.Key, info.Size, warnings, nil
 }
 
+// movesAhead is the write-ahead store (storage/blob/staged) the seal's
+// update will be staged in when that is known before the seal is signed
+// (stager decides after: the update within the store's limit), for its
+// move job to be inserted with the rows that do not depend on the sealed
+// bytes; nil: it is inserted after, if at all.
+func (s *Service) movesAhead(j *sealJob, last documents.Version, level signing.Level) *staged.Store {
+	st, ok := s.Docs.Blobs.(*staged.Store)
+	if !ok || !j.inMemory || (level != signing.LevelBB && level != signing.LevelBT) {
+		return nil
+	}
+	if k := j.src.Known(); k == nil || k.Key() != last.SHA256 || k.Size() != j.size || !st.CanStage(1) {
+		return nil
+	}
+	return st
+}
+
 // storeSealed finishes storing the sealed version, retained like every
 // signed version, before commit: a seal's update written ahead
 // (storage/blob/staged) gets its move job in tx, a file sealed in memory
 // otherwise waits for its PUT (begun by finishSeal, carrying its
 // retention), a file already put gets its retention. blobKey names the stored file for the caller to discard
 // when the transaction does not commit.
-func (s *Service) storeSealed(ctx context.Context, tx pgx.Tx, j *sealJob, v documents.Version, blobKey *string) error {
+func (s *Service) storeSealed(ctx context.Context, tx pgx.Tx, j *sealJob, v documents.Version, moveAhead bool, blobKey *string) error {
 	if j.stager != nil {
-		// Its row went with the issue's last writes; its move job now.
-		if err := j.stager.InsertMove(ctx, tx, j.sealedAt); err != nil {
-			return fmt.Errorf("store sealed file: %w", err)
+		// Its row went with the issue's last writes; its move job now,
+		// unless it went ahead (startRows).
+		if !moveAhead {
+			if err := j.stager.InsertMove(ctx, tx, j.sealedAt); err != nil {
+				return fmt.Errorf("store sealed file: %w", err)
+			}
 		}
 		// Reads of the issued file that follow (the deliveries, the
 		// e-mails, the download) come from memory.

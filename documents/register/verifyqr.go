@@ -90,18 +90,14 @@ type issueQR struct {
 }
 
 // verifyQR is the code for a document the organisation issues now, nil
-// when the organisation does not draw the QR code (or the service knows no
-// public address to point it at).
-func (s *Service) verifyQR(ctx context.Context, q storage.Querier, orgID string) (*issueQR, error) {
-	if s.PublicURL == "" {
-		return nil, nil
-	}
-	set, err := storage.GetIssuingSettings(ctx, q, orgID)
-	if err != nil || !set.VerifyQR {
-		return nil, err
+// when the organisation does not draw the QR code (draws, read with the
+// issue's begin) or the service knows no public address to point it at.
+func (s *Service) verifyQR(draws bool) *issueQR {
+	if s.PublicURL == "" || !draws {
+		return nil
 	}
 	code := publicverify.NewCode()
-	return &issueQR{code: code, url: publicverify.URL(s.PublicURL, code)}, nil
+	return &issueQR{code: code, url: publicverify.URL(s.PublicURL, code)}
 }
 
 // Where the QR code goes: a square of QRSidePt points left of the seal,
@@ -145,14 +141,12 @@ func (qr *issueQR) draw(vis *signing.Visible, seal image.Image) error {
 	return nil
 }
 
-// record indexes the sealed version for public verification with the code
-// drawn into it, in the issuing transaction; nil records nothing here (the
-// register entry's trigger records the file with a fresh code).
-func (qr *issueQR) record(ctx context.Context, tx pgx.Tx, doc documents.Document, v documents.Version) error {
+// queue queues, in b, the record of the issued version v for public
+// verification with the code drawn into it (none: nothing).
+func (qr *issueQR) queue(b *pgx.Batch, doc documents.Document, v documents.Version) error {
 	if qr == nil {
 		return nil
 	}
-	_, err := publicverify.Record(ctx, tx, publicverify.Rec{SHA256: v.SHA256, Code: qr.code, Kind: publicverify.KindIssued,
+	return publicverify.Queue(b, publicverify.Rec{SHA256: v.SHA256, Code: qr.code, Kind: publicverify.KindIssued,
 		DocumentID: doc.ID, Version: v.Number, OrganizationID: doc.OrganizationID})
-	return err
 }

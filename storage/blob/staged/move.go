@@ -21,9 +21,12 @@ import (
 // notification engine's (each River client works only its own queues).
 const Queue = "blob_moves"
 
-// moveArgs is the job that moves one staged update into the blob store.
+// moveArgs is the job that moves one staged update into the blob store,
+// or, with Onto instead of Key, every update staged onto that base (a job
+// inserted before its update's key is known: InsertMoveOnto).
 type moveArgs struct {
-	Key string `json:"key"`
+	Key  string `json:"key,omitempty"`
+	Onto string `json:"onto,omitempty"`
 }
 
 func (moveArgs) Kind() string { return "blob_move" }
@@ -42,9 +45,7 @@ type moveWorker struct {
 
 func (w *moveWorker) Work(ctx context.Context, job *river.Job[moveArgs]) error {
 	if job.Args.Key == "" {
-		// A pending move whose transaction staged no update
-		// (InsertPendingMove).
-		return nil
+		return w.s.moveOnto(ctx, job.Args.Onto, job.Attempt > 1)
 	}
 	return w.s.move(ctx, job.Args.Key, job.Attempt > 1, 0)
 }
@@ -140,6 +141,24 @@ func (s *Store) move(ctx context.Context, key string, again bool, depth int) err
 	}
 	if _, err := s.pool.Exec(ctx, `DELETE FROM staged_blobs WHERE key = $1`, key); err != nil {
 		return fmt.Errorf("staged update %s: moved, row not deleted: %w", key, err)
+	}
+	return nil
+}
+
+// moveOnto moves every update staged onto base (none: done).
+func (s *Store) moveOnto(ctx context.Context, base string, again bool) error {
+	rows, err := s.pool.Query(ctx, `SELECT key FROM staged_blobs WHERE base_key = $1`, base)
+	if err != nil {
+		return fmt.Errorf("staged updates onto %s: %w", base, err)
+	}
+	keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("staged updates onto %s: %w", base, err)
+	}
+	for _, key := range keys {
+		if err := s.move(ctx, key, again, 0); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -221,43 +221,18 @@ func (s *Store) InsertMove(ctx context.Context, tx pgx.Tx, key string) error {
 	return nil
 }
 
-// PendingMove is a move job inserted before its update was made, so that
-// the insert's round trip is spent while the update is made (a signature's
-// key signs, its timestamp authority answers) and not after it:
-// QueueMoving names the update it moves. Until then it names none, and a
-// job that names none (its transaction committed without the update
-// staged) does nothing.
-type PendingMove struct{ id int64 }
-
-// InsertPendingMove inserts, in tx, the job that will move the update
-// QueueMoving stages in the same transaction.
-func (s *Store) InsertPendingMove(ctx context.Context, tx pgx.Tx) (PendingMove, error) {
-	res, err := s.client.InsertTx(ctx, tx, moveArgs{}, nil)
-	if err != nil {
-		return PendingMove{}, fmt.Errorf("staged update: move job: %w", err)
-	}
-	return PendingMove{id: res.Job.ID}, nil
-}
-
-// nameMoveSQL gives pending move job $1 the update it moves (args as
-// moveArgs marshals them). River offers no update of a job's arguments;
-// the job is this transaction's own, not yet visible to any worker. The
-// division fails the statement, and so the transaction, when no such job
-// was updated: an update staged with no job would never be moved.
-const nameMoveSQL = `WITH named AS (
-		UPDATE river_job SET args = jsonb_build_object('key', $2::text) WHERE id = $1 AND kind = 'blob_move' RETURNING 1)
-	SELECT 1 / (SELECT count(*)::int FROM named)`
-
-// QueueMoving is Queue with m, inserted in the same transaction, named as
-// the job that moves a: the caller makes no InsertMove.
-func (s *Store) QueueMoving(b *pgx.Batch, a Append, m PendingMove) error {
-	if m.id == 0 {
-		return fmt.Errorf("staged update %s: no pending move job", a.Key)
-	}
-	if err := s.Queue(b, a); err != nil {
+// InsertMoveOnto inserts, in tx, the job that moves every update staged
+// onto base (in tx, or in another transaction) into the blob store once
+// tx commits: a caller that knows the base before the update's key (an
+// issue, before the seal is signed) inserts it ahead, and stages with
+// Queue alone. A job that finds nothing staged is done.
+func (s *Store) InsertMoveOnto(ctx context.Context, tx pgx.Tx, base string) error {
+	if err := blob.ValidKey(base); err != nil {
 		return err
 	}
-	b.Queue(nameMoveSQL, m.id, a.Key)
+	if _, err := s.client.InsertTx(ctx, tx, moveArgs{Onto: base}, nil); err != nil {
+		return fmt.Errorf("staged updates onto %s: move job: %w", base, err)
+	}
 	return nil
 }
 

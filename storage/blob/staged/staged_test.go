@@ -475,21 +475,19 @@ func TestAMoveAlreadyDoneIsNotRepeated(t *testing.T) {
 	checkReads(t, e.store, u)
 }
 
-// TestAPendingMoveMovesTheUpdateNamedLater: the move job inserted before
-// the update was made moves it once QueueMoving named it; a pending move
-// whose transaction staged nothing does nothing; naming a job that is not
-// a pending move of the transaction fails the transaction, so no update
-// is staged without its move.
-func TestAPendingMoveMovesTheUpdateNamedLater(t *testing.T) {
+// TestAMoveJobInsertedBeforeTheKeyIsKnown: a job that names the base,
+// inserted in the transaction before its update is staged (as an issue
+// inserts it before the seal is signed), moves the update once the
+// transaction commits; one whose transaction staged nothing finds nothing.
+func TestAMoveJobInsertedBeforeTheKeyIsKnown(t *testing.T) {
 	e := newEnv(t)
-	u := e.newUpdate(41, 300<<10, 20<<10)
+	u := e.newUpdate(4, 1<<20, 48<<10)
 	err := pgx.BeginFunc(e.ctx, e.pool, func(tx pgx.Tx) error {
-		m, err := e.store.InsertPendingMove(e.ctx, tx)
-		if err != nil {
+		if err := e.store.InsertMoveOnto(e.ctx, tx, u.a.BaseKey); err != nil {
 			return err
 		}
 		b := &pgx.Batch{}
-		if err := e.store.QueueMoving(b, u.a, m); err != nil {
+		if err := e.store.Queue(b, u.a); err != nil {
 			return err
 		}
 		return tx.SendBatch(e.ctx, b).Close()
@@ -497,58 +495,23 @@ func TestAPendingMoveMovesTheUpdateNamedLater(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Nothing staged: its pending move is a job with no update.
-	if err := pgx.BeginFunc(e.ctx, e.pool, func(tx pgx.Tx) error {
-		_, err := e.store.InsertPendingMove(e.ctx, tx)
-		return err
-	}); err != nil {
+	if n := e.rows(); n != 1 {
+		t.Fatalf("%d rows staged, want 1", n)
+	}
+	// A job onto a base nothing was staged on.
+	other := e.newUpdate(5, 1<<20, 48<<10)
+	if err := pgx.BeginFunc(e.ctx, e.pool, func(tx pgx.Tx) error { return e.store.InsertMoveOnto(e.ctx, tx, other.a.BaseKey) }); err != nil {
 		t.Fatal(err)
 	}
+	if err := pgx.BeginFunc(e.ctx, e.pool, func(tx pgx.Tx) error { return e.store.InsertMoveOnto(e.ctx, tx, "not a key") }); err == nil {
+		t.Error("a move job onto a base that is no key was inserted")
+	}
+	objects := blobtest.Objects(t, e.raw)
 	e.start(e.store)
 	e.waitMoved()
-	if got := read(t, e.raw, u.a.Key, 0, -1); !bytes.Equal(got, u.whole) {
-		t.Fatalf("moved update: %d bytes, want %d", len(got), len(u.whole))
+	after := blobtest.Objects(t, e.raw)
+	if len(after) != len(objects)+1 || after[u.a.Key] != int64(len(u.a.Tail)) {
+		t.Fatalf("objects after the move: %v (before %v)", after, objects)
 	}
-	// Both jobs complete (the wait is generous: a busy machine).
-	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
-		var left int
-		if err := e.pool.QueryRow(e.ctx, "SELECT count(*) FROM river_job WHERE kind = 'blob_move' AND state <> 'completed'").Scan(&left); err != nil {
-			t.Fatal(err)
-		}
-		if left == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d move jobs not completed", left)
-		}
-	}
-
-	// A job id that is no pending move of the transaction: refused by
-	// PostgreSQL, and the update is not staged.
-	v := e.newUpdate(42, 300<<10, 20<<10)
-	err = pgx.BeginFunc(e.ctx, e.pool, func(tx pgx.Tx) error {
-		var stray staged.PendingMove
-		b := &pgx.Batch{}
-		if err := e.store.QueueMoving(b, v.a, stray); err == nil {
-			t.Error("a zero pending move was taken")
-		}
-		m, err := e.store.InsertPendingMove(e.ctx, tx)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(e.ctx, "DELETE FROM river_job WHERE kind = 'blob_move' AND args->>'key' = ''"); err != nil {
-			return err
-		}
-		b = &pgx.Batch{}
-		if err := e.store.QueueMoving(b, v.a, m); err != nil {
-			return err
-		}
-		return tx.SendBatch(e.ctx, b).Close()
-	})
-	if err == nil {
-		t.Fatal("an update was staged with no move job")
-	}
-	if e.rows() != 0 {
-		t.Errorf("%d rows staged", e.rows())
-	}
+	checkReads(t, e.store, u)
 }
