@@ -18,6 +18,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
 )
 
@@ -153,10 +154,7 @@ func (s *Server) createDocument(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := r.Header.Get("Idempotency-Key")
-	if d, err := s.Docs.Idempotent(r.Context(), p, key); err != nil || d != nil {
-		if err == nil {
-			err = s.sameUpload(w, r, *d)
-		}
+	if d, err := s.replayedUpload(w, r, p, key); err != nil || d != nil {
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -175,6 +173,17 @@ func (s *Server) createDocument(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeCreated(w, doc)
+}
+
+// replayedUpload is the document an earlier upload with key made (nil:
+// none, or no key), once the replay's file is found to be the same
+// (sameUpload).
+func (s *Server) replayedUpload(w http.ResponseWriter, r *http.Request, p accounts.Principal, key string) (*documents.Document, error) {
+	d, err := s.Docs.Idempotent(r.Context(), p, key)
+	if err == nil && d != nil {
+		err = s.sameUpload(w, r, *d)
+	}
+	return d, err
 }
 
 // sameUpload reads a replayed upload's file only to hash it, and checks it

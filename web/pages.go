@@ -79,10 +79,7 @@ func (s *Server) createFromForm(w http.ResponseWriter, r *http.Request, p accoun
 	// Idempotency-Key: posted twice (a double click, back and re-post),
 	// it makes one document, and the second post lands on it.
 	key := r.URL.Query().Get("key")
-	if d, err := s.Docs.Idempotent(r.Context(), p, key); err != nil || d != nil {
-		if err == nil {
-			err = s.sameUpload(w, r, *d)
-		}
+	if d, err := s.replayedUpload(w, r, p, key); err != nil || d != nil {
 		if err != nil {
 			return documents.Document{}, documents.Meta{}, err
 		}
