@@ -10,4 +10,7 @@ var (
 	rTypeUnknown     = refusal.Name("document.type-unknown")
 	rSubjectRequired = refusal.Name("document.subject-required")
 	rSubjectLong     = refusal.Name("document.subject-long")
+	// The upload form posted again (the back button) with another file:
+	// its key made a document already.
+	rUploadReplayed = refusal.Name("document.upload-replayed")
 )

@@ -403,7 +403,7 @@ func (s *Service) SameRequest(ctx context.Context, d Document, sha256 string) er
 		return fmt.Errorf("idempotency key: %w", err)
 	}
 	if v.SHA256 != sha256 {
-		return inputError(ErrIdempotencyUsed, "this Idempotency-Key was used for another file; send a new key for a new document")
+		return refusal.Because(rUploadReplayed, inputError(ErrIdempotencyUsed, "this Idempotency-Key was used for another file; send a new key for a new document"))
 	}
 	return nil
 }

@@ -359,6 +359,14 @@ func TestUploadWithoutScripts(t *testing.T) {
 	if err := e.db.Pool.QueryRow(t.Context(), "SELECT count(*) FROM documents").Scan(&stored); err != nil || stored != 1 {
 		t.Errorf("%d documents after the form was posted twice (%v)", stored, err)
 	}
+	// Back to the sent form and another file chosen: the key made a
+	// document already, and the page says so in the reader's words.
+	other := append(append([]byte{}, draft...), "\n% another file\n"...)
+	resp, page = sendFile("QĐ", "Quyết định không dùng script", other)
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("the sent form with another file: %d", resp.StatusCode)
+	}
+	mustContain(t, "the sent form with another file", page, "Biểu mẫu này đã được gửi và đã tạo một văn bản với tệp khác")
 	var urgency string
 	if err := e.db.Pool.QueryRow(t.Context(), "SELECT urgency FROM documents WHERE id = $1", strings.TrimPrefix(loc, "/documents/")).Scan(&urgency); err != nil || urgency != "khan" {
 		t.Errorf("stored urgency %q (%v)", urgency, err)

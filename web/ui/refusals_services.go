@@ -7,6 +7,7 @@ var _ = addMessages(map[string][2]string{
 	"refusal.document.type-required":             {"Hãy chọn loại văn bản.", "Choose the document's type."},
 	"refusal.document.type-unknown":              {"Loại văn bản %q không có trong danh mục của Nghị định 30; hãy chọn một loại trong danh sách.", "The document type %q is not one of Decree 30's; choose one from the list."},
 	"refusal.document.subject-required":          {"Hãy nhập trích yếu của văn bản.", "Enter the document's subject."},
+	"refusal.document.upload-replayed":           {"Biểu mẫu này đã được gửi và đã tạo một văn bản với tệp khác; hãy mở lại trang tải lên để gửi văn bản mới.", "This form was sent already and made a document with another file; open the upload page again to send a new document."},
 	"refusal.document.subject-long":              {"Trích yếu dài quá 1000 ký tự; hãy rút gọn.", "The subject is longer than 1000 characters; shorten it."},
 	"refusal.chain.not-submittable":              {"Văn bản đang trong quy trình nên không trình được; chỉ dự thảo, văn bản bị trả lại hoặc đã rút mới được trình.", "The document is already under way; only a draft, a returned or a withdrawn document is submitted."},
 	"refusal.chain.route-required":               {"Hãy chọn mẫu quy trình hoặc lập tuyến trình trước khi trình.", "Choose a chain template or build the route before submitting."},
