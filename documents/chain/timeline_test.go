@@ -33,14 +33,20 @@ type sample struct {
 	machineBusy        time.Duration // every CPU's non-idle time (/proc/stat)
 	goCPU, pgCPU       time.Duration
 	walSyncs, walBytes int64
-	checkpoints        int64 // begun, timed or requested (pg_stat_bgwriter)
-	checkpointBuffers  int64 // written by checkpoints
-	autovacuumWorkers  int64 // running at the moment
-	autovacuums        int64 // finished vacuums and analyses of the tables
-	gcCycles           uint64
-	gcPause            time.Duration // total stop-the-world time for GC
-	emptyAcquires      int64         // acquisitions that waited for a connection
-	acquireWait        time.Duration // time acquisitions waited, in all
+	checkpoints        int64  // begun, timed or requested (pg_stat_bgwriter)
+	checkpointBuffers  int64  // written by checkpoints
+	autovacuumWorkers  int64  // running at the moment
+	autovacuums        int64  // finished vacuums and analyses of the tables
+	vacuuming          string // the tables autovacuum was vacuuming
+	// The client backends at the moment: waiting for the audit log's
+	// append lock (an advisory lock), for another lock (a document's row),
+	// for an LWLock (the WAL's insertion or write among them), on the CPU
+	// or waiting for it (active, no wait event).
+	auditLockWaiters, lockWaiters, lwlockWaiters, running int64
+	gcCycles                                              uint64
+	gcPause                                               time.Duration // total stop-the-world time for GC
+	emptyAcquires                                         int64         // acquisitions that waited for a connection
+	acquireWait                                           time.Duration // time acquisitions waited, in all
 }
 
 // timeline samples the machine, the cluster and the pool every
@@ -106,8 +112,15 @@ func (t *timeline) read() sample {
 			(SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter),
 			(SELECT buffers_checkpoint FROM pg_stat_bgwriter),
 			(SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'),
-			(SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0)::bigint FROM pg_stat_user_tables)`).
-		Scan(&s.walSyncs, &s.walBytes, &s.checkpoints, &s.checkpointBuffers, &s.autovacuumWorkers, &s.autovacuums); err != nil {
+			(SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0)::bigint FROM pg_stat_user_tables),
+			(SELECT coalesce(string_agg(relid::regclass::text, ',' ORDER BY relid), '') FROM pg_stat_progress_vacuum),
+			count(*) FILTER (WHERE wait_event = 'advisory'),
+			count(*) FILTER (WHERE wait_event_type = 'Lock' AND wait_event <> 'advisory'),
+			count(*) FILTER (WHERE wait_event_type = 'LWLock'),
+			count(*) FILTER (WHERE state = 'active' AND wait_event IS NULL)
+		FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`).
+		Scan(&s.walSyncs, &s.walBytes, &s.checkpoints, &s.checkpointBuffers, &s.autovacuumWorkers, &s.autovacuums,
+			&s.vacuuming, &s.auditLockWaiters, &s.lockWaiters, &s.lwlockWaiters, &s.running); err != nil {
 		t.b.Errorf("timeline sample: %v", err)
 	}
 	m := make([]metrics.Sample, len(gcMetrics))
@@ -164,11 +177,15 @@ type bucket struct {
 	gcPause                 time.Duration
 	emptyAcquires           int64
 	acquireWait             time.Duration
+	vacuuming               string
+	// Client backends at the bucket's end: waiting for the audit lock,
+	// another lock, an LWLock; running.
+	auditLockWaiters, lockWaiters, lwlockWaiters, running int64
 }
 
 // finish stops the sampler and reports how many 100-ms buckets had a p99
 // over 50 ms, how many of those had, in the second up to them, other
-// processes taking half a core or more, an autovacuum worker or a
+// processes taking a core or more (half the machine), an autovacuum worker or a
 // checkpoint, and the run's GC and pool waits; the slow buckets are logged
 // one a line with what ran in each.
 func (t *timeline) finish() {
@@ -201,15 +218,24 @@ func (t *timeline) finish() {
 			gcPause:           s1.gcPause - s0.gcPause,
 			emptyAcquires:     s1.emptyAcquires - s0.emptyAcquires,
 			acquireWait:       s1.acquireWait - s0.acquireWait,
+			vacuuming:         s1.vacuuming,
+			auditLockWaiters:  s1.auditLockWaiters,
+			lockWaiters:       s1.lockWaiters,
+			lwlockWaiters:     s1.lwlockWaiters,
+			running:           s1.running,
 		})
 	}
 	first, last := t.samples[0], t.samples[len(t.samples)-1]
 	var slow, slowWithOthers, slowWithAutovacuum, slowWithCheckpoint int
 	var autovacuumBuckets int
+	var auditLockWaiters, lockWaiters, running int64
 	for i, bk := range buckets {
 		if bk.autovacuumWorkers > 0 {
 			autovacuumBuckets++
 		}
+		auditLockWaiters += bk.auditLockWaiters
+		lockWaiters += bk.lockWaiters
+		running += bk.running
 		if bk.p99 <= 50 {
 			continue
 		}
@@ -217,7 +243,7 @@ func (t *timeline) finish() {
 		// A slow moment is one the approvals begun in it waited out: what
 		// ran in the second before it counts too.
 		near := buckets[max(0, i-10) : i+1]
-		if slices.ContainsFunc(near, func(b bucket) bool { return b.othersCPU >= 0.5 }) {
+		if slices.ContainsFunc(near, func(b bucket) bool { return b.othersCPU >= 1 }) {
 			slowWithOthers++
 		}
 		if slices.ContainsFunc(near, func(b bucket) bool { return b.autovacuumWorkers > 0 }) {
@@ -233,6 +259,12 @@ func (t *timeline) finish() {
 	t.b.ReportMetric(float64(slowWithCheckpoint), "slow-ckpt")
 	t.b.ReportMetric(float64(autovacuumBuckets), "autovac-100ms")
 	t.b.ReportMetric(float64(last.checkpoints-first.checkpoints), "ckpts")
+	// What the pool's connections were doing when sampled, on average.
+	if n := float64(len(buckets)); n > 0 {
+		t.b.ReportMetric(float64(auditLockWaiters)/n, "audit-lock-waiters")
+		t.b.ReportMetric(float64(lockWaiters)/n, "lock-waiters")
+		t.b.ReportMetric(float64(running)/n, "pg-running")
+	}
 	span := float64(last.at - first.at)
 	t.b.ReportMetric(max(0, float64(last.machineBusy-first.machineBusy-(last.goCPU-first.goCPU)-(last.pgCPU-first.pgCPU))/span), "others-cores")
 	t.b.ReportMetric(float64(last.gcCycles-first.gcCycles), "gc-cycles")
@@ -247,11 +279,19 @@ func (t *timeline) finish() {
 		if bk.p99 <= 50 {
 			continue
 		}
-		lines = append(lines, fmt.Sprintf("%5.1fs n=%3d p99=%6.1fms cores others=%.2f go=%.2f pg=%.2f wal-syncs=%d ckpt=%d+%dbuf autovac=%d gc=%d/%.2fms pool-waited=%d/%.0fms",
+		lines = append(lines, fmt.Sprintf("%5.1fs n=%3d p99=%6.1fms cores others=%.2f go=%.2f pg=%.2f wal-syncs=%d ckpt=%d+%dbuf autovac=%d%s gc=%d/%.2fms pool-waited=%d/%.0fms backends audit-lock=%d lock=%d lwlock=%d running=%d",
 			bk.at.Seconds(), bk.n, bk.p99, bk.othersCPU, bk.goCPU, bk.pgCPU, bk.walSyncs, bk.checkpoints, bk.checkpointBuffers,
-			bk.autovacuumWorkers, bk.gcCycles, float64(bk.gcPause)/float64(time.Millisecond), bk.emptyAcquires, float64(bk.acquireWait)/float64(time.Millisecond)))
+			bk.autovacuumWorkers, bracketed(bk.vacuuming), bk.gcCycles, float64(bk.gcPause)/float64(time.Millisecond), bk.emptyAcquires, float64(bk.acquireWait)/float64(time.Millisecond),
+			bk.auditLockWaiters, bk.lockWaiters, bk.lwlockWaiters, bk.running))
 	}
 	if len(lines) > 0 {
 		t.b.Logf("slow 100-ms buckets (p99 > 50 ms), %d of %d:\n%s", len(lines), len(buckets), strings.Join(lines, "\n"))
 	}
+}
+
+func bracketed(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "[" + s + "]"
 }
