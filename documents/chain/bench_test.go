@@ -98,6 +98,12 @@ func percentile(d []time.Duration, p float64) float64 {
 // approval besides, once the fan-out has told every event. publisher=inapp is the same engine in an
 // office that has set up neither e-mail nor webhooks: the event and its
 // notifications in the application, no jobs.
+//
+// Every run also keeps a timeline (timeline_test.go): per 100 ms, the
+// approvals' p99 beside the CPU other processes took, checkpoints,
+// autovacuum, GC and the pool's waits; VANTHU_BENCH_TIMELINE=file writes
+// all of it, VANTHU_BENCH_CHECKPOINT=0 leaves out the CHECKPOINT before
+// the timed seconds.
 func BenchmarkApprovals(b *testing.B) {
 	rate := 500.0
 	if v := os.Getenv("VANTHU_BENCH_RATE"); v != "" {

@@ -1,6 +1,7 @@
 package chain_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -273,19 +274,58 @@ func (t *timeline) finish() {
 		t.b.ReportMetric(float64(last.emptyAcquires-first.emptyAcquires)/float64(n), "pool-waited/op")
 		t.b.ReportMetric(float64(last.acquireWait-first.acquireWait)/float64(time.Millisecond)/float64(n), "pool-wait-ms/op")
 	}
-	// The timeline itself: every slow bucket, with what ran in it.
-	var lines []string
+	// The CPU the other processes took in the slow buckets and in the
+	// others: the one cause that told them apart in every run measured.
+	var othersSlow, othersFast float64
+	var nFast int
 	for _, bk := range buckets {
-		if bk.p99 <= 50 {
-			continue
+		if bk.p99 > 50 {
+			othersSlow += bk.othersCPU
+		} else {
+			othersFast += bk.othersCPU
+			nFast++
 		}
-		lines = append(lines, fmt.Sprintf("%5.1fs n=%3d p99=%6.1fms cores others=%.2f go=%.2f pg=%.2f wal-syncs=%d ckpt=%d+%dbuf autovac=%d%s gc=%d/%.2fms pool-waited=%d/%.0fms backends audit-lock=%d lock=%d lwlock=%d running=%d",
+	}
+	if slow > 0 {
+		t.b.ReportMetric(othersSlow/float64(slow), "others-cores-slow")
+	}
+	if nFast > 0 {
+		t.b.ReportMetric(othersFast/float64(nFast), "others-cores-fast")
+	}
+	// The timeline itself: a benchmark's log is cut at ten lines, so the
+	// slowest buckets are logged, and every bucket is written to the file
+	// VANTHU_BENCH_TIMELINE names (appended to, one run after another).
+	line := func(bk bucket) string {
+		return fmt.Sprintf("%5.1fs n=%3d p99=%6.1fms cores others=%.2f go=%.2f pg=%.2f wal-syncs=%d ckpt=%d+%dbuf autovac=%d%s gc=%d/%.2fms pool-waited=%d/%.0fms backends audit-lock=%d lock=%d lwlock=%d running=%d",
 			bk.at.Seconds(), bk.n, bk.p99, bk.othersCPU, bk.goCPU, bk.pgCPU, bk.walSyncs, bk.checkpoints, bk.checkpointBuffers,
 			bk.autovacuumWorkers, bracketed(bk.vacuuming), bk.gcCycles, float64(bk.gcPause)/float64(time.Millisecond), bk.emptyAcquires, float64(bk.acquireWait)/float64(time.Millisecond),
-			bk.auditLockWaiters, bk.lockWaiters, bk.lwlockWaiters, bk.running))
+			bk.auditLockWaiters, bk.lockWaiters, bk.lwlockWaiters, bk.running)
+	}
+	if path := os.Getenv("VANTHU_BENCH_TIMELINE"); path != "" {
+		var all strings.Builder
+		fmt.Fprintf(&all, "# %s %s\n", t.b.Name(), t.start.UTC().Format(time.RFC3339))
+		for _, bk := range buckets {
+			all.WriteString(line(bk) + "\n")
+		}
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err == nil {
+			_, err = f.WriteString(all.String())
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			t.b.Errorf("timeline: %v", err)
+		}
+	}
+	worst := slices.Clone(buckets)
+	slices.SortFunc(worst, func(a, b bucket) int { return cmp.Compare(b.p99, a.p99) })
+	var lines []string
+	for _, bk := range worst[:min(8, slow)] {
+		lines = append(lines, line(bk))
 	}
 	if len(lines) > 0 {
-		t.b.Logf("slow 100-ms buckets (p99 > 50 ms), %d of %d:\n%s", len(lines), len(buckets), strings.Join(lines, "\n"))
+		t.b.Logf("%d of %d 100-ms buckets had a p99 over 50 ms; the slowest:\n%s", slow, len(buckets), strings.Join(lines, "\n"))
 	}
 }
 
