@@ -641,7 +641,10 @@ type sealJob struct {
 	layout  *Layout
 	qr      *issueQR // the verification QR code drawn beside the seal (nil: none)
 	key     keys.Key
-	done    func()
+	// fingerprint is key's certificate's, naming the size of its last
+	// CMS (learnedCMS).
+	fingerprint string
+	done        func()
 	// stager takes sealed's update into the transaction (storeSealed)
 	// instead of a PUT before the commit; nil: it is put.
 	stager *staged.Store
@@ -716,7 +719,7 @@ func (j *sealJob) close() {
 // does not change.
 func (s *Service) prepareSeal(ctx context.Context, p accounts.Principal, read *versionRead, org storage.Organization,
 	binding storage.KeyBinding, at time.Time) (*sealJob, error) {
-	j := &sealJob{org: org, at: at}
+	j := &sealJob{org: org, at: at, fingerprint: binding.Fingerprint}
 	ok := false
 	defer func() {
 		if !ok {
@@ -801,8 +804,8 @@ func (s *Service) finishSeal(ctx context.Context, j *sealJob, level signing.Leve
 		if j.encoded != nil {
 			room += j.encoded.Size()
 		}
-		out := signing.NewBuffer(int(j.size) + room)
-		if err := j.src.Sign(ctx, out, j.key, opts); err != nil {
+		out, err := j.sign(ctx, opts, int(j.size)+room, s.TSAURL)
+		if err != nil {
 			return "", 0, nil, signingError(err)
 		}
 		sum := sealedSum(j.src, out.Bytes())
@@ -834,6 +837,28 @@ func (s *Service) finishSeal(ctx context.Context, j *sealJob, level signing.Leve
 	}
 	*blobKey = info.Key
 	return info.Key, info.Size, warnings, nil
+}
+
+// sign seals j's version in memory (a buffer of capacity bytes) with
+// room for a CMS the size of the last one of the seal's key, level and
+// TSA (learnedCMS), and keeps the size of this one. A CMS that outgrows
+// that room is made again with signing's estimate.
+func (j *sealJob) sign(ctx context.Context, opts signing.Options, capacity int, tsaURL string) (*signing.Buffer, error) {
+	learned := cmsKey(j.fingerprint, opts.Level, tsaURL)
+	opts.ContentsSize = learnedCMS.reserve(learned)
+	out := signing.NewBuffer(capacity)
+	err := j.src.Sign(ctx, out, j.key, opts)
+	if errors.Is(err, signing.ErrContentsTooSmall) && opts.ContentsSize > 0 {
+		learnedCMS.forget(learned)
+		opts.ContentsSize = 0
+		out = signing.NewBuffer(capacity)
+		err = j.src.Sign(ctx, out, j.key, opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	learnedCMS.learn(learned, out.Bytes()[j.size:])
+	return out, nil
 }
 
 // movesAhead is the write-ahead store (storage/blob/staged) the seal's
