@@ -2,6 +2,11 @@ package register
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
 	"sync"
 
 	"github.com/vanthu/vanthu/signing"
@@ -98,4 +103,84 @@ func cmsLength(update []byte) (int, bool) {
 		return 0, false
 	}
 	return n / 2, true
+}
+
+// sign seals j's version into out with room for a CMS the size of the
+// last one of the seal's key, level and TSA (learnedCMS), and keeps the
+// size of this one. A CMS that outgrows that room is made again, out
+// emptied, with signing's estimate.
+func (j *sealJob) sign(ctx context.Context, out sealOutput, opts signing.Options, tsaURL string) error {
+	learned := cmsKey(j.fingerprint, opts.Level, tsaURL)
+	opts.ContentsSize = learnedCMS.reserve(learned)
+	err := j.src.Sign(ctx, out, j.key, opts)
+	if errors.Is(err, signing.ErrContentsTooSmall) && opts.ContentsSize > 0 {
+		learnedCMS.forget(learned)
+		if err := out.restart(); err != nil {
+			return fmt.Errorf("sealed file: %w", err)
+		}
+		opts.ContentsSize = 0
+		err = j.src.Sign(ctx, out, j.key, opts)
+	}
+	if err != nil {
+		return err
+	}
+	update, err := out.update(j.size)
+	if err != nil {
+		return fmt.Errorf("sealed file: %w", err)
+	}
+	learnedCMS.learn(learned, update)
+	return nil
+}
+
+// sealOutput is where sign writes a seal: emptied for a second attempt,
+// and its incremental update read back.
+type sealOutput interface {
+	signing.Output
+	restart() error
+	// update is what was written after the first base bytes.
+	update(base int64) ([]byte, error)
+}
+
+// sealBuffer is a seal written in memory.
+type sealBuffer struct {
+	*signing.Buffer
+	capacity int
+}
+
+func (b *sealBuffer) restart() error {
+	b.Buffer = signing.NewBuffer(b.capacity)
+	return nil
+}
+
+func (b *sealBuffer) update(base int64) ([]byte, error) {
+	if all := b.Bytes(); int64(len(all)) > base {
+		return all[base:], nil
+	}
+	return nil, errors.New("nothing appended")
+}
+
+// sealFile is a seal written into a temporary file.
+type sealFile struct{ *os.File }
+
+func (f sealFile) restart() error {
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	_, err := f.Seek(0, io.SeekStart)
+	return err
+}
+
+func (f sealFile) update(base int64) ([]byte, error) {
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if info.Size() <= base {
+		return nil, errors.New("nothing appended")
+	}
+	b := make([]byte, info.Size()-base)
+	if _, err := f.ReadAt(b, base); err != nil {
+		return nil, err
+	}
+	return b, nil
 }

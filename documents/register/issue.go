@@ -804,8 +804,8 @@ func (s *Service) finishSeal(ctx context.Context, j *sealJob, level signing.Leve
 		if j.encoded != nil {
 			room += j.encoded.Size()
 		}
-		out, err := j.sign(ctx, opts, int(j.size)+room, s.TSAURL)
-		if err != nil {
+		out := &sealBuffer{Buffer: signing.NewBuffer(int(j.size) + room), capacity: int(j.size) + room}
+		if err := j.sign(ctx, out, opts, s.TSAURL); err != nil {
 			return "", 0, nil, signingError(err)
 		}
 		sum := sealedSum(j.src, out.Bytes())
@@ -825,7 +825,7 @@ func (s *Service) finishSeal(ctx context.Context, j *sealJob, level signing.Leve
 		return "", 0, nil, fmt.Errorf("issue: temporary file: %w", err)
 	}
 	defer func() { out.Close(); os.Remove(out.Name()) }()
-	if err := j.src.Sign(ctx, out, j.key, opts); err != nil {
+	if err := j.sign(ctx, sealFile{out}, opts, s.TSAURL); err != nil {
 		return "", 0, nil, signingError(err)
 	}
 	if _, err := out.Seek(0, io.SeekStart); err != nil {
@@ -837,28 +837,6 @@ func (s *Service) finishSeal(ctx context.Context, j *sealJob, level signing.Leve
 	}
 	*blobKey = info.Key
 	return info.Key, info.Size, warnings, nil
-}
-
-// sign seals j's version in memory (a buffer of capacity bytes) with
-// room for a CMS the size of the last one of the seal's key, level and
-// TSA (learnedCMS), and keeps the size of this one. A CMS that outgrows
-// that room is made again with signing's estimate.
-func (j *sealJob) sign(ctx context.Context, opts signing.Options, capacity int, tsaURL string) (*signing.Buffer, error) {
-	learned := cmsKey(j.fingerprint, opts.Level, tsaURL)
-	opts.ContentsSize = learnedCMS.reserve(learned)
-	out := signing.NewBuffer(capacity)
-	err := j.src.Sign(ctx, out, j.key, opts)
-	if errors.Is(err, signing.ErrContentsTooSmall) && opts.ContentsSize > 0 {
-		learnedCMS.forget(learned)
-		opts.ContentsSize = 0
-		out = signing.NewBuffer(capacity)
-		err = j.src.Sign(ctx, out, j.key, opts)
-	}
-	if err != nil {
-		return nil, err
-	}
-	learnedCMS.learn(learned, out.Bytes()[j.size:])
-	return out, nil
 }
 
 // movesAhead is the write-ahead store (storage/blob/staged) the seal's

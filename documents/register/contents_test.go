@@ -1,0 +1,114 @@
+package register_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vanthu/vanthu/documents/register"
+	"github.com/vanthu/vanthu/internal/testharness"
+	"github.com/vanthu/vanthu/signing/verify"
+	"github.com/vanthu/vanthu/signing/verify/chain"
+	"github.com/vanthu/vanthu/signing/verify/etsi"
+	"github.com/vanthu/vanthu/storage"
+)
+
+// TestIssueReservesTheLastCMSSize: the first issue with a seal key
+// reserves signing's estimate for the seal's CMS; the next ones reserve
+// the size of the last CMS and a margin, so their update is smaller by
+// the padding left over. A CMS that outgrows what was learned is made
+// again with the estimate. Every issued file verifies VALID, in the
+// verifier and in pdfsig.
+func TestIssueReservesTheLastCMSSize(t *testing.T) {
+	w := newWorld(t)
+	first := w.issueAndRead(t)
+	second := w.issueAndRead(t)
+	room1, cms1 := contentsRoom(t, first[len(w.signedBytes):])
+	room2, cms2 := contentsRoom(t, second[len(w.signedBytes):])
+	if room2 != cms1+register.CMSMargin || cms2 > room2 {
+		t.Fatalf("second seal reserves %d bytes for a CMS of %d; want the first's %d and %d", room2, cms2, cms1, register.CMSMargin)
+	}
+	t.Logf("seal's update: %d bytes reserving %d for a CMS of %d, then %d bytes reserving %d", len(first)-len(w.signedBytes), room1, cms1, len(second)-len(w.signedBytes), room2)
+	if len(second) >= len(first) || room1-room2 < 4096 {
+		t.Fatalf("second issued file %d bytes (room %d), first %d (room %d): the padding was not cut", len(second), room2, len(first), room1)
+	}
+
+	// The seal's CMS outgrows the room learned: made again with the
+	// estimate, then learned again.
+	register.ShrinkLearnedCMS(100)
+	third := w.issueAndRead(t)
+	if room3, _ := contentsRoom(t, third[len(w.signedBytes):]); room3 != room1 {
+		t.Fatalf("the seal retried after an overflow reserves %d bytes, want the estimate %d", room3, room1)
+	}
+	fourth := w.issueAndRead(t)
+	if room4, _ := contentsRoom(t, fourth[len(w.signedBytes):]); room4 > room2+64 {
+		t.Fatalf("after the retry the seal reserves %d bytes, want about %d again", room4, room2)
+	}
+
+	pdfsig := testharness.Tool(t, "pdfsig", "poppler-utils")
+	for i, file := range [][]byte{first, second, third, fourth} {
+		rep, err := verify.Verify(context.Background(), bytes.NewReader(file), int64(len(file)), verify.Options{Trust: chain.NewStore(w.pki.Root())})
+		if err != nil || rep.Verdict != etsi.Valid || len(rep.Signatures) != 2 {
+			t.Fatalf("issue %d: verifier %v with %d signatures (%v)", i+1, rep.Verdict, len(rep.Signatures), err)
+		}
+		path := filepath.Join(t.TempDir(), "issued.pdf")
+		if err := os.WriteFile(path, file, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(pdfsig, path).CombinedOutput()
+		if err != nil {
+			t.Fatalf("issue %d: pdfsig: %v\n%s", i+1, err, out)
+		}
+		if got := strings.Count(string(out), "Signature Validation: Signature is Valid."); got != 2 {
+			t.Fatalf("issue %d: pdfsig finds %d valid signatures, want 2:\n%s", i+1, got, out)
+		}
+	}
+}
+
+// issueAndRead issues a signed document and reads the issued file.
+func (w *world) issueAndRead(t *testing.T) []byte {
+	t.Helper()
+	ctx := context.Background()
+	d := w.signedDocument("QĐ", "thuong")
+	out, err := w.svc.Issue(ctx, w.clerk, d.ID, register.IssueRequest{Recipients: toSoTC(w)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := storage.GetVersion(ctx, w.db.Pool, d.ID, out.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := w.svc.Docs.Open(ctx, v, 0, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	file, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+// contentsRoom is the room the seal's signature dictionary in update
+// reserves for its CMS and the CMS's length, in bytes (the hex digits
+// halved, without the padding zeros).
+func contentsRoom(t *testing.T, update []byte) (room, cms int) {
+	t.Helper()
+	const open = "/Contents <"
+	at := bytes.LastIndex(update, []byte(open))
+	if at < 0 {
+		t.Fatal("no /Contents in the seal's update")
+	}
+	end := bytes.IndexByte(update[at+len(open):], '>')
+	if end < 0 {
+		t.Fatal("the seal's /Contents is not closed")
+	}
+	digits := bytes.TrimRight(update[at+len(open):at+len(open)+end], "0")
+	return end / 2, (len(digits) + 1) / 2
+}
