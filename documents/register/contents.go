@@ -147,8 +147,14 @@ type sealBuffer struct {
 	capacity int
 }
 
+// newSealBuffer is an empty sealBuffer of capacity bytes, enough for the
+// whole sealed file so it is never grown.
+func newSealBuffer(capacity int) *sealBuffer {
+	return &sealBuffer{Buffer: signing.NewBuffer(capacity), capacity: capacity}
+}
+
 func (b *sealBuffer) restart() error {
-	b.Buffer = signing.NewBuffer(b.capacity)
+	*b = *newSealBuffer(b.capacity)
 	return nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/vanthu/vanthu/signing/verify/chain"
 	"github.com/vanthu/vanthu/signing/verify/etsi"
 	"github.com/vanthu/vanthu/storage"
+	"github.com/vanthu/vanthu/storage/blob/s3"
 )
 
 // TestIssueReservesTheLastCMSSize: the first issue with a seal key
@@ -25,7 +26,23 @@ import (
 // again with the estimate. Every issued file verifies VALID, in the
 // verifier and in pdfsig.
 func TestIssueReservesTheLastCMSSize(t *testing.T) {
-	w := newWorld(t)
+	// Sealed into a temporary file (a store without known puts), and in
+	// memory (MinIO through the write-ahead, as serve wraps it).
+	t.Run("temporary file", func(t *testing.T) { reservesTheLastCMSSize(t, newWorld(t)) })
+	t.Run("in memory", func(t *testing.T) {
+		w := newWorld(t)
+		mc := testharness.MinIO(t)
+		raw, err := s3.New(context.Background(), s3.Config{Endpoint: mc.Endpoint, AccessKey: mc.AccessKey, SecretKey: mc.SecretKey, Bucket: mc.Bucket})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.svc.Docs.Blobs = stagedBlobs(t, w.db, raw, false)
+		w.signedKey, w.signedSize = w.put(w.signedBytes)
+		reservesTheLastCMSSize(t, w)
+	})
+}
+
+func reservesTheLastCMSSize(t *testing.T, w *world) {
 	first := w.issueAndRead(t)
 	second := w.issueAndRead(t)
 	room1, cms1 := contentsRoom(t, first[len(w.signedBytes):])

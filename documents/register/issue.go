@@ -804,7 +804,7 @@ func (s *Service) finishSeal(ctx context.Context, j *sealJob, level signing.Leve
 		if j.encoded != nil {
 			room += j.encoded.Size()
 		}
-		out := &sealBuffer{Buffer: signing.NewBuffer(int(j.size) + room), capacity: int(j.size) + room}
+		out := newSealBuffer(int(j.size) + room)
 		if err := j.sign(ctx, out, opts, s.TSAURL); err != nil {
 			return "", 0, nil, signingError(err)
 		}
