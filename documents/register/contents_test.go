@@ -3,7 +3,6 @@ package register_test
 import (
 	"bytes"
 	"context"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +14,6 @@ import (
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/signing/verify/chain"
 	"github.com/vanthu/vanthu/signing/verify/etsi"
-	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/storage/blob/s3"
 )
 
@@ -67,49 +65,45 @@ func reservesTheLastCMSSize(t *testing.T, w *world) {
 		t.Fatalf("after the retry the seal reserves %d bytes, want about %d again", room4, room2)
 	}
 
+	for _, file := range [][]byte{first, second, third, fourth} {
+		w.requireValid(t, file)
+	}
+}
+
+// requireValid checks that both signatures of an issued file, the
+// signer's and the organisation's, are VALID in the verifier and in
+// pdfsig.
+func (w *world) requireValid(t *testing.T, file []byte) {
+	t.Helper()
+	rep, err := verify.Verify(context.Background(), bytes.NewReader(file), int64(len(file)), verify.Options{Trust: chain.NewStore(w.pki.Root())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verdict != etsi.Valid || len(rep.Signatures) != 2 {
+		t.Fatalf("verifier: %s with %d signatures: %v", rep.Verdict, len(rep.Signatures), rep.Errors)
+	}
+	path := filepath.Join(t.TempDir(), "issued.pdf")
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	pdfsig := testharness.Tool(t, "pdfsig", "poppler-utils")
-	for i, file := range [][]byte{first, second, third, fourth} {
-		rep, err := verify.Verify(context.Background(), bytes.NewReader(file), int64(len(file)), verify.Options{Trust: chain.NewStore(w.pki.Root())})
-		if err != nil || rep.Verdict != etsi.Valid || len(rep.Signatures) != 2 {
-			t.Fatalf("issue %d: verifier %v with %d signatures (%v)", i+1, rep.Verdict, len(rep.Signatures), err)
-		}
-		path := filepath.Join(t.TempDir(), "issued.pdf")
-		if err := os.WriteFile(path, file, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		out, err := exec.Command(pdfsig, path).CombinedOutput()
-		if err != nil {
-			t.Fatalf("issue %d: pdfsig: %v\n%s", i+1, err, out)
-		}
-		if got := strings.Count(string(out), "Signature Validation: Signature is Valid."); got != 2 {
-			t.Fatalf("issue %d: pdfsig finds %d valid signatures, want 2:\n%s", i+1, got, out)
-		}
+	out, err := exec.Command(pdfsig, path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdfsig: %v\n%s", err, out)
+	}
+	if got := strings.Count(string(out), "Signature Validation: Signature is Valid."); got != 2 {
+		t.Fatalf("pdfsig finds %d valid signatures, want 2:\n%s", got, out)
 	}
 }
 
 // issueAndRead issues a signed document and reads the issued file.
 func (w *world) issueAndRead(t *testing.T) []byte {
 	t.Helper()
-	ctx := context.Background()
 	d := w.signedDocument("QĐ", "thuong")
-	out, err := w.svc.Issue(ctx, w.clerk, d.ID, register.IssueRequest{Recipients: toSoTC(w)})
-	if err != nil {
+	if _, err := w.svc.Issue(context.Background(), w.clerk, d.ID, register.IssueRequest{Recipients: toSoTC(w)}); err != nil {
 		t.Fatal(err)
 	}
-	v, err := storage.GetVersion(ctx, w.db.Pool, d.ID, out.Version)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc, err := w.svc.Docs.Open(ctx, v, 0, -1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	file, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return file
+	return w.latest(d)
 }
 
 // contentsRoom is the room the seal's signature dictionary in update
