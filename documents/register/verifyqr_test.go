@@ -7,10 +7,6 @@ import (
 	"image"
 	"image/png"
 	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -20,7 +16,6 @@ import (
 	"github.com/vanthu/vanthu/documents/register"
 	"github.com/vanthu/vanthu/events"
 	"github.com/vanthu/vanthu/internal/rendercheck"
-	"github.com/vanthu/vanthu/internal/testharness"
 	"github.com/vanthu/vanthu/signing"
 	"github.com/vanthu/vanthu/signing/appearance"
 	"github.com/vanthu/vanthu/signing/verify"
@@ -109,26 +104,7 @@ func TestIssuedDocumentCarriesVerifyQR(t *testing.T) {
 		t.Fatalf("recorded as %s", kind)
 	}
 
-	rep, err := verify.Verify(ctx, bytes.NewReader(file), int64(len(file)), verify.Options{Trust: chain.NewStore(w.pki.Root())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Verdict != etsi.Valid || len(rep.Signatures) != 2 {
-		t.Fatalf("verifier: %s with %d signatures: %v", rep.Verdict, len(rep.Signatures), rep.Errors)
-	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "issued.pdf")
-	if err := os.WriteFile(path, file, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pdfsig := testharness.Tool(t, "pdfsig", "poppler-utils")
-	sig, err := exec.Command(pdfsig, path).CombinedOutput()
-	if err != nil {
-		t.Fatalf("pdfsig: %v\n%s", err, sig)
-	}
-	if got := strings.Count(string(sig), "Signature Validation: Signature is Valid."); got != 2 {
-		t.Fatalf("pdfsig finds %d valid signatures, want 2:\n%s", got, sig)
-	}
+	w.requireValid(t, file)
 
 	// The organisation's widget grew leftwards by the code and the gap:
 	// the seal covers the signer's widget [320 120 520 220] as before.

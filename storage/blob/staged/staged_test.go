@@ -240,6 +240,27 @@ func TestReadYourWriteBeforeTheMove(t *testing.T) {
 	checkReads(t, e.raw, update{base: u.whole, whole: next, a: a2})
 }
 
+// A tail is stored as it is, out of line: PostgreSQL does not spend the
+// transaction's time trying to compress it (a signature's update is
+// mostly deflated images and the CMS's hex), even when part of it would
+// compress, as the PDF dictionaries and a CMS's padding do.
+func TestATailIsStoredUncompressed(t *testing.T) {
+	e := newEnv(t)
+	u := e.newUpdate(7, 300<<10, 48<<10)
+	next := append(bytes.Clone(u.whole), bytes.Repeat([]byte("0"), 32<<10)...)
+	a := appendOf(t, next, len(u.whole))
+	if err := e.stage(e.store, a); err != nil {
+		t.Fatal(err)
+	}
+	var stored, length int
+	if err := e.pool.QueryRow(e.ctx, "SELECT pg_column_size(tail), length(tail) FROM staged_blobs WHERE key = $1", a.Key).Scan(&stored, &length); err != nil {
+		t.Fatal(err)
+	}
+	if length != len(a.Tail) || stored != length {
+		t.Fatalf("a tail of %d bytes is stored in %d (length %d): compressed", len(a.Tail), stored, length)
+	}
+}
+
 func TestTheMoveMakesOneObjectAndRemovesTheRow(t *testing.T) {
 	e := newEnv(t)
 	u := e.newUpdate(2, 1<<20, 48<<10)
