@@ -81,7 +81,13 @@ type run struct {
 	// the action commits; announced lists the actions that are announced.
 	newTurns  []string
 	announced []announcement
+	// queueOnly: the run's writes go into its caller's batch
+	// (QueueFinishSign), so it may not read (errNeedsRead).
+	queueOnly bool
 }
+
+// errNeedsRead is a queueOnly run's answer to a read.
+var errNeedsRead = fmt.Errorf("%w: the chain needs a read", documents.ErrFinishNotQueued)
 
 // announcement is one action of a run as an event: what happened and who
 // besides the new turn holders hears of it.
@@ -188,6 +194,9 @@ func (s *Service) commitEarly(ctx context.Context, p accounts.Principal, documen
 
 // flush sends the writes queued so far.
 func (r *run) flush() error {
+	if r.queueOnly {
+		return errNeedsRead
+	}
 	if r.writes.Len() == 0 {
 		return nil
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/vanthu/vanthu/accounts"
+	"github.com/vanthu/vanthu/audit"
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/refusal"
 	"github.com/vanthu/vanthu/storage"
@@ -62,7 +63,16 @@ func (s *Service) BeginSign(ctx context.Context, tx pgx.Tx, p documents.Principa
 	if t.item.TurnOf != "" {
 		turnOf = t.item.TurnOf
 	}
-	return documents.SignTurn{DocumentID: documentID, StageID: t.stage.ID, ItemID: t.item.ID, Version: v.Number, VersionSHA256: v.SHA256, TurnOf: turnOf}, nil
+	return documents.SignTurn{DocumentID: documentID, StageID: t.stage.ID, ItemID: t.item.ID, Version: v.Number, VersionSHA256: v.SHA256, TurnOf: turnOf,
+		Begun: &begunSign{run: r, turn: t}}, nil
+}
+
+// begunSign is the chain as BeginSign read and reserved it, under locks
+// its transaction holds until it ends: QueueFinishSign finishes the turn
+// from it without reading again.
+type begunSign struct {
+	run  *run
+	turn *turn
 }
 
 // signTurn finds p's turn at the current sign stage.
@@ -97,13 +107,9 @@ func (r *run) signTurn(p accounts.Principal) (*turn, error) {
 // document is signed. The new version must already be in the transaction,
 // signed, and be the next after the one the turn gave.
 func (s *Service) FinishSign(ctx context.Context, tx pgx.Tx, p documents.Principal, t documents.SignTurn, newVersion int, newSHA256, authorityForm string) error {
-	form := ""
-	if authorityForm != "" {
-		f, err := accounts.ParseForm(authorityForm)
-		if err != nil {
-			return invalid("%v", err)
-		}
-		form = f
+	form, err := signForm(authorityForm)
+	if err != nil {
+		return err
 	}
 	// The chain is locked and read again with the new version, in one
 	// round trip.
@@ -118,18 +124,100 @@ func (s *Service) FinishSign(ctx context.Context, tx pgx.Tx, p documents.Princip
 	if err != nil {
 		return err
 	}
+	if err := r.sameTurn(cur, t, newVersion); err != nil {
+		return err
+	}
+	if noVersion != nil {
+		return fmt.Errorf("signed version %d: %w", newVersion, noVersion)
+	}
+	if v.SHA256 != newSHA256 || !v.Signed {
+		return fmt.Errorf("signed version %d (%s, signed %v) is not the next version after %d with SHA-256 %s", newVersion, v.SHA256, v.Signed, t.Version, newSHA256)
+	}
+	if err := r.finishSign(p, cur, t, newVersion, newSHA256, form); err != nil {
+		return err
+	}
+	return r.finish()
+}
+
+// QueueFinishSign does what FinishSign does into b, from what BeginSign
+// read and reserved in the same transaction (t.Begun), whose locks on the
+// document and its chain are still held: nothing is read again. The new
+// version's check is a statement of b (storage.QueueCheckSignedVersion),
+// so b, and the commit sent with it, fail without it. When finishing
+// needs a read (a stage's deadline from the calendar) or an announcement
+// sends after the writes, ErrFinishNotQueued: FinishSign is called then.
+func (s *Service) QueueFinishSign(ctx context.Context, b *pgx.Batch, p documents.Principal, t documents.SignTurn, newVersion int, newSHA256, authorityForm string) error {
+	begun, ok := t.Begun.(*begunSign)
+	if !ok || begun.run == nil {
+		return documents.ErrFinishNotQueued
+	}
+	form, err := signForm(authorityForm)
+	if err != nil {
+		return err
+	}
+	// The run is used once; a later FinishSign reads the chain again.
+	r, cur := begun.run, begun.turn
+	begun.run = nil
+	r.ctx, r.now, r.queueOnly = ctx, s.now(), true
+	if err := r.sameTurn(cur, t, newVersion); err != nil {
+		return err
+	}
+	storage.QueueCheckSignedVersion(&r.writes, t.DocumentID, newVersion, newSHA256)
+	if err := r.finishSign(p, cur, t, newVersion, newSHA256, form); err != nil {
+		return err
+	}
+	if err := r.save(); err != nil {
+		return err
+	}
+	sent, err := r.announce()
+	if err != nil {
+		return err
+	}
+	if len(sent) > 0 {
+		return documents.ErrFinishNotQueued
+	}
+	for _, e := range r.events {
+		if err := audit.Queue(&r.writes, e); err != nil {
+			return err
+		}
+	}
+	b.QueuedQueries = append(b.QueuedQueries, r.writes.QueuedQueries...)
+	return nil
+}
+
+// signForm is the authority form a signature names ("" for the signer's
+// own name), checked.
+func signForm(authorityForm string) (string, error) {
+	if authorityForm == "" {
+		return "", nil
+	}
+	f, err := accounts.ParseForm(authorityForm)
+	if err != nil {
+		return "", invalid("%v", err)
+	}
+	return f, nil
+}
+
+// sameTurn refuses to finish turn t when cur, the turn as the chain now
+// stands, is another, or the version it signs moved, or newVersion is not
+// the next after it.
+func (r *run) sameTurn(cur *turn, t documents.SignTurn, newVersion int) error {
 	if cur.item.ID != t.ItemID || cur.stage.ID != t.StageID {
 		return because(rTurnMoved, conflict("the signing turn moved since the signature began"))
 	}
 	if r.chain.Version != t.Version || r.chain.VersionSHA256 != t.VersionSHA256 {
 		return because(rVersionMoved, conflict("the version to sign changed since the signature began"))
 	}
-	if noVersion != nil {
-		return fmt.Errorf("signed version %d: %w", newVersion, noVersion)
+	if newVersion != t.Version+1 {
+		return fmt.Errorf("signed version %d is not the next version after %d", newVersion, t.Version)
 	}
-	if v.SHA256 != newSHA256 || !v.Signed || newVersion != t.Version+1 {
-		return fmt.Errorf("signed version %d (%s, signed %v) is not the next version after %d with SHA-256 %s", newVersion, v.SHA256, v.Signed, t.Version, newSHA256)
-	}
+	return nil
+}
+
+// finishSign ends p's turn cur for the signed version newVersion, records
+// the signature in the history, releases the reservation and advances
+// the chain; the writes are queued in the run.
+func (r *run) finishSign(p documents.Principal, cur *turn, t documents.SignTurn, newVersion int, newSHA256, form string) error {
 	if err := r.endItem(cur.item, itemDone, "sign"); err != nil {
 		return err
 	}
@@ -146,8 +234,5 @@ func (s *Service) FinishSign(ctx context.Context, tx pgx.Tx, p documents.Princip
 		return err
 	}
 	r.events[len(r.events)-1].Details["signed_version"] = t.Version
-	if err := r.advance(); err != nil {
-		return err
-	}
-	return r.finish()
+	return r.advance()
 }

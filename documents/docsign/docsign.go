@@ -137,6 +137,8 @@ type job struct {
 	release func()
 	opts    signing.Options
 	params  sessionParams
+	// begun is the transaction's time (opening.begun).
+	begun time.Time
 	// alsoWrite queues, with the signed version's audit entry, what the
 	// caller writes once the version is known (the idempotency record,
 	// the two-step session completed).
@@ -201,7 +203,7 @@ func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, o
 	if turn.VersionSHA256 != "" && !strings.EqualFold(v.SHA256, turn.VersionSHA256) {
 		return nil, because(rVersionChanged, refuse(ErrStale, "the turn is for version %d with SHA-256 %s, which the stored version does not match", turn.Version, turn.VersionSHA256))
 	}
-	j := &job{doc: doc, turn: turn, version: v}
+	j := &job{doc: doc, turn: turn, version: v, begun: o.begun}
 	ok := false
 	defer func() {
 		if !ok {
@@ -677,21 +679,23 @@ func (s *Service) storeStaged(ctx context.Context, tx pgx.Tx, p documents.Princi
 }
 
 // record adds the signed file (SHA-256 key, size bytes) as the next
-// version and finishes the chain's signing turn: the blob's lock and the
-// version go in one round trip, then FinishSign. The audit entry and the
-// caller's writes (j.alsoWrite) are returned unsent, for the commit's
-// round trip (storage.CommitBatch).
+// version and finishes the chain's signing turn, with the audit entry and
+// the caller's writes (j.alsoWrite): all of it is returned unsent, for the
+// commit's round trip (storage.CommitBatch). The version's number is the
+// one after the version signed, whose document is locked since the
+// transaction's begin (a number not the next fails the batch), and its
+// creation time the transaction's (read with its begin), so what names
+// the version needs nothing read back. A chain that cannot queue its
+// FinishSign (documents.QueuedSigningTurns) gets the version sent first,
+// then FinishSign, as it expects.
 func (s *Service) record(ctx context.Context, tx pgx.Tx, p documents.Principal, j *job, key string, size int64, b storage.KeyBinding, extra map[string]any) (documents.Version, *pgx.Batch, error) {
-	var v documents.Version
+	v := documents.Version{DocumentID: j.doc.ID, Number: j.version.Number + 1, SHA256: key, Size: size,
+		FileName: j.version.FileName, Signed: true, CreatedBy: p.ID, CreatedAt: j.begun}
 	writes := &pgx.Batch{}
 	storage.QueueLockBlob(writes, key)
-	storage.QueueInsertVersion(writes, documents.Version{DocumentID: j.doc.ID, SHA256: key, Size: size,
-		FileName: j.version.FileName, Signed: true, CreatedBy: p.ID}, &v)
-	if err := storage.SendBatch(ctx, tx, writes); err != nil {
-		return v, nil, err
-	}
-	if err := s.Turns.FinishSign(ctx, tx, p, j.turn, v.Number, v.SHA256, j.form); err != nil {
-		return v, nil, carry(err, fmt.Errorf("%w: %v", ErrNotYourTurn, err))
+	storage.QueueInsertNumberedVersion(writes, v)
+	if err := s.finishTurn(ctx, tx, p, j, v, writes); err != nil {
+		return documents.Version{}, nil, err
 	}
 	details := map[string]any{"version": v.Number, "sha256": v.SHA256, "size": v.Size, "signed_version": j.version.Number,
 		"level": string(j.opts.Level), "authority_form": j.form, "key_binding": b.ID, "fingerprint": b.Fingerprint, "turn_of": j.turn.TurnOf}
@@ -700,7 +704,6 @@ func (s *Service) record(ctx context.Context, tx pgx.Tx, p documents.Principal, 
 	}
 	e := p.Event("document.sign", "document:"+j.doc.ID, details)
 	e.OrgID = j.doc.OrganizationID
-	writes = &pgx.Batch{}
 	if err := audit.Queue(writes, e); err != nil {
 		return v, nil, err
 	}
@@ -710,6 +713,33 @@ func (s *Service) record(ctx context.Context, tx pgx.Tx, p documents.Principal, 
 		}
 	}
 	return v, writes, nil
+}
+
+// finishTurn finishes the chain's signing turn for version v, queued
+// into writes after v's insert when the chain can (no round trip of its
+// own); else writes (v's insert) are sent, FinishSign called, and writes
+// emptied for what follows.
+func (s *Service) finishTurn(ctx context.Context, tx pgx.Tx, p documents.Principal, j *job, v documents.Version, writes *pgx.Batch) error {
+	if q, ok := s.Turns.(documents.QueuedSigningTurns); ok {
+		err := q.QueueFinishSign(ctx, writes, p, j.turn, v.Number, v.SHA256, j.form)
+		if !errors.Is(err, documents.ErrFinishNotQueued) {
+			return turnRefused(err)
+		}
+	}
+	if err := storage.SendBatch(ctx, tx, writes); err != nil {
+		return err
+	}
+	*writes = pgx.Batch{}
+	return turnRefused(s.Turns.FinishSign(ctx, tx, p, j.turn, v.Number, v.SHA256, j.form))
+}
+
+// turnRefused words the chain's refusal to finish a turn as
+// ErrNotYourTurn, keeping its reason.
+func turnRefused(err error) error {
+	if err == nil {
+		return nil
+	}
+	return carry(err, fmt.Errorf("%w: %v", ErrNotYourTurn, err))
 }
 
 // output is where a signed file is written: in memory when the version
