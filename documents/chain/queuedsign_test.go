@@ -1,0 +1,82 @@
+package chain_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/storage"
+)
+
+// signQueued makes who's signature as the signing step does with a chain
+// that queues its finish: BeginSign, then one batch with the new version,
+// QueueFinishSign and the commit. claimed is the SHA-256 the finish is
+// told of ("": the version's own).
+func (w *world) signQueued(who, docID, claimed string) error {
+	p := w.p(who)
+	tx, err := storage.BeginBatch(w.ctx, w.db.Pool, func(*pgx.Batch) {})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(w.ctx)
+	turn, err := w.svc.BeginSign(w.ctx, tx, p, docID)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256([]byte("signed " + docID + " by " + who))
+	v := storage.Version{DocumentID: docID, Number: turn.Version + 1, SHA256: hex.EncodeToString(sum[:]), Size: 1000,
+		FileName: "signed.pdf", Signed: true, CreatedBy: p.ID}
+	if claimed == "" {
+		claimed = v.SHA256
+	}
+	b := &pgx.Batch{}
+	storage.QueueInsertNumberedVersion(b, v)
+	if err := w.svc.QueueFinishSign(w.ctx, b, p, turn, v.Number, claimed, ""); err != nil {
+		return err
+	}
+	return storage.CommitBatch(w.ctx, tx, b)
+}
+
+// TestQueueFinishSign: the signing turn finished in the batch that
+// commits, from what BeginSign read, leaves the chain as FinishSign does
+// (the document signed, the signer's turn handled, the signature in the
+// history); a batch whose version is not the one the finish names commits
+// nothing; a turn BeginSign did not give is not queued (FinishSign then).
+func TestQueueFinishSign(t *testing.T) {
+	w := newWorld(t)
+	d := w.reach(documents.StatusApproved)
+
+	if err := w.signQueued("signer", d.ID, "0000000000000000000000000000000000000000000000000000000000000000"); err == nil {
+		t.Fatal("a finish naming another version committed")
+	}
+	if s := w.status(d.ID); s != documents.StatusApproved {
+		t.Fatalf("status %s after a failed batch", s)
+	}
+	if _, err := storage.GetVersion(w.ctx, w.db.Pool, d.ID, 2); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("a version left by a failed batch: %v", err)
+	}
+
+	if err := w.signQueued("signer", d.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if s := w.status(d.ID); s != documents.StatusSigned {
+		t.Fatalf("status %s after the last signature", s)
+	}
+	hist, _ := w.svc.History(w.ctx, w.p("drafter"), d.ID)
+	last := hist[len(hist)-1]
+	if last.Action != "sign" || last.Version != 2 || last.ActorID != w.id("signer") {
+		t.Fatalf("last entry %+v", last)
+	}
+	if err := w.signQueued("signer", d.ID, ""); !isConflict(err) {
+		t.Fatalf("signed twice: %v", err)
+	}
+
+	err := w.svc.QueueFinishSign(w.ctx, &pgx.Batch{}, w.p("signer"), documents.SignTurn{DocumentID: d.ID}, 2, "", "")
+	if !errors.Is(err, documents.ErrFinishNotQueued) {
+		t.Fatalf("a turn not begun: %v", err)
+	}
+}
