@@ -513,7 +513,7 @@ func (s *Service) authorityLine(ctx context.Context, q storage.Querier, form str
 }
 
 // store records the signed file as the next version, with the chain's
-// FinishSign and the audit entry, in tx, and puts it into the blob store,
+// FinishSign and the audit entry (record), and puts it into the blob store,
 // retained like every signed version. stored names the blob once it is
 // put, for the caller to discard when the transaction does not commit.
 //
@@ -522,8 +522,9 @@ func (s *Service) authorityLine(ctx context.Context, q storage.Querier, form str
 // its first moment, while it is recorded. Otherwise it is put (hashed by the store) and
 // retained once nothing else can refuse it.
 //
-// What is left to write (the audit entry and what goes with it) is
-// returned for the caller to send with the commit.
+// What is left to write (the version, the turn's finish, the audit entry
+// and what goes with them) is returned for the caller to send with the
+// commit.
 func (s *Service) store(ctx context.Context, tx pgx.Tx, p documents.Principal, j *job, out *output, b storage.KeyBinding, extra map[string]any, stored *string) (documents.Version, *pgx.Batch, error) {
 	var until time.Time
 	if s.Docs.Retention > 0 {
@@ -542,7 +543,8 @@ func (s *Service) store(ctx context.Context, tx pgx.Tx, p documents.Principal, j
 		if staging, ok := s.stager(j, len(data)); ok {
 			return s.storeStaged(ctx, tx, p, j, staging, signed, until, b, extra)
 		}
-		// The PUT travels while the database records the version: the
+		// The PUT travels while the version is recorded (with a chain
+		// that cannot queue its finish, a round trip or more): the
 		// commit waits for both, so a committed version always has its
 		// file; a refusal cancels the PUT, and what it may have stored is
 		// discarded by the caller (or, retained, left to the sweeper).
