@@ -51,14 +51,21 @@ type SigningTurns interface {
 // once the new version is sent. Nothing was queued.
 var ErrFinishNotQueued = errors.New("the signing turn's finish cannot be queued")
 
-// QueuedSigningTurns is a chain whose FinishSign can also be queued into
-// the caller's batch, after the new version's insert and before the
-// COMMIT: the turn is finished from what BeginSign read under the locks
-// the transaction still holds, and its checks of the new version are
-// statements that fail the batch (and so the commit), so finishing the
-// turn costs no round trip of its own.
+// QueuedSigningTurns is a chain whose BeginSign's writes and FinishSign
+// can also be queued into the caller's batches (BeginSign's read stays a
+// round trip: what it finds decides the signature). FinishSign is queued
+// after the new version's insert and before the COMMIT: the turn is
+// finished from what BeginSign read under the locks the transaction
+// still holds, and its checks of the new version are statements that
+// fail the batch (and so the commit), so finishing the turn costs no
+// round trip of its own.
 type QueuedSigningTurns interface {
 	SigningTurns
+	// QueueBeginSign is BeginSign with its writes (the turn's reservation)
+	// queued into b, which the caller sends in the transaction before
+	// anything else writes the chain: with the commit, or ahead of
+	// FinishSign.
+	QueueBeginSign(ctx context.Context, tx pgx.Tx, p Principal, documentID string, b *pgx.Batch) (SignTurn, error)
 	// QueueFinishSign queues into b what FinishSign checks and writes, or
 	// returns ErrFinishNotQueued (b untouched) or FinishSign's refusal.
 	QueueFinishSign(ctx context.Context, b *pgx.Batch, p Principal, t SignTurn, newVersion int, newSHA256, authorityForm string) error

@@ -103,6 +103,12 @@ func (tt *testTurns) FinishSign(ctx context.Context, tx pgx.Tx, p documents.Prin
 	return nil
 }
 
+// QueueBeginSign begins the turn as BeginSign does: nothing of the
+// stand-in is written, so nothing is queued.
+func (tt *testTurns) QueueBeginSign(ctx context.Context, tx pgx.Tx, p documents.Principal, documentID string, b *pgx.Batch) (documents.SignTurn, error) {
+	return tt.BeginSign(ctx, tx, p, documentID)
+}
+
 // QueueFinishSign finishes the turn as FinishSign does: nothing of the
 // stand-in is in the database, so nothing is queued.
 func (tt *testTurns) QueueFinishSign(ctx context.Context, b *pgx.Batch, p documents.Principal, t documents.SignTurn, newVersion int, newSHA256, form string) error {

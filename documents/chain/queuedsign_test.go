@@ -13,8 +13,8 @@ import (
 )
 
 // signQueued makes who's signature as the signing step does with a chain
-// that queues its finish: BeginSign, then one batch with the new version,
-// QueueFinishSign and the commit. claimed is the SHA-256 the finish is
+// that queues its writes: QueueBeginSign's read, then one batch with its
+// reservation, the new version, QueueFinishSign and the commit. claimed is the SHA-256 the finish is
 // told of ("": the version's own).
 func (w *world) signQueued(who, docID, claimed string) error {
 	p := w.p(who)
@@ -23,7 +23,8 @@ func (w *world) signQueued(who, docID, claimed string) error {
 		return err
 	}
 	defer tx.Rollback(w.ctx)
-	turn, err := w.svc.BeginSign(w.ctx, tx, p, docID)
+	b := &pgx.Batch{}
+	turn, err := w.svc.QueueBeginSign(w.ctx, tx, p, docID, b)
 	if err != nil {
 		return err
 	}
@@ -33,7 +34,6 @@ func (w *world) signQueued(who, docID, claimed string) error {
 	if claimed == "" {
 		claimed = v.SHA256
 	}
-	b := &pgx.Batch{}
 	storage.QueueInsertNumberedVersion(b, v)
 	if err := w.svc.QueueFinishSign(w.ctx, b, p, turn, v.Number, claimed, ""); err != nil {
 		return err
@@ -41,10 +41,12 @@ func (w *world) signQueued(who, docID, claimed string) error {
 	return storage.CommitBatch(w.ctx, tx, b)
 }
 
-// TestQueueFinishSign: the signing turn finished in the batch that
-// commits, from what BeginSign read, leaves the chain as FinishSign does
+// TestQueueFinishSign: the signing turn begun with its reservation queued
+// (QueueBeginSign) and finished in the batch that commits, from what was
+// read at its begin, leaves the chain as FinishSign does
 // (the document signed, the signer's turn handled, the signature in the
-// history); a batch whose version is not the one the finish names commits
+// history); a reservation committed alone holds another signer back; a
+// batch whose version is not the one the finish names commits
 // nothing; a turn BeginSign did not give is not queued (FinishSign then).
 func TestQueueFinishSign(t *testing.T) {
 	w := newWorld(t)
@@ -58,6 +60,26 @@ func TestQueueFinishSign(t *testing.T) {
 	}
 	if _, err := storage.GetVersion(w.ctx, w.db.Pool, d.ID, 2); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("a version left by a failed batch: %v", err)
+	}
+
+	// A reservation queued and committed alone (as a desk-token prepare
+	// does) holds others back.
+	tx, err := storage.BeginBatch(w.ctx, w.db.Pool, func(*pgx.Batch) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reserved := &pgx.Batch{}
+	if _, err := w.svc.QueueBeginSign(w.ctx, tx, w.p("signer"), d.ID, reserved); err != nil {
+		t.Fatal(err)
+	}
+	if reserved.Len() != 1 {
+		t.Fatalf("%d statements queued for the reservation, want 1", reserved.Len())
+	}
+	if err := storage.CommitBatch(w.ctx, tx, reserved); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.sign("deputy", d.ID, "KT."); !isConflict(err) {
+		t.Fatalf("a second signature begun meanwhile: %v", err)
 	}
 
 	if err := w.signQueued("signer", d.ID, ""); err != nil {
@@ -75,7 +97,7 @@ func TestQueueFinishSign(t *testing.T) {
 		t.Fatalf("signed twice: %v", err)
 	}
 
-	err := w.svc.QueueFinishSign(w.ctx, &pgx.Batch{}, w.p("signer"), documents.SignTurn{DocumentID: d.ID}, 2, "", "")
+	err = w.svc.QueueFinishSign(w.ctx, &pgx.Batch{}, w.p("signer"), documents.SignTurn{DocumentID: d.ID}, 2, "", "")
 	if !errors.Is(err, documents.ErrFinishNotQueued) {
 		t.Fatalf("a turn not begun: %v", err)
 	}

@@ -24,6 +24,23 @@ import (
 // interrupted (a crash, an abandoned session) can be begun again by the
 // same signer at once, by anyone once the reservation lapses.
 func (s *Service) BeginSign(ctx context.Context, tx pgx.Tx, p documents.Principal, documentID string) (documents.SignTurn, error) {
+	return s.beginSign(ctx, tx, p, documentID, func(c storage.Chain) error { return storage.SaveChain(ctx, tx, c) })
+}
+
+// QueueBeginSign does what BeginSign does, its reservation queued into b
+// instead of sent: the caller sends b in the same transaction before
+// anything else writes the chain (with its commit, or ahead of a
+// FinishSign that reads the chain again). Until the commit, the
+// document's lock holds others back; from it, the reservation does.
+func (s *Service) QueueBeginSign(ctx context.Context, tx pgx.Tx, p documents.Principal, documentID string, b *pgx.Batch) (documents.SignTurn, error) {
+	return s.beginSign(ctx, tx, p, documentID, func(c storage.Chain) error {
+		storage.QueueSaveChain(b, c)
+		return nil
+	})
+}
+
+// beginSign is BeginSign, the reservation saved by reserve.
+func (s *Service) beginSign(ctx context.Context, tx pgx.Tx, p documents.Principal, documentID string, reserve func(storage.Chain) error) (documents.SignTurn, error) {
 	if err := accounts.Authorize(p, accounts.DocumentChange, accounts.Target{OrgID: p.OrganizationID}); err != nil {
 		return documents.SignTurn{}, err
 	}
@@ -56,7 +73,7 @@ func (s *Service) BeginSign(ctx context.Context, tx pgx.Tx, p documents.Principa
 	}
 	until := r.now.Add(SignReservation)
 	c.SigningBy, c.SigningUntil = p.ID, &until
-	if err := storage.SaveChain(ctx, tx, *c); err != nil {
+	if err := reserve(*c); err != nil {
 		return documents.SignTurn{}, err
 	}
 	turnOf := t.item.UserID

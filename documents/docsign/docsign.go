@@ -139,6 +139,9 @@ type job struct {
 	params  sessionParams
 	// begun is the transaction's time (opening.begun).
 	begun time.Time
+	// reserved is the chain's reservation of the turn, queued to go
+	// first in the transaction's next batch (writes).
+	reserved *pgx.Batch
 	// alsoWrite queues, with the signed version's audit entry, what the
 	// caller writes once the version is known (the idempotency record,
 	// the two-step session completed).
@@ -155,6 +158,26 @@ type job struct {
 	readErr error
 	gap     appearance.Gap
 	gapErr  error
+}
+
+// writes is a batch for what the job's transaction writes next,
+// beginning with the turn's reservation.
+func (j *job) writes() *pgx.Batch {
+	b := &pgx.Batch{}
+	if j.reserved != nil {
+		b.QueuedQueries = append(b.QueuedQueries, j.reserved.QueuedQueries...)
+	}
+	return b
+}
+
+// beginTurn begins the chain's signing turn, its writes queued into
+// reserved when the chain can (documents.QueuedSigningTurns): they go
+// with the transaction's next batch instead of a round trip of their own.
+func (s *Service) beginTurn(ctx context.Context, tx pgx.Tx, p documents.Principal, documentID string, reserved *pgx.Batch) (documents.SignTurn, error) {
+	if q, ok := s.Turns.(documents.QueuedSigningTurns); ok {
+		return q.QueueBeginSign(ctx, tx, p, documentID, reserved)
+	}
+	return s.Turns.BeginSign(ctx, tx, p, documentID)
 }
 
 func (j *job) close() {
@@ -188,7 +211,8 @@ type sessionParams struct {
 // transaction's first round trip read (o) answers its questions.
 func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, o *opening, req Request, at time.Time) (*job, error) {
 	doc := o.doc
-	turn, err := s.Turns.BeginSign(ctx, tx, p, doc.ID)
+	reserved := &pgx.Batch{}
+	turn, err := s.beginTurn(ctx, tx, p, doc.ID, reserved)
 	if err != nil {
 		if errors.Is(err, documents.ErrNotFound) || errors.Is(err, storage.ErrNotFound) || errors.Is(err, accounts.ErrForbidden) || ctx.Err() != nil {
 			return nil, err
@@ -203,7 +227,7 @@ func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, o
 	if turn.VersionSHA256 != "" && !strings.EqualFold(v.SHA256, turn.VersionSHA256) {
 		return nil, because(rVersionChanged, refuse(ErrStale, "the turn is for version %d with SHA-256 %s, which the stored version does not match", turn.Version, turn.VersionSHA256))
 	}
-	j := &job{doc: doc, turn: turn, version: v, begun: o.begun}
+	j := &job{doc: doc, turn: turn, version: v, begun: o.begun, reserved: reserved}
 	ok := false
 	defer func() {
 		if !ok {
@@ -693,7 +717,7 @@ func (s *Service) storeStaged(ctx context.Context, tx pgx.Tx, p documents.Princi
 func (s *Service) record(ctx context.Context, tx pgx.Tx, p documents.Principal, j *job, key string, size int64, b storage.KeyBinding, extra map[string]any) (documents.Version, *pgx.Batch, error) {
 	v := documents.Version{DocumentID: j.doc.ID, Number: j.version.Number + 1, SHA256: key, Size: size,
 		FileName: j.version.FileName, Signed: true, CreatedBy: p.ID, CreatedAt: j.begun}
-	writes := &pgx.Batch{}
+	writes := j.writes()
 	storage.QueueLockBlob(writes, key)
 	storage.QueueInsertNumberedVersion(writes, v)
 	if err := s.finishTurn(ctx, tx, p, j, v, writes); err != nil {
