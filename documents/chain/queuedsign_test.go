@@ -35,7 +35,18 @@ func (w *world) signQueued(who, docID, claimed string) error {
 		claimed = v.SHA256
 	}
 	storage.QueueInsertNumberedVersion(b, v)
-	if err := w.svc.QueueFinishSign(w.ctx, b, p, turn, v.Number, claimed, ""); err != nil {
+	err = w.svc.QueueFinishSign(w.ctx, b, p, turn, v.Number, claimed, "")
+	if errors.Is(err, documents.ErrFinishNotQueued) {
+		// As the signing step does: what is queued is sent, then
+		// FinishSign reads the chain again.
+		w.finishedUnqueued++
+		if err := storage.SendBatch(w.ctx, tx, b); err != nil {
+			return err
+		}
+		b = &pgx.Batch{}
+		err = w.svc.FinishSign(w.ctx, tx, p, turn, v.Number, claimed, "")
+	}
+	if err != nil {
 		return err
 	}
 	return storage.CommitBatch(w.ctx, tx, b)
@@ -47,7 +58,8 @@ func (w *world) signQueued(who, docID, claimed string) error {
 // (the document signed, the signer's turn handled, the signature in the
 // history); a reservation committed alone holds another signer back; a
 // batch whose version is not the one the finish names commits
-// nothing; a turn BeginSign did not give is not queued (FinishSign then).
+// nothing; a turn BeginSign did not give is not queued, nor one whose
+// announcement is published after the writes (FinishSign then).
 func TestQueueFinishSign(t *testing.T) {
 	w := newWorld(t)
 	d := w.reach(documents.StatusApproved)
@@ -95,6 +107,22 @@ func TestQueueFinishSign(t *testing.T) {
 	}
 	if err := w.signQueued("signer", d.ID, ""); !isConflict(err) {
 		t.Fatalf("signed twice: %v", err)
+	}
+
+	if w.finishedUnqueued != 0 {
+		t.Errorf("%d finishes not queued", w.finishedUnqueued)
+	}
+	// A publisher that is no events.Queuer publishes after the writes:
+	// the finish is not queued, and FinishSign does it.
+	h := &heard{}
+	w.svc.Events = h
+	d2 := w.reach(documents.StatusApproved)
+	h.take()
+	if err := w.signQueued("signer", d2.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if s := w.status(d2.ID); s != documents.StatusSigned || w.finishedUnqueued != 1 || len(h.take()) != 1 {
+		t.Fatalf("status %s, %d finishes not queued, want signed and 1, with its event", s, w.finishedUnqueued)
 	}
 
 	err = w.svc.QueueFinishSign(w.ctx, &pgx.Batch{}, w.p("signer"), documents.SignTurn{DocumentID: d.ID}, 2, "", "")

@@ -41,6 +41,8 @@ type world struct {
 	mu     sync.Mutex
 	clock  time.Time
 	serial int
+	// finishedUnqueued counts signQueued's finishes that FinishSign made.
+	finishedUnqueued int
 }
 
 func newWorld(t testing.TB) *world {
