@@ -46,9 +46,9 @@ type SigningTurns interface {
 }
 
 // ErrFinishNotQueued is QueueFinishSign's answer when finishing the turn
-// needs the chain to read again (a stage to activate with a deadline, an
-// announcement sent after the writes): FinishSign must then be called
-// once the new version is sent. Nothing was queued.
+// needs the chain to read again (a stage to activate with a deadline):
+// FinishSign must then be called once the new version is sent. Nothing
+// was queued.
 var ErrFinishNotQueued = errors.New("the signing turn's finish cannot be queued")
 
 // QueuedSigningTurns is a chain whose BeginSign's writes and FinishSign
@@ -68,5 +68,8 @@ type QueuedSigningTurns interface {
 	QueueBeginSign(ctx context.Context, tx pgx.Tx, p Principal, documentID string, b *pgx.Batch) (SignTurn, error)
 	// QueueFinishSign queues into b what FinishSign checks and writes, or
 	// returns ErrFinishNotQueued (b untouched) or FinishSign's refusal.
-	QueueFinishSign(ctx context.Context, b *pgx.Batch, p Principal, t SignTurn, newVersion int, newSHA256, authorityForm string) error
+	// What is left once b was sent (an announcement's publishing) is
+	// returned as after, for the caller to run in the transaction before
+	// it commits: b then cannot carry the COMMIT (nil: nothing is left).
+	QueueFinishSign(ctx context.Context, b *pgx.Batch, p Principal, t SignTurn, newVersion int, newSHA256, authorityForm string) (after func(context.Context, pgx.Tx) error, err error)
 }

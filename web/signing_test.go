@@ -111,8 +111,8 @@ func (tt *testTurns) QueueBeginSign(ctx context.Context, tx pgx.Tx, p documents.
 
 // QueueFinishSign finishes the turn as FinishSign does: nothing of the
 // stand-in is in the database, so nothing is queued.
-func (tt *testTurns) QueueFinishSign(ctx context.Context, b *pgx.Batch, p documents.Principal, t documents.SignTurn, newVersion int, newSHA256, form string) error {
-	return tt.FinishSign(ctx, nil, p, t, newVersion, newSHA256, form)
+func (tt *testTurns) QueueFinishSign(ctx context.Context, b *pgx.Batch, p documents.Principal, t documents.SignTurn, newVersion int, newSHA256, form string) (func(context.Context, pgx.Tx) error, error) {
+	return nil, tt.FinishSign(ctx, nil, p, t, newVersion, newSHA256, form)
 }
 
 // signWorld is a service with the test chain and the dev PKI's TSA, the

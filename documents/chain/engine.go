@@ -503,9 +503,15 @@ func (r *run) finish() error {
 	if err := r.flush(); err != nil {
 		return err
 	}
+	return published(r.ctx, r.tx, r.doc.ID, sent)
+}
+
+// published runs what is left of the announcements of the chain of
+// documentID once their batch was sent in tx.
+func published(ctx context.Context, tx pgx.Tx, documentID string, sent []events.Sent) error {
 	for _, s := range sent {
-		if err := s(r.ctx, r.tx); err != nil {
-			return fmt.Errorf("chain of %s: %w", r.doc.ID, err)
+		if err := s(ctx, tx); err != nil {
+			return fmt.Errorf("chain of %s: %w", documentID, err)
 		}
 	}
 	return nil

@@ -35,7 +35,18 @@ func (w *world) signQueued(who, docID, claimed string) error {
 		claimed = v.SHA256
 	}
 	storage.QueueInsertNumberedVersion(b, v)
-	err = w.svc.QueueFinishSign(w.ctx, b, p, turn, v.Number, claimed, "")
+	after, err := w.svc.QueueFinishSign(w.ctx, b, p, turn, v.Number, claimed, "")
+	if err == nil && after != nil {
+		// Published once the writes were sent, before the commit.
+		w.publishedAfter++
+		if err := storage.SendBatch(w.ctx, tx, b); err != nil {
+			return err
+		}
+		if err := after(w.ctx, tx); err != nil {
+			return err
+		}
+		b = &pgx.Batch{}
+	}
 	if errors.Is(err, documents.ErrFinishNotQueued) {
 		// As the signing step does: what is queued is sent, then
 		// FinishSign reads the chain again.
@@ -58,8 +69,9 @@ func (w *world) signQueued(who, docID, claimed string) error {
 // (the document signed, the signer's turn handled, the signature in the
 // history); a reservation committed alone holds another signer back; a
 // batch whose version is not the one the finish names commits
-// nothing; a turn BeginSign did not give is not queued, nor one whose
-// announcement is published after the writes (FinishSign then).
+// nothing; an announcement published after the writes is left for
+// after them; a turn BeginSign did not give is not queued (FinishSign
+// then).
 func TestQueueFinishSign(t *testing.T) {
 	w := newWorld(t)
 	d := w.reach(documents.StatusApproved)
@@ -113,7 +125,7 @@ func TestQueueFinishSign(t *testing.T) {
 		t.Errorf("%d finishes not queued", w.finishedUnqueued)
 	}
 	// A publisher that is no events.Queuer publishes after the writes:
-	// the finish is not queued, and FinishSign does it.
+	// the finish is queued, its publishing left for after them.
 	h := &heard{}
 	w.svc.Events = h
 	d2 := w.reach(documents.StatusApproved)
@@ -121,11 +133,11 @@ func TestQueueFinishSign(t *testing.T) {
 	if err := w.signQueued("signer", d2.ID, ""); err != nil {
 		t.Fatal(err)
 	}
-	if s := w.status(d2.ID); s != documents.StatusSigned || w.finishedUnqueued != 1 || len(h.take()) != 1 {
-		t.Fatalf("status %s, %d finishes not queued, want signed and 1, with its event", s, w.finishedUnqueued)
+	if s := w.status(d2.ID); s != documents.StatusSigned || w.finishedUnqueued != 0 || w.publishedAfter != 1 || len(h.take()) != 1 {
+		t.Fatalf("status %s, %d finishes not queued, %d published after, want signed, 0 and 1, with its event", s, w.finishedUnqueued, w.publishedAfter)
 	}
 
-	err = w.svc.QueueFinishSign(w.ctx, &pgx.Batch{}, w.p("signer"), documents.SignTurn{DocumentID: d.ID}, 2, "", "")
+	_, err = w.svc.QueueFinishSign(w.ctx, &pgx.Batch{}, w.p("signer"), documents.SignTurn{DocumentID: d.ID}, 2, "", "")
 	if !errors.Is(err, documents.ErrFinishNotQueued) {
 		t.Fatalf("a turn not begun: %v", err)
 	}

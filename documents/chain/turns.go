@@ -161,45 +161,46 @@ func (s *Service) FinishSign(ctx context.Context, tx pgx.Tx, p documents.Princip
 // document and its chain are still held: nothing is read again. The new
 // version's check is a statement of b (storage.QueueCheckSignedVersion),
 // so b, and the commit sent with it, fail without it. When finishing
-// needs a read (a stage's deadline from the calendar) or an announcement
-// sends after the writes, ErrFinishNotQueued: FinishSign is called then.
-func (s *Service) QueueFinishSign(ctx context.Context, b *pgx.Batch, p documents.Principal, t documents.SignTurn, newVersion int, newSHA256, authorityForm string) error {
+// needs a read (a stage's deadline from the calendar),
+// ErrFinishNotQueued: FinishSign is called then. The announcement's
+// publishing left for after b (events.Sent) is returned as after.
+func (s *Service) QueueFinishSign(ctx context.Context, b *pgx.Batch, p documents.Principal, t documents.SignTurn, newVersion int, newSHA256, authorityForm string) (func(context.Context, pgx.Tx) error, error) {
 	begun, ok := t.Begun.(*begunSign)
 	if !ok || begun.run == nil {
-		return documents.ErrFinishNotQueued
+		return nil, documents.ErrFinishNotQueued
 	}
 	form, err := signForm(authorityForm)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// The run is used once; a later FinishSign reads the chain again.
 	r, cur := begun.run, begun.turn
 	begun.run = nil
 	r.ctx, r.now, r.queueOnly = ctx, s.now(), true
 	if err := r.sameTurn(cur, t, newVersion); err != nil {
-		return err
+		return nil, err
 	}
 	storage.QueueCheckSignedVersion(&r.writes, t.DocumentID, newVersion, newSHA256)
 	if err := r.finishSign(p, cur, t, newVersion, newSHA256, form); err != nil {
-		return err
+		return nil, err
 	}
 	if err := r.save(); err != nil {
-		return err
+		return nil, err
 	}
 	sent, err := r.announce()
 	if err != nil {
-		return err
-	}
-	if len(sent) > 0 {
-		return documents.ErrFinishNotQueued
+		return nil, err
 	}
 	for _, e := range r.events {
 		if err := audit.Queue(&r.writes, e); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	b.QueuedQueries = append(b.QueuedQueries, r.writes.QueuedQueries...)
-	return nil
+	if len(sent) == 0 {
+		return nil, nil
+	}
+	return func(ctx context.Context, tx pgx.Tx) error { return published(ctx, tx, t.DocumentID, sent) }, nil
 }
 
 // signForm is the authority form a signature names ("" for the signer's

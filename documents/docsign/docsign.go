@@ -720,7 +720,8 @@ func (s *Service) record(ctx context.Context, tx pgx.Tx, p documents.Principal, 
 	writes := j.writes()
 	storage.QueueLockBlob(writes, key)
 	storage.QueueInsertNumberedVersion(writes, v)
-	if err := s.finishTurn(ctx, tx, p, j, v, writes); err != nil {
+	after, err := s.finishTurn(ctx, tx, p, j, v, writes)
+	if err != nil {
 		return documents.Version{}, nil, err
 	}
 	details := map[string]any{"version": v.Number, "sha256": v.SHA256, "size": v.Size, "signed_version": j.version.Number,
@@ -738,25 +739,37 @@ func (s *Service) record(ctx context.Context, tx pgx.Tx, p documents.Principal, 
 			return v, nil, err
 		}
 	}
+	if after != nil {
+		// The chain publishes after its writes and before the commit:
+		// the writes go now, the commit alone.
+		if err := storage.SendBatch(ctx, tx, writes); err != nil {
+			return v, nil, err
+		}
+		if err := after(ctx, tx); err != nil {
+			return v, nil, err
+		}
+		writes = &pgx.Batch{}
+	}
 	return v, writes, nil
 }
 
 // finishTurn finishes the chain's signing turn for version v, queued
 // into writes after v's insert when the chain can (no round trip of its
-// own); else writes (v's insert) are sent, FinishSign called, and writes
-// emptied for what follows.
-func (s *Service) finishTurn(ctx context.Context, tx pgx.Tx, p documents.Principal, j *job, v documents.Version, writes *pgx.Batch) error {
+// own; after is what the chain runs once writes were sent, before the
+// commit); else writes (v's insert) are sent, FinishSign called, and
+// writes emptied for what follows.
+func (s *Service) finishTurn(ctx context.Context, tx pgx.Tx, p documents.Principal, j *job, v documents.Version, writes *pgx.Batch) (after func(context.Context, pgx.Tx) error, err error) {
 	if q, ok := s.Turns.(documents.QueuedSigningTurns); ok {
-		err := q.QueueFinishSign(ctx, writes, p, j.turn, v.Number, v.SHA256, j.form)
+		after, err := q.QueueFinishSign(ctx, writes, p, j.turn, v.Number, v.SHA256, j.form)
 		if !errors.Is(err, documents.ErrFinishNotQueued) {
-			return turnRefused(err)
+			return after, turnRefused(err)
 		}
 	}
 	if err := storage.SendBatch(ctx, tx, writes); err != nil {
-		return err
+		return nil, err
 	}
 	*writes = pgx.Batch{}
-	return turnRefused(s.Turns.FinishSign(ctx, tx, p, j.turn, v.Number, v.SHA256, j.form))
+	return nil, turnRefused(s.Turns.FinishSign(ctx, tx, p, j.turn, v.Number, v.SHA256, j.form))
 }
 
 // turnRefused words the chain's refusal to finish a turn as
