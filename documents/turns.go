@@ -2,6 +2,7 @@ package documents
 
 import (
 	"context"
+	"errors"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -23,6 +24,10 @@ type SignTurn struct {
 	// TurnOf is the user whose turn it is; it differs from the signer when a
 	// deputy (KT.) or another delegate signs in their place.
 	TurnOf string
+	// Begun is what the chain read and reserved under its locks when the
+	// turn began, for QueueFinishSign in the same transaction; opaque to
+	// the signing step (nil: nothing kept).
+	Begun any
 }
 
 // SigningTurns is what the signing step needs from the approval chain. The
@@ -38,4 +43,33 @@ type SigningTurns interface {
 	// signer's own name, else TM., KT., Q., TL. or TUQ.), and advances the
 	// chain (the document becomes signed after its last signature).
 	FinishSign(ctx context.Context, tx pgx.Tx, p Principal, t SignTurn, newVersion int, newSHA256, authorityForm string) error
+}
+
+// ErrFinishNotQueued is QueueFinishSign's answer when finishing the turn
+// needs the chain to read again (a stage to activate with a deadline):
+// FinishSign must then be called once the new version is sent. Nothing
+// was queued.
+var ErrFinishNotQueued = errors.New("the signing turn's finish cannot be queued")
+
+// QueuedSigningTurns is a chain whose BeginSign's writes and FinishSign
+// can also be queued into the caller's batches (BeginSign's read stays a
+// round trip: what it finds decides the signature). FinishSign is queued
+// after the new version's insert and before the COMMIT: the turn is
+// finished from what BeginSign read under the locks the transaction
+// still holds, and its checks of the new version are statements that
+// fail the batch (and so the commit), so finishing the turn costs no
+// round trip of its own.
+type QueuedSigningTurns interface {
+	SigningTurns
+	// QueueBeginSign is BeginSign with its writes (the turn's reservation)
+	// queued into b, which the caller sends in the transaction before
+	// anything else writes the chain: with the commit, or ahead of
+	// FinishSign.
+	QueueBeginSign(ctx context.Context, tx pgx.Tx, p Principal, documentID string, b *pgx.Batch) (SignTurn, error)
+	// QueueFinishSign queues into b what FinishSign checks and writes, or
+	// returns ErrFinishNotQueued (b untouched) or FinishSign's refusal.
+	// What is left once b was sent (an announcement's publishing) is
+	// returned as after, for the caller to run in the transaction before
+	// it commits: b then cannot carry the COMMIT (nil: nothing is left).
+	QueueFinishSign(ctx context.Context, b *pgx.Batch, p Principal, t SignTurn, newVersion int, newSHA256, authorityForm string) (after func(context.Context, pgx.Tx) error, err error)
 }

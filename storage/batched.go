@@ -322,6 +322,46 @@ func QueueInsertVersion(b *pgx.Batch, v Version, out *Version) {
 	b.Queue(touchDocumentSQL, v.DocumentID)
 }
 
+// insertNumberedVersionSQL inserts version $7 of document $1, the number
+// its caller knew under the document's lock; its creation time is the
+// transaction's (as insertVersionSQL's default), which the caller read
+// with the transaction's begin (QueueTransactionTime). A number already
+// taken fails the batch (the primary key); one that is not the next fails
+// it too, so no gap is left.
+const insertNumberedVersionSQL = `
+	INSERT INTO document_versions (document_id, number, blob_key, size, file_name, signed, created_by)
+	SELECT $1, CASE WHEN next.n = $7 THEN $7
+		ELSE ('version ' || $7 || ' is not the next version (' || next.n || ') of document ' || $1)::int END,
+		$2, $3, $4, $5, $6
+	FROM (SELECT coalesce(max(number), 0) + 1 AS n FROM document_versions WHERE document_id = $1) next`
+
+// QueueInsertNumberedVersion queues the insert of v as the document's
+// version v.Number, known to be the next (the document is locked since
+// the transaction's begin), and the document's updated_at: nothing is read
+// back, so it may go in the batch that commits, with what names the
+// version. A number that is not the next fails the batch.
+func QueueInsertNumberedVersion(b *pgx.Batch, v Version) {
+	b.Queue(insertNumberedVersionSQL, v.DocumentID, v.SHA256, v.Size, v.FileName, v.Signed, v.CreatedBy, v.Number)
+	b.Queue(touchDocumentSQL, v.DocumentID)
+}
+
+// QueueCheckSignedVersion queues a check that fails the batch unless
+// version n of the document, with SHA-256 sha256, is in the transaction
+// and signed: for writes that name a version queued before them in the
+// same batch.
+func QueueCheckSignedVersion(b *pgx.Batch, documentID string, n int, sha256 string) {
+	b.Queue(`SELECT CASE WHEN found.n = 1 THEN 1
+		ELSE ('signed version ' || $2 || ' (' || $3 || ') of document ' || $1 || ' is not in the transaction: ' || found.n)::int END
+		FROM (SELECT count(*) AS n FROM document_versions
+			WHERE document_id = $1 AND number = $2 AND blob_key = $3 AND signed) found`, documentID, n, sha256)
+}
+
+// QueueTransactionTime queues the read of the transaction's time: what
+// now(), and so every default creation time, is until it ends.
+func QueueTransactionTime(b *pgx.Batch, out *time.Time) {
+	b.Queue("SELECT now()").QueryRow(func(row pgx.Row) error { return row.Scan(out) })
+}
+
 // QueueRecordChainActionKey queues RecordChainActionKey's insert; a
 // concurrent request with the key that won fails the batch.
 func QueueRecordChainActionKey(b *pgx.Batch, userID, key string, k ChainActionKey) {

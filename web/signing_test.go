@@ -103,6 +103,18 @@ func (tt *testTurns) FinishSign(ctx context.Context, tx pgx.Tx, p documents.Prin
 	return nil
 }
 
+// QueueBeginSign begins the turn as BeginSign does: nothing of the
+// stand-in is written, so nothing is queued.
+func (tt *testTurns) QueueBeginSign(ctx context.Context, tx pgx.Tx, p documents.Principal, documentID string, b *pgx.Batch) (documents.SignTurn, error) {
+	return tt.BeginSign(ctx, tx, p, documentID)
+}
+
+// QueueFinishSign finishes the turn as FinishSign does: nothing of the
+// stand-in is in the database, so nothing is queued.
+func (tt *testTurns) QueueFinishSign(ctx context.Context, b *pgx.Batch, p documents.Principal, t documents.SignTurn, newVersion int, newSHA256, form string) (func(context.Context, pgx.Tx) error, error) {
+	return nil, tt.FinishSign(ctx, nil, p, t, newVersion, newSHA256, form)
+}
+
 // signWorld is a service with the test chain and the dev PKI's TSA, the
 // drafts' two signers (An, Chủ tịch; Bình, Phó Chủ tịch) with their
 // signature images, and a drafter.

@@ -81,7 +81,13 @@ type run struct {
 	// the action commits; announced lists the actions that are announced.
 	newTurns  []string
 	announced []announcement
+	// queueOnly: the run's writes go into its caller's batch
+	// (QueueFinishSign), so it may not read (errNeedsRead).
+	queueOnly bool
 }
+
+// errNeedsRead is a queueOnly run's answer to a read.
+var errNeedsRead = fmt.Errorf("%w: the chain needs a read", documents.ErrFinishNotQueued)
 
 // announcement is one action of a run as an event: what happened and who
 // besides the new turn holders hears of it.
@@ -188,6 +194,9 @@ func (s *Service) commitEarly(ctx context.Context, p accounts.Principal, documen
 
 // flush sends the writes queued so far.
 func (r *run) flush() error {
+	if r.queueOnly {
+		return errNeedsRead
+	}
 	if r.writes.Len() == 0 {
 		return nil
 	}
@@ -494,9 +503,15 @@ func (r *run) finish() error {
 	if err := r.flush(); err != nil {
 		return err
 	}
+	return published(r.ctx, r.tx, r.doc.ID, sent)
+}
+
+// published runs what is left of the announcements of the chain of
+// documentID once their batch was sent in tx.
+func published(ctx context.Context, tx pgx.Tx, documentID string, sent []events.Sent) error {
 	for _, s := range sent {
-		if err := s(r.ctx, r.tx); err != nil {
-			return fmt.Errorf("chain of %s: %w", r.doc.ID, err)
+		if err := s(ctx, tx); err != nil {
+			return fmt.Errorf("chain of %s: %w", documentID, err)
 		}
 	}
 	return nil

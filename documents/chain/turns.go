@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/vanthu/vanthu/accounts"
+	"github.com/vanthu/vanthu/audit"
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/refusal"
 	"github.com/vanthu/vanthu/storage"
@@ -23,6 +24,23 @@ import (
 // interrupted (a crash, an abandoned session) can be begun again by the
 // same signer at once, by anyone once the reservation lapses.
 func (s *Service) BeginSign(ctx context.Context, tx pgx.Tx, p documents.Principal, documentID string) (documents.SignTurn, error) {
+	return s.beginSign(ctx, tx, p, documentID, func(c storage.Chain) error { return storage.SaveChain(ctx, tx, c) })
+}
+
+// QueueBeginSign does what BeginSign does, its reservation queued into b
+// instead of sent: the caller sends b in the same transaction before
+// anything else writes the chain (with its commit, or ahead of a
+// FinishSign that reads the chain again). Until the commit, the
+// document's lock holds others back; from it, the reservation does.
+func (s *Service) QueueBeginSign(ctx context.Context, tx pgx.Tx, p documents.Principal, documentID string, b *pgx.Batch) (documents.SignTurn, error) {
+	return s.beginSign(ctx, tx, p, documentID, func(c storage.Chain) error {
+		storage.QueueSaveChain(b, c)
+		return nil
+	})
+}
+
+// beginSign is BeginSign, the reservation saved by reserve.
+func (s *Service) beginSign(ctx context.Context, tx pgx.Tx, p documents.Principal, documentID string, reserve func(storage.Chain) error) (documents.SignTurn, error) {
 	if err := accounts.Authorize(p, accounts.DocumentChange, accounts.Target{OrgID: p.OrganizationID}); err != nil {
 		return documents.SignTurn{}, err
 	}
@@ -55,14 +73,23 @@ func (s *Service) BeginSign(ctx context.Context, tx pgx.Tx, p documents.Principa
 	}
 	until := r.now.Add(SignReservation)
 	c.SigningBy, c.SigningUntil = p.ID, &until
-	if err := storage.SaveChain(ctx, tx, *c); err != nil {
+	if err := reserve(*c); err != nil {
 		return documents.SignTurn{}, err
 	}
 	turnOf := t.item.UserID
 	if t.item.TurnOf != "" {
 		turnOf = t.item.TurnOf
 	}
-	return documents.SignTurn{DocumentID: documentID, StageID: t.stage.ID, ItemID: t.item.ID, Version: v.Number, VersionSHA256: v.SHA256, TurnOf: turnOf}, nil
+	return documents.SignTurn{DocumentID: documentID, StageID: t.stage.ID, ItemID: t.item.ID, Version: v.Number, VersionSHA256: v.SHA256, TurnOf: turnOf,
+		Begun: &begunSign{run: r, turn: t}}, nil
+}
+
+// begunSign is the chain as BeginSign read and reserved it, under locks
+// its transaction holds until it ends: QueueFinishSign finishes the turn
+// from it without reading again.
+type begunSign struct {
+	run  *run
+	turn *turn
 }
 
 // signTurn finds p's turn at the current sign stage.
@@ -97,13 +124,9 @@ func (r *run) signTurn(p accounts.Principal) (*turn, error) {
 // document is signed. The new version must already be in the transaction,
 // signed, and be the next after the one the turn gave.
 func (s *Service) FinishSign(ctx context.Context, tx pgx.Tx, p documents.Principal, t documents.SignTurn, newVersion int, newSHA256, authorityForm string) error {
-	form := ""
-	if authorityForm != "" {
-		f, err := accounts.ParseForm(authorityForm)
-		if err != nil {
-			return invalid("%v", err)
-		}
-		form = f
+	form, err := signForm(authorityForm)
+	if err != nil {
+		return err
 	}
 	// The chain is locked and read again with the new version, in one
 	// round trip.
@@ -118,18 +141,101 @@ func (s *Service) FinishSign(ctx context.Context, tx pgx.Tx, p documents.Princip
 	if err != nil {
 		return err
 	}
+	if err := r.sameTurn(cur, t, newVersion); err != nil {
+		return err
+	}
+	if noVersion != nil {
+		return fmt.Errorf("signed version %d: %w", newVersion, noVersion)
+	}
+	if v.SHA256 != newSHA256 || !v.Signed {
+		return fmt.Errorf("signed version %d (%s, signed %v) is not the next version after %d with SHA-256 %s", newVersion, v.SHA256, v.Signed, t.Version, newSHA256)
+	}
+	if err := r.finishSign(p, cur, t, newVersion, newSHA256, form); err != nil {
+		return err
+	}
+	return r.finish()
+}
+
+// QueueFinishSign does what FinishSign does into b, from what BeginSign
+// read and reserved in the same transaction (t.Begun), whose locks on the
+// document and its chain are still held: nothing is read again. The new
+// version's check is a statement of b (storage.QueueCheckSignedVersion),
+// so b, and the commit sent with it, fail without it. When finishing
+// needs a read (a stage's deadline from the calendar),
+// ErrFinishNotQueued: FinishSign is called then. The announcement's
+// publishing left for after b (events.Sent) is returned as after.
+func (s *Service) QueueFinishSign(ctx context.Context, b *pgx.Batch, p documents.Principal, t documents.SignTurn, newVersion int, newSHA256, authorityForm string) (func(context.Context, pgx.Tx) error, error) {
+	begun, ok := t.Begun.(*begunSign)
+	if !ok || begun.run == nil {
+		return nil, documents.ErrFinishNotQueued
+	}
+	form, err := signForm(authorityForm)
+	if err != nil {
+		return nil, err
+	}
+	// The run is used once; a later FinishSign reads the chain again.
+	r, cur := begun.run, begun.turn
+	begun.run = nil
+	r.ctx, r.now, r.queueOnly = ctx, s.now(), true
+	if err := r.sameTurn(cur, t, newVersion); err != nil {
+		return nil, err
+	}
+	storage.QueueCheckSignedVersion(&r.writes, t.DocumentID, newVersion, newSHA256)
+	if err := r.finishSign(p, cur, t, newVersion, newSHA256, form); err != nil {
+		return nil, err
+	}
+	if err := r.save(); err != nil {
+		return nil, err
+	}
+	sent, err := r.announce()
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range r.events {
+		if err := audit.Queue(&r.writes, e); err != nil {
+			return nil, err
+		}
+	}
+	b.QueuedQueries = append(b.QueuedQueries, r.writes.QueuedQueries...)
+	if len(sent) == 0 {
+		return nil, nil
+	}
+	return func(ctx context.Context, tx pgx.Tx) error { return published(ctx, tx, t.DocumentID, sent) }, nil
+}
+
+// signForm is the authority form a signature names ("" for the signer's
+// own name), checked.
+func signForm(authorityForm string) (string, error) {
+	if authorityForm == "" {
+		return "", nil
+	}
+	f, err := accounts.ParseForm(authorityForm)
+	if err != nil {
+		return "", invalid("%v", err)
+	}
+	return f, nil
+}
+
+// sameTurn refuses to finish turn t when cur, the turn as the chain now
+// stands, is another, or the version it signs moved, or newVersion is not
+// the next after it.
+func (r *run) sameTurn(cur *turn, t documents.SignTurn, newVersion int) error {
 	if cur.item.ID != t.ItemID || cur.stage.ID != t.StageID {
 		return because(rTurnMoved, conflict("the signing turn moved since the signature began"))
 	}
 	if r.chain.Version != t.Version || r.chain.VersionSHA256 != t.VersionSHA256 {
 		return because(rVersionMoved, conflict("the version to sign changed since the signature began"))
 	}
-	if noVersion != nil {
-		return fmt.Errorf("signed version %d: %w", newVersion, noVersion)
+	if newVersion != t.Version+1 {
+		return fmt.Errorf("signed version %d is not the next version after %d", newVersion, t.Version)
 	}
-	if v.SHA256 != newSHA256 || !v.Signed || newVersion != t.Version+1 {
-		return fmt.Errorf("signed version %d (%s, signed %v) is not the next version after %d with SHA-256 %s", newVersion, v.SHA256, v.Signed, t.Version, newSHA256)
-	}
+	return nil
+}
+
+// finishSign ends p's turn cur for the signed version newVersion, records
+// the signature in the history, releases the reservation and advances
+// the chain; the writes are queued in the run.
+func (r *run) finishSign(p documents.Principal, cur *turn, t documents.SignTurn, newVersion int, newSHA256, form string) error {
 	if err := r.endItem(cur.item, itemDone, "sign"); err != nil {
 		return err
 	}
@@ -146,8 +252,5 @@ func (s *Service) FinishSign(ctx context.Context, tx pgx.Tx, p documents.Princip
 		return err
 	}
 	r.events[len(r.events)-1].Details["signed_version"] = t.Version
-	if err := r.advance(); err != nil {
-		return err
-	}
-	return r.finish()
+	return r.advance()
 }

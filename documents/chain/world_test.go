@@ -41,6 +41,10 @@ type world struct {
 	mu     sync.Mutex
 	clock  time.Time
 	serial int
+	// finishedUnqueued counts signQueued's finishes that FinishSign made,
+	// publishedAfter those whose announcement was published after the
+	// batch.
+	finishedUnqueued, publishedAfter int
 }
 
 func newWorld(t testing.TB) *world {

@@ -137,6 +137,11 @@ type job struct {
 	release func()
 	opts    signing.Options
 	params  sessionParams
+	// begun is the transaction's time (opening.begun).
+	begun time.Time
+	// reserved is the chain's reservation of the turn, queued to go
+	// first in the transaction's next batch (writes).
+	reserved *pgx.Batch
 	// alsoWrite queues, with the signed version's audit entry, what the
 	// caller writes once the version is known (the idempotency record,
 	// the two-step session completed).
@@ -153,6 +158,26 @@ type job struct {
 	readErr error
 	gap     appearance.Gap
 	gapErr  error
+}
+
+// writes is a batch for what the job's transaction writes next,
+// beginning with the turn's reservation.
+func (j *job) writes() *pgx.Batch {
+	b := &pgx.Batch{}
+	if j.reserved != nil {
+		b.QueuedQueries = append(b.QueuedQueries, j.reserved.QueuedQueries...)
+	}
+	return b
+}
+
+// beginTurn begins the chain's signing turn, its writes queued into
+// reserved when the chain can (documents.QueuedSigningTurns): they go
+// with the transaction's next batch instead of a round trip of their own.
+func (s *Service) beginTurn(ctx context.Context, tx pgx.Tx, p documents.Principal, documentID string, reserved *pgx.Batch) (documents.SignTurn, error) {
+	if q, ok := s.Turns.(documents.QueuedSigningTurns); ok {
+		return q.QueueBeginSign(ctx, tx, p, documentID, reserved)
+	}
+	return s.Turns.BeginSign(ctx, tx, p, documentID)
 }
 
 func (j *job) close() {
@@ -186,7 +211,8 @@ type sessionParams struct {
 // transaction's first round trip read (o) answers its questions.
 func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, o *opening, req Request, at time.Time) (*job, error) {
 	doc := o.doc
-	turn, err := s.Turns.BeginSign(ctx, tx, p, doc.ID)
+	reserved := &pgx.Batch{}
+	turn, err := s.beginTurn(ctx, tx, p, doc.ID, reserved)
 	if err != nil {
 		if errors.Is(err, documents.ErrNotFound) || errors.Is(err, storage.ErrNotFound) || errors.Is(err, accounts.ErrForbidden) || ctx.Err() != nil {
 			return nil, err
@@ -201,7 +227,7 @@ func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, o
 	if turn.VersionSHA256 != "" && !strings.EqualFold(v.SHA256, turn.VersionSHA256) {
 		return nil, because(rVersionChanged, refuse(ErrStale, "the turn is for version %d with SHA-256 %s, which the stored version does not match", turn.Version, turn.VersionSHA256))
 	}
-	j := &job{doc: doc, turn: turn, version: v}
+	j := &job{doc: doc, turn: turn, version: v, begun: o.begun, reserved: reserved}
 	ok := false
 	defer func() {
 		if !ok {
@@ -511,7 +537,7 @@ func (s *Service) authorityLine(ctx context.Context, q storage.Querier, form str
 }
 
 // store records the signed file as the next version, with the chain's
-// FinishSign and the audit entry, in tx, and puts it into the blob store,
+// FinishSign and the audit entry (record), and puts it into the blob store,
 // retained like every signed version. stored names the blob once it is
 // put, for the caller to discard when the transaction does not commit.
 //
@@ -520,8 +546,9 @@ func (s *Service) authorityLine(ctx context.Context, q storage.Querier, form str
 // its first moment, while it is recorded. Otherwise it is put (hashed by the store) and
 // retained once nothing else can refuse it.
 //
-// What is left to write (the audit entry and what goes with it) is
-// returned for the caller to send with the commit.
+// What is left to write (the version, the turn's finish, the audit entry
+// and what goes with them) is returned for the caller to send with the
+// commit.
 func (s *Service) store(ctx context.Context, tx pgx.Tx, p documents.Principal, j *job, out *output, b storage.KeyBinding, extra map[string]any, stored *string) (documents.Version, *pgx.Batch, error) {
 	var until time.Time
 	if s.Docs.Retention > 0 {
@@ -540,7 +567,8 @@ func (s *Service) store(ctx context.Context, tx pgx.Tx, p documents.Principal, j
 		if staging, ok := s.stager(j, len(data)); ok {
 			return s.storeStaged(ctx, tx, p, j, staging, signed, until, b, extra)
 		}
-		// The PUT travels while the database records the version: the
+		// The PUT travels while the version is recorded (with a chain
+		// that cannot queue its finish, a round trip or more): the
 		// commit waits for both, so a committed version always has its
 		// file; a refusal cancels the PUT, and what it may have stored is
 		// discarded by the caller (or, retained, left to the sweeper).
@@ -677,21 +705,24 @@ func (s *Service) storeStaged(ctx context.Context, tx pgx.Tx, p documents.Princi
 }
 
 // record adds the signed file (SHA-256 key, size bytes) as the next
-// version and finishes the chain's signing turn: the blob's lock and the
-// version go in one round trip, then FinishSign. The audit entry and the
-// caller's writes (j.alsoWrite) are returned unsent, for the commit's
-// round trip (storage.CommitBatch).
+// version and finishes the chain's signing turn, with the audit entry and
+// the caller's writes (j.alsoWrite): all of it is returned unsent, for the
+// commit's round trip (storage.CommitBatch). The version's number is the
+// one after the version signed, whose document is locked since the
+// transaction's begin (a number not the next fails the batch), and its
+// creation time the transaction's (read with its begin), so what names
+// the version needs nothing read back. A chain that cannot queue its
+// FinishSign (documents.QueuedSigningTurns) gets the version sent first,
+// then FinishSign, as it expects.
 func (s *Service) record(ctx context.Context, tx pgx.Tx, p documents.Principal, j *job, key string, size int64, b storage.KeyBinding, extra map[string]any) (documents.Version, *pgx.Batch, error) {
-	var v documents.Version
-	writes := &pgx.Batch{}
+	v := documents.Version{DocumentID: j.doc.ID, Number: j.version.Number + 1, SHA256: key, Size: size,
+		FileName: j.version.FileName, Signed: true, CreatedBy: p.ID, CreatedAt: j.begun}
+	writes := j.writes()
 	storage.QueueLockBlob(writes, key)
-	storage.QueueInsertVersion(writes, documents.Version{DocumentID: j.doc.ID, SHA256: key, Size: size,
-		FileName: j.version.FileName, Signed: true, CreatedBy: p.ID}, &v)
-	if err := storage.SendBatch(ctx, tx, writes); err != nil {
-		return v, nil, err
-	}
-	if err := s.Turns.FinishSign(ctx, tx, p, j.turn, v.Number, v.SHA256, j.form); err != nil {
-		return v, nil, carry(err, fmt.Errorf("%w: %v", ErrNotYourTurn, err))
+	storage.QueueInsertNumberedVersion(writes, v)
+	after, err := s.finishTurn(ctx, tx, p, j, v, writes)
+	if err != nil {
+		return documents.Version{}, nil, err
 	}
 	details := map[string]any{"version": v.Number, "sha256": v.SHA256, "size": v.Size, "signed_version": j.version.Number,
 		"level": string(j.opts.Level), "authority_form": j.form, "key_binding": b.ID, "fingerprint": b.Fingerprint, "turn_of": j.turn.TurnOf}
@@ -700,7 +731,6 @@ func (s *Service) record(ctx context.Context, tx pgx.Tx, p documents.Principal, 
 	}
 	e := p.Event("document.sign", "document:"+j.doc.ID, details)
 	e.OrgID = j.doc.OrganizationID
-	writes = &pgx.Batch{}
 	if err := audit.Queue(writes, e); err != nil {
 		return v, nil, err
 	}
@@ -709,7 +739,46 @@ func (s *Service) record(ctx context.Context, tx pgx.Tx, p documents.Principal, 
 			return v, nil, err
 		}
 	}
+	if after != nil {
+		// The chain publishes after its writes and before the commit:
+		// the writes go now, the commit alone.
+		if err := storage.SendBatch(ctx, tx, writes); err != nil {
+			return v, nil, err
+		}
+		if err := after(ctx, tx); err != nil {
+			return v, nil, err
+		}
+		writes = &pgx.Batch{}
+	}
 	return v, writes, nil
+}
+
+// finishTurn finishes the chain's signing turn for version v, queued
+// into writes after v's insert when the chain can (no round trip of its
+// own; after is what the chain runs once writes were sent, before the
+// commit); else writes (v's insert) are sent, FinishSign called, and
+// writes emptied for what follows.
+func (s *Service) finishTurn(ctx context.Context, tx pgx.Tx, p documents.Principal, j *job, v documents.Version, writes *pgx.Batch) (after func(context.Context, pgx.Tx) error, err error) {
+	if q, ok := s.Turns.(documents.QueuedSigningTurns); ok {
+		after, err := q.QueueFinishSign(ctx, writes, p, j.turn, v.Number, v.SHA256, j.form)
+		if !errors.Is(err, documents.ErrFinishNotQueued) {
+			return after, turnRefused(err)
+		}
+	}
+	if err := storage.SendBatch(ctx, tx, writes); err != nil {
+		return nil, err
+	}
+	*writes = pgx.Batch{}
+	return nil, turnRefused(s.Turns.FinishSign(ctx, tx, p, j.turn, v.Number, v.SHA256, j.form))
+}
+
+// turnRefused words the chain's refusal to finish a turn as
+// ErrNotYourTurn, keeping its reason.
+func turnRefused(err error) error {
+	if err == nil {
+		return nil
+	}
+	return carry(err, fmt.Errorf("%w: %v", ErrNotYourTurn, err))
 }
 
 // output is where a signed file is written: in memory when the version

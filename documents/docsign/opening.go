@@ -35,6 +35,9 @@ type opening struct {
 	org         storage.Organization
 	orgLevel    string
 	orgErr      error
+	// begun is the transaction's time: the creation time of the version
+	// it inserts (the column's default), known before the insert is sent.
+	begun time.Time
 }
 
 // open begins the signature's transaction with its questions (sessionID
@@ -56,6 +59,7 @@ func (s *Service) open(ctx context.Context, p documents.Principal, documentID, s
 		storage.QueueDelegationsTo(b, p.ID, &o.delegations)
 		storage.QueueSignatureImage(b, p.ID, &o.image, &o.imageErr)
 		storage.QueueDocumentOrganization(b, documentID, &o.org, &o.orgLevel, &o.orgErr)
+		storage.QueueTransactionTime(b, &o.begun)
 	})
 	if err != nil {
 		return nil, nil, err

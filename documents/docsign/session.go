@@ -125,8 +125,9 @@ func (s *Service) Prepare(ctx context.Context, p documents.Principal, documentID
 		if err != nil {
 			return nil, err
 		}
-		// The session and its audit entry go with the commit.
-		writes := &pgx.Batch{}
+		// The turn's reservation, the session and its audit entry go
+		// with the commit.
+		writes := j.writes()
 		sess = storage.QueueInsertSignSession(writes, storage.SignSession{DocumentID: doc.ID, UserID: p.ID, KeyBindingID: binding.ID,
 			Version: j.version.Number, VersionSHA256: j.version.SHA256, Params: params, Digest: pr.Digest, SignedAttributes: pr.SignedAttributes,
 			DigestAlgorithm: digestName(pr.Hash), ExpiresAt: at.Add(SessionLifetime)})
