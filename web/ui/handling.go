@@ -12,6 +12,7 @@ import (
 
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/documents/chain"
 	"github.com/vanthu/vanthu/documents/handling"
 	"github.com/vanthu/vanthu/storage"
 )
@@ -281,7 +282,7 @@ func handlingDone(w http.ResponseWriter, r *http.Request, id, key string) {
 // was refused, or the error page for what the caller may not do or see:
 // as the chain's forms (refused).
 func (u *UI) handlingRefused(w http.ResponseWriter, r *http.Request, id string, err error) {
-	u.refused(w, r, id, err, "")
+	u.refused(w, r, id, err, chain.ActionRequest{})
 }
 
 // handlingForm parses a handling form; false when it answered already.
@@ -360,7 +361,7 @@ func (u *UI) assignForm(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if bad {
-		u.showDocument(w, r, id, http.StatusUnprocessableEntity, u.tr(r, "error.handling.days"), "")
+		u.showDocument(w, r, id, http.StatusUnprocessableEntity, u.tr(r, "error.handling.days"), chain.ActionRequest{})
 		return
 	}
 	if _, err := u.cfg.Handling.Assign(r.Context(), p, id, req); err != nil {
