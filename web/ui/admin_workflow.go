@@ -125,6 +125,9 @@ type workflowAdmin struct {
 	Registers []storage.Register
 	RegKinds  []string
 	Year      int
+	// YearTyped is the year asked for when it was refused (the box shows
+	// it again, above the current year's calendar).
+	YearTyped string
 	Calendar  calendar.Year
 	CalSet    bool
 	Holidays  string
@@ -410,23 +413,31 @@ func (u *UI) showCalendar(w http.ResponseWriter, r *http.Request, status int, er
 		u.fail(w, r, http.StatusNotFound, u.tr(r, "error.notfound"))
 		return
 	}
+	thisYear := nowFunc().In(vietnam).Year()
+	// A year asked for that is none (not a number, out of range) is
+	// refused on the page, linked to its box, which keeps it; the
+	// current year's calendar is shown under it.
+	refuseYear := func(typed, msg string) {
+		status, errMsg, d.Year, d.YearTyped = http.StatusBadRequest, msg, thisYear, typed
+		refuseField(r, "year")
+	}
 	if d.Year == 0 {
-		d.Year = nowFunc().In(vietnam).Year()
+		d.Year = thisYear
 		if s := r.URL.Query().Get("year"); s != "" {
-			n, err := strconv.Atoi(s)
-			if err != nil {
-				u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
-				return
+			if n, err := strconv.Atoi(s); err != nil {
+				refuseYear(s, u.tr(r, "refusal.calendar.year", s))
+			} else {
+				d.Year = n
 			}
-			d.Year = n
 		}
 	}
 	y, set, err := u.cfg.Calendar.Year(r.Context(), p, d.Year)
+	if errors.Is(err, calendar.ErrInvalid) && form == nil {
+		_, msg := u.explain(r, err)
+		refuseYear(strconv.Itoa(d.Year), msg)
+		y, set, err = u.cfg.Calendar.Year(r.Context(), p, d.Year)
+	}
 	if err != nil {
-		if errors.Is(err, calendar.ErrInvalid) {
-			u.fail(w, r, http.StatusBadRequest, err.Error())
-			return
-		}
 		u.failErr(w, r, err)
 		return
 	}
@@ -486,7 +497,9 @@ func (u *UI) saveCalendar(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var bad int
+	refuseField(r, "holidays")
 	if y.Holidays, bad = parseDays(d.Holidays); bad == 0 {
+		refuseField(r, "working_days")
 		y.WorkingDays, bad = parseDays(d.Working)
 	}
 	if bad > 0 {
