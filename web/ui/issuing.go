@@ -203,7 +203,6 @@ func (u *UI) showIssue(w http.ResponseWriter, r *http.Request, status int, errMs
 	var in *accounts.InputError
 	if errors.As(err, &in) && d.Register != "" {
 		status, errMsg = http.StatusUnprocessableEntity, u.inputWords(r, err, in)
-		refuseField(r, fieldOf(err))
 		d.Register, d.RegisterRefused = "", true
 		d.Preview, err = u.cfg.Registers.Preview(r.Context(), p, id, "")
 	}
@@ -294,7 +293,6 @@ func (u *UI) issueForm(w http.ResponseWriter, r *http.Request) {
 	}
 	var in *accounts.InputError
 	if errors.As(err, &in) {
-		refuseField(r, fieldOf(err))
 		u.showIssue(w, r, http.StatusUnprocessableEntity, u.inputWords(r, err, in), &d)
 		return
 	}
