@@ -234,6 +234,9 @@ func findField(page, form, name string) (tag string, link FieldLink, ok bool) {
 		label = regexp.MustCompile(`(?s)^<legend\b[^>]*>(.*?)</legend>`).FindStringSubmatch(strings.TrimSpace(main[strings.Index(main, tag)+len(tag):]))
 	}
 	if label == nil {
+		label = labelledBy(main, tag)
+	}
+	if label == nil {
 		return "", FieldLink{}, false
 	}
 	shown := label[1]
@@ -254,6 +257,26 @@ func findField(page, form, name string) (tag string, link FieldLink, ok bool) {
 const errorReasonID = "error-reason"
 
 var describedBy = regexp.MustCompile(`\baria-describedby="([^"]*)"`)
+
+// labelledBy is the label of a field named by aria-labelledby (a cell of
+// a table row, as the handling's assignment table does), in the form
+// FindStringSubmatch gives: the texts of the elements it names, joined.
+func labelledBy(page, tag string) []string {
+	ids := regexp.MustCompile(`\baria-labelledby="([^"]+)"`).FindStringSubmatch(tag)
+	if ids == nil {
+		return nil
+	}
+	var parts []string
+	for _, id := range strings.Fields(ids[1]) {
+		if m := regexp.MustCompile(`(?s)<[a-z0-9]+\b[^>]*\bid="` + regexp.QuoteMeta(id) + `"[^>]*>(.*?)</`).FindStringSubmatch(page); m != nil {
+			parts = append(parts, m[1])
+		}
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	return []string{"", strings.Join(parts, " — ")}
+}
 
 // markInvalid marks the refused field's tag aria-invalid in the page and
 // links it to the reason (aria-describedby, after its own hint if it has
