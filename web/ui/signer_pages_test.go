@@ -12,7 +12,7 @@ import (
 // TestPagesNameSignerNotCitizenID: the signature panel of a document and
 // the reception page of a signed arrival showed the certificate's whole
 // subject (SERIALNUMBER/UID with the official's citizen ID number, CN, O,
-// …). They now show what an official reads — the signer's name, the
+// …), as did the key bindings' lists. They now show what an official reads — the signer's name, the
 // organisation, the issuer's name, the certificate's validity — and the
 // citizen ID number nowhere, not even in the report's technical details.
 func TestPagesNameSignerNotCitizenID(t *testing.T) {
@@ -50,6 +50,18 @@ func TestPagesNameSignerNotCitizenID(t *testing.T) {
 					i := strings.Index(page, raw)
 					t.Errorf("%s %s shows %q: …%s…", lang, path, raw, page[max(0, i-200):min(len(page), i+100)])
 				}
+			}
+		}
+	}
+	// The key bindings, the administrator's list and the holder's own.
+	for user, path := range map[string]string{"quantri": "/admin/keys", "an": "/account"} {
+		c := e.client()
+		e.login(c, user)
+		page := pageOK(t, c, e.url+path)
+		mustContain(t, path, page, "Nguyễn Văn An — ")
+		for _, raw := range []string{"001080001234", "CCCD", "CN="} {
+			if strings.Contains(page, raw) {
+				t.Errorf("%s shows %q", path, raw)
 			}
 		}
 	}

@@ -107,6 +107,17 @@ func (v reportView) Who(s verify.Signature) certname.Name { return certname.Pars
 // organisation).
 func (v reportView) IssuerName(s verify.Signature) string { return certname.Shown(s.Issuer) }
 
+// CertHolder is a key binding's certificate as its pages list it: the
+// holder's name and organisation, never the rest of its subject (the
+// citizen ID number); see package certname.
+func (p *Page) CertHolder(subject string) string {
+	n := certname.Parse(subject)
+	if n.Common != "" && n.Organization != "" {
+		return n.Common + " — " + n.Organization
+	}
+	return n.Shown()
+}
+
 // named puts, in the verifier's words, each certificate subject of the
 // report by the name a page shows: its findings quote whole subjects.
 func (v reportView) named(said verify.Said) verify.Said {
