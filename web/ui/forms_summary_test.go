@@ -140,4 +140,14 @@ func TestFindField(t *testing.T) {
 	if _, _, ok := findField(page, "consultee-form", "comment"); ok {
 		t.Error("found a field in a form the page lacks")
 	}
+	// A group of choices is named by its legend, a table cell's field by
+	// the labels its aria-labelledby names.
+	groups := `<main><form><fieldset id="orgs" name="orgs"><legend>Nơi nhận</legend><label><input type="checkbox" name="orgs" value="a"> A</label></fieldset>` +
+		`<table><tr><th id="u-1">Phòng Tài chính</th><td><input name="days_unit_1" id="d-1" aria-labelledby="u-1 h-1"><span id="h-1">Hạn (ngày)</span></td></tr></table></form></main>`
+	if _, link, ok := findField(groups, "", "orgs"); !ok || link != (FieldLink{ID: "orgs", Label: "Nơi nhận"}) {
+		t.Errorf("the group: %+v %v", link, ok)
+	}
+	if _, link, ok := findField(groups, "", "days_unit_1"); !ok || link != (FieldLink{ID: "d-1", Label: "Phòng Tài chính — Hạn (ngày)"}) {
+		t.Errorf("the cell: %+v %v", link, ok)
+	}
 }
