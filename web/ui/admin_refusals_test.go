@@ -10,8 +10,9 @@ import (
 
 // TestAdminFormsKeepWhatWasTyped: a refused API token form came back
 // empty (its name, scopes and expiry lost) and neither it nor the
-// delegation form's date refusals linked their field. Both now come back
-// as typed with the refused field linked.
+// delegation form's date refusals nor a chain template stage's number
+// linked their field. Each now comes back as typed with the refused field
+// linked.
 func TestAdminFormsKeepWhatWasTyped(t *testing.T) {
 	e := newEnv(t)
 	c := e.client()
@@ -44,4 +45,13 @@ func TestAdminFormsKeepWhatWasTyped(t *testing.T) {
 		t.Fatalf("a delegation from no date: %d", status)
 	}
 	mustContain(t, "a delegation from no date", page, `<a href="#dl-starts">`, `value="thứ hai"`, `value="Quyết định 15/QĐ-UBND"`)
+
+	// A chain template's stage with a number that is none: the summary
+	// links that stage's field.
+	status, _, page = postPage(t, e, c, "/admin/templates", url.Values{"rows": {"2"}, "name": {"Trình ký công văn"},
+		"s1_name": {"Thẩm định"}, "s1_kind": {"review"}, "s1_rule": {"all"}, "s1_days": {"ba"}})
+	if status != http.StatusUnprocessableEntity {
+		t.Fatalf("a stage's deadline that is no number: %d", status)
+	}
+	mustContain(t, "a stage's deadline that is no number", page, `<a href="#s1-days">`, `value="ba"`, `value="Trình ký công văn"`)
 }

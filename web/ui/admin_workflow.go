@@ -262,9 +262,10 @@ func (u *UI) createTemplate(w http.ResponseWriter, r *http.Request) {
 		if sf.Name == "" {
 			continue
 		}
-		spec, err := stageSpec(sf, parts)
-		if err != "" && problem == "" {
-			problem = u.tr(r, "tpl.error.stage", i, u.tr(r, err))
+		spec, bad, field := stageSpec(sf, parts)
+		if bad != "" && problem == "" {
+			problem = u.tr(r, "tpl.error.stage", i, u.tr(r, bad))
+			refuseField(r, fmt.Sprintf("s%d_%s", i, field))
 		}
 		req.Stages = append(req.Stages, spec)
 	}
@@ -288,8 +289,9 @@ func (u *UI) createTemplate(w http.ResponseWriter, r *http.Request) {
 }
 
 // stageSpec turns a stage's fields into the chain's stage; a field that
-// is not a number gives the key of the reader's message.
-func stageSpec(sf stageForm, parts []string) (chain.StageSpec, string) {
+// is not a number gives the key of the reader's message and the field's
+// name in the stage (k, days, hours).
+func stageSpec(sf stageForm, parts []string) (chain.StageSpec, string, string) {
 	s := chain.StageSpec{Name: sf.Name, Kind: sf.Kind, Rule: chain.Rule{Kind: sf.Rule}}
 	num := func(v string) (int, bool) {
 		if v == "" {
@@ -298,12 +300,16 @@ func stageSpec(sf stageForm, parts []string) (chain.StageSpec, string) {
 		n, err := strconv.Atoi(v)
 		return n, err == nil
 	}
-	var ok1, ok2, ok3 bool
-	s.Rule.K, ok1 = num(sf.K)
-	days, ok2 := num(sf.Days)
-	hours, ok3 := num(sf.Hours)
-	if !ok1 || !ok2 || !ok3 {
-		return s, "tpl.error.number"
+	var days, hours int
+	for _, f := range []struct {
+		typed, field string
+		n            *int
+	}{{sf.K, "k", &s.Rule.K}, {sf.Days, "days", &days}, {sf.Hours, "hours", &hours}} {
+		n, ok := num(f.typed)
+		if !ok {
+			return s, "tpl.error.number", f.field
+		}
+		*f.n = n
 	}
 	if s.Rule.Kind != "k" {
 		s.Rule.K = 0
@@ -326,7 +332,7 @@ func stageSpec(sf stageForm, parts []string) (chain.StageSpec, string) {
 			s.Participants = append(s.Participants, chain.Participant{Role: val, UnitID: chain.DrafterUnit})
 		}
 	}
-	return s, ""
+	return s, "", ""
 }
 
 func (u *UI) adminRegistersPage(w http.ResponseWriter, r *http.Request) {
