@@ -252,12 +252,6 @@ func findField(page, form, name string) (tag string, link FieldLink, ok bool) {
 	return tag, FieldLink{ID: html.UnescapeString(id[1]), Label: text}, true
 }
 
-// errorReasonID is the id of the error summary's reason (the layout's),
-// which the refused field names as its description.
-const errorReasonID = "error-reason"
-
-var describedBy = regexp.MustCompile(`\baria-describedby="([^"]*)"`)
-
 // labelledBy is the label of a field named by aria-labelledby (a cell of
 // a table row, as the handling's assignment table does), in the form
 // FindStringSubmatch gives: the texts of the elements it names, joined.
@@ -277,6 +271,12 @@ func labelledBy(page, tag string) []string {
 	}
 	return []string{"", strings.Join(parts, " — ")}
 }
+
+// errorReasonID is the id of the error summary's reason (the layout's),
+// which the refused field names as its description.
+const errorReasonID = "error-reason"
+
+var describedBy = regexp.MustCompile(`\baria-describedby="([^"]*)"`)
 
 // markInvalid marks the refused field's tag aria-invalid in the page and
 // links it to the reason (aria-describedby, after its own hint if it has
