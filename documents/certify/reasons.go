@@ -5,6 +5,9 @@ import "github.com/vanthu/vanthu/refusal"
 // The reasons of this package's refusals that a person can cause and
 // correct; web/ui words each in Vietnamese and English (package refusal).
 var (
+	rRequesterName  = refusal.Name("cert.requester-name")
+	rOriginalName   = refusal.Name("cert.original-name")
+	rNote           = refusal.Name("cert.note")
 	rIdNumber       = refusal.Name("cert.id-number")
 	rPageCount      = refusal.Name("cert.page-count")
 	rCopies         = refusal.Name("cert.copies")

@@ -31,6 +31,7 @@ import (
 	"github.com/vanthu/vanthu/documents/register"
 	"github.com/vanthu/vanthu/documents/scancheck"
 	"github.com/vanthu/vanthu/events"
+	"github.com/vanthu/vanthu/refusal"
 	"github.com/vanthu/vanthu/signing"
 	"github.com/vanthu/vanthu/signing/appearance"
 	"github.com/vanthu/vanthu/signing/keys"
@@ -136,13 +137,13 @@ type NewRequest struct {
 	ReceivedAt        *time.Time `json:"received_at"` // nil: now
 }
 
-func cleanText(field, v string, maxRunes int) (string, error) {
+func cleanText(reason refusal.Reason, field, v string, maxRunes int) (string, error) {
 	if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
-		return "", invalid("%s is not valid text", field)
+		return "", because(reason, invalid("%s is not valid text", field), maxRunes)
 	}
 	v = strings.Join(strings.Fields(norm.NFC.String(v)), " ")
 	if v == "" || utf8.RuneCountInString(v) > maxRunes {
-		return "", invalid("%s is required, at most %d characters", field, maxRunes)
+		return "", because(reason, invalid("%s is required, at most %d characters", field, maxRunes), maxRunes)
 	}
 	return v, nil
 }
@@ -150,10 +151,10 @@ func cleanText(field, v string, maxRunes int) (string, error) {
 func (s *Service) check(n NewRequest, now time.Time) (storage.Certification, error) {
 	var c storage.Certification
 	var err error
-	if c.RequesterName, err = cleanText("requester_name", n.RequesterName, maxNameRunes); err != nil {
+	if c.RequesterName, err = cleanText(rRequesterName, "requester_name", n.RequesterName, maxNameRunes); err != nil {
 		return c, err
 	}
-	if c.OriginalName, err = cleanText("original_name", n.OriginalName, 500); err != nil {
+	if c.OriginalName, err = cleanText(rOriginalName, "original_name", n.OriginalName, 500); err != nil {
 		return c, err
 	}
 	id := strings.ToUpper(strings.TrimSpace(n.RequesterIDNumber))
@@ -354,7 +355,7 @@ func (s *Service) Refuse(ctx context.Context, p accounts.Principal, id string, r
 	}
 	note := ""
 	if strings.TrimSpace(req.Note) != "" {
-		if note, err = cleanText("note", req.Note, maxNoteRunes); err != nil {
+		if note, err = cleanText(rNote, "note", req.Note, maxNoteRunes); err != nil {
 			return c, err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/vanthu/vanthu/internal/certname"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/storage"
 	"github.com/vanthu/vanthu/storage/blob"
@@ -325,7 +326,7 @@ func (s *Service) verdictOf(ctx context.Context, a Answer, r io.ReaderAt, size i
 	checked := rep.CheckedAt.In(vietnam)
 	a.CheckedAt = &checked
 	for _, sig := range rep.Signatures {
-		a.Signatures = append(a.Signatures, Signature{Signer: shownSigner(sig.Signer), Type: sig.Type, SigningTime: inVietnam(sig.SigningTime),
+		a.Signatures = append(a.Signatures, Signature{Signer: certname.Shown(sig.Signer), Type: sig.Type, SigningTime: inVietnam(sig.SigningTime),
 			TimestampTime: inVietnam(sig.TimestampTime), Level: sig.Level, Indication: string(sig.Indication),
 			SubIndication: string(sig.SubIndication), Coverage: string(sig.Coverage)})
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/vanthu/vanthu/documents"
 	"github.com/vanthu/vanthu/documents/handling"
 	"github.com/vanthu/vanthu/events"
+	"github.com/vanthu/vanthu/refusal"
 	"github.com/vanthu/vanthu/storage"
 )
 
@@ -50,13 +51,15 @@ type Registered struct {
 	RegisteredAt time.Time `json:"registered_at"`
 }
 
-func cleanText(field, v string, max int) (string, error) {
+// cleanText is a form's free text, refused for reason (its wording takes
+// max) when it is no text or longer than max.
+func cleanText(reason refusal.Reason, field, v string, max int) (string, error) {
 	if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
-		return "", invalid("%s is not valid UTF-8 text", field)
+		return "", because(reason, invalid("%s is not valid UTF-8 text", field), max)
 	}
 	v = strings.TrimSpace(norm.NFC.String(v))
 	if utf8.RuneCountInString(v) > max {
-		return "", invalid("%s is at most %d characters", field, max)
+		return "", because(reason, invalid("%s is at most %d characters", field, max), max)
 	}
 	return v, nil
 }
@@ -82,13 +85,13 @@ func (s *Service) Register(ctx context.Context, p accounts.Principal, id string,
 		return Registered{}, err
 	}
 	var err error
-	if req.Receiver, err = cleanText("receiver", req.Receiver, 500); err != nil {
+	if req.Receiver, err = cleanText(rReceiverLong, "receiver", req.Receiver, 500); err != nil {
 		return Registered{}, err
 	}
-	if req.Note, err = cleanText("note", req.Note, 500); err != nil {
+	if req.Note, err = cleanText(rNoteLong, "note", req.Note, 500); err != nil {
 		return Registered{}, err
 	}
-	if req.Reason, err = cleanText("reason", req.Reason, 500); err != nil {
+	if req.Reason, err = cleanText(rReasonLong, "reason", req.Reason, 500); err != nil {
 		return Registered{}, err
 	}
 	if req.Force && req.Reason == "" {
@@ -255,7 +258,7 @@ func (s *Service) Return(ctx context.Context, p accounts.Principal, id, reason s
 	if _, err := s.loadForClerk(ctx, p, id); err != nil {
 		return Item{}, err
 	}
-	reason, err := cleanText("reason", reason, 1000)
+	reason, err := cleanText(rReasonLong, "reason", reason, 1000)
 	if err != nil {
 		return Item{}, err
 	}

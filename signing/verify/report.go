@@ -61,33 +61,37 @@ type Timestamp struct {
 // Signature is the validation report of one signature or document
 // timestamp.
 type Signature struct {
-	Field         string                  `json:"field"`
-	Object        string                  `json:"object,omitempty"`
-	Type          string                  `json:"type"` // signature, document-timestamp
-	SubFilter     string                  `json:"subfilter"`
-	Hidden        bool                    `json:"hidden,omitempty"`
-	Signer        string                  `json:"signer"`
-	SignerSerial  string                  `json:"signer_serial,omitempty"`
-	Issuer        string                  `json:"issuer,omitempty"`
-	SigningTime   *time.Time              `json:"signing_time"`
-	TimestampTime *time.Time              `json:"timestamp_time"`
-	Level         string                  `json:"level"`
-	Indication    etsi.Indication         `json:"indication"`
-	SubIndication etsi.SubIndication      `json:"sub_indication"`
-	Reason        string                  `json:"reason,omitempty"`
-	ByteRange     []int64                 `json:"byte_range"`
-	Coverage      Coverage                `json:"coverage"`
-	Revision      int                     `json:"revision"`                // index of the signed revision, -1 if none
-	Certification int                     `json:"certification,omitempty"` // DocMDP P of a certification signature
-	Digest        string                  `json:"digest_algorithm,omitempty"`
-	Modifications Modifications           `json:"modifications"`
-	Changes       []Change                `json:"changes"`
-	Timestamps    []Timestamp             `json:"timestamps,omitempty"`
-	Revocation    []chain.RevocationCheck `json:"revocation,omitempty"`
-	Checks        []Check                 `json:"checks"`
-	Errors        []string                `json:"errors"`
-	Warnings      []string                `json:"warnings"`
-	ValidationAt  time.Time               `json:"validation_time"`
+	Field        string `json:"field"`
+	Object       string `json:"object,omitempty"`
+	Type         string `json:"type"` // signature, document-timestamp
+	SubFilter    string `json:"subfilter"`
+	Hidden       bool   `json:"hidden,omitempty"`
+	Signer       string `json:"signer"`
+	SignerSerial string `json:"signer_serial,omitempty"`
+	Issuer       string `json:"issuer,omitempty"`
+	// SignerNotBefore and SignerNotAfter are the signing certificate's
+	// validity, which a reader of the report is shown beside its holder.
+	SignerNotBefore *time.Time              `json:"signer_not_before,omitempty"`
+	SignerNotAfter  *time.Time              `json:"signer_not_after,omitempty"`
+	SigningTime     *time.Time              `json:"signing_time"`
+	TimestampTime   *time.Time              `json:"timestamp_time"`
+	Level           string                  `json:"level"`
+	Indication      etsi.Indication         `json:"indication"`
+	SubIndication   etsi.SubIndication      `json:"sub_indication"`
+	Reason          string                  `json:"reason,omitempty"`
+	ByteRange       []int64                 `json:"byte_range"`
+	Coverage        Coverage                `json:"coverage"`
+	Revision        int                     `json:"revision"`                // index of the signed revision, -1 if none
+	Certification   int                     `json:"certification,omitempty"` // DocMDP P of a certification signature
+	Digest          string                  `json:"digest_algorithm,omitempty"`
+	Modifications   Modifications           `json:"modifications"`
+	Changes         []Change                `json:"changes"`
+	Timestamps      []Timestamp             `json:"timestamps,omitempty"`
+	Revocation      []chain.RevocationCheck `json:"revocation,omitempty"`
+	Checks          []Check                 `json:"checks"`
+	Errors          []string                `json:"errors"`
+	Warnings        []string                `json:"warnings"`
+	ValidationAt    time.Time               `json:"validation_time"`
 
 	// internal
 	status      []finding

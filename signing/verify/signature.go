@@ -197,6 +197,8 @@ func (v *verifier) findSigner(e *sigEntry) *x509.Certificate {
 	e.signer = c
 	e.rep.Signer = c.Subject.String()
 	e.rep.Issuer = c.Issuer.String()
+	from, until := c.NotBefore, c.NotAfter
+	e.rep.SignerNotBefore, e.rep.SignerNotAfter = &from, &until
 	e.rep.SignerSerial = c.SerialNumber.Text(16)
 	e.rep.check("signing certificate found", true, c.Subject.String())
 	noteNegativeSerials(e.rep, "signer", c)

@@ -135,6 +135,15 @@ func (u *UI) showTokens(w http.ResponseWriter, r *http.Request, status int, errM
 	d.UserID = r.URL.Query().Get("user")
 	if r.Method == http.MethodPost {
 		d.UserID = r.PostForm.Get("user")
+		if errMsg != "" {
+			// The refused form as typed (a token issued shows its secret
+			// with an empty form).
+			d.Form = map[string]string{"name": r.PostForm.Get("name"), "expires": r.PostForm.Get("expires")}
+			d.Chosen = map[string]bool{}
+			for _, s := range r.PostForm["scopes"] {
+				d.Chosen[s] = true
+			}
+		}
 	}
 	if d.UserID == "" && len(d.Users) > 0 {
 		d.UserID = d.Users[0].ID
@@ -168,6 +177,7 @@ func (u *UI) issueToken(w http.ResponseWriter, r *http.Request) {
 	if s := strings.TrimSpace(f.Get("expires")); s != "" {
 		t, err := time.ParseInLocation(time.DateOnly, s, vietnam)
 		if err != nil {
+			refuseField(r, "expires")
 			u.showTokens(w, r, http.StatusUnprocessableEntity, u.tr(r, "tok.error.expires"), "", "")
 			return
 		}

@@ -256,6 +256,10 @@ func (u *UI) createDelegation(w http.ResponseWriter, r *http.Request) {
 	starts, ok1 := dayStart(f.Get("starts"))
 	ends, ok2 := dayStart(f.Get("ends"))
 	if !ok1 || !ok2 {
+		refuseField(r, "ends")
+		if !ok1 {
+			refuseField(r, "starts")
+		}
 		u.showDelegationForm(w, r, http.StatusUnprocessableEntity, u.tr(r, "deleg.bad.date"), form)
 		return
 	}
@@ -274,6 +278,7 @@ func (u *UI) createDelegation(w http.ResponseWriter, r *http.Request) {
 			u.failErr(w, r, err)
 			return
 		}
+		refuseField(r, fieldOf(err))
 		u.showDelegationForm(w, r, status, msg, form)
 		return
 	}

@@ -125,6 +125,9 @@ type workflowAdmin struct {
 	Registers []storage.Register
 	RegKinds  []string
 	Year      int
+	// YearTyped is the year asked for when it was refused (the box shows
+	// it again, above the current year's calendar).
+	YearTyped string
 	Calendar  calendar.Year
 	CalSet    bool
 	Holidays  string
@@ -259,9 +262,10 @@ func (u *UI) createTemplate(w http.ResponseWriter, r *http.Request) {
 		if sf.Name == "" {
 			continue
 		}
-		spec, err := stageSpec(sf, parts)
-		if err != "" && problem == "" {
-			problem = u.tr(r, "tpl.error.stage", i, u.tr(r, err))
+		spec, bad, field := stageSpec(sf, parts)
+		if bad != "" && problem == "" {
+			problem = u.tr(r, "tpl.error.stage", i, u.tr(r, bad))
+			refuseField(r, fmt.Sprintf("s%d_%s", i, field))
 		}
 		req.Stages = append(req.Stages, spec)
 	}
@@ -285,8 +289,9 @@ func (u *UI) createTemplate(w http.ResponseWriter, r *http.Request) {
 }
 
 // stageSpec turns a stage's fields into the chain's stage; a field that
-// is not a number gives the key of the reader's message.
-func stageSpec(sf stageForm, parts []string) (chain.StageSpec, string) {
+// is not a number gives the key of the reader's message and the field's
+// name in the stage (k, days, hours).
+func stageSpec(sf stageForm, parts []string) (chain.StageSpec, string, string) {
 	s := chain.StageSpec{Name: sf.Name, Kind: sf.Kind, Rule: chain.Rule{Kind: sf.Rule}}
 	num := func(v string) (int, bool) {
 		if v == "" {
@@ -295,12 +300,16 @@ func stageSpec(sf stageForm, parts []string) (chain.StageSpec, string) {
 		n, err := strconv.Atoi(v)
 		return n, err == nil
 	}
-	var ok1, ok2, ok3 bool
-	s.Rule.K, ok1 = num(sf.K)
-	days, ok2 := num(sf.Days)
-	hours, ok3 := num(sf.Hours)
-	if !ok1 || !ok2 || !ok3 {
-		return s, "tpl.error.number"
+	var days, hours int
+	for _, f := range []struct {
+		typed, field string
+		n            *int
+	}{{sf.K, "k", &s.Rule.K}, {sf.Days, "days", &days}, {sf.Hours, "hours", &hours}} {
+		n, ok := num(f.typed)
+		if !ok {
+			return s, "tpl.error.number", f.field
+		}
+		*f.n = n
 	}
 	if s.Rule.Kind != "k" {
 		s.Rule.K = 0
@@ -323,7 +332,7 @@ func stageSpec(sf stageForm, parts []string) (chain.StageSpec, string) {
 			s.Participants = append(s.Participants, chain.Participant{Role: val, UnitID: chain.DrafterUnit})
 		}
 	}
-	return s, ""
+	return s, "", ""
 }
 
 func (u *UI) adminRegistersPage(w http.ResponseWriter, r *http.Request) {
@@ -410,23 +419,31 @@ func (u *UI) showCalendar(w http.ResponseWriter, r *http.Request, status int, er
 		u.fail(w, r, http.StatusNotFound, u.tr(r, "error.notfound"))
 		return
 	}
+	thisYear := nowFunc().In(vietnam).Year()
+	// A year asked for that is none (not a number, out of range) is
+	// refused on the page, linked to its box, which keeps it; the
+	// current year's calendar is shown under it.
+	refuseYear := func(typed, msg string) {
+		status, errMsg, d.Year, d.YearTyped = http.StatusBadRequest, msg, thisYear, typed
+		refuseField(r, "year")
+	}
 	if d.Year == 0 {
-		d.Year = nowFunc().In(vietnam).Year()
+		d.Year = thisYear
 		if s := r.URL.Query().Get("year"); s != "" {
-			n, err := strconv.Atoi(s)
-			if err != nil {
-				u.fail(w, r, http.StatusBadRequest, u.tr(r, "error.badform"))
-				return
+			if n, err := strconv.Atoi(s); err != nil {
+				refuseYear(s, u.tr(r, "refusal.calendar.year", s))
+			} else {
+				d.Year = n
 			}
-			d.Year = n
 		}
 	}
 	y, set, err := u.cfg.Calendar.Year(r.Context(), p, d.Year)
+	if errors.Is(err, calendar.ErrInvalid) && form == nil {
+		_, msg := u.explain(r, err)
+		refuseYear(strconv.Itoa(d.Year), msg)
+		y, set, err = u.cfg.Calendar.Year(r.Context(), p, d.Year)
+	}
 	if err != nil {
-		if errors.Is(err, calendar.ErrInvalid) {
-			u.fail(w, r, http.StatusBadRequest, err.Error())
-			return
-		}
 		u.failErr(w, r, err)
 		return
 	}
@@ -486,7 +503,9 @@ func (u *UI) saveCalendar(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var bad int
+	refuseField(r, "holidays")
 	if y.Holidays, bad = parseDays(d.Holidays); bad == 0 {
+		refuseField(r, "working_days")
 		y.WorkingDays, bad = parseDays(d.Working)
 	}
 	if bad > 0 {

@@ -209,12 +209,17 @@ func (u *UI) deskOpen(w http.ResponseWriter, r *http.Request) {
 	req.PageCount, err1 = strconv.Atoi(strings.TrimSpace(d.Pages))
 	req.Copies, err2 = strconv.Atoi(strings.TrimSpace(d.Copies))
 	if err1 != nil || err2 != nil {
+		refuseField(r, "copies")
+		if err1 != nil {
+			refuseField(r, "page_count")
+		}
 		u.showDeskNew(w, r, http.StatusUnprocessableEntity, u.tr(r, "cert.error.number"), d)
 		return
 	}
 	if s := strings.TrimSpace(d.Received); s != "" {
 		t, err := time.ParseInLocation("2006-01-02T15:04", s, vietnam)
 		if err != nil {
+			refuseField(r, "received_at")
 			u.showDeskNew(w, r, http.StatusUnprocessableEntity, u.tr(r, "cert.error.received"), d)
 			return
 		}
@@ -416,6 +421,7 @@ func (u *UI) certificationRefuse(w http.ResponseWriter, r *http.Request) {
 		d.Grounds = append(d.Grounds, groundOption{Code: g, Text: certify.Grounds[g], Checked: slices.Contains(req.Reasons, g)})
 	}
 	if len(req.Reasons) == 0 {
+		refuseField(r, "reasons")
 		u.showCertification(w, r, http.StatusUnprocessableEntity, u.tr(r, "cert.refuse.none"), d)
 		return
 	}

@@ -139,7 +139,9 @@ type chainPanel struct {
 	Task          string // the open turn's task of the viewer: approve, comment, check, sign
 	Stage         string // the stage of that turn
 	Flash         string
-	Comment       string // the comment typed in a refused form
+	// Typed is the action form refused, as it was typed: the page shows
+	// it again in the same form (actionFormID), nothing lost.
+	Typed chain.ActionRequest
 	// ForwardTo are whom the chain lets the viewer forward their turn to;
 	// Colleagues whom they may ask for comments (CanConsult: the chain
 	// allows added consultees); Place is where a signer's signature will
@@ -148,6 +150,41 @@ type chainPanel struct {
 	Colleagues []storage.User
 	CanConsult bool
 	Place      *signPlace
+}
+
+// actionFormID is the id of the document page's form that posts action.
+func actionFormID(action string) string {
+	switch action {
+	case chain.ActionApprove, chain.ActionReturn, chain.ActionComment:
+		return "review-form"
+	case chain.ActionReject:
+		return "reject-form"
+	case chain.ActionForward:
+		return "forward-form"
+	case chain.ActionAddConsultee:
+		return "consultee-form"
+	}
+	return ""
+}
+
+// TypedIn is the comment typed in the refused form whose id is form, ""
+// for the other forms.
+func (c *chainPanel) TypedIn(form string) string {
+	if actionFormID(c.Typed.Action) != form {
+		return ""
+	}
+	return c.Typed.Comment
+}
+
+// Chose: the refused form whose id is form had the person userID chosen.
+func (c *chainPanel) Chose(form, userID string) bool {
+	return userID != "" && actionFormID(c.Typed.Action) == form && c.Typed.ToUserID == userID
+}
+
+// MoreOpen: the refused form is one of the further actions, folded away
+// unless it comes back refused.
+func (c *chainPanel) MoreOpen() bool {
+	return c.Typed.Action == chain.ActionForward || c.Typed.Action == chain.ActionAddConsultee
 }
 
 // Name shows a user by name, their ID when the name is unknown.
@@ -241,10 +278,17 @@ func (u *UI) submitForm(w http.ResponseWriter, r *http.Request) {
 	}
 	req := chain.SubmitRequest{TemplateID: strings.TrimSpace(r.PostFormValue("template_id"))}
 	if _, err := u.cfg.Chain.Submit(r.Context(), p, id, req, ""); err != nil {
-		u.refused(w, r, id, err, "")
+		u.refused(w, r, id, err, chain.ActionRequest{})
 		return
 	}
 	http.Redirect(w, r, back(id, "submit"), http.StatusSeeOther)
+}
+
+// pageProblemFields is the field each of actionForm's own refusals is
+// about.
+var pageProblemFields = map[string]string{
+	"error.comment.missing": "comment", "error.comment.empty": "comment", "error.reject.reason": "reason",
+	"error.forward.who": "to_user_id", "error.anchor": "page",
 }
 
 // actionForm takes one chain action; a return needs its comment.
@@ -267,13 +311,16 @@ func (u *UI) actionForm(w http.ResponseWriter, r *http.Request) {
 		problem = map[string]string{chain.ActionReturn: "error.comment.missing", chain.ActionComment: "error.comment.empty",
 			chain.ActionReject: "error.reject.reason"}[req.Action]
 	}
+	// The page has several forms posting here whose fields share names:
+	// the refused field is the one in the form that was sent.
+	refuseInForm(r, actionFormID(req.Action))
 	if problem != "" {
-		refuseField(r, map[string]string{chain.ActionReturn: "comment", chain.ActionComment: "comment", chain.ActionReject: "reason"}[req.Action])
-		u.showDocument(w, r, id, http.StatusUnprocessableEntity, u.tr(r, problem), req.Comment)
+		refuseField(r, pageProblemFields[problem])
+		u.showDocument(w, r, id, http.StatusUnprocessableEntity, u.tr(r, problem), req)
 		return
 	}
 	if _, err := u.cfg.Chain.Act(r.Context(), p, id, req, ""); err != nil {
-		u.refused(w, r, id, err, req.Comment)
+		u.refused(w, r, id, err, req)
 		return
 	}
 	http.Redirect(w, r, back(id, req.Action), http.StatusSeeOther)
@@ -291,21 +338,21 @@ func (u *UI) signForm(w http.ResponseWriter, r *http.Request) {
 	}
 	req, ok := signRequest(r.PostFormValue("moved"), r.PostFormValue("page"), r.PostFormValue("rect"))
 	if !ok {
-		u.showDocument(w, r, id, http.StatusUnprocessableEntity, u.tr(r, "error.anchor"), "")
+		u.showDocument(w, r, id, http.StatusUnprocessableEntity, u.tr(r, "error.anchor"), chain.ActionRequest{})
 		return
 	}
 	if _, err := u.cfg.Sign(r.Context(), p, id, req); err != nil {
-		u.refused(w, withFix(r, err), id, err, "")
+		u.refused(w, withFix(r, err), id, err, chain.ActionRequest{})
 		return
 	}
 	http.Redirect(w, r, back(id, "sign"), http.StatusSeeOther)
 }
 
 // refused shows the document page again with the reason of a refused
-// action; an internal error, a missing document or a forbidden one gets
-// the error page.
-func (u *UI) refused(w http.ResponseWriter, r *http.Request, id string, err error, comment string) {
-	u.formRefused(w, r, err, func(status int, msg string) { u.showDocument(w, r, id, status, msg, comment) })
+// action and the action's form as typed; an internal error, a missing
+// document or a forbidden one gets the error page.
+func (u *UI) refused(w http.ResponseWriter, r *http.Request, id string, err error, typed chain.ActionRequest) {
+	u.formRefused(w, r, err, func(status int, msg string) { u.showDocument(w, r, id, status, msg, typed) })
 }
 
 // explainChain is explain, which maps the chain's and signing's refusals

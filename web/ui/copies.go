@@ -143,6 +143,7 @@ func (u *UI) copyForm(w http.ResponseWriter, r *http.Request) {
 	if d.Form == copies.FormTrS {
 		var ok bool
 		if req.Pages, ok = pageNumbers(d.Pages); !ok {
+			refuseField(r, "pages")
 			u.showCopy(w, r, http.StatusUnprocessableEntity, u.tr(r, "copy.error.pages"), d)
 			return
 		}
@@ -275,10 +276,13 @@ func (u *UI) scanCopyForm(w http.ResponseWriter, r *http.Request) {
 	var ref *scancheck.Refusal
 	var in *accounts.InputError
 	var din *documents.InputError
+	refuseField(r, fieldOf(err)) // a refusal of one field (nil: none)
 	switch {
 	case pagesBad:
+		refuseField(r, "pages")
 		u.showScanCopy(w, r, http.StatusUnprocessableEntity, u.tr(r, "copy.error.pages"), d)
 	case err == nil && !got:
+		refuseField(r, "file")
 		u.showScanCopy(w, r, http.StatusUnprocessableEntity, u.tr(r, "cert.error.file"), d)
 	case errors.As(err, &ref):
 		d.Problems = u.scanProblems(r, ref)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/documents/chain"
 	"github.com/vanthu/vanthu/storage"
 )
 
@@ -92,6 +93,9 @@ var _ = addMessages(map[string][2]string{
 	"sig.verdict":           {"Kết luận", "Verdict"},
 	"sig.who":               {"Người ký", "Signer"},
 	"sig.issuer":            {"Tổ chức cấp chứng thư", "Certificate issuer"},
+	"sig.org":               {"Cơ quan, tổ chức", "Organisation"},
+	"sig.validity":          {"Hiệu lực chứng thư", "Certificate valid"},
+	"sig.validity.range":    {"từ %s đến %s", "from %s to %s"},
 	"sig.form":              {"Hình thức ký, lý do", "Authority form, reason"},
 	"sig.when":              {"Thời điểm ký", "Signed at"},
 	"sig.when.ts":           {"theo dấu thời gian", "by timestamp"},
@@ -283,7 +287,7 @@ func (u *UI) versionForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := u.cfg.AddVersion(w, r, p, id); err != nil {
-		u.formRefused(w, r, err, func(status int, msg string) { u.showDocument(w, r, id, status, msg, "") })
+		u.formRefused(w, r, err, func(status int, msg string) { u.showDocument(w, r, id, status, msg, chain.ActionRequest{}) })
 		return
 	}
 	http.Redirect(w, r, back(id, "version"), http.StatusSeeOther)
@@ -305,12 +309,12 @@ type documentData struct {
 }
 
 func (u *UI) documentPage(w http.ResponseWriter, r *http.Request) {
-	u.showDocument(w, r, chi.URLParam(r, "id"), http.StatusOK, "", "")
+	u.showDocument(w, r, chi.URLParam(r, "id"), http.StatusOK, "", chain.ActionRequest{})
 }
 
 // showDocument writes the document page with status: errMsg is the reason
-// a form was refused, comment what its comment field held.
-func (u *UI) showDocument(w http.ResponseWriter, r *http.Request, id string, status int, errMsg, comment string) {
+// an action form was refused, typed what that form held.
+func (u *UI) showDocument(w http.ResponseWriter, r *http.Request, id string, status int, errMsg string, typed chain.ActionRequest) {
 	p, _ := principal(r.Context())
 	doc, err := u.cfg.Docs.Get(r.Context(), p, id)
 	if err != nil {
@@ -347,7 +351,7 @@ func (u *UI) showDocument(w http.ResponseWriter, r *http.Request, id string, sta
 		return
 	}
 	if d.Chain != nil {
-		d.Chain.Comment = comment
+		d.Chain.Typed = typed
 		d.Chain.CanAddVersion = d.Chain.CanSubmit && u.cfg.AddVersion != nil
 		if done := r.URL.Query().Get("done"); done != "" && r.Method == http.MethodGet {
 			if _, ok := messages["vi"]["done."+done]; ok {

@@ -94,7 +94,11 @@ func init() {
 	fieldsOf("signer", "arrival.signer")
 	fieldsOf("medium", "arrival.medium")
 	fieldsOf("date", "arrival.date-format", "arrival.date-future")
-	fieldsOf("reason", "chain.reject-comment", "arrival.force-reason", "arrival.return-reason", "issue.recall-reason")
+	fieldsOf("reason", "chain.reject-comment", "arrival.force-reason", "arrival.return-reason", "arrival.reason-long", "issue.recall-reason")
+	fieldsOf("requester_name", "cert.requester-name")
+	fieldsOf("original_name", "cert.original-name")
+	fieldsOf("note", "cert.note", "arrival.note-long")
+	fieldsOf("receiver", "arrival.receiver-long")
 	fieldsOf("requester_id_number", "cert.id-number")
 	fieldsOf("page_count", "cert.page-count")
 	fieldsOf("copies", "cert.copies")
@@ -110,9 +114,17 @@ func init() {
 	fieldsOf("direction", "handling.direction-long")
 	fieldsOf("reply_document_id", "handling.reply-unknown")
 	fieldsOf("copies_kept", "issue.copies-kept-long")
-	fieldsOf("register_id", "issue.register-unknown", "issue.register-kind", "issue.register-types",
+	fieldsOf(reasonFieldRecipients, "issue.recipients-none", "issue.recipients-max", "issue.recipient-org-unknown", "issue.recipient-self", "issue.recipient-both")
+	fieldsOf("emails", "issue.recipient-email", "issue.recipient-name")
+	// The issue form's register is chosen on its preview's form (the
+	// one visible field; the issue form carries the choice hidden).
+	fieldsOf("register", "issue.register-unknown", "issue.register-kind", "issue.register-types",
 		"issue.register-confidential-needed", "issue.register-not-confidential")
 }
+
+// reasonFieldRecipients is the issue form's group of recipients (a
+// fieldset named as its checkboxes are).
+const reasonFieldRecipients = "orgs"
 
 // documentFields are the documents service's input kinds that concern one
 // field of the upload form.
@@ -141,7 +153,13 @@ func fieldOf(err error) string {
 // refusedField carries, through a request, the field its refused form is
 // about: formRefused sets it, renderErr reads it (the two meet only in
 // the handler's closure).
-type refusedField struct{ name string }
+type refusedField struct {
+	name string
+	// form is the id of the refused form when the page holds several
+	// forms with a field of that name (the document page's actions): the
+	// field is looked for in that form only.
+	form string
+}
 
 type refusedFieldKey struct{}
 
@@ -160,6 +178,14 @@ func refuseField(r *http.Request, name string) {
 	}
 }
 
+// refuseInForm names the form (its id) a refusal of this request is
+// about, for a page with several forms whose fields share names.
+func refuseInForm(r *http.Request, form string) {
+	if f := refusedFieldOf(r); f != nil {
+		f.form = form
+	}
+}
+
 func refusedFieldOf(r *http.Request) *refusedField {
 	f, _ := r.Context().Value(refusedFieldKey{}).(*refusedField)
 	return f
@@ -175,14 +201,25 @@ var (
 	summaryLabel = regexp.MustCompile(`(?s)<[a-z]+\b[^>]*\bdata-summary-label\b[^>]*>(.*?)</`)
 )
 
-// findField finds, in a rendered page's main content, the first field
-// named name: its opening tag, its id and its label's text.
-func findField(page, name string) (tag string, link FieldLink, ok bool) {
+// findField finds, in a rendered page's main content (in the form whose
+// id is form, when form is not ""), the first field named name: its
+// opening tag, its id and its label's text.
+func findField(page, form, name string) (tag string, link FieldLink, ok bool) {
 	main := page
 	if i := strings.Index(page, `<main`); i >= 0 {
 		main = page[i:]
 	}
-	field := regexp.MustCompile(`<(?:input|select|textarea)\b[^>]*\bname="` + regexp.QuoteMeta(html.EscapeString(name)) + `"[^>]*>`)
+	if form != "" {
+		open := regexp.MustCompile(`<form\b[^>]*\bid="` + regexp.QuoteMeta(html.EscapeString(form)) + `"`).FindStringIndex(main)
+		if open == nil {
+			return "", FieldLink{}, false
+		}
+		main = main[open[0]:]
+		if end := strings.Index(main, "</form>"); end >= 0 {
+			main = main[:end]
+		}
+	}
+	field := regexp.MustCompile(`<(?:input|select|textarea|fieldset)\b[^>]*\bname="` + regexp.QuoteMeta(html.EscapeString(name)) + `"[^>]*>`)
 	tag = field.FindString(main)
 	if tag == "" {
 		return "", FieldLink{}, false
@@ -192,6 +229,13 @@ func findField(page, name string) (tag string, link FieldLink, ok bool) {
 		return "", FieldLink{}, false
 	}
 	label := regexp.MustCompile(`(?s)<label\b[^>]*\bfor="` + regexp.QuoteMeta(id[1]) + `"[^>]*>(.*?)</label>`).FindStringSubmatch(main)
+	if strings.HasPrefix(tag, "<fieldset") {
+		// A group of choices (checkboxes) is named by its legend.
+		label = regexp.MustCompile(`(?s)^<legend\b[^>]*>(.*?)</legend>`).FindStringSubmatch(strings.TrimSpace(main[strings.Index(main, tag)+len(tag):]))
+	}
+	if label == nil {
+		label = labelledBy(main, tag)
+	}
 	if label == nil {
 		return "", FieldLink{}, false
 	}
@@ -208,12 +252,46 @@ func findField(page, name string) (tag string, link FieldLink, ok bool) {
 	return tag, FieldLink{ID: html.UnescapeString(id[1]), Label: text}, true
 }
 
-// markInvalid marks the refused field's tag aria-invalid in the page.
+// labelledBy is the label of a field named by aria-labelledby (a cell of
+// a table row, as the handling's assignment table does), in the form
+// FindStringSubmatch gives: the texts of the elements it names, joined.
+func labelledBy(page, tag string) []string {
+	ids := regexp.MustCompile(`\baria-labelledby="([^"]+)"`).FindStringSubmatch(tag)
+	if ids == nil {
+		return nil
+	}
+	var parts []string
+	for _, id := range strings.Fields(ids[1]) {
+		if m := regexp.MustCompile(`(?s)<[a-z0-9]+\b[^>]*\bid="` + regexp.QuoteMeta(id) + `"[^>]*>(.*?)</`).FindStringSubmatch(page); m != nil {
+			parts = append(parts, m[1])
+		}
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	return []string{"", strings.Join(parts, " — ")}
+}
+
+// errorReasonID is the id of the error summary's reason (the layout's),
+// which the refused field names as its description.
+const errorReasonID = "error-reason"
+
+var describedBy = regexp.MustCompile(`\baria-describedby="([^"]*)"`)
+
+// markInvalid marks the refused field's tag aria-invalid in the page and
+// links it to the reason (aria-describedby, after its own hint if it has
+// one), so a screen reader on the field reads why it was refused.
 func markInvalid(page, tag string) string {
 	if strings.Contains(tag, "aria-invalid") {
 		return page
 	}
-	return strings.Replace(page, tag, strings.Replace(tag, " name=", ` aria-invalid="true" name=`, 1), 1)
+	marked := strings.Replace(tag, " name=", ` aria-invalid="true" name=`, 1)
+	if describedBy.MatchString(marked) {
+		marked = describedBy.ReplaceAllString(marked, `aria-describedby="$1 `+errorReasonID+`"`)
+	} else {
+		marked = strings.Replace(marked, " name=", ` aria-describedby="`+errorReasonID+`" name=`, 1)
+	}
+	return strings.Replace(page, tag, marked, 1)
 }
 
 var _ = addMessages(map[string][2]string{

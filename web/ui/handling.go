@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/documents/chain"
 	"github.com/vanthu/vanthu/documents/handling"
 	"github.com/vanthu/vanthu/storage"
 )
@@ -145,6 +147,56 @@ type handlingPanel struct {
 	// Mine are the caller's open parts: progress and completion.
 	Mine    []storage.Assignment
 	Replies []documents.Document
+	// typed is the refused handling form as it was posted, typedForm its
+	// id on the page (refusedHandlingForm): the page shows it again in
+	// that form, nothing lost.
+	typed     url.Values
+	typedForm string
+}
+
+// Typed is what field name of the form whose id is form held when that
+// form was refused; "" for the other forms.
+func (h *handlingPanel) Typed(form, name string) string {
+	if h.typedForm != form {
+		return ""
+	}
+	return h.typed.Get(name)
+}
+
+// Chosen: the refused form whose id is form had value chosen in field
+// name.
+func (h *handlingPanel) Chosen(form, name, value string) bool {
+	return value != "" && h.Typed(form, name) == value
+}
+
+// refusedHandlingForm is the id of the handling form r posted (their ids
+// in _handling.html): the caller's progress or completion of one of Mine,
+// the unit head's form of the part whose members hold the handler
+// chosen, else the leader's assignment or the presentation.
+func (h *handlingPanel) refusedHandlingForm(r *http.Request) string {
+	f := r.PostForm
+	switch path.Base(r.URL.Path) {
+	case "progress", "complete":
+		for i, a := range h.Mine {
+			// Without an assignment the service takes the caller's
+			// part: the first form.
+			if a.ID == f.Get("assignment_id") || f.Get("assignment_id") == "" && i == 0 {
+				return path.Base(r.URL.Path) + "-form-" + strconv.Itoa(i)
+			}
+		}
+	case "assign":
+		if f.Get("handler") == "" {
+			return "assign-form"
+		}
+		for i, part := range h.Parts {
+			if slices.ContainsFunc(part.Members, func(us storage.User) bool { return us.ID == f.Get("handler") }) {
+				return "unit-assign-" + strconv.Itoa(i)
+			}
+		}
+	case "present":
+		return "present-form"
+	}
+	return ""
 }
 
 // Name is a person's or unit's name, the ID if unknown.
@@ -255,6 +307,10 @@ func (u *UI) loadHandling(r *http.Request, p accounts.Principal, doc documents.D
 			}
 		}
 	}
+	if r.Method == http.MethodPost && strings.Contains(r.URL.Path, "/handling/") {
+		h.typed, h.typedForm = r.PostForm, h.refusedHandlingForm(r)
+		refuseInForm(r, h.typedForm)
+	}
 	q := r.URL.Query()
 	if n := q.Get("registered"); n != "" && r.Method == http.MethodGet {
 		if _, err := strconv.Atoi(n); err == nil {
@@ -281,7 +337,7 @@ func handlingDone(w http.ResponseWriter, r *http.Request, id, key string) {
 // was refused, or the error page for what the caller may not do or see:
 // as the chain's forms (refused).
 func (u *UI) handlingRefused(w http.ResponseWriter, r *http.Request, id string, err error) {
-	u.refused(w, r, id, err, "")
+	u.refused(w, r, id, err, chain.ActionRequest{})
 }
 
 // handlingForm parses a handling form; false when it answered already.
@@ -330,13 +386,18 @@ func (u *UI) assignForm(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
 	f := r.PostForm
 	req := handling.AssignRequest{Direction: f.Get("direction")}
-	bad := false
-	add := func(unitID, userID, role, days string) {
+	badDays := "" // the first deadline field that is no number of days
+	refuse := func(field string, ok bool) {
+		if !ok && badDays == "" {
+			badDays = field
+		}
+	}
+	add := func(unitID, userID, role, daysField string) {
 		if role == "" {
 			return
 		}
-		due, ok := dueDays(days)
-		bad = bad || !ok
+		due, ok := dueDays(f.Get(daysField))
+		refuse(daysField, ok)
 		if role == handling.RoleInform {
 			due = nil
 		}
@@ -345,22 +406,23 @@ func (u *UI) assignForm(w http.ResponseWriter, r *http.Request) {
 	if handler := f.Get("handler"); handler != "" {
 		// A unit head's form: one handler of the unit's part.
 		due, ok := dueDays(f.Get("handler_days"))
-		bad = !ok
+		refuse("handler_days", ok)
 		req.Assignments = []handling.AssignmentRequest{{UserID: handler, Due: due}}
 	} else {
 		for _, key := range sortedKeys(f) {
 			if unitID, ok := strings.CutPrefix(key, "role_unit_"); ok {
-				add(unitID, "", f.Get(key), f.Get("days_unit_"+unitID))
+				add(unitID, "", f.Get(key), "days_unit_"+unitID)
 			}
 		}
 		for _, n := range []string{"1", "2"} {
 			if userID := f.Get("person_" + n); userID != "" {
-				add("", userID, f.Get("role_person_"+n), f.Get("days_person_"+n))
+				add("", userID, f.Get("role_person_"+n), "days_person_"+n)
 			}
 		}
 	}
-	if bad {
-		u.showDocument(w, r, id, http.StatusUnprocessableEntity, u.tr(r, "error.handling.days"), "")
+	if badDays != "" {
+		refuseField(r, badDays)
+		u.showDocument(w, r, id, http.StatusUnprocessableEntity, u.tr(r, "error.handling.days"), chain.ActionRequest{})
 		return
 	}
 	if _, err := u.cfg.Handling.Assign(r.Context(), p, id, req); err != nil {

@@ -85,7 +85,6 @@ var _ = addMessages(map[string][2]string{
 	"issue.warning":          {"Cảnh báo", "Warning"},
 	"issue.warning.clash":    {"Số, ký hiệu %s đã được dùng trong năm nay ở một sổ khác của cơ quan; hãy kiểm tra hai văn bản.", "The number and symbol %s were already used this year in another series of the organisation; check both documents."},
 	"issue.error.email":      {"Dòng %d: cần Tên <địa chỉ thư điện tử>.", "Line %d: give Name <e-mail address>."},
-	"issue.error.none":       {"Chọn ít nhất một nơi nhận.", "Choose at least one recipient."},
 	"error.issue.notsigned":  {"Văn bản không ở trạng thái chờ phát hành", "The document is not awaiting issuing"},
 	"error.issue.nosealkey":  {"Cơ quan chưa có khóa ký số (con dấu) dùng được", "The organisation has no usable seal key"},
 	"error.issue.seal":       {"Không ký số của cơ quan được lên văn bản", "The organisation's signature cannot be applied"},
@@ -171,10 +170,13 @@ type issueData struct {
 	Preview   register.NumberPreview
 	Registers []storage.Register
 	Register  string // the register chosen ("" automatic)
-	Orgs      []storage.Organization
-	Chosen    map[string]bool
-	Emails    string
-	Kept      string
+	// RegisterRefused: the register chosen was refused; its choice is
+	// shown (and linked from the refusal) even with one register to pick.
+	RegisterRefused bool
+	Orgs            []storage.Organization
+	Chosen          map[string]bool
+	Emails          string
+	Kept            string
 }
 
 func (u *UI) issuePage(w http.ResponseWriter, r *http.Request) {
@@ -201,7 +203,7 @@ func (u *UI) showIssue(w http.ResponseWriter, r *http.Request, status int, errMs
 	var in *accounts.InputError
 	if errors.As(err, &in) && d.Register != "" {
 		status, errMsg = http.StatusUnprocessableEntity, u.inputWords(r, err, in)
-		d.Register = ""
+		d.Register, d.RegisterRefused = "", true
 		d.Preview, err = u.cfg.Registers.Preview(r.Context(), p, id, "")
 	}
 	if err != nil {
@@ -263,12 +265,16 @@ func (u *UI) issueForm(w http.ResponseWriter, r *http.Request) {
 	}
 	mails, bad := parseRecipients(d.Emails)
 	if bad > 0 {
+		refuseField(r, "emails")
 		u.showIssue(w, r, http.StatusUnprocessableEntity, u.tr(r, "issue.error.email", bad), &d)
 		return
 	}
 	req.Recipients = append(req.Recipients, mails...)
 	if len(req.Recipients) == 0 {
-		u.showIssue(w, r, http.StatusUnprocessableEntity, u.tr(r, "issue.error.none"), &d)
+		// The service's own reason, worded once; the page asks no
+		// service for what it sees itself.
+		refuseField(r, reasonFieldRecipients)
+		u.showIssue(w, r, http.StatusUnprocessableEntity, u.tr(r, "refusal.issue.recipients-none"), &d)
 		return
 	}
 	if u.cfg.Registers == nil {

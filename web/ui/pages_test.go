@@ -323,18 +323,18 @@ func TestUploadWithoutScripts(t *testing.T) {
 	if !strings.Contains(page, `>Quyết định không dùng script</textarea>`) || !strings.Contains(page, `<option value="khan" selected>`) {
 		t.Errorf("the refused form lost the subject or the urgency typed: %.2000s", page)
 	}
-	mustContain(t, "the unknown type's summary", page, `<a href="#type">Loại văn bản</a>: Loại văn bản &#34;XYZ&#34; không có trong danh mục của Nghị định 30`)
+	mustContain(t, "the unknown type's summary", page, `<a href="#type">Loại văn bản</a>: <span id="error-reason">Loại văn bản &#34;XYZ&#34; không có trong danh mục của Nghị định 30`)
 	resp, page = sendFile("QĐ", "Quyết định không dùng script", nil)
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("an empty file: %d", resp.StatusCode)
 	}
-	mustContain(t, "the empty file's form", page, `<a href="#file">Tệp PDF</a>: Tệp rỗng`, `<option value="QĐ" selected>`,
+	mustContain(t, "the empty file's form", page, `<a href="#file">Tệp PDF</a>: <span id="error-reason">Tệp rỗng`, `<option value="QĐ" selected>`,
 		`<option value="khan" selected>`, `>Quyết định không dùng script</textarea>`)
 	resp, page = sendFile("QĐ", "  ", draft)
 	if resp.StatusCode != http.StatusBadRequest || strings.Contains(page, "chi tiết kỹ thuật") {
 		t.Errorf("an empty subject: %d %.1500s", resp.StatusCode, page)
 	}
-	mustContain(t, "the empty subject's summary", page, `<a href="#subject">Trích yếu</a>: Hãy nhập trích yếu của văn bản.`, `<option value="QĐ" selected>`)
+	mustContain(t, "the empty subject's summary", page, `<a href="#subject">Trích yếu</a>: <span id="error-reason">Hãy nhập trích yếu của văn bản.`, `<option value="QĐ" selected>`)
 	var stored int
 	if err := e.db.Pool.QueryRow(t.Context(), "SELECT count(*) FROM documents").Scan(&stored); err != nil || stored != 0 {
 		t.Fatalf("%d documents after refused uploads (%v)", stored, err)

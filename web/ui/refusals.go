@@ -201,8 +201,11 @@ func termArgsIn(lang string, args []any) []any {
 
 // inputWords is the reader's words for a refused input err (in is the
 // accounts.InputError it carries): its reason's wording, else the
-// headline in the page's language before the service's own detail.
+// headline in the page's language before the service's own detail. The
+// form shown again with these words links the field err is about (as
+// formRefused does).
 func (u *UI) inputWords(r *http.Request, err error, in *accounts.InputError) string {
+	refuseField(r, fieldOf(err))
 	if words, ok := u.reasonWords(r, err); ok {
 		return words
 	}

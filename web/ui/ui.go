@@ -233,6 +233,7 @@ type Page struct {
 	Refused    bool
 	ErrorField *FieldLink
 	errorField string
+	errorForm  string
 	Data       any
 	// Bell shows the unread notifications' count (Unread) in the header.
 	Bell   bool
@@ -292,7 +293,7 @@ func (u *UI) write(w http.ResponseWriter, r *http.Request, status int, name stri
 		// form page comes here, whichever handler sets Error).
 		pg.Refused = true
 		if f := refusedFieldOf(r); f != nil {
-			pg.errorField = f.name
+			pg.errorField, pg.errorForm = f.name, f.form
 		}
 	}
 	b := bufPool.Get().(*strings.Builder)
@@ -312,7 +313,7 @@ func (u *UI) write(w http.ResponseWriter, r *http.Request, status int, name stri
 	if pg.errorField != "" {
 		// The summary links to the refused field by its label on this
 		// page: render again with it, and mark the field.
-		if tag, link, ok := findField(out, pg.errorField); ok {
+		if tag, link, ok := findField(out, pg.errorForm, pg.errorField); ok {
 			pg.ErrorField = &link
 			b.Reset()
 			if err := t.ExecuteTemplate(b, tmpl, pg); err == nil {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 
 	"github.com/vanthu/vanthu/accounts"
 	"github.com/vanthu/vanthu/documents"
+	"github.com/vanthu/vanthu/internal/certname"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/signing/verify/etsi"
 )
@@ -87,14 +89,50 @@ func (v reportView) verifyLang() verify.Lang {
 	return verify.Vietnamese
 }
 
-func (v reportView) Error(msg string) verify.Said      { return v.verifyLang().Error(msg) }
-func (v reportView) Warning(msg string) verify.Said    { return v.verifyLang().Warning(msg) }
-func (v reportView) Check(c verify.Check) verify.Said  { return v.verifyLang().CheckSaid(c) }
+func (v reportView) Error(msg string) verify.Said      { return v.named(v.verifyLang().Error(msg)) }
+func (v reportView) Warning(msg string) verify.Said    { return v.named(v.verifyLang().Warning(msg)) }
+func (v reportView) Check(c verify.Check) verify.Said  { return v.named(v.verifyLang().CheckSaid(c)) }
 func (v reportView) Sub(s etsi.SubIndication) string   { return v.verifyLang().SubIndication(s) }
 func (v reportView) Coverage(c verify.Coverage) string { return v.verifyLang().CoverageSaid(c) }
 func (v reportView) ChangeKind(kind string) string     { return v.verifyLang().ChangeKind(kind) }
 func (v reportView) Rule(rule string) string           { return v.verifyLang().RuleSaid(rule) }
 func (v reportView) Decoding() verify.Said             { return v.verifyLang().DecodingSaid(v.Report.Decoding) }
+
+// Who is a signature's signing certificate as a reader knows it: the
+// holder's name and organisation (package certname: never the citizen ID
+// number the subject carries).
+func (v reportView) Who(s verify.Signature) certname.Name { return certname.Parse(s.Signer) }
+
+// IssuerName names the certificate's issuer (a CA's common name, else its
+// organisation).
+func (v reportView) IssuerName(s verify.Signature) string { return certname.Shown(s.Issuer) }
+
+// CertHolder is a key binding's certificate as its pages list it: the
+// holder's name and organisation, never the rest of its subject (the
+// citizen ID number); see package certname.
+func (p *Page) CertHolder(subject string) string {
+	n := certname.Parse(subject)
+	if n.Common != "" && n.Organization != "" {
+		return n.Common + " — " + n.Organization
+	}
+	return n.Shown()
+}
+
+// named puts, in the verifier's words, each certificate subject of the
+// report by the name a page shows: its findings quote whole subjects.
+func (v reportView) named(said verify.Said) verify.Said {
+	for _, s := range v.Report.Signatures {
+		for _, dn := range []string{s.Signer, s.Issuer} {
+			if dn == "" {
+				continue
+			}
+			shown := certname.Shown(dn)
+			said.Text = strings.ReplaceAll(said.Text, dn, shown)
+			said.Detail = strings.ReplaceAll(said.Detail, dn, shown)
+		}
+	}
+	return said
+}
 
 // ChangeDetail is a change's technical description: the object, its
 // revision, the rule's identifier and the analysis's own words.

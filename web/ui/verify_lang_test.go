@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vanthu/vanthu/internal/certname"
 	"github.com/vanthu/vanthu/internal/testharness"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/signing/verify/chain"
@@ -34,7 +35,10 @@ var (
 func pageText(page string, rep *verify.Report) string {
 	text := html.UnescapeString(anyTag.ReplaceAllString(codeElement.ReplaceAllString(page, " "), " "))
 	for _, s := range rep.Signatures {
-		for _, d := range []string{s.Signer, s.Issuer, s.Reason} {
+		// Names are the certificates' data, in their own language: the
+		// subjects, and the parts of them the pages show.
+		signer, issuer := certname.Parse(s.Signer), certname.Parse(s.Issuer)
+		for _, d := range []string{s.Signer, s.Issuer, s.Reason, signer.Common, signer.Organization, issuer.Shown()} {
 			if d != "" {
 				text = strings.ReplaceAll(text, d, "")
 			}

@@ -77,7 +77,7 @@ func TestNewVersionAnswersAReturn(t *testing.T) {
 	if status != http.StatusBadRequest {
 		t.Fatalf("an empty file: %d, want 400", status)
 	}
-	mustContain(t, "the refused empty file", body, `role="alert"`, `<a href="#version-file">Tệp PDF của phiên bản mới</a>: Tệp rỗng`, `id="version-form"`)
+	mustContain(t, "the refused empty file", body, `role="alert"`, `<a href="#version-file">Tệp PDF của phiên bản mới</a>: <span id="error-reason">Tệp rỗng`, `id="version-form"`)
 	if n := versions(); n != 1 {
 		t.Fatalf("%d versions after the refused file", n)
 	}

@@ -1,4 +1,4 @@
-package publicverify
+package certname
 
 import (
 	"crypto/x509/pkix"
@@ -7,11 +7,10 @@ import (
 	"testing"
 )
 
-// TestShownSignerKeepsTheCitizenIDPrivate: the office walk found the
-// public check page showing an official's whole certificate subject, with
-// their citizen ID number (CCCD) in its UID. The public answer names the
-// signer by the subject's common name only (its organisation when it has
-// none), whatever the subject escapes.
+// TestShownSignerKeepsTheCitizenIDPrivate: the public check page showed
+// an official's whole certificate subject, with their citizen ID number
+// (CCCD) in its UID. A signer is named by the subject's common name only
+// (its organisation when it has none), whatever the subject escapes.
 func TestShownSignerKeepsTheCitizenIDPrivate(t *testing.T) {
 	uid := asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 1}
 	title := asn1.ObjectIdentifier{2, 5, 4, 12}
@@ -28,12 +27,30 @@ func TestShownSignerKeepsTheCitizenIDPrivate(t *testing.T) {
 		{"nothing to show", "C=VN,0.9.2342.19200300.100.1.1=CCCD:001080001234", ""},
 		{"empty", "", ""},
 	} {
-		got := shownSigner(c.dn)
+		got := Shown(c.dn)
 		if got != c.want {
 			t.Errorf("%s: %q from %q, want %q", c.name, got, c.dn, c.want)
 		}
 		if strings.Contains(got, "001080001234") {
 			t.Errorf("%s: the citizen ID number is shown: %q", c.name, got)
+		}
+	}
+}
+
+// TestParseNamesHolderAndOrganisation: the office's pages show a signer's
+// and an issuer's name and organisation, never the rest of the subject.
+func TestParseNamesHolderAndOrganisation(t *testing.T) {
+	for _, c := range []struct {
+		dn   string
+		want Name
+	}{
+		{"SERIALNUMBER=CCCD:001080001234,CN=Nguyễn Văn An,OU=Văn phòng,O=UBND xã An Bình,L=Tỉnh Mẫu,C=VN", Name{"Nguyễn Văn An", "UBND xã An Bình"}},
+		{"CN=Vanthu Dev Issuing CA,O=Vanthu Dev PKI,C=VN", Name{"Vanthu Dev Issuing CA", "Vanthu Dev PKI"}},
+		{`O=Công ty A\, B,C=VN`, Name{"", "Công ty A, B"}},
+		{"0.9.2342.19200300.100.1.1=CCCD:001080001234", Name{}},
+	} {
+		if got := Parse(c.dn); got != c.want {
+			t.Errorf("%q: %+v, want %+v", c.dn, got, c.want)
 		}
 	}
 }
@@ -47,7 +64,8 @@ func FuzzShownSigner(f *testing.F) {
 	f.Add("CN=\xff\xfe")
 	f.Fuzz(func(t *testing.T, dn string) {
 		// An invalid byte comes out as U+FFFD, three bytes.
-		if got := shownSigner(dn); len(got) > 3*len(dn) {
+		n := Parse(dn)
+		if got := n.Shown(); len(got) > 3*len(dn) || len(n.Common) > 3*len(dn) || len(n.Organization) > 3*len(dn) {
 			t.Fatalf("%q from %q", got, dn)
 		}
 	})
