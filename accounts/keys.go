@@ -317,7 +317,13 @@ func SigningKey(ctx context.Context, p Principal, b storage.KeyBinding, pin keys
 	case !p.allows(ScopeSign):
 		return nil, fmt.Errorf("%w: the token's scopes do not include %s", ErrForbidden, ScopeSign)
 	}
-	chain, err := parseChain(b)
+	if b.Kind == storage.KeyPKCS12 && ks != nil {
+		// A key opened lately is used as it is: its chain is the binding's.
+		if k, ok := ks.cached(b); ok {
+			return k, keys.CheckOpened(k, now)
+		}
+	}
+	chain, err := BindingChain(b)
 	if err != nil {
 		return nil, err
 	}
@@ -335,9 +341,6 @@ func SigningKey(ctx context.Context, p Principal, b storage.KeyBinding, pin keys
 	case storage.KeyPKCS12:
 		if ks == nil {
 			return nil, errors.New("no keystore configured")
-		}
-		if k, ok := ks.cached(b); ok {
-			return k, keys.CheckOpened(k, now)
 		}
 		der, err := ks.Unseal(b.SealedKey, b.Certificate)
 		if err != nil {
@@ -366,7 +369,9 @@ func SigningKey(ctx context.Context, p Principal, b storage.KeyBinding, pin keys
 	}
 }
 
-func parseChain(b storage.KeyBinding) ([]*x509.Certificate, error) {
+// BindingChain is the key binding's certificate and the chain given
+// when it was bound, parsed.
+func BindingChain(b storage.KeyBinding) ([]*x509.Certificate, error) {
 	var chain []*x509.Certificate
 	for _, der := range append([][]byte{b.Certificate}, b.Chain...) {
 		c, err := x509.ParseCertificate(der)

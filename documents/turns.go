@@ -51,21 +51,25 @@ type SigningTurns interface {
 // was queued.
 var ErrFinishNotQueued = errors.New("the signing turn's finish cannot be queued")
 
-// QueuedSigningTurns is a chain whose BeginSign's writes and FinishSign
-// can also be queued into the caller's batches (BeginSign's read stays a
-// round trip: what it finds decides the signature). FinishSign is queued
-// after the new version's insert and before the COMMIT: the turn is
-// finished from what BeginSign read under the locks the transaction
-// still holds, and its checks of the new version are statements that
-// fail the batch (and so the commit), so finishing the turn costs no
-// round trip of its own.
+// QueuedSigningTurns is a chain whose BeginSign's read and writes and
+// FinishSign can also be queued into the caller's batches. The turn's
+// read goes with the batch that begins the signing transaction, after
+// the document's lock and its latest version's read, which it shares; the
+// turn's reservation is queued for the caller to commit or leave unsent
+// (SignTurnRead). FinishSign is queued after
+// the new version's insert and before the COMMIT: the turn is finished
+// from what its begin read under the locks the transaction still holds,
+// and its checks of the new version are statements that fail the batch
+// (and so the commit). Beginning and finishing the turn cost no round
+// trip of their own.
 type QueuedSigningTurns interface {
 	SigningTurns
-	// QueueBeginSign is BeginSign with its writes (the turn's reservation)
-	// queued into b, which the caller sends in the transaction before
-	// anything else writes the chain: with the commit, or ahead of
-	// FinishSign.
-	QueueBeginSign(ctx context.Context, tx pgx.Tx, p Principal, documentID string, b *pgx.Batch) (SignTurn, error)
+	// QueueSignTurn queues into b, the batch that begins the signing
+	// transaction, right after the document's lock
+	// (storage.QueueLockVisibleDocument) and the read of its latest
+	// version, what the chain reads under its own locks. Once b was sent,
+	// and only if the document was read, begin answers as BeginSign does.
+	QueueSignTurn(b *pgx.Batch, documentID string) (begin SignTurnRead)
 	// QueueFinishSign queues into b what FinishSign checks and writes, or
 	// returns ErrFinishNotQueued (b untouched) or FinishSign's refusal.
 	// What is left once b was sent (an announcement's publishing) is
@@ -73,3 +77,12 @@ type QueuedSigningTurns interface {
 	// it commits: b then cannot carry the COMMIT (nil: nothing is left).
 	QueueFinishSign(ctx context.Context, b *pgx.Batch, p Principal, t SignTurn, newVersion int, newSHA256, authorityForm string) (after func(context.Context, pgx.Tx) error, err error)
 }
+
+// SignTurnRead is p's signing turn from what QueueSignTurn's statements
+// read, with doc and the document's latest version as the same batch read
+// them (noLatest: it has none). The turn's reservation is queued into
+// reserved, for the caller to commit when the turn must be held past the
+// transaction (a prepared signature waiting for the signer's device); a
+// signature finished in the same transaction need not send it, as the
+// finish writes the chain.
+type SignTurnRead func(ctx context.Context, tx pgx.Tx, p Principal, doc Document, latest Version, noLatest error, reserved *pgx.Batch) (SignTurn, error)

@@ -241,8 +241,10 @@ func queueRow[T any](b *pgx.Batch, ok bool, scan func(pgx.Row) (T, error), out *
 func QueueLockVisibleDocument(b *pgx.Batch, id string, v Viewer, out *Document, missing *error) {
 	args := []any{id}
 	cond := v.visibleSQL(&args)
-	queueRow(b, isUUID(id), scanDocument, out, missing,
-		"SELECT "+documentColumns+" FROM documents d WHERE d.id = $1 AND "+cond+" FOR UPDATE OF d", args...)
+	queueGenericPlan(b, func() {
+		queueRow(b, isUUID(id), scanDocument, out, missing,
+			"SELECT "+documentColumns+" FROM documents d WHERE d.id = $1 AND "+cond+" FOR UPDATE OF d", args...)
+	})
 }
 
 // latestVersionSQL reads a document's version number $2, or its latest

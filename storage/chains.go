@@ -363,14 +363,13 @@ func LockChainState(ctx context.Context, tx pgx.Tx, documentID string) (LockedCh
 		return LockedChainState{}, ErrNotFound
 	}
 	b := &pgx.Batch{}
-	queueChainState(b, documentID, nil)
-	br := tx.SendBatch(ctx, b)
-	defer br.Close()
-	s, err := readChainState(br, documentID)
-	if err != nil {
+	var s LockedChainState
+	var missing error
+	queueChainState(b, documentID, nil, &s, &missing)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return s, err
 	}
-	return s, br.Close()
+	return s, missing
 }
 
 // LockSignState does what LockChainState does for a signature, in the
@@ -383,15 +382,14 @@ func LockSignState(ctx context.Context, tx pgx.Tx, documentID string, v *Viewer,
 		return LockedChainState{}, ErrNotFound
 	}
 	b := &pgx.Batch{}
-	queueChainState(b, documentID, v)
+	var s LockedChainState
+	var noDocument error
+	queueChainState(b, documentID, v, &s, &noDocument)
 	QueueVersion(b, documentID, n, version, missing)
-	br := tx.SendBatch(ctx, b)
-	defer br.Close()
-	s, err := readChainState(br, documentID)
-	if err != nil {
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return s, err
 	}
-	return s, br.Close()
+	return s, noDocument
 }
 
 // BeginChainState begins a transaction and, in the same round trip, does
@@ -405,29 +403,22 @@ func BeginChainState(ctx context.Context, pool BatchSender, documentID string, v
 	}
 	b := &pgx.Batch{}
 	b.BeginTx(pgx.TxOptions{})
-	queueChainState(b, documentID, &v)
+	var s LockedChainState
+	var noDocument error
+	queueChainState(b, documentID, &v, &s, &noDocument)
 	br := pool.SendBatch(ctx, b)
 	tx := br.Tx()
-	fail := func(err error) (pgx.Tx, LockedChainState, error) {
-		br.Close()
-		if tx != nil {
-			tx.Rollback(ctx)
-		}
-		return nil, LockedChainState{}, err
-	}
 	if tx == nil {
 		// The pool gave no connection: the batch failed before it began.
-		return fail(br.Close())
+		return nil, LockedChainState{}, br.Close()
 	}
-	if _, err := br.Exec(); err != nil {
-		return fail(fmt.Errorf("begin: %w", err))
+	err := br.Close()
+	if err == nil {
+		err = noDocument
 	}
-	s, err := readChainState(br, documentID)
 	if err != nil {
-		return fail(err)
-	}
-	if err := br.Close(); err != nil {
-		return fail(err)
+		tx.Rollback(ctx)
+		return nil, LockedChainState{}, err
 	}
 	return tx, s, nil
 }
@@ -438,51 +429,64 @@ type BatchSender interface {
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
-// queueChainState queues the four statements of a chain's locked read;
-// with v, the document's lock reads it only if v may see it.
-func queueChainState(b *pgx.Batch, documentID string, v *Viewer) {
+// queueChainState queues the four statements of a chain's locked read
+// into out; with v, the document's lock reads it only if v may see it.
+// *missing is ErrNotFound when the document was not read, and then out
+// must not be used.
+func queueChainState(b *pgx.Batch, documentID string, v *Viewer, out *LockedChainState, missing *error) {
 	if v == nil {
-		b.Queue("SELECT "+documentColumns+" FROM documents d WHERE d.id = $1 FOR UPDATE OF d", documentID)
+		queueRow(b, isUUID(documentID), scanDocument, &out.Document, missing,
+			"SELECT "+documentColumns+" FROM documents d WHERE d.id = $1 FOR UPDATE OF d", documentID)
 	} else {
-		args := []any{documentID}
-		cond := v.visibleSQL(&args)
-		b.Queue("SELECT "+documentColumns+" FROM documents d WHERE d.id = $1 AND "+cond+" FOR UPDATE OF d", args...)
+		QueueLockVisibleDocument(b, documentID, *v, &out.Document, missing)
 	}
-	b.Queue("SELECT "+chainColumns+" FROM document_chains WHERE document_id = $1 FOR UPDATE", documentID)
-	b.Queue("SELECT "+stageColumns+` FROM chain_stages WHERE document_id = $1
-		AND generation = (SELECT generation FROM document_chains WHERE document_id = $1) ORDER BY position`, documentID)
-	b.Queue("SELECT "+inboxColumns+` FROM inbox_items i
-		WHERE i.document_id = $1 AND i.source = 'chain' AND i.round >= (SELECT round FROM document_chains WHERE document_id = $1)
-		ORDER BY i.since, i.id`, documentID)
+	QueueLockChain(b, documentID, out)
 }
 
-// readChainState reads the results of queueChainState's statements.
-func readChainState(br pgx.BatchResults, documentID string) (LockedChainState, error) {
-	var s LockedChainState
-	var err error
-	if s.Document, err = scanDocument(br.QueryRow()); err != nil {
-		return s, err
+// The chain's locked read after its document's lock: the chain's row,
+// locked, then its stages of the chain's generation and its inbox items
+// of the chain's round, read once the lock is held.
+const (
+	lockChainSQL   = "SELECT " + chainColumns + " FROM document_chains WHERE document_id = $1 FOR UPDATE"
+	chainStagesSQL = "SELECT " + stageColumns + ` FROM chain_stages WHERE document_id = $1
+		AND generation = (SELECT generation FROM document_chains WHERE document_id = $1) ORDER BY position`
+	chainItemsSQL = "SELECT " + inboxColumns + ` FROM inbox_items i
+		WHERE i.document_id = $1 AND i.source = 'chain' AND i.round >= (SELECT round FROM document_chains WHERE document_id = $1)
+		ORDER BY i.since, i.id`
+)
+
+// QueueLockChain queues what LockChainState reads after the document:
+// the chain locked, its stages and items, into out (Document left as it
+// is). b must have locked the document before (QueueLockVisibleDocument),
+// as every writer of a chain locks its document first. When the document
+// was not found or may not be seen, out must not be used: the caller rolls
+// the transaction back.
+func QueueLockChain(b *pgx.Batch, documentID string, out *LockedChainState) {
+	if !isUUID(documentID) {
+		return
 	}
-	s.Chain, err = scanChain(br.QueryRow())
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return s, nil // a draft: no stages, no items
-	case err != nil:
-		return s, fmt.Errorf("chain of %s: %w", documentID, err)
-	}
-	s.ChainExists = true
-	rows, err := br.Query()
-	if err != nil {
-		return s, fmt.Errorf("stages of %s: %w", documentID, err)
-	}
-	if s.Stages, err = collect(rows, scanStage); err != nil {
-		return s, fmt.Errorf("stages of %s: %w", documentID, err)
-	}
-	if rows, err = br.Query(); err != nil {
-		return s, fmt.Errorf("items of %s: %w", documentID, err)
-	}
-	if s.Items, err = collect(rows, scanInboxItem); err != nil {
-		return s, fmt.Errorf("items of %s: %w", documentID, err)
-	}
-	return s, nil
+	b.Queue(lockChainSQL, documentID).QueryRow(func(row pgx.Row) error {
+		c, err := scanChain(row)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return nil // a draft: no stages, no items
+		case err != nil:
+			return fmt.Errorf("chain of %s: %w", documentID, err)
+		}
+		out.Chain, out.ChainExists = c, true
+		return nil
+	})
+	b.Queue(chainStagesSQL, documentID).Query(func(rows pgx.Rows) (err error) {
+		if out.Stages, err = collect(rows, scanStage); err != nil {
+			return fmt.Errorf("stages of %s: %w", documentID, err)
+		}
+		return nil
+	})
+	b.Queue(chainItemsSQL, documentID).Query(func(rows pgx.Rows) (err error) {
+		if out.Items, err = collect(rows, scanInboxItem); err != nil {
+			return fmt.Errorf("items of %s: %w", documentID, err)
+		}
+		return nil
+	})
 }
+

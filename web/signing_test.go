@@ -76,17 +76,25 @@ func (tt *testTurns) done() []finishedTurn {
 	return append([]finishedTurn(nil), tt.finished...)
 }
 
-func (tt *testTurns) BeginSign(ctx context.Context, tx pgx.Tx, p documents.Principal, documentID string) (documents.SignTurn, error) {
+// turn is the signing turn given on the document.
+func (tt *testTurns) turn(documentID string) (documents.SignTurn, error) {
 	tt.mu.Lock()
 	owner, ok := tt.turnOf[documentID]
 	tt.mu.Unlock()
 	if !ok {
 		return documents.SignTurn{}, errors.New("the document is not awaiting a signature")
 	}
-	t := documents.SignTurn{DocumentID: documentID, StageID: "sign", ItemID: "item-" + owner, TurnOf: owner}
+	return documents.SignTurn{DocumentID: documentID, StageID: "sign", ItemID: "item-" + owner, TurnOf: owner}, nil
+}
+
+func (tt *testTurns) BeginSign(ctx context.Context, tx pgx.Tx, p documents.Principal, documentID string) (documents.SignTurn, error) {
+	t, err := tt.turn(documentID)
+	if err != nil {
+		return t, err
+	}
 	// One round trip, as the chain's own reading of the turn: the
 	// document's row locked with its latest version read.
-	err := tx.QueryRow(ctx, `SELECT v.number, v.blob_key FROM documents d
+	err = tx.QueryRow(ctx, `SELECT v.number, v.blob_key FROM documents d
 		JOIN LATERAL (SELECT number, blob_key FROM document_versions WHERE document_id = d.id ORDER BY number DESC LIMIT 1) v ON true
 		WHERE d.id = $1 FOR UPDATE OF d`, documentID).Scan(&t.Version, &t.VersionSHA256)
 	return t, err
@@ -103,10 +111,26 @@ func (tt *testTurns) FinishSign(ctx context.Context, tx pgx.Tx, p documents.Prin
 	return nil
 }
 
-// QueueBeginSign begins the turn as BeginSign does: nothing of the
-// stand-in is written, so nothing is queued.
-func (tt *testTurns) QueueBeginSign(ctx context.Context, tx pgx.Tx, p documents.Principal, documentID string, b *pgx.Batch) (documents.SignTurn, error) {
-	return tt.BeginSign(ctx, tx, p, documentID)
+// QueueSignTurn queues the chain's own locked read (the stand-in's
+// documents have no chain, so it finds none), for the transaction's
+// first round trip to carry what it carries with the chain; the turn is
+// then granted on the latest version that round trip read, as the
+// chain's is. Nothing of the stand-in is written, so nothing is queued
+// for the reservation.
+func (tt *testTurns) QueueSignTurn(b *pgx.Batch, documentID string) documents.SignTurnRead {
+	var st storage.LockedChainState
+	storage.QueueLockChain(b, documentID, &st)
+	return func(ctx context.Context, tx pgx.Tx, p documents.Principal, doc documents.Document, latest storage.Version, noLatest error, reserved *pgx.Batch) (documents.SignTurn, error) {
+		t, err := tt.turn(documentID)
+		if err != nil {
+			return t, err
+		}
+		if noLatest != nil {
+			return t, noLatest
+		}
+		t.Version, t.VersionSHA256 = latest.Number, latest.SHA256
+		return t, nil
+	}
 }
 
 // QueueFinishSign finishes the turn as FinishSign does: nothing of the

@@ -12,22 +12,48 @@ import (
 	"github.com/vanthu/vanthu/storage"
 )
 
+// beginQueued begins p's signing turn as the signing step does with a
+// chain that queues its reads and writes: the transaction's first batch
+// locks the document if p may see it, reads its latest version and the
+// chain's state (QueueSignTurn); the turn's reservation is queued into
+// the batch returned.
+func (w *world) beginQueued(p documents.Principal, docID string) (pgx.Tx, documents.SignTurn, *pgx.Batch, error) {
+	var doc documents.Document
+	var latest storage.Version
+	var noDocument, noLatest error
+	var begin documents.SignTurnRead
+	tx, err := storage.BeginBatch(w.ctx, w.db.Pool, func(b *pgx.Batch) {
+		storage.QueueLockVisibleDocument(b, docID, p.Viewer(), &doc, &noDocument)
+		storage.QueueVersion(b, docID, 0, &latest, &noLatest)
+		begin = w.svc.QueueSignTurn(b, docID)
+	})
+	if err != nil {
+		return nil, documents.SignTurn{}, nil, err
+	}
+	if noDocument != nil {
+		tx.Rollback(w.ctx)
+		return nil, documents.SignTurn{}, nil, noDocument
+	}
+	reserved := &pgx.Batch{}
+	turn, err := begin(w.ctx, tx, p, doc, latest, noLatest, reserved)
+	if err != nil {
+		tx.Rollback(w.ctx)
+		return nil, documents.SignTurn{}, nil, err
+	}
+	return tx, turn, reserved, nil
+}
+
 // signQueued makes who's signature as the signing step does with a chain
-// that queues its writes: QueueBeginSign's read, then one batch with its
-// reservation, the new version, QueueFinishSign and the commit. claimed is the SHA-256 the finish is
-// told of ("": the version's own).
+// that queues its reads and writes: beginQueued, then one batch with the
+// reservation, the new version, QueueFinishSign and the commit. claimed
+// is the SHA-256 the finish is told of ("": the version's own).
 func (w *world) signQueued(who, docID, claimed string) error {
 	p := w.p(who)
-	tx, err := storage.BeginBatch(w.ctx, w.db.Pool, func(*pgx.Batch) {})
+	tx, turn, b, err := w.beginQueued(p, docID)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback(w.ctx)
-	b := &pgx.Batch{}
-	turn, err := w.svc.QueueBeginSign(w.ctx, tx, p, docID, b)
-	if err != nil {
-		return err
-	}
 	sum := sha256.Sum256([]byte("signed " + docID + " by " + who))
 	v := storage.Version{DocumentID: docID, Number: turn.Version + 1, SHA256: hex.EncodeToString(sum[:]), Size: 1000,
 		FileName: "signed.pdf", Signed: true, CreatedBy: p.ID}
@@ -63,8 +89,8 @@ func (w *world) signQueued(who, docID, claimed string) error {
 	return storage.CommitBatch(w.ctx, tx, b)
 }
 
-// TestQueueFinishSign: the signing turn begun with its reservation queued
-// (QueueBeginSign) and finished in the batch that commits, from what was
+// TestQueueFinishSign: the signing turn begun from the transaction's
+// first batch with its reservation queued (QueueSignTurn) and finished in the batch that commits, from what was
 // read at its begin, leaves the chain as FinishSign does
 // (the document signed, the signer's turn handled, the signature in the
 // history); a reservation committed alone holds another signer back; a
@@ -88,12 +114,8 @@ func TestQueueFinishSign(t *testing.T) {
 
 	// A reservation queued and committed alone (as a desk-token prepare
 	// does) holds others back.
-	tx, err := storage.BeginBatch(w.ctx, w.db.Pool, func(*pgx.Batch) {})
+	tx, _, reserved, err := w.beginQueued(w.p("signer"), d.ID)
 	if err != nil {
-		t.Fatal(err)
-	}
-	reserved := &pgx.Batch{}
-	if _, err := w.svc.QueueBeginSign(w.ctx, tx, w.p("signer"), d.ID, reserved); err != nil {
 		t.Fatal(err)
 	}
 	if reserved.Len() != 1 {

@@ -24,24 +24,7 @@ import (
 // interrupted (a crash, an abandoned session) can be begun again by the
 // same signer at once, by anyone once the reservation lapses.
 func (s *Service) BeginSign(ctx context.Context, tx pgx.Tx, p documents.Principal, documentID string) (documents.SignTurn, error) {
-	return s.beginSign(ctx, tx, p, documentID, func(c storage.Chain) error { return storage.SaveChain(ctx, tx, c) })
-}
-
-// QueueBeginSign does what BeginSign does, its reservation queued into b
-// instead of sent: the caller sends b in the same transaction before
-// anything else writes the chain (with its commit, or ahead of a
-// FinishSign that reads the chain again). Until the commit, the
-// document's lock holds others back; from it, the reservation does.
-func (s *Service) QueueBeginSign(ctx context.Context, tx pgx.Tx, p documents.Principal, documentID string, b *pgx.Batch) (documents.SignTurn, error) {
-	return s.beginSign(ctx, tx, p, documentID, func(c storage.Chain) error {
-		storage.QueueSaveChain(b, c)
-		return nil
-	})
-}
-
-// beginSign is BeginSign, the reservation saved by reserve.
-func (s *Service) beginSign(ctx context.Context, tx pgx.Tx, p documents.Principal, documentID string, reserve func(storage.Chain) error) (documents.SignTurn, error) {
-	if err := accounts.Authorize(p, accounts.DocumentChange, accounts.Target{OrgID: p.OrganizationID}); err != nil {
+	if err := mayBeginSign(p); err != nil {
 		return documents.SignTurn{}, err
 	}
 	// The document (only if p may see it), its chain and its latest
@@ -56,6 +39,39 @@ func (s *Service) beginSign(ctx context.Context, tx pgx.Tx, p documents.Principa
 		}
 		return documents.SignTurn{}, err
 	}
+	return s.grantSign(ctx, tx, p, st, v, noVersion, func(c storage.Chain) error { return storage.SaveChain(ctx, tx, c) })
+}
+
+// QueueSignTurn queues the chain's locked read into the batch that begins
+// the signing transaction: begin then does what BeginSign does from it
+// and from the document and latest version the batch read, the
+// reservation queued. Until the commit, the document's lock holds others
+// back; from it, the reservation does.
+func (s *Service) QueueSignTurn(b *pgx.Batch, documentID string) documents.SignTurnRead {
+	st := &storage.LockedChainState{}
+	storage.QueueLockChain(b, documentID, st)
+	return func(ctx context.Context, tx pgx.Tx, p documents.Principal, doc documents.Document, latest storage.Version, noLatest error, reserved *pgx.Batch) (documents.SignTurn, error) {
+		if err := mayBeginSign(p); err != nil {
+			return documents.SignTurn{}, err
+		}
+		st.Document = doc
+		return s.grantSign(ctx, tx, p, *st, latest, noLatest, func(c storage.Chain) error {
+			storage.QueueSaveChain(reserved, c)
+			return nil
+		})
+	}
+}
+
+// mayBeginSign refuses a signature to anyone who may not change documents.
+func mayBeginSign(p documents.Principal) error {
+	return accounts.Authorize(p, accounts.DocumentChange, accounts.Target{OrgID: p.OrganizationID})
+}
+
+// grantSign is BeginSign from the chain's state st and the document's
+// latest version v (noVersion: none), read under their locks; the
+// reservation is saved by reserve.
+func (s *Service) grantSign(ctx context.Context, tx pgx.Tx, p documents.Principal, st storage.LockedChainState, v storage.Version, noVersion error, reserve func(storage.Chain) error) (documents.SignTurn, error) {
+	documentID := st.Document.ID
 	r := s.locked(ctx, tx, st)
 	t, err := r.signTurn(p)
 	if err != nil {

@@ -139,8 +139,11 @@ type job struct {
 	params  sessionParams
 	// begun is the transaction's time (opening.begun).
 	begun time.Time
-	// reserved is the chain's reservation of the turn, queued to go
-	// first in the transaction's next batch (writes).
+	// reserved is the chain's reservation of the turn, queued by its
+	// begin: prepare commits it, to hold the turn until the signer's
+	// device answers. A signature finished in the same transaction leaves
+	// it unsent: the finish writes the chain as it ends the turn, and
+	// until the commit the document's lock holds others back.
 	reserved *pgx.Batch
 	// alsoWrite queues, with the signed version's audit entry, what the
 	// caller writes once the version is known (the idempotency record,
@@ -160,24 +163,15 @@ type job struct {
 	gapErr  error
 }
 
-// writes is a batch for what the job's transaction writes next,
-// beginning with the turn's reservation.
-func (j *job) writes() *pgx.Batch {
-	b := &pgx.Batch{}
-	if j.reserved != nil {
-		b.QueuedQueries = append(b.QueuedQueries, j.reserved.QueuedQueries...)
+// beginTurn begins the chain's signing turn: from what the chain read in
+// the transaction's first round trip, its writes queued into reserved,
+// when the chain can (documents.QueuedSigningTurns); else the chain reads
+// and writes in round trips of its own.
+func (s *Service) beginTurn(ctx context.Context, tx pgx.Tx, p documents.Principal, o *opening, reserved *pgx.Batch) (documents.SignTurn, error) {
+	if o.turn != nil {
+		return o.turn(ctx, tx, p, o.doc, o.latest, o.latestErr, reserved)
 	}
-	return b
-}
-
-// beginTurn begins the chain's signing turn, its writes queued into
-// reserved when the chain can (documents.QueuedSigningTurns): they go
-// with the transaction's next batch instead of a round trip of their own.
-func (s *Service) beginTurn(ctx context.Context, tx pgx.Tx, p documents.Principal, documentID string, reserved *pgx.Batch) (documents.SignTurn, error) {
-	if q, ok := s.Turns.(documents.QueuedSigningTurns); ok {
-		return q.QueueBeginSign(ctx, tx, p, documentID, reserved)
-	}
-	return s.Turns.BeginSign(ctx, tx, p, documentID)
+	return s.Turns.BeginSign(ctx, tx, p, o.doc.ID)
 }
 
 func (j *job) close() {
@@ -212,7 +206,7 @@ type sessionParams struct {
 func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, o *opening, req Request, at time.Time) (*job, error) {
 	doc := o.doc
 	reserved := &pgx.Batch{}
-	turn, err := s.beginTurn(ctx, tx, p, doc.ID, reserved)
+	turn, err := s.beginTurn(ctx, tx, p, o, reserved)
 	if err != nil {
 		if errors.Is(err, documents.ErrNotFound) || errors.Is(err, storage.ErrNotFound) || errors.Is(err, accounts.ErrForbidden) || ctx.Err() != nil {
 			return nil, err
@@ -717,7 +711,7 @@ func (s *Service) storeStaged(ctx context.Context, tx pgx.Tx, p documents.Princi
 func (s *Service) record(ctx context.Context, tx pgx.Tx, p documents.Principal, j *job, key string, size int64, b storage.KeyBinding, extra map[string]any) (documents.Version, *pgx.Batch, error) {
 	v := documents.Version{DocumentID: j.doc.ID, Number: j.version.Number + 1, SHA256: key, Size: size,
 		FileName: j.version.FileName, Signed: true, CreatedBy: p.ID, CreatedAt: j.begun}
-	writes := j.writes()
+	writes := &pgx.Batch{}
 	storage.QueueLockBlob(writes, key)
 	storage.QueueInsertNumberedVersion(writes, v)
 	after, err := s.finishTurn(ctx, tx, p, j, v, writes)
@@ -920,12 +914,12 @@ type boundKey struct {
 func (k boundKey) Chain() []*x509.Certificate { return k.chain }
 
 func withBoundChain(k keys.Key, b storage.KeyBinding) (keys.Key, error) {
-	chain, err := chainOf(b)
+	if len(k.Chain()) >= 1+len(b.Chain) {
+		return k, nil // a key opened with the binding's chain (a sealed PKCS#12)
+	}
+	chain, err := accounts.BindingChain(b)
 	if err != nil {
 		return nil, err
-	}
-	if len(k.Chain()) >= len(chain) {
-		return k, nil
 	}
 	if !k.Chain()[0].Equal(chain[0]) {
 		return nil, fmt.Errorf("%w: the key's certificate is not the one bound", ErrNoKey)

@@ -16,9 +16,9 @@ import (
 
 // opening is what a signature's transaction reads in the round trip that
 // begins it, before anything is decided: the document, locked and only if
-// the signer may see it; what is under its lock (its latest version, and
-// the two-step session being completed); and what the signature is made
-// with (the signer's keys, delegations and signature image, the
+// the signer may see it; what is under its lock (its latest version, the
+// two-step session being completed, and the chain's state its signing
+// turn is granted from); and what the signature is made with (the signer's keys, delegations and signature image, the
 // organisation and its level). Each answer is kept with its error, so the
 // refusals come in the order they always have.
 type opening struct {
@@ -35,6 +35,10 @@ type opening struct {
 	org         storage.Organization
 	orgLevel    string
 	orgErr      error
+	// turn is the chain's signing turn from what it read in the same
+	// round trip (documents.QueuedSigningTurns; nil: the chain reads it
+	// itself in BeginSign).
+	turn documents.SignTurnRead
 	// begun is the transaction's time: the creation time of the version
 	// it inserts (the column's default), known before the insert is sent.
 	begun time.Time
@@ -55,6 +59,9 @@ func (s *Service) open(ctx context.Context, p documents.Principal, documentID, s
 			storage.QueueLockSignSession(b, sessionID, &o.session, &o.sessionErr)
 		}
 		storage.QueueVersion(b, documentID, 0, &o.latest, &o.latestErr)
+		if q, ok := s.Turns.(documents.QueuedSigningTurns); ok {
+			o.turn = q.QueueSignTurn(b, documentID)
+		}
 		storage.QueueKeyBindings(b, p.ID, "", &o.bindings)
 		storage.QueueDelegationsTo(b, p.ID, &o.delegations)
 		storage.QueueSignatureImage(b, p.ID, &o.image, &o.imageErr)

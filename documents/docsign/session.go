@@ -71,18 +71,6 @@ func signatureAlgorithm(pub crypto.PublicKey) string {
 	return "unknown"
 }
 
-func chainOf(b storage.KeyBinding) ([]*x509.Certificate, error) {
-	var chain []*x509.Certificate
-	for _, der := range append([][]byte{b.Certificate}, b.Chain...) {
-		c, err := x509.ParseCertificate(der)
-		if err != nil {
-			return nil, fmt.Errorf("key binding %s: certificate: %w", b.ID, err)
-		}
-		chain = append(chain, c)
-	}
-	return chain, nil
-}
-
 // Prepare reserves the signature's place in the version the chain gives
 // p's turn for and returns what p's own device must sign. The session is
 // stored without secrets; nothing else changes, and the turn stays open.
@@ -105,7 +93,7 @@ func (s *Service) Prepare(ctx context.Context, p documents.Principal, documentID
 		if err := mayUse(ctx, p, binding, at); err != nil {
 			return nil, err
 		}
-		if chain, err = chainOf(binding); err != nil {
+		if chain, err = accounts.BindingChain(binding); err != nil {
 			return nil, err
 		}
 		j, err := s.begin(ctx, tx, p, o, req, at)
@@ -127,7 +115,7 @@ func (s *Service) Prepare(ctx context.Context, p documents.Principal, documentID
 		}
 		// The turn's reservation, the session and its audit entry go
 		// with the commit.
-		writes := j.writes()
+		writes := j.reserved
 		sess = storage.QueueInsertSignSession(writes, storage.SignSession{DocumentID: doc.ID, UserID: p.ID, KeyBindingID: binding.ID,
 			Version: j.version.Number, VersionSHA256: j.version.SHA256, Params: params, Digest: pr.Digest, SignedAttributes: pr.SignedAttributes,
 			DigestAlgorithm: digestName(pr.Hash), ExpiresAt: at.Add(SessionLifetime)})
@@ -216,7 +204,7 @@ func (s *Service) complete(ctx context.Context, p documents.Principal, documentI
 		if err := mayUse(ctx, p, binding, at); err != nil {
 			return nil, err
 		}
-		chain, err := chainOf(binding)
+		chain, err := accounts.BindingChain(binding)
 		if err != nil {
 			return nil, err
 		}
