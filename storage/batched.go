@@ -247,15 +247,24 @@ func QueueLockVisibleDocument(b *pgx.Batch, id string, v Viewer, out *Document, 
 	})
 }
 
-// latestVersionSQL reads a document's version number $2, or its latest
-// when $2 is 0.
-const latestVersionSQL = "SELECT " + versionColumns + ` FROM document_versions
-	WHERE document_id = $1 AND ($2 = 0 OR number = $2) ORDER BY number DESC LIMIT 1`
+// latestVersionSQL reads a document's latest version, versionSQL its
+// version number $2. Two statements, not one with "$2 = 0 OR": the
+// planner folded that condition for each value and so planned the
+// statement again at every execution.
+const (
+	latestVersionSQL = "SELECT " + versionColumns + ` FROM document_versions
+	WHERE document_id = $1 ORDER BY number DESC LIMIT 1`
+	versionSQL = "SELECT " + versionColumns + ` FROM document_versions WHERE document_id = $1 AND number = $2`
+)
 
 // QueueVersion queues GetVersion's read of version n, or of the latest
 // version when n is 0.
 func QueueVersion(b *pgx.Batch, documentID string, n int, out *Version, missing *error) {
-	queueRow(b, isUUID(documentID), scanVersion, out, missing, latestVersionSQL, documentID, n)
+	if n == 0 {
+		queueRow(b, isUUID(documentID), scanVersion, out, missing, latestVersionSQL, documentID)
+		return
+	}
+	queueRow(b, isUUID(documentID), scanVersion, out, missing, versionSQL, documentID, n)
 }
 
 // QueueKeyBindings queues ListKeyBindings's read of a user's keys (orgID
@@ -287,13 +296,15 @@ func QueueOrganizationSigningLevel(b *pgx.Batch, orgID string, out *string, miss
 }
 
 // QueueSignatureImage queues GetSignatureImage's read (*missing
-// ErrNotFound: the user has none).
-func QueueSignatureImage(b *pgx.Batch, userID string, out *SignatureImage, missing *error) {
+// ErrNotFound: the user has none), its PNG left out (nil) when its SHA-256
+// is held, that of an image the caller holds already ("": none).
+func QueueSignatureImage(b *pgx.Batch, userID, held string, out *SignatureImage, missing *error) {
 	scan := func(row pgx.Row) (SignatureImage, error) {
 		img := SignatureImage{UserID: userID}
 		return img, row.Scan(&img.PNG, &img.SHA256, &img.Width, &img.Height, &img.UpdatedBy, &img.UpdatedAt)
 	}
-	queueRow(b, isUUID(userID), scan, out, missing, signatureImageSQL, userID)
+	queueRow(b, isUUID(userID), scan, out, missing, `SELECT CASE WHEN sha256 = $2 THEN NULL ELSE png END,
+		sha256, width, height, coalesce(updated_by::text, ''), updated_at FROM signature_images WHERE user_id = $1`, userID, held)
 }
 
 // QueueLockSignSession queues LockSignSession's locked read.

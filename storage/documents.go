@@ -162,7 +162,7 @@ func GetVersion(ctx context.Context, q Querier, documentID string, n int) (Versi
 	if !isUUID(documentID) {
 		return Version{}, ErrNotFound
 	}
-	return scanVersion(q.QueryRow(ctx, "SELECT "+versionColumns+" FROM document_versions WHERE document_id = $1 AND number = $2", documentID, n))
+	return scanVersion(q.QueryRow(ctx, versionSQL, documentID, n))
 }
 
 // Viewer says which documents someone may see; accounts decides its fields

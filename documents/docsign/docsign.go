@@ -13,6 +13,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
@@ -252,7 +253,7 @@ func (s *Service) begin(ctx context.Context, tx pgx.Tx, p documents.Principal, o
 	if err != nil {
 		return nil, err
 	}
-	stored, err := signatureImage(o.image, o.imageErr)
+	stored, err := signatureImage(ctx, tx, p.ID, o.image, o.imageErr)
 	if err != nil {
 		return nil, err
 	}
@@ -399,31 +400,51 @@ var signatureImages = signing.NewImageCache(256, 16<<20)
 type storedImage struct {
 	img image.Image // nil: the user has none
 	sha string      // the row's SHA-256, recorded in two-step sessions
-	// sum is the SHA-256 of the PNG, computed from the bytes decoded: the
-	// key of its encoding in signatureImages.
+	// sum is the SHA-256 of the PNG: the key of its decoding in
+	// decodedImages and of its encoding in signatureImages.
 	sum [sha256.Size]byte
 }
 
-// signatureImage decodes the user's handwritten signature as read.
-func signatureImage(si storage.SignatureImage, err error) (storedImage, error) {
+// signatureImage is the user's handwritten signature as the opening read
+// it: decoded from its PNG, or, when the PNG was left out because this
+// process held its image (decodedImages.heldFor), that image. One dropped
+// since (the cache started again) is read again in tx.
+func signatureImage(ctx context.Context, tx pgx.Tx, userID string, si storage.SignatureImage, err error) (storedImage, error) {
 	if errors.Is(err, storage.ErrNotFound) {
 		return storedImage{}, nil
 	}
 	if err != nil {
 		return storedImage{}, err
 	}
+	if si.PNG == nil {
+		sum, ok := sumOf(si.SHA256)
+		if img := decodedImages.get(sum); ok && img != nil {
+			return storedImage{img: img, sha: si.SHA256, sum: sum}, nil
+		}
+		if si, err = storage.GetSignatureImage(ctx, tx, userID); err != nil {
+			return storedImage{}, fmt.Errorf("stored signature image: %w", err)
+		}
+	}
 	sum := sha256.Sum256(si.PNG)
-	img, err := decodedImages.decode(sum, si.PNG)
+	img, err := decodedImages.decode(userID, sum, si.PNG)
 	if err != nil {
 		return storedImage{}, fmt.Errorf("stored signature image: %w", err)
 	}
 	return storedImage{img: img, sha: si.SHA256, sum: sum}, nil
 }
 
+// sumOf is a hex SHA-256 as bytes.
+func sumOf(hexSum string) (sum [sha256.Size]byte, ok bool) {
+	n, err := hex.Decode(sum[:], []byte(hexSum))
+	return sum, err == nil && n == sha256.Size
+}
+
 // decodedImages keeps the handwritten signatures decoded lately, by the
-// SHA-256 of their PNG (computed from the bytes decoded): decoding one took
-// about as much CPU as the rest of the service's own work on a signature.
-// The images kept are only ever read.
+// SHA-256 of their PNG (computed from the bytes decoded), and which one
+// each signer had: decoding one took about as much CPU as the rest of the
+// service's own work on a signature, and reading its PNG again at every
+// signature a tenth of a millisecond of PostgreSQL's. The images kept are
+// only ever read.
 var decodedImages = &decodedCache{max: 16 << 20}
 
 // decodedCache is a few decoded images, up to max bytes of pixels; when
@@ -434,28 +455,47 @@ type decodedCache struct {
 	max  int
 	used int
 	m    map[[sha256.Size]byte]image.Image
+	// last is the SHA-256 (hex) of the image decoded last for each user.
+	last map[string]string
 }
 
-func (c *decodedCache) decode(sum [sha256.Size]byte, png []byte) (image.Image, error) {
+// heldFor is the SHA-256 (hex) of the image decoded last for userID while
+// the cache holds it ("": none).
+func (c *decodedCache) heldFor(userID string) string {
 	c.mu.Lock()
-	img, ok := c.m[sum]
-	c.mu.Unlock()
-	if ok {
-		return img, nil
-	}
-	img, err := decodeSignaturePNG(png)
-	if err != nil {
-		return nil, err
+	defer c.mu.Unlock()
+	return c.last[userID]
+}
+
+// get is the image decoded from the PNG with SHA-256 sum (nil: none kept).
+func (c *decodedCache) get(sum [sha256.Size]byte) image.Image {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[sum]
+}
+
+// decode is userID's image decoded from png (SHA-256 sum), kept.
+func (c *decodedCache) decode(userID string, sum [sha256.Size]byte, png []byte) (image.Image, error) {
+	img := c.get(sum)
+	if img == nil {
+		var err error
+		if img, err = decodeSignaturePNG(png); err != nil {
+			return nil, err
+		}
 	}
 	n := 4 * img.Bounds().Dx() * img.Bounds().Dy()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.m == nil || c.used+n > c.max {
-		c.m, c.used = map[[sha256.Size]byte]image.Image{}, 0
-	}
-	if n <= c.max {
+	if _, kept := c.m[sum]; !kept {
+		if c.m == nil || c.used+n > c.max {
+			c.m, c.last, c.used = map[[sha256.Size]byte]image.Image{}, map[string]string{}, 0
+		}
+		if n > c.max {
+			return img, nil
+		}
 		c.m[sum], c.used = img, c.used+n
 	}
+	c.last[userID] = hex.EncodeToString(sum[:])
 	return img, nil
 }
 

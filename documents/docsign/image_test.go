@@ -3,6 +3,7 @@ package docsign
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
@@ -73,36 +74,49 @@ func FuzzDecodeSignaturePNG(f *testing.F) {
 // The decoded handwritten signatures are kept by the SHA-256 of their
 // PNG: the same bytes decode once, other bytes are decoded as themselves,
 // a PNG that does not decode is refused every time, and the pixels kept
-// stay under the bound.
+// stay under the bound. Each signer's last image is known by its SHA-256
+// (heldFor, for the opening to leave its PNG out) while it is kept.
 func TestDecodedSignaturesKept(t *testing.T) {
 	c := &decodedCache{max: 3 * 4 * 600 * 220}
 	an := encode(t, appearance.DemoSignature("Nguyễn Văn An"))
 	binh := encode(t, appearance.DemoSignature("Trần Thị Bình"))
-	first, err := c.decode(sha256.Sum256(an), an)
+	if held := c.heldFor("an"); held != "" {
+		t.Fatalf("an's image held before it was decoded: %s", held)
+	}
+	anSum := sha256.Sum256(an)
+	first, err := c.decode("an", anSum, an)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := c.decode(sha256.Sum256(an), an)
+	if held := c.heldFor("an"); held != hex.EncodeToString(anSum[:]) || c.get(anSum) != first {
+		t.Fatalf("an's image held as %q", held)
+	}
+	again, err := c.decode("an", anSum, an)
 	if err != nil || again != first {
 		t.Fatalf("the same PNG was decoded again (%v)", err)
 	}
-	other, err := c.decode(sha256.Sum256(binh), binh)
+	other, err := c.decode("binh", sha256.Sum256(binh), binh)
 	if err != nil || other == first {
 		t.Fatalf("another PNG answered with the first's image (%v)", err)
 	}
 	broken := append(bytes.Clone(an[:len(an)/2]), 0)
 	for range 2 {
-		if _, err := c.decode(sha256.Sum256(broken), broken); err == nil {
+		if _, err := c.decode("an", sha256.Sum256(broken), broken); err == nil {
 			t.Fatal("a broken PNG decoded")
 		}
 	}
 	for i := range 10 {
 		b := encode(t, appearance.DemoSignature(fmt.Sprint("Người ký ", i)))
-		if _, err := c.decode(sha256.Sum256(b), b); err != nil {
+		if _, err := c.decode(fmt.Sprint("signer-", i), sha256.Sum256(b), b); err != nil {
 			t.Fatal(err)
 		}
 		if c.used > c.max {
 			t.Fatalf("%d bytes of pixels kept, bound %d", c.used, c.max)
 		}
+	}
+	// Started again when full: an's image is no longer held, and the
+	// opening reads its PNG again.
+	if held := c.heldFor("an"); held != "" || c.get(anSum) != nil {
+		t.Fatalf("an's image still held after the cache started again: %q", held)
 	}
 }

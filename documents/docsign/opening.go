@@ -64,7 +64,7 @@ func (s *Service) open(ctx context.Context, p documents.Principal, documentID, s
 		}
 		storage.QueueKeyBindings(b, p.ID, "", &o.bindings)
 		storage.QueueDelegationsTo(b, p.ID, &o.delegations)
-		storage.QueueSignatureImage(b, p.ID, &o.image, &o.imageErr)
+		storage.QueueSignatureImage(b, p.ID, decodedImages.heldFor(p.ID), &o.image, &o.imageErr)
 		storage.QueueDocumentOrganization(b, documentID, &o.org, &o.orgLevel, &o.orgErr)
 		storage.QueueTransactionTime(b, &o.begun)
 	})
