@@ -16,9 +16,6 @@ import (
 
 	"github.com/vanthu/vanthu/internal/testpdf"
 	"github.com/vanthu/vanthu/signing/devpki"
-	"github.com/vanthu/vanthu/signing/verify"
-	"github.com/vanthu/vanthu/signing/verify/chain"
-	"github.com/vanthu/vanthu/signing/verify/etsi"
 )
 
 func sha256Hex(b []byte) string {
@@ -191,19 +188,7 @@ func TestSignKnownSource(t *testing.T) {
 			if err != nil || next.Key() != sha256Hex(out.Bytes()) {
 				t.Fatalf("content key of the signed file: %v", err)
 			}
-			path := filepath.Join(t.TempDir(), "signed.pdf")
-			if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			assertAllValid(t, path, 1)
-			qpdfCheck(t, path)
-			rep, err := verify.VerifyFile(ctx, path, verify.Options{Trust: chain.NewStore(testPKI(t).Root())})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rep.Verdict != etsi.Valid || len(rep.Signatures) != 1 || rep.Signatures[0].Indication != etsi.TotalPassed {
-				t.Fatalf("verifier: %s %+v", rep.Verdict, rep.Signatures)
-			}
+			requireVerified(t, out.Bytes())
 		})
 	}
 }

@@ -154,8 +154,8 @@ func signedRoom(t *testing.T, in, signed []byte) (room, cms int) {
 	return len(der), len(v.FullBytes)
 }
 
-// requireVerified checks that signed verifies VALID with its one
-// signature, in the verifier and in pdfsig.
+// requireVerified checks that signed is well-formed (qpdf) and verifies
+// VALID with its one signature, in the verifier and in pdfsig.
 func requireVerified(t *testing.T, signed []byte) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "signed.pdf")
@@ -163,6 +163,7 @@ func requireVerified(t *testing.T, signed []byte) {
 		t.Fatal(err)
 	}
 	assertAllValid(t, path, 1)
+	qpdfCheck(t, path)
 	rep, err := verify.VerifyFile(context.Background(), path, verify.Options{Trust: chain.NewStore(testPKI(t).Root())})
 	if err != nil {
 		t.Fatal(err)
