@@ -29,6 +29,7 @@ func TestLongTermLevels(t *testing.T) {
 			ext := &ltv.Extender{Options: ltv.Options{Roots: []*x509.Certificate{pki.Root()}}, TSA: ltv.TSA{URL: pki.TSAURL()}}
 			// Twice: the second signature reserves the room the first
 			// one's CMS took, and is extended as well.
+			signing.FreshLearning(t)
 			var sizes [2]int64
 			for i := range sizes {
 				out := filepath.Join(dir, fmt.Sprintf("out%d.pdf", i))
