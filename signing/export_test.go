@@ -10,4 +10,5 @@ var (
 	AssertValidExternal  = assertAllValid
 	QPDFCheckForExternal = qpdfCheck
 	PdfsigLines          = pdfsigValid
+	FreshLearning        = freshLearning
 )

@@ -16,9 +16,6 @@ import (
 
 	"github.com/vanthu/vanthu/internal/testpdf"
 	"github.com/vanthu/vanthu/signing/devpki"
-	"github.com/vanthu/vanthu/signing/verify"
-	"github.com/vanthu/vanthu/signing/verify/chain"
-	"github.com/vanthu/vanthu/signing/verify/etsi"
 )
 
 func sha256Hex(b []byte) string {
@@ -138,8 +135,10 @@ func TestSignKnownSource(t *testing.T) {
 	in := testpdf.Bytes(testpdf.Options{Pages: 2, Size: 300 << 10})
 	key := pkiKey(t, devpki.Deputy)
 	at := time.Now().Add(-time.Minute).Truncate(time.Second)
+	// The same room for every CMS, whatever was learned (room.go), so
+	// the files can be compared byte for byte.
 	opts := func() Options {
-		return Options{Time: at, Name: "Trần Thị Bình", Visible: &Visible{Page: 1, Rect: [4]float64{100, 100, 250, 160}}}
+		return Options{Time: at, Name: "Trần Thị Bình", Visible: &Visible{Page: 1, Rect: [4]float64{100, 100, 250, 160}}, ContentsSize: 8192}
 	}
 	ctx := context.Background()
 
@@ -189,19 +188,7 @@ func TestSignKnownSource(t *testing.T) {
 			if err != nil || next.Key() != sha256Hex(out.Bytes()) {
 				t.Fatalf("content key of the signed file: %v", err)
 			}
-			path := filepath.Join(t.TempDir(), "signed.pdf")
-			if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			assertAllValid(t, path, 1)
-			qpdfCheck(t, path)
-			rep, err := verify.VerifyFile(ctx, path, verify.Options{Trust: chain.NewStore(testPKI(t).Root())})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rep.Verdict != etsi.Valid || len(rep.Signatures) != 1 || rep.Signatures[0].Indication != etsi.TotalPassed {
-				t.Fatalf("verifier: %s %+v", rep.Verdict, rep.Signatures)
-			}
+			requireVerified(t, out.Bytes())
 		})
 	}
 }
@@ -233,7 +220,9 @@ func TestSignKnownWritesInTheBackground(t *testing.T) {
 	in := testpdf.Bytes(testpdf.Options{Pages: 1, Size: 200 << 10})
 	key := pkiKey(t, devpki.Deputy)
 	at := time.Now().Add(-time.Minute).Truncate(time.Second)
-	opts := Options{Time: at, Name: "Trần Thị Bình"}
+	// The same room for both CMSs, whatever was learned (room.go), so the
+	// files can be compared byte for byte.
+	opts := Options{Time: at, Name: "Trần Thị Bình", ContentsSize: 8192}
 	ctx := context.Background()
 	open := func() *Source {
 		k, err := NewKnown(in, sha256Hex(in))

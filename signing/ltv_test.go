@@ -3,6 +3,8 @@ package signing_test
 import (
 	"context"
 	"crypto/x509"
+	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -24,20 +26,34 @@ func TestLongTermLevels(t *testing.T) {
 		t.Run(string(c.level), func(t *testing.T) {
 			dir := t.TempDir()
 			in := signing.WritePDFForExternal(t, dir, testpdf.Options{}, false)
-			out := filepath.Join(dir, "out.pdf")
 			ext := &ltv.Extender{Options: ltv.Options{Roots: []*x509.Certificate{pki.Root()}}, TSA: ltv.TSA{URL: pki.TSAURL()}}
-			err := signing.SignFile(context.Background(), in, out, signing.PKIKeyForExternal(t, devpki.Official), signing.Options{Level: c.level, TSAURL: pki.TSAURL(), Extender: ext})
-			if err != nil {
-				t.Fatal(err)
+			// Twice: the second signature reserves the room the first
+			// one's CMS took, and is extended as well.
+			signing.FreshLearning(t)
+			var sizes [2]int64
+			for i := range sizes {
+				out := filepath.Join(dir, fmt.Sprintf("out%d.pdf", i))
+				err := signing.SignFile(context.Background(), in, out, signing.PKIKeyForExternal(t, devpki.Official), signing.Options{Level: c.level, TSAURL: pki.TSAURL(), Extender: ext})
+				if err != nil {
+					t.Fatal(err)
+				}
+				// pdfsig 22.12 lists the B-LTA document timestamp but cannot
+				// verify /ETSI.RFC3161 entries ("not yet been verified"); the
+				// signature itself must stay valid.
+				lines := signing.PdfsigLines(t, out)
+				if len(lines) != c.sigs || lines[0] != "Signature is Valid." {
+					t.Fatalf("signature %d: pdfsig: %q, want %d entries, the first valid", i+1, lines, c.sigs)
+				}
+				signing.QPDFCheckForExternal(t, out)
+				info, err := os.Stat(out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sizes[i] = info.Size()
 			}
-			// pdfsig 22.12 lists the B-LTA document timestamp but cannot
-			// verify /ETSI.RFC3161 entries ("not yet been verified"); the
-			// signature itself must stay valid.
-			lines := signing.PdfsigLines(t, out)
-			if len(lines) != c.sigs || lines[0] != "Signature is Valid." {
-				t.Fatalf("pdfsig: %q, want %d entries, the first valid", lines, c.sigs)
+			if sizes[1] >= sizes[0] {
+				t.Fatalf("the second signed file is %d bytes, the first %d: no room learned", sizes[1], sizes[0])
 			}
-			signing.QPDFCheckForExternal(t, out)
 		})
 	}
 }

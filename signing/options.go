@@ -96,8 +96,13 @@ type Options struct {
 	// knowing that the earlier signature will then fail verification.
 	Force bool
 
-	// ContentsSize reserves this many bytes for the CMS instead of the
-	// estimate (for unusually large chains or TSA tokens).
+	// ContentsSize reserves this many bytes for the CMS (for unusually
+	// large chains or TSA tokens). 0: Sign reserves the length of the last
+	// CMS of the same key, level, TSA, hash and padding plus
+	// ContentsMargin, and signs again with the estimate if the CMS
+	// outgrows it (room.go); Prepare, and Sign without a learned length or
+	// to an output it cannot empty, reserve an estimate generous for any
+	// chain and TSA token.
 	ContentsSize int
 }
 

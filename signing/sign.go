@@ -63,6 +63,8 @@ type Prepared struct {
 	// written, when the prepared file is still being written (sign
 	// prepares in the background), waits for it; nil: it is written.
 	written func() error
+	// embedded is the length of the CMS Finalize wrote (0: none yet).
+	embedded int
 }
 
 // SignerOpts returns the options to pass to crypto.Signer.Sign with Digest.
@@ -279,6 +281,7 @@ func Finalize(ctx context.Context, p *Prepared, out io.WriterAt, signatureValue 
 	if _, err := out.WriteAt([]byte(hex.EncodeToString(cms)), p.contentsAt); err != nil {
 		return fmt.Errorf("signing: write signature: %w", err)
 	}
+	p.embedded = len(cms)
 	return nil
 }
 
@@ -308,6 +311,9 @@ func FinalizeCMS(ctx context.Context, p *Prepared, out io.WriterAt, der []byte) 
 
 // Sign signs the PDF in (size bytes) with key and writes the signed file to
 // out. The levels B-LT and B-LTA need an *os.File output and an Extender.
+// Without Options.ContentsSize, the room for the CMS is learned from the
+// key's last signature (room.go); out, an *os.File or a *Buffer, may then be
+// emptied back to where it started and written again.
 func Sign(ctx context.Context, in io.ReaderAt, size int64, out Output, key keys.Key, opts Options) error {
 	return sign(ctx, sourceOf(in, size), out, key, opts)
 }
@@ -327,18 +333,30 @@ func sign(ctx context.Context, src source, out Output, key keys.Key, opts Option
 	if opts.Level.extended() && !isFile {
 		return fmt.Errorf("signing: level %s needs a file output", opts.Level)
 	}
-	p, err := prepare(ctx, src, out, chain, opts, true)
+	// Room for a CMS the size of the last one of the same key, level,
+	// TSA, hash and padding (room.go), when none is asked for and out
+	// can be emptied for a second attempt with the estimate.
+	restart := restarter(out)
+	learning := opts.ContentsSize == 0 && restart != nil
+	var learned cmsKey
+	if learning {
+		learned = cmsKeyOf(chain, &opts)
+		opts.ContentsSize = learnedCMS.reserve(learned)
+	}
+	p, err := signOnce(ctx, src, out, key, chain, opts)
+	if errors.Is(err, ErrContentsTooSmall) && learning && opts.ContentsSize > 0 {
+		learnedCMS.forget(learned)
+		if err := restart(); err != nil {
+			return err
+		}
+		opts.ContentsSize = 0
+		p, err = signOnce(ctx, src, out, key, chain, opts)
+	}
 	if err != nil {
 		return err
 	}
-	// Whatever happens, the output is not written once sign returns.
-	defer p.wait()
-	sig, err := key.Sign(rand.Reader, p.Digest, p.SignerOpts())
-	if err != nil {
-		return fmt.Errorf("signing: key refused to sign: %w", err)
-	}
-	if err := Finalize(ctx, p, out, sig); err != nil {
-		return err
+	if learning {
+		learnedCMS.learn(learned, p.embedded)
 	}
 	if opts.Level.extended() {
 		if _, err := opts.Extender.ExtendFile(ctx, f, p.Size, opts.Level == LevelBLTA); err != nil {
@@ -347,6 +365,26 @@ func sign(ctx context.Context, src source, out Output, key keys.Key, opts Option
 	}
 	slog.DebugContext(ctx, "signed PDF", "level", opts.Level, "subject", chain[0].Subject.CommonName, "bytes", p.Size)
 	return nil
+}
+
+// signOnce prepares, signs and finalizes one attempt at a signature.
+// Whatever happens, the output is no longer being written when it returns
+// (the copy prepare began in the background is waited for), so a failed
+// attempt's output can be emptied.
+func signOnce(ctx context.Context, src source, out Output, key keys.Key, chain []*x509.Certificate, opts Options) (*Prepared, error) {
+	p, err := prepare(ctx, src, out, chain, opts, true)
+	if err != nil {
+		return nil, err
+	}
+	defer p.wait()
+	sig, err := key.Sign(rand.Reader, p.Digest, p.SignerOpts())
+	if err != nil {
+		return nil, fmt.Errorf("signing: key refused to sign: %w", err)
+	}
+	if err := Finalize(ctx, p, out, sig); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // SignFile signs inPath into outPath. It writes a temporary file next to

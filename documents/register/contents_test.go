@@ -11,6 +11,7 @@ import (
 
 	"github.com/vanthu/vanthu/documents/register"
 	"github.com/vanthu/vanthu/internal/testharness"
+	"github.com/vanthu/vanthu/signing"
 	"github.com/vanthu/vanthu/signing/verify"
 	"github.com/vanthu/vanthu/signing/verify/chain"
 	"github.com/vanthu/vanthu/signing/verify/etsi"
@@ -19,10 +20,11 @@ import (
 
 // TestIssueReservesTheLastCMSSize: the first issue with a seal key
 // reserves signing's estimate for the seal's CMS; the next ones reserve
-// the size of the last CMS and a margin, so their update is smaller by
-// the padding left over. A CMS that outgrows what was learned is made
-// again with the estimate. Every issued file verifies VALID, in the
-// verifier and in pdfsig.
+// the size of the last CMS and signing.ContentsMargin (signing learns it,
+// room.go), so their update is smaller by the padding left over. Every
+// issued file verifies VALID, in the verifier and in pdfsig. (A CMS that
+// outgrows the room learned is made again with the estimate: signing's
+// TestLearnedRoomTooSmall, on the same outputs as the seal's.)
 func TestIssueReservesTheLastCMSSize(t *testing.T) {
 	// Sealed into a temporary file (a store without known puts), and in
 	// memory (MinIO through the write-ahead, as serve wraps it).
@@ -45,27 +47,17 @@ func reservesTheLastCMSSize(t *testing.T, w *world) {
 	second := w.issueAndRead(t)
 	room1, cms1 := contentsRoom(t, first[len(w.signedBytes):])
 	room2, cms2 := contentsRoom(t, second[len(w.signedBytes):])
-	if room2 != cms1+register.CMSMargin || cms2 > room2 {
-		t.Fatalf("second seal reserves %d bytes for a CMS of %d; want the first's %d and %d", room2, cms2, cms1, register.CMSMargin)
+	// contentsRoom counts a CMS whose DER ends in zero bytes a few bytes
+	// short; signing learns its exact length.
+	if learned := room2 - signing.ContentsMargin; learned < cms1 || learned > cms1+8 || cms2 > room2 {
+		t.Fatalf("second seal reserves %d bytes for a CMS of %d; want the first's %d and %d", room2, cms2, cms1, signing.ContentsMargin)
 	}
 	t.Logf("seal's update: %d bytes reserving %d for a CMS of %d, then %d bytes reserving %d", len(first)-len(w.signedBytes), room1, cms1, len(second)-len(w.signedBytes), room2)
 	if len(second) >= len(first) || room1-room2 < 4096 {
 		t.Fatalf("second issued file %d bytes (room %d), first %d (room %d): the padding was not cut", len(second), room2, len(first), room1)
 	}
 
-	// The seal's CMS outgrows the room learned: made again with the
-	// estimate, then learned again.
-	register.ShrinkLearnedCMS(100)
-	third := w.issueAndRead(t)
-	if room3, _ := contentsRoom(t, third[len(w.signedBytes):]); room3 != room1 {
-		t.Fatalf("the seal retried after an overflow reserves %d bytes, want the estimate %d", room3, room1)
-	}
-	fourth := w.issueAndRead(t)
-	if room4, _ := contentsRoom(t, fourth[len(w.signedBytes):]); room4 > room2+64 {
-		t.Fatalf("after the retry the seal reserves %d bytes, want about %d again", room4, room2)
-	}
-
-	for _, file := range [][]byte{first, second, third, fourth} {
+	for _, file := range [][]byte{first, second} {
 		w.requireValid(t, file)
 	}
 }

@@ -641,10 +641,7 @@ type sealJob struct {
 	layout  *Layout
 	qr      *issueQR // the verification QR code drawn beside the seal (nil: none)
 	key     keys.Key
-	// fingerprint is key's certificate's, naming the size of its last
-	// CMS (learnedCMS).
-	fingerprint string
-	done        func()
+	done    func()
 	// stager takes sealed's update into the transaction (storeSealed)
 	// instead of a PUT before the commit; nil: it is put.
 	stager *staged.Store
@@ -719,7 +716,7 @@ func (j *sealJob) close() {
 // does not change.
 func (s *Service) prepareSeal(ctx context.Context, p accounts.Principal, read *versionRead, org storage.Organization,
 	binding storage.KeyBinding, at time.Time) (*sealJob, error) {
-	j := &sealJob{org: org, at: at, fingerprint: binding.Fingerprint}
+	j := &sealJob{org: org, at: at}
 	ok := false
 	defer func() {
 		if !ok {
@@ -804,8 +801,8 @@ func (s *Service) finishSeal(ctx context.Context, j *sealJob, level signing.Leve
 		if j.encoded != nil {
 			room += j.encoded.Size()
 		}
-		out := newSealBuffer(int(j.size) + room)
-		if err := j.sign(ctx, out, opts, s.TSAURL); err != nil {
+		out := signing.NewBuffer(int(j.size) + room)
+		if err := j.src.Sign(ctx, out, j.key, opts); err != nil {
 			return "", 0, nil, signingError(err)
 		}
 		sum := sealedSum(j.src, out.Bytes())
@@ -825,7 +822,7 @@ func (s *Service) finishSeal(ctx context.Context, j *sealJob, level signing.Leve
 		return "", 0, nil, fmt.Errorf("issue: temporary file: %w", err)
 	}
 	defer func() { out.Close(); os.Remove(out.Name()) }()
-	if err := j.sign(ctx, sealFile{out}, opts, s.TSAURL); err != nil {
+	if err := j.src.Sign(ctx, out, j.key, opts); err != nil {
 		return "", 0, nil, signingError(err)
 	}
 	if _, err := out.Seek(0, io.SeekStart); err != nil {
