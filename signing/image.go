@@ -35,6 +35,13 @@ const maxImageSide = 20000
 // time (BENCHMARKS.md, "Signature images and one parse").
 const imageDeflateLevel = zlib.BestSpeed
 
+// keptImageDeflateLevel is the zlib level of the encodings an ImageCache
+// keeps: each is made once and then drawn into every signature of its
+// signer or seal, each of which is kept for years and written ahead
+// through the database's WAL, so the slowest level's bytes are worth its
+// time once (BENCHMARKS.md, "Kept images at zlib's best level").
+const keptImageDeflateLevel = zlib.BestCompression
+
 // EncodeImage encodes img for Visible.Encoded. The image types decoders and
 // the appearance renderer produce (*image.NRGBA, *image.RGBA, *image.Gray,
 // *image.Paletted, *image.NRGBA64, *image.RGBA64) are read from their pixel
@@ -46,7 +53,7 @@ func EncodeImage(img image.Image) (*EncodedImage, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.encode(wd, ht), nil
+	return s.encode(wd, ht, imageDeflateLevel), nil
 }
 
 // readSamples reads img's samples (EncodeImage) and its size.
@@ -88,12 +95,12 @@ var encoded atomic.Int64
 // since the process started.
 func ImagesEncoded() int64 { return encoded.Load() }
 
-// encode compresses the samples of a wd×ht image.
-func (s *samples) encode(wd, ht int) *EncodedImage {
+// encode compresses the samples of a wd×ht image at zlib's level.
+func (s *samples) encode(wd, ht, level int) *EncodedImage {
 	encoded.Add(1)
-	e := &EncodedImage{width: wd, height: ht, rgb: deflate(s.rgb)}
+	e := &EncodedImage{width: wd, height: ht, rgb: deflate(s.rgb, level)}
 	if !s.opaque {
-		e.alpha = deflate(s.alpha)
+		e.alpha = deflate(s.alpha, level)
 	}
 	return e
 }
@@ -309,20 +316,25 @@ func encodedXObject(u *pdfupdate.Update, e *EncodedImage) pdfupdate.Ref {
 }
 
 // zlibWriters keeps zlib writers (each holds about half a megabyte of
-// compressor state) for the next image.
-var zlibWriters = sync.Pool{New: func() any {
-	zw, _ := zlib.NewWriterLevel(nil, imageDeflateLevel)
-	return zw
-}}
+// compressor state) for the next image, one pool per level used.
+var zlibWriters = map[int]*sync.Pool{imageDeflateLevel: writerPool(imageDeflateLevel), keptImageDeflateLevel: writerPool(keptImageDeflateLevel)}
 
-func deflate(b []byte) []byte {
+func writerPool(level int) *sync.Pool {
+	return &sync.Pool{New: func() any {
+		zw, _ := zlib.NewWriterLevel(nil, level)
+		return zw
+	}}
+}
+
+func deflate(b []byte, level int) []byte {
 	var out bytes.Buffer
 	out.Grow(len(b)/8 + 64)
-	zw := zlibWriters.Get().(*zlib.Writer)
+	pool := zlibWriters[level]
+	zw := pool.Get().(*zlib.Writer)
 	zw.Reset(&out)
 	_, _ = zw.Write(b)
 	_ = zw.Close()
 	zw.Reset(nil)
-	zlibWriters.Put(zw)
+	pool.Put(zw)
 	return out.Bytes()
 }

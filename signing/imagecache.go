@@ -44,10 +44,11 @@ func (c *ImageCache) Encoded(sum [sha256.Size]byte, img image.Image) (*EncodedIm
 	if e := c.get(sum); e != nil {
 		return e, nil
 	}
-	e, err := EncodeImage(img)
+	s, wd, ht, err := readSamples(img)
 	if err != nil {
 		return nil, err
 	}
+	e := s.encode(wd, ht, keptImageDeflateLevel)
 	c.put(sum, e)
 	return e, nil
 }
@@ -76,7 +77,7 @@ func (c *ImageCache) Encode(img image.Image) (*EncodedImage, error) {
 	if e := c.get(sum); e != nil {
 		return e, nil
 	}
-	e := s.encode(wd, ht)
+	e := s.encode(wd, ht, keptImageDeflateLevel)
 	c.put(sum, e)
 	return e, nil
 }

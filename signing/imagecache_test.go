@@ -1,6 +1,7 @@
 package signing
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"image"
 	"image/color"
@@ -64,8 +65,23 @@ func TestImageCache(t *testing.T) {
 			t.Fatalf("%d entries, want 2", c.Len())
 		}
 	})
+	t.Run("kept at the best level", func(t *testing.T) {
+		// What is kept is drawn into every signature: the same samples
+		// as EncodeImage's, in fewer bytes.
+		kept, err := NewImageCache(1, 1<<20).Encoded(sumA, sig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		once, _ := EncodeImage(sig)
+		if kept.Size() >= once.Size() {
+			t.Fatalf("kept encoding %d bytes, EncodeImage's %d", kept.Size(), once.Size())
+		}
+		if !bytes.Equal(inflate(t, kept.rgb), inflate(t, once.rgb)) || !bytes.Equal(inflate(t, kept.alpha), inflate(t, once.alpha)) {
+			t.Fatal("the kept encoding's samples differ from EncodeImage's")
+		}
+	})
 	t.Run("bounded by bytes", func(t *testing.T) {
-		e, _ := EncodeImage(sig)
+		e, _ := NewImageCache(1, 1<<20).Encoded(sumA, sig)
 		c := NewImageCache(100, 3*e.Size()+e.Size()/2)
 		for i := range 10 {
 			c.Encoded(sha256.Sum256([]byte{byte(i)}), sig)
