@@ -54,4 +54,18 @@ func TestAdminFormsKeepWhatWasTyped(t *testing.T) {
 		t.Fatalf("a stage's deadline that is no number: %d", status)
 	}
 	mustContain(t, "a stage's deadline that is no number", page, `<a href="#s1-days">`, `value="ba"`, `value="Trình ký công văn"`)
+
+	// A stage filled in but for its name was left out without a word: it
+	// is refused, its name's field linked, and nothing is saved.
+	status, _, page = postPage(t, e, c, "/admin/templates", url.Values{"rows": {"2"}, "name": {"Trình ký công văn"},
+		"s1_name": {"Thẩm định"}, "s1_kind": {"review"}, "s1_rule": {"all"},
+		"s2_name": {""}, "s2_kind": {"sign"}, "s2_rule": {"all"}, "s2_participants": {"role:signer"}, "s2_days": {"2"}})
+	if status != http.StatusUnprocessableEntity {
+		t.Fatalf("a stage without a name: %d", status)
+	}
+	mustContain(t, "a stage without a name", page, `<a href="#s2-name">`, "Bước 2: cần tên bước", `value="Trình ký công văn"`, `value="2"`)
+	var templates int
+	if err := e.db.Pool.QueryRow(t.Context(), "SELECT count(*) FROM chain_templates WHERE name = 'Trình ký công văn'").Scan(&templates); err != nil || templates != 0 {
+		t.Fatalf("%d templates saved (%v)", templates, err)
+	}
 }

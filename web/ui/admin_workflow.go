@@ -59,7 +59,7 @@ var _ = addMessages(map[string][2]string{
 	"tpl.types":                {"Loại văn bản (để trống: mọi loại)", "Document types (none: every type)"},
 	"tpl.units":                {"Đơn vị soạn thảo (để trống: mọi đơn vị)", "Drafting units (none: every unit)"},
 	"tpl.stage":                {"Bước %d", "Stage %d"},
-	"tpl.stage.hint":           {"Bước để trống tên thì bỏ qua. Sau bước ký chỉ có thể là bước ký.", "A stage without a name is left out. Only signing stages may follow a signing stage."},
+	"tpl.stage.hint":           {"Bước để trống hoàn toàn thì bỏ qua. Sau bước ký chỉ có thể là bước ký.", "A stage left empty is left out. Only signing stages may follow a signing stage."},
 	"tpl.stage.name":           {"Tên bước", "Stage name"},
 	"tpl.stage.kind":           {"Loại bước", "Kind"},
 	"tpl.stage.participants":   {"Người tham gia", "Participants"},
@@ -82,6 +82,7 @@ var _ = addMessages(map[string][2]string{
 	"tpl.created":              {"Đã lưu luồng %s, phiên bản %d.", "Template %s saved as version %d."},
 	"tpl.error.stage":          {"Bước %d: %s", "Stage %d: %s"},
 	"tpl.error.number":         {"phải là số", "must be a number"},
+	"tpl.error.noname":         {"cần tên bước (để trống cả bước thì bước được bỏ qua)", "needs a name (a stage left empty altogether is left out)"},
 	"reg.create":               {"Thêm sổ, hệ thống số", "Add a register or series"},
 	"reg.create.hint":          {"Sổ riêng cho một loại văn bản quy phạm, văn bản mật hoặc hội đồng tư vấn có hệ thống số riêng.", "A series of its own: for a type of legal document, confidential documents, or an advisory body."},
 	"reg.created":              {"Đã thêm sổ %s.", "Register %s added."},
@@ -232,7 +233,8 @@ func (u *UI) showTemplates(w http.ResponseWriter, r *http.Request, status int, e
 }
 
 // createTemplate reads the template form: the stages with a name, each
-// with its participants, rule and deadline.
+// with its participants, rule and deadline; a stage filled in without a
+// name is refused.
 func (u *UI) createTemplate(w http.ResponseWriter, r *http.Request) {
 	if !u.readForm(w, r, 256<<10) {
 		return
@@ -260,6 +262,12 @@ func (u *UI) createTemplate(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Stages = append(d.Stages, sf)
 		if sf.Name == "" {
+			// An empty row is left out; a row filled in but for its
+			// name is a stage forgotten, not one left out.
+			if (len(parts) > 0 || sf.K != "" || sf.Days != "" || sf.Hours != "") && problem == "" {
+				problem = u.tr(r, "tpl.error.stage", i, u.tr(r, "tpl.error.noname"))
+				refuseField(r, fmt.Sprintf("s%d_name", i))
+			}
 			continue
 		}
 		spec, bad, field := stageSpec(sf, parts)

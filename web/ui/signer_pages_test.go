@@ -12,7 +12,8 @@ import (
 // TestPagesNameSignerNotCitizenID: the signature panel of a document and
 // the reception page of a signed arrival showed the certificate's whole
 // subject (SERIALNUMBER/UID with the official's citizen ID number, CN, O,
-// …), as did the key bindings' lists. They now show what an official reads — the signer's name, the
+// …), as did the key bindings' lists (with the binding's kind as the raw
+// word "pkcs12"). They now show what an official reads — the signer's name, the
 // organisation, the issuer's name, the certificate's validity — and the
 // citizen ID number nowhere, not even in the report's technical details.
 func TestPagesNameSignerNotCitizenID(t *testing.T) {
@@ -53,13 +54,14 @@ func TestPagesNameSignerNotCitizenID(t *testing.T) {
 			}
 		}
 	}
-	// The key bindings, the administrator's list and the holder's own.
+	// The key bindings, the administrator's list and the holder's own,
+	// each kind named in words, not by its word in the database.
 	for user, path := range map[string]string{"quantri": "/admin/keys", "an": "/account"} {
 		c := e.client()
 		e.login(c, user)
 		page := pageOK(t, c, e.url+path)
-		mustContain(t, path, page, "Nguyễn Văn An — ")
-		for _, raw := range []string{"001080001234", "CCCD", "CN="} {
+		mustContain(t, path, page, "Nguyễn Văn An — ", "Khóa do hệ thống giữ (PKCS#12)")
+		for _, raw := range []string{"001080001234", "CCCD", "CN=", "<td>pkcs12</td>"} {
 			if strings.Contains(page, raw) {
 				t.Errorf("%s shows %q", path, raw)
 			}
