@@ -281,24 +281,42 @@ func (s *Service) Logout(ctx context.Context, secret string) error {
 	})
 }
 
-// AuthenticateToken finds the principal of an API token.
+// AuthenticateToken finds the principal of an API token: in the token
+// cache when it is in use (StartTokenCache) and holds the token, else in
+// the database.
 func (s *Service) AuthenticateToken(ctx context.Context, token string) (Principal, error) {
+	key := sha256.Sum256([]byte(token))
+	cache := s.tokens
+	if p, ok := cache.get(key, s.now()); ok {
+		return p, nil
+	}
+	generation, keep := cache.begin()
+	p, expires, err := s.tokenPrincipal(ctx, token)
+	if err == nil && keep {
+		cache.put(key, generation, p, expires, s.now())
+	}
+	return p, err
+}
+
+// tokenPrincipal reads the principal of an API token and the token's
+// expiry from the database.
+func (s *Service) tokenPrincipal(ctx context.Context, token string) (Principal, *time.Time, error) {
 	o, err := storage.UserByToken(ctx, s.DB.Pool, token)
 	if errors.Is(err, storage.ErrNotFound) {
-		return Principal{}, ErrUnauthenticated
+		return Principal{}, nil, ErrUnauthenticated
 	}
 	if err != nil {
-		return Principal{}, err
+		return Principal{}, nil, err
 	}
 	if o.User.DisabledAt != nil {
-		return Principal{}, ErrUnauthenticated
+		return Principal{}, nil, ErrUnauthenticated
 	}
 	p := Principal{User: o.User, TokenID: o.Token.ID, Scopes: o.Token.Scopes}
 	if o.Token.CreatedBy != o.User.ID {
 		// Minted by someone else: the audit log names them too.
 		p.MintedBy, p.MintedByName = o.Token.CreatedBy, o.Token.CreatedByName
 	}
-	return p, nil
+	return p, o.Token.ExpiresAt, nil
 }
 
 // AuthenticateSession finds the principal of a session cookie and extends

@@ -17,7 +17,8 @@ import (
 // organisation may, or the superadmin for any; the organisation keeps at
 // least one enabled administrator (keepAnAdmin), so nobody removes the
 // last way in to its directory. The user's sessions and tokens see the new roles on their
-// next request, as each request reads the account afresh.
+// next request: a session's reads the account afresh, a token's finds
+// the token cache emptied (authChanged).
 func (s *Service) SetRoles(ctx context.Context, p Principal, userID string, roles []string) (storage.User, error) {
 	u, err := s.userFor(ctx, p, userID, UserCreate)
 	if err != nil {
@@ -55,5 +56,6 @@ func (s *Service) SetRoles(ctx context.Context, p Principal, userID string, role
 	if err != nil {
 		return u, err
 	}
+	s.authChanged()
 	return storage.GetUser(ctx, s.DB.Pool, u.ID)
 }

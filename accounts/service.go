@@ -43,7 +43,18 @@ type Service struct {
 	// two cores, eight waiting) with every other Service of the process:
 	// memory is the process's.
 	Hashing *HashSlots
+
+	// tokens keeps the principals of API tokens once StartTokenCache is
+	// called (nil asks the database every time); copies of the Service
+	// share it.
+	tokens *tokenCache
 }
+
+// authChanged empties the token cache after a commit of this process that
+// changed who a token's holder is or what they may do, so that their very
+// next request sees it; other processes learn it from the database's
+// notification.
+func (s *Service) authChanged() { s.tokens.invalidate() }
 
 // processHashSlots is the bound of the Services that set none.
 var processHashSlots = sync.OnceValue(defaultSlots)
@@ -421,11 +432,15 @@ func (s *Service) RevokeToken(ctx context.Context, p Principal, tokenID string) 
 	if err := Authorize(p, TokenManage, Target{OrgID: u.OrganizationID, UserID: u.ID}); err != nil {
 		return err
 	}
-	return s.inTx(ctx, func(tx pgx.Tx) (audit.Event, error) {
+	err = s.inTx(ctx, func(tx pgx.Tx) (audit.Event, error) {
 		e := event(p, "token.revoke", "token:"+t.ID, map[string]any{"user": u.ID})
 		e.OrgID = u.OrganizationID
 		return e, storage.RevokeToken(ctx, tx, t.ID)
 	})
+	if err == nil {
+		s.authChanged()
+	}
+	return err
 }
 
 // SetDisabled disables a user's account, ending their sessions (their
@@ -467,6 +482,7 @@ func (s *Service) SetDisabled(ctx context.Context, p Principal, userID string, d
 	if err != nil {
 		return u, err
 	}
+	s.authChanged()
 	return storage.GetUser(ctx, s.DB.Pool, u.ID)
 }
 

@@ -118,3 +118,8 @@ func RevokeToken(ctx context.Context, q Querier, id string) error {
 	}
 	return nil
 }
+
+// AuthChangedChannel is the channel PostgreSQL notifies at the commit of
+// any change to a table a token's principal is read from (api_tokens,
+// users, user_roles, user_units: migration 00027), whoever makes it.
+const AuthChangedChannel = "vanthu_auth_changed"

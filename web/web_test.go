@@ -92,6 +92,14 @@ func newEnvMode(t testing.TB, maxUpload int64, spool bool) *env {
 		t.Fatal(err)
 	}
 	acc := &accounts.Service{DB: db, Keystore: ks}
+	// As `vanthu serve` does: tokens' principals kept while the database
+	// tells their changes; the listener ends before the pool closes.
+	tokensCtx, stopTokens := context.WithCancel(ctx)
+	waitTokens := acc.StartTokenCache(tokensCtx)
+	t.Cleanup(func() {
+		stopTokens()
+		waitTokens()
+	})
 	docs := &documents.Service{DB: db, Blobs: blobs, MaxUpload: maxUpload, Retention: time.Hour}
 	e := &env{t: t, db: db, blobs: blobs, inner: inner, moved: moved, accounts: acc, s3: cfg, finished: make(chan string, 100),
 		server: &web.Server{DB: db, Blobs: blobs, Docs: docs, Accounts: acc}}

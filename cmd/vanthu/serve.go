@@ -303,6 +303,15 @@ func serve(ctx context.Context, cmd *cobra.Command, cfg *serviceConfig, addr str
 	if err != nil {
 		return err
 	}
+	// API tokens' principals are kept in memory while the database tells
+	// every change to them; the listener's connection closes before the
+	// pool does.
+	tokensCtx, stopTokens := context.WithCancel(ctx)
+	waitTokens := acct.StartTokenCache(tokensCtx)
+	defer func() {
+		stopTokens()
+		waitTokens()
+	}()
 	trust, err := cfg.trustStore()
 	if err != nil {
 		return err
