@@ -489,4 +489,3 @@ func QueueLockChain(b *pgx.Batch, documentID string, out *LockedChainState) {
 		return nil
 	})
 }
-
