@@ -96,7 +96,7 @@ func TestBrowserAccountSignatureImage(t *testing.T) {
 		!strings.Contains(txt, "Người ký") || !strings.Contains(txt, "Chủ tịch") || !strings.Contains(txt, "256,0 KB") {
 		t.Errorf("the account page shows %q", txt)
 	}
-	if txt := b.text("keys", "#keys-h + *"); !strings.Contains(txt, "pkcs12") {
+	if txt := b.text("keys", "#keys-h + *"); !strings.Contains(txt, "Khóa do hệ thống giữ (PKCS#12)") {
 		t.Errorf("the account page's keys: %q", txt)
 	}
 	b.accessible("account (phone)")
