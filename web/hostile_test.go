@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net"
 	"net/http"
@@ -356,8 +357,15 @@ func TestHostileInputSweep(t *testing.T) {
 			}
 			statuses[resp.StatusCode]++
 			where := fmt.Sprintf("%s %s as %s, %s", r.method, r.pattern, c.role, h.name)
+			// A redirect's body repeats its Location, whose random state,
+			// nonce and PKCE challenge may spell anything ("pgx" once).
+			checked := b
+			if loc := resp.Header.Get("Location"); loc != "" {
+				checked = bytes.ReplaceAll(checked, []byte(html.EscapeString(loc)), nil)
+				checked = bytes.ReplaceAll(checked, []byte(loc), nil)
+			}
 			for _, leak := range leaks {
-				if bytes.Contains(b, []byte(leak)) {
+				if bytes.Contains(checked, []byte(leak)) {
 					t.Errorf("%s: %d answer carries %q: %.300s", where, resp.StatusCode, leak, b)
 				}
 			}
