@@ -299,12 +299,8 @@ func QueueOrganizationSigningLevel(b *pgx.Batch, orgID string, out *string, miss
 // ErrNotFound: the user has none), its PNG left out (nil) when its SHA-256
 // is held, that of an image the caller holds already ("": none).
 func QueueSignatureImage(b *pgx.Batch, userID, held string, out *SignatureImage, missing *error) {
-	scan := func(row pgx.Row) (SignatureImage, error) {
-		img := SignatureImage{UserID: userID}
-		return img, row.Scan(&img.PNG, &img.SHA256, &img.Width, &img.Height, &img.UpdatedBy, &img.UpdatedAt)
-	}
-	queueRow(b, isUUID(userID), scan, out, missing, `SELECT CASE WHEN sha256 = $2 THEN NULL ELSE png END,
-		sha256, width, height, coalesce(updated_by::text, ''), updated_at FROM signature_images WHERE user_id = $1`, userID, held)
+	scan := func(row pgx.Row) (SignatureImage, error) { return scanSignatureImage(userID, row) }
+	queueRow(b, isUUID(userID), scan, out, missing, signatureImageSQL, userID, held)
 }
 
 // QueueLockSignSession queues LockSignSession's locked read.

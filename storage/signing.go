@@ -41,16 +41,22 @@ func GetSignatureImage(ctx context.Context, q Querier, userID string) (Signature
 	if !isUUID(userID) {
 		return SignatureImage{}, ErrNotFound
 	}
-	img := SignatureImage{UserID: userID}
-	err := q.QueryRow(ctx, signatureImageSQL, userID).Scan(&img.PNG, &img.SHA256, &img.Width, &img.Height, &img.UpdatedBy, &img.UpdatedAt)
+	img, err := scanSignatureImage(userID, q.QueryRow(ctx, signatureImageSQL, userID, ""))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return SignatureImage{}, ErrNotFound
 	}
 	return img, err
 }
 
-const signatureImageSQL = `SELECT png, sha256, width, height, coalesce(updated_by::text, ''), updated_at
-		FROM signature_images WHERE user_id = $1`
+// signatureImageSQL reads a user's signature image, its PNG left out
+// (NULL) when its SHA-256 is $2.
+const signatureImageSQL = `SELECT CASE WHEN sha256 = $2 THEN NULL ELSE png END,
+		sha256, width, height, coalesce(updated_by::text, ''), updated_at FROM signature_images WHERE user_id = $1`
+
+func scanSignatureImage(userID string, row pgx.Row) (SignatureImage, error) {
+	img := SignatureImage{UserID: userID}
+	return img, row.Scan(&img.PNG, &img.SHA256, &img.Width, &img.Height, &img.UpdatedBy, &img.UpdatedAt)
+}
 
 // OrganizationSigningLevel is the PAdES level an organisation's signatures
 // are made at (B-T unless configured).

@@ -51,8 +51,9 @@ func TestSignatureImageReadOnce(t *testing.T) {
 	t.Cleanup(func() { decodedImages = saved })
 	decodedImages = &decodedCache{max: 16 << 20}
 
-	// open reads the image as the opening does, and makes it as begin does.
-	open := func() (storage.SignatureImage, storedImage) {
+	// open reads the image as the opening does and, once between has
+	// run, makes it as begin does.
+	open := func(between func()) (storage.SignatureImage, storedImage) {
 		t.Helper()
 		tx, err := db.Pool.Begin(ctx)
 		if err != nil {
@@ -66,45 +67,34 @@ func TestSignatureImageReadOnce(t *testing.T) {
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			t.Fatal(err)
 		}
+		between()
 		stored, err := signatureImage(ctx, tx, u.ID, si, missing)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return si, stored
 	}
+	nothing := func() {}
 	first := put("Nguyễn Văn An")
-	si, a := open()
+	si, a := open(nothing)
 	if !bytes.Equal(si.PNG, first) || a.img == nil || a.sha != sha(first) {
 		t.Fatalf("first signature: PNG of %d bytes read, image %v, SHA-256 %s", len(si.PNG), a.img != nil, a.sha)
 	}
-	si, again := open()
+	si, again := open(nothing)
 	if si.PNG != nil || again.img != a.img || again.sum != a.sum || again.sha != a.sha {
 		t.Fatalf("second signature: PNG of %d bytes read again, or another image", len(si.PNG))
 	}
 
 	second := put("N. V. An")
-	si, b := open()
+	si, b := open(nothing)
 	if !bytes.Equal(si.PNG, second) || b.img == a.img || b.sha != sha(second) {
 		t.Fatalf("replaced image: PNG of %d bytes, the same image %v", len(si.PNG), b.img == a.img)
 	}
 
 	// Held when the opening was sent, dropped before it was used.
-	tx, err := db.Pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	var held storage.SignatureImage
-	var missing error
-	batch := &pgx.Batch{}
-	storage.QueueSignatureImage(batch, u.ID, decodedImages.heldFor(u.ID), &held, &missing)
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil || held.PNG != nil {
-		t.Fatalf("PNG of %d bytes read while held (%v)", len(held.PNG), err)
-	}
-	decodedImages = &decodedCache{max: 16 << 20}
-	c, err := signatureImage(ctx, tx, u.ID, held, missing)
-	if err != nil || c.img == nil || c.sha != sha(second) || c.sum != b.sum {
-		t.Fatalf("dropped image: %v, SHA-256 %s", err, c.sha)
+	si, c := open(func() { decodedImages = &decodedCache{max: 16 << 20} })
+	if si.PNG != nil || c.img == nil || c.sha != sha(second) || c.sum != b.sum {
+		t.Fatalf("dropped image: PNG of %d bytes read while held, SHA-256 %s", len(si.PNG), c.sha)
 	}
 }
 
